@@ -1,0 +1,155 @@
+# jtkit — one plain Makefile.
+#
+#   make                 build libjt (build/lib) and the programs (build/bin)
+#   make test            install what is missing, build under ASan+UBSan, run every test
+#   make install         PREFIX=/usr/local DESTDIR=  (headers, libjt.so/.a, jt.pc, programs, man pages)
+#   make bench           benchmarks (ratios against baselines measured in the same run)
+#   make fuzz            each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make up              install what is missing, build, start what exists, say what to do next
+#
+# BUILD selects the output tree; SAN=1 adds AddressSanitizer and UndefinedBehaviorSanitizer.
+
+VERSION      := 0.1.0
+SOVERSION    := 0
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BUILD        ?= build
+SAN          ?= 0
+FUZZ_SECONDS ?= 60
+
+CC       ?= cc
+PKGS     := libsodium libsecp256k1 libcrypto yajl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+CSTD     := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+OPT      := -O2 -g
+ifeq ($(SAN),1)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+CFLAGS_ALL := $(CSTD) $(OPT) $(WARN) -Isdk/include $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(OPT) $(LDFLAGS)
+
+# ---------------------------------------------------------------- libjt
+SDK_SRC  := $(sort $(wildcard sdk/src/*.c))
+SDK_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(SDK_SRC))
+PUB_HDR  := $(sort $(wildcard sdk/include/jt/*.h))
+LIB_A    := $(BUILD)/lib/libjt.a
+LIB_SO   := $(BUILD)/lib/libjt.so.$(VERSION)
+
+# ---------------------------------------------------------------- programs
+# Each program is a directory whose .c files link against libjt.a.
+WALLET_SRC := $(sort $(wildcard wallet/*.c))
+PROGRAMS   := $(BUILD)/bin/jt-wallet
+
+# ---------------------------------------------------------------- tests
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TESTLIB    := tests/unit/testutil.c
+INTEROP_DRV := $(BUILD)/tests/jt-interop-driver
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRC  := $(sort $(wildcard bench/bench_*.c))
+BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all lib programs tests test install uninstall bench fuzz up clean check-deps format
+.DELETE_ON_ERROR:
+
+all: lib programs
+
+lib: $(LIB_A) $(LIB_SO) $(BUILD)/lib/jt.pc
+
+programs: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c $(PUB_HDR) $(wildcard sdk/src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DJT_BUILDING -c $< -o $@
+
+$(LIB_A): $(SDK_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(SDK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libjt.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	ln -sf libjt.so.$(VERSION) $(BUILD)/lib/libjt.so.$(SOVERSION)
+	ln -sf libjt.so.$(SOVERSION) $(BUILD)/lib/libjt.so
+
+$(BUILD)/lib/jt.pc: sdk/jt.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' sdk/jt.pc.in > $@
+
+$(BUILD)/bin/jt-wallet: $(WALLET_SRC) $(wildcard wallet/*.h) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iwallet -o $@ $(WALLET_SRC) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# ---------------------------------------------------------------- tests
+tests: all $(UNIT_BIN) $(INTEROP_DRV)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isdk/src -Itests/unit -o $@ $< $(TESTLIB) $(LIB_A) $(LDFLAGS_ALL) \
+	    $(PKG_LIBS) -lcmocka
+
+$(INTEROP_DRV): tests/interop/driver.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
+
+check-deps:
+	@scripts/install-deps.sh
+
+# make test: a sanitizer build in build/test, then the whole suite.
+test: check-deps
+	$(MAKE) --no-print-directory BUILD=build/test SAN=1 tests
+	BUILD=build/test scripts/run-tests.sh
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/jt $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(PUB_HDR) $(DESTDIR)$(PREFIX)/include/jt/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libjt.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libjt.so.$(SOVERSION)
+	ln -sf libjt.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libjt.so
+	install -m 644 $(BUILD)/lib/jt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/jt
+	rm -f $(DESTDIR)$(PREFIX)/lib/libjt.* $(DESTDIR)$(PREFIX)/lib/pkgconfig/jt.pc
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGRAMS)))
+
+# ---------------------------------------------------------------- bench
+$(BUILD)/bench/bench_%: bench/bench_%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench: check-deps
+	$(MAKE) --no-print-directory all $(BENCH_BIN)
+	BUILD=$(BUILD) bench/run.sh
+
+# ---------------------------------------------------------------- fuzz
+FUZZ_CC    := clang
+FUZZ_FLAGS := $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src $(PKG_CFLAGS)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SDK_SRC) $(PUB_HDR) $(wildcard sdk/src/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDK_SRC) $(PKG_LIBS)
+
+fuzz: check-deps $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
+
+# ---------------------------------------------------------------- up
+up: check-deps
+	$(MAKE) --no-print-directory all
+	@scripts/up.sh
+
+format:
+	clang-format -i sdk/src/*.c sdk/src/*.h sdk/include/jt/*.h wallet/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c
+
+clean:
+	rm -rf build

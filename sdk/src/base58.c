@@ -1,0 +1,193 @@
+/* base58.c — base58 with Jingtum's alphabet, Base58Check, addresses. */
+#include <string.h>
+
+#include "internal.h"
+#include "jt/base58.h"
+#include "jt/hash.h"
+
+#define MAX_TEXT 256 /* longest base58 text accepted */
+
+static const char alphabet[] = JT_BASE58_ALPHABET;
+
+const jt_account_id JT_ACCOUNT_ZERO = {{0}};
+const jt_account_id JT_ACCOUNT_ONE = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+static int8_t digit_of(unsigned char c)
+{
+    static int8_t map[256];
+    static int ready;
+    if (!ready) { /* benign race: every thread writes the same values */
+        for (int i = 0; i < 256; i++)
+            map[i] = -1;
+        for (int i = 0; i < 58; i++)
+            map[(unsigned char)alphabet[i]] = (int8_t)i;
+        ready = 1;
+    }
+    return map[c];
+}
+
+jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    if (len > MAX_TEXT)
+        return JT_ETOOBIG;
+    size_t zeros = 0;
+    while (zeros < len && in[zeros] == 0)
+        zeros++;
+    /* log(256)/log(58) < 1.37: digits in base 58, little end first. */
+    uint8_t digits[MAX_TEXT * 138 / 100 + 1];
+    size_t nd = 0;
+    for (size_t i = zeros; i < len; i++) {
+        unsigned carry = in[i];
+        for (size_t j = 0; j < nd; j++) {
+            carry += (unsigned)digits[j] << 8;
+            digits[j] = (uint8_t)(carry % 58);
+            carry /= 58;
+        }
+        while (carry) {
+            digits[nd++] = (uint8_t)(carry % 58);
+            carry /= 58;
+        }
+    }
+    if (zeros + nd + 1 > cap)
+        return JT_EBUFSIZE;
+    size_t k = 0;
+    for (size_t i = 0; i < zeros; i++)
+        out[k++] = alphabet[0];
+    for (size_t i = 0; i < nd; i++)
+        out[k++] = alphabet[digits[nd - 1 - i]];
+    out[k] = '\0';
+    return JT_OK;
+}
+
+jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outlen,
+                        jt_errinfo *ei)
+{
+    size_t tl = strlen(text);
+    if (tl > MAX_TEXT)
+        return jt__err(ei, JT_ETOOBIG, NULL, -1, "base58 text longer than %d characters",
+                       MAX_TEXT);
+    size_t zeros = 0;
+    while (zeros < tl && text[zeros] == alphabet[0])
+        zeros++;
+    uint8_t bytes[MAX_TEXT]; /* little end first */
+    size_t nb = 0;
+    for (size_t i = zeros; i < tl; i++) {
+        int8_t d = digit_of((unsigned char)text[i]);
+        if (d < 0) {
+            unsigned char c = (unsigned char)text[i];
+            if (c >= 0x20 && c < 0x7f)
+                return jt__err(ei, JT_EBASE58_CHAR, NULL, (long)i,
+                               "character '%c' at position %zu is not in the Jingtum base58 "
+                               "alphabet",
+                               c, i);
+            return jt__err(ei, JT_EBASE58_CHAR, NULL, (long)i,
+                           "byte 0x%02X at position %zu is not in the Jingtum base58 alphabet",
+                           c, i);
+        }
+        unsigned carry = (unsigned)d;
+        for (size_t j = 0; j < nb; j++) {
+            carry += (unsigned)bytes[j] * 58;
+            bytes[j] = (uint8_t)carry;
+            carry >>= 8;
+        }
+        while (carry) {
+            bytes[nb++] = (uint8_t)carry;
+            carry >>= 8;
+        }
+    }
+    if (zeros + nb > cap)
+        return jt__err(ei, JT_EBUFSIZE, NULL, -1, "decoded base58 does not fit in %zu bytes",
+                       cap);
+    memset(out, 0, zeros);
+    for (size_t i = 0; i < nb; i++)
+        out[zeros + i] = bytes[nb - 1 - i];
+    *outlen = zeros + nb;
+    return JT_OK;
+}
+
+static void checksum(const uint8_t *p, size_t n, uint8_t out[4])
+{
+    uint8_t h1[32], h2[32];
+    jt_sha256(p, n, h1);
+    jt_sha256(h1, 32, h2);
+    memcpy(out, h2, 4);
+}
+
+jt_err jt_base58check_encode(const uint8_t *version, size_t vlen, const uint8_t *payload,
+                             size_t plen, char *out, size_t cap)
+{
+    uint8_t buf[128];
+    if (vlen + plen + 4 > sizeof buf)
+        return JT_EINVAL;
+    memcpy(buf, version, vlen);
+    memcpy(buf + vlen, payload, plen);
+    checksum(buf, vlen + plen, buf + vlen + plen);
+    return jt_base58_encode(buf, vlen + plen + 4, out, cap);
+}
+
+jt_err jt_base58check_decode(const char *text, const uint8_t *version, size_t vlen,
+                             uint8_t *payload, size_t plen, jt_errinfo *ei)
+{
+    uint8_t buf[MAX_TEXT];
+    size_t n = 0;
+    jt_err e = jt_base58_decode(text, buf, sizeof buf, &n, ei);
+    if (e)
+        return e;
+    if (n < 5)
+        return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1,
+                       "decoded string is %zu bytes, too short to hold a checksum", n);
+    uint8_t sum[4];
+    checksum(buf, n - 4, sum);
+    if (memcmp(sum, buf + n - 4, 4) != 0)
+        return jt__err(ei, JT_EBASE58_CHECKSUM, NULL, -1,
+                       "checksum does not match (a character is mistyped)");
+    if (n - 4 < vlen || memcmp(buf, version, vlen) != 0)
+        return jt__err(ei, JT_EBASE58_VERSION, NULL, -1,
+                       "version byte 0x%02X is not the one expected (0x%02X)", buf[0], version[0]);
+    if (n - 4 - vlen != plen)
+        return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1,
+                       "payload is %zu bytes, expected %zu", n - 4 - vlen, plen);
+    memcpy(payload, buf + vlen, plen);
+    return JT_OK;
+}
+
+static const uint8_t VER_ACCOUNT[] = {0x00};
+static const uint8_t VER_NODE_PUBLIC[] = {0x1C};
+
+jt_err jt_address_encode(const jt_account_id *id, char out[JT_ADDRESS_MAX])
+{
+    return jt_base58check_encode(VER_ACCOUNT, 1, id->bytes, 20, out, JT_ADDRESS_MAX);
+}
+
+jt_err jt_address_decode(const char *address, jt_account_id *id, jt_errinfo *ei)
+{
+    if (!address || !address[0])
+        return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1, "empty address");
+    if (address[0] != 'j')
+        return jt__err(ei, JT_EBASE58_VERSION, NULL, 0,
+                       "an address starts with 'j', not '%c'", address[0]);
+    jt_err e = jt_base58check_decode(address, VER_ACCOUNT, 1, id->bytes, 20, ei);
+    if (e && ei) {
+        char tmp[sizeof ei->msg];
+        memcpy(tmp, ei->msg, sizeof tmp);
+        /* snprintf with %.200s keeps the prefix and bounds the copy */
+        jt__err(ei, e, NULL, ei->offset, "bad address: %.200s", tmp);
+    }
+    return e;
+}
+
+bool jt_address_is_valid(const char *address)
+{
+    jt_account_id id;
+    return jt_address_decode(address, &id, NULL) == JT_OK;
+}
+
+jt_err jt_node_public_encode(const uint8_t pub[33], char out[JT_NODE_PUBLIC_MAX])
+{
+    return jt_base58check_encode(VER_NODE_PUBLIC, 1, pub, 33, out, JT_NODE_PUBLIC_MAX);
+}
+
+jt_err jt_node_public_decode(const char *text, uint8_t pub[33], jt_errinfo *ei)
+{
+    return jt_base58check_decode(text, VER_NODE_PUBLIC, 1, pub, 33, ei);
+}

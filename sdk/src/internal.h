@@ -1,0 +1,80 @@
+/*
+ * internal.h — private helpers shared by libjt's modules (never installed).
+ */
+#ifndef JT_INTERNAL_H
+#define JT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jt/common.h"
+#include "jt/error.h"
+
+#define JT__UNUSED(x) ((void)(x))
+#define JT__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Sets *ei (when not NULL) and returns `code`. `field` may be NULL, `offset`
+ * -1 when it does not apply. The message is formatted printf-style. */
+jt_err jt__err(jt_errinfo *ei, jt_err code, const char *field, long offset, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Like jt__err but only fills in what is missing: keeps a message already
+ * set by a callee and prefixes the field path. */
+jt_err jt__err_wrap(jt_errinfo *ei, jt_err code, const char *path);
+
+/* ---- arena: bump allocation in chunks, freed in one step ---- */
+typedef struct jt__arena_chunk jt__arena_chunk;
+typedef struct jt__arena {
+    jt__arena_chunk *head;
+    size_t total; /* bytes allocated from the system */
+    size_t limit; /* 0 = no limit */
+} jt__arena;
+
+void jt__arena_init(jt__arena *a, size_t limit);
+void jt__arena_clear(jt__arena *a);
+/* 16-byte aligned, zeroed memory; NULL when out of memory or over the limit. */
+void *jt__arena_alloc(jt__arena *a, size_t n);
+void *jt__arena_memdup(jt__arena *a, const void *p, size_t n);
+char *jt__arena_strndup(jt__arena *a, const char *s, size_t n);
+
+/* ---- big-endian helpers ---- */
+static inline void jt__put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void jt__put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline void jt__put_u64(uint8_t *p, uint64_t v)
+{
+    jt__put_u32(p, (uint32_t)(v >> 32));
+    jt__put_u32(p + 4, (uint32_t)v);
+}
+static inline uint16_t jt__get_u16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t jt__get_u32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint64_t jt__get_u64(const uint8_t *p)
+{
+    return ((uint64_t)jt__get_u32(p) << 32) | jt__get_u32(p + 4);
+}
+
+/* The process-wide libsecp256k1 context (created once, randomized); NULL
+ * only if creation failed. Defined in sign.c. */
+struct secp256k1_context_struct;
+const struct secp256k1_context_struct *jt__secp_ctx(void);
+
+/* sodium_init() once; returns 0 on success. Defined in keys.c. */
+int jt__sodium_ready(void);
+
+#endif

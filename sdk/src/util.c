@@ -1,0 +1,167 @@
+/* util.c — hex, growable buffers, the arena, jt_free. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "jt/util.h"
+
+void jt_free(void *p)
+{
+    free(p);
+}
+
+void jt_buf_init(jt_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void jt_buf_clear(jt_buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    jt_buf_init(b);
+}
+
+jt_err jt_buf_append(jt_buf *b, const void *p, size_t n)
+{
+    if (n > JT_BUF_MAX || b->len > JT_BUF_MAX - n)
+        return JT_ETOOBIG;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        if (cap > JT_BUF_MAX)
+            cap = JT_BUF_MAX;
+        uint8_t *d = realloc(b->data, cap);
+        if (!d)
+            return JT_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return JT_OK;
+}
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+jt_err jt_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    if (cap < 2 * len + 1)
+        return JT_EBUFSIZE;
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hexdig[in[i] >> 4];
+        out[2 * i + 1] = hexdig[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+    return JT_OK;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+jt_err jt_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, size_t *outlen)
+{
+    if (hexlen % 2)
+        return JT_EHEX;
+    if (hexlen / 2 > cap)
+        return JT_EBUFSIZE;
+    for (size_t i = 0; i < hexlen / 2; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return JT_EHEX;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (outlen)
+        *outlen = hexlen / 2;
+    return JT_OK;
+}
+
+/* ---- arena ---- */
+struct jt__arena_chunk {
+    jt__arena_chunk *next;
+    size_t size, used;
+    _Alignas(16) uint8_t mem[];
+};
+
+#define ARENA_CHUNK 4096
+
+void jt__arena_init(jt__arena *a, size_t limit)
+{
+    a->head = NULL;
+    a->total = 0;
+    a->limit = limit;
+}
+
+void jt__arena_clear(jt__arena *a)
+{
+    jt__arena_chunk *c = a->head;
+    while (c) {
+        jt__arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+void *jt__arena_alloc(jt__arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0)
+        n = 16;
+    jt__arena_chunk *c = a->head;
+    if (!c || c->size - c->used < n) {
+        size_t sz = n > ARENA_CHUNK / 2 ? n : ARENA_CHUNK;
+        if (a->limit && a->total + sz > a->limit)
+            return NULL;
+        c = malloc(sizeof *c + sz);
+        if (!c)
+            return NULL;
+        c->size = sz;
+        c->used = 0;
+        a->total += sz;
+        if (sz == n && a->head) {
+            /* A large one-off block: keep the current chunk at the head. */
+            c->next = a->head->next;
+            a->head->next = c;
+        } else {
+            c->next = a->head;
+            a->head = c;
+        }
+    }
+    void *p = c->mem + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+void *jt__arena_memdup(jt__arena *a, const void *p, size_t n)
+{
+    void *d = jt__arena_alloc(a, n);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+char *jt__arena_strndup(jt__arena *a, const char *s, size_t n)
+{
+    char *d = jt__arena_alloc(a, n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
