@@ -1,0 +1,550 @@
+/* json.c — a bounded JSON document model parsed with yajl, and a writer. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "internal.h"
+#include "jt/json.h"
+#include "jt/util.h"
+
+struct jt_json_doc {
+    jt__arena arena;
+    jt_json *root;
+};
+
+/* A container being built: its members as a linked list, turned into arrays
+ * when it closes. */
+typedef struct link {
+    struct link *next;
+    const char *key;
+    jt_json *val;
+} link;
+
+typedef struct frame {
+    jt_json *node;
+    link *head, *tail;
+    size_t n;
+    const char *pending_key;
+} frame;
+
+typedef struct parser {
+    jt_json_doc *doc;
+    jt_json_limits lim;
+    frame *stack;
+    int depth;
+    size_t items;
+    jt_err err; /* set when a callback cancels the parse */
+} parser;
+
+static jt_json *new_node(parser *p, jt_json_kind kind)
+{
+    if (++p->items > p->lim.max_items) {
+        p->err = JT_ETOOBIG;
+        return NULL;
+    }
+    jt_json *v = jt__arena_alloc(&p->doc->arena, sizeof *v);
+    if (!v) {
+        p->err = JT_ENOMEM;
+        return NULL;
+    }
+    v->kind = kind;
+    return v;
+}
+
+/* Attaches a finished value to the open container, or makes it the root. */
+static int attach(parser *p, jt_json *v)
+{
+    if (p->depth == 0) {
+        p->doc->root = v;
+        return 1;
+    }
+    frame *f = &p->stack[p->depth - 1];
+    link *l = jt__arena_alloc(&p->doc->arena, sizeof *l);
+    if (!l) {
+        p->err = JT_ENOMEM;
+        return 0;
+    }
+    l->key = f->pending_key;
+    l->val = v;
+    f->pending_key = NULL;
+    if (f->tail)
+        f->tail->next = l;
+    else
+        f->head = l;
+    f->tail = l;
+    f->n++;
+    return 1;
+}
+
+static int scalar_text(parser *p, jt_json_kind kind, const unsigned char *s, size_t len)
+{
+    jt_json *v = new_node(p, kind);
+    if (!v)
+        return 0;
+    v->u.str.s = jt__arena_strndup(&p->doc->arena, (const char *)s, len);
+    v->u.str.len = len;
+    if (!v->u.str.s) {
+        p->err = JT_ENOMEM;
+        return 0;
+    }
+    return attach(p, v);
+}
+
+static int cb_null(void *ctx)
+{
+    parser *p = ctx;
+    jt_json *v = new_node(p, JT_JSON_NULL);
+    return v && attach(p, v);
+}
+
+static int cb_bool(void *ctx, int b)
+{
+    parser *p = ctx;
+    jt_json *v = new_node(p, JT_JSON_BOOL);
+    if (!v)
+        return 0;
+    v->u.b = b != 0;
+    return attach(p, v);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    return scalar_text(ctx, JT_JSON_NUMBER, (const unsigned char *)s, len);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    return scalar_text(ctx, JT_JSON_STRING, s, len);
+}
+
+static int open_container(parser *p, jt_json_kind kind)
+{
+    if (p->depth >= p->lim.max_depth) {
+        p->err = JT_EJSON_DEPTH;
+        return 0;
+    }
+    jt_json *v = new_node(p, kind);
+    if (!v)
+        return 0;
+    frame *f = &p->stack[p->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = v;
+    return 1;
+}
+
+static int close_container(parser *p)
+{
+    frame *f = &p->stack[p->depth - 1];
+    jt_json *v = f->node;
+    jt__arena *a = &p->doc->arena;
+    size_t n = f->n;
+    if (v->kind == JT_JSON_ARRAY) {
+        v->u.arr.items = jt__arena_alloc(a, (n ? n : 1) * sizeof(jt_json *));
+        if (!v->u.arr.items)
+            goto nomem;
+        size_t i = 0;
+        for (link *l = f->head; l; l = l->next)
+            v->u.arr.items[i++] = l->val;
+        v->u.arr.n = n;
+    } else {
+        v->u.obj.keys = jt__arena_alloc(a, (n ? n : 1) * sizeof(char *));
+        v->u.obj.vals = jt__arena_alloc(a, (n ? n : 1) * sizeof(jt_json *));
+        if (!v->u.obj.keys || !v->u.obj.vals)
+            goto nomem;
+        size_t i = 0;
+        for (link *l = f->head; l; l = l->next) {
+            v->u.obj.keys[i] = l->key;
+            v->u.obj.vals[i++] = l->val;
+        }
+        v->u.obj.n = n;
+    }
+    p->depth--;
+    return attach(p, v);
+nomem:
+    p->err = JT_ENOMEM;
+    return 0;
+}
+
+static int cb_start_map(void *ctx)
+{
+    return open_container(ctx, JT_JSON_OBJECT);
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+    parser *p = ctx;
+    frame *f = &p->stack[p->depth - 1];
+    f->pending_key = jt__arena_strndup(&p->doc->arena, (const char *)s, len);
+    if (!f->pending_key) {
+        p->err = JT_ENOMEM;
+        return 0;
+    }
+    return 1;
+}
+
+static int cb_end(void *ctx)
+{
+    return close_container(ctx);
+}
+
+static int cb_start_array(void *ctx)
+{
+    return open_container(ctx, JT_JSON_ARRAY);
+}
+
+static const yajl_callbacks callbacks = {
+    cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+    cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
+};
+
+jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
+                     jt_json_doc **out, jt_errinfo *ei)
+{
+    *out = NULL;
+    parser p = {0};
+    p.lim.max_bytes = 1u << 20;
+    p.lim.max_depth = 32;
+    p.lim.max_items = 100000;
+    if (limits) {
+        if (limits->max_bytes)
+            p.lim.max_bytes = limits->max_bytes;
+        if (limits->max_depth > 0)
+            p.lim.max_depth = limits->max_depth;
+        if (limits->max_items)
+            p.lim.max_items = limits->max_items;
+    }
+    if (len > p.lim.max_bytes)
+        return jt__err(ei, JT_ETOOBIG, NULL, -1, "JSON text is %zu bytes, over the %zu-byte limit",
+                       len, p.lim.max_bytes);
+    p.doc = calloc(1, sizeof *p.doc);
+    p.stack = calloc((size_t)p.lim.max_depth, sizeof *p.stack);
+    if (!p.doc || !p.stack) {
+        free(p.doc);
+        free(p.stack);
+        return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
+    }
+    jt__arena_init(&p.doc->arena, 0);
+
+    yajl_handle h = yajl_alloc(&callbacks, NULL, &p);
+    if (!h) {
+        free(p.stack);
+        free(p.doc);
+        return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
+    }
+    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    jt_err rc = JT_OK;
+    if (st != yajl_status_ok) {
+        long off = (long)yajl_get_bytes_consumed(h);
+        if (p.err == JT_EJSON_DEPTH)
+            rc = jt__err(ei, JT_EJSON_DEPTH, NULL, off, "JSON nested deeper than %d levels",
+                         p.lim.max_depth);
+        else if (p.err == JT_ETOOBIG)
+            rc = jt__err(ei, JT_ETOOBIG, NULL, off, "JSON has more than %zu values",
+                         p.lim.max_items);
+        else if (p.err)
+            rc = jt__err(ei, p.err, NULL, off, NULL);
+        else {
+            unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
+            rc = jt__err(ei, JT_EJSON, NULL, off, "malformed JSON at byte %ld: %s", off,
+                         msg ? (const char *)msg : "parse error");
+            if (msg)
+                yajl_free_error(h, msg);
+        }
+    } else if (!p.doc->root) {
+        rc = jt__err(ei, JT_EJSON, NULL, 0, "empty JSON text");
+    }
+    yajl_free(h);
+    free(p.stack);
+    if (rc) {
+        jt_json_doc_free(p.doc);
+        return rc;
+    }
+    *out = p.doc;
+    return JT_OK;
+}
+
+const jt_json *jt_json_root(const jt_json_doc *doc)
+{
+    return doc ? doc->root : NULL;
+}
+
+void jt_json_doc_free(jt_json_doc *doc)
+{
+    if (!doc)
+        return;
+    jt__arena_clear(&doc->arena);
+    free(doc);
+}
+
+const jt_json *jt_json_get(const jt_json *obj, const char *key)
+{
+    if (!obj || obj->kind != JT_JSON_OBJECT)
+        return NULL;
+    for (size_t i = 0; i < obj->u.obj.n; i++)
+        if (strcmp(obj->u.obj.keys[i], key) == 0)
+            return obj->u.obj.vals[i];
+    return NULL;
+}
+
+const char *jt_json_string(const jt_json *v)
+{
+    return v && v->kind == JT_JSON_STRING ? v->u.str.s : NULL;
+}
+
+/* Parses an optional '-' and decimal digits, nothing else. */
+static bool parse_integer(const char *s, size_t len, bool *neg, uint64_t *mag)
+{
+    size_t i = 0;
+    *neg = false;
+    if (i < len && s[i] == '-') {
+        *neg = true;
+        i++;
+    }
+    if (i == len)
+        return false;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *mag = v;
+    return true;
+}
+
+static bool integer_text(const jt_json *v, bool allow_string, bool *neg, uint64_t *mag)
+{
+    if (!v)
+        return false;
+    if (v->kind != JT_JSON_NUMBER && !(allow_string && v->kind == JT_JSON_STRING))
+        return false;
+    return parse_integer(v->u.str.s, v->u.str.len, neg, mag);
+}
+
+bool jt_json_int64(const jt_json *v, bool allow_string, int64_t *out)
+{
+    bool neg;
+    uint64_t mag;
+    if (!integer_text(v, allow_string, &neg, &mag))
+        return false;
+    if (neg) {
+        if (mag > (uint64_t)INT64_MAX + 1)
+            return false;
+        *out = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    } else {
+        if (mag > (uint64_t)INT64_MAX)
+            return false;
+        *out = (int64_t)mag;
+    }
+    return true;
+}
+
+bool jt_json_uint64(const jt_json *v, bool allow_string, uint64_t *out)
+{
+    bool neg;
+    uint64_t mag;
+    if (!integer_text(v, allow_string, &neg, &mag) || (neg && mag != 0))
+        return false;
+    *out = mag;
+    return true;
+}
+
+/* ---- writer ---- */
+
+void jt_jw_init(jt_jw *w, jt_buf *out)
+{
+    memset(w, 0, sizeof *w);
+    w->out = out;
+}
+
+static void put(jt_jw *w, const void *p, size_t n)
+{
+    if (w->err)
+        return;
+    w->err = jt_buf_append(w->out, p, n);
+}
+
+/* Commas between values; nothing after a key. */
+static void before_value(jt_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth > 0 && w->need_comma[w->depth - 1])
+        put(w, ",", 1);
+    if (w->depth > 0)
+        w->need_comma[w->depth - 1] = 1;
+}
+
+static void open_c(jt_jw *w, char c)
+{
+    before_value(w);
+    if ((size_t)w->depth >= sizeof w->need_comma) {
+        if (!w->err)
+            w->err = JT_EINVAL;
+        return;
+    }
+    put(w, &c, 1);
+    w->need_comma[w->depth++] = 0;
+}
+
+static void close_c(jt_jw *w, char c)
+{
+    if (w->depth <= 0) {
+        if (!w->err)
+            w->err = JT_EINVAL;
+        return;
+    }
+    w->depth--;
+    put(w, &c, 1);
+}
+
+void jt_jw_object_begin(jt_jw *w)
+{
+    open_c(w, '{');
+}
+void jt_jw_object_end(jt_jw *w)
+{
+    close_c(w, '}');
+}
+void jt_jw_array_begin(jt_jw *w)
+{
+    open_c(w, '[');
+}
+void jt_jw_array_end(jt_jw *w)
+{
+    close_c(w, ']');
+}
+
+static void put_escaped(jt_jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    put(w, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(w, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', 0};
+        switch (c) {
+        case '"': esc[1] = '"'; put(w, esc, 2); break;
+        case '\\': esc[1] = '\\'; put(w, esc, 2); break;
+        case '\n': esc[1] = 'n'; put(w, esc, 2); break;
+        case '\r': esc[1] = 'r'; put(w, esc, 2); break;
+        case '\t': esc[1] = 't'; put(w, esc, 2); break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            put(w, esc, 6);
+        }
+    }
+    put(w, s + run, n - run);
+    put(w, "\"", 1);
+}
+
+void jt_jw_key(jt_jw *w, const char *key)
+{
+    before_value(w);
+    put_escaped(w, key, strlen(key));
+    put(w, ":", 1);
+    w->after_key = true;
+}
+
+void jt_jw_string_n(jt_jw *w, const char *s, size_t n)
+{
+    before_value(w);
+    put_escaped(w, s, n);
+}
+
+void jt_jw_string(jt_jw *w, const char *s)
+{
+    jt_jw_string_n(w, s, strlen(s));
+}
+
+void jt_jw_int(jt_jw *w, int64_t v)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%" PRId64, v);
+    before_value(w);
+    put(w, b, (size_t)n);
+}
+
+void jt_jw_uint(jt_jw *w, uint64_t v)
+{
+    char b[24];
+    int n = snprintf(b, sizeof b, "%" PRIu64, v);
+    before_value(w);
+    put(w, b, (size_t)n);
+}
+
+void jt_jw_bool(jt_jw *w, bool v)
+{
+    before_value(w);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void jt_jw_null(jt_jw *w)
+{
+    before_value(w);
+    put(w, "null", 4);
+}
+
+void jt_jw_raw(jt_jw *w, const char *json, size_t n)
+{
+    before_value(w);
+    put(w, json, n);
+}
+
+void jt_jw_value(jt_jw *w, const jt_json *v)
+{
+    if (!v) {
+        jt_jw_null(w);
+        return;
+    }
+    switch (v->kind) {
+    case JT_JSON_NULL: jt_jw_null(w); break;
+    case JT_JSON_BOOL: jt_jw_bool(w, v->u.b); break;
+    case JT_JSON_NUMBER: jt_jw_raw(w, v->u.str.s, v->u.str.len); break;
+    case JT_JSON_STRING: jt_jw_string_n(w, v->u.str.s, v->u.str.len); break;
+    case JT_JSON_ARRAY:
+        jt_jw_array_begin(w);
+        for (size_t i = 0; i < v->u.arr.n; i++)
+            jt_jw_value(w, v->u.arr.items[i]);
+        jt_jw_array_end(w);
+        break;
+    case JT_JSON_OBJECT:
+        jt_jw_object_begin(w);
+        for (size_t i = 0; i < v->u.obj.n; i++) {
+            jt_jw_key(w, v->u.obj.keys[i]);
+            jt_jw_value(w, v->u.obj.vals[i]);
+        }
+        jt_jw_object_end(w);
+        break;
+    }
+}
+
+jt_err jt_jw_finish(jt_jw *w)
+{
+    if (!w->err && w->depth != 0)
+        w->err = JT_EINVAL;
+    if (!w->err) {
+        w->err = jt_buf_append(w->out, "", 1);
+        if (!w->err)
+            w->out->len--;
+    }
+    return w->err;
+}
