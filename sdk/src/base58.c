@@ -1,6 +1,8 @@
 /* base58.c — base58 with Jingtum's alphabet, Base58Check, addresses. */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "internal.h"
 #include "jt/base58.h"
 #include "jt/hash.h"
@@ -12,18 +14,26 @@ static const char alphabet[] = JT_BASE58_ALPHABET;
 const jt_account_id JT_ACCOUNT_ZERO = {{0}};
 const jt_account_id JT_ACCOUNT_ONE = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 
-static int8_t digit_of(unsigned char c)
+/* Digit of each byte, -1 when not in the alphabet. A constant table: no
+ * first-use initialisation, so no race between threads. */
+static const int8_t digits_of[256] = {
+#define D(c, v) [(unsigned char)(c)] = (int8_t)((v) + 1)
+    D('j', 0),  D('p', 1),  D('s', 2),  D('h', 3),  D('n', 4),  D('a', 5),  D('f', 6),
+    D('3', 7),  D('9', 8),  D('w', 9),  D('B', 10), D('U', 11), D('D', 12), D('N', 13),
+    D('E', 14), D('G', 15), D('H', 16), D('J', 17), D('K', 18), D('L', 19), D('M', 20),
+    D('4', 21), D('P', 22), D('Q', 23), D('R', 24), D('S', 25), D('T', 26), D('7', 27),
+    D('V', 28), D('W', 29), D('X', 30), D('Y', 31), D('Z', 32), D('2', 33), D('b', 34),
+    D('c', 35), D('d', 36), D('e', 37), D('C', 38), D('g', 39), D('6', 40), D('5', 41),
+    D('r', 42), D('k', 43), D('m', 44), D('8', 45), D('o', 46), D('F', 47), D('q', 48),
+    D('i', 49), D('1', 50), D('t', 51), D('u', 52), D('v', 53), D('A', 54), D('x', 55),
+    D('y', 56), D('z', 57),
+#undef D
+};
+
+/* Stored as digit+1 so that the zero-initialised entries mean "not a digit". */
+static int digit_of(unsigned char c)
 {
-    static int8_t map[256];
-    static int ready;
-    if (!ready) { /* benign race: every thread writes the same values */
-        for (int i = 0; i < 256; i++)
-            map[i] = -1;
-        for (int i = 0; i < 58; i++)
-            map[(unsigned char)alphabet[i]] = (int8_t)i;
-        ready = 1;
-    }
-    return map[c];
+    return digits_of[c] - 1;
 }
 
 jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap)
@@ -72,7 +82,7 @@ jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outl
     uint8_t bytes[MAX_TEXT]; /* little end first */
     size_t nb = 0;
     for (size_t i = zeros; i < tl; i++) {
-        int8_t d = digit_of((unsigned char)text[i]);
+        int d = digit_of((unsigned char)text[i]);
         if (d < 0) {
             unsigned char c = (unsigned char)text[i];
             if (c >= 0x20 && c < 0x7f)
@@ -102,6 +112,7 @@ jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outl
     for (size_t i = 0; i < nb; i++)
         out[zeros + i] = bytes[nb - 1 - i];
     *outlen = zeros + nb;
+    sodium_memzero(bytes, sizeof bytes); /* may hold a secret's seed */
     return JT_OK;
 }
 
@@ -143,11 +154,13 @@ jt_err jt_base58check_decode(const char *text, const uint8_t *version, size_t vl
                        "checksum does not match (a character is mistyped)");
     if (n - 4 < vlen || memcmp(buf, version, vlen) != 0)
         return jt__err(ei, JT_EBASE58_VERSION, NULL, -1,
-                       "version byte 0x%02X is not the one expected (0x%02X)", buf[0], version[0]);
+                       "version bytes %02X%02X%02X… are not the expected %zu-byte version %02X…",
+                       buf[0], n > 1 ? buf[1] : 0, n > 2 ? buf[2] : 0, vlen, version[0]);
     if (n - 4 - vlen != plen)
         return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1,
                        "payload is %zu bytes, expected %zu", n - 4 - vlen, plen);
     memcpy(payload, buf + vlen, plen);
+    sodium_memzero(buf, sizeof buf); /* may hold a secret's seed */
     return JT_OK;
 }
 

@@ -1006,9 +1006,13 @@ static jt_err decode_value(dec *d, jt_obj *o, jt__member *m, int depth)
         return jt__err(d->ei, JT_EFIELD_CODE, name, (long)start, "%s: unsupported type %u",
                        name, f->type);
     }
-    m->v.bytes.p = jt__arena_memdup(d->arena, d->p + start, n ? n : 1);
+    /* Allocate at least one byte so an empty blob has a valid pointer, but
+     * copy only what the input holds. */
+    m->v.bytes.p = jt__arena_alloc(d->arena, n ? n : 1);
     if (!m->v.bytes.p)
         return JT_ENOMEM;
+    if (n)
+        memcpy(m->v.bytes.p, d->p + start, n);
     m->v.bytes.n = n;
     d->pos = start + n;
     return JT_OK;

@@ -246,6 +246,21 @@ static void decoder_rejects_hostile_input(void **state)
     assert_int_equal(decode_hex("F9" "2200000000" "F1", &ei), JT_EFIELD_CODE);
     /* Trailing byte after a complete top-level object is an unknown header. */
     assert_int_equal(decode_hex("1200000F", &ei) != JT_OK, 1);
+    /* An empty blob as the last bytes of the input (found by fuzzing: the
+     * decoder once copied one byte past the end). */
+    {
+        const uint8_t tail[] = {0x22, 0, 0, 0x12, 0x3b, 0x75, 0x00};
+        uint8_t *exact = malloc(sizeof tail);
+        memcpy(exact, tail, sizeof tail);
+        jt_obj *o = NULL;
+        assert_int_equal(jt_obj_from_binary(exact, sizeof tail, &o, &ei), JT_OK);
+        const uint8_t *p = NULL;
+        size_t n = 1;
+        assert_int_equal(jt_obj_get_bytes(o, "Generator", &p, &n), JT_OK);
+        assert_int_equal(n, 0);
+        jt_obj_free(o);
+        free(exact);
+    }
     /* Vector256 length not a multiple of 32. */
     assert_int_equal(decode_hex("011301AA", &ei), JT_EVL);
 }

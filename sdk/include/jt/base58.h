@@ -21,7 +21,7 @@ extern "C" {
 #define JT_NODE_PUBLIC_MAX 64
 
 /* Base58 of `len` bytes (each leading zero byte becomes one 'j').
- * Errors: JT_EBUFSIZE. */
+ * Errors: JT_EBUFSIZE, JT_ETOOBIG (input over 256 bytes). */
 JT_API jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 
 /* Decodes base58 text. Errors: JT_EBASE58_CHAR (message names the character
