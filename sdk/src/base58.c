@@ -176,7 +176,7 @@ jt_err jt_address_decode(const char *address, jt_account_id *id, jt_errinfo *ei)
 {
     if (!address || !address[0])
         return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1, "empty address");
-    if (address[0] != 'j')
+    if (address[0] != 'j' && digit_of((unsigned char)address[0]) >= 0)
         return jt__err(ei, JT_EBASE58_VERSION, NULL, 0,
                        "an address starts with 'j', not '%c'", address[0]);
     jt_err e = jt_base58check_decode(address, VER_ACCOUNT, 1, id->bytes, 20, ei);

@@ -323,6 +323,8 @@ static void json_errors_name_the_field(void **state)
     assert_int_equal(from_json("{\"Account\":\"rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh\"}", &ei),
                      JT_EBASE58_VERSION);
     assert_string_equal(ei.field, "Account");
+    assert_int_equal(from_json("{\"Account\":\"0Hb9CJAWyB4jr91VRWn96DkukG4bwdtyTh\"}", &ei),
+                     JT_EBASE58_CHAR);
     assert_int_equal(from_json("{\"Amount\":\"1.5\"}", &ei) != JT_OK, 1);
     assert_string_equal(ei.field, "Amount");
     assert_int_equal(from_json("{\"Amount\":{\"value\":\"1\",\"currency\":\"SWT\","
