@@ -1,0 +1,111 @@
+#!/bin/sh
+# bench/run.sh — what `make bench` runs (BUILD names the build tree).
+#
+#   1. bench_sign: libjt vs raw libsecp256k1 / libsodium, and the codec, each
+#      pair interleaved inside one process (see bench/bench_sign.c).
+#   2. jingtum-lib on node, interleaved round by round with a short libjt run
+#      of the same payment, so both see the same machine load.
+#   3. A summary block.
+#
+# Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
+# (default 3), JL_SECONDS (seconds per side per round, default 2).
+set -eu
+
+BUILD=${BUILD:-build}
+BENCH_SECONDS=${BENCH_SECONDS:-20}
+JL_ROUNDS=${JL_ROUNDS:-3}
+JL_SECONDS=${JL_SECONDS:-2}
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$BUILD/bench/bench_sign
+[ -x "$bin" ] || { echo "run.sh: $bin not built (make bench)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== bench_sign (${BENCH_SECONDS} s; ratios are medians of interleaved rounds)"
+("$bin" --seconds "$BENCH_SECONDS" || echo "$?" >"$tmp/failed") | tee "$tmp/sign.txt"
+[ ! -f "$tmp/failed" ] || { echo "run.sh: bench_sign failed" >&2; exit 1; }
+
+# Median of the numbers on stdin, one a line.
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# The number after "key": on the first line containing `line`.
+json_num() {
+    grep -F "$1" | head -n 1 | sed -n "s/.*\"$2\": *\([0-9.eE+-]*\).*/\1/p"
+}
+
+jl_line=
+echo
+echo "== jingtum-lib on node vs libjt (${JL_ROUNDS} interleaved rounds, ${JL_SECONDS} s each side)"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "node or npm not found: skipping the jingtum-lib comparison"
+    jl_line="jingtum-lib on node: skipped (node/npm not installed)"
+else
+    if [ ! -f "$here/node_modules/jingtum-lib/package.json" ]; then
+        echo "installing jingtum-lib 2.4.15 into bench/node_modules (npm ci)"
+        (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >"$tmp/npm.log" 2>&1) || {
+            cat "$tmp/npm.log" >&2
+            echo "npm ci failed" >&2
+        }
+    fi
+    if [ ! -f "$here/node_modules/jingtum-lib/package.json" ]; then
+        echo "jingtum-lib is not installed: skipping the jingtum-lib comparison"
+        jl_line="jingtum-lib on node: skipped (npm ci failed)"
+    else
+        : >"$tmp/ratios"
+        : >"$tmp/ratios_derive"
+        : >"$tmp/jl"
+        : >"$tmp/jt"
+        : >"$tmp/jt_derive"
+        r=1
+        while [ "$r" -le "$JL_ROUNDS" ]; do
+            # Alternate which side goes first.
+            if [ $((r % 2)) -eq 1 ]; then order="jt jl"; else order="jl jt"; fi
+            for side in $order; do
+                if [ "$side" = jt ]; then
+                    "$bin" --only jl --seconds "$JL_SECONDS" --rounds 2 --json >"$tmp/jt.json"
+                else
+                    # jingtum-lib prints noise lines on stdout; keep the JSON line only.
+                    node "$here/jl_sign.js" --seconds "$JL_SECONDS" >"$tmp/jl.out" || {
+                        echo "run.sh: jl_sign.js failed" >&2
+                        exit 1
+                    }
+                    grep '^{' "$tmp/jl.out" >"$tmp/jl.json" || :
+                fi
+            done
+            jt=$(json_num sign_payment_secp256k1 subject_per_s <"$tmp/jt.json")
+            jtd=$(json_num sign_payment_derive subject_per_s <"$tmp/jt.json")
+            jl=$(json_num '"jl_sign"' per_s <"$tmp/jl.json")
+            [ -n "$jt" ] && [ -n "$jtd" ] && [ -n "$jl" ] || {
+                echo "run.sh: could not read a result" >&2
+                exit 1
+            }
+            echo "$jt" >>"$tmp/jt"
+            echo "$jtd" >>"$tmp/jt_derive"
+            echo "$jl" >>"$tmp/jl"
+            awk -v a="$jt" -v b="$jl" 'BEGIN { print a / b }' >>"$tmp/ratios"
+            awk -v a="$jtd" -v b="$jl" 'BEGIN { print a / b }' >>"$tmp/ratios_derive"
+            printf '  round %d: libjt %.0f/s (deriving the key each time %.0f/s), jingtum-lib %.1f/s\n' \
+                "$r" "$jt" "$jtd" "$jl"
+            r=$((r + 1))
+        done
+        jl_med=$(median <"$tmp/jl")
+        jt_med=$(median <"$tmp/jt")
+        jtd_med=$(median <"$tmp/jt_derive")
+        ratio=$(median <"$tmp/ratios")
+        ratio_d=$(median <"$tmp/ratios_derive")
+        verdict=$(awk -v x="$ratio" 'BEGIN { print (x >= 20) ? "PASS" : "BELOW" }')
+        jl_line=$(printf 'jingtum-lib on node: %.1f/s; libjt/jingtum-lib = %.1f (target >= 20)  %s' \
+            "$jl_med" "$ratio" "$verdict")
+        jl_info=$(printf '  (libjt %.0f/s in those rounds; deriving the key pair from the secret per tx as jingtum-lib does: %.0f/s, %.1fx)' \
+            "$jt_med" "$jtd_med" "$ratio_d")
+    fi
+fi
+
+echo
+echo "== summary (every ratio is against a baseline measured in this run)"
+sed -n 's/^SUMMARY //p' "$tmp/sign.txt"
+echo "$jl_line"
+[ -z "${jl_info:-}" ] || echo "$jl_info"
