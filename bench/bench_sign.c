@@ -33,9 +33,9 @@
 
 /* ---- published vectors (shared/vectors/transactions.json, keys.json) ---- */
 
-#define SECRET_A "ssYbHr1cQKt1orBJ9k6uJJowgRQVV" /* jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2 */
+#define SECRET_A  "ssYbHr1cQKt1orBJ9k6uJJowgRQVV"   /* jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2 */
 #define SECRET_ED "sEd7seVsARST9mmVPB7A4n41CMkYQuz" /* jfKWKUYhtHjCoLA9kSvJ1Nuw1WfCpMpAFX */
-#define ADDR_B "jnQJ6M9wMtNDSWyk1wqAYa2CXdmDZ5h5Xb"
+#define ADDR_B    "jnQJ6M9wMtNDSWyk1wqAYa2CXdmDZ5h5Xb"
 
 /* payment_native_1swt: A pays B 1 SWT, Sequence 1, Fee 10000. */
 static const char VEC_SECP_BLOB[] =
@@ -66,7 +66,7 @@ static const char VEC_MEMO_BLOB[] =
 /* ---- small helpers ---- */
 
 #define MAX_ROUNDS 64
-#define MAX_BLOB 1024
+#define MAX_BLOB   1024
 
 static void die(const char *what, jt_err e)
 {
@@ -457,8 +457,8 @@ static void json_pair(report *rep, const pair_result *r, double bytes_subj, doub
 {
     printf("%s\n  \"%s\": {\"subject_per_s\": %.1f, \"baseline_per_s\": %.1f, \"ratio\": %.4f, "
            "\"ratio_min\": %.4f, \"ratio_max\": %.4f, \"rounds\": %d",
-           rep->nfields++ ? "," : "", r->key, r->subj_med, r->base_med, r->ratio_med,
-           r->ratio_min, r->ratio_max, r->rounds);
+           rep->nfields++ ? "," : "", r->key, r->subj_med, r->base_med, r->ratio_med, r->ratio_min,
+           r->ratio_max, r->rounds);
     if (bytes_subj > 0)
         printf(", \"subject_mb_per_s\": %.2f, \"baseline_mb_per_s\": %.2f",
                r->subj_med * bytes_subj / 1e6, r->base_med * bytes_base / 1e6);
@@ -561,8 +561,7 @@ int main(int argc, char **argv)
         payment_check_last(&pay_secp);
         raw_secp_check(&rsecp);
         if (do_jl) {
-            measure_pair(&derive, op_raw_secp, &rsecp, op_payment_derive, &pay_secp, secs / 2,
-                         nr);
+            measure_pair(&derive, op_raw_secp, &rsecp, op_payment_derive, &pay_secp, secs / 2, nr);
             payment_check_last(&pay_secp);
         }
         if (!json) {
@@ -604,8 +603,8 @@ int main(int argc, char **argv)
                    bin.subj_med * mb, bin.base_med * mb);
             print_pair_text(&js, "jt_obj_to_json + jt_obj_from_json",
                             "memcpy + SHA-512Half(TXN || blob)", "op");
-            printf("  %-44s %12.1f MB/s of JSON text\n", "throughput", js.subj_med *
-                   (double)cod.jsonlen / 1e6);
+            printf("  %-44s %12.1f MB/s of JSON text\n", "throughput",
+                   js.subj_med * (double)cod.jsonlen / 1e6);
         }
     }
 

@@ -16,9 +16,9 @@
 
 #include "jt/jt.h"
 
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
-#define MAX_STDIN (1u << 20) /* largest transaction JSON or blob accepted */
+#define EXIT_FAIL       1
+#define EXIT_USAGE      2
+#define MAX_STDIN       (1u << 20) /* largest transaction JSON or blob accepted */
 #define MAX_SECRET_LINE 128
 
 typedef int (*cmd_fn)(int argc, char **argv);
@@ -32,8 +32,7 @@ typedef struct command {
 
 static const char *prog = "jt-wallet";
 
-static int usage_error(const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -198,8 +197,8 @@ static jt_keypair *keypair_from_stdin(const char *cmd)
 {
     char *line = read_secret_line();
     if (!line) {
-        fprintf(stderr, "%s %s: expected a secret on the first line of standard input\n",
-                prog, cmd);
+        fprintf(stderr, "%s %s: expected a secret on the first line of standard input\n", prog,
+                cmd);
         return NULL;
     }
     jt_keypair *kp = sodium_malloc(sizeof *kp);

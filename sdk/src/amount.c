@@ -10,11 +10,11 @@
 #include "jt/amount.h"
 #include "jt/base58.h"
 
-#define NATIVE_BIT 0x8000000000000000ULL /* set on issued amounts */
-#define POSITIVE_BIT 0x4000000000000000ULL
-#define DROPS_MASK 0x3FFFFFFFFFFFFFFFULL
-#define MANTISSA_MASK 0x003FFFFFFFFFFFFFULL /* bits 53..0 */
-#define EXPONENT_BIAS 97
+#define NATIVE_BIT     0x8000000000000000ULL /* set on issued amounts */
+#define POSITIVE_BIT   0x4000000000000000ULL
+#define DROPS_MASK     0x3FFFFFFFFFFFFFFFULL
+#define MANTISSA_MASK  0x003FFFFFFFFFFFFFULL /* bits 53..0 */
+#define EXPONENT_BIAS  97
 #define MAX_SIG_DIGITS 16
 
 /* An exponent written with more digits than this is out of range whatever
@@ -129,8 +129,7 @@ typedef struct num_parts {
     size_t exp_start, exp_len;
 } num_parts;
 
-static jt_err bad_char(jt_errinfo *ei, const char *kind, const char *s, size_t i,
-                       const char *what)
+static jt_err bad_char(jt_errinfo *ei, const char *kind, const char *s, size_t i, const char *what)
 {
     char q[QUOTE_MAX], c[16];
     quote(s, q);
@@ -214,8 +213,7 @@ static jt_err refuse_negative(jt_errinfo *ei, const char *s)
 {
     char q[QUOTE_MAX];
     quote(s, q);
-    return jt__err(ei, JT_EAMOUNT_RANGE, NULL, -1,
-                   "negative amounts are not allowed here: %s", q);
+    return jt__err(ei, JT_EAMOUNT_RANGE, NULL, -1, "negative amounts are not allowed here: %s", q);
 }
 
 static void set_native(jt_amount *a, bool negative, uint64_t drops)
@@ -236,8 +234,7 @@ static jt_err native_limit(unsigned flags, uint64_t drops, const char *s, const 
     char q[QUOTE_MAX];
     quote(s, q);
     return jt__err(ei, JT_EAMOUNT_RANGE, NULL, -1, "%s %s is above the %s-drop limit (%s SWT)", q,
-                   unit, ledger ? "6x10^17" : "10^17",
-                   ledger ? "600000000000" : "100000000000");
+                   unit, ledger ? "6x10^17" : "10^17", ledger ? "600000000000" : "100000000000");
 }
 
 jt_err jt_amount_from_drops(jt_amount *a, const char *drops, unsigned flags, jt_errinfo *ei)
@@ -301,8 +298,8 @@ static char digit_at(const char *s, const num_parts *np, size_t j)
     return j < np->int_len ? s[np->int_start + j] : s[np->frac_start + (j - np->int_len)];
 }
 
-jt_err jt_amount_parse_value(const char *value, unsigned flags, bool *negative,
-                             uint64_t *mantissa, int32_t *exponent, jt_errinfo *ei)
+jt_err jt_amount_parse_value(const char *value, unsigned flags, bool *negative, uint64_t *mantissa,
+                             int32_t *exponent, jt_errinfo *ei)
 {
     num_parts np;
     jt_err e = scan_number(value, NUM_PLUS | NUM_FRACTION | NUM_EXPONENT, "amount", &np, ei);
@@ -373,8 +370,8 @@ jt_err jt_amount_parse_value(const char *value, unsigned flags, bool *negative,
     return JT_OK;
 }
 
-jt_err jt_amount_issued(jt_amount *a, const char *value, const char *currency,
-                        const char *issuer, unsigned flags, jt_errinfo *ei)
+jt_err jt_amount_issued(jt_amount *a, const char *value, const char *currency, const char *issuer,
+                        unsigned flags, jt_errinfo *ei)
 {
     jt_amount t;
     memset(&t, 0, sizeof t);
@@ -436,8 +433,7 @@ jt_err jt_amount_encode(const jt_amount *a, uint8_t out[48], size_t *len)
     return JT_OK;
 }
 
-jt_err jt_amount_decode(const uint8_t *p, size_t len, jt_amount *a, size_t *used,
-                        jt_errinfo *ei)
+jt_err jt_amount_decode(const uint8_t *p, size_t len, jt_amount *a, size_t *used, jt_errinfo *ei)
 {
     if (len < 8)
         return jt__err(ei, JT_ETRUNCATED, NULL, (long)len,
@@ -479,8 +475,8 @@ jt_err jt_amount_decode(const uint8_t *p, size_t len, jt_amount *a, size_t *used
                            (unsigned long long)m);
         int ex = ef - EXPONENT_BIAS;
         if (ex < JT_MIN_EXPONENT || ex > JT_MAX_EXPONENT)
-            return jt__err(ei, JT_EAMOUNT_RANGE, NULL, 0,
-                           "issued exponent %d is outside [-96, 80]", ex);
+            return jt__err(ei, JT_EAMOUNT_RANGE, NULL, 0, "issued exponent %d is outside [-96, 80]",
+                           ex);
         t.negative = !(v & POSITIVE_BIT);
         t.mantissa = m;
         t.exponent = ex;
@@ -488,8 +484,7 @@ jt_err jt_amount_decode(const uint8_t *p, size_t len, jt_amount *a, size_t *used
     memcpy(t.currency.bytes, p + 8, 20);
     memcpy(t.issuer.bytes, p + 28, 20);
     if (all_zero(t.currency.bytes, 20))
-        return jt__err(ei, JT_ECURRENCY, NULL, 8,
-                       "issued amount has the all-zero (SWT) currency");
+        return jt__err(ei, JT_ECURRENCY, NULL, 8, "issued amount has the all-zero (SWT) currency");
     if (all_zero(t.issuer.bytes, 20))
         return jt__err(ei, JT_ECURRENCY, NULL, 28, "issued amount has ACCOUNT_ZERO as issuer");
     *a = t;
@@ -619,8 +614,7 @@ int jt_amount_cmp(const jt_amount *a, const jt_amount *b)
 
 /* ---- currencies ---- */
 
-jt_err jt_currency_from_text(const char *text, bool allow_swt, jt_currency *c,
-                             jt_errinfo *ei)
+jt_err jt_currency_from_text(const char *text, bool allow_swt, jt_currency *c, jt_errinfo *ei)
 {
     if (!text)
         return jt__err(ei, JT_EINVAL, NULL, -1, "no currency code given");

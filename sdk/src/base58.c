@@ -18,14 +18,13 @@ const jt_account_id JT_ACCOUNT_ONE = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
  * first-use initialisation, so no race between threads. */
 static const int8_t digits_of[256] = {
 #define D(c, v) [(unsigned char)(c)] = (int8_t)((v) + 1)
-    D('j', 0),  D('p', 1),  D('s', 2),  D('h', 3),  D('n', 4),  D('a', 5),  D('f', 6),
-    D('3', 7),  D('9', 8),  D('w', 9),  D('B', 10), D('U', 11), D('D', 12), D('N', 13),
-    D('E', 14), D('G', 15), D('H', 16), D('J', 17), D('K', 18), D('L', 19), D('M', 20),
-    D('4', 21), D('P', 22), D('Q', 23), D('R', 24), D('S', 25), D('T', 26), D('7', 27),
-    D('V', 28), D('W', 29), D('X', 30), D('Y', 31), D('Z', 32), D('2', 33), D('b', 34),
-    D('c', 35), D('d', 36), D('e', 37), D('C', 38), D('g', 39), D('6', 40), D('5', 41),
-    D('r', 42), D('k', 43), D('m', 44), D('8', 45), D('o', 46), D('F', 47), D('q', 48),
-    D('i', 49), D('1', 50), D('t', 51), D('u', 52), D('v', 53), D('A', 54), D('x', 55),
+    D('j', 0),  D('p', 1),  D('s', 2),  D('h', 3),  D('n', 4),  D('a', 5),  D('f', 6),  D('3', 7),
+    D('9', 8),  D('w', 9),  D('B', 10), D('U', 11), D('D', 12), D('N', 13), D('E', 14), D('G', 15),
+    D('H', 16), D('J', 17), D('K', 18), D('L', 19), D('M', 20), D('4', 21), D('P', 22), D('Q', 23),
+    D('R', 24), D('S', 25), D('T', 26), D('7', 27), D('V', 28), D('W', 29), D('X', 30), D('Y', 31),
+    D('Z', 32), D('2', 33), D('b', 34), D('c', 35), D('d', 36), D('e', 37), D('C', 38), D('g', 39),
+    D('6', 40), D('5', 41), D('r', 42), D('k', 43), D('m', 44), D('8', 45), D('o', 46), D('F', 47),
+    D('q', 48), D('i', 49), D('1', 50), D('t', 51), D('u', 52), D('v', 53), D('A', 54), D('x', 55),
     D('y', 56), D('z', 57),
 #undef D
 };
@@ -69,13 +68,11 @@ jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap)
     return JT_OK;
 }
 
-jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outlen,
-                        jt_errinfo *ei)
+jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outlen, jt_errinfo *ei)
 {
     size_t tl = strlen(text);
     if (tl > MAX_TEXT)
-        return jt__err(ei, JT_ETOOBIG, NULL, -1, "base58 text longer than %d characters",
-                       MAX_TEXT);
+        return jt__err(ei, JT_ETOOBIG, NULL, -1, "base58 text longer than %d characters", MAX_TEXT);
     size_t zeros = 0;
     while (zeros < tl && text[zeros] == alphabet[0])
         zeros++;
@@ -91,8 +88,8 @@ jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outl
                                "alphabet",
                                c, i);
             return jt__err(ei, JT_EBASE58_CHAR, NULL, (long)i,
-                           "byte 0x%02X at position %zu is not in the Jingtum base58 alphabet",
-                           c, i);
+                           "byte 0x%02X at position %zu is not in the Jingtum base58 alphabet", c,
+                           i);
         }
         unsigned carry = (unsigned)d;
         for (size_t j = 0; j < nb; j++) {
@@ -106,8 +103,7 @@ jt_err jt_base58_decode(const char *text, uint8_t *out, size_t cap, size_t *outl
         }
     }
     if (zeros + nb > cap)
-        return jt__err(ei, JT_EBUFSIZE, NULL, -1, "decoded base58 does not fit in %zu bytes",
-                       cap);
+        return jt__err(ei, JT_EBUFSIZE, NULL, -1, "decoded base58 does not fit in %zu bytes", cap);
     memset(out, 0, zeros);
     for (size_t i = 0; i < nb; i++)
         out[zeros + i] = bytes[nb - 1 - i];
@@ -157,8 +153,8 @@ jt_err jt_base58check_decode(const char *text, const uint8_t *version, size_t vl
                        "version bytes %02X%02X%02X… are not the expected %zu-byte version %02X…",
                        buf[0], n > 1 ? buf[1] : 0, n > 2 ? buf[2] : 0, vlen, version[0]);
     if (n - 4 - vlen != plen)
-        return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1,
-                       "payload is %zu bytes, expected %zu", n - 4 - vlen, plen);
+        return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1, "payload is %zu bytes, expected %zu",
+                       n - 4 - vlen, plen);
     memcpy(payload, buf + vlen, plen);
     sodium_memzero(buf, sizeof buf); /* may hold a secret's seed */
     return JT_OK;
@@ -177,8 +173,8 @@ jt_err jt_address_decode(const char *address, jt_account_id *id, jt_errinfo *ei)
     if (!address || !address[0])
         return jt__err(ei, JT_EBASE58_LENGTH, NULL, -1, "empty address");
     if (address[0] != 'j' && digit_of((unsigned char)address[0]) >= 0)
-        return jt__err(ei, JT_EBASE58_VERSION, NULL, 0,
-                       "an address starts with 'j', not '%c'", address[0]);
+        return jt__err(ei, JT_EBASE58_VERSION, NULL, 0, "an address starts with 'j', not '%c'",
+                       address[0]);
     jt_err e = jt_base58check_decode(address, VER_ACCOUNT, 1, id->bytes, 20, ei);
     if (e && ei) {
         char tmp[sizeof ei->msg];

@@ -235,16 +235,15 @@ static jt_err copy_member(jt__arena *a, jt__member *dst, const jt__member *src)
         d->n = s->n;
         for (size_t i = 0; i < s->n; i++) {
             d->paths[i].n = s->paths[i].n;
-            d->paths[i].steps = jt__arena_memdup(a, s->paths[i].steps,
-                                                 s->paths[i].n * sizeof(jt__path_step));
+            d->paths[i].steps =
+                jt__arena_memdup(a, s->paths[i].steps, s->paths[i].n * sizeof(jt__path_step));
             if (!d->paths[i].steps)
                 return JT_ENOMEM;
         }
         dst->v.paths = d;
         return JT_OK;
     }
-    default:
-        return JT_OK;
+    default: return JT_OK;
     }
 }
 
@@ -328,8 +327,7 @@ static uint64_t uint_max(unsigned type)
 
 static bool is_uint(unsigned type)
 {
-    return type == JT_T_UINT8 || type == JT_T_UINT16 || type == JT_T_UINT32 ||
-           type == JT_T_UINT64;
+    return type == JT_T_UINT8 || type == JT_T_UINT16 || type == JT_T_UINT32 || type == JT_T_UINT64;
 }
 
 jt_err jt_obj_set_uint(jt_obj *o, const char *field, uint64_t v)
@@ -534,8 +532,7 @@ jt_err jt__arr_push(jt_obj *o, jt__member *m, jt_obj *item)
     return JT_OK;
 }
 
-jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem_field,
-                           const jt_obj *elem)
+jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem_field, const jt_obj *elem)
 {
     const jt_field *f, *ef;
     jt_err e = lookup(field, JT_T_ARRAY, &f);
@@ -670,22 +667,13 @@ static jt_err encode_member(const jt__member *m, unsigned flags, jt_buf *out)
     if (e)
         return e;
     switch (f->type) {
-    case JT_T_UINT8:
-        b[0] = (uint8_t)m->v.u;
-        return jt_buf_append(out, b, 1);
-    case JT_T_UINT16:
-        jt__put_u16(b, (uint16_t)m->v.u);
-        return jt_buf_append(out, b, 2);
-    case JT_T_UINT32:
-        jt__put_u32(b, (uint32_t)m->v.u);
-        return jt_buf_append(out, b, 4);
-    case JT_T_UINT64:
-        jt__put_u64(b, m->v.u);
-        return jt_buf_append(out, b, 8);
+    case JT_T_UINT8: b[0] = (uint8_t)m->v.u; return jt_buf_append(out, b, 1);
+    case JT_T_UINT16: jt__put_u16(b, (uint16_t)m->v.u); return jt_buf_append(out, b, 2);
+    case JT_T_UINT32: jt__put_u32(b, (uint32_t)m->v.u); return jt_buf_append(out, b, 4);
+    case JT_T_UINT64: jt__put_u64(b, m->v.u); return jt_buf_append(out, b, 8);
     case JT_T_HASH128:
     case JT_T_HASH160:
-    case JT_T_HASH256:
-        return jt_buf_append(out, m->v.bytes.p, m->v.bytes.n);
+    case JT_T_HASH256: return jt_buf_append(out, m->v.bytes.p, m->v.bytes.n);
     case JT_T_BLOB:
     case JT_T_VECTOR256:
         if ((e = put_vl(out, m->v.bytes.n)))
@@ -718,10 +706,8 @@ static jt_err encode_member(const jt__member *m, unsigned flags, jt_buf *out)
         }
         b[0] = 0xF1;
         return jt_buf_append(out, b, 1);
-    case JT_T_PATHSET:
-        return encode_pathset(m->v.paths, out);
-    default:
-        return JT_EFIELD_TYPE;
+    case JT_T_PATHSET: return encode_pathset(m->v.paths, out);
+    default: return JT_EFIELD_TYPE;
     }
 }
 
@@ -978,8 +964,8 @@ static jt_err decode_value(dec *d, jt_obj *o, jt__member *m, int depth)
     }
     case JT_T_ARRAY:
         if (depth + 1 > JT_CODEC_MAX_DEPTH)
-            return jt__err(d->ei, JT_EDEPTH, name, (long)start,
-                           "%s: nested deeper than %d levels", name, JT_CODEC_MAX_DEPTH);
+            return jt__err(d->ei, JT_EDEPTH, name, (long)start, "%s: nested deeper than %d levels",
+                           name, JT_CODEC_MAX_DEPTH);
         for (;;) {
             size_t at = d->pos;
             unsigned t, c;
@@ -1000,11 +986,10 @@ static jt_err decode_value(dec *d, jt_obj *o, jt__member *m, int depth)
             if ((e = decode_fields(d, item, depth + 2, true)) || (e = jt__arr_push(o, m, item)))
                 return e;
         }
-    case JT_T_PATHSET:
-        return decode_pathset(d, name, &m->v.paths);
+    case JT_T_PATHSET: return decode_pathset(d, name, &m->v.paths);
     default:
-        return jt__err(d->ei, JT_EFIELD_CODE, name, (long)start, "%s: unsupported type %u",
-                       name, f->type);
+        return jt__err(d->ei, JT_EFIELD_CODE, name, (long)start, "%s: unsupported type %u", name,
+                       f->type);
     }
     /* Allocate at least one byte so an empty blob has a valid pointer, but
      * copy only what the input holds. */
@@ -1029,8 +1014,7 @@ static jt_err decode_fields(dec *d, jt_obj *o, int depth, bool nested)
         if (d->pos == d->len) {
             if (nested)
                 return jt__err(d->ei, JT_ETRUNCATED, NULL, (long)d->pos,
-                               "input ends inside an object at offset %zu (no end marker)",
-                               d->pos);
+                               "input ends inside an object at offset %zu (no end marker)", d->pos);
             return JT_OK;
         }
         size_t at = d->pos;
@@ -1087,8 +1071,8 @@ jt_err jt_obj_from_binary(const uint8_t *p, size_t len, jt_obj **out, jt_errinfo
 {
     *out = NULL;
     if (len > JT_CODEC_MAX_BYTES)
-        return jt__err(ei, JT_ETOOBIG, NULL, -1, "object is %zu bytes, over the %u-byte limit",
-                       len, JT_CODEC_MAX_BYTES);
+        return jt__err(ei, JT_ETOOBIG, NULL, -1, "object is %zu bytes, over the %u-byte limit", len,
+                       JT_CODEC_MAX_BYTES);
     jt_obj *o = jt_obj_new();
     if (!o)
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);

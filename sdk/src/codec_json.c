@@ -14,7 +14,7 @@
 /* Lower-case keys of node responses that are skipped on input (§7.13). */
 static bool skippable_key(const char *k)
 {
-    static const char *const keys[] = {"hash", "date", "inLedger", "ledger_index",
+    static const char *const keys[] = {"hash",      "date", "inLedger", "ledger_index",
                                        "validated", "meta", "metaData"};
     for (size_t i = 0; i < JT__ARRAY_LEN(keys); i++)
         if (strcmp(k, keys[i]) == 0)
@@ -28,8 +28,7 @@ typedef struct conv {
     char path[256];
 } conv;
 
-static jt_err bad(conv *c, jt_err code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static jt_err bad(conv *c, jt_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static jt_err bad(conv *c, jt_err code, const char *fmt, ...)
 {
@@ -38,14 +37,13 @@ static jt_err bad(conv *c, jt_err code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return jt__err(c->ei, code, c->path, -1, "%s: %s", c->path[0] ? c->path : "(top level)",
-                   msg);
+    return jt__err(c->ei, code, c->path, -1, "%s: %s", c->path[0] ? c->path : "(top level)", msg);
 }
 
 static const char *kind_name(const jt_json *v)
 {
-    static const char *const names[] = {"null", "a boolean", "a number", "a string",
-                                        "an array", "an object"};
+    static const char *const names[] = {"null",     "a boolean", "a number",
+                                        "a string", "an array",  "an object"};
     return names[v->kind];
 }
 
@@ -160,8 +158,9 @@ static jt_err json_amount(conv *c, const jt_json *v, jt_amount *a)
             return bad(c, JT_EFIELD_UNKNOWN, "unknown key \"%s\" in an amount", k);
     }
     if (!val || !cur)
-        return bad(c, JT_EAMOUNT, "an issued amount needs \"value\", \"currency\" and "
-                                  "\"issuer\"");
+        return bad(c, JT_EAMOUNT,
+                   "an issued amount needs \"value\", \"currency\" and "
+                   "\"issuer\"");
     if (cur->kind != JT_JSON_STRING || (val->kind != JT_JSON_STRING && val->kind != JT_JSON_NUMBER))
         return bad(c, JT_EFIELD_TYPE, "amount value and currency must be strings");
     if (strcmp(cur->u.str.s, "SWT") == 0)
@@ -243,8 +242,8 @@ static jt_err set_from_json(conv *c, jt_obj *o, const jt_field *f, const jt_json
     case JT_T_UINT16:
         if (v->kind == JT_JSON_STRING && (f->code == 1 || f->code == 2)) {
             /* LedgerEntryType (1/1) and TransactionType (1/2) by name. */
-            int code = f->code == 2 ? jt_tx_type_by_name(v->u.str.s)
-                                    : jt_ledger_type_by_name(v->u.str.s);
+            int code =
+                f->code == 2 ? jt_tx_type_by_name(v->u.str.s) : jt_ledger_type_by_name(v->u.str.s);
             if (code < 0)
                 return bad(c, f->code == 2 ? JT_ETXTYPE : JT_EFIELD_TYPE,
                            "unknown type name \"%s\"", v->u.str.s);
@@ -263,8 +262,7 @@ static jt_err set_from_json(conv *c, jt_obj *o, const jt_field *f, const jt_json
         }
         return json_uint(c, f, v, &m->v.u);
     case JT_T_UINT32:
-    case JT_T_UINT64:
-        return json_uint(c, f, v, &m->v.u);
+    case JT_T_UINT64: return json_uint(c, f, v, &m->v.u);
     case JT_T_HASH128:
     case JT_T_HASH160:
     case JT_T_HASH256:
@@ -293,15 +291,16 @@ static jt_err set_from_json(conv *c, jt_obj *o, const jt_field *f, const jt_json
         if (e == JT_EFIELD_TYPE) {
             char m2[64];
             snprintf(m2, sizeof m2, "%zu bytes, not %d", n,
-                     f->type == JT_T_HASH128 ? 16 : f->type == JT_T_HASH160 ? 20 : 32);
+                     f->type == JT_T_HASH128   ? 16
+                     : f->type == JT_T_HASH160 ? 20
+                                               : 32);
             return bad(c, e, "wrong length: %s", m2);
         }
         if (e)
             return bad(c, e, "value too long");
         return JT_OK;
     }
-    case JT_T_ACCOUNT:
-        return json_account(c, v, &m->v.acct);
+    case JT_T_ACCOUNT: return json_account(c, v, &m->v.acct);
     case JT_T_AMOUNT:
         if (!(m->v.amt = jt__arena_alloc(c->arena, sizeof *m->v.amt)))
             return JT_ENOMEM;
@@ -341,10 +340,8 @@ static jt_err set_from_json(conv *c, jt_obj *o, const jt_field *f, const jt_json
             path_pop(c, mark);
         }
         return JT_OK;
-    case JT_T_PATHSET:
-        return json_pathset(c, v, &m->v.paths);
-    default:
-        return bad(c, JT_EFIELD_TYPE, "unsupported field type");
+    case JT_T_PATHSET: return json_pathset(c, v, &m->v.paths);
+    default: return bad(c, JT_EFIELD_TYPE, "unsupported field type");
     }
 }
 
@@ -539,9 +536,7 @@ static void write_member(jt_jw *w, const jt__member *m)
         }
         jt_jw_uint(w, m->v.u);
         return;
-    case JT_T_UINT32:
-        jt_jw_uint(w, m->v.u);
-        return;
+    case JT_T_UINT32: jt_jw_uint(w, m->v.u); return;
     case JT_T_UINT64: {
         char h[17];
         snprintf(h, sizeof h, "%016llX", (unsigned long long)m->v.u);
@@ -551,24 +546,16 @@ static void write_member(jt_jw *w, const jt__member *m)
     case JT_T_HASH128:
     case JT_T_HASH160:
     case JT_T_HASH256:
-    case JT_T_BLOB:
-        write_hex(w, m->v.bytes.p, m->v.bytes.n);
-        return;
+    case JT_T_BLOB: write_hex(w, m->v.bytes.p, m->v.bytes.n); return;
     case JT_T_VECTOR256:
         jt_jw_array_begin(w);
         for (size_t i = 0; i + 32 <= m->v.bytes.n; i += 32)
             write_hex(w, m->v.bytes.p + i, 32);
         jt_jw_array_end(w);
         return;
-    case JT_T_ACCOUNT:
-        write_account(w, &m->v.acct);
-        return;
-    case JT_T_AMOUNT:
-        write_amount(w, m->v.amt);
-        return;
-    case JT_T_OBJECT:
-        jt_obj_write_json(m->v.obj, w);
-        return;
+    case JT_T_ACCOUNT: write_account(w, &m->v.acct); return;
+    case JT_T_AMOUNT: write_amount(w, m->v.amt); return;
+    case JT_T_OBJECT: jt_obj_write_json(m->v.obj, w); return;
     case JT_T_ARRAY:
         jt_jw_array_begin(w);
         for (size_t i = 0; i < m->v.arr.n; i++) {
@@ -580,11 +567,8 @@ static void write_member(jt_jw *w, const jt__member *m)
         }
         jt_jw_array_end(w);
         return;
-    case JT_T_PATHSET:
-        write_pathset(w, m->v.paths);
-        return;
-    default:
-        jt_jw_null(w);
+    case JT_T_PATHSET: write_pathset(w, m->v.paths); return;
+    default: jt_jw_null(w);
     }
 }
 

@@ -42,7 +42,7 @@ typedef struct jt__member {
 } jt__member;
 
 struct jt_obj {
-    jt__arena *arena;       /* the root's arena; every node of the tree allocates here */
+    jt__arena *arena;        /* the root's arena; every node of the tree allocates here */
     const jt_field *wrapper; /* array elements: the element's field (e.g. Memo) */
     jt__member *m;
     size_t n, cap;

@@ -11,7 +11,7 @@
 #include "jt/common.h"
 #include "jt/error.h"
 
-#define JT__UNUSED(x) ((void)(x))
+#define JT__UNUSED(x)    ((void)(x))
 #define JT__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Sets *ei (when not NULL) and returns `code`. `field` may be NULL, `offset`

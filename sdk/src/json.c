@@ -196,12 +196,12 @@ static int cb_start_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-    cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+    cb_null,      cb_bool,    NULL,   NULL,           cb_number, cb_string,
     cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
-jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
-                     jt_json_doc **out, jt_errinfo *ei)
+jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits, jt_json_doc **out,
+                     jt_errinfo *ei)
 {
     *out = NULL;
     parser p = {0};
@@ -438,11 +438,26 @@ static void put_escaped(jt_jw *w, const char *s, size_t n)
         run = i + 1;
         char esc[6] = {'\\', 0};
         switch (c) {
-        case '"': esc[1] = '"'; put(w, esc, 2); break;
-        case '\\': esc[1] = '\\'; put(w, esc, 2); break;
-        case '\n': esc[1] = 'n'; put(w, esc, 2); break;
-        case '\r': esc[1] = 'r'; put(w, esc, 2); break;
-        case '\t': esc[1] = 't'; put(w, esc, 2); break;
+        case '"':
+            esc[1] = '"';
+            put(w, esc, 2);
+            break;
+        case '\\':
+            esc[1] = '\\';
+            put(w, esc, 2);
+            break;
+        case '\n':
+            esc[1] = 'n';
+            put(w, esc, 2);
+            break;
+        case '\r':
+            esc[1] = 'r';
+            put(w, esc, 2);
+            break;
+        case '\t':
+            esc[1] = 't';
+            put(w, esc, 2);
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';

@@ -198,8 +198,7 @@ static jt_err pub_compressed(const secp256k1_context *ctx, const uint8_t priv[32
     size_t len = 33;
     if (!secp256k1_ec_pubkey_create(ctx, &pk, priv))
         return JT_ECRYPTO;
-    if (!secp256k1_ec_pubkey_serialize(ctx, out, &len, &pk, SECP256K1_EC_COMPRESSED) ||
-        len != 33)
+    if (!secp256k1_ec_pubkey_serialize(ctx, out, &len, &pk, SECP256K1_EC_COMPRESSED) || len != 33)
         return JT_ECRYPTO;
     return JT_OK;
 }
@@ -258,10 +257,8 @@ jt_err jt_keypair_from_seed(const jt_seed *seed, jt_keypair *kp)
     if (!seed || !kp)
         return JT_EINVAL;
     switch (seed->type) {
-    case JT_KEY_SECP256K1:
-        return derive_secp256k1(seed->bytes, kp);
-    case JT_KEY_ED25519:
-        return derive_ed25519(seed->bytes, kp);
+    case JT_KEY_SECP256K1: return derive_secp256k1(seed->bytes, kp);
+    case JT_KEY_ED25519: return derive_ed25519(seed->bytes, kp);
     }
     return JT_EINVAL;
 }
@@ -313,14 +310,9 @@ jt_err jt_keypair_private_hex(const jt_keypair *kp, char *out, size_t cap)
         return JT_EBUFSIZE;
     const char *prefix;
     switch (kp->type) {
-    case JT_KEY_SECP256K1:
-        prefix = "00";
-        break;
-    case JT_KEY_ED25519:
-        prefix = "ED";
-        break;
-    default:
-        return JT_EINVAL;
+    case JT_KEY_SECP256K1: prefix = "00"; break;
+    case JT_KEY_ED25519: prefix = "ED"; break;
+    default: return JT_EINVAL;
     }
     out[0] = prefix[0];
     out[1] = prefix[1];

@@ -87,8 +87,8 @@ jt_err jt_tx_id(const jt_obj *tx, uint8_t hash[32])
 }
 
 static jt_err verify_one(const jt_obj *tx, const uint8_t *pub, size_t publen, const uint8_t *sig,
-                         size_t siglen, const jt_account_id *signer, unsigned flags,
-                         jt_errinfo *ei, const char *who)
+                         size_t siglen, const jt_account_id *signer, unsigned flags, jt_errinfo *ei,
+                         const char *who)
 {
     jt_buf b;
     jt_buf_init(&b);
@@ -110,14 +110,13 @@ jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei)
     unsigned flags = fl && (fl->v.u & JT_TF_FULLY_CANONICAL_SIG) ? JT_VERIFY_REQUIRE_LOW_S : 0;
 
     if (!spk)
-        return jt__err(ei, JT_ENOT_SIGNED, "SigningPubKey", -1,
-                       "transaction has no SigningPubKey");
+        return jt__err(ei, JT_ENOT_SIGNED, "SigningPubKey", -1, "transaction has no SigningPubKey");
     if (spk->v.bytes.n > 0) {
         if (!sig)
             return jt__err(ei, JT_ENOT_SIGNED, "TxnSignature", -1,
                            "transaction has no TxnSignature");
-        return verify_one(tx, spk->v.bytes.p, spk->v.bytes.n, sig->v.bytes.p, sig->v.bytes.n,
-                          NULL, flags, ei, "signature");
+        return verify_one(tx, spk->v.bytes.p, spk->v.bytes.n, sig->v.bytes.p, sig->v.bytes.n, NULL,
+                          flags, ei, "signature");
     }
     /* Multi-signed: empty SigningPubKey, one Signer per signing account. */
     if (!signers || signers->v.arr.n == 0)
@@ -140,8 +139,8 @@ jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei)
         if (memcmp(derived.bytes, acc->v.acct.bytes, 20) != 0)
             return jt__err(ei, JT_ESIG_INVALID, who, -1,
                            "%s: SigningPubKey does not belong to Account", who);
-        e = verify_one(tx, pk->v.bytes.p, pk->v.bytes.n, sg->v.bytes.p, sg->v.bytes.n,
-                       &acc->v.acct, flags, ei, who);
+        e = verify_one(tx, pk->v.bytes.p, pk->v.bytes.n, sg->v.bytes.p, sg->v.bytes.n, &acc->v.acct,
+                       flags, ei, who);
         if (e)
             return e;
     }

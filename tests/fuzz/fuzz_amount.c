@@ -13,21 +13,20 @@
 
 #define MAX_TEXT 4096
 
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);   \
-            abort();                                                                \
-        }                                                                           \
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                  \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool same_amount(const jt_amount *a, const jt_amount *b)
 {
-    return a->native == b->native && a->negative == b->negative &&
-           a->mantissa == b->mantissa && a->exponent == b->exponent &&
-           memcmp(a->currency.bytes, b->currency.bytes, 20) == 0 &&
+    return a->native == b->native && a->negative == b->negative && a->mantissa == b->mantissa &&
+           a->exponent == b->exponent && memcmp(a->currency.bytes, b->currency.bytes, 20) == 0 &&
            memcmp(a->issuer.bytes, b->issuer.bytes, 20) == 0;
 }
 
@@ -62,8 +61,7 @@ static void check_text_round_trip(const jt_amount *a)
         bool neg;
         uint64_t m;
         int32_t ex;
-        CHECK(jt_amount_parse_value(text, JT_AMOUNT_ALLOW_NEGATIVE, &neg, &m, &ex, NULL) ==
-              JT_OK);
+        CHECK(jt_amount_parse_value(text, JT_AMOUNT_ALLOW_NEGATIVE, &neg, &m, &ex, NULL) == JT_OK);
         CHECK(neg == a->negative && m == a->mantissa && ex == a->exponent);
     }
 }
@@ -95,8 +93,8 @@ static void fuzz_text(const char *s)
     jt_amount iv;
     if (value_ok) {
         CHECK(m == 0 ? (ex == 0 && !neg)
-                     : (m >= JT_MIN_MANTISSA && m <= JT_MAX_MANTISSA &&
-                        ex >= JT_MIN_EXPONENT && ex <= JT_MAX_EXPONENT));
+                     : (m >= JT_MIN_MANTISSA && m <= JT_MAX_MANTISSA && ex >= JT_MIN_EXPONENT &&
+                        ex <= JT_MAX_EXPONENT));
         /* without the flag: the same, unless negative */
         CHECK(neg ? e0 == JT_EAMOUNT_RANGE : (e0 == JT_OK && m0 == m && ex0 == ex && !neg0));
         issued_from_parts(&iv, neg, m, ex);

@@ -200,22 +200,22 @@ static void errors(void **state)
     const uint8_t v0[] = {0x00}, v21[] = {0x21};
     jt_account_id id;
     jt_errinfo_clear(&ei);
-    assert_int_equal(jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ3", v0, 1, id.bytes,
-                                           20, &ei),
-                     JT_EBASE58_CHECKSUM);
+    assert_int_equal(
+        jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ3", v0, 1, id.bytes, 20, &ei),
+        JT_EBASE58_CHECKSUM);
     assert_int_equal(ei.code, JT_EBASE58_CHECKSUM);
-    assert_int_equal(jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v21, 1, id.bytes,
-                                           20, NULL),
-                     JT_EBASE58_VERSION);
-    assert_int_equal(jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v0, 1, buf, 19,
-                                           NULL),
-                     JT_EBASE58_LENGTH);
-    assert_int_equal(jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v0, 1, buf, 21,
-                                           NULL),
-                     JT_EBASE58_LENGTH);
-    assert_int_equal(jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ0", v0, 1, buf, 20,
-                                           NULL),
-                     JT_EBASE58_CHAR);
+    assert_int_equal(
+        jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v21, 1, id.bytes, 20, NULL),
+        JT_EBASE58_VERSION);
+    assert_int_equal(
+        jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v0, 1, buf, 19, NULL),
+        JT_EBASE58_LENGTH);
+    assert_int_equal(
+        jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2", v0, 1, buf, 21, NULL),
+        JT_EBASE58_LENGTH);
+    assert_int_equal(
+        jt_base58check_decode("jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ0", v0, 1, buf, 20, NULL),
+        JT_EBASE58_CHAR);
     assert_int_equal(jt_base58check_decode("jjj", v0, 1, buf, 20, NULL), JT_EBASE58_LENGTH);
 
     /* Base58Check encode: room and input limits. */
@@ -240,12 +240,8 @@ static void errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(alphabet),
-        cmocka_unit_test(leading_zeros),
-        cmocka_unit_test(round_trips),
-        cmocka_unit_test(addresses),
-        cmocka_unit_test(node_public),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(alphabet),  cmocka_unit_test(leading_zeros), cmocka_unit_test(round_trips),
+        cmocka_unit_test(addresses), cmocka_unit_test(node_public),   cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests_name("base58", tests, NULL, NULL);
 }

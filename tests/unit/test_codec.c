@@ -235,7 +235,10 @@ static void decoder_rejects_hostile_input(void **state)
     assert_int_equal(decode_hex("73FF", &ei), JT_EVL);
     assert_int_equal(decode_hex("7305AABB", &ei), JT_ETRUNCATED);
     /* AccountID must be 20 bytes. */
-    assert_int_equal(decode_hex("8113" "00000000000000000000000000000000000000", &ei), JT_EVL);
+    assert_int_equal(decode_hex("8113"
+                                "00000000000000000000000000000000000000",
+                                &ei),
+                     JT_EVL);
     /* Non-canonical amounts: native negative zero; issued mantissa too small. */
     assert_int_equal(decode_hex("610000000000000000", &ei) != JT_OK, 1);
     assert_non_null(strstr(ei.msg, "Amount"));
@@ -243,7 +246,11 @@ static void decoder_rejects_hostile_input(void **state)
     assert_int_equal(decode_hex("011200", &ei), JT_EPATH);
     assert_int_equal(decode_hex("011202", &ei), JT_EPATH);
     /* Array element that is not an object field. */
-    assert_int_equal(decode_hex("F9" "2200000000" "F1", &ei), JT_EFIELD_CODE);
+    assert_int_equal(decode_hex("F9"
+                                "2200000000"
+                                "F1",
+                                &ei),
+                     JT_EFIELD_CODE);
     /* Trailing byte after a complete top-level object is an unknown header. */
     assert_int_equal(decode_hex("1200000F", &ei) != JT_OK, 1);
     /* An empty blob as the last bytes of the input (found by fuzzing: the
@@ -343,7 +350,8 @@ static void json_forms(void **state)
     (void)state;
     const char *in = "{\"TransactionType\":\"OfferCreate\",\"IndexNext\":\"1000\","
                      "\"BookNode\":16,\"TakerGets\":\"-5\",\"TransactionResult\":\"tecPATH_DRY\","
-                     "\"Indexes\":[\"" "0000000000000000000000000000000000000000000000000000000000000001\"],"
+                     "\"Indexes\":[\""
+                     "0000000000000000000000000000000000000000000000000000000000000001\"],"
                      "\"Paths\":[[{\"currency\":\"CNY\",\"issuer\":"
                      "\"jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh\",\"type\":48,\"type_hex\":\"x\"}],"
                      "[{\"account\":\"jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh\"}]]}";

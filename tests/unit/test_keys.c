@@ -302,8 +302,7 @@ static void secret_wrong_length(void **state)
         assert_null(strstr(ei.msg, "version"));
         assert_no_leak(&ei, text);
 
-        assert_int_equal(jt_base58check_encode(ved, 3, payload, lens[i], text, sizeof text),
-                         JT_OK);
+        assert_int_equal(jt_base58check_encode(ved, 3, payload, lens[i], text, sizeof text), JT_OK);
         jt_errinfo_clear(&ei);
         assert_int_equal(jt_secret_decode(text, &seed, &ei), JT_ESECRET);
         assert_non_null(strstr(ei.msg, "length"));
@@ -446,8 +445,7 @@ static void private_hex_and_clear(void **state)
     char out[67];
     assert_int_equal(jt_keypair_private_hex(&kp, out, 66), JT_EBUFSIZE);
     assert_int_equal(jt_keypair_private_hex(&kp, out, 67), JT_OK);
-    assert_string_equal(out,
-                        "000851067FB51826441B93C938EA6F6B725999C18A72A74802A1EE9963B5804664");
+    assert_string_equal(out, "000851067FB51826441B93C938EA6F6B725999C18A72A74802A1EE9963B5804664");
 
     jt_keypair zero;
     memset(&zero, 0, sizeof zero);
@@ -465,18 +463,12 @@ static void private_hex_and_clear(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(secp256k1_vectors),
-        cmocka_unit_test(ed25519_vectors),
-        cmocka_unit_test(known_from_docs),
-        cmocka_unit_test(special_accounts),
-        cmocka_unit_test(secret_bad_character),
-        cmocka_unit_test(secret_bad_checksum),
-        cmocka_unit_test(secret_wrong_version),
-        cmocka_unit_test(secret_wrong_length),
-        cmocka_unit_test(secret_other_errors),
-        cmocka_unit_test(secret_encode_errors),
-        cmocka_unit_test(seed_generate),
-        cmocka_unit_test(pubkey_type_and_account),
+        cmocka_unit_test(secp256k1_vectors),     cmocka_unit_test(ed25519_vectors),
+        cmocka_unit_test(known_from_docs),       cmocka_unit_test(special_accounts),
+        cmocka_unit_test(secret_bad_character),  cmocka_unit_test(secret_bad_checksum),
+        cmocka_unit_test(secret_wrong_version),  cmocka_unit_test(secret_wrong_length),
+        cmocka_unit_test(secret_other_errors),   cmocka_unit_test(secret_encode_errors),
+        cmocka_unit_test(seed_generate),         cmocka_unit_test(pubkey_type_and_account),
         cmocka_unit_test(private_hex_and_clear),
     };
     return cmocka_run_group_tests_name("keys", tests, setup, teardown);

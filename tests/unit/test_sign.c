@@ -129,9 +129,8 @@ static void transaction_signatures(void **state)
             uint8_t digest[32];
             jt_sha512half_prefixed(JT_PREFIX_STX, blob, blen, digest);
             assert_string_equal(tu_hex(digest, 32), tu_str(t, "signing_hash"));
-            assert_int_equal(jt_verify_digest(kp.pub, 33, digest, want, slen,
-                                              JT_VERIFY_REQUIRE_LOW_S),
-                             JT_OK);
+            assert_int_equal(
+                jt_verify_digest(kp.pub, 33, digest, want, slen, JT_VERIFY_REQUIRE_LOW_S), JT_OK);
         } else {
             n_ed++;
             assert_string_equal(name, "payment_native_ed25519_swtc");

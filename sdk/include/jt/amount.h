@@ -15,16 +15,16 @@ extern "C" {
 #endif
 
 /* Limits. */
-#define JT_DROPS_PER_SWT 1000000ULL
-#define JT_MAX_TX_DROPS 100000000000000000ULL     /* 10^17: a transaction amount */
+#define JT_DROPS_PER_SWT    1000000ULL
+#define JT_MAX_TX_DROPS     100000000000000000ULL /* 10^17: a transaction amount */
 #define JT_MAX_NATIVE_DROPS 600000000000000000ULL /* 6×10^17: total supply, any ledger value */
-#define JT_MIN_MANTISSA 1000000000000000ULL       /* 10^15 */
-#define JT_MAX_MANTISSA 9999999999999999ULL       /* 10^16 − 1 */
-#define JT_MIN_EXPONENT (-96)
-#define JT_MAX_EXPONENT 80
+#define JT_MIN_MANTISSA     1000000000000000ULL   /* 10^15 */
+#define JT_MAX_MANTISSA     9999999999999999ULL   /* 10^16 − 1 */
+#define JT_MIN_EXPONENT     (-96)
+#define JT_MAX_EXPONENT     80
 
 /* Text capacities including the NUL. */
-#define JT_AMOUNT_TEXT_MAX 48   /* value text: "-9999999999999999e-96" or drops */
+#define JT_AMOUNT_TEXT_MAX   48 /* value text: "-9999999999999999e-96" or drops */
 #define JT_CURRENCY_TEXT_MAX 41 /* 40 hex digits */
 
 /* An amount. Native (SWT): `mantissa` is drops, `exponent` 0, currency and
@@ -42,7 +42,7 @@ typedef struct jt_amount {
 
 /* Flags for parsing. */
 #define JT_AMOUNT_ALLOW_NEGATIVE 0x1u /* ledger/metadata values (default: refuse) */
-#define JT_AMOUNT_LEDGER_RANGE 0x2u   /* native up to total supply, not 10^17 */
+#define JT_AMOUNT_LEDGER_RANGE   0x2u /* native up to total supply, not 10^17 */
 
 /* Native amount from a decimal string of drops ("1000000"); no fraction, no
  * exponent, no '+'. Errors: JT_EAMOUNT (names the bad character),

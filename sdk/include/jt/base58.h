@@ -16,8 +16,8 @@ extern "C" {
 #define JT_BASE58_ALPHABET "jpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65rkm8oFqi1tuvAxyz"
 
 /* Text capacities including the terminating NUL. */
-#define JT_ADDRESS_MAX 40
-#define JT_SECRET_MAX 40
+#define JT_ADDRESS_MAX     40
+#define JT_SECRET_MAX      40
 #define JT_NODE_PUBLIC_MAX 64
 
 /* Base58 of `len` bytes (each leading zero byte becomes one 'j').

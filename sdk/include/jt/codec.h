@@ -122,7 +122,7 @@ JT_API const jt_ter *jt_ter_by_code(int code);
 
 /* ---- objects ----------------------------------------------------------- */
 
-#define JT_CODEC_MAX_DEPTH 12     /* nested objects and arrays */
+#define JT_CODEC_MAX_DEPTH 12         /* nested objects and arrays */
 #define JT_CODEC_MAX_BYTES (1u << 20) /* largest object the decoder accepts */
 
 typedef struct jt_obj jt_obj;

@@ -21,53 +21,53 @@ extern "C" {
 #endif
 
 /* X(name, text): the generic text for each code. */
-#define JT_ERRORS(X)                                                          \
-    X(OK, "success")                                                          \
-    X(EINVAL, "invalid argument")                                             \
-    X(ENOMEM, "out of memory")                                                \
-    X(EBUFSIZE, "output buffer too small")                                    \
-    X(ETOOBIG, "input too large")                                             \
-    X(EHEX, "malformed hex string")                                           \
-    X(EBASE58_CHAR, "character not in the Jingtum base58 alphabet")           \
-    X(EBASE58_CHECKSUM, "base58 checksum does not match")                     \
-    X(EBASE58_VERSION, "wrong base58 version for this kind of string")        \
-    X(EBASE58_LENGTH, "wrong decoded length for this kind of string")         \
-    X(ESECRET, "not a Jingtum secret")                                        \
-    X(EKEY, "invalid key")                                                    \
-    X(ERANDOM, "the system random generator failed")                          \
-    X(ECRYPTO, "cryptographic library failure")                               \
-    X(ESIG_DER, "signature is not strict DER")                                \
-    X(ESIG_HIGH_S, "signature is not canonical (high S)")                     \
-    X(ESIG_INVALID, "signature does not verify")                              \
-    X(EJSON, "malformed JSON")                                                \
-    X(EJSON_DEPTH, "JSON nested too deeply")                                  \
-    X(EFIELD_UNKNOWN, "unknown field")                                        \
-    X(EFIELD_TYPE, "field has the wrong type or form")                        \
-    X(EFIELD_ORDER, "fields out of canonical order")                          \
-    X(EFIELD_DUP, "duplicate field")                                          \
-    X(EFIELD_MISSING, "required field missing")                               \
-    X(EFIELD_CODE, "invalid field header")                                    \
-    X(ETRUNCATED, "input truncated")                                          \
-    X(ETRAILING, "trailing bytes after the object")                           \
-    X(EMARKER, "end marker where none is open")                               \
-    X(EVL, "malformed length prefix")                                         \
-    X(EDEPTH, "objects nested too deeply")                                    \
-    X(EAMOUNT, "malformed amount")                                            \
-    X(EAMOUNT_RANGE, "amount out of range")                                   \
-    X(EAMOUNT_PRECISION, "amount has more than 16 significant digits")        \
-    X(EAMOUNT_DECIMALS, "SWT has at most 6 decimal places")                   \
-    X(ENONCANONICAL, "amount encoding is not canonical")                      \
-    X(ECURRENCY, "bad currency code")                                         \
-    X(EPATH, "malformed path")                                                \
-    X(ETXTYPE, "unknown transaction type")                                    \
-    X(ENOT_SIGNED, "transaction is not signed")                               \
+#define JT_ERRORS(X)                                                                               \
+    X(OK, "success")                                                                               \
+    X(EINVAL, "invalid argument")                                                                  \
+    X(ENOMEM, "out of memory")                                                                     \
+    X(EBUFSIZE, "output buffer too small")                                                         \
+    X(ETOOBIG, "input too large")                                                                  \
+    X(EHEX, "malformed hex string")                                                                \
+    X(EBASE58_CHAR, "character not in the Jingtum base58 alphabet")                                \
+    X(EBASE58_CHECKSUM, "base58 checksum does not match")                                          \
+    X(EBASE58_VERSION, "wrong base58 version for this kind of string")                             \
+    X(EBASE58_LENGTH, "wrong decoded length for this kind of string")                              \
+    X(ESECRET, "not a Jingtum secret")                                                             \
+    X(EKEY, "invalid key")                                                                         \
+    X(ERANDOM, "the system random generator failed")                                               \
+    X(ECRYPTO, "cryptographic library failure")                                                    \
+    X(ESIG_DER, "signature is not strict DER")                                                     \
+    X(ESIG_HIGH_S, "signature is not canonical (high S)")                                          \
+    X(ESIG_INVALID, "signature does not verify")                                                   \
+    X(EJSON, "malformed JSON")                                                                     \
+    X(EJSON_DEPTH, "JSON nested too deeply")                                                       \
+    X(EFIELD_UNKNOWN, "unknown field")                                                             \
+    X(EFIELD_TYPE, "field has the wrong type or form")                                             \
+    X(EFIELD_ORDER, "fields out of canonical order")                                               \
+    X(EFIELD_DUP, "duplicate field")                                                               \
+    X(EFIELD_MISSING, "required field missing")                                                    \
+    X(EFIELD_CODE, "invalid field header")                                                         \
+    X(ETRUNCATED, "input truncated")                                                               \
+    X(ETRAILING, "trailing bytes after the object")                                                \
+    X(EMARKER, "end marker where none is open")                                                    \
+    X(EVL, "malformed length prefix")                                                              \
+    X(EDEPTH, "objects nested too deeply")                                                         \
+    X(EAMOUNT, "malformed amount")                                                                 \
+    X(EAMOUNT_RANGE, "amount out of range")                                                        \
+    X(EAMOUNT_PRECISION, "amount has more than 16 significant digits")                             \
+    X(EAMOUNT_DECIMALS, "SWT has at most 6 decimal places")                                        \
+    X(ENONCANONICAL, "amount encoding is not canonical")                                           \
+    X(ECURRENCY, "bad currency code")                                                              \
+    X(EPATH, "malformed path")                                                                     \
+    X(ETXTYPE, "unknown transaction type")                                                         \
+    X(ENOT_SIGNED, "transaction is not signed")                                                    \
     X(EIO, "input/output error")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,
     JT_ERRORS(JT__ERR_ENUM)
 #undef JT__ERR_ENUM
-    JT__ERR_COUNT
+        JT__ERR_COUNT
 } jt_err;
 
 /* Details of a failed call. `offset` is a byte offset into the input

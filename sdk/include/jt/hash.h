@@ -25,8 +25,7 @@ extern "C" {
 JT_API void jt_sha512half(const void *data, size_t len, uint8_t out[32]);
 
 /* out = SHA-512Half(u32be(prefix) ‖ data). */
-JT_API void jt_sha512half_prefixed(uint32_t prefix, const void *data, size_t len,
-                                   uint8_t out[32]);
+JT_API void jt_sha512half_prefixed(uint32_t prefix, const void *data, size_t len, uint8_t out[32]);
 
 /* Incremental SHA-512Half. */
 typedef struct jt_sha512half_ctx {

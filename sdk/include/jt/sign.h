@@ -26,8 +26,8 @@ extern "C" {
  * SHA-512Half(msg) (so callers pass the prefixed signing data); for ed25519
  * `msg` itself is signed. Writes the signature to `sig` (JT_SIG_MAX bytes)
  * and its length to *siglen. Errors: JT_EKEY, JT_ECRYPTO. */
-JT_API jt_err jt_sign(const jt_keypair *kp, const uint8_t *msg, size_t len,
-                      uint8_t sig[JT_SIG_MAX], size_t *siglen) JT_MUST_CHECK;
+JT_API jt_err jt_sign(const jt_keypair *kp, const uint8_t *msg, size_t len, uint8_t sig[JT_SIG_MAX],
+                      size_t *siglen) JT_MUST_CHECK;
 
 /* ECDSA over a ready 32-byte digest (secp256k1 keys only). */
 JT_API jt_err jt_sign_digest(const jt_keypair *kp, const uint8_t digest[32],
