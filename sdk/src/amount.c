@@ -79,17 +79,6 @@ static bool is_alnum(uint8_t c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static bool all_zero(const uint8_t *p, size_t n)
 {
     uint8_t acc = 0;
@@ -631,11 +620,11 @@ jt_err jt_currency_from_text(const char *text, bool allow_swt, jt_currency *c, j
     }
     if (n == 40) {
         size_t i = 0;
-        while (i < 40 && hex_value(text[i]) >= 0)
+        while (i < 40 && jt__hex_value(text[i]) >= 0)
             i++;
         if (i == 40) {
             for (size_t j = 0; j < 20; j++)
-                t.bytes[j] = (uint8_t)(hex_value(text[2 * j]) << 4 | hex_value(text[2 * j + 1]));
+                t.bytes[j] = (uint8_t)(jt__hex_value(text[2 * j]) << 4 | jt__hex_value(text[2 * j + 1]));
             if (all_zero(t.bytes, 20) && !allow_swt)
                 return jt__err(ei, JT_ECURRENCY, NULL, -1,
                                "currency %.40s is all zero, which is SWT, not an issued currency",

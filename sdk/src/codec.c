@@ -325,6 +325,16 @@ static uint64_t uint_max(unsigned type)
     }
 }
 
+static size_t uint_width(unsigned type)
+{
+    switch (type) {
+    case JT_T_UINT8: return 1;
+    case JT_T_UINT16: return 2;
+    case JT_T_UINT32: return 4;
+    default: return 8;
+    }
+}
+
 static bool is_uint(unsigned type)
 {
     return type == JT_T_UINT8 || type == JT_T_UINT16 || type == JT_T_UINT32 || type == JT_T_UINT64;
@@ -887,29 +897,19 @@ static jt_err decode_value(dec *d, jt_obj *o, jt__member *m, int depth)
     jt_err e;
     switch (f->type) {
     case JT_T_UINT8:
-        if ((e = need(d, 1, name)))
-            return e;
-        m->v.u = d->p[d->pos];
-        d->pos += 1;
-        return JT_OK;
     case JT_T_UINT16:
-        if ((e = need(d, 2, name)))
-            return e;
-        m->v.u = jt__get_u16(d->p + d->pos);
-        d->pos += 2;
-        return JT_OK;
     case JT_T_UINT32:
-        if ((e = need(d, 4, name)))
+    case JT_T_UINT64: {
+        size_t w = uint_width(f->type);
+        if ((e = need(d, w, name)))
             return e;
-        m->v.u = jt__get_u32(d->p + d->pos);
-        d->pos += 4;
+        uint64_t v = 0;
+        for (size_t i = 0; i < w; i++)
+            v = v << 8 | d->p[d->pos + i];
+        m->v.u = v;
+        d->pos += w;
         return JT_OK;
-    case JT_T_UINT64:
-        if ((e = need(d, 8, name)))
-            return e;
-        m->v.u = jt__get_u64(d->p + d->pos);
-        d->pos += 8;
-        return JT_OK;
+    }
     case JT_T_HASH128:
     case JT_T_HASH160:
     case JT_T_HASH256:

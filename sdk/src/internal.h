@@ -38,6 +38,18 @@ void *jt__arena_alloc(jt__arena *a, size_t n);
 void *jt__arena_memdup(jt__arena *a, const void *p, size_t n);
 char *jt__arena_strndup(jt__arena *a, const char *s, size_t n);
 
+/* Value of a hex digit in either case, or -1. */
+static inline int jt__hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* ---- big-endian helpers ---- */
 static inline void jt__put_u16(uint8_t *p, uint16_t v)
 {

@@ -61,17 +61,6 @@ jt_err jt_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap)
     return JT_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 jt_err jt_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, size_t *outlen)
 {
     if (hexlen % 2)
@@ -79,7 +68,7 @@ jt_err jt_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, s
     if (hexlen / 2 > cap)
         return JT_EBUFSIZE;
     for (size_t i = 0; i < hexlen / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = jt__hex_value(hex[2 * i]), lo = jt__hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return JT_EHEX;
         out[i] = (uint8_t)(hi << 4 | lo);
