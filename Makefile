@@ -53,7 +53,7 @@ FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  := $(sort $(wildcard bench/bench_*.c))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib programs tests test install uninstall bench fuzz up clean check-deps format
+.PHONY: all lib programs tests test install uninstall bench fuzz fuzz-build up clean check-deps format
 .DELETE_ON_ERROR:
 
 all: lib programs
@@ -140,8 +140,11 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SDK_SRC) $(PUB_HDR) $(wildcard sdk/src/
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDK_SRC) $(PKG_LIBS)
 
-fuzz: check-deps $(FUZZ_BIN)
+fuzz: check-deps
+	$(MAKE) --no-print-directory fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
+
+fuzz-build: $(FUZZ_BIN)
 
 # ---------------------------------------------------------------- up
 up: check-deps
