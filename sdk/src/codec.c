@@ -295,6 +295,17 @@ static jt_err lookup(const char *name, jt_type want, const jt_field **f)
     return JT_OK;
 }
 
+/* The member for `field`, checked to be of `type`. */
+static jt_err find_typed(const jt_obj *o, const char *field, jt_type type, const jt__member **m)
+{
+    const jt_field *f;
+    jt_err e = lookup(field, type, &f);
+    if (e)
+        return e;
+    *m = jt__obj_find(o, f);
+    return *m ? JT_OK : JT_EFIELD_MISSING;
+}
+
 bool jt_obj_has(const jt_obj *o, const char *field)
 {
     const jt_field *f = jt_field_by_name(field);
@@ -391,15 +402,11 @@ jt_err jt_obj_set_amount(jt_obj *o, const char *field, const jt_amount *a)
 
 jt_err jt_obj_get_amount(const jt_obj *o, const char *field, jt_amount *a)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_AMOUNT, &f);
-    if (e)
-        return e;
-    const jt__member *m = jt__obj_find(o, f);
-    if (!m)
-        return JT_EFIELD_MISSING;
-    *a = *m->v.amt;
-    return JT_OK;
+    const jt__member *m;
+    jt_err e = find_typed(o, field, JT_T_AMOUNT, &m);
+    if (!e)
+        *a = *m->v.amt;
+    return e;
 }
 
 jt_err jt_obj_set_account(jt_obj *o, const char *field, const jt_account_id *id)
@@ -417,15 +424,11 @@ jt_err jt_obj_set_account(jt_obj *o, const char *field, const jt_account_id *id)
 
 jt_err jt_obj_get_account(const jt_obj *o, const char *field, jt_account_id *id)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_ACCOUNT, &f);
-    if (e)
-        return e;
-    const jt__member *m = jt__obj_find(o, f);
-    if (!m)
-        return JT_EFIELD_MISSING;
-    *id = m->v.acct;
-    return JT_OK;
+    const jt__member *m;
+    jt_err e = find_typed(o, field, JT_T_ACCOUNT, &m);
+    if (!e)
+        *id = m->v.acct;
+    return e;
 }
 
 static size_t hash_len(unsigned type)
@@ -515,15 +518,11 @@ jt_err jt_obj_set_object(jt_obj *o, const char *field, const jt_obj *child)
 
 jt_err jt_obj_get_object(const jt_obj *o, const char *field, const jt_obj **child)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_OBJECT, &f);
-    if (e)
-        return e;
-    const jt__member *m = jt__obj_find(o, f);
-    if (!m)
-        return JT_EFIELD_MISSING;
-    *child = m->v.obj;
-    return JT_OK;
+    const jt__member *m;
+    jt_err e = find_typed(o, field, JT_T_OBJECT, &m);
+    if (!e)
+        *child = m->v.obj;
+    return e;
 }
 
 jt_err jt__arr_push(jt_obj *o, jt__member *m, jt_obj *item)
