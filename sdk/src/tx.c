@@ -1,5 +1,6 @@
 /* tx.c — transaction signing data, signatures, IDs, multi-signing (§3). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec_obj.h"
@@ -39,16 +40,23 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
     /* SigningPubKey is part of the signed data: set it first, keeping the old
      * value so that a failure changes nothing. */
     const jt__member *old = jt__obj_find(tx, spk);
-    uint8_t oldkey[33];
+    uint8_t small[33];
+    uint8_t *oldkey = small;
     size_t oldlen = 0;
     bool had = old != NULL;
     if (had) {
-        oldlen = old->v.bytes.n <= 33 ? old->v.bytes.n : 0;
+        oldlen = old->v.bytes.n;
+        /* The setter reuses the old storage, so keep a copy to restore. */
+        if (oldlen > sizeof small && !(oldkey = malloc(oldlen)))
+            return jt__err(ei, JT_ENOMEM, "SigningPubKey", -1, NULL);
         memcpy(oldkey, old->v.bytes.p, oldlen);
     }
     jt_err e = jt__obj_set_bytes_f(tx, spk, kp->pub, 33);
-    if (e)
+    if (e) {
+        if (oldkey != small)
+            free(oldkey);
         return jt__err(ei, e, "SigningPubKey", -1, NULL);
+    }
 
     jt_buf b;
     jt_buf_init(&b);
@@ -65,8 +73,11 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
             (void)jt__obj_set_bytes_f(tx, spk, oldkey, oldlen);
         else
             (void)jt_obj_remove(tx, "SigningPubKey");
-        return jt__err(ei, e, "TxnSignature", -1, "signing failed: %s", jt_strerror(e));
     }
+    if (oldkey != small)
+        free(oldkey);
+    if (e)
+        return jt__err(ei, e, "TxnSignature", -1, "signing failed: %s", jt_strerror(e));
     return JT_OK;
 }
 

@@ -475,6 +475,23 @@ static void build_sign_verify(void **state)
     assert_int_equal(jt_obj_array_len(tx, "Memos"), 1);
 
     assert_int_equal(jt_tx_verify(tx, NULL), JT_ENOT_SIGNED);
+    {
+        /* A failed signing changes nothing, even a SigningPubKey longer than
+         * a key (the setter reuses its storage). */
+        uint8_t longkey[40];
+        memset(longkey, 0xAB, sizeof longkey);
+        assert_int_equal(jt_obj_set_bytes(tx, "SigningPubKey", longkey, sizeof longkey), JT_OK);
+        jt_keypair broken = kp;
+        broken.type = (jt_key_type)7;
+        assert_int_not_equal(jt_tx_sign(tx, &broken, NULL), JT_OK);
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        assert_int_equal(jt_obj_get_bytes(tx, "SigningPubKey", &p, &n), JT_OK);
+        assert_int_equal(n, sizeof longkey);
+        assert_memory_equal(p, longkey, sizeof longkey);
+        assert_false(jt_obj_has(tx, "TxnSignature"));
+        assert_int_equal(jt_obj_remove(tx, "SigningPubKey"), JT_OK);
+    }
     assert_int_equal(jt_tx_sign(tx, &kp, NULL), JT_OK);
     assert_int_equal(jt_tx_verify(tx, NULL), JT_OK);
     /* A changed field breaks the signature. */
