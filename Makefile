@@ -18,7 +18,7 @@ SAN          ?= 0
 FUZZ_SECONDS ?= 60
 
 CC       ?= cc
-PKGS     := libsodium libsecp256k1 libcrypto yajl
+PKGS     := libsodium libsecp256k1 libcrypto yajl libwebsockets
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -42,7 +42,10 @@ LIB_SO   := $(BUILD)/lib/libjt.so.$(VERSION)
 # ---------------------------------------------------------------- programs
 # Each program is a directory whose .c files link against libjt.a.
 WALLET_SRC := $(sort $(wildcard wallet/*.c))
-PROGRAMS   := $(BUILD)/bin/jt-wallet
+NODE_SRC   := $(sort $(wildcard node-lite/*.c))
+NODE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_SRC))
+NODE_LIBS  := -llmdb -linih -lpthread -lm
+PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node
 
 # ---------------------------------------------------------------- tests
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -84,6 +87,15 @@ $(BUILD)/bin/jt-wallet: $(WALLET_SRC) $(wildcard wallet/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iwallet -o $@ $(WALLET_SRC) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
 
+# jt-node: objects compiled separately so node-lite unit tests can link them.
+$(BUILD)/obj/node-lite/%.o: node-lite/%.c $(PUB_HDR) $(wildcard node-lite/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Inode-lite -pthread -c $< -o $@
+
+$(BUILD)/bin/jt-node: $(NODE_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -pthread -o $@ $(NODE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS)
+
 # ---------------------------------------------------------------- tests
 tests: all $(UNIT_BIN) $(INTEROP_DRV)
 
@@ -91,6 +103,19 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isdk/src -Itests/unit -o $@ $< $(TESTLIB) $(LIB_A) $(LDFLAGS_ALL) \
 	    $(PKG_LIBS) -lcmocka
+
+# Unit tests of jt-node modules: test_jn_MOD links node-lite/MOD.o plus the
+# objects listed in JN_TEST_DEPS_MOD.
+JN_OBJ = $(BUILD)/obj/node-lite/$(1).o
+JN_TEST_DEPS_ledger := $(call JN_OBJ,shamap) $(call JN_OBJ,apply) $(call JN_OBJ,store)
+$(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
+
+$(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
+    $(BUILD)/obj/node-lite/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< $(TESTLIB) \
+	    $(BUILD)/obj/node-lite/$*.o $(JN_TEST_DEPS_$*) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) \
+	    $(NODE_LIBS) -lcmocka
 
 $(INTEROP_DRV): tests/interop/driver.c $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -732,6 +732,44 @@ static jt_err encode_fields(const jt_obj *o, unsigned flags, jt_buf *out)
     return JT_OK;
 }
 
+/* Field equality by serialized form: exact, and cheap for the small members
+ * ledger entries carry. A member that fails to encode never compares equal. */
+bool jt_obj_field_equal(const jt_obj *a, const jt_obj *b, const jt_field *f)
+{
+    const jt__member *ma = a ? jt__obj_find(a, f) : NULL;
+    const jt__member *mb = b ? jt__obj_find(b, f) : NULL;
+    if (!ma || !mb)
+        return !ma && !mb;
+    if (f->type <= JT_T_UINT64 || f->type == JT_T_UINT8)
+        return ma->v.u == mb->v.u;
+    if (f->type == JT_T_ACCOUNT)
+        return memcmp(&ma->v.acct, &mb->v.acct, sizeof ma->v.acct) == 0;
+    jt_buf x, y;
+    jt_buf_init(&x);
+    jt_buf_init(&y);
+    bool eq = encode_member(ma, 0, &x) == JT_OK && encode_member(mb, 0, &y) == JT_OK &&
+              x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+    jt_buf_clear(&x);
+    jt_buf_clear(&y);
+    return eq;
+}
+
+jt_err jt_obj_copy_field(jt_obj *dst, const jt_obj *src, const jt_field *f)
+{
+    const jt__member *m = jt__obj_find(src, f);
+    if (!m)
+        return JT_EFIELD_MISSING;
+    jt__member tmp;
+    jt_err e = copy_member(dst->arena, &tmp, m);
+    if (e)
+        return e;
+    jt__member *slot = jt__obj_slot(dst, f);
+    if (!slot)
+        return JT_ENOMEM;
+    *slot = tmp;
+    return JT_OK;
+}
+
 jt_err jt_obj_to_binary(const jt_obj *o, unsigned flags, jt_buf *out)
 {
     return encode_fields(o, flags, out);

@@ -202,6 +202,11 @@ JT_API jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem
 JT_API size_t jt_obj_array_len(const jt_obj *o, const char *field);
 JT_API const jt_obj *jt_obj_array_at(const jt_obj *o, const char *field, size_t i,
                                      const jt_field **elem_field);
+/* True when both objects lack field f or both hold the same value. */
+JT_API bool jt_obj_field_equal(const jt_obj *a, const jt_obj *b, const jt_field *f);
+/* Copies field f (a deep copy) from src into dst, replacing dst's value.
+ * Errors: JT_EFIELD_MISSING (src lacks it), JT_ENOMEM. */
+JT_API jt_err jt_obj_copy_field(jt_obj *dst, const jt_obj *src, const jt_field *f) JT_MUST_CHECK;
 /* Iteration over fields in canonical order. */
 JT_API size_t jt_obj_field_count(const jt_obj *o);
 JT_API const jt_field *jt_obj_field_at(const jt_obj *o, size_t i);

@@ -1,0 +1,1447 @@
+/*
+ * apply.c — transaction checks, transactors and metadata (see apply.h).
+ *
+ * Every transactor works in a child view `sb` of the ledger view; metadata
+ * is the difference between `sb` and its parent, computed before merging.
+ */
+#include "apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "amt.h"
+
+#define TF_FULLY_CANONICAL 0x80000000u
+
+/* Payment */
+#define TF_NO_SKYWELL_DIRECT 0x00010000u
+#define TF_PARTIAL_PAYMENT   0x00020000u
+#define TF_LIMIT_QUALITY     0x00040000u
+/* AccountSet */
+#define TF_REQUIRE_DEST  0x00010000u
+#define TF_OPTIONAL_DEST 0x00020000u
+#define TF_REQUIRE_AUTH  0x00040000u
+#define TF_OPTIONAL_AUTH 0x00080000u
+#define TF_DISALLOW_SWT  0x00100000u
+#define TF_ALLOW_SWT     0x00200000u
+/* TrustSet */
+#define TF_SET_AUTH          0x00010000u
+#define TF_SET_NO_SKYWELL    0x00020000u
+#define TF_CLEAR_NO_SKYWELL  0x00040000u
+#define TF_SET_FREEZE        0x00100000u
+#define TF_CLEAR_FREEZE      0x00200000u
+/* OfferCreate */
+#define TF_PASSIVE 0x00010000u
+#define TF_IOC     0x00020000u
+#define TF_FOK     0x00040000u
+#define TF_SELL    0x00080000u
+
+#define QUALITY_ONE 1000000000u
+
+/* Relation types (RelationSet/RelationDel). */
+#define REL_AUTHORIZE 1u
+#define REL_FREEZE    3u
+
+typedef struct ctx {
+    jn_view *sb;     /* the transaction's sandbox */
+    const jn_env *env;
+    const jt_obj *tx;
+    const uint8_t *id;
+    jt_account_id account;
+    uint8_t account_key[32]; /* its AccountRoot ID */
+    int64_t prior_balance;   /* drops before the fee */
+    int64_t fee;
+    jt_amount delivered;
+    bool has_delivered;
+    bool oom;
+} ctx;
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t get_u(const jt_obj *o, const char *f, uint64_t dflt)
+{
+    uint64_t v;
+    return jt_obj_get_uint(o, f, &v) == JT_OK ? v : dflt;
+}
+
+static void set_u(ctx *c, jt_obj *o, const char *f, uint64_t v)
+{
+    if (jt_obj_set_uint(o, f, v) != JT_OK)
+        c->oom = true;
+}
+
+static void set_amt(ctx *c, jt_obj *o, const char *f, const jt_amount *a)
+{
+    if (jt_obj_set_amount(o, f, a) != JT_OK)
+        c->oom = true;
+}
+
+static void set_acct(ctx *c, jt_obj *o, const char *f, const jt_account_id *a)
+{
+    if (jt_obj_set_account(o, f, a) != JT_OK)
+        c->oom = true;
+}
+
+static void set_bytes(ctx *c, jt_obj *o, const char *f, const uint8_t *p, size_t n)
+{
+    if (jt_obj_set_bytes(o, f, p, n) != JT_OK)
+        c->oom = true;
+}
+
+static int64_t balance_of(const jt_obj *root)
+{
+    jt_amount a;
+    if (jt_obj_get_amount(root, "Balance", &a) != JT_OK || !a.native)
+        return 0;
+    return jn_amt_to_drops(&a);
+}
+
+static void set_balance(ctx *c, jt_obj *root, int64_t drops)
+{
+    jt_amount a;
+    jn_amt_drops(&a, drops);
+    set_amt(c, root, "Balance", &a);
+}
+
+static jt_obj *new_entry(ctx *c, const char *type)
+{
+    jt_obj *o = jt_obj_new();
+    int lt = jt_ledger_type_by_name(type);
+    if (!o || lt < 0 || jt_obj_set_uint(o, "LedgerEntryType", (uint64_t)lt) != JT_OK) {
+        jt_obj_free(o);
+        c->oom = true;
+        return NULL;
+    }
+    return o;
+}
+
+uint64_t jn_reserve(const jn_env *env, uint32_t owners)
+{
+    return env->reserve_base + (uint64_t)owners * env->reserve_inc;
+}
+
+static const jt_obj *read_account(ctx *c, const jt_account_id *a)
+{
+    uint8_t k[32];
+    jn_id_account(a, k);
+    return jn_view_read(c->sb, k);
+}
+
+static jt_obj *peek_account(ctx *c, const jt_account_id *a)
+{
+    uint8_t k[32];
+    bool oom;
+    jn_id_account(a, k);
+    jt_obj *o = jn_view_peek(c->sb, k, &oom);
+    if (oom)
+        c->oom = true;
+    return o;
+}
+
+static bool same_account(const jt_account_id *a, const jt_account_id *b)
+{
+    return memcmp(a->bytes, b->bytes, 20) == 0;
+}
+
+static void adjust_owner_count(ctx *c, const jt_account_id *a, int delta)
+{
+    jt_obj *r = peek_account(c, a);
+    if (!r)
+        return;
+    uint64_t n = get_u(r, "OwnerCount", 0);
+    if (delta < 0 && n < (uint64_t)-delta)
+        n = 0;
+    else
+        n = (uint64_t)((int64_t)n + delta);
+    set_u(c, r, "OwnerCount", n);
+}
+
+/* ---------------------------------------------------------------- directories
+ * A directory is one DirectoryNode page whose Indexes are kept sorted. */
+
+static int dir_add(ctx *c, const uint8_t dir[32], const uint8_t item[32], const jt_account_id *owner,
+                   const jt_amount *pays, const jt_amount *gets, uint64_t quality)
+{
+    bool oom;
+    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
+    if (oom)
+        return -1;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    if (!d) {
+        if (!(d = new_entry(c, "DirectoryNode")))
+            return -1;
+        set_bytes(c, d, "RootIndex", dir, 32);
+        set_u(c, d, "Flags", 0);
+        if (owner)
+            set_acct(c, d, "Owner", owner);
+        if (pays) {
+            set_bytes(c, d, "TakerPaysCurrency", pays->currency.bytes, 20);
+            set_bytes(c, d, "TakerPaysIssuer", pays->issuer.bytes, 20);
+            set_bytes(c, d, "TakerGetsCurrency", gets->currency.bytes, 20);
+            set_bytes(c, d, "TakerGetsIssuer", gets->issuer.bytes, 20);
+            set_u(c, d, "ExchangeRate", quality);
+        }
+        if (jn_view_insert(c->sb, dir, d))
+            return -1;
+    } else if (jt_obj_get_bytes(d, "Indexes", &p, &n) != JT_OK) {
+        p = NULL;
+        n = 0;
+    }
+    size_t count = n / 32, pos = 0;
+    while (pos < count && memcmp(p + pos * 32, item, 32) < 0)
+        pos++;
+    if (pos < count && memcmp(p + pos * 32, item, 32) == 0)
+        return 0;
+    uint8_t *nb = malloc((count + 1) * 32);
+    if (!nb)
+        return -1;
+    if (pos)
+        memcpy(nb, p, pos * 32);
+    memcpy(nb + pos * 32, item, 32);
+    if (count > pos)
+        memcpy(nb + (pos + 1) * 32, p + pos * 32, (count - pos) * 32);
+    set_bytes(c, d, "Indexes", nb, (count + 1) * 32);
+    free(nb);
+    return c->oom ? -1 : 0;
+}
+
+static int dir_remove(ctx *c, const uint8_t dir[32], const uint8_t item[32])
+{
+    bool oom;
+    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
+    if (!d)
+        return oom ? -1 : 0;
+    const uint8_t *p;
+    size_t n;
+    if (jt_obj_get_bytes(d, "Indexes", &p, &n) != JT_OK)
+        return 0;
+    size_t count = n / 32;
+    for (size_t i = 0; i < count; i++) {
+        if (memcmp(p + i * 32, item, 32) != 0)
+            continue;
+        if (count == 1)
+            return jn_view_erase(c->sb, dir);
+        uint8_t *nb = malloc((count - 1) * 32);
+        if (!nb)
+            return -1;
+        memcpy(nb, p, i * 32);
+        memcpy(nb + i * 32, p + (i + 1) * 32, (count - i - 1) * 32);
+        set_bytes(c, d, "Indexes", nb, (count - 1) * 32);
+        free(nb);
+        return c->oom ? -1 : 0;
+    }
+    return 0;
+}
+
+static int owner_dir_add(ctx *c, const jt_account_id *owner, const uint8_t item[32])
+{
+    uint8_t dir[32];
+    jn_id_owner_dir(owner, dir);
+    return dir_add(c, dir, item, owner, NULL, NULL, 0);
+}
+
+static int owner_dir_remove(ctx *c, const jt_account_id *owner, const uint8_t item[32])
+{
+    uint8_t dir[32];
+    jn_id_owner_dir(owner, dir);
+    return dir_remove(c, dir, item);
+}
+
+/* ---------------------------------------------------------------- trust lines */
+
+typedef struct line {
+    jt_obj *o;       /* writable, in the sandbox; NULL when absent */
+    uint8_t key[32];
+    bool low;        /* `me` is the low account */
+} line;
+
+static bool is_low(const jt_account_id *a, const jt_account_id *b)
+{
+    return memcmp(a->bytes, b->bytes, 20) < 0;
+}
+
+static bool line_get(ctx *c, const jt_account_id *me, const jt_account_id *peer,
+                     const jt_currency *cur, line *l)
+{
+    bool oom;
+    jn_id_line(me, peer, cur, l->key);
+    l->low = is_low(me, peer);
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    if (oom)
+        c->oom = true;
+    return l->o != NULL;
+}
+
+/* `me`'s balance on the line (positive: me holds). */
+static void line_balance(const line *l, jt_amount *out)
+{
+    if (jt_obj_get_amount(l->o, "Balance", out) != JT_OK)
+        memset(out, 0, sizeof *out);
+    if (!l->low)
+        jn_amt_negate(out);
+}
+
+static void line_set_balance(ctx *c, line *l, const jt_amount *mine)
+{
+    jt_amount b = *mine;
+    if (!l->low)
+        jn_amt_negate(&b);
+    b.issuer = JT_ACCOUNT_ONE;
+    set_amt(c, l->o, "Balance", &b);
+}
+
+static void line_limit(const line *l, bool mine, jt_amount *out)
+{
+    const char *f = (l->low == mine) ? "LowLimit" : "HighLimit";
+    if (jt_obj_get_amount(l->o, f, out) != JT_OK)
+        memset(out, 0, sizeof *out);
+}
+
+static uint32_t line_flags(const line *l)
+{
+    return (uint32_t)get_u(l->o, "Flags", 0);
+}
+
+/* Flag of `me`'s side (low/high pair). */
+static uint32_t side_flag(const line *l, bool mine, uint32_t low_flag, uint32_t high_flag)
+{
+    return (l->low == mine) ? low_flag : high_flag;
+}
+
+/* Does `me`'s side of the line hold non-default state (and so a reserve)? */
+static bool side_needs_reserve(const line *l, bool mine)
+{
+    jt_amount lim, bal;
+    line_limit(l, mine, &lim);
+    line_balance(l, &bal);
+    if (!mine)
+        jn_amt_negate(&bal);
+    uint32_t f = line_flags(l);
+    bool low = (l->low == mine);
+    return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
+           (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
+           (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
+           get_u(l->o, low ? "LowQualityIn" : "HighQualityIn", 0) ||
+           get_u(l->o, low ? "LowQualityOut" : "HighQualityOut", 0);
+}
+
+/* Brings the reserve flags (and owner counts) in line with the state of
+ * both sides; deletes the line when neither side needs it. */
+static int line_settle(ctx *c, line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    uint32_t f = line_flags(l), nf = f;
+    const jt_account_id *who[2] = {me, peer};
+    for (int i = 0; i < 2; i++) {
+        bool mine = (i == 0);
+        uint32_t rf = side_flag(l, mine, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
+        bool need = side_needs_reserve(l, mine);
+        if (need && !(f & rf)) {
+            nf |= rf;
+            adjust_owner_count(c, who[i], +1);
+        } else if (!need && (f & rf)) {
+            nf &= ~rf;
+            adjust_owner_count(c, who[i], -1);
+        }
+    }
+    if (nf != f)
+        set_u(c, l->o, "Flags", nf);
+    jt_amount bal;
+    line_balance(l, &bal);
+    if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
+        if (owner_dir_remove(c, me, l->key) || owner_dir_remove(c, peer, l->key) ||
+            jn_view_erase(c->sb, l->key))
+            return -1;
+        l->o = NULL;
+    }
+    return c->oom ? -1 : 0;
+}
+
+/* A new line between me and peer (me's limit `limit`). */
+static int line_create(ctx *c, line *l, const jt_account_id *me, const jt_account_id *peer,
+                       const jt_amount *limit, uint32_t flags)
+{
+    jt_obj *o = new_entry(c, "SkywellState");
+    if (!o)
+        return -1;
+    const jt_account_id *lo = l->low ? me : peer, *hi = l->low ? peer : me;
+    jt_amount bal, ll, hl;
+    jn_amt_zero_like(&bal, limit);
+    bal.issuer = JT_ACCOUNT_ONE;
+    jn_amt_zero_like(&ll, limit);
+    jn_amt_zero_like(&hl, limit);
+    ll.issuer = *lo;
+    hl.issuer = *hi;
+    if (l->low) {
+        ll = *limit;
+        ll.issuer = *lo;
+    } else {
+        hl = *limit;
+        hl.issuer = *hi;
+    }
+    set_amt(c, o, "Balance", &bal);
+    set_amt(c, o, "LowLimit", &ll);
+    set_amt(c, o, "HighLimit", &hl);
+    set_u(c, o, "Flags", flags);
+    set_u(c, o, "LowNode", 0);
+    set_u(c, o, "HighNode", 0);
+    if (c->oom || jn_view_insert(c->sb, l->key, o))
+        return -1;
+    if (owner_dir_add(c, lo, l->key) || owner_dir_add(c, hi, l->key))
+        return -1;
+    bool oom;
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    return l->o ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- relations */
+
+static const jt_obj *relation(ctx *c, const jt_account_id *issuer, const jt_account_id *target,
+                              uint32_t type, const jt_currency *cur)
+{
+    uint8_t k[32];
+    jn_id_relation(issuer, target, type, cur, k);
+    return jn_view_read(c->sb, k);
+}
+
+/* Is `holder`'s holding of issuer's currency frozen (by line flag, a freeze
+ * relation, or the issuer's global freeze)? */
+static bool is_frozen(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                      const jt_currency *cur)
+{
+    if (same_account(holder, issuer))
+        return false;
+    const jt_obj *ir = read_account(c, issuer);
+    if (ir && (get_u(ir, "Flags", 0) & LSF_GLOBAL_FREEZE))
+        return true;
+    line l;
+    if (line_get(c, holder, issuer, cur, &l)) {
+        /* The issuer's side freeze flag. */
+        if (line_flags(&l) & side_flag(&l, false, LSF_LOW_FREEZE, LSF_HIGH_FREEZE))
+            return true;
+    }
+    return relation(c, issuer, holder, REL_FREEZE, cur) != NULL;
+}
+
+/* May `holder` hold issuer's currency (RequireAuth)? */
+static bool is_authorized(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                          const jt_currency *cur, const jt_amount *new_balance)
+{
+    if (same_account(holder, issuer))
+        return true;
+    const jt_obj *ir = read_account(c, issuer);
+    if (!ir || !(get_u(ir, "Flags", 0) & LSF_REQUIRE_AUTH))
+        return true;
+    line l;
+    if (line_get(c, holder, issuer, cur, &l) &&
+        (line_flags(&l) & side_flag(&l, false, LSF_LOW_AUTH, LSF_HIGH_AUTH)))
+        return true;
+    const jt_obj *rel = relation(c, issuer, holder, REL_AUTHORIZE, cur);
+    if (!rel)
+        return false;
+    jt_amount cap;
+    if (new_balance && jt_obj_get_amount(rel, "LimitAmount", &cap) == JT_OK && !jn_amt_is_zero(&cap) &&
+        jn_amt_cmp(new_balance, &cap) > 0)
+        return false;
+    return true;
+}
+
+/* ---------------------------------------------------------------- Payment */
+
+static bool bad_currency(const jt_amount *a)
+{
+    return !a->native && jt_currency_is_swt(&a->currency);
+}
+
+
+static bool get_amount(const jt_obj *o, const char *f, jt_amount *a)
+{
+    return jt_obj_get_amount(o, f, a) == JT_OK;
+}
+
+static int check_amount(const jt_amount *a)
+{
+    if (jn_amt_sign(a) <= 0)
+        return temBAD_AMOUNT;
+    if (a->native && a->mantissa > JT_MAX_TX_DROPS)
+        return temBAD_AMOUNT;
+    if (bad_currency(a))
+        return temBAD_CURRENCY;
+    return tesSUCCESS;
+}
+
+static int pf_payment(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~(TF_FULLY_CANONICAL | TF_NO_SKYWELL_DIRECT | TF_PARTIAL_PAYMENT | TF_LIMIT_QUALITY))
+        return temINVALID_FLAG;
+    jt_amount amt, smax;
+    jt_account_id dst, src;
+    if (jt_obj_get_account(tx, "Destination", &dst) != JT_OK)
+        return temDST_NEEDED;
+    if (!get_amount(tx, "Amount", &amt))
+        return temMALFORMED;
+    if (jt_obj_get_account(tx, "Account", &src) != JT_OK)
+        return temMALFORMED;
+    int r = check_amount(&amt);
+    if (r)
+        return r;
+    bool has_smax = get_amount(tx, "SendMax", &smax);
+    if (has_smax && (r = check_amount(&smax)))
+        return r;
+    bool paths = jt_obj_has(tx, "Paths");
+    bool swt_direct = amt.native && (!has_smax || smax.native);
+    if (swt_direct) {
+        if (has_smax)
+            return temBAD_SEND_SWT_MAX;
+        if (paths)
+            return temBAD_SEND_SWT_PATHS;
+        if (flags & TF_PARTIAL_PAYMENT)
+            return temBAD_SEND_SWT_PARTIAL;
+        if (flags & TF_LIMIT_QUALITY)
+            return temBAD_SEND_SWT_LIMIT;
+        if (flags & TF_NO_SKYWELL_DIRECT)
+            return temBAD_SEND_SWT_NO_DIRECT;
+    }
+    if (same_account(&src, &dst) && !paths &&
+        (swt_direct || !has_smax || memcmp(&smax.currency, &amt.currency, 20) == 0))
+        return temREDUNDANT;
+    return tesSUCCESS;
+}
+
+static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags)
+{
+    const jt_account_id *S = &c->account, *D = dst, *I = &amt->issuer;
+    const jt_currency *C = &amt->currency;
+    jt_amount smax;
+    bool has_smax = get_amount(c->tx, "SendMax", &smax);
+    if (jt_obj_has(c->tx, "Paths") ||
+        (has_smax && (smax.native || memcmp(&smax.currency, C, 20) != 0)))
+        return tecPATH_DRY; /* cross-currency payments need the order book */
+    if (!read_account(c, I))
+        return tecNO_ISSUER;
+    bool partial = (flags & TF_PARTIAL_PAYMENT) != 0;
+    bool s_is_i = same_account(S, I), d_is_i = same_account(D, I);
+    uint32_t rate = QUALITY_ONE;
+    if (!s_is_i && !d_is_i) {
+        const jt_obj *ir = read_account(c, I);
+        uint32_t tr = (uint32_t)get_u(ir, "TransferRate", 0);
+        if (tr > QUALITY_ONE)
+            rate = tr;
+    }
+    jt_amount deliver = *amt, x;
+    line dl = {0}, sl = {0};
+    if (!d_is_i) {
+        if (!line_get(c, D, I, C, &dl))
+            return tecPATH_DRY;
+        jt_amount lim, bal, room;
+        line_limit(&dl, true, &lim);
+        line_balance(&dl, &bal);
+        if (!jn_amt_sub(&lim, &bal, &room) || jn_amt_sign(&room) <= 0)
+            return tecPATH_DRY;
+        if (jn_amt_cmp(&room, &deliver) < 0)
+            deliver = room, deliver.currency = *C, deliver.issuer = *I;
+    }
+    if (!s_is_i) {
+        if (!line_get(c, S, I, C, &sl))
+            return tecPATH_DRY;
+        if (!d_is_i && is_frozen(c, S, I, C))
+            return tecFROZEN;
+        jt_amount bal;
+        line_balance(&sl, &bal);
+        if (jn_amt_sign(&bal) <= 0)
+            return tecPATH_DRY;
+        if (!jn_amt_div_rate(&bal, rate, &x))
+            return tefINTERNAL;
+        if (jn_amt_cmp(&x, &deliver) < 0)
+            deliver = x, deliver.currency = *C, deliver.issuer = *I;
+    }
+    if (!has_smax) {
+        smax = *amt;
+    }
+    if (!s_is_i || has_smax) {
+        if (!jn_amt_div_rate(&smax, rate, &x))
+            return tefINTERNAL;
+        if (jn_amt_cmp(&x, &deliver) < 0)
+            deliver = x, deliver.currency = *C, deliver.issuer = *I;
+    }
+    if (jn_amt_sign(&deliver) <= 0)
+        return tecPATH_DRY;
+    if (jn_amt_cmp(&deliver, amt) < 0 && !partial)
+        return tecPATH_PARTIAL;
+    if (!d_is_i) {
+        jt_amount nb, bal;
+        line_balance(&dl, &bal);
+        if (!jn_amt_add(&bal, &deliver, &nb))
+            return tefINTERNAL;
+        if (!is_authorized(c, D, I, C, &nb))
+            return tecNO_AUTH;
+    }
+    jt_amount cost = deliver;
+    if (rate != QUALITY_ONE && !jn_amt_mul_rate(&deliver, rate, true, &cost))
+        return tefINTERNAL;
+    if (!s_is_i) {
+        jt_amount bal, nb;
+        line_balance(&sl, &bal);
+        if (jn_amt_cmp(&bal, &cost) < 0)
+            cost = bal; /* rounding: never more than is held */
+        if (!jn_amt_sub(&bal, &cost, &nb))
+            return tefINTERNAL;
+        line_set_balance(c, &sl, &nb);
+        if (line_settle(c, &sl, S, I))
+            return tefINTERNAL;
+    }
+    if (!d_is_i) {
+        jt_amount bal, nb;
+        line_balance(&dl, &bal);
+        if (!jn_amt_add(&bal, &deliver, &nb))
+            return tefINTERNAL;
+        line_set_balance(c, &dl, &nb);
+        if (line_settle(c, &dl, D, I))
+            return tefINTERNAL;
+    }
+    c->delivered = deliver;
+    c->has_delivered = true;
+    return tesSUCCESS;
+}
+
+static int ap_payment(ctx *c)
+{
+    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    jt_account_id dst;
+    jt_amount amt;
+    if (jt_obj_get_account(c->tx, "Destination", &dst) != JT_OK || !get_amount(c->tx, "Amount", &amt))
+        return temMALFORMED;
+    const jt_obj *droot = read_account(c, &dst);
+    if (!droot) {
+        if (!amt.native)
+            return tecNO_DST;
+        if (flags & TF_PARTIAL_PAYMENT)
+            return telNO_DST_PARTIAL;
+        if (amt.mantissa < c->env->reserve_base)
+            return tecNO_DST_INSUF_SWT;
+        jt_obj *r = new_entry(c, "AccountRoot");
+        if (!r)
+            return tefINTERNAL;
+        set_acct(c, r, "Account", &dst);
+        set_balance(c, r, 0);
+        set_u(c, r, "Sequence", 1);
+        set_u(c, r, "Flags", 0);
+        set_u(c, r, "OwnerCount", 0);
+        uint8_t k[32];
+        jn_id_account(&dst, k);
+        if (c->oom || jn_view_insert(c->sb, k, r))
+            return tefINTERNAL;
+    } else if ((get_u(droot, "Flags", 0) & LSF_REQUIRE_DEST) && !jt_obj_has(c->tx, "DestinationTag")) {
+        return tecDST_TAG_NEEDED;
+    }
+    if (!amt.native)
+        return pay_issued(c, &dst, &amt, flags);
+
+    jt_obj *sr = peek_account(c, &c->account);
+    jt_obj *dr = peek_account(c, &dst);
+    if (!sr || !dr)
+        return tefINTERNAL;
+    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(sr, "OwnerCount", 0));
+    int64_t need = (int64_t)amt.mantissa + (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
+    if (c->prior_balance < need)
+        return tecUNFUNDED_PAYMENT;
+    set_balance(c, sr, balance_of(sr) - (int64_t)amt.mantissa);
+    set_balance(c, dr, balance_of(dr) + (int64_t)amt.mantissa);
+    c->delivered = amt;
+    c->has_delivered = true;
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- TrustSet */
+
+static int pf_trust_set(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~(TF_FULLY_CANONICAL | TF_SET_AUTH | TF_SET_NO_SKYWELL | TF_CLEAR_NO_SKYWELL |
+                  TF_SET_FREEZE | TF_CLEAR_FREEZE))
+        return temINVALID_FLAG;
+    if ((flags & TF_SET_NO_SKYWELL) && (flags & TF_CLEAR_NO_SKYWELL))
+        return temINVALID_FLAG;
+    if ((flags & TF_SET_FREEZE) && (flags & TF_CLEAR_FREEZE))
+        return temINVALID_FLAG;
+    jt_amount lim;
+    jt_account_id src;
+    if (!get_amount(tx, "LimitAmount", &lim))
+        return temBAD_LIMIT;
+    if (lim.native || lim.negative)
+        return temBAD_LIMIT;
+    if (bad_currency(&lim))
+        return temBAD_CURRENCY;
+    if (jt_obj_get_account(tx, "Account", &src) == JT_OK && same_account(&src, &lim.issuer))
+        return temDST_IS_SRC;
+    if (!memcmp(&lim.issuer, &JT_ACCOUNT_ZERO, 20) || !memcmp(&lim.issuer, &JT_ACCOUNT_ONE, 20))
+        return temDST_NEEDED;
+    return tesSUCCESS;
+}
+
+static int ap_trust_set(ctx *c)
+{
+    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    jt_amount lim;
+    if (!get_amount(c->tx, "LimitAmount", &lim))
+        return temBAD_LIMIT;
+    jt_account_id peer = lim.issuer;
+    const jt_account_id *me = &c->account;
+    if (!read_account(c, &peer))
+        return tecNO_DST;
+    jt_obj *mr = peek_account(c, me);
+    if (!mr)
+        return tefINTERNAL;
+    uint32_t mflags = (uint32_t)get_u(mr, "Flags", 0);
+    if ((flags & TF_SET_AUTH) && !(mflags & LSF_REQUIRE_AUTH))
+        return tefNO_AUTH_REQUIRED;
+    if ((flags & TF_SET_FREEZE) && (mflags & LSF_NO_FREEZE))
+        return tecNO_PERMISSION;
+    bool has_qin = jt_obj_has(c->tx, "QualityIn"), has_qout = jt_obj_has(c->tx, "QualityOut");
+    uint64_t qin = get_u(c->tx, "QualityIn", 0), qout = get_u(c->tx, "QualityOut", 0);
+    if (qin == QUALITY_ONE)
+        qin = 0;
+    if (qout == QUALITY_ONE)
+        qout = 0;
+    line l;
+    bool exists = line_get(c, me, &peer, &lim.currency, &l);
+    if (!exists) {
+        if (jn_amt_is_zero(&lim) && !qin && !qout &&
+            !(flags & (TF_SET_AUTH | TF_SET_FREEZE | TF_SET_NO_SKYWELL)))
+            return tecNO_LINE_REDUNDANT;
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        if (balance_of(mr) < (int64_t)reserve)
+            return tecNO_LINE_INSUF_RESERVE;
+        uint32_t lf = 0;
+        bool low = is_low(me, &peer);
+        if (flags & TF_SET_NO_SKYWELL)
+            lf |= low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL;
+        if (flags & TF_SET_AUTH)
+            lf |= low ? LSF_LOW_AUTH : LSF_HIGH_AUTH;
+        if (flags & TF_SET_FREEZE)
+            lf |= low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE;
+        if (line_create(c, &l, me, &peer, &lim, lf))
+            return tefINTERNAL;
+    } else {
+        jt_amount mine = lim;
+        mine.issuer = *me;
+        set_amt(c, l.o, l.low ? "LowLimit" : "HighLimit", &mine);
+        uint32_t lf = line_flags(&l);
+        uint32_t ns = side_flag(&l, true, LSF_LOW_NO_SKYWELL, LSF_HIGH_NO_SKYWELL);
+        uint32_t au = side_flag(&l, true, LSF_LOW_AUTH, LSF_HIGH_AUTH);
+        uint32_t fz = side_flag(&l, true, LSF_LOW_FREEZE, LSF_HIGH_FREEZE);
+        if (flags & TF_SET_NO_SKYWELL)
+            lf |= ns;
+        if (flags & TF_CLEAR_NO_SKYWELL)
+            lf &= ~ns;
+        if (flags & TF_SET_AUTH)
+            lf |= au;
+        if (flags & TF_SET_FREEZE)
+            lf |= fz;
+        if (flags & TF_CLEAR_FREEZE)
+            lf &= ~fz;
+        set_u(c, l.o, "Flags", lf);
+    }
+    const char *fin = l.low ? "LowQualityIn" : "HighQualityIn";
+    const char *fout = l.low ? "LowQualityOut" : "HighQualityOut";
+    if (has_qin) {
+        if (qin)
+            set_u(c, l.o, fin, qin);
+        else if (jt_obj_has(l.o, fin) && jt_obj_remove(l.o, fin) != JT_OK)
+            c->oom = true;
+    }
+    if (has_qout) {
+        if (qout)
+            set_u(c, l.o, fout, qout);
+        else if (jt_obj_has(l.o, fout) && jt_obj_remove(l.o, fout) != JT_OK)
+            c->oom = true;
+    }
+    /* A side that starts needing a reserve must be able to pay it. */
+    uint32_t rf = side_flag(&l, true, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
+    if (!(line_flags(&l) & rf) && side_needs_reserve(&l, true)) {
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        if (balance_of(mr) < (int64_t)reserve)
+            return exists ? tecINSUF_RESERVE_LINE : tecNO_LINE_INSUF_RESERVE;
+    }
+    if (line_settle(c, &l, me, &peer))
+        return tefINTERNAL;
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- AccountSet */
+
+static uint32_t asf_to_lsf(uint64_t asf)
+{
+    switch (asf) {
+    case 1: return LSF_REQUIRE_DEST;
+    case 2: return LSF_REQUIRE_AUTH;
+    case 3: return LSF_DISALLOW_SWT;
+    case 4: return LSF_DISABLE_MASTER;
+    case 6: return LSF_NO_FREEZE;
+    case 7: return LSF_GLOBAL_FREEZE;
+    case 8: return LSF_DEFAULT_SKYWELL;
+    default: return 0; /* 5 (AccountTxnID) and unknown values change no flag */
+    }
+}
+
+static int pf_account_set(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~(TF_FULLY_CANONICAL | TF_REQUIRE_DEST | TF_OPTIONAL_DEST | TF_REQUIRE_AUTH |
+                  TF_OPTIONAL_AUTH | TF_DISALLOW_SWT | TF_ALLOW_SWT))
+        return temINVALID_FLAG;
+    if (((flags & TF_REQUIRE_DEST) && (flags & TF_OPTIONAL_DEST)) ||
+        ((flags & TF_REQUIRE_AUTH) && (flags & TF_OPTIONAL_AUTH)) ||
+        ((flags & TF_DISALLOW_SWT) && (flags & TF_ALLOW_SWT)))
+        return temINVALID_FLAG;
+    uint64_t set = get_u(tx, "SetFlag", 0), clr = get_u(tx, "ClearFlag", 0);
+    if (set && set == clr)
+        return temINVALID_FLAG;
+    if (jt_obj_has(tx, "TransferRate")) {
+        uint64_t r = get_u(tx, "TransferRate", 0);
+        if (r && (r < QUALITY_ONE || r > 2ull * QUALITY_ONE))
+            return temBAD_TRANSFER_RATE;
+    }
+    const uint8_t *p;
+    size_t n;
+    if (jt_obj_get_bytes(tx, "Domain", &p, &n) == JT_OK && n > 256)
+        return telBAD_DOMAIN;
+    if (jt_obj_get_bytes(tx, "MessageKey", &p, &n) == JT_OK && n > 33)
+        return temMALFORMED;
+    return tesSUCCESS;
+}
+
+static int ap_account_set(ctx *c)
+{
+    jt_obj *r = peek_account(c, &c->account);
+    if (!r)
+        return tefINTERNAL;
+    uint32_t txf = (uint32_t)get_u(c->tx, "Flags", 0);
+    uint32_t f = (uint32_t)get_u(r, "Flags", 0), nf = f;
+    uint64_t set = get_u(c->tx, "SetFlag", 0), clr = get_u(c->tx, "ClearFlag", 0);
+    uint32_t sf = asf_to_lsf(set), cf = asf_to_lsf(clr);
+
+    if (txf & TF_REQUIRE_DEST)
+        sf |= LSF_REQUIRE_DEST;
+    if (txf & TF_OPTIONAL_DEST)
+        cf |= LSF_REQUIRE_DEST;
+    if (txf & TF_REQUIRE_AUTH)
+        sf |= LSF_REQUIRE_AUTH;
+    if (txf & TF_OPTIONAL_AUTH)
+        cf |= LSF_REQUIRE_AUTH;
+    if (txf & TF_DISALLOW_SWT)
+        sf |= LSF_DISALLOW_SWT;
+    if (txf & TF_ALLOW_SWT)
+        cf |= LSF_DISALLOW_SWT;
+
+    if ((sf & LSF_REQUIRE_AUTH) && !(f & LSF_REQUIRE_AUTH) && get_u(r, "OwnerCount", 0))
+        return tecOWNERS;
+    if ((sf & LSF_DISABLE_MASTER) && !jt_obj_has(r, "RegularKey"))
+        return tecNO_REGULAR_KEY;
+    if (cf & LSF_NO_FREEZE)
+        return tecNO_PERMISSION; /* NoFreeze is permanent */
+    nf |= sf;
+    nf &= ~cf;
+    if (nf != f)
+        set_u(c, r, "Flags", nf);
+
+    if (jt_obj_has(c->tx, "TransferRate")) {
+        uint64_t rate = get_u(c->tx, "TransferRate", 0);
+        if (rate == 0 || rate == QUALITY_ONE) {
+            if (jt_obj_has(r, "TransferRate") && jt_obj_remove(r, "TransferRate") != JT_OK)
+                c->oom = true;
+        } else {
+            set_u(c, r, "TransferRate", rate);
+        }
+    }
+    static const char *blobs[] = {"Domain", "MessageKey", "EmailHash", "WalletLocator"};
+    for (size_t i = 0; i < sizeof blobs / sizeof *blobs; i++) {
+        const uint8_t *p;
+        size_t n;
+        if (jt_obj_get_bytes(c->tx, blobs[i], &p, &n) != JT_OK)
+            continue;
+        bool empty = true;
+        for (size_t j = 0; j < n; j++)
+            if (p[j])
+                empty = false;
+        if (empty) {
+            if (jt_obj_has(r, blobs[i]) && jt_obj_remove(r, blobs[i]) != JT_OK)
+                c->oom = true;
+        } else {
+            set_bytes(c, r, blobs[i], p, n);
+        }
+    }
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- SetRegularKey */
+
+static int pf_set_regular_key(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~TF_FULLY_CANONICAL)
+        return temINVALID_FLAG;
+    return tesSUCCESS;
+}
+
+static int ap_set_regular_key(ctx *c)
+{
+    jt_obj *r = peek_account(c, &c->account);
+    if (!r)
+        return tefINTERNAL;
+    jt_account_id key;
+    if (jt_obj_get_account(c->tx, "RegularKey", &key) == JT_OK) {
+        set_acct(c, r, "RegularKey", &key);
+    } else {
+        if (get_u(r, "Flags", 0) & LSF_DISABLE_MASTER)
+            return tecMASTER_DISABLED;
+        if (jt_obj_has(r, "RegularKey") && jt_obj_remove(r, "RegularKey") != JT_OK)
+            c->oom = true;
+    }
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- relations */
+
+static int pf_relation(const jt_obj *tx, uint32_t flags)
+{
+    jt_account_id target, src;
+    if (jt_obj_get_account(tx, "Target", &target) != JT_OK || !jt_obj_has(tx, "RelationType"))
+        return temMALFORMED;
+    uint64_t type = get_u(tx, "RelationType", 0);
+    if (type != REL_AUTHORIZE && type != REL_FREEZE)
+        return temINVALID;
+    if (jt_obj_get_account(tx, "Account", &src) == JT_OK && same_account(&src, &target))
+        return temDST_IS_SRC;
+    jt_amount lim;
+    if (!get_amount(tx, "LimitAmount", &lim))
+        return temBAD_LIMIT;
+    if (lim.native || lim.negative)
+        return temBAD_LIMIT;
+    if (bad_currency(&lim))
+        return temBAD_CURRENCY;
+    return tesSUCCESS;
+}
+
+static int ap_relation_set(ctx *c)
+{
+    jt_account_id target;
+    jt_amount lim;
+    if (jt_obj_get_account(c->tx, "Target", &target) != JT_OK || !get_amount(c->tx, "LimitAmount", &lim))
+        return temMALFORMED;
+    uint32_t type = (uint32_t)get_u(c->tx, "RelationType", 0);
+    if (!read_account(c, &target))
+        return tecNO_TARGET;
+    jt_obj *mr = peek_account(c, &c->account);
+    if (!mr)
+        return tefINTERNAL;
+    if (type == REL_FREEZE && (get_u(mr, "Flags", 0) & LSF_NO_FREEZE))
+        return tecNO_PERMISSION;
+    uint8_t k[32];
+    bool oom;
+    jn_id_relation(&c->account, &target, type, &lim.currency, k);
+    jt_obj *rel = jn_view_peek(c->sb, k, &oom);
+    if (oom)
+        return tefINTERNAL;
+    if (!rel) {
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        if (balance_of(mr) < (int64_t)reserve)
+            return tecINSUFFICIENT_RESERVE;
+        if (!(rel = new_entry(c, "TrustState")))
+            return tefINTERNAL;
+        set_acct(c, rel, "Account", &c->account);
+        set_acct(c, rel, "Target", &target);
+        set_u(c, rel, "RelationType", type);
+        set_u(c, rel, "Flags", 0);
+        set_u(c, rel, "OwnerNode", 0);
+        set_amt(c, rel, "LimitAmount", &lim);
+        if (c->oom || jn_view_insert(c->sb, k, rel) || owner_dir_add(c, &c->account, k))
+            return tefINTERNAL;
+        adjust_owner_count(c, &c->account, +1);
+    } else {
+        set_amt(c, rel, "LimitAmount", &lim);
+    }
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+static int ap_relation_del(ctx *c)
+{
+    jt_account_id target;
+    jt_amount lim;
+    if (jt_obj_get_account(c->tx, "Target", &target) != JT_OK || !get_amount(c->tx, "LimitAmount", &lim))
+        return temMALFORMED;
+    uint32_t type = (uint32_t)get_u(c->tx, "RelationType", 0);
+    uint8_t k[32];
+    jn_id_relation(&c->account, &target, type, &lim.currency, k);
+    if (!jn_view_read(c->sb, k))
+        return tecNO_ENTRY;
+    if (owner_dir_remove(c, &c->account, k) || jn_view_erase(c->sb, k))
+        return tefINTERNAL;
+    adjust_owner_count(c, &c->account, -1);
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- offers */
+
+/* What `who` can deliver of `a`'s asset: SWT above the reserve, a line
+ * balance, or unlimited for the issuer (returns false). */
+static bool funds_of(ctx *c, const jt_account_id *who, const jt_amount *a, jt_amount *out)
+{
+    if (a->native) {
+        const jt_obj *r = read_account(c, who);
+        int64_t bal = r ? balance_of(r) : 0;
+        int64_t res = r ? (int64_t)jn_reserve(c->env, (uint32_t)get_u(r, "OwnerCount", 0)) : 0;
+        jn_amt_drops(out, bal > res ? bal - res : 0);
+        return true;
+    }
+    if (same_account(who, &a->issuer))
+        return false;
+    line l;
+    jn_amt_zero_like(out, a);
+    if (line_get(c, who, &a->issuer, &a->currency, &l)) {
+        line_balance(&l, out);
+        out->currency = a->currency;
+        out->issuer = a->issuer;
+        if (jn_amt_sign(out) < 0)
+            jn_amt_zero_like(out, a);
+    }
+    return true;
+}
+
+static int offer_delete(ctx *c, const uint8_t key[32])
+{
+    const jt_obj *o = jn_view_read(c->sb, key);
+    if (!o)
+        return 0;
+    jt_account_id owner;
+    const uint8_t *book;
+    size_t n;
+    if (jt_obj_get_account(o, "Account", &owner) != JT_OK ||
+        jt_obj_get_bytes(o, "BookDirectory", &book, &n) != JT_OK || n != 32)
+        return -1;
+    uint8_t bk[32];
+    memcpy(bk, book, 32);
+    if (dir_remove(c, bk, key) || owner_dir_remove(c, &owner, key) || jn_view_erase(c->sb, key))
+        return -1;
+    adjust_owner_count(c, &owner, -1);
+    return c->oom ? -1 : 0;
+}
+
+static int pf_offer_create(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~(TF_FULLY_CANONICAL | TF_PASSIVE | TF_IOC | TF_FOK | TF_SELL))
+        return temINVALID_FLAG;
+    if ((flags & TF_IOC) && (flags & TF_FOK))
+        return temINVALID_FLAG;
+    jt_amount pays, gets;
+    if (!get_amount(tx, "TakerPays", &pays) || !get_amount(tx, "TakerGets", &gets))
+        return temMALFORMED;
+    if (pays.native && gets.native)
+        return temBAD_OFFER;
+    if (jn_amt_sign(&pays) <= 0 || jn_amt_sign(&gets) <= 0)
+        return temBAD_OFFER;
+    if ((pays.native && pays.mantissa > JT_MAX_TX_DROPS) || (gets.native && gets.mantissa > JT_MAX_TX_DROPS))
+        return temBAD_OFFER;
+    if (bad_currency(&pays) || bad_currency(&gets))
+        return temBAD_CURRENCY;
+    if (!pays.native && !gets.native && !memcmp(&pays.currency, &gets.currency, 20) &&
+        same_account(&pays.issuer, &gets.issuer))
+        return temREDUNDANT;
+    if (jt_obj_has(tx, "Expiration") && get_u(tx, "Expiration", 0) == 0)
+        return temBAD_EXPIRATION;
+    if (jt_obj_has(tx, "OfferSequence") && get_u(tx, "OfferSequence", 0) == 0)
+        return temBAD_SEQUENCE;
+    return tesSUCCESS;
+}
+
+static int ap_offer_create(ctx *c)
+{
+    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    jt_amount pays, gets;
+    if (!get_amount(c->tx, "TakerPays", &pays) || !get_amount(c->tx, "TakerGets", &gets))
+        return temMALFORMED;
+    uint32_t seq = (uint32_t)get_u(c->tx, "Sequence", 0);
+    if (jt_obj_has(c->tx, "OfferSequence")) {
+        uint8_t k[32];
+        jn_id_offer(&c->account, (uint32_t)get_u(c->tx, "OfferSequence", 0), k);
+        if (offer_delete(c, k))
+            return tefINTERNAL;
+    }
+    if (jt_obj_has(c->tx, "Expiration") && get_u(c->tx, "Expiration", 0) <= c->env->parent_close_time)
+        return tesSUCCESS; /* already expired: nothing to place */
+    if (!pays.native && !read_account(c, &pays.issuer))
+        return tecNO_ISSUER;
+    if (!gets.native && !read_account(c, &gets.issuer))
+        return tecNO_ISSUER;
+    if (!gets.native && is_frozen(c, &c->account, &gets.issuer, &gets.currency))
+        return tecFROZEN;
+    jt_amount funds;
+    if (funds_of(c, &c->account, &gets, &funds) && jn_amt_sign(&funds) <= 0)
+        return tecUNFUNDED_OFFER;
+    if (!pays.native && !is_authorized(c, &c->account, &pays.issuer, &pays.currency, NULL))
+        return tecNO_AUTH;
+    if (flags & (TF_IOC | TF_FOK))
+        return tesSUCCESS; /* no crossing on this node: nothing would fill */
+    jt_obj *mr = peek_account(c, &c->account);
+    if (!mr)
+        return tefINTERNAL;
+    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+    if (c->prior_balance < (int64_t)reserve)
+        return tecINSUF_RESERVE_OFFER;
+    uint64_t q = jn_amt_quality(&pays, &gets);
+    uint8_t book[32], key[32];
+    jn_id_book_base(&pays.currency, &pays.issuer, &gets.currency, &gets.issuer, book);
+    for (int i = 0; i < 8; i++)
+        book[24 + i] = (uint8_t)(q >> (56 - 8 * i));
+    jn_id_offer(&c->account, seq, key);
+    jt_obj *o = new_entry(c, "Offer");
+    if (!o)
+        return tefINTERNAL;
+    set_acct(c, o, "Account", &c->account);
+    set_u(c, o, "Sequence", seq);
+    set_amt(c, o, "TakerPays", &pays);
+    set_amt(c, o, "TakerGets", &gets);
+    set_bytes(c, o, "BookDirectory", book, 32);
+    set_u(c, o, "BookNode", 0);
+    set_u(c, o, "OwnerNode", 0);
+    set_u(c, o, "Flags", ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
+    if (jt_obj_has(c->tx, "Expiration"))
+        set_u(c, o, "Expiration", get_u(c->tx, "Expiration", 0));
+    if (c->oom || jn_view_insert(c->sb, key, o))
+        return tefINTERNAL;
+    if (dir_add(c, book, key, NULL, &pays, &gets, q) || owner_dir_add(c, &c->account, key))
+        return tefINTERNAL;
+    adjust_owner_count(c, &c->account, +1);
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+static int pf_offer_cancel(const jt_obj *tx, uint32_t flags)
+{
+    if (flags & ~TF_FULLY_CANONICAL)
+        return temINVALID_FLAG;
+    uint64_t s = get_u(tx, "OfferSequence", 0);
+    if (!s || s >= get_u(tx, "Sequence", 0))
+        return temBAD_SEQUENCE;
+    return tesSUCCESS;
+}
+
+static int ap_offer_cancel(ctx *c)
+{
+    uint8_t k[32];
+    jn_id_offer(&c->account, (uint32_t)get_u(c->tx, "OfferSequence", 0), k);
+    return offer_delete(c, k) ? tefINTERNAL : tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+typedef struct transactor {
+    int type;
+    int (*preflight)(const jt_obj *tx, uint32_t flags);
+    int (*apply)(ctx *c);
+} transactor;
+
+static const transactor transactors[] = {
+    {JT_TX_PAYMENT, pf_payment, ap_payment},
+    {JT_TX_TRUST_SET, pf_trust_set, ap_trust_set},
+    {JT_TX_ACCOUNT_SET, pf_account_set, ap_account_set},
+    {JT_TX_SET_REGULAR_KEY, pf_set_regular_key, ap_set_regular_key},
+    {JT_TX_RELATION_SET, pf_relation, ap_relation_set},
+    {JT_TX_RELATION_DEL, pf_relation, ap_relation_del},
+    {JT_TX_OFFER_CREATE, pf_offer_create, ap_offer_create},
+    {JT_TX_OFFER_CANCEL, pf_offer_cancel, ap_offer_cancel},
+};
+
+static const transactor *find_transactor(const jt_obj *tx)
+{
+    uint64_t t;
+    if (jt_obj_get_uint(tx, "TransactionType", &t) != JT_OK)
+        return NULL;
+    for (size_t i = 0; i < sizeof transactors / sizeof *transactors; i++)
+        if ((uint64_t)transactors[i].type == t)
+            return &transactors[i];
+    return NULL;
+}
+
+int jn_preflight(const jt_obj *tx, const jn_env *env)
+{
+    jt_account_id a;
+    if (jt_obj_get_account(tx, "Account", &a) != JT_OK || !jt_obj_has(tx, "Sequence") ||
+        !jt_obj_has(tx, "TransactionType"))
+        return temMALFORMED;
+    if (!memcmp(&a, &JT_ACCOUNT_ZERO, 20) || !memcmp(&a, &JT_ACCOUNT_ONE, 20))
+        return temBAD_SRC_ACCOUNT;
+    if (jt_obj_has(tx, "Signers"))
+        return temUNKNOWN; /* multi-signing: not on this node yet */
+    const transactor *t = find_transactor(tx);
+    if (!t)
+        return temUNKNOWN;
+    jt_amount fee;
+    if (!get_amount(tx, "Fee", &fee))
+        return temMALFORMED;
+    if (!fee.native || fee.negative || fee.mantissa > JT_MAX_TX_DROPS)
+        return temBAD_FEE;
+    int r = t->preflight(tx, (uint32_t)get_u(tx, "Flags", 0));
+    if (r)
+        return r;
+    if (fee.mantissa < env->base_fee)
+        return telINSUF_FEE_P;
+    return tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static bool threaded_type(uint64_t lt)
+{
+    return lt == JT_LT_ACCOUNT_ROOT || lt == JT_LT_SKYWELL_STATE || lt == JT_LT_OFFER ||
+           lt == JT_LT_TRUST_STATE;
+}
+
+static bool meta_skip(const jt_field *f)
+{
+    return !strcmp(f->name, "LedgerEntryType") || !strcmp(f->name, "PreviousTxnID") ||
+           !strcmp(f->name, "PreviousTxnLgrSeq");
+}
+
+static bool is_default(const jt_obj *o, const jt_field *f)
+{
+    if (f->type == JT_T_UINT8 || f->type == JT_T_UINT16 || f->type == JT_T_UINT32 || f->type == JT_T_UINT64)
+        return get_u(o, f->name, 0) == 0;
+    if (f->type == JT_T_AMOUNT) {
+        jt_amount a;
+        return get_amount(o, f->name, &a) && a.native && a.mantissa == 0;
+    }
+    return false;
+}
+
+/* Threads the transaction through the entries it touches: each changed
+ * AccountRoot, line or offer gets PreviousTxnID/PreviousTxnLgrSeq, and the
+ * owners of created or deleted lines and offers are touched too. */
+static void thread_entries(ctx *c)
+{
+    jn_map *ch = &c->sb->changes;
+    /* Owners first (may add slots, so collect before walking). */
+    jt_account_id owners[64];
+    size_t n_owners = 0;
+    size_t i = 0;
+    jn_slot *s;
+    while ((s = jn_map_next(ch, &i))) {
+        uint64_t lt = get_u(s->obj, "LedgerEntryType", 0);
+        bool created = !jn_view_read(c->sb->parent, s->id);
+        if (!(created || s->deleted))
+            continue;
+        if (lt == JT_LT_SKYWELL_STATE) {
+            jt_amount lo, hi;
+            if (get_amount(s->obj, "LowLimit", &lo) && get_amount(s->obj, "HighLimit", &hi) && n_owners + 2 <= 64) {
+                owners[n_owners++] = lo.issuer;
+                owners[n_owners++] = hi.issuer;
+            }
+        } else if (lt == JT_LT_OFFER || lt == JT_LT_TRUST_STATE) {
+            jt_account_id a;
+            if (jt_obj_get_account(s->obj, "Account", &a) == JT_OK && n_owners < 64)
+                owners[n_owners++] = a;
+        }
+    }
+    for (size_t k = 0; k < n_owners; k++)
+        (void)peek_account(c, &owners[k]);
+    i = 0;
+    while ((s = jn_map_next(ch, &i))) {
+        if (s->deleted)
+            continue;
+        if (!threaded_type(get_u(s->obj, "LedgerEntryType", 0)))
+            continue;
+        set_bytes(c, s->obj, "PreviousTxnID", c->id, 32);
+        set_u(c, s->obj, "PreviousTxnLgrSeq", c->env->ledger_seq);
+    }
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+    return memcmp((*(jn_slot *const *)a)->id, (*(jn_slot *const *)b)->id, 32);
+}
+
+static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, bool only_changed,
+                          bool skip_default)
+{
+    for (size_t i = 0; i < jt_obj_field_count(src); i++) {
+        const jt_field *f = jt_obj_field_at(src, i);
+        if (meta_skip(f))
+            continue;
+        if (only_changed && jt_obj_field_equal(src, other, f))
+            continue;
+        if (skip_default && is_default(src, f))
+            continue;
+        jt_err e = jt_obj_copy_field(dst, src, f);
+        if (e)
+            return e;
+    }
+    return JT_OK;
+}
+
+static jt_obj *build_meta(ctx *c, int ter, uint32_t index)
+{
+    jn_map *ch = &c->sb->changes;
+    jn_slot **list = malloc((ch->n ? ch->n : 1) * sizeof *list);
+    jt_obj *meta = jt_obj_new();
+    if (!list || !meta)
+        goto fail;
+    size_t n = 0, i = 0;
+    jn_slot *s;
+    while ((s = jn_map_next(ch, &i)))
+        list[n++] = s;
+    qsort(list, n, sizeof *list, cmp_slot);
+    for (size_t k = 0; k < n; k++) {
+        s = list[k];
+        const jt_obj *orig = jn_view_read(c->sb->parent, s->id);
+        const jt_obj *cur = s->obj;
+        const char *kind;
+        jt_obj *node = jt_obj_new(), *a = NULL, *b = NULL;
+        if (!node)
+            goto fail;
+        if (!orig && s->deleted) {
+            jt_obj_free(node);
+            continue; /* created and deleted within the transaction */
+        }
+        jt_err e = jt_obj_copy_field(node, cur, jt_field_by_name("LedgerEntryType"));
+        if (!e)
+            e = jt_obj_set_bytes(node, "LedgerIndex", s->id, 32);
+        if (!orig) {
+            kind = "CreatedNode";
+            if (!e && (a = jt_obj_new()) && !(e = fields_into(a, cur, NULL, false, true)))
+                e = jt_obj_set_object(node, "NewFields", a);
+        } else {
+            /* Unchanged entries are not reported. */
+            bool changed = s->deleted;
+            for (size_t f = 0; !changed && f < jt_obj_field_count(cur); f++)
+                if (!jt_obj_field_equal(orig, cur, jt_obj_field_at(cur, f)))
+                    changed = true;
+            for (size_t f = 0; !changed && f < jt_obj_field_count(orig); f++)
+                if (!jt_obj_has(cur, jt_obj_field_at(orig, f)->name))
+                    changed = true;
+            if (!changed) {
+                jt_obj_free(node);
+                continue;
+            }
+            kind = s->deleted ? "DeletedNode" : "ModifiedNode";
+            if (!e && (a = jt_obj_new()) && !(e = fields_into(a, cur, NULL, false, false)))
+                e = jt_obj_set_object(node, "FinalFields", a);
+            if (!e && (b = jt_obj_new()) && !(e = fields_into(b, orig, cur, true, false)) &&
+                jt_obj_field_count(b))
+                e = jt_obj_set_object(node, "PreviousFields", b);
+            if (!e && jt_obj_has(orig, "PreviousTxnID"))
+                e = jt_obj_copy_field(node, orig, jt_field_by_name("PreviousTxnID"));
+            if (!e && jt_obj_has(orig, "PreviousTxnLgrSeq"))
+                e = jt_obj_copy_field(node, orig, jt_field_by_name("PreviousTxnLgrSeq"));
+        }
+        if (!a)
+            e = JT_ENOMEM;
+        if (!e)
+            e = jt_obj_array_append(meta, "AffectedNodes", kind, node);
+        jt_obj_free(a);
+        jt_obj_free(b);
+        jt_obj_free(node);
+        if (e)
+            goto fail;
+    }
+    if (jt_obj_set_uint(meta, "TransactionIndex", index) ||
+        jt_obj_set_uint(meta, "TransactionResult", (uint64_t)ter))
+        goto fail;
+    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    if (ter == tesSUCCESS && c->has_delivered && (flags & TF_PARTIAL_PAYMENT) &&
+        jt_obj_set_amount(meta, "DeliveredAmount", &c->delivered))
+        goto fail;
+    free(list);
+    return meta;
+fail:
+    free(list);
+    jt_obj_free(meta);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* Fee and sequence: the part of a transaction that happens even on tec. */
+static int claim_fee(ctx *c)
+{
+    jt_obj *r = peek_account(c, &c->account);
+    if (!r)
+        return tefINTERNAL;
+    set_balance(c, r, c->prior_balance - c->fee);
+    set_u(c, r, "Sequence", get_u(r, "Sequence", 0) + 1);
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
+             uint32_t index, jn_applied *out)
+{
+    memset(out, 0, sizeof *out);
+    int r = jn_preflight(tx, env);
+    if (r)
+        return out->ter = r;
+    jn_view sb;
+    jn_view_init(&sb, view, NULL);
+    ctx c = {.sb = &sb, .env = env, .tx = tx, .id = id};
+    jt_amount fee;
+    if (jt_obj_get_account(tx, "Account", &c.account) != JT_OK || !get_amount(tx, "Fee", &fee))
+        return out->ter = temMALFORMED;
+    c.fee = (int64_t)fee.mantissa;
+    jn_id_account(&c.account, c.account_key);
+
+    const jt_obj *root = jn_view_read(view, c.account_key);
+    if (!root)
+        return out->ter = terNO_ACCOUNT;
+    uint64_t aseq = get_u(root, "Sequence", 0), tseq = get_u(tx, "Sequence", 0);
+    if (tseq < aseq)
+        return out->ter = tefPAST_SEQ;
+    if (tseq > aseq)
+        return out->ter = terPRE_SEQ;
+    if (jt_obj_has(tx, "LastLedgerSequence") && get_u(tx, "LastLedgerSequence", 0) < env->ledger_seq)
+        return out->ter = tefMAX_LEDGER;
+    /* Who signed: the master key (unless disabled) or the regular key. */
+    const uint8_t *pk;
+    size_t pklen;
+    jt_account_id signer, regular;
+    if (jt_obj_get_bytes(tx, "SigningPubKey", &pk, &pklen) != JT_OK ||
+        jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
+        return out->ter = tefBAD_AUTH;
+    uint32_t aflags = (uint32_t)get_u(root, "Flags", 0);
+    if (same_account(&signer, &c.account)) {
+        if (aflags & LSF_DISABLE_MASTER)
+            return out->ter = tefMASTER_DISABLED;
+    } else if (jt_obj_get_account(root, "RegularKey", &regular) != JT_OK ||
+               !same_account(&signer, &regular)) {
+        return out->ter = tefBAD_AUTH;
+    }
+    c.prior_balance = balance_of(root);
+    if (c.prior_balance < c.fee)
+        return out->ter = terINSUF_FEE_B;
+
+    const transactor *t = find_transactor(tx);
+    r = claim_fee(&c);
+    if (!r)
+        r = t->apply(&c);
+    if (r != tesSUCCESS && JN_TER_CLAIMED(r)) {
+        /* tec: undo everything but the fee and the sequence. */
+        jn_view_clear(&sb);
+        jn_view_init(&sb, view, NULL);
+        c.has_delivered = false;
+        c.oom = false;
+        int r2 = claim_fee(&c);
+        if (r2)
+            r = r2;
+    }
+    if (!JN_TER_CLAIMED(r)) {
+        jn_view_clear(&sb);
+        return out->ter = r;
+    }
+    thread_entries(&c);
+    jt_obj *meta = c.oom ? NULL : build_meta(&c, r, index);
+    if (!meta) {
+        jn_view_clear(&sb);
+        return out->ter = tefINTERNAL;
+    }
+    if (jn_view_merge(&sb)) {
+        jt_obj_free(meta);
+        jn_view_clear(&sb);
+        return out->ter = tefINTERNAL;
+    }
+    out->meta = meta;
+    out->fee = c.fee;
+    return out->ter = r;
+}

@@ -1,0 +1,102 @@
+/*
+ * net.h — jt-node's listeners: WebSocket (skywelld-compatible, default
+ * 127.0.0.1:5020) and jtp (length-prefixed frames in a libsodium session,
+ * default 127.0.0.1:5030), on one libwebsockets event loop.
+ *
+ * The network layer knows nothing of commands: it hands every complete text
+ * message (one JSON request) to on_request and sends what the dispatcher
+ * gives back. It enforces the transport limits: maximum frame/message size,
+ * maximum connections, per-connection request rate (it flags, the
+ * dispatcher answers `slowDown`), and a per-connection output cap beyond
+ * which a slow consumer is disconnected instead of buffered.
+ *
+ * Transport errors it answers itself, keeping the connection open:
+ *   WebSocket binary frame   -> {"type":"error","error":"wsTextRequired"}
+ *   message over the cap     -> {"type":"error","error":"frameTooLarge",...}
+ *                               and the connection is closed
+ *
+ * Threading: every callback runs on the loop thread (the thread in
+ * jn_net_run). jn_net_post and jn_net_stop may be called from any thread;
+ * nothing else may.
+ */
+#ifndef JN_NET_H
+#define JN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct jn_net jn_net;
+typedef struct jn_conn jn_conn;
+
+typedef struct jn_net_config {
+    const char *ws_addr;   /* "HOST:PORT"; NULL or "" disables the listener */
+    const char *jtp_addr;  /* "HOST:PORT"; NULL or "" disables the listener */
+    /* The node's ed25519 identity (libsodium layout: sk is 64 bytes). */
+    uint8_t node_pk[32];
+    uint8_t node_sk[64];
+    /* Plaintext jtp (no handshake): accepted only from loopback peers and
+     * only when true. */
+    bool jtp_plaintext;
+    /* When n_allowed > 0, only jtp clients whose ed25519 key is listed may
+     * complete the handshake; others get `forbidden` and are closed. */
+    const uint8_t (*allowed_keys)[32];
+    size_t n_allowed;
+    /* jtp client keys that may run admin commands (ledger_accept, ...). */
+    const uint8_t (*admin_keys)[32];
+    size_t n_admin;
+    size_t max_message;      /* bytes; default 1 MiB */
+    unsigned max_conns;      /* default 1024 */
+    unsigned rate_per_sec;   /* requests per connection per second; 0 = unlimited */
+    unsigned rate_burst;     /* bucket size; default 2 * rate_per_sec */
+    size_t max_outbuf;       /* queued output per connection; default 16 MiB */
+} jn_net_config;
+
+typedef struct jn_net_handlers {
+    /* One complete text message. `over_rate` is true when the connection
+     * exceeded its request rate; the handler should answer `slowDown`. */
+    void (*on_request)(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate);
+    /* The connection is gone; `c` is valid until this returns. */
+    void (*on_close)(void *ctx, jn_conn *c);
+} jn_net_handlers;
+
+/* Fills defaults (both addresses at their pinned defaults, limits as above,
+ * no keys). */
+void jn_net_config_init(jn_net_config *cfg);
+
+/* Creates the listeners (binding now, so a busy port fails here with a
+ * message in err). */
+int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn_net **out,
+               char *err, size_t errcap);
+/* Runs the loop until jn_net_stop. */
+int jn_net_run(jn_net *n);
+/* Thread-safe; makes jn_net_run return soon. */
+void jn_net_stop(jn_net *n);
+void jn_net_free(jn_net *n); /* accepts NULL */
+
+/* A repeating timer on the loop thread, every `ms` milliseconds (0 stops). */
+void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx);
+/* Thread-safe: runs cb(ctx) on the loop thread soon. */
+int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx);
+
+/* Queues one message (a JSON text) to the peer. Returns -1 (and schedules
+ * the connection's close) when its output queue would exceed max_outbuf. */
+int jn_conn_send(jn_conn *c, const char *msg, size_t len);
+/* The peer is 127.0.0.0/8 or ::1. */
+bool jn_conn_is_loopback(const jn_conn *c);
+/* Admin: a loopback WebSocket peer, a loopback plaintext jtp peer, or a jtp
+ * session whose client key is in admin_keys. */
+bool jn_conn_is_admin(const jn_conn *c);
+/* "ws" or "jtp". */
+const char *jn_conn_transport(const jn_conn *c);
+/* A number unique for the process lifetime. */
+uint64_t jn_conn_id(const jn_conn *c);
+/* The peer address as text ("127.0.0.1:53422"). */
+const char *jn_conn_peer(const jn_conn *c);
+/* One pointer of the dispatcher's own state per connection. */
+void jn_conn_set_user(jn_conn *c, void *user);
+void *jn_conn_user(const jn_conn *c);
+/* Number of open connections. */
+unsigned jn_net_conn_count(const jn_net *n);
+
+#endif

@@ -1,0 +1,281 @@
+/* state.c — see state.h. */
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void jn_map_init(jn_map *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void jn_map_clear(jn_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].used)
+            jt_obj_free(m->slots[i].obj);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t home(const uint8_t id[32], size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, id, 8);
+    return (size_t)(h & (cap - 1));
+}
+
+jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32])
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = home(id, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        jn_slot *s = &m->slots[i];
+        if (!s->used)
+            return NULL;
+        if (memcmp(s->id, id, 32) == 0)
+            return s;
+    }
+}
+
+static int grow(jn_map *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    jn_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        jn_slot *s = &m->slots[i];
+        if (!s->used)
+            continue;
+        size_t j = home(s->id, ncap);
+        while (ns[j].used)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *s;
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return 0;
+}
+
+jn_slot *jn_map_slot(jn_map *m, const uint8_t id[32])
+{
+    jn_slot *s = jn_map_find(m, id);
+    if (s)
+        return s;
+    if ((m->n + 1) * 4 > m->cap * 3 && grow(m))
+        return NULL;
+    size_t i = home(id, m->cap);
+    while (m->slots[i].used)
+        i = (i + 1) & (m->cap - 1);
+    s = &m->slots[i];
+    memset(s, 0, sizeof *s);
+    memcpy(s->id, id, 32);
+    s->used = 1;
+    m->n++;
+    return s;
+}
+
+void jn_map_remove(jn_map *m, const uint8_t id[32])
+{
+    jn_slot *s = jn_map_find(m, id);
+    if (!s)
+        return;
+    jt_obj_free(s->obj);
+    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    size_t i = (size_t)(s - m->slots);
+    m->slots[i].used = 0;
+    m->n--;
+    for (size_t j = (i + 1) & (m->cap - 1); m->slots[j].used; j = (j + 1) & (m->cap - 1)) {
+        size_t h = home(m->slots[j].id, m->cap);
+        /* Move j into the hole at i when its home is not in (i, j]. */
+        bool between = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
+        if (!between) {
+            m->slots[i] = m->slots[j];
+            m->slots[j].used = 0;
+            i = j;
+        }
+    }
+}
+
+jn_slot *jn_map_next(const jn_map *m, size_t *i)
+{
+    while (*i < m->cap) {
+        jn_slot *s = &m->slots[(*i)++];
+        if (s->used)
+            return s;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- views */
+
+void jn_view_init(jn_view *v, jn_view *parent, const jn_map *base)
+{
+    v->parent = parent;
+    v->base = base;
+    jn_map_init(&v->changes);
+}
+
+void jn_view_clear(jn_view *v)
+{
+    jn_map_clear(&v->changes);
+}
+
+const jt_obj *jn_view_read(const jn_view *v, const uint8_t id[32])
+{
+    for (const jn_view *x = v; x; x = x->parent) {
+        const jn_slot *s = jn_map_find(&x->changes, id);
+        if (s)
+            return s->deleted ? NULL : s->obj;
+        if (!x->parent) {
+            s = x->base ? jn_map_find(x->base, id) : NULL;
+            return s ? s->obj : NULL;
+        }
+    }
+    return NULL;
+}
+
+jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom)
+{
+    if (oom)
+        *oom = false;
+    jn_slot *s = jn_map_find(&v->changes, id);
+    if (s)
+        return s->deleted ? NULL : s->obj;
+    const jt_obj *cur = v->parent ? jn_view_read(v->parent, id)
+                                  : (v->base ? jn_view_read(v, id) : NULL);
+    if (!cur)
+        return NULL;
+    jt_obj *copy = jt_obj_clone(cur);
+    if (!copy || !(s = jn_map_slot(&v->changes, id))) {
+        jt_obj_free(copy);
+        if (oom)
+            *oom = true;
+        return NULL;
+    }
+    s->obj = copy;
+    return copy;
+}
+
+int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj)
+{
+    jn_slot *s = jn_map_slot(&v->changes, id);
+    if (!s) {
+        jt_obj_free(obj);
+        return -1;
+    }
+    jt_obj_free(s->obj);
+    s->obj = obj;
+    s->deleted = 0;
+    return 0;
+}
+
+int jn_view_erase(jn_view *v, const uint8_t id[32])
+{
+    bool oom;
+    jt_obj *cur = jn_view_peek(v, id, &oom);
+    if (!cur)
+        return oom ? -1 : 0;
+    jn_slot *s = jn_map_find(&v->changes, id);
+    s->deleted = 1;
+    return 0;
+}
+
+int jn_view_merge(jn_view *v)
+{
+    jn_view *p = v->parent;
+    size_t i = 0;
+    jn_slot *s;
+    int rc = 0;
+    while ((s = jn_map_next(&v->changes, &i))) {
+        jn_slot *d = jn_map_slot(&p->changes, s->id);
+        if (!d) {
+            rc = -1;
+            continue;
+        }
+        jt_obj_free(d->obj);
+        d->obj = s->obj;
+        d->deleted = s->deleted;
+        s->obj = NULL;
+    }
+    jn_map_clear(&v->changes);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- IDs */
+
+static void id_of(uint16_t space, const void *a, size_t an, const void *b, size_t bn,
+                  const void *c, size_t cn, uint8_t out[32])
+{
+    uint8_t buf[2 + 20 + 20 + 20 + 20 + 8];
+    size_t n = 0;
+    buf[n++] = (uint8_t)(space >> 8);
+    buf[n++] = (uint8_t)space;
+    if (an)
+        memcpy(buf + n, a, an), n += an;
+    if (bn)
+        memcpy(buf + n, b, bn), n += bn;
+    if (cn)
+        memcpy(buf + n, c, cn), n += cn;
+    jt_sha512half(buf, n, out);
+}
+
+void jn_id_account(const jt_account_id *a, uint8_t out[32])
+{
+    id_of('a', a->bytes, 20, NULL, 0, NULL, 0, out);
+}
+
+void jn_id_owner_dir(const jt_account_id *a, uint8_t out[32])
+{
+    id_of('O', a->bytes, 20, NULL, 0, NULL, 0, out);
+}
+
+void jn_id_line(const jt_account_id *a, const jt_account_id *b, const jt_currency *c,
+                uint8_t out[32])
+{
+    bool a_low = memcmp(a->bytes, b->bytes, 20) < 0;
+    id_of('r', (a_low ? a : b)->bytes, 20, (a_low ? b : a)->bytes, 20, c->bytes, 20, out);
+}
+
+void jn_id_offer(const jt_account_id *a, uint32_t seq, uint8_t out[32])
+{
+    uint8_t s[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq};
+    id_of('o', a->bytes, 20, s, 4, NULL, 0, out);
+}
+
+void jn_id_book_base(const jt_currency *pays_cur, const jt_account_id *pays_iss,
+                     const jt_currency *gets_cur, const jt_account_id *gets_iss, uint8_t out[32])
+{
+    uint8_t buf[2 + 80];
+    buf[0] = 0;
+    buf[1] = 'B';
+    memcpy(buf + 2, pays_cur->bytes, 20);
+    memcpy(buf + 22, gets_cur->bytes, 20);
+    memcpy(buf + 42, pays_iss->bytes, 20);
+    memcpy(buf + 62, gets_iss->bytes, 20);
+    jt_sha512half(buf, sizeof buf, out);
+    memset(out + 24, 0, 8);
+}
+
+void jn_id_fee_settings(uint8_t out[32])
+{
+    id_of('e', NULL, 0, NULL, 0, NULL, 0, out);
+}
+
+void jn_id_relation(const jt_account_id *a, const jt_account_id *target, uint32_t type,
+                    const jt_currency *c, uint8_t out[32])
+{
+    uint8_t buf[2 + 20 + 20 + 4 + 20];
+    buf[0] = 0;
+    buf[1] = 't';
+    memcpy(buf + 2, a->bytes, 20);
+    memcpy(buf + 22, target->bytes, 20);
+    buf[42] = (uint8_t)(type >> 24);
+    buf[43] = (uint8_t)(type >> 16);
+    buf[44] = (uint8_t)(type >> 8);
+    buf[45] = (uint8_t)type;
+    memcpy(buf + 46, c->bytes, 20);
+    jt_sha512half(buf, sizeof buf, out);
+}

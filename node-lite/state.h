@@ -1,0 +1,80 @@
+/*
+ * state.h — ledger entries in memory, views over them, and object IDs.
+ *
+ * jn_map: an open-addressing table from a 32-byte object ID to a jt_obj
+ * (IDs are SHA-512Half outputs, so their first bytes are the hash).
+ *
+ * jn_view: a layer of changes over a parent view or over a base map.
+ * Reads fall through to the parent; writes copy the entry into the view on
+ * first write. The open ledger is a view over the closed state; each
+ * transaction applies in a child view that is either merged into its parent
+ * (tes/tec) or discarded. Not thread-safe.
+ */
+#ifndef JN_STATE_H
+#define JN_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jt/jt.h>
+
+typedef struct jn_slot {
+    uint8_t id[32];
+    jt_obj *obj;  /* owned; for a deleted entry in a view: its final value */
+    uint8_t used; /* 1 in use */
+    uint8_t deleted;
+} jn_slot;
+
+typedef struct jn_map {
+    jn_slot *slots;
+    size_t cap, n;
+} jn_map;
+
+void jn_map_init(jn_map *m);
+void jn_map_clear(jn_map *m); /* frees every object */
+jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32]);
+/* The slot for id, created empty (obj NULL) when absent; NULL on ENOMEM. */
+jn_slot *jn_map_slot(jn_map *m, const uint8_t id[32]);
+/* Removes id (freeing its object). */
+void jn_map_remove(jn_map *m, const uint8_t id[32]);
+/* Iteration: i from 0; returns NULL at the end. */
+jn_slot *jn_map_next(const jn_map *m, size_t *i);
+
+typedef struct jn_view {
+    struct jn_view *parent; /* NULL: reads go to base */
+    const jn_map *base;
+    jn_map changes;
+} jn_view;
+
+void jn_view_init(jn_view *v, jn_view *parent, const jn_map *base);
+void jn_view_clear(jn_view *v); /* discards every change */
+/* The entry as this view sees it, or NULL. */
+const jt_obj *jn_view_read(const jn_view *v, const uint8_t id[32]);
+/* A writable entry owned by this view (copied on first write), or NULL when
+ * absent (or on ENOMEM: *oom set). */
+jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom);
+/* Inserts a new entry (takes ownership). -1 on ENOMEM. */
+int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj);
+/* Deletes the entry; its last value is kept for metadata. -1 on ENOMEM. */
+int jn_view_erase(jn_view *v, const uint8_t id[32]);
+/* Moves every change into the parent view. -1 on ENOMEM (parent unchanged
+ * for the failing entry only; callers treat it as fatal). */
+int jn_view_merge(jn_view *v);
+
+/* ---- object IDs (§5.5) ---- */
+void jn_id_account(const jt_account_id *a, uint8_t out[32]);
+void jn_id_owner_dir(const jt_account_id *a, uint8_t out[32]);
+void jn_id_line(const jt_account_id *a, const jt_account_id *b, const jt_currency *c,
+                uint8_t out[32]);
+void jn_id_offer(const jt_account_id *a, uint32_t seq, uint8_t out[32]);
+/* The book base (quality 0) for pays/gets; the book directory of an offer
+ * is the base with its last 8 bytes replaced by the quality. */
+void jn_id_book_base(const jt_currency *pays_cur, const jt_account_id *pays_iss,
+                     const jt_currency *gets_cur, const jt_account_id *gets_iss, uint8_t out[32]);
+void jn_id_fee_settings(uint8_t out[32]);
+/* A relation (TrustState): account, target, type, currency. */
+void jn_id_relation(const jt_account_id *a, const jt_account_id *target, uint32_t type,
+                    const jt_currency *c, uint8_t out[32]);
+
+#endif
