@@ -48,8 +48,7 @@ typedef struct jn_header {
 } jn_header;
 
 /* A stored transaction. Pointers refer to memory valid only inside the
- * callback (or, for jn_store_get_tx, until the next call on the same
- * jn_txbuf / jn_txbuf_clear). */
+ * callback that receives it. */
 typedef struct jn_txrec {
     uint8_t id[32];
     uint32_t seq;   /* ledger it is in */

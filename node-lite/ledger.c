@@ -1,0 +1,882 @@
+/* ledger.c — see ledger.h. */
+#include "ledger.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shamap.h"
+
+#define MAX_PASSES 4
+
+struct jn_ledger {
+    jn_store *store;
+    jn_params p;
+    jn_map base;          /* closed state */
+    jn_shamap *state_map; /* its hash tree */
+    jn_header last;       /* last closed header */
+    uint32_t first_seq;
+    uint64_t burned;
+    jn_view closed_view; /* empty view over base, for reads */
+    jn_view open;        /* the open ledger */
+    jn_txlist open_txs;
+    jn_map open_ids;     /* tx ID -> (unused obj) membership of open_txs */
+    jn_txlist held;
+    jn_txlist closed;    /* the last closed ledger's transactions */
+    uint32_t open_index;
+};
+
+void jn_params_init(jn_params *p)
+{
+    p->base_fee = 10;
+    p->reserve_base = 10000000;
+    p->reserve_inc = 1000000;
+    p->held_ledgers = 10;
+    p->max_held = 10000;
+    p->max_open = 200000;
+}
+
+/* ---------------------------------------------------------------- tx lists */
+
+static void tx_free(jn_tx *t)
+{
+    if (!t)
+        return;
+    free(t->blob);
+    jt_obj_free(t->tx);
+    jt_obj_free(t->meta);
+    free(t->meta_blob);
+    free(t);
+}
+
+static int list_push(jn_txlist *l, jn_tx *t)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 256;
+        jn_tx **nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n++] = t;
+    return 0;
+}
+
+static void list_clear(jn_txlist *l, bool free_items)
+{
+    if (free_items)
+        for (size_t i = 0; i < l->n; i++)
+            tx_free(l->v[i]);
+    l->n = 0;
+}
+
+static void list_free(jn_txlist *l)
+{
+    list_clear(l, true);
+    free(l->v);
+    l->v = NULL;
+    l->cap = 0;
+}
+
+/* ---------------------------------------------------------------- headers */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+void jn_header_hash(const jn_header *h, uint8_t out[32])
+{
+    uint8_t b[4 + 4 + 8 + 32 * 3 + 4 + 4 + 1 + 1];
+    size_t n = 0;
+    put32(b + n, 0x4C575200u), n += 4;
+    put32(b + n, h->seq), n += 4;
+    put64(b + n, h->total_coins), n += 8;
+    memcpy(b + n, h->parent_hash, 32), n += 32;
+    memcpy(b + n, h->tx_hash, 32), n += 32;
+    memcpy(b + n, h->account_hash, 32), n += 32;
+    put32(b + n, h->parent_close_time), n += 4;
+    put32(b + n, h->close_time), n += 4;
+    b[n++] = h->close_resolution;
+    b[n++] = h->close_flags;
+    jt_sha512half(b, n, out);
+}
+
+/* ---------------------------------------------------------------- state */
+
+static jn_env env_for(const jn_ledger *L)
+{
+    jn_env e = {.base_fee = L->p.base_fee,
+                .reserve_base = L->p.reserve_base,
+                .reserve_inc = L->p.reserve_inc,
+                .ledger_seq = L->last.seq + 1,
+                .parent_close_time = L->last.close_time};
+    return e;
+}
+
+static int leaf_of(const jt_obj *o, const uint8_t id[32], jt_buf *blob, uint8_t leaf[32])
+{
+    blob->len = 0;
+    if (jt_obj_to_binary(o, 0, blob) != JT_OK)
+        return -1;
+    jn_shamap_state_leaf(blob->data, blob->len, id, leaf);
+    return 0;
+}
+
+typedef struct load_ctx {
+    jn_ledger *L;
+    char *err;
+    size_t errcap;
+} load_ctx;
+
+static int load_entry(void *vctx, const uint8_t id[32], const uint8_t *blob, size_t len)
+{
+    load_ctx *lc = vctx;
+    jt_obj *o;
+    jt_errinfo ei;
+    jt_errinfo_clear(&ei);
+    if (jt_obj_from_binary(blob, len, &o, &ei) != JT_OK) {
+        char hex[65];
+        (void)jt_hex_encode(id, 32, hex, sizeof hex);
+        snprintf(lc->err, lc->errcap, "state entry %s does not decode: %s", hex, ei.msg);
+        return -1;
+    }
+    jn_slot *s = jn_map_slot(&lc->L->base, id);
+    uint8_t leaf[32];
+    jn_shamap_state_leaf(blob, len, id, leaf);
+    if (!s || jn_shamap_set(lc->L->state_map, id, leaf)) {
+        jt_obj_free(o);
+        snprintf(lc->err, lc->errcap, "out of memory loading state");
+        return -1;
+    }
+    s->obj = o;
+    return 0;
+}
+
+static void open_new(jn_ledger *L)
+{
+    jn_view_init(&L->open, NULL, &L->base);
+    L->open_index = 0;
+}
+
+static jn_ledger *ledger_new(jn_store *st, const jn_params *p)
+{
+    jn_ledger *L = calloc(1, sizeof *L);
+    if (!L)
+        return NULL;
+    L->store = st;
+    L->p = *p;
+    jn_map_init(&L->base);
+    jn_map_init(&L->open_ids);
+    if (!(L->state_map = jn_shamap_new())) {
+        free(L);
+        return NULL;
+    }
+    jn_view_init(&L->closed_view, NULL, &L->base);
+    open_new(L);
+    return L;
+}
+
+void jn_ledger_free(jn_ledger *L)
+{
+    if (!L)
+        return;
+    jn_view_clear(&L->open);
+    jn_view_clear(&L->closed_view);
+    jn_map_clear(&L->base);
+    jn_map_clear(&L->open_ids);
+    jn_shamap_free(L->state_map);
+    list_free(&L->open_txs);
+    list_free(&L->held);
+    list_free(&L->closed);
+    free(L);
+}
+
+int jn_ledger_load(jn_store *st, const jn_params *p, jn_ledger **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    jn_ledger *L = ledger_new(st, p);
+    if (!L) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    int r = jn_store_last_header(st, &L->last);
+    if (r) {
+        snprintf(err, errcap, "%s", r == 1 ? "no ledger in the store: run `jt-node init` first"
+                                            : jn_store_errmsg(st));
+        jn_ledger_free(L);
+        return -1;
+    }
+    if (jn_store_first_seq(st, &L->first_seq))
+        L->first_seq = L->last.seq;
+    load_ctx lc = {L, err, errcap};
+    if (jn_store_state_foreach(st, load_entry, &lc)) {
+        if (!err[0])
+            snprintf(err, errcap, "reading state: %s", jn_store_errmsg(st));
+        jn_ledger_free(L);
+        return -1;
+    }
+    uint8_t root[32];
+    jn_shamap_root(L->state_map, root);
+    if (memcmp(root, L->last.account_hash, 32) != 0) {
+        snprintf(err, errcap, "state does not match ledger %" PRIu32 "'s account hash; run `jt-node verify`",
+                 L->last.seq);
+        jn_ledger_free(L);
+        return -1;
+    }
+    uint64_t burned = 0;
+    size_t len;
+    uint8_t b[8];
+    if (jn_store_get_meta(st, "burned", b, sizeof b, &len) == 0 && len == 8) {
+        for (int i = 0; i < 8; i++)
+            burned = (burned << 8) | b[i];
+    }
+    L->burned = burned;
+    *out = L;
+    return 0;
+}
+
+int jn_ledger_genesis(jn_store *st, const jn_params *p, const jt_account_id *genesis,
+                      uint32_t close_time, char *err, size_t errcap)
+{
+    jn_header h;
+    if (jn_store_last_header(st, &h) == 0) {
+        snprintf(err, errcap, "the store already holds ledger %" PRIu32, h.seq);
+        return -1;
+    }
+    jt_obj *root = jt_obj_new(), *fees = jt_obj_new();
+    jt_amount bal;
+    memset(&bal, 0, sizeof bal);
+    bal.native = true;
+    bal.mantissa = JT_MAX_NATIVE_DROPS;
+    int rc = -1;
+    jn_batch *b = NULL;
+    jt_buf blob;
+    jt_buf_init(&blob);
+    if (!root || !fees ||
+        jt_obj_set_uint(root, "LedgerEntryType", JT_LT_ACCOUNT_ROOT) ||
+        jt_obj_set_account(root, "Account", genesis) || jt_obj_set_amount(root, "Balance", &bal) ||
+        jt_obj_set_uint(root, "Sequence", 1) || jt_obj_set_uint(root, "Flags", 0) ||
+        jt_obj_set_uint(root, "OwnerCount", 0) ||
+        jt_obj_set_uint(fees, "LedgerEntryType", JT_LT_FEE_SETTINGS) ||
+        jt_obj_set_uint(fees, "BaseFee", p->base_fee) ||
+        jt_obj_set_uint(fees, "ReferenceFeeUnits", 10) ||
+        jt_obj_set_uint(fees, "ReserveBase", p->reserve_base) ||
+        jt_obj_set_uint(fees, "ReserveIncrement", p->reserve_inc) ||
+        jt_obj_set_uint(fees, "Flags", 0)) {
+        snprintf(err, errcap, "out of memory building genesis");
+        goto done;
+    }
+    jn_shamap *m = jn_shamap_new();
+    if (!m) {
+        snprintf(err, errcap, "out of memory");
+        goto done;
+    }
+    uint8_t ids[2][32], leaf[32];
+    jn_id_account(genesis, ids[0]);
+    jn_id_fee_settings(ids[1]);
+    const jt_obj *objs[2] = {root, fees};
+    if (jn_store_begin(st, &b)) {
+        snprintf(err, errcap, "%s", jn_store_errmsg(st));
+        jn_shamap_free(m);
+        goto done;
+    }
+    for (int i = 0; i < 2; i++) {
+        blob.len = 0;
+        if (jt_obj_to_binary(objs[i], 0, &blob) != JT_OK) {
+            snprintf(err, errcap, "out of memory");
+            jn_shamap_free(m);
+            goto done;
+        }
+        jn_shamap_state_leaf(blob.data, blob.len, ids[i], leaf);
+        if (jn_shamap_set(m, ids[i], leaf) || jn_batch_put_state(b, ids[i], blob.data, blob.len)) {
+            snprintf(err, errcap, "writing genesis state: %s", jn_store_errmsg(st));
+            jn_shamap_free(m);
+            goto done;
+        }
+    }
+    memset(&h, 0, sizeof h);
+    h.seq = 1;
+    h.total_coins = JT_MAX_NATIVE_DROPS;
+    jn_shamap_root(m, h.account_hash);
+    jn_shamap_free(m);
+    h.close_time = close_time;
+    h.close_resolution = 1;
+    jn_header_hash(&h, h.hash);
+    uint8_t zero8[8] = {0};
+    if (jn_batch_put_header(b, &h) || jn_batch_put_meta(b, "burned", zero8, 8)) {
+        snprintf(err, errcap, "writing genesis header: %s", jn_store_errmsg(st));
+        goto done;
+    }
+    jn_batch *bb = b;
+    b = NULL;
+    if (jn_store_commit(bb)) {
+        snprintf(err, errcap, "committing genesis: %s", jn_store_errmsg(st));
+        goto done;
+    }
+    rc = 0;
+done:
+    jn_store_abort(b);
+    jt_buf_clear(&blob);
+    jt_obj_free(root);
+    jt_obj_free(fees);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+const jn_header *jn_ledger_last(const jn_ledger *L) { return &L->last; }
+uint32_t jn_ledger_open_seq(const jn_ledger *L) { return L->last.seq + 1; }
+uint32_t jn_ledger_first_seq(const jn_ledger *L) { return L->first_seq; }
+const jn_params *jn_ledger_params(const jn_ledger *L) { return &L->p; }
+jn_store *jn_ledger_store(const jn_ledger *L) { return L->store; }
+const jn_view *jn_ledger_open_view(const jn_ledger *L) { return &L->open; }
+const jn_view *jn_ledger_closed_view(const jn_ledger *L) { return &L->closed_view; }
+const jn_txlist *jn_ledger_open_txs(const jn_ledger *L) { return &L->open_txs; }
+uint64_t jn_ledger_burned(const jn_ledger *L) { return L->burned; }
+
+const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32])
+{
+    const jn_slot *s = jn_map_find(&L->open_ids, id);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < L->open_txs.n; i++)
+        if (!memcmp(L->open_txs.v[i]->id, id, 32))
+            return L->open_txs.v[i];
+    return NULL;
+}
+
+void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32], const jt_obj *o),
+                     void *ctx)
+{
+    /* Collect the chain root-first so overlays win. */
+    const jn_view *chain[8];
+    int n = 0;
+    for (const jn_view *x = v; x && n < 8; x = x->parent)
+        chain[n++] = x;
+    const jn_map *base = chain[n - 1]->base;
+    size_t i = 0;
+    jn_slot *s;
+    if (base)
+        while ((s = jn_map_next(base, &i))) {
+            bool shadowed = false;
+            for (int k = 0; k < n; k++)
+                if (jn_map_find(&chain[k]->changes, s->id)) {
+                    shadowed = true;
+                    break;
+                }
+            if (!shadowed)
+                cb(ctx, s->id, s->obj);
+        }
+    for (int k = n - 1; k >= 0; k--) {
+        i = 0;
+        while ((s = jn_map_next(&chain[k]->changes, &i))) {
+            bool shadowed = false;
+            for (int j = 0; j < k; j++)
+                if (jn_map_find(&chain[j]->changes, s->id)) {
+                    shadowed = true;
+                    break;
+                }
+            if (!shadowed && !s->deleted)
+                cb(ctx, s->id, s->obj);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static void add_acct(jt_account_id *out, size_t cap, size_t *n, const jt_account_id *a)
+{
+    if (!memcmp(a, &JT_ACCOUNT_ZERO, 20) || !memcmp(a, &JT_ACCOUNT_ONE, 20))
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (!memcmp(&out[i], a, 20))
+            return;
+    if (*n < cap)
+        out[(*n)++] = *a;
+}
+
+static void accounts_in(const jt_obj *o, jt_account_id *out, size_t cap, size_t *n)
+{
+    static const char *acct_fields[] = {"Account", "Destination", "Target", "Owner", "RegularKey"};
+    static const char *amt_fields[] = {"LowLimit", "HighLimit", "LimitAmount", "Amount", "SendMax"};
+    jt_account_id a;
+    for (size_t i = 0; i < sizeof acct_fields / sizeof *acct_fields; i++)
+        if (strcmp(acct_fields[i], "RegularKey") && jt_obj_get_account(o, acct_fields[i], &a) == JT_OK)
+            add_acct(out, cap, n, &a);
+    for (size_t i = 0; i < sizeof amt_fields / sizeof *amt_fields; i++) {
+        jt_amount am;
+        if (jt_obj_get_amount(o, amt_fields[i], &am) == JT_OK && !am.native)
+            add_acct(out, cap, n, &am.issuer);
+    }
+}
+
+size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, size_t cap)
+{
+    size_t n = 0;
+    jt_account_id a;
+    if (jt_obj_get_account(tx, "Account", &a) == JT_OK)
+        add_acct(out, cap, &n, &a);
+    if (jt_obj_get_account(tx, "Destination", &a) == JT_OK)
+        add_acct(out, cap, &n, &a);
+    if (jt_obj_get_account(tx, "Target", &a) == JT_OK)
+        add_acct(out, cap, &n, &a);
+    if (!meta)
+        return n;
+    size_t k = jt_obj_array_len(meta, "AffectedNodes");
+    for (size_t i = 0; i < k; i++) {
+        const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, NULL);
+        const jt_obj *f;
+        uint64_t lt = 0;
+        if (!node || jt_obj_get_uint(node, "LedgerEntryType", &lt) != JT_OK)
+            continue;
+        if (lt == JT_LT_DIRECTORY_NODE || lt == JT_LT_FEE_SETTINGS)
+            continue;
+        if (jt_obj_get_object(node, "FinalFields", &f) == JT_OK ||
+            jt_obj_get_object(node, "NewFields", &f) == JT_OK)
+            accounts_in(f, out, cap, &n);
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- submit */
+
+static jn_tx *tx_new(jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32])
+{
+    jn_tx *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (!(t->blob = malloc(len ? len : 1))) {
+        free(t);
+        return NULL;
+    }
+    memcpy(t->blob, blob, len);
+    t->blob_len = len;
+    t->tx = tx;
+    memcpy(t->id, id, 32);
+    uint64_t seq = 0;
+    if (jt_obj_get_account(tx, "Account", &t->account) != JT_OK ||
+        jt_obj_get_uint(tx, "Sequence", &seq) != JT_OK) {
+        memset(&t->account, 0, sizeof t->account);
+    }
+    t->sequence = (uint32_t)seq;
+    return t;
+}
+
+/* Applies t to the open ledger; keeps it there (claimed), in held (ter
+ * retry), or reports that it was dropped (returns false). */
+static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
+{
+    jn_env env = env_for(L);
+    jn_applied ap;
+    int ter = jn_apply(&L->open, &env, t->tx, t->id, L->open_index, &ap);
+    jt_obj_free(ap.meta); /* the open ledger's metadata is recomputed on close */
+    t->ter = ter;
+    *kept = false;
+    if (JN_TER_CLAIMED(ter)) {
+        jn_slot *s = jn_map_slot(&L->open_ids, t->id);
+        if (!s || list_push(&L->open_txs, t))
+            return tefINTERNAL;
+        L->open_index++;
+        *kept = true;
+    }
+    return ter;
+}
+
+int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32])
+{
+    if (jn_map_find(&L->open_ids, id)) {
+        jt_obj_free(tx);
+        return tefALREADY;
+    }
+    for (size_t i = 0; i < L->held.n; i++)
+        if (!memcmp(L->held.v[i]->id, id, 32)) {
+            jt_obj_free(tx);
+            return terPRE_SEQ;
+        }
+    if (L->open_txs.n >= L->p.max_open) {
+        jt_obj_free(tx);
+        return telINSUF_FEE_P; /* the open ledger is full: like a fee escalation */
+    }
+    jn_tx *t = tx_new(tx, blob, len, id);
+    if (!t) {
+        jt_obj_free(tx);
+        return tefINTERNAL;
+    }
+    bool kept;
+    int ter = open_apply(L, t, &kept);
+    if (kept)
+        return ter;
+    if (ter == terPRE_SEQ && L->held.n < L->p.max_held) {
+        t->first_seq = jn_ledger_open_seq(L);
+        if (list_push(&L->held, t) == 0)
+            return ter;
+    }
+    tx_free(t);
+    return ter;
+}
+
+/* ---------------------------------------------------------------- close */
+
+static int cmp_canonical(const void *a, const void *b)
+{
+    const jn_tx *x = *(jn_tx *const *)a, *y = *(jn_tx *const *)b;
+    int c = memcmp(&x->account, &y->account, 20);
+    if (c)
+        return c;
+    if (x->sequence != y->sequence)
+        return x->sequence < y->sequence ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
+}
+
+static int serialize_meta(jn_tx *t)
+{
+    jt_buf b;
+    jt_buf_init(&b);
+    if (jt_obj_to_binary(t->meta, 0, &b) != JT_OK) {
+        jt_buf_clear(&b);
+        return -1;
+    }
+    t->meta_blob = b.data;
+    t->meta_len = b.len;
+    return 0;
+}
+
+int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *err, size_t errcap)
+{
+    jn_env env = env_for(L);
+    jn_view v;
+    jn_view_init(&v, NULL, &L->base);
+    list_clear(&L->closed, true);
+
+    /* Canonical order, then passes so that a transaction that waits on
+     * another (a new account's first payment) still gets in. */
+    jn_txlist todo = L->open_txs;
+    L->open_txs = (jn_txlist){0};
+    qsort(todo.v, todo.n, sizeof *todo.v, cmp_canonical);
+    uint32_t index = 0;
+    int64_t fees = 0;
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        bool progress = false;
+        for (size_t i = 0; i < todo.n; i++) {
+            jn_tx *t = todo.v[i];
+            if (!t)
+                continue;
+            jn_applied ap;
+            int ter = jn_apply(&v, &env, t->tx, t->id, index, &ap);
+            if (JN_TER_RETRY(ter) && pass + 1 < MAX_PASSES)
+                continue;
+            todo.v[i] = NULL;
+            progress = true;
+            t->ter = ter;
+            if (!JN_TER_CLAIMED(ter)) {
+                if (ter == terPRE_SEQ && L->held.n < L->p.max_held) {
+                    t->first_seq = env.ledger_seq;
+                    if (list_push(&L->held, t) == 0)
+                        continue;
+                }
+                tx_free(t);
+                continue;
+            }
+            t->meta = ap.meta;
+            t->index = index++;
+            fees += ap.fee;
+            if (serialize_meta(t) || list_push(&L->closed, t)) {
+                tx_free(t);
+                snprintf(err, errcap, "out of memory closing ledger %" PRIu32, env.ledger_seq);
+                free(todo.v);
+                jn_view_clear(&v);
+                return -1;
+            }
+        }
+        if (!progress)
+            break;
+    }
+    for (size_t i = 0; i < todo.n; i++)
+        tx_free(todo.v[i]);
+    free(todo.v);
+
+    /* The transaction tree. */
+    jn_header h;
+    memset(&h, 0, sizeof h);
+    jn_shamap *txm = jn_shamap_new();
+    if (!txm) {
+        snprintf(err, errcap, "out of memory");
+        jn_view_clear(&v);
+        return -1;
+    }
+    for (size_t i = 0; i < L->closed.n; i++) {
+        jn_tx *t = L->closed.v[i];
+        uint8_t leaf[32];
+        jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
+        if (jn_shamap_set(txm, t->id, leaf)) {
+            jn_shamap_free(txm);
+            jn_view_clear(&v);
+            snprintf(err, errcap, "out of memory");
+            return -1;
+        }
+    }
+    jn_shamap_root(txm, h.tx_hash);
+    jn_shamap_free(txm);
+
+    /* State: write the changes to the batch and to the hash tree, then
+     * move them into the closed state. */
+    jn_batch *b;
+    if (jn_store_begin(L->store, &b)) {
+        snprintf(err, errcap, "%s", jn_store_errmsg(L->store));
+        jn_view_clear(&v);
+        return -1;
+    }
+    jt_buf blob;
+    jt_buf_init(&blob);
+    size_t i = 0;
+    jn_slot *s;
+    int rc = 0;
+    while ((s = jn_map_next(&v.changes, &i))) {
+        if (s->deleted) {
+            if (jn_map_find(&L->base, s->id)) {
+                jn_shamap_del(L->state_map, s->id);
+                if (jn_batch_del_state(b, s->id))
+                    rc = -1;
+            }
+            continue;
+        }
+        uint8_t leaf[32];
+        if (leaf_of(s->obj, s->id, &blob, leaf) || jn_shamap_set(L->state_map, s->id, leaf) ||
+            jn_batch_put_state(b, s->id, blob.data, blob.len))
+            rc = -1;
+    }
+    jt_buf_clear(&blob);
+
+    h.seq = env.ledger_seq;
+    h.total_coins = L->last.total_coins - (uint64_t)fees;
+    memcpy(h.parent_hash, L->last.hash, 32);
+    jn_shamap_root(L->state_map, h.account_hash);
+    h.parent_close_time = L->last.close_time;
+    h.close_time = now > L->last.close_time ? now : L->last.close_time + 1;
+    h.close_resolution = 1;
+    h.close_flags = 0;
+    h.txn_count = (uint32_t)L->closed.n;
+    jn_header_hash(&h, h.hash);
+    if (!rc)
+        rc = jn_batch_put_header(b, &h);
+    for (size_t k = 0; !rc && k < L->closed.n; k++) {
+        jn_tx *t = L->closed.v[k];
+        jn_txrec r = {.seq = h.seq, .index = t->index, .blob = t->blob, .blob_len = t->blob_len,
+                      .meta = t->meta_blob, .meta_len = t->meta_len};
+        memcpy(r.id, t->id, 32);
+        if (jn_batch_put_tx(b, &r)) {
+            rc = -1;
+            break;
+        }
+        jt_account_id accts[64];
+        size_t na = jn_tx_accounts(t->tx, t->meta, accts, 64);
+        for (size_t a = 0; a < na; a++)
+            if (jn_batch_put_account_tx(b, accts[a].bytes, h.seq, t->index, t->id)) {
+                rc = -1;
+                break;
+            }
+    }
+    uint64_t burned = L->burned + (uint64_t)fees;
+    uint8_t bb[8];
+    put64(bb, burned);
+    if (!rc)
+        rc = jn_batch_put_meta(b, "burned", bb, 8);
+    if (rc || jn_store_commit(b)) {
+        if (rc)
+            jn_store_abort(b);
+        snprintf(err, errcap, "writing ledger %" PRIu32 ": %s", h.seq, jn_store_errmsg(L->store));
+        jn_view_clear(&v);
+        return -1; /* the in-memory tree is now ahead of the store: the caller stops */
+    }
+
+    /* Durable: now the closed state moves forward. */
+    i = 0;
+    while ((s = jn_map_next(&v.changes, &i))) {
+        if (s->deleted) {
+            jn_map_remove(&L->base, s->id);
+            continue;
+        }
+        jn_slot *d = jn_map_slot(&L->base, s->id);
+        if (!d) {
+            snprintf(err, errcap, "out of memory");
+            jn_view_clear(&v);
+            return -1;
+        }
+        jt_obj_free(d->obj);
+        d->obj = s->obj;
+        s->obj = NULL;
+    }
+    jn_view_clear(&v);
+    L->last = h;
+    L->burned = burned;
+
+    /* The next open ledger: retry what is held. */
+    jn_view_clear(&L->open);
+    open_new(L);
+    jn_map_clear(&L->open_ids);
+    jn_txlist held = L->held;
+    L->held = (jn_txlist){0};
+    uint32_t open_seq = jn_ledger_open_seq(L);
+    for (size_t k = 0; k < held.n; k++) {
+        jn_tx *t = held.v[k];
+        uint64_t lls = 0;
+        bool expired = open_seq - t->first_seq > L->p.held_ledgers ||
+                       (jt_obj_get_uint(t->tx, "LastLedgerSequence", &lls) == JT_OK && lls < open_seq);
+        if (expired) {
+            tx_free(t);
+            continue;
+        }
+        jt_obj_free(t->meta);
+        t->meta = NULL;
+        bool kept;
+        int ter = open_apply(L, t, &kept);
+        if (kept)
+            continue;
+        if (ter == terPRE_SEQ && list_push(&L->held, t) == 0)
+            continue;
+        tx_free(t);
+    }
+    free(held.v);
+    *closed = &L->closed;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+typedef struct verify_ctx {
+    jn_shamap *m;
+    uint64_t swt;
+    bool bad;
+    char *err;
+    size_t errcap;
+} verify_ctx;
+
+static int verify_state(void *vctx, const uint8_t id[32], const uint8_t *blob, size_t len)
+{
+    verify_ctx *vc = vctx;
+    uint8_t leaf[32];
+    jn_shamap_state_leaf(blob, len, id, leaf);
+    if (jn_shamap_set(vc->m, id, leaf))
+        return -1;
+    jt_obj *o;
+    jt_errinfo ei;
+    jt_errinfo_clear(&ei);
+    if (jt_obj_from_binary(blob, len, &o, &ei) != JT_OK) {
+        char hex[65];
+        (void)jt_hex_encode(id, 32, hex, sizeof hex);
+        snprintf(vc->err, vc->errcap, "state entry %s does not decode: %s", hex, ei.msg);
+        vc->bad = true;
+        return 1;
+    }
+    uint64_t lt = 0;
+    jt_amount a;
+    if (jt_obj_get_uint(o, "LedgerEntryType", &lt) == JT_OK && lt == JT_LT_ACCOUNT_ROOT &&
+        jt_obj_get_amount(o, "Balance", &a) == JT_OK && a.native && !a.negative)
+        vc->swt += a.mantissa;
+    jt_obj_free(o);
+    return 0;
+}
+
+typedef struct txs_ctx {
+    jn_shamap *m;
+    uint32_t n;
+    bool bad;
+} txs_ctx;
+
+static int verify_tx(void *vctx, const jn_txrec *t)
+{
+    txs_ctx *tc = vctx;
+    uint8_t leaf[32], id[32];
+    jt_tx_blob_id(t->blob, t->blob_len, id);
+    if (memcmp(id, t->id, 32) != 0) {
+        tc->bad = true;
+        return 1;
+    }
+    jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta, t->meta_len, t->id, leaf);
+    tc->n++;
+    return jn_shamap_set(tc->m, t->id, leaf);
+}
+
+int jn_ledger_verify(jn_store *st, char *err, size_t errcap, uint32_t *checked)
+{
+    jn_header last, h, prev;
+    *checked = 0;
+    err[0] = 0;
+    int r = jn_store_last_header(st, &last);
+    if (r) {
+        snprintf(err, errcap, "%s", r == 1 ? "the store holds no ledger" : jn_store_errmsg(st));
+        return 1;
+    }
+    uint32_t first;
+    if (jn_store_first_seq(st, &first))
+        first = last.seq;
+    for (uint32_t seq = first; seq <= last.seq; seq++) {
+        if (jn_store_header_by_seq(st, seq, &h)) {
+            snprintf(err, errcap, "ledger %" PRIu32 ": header missing", seq);
+            return 1;
+        }
+        uint8_t hash[32];
+        jn_header_hash(&h, hash);
+        if (memcmp(hash, h.hash, 32) != 0) {
+            snprintf(err, errcap, "ledger %" PRIu32 ": header hash does not match its fields", seq);
+            return 1;
+        }
+        if (seq > first && (memcmp(h.parent_hash, prev.hash, 32) != 0 ||
+                            h.total_coins > prev.total_coins || h.close_time <= prev.close_time)) {
+            snprintf(err, errcap, "ledger %" PRIu32 ": does not chain to ledger %" PRIu32, seq, seq - 1);
+            return 1;
+        }
+        txs_ctx tc = {.m = jn_shamap_new()};
+        if (!tc.m) {
+            snprintf(err, errcap, "out of memory");
+            return 1;
+        }
+        int tr = jn_store_ledger_txs(st, seq, verify_tx, &tc);
+        uint8_t txh[32];
+        jn_shamap_root(tc.m, txh);
+        jn_shamap_free(tc.m);
+        if (tr || tc.bad || memcmp(txh, h.tx_hash, 32) != 0 || tc.n != h.txn_count) {
+            snprintf(err, errcap, "ledger %" PRIu32 ": transactions do not match its transaction hash", seq);
+            return 1;
+        }
+        prev = h;
+        (*checked)++;
+    }
+    verify_ctx vc = {.m = jn_shamap_new(), .err = err, .errcap = errcap};
+    if (!vc.m) {
+        snprintf(err, errcap, "out of memory");
+        return 1;
+    }
+    r = jn_store_state_foreach(st, verify_state, &vc);
+    uint8_t root[32];
+    jn_shamap_root(vc.m, root);
+    jn_shamap_free(vc.m);
+    if (r || vc.bad) {
+        if (!err[0])
+            snprintf(err, errcap, "ledger %" PRIu32 ": reading state: %s", last.seq, jn_store_errmsg(st));
+        return 1;
+    }
+    if (memcmp(root, last.account_hash, 32) != 0) {
+        snprintf(err, errcap, "ledger %" PRIu32 ": state does not match its account hash", last.seq);
+        return 1;
+    }
+    if (vc.swt != last.total_coins) {
+        snprintf(err, errcap,
+                 "ledger %" PRIu32 ": SWT balances add up to %" PRIu64 " drops, total coins are %" PRIu64,
+                 last.seq, vc.swt, last.total_coins);
+        return 1;
+    }
+    return 0;
+}
