@@ -1,0 +1,575 @@
+/*
+ * jt-node — a standalone, durable, Jingtum-compatible ledger node.
+ *
+ *   jt-node init   --data DIR [--genesis-address ADDR] [--json]
+ *   jt-node run    --data DIR [--config FILE] [--ws ADDR] [--jtp ADDR] [--close-ms N]
+ *   jt-node verify --data DIR
+ *
+ * DIR holds node.key (the node's ed25519 identity, 0600), jt-node.conf (INI,
+ * written by init with the defaults) and the LMDB store (ledger/).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+#include <sodium.h>
+#include <jt/jt.h>
+#include <jt/jtp.h>
+
+#include "ledger.h"
+#include "net.h"
+#include "net_ext.h"
+#include "rpc.h"
+
+#define VERSION "0.1.0"
+#define MAX_KEYS 64
+
+typedef struct config {
+    char ws[128];
+    char jtp[128];
+    unsigned close_ms;
+    bool jtp_plaintext;
+    jn_params p;
+    size_t max_message;
+    unsigned max_conns, rate_per_sec, rate_burst;
+    size_t max_outbuf;
+    uint8_t allowed[MAX_KEYS][32];
+    size_t n_allowed;
+    uint8_t admin[MAX_KEYS][32];
+    size_t n_admin;
+    char error[400];
+} config;
+
+static void config_defaults(config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->ws, sizeof c->ws, "127.0.0.1:5020");
+    snprintf(c->jtp, sizeof c->jtp, "127.0.0.1:5030");
+    c->close_ms = 1000;
+    jn_params_init(&c->p);
+    c->max_message = 1u << 20;
+    c->max_conns = 1024;
+    c->rate_per_sec = 0;
+    c->max_outbuf = 16u << 20;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+    config *c = user;
+    uint64_t n = 0;
+#define IS(s, k) (!strcmp(section, s) && !strcmp(name, k))
+#define NUM()                                                                                      \
+    do {                                                                                           \
+        if (!parse_u64(value, &n)) {                                                               \
+            snprintf(c->error, sizeof c->error, "[%s] %s: not a number: %s", section, name, value); \
+            return 0;                                                                              \
+        }                                                                                          \
+    } while (0)
+    if (IS("ws", "address"))
+        snprintf(c->ws, sizeof c->ws, "%s", value);
+    else if (IS("jtp", "address"))
+        snprintf(c->jtp, sizeof c->jtp, "%s", value);
+    else if (IS("jtp", "plaintext"))
+        c->jtp_plaintext = !strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes");
+    else if (IS("jtp", "allow_key") || IS("jtp", "admin_key")) {
+        bool admin = !strcmp(name, "admin_key");
+        size_t *cnt = admin ? &c->n_admin : &c->n_allowed;
+        jt_errinfo ei;
+        if (*cnt >= MAX_KEYS) {
+            snprintf(c->error, sizeof c->error, "[jtp] %s: at most %d keys", name, MAX_KEYS);
+            return 0;
+        }
+        if (jt_jtp_key_parse(value, admin ? c->admin[*cnt] : c->allowed[*cnt], &ei) != JT_OK) {
+            snprintf(c->error, sizeof c->error, "[jtp] %s: %s", name, ei.msg);
+            return 0;
+        }
+        (*cnt)++;
+    } else if (IS("ledger", "close_ms")) {
+        NUM();
+        c->close_ms = (unsigned)n;
+    } else if (IS("ledger", "base_fee")) {
+        NUM();
+        c->p.base_fee = n;
+    } else if (IS("ledger", "reserve_base")) {
+        NUM();
+        c->p.reserve_base = n;
+    } else if (IS("ledger", "reserve_inc")) {
+        NUM();
+        c->p.reserve_inc = n;
+    } else if (IS("ledger", "held_ledgers")) {
+        NUM();
+        c->p.held_ledgers = (unsigned)n;
+    } else if (IS("limits", "max_message")) {
+        NUM();
+        c->max_message = (size_t)n;
+    } else if (IS("limits", "max_connections")) {
+        NUM();
+        c->max_conns = (unsigned)n;
+    } else if (IS("limits", "rate_per_sec")) {
+        NUM();
+        c->rate_per_sec = (unsigned)n;
+    } else if (IS("limits", "rate_burst")) {
+        NUM();
+        c->rate_burst = (unsigned)n;
+    } else if (IS("limits", "max_outbuf")) {
+        NUM();
+        c->max_outbuf = (size_t)n;
+    } else if (IS("limits", "max_open_txs")) {
+        NUM();
+        c->p.max_open = (unsigned)n;
+    } else {
+        snprintf(c->error, sizeof c->error, "unknown setting [%s] %s", section, name);
+        return 0;
+    }
+    return 1;
+#undef IS
+#undef NUM
+}
+
+static const char DEFAULT_CONF[] =
+    "# jt-node configuration (INI). Command-line options override these.\n"
+    "[ws]\n"
+    "address = 127.0.0.1:5020\n"
+    "\n"
+    "[jtp]\n"
+    "address = 127.0.0.1:5030\n"
+    "# plaintext = false        ; loopback peers only, and only when true\n"
+    "# allow_key = n9...        ; restrict jtp clients (repeat the line per key)\n"
+    "# admin_key = n9...        ; jtp clients allowed to run admin commands\n"
+    "\n"
+    "[ledger]\n"
+    "close_ms = 1000\n"
+    "base_fee = 10\n"
+    "reserve_base = 10000000\n"
+    "reserve_inc = 1000000\n"
+    "held_ledgers = 10\n"
+    "\n"
+    "[limits]\n"
+    "max_message = 1048576\n"
+    "max_connections = 1024\n"
+    "rate_per_sec = 0\n"
+    "max_outbuf = 16777216\n"
+    "max_open_txs = 200000\n";
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct opts {
+    const char *data, *config, *ws, *jtp, *genesis;
+    long close_ms;
+    bool json, plaintext;
+} opts;
+
+static void usage(FILE *f);
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->close_ms = -1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(a, "--data"))
+            dst = &o->data;
+        else if (!strcmp(a, "--config"))
+            dst = &o->config;
+        else if (!strcmp(a, "--ws"))
+            dst = &o->ws;
+        else if (!strcmp(a, "--jtp"))
+            dst = &o->jtp;
+        else if (!strcmp(a, "--genesis-address"))
+            dst = &o->genesis;
+        else if (!strcmp(a, "--json")) {
+            o->json = true;
+            continue;
+        } else if (!strcmp(a, "--jtp-plaintext")) {
+            o->plaintext = true;
+            continue;
+        } else if (!strcmp(a, "--close-ms")) {
+            uint64_t n;
+            if (i + 1 >= argc || !parse_u64(argv[i + 1], &n) || n > 86400000) {
+                fprintf(stderr, "jt-node: --close-ms needs a number of milliseconds\n");
+                return -1;
+            }
+            o->close_ms = (long)n;
+            i++;
+            continue;
+        } else {
+            fprintf(stderr, "jt-node: unknown option %s\n", a);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "jt-node: %s needs a value\n", a);
+            return -1;
+        }
+        *dst = argv[++i];
+    }
+    if (!o->data) {
+        fprintf(stderr, "jt-node: --data DIR is required\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* ---------------------------------------------------------------- init */
+
+static int cmd_init(int argc, char **argv)
+{
+    opts o;
+    if (parse_opts(argc, argv, &o))
+        return 2;
+    jt_account_id genesis;
+    jt_errinfo ei;
+    const char *gaddr = o.genesis ? o.genesis : "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh";
+    if (jt_address_decode(gaddr, &genesis, &ei) != JT_OK) {
+        fprintf(stderr, "jt-node: --genesis-address %s: %s\n", gaddr, ei.msg);
+        return 2;
+    }
+    if (mkdir(o.data, 0700) && errno != EEXIST) {
+        fprintf(stderr, "jt-node: cannot create %s: %s\n", o.data, strerror(errno));
+        return 1;
+    }
+    char path[4096];
+    path_in(path, sizeof path, o.data, "ledger");
+    char err[512] = "";
+    jn_store *st;
+    if (jn_store_open(path, 0, &st, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        return 1;
+    }
+    jn_header h;
+    if (jn_store_last_header(st, &h) == 0) {
+        fprintf(stderr, "jt-node: %s is already initialized (ledger %" PRIu32 ")\n", o.data, h.seq);
+        jn_store_close(st);
+        return 1;
+    }
+    /* The identity first: a genesis without a key would be unusable. */
+    jt_jtp_identity *id = NULL;
+    path_in(path, sizeof path, o.data, "node.key");
+    if (jt_jtp_identity_load(path, &id, &ei) != JT_OK) {
+        if (jt_jtp_identity_generate(&id) != JT_OK || jt_jtp_identity_save(id, path, &ei) != JT_OK) {
+            fprintf(stderr, "jt-node: writing %s: %s\n", path, ei.msg);
+            jt_jtp_identity_free(id);
+            jn_store_close(st);
+            return 1;
+        }
+    }
+    config c;
+    config_defaults(&c);
+    path_in(path, sizeof path, o.data, "jt-node.conf");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        FILE *f = fopen(path, "w");
+        if (!f || fputs(DEFAULT_CONF, f) == EOF || fclose(f)) {
+            fprintf(stderr, "jt-node: writing %s: %s\n", path, strerror(errno));
+            jt_jtp_identity_free(id);
+            jn_store_close(st);
+            return 1;
+        }
+    } else if (ini_parse(path, conf_handler, &c) != 0) {
+        fprintf(stderr, "jt-node: %s: %s\n", path, c.error[0] ? c.error : "cannot be read");
+        jt_jtp_identity_free(id);
+        jn_store_close(st);
+        return 1;
+    }
+    if (jn_ledger_genesis(st, &c.p, &genesis, jn_now(), err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        jt_jtp_identity_free(id);
+        jn_store_close(st);
+        return 1;
+    }
+    jn_store_last_header(st, &h);
+    char npub[64], hex[JT_JTP_KEY_HEX_MAX], lh[65];
+    if (jt_jtp_key_to_node_public(jt_jtp_identity_public(id), npub, sizeof npub) != JT_OK)
+        npub[0] = 0;
+    jt_jtp_key_to_hex(jt_jtp_identity_public(id), hex);
+    (void)jt_hex_encode(h.hash, 32, lh, sizeof lh);
+    if (o.json)
+        printf("{\"node_public_key\":\"%s\",\"node_public_key_hex\":\"%s\",\"genesis_address\":\"%s\","
+               "\"ledger_index\":%" PRIu32 ",\"ledger_hash\":\"%s\"}\n",
+               npub, hex, gaddr, h.seq, lh);
+    else
+        printf("node public key: %s\nnode public key (hex): %s\ngenesis account: %s\nledger %" PRIu32
+               " hash: %s\n",
+               npub, hex, gaddr, h.seq, lh);
+    jt_jtp_identity_free(id);
+    jn_store_close(st);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+static int cmd_verify(int argc, char **argv)
+{
+    opts o;
+    if (parse_opts(argc, argv, &o))
+        return 2;
+    char path[4096], err[512] = "";
+    path_in(path, sizeof path, o.data, "ledger");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "jt-node: %s: no ledger store (run `jt-node init --data %s`)\n", o.data, o.data);
+        return 1;
+    }
+    jn_store *st;
+    if (jn_store_open(path, 0, &st, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        return 1;
+    }
+    uint32_t checked = 0;
+    int r = jn_ledger_verify(st, err, sizeof err, &checked);
+    jn_header h;
+    if (r) {
+        printf("FAIL %s\n", err);
+    } else if (jn_store_last_header(st, &h) == 0) {
+        char lh[65];
+        (void)jt_hex_encode(h.hash, 32, lh, sizeof lh);
+        printf("ok %" PRIu32 " ledgers verified; last %" PRIu32 " %s; total coins %" PRIu64 "\n", checked,
+               h.seq, lh, h.total_coins);
+    }
+    jn_store_close(st);
+    return r ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+typedef struct node {
+    jn_net *net;
+    jn_rpc *rpc;
+    jn_ledger *L;
+    int exit_code;
+} node;
+
+static node *g_node;
+
+static void conn_send(void *sctx, const char *msg, size_t len)
+{
+    (void)jn_conn_send((jn_conn *)sctx, msg, len);
+}
+
+static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate)
+{
+    node *n = ctx;
+    jn_client *cl = jn_conn_user(c);
+    if (!cl) {
+        cl = jn_rpc_client_new(n->rpc, conn_send, c, jn_conn_is_admin(c), jn_conn_is_loopback(c));
+        if (!cl)
+            return;
+        jn_conn_set_user(c, cl);
+    }
+    jn_rpc_request(n->rpc, cl, msg, len, over_rate);
+}
+
+static void on_close(void *ctx, jn_conn *c)
+{
+    node *n = ctx;
+    jn_rpc_client_free(n->rpc, jn_conn_user(c));
+    jn_conn_set_user(c, NULL);
+}
+
+static void on_timer(void *ctx)
+{
+    node *n = ctx;
+    char err[512];
+    if (jn_rpc_close_ledger(n->rpc, err, sizeof err)) {
+        fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
+        n->exit_code = 1;
+        jn_net_stop(n->net);
+    }
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_node && g_node->net)
+        jn_net_stop(g_node->net);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    opts o;
+    if (parse_opts(argc, argv, &o))
+        return 2;
+    config c;
+    config_defaults(&c);
+    char path[4096], err[512] = "";
+    const char *conf = o.config;
+    if (!conf) {
+        path_in(path, sizeof path, o.data, "jt-node.conf");
+        struct stat sb;
+        conf = stat(path, &sb) == 0 ? path : NULL;
+    }
+    if (conf) {
+        int r = ini_parse(conf, conf_handler, &c);
+        if (r != 0) {
+            fprintf(stderr, "jt-node: %s: %s%s\n", conf, c.error[0] ? c.error : "cannot be read",
+                    r > 0 ? " (line number above)" : "");
+            return 2;
+        }
+    }
+    if (o.ws)
+        snprintf(c.ws, sizeof c.ws, "%s", o.ws);
+    if (o.jtp)
+        snprintf(c.jtp, sizeof c.jtp, "%s", o.jtp);
+    if (o.close_ms >= 0)
+        c.close_ms = (unsigned)o.close_ms;
+    if (o.plaintext)
+        c.jtp_plaintext = true;
+
+    jt_jtp_identity *id = NULL;
+    jt_errinfo ei;
+    char kpath[4096];
+    path_in(kpath, sizeof kpath, o.data, "node.key");
+    if (jt_jtp_identity_load(kpath, &id, &ei) != JT_OK) {
+        fprintf(stderr, "jt-node: %s: %s (run `jt-node init --data %s`)\n", kpath, ei.msg, o.data);
+        return 1;
+    }
+    path_in(path, sizeof path, o.data, "ledger");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "jt-node: %s: not initialized (run `jt-node init --data %s`)\n", o.data, o.data);
+        jt_jtp_identity_free(id);
+        return 1;
+    }
+    jn_store *st;
+    if (jn_store_open(path, 0, &st, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        jt_jtp_identity_free(id);
+        return 1;
+    }
+    node n = {0};
+    if (jn_ledger_load(st, &c.p, &n.L, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        jn_store_close(st);
+        jt_jtp_identity_free(id);
+        return 1;
+    }
+    jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION};
+    memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
+    n.rpc = jn_rpc_new(n.L, &rc);
+    jn_net_config nc;
+    jn_net_config_init(&nc);
+    nc.ws_addr = c.ws;
+    nc.jtp_addr = c.jtp;
+    memcpy(nc.node_pk, jt_jtp_identity_public(id), 32);
+    memcpy(nc.node_sk, jt_jtp_identity_secret(id), 64);
+    nc.jtp_plaintext = c.jtp_plaintext;
+    nc.allowed_keys = (const uint8_t(*)[32])c.allowed;
+    nc.n_allowed = c.n_allowed;
+    nc.admin_keys = (const uint8_t(*)[32])c.admin;
+    nc.n_admin = c.n_admin;
+    nc.max_message = c.max_message;
+    nc.max_conns = c.max_conns;
+    nc.rate_per_sec = c.rate_per_sec;
+    nc.rate_burst = c.rate_burst;
+    nc.max_outbuf = c.max_outbuf;
+    jn_net_handlers h = {.on_request = on_request, .on_close = on_close};
+    int rcode = 1;
+    if (!n.rpc || jn_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err[0] ? err : "out of memory");
+        goto out;
+    }
+    sodium_memzero(nc.node_sk, sizeof nc.node_sk);
+    g_node = &n;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (c.close_ms)
+        jn_net_set_timer(n.net, c.close_ms, on_timer, &n);
+    char npub[64];
+    if (jt_jtp_key_to_node_public(jt_jtp_identity_public(id), npub, sizeof npub) != JT_OK)
+        npub[0] = 0;
+    fprintf(stderr,
+            "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s\n",
+            VERSION, c.ws, jn_net_listen_port(n.net, "ws"), c.jtp, jn_net_listen_port(n.net, "jtp"),
+            jn_ledger_last(n.L)->seq, c.close_ms, npub);
+    jn_net_run(n.net);
+    rcode = n.exit_code;
+    fprintf(stderr, "jt-node event=stop ledger=%" PRIu32 "\n", jn_ledger_last(n.L)->seq);
+out:
+    g_node = NULL;
+    jn_net_free(n.net);
+    jn_rpc_free(n.rpc);
+    jn_ledger_free(n.L);
+    jn_store_close(st);
+    jt_jtp_identity_free(id);
+    return rcode;
+}
+
+/* ---------------------------------------------------------------- main */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *args;
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"init", cmd_init, "--data DIR [--genesis-address ADDR] [--json]",
+     "create the genesis ledger and the node key; print the node public key"},
+    {"run", cmd_run, "--data DIR [--config FILE] [--ws ADDR] [--jtp ADDR] [--close-ms N] [--jtp-plaintext]",
+     "serve the WebSocket and jtp APIs and close a ledger every N ms (0: only on ledger_accept)"},
+    {"verify", cmd_verify, "--data DIR",
+     "recompute every header hash, the chain, transaction and state hashes, and the SWT total"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: jt-node COMMAND [options]\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  jt-node %s %s\n      %s\n", commands[i].name, commands[i].args, commands[i].help);
+    fprintf(f, "\nDefaults: ws 127.0.0.1:5020, jtp 127.0.0.1:5030, close every 1000 ms.\n"
+               "Settings live in DIR/jt-node.conf (INI), written by init.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("jt-node %s\n", VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "jt-node: libsodium failed to initialize\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name))
+            continue;
+        if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            printf("usage: jt-node %s %s\n  %s\n", commands[i].name, commands[i].args, commands[i].help);
+            return 0;
+        }
+        return commands[i].fn(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "jt-node: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
