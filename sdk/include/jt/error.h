@@ -61,7 +61,20 @@ extern "C" {
     X(EPATH, "malformed path")                                                                     \
     X(ETXTYPE, "unknown transaction type")                                                         \
     X(ENOT_SIGNED, "transaction is not signed")                                                    \
-    X(EIO, "input/output error")
+    X(EIO, "input/output error")                                                                   \
+    X(EJTP_MAGIC, "not a jtp peer (bad magic bytes)")                                              \
+    X(EJTP_FRAME_SIZE, "jtp frame larger than the limit")                                          \
+    X(EJTP_PROTOCOL, "jtp protocol violation")                                                     \
+    X(EJTP_AUTH, "jtp handshake authentication failed")                                            \
+    X(EJTP_DECRYPT, "jtp message failed to decrypt or authenticate")                               \
+    X(EJTP_PLAINTEXT, "plaintext jtp refused")                                                     \
+    X(ESTATE, "operation not valid in the current state")                                          \
+    X(EURL, "malformed or unsupported URL")                                                        \
+    X(ECONNECT, "cannot connect")                                                                  \
+    X(ECLOSED, "connection closed")                                                                \
+    X(ETIMEDOUT, "timed out")                                                                      \
+    X(ERPC, "the node answered with an error")                                                     \
+    X(ECANCELED, "canceled")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

@@ -1,0 +1,1170 @@
+/*
+ * net.c — jt-node's WebSocket and jtp listeners on one libwebsockets loop.
+ *
+ * Shape of the thing:
+ *
+ *  - One lws context with two explicit vhosts: "ws" (the HTTP/WebSocket
+ *    role) and "jtp" (raw TCP: every accepted socket is bound to the raw-skt
+ *    role and our "jtp" protocol). Each accepted connection gets a jn_conn,
+ *    found from its wsi through lws's opaque user pointer.
+ *  - A jn_conn outlives its wsi: when lws reports the close we call on_close,
+ *    unhook it from the wsi and put it on a dead list that jn_net_run frees
+ *    between two lws_service() calls — never inside a callback of its own,
+ *    so a dispatcher that still holds the pointer during on_close (or in the
+ *    same service round) does not touch freed memory.
+ *  - Output is queued per connection and written from the WRITEABLE
+ *    callback. WebSocket messages sit in one reusable buffer with LWS_PRE
+ *    headroom in front of each (lws writes the frame header there), so a
+ *    reply costs a memcpy, not a malloc. jtp output lives in the jt_jtp
+ *    handle, which frames and encrypts on send; a WRITEABLE writes all of it
+ *    (up to JTP_WRITE_CHUNK) in one go, which is what makes pipelined
+ *    requests cheap.
+ *  - Closing from outside a connection's own callback (slow consumer, or a
+ *    send from another connection's handler or a timer) goes through
+ *    lws_set_timeout(LWS_TO_KILL_ASYNC): lws then closes it on its next
+ *    service round. A close that must first flush a last message
+ *    (frameTooLarge, forbidden) sets `draining`, and the WRITEABLE that finds
+ *    the queue empty returns -1.
+ *  - jn_net_post and jn_net_stop are the only cross-thread entry points: a
+ *    mutex-protected list and an atomic flag, each followed by
+ *    lws_cancel_service() to wake poll(). The posted callbacks run from
+ *    jn_net_run between service rounds, outside any connection callback.
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+#include <sodium.h>
+
+#include "jt/jtp.h"
+#include "net_ext.h"
+
+#define DEFAULT_WS_ADDR     "127.0.0.1:5020"
+#define DEFAULT_JTP_ADDR    "127.0.0.1:5030"
+#define DEFAULT_MAX_MESSAGE ((size_t)1 << 20)
+#define DEFAULT_MAX_CONNS   1024u
+#define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
+
+/* Bytes handed to one lws_write of a jtp connection. Large enough to carry
+ * hundreds of pipelined replies per syscall, small enough that what the
+ * kernel does not take (lws copies that remainder) stays cheap. */
+#define JTP_WRITE_CHUNK ((size_t)256 << 10)
+/* Buffers above these sizes are released once empty, so that one large
+ * message does not pin memory for the rest of a connection's life. */
+#define RX_KEEP_MAX  ((size_t)64 << 10)
+#define OUT_KEEP_MAX ((size_t)256 << 10)
+/* How long a connection that is being closed after a last message may take
+ * to read it. */
+#define DRAIN_TIMEOUT_S 5
+/* How long a jtp client may take from connect to an open session; a peer
+ * that connects and stays silent would otherwise hold a slot for ever. */
+#define JTP_HANDSHAKE_TIMEOUT_S 10
+
+enum jn_transport { JN_WS, JN_JTP };
+
+/* WebSocket output: records of [length][LWS_PRE headroom][payload], each
+ * 8-byte aligned, in one buffer that is reused once drained. */
+typedef struct jn_outq {
+    uint8_t *buf;
+    size_t cap, head, tail;
+    size_t bytes; /* payload bytes queued: what max_outbuf limits */
+} jn_outq;
+
+#define OUTQ_HDR ((sizeof(size_t) + 7) & ~(size_t)7)
+
+struct jn_conn {
+    jn_net *net;
+    struct lws *wsi; /* NULL once lws has closed the socket */
+    jn_conn *prev, *next;
+    uint64_t id;
+    enum jn_transport transport;
+    bool loopback, admin;
+    bool gone;     /* lws closed it and on_close has run */
+    bool killing;  /* close asked for: output dropped, lws closes soon */
+    bool draining; /* write what is queued, then close */
+    bool authed;   /* jtp: session open and client key accepted */
+    bool rx_binary;
+    enum lws_close_status close_status;
+    void *user;
+    /* token bucket */
+    double tokens;
+    double last_refill; /* seconds, monotonic */
+    /* WebSocket message reassembly */
+    uint8_t *rx;
+    size_t rx_len, rx_cap;
+    jn_outq out;
+    jt_jtp *jtp;
+    char peer[INET6_ADDRSTRLEN + 10];
+};
+
+typedef struct jn_post {
+    struct jn_post *next;
+    void (*cb)(void *ctx);
+    void *ctx;
+} jn_post;
+
+struct jn_net {
+    struct lws_context *ctx;
+    struct lws_vhost *vh_ws, *vh_jtp;
+    jn_net_handlers h;
+    void *hctx;
+
+    /* configuration, with defaults applied and key lists copied */
+    bool jtp_plaintext;
+    uint8_t node_pk[32];
+    uint8_t *node_sk; /* 64 bytes of sodium_malloc memory */
+    uint8_t (*allowed)[32];
+    size_t n_allowed;
+    uint8_t (*admin)[32];
+    size_t n_admin;
+    size_t max_message, max_outbuf;
+    unsigned max_conns;
+    double rate, burst;
+
+    jn_conn *conns; /* open connections */
+    jn_conn *dead;  /* closed, to be freed at the next safe point */
+    atomic_uint nconns;
+    bool freeing;
+    /* refusals at max_conns, logged at most once a second */
+    unsigned refused;
+    double refused_logged;
+
+    atomic_bool stop;
+    pthread_mutex_t post_mu;
+    jn_post *post_head, *post_tail;
+
+    lws_sorted_usec_list_t timer;
+    unsigned timer_ms;
+    void (*timer_cb)(void *ctx);
+    void *timer_ctx;
+};
+
+static atomic_uint_fast64_t next_conn_id;
+
+/* ------------------------------------------------------------------ log */
+
+/* One line per event, key=value, to stderr. Peers are addresses, never key
+ * material. */
+__attribute__((format(printf, 4, 5))) static void conn_log(const char *level, const char *event,
+                                                           const jn_conn *c, const char *fmt, ...)
+{
+    char extra[256] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(extra, sizeof extra, fmt, ap);
+        va_end(ap);
+    }
+    if (c)
+        fprintf(stderr, "level=%s mod=net event=%s conn=%llu transport=%s peer=%s%s%s\n", level,
+                event, (unsigned long long)c->id, c->transport == JN_WS ? "ws" : "jtp", c->peer,
+                extra[0] ? " " : "", extra);
+    else
+        fprintf(stderr, "level=%s mod=net event=%s%s%s\n", level, event, extra[0] ? " " : "",
+                extra);
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+    /* lws lines end with '\n' already. */
+    fprintf(stderr, "level=%s mod=lws msg=%s", level == LLL_ERR ? "error" : "warn", line);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool key_listed(const uint8_t (*list)[32], size_t n, const uint8_t *pk)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(list[i], pk, 32) == 0)
+            return true;
+    return false;
+}
+
+/* The peer as "a.b.c.d:port" or "[v6]:port", and whether it is loopback.
+ * IPv4-mapped IPv6 peers (from a dual-stack listener) count as IPv4. */
+static void describe_peer(int fd, char *out, size_t cap, bool *loopback)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    bool v6 = false;
+
+    *loopback = false;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+        *loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            struct in_addr v4;
+            memcpy(&v4, &a->sin6_addr.s6_addr[12], 4);
+            inet_ntop(AF_INET, &v4, host, sizeof host);
+            *loopback = a->sin6_addr.s6_addr[12] == 127;
+        } else {
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+            *loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+            v6 = true;
+        }
+    }
+    snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+/* "HOST:PORT" with HOST a numeric IPv4 address, a bracketed IPv6 address,
+ * "localhost", or "*" / empty for every interface. Names other than
+ * localhost are refused: a listener must not depend on DNS. */
+typedef struct jn_addr {
+    char iface[INET6_ADDRSTRLEN]; /* "" = every interface */
+    int port;
+    bool ipv4_only;
+} jn_addr;
+
+static int parse_addr(const char *what, const char *s, jn_addr *a, char *err, size_t errcap)
+{
+    const char *host = s, *colon;
+    size_t hlen;
+
+    memset(a, 0, sizeof *a);
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':')
+            goto bad;
+        host = s + 1;
+        hlen = (size_t)(rb - host);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            goto bad;
+        hlen = (size_t)(colon - s);
+        if (memchr(s, ':', hlen)) /* an IPv6 address needs brackets */
+            goto bad;
+    }
+    if (hlen >= sizeof a->iface)
+        goto bad;
+
+    const char *p = colon + 1;
+    if (*p < '0' || *p > '9')
+        goto bad;
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(p, &end, 10);
+    if (errno || *end || port > 65535)
+        goto bad;
+    a->port = (int)port;
+
+    char h[INET6_ADDRSTRLEN];
+    memcpy(h, host, hlen);
+    h[hlen] = '\0';
+    unsigned char tmp[sizeof(struct in6_addr)];
+    if (hlen == 0 || strcmp(h, "*") == 0) {
+        /* dual-stack wildcard */
+    } else if (strcmp(h, "localhost") == 0) {
+        snprintf(a->iface, sizeof a->iface, "127.0.0.1");
+        a->ipv4_only = true;
+    } else if (strcmp(h, "0.0.0.0") == 0) {
+        a->ipv4_only = true;
+    } else if (inet_pton(AF_INET, h, tmp) == 1) {
+        memcpy(a->iface, h, hlen + 1);
+        a->ipv4_only = true;
+    } else if (inet_pton(AF_INET6, h, tmp) == 1) {
+        if (strcmp(h, "::") != 0)
+            memcpy(a->iface, h, hlen + 1);
+    } else {
+        goto bad;
+    }
+    return 0;
+
+bad:
+    snprintf(err, errcap, "%s address \"%s\": expected HOST:PORT with a numeric host", what, s);
+    return -1;
+}
+
+/* -------------------------------------------------------- output queue */
+
+static size_t outq_rec_size(size_t len)
+{
+    return (OUTQ_HDR + LWS_PRE + len + 7) & ~(size_t)7;
+}
+
+static bool outq_push(jn_outq *q, const char *msg, size_t len)
+{
+    size_t need = outq_rec_size(len);
+    if (q->cap - q->tail < need) {
+        size_t live = q->tail - q->head;
+        /* Compact in place only while the queue is at most half full, so
+         * that a queue near its capacity grows instead of being moved on
+         * every push. */
+        if (q->head && live <= q->cap / 2 && q->cap - live >= need) {
+            memmove(q->buf, q->buf + q->head, live);
+        } else {
+            size_t ncap = q->cap ? q->cap * 2 : 4096;
+            while (ncap < live + need)
+                ncap *= 2;
+            uint8_t *nb = malloc(ncap);
+            if (!nb)
+                return false;
+            if (live)
+                memcpy(nb, q->buf + q->head, live);
+            free(q->buf);
+            q->buf = nb;
+            q->cap = ncap;
+        }
+        q->head = 0;
+        q->tail = live;
+    }
+    uint8_t *r = q->buf + q->tail;
+    memcpy(r, &len, sizeof len);
+    memcpy(r + OUTQ_HDR + LWS_PRE, msg, len);
+    q->tail += need;
+    q->bytes += len;
+    return true;
+}
+
+/* The oldest message; its LWS_PRE bytes of headroom are writable. */
+static bool outq_front(const jn_outq *q, uint8_t **p, size_t *len)
+{
+    if (q->head == q->tail)
+        return false;
+    memcpy(len, q->buf + q->head, sizeof *len);
+    *p = q->buf + q->head + OUTQ_HDR + LWS_PRE;
+    return true;
+}
+
+static void outq_clear(jn_outq *q)
+{
+    free(q->buf);
+    memset(q, 0, sizeof *q);
+}
+
+static void outq_pop(jn_outq *q, size_t len)
+{
+    q->head += outq_rec_size(len);
+    q->bytes -= len;
+    if (q->head == q->tail) {
+        q->head = q->tail = 0;
+        if (q->cap > OUT_KEEP_MAX)
+            outq_clear(q);
+    }
+}
+
+/* -------------------------------------------------------- connections */
+
+static bool admit(jn_net *n)
+{
+    return atomic_load(&n->nconns) < n->max_conns && !n->freeing;
+}
+
+/* A connection flood must not become a log flood: one line a second at
+ * most, with the number refused since the last one. */
+static void log_refused(jn_net *n, const char *transport, const char *peer)
+{
+    n->refused++;
+    double now = mono_seconds();
+    if (now - n->refused_logged < 1.0)
+        return;
+    conn_log("warn", "conn_refused", NULL,
+             "reason=max_conns max_conns=%u transport=%s peer=%s refused=%u", n->max_conns,
+             transport, peer, n->refused);
+    n->refused = 0;
+    n->refused_logged = now;
+}
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: refuse at accept() when full,
+ * before any handshake work. */
+static int filter_accept(jn_net *n, const char *transport, void *in)
+{
+    if (admit(n))
+        return 0;
+    char peer[INET6_ADDRSTRLEN + 10];
+    bool lo;
+    describe_peer((int)(lws_intptr_t)in, peer, sizeof peer, &lo);
+    log_refused(n, transport, peer);
+    return 1;
+}
+
+static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
+{
+    jn_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->net = n;
+    c->wsi = wsi;
+    c->transport = t;
+    c->id = atomic_fetch_add(&next_conn_id, 1) + 1;
+    describe_peer(lws_get_socket_fd(wsi), c->peer, sizeof c->peer, &c->loopback);
+    if (!admit(n)) {
+        log_refused(n, t == JN_WS ? "ws" : "jtp", c->peer);
+        free(c);
+        return NULL;
+    }
+    c->tokens = n->burst;
+    c->last_refill = mono_seconds();
+    if (t == JN_WS) {
+        c->admin = c->loopback;
+    } else {
+        jt_jtp_limits lim;
+        jt_jtp_limits_init(&lim);
+        lim.max_message = n->max_message;
+        lim.max_output = n->max_outbuf;
+        jt_errinfo ei;
+        jt_err e = jt_jtp_new_server(n->node_pk, n->node_sk, &lim, n->jtp_plaintext && c->loopback,
+                                     &c->jtp, &ei);
+        if (e != JT_OK) {
+            conn_log("error", "jtp_setup_failed", c, "error=%s", jt_errname(e));
+            free(c);
+            return NULL;
+        }
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, JTP_HANDSHAKE_TIMEOUT_S);
+    }
+    c->next = n->conns;
+    if (n->conns)
+        n->conns->prev = c;
+    n->conns = c;
+    atomic_fetch_add(&n->nconns, 1);
+    lws_set_opaque_user_data(wsi, c);
+    return c;
+}
+
+/* lws is done with the socket: tell the dispatcher, then park the struct
+ * until the next safe point. Idempotent (CLOSED and WSI_DESTROY both land
+ * here). */
+static void conn_gone(jn_conn *c)
+{
+    jn_net *n = c->net;
+    if (c->gone)
+        return;
+    c->gone = true;
+    if (c->wsi)
+        lws_set_opaque_user_data(c->wsi, NULL);
+    c->wsi = NULL;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    atomic_fetch_sub(&n->nconns, 1);
+    if (n->h.on_close)
+        n->h.on_close(n->hctx, c);
+    c->prev = NULL;
+    c->next = n->dead;
+    n->dead = c;
+}
+
+static void reap(jn_net *n)
+{
+    while (n->dead) {
+        jn_conn *c = n->dead;
+        n->dead = c->next;
+        free(c->rx);
+        outq_clear(&c->out);
+        jt_jtp_free(c->jtp);
+        free(c);
+    }
+}
+
+/* Close soon, from anywhere on the loop thread, dropping queued output so
+ * the memory is back at once. */
+static void conn_kill(jn_conn *c)
+{
+    if (c->gone || c->killing)
+        return;
+    c->killing = true;
+    outq_clear(&c->out);
+    if (c->jtp)
+        jt_jtp_consume_output(c->jtp, SIZE_MAX);
+    if (c->wsi && !c->net->freeing)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* Close once what is queued (a last error message) has been written. */
+static void conn_drain(jn_conn *c, enum lws_close_status status)
+{
+    if (c->gone || c->killing || c->draining)
+        return;
+    c->draining = true;
+    c->close_status = status;
+    if (c->wsi && !c->net->freeing) {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, DRAIN_TIMEOUT_S);
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* One token per request; refilled continuously at `rate` up to `burst`. */
+static bool over_rate(jn_conn *c)
+{
+    jn_net *n = c->net;
+    if (n->rate <= 0)
+        return false;
+    double now = mono_seconds();
+    c->tokens += (now - c->last_refill) * n->rate;
+    if (c->tokens > n->burst)
+        c->tokens = n->burst;
+    c->last_refill = now;
+    if (c->tokens >= 1.0) {
+        c->tokens -= 1.0;
+        return false;
+    }
+    return true;
+}
+
+static void deliver(jn_conn *c, const char *msg, size_t len)
+{
+    jn_net *n = c->net;
+    bool over = over_rate(c);
+    if (n->h.on_request)
+        n->h.on_request(n->hctx, c, msg, len, over);
+}
+
+/* Transport errors answered here, not by the dispatcher (PROTOCOL.md §6.1,
+ * §6.3): they have no request id to echo. */
+static const char WS_TEXT_REQUIRED[] = "{\"type\":\"error\",\"error\":\"wsTextRequired\"}";
+static const char FORBIDDEN[] = "{\"type\":\"error\",\"error\":\"forbidden\",\"error_code\":3,"
+                                "\"error_message\":\"Bad credentials.\"}";
+
+/* --------------------------------------------------------- WebSocket */
+
+static void ws_too_large(jn_conn *c)
+{
+    char msg[160];
+    int k = snprintf(msg, sizeof msg,
+                     "{\"type\":\"error\",\"error\":\"frameTooLarge\",\"max_message\":%zu,"
+                     "\"error_message\":\"Message larger than %zu bytes.\"}",
+                     c->net->max_message, c->net->max_message);
+    conn_log("warn", "frame_too_large", c, "max_message=%zu", c->net->max_message);
+    jn_conn_send(c, msg, (size_t)k);
+    conn_drain(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+}
+
+static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+{
+    jn_net *n = c->net;
+    if (c->killing || c->draining)
+        return;
+    if (lws_is_first_fragment(wsi)) {
+        c->rx_len = 0;
+        c->rx_binary = lws_frame_is_binary(wsi) != 0;
+    }
+    bool final = lws_is_final_fragment(wsi) != 0;
+    if (c->rx_binary) {
+        /* Swallow the rest of the message, answer once. */
+        if (final)
+            jn_conn_send(c, WS_TEXT_REQUIRED, sizeof WS_TEXT_REQUIRED - 1);
+        return;
+    }
+    if (len > n->max_message - c->rx_len) {
+        ws_too_large(c);
+        return;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+        while (ncap < c->rx_len + len + 1)
+            ncap *= 2;
+        uint8_t *nb = realloc(c->rx, ncap);
+        if (!nb) {
+            conn_log("error", "oom", c, "need=%zu", ncap);
+            conn_kill(c);
+            return;
+        }
+        c->rx = nb;
+        c->rx_cap = ncap;
+    }
+    if (len)
+        memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!final)
+        return;
+    /* NUL-terminated so that handlers may use string parsers directly. */
+    c->rx[c->rx_len] = '\0';
+    size_t mlen = c->rx_len;
+    c->rx_len = 0;
+    deliver(c, (const char *)c->rx, mlen);
+    if (c->rx_cap > RX_KEEP_MAX && !c->gone) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+}
+
+static int ws_writeable(jn_conn *c, struct lws *wsi)
+{
+    uint8_t *p;
+    size_t len;
+    if (c->killing)
+        return -1;
+    if (outq_front(&c->out, &p, &len)) {
+        /* One lws_write per WRITEABLE: lws keeps any part the kernel did not
+         * take and holds back the next WRITEABLE until it is out. */
+        if (lws_write(wsi, p, len, LWS_WRITE_TEXT) < 0)
+            return -1;
+        outq_pop(&c->out, len);
+        if (c->out.head != c->out.tail || c->draining)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->draining) {
+        lws_close_reason(wsi, c->close_status, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    if (!wsi)
+        return 0;
+    jn_net *n = lws_context_user(lws_get_context(wsi));
+    jn_conn *c = lws_get_opaque_user_data(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "ws", in);
+    case LWS_CALLBACK_HTTP:
+        /* Plain HTTP on the WebSocket port: say so and finish. */
+        if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "WebSocket only"))
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_ESTABLISHED: return conn_new(n, wsi, JN_WS) ? 0 : -1;
+    case LWS_CALLBACK_RECEIVE:
+        if (c)
+            ws_rx(c, wsi, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return c ? ws_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (c)
+            conn_gone(c);
+        return 0;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+/* --------------------------------------------------------------- jtp */
+
+/* The session just opened: apply the allow list and work out admin. */
+static bool jtp_authorize(jn_conn *c)
+{
+    jn_net *n = c->net;
+    if (jt_jtp_is_plaintext(c->jtp)) {
+        /* jt_jtp_new_server refused plaintext unless loopback+configured. */
+        c->admin = c->loopback;
+        return c->loopback;
+    }
+    const uint8_t *pk = jt_jtp_peer_key(c->jtp);
+    if (!pk)
+        return false;
+    if (n->n_allowed > 0 && !key_listed((const uint8_t(*)[32])n->allowed, n->n_allowed, pk))
+        return false;
+    c->admin = key_listed((const uint8_t(*)[32])n->admin, n->n_admin, pk);
+    return true;
+}
+
+static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
+{
+    if (c->killing || c->draining)
+        return;
+    jt_errinfo ei;
+    jt_err e = jt_jtp_feed(c->jtp, in, len, &ei);
+
+    if (!c->authed && jt_jtp_get_state(c->jtp) == JT_JTP_OPEN) {
+        if (!jtp_authorize(c)) {
+            char hex[JT_JTP_KEY_HEX_MAX] = "none";
+            if (jt_jtp_peer_key(c->jtp))
+                jt_jtp_key_to_hex(jt_jtp_peer_key(c->jtp), hex);
+            conn_log("warn", "jtp_forbidden", c, "client_key=%s", hex);
+            /* Requests that came with the handshake are dropped unread. */
+            if (jt_jtp_send(c->jtp, FORBIDDEN, sizeof FORBIDDEN - 1, NULL) != JT_OK)
+                conn_kill(c);
+            conn_drain(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            return;
+        }
+        c->authed = true;
+        lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    }
+
+    /* After a failure no reply could be sent, so requests that arrived
+     * before the bad frame are not handed out either. */
+    const char *msg;
+    size_t mlen;
+    while (e == JT_OK && c->authed && !c->killing && !c->draining && !c->gone &&
+           jt_jtp_next_message(c->jtp, &msg, &mlen))
+        deliver(c, msg, mlen);
+
+    if (e != JT_OK && !c->killing) {
+        const jt_errinfo *je = jt_jtp_error(c->jtp);
+        conn_log("warn", "jtp_failed", c, "error=%s", jt_errname(je->code ? je->code : e));
+        /* The handle may have queued an error frame for the peer. */
+        conn_drain(c, LWS_CLOSE_STATUS_PROTOCOL_ERR);
+        return;
+    }
+    const uint8_t *p;
+    size_t np;
+    jt_jtp_pending_output(c->jtp, &p, &np);
+    if (np && c->wsi)
+        lws_callback_on_writable(c->wsi);
+}
+
+static int jtp_writeable(jn_conn *c, struct lws *wsi)
+{
+    const uint8_t *p;
+    size_t np;
+    if (c->killing)
+        return -1;
+    jt_jtp_pending_output(c->jtp, &p, &np);
+    if (np) {
+        size_t w = np > JTP_WRITE_CHUNK ? JTP_WRITE_CHUNK : np;
+        /* lws does not modify raw output; the cast only meets its
+         * prototype. */
+        if (lws_write(wsi, (unsigned char *)(uintptr_t)p, w, LWS_WRITE_RAW) < 0)
+            return -1;
+        jt_jtp_consume_output(c->jtp, w);
+        if (np > w || c->draining)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    return c->draining ? -1 : 0;
+}
+
+static int jtp_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                        size_t len)
+{
+    if (!wsi)
+        return 0;
+    jn_net *n = lws_context_user(lws_get_context(wsi));
+    jn_conn *c = lws_get_opaque_user_data(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "jtp", in);
+    case LWS_CALLBACK_RAW_ADOPT: return conn_new(n, wsi, JN_JTP) ? 0 : -1;
+    case LWS_CALLBACK_RAW_RX:
+        if (c)
+            jtp_rx(c, in, len);
+        return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE: return c ? jtp_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_RAW_CLOSE:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (c)
+            conn_gone(c);
+        return 0;
+    default: return 0;
+    }
+}
+
+/* rx_buffer_size: the WebSocket role keeps one rx buffer of this size per
+ * connection, so it stays modest. tx_packet_size: lets one send() carry a
+ * whole message or jtp chunk; lws copies only what the kernel refuses. */
+static const struct lws_protocols ws_protocols[] = {
+    {"jt-node", ws_callback, 0, 16384, 0, NULL, (size_t)1 << 20},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static const struct lws_protocols jtp_protocols[] = {
+    {"jtp", jtp_callback, 0, 65536, 0, NULL, JTP_WRITE_CHUNK},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* -------------------------------------------------------------- API */
+
+void jn_net_config_init(jn_net_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ws_addr = DEFAULT_WS_ADDR;
+    cfg->jtp_addr = DEFAULT_JTP_ADDR;
+    cfg->max_message = DEFAULT_MAX_MESSAGE;
+    cfg->max_conns = DEFAULT_MAX_CONNS;
+    cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
+}
+
+/* Why a bind failed, for the error message: lws only logs it. Probing with
+ * our own socket gives the errno (EADDRINUSE, EADDRNOTAVAIL, EACCES). */
+static const char *bind_failure(const jn_addr *a)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    if (a->ipv4_only || a->iface[0] == '\0') {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)a->port);
+        if (a->iface[0] && inet_pton(AF_INET, a->iface, &s4->sin_addr) != 1)
+            return "bad address";
+        sl = sizeof *s4;
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)a->port);
+        if (inet_pton(AF_INET6, a->iface, &s6->sin6_addr) != 1)
+            return "bad address";
+        sl = sizeof *s6;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return strerror(errno);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const char *why = "listener setup failed";
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
+        why = strerror(errno);
+    close(fd);
+    return why;
+}
+
+static int add_vhost(jn_net *n, const char *what, const char *addr, bool raw,
+                     struct lws_vhost **out, char *err, size_t errcap)
+{
+    jn_addr a;
+    if (parse_addr(what, addr, &a, err, errcap))
+        return -1;
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof vi);
+    vi.vhost_name = what;
+    vi.port = a.port;
+    vi.iface = a.iface[0] ? a.iface : NULL;
+    if (a.ipv4_only)
+        vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (raw) {
+        vi.protocols = jtp_protocols;
+        vi.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+        vi.listen_accept_role = "raw-skt";
+        vi.listen_accept_protocol = "jtp";
+    } else {
+        vi.protocols = ws_protocols;
+    }
+    *out = lws_create_vhost(n->ctx, &vi);
+    if (!*out || lws_get_vhost_listen_port(*out) <= 0) {
+        snprintf(err, errcap, "cannot listen on %s (%s): %s", addr, what, bind_failure(&a));
+        return -1;
+    }
+    conn_log("info", "listen", NULL, "transport=%s addr=%s port=%d", what, addr,
+             lws_get_vhost_listen_port(*out));
+    return 0;
+}
+
+static uint8_t (*copy_keys(const uint8_t (*keys)[32], size_t n))[32]
+{
+    if (!n || !keys)
+        return NULL;
+    uint8_t(*k)[32] = malloc(n * sizeof *k);
+    if (k)
+        memcpy(k, keys, n * sizeof *k);
+    return k;
+}
+
+int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn_net **out,
+               char *err, size_t errcap)
+{
+    jn_net *n = NULL;
+    *out = NULL;
+    if (!cfg || !h) {
+        snprintf(err, errcap, "missing configuration or handlers");
+        return -1;
+    }
+    if (sodium_init() < 0) {
+        snprintf(err, errcap, "libsodium failed to initialise");
+        return -1;
+    }
+    n = calloc(1, sizeof *n);
+    if (!n)
+        goto oom;
+    pthread_mutex_init(&n->post_mu, NULL);
+    atomic_init(&n->stop, false);
+    atomic_init(&n->nconns, 0);
+    n->h = *h;
+    n->hctx = ctx;
+    n->jtp_plaintext = cfg->jtp_plaintext;
+    memcpy(n->node_pk, cfg->node_pk, 32);
+    n->node_sk = sodium_malloc(64);
+    if (!n->node_sk)
+        goto oom;
+    memcpy(n->node_sk, cfg->node_sk, 64);
+    n->n_allowed = cfg->allowed_keys ? cfg->n_allowed : 0;
+    n->n_admin = cfg->admin_keys ? cfg->n_admin : 0;
+    n->allowed = copy_keys(cfg->allowed_keys, n->n_allowed);
+    n->admin = copy_keys(cfg->admin_keys, n->n_admin);
+    if ((n->n_allowed && !n->allowed) || (n->n_admin && !n->admin))
+        goto oom;
+    n->max_message = cfg->max_message ? cfg->max_message : DEFAULT_MAX_MESSAGE;
+    if (n->max_message > JT_JTP_MAX_MESSAGE_CEILING)
+        n->max_message = JT_JTP_MAX_MESSAGE_CEILING;
+    n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
+    n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
+    n->rate = cfg->rate_per_sec;
+    n->burst = cfg->rate_burst ? cfg->rate_burst : 2.0 * cfg->rate_per_sec;
+    if (n->rate > 0 && n->burst < 1)
+        n->burst = 1;
+
+    bool want_ws = cfg->ws_addr && cfg->ws_addr[0];
+    bool want_jtp = cfg->jtp_addr && cfg->jtp_addr[0];
+    if (want_jtp) {
+        /* Catch a bad key pair now rather than at the first connection. */
+        jt_jtp *probe = NULL;
+        jt_errinfo ei;
+        if (jt_jtp_new_server(n->node_pk, n->node_sk, NULL, false, &probe, &ei) != JT_OK) {
+            snprintf(err, errcap, "jtp: node key pair unusable: %s", ei.msg);
+            goto fail;
+        }
+        jt_jtp_free(probe);
+    }
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    struct lws_context_creation_info ci;
+    memset(&ci, 0, sizeof ci);
+    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    ci.gid = -1;
+    ci.uid = -1;
+    ci.user = n;
+    /* The shared per-thread read buffer: raw reads take up to this much per
+     * syscall, which matters for pipelined jtp traffic. */
+    ci.pt_serv_buf_size = 65536;
+    ci.count_threads = 1;
+    n->ctx = lws_create_context(&ci);
+    if (!n->ctx) {
+        snprintf(err, errcap, "libwebsockets: cannot create context");
+        goto fail;
+    }
+    if (want_ws && add_vhost(n, "ws", cfg->ws_addr, false, &n->vh_ws, err, errcap))
+        goto fail;
+    if (want_jtp && add_vhost(n, "jtp", cfg->jtp_addr, true, &n->vh_jtp, err, errcap))
+        goto fail;
+    *out = n;
+    return 0;
+
+oom:
+    snprintf(err, errcap, "out of memory");
+fail:
+    jn_net_free(n);
+    return -1;
+}
+
+static void run_posts(jn_net *n)
+{
+    pthread_mutex_lock(&n->post_mu);
+    jn_post *p = n->post_head;
+    n->post_head = n->post_tail = NULL;
+    pthread_mutex_unlock(&n->post_mu);
+    while (p) {
+        jn_post *next = p->next;
+        p->cb(p->ctx);
+        free(p);
+        p = next;
+    }
+}
+
+int jn_net_run(jn_net *n)
+{
+    int rc = 0;
+    while (!atomic_load(&n->stop)) {
+        if (lws_service(n->ctx, 0) < 0) {
+            rc = -1;
+            break;
+        }
+        /* A safe point: no connection callback is on the stack. */
+        run_posts(n);
+        reap(n);
+    }
+    atomic_store(&n->stop, false);
+    return rc;
+}
+
+void jn_net_stop(jn_net *n)
+{
+    /* Only an atomic store and lws_cancel_service (a write to lws's wake
+     * pipe), so a signal handler may call it too. */
+    atomic_store(&n->stop, true);
+    if (n->ctx)
+        lws_cancel_service(n->ctx);
+}
+
+void jn_net_free(jn_net *n)
+{
+    if (!n)
+        return;
+    /* Posted callbacks own their contexts; run them rather than leak. */
+    run_posts(n);
+    lws_sul_cancel(&n->timer);
+    n->timer_ms = 0;
+    n->freeing = true;
+    if (n->ctx)
+        lws_context_destroy(n->ctx); /* closes every connection: on_close for each */
+    n->ctx = NULL;
+    while (n->conns) /* not expected: lws reports every close */
+        conn_gone(n->conns);
+    reap(n);
+    run_posts(n);
+    pthread_mutex_destroy(&n->post_mu);
+    free(n->allowed);
+    free(n->admin);
+    if (n->node_sk)
+        sodium_free(n->node_sk);
+    sodium_memzero(n, sizeof *n);
+    free(n);
+}
+
+static void timer_fire(lws_sorted_usec_list_t *sul)
+{
+    jn_net *n = lws_container_of(sul, jn_net, timer);
+    if (!n->timer_ms)
+        return;
+    /* Rearm first so the callback may stop or change the timer. */
+    lws_sul_schedule(n->ctx, 0, &n->timer, timer_fire, (lws_usec_t)n->timer_ms * 1000);
+    n->timer_cb(n->timer_ctx);
+}
+
+void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx)
+{
+    n->timer_ms = cb && n->ctx ? ms : 0;
+    n->timer_cb = cb;
+    n->timer_ctx = ctx;
+    if (!n->timer_ms)
+        lws_sul_cancel(&n->timer);
+    else
+        lws_sul_schedule(n->ctx, 0, &n->timer, timer_fire, (lws_usec_t)ms * 1000);
+}
+
+int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx)
+{
+    if (!n || !cb)
+        return -1;
+    jn_post *p = malloc(sizeof *p);
+    if (!p)
+        return -1;
+    p->next = NULL;
+    p->cb = cb;
+    p->ctx = ctx;
+    pthread_mutex_lock(&n->post_mu);
+    if (n->post_tail)
+        n->post_tail->next = p;
+    else
+        n->post_head = p;
+    n->post_tail = p;
+    pthread_mutex_unlock(&n->post_mu);
+    if (n->ctx)
+        lws_cancel_service(n->ctx);
+    return 0;
+}
+
+int jn_conn_send(jn_conn *c, const char *msg, size_t len)
+{
+    jn_net *n = c->net;
+    if (c->gone || c->killing || c->draining || n->freeing || !c->wsi)
+        return -1;
+    if (c->transport == JN_WS) {
+        if (len > n->max_outbuf - c->out.bytes) {
+            if (len > n->max_outbuf)
+                conn_log("warn", "reply_too_large", c, "len=%zu max_outbuf=%zu", len,
+                         n->max_outbuf);
+            else
+                conn_log("warn", "slow_consumer", c, "queued=%zu max_outbuf=%zu", c->out.bytes,
+                         n->max_outbuf);
+            conn_kill(c);
+            return -1;
+        }
+        if (!outq_push(&c->out, msg, len)) {
+            conn_log("error", "oom", c, "queued=%zu", c->out.bytes);
+            conn_kill(c);
+            return -1;
+        }
+    } else {
+        if (!c->authed || len == 0 || jt_jtp_get_state(c->jtp) != JT_JTP_OPEN)
+            return -1;
+        jt_errinfo ei;
+        jt_err e = jt_jtp_send(c->jtp, msg, len, &ei);
+        if (e != JT_OK) {
+            if (e == JT_ETOOBIG && len > n->max_message)
+                conn_log("warn", "reply_too_large", c, "len=%zu max_message=%zu", len,
+                         n->max_message);
+            else if (e == JT_ETOOBIG)
+                conn_log("warn", "slow_consumer", c, "max_outbuf=%zu", n->max_outbuf);
+            else
+                conn_log("error", "jtp_send_failed", c, "error=%s", jt_errname(e));
+            /* The peer would wait forever for this reply; better to close. */
+            conn_kill(c);
+            return -1;
+        }
+    }
+    lws_callback_on_writable(c->wsi);
+    return 0;
+}
+
+void jn_conn_close(jn_conn *c)
+{
+    conn_drain(c, LWS_CLOSE_STATUS_NORMAL);
+}
+
+bool jn_conn_is_loopback(const jn_conn *c)
+{
+    return c->loopback;
+}
+
+bool jn_conn_is_admin(const jn_conn *c)
+{
+    return c->admin;
+}
+
+const char *jn_conn_transport(const jn_conn *c)
+{
+    return c->transport == JN_WS ? "ws" : "jtp";
+}
+
+uint64_t jn_conn_id(const jn_conn *c)
+{
+    return c->id;
+}
+
+const char *jn_conn_peer(const jn_conn *c)
+{
+    return c->peer;
+}
+
+void jn_conn_set_user(jn_conn *c, void *user)
+{
+    c->user = user;
+}
+
+void *jn_conn_user(const jn_conn *c)
+{
+    return c->user;
+}
+
+unsigned jn_net_conn_count(const jn_net *n)
+{
+    return atomic_load(&n->nconns);
+}
+
+int jn_net_listen_port(const jn_net *n, const char *transport)
+{
+    struct lws_vhost *vh = NULL;
+    if (transport && strcmp(transport, "ws") == 0)
+        vh = n->vh_ws;
+    else if (transport && strcmp(transport, "jtp") == 0)
+        vh = n->vh_jtp;
+    return vh ? lws_get_vhost_listen_port(vh) : -1;
+}

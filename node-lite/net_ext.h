@@ -1,0 +1,23 @@
+/*
+ * net_ext.h — additions to net.h's interface, kept apart while net.h is
+ * shared by several people; they belong in net.h when it is next edited.
+ */
+#ifndef JN_NET_EXT_H
+#define JN_NET_EXT_H
+
+#include "net.h"
+
+/* The port a listener is bound to: "ws" or "jtp". Useful when the
+ * configured address asks for port 0 (the kernel picks a free one), which is
+ * how tests and scripts avoid port clashes. Returns -1 when that listener is
+ * disabled or `transport` is neither name. Any thread, once jn_net_new has
+ * returned. */
+int jn_net_listen_port(const jn_net *n, const char *transport);
+
+/* Closes the connection once what is already queued has been written (for
+ * a WebSocket, with a normal close frame); later jn_conn_send calls fail.
+ * A peer that does not read is cut off after a few seconds. on_close follows
+ * as for any close. Loop thread only. */
+void jn_conn_close(jn_conn *c);
+
+#endif
