@@ -97,7 +97,8 @@ $(BUILD)/bin/jt-node: $(NODE_OBJ) $(LIB_A)
 	$(CC) -pthread -o $@ $(NODE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS)
 
 # ---------------------------------------------------------------- tests
-tests: all $(UNIT_BIN) $(INTEROP_DRV)
+JTPCAT     := $(BUILD)/tests/jtpcat
+tests: all $(UNIT_BIN) $(INTEROP_DRV) $(JTPCAT)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -116,6 +117,10 @@ $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.
 	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< $(TESTLIB) \
 	    $(BUILD)/obj/node-lite/$*.o $(JN_TEST_DEPS_$*) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(NODE_LIBS) -lcmocka
+
+$(JTPCAT): tests/integration/jtpcat.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(INTEROP_DRV): tests/interop/driver.c $(LIB_A)
 	@mkdir -p $(dir $@)

@@ -1371,14 +1371,9 @@ static int tx_found(void *vctx, const jn_txrec *t)
         jt_jw_init(&mw, &merged);
         jw_obj_plus(&mw, tx, extra_end(&e));
         extra_free(&e);
-        if (jt_jw_finish(&mw) == JT_OK && merged.len > 2) {
-            /* Splice the members into the result object being written. */
-            jt_buf *out = w->out;
-            size_t body = merged.len - 2;
-            if (jt_buf_append(out, merged.data + 1, body) == JT_OK) {
-                w->need_comma[w->depth] = 1;
-                rc = 0;
-            }
+        if (jt_jw_finish(&mw) == JT_OK) {
+            jt_jw_members(w, (const char *)merged.data, merged.len);
+            rc = 0;
         }
         jt_buf_clear(&merged);
     }
@@ -1416,9 +1411,8 @@ static int cmd_tx(req *q)
             jt_jw bw;
             jt_jw_init(&bw, &b);
             jw_tx(&bw, open->tx, id, NULL, false);
-            if (jt_jw_finish(&bw) == JT_OK && b.len > 2 &&
-                jt_buf_append(q->w->out, b.data + 1, b.len - 2) == JT_OK)
-                q->w->need_comma[q->w->depth] = 1;
+            if (jt_jw_finish(&bw) == JT_OK)
+                jt_jw_members(q->w, (const char *)b.data, b.len);
             jt_buf_clear(&b);
         }
         jt_jw_key(q->w, "validated");

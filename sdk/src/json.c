@@ -385,6 +385,28 @@ static void before_value(jt_jw *w)
         w->need_comma[w->depth - 1] = 1;
 }
 
+void jt_jw_members(jt_jw *w, const char *obj, size_t n)
+{
+    /* The text between the outer braces, if any. */
+    if (n < 2 || obj[0] != '{' || obj[n - 1] != '}') {
+        if (!w->err)
+            w->err = JT_EINVAL;
+        return;
+    }
+    size_t i = 1, end = n - 1;
+    while (i < end && (obj[i] == ' ' || obj[i] == '\n' || obj[i] == '\t' || obj[i] == '\r'))
+        i++;
+    if (i == end)
+        return;
+    if (w->after_key || w->depth <= 0) {
+        if (!w->err)
+            w->err = JT_EINVAL;
+        return;
+    }
+    before_value(w);
+    put(w, obj + i, end - i);
+}
+
 static void open_c(jt_jw *w, char c)
 {
     before_value(w);

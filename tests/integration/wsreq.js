@@ -10,7 +10,7 @@ let pending = 0;
 let i = 0;
 function next() {
   if (i >= reqs.length) {
-    if (pending === 0) setTimeout(() => ws.close(), 100);
+    if (pending === 0) setTimeout(() => { ws.terminate(); process.exit(0); }, 100);
     return;
   }
   const r = reqs[i++];

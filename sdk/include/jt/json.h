@@ -99,6 +99,11 @@ JT_API void jt_jw_null(jt_jw *w);
 JT_API void jt_jw_value(jt_jw *w, const jt_json *v);
 /* Appends raw, already valid JSON text as one value. */
 JT_API void jt_jw_raw(jt_jw *w, const char *json, size_t n);
+/* Appends the members of `obj` (the text of a JSON object, as jt_jw or
+ * jt_obj_to_json produce it) to the object being written, as if each had
+ * been written with jt_jw_key and a value. JT_EINVAL (sticky) when `obj` is
+ * not an object text or the writer is not inside an object. */
+JT_API void jt_jw_members(jt_jw *w, const char *obj, size_t n);
 /* The first error met (JT_ENOMEM, JT_ETOOBIG, JT_EINVAL for misuse), else
  * JT_OK. Appends a NUL to the buffer (not counted in len). */
 JT_API jt_err jt_jw_finish(jt_jw *w) JT_MUST_CHECK;

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Integration tests of jt-node over both transports (WebSocket and jtp):
+# every transaction type's success and main failures, queries, bad input.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=${JT_BUILD:-build/test}
+if ! command -v node >/dev/null 2>&1; then echo "# SKIP node not found"; exit 0; fi
+if [ ! -d "$here/../interop/node_modules/ws" ]; then
+  (cd "$here/../interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+fi
+rc=0
+for t in ws jtp; do
+  node "$here/node_txs.js" "$build" "$t" || rc=1
+done
+exit $rc
