@@ -405,6 +405,19 @@ static void on_signal(int sig)
         jn_net_stop(g_node->net);
 }
 
+/* "HOST" of "HOST:PORT" (in a static buffer; for the start log line). */
+static const char *host_of(const char *addr)
+{
+    static char buf[2][128];
+    static int k;
+    char *b = buf[k++ & 1];
+    snprintf(b, sizeof buf[0], "%s", addr);
+    char *colon = strrchr(b, ':');
+    if (colon)
+        *colon = 0;
+    return b;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     opts o;
@@ -504,7 +517,7 @@ static int cmd_run(int argc, char **argv)
         npub[0] = 0;
     fprintf(stderr,
             "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s\n",
-            VERSION, c.ws, jn_net_listen_port(n.net, "ws"), c.jtp, jn_net_listen_port(n.net, "jtp"),
+            VERSION, host_of(c.ws), jn_net_listen_port(n.net, "ws"), host_of(c.jtp), jn_net_listen_port(n.net, "jtp"),
             jn_ledger_last(n.L)->seq, c.close_ms, npub);
     jn_net_run(n.net);
     rcode = n.exit_code;
