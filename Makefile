@@ -170,6 +170,12 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SDK_SRC) $(PUB_HDR) $(wildcard sdk/src/
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDK_SRC) $(PKG_LIBS)
 
+# The dispatcher target links jt-node's engine (not its network layer).
+FUZZ_NODE_SRC := $(filter-out node-lite/main.c node-lite/net.c,$(NODE_SRC))
+build/fuzz/fuzz_rpc: tests/fuzz/fuzz_rpc.c $(SDK_SRC) $(FUZZ_NODE_SRC) $(PUB_HDR) $(wildcard node-lite/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)
+
 fuzz: check-deps
 	$(MAKE) --no-print-directory fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)

@@ -1930,6 +1930,24 @@ static void send_buf(jn_client *c, jt_buf *b)
         c->send(c->sctx, (const char *)b->data, b->len);
 }
 
+/* Length of the valid UTF-8 sequence at p (1–4), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t k = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!k || k > n || (k == 2 && p[0] < 0xC2) || (k == 4 && p[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if (k == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+        return 0;
+    if (k == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+        return 0;
+    return k;
+}
+
 static void send_transport_error(jn_client *c, const char *tok, const char *text, size_t len)
 {
     jt_buf b;
@@ -1942,8 +1960,24 @@ static void send_transport_error(jn_client *c, const char *tok, const char *text
     jt_jw_key(&w, "type");
     jt_jw_string(&w, "error");
     if (text) {
+        /* Echo the text, with bytes that are not UTF-8 replaced, so the
+         * reply itself is always valid JSON. */
+        char clean[1024];
+        size_t o = 0, i = 0;
+        const unsigned char *u = (const unsigned char *)text;
+        while (i < len && o + 4 < sizeof clean) {
+            size_t k = utf8_seq(u + i, len - i);
+            if (k == 0) {
+                clean[o++] = '?';
+                i++;
+                continue;
+            }
+            memcpy(clean + o, text + i, k);
+            o += k;
+            i += k;
+        }
         jt_jw_key(&w, "value");
-        jt_jw_string_n(&w, text, len > 1024 ? 1024 : len);
+        jt_jw_string_n(&w, clean, o);
     }
     jt_jw_object_end(&w);
     if (jt_jw_finish(&w) == JT_OK)
