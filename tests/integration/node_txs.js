@@ -410,6 +410,34 @@ async function main() {
   r = await c.request({ command: 'server_info' });
   ok(r.result && r.result.info.server_state === 'full' && r.result.info.validated_ledger.seq > 1, 'server_info', r.result);
 
+  // -- hostile peers: the node drops them and keeps serving this client
+  if (transport === 'ws') {
+    const raw = new WebSocket(`ws://127.0.0.1:${ports.ws}`);
+    await new Promise((res, rej) => { raw.on('open', res); raw.on('error', rej); });
+    const got = [];
+    raw.on('message', (d) => got.push(JSON.parse(d.toString())));
+    raw.send('this is not json');
+    raw.send(Buffer.from([1, 2, 3]), { binary: true });
+    await new Promise((res) => setTimeout(res, 300));
+    ok(got.some((m) => m.error === 'jsonInvalid') && got.some((m) => m.error === 'wsTextRequired'),
+      'malformed request and binary frame get clear errors', got);
+    const closed = new Promise((res) => raw.on('close', (code) => res(code)));
+    raw.send('{"command":"ping","pad":"' + 'x'.repeat(2 << 20) + '"}');
+    const code = await Promise.race([closed, new Promise((res) => setTimeout(() => res('open'), 5000))]);
+    ok(code !== 'open', 'an oversized message closes that connection', code);
+  } else {
+    const net = require('net');
+    const sock = net.connect(ports.jtp, '127.0.0.1');
+    await new Promise((res) => sock.on('connect', res));
+    const closed = new Promise((res) => sock.on('close', () => res('closed')));
+    sock.on('error', () => {});
+    sock.write(Buffer.from('GARBAGE-NOT-JTP\0\0\0\0' + 'x'.repeat(64)));
+    const st = await Promise.race([closed, new Promise((res) => setTimeout(() => res('open'), 5000))]);
+    eq(st, 'closed', 'a peer that does not speak jtp is disconnected');
+  }
+  r = await c.request({ command: 'ping' });
+  eq(r.status, 'success', 'other clients are still served');
+
   c.close();
   if (transport === 'jtp') {
     // A client without the admin key may query but not close ledgers.
