@@ -13,9 +13,30 @@ echo "  $BUILD/lib/libjt.so, $BUILD/lib/libjt.a, $BUILD/lib/jt.pc"
 echo
 if [ -x "$BIN/jt-node" ]; then
   DATA=${JT_DATA:-$BUILD/dev-ledger}
-  [ -d "$DATA" ] || "$BIN/jt-node" init --data "$DATA"
-  "$BIN/jt-node" run --data "$DATA" > "$BUILD/jt-node.log" 2>&1 &
-  echo "jt-node started on ws://127.0.0.1:5020 (log: $BUILD/jt-node.log)"
+  PIDF=$BUILD/jt-node.pid
+  [ -d "$DATA/ledger" ] || "$BIN/jt-node" init --data "$DATA" > "$BUILD/jt-node.init" || exit 1
+  if [ -f "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null; then
+    echo "jt-node is already running (pid $(cat "$PIDF"))"
+  else
+    "$BIN/jt-node" run --data "$DATA" > "$BUILD/jt-node.log" 2>&1 &
+    echo $! > "$PIDF"
+    i=0
+    while [ $i -lt 50 ] && ! grep -q 'event=start' "$BUILD/jt-node.log" 2>/dev/null; do
+      if ! kill -0 "$(cat "$PIDF")" 2>/dev/null; then
+        echo "jt-node failed to start:"; cat "$BUILD/jt-node.log"; exit 1
+      fi
+      sleep 0.1; i=$((i + 1))
+    done
+    echo "jt-node started (pid $(cat "$PIDF"), data $DATA, log $BUILD/jt-node.log)"
+  fi
+  KEY=$(sed -n 's/^node public key: //p' "$BUILD/jt-node.init" 2>/dev/null)
+  echo "  WebSocket (skywelld API): ws://127.0.0.1:5020"
+  echo "  jtp (encrypted):          jtp://127.0.0.1:5030?key=$KEY"
+  echo "  genesis account:          jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh (secret snoPBjXtMeMyMHUVTgbuqAfg1SUTb)"
+  echo "  stop it with:             kill \$(cat $PIDF)"
+  if command -v node >/dev/null 2>&1 && [ -d tests/interop/node_modules/ws ]; then
+    echo "  ask it something:         node tests/integration/wsreq.js ws://127.0.0.1:5020 '{\"command\":\"server_info\"}'"
+  fi
 else
   echo "jt-node and jt-gateway are not part of this build yet; nothing to start."
 fi
