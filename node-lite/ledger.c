@@ -564,7 +564,8 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
      * another (a new account's first payment) still gets in. */
     jn_txlist todo = L->open_txs;
     L->open_txs = (jn_txlist){0};
-    qsort(todo.v, todo.n, sizeof *todo.v, cmp_canonical);
+    if (todo.n)
+        qsort(todo.v, todo.n, sizeof *todo.v, cmp_canonical);
     uint32_t index = 0;
     int64_t fees = 0;
     for (int pass = 0; pass < MAX_PASSES; pass++) {

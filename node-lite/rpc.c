@@ -1232,7 +1232,8 @@ static int cmd_book_offers(req *q)
         free(b.v);
         return fail(q, "internal", NULL);
     }
-    qsort(b.v, b.n, sizeof *b.v, cmp_book);
+    if (b.n)
+        qsort(b.v, b.n, sizeof *b.v, cmp_book);
     const jn_params *p = jn_ledger_params(q->rpc->L);
     jt_jw *w = q->w;
     jw_ledger_fields(w, &s, q->rpc->L);

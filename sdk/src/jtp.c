@@ -37,8 +37,8 @@
 /* Handshake frames are tiny; a peer that announces more during the handshake
  * is not speaking jtp, and must not make us allocate a message-sized buffer
  * before it has proved anything. */
-#define HS_MAX_FRAME  256
-#define ERR_TEXT_MAX  200
+#define HS_MAX_FRAME 256
+#define ERR_TEXT_MAX 200
 /* A frame buffer above this is released after use, so that idle connections
  * do not each pin their largest message. */
 #define KEEP_FRAME_BUF ((size_t)64 << 10)
@@ -48,10 +48,10 @@ _Static_assert(crypto_kx_SESSIONKEYBYTES == 32, "kx session key size");
 _Static_assert(HELLO_LEN <= HS_MAX_FRAME && FINISH_LEN <= HS_MAX_FRAME, "handshake sizes");
 
 typedef enum phase {
-    PH_MAGIC,        /* server: waiting for the 4 magic bytes */
-    PH_WAIT_HELLO,   /* server */
-    PH_WAIT_FINISH,  /* server */
-    PH_WAIT_REPLY,   /* client */
+    PH_MAGIC,       /* server: waiting for the 4 magic bytes */
+    PH_WAIT_HELLO,  /* server */
+    PH_WAIT_FINISH, /* server */
+    PH_WAIT_REPLY,  /* client */
     PH_OPEN,
     PH_FAILED,
 } phase;
@@ -78,13 +78,13 @@ struct jt_jtp {
 
     secrets *sec;
     uint32_t sec_size;
-    uint8_t h[32];              /* transcript hash */
-    uint8_t node_pk[32];        /* ed25519: pinned (client) or own (server) */
-    uint8_t node_x[32];         /* its X25519 form */
-    uint8_t client_pk[32];      /* ed25519: own (client) or claimed/proved (server) */
-    uint8_t client_x[32];       /* its X25519 form */
-    uint8_t eph_pk[32];         /* our ephemeral public key */
-    uint8_t peer_eph[32];       /* the peer's ephemeral public key */
+    uint8_t h[32];         /* transcript hash */
+    uint8_t node_pk[32];   /* ed25519: pinned (client) or own (server) */
+    uint8_t node_x[32];    /* its X25519 form */
+    uint8_t client_pk[32]; /* ed25519: own (client) or claimed/proved (server) */
+    uint8_t client_x[32];  /* its X25519 form */
+    uint8_t eph_pk[32];    /* our ephemeral public key */
+    uint8_t peer_eph[32];  /* the peer's ephemeral public key */
     bool peer_known;
 
     /* input: the magic, then frames (header, then payload) */
@@ -108,7 +108,8 @@ struct jt_jtp {
 
 /* ---- small helpers ---- */
 
-static jt_err fail(jt_jtp *j, jt_err code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static jt_err fail(jt_jtp *j, jt_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static jt_err fail(jt_jtp *j, jt_err code, const char *fmt, ...)
 {
@@ -285,8 +286,7 @@ void jt_jtp_free(jt_jtp *j)
  * the first byte (docs/jtp.md §3.2). ck starts equal to h. */
 static void transcript_init(jt_jtp *j)
 {
-    crypto_generichash(j->h, 32, (const uint8_t *)PROTOCOL_NAME, sizeof PROTOCOL_NAME - 1, NULL,
-                       0);
+    crypto_generichash(j->h, 32, (const uint8_t *)PROTOCOL_NAME, sizeof PROTOCOL_NAME - 1, NULL, 0);
     memcpy(j->sec->ck, j->h, 32);
     hash_mix(j->h, j->node_pk, 32);
 }
@@ -408,15 +408,17 @@ static jt_err client_on_reply(jt_jtp *j, const uint8_t *f, size_t n)
     uint8_t dh[64], k2[32], hdr[SS_HEADER];
     memcpy(j->peer_eph, f + 1, 32);
     hash_mix(j->h, f, 1 + 32);
-    if (kx(dh, true, j->eph_pk, s->eph_x, j->peer_eph) != 0)
-        return fail(j, JT_EJTP_AUTH, "node sent a weak ephemeral key");
+    int weak = kx(dh, true, j->eph_pk, s->eph_x, j->peer_eph);
     key_mix(s->ck, NULL, dh); /* ee */
-    if (kx(dh, true, j->client_x, s->static_x, j->peer_eph) != 0)
-        return fail(j, JT_EJTP_AUTH, "node sent a weak ephemeral key");
+    weak |= kx(dh, true, j->client_x, s->static_x, j->peer_eph);
     key_mix(s->ck, k2, dh); /* se */
     sodium_memzero(dh, sizeof dh);
-    int bad = crypto_aead_chacha20poly1305_ietf_decrypt(hdr, NULL, NULL, f + 33, SS_HEADER + TAG_BYTES,
-                                                        j->h, 32, zero_nonce, k2);
+    if (weak) {
+        sodium_memzero(k2, sizeof k2);
+        return fail(j, JT_EJTP_AUTH, "node sent a weak ephemeral key");
+    }
+    int bad = crypto_aead_chacha20poly1305_ietf_decrypt(
+        hdr, NULL, NULL, f + 33, SS_HEADER + TAG_BYTES, j->h, 32, zero_nonce, k2);
     sodium_memzero(k2, sizeof k2);
     if (bad)
         return fail(j, JT_EJTP_AUTH,
@@ -547,8 +549,7 @@ static jt_err server_on_hello(jt_jtp *j, const uint8_t *f, size_t n)
     secrets *s = j->sec;
     if (f[0] != HS_HELLO || n != HELLO_LEN) {
         server_send_error(j, "malformed hello");
-        return fail(j, JT_EJTP_PROTOCOL, "handshake hello malformed (type %u, %zu bytes)", f[0],
-                    n);
+        return fail(j, JT_EJTP_PROTOCOL, "handshake hello malformed (type %u, %zu bytes)", f[0], n);
     }
     uint8_t dh[64], k[32];
     memcpy(j->peer_eph, f + 1, 32);
@@ -569,6 +570,8 @@ static jt_err server_on_hello(jt_jtp *j, const uint8_t *f, size_t n)
     }
     hash_mix(j->h, f + 33, 32 + TAG_BYTES);
     if (crypto_sign_ed25519_pk_to_curve25519(j->client_x, j->client_pk) != 0) {
+        sodium_memzero(dh, sizeof dh);
+        sodium_memzero(k, sizeof k);
         server_send_error(j, "the client key is not a valid ed25519 key");
         return fail(j, JT_EJTP_AUTH, "the client key is not a valid ed25519 key");
     }
@@ -673,9 +676,8 @@ static jt_err on_message_frame(jt_jtp *j, const uint8_t *f, size_t n)
     uint8_t *dst = mq_reserve(j, plen);
     if (!dst) {
         size_t waiting = j->mq_len - j->mq_off;
-        return fail(j, JT_ETOOBIG,
-                    "received messages not drained: %zu bytes waiting, limit %zu", waiting,
-                    j->max_queued);
+        return fail(j, JT_ETOOBIG, "received messages not drained: %zu bytes waiting, limit %zu",
+                    waiting, j->max_queued);
     }
     if (j->plaintext) {
         memcpy(dst, f, n);
@@ -701,10 +703,8 @@ static jt_err on_frame(jt_jtp *j, const uint8_t *f, size_t n)
 {
     j->frames_in++;
     switch (j->ph) {
-    case PH_WAIT_HELLO:
-        return server_on_hello(j, f, n);
-    case PH_WAIT_FINISH:
-        return server_on_finish(j, f, n);
+    case PH_WAIT_HELLO: return server_on_hello(j, f, n);
+    case PH_WAIT_FINISH: return server_on_finish(j, f, n);
     case PH_WAIT_REPLY:
         if (f[0] == HS_ERROR)
             return client_on_error(j, f, n);
@@ -712,10 +712,8 @@ static jt_err on_frame(jt_jtp *j, const uint8_t *f, size_t n)
             return fail(j, JT_EJTP_PROTOCOL, "expected the handshake reply, got frame type %u",
                         f[0]);
         return client_on_reply(j, f, n);
-    case PH_OPEN:
-        return on_message_frame(j, f, n);
-    default:
-        return fail(j, JT_ESTATE, "frame in an unexpected state");
+    case PH_OPEN: return on_message_frame(j, f, n);
+    default: return fail(j, JT_ESTATE, "frame in an unexpected state");
     }
 }
 
@@ -1010,7 +1008,7 @@ void jt_jtp_identity_free(jt_jtp_identity *id)
         sodium_free(id); /* sodium_free wipes the block */
 }
 
-#define ID_HEADER "jtp-identity-1\n"
+#define ID_HEADER   "jtp-identity-1\n"
 #define ID_FILE_MAX 1024
 
 jt_err jt_jtp_identity_save(const jt_jtp_identity *id, const char *path, jt_errinfo *ei)
@@ -1097,8 +1095,8 @@ jt_err jt_jtp_identity_load(const char *path, jt_jtp_identity **out, jt_errinfo 
     if (st.st_mode & 077) {
         close(fd);
         return jt__err(ei, JT_EIO, "path", -1,
-                       "%s is accessible by group or others (mode %03o); run chmod 600 on it",
-                       path, (unsigned)(st.st_mode & 0777));
+                       "%s is accessible by group or others (mode %03o); run chmod 600 on it", path,
+                       (unsigned)(st.st_mode & 0777));
     }
     char *buf = sodium_malloc(ID_FILE_MAX);
     if (!buf) {

@@ -52,12 +52,9 @@ static const struct {
     const char *stream;
     unsigned bit;
 } stream_types[] = {
-    {"ledger", PT_LEDGER},
-    {"server", PT_SERVER},
-    {"transactions", PT_TX},
-    {"transactions_proposed", PT_TX},
-    {"rt_transactions", PT_TX},
-    {"validations", PT_VALIDATION},
+    {"ledger", PT_LEDGER},      {"server", PT_SERVER},
+    {"transactions", PT_TX},    {"transactions_proposed", PT_TX},
+    {"rt_transactions", PT_TX}, {"validations", PT_VALIDATION},
     {"peer_status", PT_PEER},
 };
 
@@ -65,11 +62,8 @@ static const struct {
     const char *type;
     unsigned bit;
 } push_types[] = {
-    {"ledgerClosed", PT_LEDGER},
-    {"serverStatus", PT_SERVER},
-    {"transaction", PT_TX},
-    {"validationReceived", PT_VALIDATION},
-    {"peerStatusChange", PT_PEER},
+    {"ledgerClosed", PT_LEDGER},           {"serverStatus", PT_SERVER},   {"transaction", PT_TX},
+    {"validationReceived", PT_VALIDATION}, {"peerStatusChange", PT_PEER},
 };
 
 typedef struct waiter {
@@ -89,10 +83,10 @@ typedef struct call {
     char *req; /* request text with our id; NULL once handed to the transport */
     size_t req_len;
     int64_t deadline;
-    waiter *w;               /* CK_BLOCKING */
-    jt_node_result_cb cb;    /* CK_ASYNC */
+    waiter *w;            /* CK_BLOCKING */
+    jt_node_result_cb cb; /* CK_ASYNC */
     void *ctx;
-    jt_node_sub *activate;   /* subscribe: registered when the node says yes */
+    jt_node_sub *activate; /* subscribe: registered when the node says yes */
     /* result, for async calls completed outside the lock */
     jt_err res_err;
     char *res_text;
@@ -112,7 +106,7 @@ struct jt_node_sub {
 
 struct jt_node {
     transport tr;
-    char url[512];   /* for messages; the key part is kept (it is public) */
+    char url[512]; /* for messages; the key part is kept (it is public) */
     char host[256];
     uint16_t port;
     char path[512];
@@ -255,12 +249,23 @@ static jt_err build_request(jt_node *n, const jt_json *obj, uint64_t id, const c
     return JT_OK;
 }
 
+/* Only the size limit should ever refuse a node's message: a response that
+ * cannot be parsed cannot be matched to its call, which would then wait for
+ * its timeout. Every JSON value takes at least one byte; the protocol nests
+ * a few levels deep. */
+static jt_json_limits json_limits(const jt_node *n)
+{
+    jt_json_limits lim = {
+        .max_bytes = n->opt.max_message, .max_depth = 128, .max_items = n->opt.max_message};
+    return lim;
+}
+
 static jt_err parse_object(jt_node *n, const char *json, const char *what, jt_json_doc **doc,
                            jt_errinfo *ei)
 {
     if (!json)
         return jt__err(ei, JT_EINVAL, NULL, -1, "%s is NULL", what);
-    jt_json_limits lim = {.max_bytes = n->opt.max_message, .max_depth = 64, .max_items = 0};
+    jt_json_limits lim = json_limits(n);
     jt_err e = jt_json_parse(json, strlen(json), &lim, doc, ei);
     if (e)
         return e;
@@ -402,13 +407,9 @@ static void queue_resubscribes(jt_node *n)
 {
     /* Renewals go before every other call. n->subs is newest first, and each
      * renewal is put at the head of the queue, so the oldest ends up first. */
-    jt_node_sub *order[256];
-    size_t k = 0;
-    for (jt_node_sub *s = n->subs; s && k < JT__ARRAY_LEN(order); s = s->next)
-        if (s->active)
-            order[k++] = s;
-    for (size_t i = 0; i < k; i++) {
-        jt_node_sub *s = order[i];
+    for (jt_node_sub *s = n->subs; s; s = s->next) {
+        if (!s->active)
+            continue;
         jt_json_doc *doc = NULL;
         call *c = calloc(1, sizeof *c);
         if (!c || jt_json_parse(s->params, strlen(s->params), NULL, &doc, NULL) != JT_OK) {
@@ -515,10 +516,16 @@ static void dispatch_push(jt_node *n, const jt_json *root, const char *text, siz
     for (size_t i = 0; type && i < JT__ARRAY_LEN(push_types); i++)
         if (strcmp(type, push_types[i].type) == 0)
             bit = push_types[i].bit;
-    jt_node_sub *targets[64];
-    size_t k = 0;
+    /* The callbacks run unlocked, so the subscriptions are pinned (refs)
+     * against jt_node_unsubscribe while they run. */
+    jt_node_sub *few[16], **targets = few;
+    size_t k = 0, count = 0;
     pthread_mutex_lock(&n->mu);
-    for (jt_node_sub *s = n->subs; s && k < JT__ARRAY_LEN(targets); s = s->next) {
+    for (jt_node_sub *s = n->subs; s; s = s->next)
+        count += s->active && (bit == 0 || (s->types & bit));
+    if (count > JT__ARRAY_LEN(few) && !(targets = malloc(count * sizeof *targets)))
+        count = 0; /* out of memory: this message is lost, the next may not be */
+    for (jt_node_sub *s = n->subs; s && k < count; s = s->next) {
         if (s->active && (bit == 0 || (s->types & bit))) {
             s->refs++;
             targets[k++] = s;
@@ -534,13 +541,15 @@ static void dispatch_push(jt_node *n, const jt_json *root, const char *text, siz
         pthread_cond_broadcast(&n->cv);
         pthread_mutex_unlock(&n->mu);
     }
+    if (targets != few)
+        free(targets);
 }
 
 /* One message from the node. Returns true when the connection must close. */
 static bool sess_message(jt_node *n, const char *text, size_t len)
 {
     jt_json_doc *doc = NULL;
-    jt_json_limits lim = {.max_bytes = n->opt.max_message, .max_depth = 64, .max_items = 0};
+    jt_json_limits lim = json_limits(n);
     if (jt_json_parse(text, len, &lim, &doc, NULL) != JT_OK)
         return false; /* not ours to judge; nothing can be matched to it */
     const jt_json *root = jt_json_root(doc);
@@ -690,8 +699,9 @@ static int tcp_connect(jt_node *n, jt_errinfo *ei)
             (unsigned)n->port);
     for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
         if (n->tr == TR_JTP_PLAIN && !addr_is_loopback(a->ai_addr)) {
-            set_err(ei, JT_EURL, "%s resolves to a non-loopback address; plaintext jtp is for "
-                                 "loopback only",
+            set_err(ei, JT_EURL,
+                    "%s resolves to a non-loopback address; plaintext jtp is for "
+                    "loopback only",
                     n->host);
             continue;
         }
@@ -712,7 +722,8 @@ static int tcp_connect(jt_node *n, jt_errinfo *ei)
                     err = ETIMEDOUT;
                     break;
                 }
-                struct pollfd p[2] = {{.fd = s, .events = POLLOUT}, {.fd = n->wake_rd, .events = POLLIN}};
+                struct pollfd p[2] = {{.fd = s, .events = POLLOUT},
+                                      {.fd = n->wake_rd, .events = POLLIN}};
                 int pr = poll(p, 2, left > TICK_MS ? TICK_MS : (int)left);
                 if (pr < 0 && errno != EINTR) {
                     err = errno;
@@ -986,8 +997,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             ws_gone(n, JT_ECONNECT, "cannot connect to %s: timed out after %d ms", n->url,
                     n->opt.connect_timeout_ms);
         else
-            ws_gone(n, JT_ECONNECT, "cannot connect to %s: %.*s", n->url, in ? (int)len : 17,
-                    in ? (const char *)in : "connection failed");
+            ws_gone(n, JT_ECONNECT, "cannot connect to %s: %.*s", n->url,
+                    in && len ? (int)len : 200, in ? (const char *)in : "connection failed");
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
@@ -1016,8 +1027,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         n->ws_skip_binary = n->rx_overflow = false;
         if (over) {
             n->rx.len = 0;
-            snprintf(n->close_reason, sizeof n->close_reason,
-                     "message over the %zu-byte limit", n->opt.max_message);
+            snprintf(n->close_reason, sizeof n->close_reason, "message over the %zu-byte limit",
+                     n->opt.max_message);
             return -1;
         }
         bool close_now = !skip && sess_message(n, (const char *)n->rx.data, n->rx.len);
@@ -1058,8 +1069,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                 lws_callback_on_writable(n->wsi);
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
@@ -1116,8 +1126,18 @@ static void ws_loop(jt_node *n)
     lws_sul_cancel(&n->sul);
 }
 
+static void quiet_lws_once(void)
+{
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+}
+
 static jt_err ws_context(jt_node *n, jt_errinfo *ei)
 {
+    /* libwebsockets' notices (version banner, build flags) land on stderr
+     * of every program that opens a connection; keep errors and warnings. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, quiet_lws_once);
+
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -1127,7 +1147,11 @@ static jt_err ws_context(jt_node *n, jt_errinfo *ei)
     info.user = n;
     if (n->tr == TR_WSS) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-        info.client_ssl_ca_filepath = n->ca_file;
+        if (n->ca_file) {
+            /* "Instead of the system's": trust only that bundle. */
+            info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+            info.client_ssl_ca_filepath = n->ca_file;
+        }
     }
     n->lws = lws_create_context(&info);
     if (!n->lws)
@@ -1181,8 +1205,8 @@ static jt_err parse_ws_url(jt_node *n, const char *url, jt_errinfo *ei)
         n->host[hl] = '\0';
         for (size_t i = 0; i < hl; i++) {
             char ch = n->host[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '.' || ch == '_'))
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_'))
                 return jt__err(ei, JT_EURL, NULL, -1, "bad character in the host of %s", url);
         }
         p += hl;
@@ -1666,13 +1690,9 @@ unsigned jt_node_connection_count(jt_node *n)
 const char *jt_node_transport(const jt_node *n)
 {
     switch (n->tr) {
-    case TR_WS:
-        return "ws";
-    case TR_WSS:
-        return "wss";
-    case TR_JTP:
-        return "jtp";
-    default:
-        return "jtp+plain";
+    case TR_WS: return "ws";
+    case TR_WSS: return "wss";
+    case TR_JTP: return "jtp";
+    default: return "jtp+plain";
     }
 }

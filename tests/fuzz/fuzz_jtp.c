@@ -150,12 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (jt_jtp_new_client(node_pk, cli_pk, cli_sk, &lim, &j, NULL) != JT_OK)
             abort();
         break;
-    case 3:
-        fuzz_text(data, size);
-        return 0;
-    default:
-        j = open_server(&lim);
-        break;
+    case 3: fuzz_text(data, size); return 0;
+    default: j = open_server(&lim); break;
     }
     feed_all(j, data, size, chunk);
     jt_jtp_free(j);

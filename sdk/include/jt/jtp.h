@@ -94,8 +94,8 @@ typedef struct jt_jtp jt_jtp;
  * release it with jt_jtp_free(). Secret keys are copied into guarded memory;
  * the caller may wipe its own copies after the call. */
 JT_API jt_err jt_jtp_new_client(const uint8_t server_pk[32], const uint8_t *client_pk,
-                                const uint8_t *client_sk, const jt_jtp_limits *limits,
-                                jt_jtp **out, jt_errinfo *ei) JT_MUST_CHECK;
+                                const uint8_t *client_sk, const jt_jtp_limits *limits, jt_jtp **out,
+                                jt_errinfo *ei) JT_MUST_CHECK;
 
 /* A plaintext client: no handshake, no encryption. The handle is open at
  * once (the plaintext magic is queued as output, and messages may be sent

@@ -30,6 +30,11 @@
  * must not be called from a callback: they fail there with JT_ESTATE; use
  * jt_node_call_async instead. Callbacks should return quickly: while one
  * runs, the handle does no I/O.
+ *
+ * libwebsockets: each ws/wss handle has its own libwebsockets context. The
+ * first one lowers libwebsockets' process-wide log level to errors and
+ * warnings (its notices are noise on a program's stderr); a program that
+ * wants them calls lws_set_log_level() afterwards.
  */
 #ifndef JT_NODE_H
 #define JT_NODE_H
@@ -60,7 +65,8 @@ typedef struct jt_node_options {
     /* jtp: the client identity the node sees. NULL: a fresh random key for
      * this handle. Copied; the caller keeps ownership. */
     const jt_jtp_identity *identity;
-    /* wss: a PEM bundle of trusted CAs instead of the system's. */
+    /* wss: a PEM bundle of CAs to trust instead of the system's (only
+     * those). Hostnames are always checked. */
     const char *ca_file;
     jt_node_state_cb on_state; /* optional */
     void *state_ctx;
