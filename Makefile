@@ -108,8 +108,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LI
 # Unit tests of jt-node modules: test_jn_MOD links node-lite/MOD.o plus the
 # objects listed in JN_TEST_DEPS_MOD.
 JN_OBJ = $(BUILD)/obj/node-lite/$(1).o
-JN_TEST_DEPS_ledger := $(call JN_OBJ,shamap) $(call JN_OBJ,apply) $(call JN_OBJ,store)
-$(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
+JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state)
+$(BUILD)/tests/test_jn_shamap: $(JN_TEST_DEPS_shamap)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)
