@@ -5,10 +5,15 @@
 #      pair interleaved inside one process (see bench/bench_sign.c).
 #   2. jingtum-lib on node, interleaved round by round with a short libjt run
 #      of the same payment, so both see the same machine load.
-#   3. A summary block.
+#   3. bench_node: jt-node under a load of pre-signed payments over jtp,
+#      against libsecp256k1 verification on two threads (see
+#      bench/bench_node.c).
+#   4. A summary block.
 #
 # Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
-# (default 3), JL_SECONDS (seconds per side per round, default 2).
+# (default 3), JL_SECONDS (seconds per side per round, default 2),
+# NODE_PAYMENTS (bench_node payments, default 150000), NODE_ROUNDS (default
+# 3), NODE_ARGS (more bench_node options, e.g. "--track stream").
 set -eu
 
 BUILD=${BUILD:-build}
@@ -104,8 +109,30 @@ else
     fi
 fi
 
+NODE_PAYMENTS=${NODE_PAYMENTS:-150000}
+NODE_ROUNDS=${NODE_ROUNDS:-3}
+node_bin=$BUILD/bench/bench_node
+node_failed=
+echo
+echo "== bench_node: jt-node, ${NODE_PAYMENTS} payments in ${NODE_ROUNDS} rounds over jtp (about 30 s)"
+if [ ! -x "$node_bin" ] || [ ! -x "$BUILD/bin/jt-node" ]; then
+    echo "run.sh: $node_bin or $BUILD/bin/jt-node not built (make bench)" >&2
+    node_failed=1
+else
+    # shellcheck disable=SC2086 # NODE_ARGS is a list of options
+    ("$node_bin" --node "$BUILD/bin/jt-node" --payments "$NODE_PAYMENTS" \
+        --rounds "$NODE_ROUNDS" ${NODE_ARGS:-} || echo "$?" >"$tmp/node_failed") |
+        tee "$tmp/node.txt"
+    [ ! -f "$tmp/node_failed" ] || node_failed=1
+fi
+
 echo
 echo "== summary (every ratio is against a baseline measured in this run)"
 sed -n 's/^SUMMARY //p' "$tmp/sign.txt"
 echo "$jl_line"
 [ -z "${jl_info:-}" ] || echo "$jl_info"
+if [ -n "$node_failed" ]; then
+    echo "node: bench_node failed (see above)"
+    exit 1
+fi
+sed -n 's/^SUMMARY //p' "$tmp/node.txt"
