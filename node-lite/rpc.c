@@ -635,16 +635,20 @@ static bool parse_marker(req *q, uint8_t out[32], bool *has)
     return true;
 }
 
-static int cmd_account_lines(req *q)
+/* The owned-entry listings (account_lines, account_offers, account_objects)
+ * share one walk of the owner directory: from the marker, entries that
+ * `match` are written by `write` until `limit`; then limit and marker. */
+typedef struct owned_list {
+    const char *key; /* "lines", "offers", "account_objects" */
+    bool (*match)(const jt_obj *o, const jt_account_id *a, void *ctx);
+    void (*write)(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx);
+    void *ctx;
+} owned_list;
+
+static int list_owned(req *q, const jt_account_id *a, const owned_list *ol)
 {
-    jt_account_id a, peer;
     lsel s;
-    if (!param_account(q, "account", &a, true))
-        return -1;
-    bool has_peer = jt_json_get(q->p, "peer") != NULL;
-    if (has_peer && !param_account(q, "peer", &peer, true))
-        return -1;
-    if (select_ledger(q, &s, false) || need_state(q, &s) || check_account_exists(q, &s, &a))
+    if (select_ledger(q, &s, false) || need_state(q, &s) || check_account_exists(q, &s, a))
         return -1;
     unsigned limit = param_limit(q, 200, 10, 400);
     uint8_t marker[32];
@@ -652,11 +656,11 @@ static int cmd_account_lines(req *q)
     if (!parse_marker(q, marker, &has_marker))
         return -1;
     const uint8_t *items;
-    size_t n = owner_items(s.v, &a, &items);
+    size_t n = owner_items(s.v, a, &items);
     jt_jw *w = q->w;
     jt_jw_key(w, "account");
     jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
-    jt_jw_key(w, "lines");
+    jt_jw_key(w, ol->key);
     jt_jw_array_begin(w);
     unsigned count = 0;
     bool started = !has_marker;
@@ -669,54 +673,14 @@ static int cmd_account_lines(req *q)
             started = true;
         }
         const jt_obj *o = jn_view_read(s.v, id);
-        if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_SKYWELL_STATE)
-            continue;
-        jt_amount bal, lo, hi;
-        if (jt_obj_get_amount(o, "Balance", &bal) || jt_obj_get_amount(o, "LowLimit", &lo) ||
-            jt_obj_get_amount(o, "HighLimit", &hi))
-            continue;
-        bool low = !memcmp(&lo.issuer, &a, 20);
-        const jt_amount *mine = low ? &lo : &hi, *theirs = low ? &hi : &lo;
-        if (has_peer && memcmp(&theirs->issuer, &peer, 20))
+        if (!o || !ol->match(o, a, ol->ctx))
             continue;
         if (count == limit) {
             next = id;
             break;
         }
         count++;
-        if (!low)
-            jn_amt_negate(&bal);
-        uint32_t f = (uint32_t)get_u(o, "Flags", 0);
-        uint32_t my_ns = low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL;
-        uint32_t th_ns = low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL;
-        uint32_t my_au = low ? LSF_LOW_AUTH : LSF_HIGH_AUTH, th_au = low ? LSF_HIGH_AUTH : LSF_LOW_AUTH;
-        uint32_t my_fz = low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE, th_fz = low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE;
-        jt_jw_object_begin(w);
-        jt_jw_key(w, "account");
-        jw_account(w, &theirs->issuer);
-        jt_jw_key(w, "balance");
-        jw_value_text(w, &bal);
-        jt_jw_key(w, "currency");
-        jw_currency(w, &bal.currency);
-        jt_jw_key(w, "limit");
-        jw_value_text(w, mine);
-        jt_jw_key(w, "limit_peer");
-        jw_value_text(w, theirs);
-        jt_jw_key(w, "quality_in");
-        jt_jw_uint(w, get_u(o, low ? "LowQualityIn" : "HighQualityIn", 0));
-        jt_jw_key(w, "quality_out");
-        jt_jw_uint(w, get_u(o, low ? "LowQualityOut" : "HighQualityOut", 0));
-        struct {
-            const char *k;
-            uint32_t bit;
-        } flags[] = {{"authorized", my_au},   {"peer_authorized", th_au}, {"no_skywell", my_ns},
-                     {"no_skywell_peer", th_ns}, {"freeze", my_fz},         {"freeze_peer", th_fz}};
-        for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
-            if (f & flags[k].bit) {
-                jt_jw_key(w, flags[k].k);
-                jt_jw_bool(w, true);
-            }
-        jt_jw_object_end(w);
+        ol->write(w, o, id, a, ol->ctx);
     }
     jt_jw_array_end(w);
     if (next) {
@@ -727,76 +691,136 @@ static int cmd_account_lines(req *q)
     }
     jw_ledger_fields(w, &s, q->rpc->L);
     return 0;
+}
+
+typedef struct line_filter {
+    bool has_peer;
+    jt_account_id peer;
+} line_filter;
+
+/* A trust line's two limits seen from `a`. */
+static bool line_sides(const jt_obj *o, const jt_account_id *a, jt_amount *bal, jt_amount *lo,
+                       jt_amount *hi, bool *low)
+{
+    if (get_u(o, "LedgerEntryType", 0) != JT_LT_SKYWELL_STATE ||
+        jt_obj_get_amount(o, "Balance", bal) || jt_obj_get_amount(o, "LowLimit", lo) ||
+        jt_obj_get_amount(o, "HighLimit", hi))
+        return false;
+    *low = !memcmp(&lo->issuer, a, 20);
+    return true;
+}
+
+static bool match_line(const jt_obj *o, const jt_account_id *a, void *ctx)
+{
+    const line_filter *f = ctx;
+    jt_amount bal, lo, hi;
+    bool low;
+    if (!line_sides(o, a, &bal, &lo, &hi, &low))
+        return false;
+    return !f->has_peer || !memcmp(&(low ? &hi : &lo)->issuer, &f->peer, 20);
+}
+
+static void write_line(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
+{
+    jt_amount bal, lo, hi;
+    bool low;
+    if (!line_sides(o, a, &bal, &lo, &hi, &low))
+        return;
+    const jt_amount *mine = low ? &lo : &hi, *theirs = low ? &hi : &lo;
+    if (!low)
+        jn_amt_negate(&bal);
+    uint32_t f = (uint32_t)get_u(o, "Flags", 0);
+    uint32_t my_ns = low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL;
+    uint32_t th_ns = low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL;
+    uint32_t my_au = low ? LSF_LOW_AUTH : LSF_HIGH_AUTH, th_au = low ? LSF_HIGH_AUTH : LSF_LOW_AUTH;
+    uint32_t my_fz = low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE, th_fz = low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE;
+    jt_jw_object_begin(w);
+    jt_jw_key(w, "account");
+    jw_account(w, &theirs->issuer);
+    jt_jw_key(w, "balance");
+    jw_value_text(w, &bal);
+    jt_jw_key(w, "currency");
+    jw_currency(w, &bal.currency);
+    jt_jw_key(w, "limit");
+    jw_value_text(w, mine);
+    jt_jw_key(w, "limit_peer");
+    jw_value_text(w, theirs);
+    jt_jw_key(w, "quality_in");
+    jt_jw_uint(w, get_u(o, low ? "LowQualityIn" : "HighQualityIn", 0));
+    jt_jw_key(w, "quality_out");
+    jt_jw_uint(w, get_u(o, low ? "LowQualityOut" : "HighQualityOut", 0));
+    struct {
+        const char *k;
+        uint32_t bit;
+    } flags[] = {{"authorized", my_au},   {"peer_authorized", th_au}, {"no_skywell", my_ns},
+                 {"no_skywell_peer", th_ns}, {"freeze", my_fz},         {"freeze_peer", th_fz}};
+    for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
+        if (f & flags[k].bit) {
+            jt_jw_key(w, flags[k].k);
+            jt_jw_bool(w, true);
+        }
+    jt_jw_object_end(w);
+}
+
+static int cmd_account_lines(req *q)
+{
+    jt_account_id a;
+    line_filter f = {0};
+    if (!param_account(q, "account", &a, true))
+        return -1;
+    f.has_peer = jt_json_get(q->p, "peer") != NULL;
+    if (f.has_peer && !param_account(q, "peer", &f.peer, true))
+        return -1;
+    owned_list ol = {"lines", match_line, write_line, &f};
+    return list_owned(q, &a, &ol);
+}
+
+static bool match_offer(const jt_obj *o, const jt_account_id *a, void *ctx)
+{
+    return get_u(o, "LedgerEntryType", 0) == JT_LT_OFFER;
+}
+
+static void write_offer(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
+{
+    jt_amount pays, gets;
+    if (jt_obj_get_amount(o, "TakerPays", &pays) || jt_obj_get_amount(o, "TakerGets", &gets))
+        return;
+    jt_jw_object_begin(w);
+    jt_jw_key(w, "flags");
+    jt_jw_uint(w, get_u(o, "Flags", 0));
+    jt_jw_key(w, "seq");
+    jt_jw_uint(w, get_u(o, "Sequence", 0));
+    jt_jw_key(w, "taker_gets");
+    jw_amount(w, &gets);
+    jt_jw_key(w, "taker_pays");
+    jw_amount(w, &pays);
+    jt_jw_object_end(w);
 }
 
 static int cmd_account_offers(req *q)
 {
     jt_account_id a;
-    lsel s;
-    if (!param_account(q, "account", &a, true) || select_ledger(q, &s, false) || need_state(q, &s) ||
-        check_account_exists(q, &s, &a))
+    if (!param_account(q, "account", &a, true))
         return -1;
-    unsigned limit = param_limit(q, 200, 10, 400);
-    uint8_t marker[32];
-    bool has_marker;
-    if (!parse_marker(q, marker, &has_marker))
-        return -1;
-    const uint8_t *items;
-    size_t n = owner_items(s.v, &a, &items);
-    jt_jw *w = q->w;
-    jt_jw_key(w, "account");
-    jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
-    jt_jw_key(w, "offers");
-    jt_jw_array_begin(w);
-    unsigned count = 0;
-    bool started = !has_marker;
-    const uint8_t *next = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *id = items + i * 32;
-        if (!started) {
-            if (memcmp(id, marker, 32) != 0)
-                continue;
-            started = true;
-        }
-        const jt_obj *o = jn_view_read(s.v, id);
-        if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_OFFER)
-            continue;
-        if (count == limit) {
-            next = id;
-            break;
-        }
-        count++;
-        jt_amount pays, gets;
-        if (jt_obj_get_amount(o, "TakerPays", &pays) || jt_obj_get_amount(o, "TakerGets", &gets))
-            continue;
-        jt_jw_object_begin(w);
-        jt_jw_key(w, "flags");
-        jt_jw_uint(w, get_u(o, "Flags", 0));
-        jt_jw_key(w, "seq");
-        jt_jw_uint(w, get_u(o, "Sequence", 0));
-        jt_jw_key(w, "taker_gets");
-        jw_amount(w, &gets);
-        jt_jw_key(w, "taker_pays");
-        jw_amount(w, &pays);
-        jt_jw_object_end(w);
-    }
-    jt_jw_array_end(w);
-    if (next) {
-        jt_jw_key(w, "limit");
-        jt_jw_uint(w, limit);
-        jt_jw_key(w, "marker");
-        jw_hex(w, next, 32);
-    }
-    jw_ledger_fields(w, &s, q->rpc->L);
-    return 0;
+    owned_list ol = {"offers", match_offer, write_offer, NULL};
+    return list_owned(q, &a, &ol);
+}
+
+static bool match_type(const jt_obj *o, const jt_account_id *a, void *ctx)
+{
+    int want = *(const int *)ctx;
+    return want < 0 || get_u(o, "LedgerEntryType", 0) == (uint64_t)want;
+}
+
+static void write_entry(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
+{
+    jw_entry(w, o, id);
 }
 
 static int cmd_account_objects(req *q)
 {
     jt_account_id a;
-    lsel s;
-    if (!param_account(q, "account", &a, true) || select_ledger(q, &s, false) || need_state(q, &s) ||
-        check_account_exists(q, &s, &a))
+    if (!param_account(q, "account", &a, true))
         return -1;
     const char *type = jt_json_string(jt_json_get(q->p, "type"));
     int want = -1;
@@ -813,47 +837,8 @@ static int cmd_account_objects(req *q)
         if (want < 0)
             return fail(q, "invalidParams", "Invalid field 'type'.");
     }
-    unsigned limit = param_limit(q, 200, 10, 400);
-    uint8_t marker[32];
-    bool has_marker;
-    if (!parse_marker(q, marker, &has_marker))
-        return -1;
-    const uint8_t *items;
-    size_t n = owner_items(s.v, &a, &items);
-    jt_jw *w = q->w;
-    jt_jw_key(w, "account");
-    jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
-    jt_jw_key(w, "account_objects");
-    jt_jw_array_begin(w);
-    unsigned count = 0;
-    bool started = !has_marker;
-    const uint8_t *next = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *id = items + i * 32;
-        if (!started) {
-            if (memcmp(id, marker, 32) != 0)
-                continue;
-            started = true;
-        }
-        const jt_obj *o = jn_view_read(s.v, id);
-        if (!o || (want >= 0 && get_u(o, "LedgerEntryType", 0) != (uint64_t)want))
-            continue;
-        if (count == limit) {
-            next = id;
-            break;
-        }
-        count++;
-        jw_entry(w, o, id);
-    }
-    jt_jw_array_end(w);
-    if (next) {
-        jt_jw_key(w, "limit");
-        jt_jw_uint(w, limit);
-        jt_jw_key(w, "marker");
-        jw_hex(w, next, 32);
-    }
-    jw_ledger_fields(w, &s, q->rpc->L);
-    return 0;
+    owned_list ol = {"account_objects", match_type, write_entry, &want};
+    return list_owned(q, &a, &ol);
 }
 
 static int cmd_account_currencies(req *q)
