@@ -725,9 +725,10 @@ void jn_store_abort(jn_batch *b)
 
 /* ------------------------------------------------------------------ reading */
 
-int jn_store_last_header(jn_store *s, jn_header *h)
+/* The first or last header (`where` is MDB_FIRST or MDB_LAST): its sequence,
+ * and the header itself when h is not NULL. 1 when the store is empty. */
+static int header_edge(jn_store *s, const char *op, MDB_cursor_op where, uint32_t *seq, jn_header *h)
 {
-    const char *op = "last header";
     MDB_txn *txn;
     MDB_cursor *c;
     if (rtxn_get(s, op, &txn) != 0)
@@ -739,19 +740,27 @@ int jn_store_last_header(jn_store *s, jn_header *h)
         goto out;
     }
     MDB_val k, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    rc = mdb_cursor_get(c, &k, &v, where);
     mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND)
+    if (rc == MDB_NOTFOUND) {
         ret = 1;
-    else if (rc != 0)
+    } else if (rc != 0) {
         ret = mdb_err(s, rc, "%s", op);
-    else if (k.mv_size != 4)
+    } else if (k.mv_size != 4) {
         ret = set_err(s, "%s: headers key of %zu bytes", op, k.mv_size);
-    else
-        ret = header_read(s, op, get32(k.mv_data), &v, h);
+    } else {
+        *seq = get32(k.mv_data);
+        ret = h ? header_read(s, op, *seq, &v, h) : 0;
+    }
 out:
     rtxn_put(s, txn);
     return ret;
+}
+
+int jn_store_last_header(jn_store *s, jn_header *h)
+{
+    uint32_t seq;
+    return header_edge(s, "last header", MDB_LAST, &seq, h);
 }
 
 static int header_get(jn_store *s, MDB_txn *txn, const char *op, uint32_t seq, jn_header *h)
@@ -811,33 +820,7 @@ int jn_store_header_by_hash(jn_store *s, const uint8_t hash[32], jn_header *h)
 
 int jn_store_first_seq(jn_store *s, uint32_t *seq)
 {
-    const char *op = "first seq";
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (rtxn_get(s, op, &txn) != 0)
-        return -1;
-    int ret;
-    int rc = mdb_cursor_open(txn, s->headers, &c);
-    if (rc != 0) {
-        ret = mdb_err(s, rc, "%s: cursor", op);
-        goto out;
-    }
-    MDB_val k, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-    mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND) {
-        ret = 1;
-    } else if (rc != 0) {
-        ret = mdb_err(s, rc, "%s", op);
-    } else if (k.mv_size != 4) {
-        ret = set_err(s, "%s: headers key of %zu bytes", op, k.mv_size);
-    } else {
-        *seq = get32(k.mv_data);
-        ret = 0;
-    }
-out:
-    rtxn_put(s, txn);
-    return ret;
+    return header_edge(s, "first seq", MDB_FIRST, seq, NULL);
 }
 
 int jn_store_state_foreach(jn_store *s, jn_state_cb cb, void *ctx)
