@@ -1431,8 +1431,8 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
         return out->ter = r;
     }
     thread_entries(&c);
-    jt_obj *meta = c.oom ? NULL : build_meta(&c, r, index);
-    if (!meta) {
+    jt_obj *meta = NULL;
+    if (c.oom || (!env->no_meta && !(meta = build_meta(&c, r, index)))) {
         jn_view_clear(&sb);
         return out->ter = tefINTERNAL;
     }

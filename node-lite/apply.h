@@ -94,11 +94,12 @@ typedef struct jn_env {
     uint64_t reserve_inc;  /* drops per owned object */
     uint32_t ledger_seq;   /* sequence of the ledger the tx goes into */
     uint32_t parent_close_time;
+    bool no_meta; /* the open ledger: results only, metadata is built at close */
 } jn_env;
 
 typedef struct jn_applied {
     int ter;
-    jt_obj *meta;  /* tes/tec: the metadata (caller frees); else NULL */
+    jt_obj *meta;  /* tes/tec: the metadata (caller frees), unless env->no_meta; else NULL */
     int64_t fee;   /* drops destroyed (tes/tec) */
 } jn_applied;
 

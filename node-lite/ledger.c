@@ -47,6 +47,7 @@ static void tx_free(jn_tx *t)
     jt_obj_free(t->tx);
     jt_obj_free(t->meta);
     free(t->meta_blob);
+    free(t->accts);
     free(t);
 }
 
@@ -349,12 +350,7 @@ uint64_t jn_ledger_burned(const jn_ledger *L) { return L->burned; }
 const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32])
 {
     const jn_slot *s = jn_map_find(&L->open_ids, id);
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < L->open_txs.n; i++)
-        if (!memcmp(L->open_txs.v[i]->id, id, 32))
-            return L->open_txs.v[i];
-    return NULL;
+    return s && s->aux < L->open_txs.n ? L->open_txs.v[s->aux] : NULL;
 }
 
 void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32], const jt_obj *o),
@@ -479,14 +475,17 @@ static jn_tx *tx_new(jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t 
 static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
 {
     jn_env env = env_for(L);
+    env.no_meta = true; /* the metadata that counts is built when the ledger closes */
     jn_applied ap;
     int ter = jn_apply(&L->open, &env, t->tx, t->id, L->open_index, &ap);
-    jt_obj_free(ap.meta); /* the open ledger's metadata is recomputed on close */
     t->ter = ter;
     *kept = false;
     if (JN_TER_CLAIMED(ter)) {
         jn_slot *s = jn_map_slot(&L->open_ids, t->id);
-        if (!s || list_push(&L->open_txs, t))
+        if (!s)
+            return tefINTERNAL;
+        s->aux = (uint32_t)L->open_txs.n;
+        if (list_push(&L->open_txs, t))
             return tefINTERNAL;
         L->open_index++;
         *kept = true;
@@ -682,9 +681,14 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
             break;
         }
         jt_account_id accts[64];
-        size_t na = jn_tx_accounts(t->tx, t->meta, accts, 64);
-        for (size_t a = 0; a < na; a++)
-            if (jn_batch_put_account_tx(b, accts[a].bytes, h.seq, t->index, t->id)) {
+        t->n_accts = jn_tx_accounts(t->tx, t->meta, accts, 64);
+        if (!(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts))) {
+            rc = -1;
+            break;
+        }
+        memcpy(t->accts, accts, t->n_accts * sizeof *accts);
+        for (size_t a = 0; a < t->n_accts; a++)
+            if (jn_batch_put_account_tx(b, t->accts[a].bytes, h.seq, t->index, t->id)) {
                 rc = -1;
                 break;
             }

@@ -47,6 +47,8 @@ typedef struct jn_tx {
     size_t meta_len;
     uint32_t index;   /* TransactionIndex, closed only */
     uint32_t first_seq; /* held: the ledger it was first tried in */
+    jt_account_id *accts; /* closed only: the accounts it touches (jn_tx_accounts) */
+    size_t n_accts;
 } jn_tx;
 
 typedef struct jn_txlist {

@@ -89,13 +89,19 @@ static int fail(req *q, const char *tok, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- JSON helpers */
 
+/* Upper-case hex of any length (blobs go through the heap). */
 static void jw_hex(jt_jw *w, const uint8_t *p, size_t n)
 {
-    char buf[130];
-    if (n > 64)
-        n = 64;
-    (void)jt_hex_encode(p, n, buf, sizeof buf);
+    char small[130];
+    char *buf = n <= 64 ? small : malloc(n * 2 + 1);
+    if (!buf) {
+        jt_jw_null(w);
+        return;
+    }
+    (void)jt_hex_encode(p, n, buf, n * 2 + 1);
     jt_jw_string(w, buf);
+    if (buf != small)
+        free(buf);
 }
 
 static void jw_account(jt_jw *w, const jt_account_id *a)
@@ -420,6 +426,29 @@ static void jw_validated_ledgers(jt_jw *w, jn_ledger *L)
     jt_jw_string(w, range);
 }
 
+/* The ledger fields of subscribe's result and of ledgerClosed. */
+static void jw_ledger_stream(jt_jw *w, jn_ledger *L)
+{
+    const jn_header *h = jn_ledger_last(L);
+    const jn_params *p = jn_ledger_params(L);
+    jt_jw_key(w, "fee_base");
+    jt_jw_uint(w, p->base_fee);
+    jt_jw_key(w, "fee_ref");
+    jt_jw_uint(w, 10);
+    jt_jw_key(w, "ledger_hash");
+    jw_hex(w, h->hash, 32);
+    jt_jw_key(w, "ledger_index");
+    jt_jw_uint(w, h->seq);
+    jt_jw_key(w, "ledger_time");
+    jt_jw_uint(w, h->close_time);
+    jt_jw_key(w, "reserve_base");
+    jt_jw_uint(w, p->reserve_base);
+    jt_jw_key(w, "reserve_inc");
+    jt_jw_uint(w, p->reserve_inc);
+    jt_jw_key(w, "validated_ledgers");
+    jw_validated_ledgers(w, L);
+}
+
 static void random_hex(jt_jw *w)
 {
     uint8_t r[32] = {0};
@@ -536,28 +565,9 @@ static int sub_common(req *q, bool remove)
         return 0;
     }
     c->streams |= streams;
-    jn_ledger *L = q->rpc->L;
-    const jn_params *p = jn_ledger_params(L);
     jt_jw *w = q->w;
-    if (streams & S_LEDGER) {
-        const jn_header *h = jn_ledger_last(L);
-        jt_jw_key(w, "fee_base");
-        jt_jw_uint(w, p->base_fee);
-        jt_jw_key(w, "fee_ref");
-        jt_jw_uint(w, 10);
-        jt_jw_key(w, "ledger_hash");
-        jw_hex(w, h->hash, 32);
-        jt_jw_key(w, "ledger_index");
-        jt_jw_uint(w, h->seq);
-        jt_jw_key(w, "ledger_time");
-        jt_jw_uint(w, h->close_time);
-        jt_jw_key(w, "reserve_base");
-        jt_jw_uint(w, p->reserve_base);
-        jt_jw_key(w, "reserve_inc");
-        jt_jw_uint(w, p->reserve_inc);
-        jt_jw_key(w, "validated_ledgers");
-        jw_validated_ledgers(w, L);
-    }
+    if (streams & S_LEDGER)
+        jw_ledger_stream(w, q->rpc->L);
     if (streams & S_SERVER) {
         jt_jw_key(w, "hostid");
         jt_jw_string(w, q->rpc->hostid);
@@ -970,18 +980,12 @@ static int atx_cb(void *vctx, const jn_txrec *t)
     }
     jt_jw_object_begin(w);
     if (a->binary) {
-        char *hex = malloc(t->blob_len * 2 + t->meta_len * 2 + 2);
-        if (!hex)
-            return -1;
-        (void)jt_hex_encode(t->meta, t->meta_len, hex, t->meta_len * 2 + 1);
         jt_jw_key(w, "ledger_index");
         jt_jw_uint(w, t->seq);
         jt_jw_key(w, "meta");
-        jt_jw_string(w, hex);
-        (void)jt_hex_encode(t->blob, t->blob_len, hex, t->blob_len * 2 + 1);
+        jw_hex(w, t->meta, t->meta_len);
         jt_jw_key(w, "tx_blob");
-        jt_jw_string(w, hex);
-        free(hex);
+        jw_hex(w, t->blob, t->blob_len);
     } else {
         jt_obj *tx = NULL, *meta = NULL;
         jt_errinfo ei;
@@ -1309,9 +1313,6 @@ static int tx_found(void *vctx, const jn_txrec *t)
         return -1;
     c->found = true;
     if (c->binary) {
-        char *hex = malloc((t->blob_len > t->meta_len ? t->blob_len : t->meta_len) * 2 + 1);
-        if (!hex)
-            return -1;
         jt_jw_key(w, "date");
         jt_jw_uint(w, h.close_time);
         jt_jw_key(w, "hash");
@@ -1320,15 +1321,12 @@ static int tx_found(void *vctx, const jn_txrec *t)
         jt_jw_uint(w, t->seq);
         jt_jw_key(w, "ledger_index");
         jt_jw_uint(w, t->seq);
-        (void)jt_hex_encode(t->meta, t->meta_len, hex, t->meta_len * 2 + 1);
         jt_jw_key(w, "meta");
-        jt_jw_string(w, hex);
-        (void)jt_hex_encode(t->blob, t->blob_len, hex, t->blob_len * 2 + 1);
+        jw_hex(w, t->meta, t->meta_len);
         jt_jw_key(w, "tx");
-        jt_jw_string(w, hex);
+        jw_hex(w, t->blob, t->blob_len);
         jt_jw_key(w, "validated");
         jt_jw_bool(w, true);
-        free(hex);
         return 0;
     }
     jt_obj *tx = NULL, *meta = NULL;
@@ -1381,15 +1379,10 @@ static int cmd_tx(req *q)
     const jn_tx *open = jn_ledger_open_tx(q->rpc->L, id);
     if (open) {
         if (binary) {
-            char *hex = malloc(open->blob_len * 2 + 1);
-            if (!hex)
-                return fail(q, "internal", NULL);
-            (void)jt_hex_encode(open->blob, open->blob_len, hex, open->blob_len * 2 + 1);
             jt_jw_key(q->w, "hash");
             jw_hex(q->w, id, 32);
             jt_jw_key(q->w, "tx");
-            jt_jw_string(q->w, hex);
-            free(hex);
+            jw_hex(q->w, open->blob, open->blob_len);
         } else {
             /* Splice the transaction's members into the result. */
             jt_buf b;
@@ -1426,18 +1419,12 @@ static int ledger_tx_cb(void *vctx, const jn_txrec *t)
 {
     ltx_ctx *c = vctx;
     if (c->binary) {
-        char *hex = malloc((t->blob_len > t->meta_len ? t->blob_len : t->meta_len) * 2 + 1);
-        if (!hex)
-            return -1;
         jt_jw_object_begin(c->w);
-        (void)jt_hex_encode(t->meta, t->meta_len, hex, t->meta_len * 2 + 1);
         jt_jw_key(c->w, "meta");
-        jt_jw_string(c->w, hex);
-        (void)jt_hex_encode(t->blob, t->blob_len, hex, t->blob_len * 2 + 1);
+        jw_hex(c->w, t->meta, t->meta_len);
         jt_jw_key(c->w, "tx_blob");
-        jt_jw_string(c->w, hex);
+        jw_hex(c->w, t->blob, t->blob_len);
         jt_jw_object_end(c->w);
-        free(hex);
         return 0;
     }
     if (!c->expand) {
@@ -1668,6 +1655,14 @@ static int cmd_server_info(req *q)
 
 static void publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter);
 
+static bool wants_proposed(const jn_rpc *r)
+{
+    for (const jn_client *c = r->clients; c; c = c->next)
+        if ((c->streams & S_TX_PROPOSED) || c->n_accts_p)
+            return true;
+    return false;
+}
+
 static void jw_engine_result(jt_jw *w, int ter)
 {
     const jt_ter *t = jt_ter_by_code(ter);
@@ -1699,13 +1694,9 @@ static int sign_request(req *q, jt_buf *blob)
         rc = fail(q, "invalidParams", "tx_json: %s", ei.msg);
         goto done;
     }
-    jt_account_id acct, signer;
+    jt_account_id acct;
     if (jt_obj_get_account(tx, "Account", &acct) != JT_OK) {
         rc = fail(q, "invalidParams", "Missing field 'tx_json.Account'.");
-        goto done;
-    }
-    if (jt_account_id_from_pubkey(kp.pub, kp.type == JT_KEY_ED25519 ? 33 : 33, &signer) != JT_OK) {
-        rc = fail(q, "badSecret", NULL);
         goto done;
     }
     if (!jt_obj_has(tx, "Sequence")) {
@@ -1812,16 +1803,12 @@ static int cmd_submit(req *q)
     jt_jw_init(&tw, &tj);
     jw_tx(&tw, tx, id, NULL, false);
     bool tj_ok = jt_jw_finish(&tw) == JT_OK;
-    jt_obj *pub = (q->rpc->clients && jn_ledger_open_tx(q->rpc->L, id) == NULL) ? jt_obj_clone(tx) : NULL;
+    /* A copy for proposed-stream subscribers only: the ledger takes tx. */
+    jt_obj *pub = wants_proposed(q->rpc) ? jt_obj_clone(tx) : NULL;
     int ter = jn_ledger_submit(q->rpc->L, tx, blob.data, blob.len, id);
     jw_engine_result(q->w, ter);
-    char *hex = malloc(blob.len * 2 + 1);
-    if (hex) {
-        (void)jt_hex_encode(blob.data, blob.len, hex, blob.len * 2 + 1);
-        jt_jw_key(q->w, "tx_blob");
-        jt_jw_string(q->w, hex);
-        free(hex);
-    }
+    jt_jw_key(q->w, "tx_blob");
+    jw_hex(q->w, blob.data, blob.len);
     if (tj_ok) {
         jt_jw_key(q->w, "tx_json");
         jt_jw_raw(q->w, (const char *)tj.data, tj.len);
@@ -2078,12 +2065,6 @@ static bool wants_accounts(const jt_account_id *list, size_t n, const jt_account
 
 static void publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter)
 {
-    bool any = false;
-    for (jn_client *c = r->clients; c; c = c->next)
-        if ((c->streams & S_TX_PROPOSED) || c->n_accts_p)
-            any = true;
-    if (!any)
-        return;
     jt_account_id accts[64];
     size_t na = jn_tx_accounts(tx, NULL, accts, 64);
     jt_buf b;
@@ -2118,32 +2099,16 @@ int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap)
     if (!r->clients)
         return 0;
     const jn_header *h = jn_ledger_last(r->L);
-    const jn_params *p = jn_ledger_params(r->L);
     jt_buf b;
     jt_buf_init(&b);
     jt_jw w;
     jt_jw_init(&w, &b);
     jt_jw_object_begin(&w);
-    jt_jw_key(&w, "fee_base");
-    jt_jw_uint(&w, p->base_fee);
-    jt_jw_key(&w, "fee_ref");
-    jt_jw_uint(&w, 10);
-    jt_jw_key(&w, "ledger_hash");
-    jw_hex(&w, h->hash, 32);
-    jt_jw_key(&w, "ledger_index");
-    jt_jw_uint(&w, h->seq);
-    jt_jw_key(&w, "ledger_time");
-    jt_jw_uint(&w, h->close_time);
-    jt_jw_key(&w, "reserve_base");
-    jt_jw_uint(&w, p->reserve_base);
-    jt_jw_key(&w, "reserve_inc");
-    jt_jw_uint(&w, p->reserve_inc);
+    jw_ledger_stream(&w, r->L);
     jt_jw_key(&w, "txn_count");
     jt_jw_uint(&w, closed->n);
     jt_jw_key(&w, "type");
     jt_jw_string(&w, "ledgerClosed");
-    jt_jw_key(&w, "validated_ledgers");
-    jw_validated_ledgers(&w, r->L);
     jt_jw_object_end(&w);
     if (jt_jw_finish(&w) == JT_OK)
         for (jn_client *c = r->clients; c; c = c->next)
@@ -2157,8 +2122,6 @@ int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap)
             any = true;
     for (size_t i = 0; any && i < closed->n; i++) {
         const jn_tx *t = closed->v[i];
-        jt_account_id accts[64];
-        size_t na = jn_tx_accounts(t->tx, t->meta, accts, 64);
         jt_buf_init(&b);
         jt_jw_init(&w, &b);
         jt_jw_object_begin(&w);
@@ -2180,7 +2143,7 @@ int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap)
         jt_jw_object_end(&w);
         if (jt_jw_finish(&w) == JT_OK)
             for (jn_client *c = r->clients; c; c = c->next)
-                if ((c->streams & S_TX) || wants_accounts(c->accts, c->n_accts, accts, na))
+                if ((c->streams & S_TX) || wants_accounts(c->accts, c->n_accts, t->accts, t->n_accts))
                     send_buf(c, &b);
         jt_buf_clear(&b);
     }

@@ -24,6 +24,7 @@ typedef struct jn_slot {
     jt_obj *obj;  /* owned; for a deleted entry in a view: its final value */
     uint8_t used; /* 1 in use */
     uint8_t deleted;
+    uint32_t aux; /* the owner's own use (e.g. a list index) */
 } jn_slot;
 
 typedef struct jn_map {
