@@ -2,6 +2,7 @@
 #include "ledger.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,29 @@ struct jn_ledger {
     jn_txlist held;
     jn_txlist closed;    /* the last closed ledger's transactions */
     uint32_t open_index;
+
+    /* The ledger being written: closed (its transactions applied in
+     * canonical order), not yet durable, so not yet announced. The open
+     * ledger sits on top of its changes until it is merged into base. */
+    bool closing;
+    jn_view pending;    /* its state changes over base */
+    jn_txlist pend_txs; /* its transactions, in order */
+    jn_map pend_ids;    /* tx ID -> index in pend_txs */
+    jn_header tip;      /* its header; the hashes are filled in by the write */
+    uint64_t pend_burned;
+    jn_txlist to_free;  /* an announced ledger's transactions, freed by the next write */
+
+    /* The writer thread (jn_ledger_start_writer); without it a close
+     * writes inline. The mutex guards the w_ fields. */
+    bool has_writer;
+    pthread_t writer;
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv, done_cv;
+    bool w_job, w_done, w_stop;
+    int w_rc;
+    char w_err[256];
+    void (*notify)(void *ctx);
+    void *notify_ctx;
 };
 
 void jn_params_init(jn_params *p)
@@ -116,13 +140,19 @@ void jn_header_hash(const jn_header *h, uint8_t out[32])
 
 /* ---------------------------------------------------------------- state */
 
+/* The newest closed ledger, durable or still being written. */
+static const jn_header *tip(const jn_ledger *L)
+{
+    return L->closing ? &L->tip : &L->last;
+}
+
 static jn_env env_for(const jn_ledger *L)
 {
     jn_env e = {.base_fee = L->p.base_fee,
                 .reserve_base = L->p.reserve_base,
                 .reserve_inc = L->p.reserve_inc,
-                .ledger_seq = L->last.seq + 1,
-                .parent_close_time = L->last.close_time};
+                .ledger_seq = tip(L)->seq + 1,
+                .parent_close_time = tip(L)->close_time};
     return e;
 }
 
@@ -180,6 +210,11 @@ static jn_ledger *ledger_new(jn_store *st, const jn_params *p)
     L->p = *p;
     jn_map_init(&L->base);
     jn_map_init(&L->open_ids);
+    jn_map_init(&L->pend_ids);
+    jn_view_init(&L->pending, NULL, &L->base);
+    pthread_mutex_init(&L->wmu, NULL);
+    pthread_cond_init(&L->wcv, NULL);
+    pthread_cond_init(&L->done_cv, NULL);
     if (!(L->state_map = jn_shamap_new())) {
         free(L);
         return NULL;
@@ -193,6 +228,17 @@ void jn_ledger_free(jn_ledger *L)
 {
     if (!L)
         return;
+    jn_ledger_stop_writer(L);
+    const jn_txlist *closed;
+    char err[8];
+    (void)jn_ledger_close_finish(L, &closed, err, sizeof err);
+    jn_view_clear(&L->pending);
+    jn_map_clear(&L->pend_ids);
+    list_free(&L->pend_txs);
+    list_free(&L->to_free);
+    pthread_cond_destroy(&L->wcv);
+    pthread_cond_destroy(&L->done_cv);
+    pthread_mutex_destroy(&L->wmu);
     jn_view_clear(&L->open);
     jn_view_clear(&L->closed_view);
     jn_map_clear(&L->base);
@@ -338,7 +384,7 @@ done:
 /* ---------------------------------------------------------------- queries */
 
 const jn_header *jn_ledger_last(const jn_ledger *L) { return &L->last; }
-uint32_t jn_ledger_open_seq(const jn_ledger *L) { return L->last.seq + 1; }
+uint32_t jn_ledger_open_seq(const jn_ledger *L) { return tip(L)->seq + 1; }
 uint32_t jn_ledger_first_seq(const jn_ledger *L) { return L->first_seq; }
 const jn_params *jn_ledger_params(const jn_ledger *L) { return &L->p; }
 jn_store *jn_ledger_store(const jn_ledger *L) { return L->store; }
@@ -350,7 +396,11 @@ uint64_t jn_ledger_burned(const jn_ledger *L) { return L->burned; }
 const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32])
 {
     const jn_slot *s = jn_map_find(&L->open_ids, id);
-    return s && s->aux < L->open_txs.n ? L->open_txs.v[s->aux] : NULL;
+    if (s)
+        return s->aux < L->open_txs.n ? L->open_txs.v[s->aux] : NULL;
+    /* Closed but not yet durable: still reported as not validated. */
+    s = L->closing ? jn_map_find(&L->pend_ids, id) : NULL;
+    return s && s->aux < L->pend_txs.n ? L->pend_txs.v[s->aux] : NULL;
 }
 
 void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32], const jt_obj *o),
@@ -552,12 +602,224 @@ static int serialize_meta(jn_tx *t)
     return 0;
 }
 
-int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *err, size_t errcap)
+/* The write of the closing ledger (writer thread, or inline): the
+ * metadata blobs, the transaction tree, the state tree, the header, and one
+ * durable LMDB transaction. Reads only what the loop leaves alone while
+ * L->closing: pending's objects, pend_txs' transactions and metadata, base,
+ * the state tree and the store's batch. */
+static void write_ledger(jn_ledger *L)
 {
+    list_clear(&L->to_free, true);
+    jn_header *h = &L->tip;
+    char *err = L->w_err;
+    size_t errcap = sizeof L->w_err;
+    L->w_rc = -1;
+
+    jn_shamap *txm = jn_shamap_new();
+    if (!txm) {
+        snprintf(err, errcap, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < L->pend_txs.n; i++) {
+        jn_tx *t = L->pend_txs.v[i];
+        uint8_t leaf[32];
+        jt_account_id accts[64];
+        t->n_accts = jn_tx_accounts(t->tx, t->meta, accts, 64);
+        if (serialize_meta(t) || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts))) {
+            jn_shamap_free(txm);
+            snprintf(err, errcap, "out of memory writing ledger %" PRIu32, h->seq);
+            return;
+        }
+        memcpy(t->accts, accts, t->n_accts * sizeof *accts);
+        jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
+        if (jn_shamap_set(txm, t->id, leaf)) {
+            jn_shamap_free(txm);
+            snprintf(err, errcap, "out of memory");
+            return;
+        }
+    }
+    jn_shamap_root(txm, h->tx_hash);
+    jn_shamap_free(txm);
+
+    /* State: the changes go to the batch and to the hash tree. */
+    jn_batch *b;
+    if (jn_store_begin(L->store, &b)) {
+        snprintf(err, errcap, "%s", jn_store_errmsg(L->store));
+        return;
+    }
+    jt_buf blob;
+    jt_buf_init(&blob);
+    size_t i = 0;
+    jn_slot *s;
+    int rc = 0;
+    while ((s = jn_map_next(&L->pending.changes, &i))) {
+        if (s->deleted) {
+            if (jn_map_find(&L->base, s->id)) {
+                jn_shamap_del(L->state_map, s->id);
+                if (jn_batch_del_state(b, s->id))
+                    rc = -1;
+            }
+            continue;
+        }
+        uint8_t leaf[32];
+        if (leaf_of(s->obj, s->id, &blob, leaf) || jn_shamap_set(L->state_map, s->id, leaf) ||
+            jn_batch_put_state(b, s->id, blob.data, blob.len))
+            rc = -1;
+    }
+    jt_buf_clear(&blob);
+
+    jn_shamap_root(L->state_map, h->account_hash);
+    jn_header_hash(h, h->hash);
+    if (!rc)
+        rc = jn_batch_put_header(b, h);
+    for (size_t k = 0; !rc && k < L->pend_txs.n; k++) {
+        jn_tx *t = L->pend_txs.v[k];
+        jn_txrec r = {.seq = h->seq, .index = t->index, .blob = t->blob, .blob_len = t->blob_len,
+                      .meta = t->meta_blob, .meta_len = t->meta_len};
+        memcpy(r.id, t->id, 32);
+        if (jn_batch_put_tx(b, &r)) {
+            rc = -1;
+            break;
+        }
+        for (size_t a = 0; a < t->n_accts; a++)
+            if (jn_batch_put_account_tx(b, t->accts[a].bytes, h->seq, t->index, t->id)) {
+                rc = -1;
+                break;
+            }
+    }
+    uint8_t bb[8];
+    put64(bb, L->pend_burned);
+    if (!rc)
+        rc = jn_batch_put_meta(b, "burned", bb, 8);
+    if (rc || jn_store_commit(b)) {
+        if (rc)
+            jn_store_abort(b);
+        /* The state tree is now ahead of the store: the node must stop. */
+        snprintf(err, errcap, "writing ledger %" PRIu32 ": %s", h->seq, jn_store_errmsg(L->store));
+        return;
+    }
+    L->w_rc = 0;
+}
+
+static void *writer_main(void *arg)
+{
+    jn_ledger *L = arg;
+    pthread_mutex_lock(&L->wmu);
+    for (;;) {
+        while (!L->w_job && !L->w_stop)
+            pthread_cond_wait(&L->wcv, &L->wmu);
+        if (!L->w_job)
+            break;
+        L->w_job = false;
+        pthread_mutex_unlock(&L->wmu);
+        write_ledger(L);
+        pthread_mutex_lock(&L->wmu);
+        L->w_done = true;
+        pthread_cond_broadcast(&L->done_cv);
+        pthread_mutex_unlock(&L->wmu);
+        if (L->notify)
+            L->notify(L->notify_ctx);
+        pthread_mutex_lock(&L->wmu);
+    }
+    pthread_mutex_unlock(&L->wmu);
+    return NULL;
+}
+
+int jn_ledger_start_writer(jn_ledger *L, void (*notify)(void *ctx), void *ctx)
+{
+    if (L->has_writer)
+        return 0;
+    L->notify = notify;
+    L->notify_ctx = ctx;
+    if (pthread_create(&L->writer, NULL, writer_main, L))
+        return -1;
+    L->has_writer = true;
+    return 0;
+}
+
+void jn_ledger_stop_writer(jn_ledger *L)
+{
+    if (!L->has_writer)
+        return;
+    /* A write in flight completes first: what was closed is kept. */
+    pthread_mutex_lock(&L->wmu);
+    L->w_stop = true;
+    pthread_cond_signal(&L->wcv);
+    pthread_mutex_unlock(&L->wmu);
+    pthread_join(L->writer, NULL);
+    L->has_writer = false;
+}
+
+void jn_ledger_close_wait(jn_ledger *L)
+{
+    if (!L->closing || !L->has_writer)
+        return;
+    pthread_mutex_lock(&L->wmu);
+    while (!L->w_done)
+        pthread_cond_wait(&L->done_cv, &L->wmu);
+    pthread_mutex_unlock(&L->wmu);
+}
+
+int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap)
+{
+    if (!L->closing)
+        return 1;
+    pthread_mutex_lock(&L->wmu);
+    bool done = L->w_done;
+    pthread_mutex_unlock(&L->wmu);
+    if (!done)
+        return 1;
+    if (L->w_rc) {
+        snprintf(err, errcap, "%s", L->w_err);
+        return -1; /* stays closing: nothing more is closed or announced */
+    }
+    /* Durable: the closed state moves forward. */
+    size_t i = 0;
+    jn_slot *s;
+    int rc = 0;
+    while ((s = jn_map_next(&L->pending.changes, &i))) {
+        if (s->deleted) {
+            jn_map_remove(&L->base, s->id);
+            continue;
+        }
+        jn_slot *d = jn_map_slot(&L->base, s->id);
+        if (!d) {
+            rc = -1;
+            continue;
+        }
+        jt_obj_free(d->obj);
+        d->obj = s->obj;
+        s->obj = NULL;
+    }
+    jn_view_clear(&L->pending);
+    L->open.parent = NULL; /* pending's changes are in base now */
+    L->closing = false;
+    L->last = L->tip;
+    L->burned = L->pend_burned;
+    jn_map_clear(&L->pend_ids);
+    /* The previous ledger's transactions go to the next write for freeing. */
+    jn_txlist old = L->closed;
+    L->closed = L->pend_txs;
+    L->pend_txs = L->to_free; /* emptied by the write */
+    L->to_free = old;
+    if (rc) {
+        snprintf(err, errcap, "out of memory merging ledger %" PRIu32, L->last.seq);
+        return -1;
+    }
+    *closed = &L->closed;
+    return 0;
+}
+
+int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap)
+{
+    if (L->closing) {
+        snprintf(err, errcap, "ledger %" PRIu32 " is still being written", L->tip.seq);
+        return -1;
+    }
     jn_env env = env_for(L);
-    jn_view v;
-    jn_view_init(&v, NULL, &L->base);
-    list_clear(&L->closed, true);
+    jn_view *v = &L->pending;
+    jn_view_init(v, NULL, &L->base);
+    list_clear(&L->pend_txs, true);
 
     /* Canonical order, then passes so that a transaction that waits on
      * another (a new account's first payment) still gets in. */
@@ -574,7 +836,7 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
             if (!t)
                 continue;
             jn_applied ap;
-            int ter = jn_apply(&v, &env, t->tx, t->id, index, &ap);
+            int ter = jn_apply(v, &env, t->tx, t->id, index, &ap);
             if (JN_TER_RETRY(ter) && pass + 1 < MAX_PASSES)
                 continue;
             todo.v[i] = NULL;
@@ -592,11 +854,18 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
             t->meta = ap.meta;
             t->index = index++;
             fees += ap.fee;
-            if (serialize_meta(t) || list_push(&L->closed, t)) {
+            jn_slot *slot = jn_map_slot(&L->pend_ids, t->id);
+            if (slot)
+                slot->aux = (uint32_t)L->pend_txs.n;
+            if (!slot || list_push(&L->pend_txs, t)) {
                 tx_free(t);
-                snprintf(err, errcap, "out of memory closing ledger %" PRIu32, env.ledger_seq);
+                for (size_t k = i + 1; k < todo.n; k++)
+                    tx_free(todo.v[k]);
                 free(todo.v);
-                jn_view_clear(&v);
+                jn_view_clear(v);
+                jn_map_clear(&L->pend_ids);
+                list_clear(&L->pend_txs, true);
+                snprintf(err, errcap, "out of memory closing ledger %" PRIu32, env.ledger_seq);
                 return -1;
             }
         }
@@ -607,129 +876,24 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
         tx_free(todo.v[i]);
     free(todo.v);
 
-    /* The transaction tree. */
-    jn_header h;
-    memset(&h, 0, sizeof h);
-    jn_shamap *txm = jn_shamap_new();
-    if (!txm) {
-        snprintf(err, errcap, "out of memory");
-        jn_view_clear(&v);
-        return -1;
-    }
-    for (size_t i = 0; i < L->closed.n; i++) {
-        jn_tx *t = L->closed.v[i];
-        uint8_t leaf[32];
-        jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
-        if (jn_shamap_set(txm, t->id, leaf)) {
-            jn_shamap_free(txm);
-            jn_view_clear(&v);
-            snprintf(err, errcap, "out of memory");
-            return -1;
-        }
-    }
-    jn_shamap_root(txm, h.tx_hash);
-    jn_shamap_free(txm);
+    /* The header, but for its hashes (the write computes them). */
+    jn_header *h = &L->tip;
+    memset(h, 0, sizeof *h);
+    h->seq = env.ledger_seq;
+    h->total_coins = L->last.total_coins - (uint64_t)fees;
+    memcpy(h->parent_hash, L->last.hash, 32);
+    h->parent_close_time = L->last.close_time;
+    h->close_time = now > L->last.close_time ? now : L->last.close_time + 1;
+    h->close_resolution = 1;
+    h->close_flags = 0;
+    h->txn_count = (uint32_t)L->pend_txs.n;
+    L->pend_burned = L->burned + (uint64_t)fees;
+    L->closing = true;
 
-    /* State: write the changes to the batch and to the hash tree, then
-     * move them into the closed state. */
-    jn_batch *b;
-    if (jn_store_begin(L->store, &b)) {
-        snprintf(err, errcap, "%s", jn_store_errmsg(L->store));
-        jn_view_clear(&v);
-        return -1;
-    }
-    jt_buf blob;
-    jt_buf_init(&blob);
-    size_t i = 0;
-    jn_slot *s;
-    int rc = 0;
-    while ((s = jn_map_next(&v.changes, &i))) {
-        if (s->deleted) {
-            if (jn_map_find(&L->base, s->id)) {
-                jn_shamap_del(L->state_map, s->id);
-                if (jn_batch_del_state(b, s->id))
-                    rc = -1;
-            }
-            continue;
-        }
-        uint8_t leaf[32];
-        if (leaf_of(s->obj, s->id, &blob, leaf) || jn_shamap_set(L->state_map, s->id, leaf) ||
-            jn_batch_put_state(b, s->id, blob.data, blob.len))
-            rc = -1;
-    }
-    jt_buf_clear(&blob);
-
-    h.seq = env.ledger_seq;
-    h.total_coins = L->last.total_coins - (uint64_t)fees;
-    memcpy(h.parent_hash, L->last.hash, 32);
-    jn_shamap_root(L->state_map, h.account_hash);
-    h.parent_close_time = L->last.close_time;
-    h.close_time = now > L->last.close_time ? now : L->last.close_time + 1;
-    h.close_resolution = 1;
-    h.close_flags = 0;
-    h.txn_count = (uint32_t)L->closed.n;
-    jn_header_hash(&h, h.hash);
-    if (!rc)
-        rc = jn_batch_put_header(b, &h);
-    for (size_t k = 0; !rc && k < L->closed.n; k++) {
-        jn_tx *t = L->closed.v[k];
-        jn_txrec r = {.seq = h.seq, .index = t->index, .blob = t->blob, .blob_len = t->blob_len,
-                      .meta = t->meta_blob, .meta_len = t->meta_len};
-        memcpy(r.id, t->id, 32);
-        if (jn_batch_put_tx(b, &r)) {
-            rc = -1;
-            break;
-        }
-        jt_account_id accts[64];
-        t->n_accts = jn_tx_accounts(t->tx, t->meta, accts, 64);
-        if (!(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts))) {
-            rc = -1;
-            break;
-        }
-        memcpy(t->accts, accts, t->n_accts * sizeof *accts);
-        for (size_t a = 0; a < t->n_accts; a++)
-            if (jn_batch_put_account_tx(b, t->accts[a].bytes, h.seq, t->index, t->id)) {
-                rc = -1;
-                break;
-            }
-    }
-    uint64_t burned = L->burned + (uint64_t)fees;
-    uint8_t bb[8];
-    put64(bb, burned);
-    if (!rc)
-        rc = jn_batch_put_meta(b, "burned", bb, 8);
-    if (rc || jn_store_commit(b)) {
-        if (rc)
-            jn_store_abort(b);
-        snprintf(err, errcap, "writing ledger %" PRIu32 ": %s", h.seq, jn_store_errmsg(L->store));
-        jn_view_clear(&v);
-        return -1; /* the in-memory tree is now ahead of the store: the caller stops */
-    }
-
-    /* Durable: now the closed state moves forward. */
-    i = 0;
-    while ((s = jn_map_next(&v.changes, &i))) {
-        if (s->deleted) {
-            jn_map_remove(&L->base, s->id);
-            continue;
-        }
-        jn_slot *d = jn_map_slot(&L->base, s->id);
-        if (!d) {
-            snprintf(err, errcap, "out of memory");
-            jn_view_clear(&v);
-            return -1;
-        }
-        jt_obj_free(d->obj);
-        d->obj = s->obj;
-        s->obj = NULL;
-    }
-    jn_view_clear(&v);
-    L->last = h;
-    L->burned = burned;
-
-    /* The next open ledger: retry what is held. */
+    /* The next open ledger, over the closed one; retry what is held. */
     jn_view_clear(&L->open);
-    open_new(L);
+    jn_view_init(&L->open, &L->pending, &L->base);
+    L->open_index = 0;
     jn_map_clear(&L->open_ids);
     jn_txlist held = L->held;
     L->held = (jn_txlist){0};
@@ -754,7 +918,18 @@ int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *
         tx_free(t);
     }
     free(held.v);
-    *closed = &L->closed;
+
+    /* Hand the write over (or do it now). */
+    if (L->has_writer) {
+        pthread_mutex_lock(&L->wmu);
+        L->w_done = false;
+        L->w_job = true;
+        pthread_cond_signal(&L->wcv);
+        pthread_mutex_unlock(&L->wmu);
+    } else {
+        write_ledger(L);
+        L->w_done = true;
+    }
     return 0;
 }
 

@@ -2,12 +2,14 @@
  * ledger.h — jt-node's ledger: the closed state, the open ledger, closing,
  * durable storage and the queries the API needs.
  *
- * One writer: every function runs on the node's loop thread. The closed
- * state lives in memory (loaded from the store at start) and in LMDB; the
- * open ledger is a view over it. Closing re-applies the open ledger's
- * transactions in canonical order (Account, Sequence, ID) to the closed
- * state, writes the new ledger in one durable LMDB transaction, and only
- * then reports it (so nothing announced is ever lost).
+ * One writer: every function runs on the node's loop thread; only the
+ * write of a closed ledger may run on a thread of its own (see
+ * jn_ledger_close_begin). The closed state lives in memory (loaded from the
+ * store at start) and in LMDB; the open ledger is a view over it. Closing
+ * re-applies the open ledger's transactions in canonical order (Account,
+ * Sequence, ID) to the closed state, writes the new ledger in one durable
+ * LMDB transaction, and only then reports it (so nothing announced is ever
+ * lost).
  */
 #ifndef JN_LEDGER_H
 #define JN_LEDGER_H
@@ -70,11 +72,34 @@ void jn_ledger_free(jn_ledger *L);
  * ledger (tefALREADY when the same ID is already there). */
 int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32]);
 
-/* Closes the open ledger now (close time: max(now, parent + 1)). On
- * success the new ledger is durable; *closed lists its transactions in
- * order (owned by the ledger, valid until the next close). A storage
- * failure is returned as -1 and the node must stop: nothing was announced. */
-int jn_ledger_close(jn_ledger *L, uint32_t now, const jn_txlist **closed, char *err, size_t errcap);
+/* Closing a ledger takes two steps, so that the event loop can go on
+ * while the new ledger is hashed and written:
+ *
+ *  - jn_ledger_close_begin applies the open ledger's transactions in
+ *    canonical order (close time: max(now, parent + 1)) and opens the next
+ *    ledger on top of the result. The write (metadata, hash trees, header,
+ *    one durable LMDB transaction) runs on the writer thread when one was
+ *    started, else inline. Only one ledger is written at a time: begin
+ *    refuses while one is (call jn_ledger_close_wait and _finish first).
+ *  - jn_ledger_close_finish, once the write is done, makes the ledger the
+ *    last closed one (jn_ledger_last, closed-state reads) and returns 0 with
+ *    *closed listing its transactions (owned by the ledger, valid until the
+ *    next finish); only then may it be announced. 1: nothing to finish
+ *    (yet). -1: the write failed and the node must stop; nothing of that
+ *    ledger was announced.
+ *
+ * Until it is finished a closed ledger is invisible to reads of the closed
+ * state; its transactions are still found by jn_ledger_open_tx. */
+int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap);
+int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap);
+/* Blocks until the write in progress (if any) is done. */
+void jn_ledger_close_wait(jn_ledger *L);
+/* Starts the writer thread; `notify(ctx)` is called on it after each
+ * write, and should make the loop call jn_ledger_close_finish. */
+int jn_ledger_start_writer(jn_ledger *L, void (*notify)(void *ctx), void *ctx);
+/* Lets a write in progress complete, then stops the writer thread (after
+ * which closes write inline). jn_ledger_free does it too. */
+void jn_ledger_stop_writer(jn_ledger *L);
 
 /* ---- queries ---- */
 const jn_header *jn_ledger_last(const jn_ledger *L);   /* last closed */

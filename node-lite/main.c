@@ -38,6 +38,7 @@ typedef struct config {
     size_t max_message;
     unsigned max_conns, rate_per_sec, rate_burst;
     size_t max_outbuf;
+    unsigned verify_threads;
     uint8_t allowed[MAX_KEYS][32];
     size_t n_allowed;
     uint8_t admin[MAX_KEYS][32];
@@ -56,6 +57,7 @@ static void config_defaults(config *c)
     c->max_conns = 1024;
     c->rate_per_sec = 0;
     c->max_outbuf = 16u << 20;
+    c->verify_threads = 2;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -112,6 +114,13 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("ledger", "reserve_inc")) {
         NUM();
         c->p.reserve_inc = n;
+    } else if (IS("ledger", "verify_threads")) {
+        NUM();
+        if (n > 16) {
+            snprintf(c->error, sizeof c->error, "[ledger] verify_threads: at most 16, not %s", value);
+            return 0;
+        }
+        c->verify_threads = (unsigned)n;
     } else if (IS("ledger", "held_ledgers")) {
         NUM();
         c->p.held_ledgers = (unsigned)n;
@@ -159,6 +168,8 @@ static const char DEFAULT_CONF[] =
     "reserve_base = 10000000\n"
     "reserve_inc = 1000000\n"
     "held_ledgers = 10\n"
+    "# threads checking signatures beside the loop (0: on the loop itself)\n"
+    "verify_threads = 2\n"
     "\n"
     "[limits]\n"
     "max_message = 1048576\n"
@@ -387,15 +398,38 @@ static void on_close(void *ctx, jn_conn *c)
     jn_conn_set_user(c, NULL);
 }
 
+static int post_to_loop(void *pctx, void (*cb)(void *ctx), void *ctx)
+{
+    return jn_net_post(pctx, cb, ctx);
+}
+
 static void on_timer(void *ctx)
 {
     node *n = ctx;
     char err[512];
-    if (jn_rpc_close_ledger(n->rpc, err, sizeof err)) {
+    if (jn_rpc_close_ledger(n->rpc, false, err, sizeof err)) {
         fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
         n->exit_code = 1;
         jn_net_stop(n->net);
     }
+}
+
+/* A ledger write finished (posted from the writer thread). */
+static void on_durable(void *ctx)
+{
+    node *n = ctx;
+    char err[512];
+    if (jn_rpc_ledger_durable(n->rpc, err, sizeof err)) {
+        fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
+        n->exit_code = 1;
+        jn_net_stop(n->net);
+    }
+}
+
+static void post_durable(void *ctx)
+{
+    node *n = ctx;
+    (void)jn_net_post(n->net, on_durable, n);
 }
 
 static void on_signal(int sig)
@@ -503,6 +537,14 @@ static int cmd_run(int argc, char **argv)
         goto out;
     }
     sodium_memzero(nc.node_sk, sizeof nc.node_sk);
+    if (jn_rpc_start_verifiers(n.rpc, c.verify_threads, post_to_loop, n.net)) {
+        fprintf(stderr, "jt-node: cannot start %u verify threads\n", c.verify_threads);
+        goto out;
+    }
+    if (jn_ledger_start_writer(n.L, post_durable, &n)) {
+        fprintf(stderr, "jt-node: cannot start the ledger writer thread\n");
+        goto out;
+    }
     g_node = &n;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -520,6 +562,10 @@ static int cmd_run(int argc, char **argv)
             VERSION, host_of(c.ws), jn_net_listen_port(n.net, "ws"), host_of(c.jtp), jn_net_listen_port(n.net, "jtp"),
             jn_ledger_last(n.L)->seq, c.close_ms, npub);
     jn_net_run(n.net);
+    jn_rpc_stop_verifiers(n.rpc);
+    /* The ledger being written, if any, becomes durable before we exit. */
+    jn_ledger_stop_writer(n.L);
+    (void)jn_rpc_ledger_durable(n.rpc, err, sizeof err);
     rcode = n.exit_code;
     fprintf(stderr, "jt-node event=stop ledger=%" PRIu32 "\n", jn_ledger_last(n.L)->seq);
 out:

@@ -9,12 +9,14 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "amt.h"
+#include "verify.h"
 #include "rpc_errors.h"
 
 #define S_LEDGER      0x1u
@@ -23,6 +25,9 @@
 #define S_TX_PROPOSED 0x8u
 
 #define MAX_SUB_ACCOUNTS 1000
+/* Requests queued behind signature checks before the node says tooBusy. */
+#define MAX_PENDING 100000
+
 #define SUCCESS_MSG "The transaction was applied. Only final in a validated ledger."
 
 struct jn_client {
@@ -35,7 +40,23 @@ struct jn_client {
     size_t n_accts;
     jt_account_id *accts_p; /* accounts_proposed */
     size_t n_accts_p;
+    unsigned pending; /* its requests queued behind a signature check */
 };
+
+/* A request waiting for its turn: a submit whose signature a worker checks,
+ * or a later request of the same client, which must not overtake it. They
+ * are finished strictly in arrival order, so an account's transactions
+ * reach the open ledger in the order they were sent. */
+typedef struct pending {
+    struct pending *next;
+    jn_vjob vj;             /* submit: the signature check */
+    bool submit;
+    const struct command *cmd; /* otherwise: the command to run */
+    jn_client *cl;          /* NULL once the client has gone */
+    jt_json_doc *doc;       /* the request */
+    jt_obj *tx;             /* submit: decoded, owned until applied */
+    jt_buf blob;
+} pending;
 
 struct jn_rpc {
     jn_ledger *L;
@@ -44,6 +65,13 @@ struct jn_rpc {
     char hostid[64];
     char version[64];
     jn_client *clients;
+    /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
+    jn_verifier *ver;
+    int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
+    void *post_ctx;
+    atomic_bool wake; /* a drain is posted and has not started yet */
+    pending *q_head, *q_tail;
+    size_t q_len;
 };
 
 typedef struct req {
@@ -1733,10 +1761,14 @@ done:
     return rc;
 }
 
-static int cmd_submit(req *q)
+/* The part of submit before the signature check: the blob (given or signed
+ * here), decoded and checked for canonical form. On success *txp and *blob
+ * belong to the caller. */
+static int submit_prepare(req *q, jt_buf *blob_out, jt_obj **txp)
 {
     jt_buf blob;
     jt_buf_init(&blob);
+    *txp = NULL;
     const jt_json *bv = jt_json_get(q->p, "tx_blob");
     int rc = -1;
     if (!bv) {
@@ -1787,15 +1819,28 @@ static int cmd_submit(req *q)
         rc = fail(q, "invalidTransaction", NULL);
         goto done;
     }
-    jt_errinfo_clear(&ei);
-    if (jt_tx_verify(tx, &ei) != JT_OK) {
+    *txp = tx;
+    *blob_out = blob;
+    return 0;
+done:
+    jt_buf_clear(&blob);
+    return rc;
+}
+
+/* The rest of submit, once the signature check gave `verr`: the
+ * transaction goes to the open ledger. Takes tx and blob. */
+static int submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei)
+{
+    int rc = -1;
+    if (verr != JT_OK) {
         jt_obj_free(tx);
-        snprintf(q->exception, sizeof q->exception, "fails local checks: %s", ei.msg[0] ? ei.msg : "invalid signature");
+        snprintf(q->exception, sizeof q->exception, "fails local checks: %s",
+                 vei->msg[0] ? vei->msg : "invalid signature");
         rc = fail(q, "invalidTransaction", NULL);
         goto done;
     }
     uint8_t id[32];
-    jt_tx_blob_id(blob.data, blob.len, id);
+    jt_tx_blob_id(blob->data, blob->len, id);
     /* tx_json before the ledger takes the object. */
     jt_buf tj;
     jt_buf_init(&tj);
@@ -1805,10 +1850,10 @@ static int cmd_submit(req *q)
     bool tj_ok = jt_jw_finish(&tw) == JT_OK;
     /* A copy for proposed-stream subscribers only: the ledger takes tx. */
     jt_obj *pub = wants_proposed(q->rpc) ? jt_obj_clone(tx) : NULL;
-    int ter = jn_ledger_submit(q->rpc->L, tx, blob.data, blob.len, id);
+    int ter = jn_ledger_submit(q->rpc->L, tx, blob->data, blob->len, id);
     jw_engine_result(q->w, ter);
     jt_jw_key(q->w, "tx_blob");
-    jw_hex(q->w, blob.data, blob.len);
+    jw_hex(q->w, blob->data, blob->len);
     if (tj_ok) {
         jt_jw_key(q->w, "tx_json");
         jt_jw_raw(q->w, (const char *)tj.data, tj.len);
@@ -1819,8 +1864,20 @@ static int cmd_submit(req *q)
     jt_obj_free(pub);
     rc = 0;
 done:
-    jt_buf_clear(&blob);
+    jt_buf_clear(blob);
     return rc;
+}
+
+static int cmd_submit(req *q)
+{
+    jt_buf blob;
+    jt_obj *tx;
+    if (submit_prepare(q, &blob, &tx))
+        return -1;
+    jt_errinfo ei;
+    jt_errinfo_clear(&ei);
+    jt_err e = jt_tx_verify(tx, &ei);
+    return submit_finish(q, &blob, tx, e, &ei);
 }
 
 static int cmd_ledger_accept(req *q)
@@ -1828,7 +1885,7 @@ static int cmd_ledger_accept(req *q)
     if (!q->cl->admin)
         return fail(q, "noPermission", NULL);
     char err[256];
-    if (jn_rpc_close_ledger(q->rpc, err, sizeof err))
+    if (jn_rpc_close_ledger(q->rpc, true, err, sizeof err))
         return fail(q, "internal", "%s", err);
     jt_jw_key(q->w, "ledger_current_index");
     jt_jw_uint(q->w, jn_ledger_open_seq(q->rpc->L));
@@ -1958,71 +2015,37 @@ static void send_transport_error(jn_client *c, const char *tok, const char *text
     jt_buf_clear(&b);
 }
 
-void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool over_rate)
+/* Sends the reply to a request: the command's result, or the error in q. */
+static void send_reply(jn_client *c, req *q, int rc, const jt_json *root, const jt_buf *result)
 {
-    jt_json_doc *doc = NULL;
-    jt_errinfo ei;
-    jt_json_limits lim = {.max_bytes = JT_CODEC_MAX_BYTES * 3, .max_depth = 32, .max_items = 100000};
-    if (jt_json_parse(msg, len, &lim, &doc, &ei) != JT_OK || jt_json_root(doc)->kind != JT_JSON_OBJECT) {
-        jt_json_doc_free(doc);
-        send_transport_error(c, "jsonInvalid", msg, len);
-        return;
-    }
-    const jt_json *root = jt_json_root(doc);
     const jt_json *id = jt_json_get(root, "id");
-    const char *name = jt_json_string(jt_json_get(root, "command"));
-    if (!name)
-        name = jt_json_string(jt_json_get(root, "method"));
-
-    jt_buf result;
-    jt_buf_init(&result);
-    jt_jw rw;
-    jt_jw_init(&rw, &result);
-    req q = {.rpc = r, .cl = c, .p = root, .w = &rw};
-    int rc;
-    if (over_rate)
-        rc = fail(&q, "slowDown", NULL);
-    else if (!name)
-        rc = fail(&q, "missingCommand", NULL);
-    else {
-        const command *cmd = find_command(name);
-        if (!cmd)
-            rc = fail(&q, "unknownCmd", NULL);
-        else if ((cmd->flags & C_ADMIN) && !c->admin)
-            rc = fail(&q, "noPermission", NULL);
-        else {
-            jt_jw_object_begin(&rw);
-            rc = cmd->fn(&q);
-            jt_jw_object_end(&rw);
-            if (!rc && jt_jw_finish(&rw) != JT_OK)
-                rc = fail(&q, "internal", "response too large");
-        }
-    }
-
     jt_buf out;
     jt_buf_init(&out);
     jt_jw w;
     jt_jw_init(&w, &out);
     jt_jw_object_begin(&w);
     if (rc) {
-        const jn_rpc_error *e = rpc_error(q.err);
-        if (!strcmp(q.err, "actNotFound") && q.account[0]) {
+        const jn_rpc_error *e = rpc_error(q->err);
+        if (!strcmp(q->err, "actNotFound") && q->account[0]) {
             jt_jw_key(&w, "account");
-            jt_jw_string(&w, q.account);
+            jt_jw_string(&w, q->account);
         }
         jt_jw_key(&w, "error");
-        jt_jw_string(&w, q.err);
-        if (e && strcmp(q.err, "missingCommand")) {
+        jt_jw_string(&w, q->err);
+        if (e && strcmp(q->err, "missingCommand")) {
             jt_jw_key(&w, "error_code");
             jt_jw_int(&w, e->code);
         }
-        if (q.exception[0]) {
+        if (q->exception[0]) {
             jt_jw_key(&w, "error_exception");
-            jt_jw_string(&w, q.exception);
+            jt_jw_string(&w, q->exception);
         }
-        if (strcmp(q.err, "missingCommand")) {
+        if (strcmp(q->err, "missingCommand")) {
             jt_jw_key(&w, "error_message");
-            jt_jw_string(&w, q.msg[0] ? q.msg : e && e->message[0] ? e->message : q.exception[0] ? q.exception : q.err);
+            jt_jw_string(&w, q->msg[0]                  ? q->msg
+                             : e && e->message[0]   ? e->message
+                             : q->exception[0]      ? q->exception
+                                                    : q->err);
         }
         if (id) {
             jt_jw_key(&w, "id");
@@ -2038,7 +2061,7 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
             jt_jw_value(&w, id);
         }
         jt_jw_key(&w, "result");
-        jt_jw_raw(&w, (const char *)result.data, result.len);
+        jt_jw_raw(&w, (const char *)result->data, result->len);
         jt_jw_key(&w, "status");
         jt_jw_string(&w, "success");
     }
@@ -2048,6 +2071,157 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
     if (jt_jw_finish(&w) == JT_OK)
         send_buf(c, &out);
     jt_buf_clear(&out);
+}
+
+/* Runs one command with its result object written into *result. */
+static int run_command(req *q, int (*fn)(req *q))
+{
+    jt_jw_object_begin(q->w);
+    int rc = fn(q);
+    jt_jw_object_end(q->w);
+    if (!rc && jt_jw_finish(q->w) != JT_OK)
+        rc = fail(q, "internal", "response too large");
+    return rc;
+}
+
+static void enqueue(jn_rpc *r, pending *p)
+{
+    p->next = NULL;
+    if (r->q_tail)
+        r->q_tail->next = p;
+    else
+        r->q_head = p;
+    r->q_tail = p;
+    r->q_len++;
+    if (p->cl)
+        p->cl->pending++;
+}
+
+static void pending_free(pending *p)
+{
+    jt_obj_free(p->tx);
+    jt_buf_clear(&p->blob);
+    jt_json_doc_free(p->doc);
+    free(p);
+}
+
+/* Finishes a queued request on the loop thread and replies (if its client
+ * is still there). A submit is applied even when its client has gone: the
+ * transaction was accepted from the network and must not be lost. */
+static void finish_pending(jn_rpc *r, pending *p)
+{
+    jt_buf result;
+    jt_buf_init(&result);
+    jt_jw rw;
+    jt_jw_init(&rw, &result);
+    const jt_json *root = jt_json_root(p->doc);
+    req q = {.rpc = r, .cl = p->cl, .p = root, .w = &rw};
+    int rc = -1;
+    if (p->submit) {
+        jt_jw_object_begin(&rw);
+        jt_obj *tx = p->tx;
+        p->tx = NULL;
+        rc = submit_finish(&q, &p->blob, tx, p->vj.err, &p->vj.ei);
+        jt_jw_object_end(&rw);
+        if (!rc && jt_jw_finish(&rw) != JT_OK)
+            rc = fail(&q, "internal", "response too large");
+    } else if (p->cl) {
+        rc = run_command(&q, p->cmd->fn);
+    }
+    if (p->cl)
+        send_reply(p->cl, &q, rc, root, &result);
+    jt_buf_clear(&result);
+}
+
+/* On the loop thread, after a worker finished a check: finishes every
+ * request at the head of the queue that is ready, in order. */
+static void drain(void *ctx)
+{
+    jn_rpc *r = ctx;
+    atomic_store(&r->wake, false);
+    while (r->q_head && (!r->q_head->submit || atomic_load(&r->q_head->vj.done))) {
+        pending *p = r->q_head;
+        r->q_head = p->next;
+        if (!r->q_head)
+            r->q_tail = NULL;
+        r->q_len--;
+        if (p->cl)
+            p->cl->pending--;
+        finish_pending(r, p);
+        pending_free(p);
+    }
+}
+
+/* Worker thread: one check finished. Posts a drain unless one is waiting. */
+static void verified(void *ctx)
+{
+    jn_rpc *r = ctx;
+    if (!atomic_exchange(&r->wake, true) && r->post(r->post_ctx, drain, r))
+        atomic_store(&r->wake, false);
+}
+
+void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool over_rate)
+{
+    jt_json_doc *doc = NULL;
+    jt_errinfo ei;
+    jt_json_limits lim = {.max_bytes = JT_CODEC_MAX_BYTES * 3, .max_depth = 32, .max_items = 100000};
+    if (jt_json_parse(msg, len, &lim, &doc, &ei) != JT_OK || jt_json_root(doc)->kind != JT_JSON_OBJECT) {
+        jt_json_doc_free(doc);
+        send_transport_error(c, "jsonInvalid", msg, len);
+        return;
+    }
+    const jt_json *root = jt_json_root(doc);
+    const char *name = jt_json_string(jt_json_get(root, "command"));
+    if (!name)
+        name = jt_json_string(jt_json_get(root, "method"));
+
+    jt_buf result;
+    jt_buf_init(&result);
+    jt_jw rw;
+    jt_jw_init(&rw, &result);
+    req q = {.rpc = r, .cl = c, .p = root, .w = &rw};
+    int rc;
+    const command *cmd = name ? find_command(name) : NULL;
+    if (over_rate)
+        rc = fail(&q, "slowDown", NULL);
+    else if (!name)
+        rc = fail(&q, "missingCommand", NULL);
+    else if (!cmd)
+        rc = fail(&q, "unknownCmd", NULL);
+    else if ((cmd->flags & C_ADMIN) && !c->admin)
+        rc = fail(&q, "noPermission", NULL);
+    else if ((r->ver && cmd->fn == cmd_submit) || c->pending) {
+        /* Queued: a submit for its signature check, anything else behind
+         * this client's earlier submits. */
+        pending *p = r->q_len < MAX_PENDING ? calloc(1, sizeof *p) : NULL;
+        if (!p) {
+            rc = fail(&q, "tooBusy", NULL);
+        } else {
+            p->cl = c;
+            p->cmd = cmd;
+            if (r->ver && cmd->fn == cmd_submit) {
+                p->submit = true;
+                jt_buf_init(&p->blob);
+                rc = submit_prepare(&q, &p->blob, &p->tx);
+            } else {
+                rc = 0;
+            }
+            if (rc) {
+                free(p);
+            } else {
+                p->doc = doc;
+                p->vj.tx = p->tx;
+                enqueue(r, p);
+                if (p->submit)
+                    jn_verifier_push(r->ver, &p->vj);
+                jt_buf_clear(&result);
+                return;
+            }
+        }
+    } else {
+        rc = run_command(&q, cmd->fn);
+    }
+    send_reply(c, &q, rc, root, &result);
     jt_buf_clear(&result);
     jt_json_doc_free(doc);
 }
@@ -2091,13 +2265,11 @@ static void publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], 
     jt_buf_clear(&b);
 }
 
-int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap)
+/* Announces a ledger that has just become durable. */
+static void publish_closed(jn_rpc *r, const jn_txlist *closed)
 {
-    const jn_txlist *closed;
-    if (jn_ledger_close(r->L, jn_now(), &closed, err, errcap))
-        return -1;
     if (!r->clients)
-        return 0;
+        return;
     const jn_header *h = jn_ledger_last(r->L);
     jt_buf b;
     jt_buf_init(&b);
@@ -2147,7 +2319,34 @@ int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap)
                     send_buf(c, &b);
         jt_buf_clear(&b);
     }
+}
+
+/* Finishes the ledger being written, if its write is done (or, with
+ * `wait`, once it is), and announces it. */
+static int ledger_durable(jn_rpc *r, bool wait, char *err, size_t errcap)
+{
+    if (wait)
+        jn_ledger_close_wait(r->L);
+    const jn_txlist *closed;
+    int rc = jn_ledger_close_finish(r->L, &closed, err, errcap);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        publish_closed(r, closed);
     return 0;
+}
+
+int jn_rpc_ledger_durable(jn_rpc *r, char *err, size_t errcap)
+{
+    return ledger_durable(r, false, err, errcap);
+}
+
+int jn_rpc_close_ledger(jn_rpc *r, bool wait, char *err, size_t errcap)
+{
+    /* One ledger is written at a time: the previous one first. */
+    if (ledger_durable(r, true, err, errcap) || jn_ledger_close_begin(r->L, jn_now(), err, errcap))
+        return -1;
+    return ledger_durable(r, wait, err, errcap);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -2169,10 +2368,40 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
     return r;
 }
 
+int jn_rpc_start_verifiers(jn_rpc *r, unsigned threads,
+                           int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx), void *post_ctx)
+{
+    if (r->ver || !threads)
+        return 0;
+    r->post = post;
+    r->post_ctx = post_ctx;
+    r->ver = jn_verifier_new(threads, verified, r);
+    return r->ver ? 0 : -1;
+}
+
+void jn_rpc_stop_verifiers(jn_rpc *r)
+{
+    if (!r || !r->ver)
+        return;
+    jn_verifier_free(r->ver);
+    r->ver = NULL;
+    /* What the workers finished is applied; what they did not start is
+     * dropped unanswered (the node is stopping). */
+    drain(r);
+    while (r->q_head) {
+        pending *p = r->q_head;
+        r->q_head = p->next;
+        pending_free(p);
+    }
+    r->q_tail = NULL;
+    r->q_len = 0;
+}
+
 void jn_rpc_free(jn_rpc *r)
 {
     if (!r)
         return;
+    jn_rpc_stop_verifiers(r);
     while (r->clients)
         jn_rpc_client_free(r, r->clients);
     free(r);
@@ -2198,6 +2427,11 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
 {
     if (!c)
         return;
+    for (pending *p = r->q_head; p && c->pending; p = p->next)
+        if (p->cl == c) {
+            p->cl = NULL;
+            c->pending--;
+        }
     if (c->prev)
         c->prev->next = c->next;
     else

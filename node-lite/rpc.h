@@ -6,7 +6,11 @@
  * A jn_client is one connected peer as the dispatcher sees it: how to send
  * to it, whether it is admin, and what it subscribed to. The network layer
  * creates one per connection; the fuzz target creates its own.
- * Everything runs on the loop thread.
+ * Everything runs on the loop thread, except signature checks when
+ * jn_rpc_start_verifiers gave them worker threads: then a submit is decoded
+ * on the loop, checked on a worker, and applied back on the loop, in the
+ * order the requests arrived (a client's later requests wait for its
+ * earlier submits).
  */
 #ifndef JN_RPC_H
 #define JN_RPC_H
@@ -38,9 +42,24 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c); /* accepts NULL */
 /* Handles one request text from c; replies through c's send. */
 void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool over_rate);
 
-/* Closes the open ledger and publishes it (timer and ledger_accept). -1
- * when the ledger could not be made durable: the node must stop. */
-int jn_rpc_close_ledger(jn_rpc *r, char *err, size_t errcap);
+/* Moves signature checks to `threads` worker threads (0: keep them inline).
+ * `post(pctx, cb, ctx)` must run cb(ctx) on the loop thread soon; it is
+ * called from the workers. -1 when the threads cannot be started. */
+int jn_rpc_start_verifiers(jn_rpc *r, unsigned threads,
+                           int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx), void *post_ctx);
+/* Stops the workers (before the loop's post goes away): finished checks are
+ * applied, the rest dropped. jn_rpc_free does it too. */
+void jn_rpc_stop_verifiers(jn_rpc *r);
+
+/* Closes the open ledger (timer and ledger_accept). The ledger is announced
+ * once durable: before returning when `wait` (or when the ledger has no
+ * writer thread), else from jn_rpc_ledger_durable. A ledger still being
+ * written is finished and announced first. -1 when a ledger could not be
+ * made durable: the node must stop. */
+int jn_rpc_close_ledger(jn_rpc *r, bool wait, char *err, size_t errcap);
+/* On the loop, after the writer thread reported a finished write:
+ * announces the ledger. -1 as above. */
+int jn_rpc_ledger_durable(jn_rpc *r, char *err, size_t errcap);
 
 /* The current time as a ledger time (seconds since 2000-01-01). */
 uint32_t jn_now(void);

@@ -10,25 +10,33 @@
 
 /* ---------------------------------------------------------------- lookups */
 
-#define MAX_TYPE 20
+#define MAX_TYPE   20
+#define NAME_SLOTS 512                     /* power of two, over twice the number of fields */
 static int16_t by_code_idx[MAX_TYPE][256]; /* index+1 into jt__fields, 0 = none */
-static uint16_t by_name_idx[512];          /* indexes sorted by name */
+static int16_t by_name[NAME_SLOTS];        /* open addressing on the name: index+1, 0 = empty */
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static int cmp_name_idx(const void *a, const void *b)
+/* FNV-1a: field names are short, and lookups by name are on every hot
+ * path of code that reads objects by field name. */
+static uint32_t name_hash(const char *s)
 {
-    return strcmp(jt__fields[*(const uint16_t *)a].name, jt__fields[*(const uint16_t *)b].name);
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
 }
 
 static void build_index(void)
 {
-    for (size_t i = 0; i < jt__field_count && i < JT__ARRAY_LEN(by_name_idx); i++) {
+    for (size_t i = 0; i < jt__field_count && i < NAME_SLOTS / 2; i++) {
         const jt_field *f = &jt__fields[i];
         if (f->type < MAX_TYPE)
             by_code_idx[f->type][f->code] = (int16_t)(i + 1);
-        by_name_idx[i] = (uint16_t)i;
+        uint32_t k = name_hash(f->name) & (NAME_SLOTS - 1);
+        while (by_name[k])
+            k = (k + 1) & (NAME_SLOTS - 1);
+        by_name[k] = (int16_t)(i + 1);
     }
-    qsort(by_name_idx, jt__field_count, sizeof by_name_idx[0], cmp_name_idx);
 }
 
 const jt_field *jt_field_by_code(unsigned type, unsigned code)
@@ -43,18 +51,22 @@ const jt_field *jt_field_by_code(unsigned type, unsigned code)
 const jt_field *jt_field_by_name(const char *name)
 {
     pthread_once(&index_once, build_index);
-    size_t lo = 0, hi = jt__field_count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, jt__fields[by_name_idx[mid]].name);
-        if (c == 0)
-            return &jt__fields[by_name_idx[mid]];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
+    for (uint32_t k = name_hash(name) & (NAME_SLOTS - 1); by_name[k];
+         k = (k + 1) & (NAME_SLOTS - 1)) {
+        const jt_field *f = &jt__fields[by_name[k] - 1];
+        if (!strcmp(f->name, name))
+            return f;
     }
     return NULL;
+}
+
+/* The table's own entry for f: members always point into jt__fields, whose
+ * order is the canonical order, so member search compares pointers. */
+static const jt_field *table_field(const jt_field *f)
+{
+    if (f >= jt__fields && f < jt__fields + jt__field_count)
+        return f;
+    return jt_field_by_code(f->type, f->code);
 }
 
 size_t jt_field_count(void)
@@ -155,15 +167,17 @@ jt_obj *jt__obj_child(jt__arena *arena)
 
 const jt__member *jt__obj_find(const jt_obj *o, const jt_field *f)
 {
+    if (!(f = table_field(f)))
+        return NULL;
     /* Objects are small (a transaction has ~10 fields): binary search is
      * cheap and keeps canonical order as the only invariant. */
     size_t lo = 0, hi = o->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = field_cmp(f, o->m[mid].f);
-        if (c == 0)
+        const jt_field *g = o->m[mid].f;
+        if (g == f)
             return &o->m[mid];
-        if (c < 0)
+        if (f < g)
             hi = mid;
         else
             lo = mid + 1;
@@ -173,6 +187,8 @@ const jt__member *jt__obj_find(const jt_obj *o, const jt_field *f)
 
 jt__member *jt__obj_slot(jt_obj *o, const jt_field *f)
 {
+    if (!(f = table_field(f)))
+        return NULL;
     size_t pos = 0;
     while (pos < o->n) {
         int c = field_cmp(f, o->m[pos].f);

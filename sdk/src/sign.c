@@ -1,5 +1,7 @@
 /* sign.c — ECDSA-secp256k1 and Ed25519 signatures (PROTOCOL.md §3). */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <secp256k1.h>
@@ -151,8 +153,60 @@ jt_err jt_sign(const jt_keypair *kp, const uint8_t *msg, size_t len, uint8_t sig
 
 /* ---- verification ---- */
 
-jt_err jt_verify_digest(const uint8_t *pub, size_t publen, const uint8_t digest[32],
-                        const uint8_t *sig, size_t siglen, unsigned flags)
+/* ---- parsed public keys, cached ---- */
+
+typedef struct key_slot {
+    uint8_t key[33];
+    bool used;
+    secp256k1_pubkey pk;
+} key_slot;
+
+struct jt_key_cache {
+    size_t mask;
+    key_slot slots[];
+};
+
+jt_key_cache *jt_key_cache_new(size_t entries)
+{
+    size_t n = 16;
+    while (n < entries && n < ((size_t)1 << 24))
+        n <<= 1;
+    jt_key_cache *c = calloc(1, sizeof *c + n * sizeof(key_slot));
+    if (c)
+        c->mask = n - 1;
+    return c;
+}
+
+void jt_key_cache_free(jt_key_cache *c)
+{
+    free(c);
+}
+
+/* Parses a compressed key, through the cache when there is one. The key's
+ * x coordinate is uniformly distributed, so its first bytes are the index. */
+static bool parse_pubkey(const secp256k1_context *ctx, jt_key_cache *c, const uint8_t *pub,
+                         secp256k1_pubkey *out)
+{
+    if (!c)
+        return secp256k1_ec_pubkey_parse(ctx, out, pub, 33);
+    uint64_t h;
+    memcpy(&h, pub + 1, sizeof h);
+    key_slot *s = &c->slots[h & c->mask];
+    if (s->used && !memcmp(s->key, pub, 33)) {
+        *out = s->pk;
+        return true;
+    }
+    if (!secp256k1_ec_pubkey_parse(ctx, out, pub, 33))
+        return false;
+    memcpy(s->key, pub, 33);
+    s->pk = *out;
+    s->used = true;
+    return true;
+}
+
+static jt_err verify_digest(jt_key_cache *cache, const uint8_t *pub, size_t publen,
+                            const uint8_t digest[32], const uint8_t *sig, size_t siglen,
+                            unsigned flags)
 {
     if (!pub || publen != 33 || (pub[0] != 0x02 && pub[0] != 0x03))
         return JT_EKEY;
@@ -160,7 +214,7 @@ jt_err jt_verify_digest(const uint8_t *pub, size_t publen, const uint8_t digest[
     if (!ctx)
         return JT_ECRYPTO;
     secp256k1_pubkey pk;
-    if (!secp256k1_ec_pubkey_parse(ctx, &pk, pub, publen))
+    if (!parse_pubkey(ctx, cache, pub, &pk))
         return JT_EKEY;
     if (!sig || !der_is_strict(sig, siglen))
         return JT_ESIG_DER;
@@ -174,8 +228,14 @@ jt_err jt_verify_digest(const uint8_t *pub, size_t publen, const uint8_t digest[
     return secp256k1_ecdsa_verify(ctx, &s, digest, &pk) ? JT_OK : JT_ESIG_INVALID;
 }
 
-jt_err jt_verify(const uint8_t *pub, size_t publen, const uint8_t *msg, size_t len,
-                 const uint8_t *sig, size_t siglen, unsigned flags)
+jt_err jt_verify_digest(const uint8_t *pub, size_t publen, const uint8_t digest[32],
+                        const uint8_t *sig, size_t siglen, unsigned flags)
+{
+    return verify_digest(NULL, pub, publen, digest, sig, siglen, flags);
+}
+
+jt_err jt_verify_cached(jt_key_cache *cache, const uint8_t *pub, size_t publen, const uint8_t *msg,
+                        size_t len, const uint8_t *sig, size_t siglen, unsigned flags)
 {
     if (!pub || publen != 33)
         return JT_EKEY;
@@ -194,5 +254,11 @@ jt_err jt_verify(const uint8_t *pub, size_t publen, const uint8_t *msg, size_t l
         return JT_EKEY;
     uint8_t digest[32];
     jt_sha512half(msg, len, digest);
-    return jt_verify_digest(pub, publen, digest, sig, siglen, flags);
+    return verify_digest(cache, pub, publen, digest, sig, siglen, flags);
+}
+
+jt_err jt_verify(const uint8_t *pub, size_t publen, const uint8_t *msg, size_t len,
+                 const uint8_t *sig, size_t siglen, unsigned flags)
+{
+    return jt_verify_cached(NULL, pub, publen, msg, len, sig, siglen, flags);
 }

@@ -97,15 +97,15 @@ jt_err jt_tx_id(const jt_obj *tx, uint8_t hash[32])
     return e;
 }
 
-static jt_err verify_one(const jt_obj *tx, const uint8_t *pub, size_t publen, const uint8_t *sig,
-                         size_t siglen, const jt_account_id *signer, unsigned flags, jt_errinfo *ei,
-                         const char *who)
+static jt_err verify_one(jt_key_cache *cache, const jt_obj *tx, const uint8_t *pub, size_t publen,
+                         const uint8_t *sig, size_t siglen, const jt_account_id *signer,
+                         unsigned flags, jt_errinfo *ei, const char *who)
 {
     jt_buf b;
     jt_buf_init(&b);
     jt_err e = signer ? jt_tx_multisign_data(tx, signer, &b) : jt_tx_signing_data(tx, &b);
     if (!e)
-        e = jt_verify(pub, publen, b.data, b.len, sig, siglen, flags);
+        e = jt_verify_cached(cache, pub, publen, b.data, b.len, sig, siglen, flags);
     jt_buf_clear(&b);
     if (e)
         return jt__err(ei, e, "TxnSignature", -1, "%s: %s", who, jt_strerror(e));
@@ -113,6 +113,11 @@ static jt_err verify_one(const jt_obj *tx, const uint8_t *pub, size_t publen, co
 }
 
 jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei)
+{
+    return jt_tx_verify_cached(tx, NULL, ei);
+}
+
+jt_err jt_tx_verify_cached(const jt_obj *tx, jt_key_cache *cache, jt_errinfo *ei)
 {
     const jt__member *spk = jt__obj_find(tx, field("SigningPubKey"));
     const jt__member *sig = jt__obj_find(tx, field("TxnSignature"));
@@ -126,8 +131,8 @@ jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei)
         if (!sig)
             return jt__err(ei, JT_ENOT_SIGNED, "TxnSignature", -1,
                            "transaction has no TxnSignature");
-        return verify_one(tx, spk->v.bytes.p, spk->v.bytes.n, sig->v.bytes.p, sig->v.bytes.n, NULL,
-                          flags, ei, "signature");
+        return verify_one(cache, tx, spk->v.bytes.p, spk->v.bytes.n, sig->v.bytes.p, sig->v.bytes.n,
+                          NULL, flags, ei, "signature");
     }
     /* Multi-signed: empty SigningPubKey, one Signer per signing account. */
     if (!signers || signers->v.arr.n == 0)
@@ -150,8 +155,8 @@ jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei)
         if (memcmp(derived.bytes, acc->v.acct.bytes, 20) != 0)
             return jt__err(ei, JT_ESIG_INVALID, who, -1,
                            "%s: SigningPubKey does not belong to Account", who);
-        e = verify_one(tx, pk->v.bytes.p, pk->v.bytes.n, sg->v.bytes.p, sg->v.bytes.n, &acc->v.acct,
-                       flags, ei, who);
+        e = verify_one(cache, tx, pk->v.bytes.p, pk->v.bytes.n, sg->v.bytes.p, sg->v.bytes.n,
+                       &acc->v.acct, flags, ei, who);
         if (e)
             return e;
     }

@@ -86,6 +86,7 @@ struct jt__arena_chunk {
 };
 
 #define ARENA_CHUNK 4096
+#define ARENA_FIRST 512 /* most objects (an account, a payment) fit in one small chunk */
 
 void jt__arena_init(jt__arena *a, size_t limit)
 {
@@ -113,7 +114,11 @@ void *jt__arena_alloc(jt__arena *a, size_t n)
         n = 16;
     jt__arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        size_t sz = n > ARENA_CHUNK / 2 ? n : ARENA_CHUNK;
+        /* Chunks double from ARENA_FIRST up to ARENA_CHUNK. */
+        size_t step = a->total < ARENA_FIRST   ? ARENA_FIRST
+                      : a->total < ARENA_CHUNK ? a->total
+                                               : ARENA_CHUNK;
+        size_t sz = n > step / 2 ? n : step;
         if (a->limit && a->total + sz > a->limit)
             return NULL;
         c = malloc(sizeof *c + sz);

@@ -238,6 +238,31 @@ async function main() {
   ok(r.error === 'actNotFound' && r.account, 'unknown account', r);
   r = await c.request({ command: 'no_such_command' });
   eq(r.error, 'unknownCmd', 'unknown command');
+
+  // -- pipelining: signatures are checked on worker threads, yet a client's
+  // requests are answered and applied in the order sent. 24 payments with
+  // consecutive sequences and a bad one in the middle, then account_info,
+  // all written before any reply is read.
+  {
+    const base = await nextSeq(A.address);
+    const blobs = [];
+    for (let i = 0; i < 24; i++) {
+      blobs.push(sign(A.secret, { TransactionType: 'Payment', Account: A.address, Destination: B.address,
+        Amount: String(100 + i), Fee: '10000', Flags: 0, Sequence: base + i }).tx_blob);
+    }
+    const reqs = blobs.map((b) => c.request({ command: 'submit', tx_blob: b }));
+    reqs.splice(12, 0, c.request({ command: 'submit', tx_blob: badSig }));
+    reqs.push(c.request({ command: 'account_info', account: A.address, ledger_index: 'current' }));
+    const got = await Promise.all(reqs);
+    const results = got.slice(0, -1).map((m) => (m.result ? m.result.engine_result : m.error));
+    const want = blobs.map(() => 'tesSUCCESS');
+    want.splice(12, 0, 'invalidTransaction');
+    eq(JSON.stringify(results), JSON.stringify(want), 'pipelined submits apply in order (none held)');
+    const info = got[got.length - 1];
+    eq(info.result && info.result.account_data.Sequence, base + 24, 'account_info after pipelined submits sees them all');
+    seqs.set(A.address, base + 24);
+    await accept();
+  }
   r = await c.request({ command: 'path_find' });
   eq(r.error, 'notSupported', 'P3 command answers notSupported');
   r = await c.request({ command: 'ledger', ledger_index: 'nope' });

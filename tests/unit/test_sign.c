@@ -529,9 +529,59 @@ static void threads(void **state)
     free(der);
 }
 
+/* The parsed-key cache changes nothing but speed: with far more keys than
+ * slots (so keys evict each other), every signature still verifies with
+ * its own key, under no other key, and not after a bit flips. */
+static void key_cache(void **state)
+{
+    (void)state;
+    enum { K = 40 };
+    jt_key_cache *cache = jt_key_cache_new(1); /* rounded up to 16 slots */
+    assert_non_null(cache);
+    jt_keypair kp[K];
+    uint8_t sig[K][JT_SIG_MAX];
+    size_t siglen[K];
+    uint8_t msg[40];
+    for (int i = 0; i < K; i++) {
+        jt_seed seed;
+        assert_int_equal(jt_seed_generate(i % 5 ? JT_KEY_SECP256K1 : JT_KEY_ED25519, &seed), JT_OK);
+        assert_int_equal(jt_keypair_from_seed(&seed, &kp[i]), JT_OK);
+        memset(msg, i, sizeof msg);
+        assert_int_equal(jt_sign(&kp[i], msg, sizeof msg, sig[i], &siglen[i]), JT_OK);
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < K; i++) {
+            memset(msg, i, sizeof msg);
+            assert_int_equal(jt_verify_cached(cache, kp[i].pub, 33, msg, sizeof msg, sig[i], siglen[i], 0),
+                             JT_OK);
+            int other = (i + 1) % K;
+            if (kp[other].type == kp[i].type)
+                assert_int_equal(jt_verify_cached(cache, kp[other].pub, 33, msg, sizeof msg, sig[i],
+                                                  siglen[i], 0),
+                                 JT_ESIG_INVALID);
+            msg[0] ^= 1;
+            assert_int_equal(jt_verify_cached(cache, kp[i].pub, 33, msg, sizeof msg, sig[i], siglen[i], 0),
+                             JT_ESIG_INVALID);
+        }
+    /* A malformed key is refused, and not remembered as good. */
+    uint8_t bad[33];
+    memcpy(bad, kp[1].pub, 33);
+    bad[0] = 0x05;
+    assert_int_equal(jt_verify_cached(cache, bad, 33, msg, sizeof msg, sig[1], siglen[1], 0), JT_EKEY);
+    memset(bad + 1, 0xFF, 32);
+    bad[0] = 0x02; /* x beyond the field: no such point */
+    assert_int_equal(jt_verify_cached(cache, bad, 33, msg, sizeof msg, sig[1], siglen[1], 0), JT_EKEY);
+    assert_int_equal(jt_verify_cached(cache, bad, 33, msg, sizeof msg, sig[1], siglen[1], 0), JT_EKEY);
+    for (int i = 0; i < K; i++)
+        jt_keypair_clear(&kp[i]);
+    jt_key_cache_free(cache);
+    jt_key_cache_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(key_cache),
         cmocka_unit_test(message_signatures),
         cmocka_unit_test(transaction_signatures),
         cmocka_unit_test(mutated_signatures),

@@ -36,6 +36,9 @@ JT_API void jt_tx_blob_id(const uint8_t *blob, size_t len, uint8_t hash[32]);
  * JT_EKEY, JT_ESIG_DER, JT_ESIG_HIGH_S, JT_ESIG_INVALID (message says which
  * signer). */
 JT_API jt_err jt_tx_verify(const jt_obj *tx, jt_errinfo *ei) JT_MUST_CHECK;
+/* jt_tx_verify with parsed public keys kept in `cache` (see jt/sign.h). */
+JT_API jt_err jt_tx_verify_cached(const jt_obj *tx, jt_key_cache *cache,
+                                  jt_errinfo *ei) JT_MUST_CHECK;
 
 /* Multi-signing: appends SMT‖signing blob‖signer to `out`. */
 JT_API jt_err jt_tx_multisign_data(const jt_obj *tx, const jt_account_id *signer,

@@ -1,0 +1,98 @@
+/* verify.c — signature checks on worker threads (see verify.h). */
+#include "verify.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* Parsed keys kept per worker: enough for the busiest accounts of a node. */
+#define KEY_CACHE_ENTRIES 65536u
+#define MAX_THREADS       16u
+
+struct jn_verifier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    jn_vjob *head, *tail;
+    bool stopping;
+    void (*done)(void *ctx);
+    void *ctx;
+    unsigned n_threads;
+    pthread_t threads[MAX_THREADS];
+};
+
+static void *worker(void *arg)
+{
+    jn_verifier *v = arg;
+    jt_key_cache *cache = jt_key_cache_new(KEY_CACHE_ENTRIES); /* NULL: no caching */
+    pthread_mutex_lock(&v->mu);
+    for (;;) {
+        while (!v->head && !v->stopping)
+            pthread_cond_wait(&v->cv, &v->mu);
+        if (v->stopping)
+            break;
+        jn_vjob *j = v->head;
+        v->head = j->wnext;
+        if (!v->head)
+            v->tail = NULL;
+        pthread_mutex_unlock(&v->mu);
+
+        jt_errinfo_clear(&j->ei);
+        j->err = jt_tx_verify_cached(j->tx, cache, &j->ei);
+        atomic_store(&j->done, true);
+        v->done(v->ctx);
+
+        pthread_mutex_lock(&v->mu);
+    }
+    pthread_mutex_unlock(&v->mu);
+    jt_key_cache_free(cache);
+    return NULL;
+}
+
+jn_verifier *jn_verifier_new(unsigned threads, void (*done)(void *ctx), void *ctx)
+{
+    if (threads < 1 || threads > MAX_THREADS || !done)
+        return NULL;
+    jn_verifier *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    pthread_mutex_init(&v->mu, NULL);
+    pthread_cond_init(&v->cv, NULL);
+    v->done = done;
+    v->ctx = ctx;
+    for (unsigned i = 0; i < threads; i++) {
+        if (pthread_create(&v->threads[i], NULL, worker, v)) {
+            jn_verifier_free(v);
+            return NULL;
+        }
+        v->n_threads++;
+    }
+    return v;
+}
+
+void jn_verifier_push(jn_verifier *v, jn_vjob *job)
+{
+    atomic_store(&job->done, false);
+    job->wnext = NULL;
+    pthread_mutex_lock(&v->mu);
+    if (v->tail)
+        v->tail->wnext = job;
+    else
+        v->head = job;
+    v->tail = job;
+    pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+}
+
+void jn_verifier_free(jn_verifier *v)
+{
+    if (!v)
+        return;
+    pthread_mutex_lock(&v->mu);
+    v->stopping = true;
+    pthread_cond_broadcast(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+    for (unsigned i = 0; i < v->n_threads; i++)
+        pthread_join(v->threads[i], NULL);
+    pthread_cond_destroy(&v->cv);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
+}

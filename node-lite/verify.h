@@ -1,0 +1,40 @@
+/*
+ * verify.h — signature checks off the loop thread.
+ *
+ * A verification costs about as much as everything else the node does for a
+ * payment, so the node runs it on worker threads. The loop thread hands a
+ * job (a decoded transaction it will not touch meanwhile) to jn_verifier_push;
+ * a worker runs jt_tx_verify_cached with its own cache of parsed public
+ * keys, stores the result, marks the job done and calls the `done` callback
+ * (on the worker thread), which must only wake the loop. The loop then reads
+ * the result; the ordering of results is the caller's business.
+ */
+#ifndef JN_VERIFY_H
+#define JN_VERIFY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <jt/jt.h>
+
+typedef struct jn_vjob {
+    struct jn_vjob *wnext; /* the workers' queue */
+    const jt_obj *tx;      /* read by one worker; untouched by the pusher until done */
+    jt_err err;            /* JT_OK or why the signature fails */
+    jt_errinfo ei;
+    atomic_bool done;
+} jn_vjob;
+
+typedef struct jn_verifier jn_verifier;
+
+/* Starts `threads` workers (1..16). `done(ctx)` is called by a worker after
+ * each job it finishes. NULL on failure (out of memory, no thread). */
+jn_verifier *jn_verifier_new(unsigned threads, void (*done)(void *ctx), void *ctx);
+
+/* Queues a job; its `done` flag is cleared here. */
+void jn_verifier_push(jn_verifier *v, jn_vjob *job);
+
+/* Stops the workers and waits for them; jobs still queued are left undone. */
+void jn_verifier_free(jn_verifier *v); /* accepts NULL */
+
+#endif
