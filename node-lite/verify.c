@@ -3,6 +3,14 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Workers run at a lower priority than the loop and the ledger writer:
+ * checks are throughput work, while a loop or a write that waits for a core
+ * delays every reply and every announced ledger. */
+#define WORKER_NICE 5
 
 /* Parsed keys kept per worker: enough for the busiest accounts of a node. */
 #define KEY_CACHE_ENTRIES 65536u
@@ -22,6 +30,8 @@ struct jn_verifier {
 static void *worker(void *arg)
 {
     jn_verifier *v = arg;
+    /* Linux: a thread's own nice value (best effort). */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
     jt_key_cache *cache = jt_key_cache_new(KEY_CACHE_ENTRIES); /* NULL: no caching */
     pthread_mutex_lock(&v->mu);
     for (;;) {
