@@ -115,6 +115,9 @@ int main(int argc, char **argv)
     size_t queued = 0; /* lines read before the session opened */
     char **backlog = NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* poll() watches fd 0, so no line may wait in a stdio buffer: with
+     * pipelined requests several lines arrive at once. */
+    setvbuf(stdin, NULL, _IONBF, 0);
     for (;;) {
         if (flush_out(j, fd)) {
             fprintf(stderr, "jtpcat: write failed\n");
