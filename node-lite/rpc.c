@@ -56,6 +56,11 @@ typedef struct pending {
     jt_json_doc *doc;       /* the request */
     jt_obj *tx;             /* submit: decoded, owned until applied */
     jt_buf blob;
+    /* A request refused before its turn (a blob that does not decode),
+     * answered in its turn: the error to send. */
+    const char *err;
+    char msg[300];
+    char exception[300];
 } pending;
 
 struct jn_rpc {
@@ -2117,7 +2122,11 @@ static void finish_pending(jn_rpc *r, pending *p)
     const jt_json *root = jt_json_root(p->doc);
     req q = {.rpc = r, .cl = p->cl, .p = root, .w = &rw};
     int rc = -1;
-    if (p->submit) {
+    if (p->err) {
+        q.err = p->err;
+        memcpy(q.msg, p->msg, sizeof q.msg);
+        memcpy(q.exception, p->exception, sizeof q.exception);
+    } else if (p->submit) {
         jt_jw_object_begin(&rw);
         jt_obj *tx = p->tx;
         p->tx = NULL;
@@ -2139,7 +2148,8 @@ static void drain(void *ctx)
 {
     jn_rpc *r = ctx;
     atomic_store(&r->wake, false);
-    while (r->q_head && (!r->q_head->submit || atomic_load(&r->q_head->vj.done))) {
+    while (r->q_head &&
+           (!r->q_head->submit || r->q_head->err || atomic_load(&r->q_head->vj.done))) {
         pending *p = r->q_head;
         r->q_head = p->next;
         if (!r->q_head)
@@ -2206,13 +2216,19 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
             } else {
                 rc = 0;
             }
-            if (rc) {
-                free(p);
+            if (rc && !c->pending) {
+                free(p); /* answered now, below */
             } else {
+                /* Queued; a refused submit is answered in its turn too. */
+                if (rc) {
+                    p->err = q.err;
+                    memcpy(p->msg, q.msg, sizeof p->msg);
+                    memcpy(p->exception, q.exception, sizeof p->exception);
+                }
                 p->doc = doc;
                 p->vj.tx = p->tx;
                 enqueue(r, p);
-                if (p->submit)
+                if (p->submit && !p->err)
                     jn_verifier_push(r->ver, &p->vj);
                 jt_buf_clear(&result);
                 return;

@@ -250,14 +250,19 @@ async function main() {
       blobs.push(sign(A.secret, { TransactionType: 'Payment', Account: A.address, Destination: B.address,
         Amount: String(100 + i), Fee: '10000', Flags: 0, Sequence: base + i }).tx_blob);
     }
-    const reqs = blobs.map((b) => c.request({ command: 'submit', tx_blob: b }));
-    reqs.splice(12, 0, c.request({ command: 'submit', tx_blob: badSig }));
-    reqs.push(c.request({ command: 'account_info', account: A.address, ledger_index: 'current' }));
-    const got = await Promise.all(reqs);
+    const msgs = blobs.map((b) => ({ command: 'submit', tx_blob: b }));
+    msgs.splice(12, 0, { command: 'submit', tx_blob: badSig });
+    msgs.splice(18, 0, { command: 'submit', tx_blob: 'DEADBEEF' });
+    msgs.push({ command: 'account_info', account: A.address, ledger_index: 'current' });
+    const reqs = msgs.map((m) => c.request(m)); // sent in this order
+    const arrival = [];
+    const got = await Promise.all(reqs.map((pr, i) => pr.then((m) => { arrival.push(i); return m; })));
     const results = got.slice(0, -1).map((m) => (m.result ? m.result.engine_result : m.error));
     const want = blobs.map(() => 'tesSUCCESS');
     want.splice(12, 0, 'invalidTransaction');
+    want.splice(18, 0, 'invalidTransaction');
     eq(JSON.stringify(results), JSON.stringify(want), 'pipelined submits apply in order (none held)');
+    eq(JSON.stringify(arrival), JSON.stringify(got.map((m, i) => i)), 'pipelined replies arrive in request order');
     const info = got[got.length - 1];
     eq(info.result && info.result.account_data.Sequence, base + 24, 'account_info after pipelined submits sees them all');
     seqs.set(A.address, base + 24);
