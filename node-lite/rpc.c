@@ -88,6 +88,7 @@ typedef struct req {
     char msg[300];
     char exception[300];
     char account[40]; /* context for actNotFound */
+    struct pending *job; /* a queued submit being finished */
 } req;
 
 uint32_t jn_now(void)
@@ -2089,6 +2090,15 @@ static int run_command(req *q, int (*fn)(req *q))
     return rc;
 }
 
+/* The rest of a queued submit, once its signature check is done. */
+static int submit_queued(req *q)
+{
+    pending *p = q->job;
+    jt_obj *tx = p->tx;
+    p->tx = NULL; /* submit_finish takes it */
+    return submit_finish(q, &p->blob, tx, p->vj.err, &p->vj.ei);
+}
+
 static void enqueue(jn_rpc *r, pending *p)
 {
     p->next = NULL;
@@ -2127,13 +2137,8 @@ static void finish_pending(jn_rpc *r, pending *p)
         memcpy(q.msg, p->msg, sizeof q.msg);
         memcpy(q.exception, p->exception, sizeof q.exception);
     } else if (p->submit) {
-        jt_jw_object_begin(&rw);
-        jt_obj *tx = p->tx;
-        p->tx = NULL;
-        rc = submit_finish(&q, &p->blob, tx, p->vj.err, &p->vj.ei);
-        jt_jw_object_end(&rw);
-        if (!rc && jt_jw_finish(&rw) != JT_OK)
-            rc = fail(&q, "internal", "response too large");
+        q.job = p;
+        rc = run_command(&q, submit_queued);
     } else if (p->cl) {
         rc = run_command(&q, p->cmd->fn);
     }
