@@ -28,11 +28,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define STORE_FORMAT 2 /* the table layout of store.h; kept in meta "format" */
 #define HEADER_VERSION 1
 #define HEADER_LEN 155 /* see header_encode */
-#define TXREC_FIXED 12 /* u32 seq, u32 index, u32 blob length */
-#define LTX_KEY_LEN 8
-#define ACCTX_KEY_LEN 28
+#define TXREC_FIXED 36 /* tx ID, u32 blob length */
+#define TX_KEY_LEN 8   /* u32 seq, u32 index */
+#define HIST_KEY_LEN 24 /* u32 seq, AccountID */
 #define META_KEY_MAX 64
 #define ERR_CAP 320
 #define RTXN_POOL 8
@@ -46,18 +47,27 @@ struct jn_batch {
     MDB_txn *txn; /* NULL when the batch is not open */
     bool failed;
     char first_err[ERR_CAP]; /* why the batch failed, reported again by commit */
-    /* ltx and headers keys grow with the ledger sequence, so they can
+    /* tx and headers keys grow with the ledger sequence, so they can
      * usually be written with MDB_APPEND (no search, pages filled instead of
      * split in half). The current highest key decides when that is safe. */
-    enum tail ltx_tail;
-    uint8_t ltx_last[LTX_KEY_LEN];
+    enum tail tx_tail;
+    uint8_t tx_last[TX_KEY_LEN];
     enum tail hdr_tail;
     uint32_t hdr_last;
+    /* Account-history entries, gathered and written at commit (one hist
+     * record per account and ledger). */
+    struct hist_ent *hist;
+    size_t nhist, hist_cap;
+};
+
+struct hist_ent {
+    uint8_t account[20];
+    uint32_t seq, index;
 };
 
 struct jn_store {
     MDB_env *env;
-    MDB_dbi state, headers, lhash, txs, ltx, acctx, meta;
+    MDB_dbi state, headers, lhash, tx, txid, hist, head, meta;
     pthread_mutex_t mu; /* guards pool, npool, writing, err */
     MDB_txn *pool[RTXN_POOL];
     int npool;
@@ -225,22 +235,21 @@ static int header_read(jn_store *s, const char *op, uint32_t key_seq, const MDB_
     return 0;
 }
 
-/* txs value: u32 seq, u32 index, u32 blob length, blob, meta. */
-static int txrec_decode(jn_store *s, const char *op, const uint8_t id[32], const MDB_val *v,
-                        jn_txrec *t)
+/* tx value (key u32 seq, u32 index): tx ID, u32 blob length, blob, meta. */
+static int txrec_decode(jn_store *s, const char *op, uint32_t seq, uint32_t index,
+                        const MDB_val *v, jn_txrec *t)
 {
     const uint8_t *p = v->mv_data;
-    char hx[17];
     if (v->mv_size < TXREC_FIXED)
-        return set_err(s, "%s: tx %s: record is %zu bytes, shorter than its fixed part", op,
-                       hexid(hx, id), v->mv_size);
-    size_t blob_len = get32(p + 8);
+        return set_err(s, "%s: tx at ledger %u index %u: record is %zu bytes, shorter than its "
+                       "fixed part", op, seq, index, v->mv_size);
+    size_t blob_len = get32(p + 32);
     if (blob_len > v->mv_size - TXREC_FIXED)
-        return set_err(s, "%s: tx %s: blob length %zu overruns the %zu-byte record", op,
-                       hexid(hx, id), blob_len, v->mv_size);
-    memcpy(t->id, id, 32);
-    t->seq = get32(p);
-    t->index = get32(p + 4);
+        return set_err(s, "%s: tx at ledger %u index %u: blob length %zu overruns the %zu-byte "
+                       "record", op, seq, index, blob_len, v->mv_size);
+    memcpy(t->id, p, 32);
+    t->seq = seq;
+    t->index = index;
     t->blob = p + TXREC_FIXED;
     t->blob_len = blob_len;
     t->meta = p + TXREC_FIXED + blob_len;
@@ -287,6 +296,36 @@ static int make_dir(const char *dir, char *err, size_t errcap)
     return 0;
 }
 
+/*
+ * The layout the store is in: the meta table's "format" value, or for a store
+ * without one, 1 when it holds the first layout's tables (transactions keyed
+ * by ID) and STORE_FORMAT when it is new. Only reads; MDB_NOTFOUND is not an
+ * error here.
+ */
+static int store_format(MDB_txn *txn, uint32_t *format)
+{
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    if (rc == 0) {
+        MDB_val k = {6, (void *)"format"}, v;
+        rc = mdb_get(txn, dbi, &k, &v);
+        if (rc == 0) {
+            *format = v.mv_size == 4 ? get32(v.mv_data) : 0;
+            return 0;
+        }
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    rc = mdb_dbi_open(txn, "txs", 0, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        *format = STORE_FORMAT;
+        return 0;
+    }
+    if (rc == 0)
+        *format = 1;
+    return rc;
+}
+
 int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, size_t errcap)
 {
     char dummy[1];
@@ -326,7 +365,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
     int rc = mdb_env_create(&s->env);
     if (rc == 0) {
         step = "mdb_env_set_maxdbs";
-        rc = mdb_env_set_maxdbs(s->env, 7);
+        rc = mdb_env_set_maxdbs(s->env, 8);
     }
     if (rc == 0) {
         step = "mdb_env_set_mapsize";
@@ -356,12 +395,38 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         MDB_dbi *dbi;
     } dbs[] = {
         {"state", &s->state}, {"headers", &s->headers}, {"lhash", &s->lhash},
-        {"txs", &s->txs},     {"ltx", &s->ltx},         {"acctx", &s->acctx},
-        {"meta", &s->meta},
+        {"tx", &s->tx},       {"txid", &s->txid},       {"hist", &s->hist},
+        {"head", &s->head},   {"meta", &s->meta},
     };
+    uint32_t format = 0;
+    if (rc == 0) {
+        /* A store written with another table layout is refused by name
+         * before anything is created in it. */
+        step = "format";
+        rc = store_format(txn, &format);
+        if (rc == 0 && format != STORE_FORMAT) {
+            snprintf(err, errcap,
+                     "open store %s: its data is in store format %u, this jt-node reads format "
+                     "%d; keep the directory for the jt-node that wrote it, or start a new one "
+                     "with jt-node init",
+                     dir, format, STORE_FORMAT);
+            mdb_txn_abort(txn);
+            mdb_env_close(s->env);
+            pthread_mutex_destroy(&s->mu);
+            free(s);
+            return -1;
+        }
+    }
     for (size_t i = 0; rc == 0 && i < sizeof dbs / sizeof dbs[0]; i++) {
         step = dbs[i].name;
         rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
+    }
+    if (rc == 0) {
+        step = "format";
+        uint8_t fv[4];
+        be32(fv, STORE_FORMAT);
+        MDB_val fk = {6, (void *)"format"}, fval = {4, fv};
+        rc = mdb_put(txn, s->meta, &fk, &fval, 0);
     }
     if (rc == 0) {
         step = "commit";
@@ -388,6 +453,7 @@ void jn_store_close(jn_store *s)
         return;
     if (s->batch.txn)
         mdb_txn_abort(s->batch.txn);
+    free(s->batch.hist);
     for (int i = 0; i < s->npool; i++)
         mdb_txn_abort(s->pool[i]);
     mdb_env_close(s->env);
@@ -437,6 +503,7 @@ static void rtxn_put(jn_store *s, MDB_txn *txn)
 static void batch_release(jn_batch *b)
 {
     b->txn = NULL;
+    b->nhist = 0;
     pthread_mutex_lock(&b->s->mu);
     b->s->writing = false;
     pthread_mutex_unlock(&b->s->mu);
@@ -465,7 +532,8 @@ int jn_store_begin(jn_store *s, jn_batch **out)
     }
     b->failed = false;
     b->first_err[0] = '\0';
-    b->ltx_tail = TAIL_UNKNOWN;
+    b->tx_tail = TAIL_UNKNOWN;
+    b->nhist = 0;
     b->hdr_tail = TAIL_UNKNOWN;
     *out = b;
     return 0;
@@ -619,67 +687,174 @@ int jn_batch_put_tx(jn_batch *b, const jn_txrec *t)
     if (t->blob_len > UINT32_MAX || t->meta_len > SIZE_MAX - TXREC_FIXED - t->blob_len)
         return batch_fail(b, 0, "put tx %s: blob or metadata too large", hexid(hx, t->id));
 
+    if (b->tx_tail == TAIL_UNKNOWN) {
+        MDB_val last;
+        bool empty;
+        if (tail_load(b, s->tx, "put tx", &last, &empty) != 0)
+            return -1;
+        if (!empty && last.mv_size != TX_KEY_LEN)
+            return batch_fail(b, 0, "put tx %s: tx key of %zu bytes in store", hexid(hx, t->id),
+                              last.mv_size);
+        b->tx_tail = empty ? TAIL_EMPTY : TAIL_KNOWN;
+        if (!empty)
+            memcpy(b->tx_last, last.mv_data, TX_KEY_LEN);
+    }
+    uint8_t key[TX_KEY_LEN];
+    be32(key, t->seq);
+    be32(key + 4, t->index);
+    bool append = b->tx_tail == TAIL_EMPTY || memcmp(key, b->tx_last, TX_KEY_LEN) > 0;
+
     /* MDB_RESERVE lets the record be assembled in place in the map instead
-     * of in a per-transaction buffer. */
-    MDB_val k = {32, (void *)t->id};
+     * of in a per-transaction buffer; in ledger order the records fill pages
+     * one after another (MDB_APPEND). */
+    MDB_val k = {TX_KEY_LEN, key};
     MDB_val v = {TXREC_FIXED + t->blob_len + t->meta_len, NULL};
-    int rc = mdb_put(b->txn, s->txs, &k, &v, MDB_RESERVE);
+    int rc = mdb_put(b->txn, s->tx, &k, &v, MDB_RESERVE | (append ? MDB_APPEND : 0));
     if (rc != 0)
-        return batch_fail(b, rc, "put tx %s", hexid(hx, t->id));
+        return batch_fail(b, rc, "put tx %s: ledger %u index %u", hexid(hx, t->id), t->seq,
+                          t->index);
     uint8_t *p = v.mv_data;
-    be32(p, t->seq);
-    be32(p + 4, t->index);
-    be32(p + 8, (uint32_t)t->blob_len);
+    memcpy(p, t->id, 32);
+    be32(p + 32, (uint32_t)t->blob_len);
     if (t->blob_len)
         memcpy(p + TXREC_FIXED, t->blob, t->blob_len);
     if (t->meta_len)
         memcpy(p + TXREC_FIXED + t->blob_len, t->meta, t->meta_len);
-
-    if (b->ltx_tail == TAIL_UNKNOWN) {
-        MDB_val last;
-        bool empty;
-        if (tail_load(b, s->ltx, "put tx", &last, &empty) != 0)
-            return -1;
-        if (!empty && last.mv_size != LTX_KEY_LEN)
-            return batch_fail(b, 0, "put tx %s: ltx key of %zu bytes in store",
-                              hexid(hx, t->id), last.mv_size);
-        b->ltx_tail = empty ? TAIL_EMPTY : TAIL_KNOWN;
-        if (!empty)
-            memcpy(b->ltx_last, last.mv_data, LTX_KEY_LEN);
-    }
-    uint8_t key[LTX_KEY_LEN];
-    be32(key, t->seq);
-    be32(key + 4, t->index);
-    bool append = b->ltx_tail == TAIL_EMPTY || memcmp(key, b->ltx_last, LTX_KEY_LEN) > 0;
-    MDB_val lk = {LTX_KEY_LEN, key}, lv = {32, (void *)t->id};
-    rc = mdb_put(b->txn, s->ltx, &lk, &lv, append ? MDB_APPEND : 0);
-    if (rc != 0)
-        return batch_fail(b, rc, "put tx %s: ledger %u index %u", hexid(hx, t->id), t->seq,
-                          t->index);
     if (append) {
-        b->ltx_tail = TAIL_KNOWN;
-        memcpy(b->ltx_last, key, LTX_KEY_LEN);
+        b->tx_tail = TAIL_KNOWN;
+        memcpy(b->tx_last, key, TX_KEY_LEN);
     }
+
+    MDB_val ik = {32, (void *)t->id}, iv = {TX_KEY_LEN, key};
+    rc = mdb_put(b->txn, s->txid, &ik, &iv, 0);
+    if (rc != 0)
+        return batch_fail(b, rc, "put tx %s: ID index", hexid(hx, t->id));
     return 0;
 }
 
 int jn_batch_put_account_tx(jn_batch *b, const uint8_t account[20], uint32_t seq, uint32_t index,
                             const uint8_t id[32])
 {
+    (void)id; /* the tx record at (seq, index) names it */
     if (batch_usable(b, "put account tx") != 0)
         return -1;
-    uint8_t key[ACCTX_KEY_LEN];
-    memcpy(key, account, 20);
-    be32(key + 20, seq);
-    be32(key + 24, index);
-    MDB_val k = {sizeof key, key}, v = {32, (void *)id};
-    int rc = mdb_put(b->txn, b->s->acctx, &k, &v, 0);
-    if (rc != 0) {
-        char hx[17];
-        return batch_fail(b, rc, "put account tx %s ledger %u index %u", hexid(hx, account), seq,
-                          index);
+    if (b->nhist == b->hist_cap) {
+        size_t nc = b->hist_cap ? b->hist_cap * 2 : 256;
+        struct hist_ent *nv = realloc(b->hist, nc * sizeof *nv);
+        if (!nv) {
+            char hx[17];
+            return batch_fail(b, 0, "put account tx %s ledger %u index %u: out of memory",
+                              hexid(hx, account), seq, index);
+        }
+        b->hist = nv;
+        b->hist_cap = nc;
     }
+    struct hist_ent *e = &b->hist[b->nhist++];
+    memcpy(e->account, account, 20);
+    e->seq = seq;
+    e->index = index;
     return 0;
+}
+
+static int hist_cmp(const void *x, const void *y)
+{
+    const struct hist_ent *a = x, *b = y;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    int c = memcmp(a->account, b->account, 20);
+    if (c)
+        return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/*
+ * Writes the gathered account history: for each (ledger, account) one hist
+ * record "previous ledger of this account, then its indexes in this ledger",
+ * and the account's head (its newest ledger). Keys lead with the ledger, so a
+ * ledger's records are appended after the previous ledger's; only the small
+ * head table takes keys in account order.
+ */
+static int hist_flush(jn_batch *b)
+{
+    jn_store *s = b->s;
+    if (!b->nhist)
+        return 0;
+    qsort(b->hist, b->nhist, sizeof *b->hist, hist_cmp);
+    MDB_val last;
+    bool empty;
+    if (tail_load(b, s->hist, "account history", &last, &empty) != 0)
+        return -1;
+    uint8_t tail[HIST_KEY_LEN];
+    if (!empty) {
+        if (last.mv_size != HIST_KEY_LEN)
+            return batch_fail(b, 0, "account history: key of %zu bytes in store", last.mv_size);
+        memcpy(tail, last.mv_data, HIST_KEY_LEN);
+    }
+    uint8_t *val = NULL;
+    size_t cap = 0;
+    int ret = 0;
+    for (size_t i = 0; i < b->nhist && !ret;) {
+        const struct hist_ent *e = &b->hist[i];
+        size_t j = i + 1;
+        while (j < b->nhist && b->hist[j].seq == e->seq && !memcmp(b->hist[j].account, e->account, 20))
+            j++;
+        char hx[17];
+        uint32_t prev = 0;
+        MDB_val hk = {20, (void *)e->account}, hv;
+        int rc = mdb_get(b->txn, s->head, &hk, &hv);
+        if (rc == 0 && hv.mv_size == 4)
+            prev = get32(hv.mv_data);
+        else if (rc == 0)
+            ret = batch_fail(b, 0, "account history %s: head of %zu bytes", hexid(hx, e->account),
+                             hv.mv_size);
+        else if (rc != MDB_NOTFOUND)
+            ret = batch_fail(b, rc, "account history %s: head", hexid(hx, e->account));
+        if (!ret && prev >= e->seq)
+            ret = batch_fail(b, 0, "account history %s: ledger %u written after ledger %u",
+                             hexid(hx, e->account), e->seq, prev);
+        if (ret)
+            break;
+        size_t need = 4 + 4 * (j - i);
+        if (need > cap) {
+            uint8_t *nv = realloc(val, need * 2);
+            if (!nv) {
+                ret = batch_fail(b, 0, "account history: out of memory");
+                break;
+            }
+            val = nv;
+            cap = need * 2;
+        }
+        be32(val, prev);
+        size_t n = 0;
+        for (size_t k = i; k < j; k++)
+            if (k == i || b->hist[k].index != b->hist[k - 1].index)
+                be32(val + 4 + 4 * n++, b->hist[k].index);
+        uint8_t key[HIST_KEY_LEN];
+        be32(key, e->seq);
+        memcpy(key + 4, e->account, 20);
+        bool append = empty || memcmp(key, tail, HIST_KEY_LEN) > 0;
+        MDB_val k = {HIST_KEY_LEN, key}, v = {4 + 4 * n, val};
+        rc = mdb_put(b->txn, s->hist, &k, &v, append ? MDB_APPEND : 0);
+        if (rc != 0) {
+            ret = batch_fail(b, rc, "account history %s ledger %u", hexid(hx, e->account), e->seq);
+            break;
+        }
+        if (append) {
+            empty = false;
+            memcpy(tail, key, HIST_KEY_LEN);
+        }
+        uint8_t sv[4];
+        be32(sv, e->seq);
+        hv.mv_size = 4;
+        hv.mv_data = sv;
+        rc = mdb_put(b->txn, s->head, &hk, &hv, 0);
+        if (rc != 0)
+            ret = batch_fail(b, rc, "account history %s: head", hexid(hx, e->account));
+        i = j;
+    }
+    free(val);
+    b->nhist = 0;
+    return ret;
 }
 
 int jn_batch_put_meta(jn_batch *b, const char *key, const void *val, size_t len)
@@ -702,6 +877,8 @@ int jn_store_commit(jn_batch *b)
         return -1;
     if (!b->txn)
         return set_err(b->s, "commit: batch is not open");
+    if (!b->failed)
+        (void)hist_flush(b); /* a failure marks the batch */
     MDB_txn *txn = b->txn;
     if (b->failed) {
         mdb_txn_abort(txn);
@@ -903,48 +1080,79 @@ int jn_store_get_meta(jn_store *s, const char *key, void *out, size_t cap, size_
     return ret;
 }
 
-/* Looks up one transaction in `txn` and hands it to cb. 1 if absent. */
-static int tx_deliver(jn_store *s, MDB_txn *txn, const char *op, const uint8_t id[32],
-                      jn_tx_cb cb, void *ctx)
+/* Hands the transaction at (seq, index) to cb and returns what cb returns;
+ * when there is none, sets *missing and returns 1. */
+static int tx_at(jn_store *s, MDB_txn *txn, const char *op, uint32_t seq, uint32_t index,
+                 jn_tx_cb cb, void *ctx, bool *missing)
 {
-    MDB_val k = {32, (void *)id}, v;
-    char hx[17];
-    int rc = mdb_get(txn, s->txs, &k, &v);
-    if (rc == MDB_NOTFOUND)
+    *missing = false;
+    uint8_t key[TX_KEY_LEN];
+    be32(key, seq);
+    be32(key + 4, index);
+    MDB_val k = {TX_KEY_LEN, key}, v;
+    int rc = mdb_get(txn, s->tx, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        *missing = true;
         return 1;
+    }
     if (rc != 0)
-        return mdb_err(s, rc, "%s: tx %s", op, hexid(hx, id));
+        return mdb_err(s, rc, "%s: tx at ledger %u index %u", op, seq, index);
     jn_txrec t;
-    if (txrec_decode(s, op, id, &v, &t) != 0)
+    if (txrec_decode(s, op, seq, index, &v, &t) != 0)
         return -1;
     /* The callback's own non-zero result is passed through untouched, and
      * so is any message it left. */
     return cb(ctx, &t);
 }
 
-int jn_store_get_tx(jn_store *s, const uint8_t id[32], jn_tx_cb cb, void *ctx)
+typedef struct id_check {
+    const uint8_t *id;
+    jn_tx_cb cb;
+    void *ctx;
+    bool mismatch;
+} id_check;
+
+static int id_check_cb(void *ctx, const jn_txrec *t)
 {
-    MDB_txn *txn;
-    if (rtxn_get(s, "get tx", &txn) != 0)
+    id_check *ic = ctx;
+    if (memcmp(t->id, ic->id, 32) != 0) {
+        ic->mismatch = true;
         return -1;
-    int ret = tx_deliver(s, txn, "get tx", id, cb, ctx);
-    rtxn_put(s, txn);
-    return ret;
+    }
+    return ic->cb(ic->ctx, t);
 }
 
-/* An index entry naming a transaction that is not stored is damage. */
-static int tx_deliver_indexed(jn_store *s, MDB_txn *txn, const char *op, const MDB_val *v,
-                              uint32_t seq, uint32_t index, jn_tx_cb cb, void *ctx)
+int jn_store_get_tx(jn_store *s, const uint8_t id[32], jn_tx_cb cb, void *ctx)
 {
-    if (v->mv_size != 32)
-        return set_err(s, "%s: ledger %u index %u: entry of %zu bytes, want 32", op, seq, index,
-                       v->mv_size);
-    int ret = tx_deliver(s, txn, op, v->mv_data, cb, ctx);
-    if (ret == 1) {
-        char hx[17];
-        return set_err(s, "%s: ledger %u index %u names tx %s, which is missing", op, seq,
-                       index, hexid(hx, v->mv_data));
+    const char *op = "get tx";
+    MDB_txn *txn;
+    if (rtxn_get(s, op, &txn) != 0)
+        return -1;
+    char hx[17];
+    int ret;
+    MDB_val k = {32, (void *)id}, v;
+    int rc = mdb_get(txn, s->txid, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        ret = 1;
+    } else if (rc != 0) {
+        ret = mdb_err(s, rc, "%s %s", op, hexid(hx, id));
+    } else if (v.mv_size != TX_KEY_LEN) {
+        ret = set_err(s, "%s %s: index value of %zu bytes", op, hexid(hx, id), v.mv_size);
+    } else {
+        uint32_t seq = get32(v.mv_data), index = get32((const uint8_t *)v.mv_data + 4);
+        id_check ic = {id, cb, ctx, false};
+        bool missing;
+        ret = tx_at(s, txn, op, seq, index, id_check_cb, &ic, &missing);
+        /* The ID index and the records must agree; a mismatch is damage,
+         * not a missing transaction. */
+        if (missing)
+            ret = set_err(s, "%s %s: index names ledger %u index %u, which is missing", op,
+                          hexid(hx, id), seq, index);
+        else if (ic.mismatch)
+            ret = set_err(s, "%s %s: index names ledger %u index %u, which holds another "
+                          "transaction", op, hexid(hx, id), seq, index);
     }
+    rtxn_put(s, txn);
     return ret;
 }
 
@@ -957,25 +1165,28 @@ int jn_store_ledger_txs(jn_store *s, uint32_t seq, jn_tx_cb cb, void *ctx)
     if (rtxn_get(s, op, &txn) != 0)
         return -1;
     int ret = 0;
-    int rc = mdb_cursor_open(txn, s->ltx, &c);
+    int rc = mdb_cursor_open(txn, s->tx, &c);
     if (rc != 0) {
         ret = mdb_err(s, rc, "%s: cursor", op);
         goto out;
     }
-    uint8_t key[LTX_KEY_LEN];
+    uint8_t key[TX_KEY_LEN];
     be32(key, seq);
     be32(key + 4, 0);
     MDB_val k = {sizeof key, key}, v;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != LTX_KEY_LEN) {
-            ret = set_err(s, "%s: ltx key of %zu bytes", op, k.mv_size);
+        if (k.mv_size != TX_KEY_LEN) {
+            ret = set_err(s, "%s: tx key of %zu bytes", op, k.mv_size);
             break;
         }
         const uint8_t *kp = k.mv_data;
         if (get32(kp) != seq)
             break;
-        ret = tx_deliver_indexed(s, txn, op, &v, seq, get32(kp + 4), cb, ctx);
+        jn_txrec t;
+        ret = txrec_decode(s, op, seq, get32(kp + 4), &v, &t);
+        if (ret == 0)
+            ret = cb(ctx, &t);
         if (ret != 0)
             break;
     }
@@ -987,12 +1198,41 @@ out:
     return ret;
 }
 
+/* One hist record: the account's previous ledger and its indexes in `seq`
+ * (pointing into the map). 1 if absent. */
+static int hist_get(jn_store *s, MDB_txn *txn, const char *op, const uint8_t account[20],
+                    uint32_t seq, uint32_t *prev, const uint8_t **idx, size_t *n)
+{
+    uint8_t key[HIST_KEY_LEN];
+    be32(key, seq);
+    memcpy(key + 4, account, 20);
+    MDB_val k = {HIST_KEY_LEN, key}, v;
+    int rc = mdb_get(txn, s->hist, &k, &v);
+    char hx[17];
+    if (rc == MDB_NOTFOUND)
+        return 1;
+    if (rc != 0)
+        return mdb_err(s, rc, "%s %s: ledger %u", op, hexid(hx, account), seq);
+    if (v.mv_size < 8 || v.mv_size % 4 != 0)
+        return set_err(s, "%s %s: ledger %u: history record of %zu bytes", op,
+                       hexid(hx, account), seq, v.mv_size);
+    *prev = get32(v.mv_data);
+    if (*prev >= seq)
+        return set_err(s, "%s %s: ledger %u: history goes on to ledger %u, not back", op,
+                       hexid(hx, account), seq, *prev);
+    *idx = (const uint8_t *)v.mv_data + 4;
+    *n = v.mv_size / 4 - 1;
+    return 0;
+}
+
 /*
- * Keys are account|seq|index big-endian, so one account's entries are
- * contiguous and in (seq, index) order. The walk starts at the marker (or
- * the range end), clamped to [min_seq, max_seq], and moves one entry at a
- * time; the entry found after `limit` deliveries is the resume marker, so a
- * page boundary neither skips nor repeats an entry. limit 0 means no limit.
+ * An account's history is a chain: the head table gives its newest ledger,
+ * and each hist record the ledger before it. The walk goes down the chain
+ * from the head to the first ledger <= the range end (or the marker), then
+ * delivers entries in walk order; a forward walk first collects the ledgers
+ * of the range, then goes through them oldest first. The entry found after
+ * `limit` deliveries is the resume marker, so a page boundary neither skips
+ * nor repeats an entry. limit 0 means no limit.
  */
 int jn_store_account_tx(jn_store *s, const uint8_t account[20], uint32_t min_seq,
                         uint32_t max_seq, bool forward, bool has_start, uint32_t start_seq,
@@ -1007,83 +1247,118 @@ int jn_store_account_tx(jn_store *s, const uint8_t account[20], uint32_t min_seq
     if (next_index)
         *next_index = 0;
 
-    /* First position in walk order. */
-    uint32_t seq0, idx0;
-    if (forward) {
-        if (!has_start || start_seq < min_seq) {
-            seq0 = min_seq;
-            idx0 = 0;
-        } else {
-            seq0 = start_seq;
-            idx0 = start_index;
-        }
-        if (seq0 > max_seq)
-            return 0;
-    } else {
-        if (!has_start || start_seq > max_seq) {
-            seq0 = max_seq;
-            idx0 = UINT32_MAX;
-        } else {
-            seq0 = start_seq;
-            idx0 = start_index;
-        }
-        if (seq0 < min_seq)
-            return 0;
-    }
+    /* The range in ledgers, and where in it the walk starts. */
+    uint32_t lo = min_seq, hi = max_seq;
+    if (has_start && forward && start_seq > lo)
+        lo = start_seq;
+    if (has_start && !forward && start_seq < hi)
+        hi = start_seq;
+    if (lo > hi)
+        return 0;
 
     MDB_txn *txn;
-    MDB_cursor *c;
     if (rtxn_get(s, op, &txn) != 0)
         return -1;
+    char hx[17];
     int ret = 0;
-    int rc = mdb_cursor_open(txn, s->acctx, &c);
+    uint32_t *seqs = NULL;
+    size_t nseqs = 0, capseqs = 0;
+    MDB_val hk = {20, (void *)account}, hv;
+    int rc = mdb_get(txn, s->head, &hk, &hv);
+    if (rc == MDB_NOTFOUND)
+        goto out;
     if (rc != 0) {
-        ret = mdb_err(s, rc, "%s: cursor", op);
+        ret = mdb_err(s, rc, "%s %s: head", op, hexid(hx, account));
         goto out;
     }
-    uint8_t key[ACCTX_KEY_LEN];
-    memcpy(key, account, 20);
-    be32(key + 20, seq0);
-    be32(key + 24, idx0);
-    MDB_val k = {sizeof key, key}, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); /* first key >= start */
-    if (!forward) {
-        /* Walking down: the start is the last key <= it. */
-        if (rc == MDB_NOTFOUND)
-            rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-        else if (rc == 0 && (k.mv_size != sizeof key || memcmp(k.mv_data, key, sizeof key) != 0))
-            rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+    if (hv.mv_size != 4) {
+        ret = set_err(s, "%s %s: head of %zu bytes", op, hexid(hx, account), hv.mv_size);
+        goto out;
     }
-    unsigned n = 0;
-    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, forward ? MDB_NEXT : MDB_PREV)) {
-        const uint8_t *kp = k.mv_data;
-        if (k.mv_size != ACCTX_KEY_LEN) {
-            ret = set_err(s, "%s: acctx key of %zu bytes", op, k.mv_size);
+
+    /* Down the chain to the range, then (forward) through it. */
+    unsigned delivered = 0;
+    bool stop = false;
+    for (uint32_t seq = get32(hv.mv_data); seq >= lo && seq && !stop && !ret;) {
+        uint32_t prev;
+        const uint8_t *idx;
+        size_t n;
+        int r = hist_get(s, txn, op, account, seq, &prev, &idx, &n);
+        if (r == 1)
+            r = set_err(s, "%s %s: history names ledger %u, which has no record", op,
+                        hexid(hx, account), seq);
+        if (r) {
+            ret = r;
             break;
         }
-        if (memcmp(kp, account, 20) != 0)
-            break; /* walked past this account's entries */
-        uint32_t seq = get32(kp + 20), index = get32(kp + 24);
-        if (forward ? seq > max_seq : seq < min_seq)
-            break;
-        if (limit != 0 && n == limit) {
-            if (more)
-                *more = true;
-            if (next_seq)
-                *next_seq = seq;
-            if (next_index)
-                *next_index = index;
-            break;
+        if (seq <= hi) {
+            if (forward) {
+                if (nseqs == capseqs) {
+                    size_t nc = capseqs ? capseqs * 2 : 64;
+                    uint32_t *nv = realloc(seqs, nc * sizeof *nv);
+                    if (!nv) {
+                        ret = set_err(s, "%s: out of memory", op);
+                        break;
+                    }
+                    seqs = nv;
+                    capseqs = nc;
+                }
+                seqs[nseqs++] = seq;
+            } else {
+                for (size_t i = n; i-- > 0 && !stop && !ret;) {
+                    uint32_t index = get32(idx + 4 * i);
+                    if (has_start && seq == start_seq && index > start_index)
+                        continue;
+                    if (limit != 0 && delivered == limit) {
+                        if (more)
+                            *more = true;
+                        if (next_seq)
+                            *next_seq = seq;
+                        if (next_index)
+                            *next_index = index;
+                        stop = true;
+                        break;
+                    }
+                    bool missing;
+                    ret = tx_at(s, txn, op, seq, index, cb, ctx, &missing);
+                    if (missing)
+                        ret = set_err(s, "%s %s: history names ledger %u index %u, which is "
+                                      "missing", op, hexid(hx, account), seq, index);
+                    delivered++;
+                }
+            }
         }
-        ret = tx_deliver_indexed(s, txn, op, &v, seq, index, cb, ctx);
-        if (ret != 0)
-            break;
-        n++;
+        seq = prev;
     }
-    if (ret == 0 && rc != 0 && rc != MDB_NOTFOUND)
-        ret = mdb_err(s, rc, "%s", op);
-    mdb_cursor_close(c);
+    for (size_t k = nseqs; k-- > 0 && !stop && !ret;) {
+        uint32_t seq = seqs[k], prev;
+        const uint8_t *idx;
+        size_t n;
+        ret = hist_get(s, txn, op, account, seq, &prev, &idx, &n);
+        for (size_t i = 0; i < n && !stop && !ret; i++) {
+            uint32_t index = get32(idx + 4 * i);
+            if (has_start && seq == start_seq && index < start_index)
+                continue;
+            if (limit != 0 && delivered == limit) {
+                if (more)
+                    *more = true;
+                if (next_seq)
+                    *next_seq = seq;
+                if (next_index)
+                    *next_index = index;
+                stop = true;
+                break;
+            }
+            bool missing;
+            ret = tx_at(s, txn, op, seq, index, cb, ctx, &missing);
+            if (missing)
+                ret = set_err(s, "%s %s: history names ledger %u index %u, which is missing",
+                              op, hexid(hx, account), seq, index);
+            delivered++;
+        }
+    }
 out:
+    free(seqs);
     rtxn_put(s, txn);
     return ret;
 }

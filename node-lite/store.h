@@ -1,14 +1,22 @@
 /*
  * store.h — jt-node's durable storage in LMDB.
  *
- * One environment in DIR holds:
+ * One environment in DIR holds (store format 2):
  *   state    object ID (32) -> ledger entry blob, as of the last closed ledger
  *   headers  u32be(seq)     -> jn_header record
  *   lhash    ledger hash(32) -> u32be(seq)
- *   txs      tx ID (32)     -> u32be(seq) u32be(index) u32be(bloblen) blob meta
- *   ltx      u32be(seq) u32be(index) -> tx ID (32)
- *   acctx    AccountID(20) u32be(seq) u32be(index) -> tx ID (32)
- *   meta     small named values (node configuration, counters)
+ *   tx       u32be(seq) u32be(index) -> tx ID(32) u32be(bloblen) blob meta
+ *   txid     tx ID (32)     -> u32be(seq) u32be(index)
+ *   hist     u32be(seq) AccountID(20) -> u32be(previous seq) u32be(index)...
+ *   head     AccountID(20)  -> u32be(seq of the account's newest hist record)
+ *   meta     small named values ("format" = u32be 2, configuration, counters)
+ *
+ * Everything but txid and head is keyed by ledger first, so a closed ledger
+ * is appended after the last one (MDB_APPEND: pages filled in order, few
+ * pages touched per ledger). An account's history is a chain from its head
+ * back through the ledgers it appears in (hist's "previous seq", 0 at the
+ * start). A store in another format (format 1 kept transactions keyed by ID
+ * and had no "format" value) is refused at open with a message naming both.
  *
  * A closed ledger is written by one batch (one LMDB write transaction) and is
  * durable when jn_store_commit returns: the environment is opened without

@@ -901,7 +901,7 @@ static void poke(fix *f, const char *table, const void *key, size_t klen, const 
     MDB_txn *txn;
     MDB_dbi dbi;
     assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 7), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
     assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, table, 0, &dbi), 0);
@@ -952,14 +952,70 @@ static void corrupt_records(void **state)
     assert_non_null(strstr(jn_store_errmsg(f->s), "holds ledger 3"));
 
     /* A transaction record whose blob length overruns it. */
-    uint8_t id[32], bad[16] = {0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 9};
+    uint8_t id[32], bad[40] = {0}, txkey[8] = {0, 0, 0, 2, 0, 0, 0, 0};
     mkid(id, 9, 2 * 1000);
-    poke(f, "txs", id, 32, bad, sizeof bad);
+    memcpy(bad, id, 32);
+    bad[35] = 9;
+    poke(f, "tx", txkey, 8, bad, sizeof bad);
     seen c = {0};
     assert_int_equal(jn_store_get_tx(f->s, id, collect, &c), -1);
     assert_non_null(strstr(jn_store_errmsg(f->s), "overruns"));
     assert_int_equal(jn_store_ledger_txs(f->s, 2, collect, &c), -1);
     assert_int_equal(c.n, 0);
+}
+
+/* A store in another table layout is refused at open, naming both formats,
+ * and left as it was. */
+static void other_format_refused(void **state)
+{
+    fix *f = *state;
+    jn_store_close(f->s);
+    f->s = NULL;
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s/old", f->tmp);
+    assert_int_equal(mkdir(tmp, 0700), 0);
+
+    /* Format 1: transactions keyed by ID in "txs", no "format" value. */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, tmp, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "txs", MDB_CREATE, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    jn_store *s = NULL;
+    char err[512];
+    assert_int_equal(jn_store_open(tmp, 0, &s, err, sizeof err), -1);
+    assert_null(s);
+    assert_non_null(strstr(err, "store format 1"));
+    assert_non_null(strstr(err, "reads format 2"));
+
+    /* A later format, by its "format" value. */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, tmp, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    uint8_t three[4] = {0, 0, 0, 3};
+    MDB_val k = {6, (void *)"format"}, v = {4, three};
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(jn_store_open(tmp, 0, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "store format 3"));
+
+    /* The store of this fixture, new in this format, still opens. */
+    reopen(f, 0);
+    size_t len = 0;
+    uint8_t got[4];
+    assert_int_equal(jn_store_get_meta(f->s, "format", got, sizeof got, &len), 0);
+    assert_int_equal(len, 4);
+    assert_int_equal(got[3], 2);
 }
 
 /* Readers on several threads while ledgers are committed. */
@@ -1082,6 +1138,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(account_tx_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(meta_values, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(other_format_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
     };
     return cmocka_run_group_tests_name("jn_store", tests, NULL, NULL);
