@@ -12,7 +12,7 @@
 #
 # Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
 # (default 3), JL_SECONDS (seconds per side per round, default 2),
-# NODE_PAYMENTS (bench_node payments, default 150000), NODE_ROUNDS (default
+# NODE_PAYMENTS (bench_node payments, default 300000), NODE_ROUNDS (default
 # 3), NODE_ARGS (more bench_node options, e.g. "--track stream").
 set -eu
 
@@ -109,7 +109,7 @@ else
     fi
 fi
 
-NODE_PAYMENTS=${NODE_PAYMENTS:-150000}
+NODE_PAYMENTS=${NODE_PAYMENTS:-300000}
 NODE_ROUNDS=${NODE_ROUNDS:-3}
 node_bin=$BUILD/bench/bench_node
 node_failed=

@@ -5,6 +5,7 @@
  * is the difference between `sb` and its parent, computed before merging.
  */
 #include "apply.h"
+#include "fld.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,40 +59,40 @@ typedef struct ctx {
 
 /* ---------------------------------------------------------------- helpers */
 
-static uint64_t get_u(const jt_obj *o, const char *f, uint64_t dflt)
+static uint64_t get_u(const jt_obj *o, const jt_field *f, uint64_t dflt)
 {
     uint64_t v;
-    return jt_obj_get_uint(o, f, &v) == JT_OK ? v : dflt;
+    return jt_obj_get_uint_f(o, f, &v) == JT_OK ? v : dflt;
 }
 
-static void set_u(ctx *c, jt_obj *o, const char *f, uint64_t v)
+static void set_u(ctx *c, jt_obj *o, const jt_field *f, uint64_t v)
 {
-    if (jt_obj_set_uint(o, f, v) != JT_OK)
+    if (jt_obj_set_uint_f(o, f, v) != JT_OK)
         c->oom = true;
 }
 
-static void set_amt(ctx *c, jt_obj *o, const char *f, const jt_amount *a)
+static void set_amt(ctx *c, jt_obj *o, const jt_field *f, const jt_amount *a)
 {
-    if (jt_obj_set_amount(o, f, a) != JT_OK)
+    if (jt_obj_set_amount_f(o, f, a) != JT_OK)
         c->oom = true;
 }
 
-static void set_acct(ctx *c, jt_obj *o, const char *f, const jt_account_id *a)
+static void set_acct(ctx *c, jt_obj *o, const jt_field *f, const jt_account_id *a)
 {
-    if (jt_obj_set_account(o, f, a) != JT_OK)
+    if (jt_obj_set_account_f(o, f, a) != JT_OK)
         c->oom = true;
 }
 
-static void set_bytes(ctx *c, jt_obj *o, const char *f, const uint8_t *p, size_t n)
+static void set_bytes(ctx *c, jt_obj *o, const jt_field *f, const uint8_t *p, size_t n)
 {
-    if (jt_obj_set_bytes(o, f, p, n) != JT_OK)
+    if (jt_obj_set_bytes_f(o, f, p, n) != JT_OK)
         c->oom = true;
 }
 
 static int64_t balance_of(const jt_obj *root)
 {
     jt_amount a;
-    if (jt_obj_get_amount(root, "Balance", &a) != JT_OK || !a.native)
+    if (jt_obj_get_amount_f(root, FLD("Balance"), &a) != JT_OK || !a.native)
         return 0;
     return jn_amt_to_drops(&a);
 }
@@ -100,14 +101,14 @@ static void set_balance(ctx *c, jt_obj *root, int64_t drops)
 {
     jt_amount a;
     jn_amt_drops(&a, drops);
-    set_amt(c, root, "Balance", &a);
+    set_amt(c, root, FLD("Balance"), &a);
 }
 
 static jt_obj *new_entry(ctx *c, const char *type)
 {
     jt_obj *o = jt_obj_new();
     int lt = jt_ledger_type_by_name(type);
-    if (!o || lt < 0 || jt_obj_set_uint(o, "LedgerEntryType", (uint64_t)lt) != JT_OK) {
+    if (!o || lt < 0 || jt_obj_set_uint_f(o, FLD("LedgerEntryType"), (uint64_t)lt) != JT_OK) {
         jt_obj_free(o);
         c->oom = true;
         return NULL;
@@ -148,12 +149,12 @@ static void adjust_owner_count(ctx *c, const jt_account_id *a, int delta)
     jt_obj *r = peek_account(c, a);
     if (!r)
         return;
-    uint64_t n = get_u(r, "OwnerCount", 0);
+    uint64_t n = get_u(r, FLD("OwnerCount"), 0);
     if (delta < 0 && n < (uint64_t)-delta)
         n = 0;
     else
         n = (uint64_t)((int64_t)n + delta);
-    set_u(c, r, "OwnerCount", n);
+    set_u(c, r, FLD("OwnerCount"), n);
 }
 
 /* ---------------------------------------------------------------- directories
@@ -171,20 +172,20 @@ static int dir_add(ctx *c, const uint8_t dir[32], const uint8_t item[32], const 
     if (!d) {
         if (!(d = new_entry(c, "DirectoryNode")))
             return -1;
-        set_bytes(c, d, "RootIndex", dir, 32);
-        set_u(c, d, "Flags", 0);
+        set_bytes(c, d, FLD("RootIndex"), dir, 32);
+        set_u(c, d, FLD("Flags"), 0);
         if (owner)
-            set_acct(c, d, "Owner", owner);
+            set_acct(c, d, FLD("Owner"), owner);
         if (pays) {
-            set_bytes(c, d, "TakerPaysCurrency", pays->currency.bytes, 20);
-            set_bytes(c, d, "TakerPaysIssuer", pays->issuer.bytes, 20);
-            set_bytes(c, d, "TakerGetsCurrency", gets->currency.bytes, 20);
-            set_bytes(c, d, "TakerGetsIssuer", gets->issuer.bytes, 20);
-            set_u(c, d, "ExchangeRate", quality);
+            set_bytes(c, d, FLD("TakerPaysCurrency"), pays->currency.bytes, 20);
+            set_bytes(c, d, FLD("TakerPaysIssuer"), pays->issuer.bytes, 20);
+            set_bytes(c, d, FLD("TakerGetsCurrency"), gets->currency.bytes, 20);
+            set_bytes(c, d, FLD("TakerGetsIssuer"), gets->issuer.bytes, 20);
+            set_u(c, d, FLD("ExchangeRate"), quality);
         }
         if (jn_view_insert(c->sb, dir, d))
             return -1;
-    } else if (jt_obj_get_bytes(d, "Indexes", &p, &n) != JT_OK) {
+    } else if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK) {
         p = NULL;
         n = 0;
     }
@@ -201,7 +202,7 @@ static int dir_add(ctx *c, const uint8_t dir[32], const uint8_t item[32], const 
     memcpy(nb + pos * 32, item, 32);
     if (count > pos)
         memcpy(nb + (pos + 1) * 32, p + pos * 32, (count - pos) * 32);
-    set_bytes(c, d, "Indexes", nb, (count + 1) * 32);
+    set_bytes(c, d, FLD("Indexes"), nb, (count + 1) * 32);
     free(nb);
     return c->oom ? -1 : 0;
 }
@@ -214,7 +215,7 @@ static int dir_remove(ctx *c, const uint8_t dir[32], const uint8_t item[32])
         return oom ? -1 : 0;
     const uint8_t *p;
     size_t n;
-    if (jt_obj_get_bytes(d, "Indexes", &p, &n) != JT_OK)
+    if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK)
         return 0;
     size_t count = n / 32;
     for (size_t i = 0; i < count; i++) {
@@ -227,7 +228,7 @@ static int dir_remove(ctx *c, const uint8_t dir[32], const uint8_t item[32])
             return -1;
         memcpy(nb, p, i * 32);
         memcpy(nb + i * 32, p + (i + 1) * 32, (count - i - 1) * 32);
-        set_bytes(c, d, "Indexes", nb, (count - 1) * 32);
+        set_bytes(c, d, FLD("Indexes"), nb, (count - 1) * 32);
         free(nb);
         return c->oom ? -1 : 0;
     }
@@ -276,7 +277,7 @@ static bool line_get(ctx *c, const jt_account_id *me, const jt_account_id *peer,
 /* `me`'s balance on the line (positive: me holds). */
 static void line_balance(const line *l, jt_amount *out)
 {
-    if (jt_obj_get_amount(l->o, "Balance", out) != JT_OK)
+    if (jt_obj_get_amount_f(l->o, FLD("Balance"), out) != JT_OK)
         memset(out, 0, sizeof *out);
     if (!l->low)
         jn_amt_negate(out);
@@ -288,19 +289,19 @@ static void line_set_balance(ctx *c, line *l, const jt_amount *mine)
     if (!l->low)
         jn_amt_negate(&b);
     b.issuer = JT_ACCOUNT_ONE;
-    set_amt(c, l->o, "Balance", &b);
+    set_amt(c, l->o, FLD("Balance"), &b);
 }
 
 static void line_limit(const line *l, bool mine, jt_amount *out)
 {
-    const char *f = (l->low == mine) ? "LowLimit" : "HighLimit";
-    if (jt_obj_get_amount(l->o, f, out) != JT_OK)
+    const jt_field *f = (l->low == mine) ? FLD("LowLimit") : FLD("HighLimit");
+    if (jt_obj_get_amount_f(l->o, f, out) != JT_OK)
         memset(out, 0, sizeof *out);
 }
 
 static uint32_t line_flags(const line *l)
 {
-    return (uint32_t)get_u(l->o, "Flags", 0);
+    return (uint32_t)get_u(l->o, FLD("Flags"), 0);
 }
 
 /* Flag of `me`'s side (low/high pair). */
@@ -322,8 +323,8 @@ static bool side_needs_reserve(const line *l, bool mine)
     return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
            (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
            (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
-           get_u(l->o, low ? "LowQualityIn" : "HighQualityIn", 0) ||
-           get_u(l->o, low ? "LowQualityOut" : "HighQualityOut", 0);
+           get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
+           get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
 }
 
 /* Brings the reserve flags (and owner counts) in line with the state of
@@ -345,7 +346,7 @@ static int line_settle(ctx *c, line *l, const jt_account_id *me, const jt_accoun
         }
     }
     if (nf != f)
-        set_u(c, l->o, "Flags", nf);
+        set_u(c, l->o, FLD("Flags"), nf);
     jt_amount bal;
     line_balance(l, &bal);
     if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
@@ -379,12 +380,12 @@ static int line_create(ctx *c, line *l, const jt_account_id *me, const jt_accoun
         hl = *limit;
         hl.issuer = *hi;
     }
-    set_amt(c, o, "Balance", &bal);
-    set_amt(c, o, "LowLimit", &ll);
-    set_amt(c, o, "HighLimit", &hl);
-    set_u(c, o, "Flags", flags);
-    set_u(c, o, "LowNode", 0);
-    set_u(c, o, "HighNode", 0);
+    set_amt(c, o, FLD("Balance"), &bal);
+    set_amt(c, o, FLD("LowLimit"), &ll);
+    set_amt(c, o, FLD("HighLimit"), &hl);
+    set_u(c, o, FLD("Flags"), flags);
+    set_u(c, o, FLD("LowNode"), 0);
+    set_u(c, o, FLD("HighNode"), 0);
     if (c->oom || jn_view_insert(c->sb, l->key, o))
         return -1;
     if (owner_dir_add(c, lo, l->key) || owner_dir_add(c, hi, l->key))
@@ -412,7 +413,7 @@ static bool is_frozen(ctx *c, const jt_account_id *holder, const jt_account_id *
     if (same_account(holder, issuer))
         return false;
     const jt_obj *ir = read_account(c, issuer);
-    if (ir && (get_u(ir, "Flags", 0) & LSF_GLOBAL_FREEZE))
+    if (ir && (get_u(ir, FLD("Flags"), 0) & LSF_GLOBAL_FREEZE))
         return true;
     line l;
     if (line_get(c, holder, issuer, cur, &l)) {
@@ -430,7 +431,7 @@ static bool is_authorized(ctx *c, const jt_account_id *holder, const jt_account_
     if (same_account(holder, issuer))
         return true;
     const jt_obj *ir = read_account(c, issuer);
-    if (!ir || !(get_u(ir, "Flags", 0) & LSF_REQUIRE_AUTH))
+    if (!ir || !(get_u(ir, FLD("Flags"), 0) & LSF_REQUIRE_AUTH))
         return true;
     line l;
     if (line_get(c, holder, issuer, cur, &l) &&
@@ -440,7 +441,7 @@ static bool is_authorized(ctx *c, const jt_account_id *holder, const jt_account_
     if (!rel)
         return false;
     jt_amount cap;
-    if (new_balance && jt_obj_get_amount(rel, "LimitAmount", &cap) == JT_OK && !jn_amt_is_zero(&cap) &&
+    if (new_balance && jt_obj_get_amount_f(rel, FLD("LimitAmount"), &cap) == JT_OK && !jn_amt_is_zero(&cap) &&
         jn_amt_cmp(new_balance, &cap) > 0)
         return false;
     return true;
@@ -454,9 +455,9 @@ static bool bad_currency(const jt_amount *a)
 }
 
 
-static bool get_amount(const jt_obj *o, const char *f, jt_amount *a)
+static bool get_amount(const jt_obj *o, const jt_field *f, jt_amount *a)
 {
-    return jt_obj_get_amount(o, f, a) == JT_OK;
+    return jt_obj_get_amount_f(o, f, a) == JT_OK;
 }
 
 static int check_amount(const jt_amount *a)
@@ -476,19 +477,19 @@ static int pf_payment(const jt_obj *tx, uint32_t flags)
         return temINVALID_FLAG;
     jt_amount amt, smax;
     jt_account_id dst, src;
-    if (jt_obj_get_account(tx, "Destination", &dst) != JT_OK)
+    if (jt_obj_get_account_f(tx, FLD("Destination"), &dst) != JT_OK)
         return temDST_NEEDED;
-    if (!get_amount(tx, "Amount", &amt))
+    if (!get_amount(tx, FLD("Amount"), &amt))
         return temMALFORMED;
-    if (jt_obj_get_account(tx, "Account", &src) != JT_OK)
+    if (jt_obj_get_account_f(tx, FLD("Account"), &src) != JT_OK)
         return temMALFORMED;
     int r = check_amount(&amt);
     if (r)
         return r;
-    bool has_smax = get_amount(tx, "SendMax", &smax);
+    bool has_smax = get_amount(tx, FLD("SendMax"), &smax);
     if (has_smax && (r = check_amount(&smax)))
         return r;
-    bool paths = jt_obj_has(tx, "Paths");
+    bool paths = jt_obj_has_f(tx, FLD("Paths"));
     bool swt_direct = amt.native && (!has_smax || smax.native);
     if (swt_direct) {
         if (has_smax)
@@ -513,8 +514,8 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
     const jt_account_id *S = &c->account, *D = dst, *I = &amt->issuer;
     const jt_currency *C = &amt->currency;
     jt_amount smax;
-    bool has_smax = get_amount(c->tx, "SendMax", &smax);
-    if (jt_obj_has(c->tx, "Paths") ||
+    bool has_smax = get_amount(c->tx, FLD("SendMax"), &smax);
+    if (jt_obj_has_f(c->tx, FLD("Paths")) ||
         (has_smax && (smax.native || memcmp(&smax.currency, C, 20) != 0)))
         return tecPATH_DRY; /* cross-currency payments need the order book */
     if (!read_account(c, I))
@@ -524,7 +525,7 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
     uint32_t rate = QUALITY_ONE;
     if (!s_is_i && !d_is_i) {
         const jt_obj *ir = read_account(c, I);
-        uint32_t tr = (uint32_t)get_u(ir, "TransferRate", 0);
+        uint32_t tr = (uint32_t)get_u(ir, FLD("TransferRate"), 0);
         if (tr > QUALITY_ONE)
             rate = tr;
     }
@@ -606,10 +607,10 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
 
 static int ap_payment(ctx *c)
 {
-    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_account_id dst;
     jt_amount amt;
-    if (jt_obj_get_account(c->tx, "Destination", &dst) != JT_OK || !get_amount(c->tx, "Amount", &amt))
+    if (jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK || !get_amount(c->tx, FLD("Amount"), &amt))
         return temMALFORMED;
     const jt_obj *droot = read_account(c, &dst);
     if (!droot) {
@@ -622,16 +623,16 @@ static int ap_payment(ctx *c)
         jt_obj *r = new_entry(c, "AccountRoot");
         if (!r)
             return tefINTERNAL;
-        set_acct(c, r, "Account", &dst);
+        set_acct(c, r, FLD("Account"), &dst);
         set_balance(c, r, 0);
-        set_u(c, r, "Sequence", 1);
-        set_u(c, r, "Flags", 0);
-        set_u(c, r, "OwnerCount", 0);
+        set_u(c, r, FLD("Sequence"), 1);
+        set_u(c, r, FLD("Flags"), 0);
+        set_u(c, r, FLD("OwnerCount"), 0);
         uint8_t k[32];
         jn_id_account(&dst, k);
         if (c->oom || jn_view_insert(c->sb, k, r))
             return tefINTERNAL;
-    } else if ((get_u(droot, "Flags", 0) & LSF_REQUIRE_DEST) && !jt_obj_has(c->tx, "DestinationTag")) {
+    } else if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) && !jt_obj_has_f(c->tx, FLD("DestinationTag"))) {
         return tecDST_TAG_NEEDED;
     }
     if (!amt.native)
@@ -641,7 +642,7 @@ static int ap_payment(ctx *c)
     jt_obj *dr = peek_account(c, &dst);
     if (!sr || !dr)
         return tefINTERNAL;
-    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(sr, "OwnerCount", 0));
+    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(sr, FLD("OwnerCount"), 0));
     int64_t need = (int64_t)amt.mantissa + (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
     if (c->prior_balance < need)
         return tecUNFUNDED_PAYMENT;
@@ -665,13 +666,13 @@ static int pf_trust_set(const jt_obj *tx, uint32_t flags)
         return temINVALID_FLAG;
     jt_amount lim;
     jt_account_id src;
-    if (!get_amount(tx, "LimitAmount", &lim))
+    if (!get_amount(tx, FLD("LimitAmount"), &lim))
         return temBAD_LIMIT;
     if (lim.native || lim.negative)
         return temBAD_LIMIT;
     if (bad_currency(&lim))
         return temBAD_CURRENCY;
-    if (jt_obj_get_account(tx, "Account", &src) == JT_OK && same_account(&src, &lim.issuer))
+    if (jt_obj_get_account_f(tx, FLD("Account"), &src) == JT_OK && same_account(&src, &lim.issuer))
         return temDST_IS_SRC;
     if (!memcmp(&lim.issuer, &JT_ACCOUNT_ZERO, 20) || !memcmp(&lim.issuer, &JT_ACCOUNT_ONE, 20))
         return temDST_NEEDED;
@@ -680,9 +681,9 @@ static int pf_trust_set(const jt_obj *tx, uint32_t flags)
 
 static int ap_trust_set(ctx *c)
 {
-    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_amount lim;
-    if (!get_amount(c->tx, "LimitAmount", &lim))
+    if (!get_amount(c->tx, FLD("LimitAmount"), &lim))
         return temBAD_LIMIT;
     jt_account_id peer = lim.issuer;
     const jt_account_id *me = &c->account;
@@ -691,13 +692,13 @@ static int ap_trust_set(ctx *c)
     jt_obj *mr = peek_account(c, me);
     if (!mr)
         return tefINTERNAL;
-    uint32_t mflags = (uint32_t)get_u(mr, "Flags", 0);
+    uint32_t mflags = (uint32_t)get_u(mr, FLD("Flags"), 0);
     if ((flags & TF_SET_AUTH) && !(mflags & LSF_REQUIRE_AUTH))
         return tefNO_AUTH_REQUIRED;
     if ((flags & TF_SET_FREEZE) && (mflags & LSF_NO_FREEZE))
         return tecNO_PERMISSION;
-    bool has_qin = jt_obj_has(c->tx, "QualityIn"), has_qout = jt_obj_has(c->tx, "QualityOut");
-    uint64_t qin = get_u(c->tx, "QualityIn", 0), qout = get_u(c->tx, "QualityOut", 0);
+    bool has_qin = jt_obj_has_f(c->tx, FLD("QualityIn")), has_qout = jt_obj_has_f(c->tx, FLD("QualityOut"));
+    uint64_t qin = get_u(c->tx, FLD("QualityIn"), 0), qout = get_u(c->tx, FLD("QualityOut"), 0);
     if (qin == QUALITY_ONE)
         qin = 0;
     if (qout == QUALITY_ONE)
@@ -708,7 +709,7 @@ static int ap_trust_set(ctx *c)
         if (jn_amt_is_zero(&lim) && !qin && !qout &&
             !(flags & (TF_SET_AUTH | TF_SET_FREEZE | TF_SET_NO_SKYWELL)))
             return tecNO_LINE_REDUNDANT;
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
         if (balance_of(mr) < (int64_t)reserve)
             return tecNO_LINE_INSUF_RESERVE;
         uint32_t lf = 0;
@@ -724,7 +725,7 @@ static int ap_trust_set(ctx *c)
     } else {
         jt_amount mine = lim;
         mine.issuer = *me;
-        set_amt(c, l.o, l.low ? "LowLimit" : "HighLimit", &mine);
+        set_amt(c, l.o, l.low ? FLD("LowLimit") : FLD("HighLimit"), &mine);
         uint32_t lf = line_flags(&l);
         uint32_t ns = side_flag(&l, true, LSF_LOW_NO_SKYWELL, LSF_HIGH_NO_SKYWELL);
         uint32_t au = side_flag(&l, true, LSF_LOW_AUTH, LSF_HIGH_AUTH);
@@ -739,26 +740,26 @@ static int ap_trust_set(ctx *c)
             lf |= fz;
         if (flags & TF_CLEAR_FREEZE)
             lf &= ~fz;
-        set_u(c, l.o, "Flags", lf);
+        set_u(c, l.o, FLD("Flags"), lf);
     }
     const char *fin = l.low ? "LowQualityIn" : "HighQualityIn";
     const char *fout = l.low ? "LowQualityOut" : "HighQualityOut";
     if (has_qin) {
         if (qin)
-            set_u(c, l.o, fin, qin);
+            set_u(c, l.o, jt_field_by_name(fin), qin);
         else if (jt_obj_has(l.o, fin) && jt_obj_remove(l.o, fin) != JT_OK)
             c->oom = true;
     }
     if (has_qout) {
         if (qout)
-            set_u(c, l.o, fout, qout);
+            set_u(c, l.o, jt_field_by_name(fout), qout);
         else if (jt_obj_has(l.o, fout) && jt_obj_remove(l.o, fout) != JT_OK)
             c->oom = true;
     }
     /* A side that starts needing a reserve must be able to pay it. */
     uint32_t rf = side_flag(&l, true, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
     if (!(line_flags(&l) & rf) && side_needs_reserve(&l, true)) {
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
         if (balance_of(mr) < (int64_t)reserve)
             return exists ? tecINSUF_RESERVE_LINE : tecNO_LINE_INSUF_RESERVE;
     }
@@ -792,19 +793,19 @@ static int pf_account_set(const jt_obj *tx, uint32_t flags)
         ((flags & TF_REQUIRE_AUTH) && (flags & TF_OPTIONAL_AUTH)) ||
         ((flags & TF_DISALLOW_SWT) && (flags & TF_ALLOW_SWT)))
         return temINVALID_FLAG;
-    uint64_t set = get_u(tx, "SetFlag", 0), clr = get_u(tx, "ClearFlag", 0);
+    uint64_t set = get_u(tx, FLD("SetFlag"), 0), clr = get_u(tx, FLD("ClearFlag"), 0);
     if (set && set == clr)
         return temINVALID_FLAG;
-    if (jt_obj_has(tx, "TransferRate")) {
-        uint64_t r = get_u(tx, "TransferRate", 0);
+    if (jt_obj_has_f(tx, FLD("TransferRate"))) {
+        uint64_t r = get_u(tx, FLD("TransferRate"), 0);
         if (r && (r < QUALITY_ONE || r > 2ull * QUALITY_ONE))
             return temBAD_TRANSFER_RATE;
     }
     const uint8_t *p;
     size_t n;
-    if (jt_obj_get_bytes(tx, "Domain", &p, &n) == JT_OK && n > 256)
+    if (jt_obj_get_bytes_f(tx, FLD("Domain"), &p, &n) == JT_OK && n > 256)
         return telBAD_DOMAIN;
-    if (jt_obj_get_bytes(tx, "MessageKey", &p, &n) == JT_OK && n > 33)
+    if (jt_obj_get_bytes_f(tx, FLD("MessageKey"), &p, &n) == JT_OK && n > 33)
         return temMALFORMED;
     return tesSUCCESS;
 }
@@ -814,9 +815,9 @@ static int ap_account_set(ctx *c)
     jt_obj *r = peek_account(c, &c->account);
     if (!r)
         return tefINTERNAL;
-    uint32_t txf = (uint32_t)get_u(c->tx, "Flags", 0);
-    uint32_t f = (uint32_t)get_u(r, "Flags", 0), nf = f;
-    uint64_t set = get_u(c->tx, "SetFlag", 0), clr = get_u(c->tx, "ClearFlag", 0);
+    uint32_t txf = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
+    uint32_t f = (uint32_t)get_u(r, FLD("Flags"), 0), nf = f;
+    uint64_t set = get_u(c->tx, FLD("SetFlag"), 0), clr = get_u(c->tx, FLD("ClearFlag"), 0);
     uint32_t sf = asf_to_lsf(set), cf = asf_to_lsf(clr);
 
     if (txf & TF_REQUIRE_DEST)
@@ -832,24 +833,24 @@ static int ap_account_set(ctx *c)
     if (txf & TF_ALLOW_SWT)
         cf |= LSF_DISALLOW_SWT;
 
-    if ((sf & LSF_REQUIRE_AUTH) && !(f & LSF_REQUIRE_AUTH) && get_u(r, "OwnerCount", 0))
+    if ((sf & LSF_REQUIRE_AUTH) && !(f & LSF_REQUIRE_AUTH) && get_u(r, FLD("OwnerCount"), 0))
         return tecOWNERS;
-    if ((sf & LSF_DISABLE_MASTER) && !jt_obj_has(r, "RegularKey"))
+    if ((sf & LSF_DISABLE_MASTER) && !jt_obj_has_f(r, FLD("RegularKey")))
         return tecNO_REGULAR_KEY;
     if (cf & LSF_NO_FREEZE)
         return tecNO_PERMISSION; /* NoFreeze is permanent */
     nf |= sf;
     nf &= ~cf;
     if (nf != f)
-        set_u(c, r, "Flags", nf);
+        set_u(c, r, FLD("Flags"), nf);
 
-    if (jt_obj_has(c->tx, "TransferRate")) {
-        uint64_t rate = get_u(c->tx, "TransferRate", 0);
+    if (jt_obj_has_f(c->tx, FLD("TransferRate"))) {
+        uint64_t rate = get_u(c->tx, FLD("TransferRate"), 0);
         if (rate == 0 || rate == QUALITY_ONE) {
-            if (jt_obj_has(r, "TransferRate") && jt_obj_remove(r, "TransferRate") != JT_OK)
+            if (jt_obj_has_f(r, FLD("TransferRate")) && jt_obj_remove(r, "TransferRate") != JT_OK)
                 c->oom = true;
         } else {
-            set_u(c, r, "TransferRate", rate);
+            set_u(c, r, FLD("TransferRate"), rate);
         }
     }
     static const char *blobs[] = {"Domain", "MessageKey", "EmailHash", "WalletLocator"};
@@ -866,7 +867,7 @@ static int ap_account_set(ctx *c)
             if (jt_obj_has(r, blobs[i]) && jt_obj_remove(r, blobs[i]) != JT_OK)
                 c->oom = true;
         } else {
-            set_bytes(c, r, blobs[i], p, n);
+            set_bytes(c, r, jt_field_by_name(blobs[i]), p, n);
         }
     }
     return c->oom ? tefINTERNAL : tesSUCCESS;
@@ -887,12 +888,12 @@ static int ap_set_regular_key(ctx *c)
     if (!r)
         return tefINTERNAL;
     jt_account_id key;
-    if (jt_obj_get_account(c->tx, "RegularKey", &key) == JT_OK) {
-        set_acct(c, r, "RegularKey", &key);
+    if (jt_obj_get_account_f(c->tx, FLD("RegularKey"), &key) == JT_OK) {
+        set_acct(c, r, FLD("RegularKey"), &key);
     } else {
-        if (get_u(r, "Flags", 0) & LSF_DISABLE_MASTER)
+        if (get_u(r, FLD("Flags"), 0) & LSF_DISABLE_MASTER)
             return tecMASTER_DISABLED;
-        if (jt_obj_has(r, "RegularKey") && jt_obj_remove(r, "RegularKey") != JT_OK)
+        if (jt_obj_has_f(r, FLD("RegularKey")) && jt_obj_remove(r, "RegularKey") != JT_OK)
             c->oom = true;
     }
     return c->oom ? tefINTERNAL : tesSUCCESS;
@@ -903,15 +904,15 @@ static int ap_set_regular_key(ctx *c)
 static int pf_relation(const jt_obj *tx, uint32_t flags)
 {
     jt_account_id target, src;
-    if (jt_obj_get_account(tx, "Target", &target) != JT_OK || !jt_obj_has(tx, "RelationType"))
+    if (jt_obj_get_account_f(tx, FLD("Target"), &target) != JT_OK || !jt_obj_has_f(tx, FLD("RelationType")))
         return temMALFORMED;
-    uint64_t type = get_u(tx, "RelationType", 0);
+    uint64_t type = get_u(tx, FLD("RelationType"), 0);
     if (type != REL_AUTHORIZE && type != REL_FREEZE)
         return temINVALID;
-    if (jt_obj_get_account(tx, "Account", &src) == JT_OK && same_account(&src, &target))
+    if (jt_obj_get_account_f(tx, FLD("Account"), &src) == JT_OK && same_account(&src, &target))
         return temDST_IS_SRC;
     jt_amount lim;
-    if (!get_amount(tx, "LimitAmount", &lim))
+    if (!get_amount(tx, FLD("LimitAmount"), &lim))
         return temBAD_LIMIT;
     if (lim.native || lim.negative)
         return temBAD_LIMIT;
@@ -924,15 +925,15 @@ static int ap_relation_set(ctx *c)
 {
     jt_account_id target;
     jt_amount lim;
-    if (jt_obj_get_account(c->tx, "Target", &target) != JT_OK || !get_amount(c->tx, "LimitAmount", &lim))
+    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK || !get_amount(c->tx, FLD("LimitAmount"), &lim))
         return temMALFORMED;
-    uint32_t type = (uint32_t)get_u(c->tx, "RelationType", 0);
+    uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     if (!read_account(c, &target))
         return tecNO_TARGET;
     jt_obj *mr = peek_account(c, &c->account);
     if (!mr)
         return tefINTERNAL;
-    if (type == REL_FREEZE && (get_u(mr, "Flags", 0) & LSF_NO_FREEZE))
+    if (type == REL_FREEZE && (get_u(mr, FLD("Flags"), 0) & LSF_NO_FREEZE))
         return tecNO_PERMISSION;
     uint8_t k[32];
     bool oom;
@@ -941,22 +942,22 @@ static int ap_relation_set(ctx *c)
     if (oom)
         return tefINTERNAL;
     if (!rel) {
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
         if (balance_of(mr) < (int64_t)reserve)
             return tecINSUFFICIENT_RESERVE;
         if (!(rel = new_entry(c, "TrustState")))
             return tefINTERNAL;
-        set_acct(c, rel, "Account", &c->account);
-        set_acct(c, rel, "Target", &target);
-        set_u(c, rel, "RelationType", type);
-        set_u(c, rel, "Flags", 0);
-        set_u(c, rel, "OwnerNode", 0);
-        set_amt(c, rel, "LimitAmount", &lim);
+        set_acct(c, rel, FLD("Account"), &c->account);
+        set_acct(c, rel, FLD("Target"), &target);
+        set_u(c, rel, FLD("RelationType"), type);
+        set_u(c, rel, FLD("Flags"), 0);
+        set_u(c, rel, FLD("OwnerNode"), 0);
+        set_amt(c, rel, FLD("LimitAmount"), &lim);
         if (c->oom || jn_view_insert(c->sb, k, rel) || owner_dir_add(c, &c->account, k))
             return tefINTERNAL;
         adjust_owner_count(c, &c->account, +1);
     } else {
-        set_amt(c, rel, "LimitAmount", &lim);
+        set_amt(c, rel, FLD("LimitAmount"), &lim);
     }
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
@@ -965,9 +966,9 @@ static int ap_relation_del(ctx *c)
 {
     jt_account_id target;
     jt_amount lim;
-    if (jt_obj_get_account(c->tx, "Target", &target) != JT_OK || !get_amount(c->tx, "LimitAmount", &lim))
+    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK || !get_amount(c->tx, FLD("LimitAmount"), &lim))
         return temMALFORMED;
-    uint32_t type = (uint32_t)get_u(c->tx, "RelationType", 0);
+    uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     uint8_t k[32];
     jn_id_relation(&c->account, &target, type, &lim.currency, k);
     if (!jn_view_read(c->sb, k))
@@ -987,7 +988,7 @@ static bool funds_of(ctx *c, const jt_account_id *who, const jt_amount *a, jt_am
     if (a->native) {
         const jt_obj *r = read_account(c, who);
         int64_t bal = r ? balance_of(r) : 0;
-        int64_t res = r ? (int64_t)jn_reserve(c->env, (uint32_t)get_u(r, "OwnerCount", 0)) : 0;
+        int64_t res = r ? (int64_t)jn_reserve(c->env, (uint32_t)get_u(r, FLD("OwnerCount"), 0)) : 0;
         jn_amt_drops(out, bal > res ? bal - res : 0);
         return true;
     }
@@ -1013,8 +1014,8 @@ static int offer_delete(ctx *c, const uint8_t key[32])
     jt_account_id owner;
     const uint8_t *book;
     size_t n;
-    if (jt_obj_get_account(o, "Account", &owner) != JT_OK ||
-        jt_obj_get_bytes(o, "BookDirectory", &book, &n) != JT_OK || n != 32)
+    if (jt_obj_get_account_f(o, FLD("Account"), &owner) != JT_OK ||
+        jt_obj_get_bytes_f(o, FLD("BookDirectory"), &book, &n) != JT_OK || n != 32)
         return -1;
     uint8_t bk[32];
     memcpy(bk, book, 32);
@@ -1031,7 +1032,7 @@ static int pf_offer_create(const jt_obj *tx, uint32_t flags)
     if ((flags & TF_IOC) && (flags & TF_FOK))
         return temINVALID_FLAG;
     jt_amount pays, gets;
-    if (!get_amount(tx, "TakerPays", &pays) || !get_amount(tx, "TakerGets", &gets))
+    if (!get_amount(tx, FLD("TakerPays"), &pays) || !get_amount(tx, FLD("TakerGets"), &gets))
         return temMALFORMED;
     if (pays.native && gets.native)
         return temBAD_OFFER;
@@ -1044,27 +1045,27 @@ static int pf_offer_create(const jt_obj *tx, uint32_t flags)
     if (!pays.native && !gets.native && !memcmp(&pays.currency, &gets.currency, 20) &&
         same_account(&pays.issuer, &gets.issuer))
         return temREDUNDANT;
-    if (jt_obj_has(tx, "Expiration") && get_u(tx, "Expiration", 0) == 0)
+    if (jt_obj_has_f(tx, FLD("Expiration")) && get_u(tx, FLD("Expiration"), 0) == 0)
         return temBAD_EXPIRATION;
-    if (jt_obj_has(tx, "OfferSequence") && get_u(tx, "OfferSequence", 0) == 0)
+    if (jt_obj_has_f(tx, FLD("OfferSequence")) && get_u(tx, FLD("OfferSequence"), 0) == 0)
         return temBAD_SEQUENCE;
     return tesSUCCESS;
 }
 
 static int ap_offer_create(ctx *c)
 {
-    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_amount pays, gets;
-    if (!get_amount(c->tx, "TakerPays", &pays) || !get_amount(c->tx, "TakerGets", &gets))
+    if (!get_amount(c->tx, FLD("TakerPays"), &pays) || !get_amount(c->tx, FLD("TakerGets"), &gets))
         return temMALFORMED;
-    uint32_t seq = (uint32_t)get_u(c->tx, "Sequence", 0);
-    if (jt_obj_has(c->tx, "OfferSequence")) {
+    uint32_t seq = (uint32_t)get_u(c->tx, FLD("Sequence"), 0);
+    if (jt_obj_has_f(c->tx, FLD("OfferSequence"))) {
         uint8_t k[32];
-        jn_id_offer(&c->account, (uint32_t)get_u(c->tx, "OfferSequence", 0), k);
+        jn_id_offer(&c->account, (uint32_t)get_u(c->tx, FLD("OfferSequence"), 0), k);
         if (offer_delete(c, k))
             return tefINTERNAL;
     }
-    if (jt_obj_has(c->tx, "Expiration") && get_u(c->tx, "Expiration", 0) <= c->env->parent_close_time)
+    if (jt_obj_has_f(c->tx, FLD("Expiration")) && get_u(c->tx, FLD("Expiration"), 0) <= c->env->parent_close_time)
         return tesSUCCESS; /* already expired: nothing to place */
     if (!pays.native && !read_account(c, &pays.issuer))
         return tecNO_ISSUER;
@@ -1082,7 +1083,7 @@ static int ap_offer_create(ctx *c)
     jt_obj *mr = peek_account(c, &c->account);
     if (!mr)
         return tefINTERNAL;
-    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, "OwnerCount", 0) + 1);
+    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
     if (c->prior_balance < (int64_t)reserve)
         return tecINSUF_RESERVE_OFFER;
     uint64_t q = jn_amt_quality(&pays, &gets);
@@ -1094,16 +1095,16 @@ static int ap_offer_create(ctx *c)
     jt_obj *o = new_entry(c, "Offer");
     if (!o)
         return tefINTERNAL;
-    set_acct(c, o, "Account", &c->account);
-    set_u(c, o, "Sequence", seq);
-    set_amt(c, o, "TakerPays", &pays);
-    set_amt(c, o, "TakerGets", &gets);
-    set_bytes(c, o, "BookDirectory", book, 32);
-    set_u(c, o, "BookNode", 0);
-    set_u(c, o, "OwnerNode", 0);
-    set_u(c, o, "Flags", ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
-    if (jt_obj_has(c->tx, "Expiration"))
-        set_u(c, o, "Expiration", get_u(c->tx, "Expiration", 0));
+    set_acct(c, o, FLD("Account"), &c->account);
+    set_u(c, o, FLD("Sequence"), seq);
+    set_amt(c, o, FLD("TakerPays"), &pays);
+    set_amt(c, o, FLD("TakerGets"), &gets);
+    set_bytes(c, o, FLD("BookDirectory"), book, 32);
+    set_u(c, o, FLD("BookNode"), 0);
+    set_u(c, o, FLD("OwnerNode"), 0);
+    set_u(c, o, FLD("Flags"), ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
+    if (jt_obj_has_f(c->tx, FLD("Expiration")))
+        set_u(c, o, FLD("Expiration"), get_u(c->tx, FLD("Expiration"), 0));
     if (c->oom || jn_view_insert(c->sb, key, o))
         return tefINTERNAL;
     if (dir_add(c, book, key, NULL, &pays, &gets, q) || owner_dir_add(c, &c->account, key))
@@ -1116,8 +1117,8 @@ static int pf_offer_cancel(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~TF_FULLY_CANONICAL)
         return temINVALID_FLAG;
-    uint64_t s = get_u(tx, "OfferSequence", 0);
-    if (!s || s >= get_u(tx, "Sequence", 0))
+    uint64_t s = get_u(tx, FLD("OfferSequence"), 0);
+    if (!s || s >= get_u(tx, FLD("Sequence"), 0))
         return temBAD_SEQUENCE;
     return tesSUCCESS;
 }
@@ -1125,7 +1126,7 @@ static int pf_offer_cancel(const jt_obj *tx, uint32_t flags)
 static int ap_offer_cancel(ctx *c)
 {
     uint8_t k[32];
-    jn_id_offer(&c->account, (uint32_t)get_u(c->tx, "OfferSequence", 0), k);
+    jn_id_offer(&c->account, (uint32_t)get_u(c->tx, FLD("OfferSequence"), 0), k);
     return offer_delete(c, k) ? tefINTERNAL : tesSUCCESS;
 }
 
@@ -1151,7 +1152,7 @@ static const transactor transactors[] = {
 static const transactor *find_transactor(const jt_obj *tx)
 {
     uint64_t t;
-    if (jt_obj_get_uint(tx, "TransactionType", &t) != JT_OK)
+    if (jt_obj_get_uint_f(tx, FLD("TransactionType"), &t) != JT_OK)
         return NULL;
     for (size_t i = 0; i < sizeof transactors / sizeof *transactors; i++)
         if ((uint64_t)transactors[i].type == t)
@@ -1162,22 +1163,22 @@ static const transactor *find_transactor(const jt_obj *tx)
 int jn_preflight(const jt_obj *tx, const jn_env *env)
 {
     jt_account_id a;
-    if (jt_obj_get_account(tx, "Account", &a) != JT_OK || !jt_obj_has(tx, "Sequence") ||
-        !jt_obj_has(tx, "TransactionType"))
+    if (jt_obj_get_account_f(tx, FLD("Account"), &a) != JT_OK || !jt_obj_has_f(tx, FLD("Sequence")) ||
+        !jt_obj_has_f(tx, FLD("TransactionType")))
         return temMALFORMED;
     if (!memcmp(&a, &JT_ACCOUNT_ZERO, 20) || !memcmp(&a, &JT_ACCOUNT_ONE, 20))
         return temBAD_SRC_ACCOUNT;
-    if (jt_obj_has(tx, "Signers"))
+    if (jt_obj_has_f(tx, FLD("Signers")))
         return temUNKNOWN; /* multi-signing: not on this node yet */
     const transactor *t = find_transactor(tx);
     if (!t)
         return temUNKNOWN;
     jt_amount fee;
-    if (!get_amount(tx, "Fee", &fee))
+    if (!get_amount(tx, FLD("Fee"), &fee))
         return temMALFORMED;
     if (!fee.native || fee.negative || fee.mantissa > JT_MAX_TX_DROPS)
         return temBAD_FEE;
-    int r = t->preflight(tx, (uint32_t)get_u(tx, "Flags", 0));
+    int r = t->preflight(tx, (uint32_t)get_u(tx, FLD("Flags"), 0));
     if (r)
         return r;
     if (fee.mantissa < env->base_fee)
@@ -1195,17 +1196,17 @@ static bool threaded_type(uint64_t lt)
 
 static bool meta_skip(const jt_field *f)
 {
-    return !strcmp(f->name, "LedgerEntryType") || !strcmp(f->name, "PreviousTxnID") ||
-           !strcmp(f->name, "PreviousTxnLgrSeq");
+    return f == FLD("LedgerEntryType") || f == FLD("PreviousTxnID") ||
+           f == FLD("PreviousTxnLgrSeq");
 }
 
 static bool is_default(const jt_obj *o, const jt_field *f)
 {
     if (f->type == JT_T_UINT8 || f->type == JT_T_UINT16 || f->type == JT_T_UINT32 || f->type == JT_T_UINT64)
-        return get_u(o, f->name, 0) == 0;
+        return get_u(o, f, 0) == 0;
     if (f->type == JT_T_AMOUNT) {
         jt_amount a;
-        return get_amount(o, f->name, &a) && a.native && a.mantissa == 0;
+        return get_amount(o, f, &a) && a.native && a.mantissa == 0;
     }
     return false;
 }
@@ -1222,19 +1223,19 @@ static void thread_entries(ctx *c)
     size_t i = 0;
     jn_slot *s;
     while ((s = jn_map_next(ch, &i))) {
-        uint64_t lt = get_u(s->obj, "LedgerEntryType", 0);
+        uint64_t lt = get_u(s->obj, FLD("LedgerEntryType"), 0);
         bool created = !jn_view_read(c->sb->parent, s->id);
         if (!(created || s->deleted))
             continue;
         if (lt == JT_LT_SKYWELL_STATE) {
             jt_amount lo, hi;
-            if (get_amount(s->obj, "LowLimit", &lo) && get_amount(s->obj, "HighLimit", &hi) && n_owners + 2 <= 64) {
+            if (get_amount(s->obj, FLD("LowLimit"), &lo) && get_amount(s->obj, FLD("HighLimit"), &hi) && n_owners + 2 <= 64) {
                 owners[n_owners++] = lo.issuer;
                 owners[n_owners++] = hi.issuer;
             }
         } else if (lt == JT_LT_OFFER || lt == JT_LT_TRUST_STATE) {
             jt_account_id a;
-            if (jt_obj_get_account(s->obj, "Account", &a) == JT_OK && n_owners < 64)
+            if (jt_obj_get_account_f(s->obj, FLD("Account"), &a) == JT_OK && n_owners < 64)
                 owners[n_owners++] = a;
         }
     }
@@ -1244,10 +1245,10 @@ static void thread_entries(ctx *c)
     while ((s = jn_map_next(ch, &i))) {
         if (s->deleted)
             continue;
-        if (!threaded_type(get_u(s->obj, "LedgerEntryType", 0)))
+        if (!threaded_type(get_u(s->obj, FLD("LedgerEntryType"), 0)))
             continue;
-        set_bytes(c, s->obj, "PreviousTxnID", c->id, 32);
-        set_u(c, s->obj, "PreviousTxnLgrSeq", c->env->ledger_seq);
+        set_bytes(c, s->obj, FLD("PreviousTxnID"), c->id, 32);
+        set_u(c, s->obj, FLD("PreviousTxnLgrSeq"), c->env->ledger_seq);
     }
 }
 
@@ -1290,61 +1291,56 @@ static jt_obj *build_meta(ctx *c, int ter, uint32_t index)
         s = list[k];
         const jt_obj *orig = jn_view_read(c->sb->parent, s->id);
         const jt_obj *cur = s->obj;
-        const char *kind;
-        jt_obj *node = jt_obj_new(), *a = NULL, *b = NULL;
-        if (!node)
-            goto fail;
-        if (!orig && s->deleted) {
-            jt_obj_free(node);
+        if (!orig && s->deleted)
             continue; /* created and deleted within the transaction */
-        }
-        jt_err e = jt_obj_copy_field(node, cur, jt_field_by_name("LedgerEntryType"));
-        if (!e)
-            e = jt_obj_set_bytes(node, "LedgerIndex", s->id, 32);
-        if (!orig) {
-            kind = "CreatedNode";
-            if (!e && (a = jt_obj_new()) && !(e = fields_into(a, cur, NULL, false, true)))
-                e = jt_obj_set_object(node, "NewFields", a);
-        } else {
+        if (orig && !s->deleted) {
             /* Unchanged entries are not reported. */
-            bool changed = s->deleted;
+            bool changed = false;
             for (size_t f = 0; !changed && f < jt_obj_field_count(cur); f++)
                 if (!jt_obj_field_equal(orig, cur, jt_obj_field_at(cur, f)))
                     changed = true;
             for (size_t f = 0; !changed && f < jt_obj_field_count(orig); f++)
-                if (!jt_obj_has(cur, jt_obj_field_at(orig, f)->name))
+                if (!jt_obj_has_f(cur, jt_obj_field_at(orig, f)))
                     changed = true;
-            if (!changed) {
-                jt_obj_free(node);
+            if (!changed)
                 continue;
-            }
-            kind = s->deleted ? "DeletedNode" : "ModifiedNode";
-            if (!e && (a = jt_obj_new()) && !(e = fields_into(a, cur, NULL, false, false)))
-                e = jt_obj_set_object(node, "FinalFields", a);
-            if (!e && (b = jt_obj_new()) && !(e = fields_into(b, orig, cur, true, false)) &&
-                jt_obj_field_count(b))
-                e = jt_obj_set_object(node, "PreviousFields", b);
-            if (!e && jt_obj_has(orig, "PreviousTxnID"))
-                e = jt_obj_copy_field(node, orig, jt_field_by_name("PreviousTxnID"));
-            if (!e && jt_obj_has(orig, "PreviousTxnLgrSeq"))
-                e = jt_obj_copy_field(node, orig, jt_field_by_name("PreviousTxnLgrSeq"));
         }
-        if (!a)
-            e = JT_ENOMEM;
+        /* Built in place in the metadata object. */
+        const jt_field *kind = !orig ? FLD("CreatedNode")
+                               : s->deleted ? FLD("DeletedNode") : FLD("ModifiedNode");
+        jt_obj *node = jt_obj_array_add_f(meta, FLD("AffectedNodes"), kind), *a, *b;
+        if (!node)
+            goto fail;
+        jt_err e = jt_obj_copy_field(node, cur, FLD("LedgerEntryType"));
         if (!e)
-            e = jt_obj_array_append(meta, "AffectedNodes", kind, node);
-        jt_obj_free(a);
-        jt_obj_free(b);
-        jt_obj_free(node);
+            e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), s->id, 32);
+        if (!orig) {
+            if (!e)
+                e = (a = jt_obj_object_add_f(node, FLD("NewFields"))) ? fields_into(a, cur, NULL, false, true)
+                                                                    : JT_ENOMEM;
+        } else {
+            if (!e)
+                e = (a = jt_obj_object_add_f(node, FLD("FinalFields"))) ? fields_into(a, cur, NULL, false, false)
+                                                                      : JT_ENOMEM;
+            if (!e)
+                e = (b = jt_obj_object_add_f(node, FLD("PreviousFields"))) ? fields_into(b, orig, cur, true, false)
+                                                                         : JT_ENOMEM;
+            if (!e && !jt_obj_field_count(b))
+                e = jt_obj_remove(node, "PreviousFields");
+            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnID")))
+                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnID"));
+            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq")))
+                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnLgrSeq"));
+        }
         if (e)
             goto fail;
     }
-    if (jt_obj_set_uint(meta, "TransactionIndex", index) ||
-        jt_obj_set_uint(meta, "TransactionResult", (uint64_t)ter))
+    if (jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
+        jt_obj_set_uint_f(meta, FLD("TransactionResult"), (uint64_t)ter))
         goto fail;
-    uint32_t flags = (uint32_t)get_u(c->tx, "Flags", 0);
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     if (ter == tesSUCCESS && c->has_delivered && (flags & TF_PARTIAL_PAYMENT) &&
-        jt_obj_set_amount(meta, "DeliveredAmount", &c->delivered))
+        jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
         goto fail;
     free(list);
     return meta;
@@ -1363,7 +1359,7 @@ static int claim_fee(ctx *c)
     if (!r)
         return tefINTERNAL;
     set_balance(c, r, c->prior_balance - c->fee);
-    set_u(c, r, "Sequence", get_u(r, "Sequence", 0) + 1);
+    set_u(c, r, FLD("Sequence"), get_u(r, FLD("Sequence"), 0) + 1);
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
@@ -1378,7 +1374,7 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     jn_view_init(&sb, view, NULL);
     ctx c = {.sb = &sb, .env = env, .tx = tx, .id = id};
     jt_amount fee;
-    if (jt_obj_get_account(tx, "Account", &c.account) != JT_OK || !get_amount(tx, "Fee", &fee))
+    if (jt_obj_get_account_f(tx, FLD("Account"), &c.account) != JT_OK || !get_amount(tx, FLD("Fee"), &fee))
         return out->ter = temMALFORMED;
     c.fee = (int64_t)fee.mantissa;
     jn_id_account(&c.account, c.account_key);
@@ -1386,25 +1382,25 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     const jt_obj *root = jn_view_read(view, c.account_key);
     if (!root)
         return out->ter = terNO_ACCOUNT;
-    uint64_t aseq = get_u(root, "Sequence", 0), tseq = get_u(tx, "Sequence", 0);
+    uint64_t aseq = get_u(root, FLD("Sequence"), 0), tseq = get_u(tx, FLD("Sequence"), 0);
     if (tseq < aseq)
         return out->ter = tefPAST_SEQ;
     if (tseq > aseq)
         return out->ter = terPRE_SEQ;
-    if (jt_obj_has(tx, "LastLedgerSequence") && get_u(tx, "LastLedgerSequence", 0) < env->ledger_seq)
+    if (jt_obj_has_f(tx, FLD("LastLedgerSequence")) && get_u(tx, FLD("LastLedgerSequence"), 0) < env->ledger_seq)
         return out->ter = tefMAX_LEDGER;
     /* Who signed: the master key (unless disabled) or the regular key. */
     const uint8_t *pk;
     size_t pklen;
     jt_account_id signer, regular;
-    if (jt_obj_get_bytes(tx, "SigningPubKey", &pk, &pklen) != JT_OK ||
+    if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
         jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
         return out->ter = tefBAD_AUTH;
-    uint32_t aflags = (uint32_t)get_u(root, "Flags", 0);
+    uint32_t aflags = (uint32_t)get_u(root, FLD("Flags"), 0);
     if (same_account(&signer, &c.account)) {
         if (aflags & LSF_DISABLE_MASTER)
             return out->ter = tefMASTER_DISABLED;
-    } else if (jt_obj_get_account(root, "RegularKey", &regular) != JT_OK ||
+    } else if (jt_obj_get_account_f(root, FLD("RegularKey"), &regular) != JT_OK ||
                !same_account(&signer, &regular)) {
         return out->ter = tefBAD_AUTH;
     }

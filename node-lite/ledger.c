@@ -1,5 +1,6 @@
 /* ledger.c — see ledger.h. */
 #include "ledger.h"
+#include "fld.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -312,16 +313,16 @@ int jn_ledger_genesis(jn_store *st, const jn_params *p, const jt_account_id *gen
     jt_buf blob;
     jt_buf_init(&blob);
     if (!root || !fees ||
-        jt_obj_set_uint(root, "LedgerEntryType", JT_LT_ACCOUNT_ROOT) ||
-        jt_obj_set_account(root, "Account", genesis) || jt_obj_set_amount(root, "Balance", &bal) ||
-        jt_obj_set_uint(root, "Sequence", 1) || jt_obj_set_uint(root, "Flags", 0) ||
-        jt_obj_set_uint(root, "OwnerCount", 0) ||
-        jt_obj_set_uint(fees, "LedgerEntryType", JT_LT_FEE_SETTINGS) ||
-        jt_obj_set_uint(fees, "BaseFee", p->base_fee) ||
-        jt_obj_set_uint(fees, "ReferenceFeeUnits", 10) ||
-        jt_obj_set_uint(fees, "ReserveBase", p->reserve_base) ||
-        jt_obj_set_uint(fees, "ReserveIncrement", p->reserve_inc) ||
-        jt_obj_set_uint(fees, "Flags", 0)) {
+        jt_obj_set_uint_f(root, FLD("LedgerEntryType"), JT_LT_ACCOUNT_ROOT) ||
+        jt_obj_set_account_f(root, FLD("Account"), genesis) || jt_obj_set_amount_f(root, FLD("Balance"), &bal) ||
+        jt_obj_set_uint_f(root, FLD("Sequence"), 1) || jt_obj_set_uint_f(root, FLD("Flags"), 0) ||
+        jt_obj_set_uint_f(root, FLD("OwnerCount"), 0) ||
+        jt_obj_set_uint_f(fees, FLD("LedgerEntryType"), JT_LT_FEE_SETTINGS) ||
+        jt_obj_set_uint_f(fees, FLD("BaseFee"), p->base_fee) ||
+        jt_obj_set_uint_f(fees, FLD("ReferenceFeeUnits"), 10) ||
+        jt_obj_set_uint_f(fees, FLD("ReserveBase"), p->reserve_base) ||
+        jt_obj_set_uint_f(fees, FLD("ReserveIncrement"), p->reserve_inc) ||
+        jt_obj_set_uint_f(fees, FLD("Flags"), 0)) {
         snprintf(err, errcap, "out of memory building genesis");
         goto done;
     }
@@ -455,15 +456,17 @@ static void add_acct(jt_account_id *out, size_t cap, size_t *n, const jt_account
 
 static void accounts_in(const jt_obj *o, jt_account_id *out, size_t cap, size_t *n)
 {
-    static const char *acct_fields[] = {"Account", "Destination", "Target", "Owner", "RegularKey"};
-    static const char *amt_fields[] = {"LowLimit", "HighLimit", "LimitAmount", "Amount", "SendMax"};
+    const jt_field *acct_fields[] = {FLD("Account"), FLD("Destination"), FLD("Target"),
+                                     FLD("Owner")};
+    const jt_field *amt_fields[] = {FLD("LowLimit"), FLD("HighLimit"), FLD("LimitAmount"),
+                                    FLD("Amount"), FLD("SendMax")};
     jt_account_id a;
     for (size_t i = 0; i < sizeof acct_fields / sizeof *acct_fields; i++)
-        if (strcmp(acct_fields[i], "RegularKey") && jt_obj_get_account(o, acct_fields[i], &a) == JT_OK)
+        if (jt_obj_get_account_f(o, acct_fields[i], &a) == JT_OK)
             add_acct(out, cap, n, &a);
     for (size_t i = 0; i < sizeof amt_fields / sizeof *amt_fields; i++) {
         jt_amount am;
-        if (jt_obj_get_amount(o, amt_fields[i], &am) == JT_OK && !am.native)
+        if (jt_obj_get_amount_f(o, amt_fields[i], &am) == JT_OK && !am.native)
             add_acct(out, cap, n, &am.issuer);
     }
 }
@@ -472,11 +475,11 @@ size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, 
 {
     size_t n = 0;
     jt_account_id a;
-    if (jt_obj_get_account(tx, "Account", &a) == JT_OK)
+    if (jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK)
         add_acct(out, cap, &n, &a);
-    if (jt_obj_get_account(tx, "Destination", &a) == JT_OK)
+    if (jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK)
         add_acct(out, cap, &n, &a);
-    if (jt_obj_get_account(tx, "Target", &a) == JT_OK)
+    if (jt_obj_get_account_f(tx, FLD("Target"), &a) == JT_OK)
         add_acct(out, cap, &n, &a);
     if (!meta)
         return n;
@@ -485,12 +488,12 @@ size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, 
         const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, NULL);
         const jt_obj *f;
         uint64_t lt = 0;
-        if (!node || jt_obj_get_uint(node, "LedgerEntryType", &lt) != JT_OK)
+        if (!node || jt_obj_get_uint_f(node, FLD("LedgerEntryType"), &lt) != JT_OK)
             continue;
         if (lt == JT_LT_DIRECTORY_NODE || lt == JT_LT_FEE_SETTINGS)
             continue;
-        if (jt_obj_get_object(node, "FinalFields", &f) == JT_OK ||
-            jt_obj_get_object(node, "NewFields", &f) == JT_OK)
+        if (jt_obj_get_object_f(node, FLD("FinalFields"), &f) == JT_OK ||
+            jt_obj_get_object_f(node, FLD("NewFields"), &f) == JT_OK)
             accounts_in(f, out, cap, &n);
     }
     return n;
@@ -512,8 +515,8 @@ static jn_tx *tx_new(jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t 
     t->tx = tx;
     memcpy(t->id, id, 32);
     uint64_t seq = 0;
-    if (jt_obj_get_account(tx, "Account", &t->account) != JT_OK ||
-        jt_obj_get_uint(tx, "Sequence", &seq) != JT_OK) {
+    if (jt_obj_get_account_f(tx, FLD("Account"), &t->account) != JT_OK ||
+        jt_obj_get_uint_f(tx, FLD("Sequence"), &seq) != JT_OK) {
         memset(&t->account, 0, sizeof t->account);
     }
     t->sequence = (uint32_t)seq;
@@ -902,7 +905,7 @@ int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap)
         jn_tx *t = held.v[k];
         uint64_t lls = 0;
         bool expired = open_seq - t->first_seq > L->p.held_ledgers ||
-                       (jt_obj_get_uint(t->tx, "LastLedgerSequence", &lls) == JT_OK && lls < open_seq);
+                       (jt_obj_get_uint_f(t->tx, FLD("LastLedgerSequence"), &lls) == JT_OK && lls < open_seq);
         if (expired) {
             tx_free(t);
             continue;
@@ -962,8 +965,8 @@ static int verify_state(void *vctx, const uint8_t id[32], const uint8_t *blob, s
     }
     uint64_t lt = 0;
     jt_amount a;
-    if (jt_obj_get_uint(o, "LedgerEntryType", &lt) == JT_OK && lt == JT_LT_ACCOUNT_ROOT &&
-        jt_obj_get_amount(o, "Balance", &a) == JT_OK && a.native && !a.negative)
+    if (jt_obj_get_uint_f(o, FLD("LedgerEntryType"), &lt) == JT_OK && lt == JT_LT_ACCOUNT_ROOT &&
+        jt_obj_get_amount_f(o, FLD("Balance"), &a) == JT_OK && a.native && !a.negative)
         vc->swt += a.mantissa;
     jt_obj_free(o);
     return 0;

@@ -6,6 +6,7 @@
  * only the error.
  */
 #include "rpc.h"
+#include "fld.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -230,7 +231,7 @@ static void extra_free(extra *e)
 static bool is_payment(const jt_obj *tx)
 {
     uint64_t t;
-    return jt_obj_get_uint(tx, "TransactionType", &t) == JT_OK && t == JT_TX_PAYMENT;
+    return jt_obj_get_uint_f(tx, FLD("TransactionType"), &t) == JT_OK && t == JT_TX_PAYMENT;
 }
 
 /* The transaction's JSON with hash (and, for a closed ledger, inLedger,
@@ -264,10 +265,10 @@ static void jw_meta(jt_jw *w, const jt_obj *meta, const jt_obj *tx)
     }
     jt_amount d;
     uint64_t res = 0;
-    if (jt_obj_get_amount(meta, "DeliveredAmount", &d) != JT_OK) {
-        if (jt_obj_get_amount(tx, "Amount", &d) != JT_OK)
+    if (jt_obj_get_amount_f(meta, FLD("DeliveredAmount"), &d) != JT_OK) {
+        if (jt_obj_get_amount_f(tx, FLD("Amount"), &d) != JT_OK)
             memset(&d, 0, sizeof d), d.native = true;
-        if (jt_obj_get_uint(meta, "TransactionResult", &res) == JT_OK && res != 0)
+        if (jt_obj_get_uint_f(meta, FLD("TransactionResult"), &res) == JT_OK && res != 0)
             jn_amt_zero_like(&d, &d);
     }
     extra e;
@@ -441,7 +442,7 @@ static size_t owner_items(const jn_view *v, const jt_account_id *a, const uint8_
     jn_id_owner_dir(a, dir);
     const jt_obj *d = jn_view_read(v, dir);
     size_t n;
-    if (!d || jt_obj_get_bytes(d, "Indexes", items, &n) != JT_OK)
+    if (!d || jt_obj_get_bytes_f(d, FLD("Indexes"), items, &n) != JT_OK)
         return 0;
     return n / 32;
 }
@@ -747,8 +748,8 @@ static bool line_sides(const jt_obj *o, const jt_account_id *a, jt_amount *bal, 
                        jt_amount *hi, bool *low)
 {
     if (get_u(o, "LedgerEntryType", 0) != JT_LT_SKYWELL_STATE ||
-        jt_obj_get_amount(o, "Balance", bal) || jt_obj_get_amount(o, "LowLimit", lo) ||
-        jt_obj_get_amount(o, "HighLimit", hi))
+        jt_obj_get_amount_f(o, FLD("Balance"), bal) || jt_obj_get_amount_f(o, FLD("LowLimit"), lo) ||
+        jt_obj_get_amount_f(o, FLD("HighLimit"), hi))
         return false;
     *low = !memcmp(&lo->issuer, a, 20);
     return true;
@@ -827,7 +828,7 @@ static bool match_offer(const jt_obj *o, const jt_account_id *a, void *ctx)
 static void write_offer(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
 {
     jt_amount pays, gets;
-    if (jt_obj_get_amount(o, "TakerPays", &pays) || jt_obj_get_amount(o, "TakerGets", &gets))
+    if (jt_obj_get_amount_f(o, FLD("TakerPays"), &pays) || jt_obj_get_amount_f(o, FLD("TakerGets"), &gets))
         return;
     jt_jw_object_begin(w);
     jt_jw_key(w, "flags");
@@ -900,8 +901,8 @@ static int cmd_account_currencies(req *q)
         const jt_obj *o = jn_view_read(s.v, items + i * 32);
         jt_amount bal, lo, hi;
         if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_SKYWELL_STATE ||
-            jt_obj_get_amount(o, "Balance", &bal) || jt_obj_get_amount(o, "LowLimit", &lo) ||
-            jt_obj_get_amount(o, "HighLimit", &hi))
+            jt_obj_get_amount_f(o, FLD("Balance"), &bal) || jt_obj_get_amount_f(o, FLD("LowLimit"), &lo) ||
+            jt_obj_get_amount_f(o, FLD("HighLimit"), &hi))
             continue;
         bool low = !memcmp(&lo.issuer, &a, 20);
         if (!low)
@@ -968,7 +969,7 @@ static int cmd_account_relation(req *q)
         jt_account_id target;
         jt_amount lim;
         if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_TRUST_STATE ||
-            jt_obj_get_account(o, "Target", &target) || jt_obj_get_amount(o, "LimitAmount", &lim))
+            jt_obj_get_account_f(o, FLD("Target"), &target) || jt_obj_get_amount_f(o, FLD("LimitAmount"), &lim))
             continue;
         uint64_t type = get_u(o, "RelationType", 0);
         if ((want && type != want) || (has_peer && memcmp(&target, &peer, 20)))
@@ -1163,7 +1164,7 @@ static void book_collect(void *vctx, const uint8_t id[32], const jt_obj *o)
     if (get_u(o, "LedgerEntryType", 0) != JT_LT_OFFER)
         return;
     jt_amount p, g;
-    if (jt_obj_get_amount(o, "TakerPays", &p) || jt_obj_get_amount(o, "TakerGets", &g))
+    if (jt_obj_get_amount_f(o, FLD("TakerPays"), &p) || jt_obj_get_amount_f(o, FLD("TakerGets"), &g))
         return;
     if (!same_asset(&p, b->pays) || !same_asset(&g, b->gets))
         return;
@@ -1180,7 +1181,7 @@ static void book_collect(void *vctx, const uint8_t id[32], const jt_obj *o)
     const uint8_t *bd;
     size_t bn;
     uint64_t q = 0;
-    if (jt_obj_get_bytes(o, "BookDirectory", &bd, &bn) == JT_OK && bn == 32)
+    if (jt_obj_get_bytes_f(o, FLD("BookDirectory"), &bd, &bn) == JT_OK && bn == 32)
         for (int i = 24; i < 32; i++)
             q = (q << 8) | bd[i];
     b->v[b->n++] = (book_item){o, id, q, get_u(o, "PreviousTxnLgrSeq", 0) << 32 | get_u(o, "Sequence", 0)};
@@ -1207,7 +1208,7 @@ static bool owner_funds(const jn_view *v, const jn_params *p, const jt_account_i
         const jt_obj *r = jn_view_read(v, id);
         jt_amount bal;
         int64_t b = 0, res = 0;
-        if (r && jt_obj_get_amount(r, "Balance", &bal) == JT_OK)
+        if (r && jt_obj_get_amount_f(r, FLD("Balance"), &bal) == JT_OK)
             b = jn_amt_to_drops(&bal);
         if (r)
             res = (int64_t)(p->reserve_base + get_u(r, "OwnerCount", 0) * p->reserve_inc);
@@ -1220,7 +1221,7 @@ static bool owner_funds(const jn_view *v, const jn_params *p, const jt_account_i
     const jt_obj *l = jn_view_read(v, id);
     jn_amt_zero_like(out, like);
     jt_amount bal;
-    if (l && jt_obj_get_amount(l, "Balance", &bal) == JT_OK) {
+    if (l && jt_obj_get_amount_f(l, FLD("Balance"), &bal) == JT_OK) {
         if (memcmp(who, &like->issuer, 20) > 0)
             jn_amt_negate(&bal);
         if (jn_amt_sign(&bal) > 0) {
@@ -1270,8 +1271,8 @@ static int cmd_book_offers(req *q)
         const jt_obj *o = b.v[i].o;
         jt_account_id owner;
         jt_amount og, op;
-        if (jt_obj_get_account(o, "Account", &owner) || jt_obj_get_amount(o, "TakerGets", &og) ||
-            jt_obj_get_amount(o, "TakerPays", &op))
+        if (jt_obj_get_account_f(o, FLD("Account"), &owner) || jt_obj_get_amount_f(o, FLD("TakerGets"), &og) ||
+            jt_obj_get_amount_f(o, FLD("TakerPays"), &op))
             continue;
         size_t k;
         for (k = 0; k < nseen && memcmp(&seen[k], &owner, 20); k++)
@@ -1729,11 +1730,11 @@ static int sign_request(req *q, jt_buf *blob)
         goto done;
     }
     jt_account_id acct;
-    if (jt_obj_get_account(tx, "Account", &acct) != JT_OK) {
+    if (jt_obj_get_account_f(tx, FLD("Account"), &acct) != JT_OK) {
         rc = fail(q, "invalidParams", "Missing field 'tx_json.Account'.");
         goto done;
     }
-    if (!jt_obj_has(tx, "Sequence")) {
+    if (!jt_obj_has_f(tx, FLD("Sequence"))) {
         uint8_t id[32];
         jn_id_account(&acct, id);
         const jt_obj *root = jn_view_read(jn_ledger_open_view(q->rpc->L), id);
@@ -1741,16 +1742,16 @@ static int sign_request(req *q, jt_buf *blob)
             rc = fail(q, "actNotFound", NULL);
             goto done;
         }
-        if (jt_obj_set_uint(tx, "Sequence", get_u(root, "Sequence", 0)) != JT_OK)
+        if (jt_obj_set_uint_f(tx, FLD("Sequence"), get_u(root, "Sequence", 0)) != JT_OK)
             goto done;
     }
-    if (!jt_obj_has(tx, "Fee")) {
+    if (!jt_obj_has_f(tx, FLD("Fee"))) {
         jt_amount fee;
         jn_amt_drops(&fee, 10000);
-        if (jt_obj_set_amount(tx, "Fee", &fee) != JT_OK)
+        if (jt_obj_set_amount_f(tx, FLD("Fee"), &fee) != JT_OK)
             goto done;
     }
-    if (!jt_obj_has(tx, "Flags") && jt_obj_set_uint(tx, "Flags", 0) != JT_OK)
+    if (!jt_obj_has_f(tx, FLD("Flags")) && jt_obj_set_uint_f(tx, FLD("Flags"), 0) != JT_OK)
         goto done;
     if (jt_tx_sign(tx, &kp, &ei) != JT_OK) {
         rc = fail(q, "invalidParams", "signing: %s", ei.msg);
@@ -1819,7 +1820,7 @@ static int submit_prepare(req *q, jt_buf *blob_out, jt_obj **txp)
         rc = fail(q, "invalidTransaction", NULL);
         goto done;
     }
-    if (!jt_obj_has(tx, "TransactionType") || !jt_obj_has(tx, "Account")) {
+    if (!jt_obj_has_f(tx, FLD("TransactionType")) || !jt_obj_has_f(tx, FLD("Account"))) {
         jt_obj_free(tx);
         snprintf(q->exception, sizeof q->exception, "not a transaction: TransactionType and Account are required");
         rc = fail(q, "invalidTransaction", NULL);

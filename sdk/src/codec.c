@@ -301,30 +301,27 @@ jt_obj *jt_obj_clone(const jt_obj *src)
 
 /* ---------------------------------------------------------------- accessors */
 
-static jt_err lookup(const char *name, jt_type want, const jt_field **f)
+static jt_err check_field(const jt_field *f, jt_type want)
 {
-    *f = jt_field_by_name(name);
-    if (!*f)
+    if (!f)
         return JT_EFIELD_UNKNOWN;
-    if (want && (*f)->type != want)
+    if (want && f->type != want)
         return JT_EFIELD_TYPE;
     return JT_OK;
 }
 
-/* The member for `field`, checked to be of `type`. */
-static jt_err find_typed(const jt_obj *o, const char *field, jt_type type, const jt__member **m)
+/* The member for field f, checked to be of `type`. */
+static jt_err find_typed(const jt_obj *o, const jt_field *f, jt_type type, const jt__member **m)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, type, &f);
+    jt_err e = check_field(f, type);
     if (e)
         return e;
     *m = jt__obj_find(o, f);
     return *m ? JT_OK : JT_EFIELD_MISSING;
 }
 
-bool jt_obj_has(const jt_obj *o, const char *field)
+bool jt_obj_has_f(const jt_obj *o, const jt_field *f)
 {
-    const jt_field *f = jt_field_by_name(field);
     return f && jt__obj_find(o, f);
 }
 
@@ -367,9 +364,8 @@ static bool is_uint(unsigned type)
     return type == JT_T_UINT8 || type == JT_T_UINT16 || type == JT_T_UINT32 || type == JT_T_UINT64;
 }
 
-jt_err jt_obj_set_uint(jt_obj *o, const char *field, uint64_t v)
+jt_err jt_obj_set_uint_f(jt_obj *o, const jt_field *f, uint64_t v)
 {
-    const jt_field *f = jt_field_by_name(field);
     if (!f)
         return JT_EFIELD_UNKNOWN;
     if (!is_uint(f->type))
@@ -383,9 +379,8 @@ jt_err jt_obj_set_uint(jt_obj *o, const char *field, uint64_t v)
     return JT_OK;
 }
 
-jt_err jt_obj_get_uint(const jt_obj *o, const char *field, uint64_t *v)
+jt_err jt_obj_get_uint_f(const jt_obj *o, const jt_field *f, uint64_t *v)
 {
-    const jt_field *f = jt_field_by_name(field);
     if (!f)
         return JT_EFIELD_UNKNOWN;
     if (!is_uint(f->type))
@@ -397,10 +392,9 @@ jt_err jt_obj_get_uint(const jt_obj *o, const char *field, uint64_t *v)
     return JT_OK;
 }
 
-jt_err jt_obj_set_amount(jt_obj *o, const char *field, const jt_amount *a)
+jt_err jt_obj_set_amount_f(jt_obj *o, const jt_field *f, const jt_amount *a)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_AMOUNT, &f);
+    jt_err e = check_field(f, JT_T_AMOUNT);
     if (e)
         return e;
     uint8_t tmp[48];
@@ -416,19 +410,18 @@ jt_err jt_obj_set_amount(jt_obj *o, const char *field, const jt_amount *a)
     return JT_OK;
 }
 
-jt_err jt_obj_get_amount(const jt_obj *o, const char *field, jt_amount *a)
+jt_err jt_obj_get_amount_f(const jt_obj *o, const jt_field *f, jt_amount *a)
 {
     const jt__member *m;
-    jt_err e = find_typed(o, field, JT_T_AMOUNT, &m);
+    jt_err e = find_typed(o, f, JT_T_AMOUNT, &m);
     if (!e)
         *a = *m->v.amt;
     return e;
 }
 
-jt_err jt_obj_set_account(jt_obj *o, const char *field, const jt_account_id *id)
+jt_err jt_obj_set_account_f(jt_obj *o, const jt_field *f, const jt_account_id *id)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_ACCOUNT, &f);
+    jt_err e = check_field(f, JT_T_ACCOUNT);
     if (e)
         return e;
     jt__member *m = jt__obj_slot(o, f);
@@ -438,10 +431,10 @@ jt_err jt_obj_set_account(jt_obj *o, const char *field, const jt_account_id *id)
     return JT_OK;
 }
 
-jt_err jt_obj_get_account(const jt_obj *o, const char *field, jt_account_id *id)
+jt_err jt_obj_get_account_f(const jt_obj *o, const jt_field *f, jt_account_id *id)
 {
     const jt__member *m;
-    jt_err e = find_typed(o, field, JT_T_ACCOUNT, &m);
+    jt_err e = find_typed(o, f, JT_T_ACCOUNT, &m);
     if (!e)
         *id = m->v.acct;
     return e;
@@ -492,17 +485,15 @@ jt_err jt__obj_set_bytes_f(jt_obj *o, const jt_field *f, const uint8_t *p, size_
     return JT_OK;
 }
 
-jt_err jt_obj_set_bytes(jt_obj *o, const char *field, const uint8_t *p, size_t n)
+jt_err jt_obj_set_bytes_f(jt_obj *o, const jt_field *f, const uint8_t *p, size_t n)
 {
-    const jt_field *f = jt_field_by_name(field);
     if (!f)
         return JT_EFIELD_UNKNOWN;
     return jt__obj_set_bytes_f(o, f, p, n);
 }
 
-jt_err jt_obj_get_bytes(const jt_obj *o, const char *field, const uint8_t **p, size_t *n)
+jt_err jt_obj_get_bytes_f(const jt_obj *o, const jt_field *f, const uint8_t **p, size_t *n)
 {
-    const jt_field *f = jt_field_by_name(field);
     if (!f)
         return JT_EFIELD_UNKNOWN;
     if (check_bytes_len(f, 0) == JT_EFIELD_TYPE && !hash_len(f->type))
@@ -515,10 +506,9 @@ jt_err jt_obj_get_bytes(const jt_obj *o, const char *field, const uint8_t **p, s
     return JT_OK;
 }
 
-jt_err jt_obj_set_object(jt_obj *o, const char *field, const jt_obj *child)
+jt_err jt_obj_set_object_f(jt_obj *o, const jt_field *f, const jt_obj *child)
 {
-    const jt_field *f;
-    jt_err e = lookup(field, JT_T_OBJECT, &f);
+    jt_err e = check_field(f, JT_T_OBJECT);
     if (e)
         return e;
     jt_obj *c = jt__obj_copy(o->arena, child);
@@ -532,13 +522,69 @@ jt_err jt_obj_set_object(jt_obj *o, const char *field, const jt_obj *child)
     return JT_OK;
 }
 
-jt_err jt_obj_get_object(const jt_obj *o, const char *field, const jt_obj **child)
+jt_err jt_obj_get_object_f(const jt_obj *o, const jt_field *f, const jt_obj **child)
 {
     const jt__member *m;
-    jt_err e = find_typed(o, field, JT_T_OBJECT, &m);
+    jt_err e = find_typed(o, f, JT_T_OBJECT, &m);
     if (!e)
         *child = m->v.obj;
     return e;
+}
+
+/* By name: the same, after jt_field_by_name. */
+bool jt_obj_has(const jt_obj *o, const char *field)
+{
+    return jt_obj_has_f(o, jt_field_by_name(field));
+}
+
+jt_err jt_obj_set_uint(jt_obj *o, const char *field, uint64_t v)
+{
+    return jt_obj_set_uint_f(o, jt_field_by_name(field), v);
+}
+
+jt_err jt_obj_get_uint(const jt_obj *o, const char *field, uint64_t *v)
+{
+    return jt_obj_get_uint_f(o, jt_field_by_name(field), v);
+}
+
+jt_err jt_obj_set_amount(jt_obj *o, const char *field, const jt_amount *a)
+{
+    return jt_obj_set_amount_f(o, jt_field_by_name(field), a);
+}
+
+jt_err jt_obj_get_amount(const jt_obj *o, const char *field, jt_amount *a)
+{
+    return jt_obj_get_amount_f(o, jt_field_by_name(field), a);
+}
+
+jt_err jt_obj_set_account(jt_obj *o, const char *field, const jt_account_id *id)
+{
+    return jt_obj_set_account_f(o, jt_field_by_name(field), id);
+}
+
+jt_err jt_obj_get_account(const jt_obj *o, const char *field, jt_account_id *id)
+{
+    return jt_obj_get_account_f(o, jt_field_by_name(field), id);
+}
+
+jt_err jt_obj_set_bytes(jt_obj *o, const char *field, const uint8_t *p, size_t n)
+{
+    return jt_obj_set_bytes_f(o, jt_field_by_name(field), p, n);
+}
+
+jt_err jt_obj_get_bytes(const jt_obj *o, const char *field, const uint8_t **p, size_t *n)
+{
+    return jt_obj_get_bytes_f(o, jt_field_by_name(field), p, n);
+}
+
+jt_err jt_obj_set_object(jt_obj *o, const char *field, const jt_obj *child)
+{
+    return jt_obj_set_object_f(o, jt_field_by_name(field), child);
+}
+
+jt_err jt_obj_get_object(const jt_obj *o, const char *field, const jt_obj **child)
+{
+    return jt_obj_get_object_f(o, jt_field_by_name(field), child);
 }
 
 jt_err jt__arr_push(jt_obj *o, jt__member *m, jt_obj *item)
@@ -557,11 +603,10 @@ jt_err jt__arr_push(jt_obj *o, jt__member *m, jt_obj *item)
     return JT_OK;
 }
 
-jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem_field, const jt_obj *elem)
+jt_err jt_obj_array_append_f(jt_obj *o, const jt_field *f, const jt_field *ef, const jt_obj *elem)
 {
-    const jt_field *f, *ef;
-    jt_err e = lookup(field, JT_T_ARRAY, &f);
-    if (e || (e = lookup(elem_field, JT_T_OBJECT, &ef)))
+    jt_err e = check_field(f, JT_T_ARRAY);
+    if (e || (e = check_field(ef, JT_T_OBJECT)))
         return e;
     jt_obj *c = jt__obj_copy(o->arena, elem);
     if (!c)
@@ -571,6 +616,35 @@ jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem_field,
     if (!m)
         return JT_ENOMEM;
     return jt__arr_push(o, m, c);
+}
+
+jt_err jt_obj_array_append(jt_obj *o, const char *field, const char *elem_field, const jt_obj *elem)
+{
+    return jt_obj_array_append_f(o, jt_field_by_name(field), jt_field_by_name(elem_field), elem);
+}
+
+jt_obj *jt_obj_array_add_f(jt_obj *o, const jt_field *f, const jt_field *ef)
+{
+    if (check_field(f, JT_T_ARRAY) || check_field(ef, JT_T_OBJECT))
+        return NULL;
+    jt_obj *c = jt__obj_child(o->arena);
+    jt__member *m = c ? jt__obj_slot(o, f) : NULL;
+    if (!m)
+        return NULL;
+    c->wrapper = ef;
+    return jt__arr_push(o, m, c) ? NULL : c;
+}
+
+jt_obj *jt_obj_object_add_f(jt_obj *o, const jt_field *f)
+{
+    if (check_field(f, JT_T_OBJECT))
+        return NULL;
+    jt_obj *c = jt__obj_child(o->arena);
+    jt__member *m = c ? jt__obj_slot(o, f) : NULL;
+    if (!m)
+        return NULL;
+    m->v.obj = c;
+    return c;
 }
 
 size_t jt_obj_array_len(const jt_obj *o, const char *field)

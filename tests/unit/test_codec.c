@@ -395,6 +395,73 @@ static void json_forms(void **state)
     jt_obj_free(back);
 }
 
+/* Access by field handle gives what access by name gives; the in-place
+ * builders serialize exactly like set_object/array_append of a copy. */
+static void field_handles(void **state)
+{
+    (void)state;
+    const jt_field *seq = jt_field_by_name("Sequence"), *amt = jt_field_by_name("Amount"),
+                   *acct = jt_field_by_name("Account"), *pk = jt_field_by_name("SigningPubKey");
+    jt_obj *o = jt_obj_new();
+    assert_non_null(o);
+    assert_int_equal(jt_obj_set_uint_f(o, seq, 7), JT_OK);
+    uint64_t u = 0;
+    assert_int_equal(jt_obj_get_uint(o, "Sequence", &u), JT_OK);
+    assert_int_equal(u, 7);
+    assert_true(jt_obj_has_f(o, seq));
+    assert_false(jt_obj_has_f(o, amt));
+    assert_false(jt_obj_has_f(o, NULL));
+    jt_amount a = {.native = true, .mantissa = 25};
+    assert_int_equal(jt_obj_set_amount_f(o, amt, &a), JT_OK);
+    jt_amount back;
+    assert_int_equal(jt_obj_get_amount_f(o, amt, &back), JT_OK);
+    assert_true(back.native && back.mantissa == 25);
+    jt_account_id id, id2;
+    memset(id.bytes, 0x5A, 20);
+    assert_int_equal(jt_obj_set_account_f(o, acct, &id), JT_OK);
+    assert_int_equal(jt_obj_get_account(o, "Account", &id2), JT_OK);
+    assert_memory_equal(id.bytes, id2.bytes, 20);
+    uint8_t key[33] = {2};
+    const uint8_t *p;
+    size_t n;
+    assert_int_equal(jt_obj_set_bytes_f(o, pk, key, sizeof key), JT_OK);
+    assert_int_equal(jt_obj_get_bytes_f(o, pk, &p, &n), JT_OK);
+    assert_int_equal(n, 33);
+    /* Wrong type, unknown (NULL) handle, missing field. */
+    assert_int_equal(jt_obj_get_uint_f(o, amt, &u), JT_EFIELD_TYPE);
+    assert_int_equal(jt_obj_set_amount_f(o, seq, &a), JT_EFIELD_TYPE);
+    assert_int_equal(jt_obj_get_uint_f(o, NULL, &u), JT_EFIELD_UNKNOWN);
+    assert_int_equal(jt_obj_get_uint_f(o, jt_field_by_name("Flags"), &u), JT_EFIELD_MISSING);
+    assert_null(jt_obj_object_add_f(o, seq));
+    assert_null(jt_obj_array_add_f(o, jt_field_by_name("Memos"), seq));
+
+    /* A memo built in place against one built apart and copied in. */
+    jt_obj *copy = jt_obj_clone(o);
+    assert_non_null(copy);
+    const jt_field *memos = jt_field_by_name("Memos"), *memo = jt_field_by_name("Memo"),
+                   *data = jt_field_by_name("MemoData");
+    jt_obj *m = jt_obj_array_add_f(o, memos, memo);
+    assert_non_null(m);
+    assert_int_equal(jt_obj_set_bytes_f(m, data, key, 4), JT_OK);
+    jt_obj *apart = jt_obj_new();
+    assert_non_null(apart);
+    assert_int_equal(jt_obj_set_bytes_f(apart, data, key, 4), JT_OK);
+    assert_int_equal(jt_obj_array_append_f(copy, memos, memo, apart), JT_OK);
+    jt_obj_free(apart);
+    jt_buf b1, b2;
+    jt_buf_init(&b1);
+    jt_buf_init(&b2);
+    assert_int_equal(jt_obj_to_binary(o, 0, &b1), JT_OK);
+    assert_int_equal(jt_obj_to_binary(copy, 0, &b2), JT_OK);
+    assert_int_equal(b1.len, b2.len);
+    assert_memory_equal(b1.data, b2.data, b1.len);
+    assert_int_equal(jt_obj_array_len(o, "Memos"), 1);
+    jt_buf_clear(&b1);
+    jt_buf_clear(&b2);
+    jt_obj_free(copy);
+    jt_obj_free(o);
+}
+
 static void field_table(void **state)
 {
     (void)state;
@@ -550,6 +617,7 @@ int main(void)
         cmocka_unit_test(json_errors_name_the_field),
         cmocka_unit_test(json_forms),
         cmocka_unit_test(field_table),
+        cmocka_unit_test(field_handles),
         cmocka_unit_test(build_sign_verify),
     };
     return cmocka_run_group_tests_name("codec", tests, setup, teardown);

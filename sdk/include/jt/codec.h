@@ -211,6 +211,36 @@ JT_API jt_err jt_obj_copy_field(jt_obj *dst, const jt_obj *src, const jt_field *
 JT_API size_t jt_obj_field_count(const jt_obj *o);
 JT_API const jt_field *jt_obj_field_at(const jt_obj *o, size_t i);
 
+/* ---- field access by handle ---------------------------------------------
+ * The same getters and setters with the field given as a handle from
+ * jt_field_by_name, for code that touches the same fields many times and
+ * should not look names up each time. A NULL handle is JT_EFIELD_UNKNOWN. */
+JT_API bool jt_obj_has_f(const jt_obj *o, const jt_field *f);
+JT_API jt_err jt_obj_set_uint_f(jt_obj *o, const jt_field *f, uint64_t v) JT_MUST_CHECK;
+JT_API jt_err jt_obj_get_uint_f(const jt_obj *o, const jt_field *f, uint64_t *v) JT_MUST_CHECK;
+JT_API jt_err jt_obj_set_amount_f(jt_obj *o, const jt_field *f, const jt_amount *a) JT_MUST_CHECK;
+JT_API jt_err jt_obj_get_amount_f(const jt_obj *o, const jt_field *f, jt_amount *a) JT_MUST_CHECK;
+JT_API jt_err jt_obj_set_account_f(jt_obj *o, const jt_field *f,
+                                   const jt_account_id *id) JT_MUST_CHECK;
+JT_API jt_err jt_obj_get_account_f(const jt_obj *o, const jt_field *f,
+                                   jt_account_id *id) JT_MUST_CHECK;
+JT_API jt_err jt_obj_set_bytes_f(jt_obj *o, const jt_field *f, const uint8_t *p,
+                                 size_t n) JT_MUST_CHECK;
+JT_API jt_err jt_obj_get_bytes_f(const jt_obj *o, const jt_field *f, const uint8_t **p,
+                                 size_t *n) JT_MUST_CHECK;
+JT_API jt_err jt_obj_set_object_f(jt_obj *o, const jt_field *f, const jt_obj *child) JT_MUST_CHECK;
+JT_API jt_err jt_obj_get_object_f(const jt_obj *o, const jt_field *f,
+                                  const jt_obj **child) JT_MUST_CHECK;
+JT_API jt_err jt_obj_array_append_f(jt_obj *o, const jt_field *f, const jt_field *elem_field,
+                                    const jt_obj *elem) JT_MUST_CHECK;
+/* Building in place, without the deep copy of jt_obj_set_object and
+ * jt_obj_array_append: a new empty nested object set as field f (replacing
+ * its value), or appended to array f wrapped as elem_field. The returned
+ * object belongs to `o` (valid until o is freed or f changes; never freed on
+ * its own). NULL on a wrong field or out of memory. */
+JT_API jt_obj *jt_obj_object_add_f(jt_obj *o, const jt_field *f);
+JT_API jt_obj *jt_obj_array_add_f(jt_obj *o, const jt_field *f, const jt_field *elem_field);
+
 #ifdef __cplusplus
 }
 #endif
