@@ -447,6 +447,24 @@ void jt_jw_array_end(jt_jw *w)
     close_c(w, ']');
 }
 
+/* The length of the well-formed UTF-8 sequence at s[i] (lead byte >= 0x80),
+ * or 0 when it is not one (a stray continuation byte, a bad lead byte, a
+ * sequence cut short). */
+static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
+{
+    unsigned char c = s[i];
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!len || len > n - i)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[i + k] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* Writes a JSON string. Bytes that are not UTF-8 (text cut in the middle of
+ * a character, binary junk from a peer) become U+FFFD, so the output is
+ * always valid JSON. */
 static void put_escaped(jt_jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -454,6 +472,17 @@ static void put_escaped(jt_jw *w, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t len = utf8_seq((const unsigned char *)s, i, n);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+            put(w, s + run, i - run);
+            run = i + 1;
+            put(w, "\\ufffd", 6);
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         put(w, s + run, i - run);

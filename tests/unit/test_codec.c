@@ -395,6 +395,39 @@ static void json_forms(void **state)
     jt_obj_free(back);
 }
 
+/* The JSON writer keeps UTF-8 and replaces what is not UTF-8 (a character
+ * cut in half, stray bytes) with U+FFFD, so its output always parses. */
+static void json_writer_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *out;
+    } cases[] = {
+        {"a\xc3\xa9" "b", 4, "\"a\xc3\xa9" "b\""},                 /* é kept */
+        {"\xe4\xba\x95\xe9\x80\x9a", 6, "\"\xe4\xba\x95\xe9\x80\x9a\""}, /* 井通 kept */
+        {"x\xe4\xba", 3, "\"x\\ufffd\\ufffd\""},            /* cut short */
+        {"\x80q\xff", 3, "\"\\ufffdq\\ufffd\""},            /* stray bytes */
+        {"\xf0\x9f\x98\x80\"", 5, "\"\xf0\x9f\x98\x80\\\"\""}, /* 4 bytes, then a quote */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jt_buf b;
+        jt_jw w;
+        jt_buf_init(&b);
+        jt_jw_init(&w, &b);
+        jt_jw_string_n(&w, cases[i].in, cases[i].n);
+        assert_int_equal(jt_jw_finish(&w), JT_OK);
+        assert_int_equal(b.len, strlen(cases[i].out));
+        assert_memory_equal(b.data, cases[i].out, b.len);
+        jt_json_doc *doc = NULL;
+        jt_errinfo ei;
+        assert_int_equal(jt_json_parse((const char *)b.data, b.len, NULL, &doc, &ei), JT_OK);
+        jt_json_doc_free(doc);
+        jt_buf_clear(&b);
+    }
+}
+
 /* Access by field handle gives what access by name gives; the in-place
  * builders serialize exactly like set_object/array_append of a copy. */
 static void field_handles(void **state)
@@ -618,6 +651,7 @@ int main(void)
         cmocka_unit_test(json_forms),
         cmocka_unit_test(field_table),
         cmocka_unit_test(field_handles),
+        cmocka_unit_test(json_writer_utf8),
         cmocka_unit_test(build_sign_verify),
     };
     return cmocka_run_group_tests_name("codec", tests, setup, teardown);
