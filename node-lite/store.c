@@ -1225,6 +1225,54 @@ static int hist_get(jn_store *s, MDB_txn *txn, const char *op, const uint8_t acc
     return 0;
 }
 
+/* An account_tx walk in progress. */
+typedef struct walk {
+    jn_store *s;
+    MDB_txn *txn;
+    const uint8_t *account;
+    bool forward, has_start;
+    uint32_t start_seq, start_index;
+    unsigned limit, delivered;
+    jn_tx_cb cb;
+    void *ctx;
+    bool *more;
+    uint32_t *next_seq, *next_index;
+    bool stop; /* the page is full; the marker is set */
+} walk;
+
+/* Delivers one ledger's entries of the account (idx: n big-endian indexes,
+ * ascending) in walk order, from the marker on. */
+static int walk_ledger(walk *w, uint32_t seq, const uint8_t *idx, size_t n)
+{
+    for (size_t k = 0; k < n && !w->stop; k++) {
+        uint32_t index = get32(idx + 4 * (w->forward ? k : n - 1 - k));
+        if (w->has_start && seq == w->start_seq &&
+            (w->forward ? index < w->start_index : index > w->start_index))
+            continue;
+        if (w->limit != 0 && w->delivered == w->limit) {
+            if (w->more)
+                *w->more = true;
+            if (w->next_seq)
+                *w->next_seq = seq;
+            if (w->next_index)
+                *w->next_index = index;
+            w->stop = true;
+            break;
+        }
+        bool missing;
+        int ret = tx_at(w->s, w->txn, "account tx", seq, index, w->cb, w->ctx, &missing);
+        if (missing) {
+            char hx[17];
+            return set_err(w->s, "account tx %s: history names ledger %u index %u, which is missing",
+                           hexid(hx, w->account), seq, index);
+        }
+        if (ret)
+            return ret;
+        w->delivered++;
+    }
+    return 0;
+}
+
 /*
  * An account's history is a chain: the head table gives its newest ledger,
  * and each hist record the ledger before it. The walk goes down the chain
@@ -1277,9 +1325,9 @@ int jn_store_account_tx(jn_store *s, const uint8_t account[20], uint32_t min_seq
     }
 
     /* Down the chain to the range, then (forward) through it. */
-    unsigned delivered = 0;
-    bool stop = false;
-    for (uint32_t seq = get32(hv.mv_data); seq >= lo && seq && !stop && !ret;) {
+    walk w = {s, txn, account, forward, has_start, start_seq, start_index, limit, 0, cb, ctx,
+              more, next_seq, next_index, false};
+    for (uint32_t seq = get32(hv.mv_data); seq >= lo && seq && !w.stop && !ret;) {
         uint32_t prev;
         const uint8_t *idx;
         size_t n;
@@ -1305,57 +1353,18 @@ int jn_store_account_tx(jn_store *s, const uint8_t account[20], uint32_t min_seq
                 }
                 seqs[nseqs++] = seq;
             } else {
-                for (size_t i = n; i-- > 0 && !stop && !ret;) {
-                    uint32_t index = get32(idx + 4 * i);
-                    if (has_start && seq == start_seq && index > start_index)
-                        continue;
-                    if (limit != 0 && delivered == limit) {
-                        if (more)
-                            *more = true;
-                        if (next_seq)
-                            *next_seq = seq;
-                        if (next_index)
-                            *next_index = index;
-                        stop = true;
-                        break;
-                    }
-                    bool missing;
-                    ret = tx_at(s, txn, op, seq, index, cb, ctx, &missing);
-                    if (missing)
-                        ret = set_err(s, "%s %s: history names ledger %u index %u, which is "
-                                      "missing", op, hexid(hx, account), seq, index);
-                    delivered++;
-                }
+                ret = walk_ledger(&w, seq, idx, n);
             }
         }
         seq = prev;
     }
-    for (size_t k = nseqs; k-- > 0 && !stop && !ret;) {
+    for (size_t k = nseqs; k-- > 0 && !w.stop && !ret;) {
         uint32_t seq = seqs[k], prev;
         const uint8_t *idx;
         size_t n;
         ret = hist_get(s, txn, op, account, seq, &prev, &idx, &n);
-        for (size_t i = 0; i < n && !stop && !ret; i++) {
-            uint32_t index = get32(idx + 4 * i);
-            if (has_start && seq == start_seq && index < start_index)
-                continue;
-            if (limit != 0 && delivered == limit) {
-                if (more)
-                    *more = true;
-                if (next_seq)
-                    *next_seq = seq;
-                if (next_index)
-                    *next_index = index;
-                stop = true;
-                break;
-            }
-            bool missing;
-            ret = tx_at(s, txn, op, seq, index, cb, ctx, &missing);
-            if (missing)
-                ret = set_err(s, "%s %s: history names ledger %u index %u, which is missing",
-                              op, hexid(hx, account), seq, index);
-            delivered++;
-        }
+        if (!ret)
+            ret = walk_ledger(&w, seq, idx, n);
     }
 out:
     free(seqs);
