@@ -110,6 +110,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LI
 JN_OBJ = $(BUILD)/obj/node-lite/$(1).o
 JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state)
 $(BUILD)/tests/test_jn_shamap: $(JN_TEST_DEPS_shamap)
+JN_TEST_DEPS_ledger := $(foreach o,apply amt shamap state store,$(call JN_OBJ,$(o)))
+$(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)

@@ -1363,6 +1363,128 @@ static int claim_fee(ctx *c)
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
+/* ---------------------------------------------------------------- plain SWT payments */
+
+/* The common case, a funded SWT payment between two existing accounts,
+ * without the sandbox: every check that could fail is made first, then the
+ * two AccountRoots are changed in place in `view` (copied into it on first
+ * write, as the merge of a sandbox would leave them). The metadata is the
+ * one build_meta gives for the same change. Anything else (a new account,
+ * RequireDest, an unfunded payment, an entry not yet threaded) takes the
+ * general path. Returns false when it did not apply the transaction. */
+typedef struct fp_node {
+    const uint8_t *key;
+    jt_obj *cur;
+    int64_t bal_before, bal_after;
+    uint64_t seq_before; /* sender only */
+    bool sender;
+} fp_node;
+
+static bool fp_threaded(const jt_obj *o)
+{
+    const uint8_t *p;
+    size_t n;
+    return jt_obj_get_bytes_f(o, FLD("PreviousTxnID"), &p, &n) == JT_OK && n == 32 &&
+           jt_obj_has_f(o, FLD("PreviousTxnLgrSeq"));
+}
+
+/* The AffectedNodes entry of one AccountRoot, from its state before the
+ * change (`cur` is not changed yet) and the new values. */
+static jt_err fp_node_meta(jt_obj *meta, const fp_node *nd)
+{
+    jt_obj *node = jt_obj_array_add_f(meta, FLD("AffectedNodes"), FLD("ModifiedNode")), *ff, *pf;
+    if (!node)
+        return JT_ENOMEM;
+    jt_amount before, after;
+    jn_amt_drops(&before, nd->bal_before);
+    jn_amt_drops(&after, nd->bal_after);
+    jt_err e = jt_obj_copy_field(node, nd->cur, FLD("LedgerEntryType"));
+    if (!e)
+        e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), nd->key, 32);
+    if (!e)
+        e = (ff = jt_obj_object_add_f(node, FLD("FinalFields"))) ? fields_into(ff, nd->cur, NULL, false, false)
+                                                              : JT_ENOMEM;
+    if (!e)
+        e = jt_obj_set_amount_f(ff, FLD("Balance"), &after);
+    if (!e && nd->sender)
+        e = jt_obj_set_uint_f(ff, FLD("Sequence"), nd->seq_before + 1);
+    if (!e)
+        e = (pf = jt_obj_object_add_f(node, FLD("PreviousFields"))) ? JT_OK : JT_ENOMEM;
+    if (!e)
+        e = jt_obj_set_amount_f(pf, FLD("Balance"), &before);
+    if (!e && nd->sender)
+        e = jt_obj_set_uint_f(pf, FLD("Sequence"), nd->seq_before);
+    if (!e)
+        e = jt_obj_copy_field(node, nd->cur, FLD("PreviousTxnID"));
+    if (!e)
+        e = jt_obj_copy_field(node, nd->cur, FLD("PreviousTxnLgrSeq"));
+    return e;
+}
+
+static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t index, jn_applied *out)
+{
+    if (env->no_fast_path || get_u(c->tx, FLD("TransactionType"), 0) != JT_TX_PAYMENT)
+        return false;
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
+    jt_account_id dst;
+    jt_amount amt;
+    if ((flags & ~TF_FULLY_CANONICAL) || jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
+        !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative)
+        return false;
+    uint8_t dkey[32];
+    jn_id_account(&dst, dkey);
+    const jt_obj *sroot = jn_view_read(view, c->account_key), *droot = jn_view_read(view, dkey);
+    if (!sroot || !droot || sroot == droot || !fp_threaded(sroot) || !fp_threaded(droot))
+        return false;
+    if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) && !jt_obj_has_f(c->tx, FLD("DestinationTag")))
+        return false;
+    uint64_t reserve = jn_reserve(env, (uint32_t)get_u(sroot, FLD("OwnerCount"), 0));
+    int64_t need = (int64_t)amt.mantissa + (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
+    if (c->prior_balance < need)
+        return false;
+
+    bool oom;
+    jt_obj *sr = jn_view_peek(view, c->account_key, &oom);
+    jt_obj *dr = sr ? jn_view_peek(view, dkey, &oom) : NULL;
+    if (!sr || !dr) {
+        out->ter = tefINTERNAL;
+        return true; /* only unchanged copies were made */
+    }
+    fp_node nodes[2] = {
+        {.key = c->account_key, .cur = sr, .bal_before = c->prior_balance,
+         .bal_after = c->prior_balance - c->fee - (int64_t)amt.mantissa,
+         .seq_before = get_u(sr, FLD("Sequence"), 0), .sender = true},
+        {.key = dkey, .cur = dr, .bal_before = balance_of(dr),
+         .bal_after = balance_of(dr) + (int64_t)amt.mantissa},
+    };
+    /* Metadata first (it reads the entries as they were), so that running
+     * out of memory leaves the view untouched. */
+    jt_obj *meta = NULL;
+    if (!env->no_meta) {
+        int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
+        if (!(meta = jt_obj_new()) || fp_node_meta(meta, &nodes[first]) ||
+            fp_node_meta(meta, &nodes[1 - first]) ||
+            jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
+            jt_obj_set_uint_f(meta, FLD("TransactionResult"), tesSUCCESS)) {
+            jt_obj_free(meta);
+            out->ter = tefINTERNAL;
+            return true;
+        }
+    }
+    /* Every field set below exists already: changed in place, no allocation. */
+    for (int k = 0; k < 2; k++) {
+        set_balance(c, nodes[k].cur, nodes[k].bal_after);
+        set_bytes(c, nodes[k].cur, FLD("PreviousTxnID"), c->id, 32);
+        set_u(c, nodes[k].cur, FLD("PreviousTxnLgrSeq"), env->ledger_seq);
+    }
+    set_u(c, sr, FLD("Sequence"), nodes[0].seq_before + 1);
+    out->meta = meta;
+    out->fee = c->fee;
+    out->fast = true;
+    out->ter = tesSUCCESS;
+    return true;
+}
+
 int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
              uint32_t index, jn_applied *out)
 {
@@ -1408,6 +1530,8 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     if (c.prior_balance < c.fee)
         return out->ter = terINSUF_FEE_B;
 
+    if (fast_payment(view, env, &c, index, out))
+        return out->ter;
     const transactor *t = find_transactor(tx);
     r = claim_fee(&c);
     if (!r)

@@ -95,12 +95,14 @@ typedef struct jn_env {
     uint32_t ledger_seq;   /* sequence of the ledger the tx goes into */
     uint32_t parent_close_time;
     bool no_meta; /* the open ledger: results only, metadata is built at close */
+    bool no_fast_path; /* tests: every transaction through the general path */
 } jn_env;
 
 typedef struct jn_applied {
     int ter;
     jt_obj *meta;  /* tes/tec: the metadata (caller frees), unless env->no_meta; else NULL */
     int64_t fee;   /* drops destroyed (tes/tec) */
+    bool fast;     /* applied by the plain SWT payment path (no sandbox) */
 } jn_applied;
 
 /* Checks that need no ledger state (tem*, telINSUF_FEE_P). */

@@ -12,6 +12,15 @@
 
 #define MAX_PASSES 4
 
+/* One entry changed by the closing ledger: `fz` its slot in the frozen
+ * (arrival-order) view, or NULL when only the canonical apply changed it;
+ * `canon` its canonical value (NULL: deleted). */
+typedef struct jn_patch {
+    const uint8_t *id;
+    jn_slot *fz;
+    const jt_obj *canon;
+} jn_patch;
+
 struct jn_ledger {
     jn_store *store;
     jn_params p;
@@ -21,23 +30,37 @@ struct jn_ledger {
     uint32_t first_seq;
     uint64_t burned;
     jn_view closed_view; /* empty view over base, for reads */
-    jn_view open;        /* the open ledger */
+    jn_view open;        /* the open ledger: over `frozen` while closing, else over base */
     jn_txlist open_txs;
-    jn_map open_ids;     /* tx ID -> (unused obj) membership of open_txs */
+    jn_map open_ids;     /* tx ID -> index in open_txs */
     jn_txlist held;
-    jn_txlist closed;    /* the last closed ledger's transactions */
+    jn_txlist closed;    /* the last announced ledger's transactions */
     uint32_t open_index;
 
-    /* The ledger being written: closed (its transactions applied in
-     * canonical order), not yet durable, so not yet announced. The open
-     * ledger sits on top of its changes until it is merged into base. */
+    /* The closing ledger. jn_ledger_close_begin freezes the open ledger as
+     * it stands (its state in arrival order, and its transactions) and
+     * opens the next one over it at once; the writer thread re-applies the
+     * transactions in canonical order over base, writes the ledger, and
+     * compares the canonical state with the frozen one. The loop only reads
+     * `frozen`, `closing_txs` and `closing_ids` until the finish. */
     bool closing;
-    jn_view pending;    /* its state changes over base */
-    jn_txlist pend_txs; /* its transactions, in order */
-    jn_map pend_ids;    /* tx ID -> index in pend_txs */
-    jn_header tip;      /* its header; the hashes are filled in by the write */
+    jn_view frozen;
+    jn_txlist closing_txs; /* arrival order */
+    jn_map closing_ids;    /* tx ID -> index in closing_txs */
+    jn_header tip;         /* its header; seq and times set at begin, the rest by the writer */
+
+    /* Written by the writer thread while closing, read by the loop after. */
+    jn_view pending;       /* canonical changes over base */
+    jn_txlist pend_txs;    /* claimed, in canonical order (TransactionIndex) */
+    jn_txlist pend_drop;   /* not claimed in canonical order */
+    jn_patch *patch;       /* frozen/pending pairs, valid when `equiv` */
+    size_t n_patch, cap_patch;
+    bool equiv;            /* frozen equals pending but for entry threading */
     uint64_t pend_burned;
-    jn_txlist to_free;  /* an announced ledger's transactions, freed by the next write */
+    /* Transactions announced before the last ledger: the writer frees what
+     * it allocated for them (metadata) at its next job, the loop the rest at
+     * the finish after it, so that each thread frees its own memory. */
+    jn_txlist strip;
 
     /* The writer thread (jn_ledger_start_writer); without it a close
      * writes inline. The mutex guards the w_ fields. */
@@ -211,8 +234,9 @@ static jn_ledger *ledger_new(jn_store *st, const jn_params *p)
     L->p = *p;
     jn_map_init(&L->base);
     jn_map_init(&L->open_ids);
-    jn_map_init(&L->pend_ids);
+    jn_map_init(&L->closing_ids);
     jn_view_init(&L->pending, NULL, &L->base);
+    jn_view_init(&L->frozen, NULL, &L->base);
     pthread_mutex_init(&L->wmu, NULL);
     pthread_cond_init(&L->wcv, NULL);
     pthread_cond_init(&L->done_cv, NULL);
@@ -234,9 +258,15 @@ void jn_ledger_free(jn_ledger *L)
     char err[8];
     (void)jn_ledger_close_finish(L, &closed, err, sizeof err);
     jn_view_clear(&L->pending);
-    jn_map_clear(&L->pend_ids);
-    list_free(&L->pend_txs);
-    list_free(&L->to_free);
+    jn_view_clear(&L->frozen);
+    jn_map_clear(&L->closing_ids);
+    /* closing_txs owns the closing transactions until the finish moves
+     * them on; pend_txs and pend_drop only point at them. */
+    list_free(&L->closing_txs);
+    free(L->pend_txs.v);
+    free(L->pend_drop.v);
+    list_free(&L->strip);
+    free(L->patch);
     pthread_cond_destroy(&L->wcv);
     pthread_cond_destroy(&L->done_cv);
     pthread_mutex_destroy(&L->wmu);
@@ -400,8 +430,8 @@ const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32])
     if (s)
         return s->aux < L->open_txs.n ? L->open_txs.v[s->aux] : NULL;
     /* Closed but not yet durable: still reported as not validated. */
-    s = L->closing ? jn_map_find(&L->pend_ids, id) : NULL;
-    return s && s->aux < L->pend_txs.n ? L->pend_txs.v[s->aux] : NULL;
+    s = L->closing ? jn_map_find(&L->closing_ids, id) : NULL;
+    return s && s->aux < L->closing_txs.n ? L->closing_txs.v[s->aux] : NULL;
 }
 
 void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32], const jt_obj *o),
@@ -605,23 +635,173 @@ static int serialize_meta(jn_tx *t)
     return 0;
 }
 
+/* PreviousTxnID and PreviousTxnLgrSeq name the last transaction that
+ * touched an entry, so they depend on the order the transactions were
+ * applied in; every other field of a state is order-free when the results
+ * are the same. */
+static bool thread_field(const jt_field *f)
+{
+    return f == FLD("PreviousTxnID") || f == FLD("PreviousTxnLgrSeq");
+}
+
+/* a and b (either may be NULL: absent) are the same entry but for their
+ * threading fields. */
+static bool same_but_threading(const jt_obj *a, const jt_obj *b)
+{
+    if (!a || !b)
+        return !a && !b;
+    size_t na = 0, nb = 0;
+    for (size_t i = 0; i < jt_obj_field_count(a); i++) {
+        const jt_field *f = jt_obj_field_at(a, i);
+        if (thread_field(f))
+            continue;
+        if (!jt_obj_field_equal(a, b, f))
+            return false;
+        na++;
+    }
+    for (size_t i = 0; i < jt_obj_field_count(b); i++)
+        if (!thread_field(jt_obj_field_at(b, i)))
+            nb++;
+    return na == nb;
+}
+
+static const jt_obj *base_obj(const jn_ledger *L, const uint8_t id[32])
+{
+    const jn_slot *s = jn_map_find(&L->base, id);
+    return s ? s->obj : NULL;
+}
+
+static int patch_push(jn_ledger *L, const uint8_t *id, jn_slot *fz, const jt_obj *canon)
+{
+    if (L->n_patch == L->cap_patch) {
+        size_t nc = L->cap_patch ? L->cap_patch * 2 : 1024;
+        jn_patch *np = realloc(L->patch, nc * sizeof *np);
+        if (!np)
+            return -1;
+        L->patch = np;
+        L->cap_patch = nc;
+    }
+    L->patch[L->n_patch++] = (jn_patch){id, fz, canon};
+    return 0;
+}
+
+/* Writer thread: does the frozen (arrival-order) state equal the canonical
+ * one but for threading? If so, lists every changed entry in L->patch so
+ * that the finish can keep the frozen objects (the loop's own memory, and
+ * the base of the ledger opened since) with the canonical threading. */
+static int compare_states(jn_ledger *L)
+{
+    L->equiv = false;
+    L->n_patch = 0;
+    if (L->pend_drop.n)
+        return 0;
+    size_t i = 0;
+    jn_slot *s;
+    while ((s = jn_map_next(&L->pending.changes, &i))) {
+        jn_slot *fz = jn_map_find(&L->frozen.changes, s->id);
+        const jt_obj *canon = s->deleted ? NULL : s->obj;
+        const jt_obj *arr = fz ? (fz->deleted ? NULL : fz->obj) : base_obj(L, s->id);
+        if (!same_but_threading(canon, arr))
+            return 0;
+        if ((fz || canon) && patch_push(L, s->id, fz, canon))
+            return -1;
+    }
+    i = 0;
+    while ((s = jn_map_next(&L->frozen.changes, &i))) {
+        if (jn_map_find(&L->pending.changes, s->id))
+            continue;
+        const jt_obj *canon = base_obj(L, s->id);
+        if (!same_but_threading(canon, s->deleted ? NULL : s->obj))
+            return 0;
+        if (patch_push(L, s->id, s, canon))
+            return -1;
+    }
+    L->equiv = true;
+    return 0;
+}
+
+/* Writer thread: the closing ledger's transactions in canonical order over
+ * base, into pending, pend_txs (claimed) and pend_drop (the rest). Passes,
+ * so that a transaction that waits on another (a new account's first
+ * payment) still gets in. */
+static int close_apply(jn_ledger *L)
+{
+    jn_header *h = &L->tip;
+    jn_env env = {.base_fee = L->p.base_fee,
+                  .reserve_base = L->p.reserve_base,
+                  .reserve_inc = L->p.reserve_inc,
+                  .ledger_seq = h->seq,
+                  .parent_close_time = L->last.close_time};
+    jn_view *v = &L->pending;
+    jn_view_init(v, NULL, &L->base);
+    L->pend_txs.n = 0;
+    L->pend_drop.n = 0;
+    size_t n = L->closing_txs.n;
+    jn_tx **todo = malloc((n ? n : 1) * sizeof *todo);
+    if (!todo)
+        return -1;
+    if (n) {
+        memcpy(todo, L->closing_txs.v, n * sizeof *todo);
+        qsort(todo, n, sizeof *todo, cmp_canonical);
+    }
+    uint32_t index = 0;
+    int64_t fees = 0;
+    int rc = 0;
+    for (int pass = 0; !rc && pass < MAX_PASSES; pass++) {
+        bool progress = false;
+        for (size_t i = 0; i < n; i++) {
+            jn_tx *t = todo[i];
+            if (!t)
+                continue;
+            jn_applied ap;
+            int ter = jn_apply(v, &env, t->tx, t->id, index, &ap);
+            if (JN_TER_RETRY(ter) && pass + 1 < MAX_PASSES)
+                continue;
+            todo[i] = NULL;
+            progress = true;
+            t->ter = ter;
+            if (!JN_TER_CLAIMED(ter)) {
+                if (list_push(&L->pend_drop, t)) {
+                    rc = -1;
+                    break;
+                }
+                continue;
+            }
+            t->meta = ap.meta;
+            t->index = index++;
+            fees += ap.fee;
+            if (list_push(&L->pend_txs, t)) {
+                rc = -1;
+                break;
+            }
+        }
+        if (!progress)
+            break;
+    }
+    free(todo);
+    if (rc)
+        return -1;
+    h->total_coins = L->last.total_coins - (uint64_t)fees;
+    h->txn_count = (uint32_t)L->pend_txs.n;
+    L->pend_burned = L->burned + (uint64_t)fees;
+    return compare_states(L);
+}
+
 /* The write of the closing ledger (writer thread, or inline): the
  * metadata blobs, the transaction tree, the state tree, the header, and one
  * durable LMDB transaction. Reads only what the loop leaves alone while
  * L->closing: pending's objects, pend_txs' transactions and metadata, base,
  * the state tree and the store's batch. */
-static void write_ledger(jn_ledger *L)
+static int write_ledger(jn_ledger *L)
 {
-    list_clear(&L->to_free, true);
     jn_header *h = &L->tip;
     char *err = L->w_err;
     size_t errcap = sizeof L->w_err;
-    L->w_rc = -1;
 
     jn_shamap *txm = jn_shamap_new();
     if (!txm) {
         snprintf(err, errcap, "out of memory");
-        return;
+        return -1;
     }
     for (size_t i = 0; i < L->pend_txs.n; i++) {
         jn_tx *t = L->pend_txs.v[i];
@@ -631,14 +811,14 @@ static void write_ledger(jn_ledger *L)
         if (serialize_meta(t) || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts))) {
             jn_shamap_free(txm);
             snprintf(err, errcap, "out of memory writing ledger %" PRIu32, h->seq);
-            return;
+            return -1;
         }
         memcpy(t->accts, accts, t->n_accts * sizeof *accts);
         jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
         if (jn_shamap_set(txm, t->id, leaf)) {
             jn_shamap_free(txm);
             snprintf(err, errcap, "out of memory");
-            return;
+            return -1;
         }
     }
     jn_shamap_root(txm, h->tx_hash);
@@ -648,7 +828,7 @@ static void write_ledger(jn_ledger *L)
     jn_batch *b;
     if (jn_store_begin(L->store, &b)) {
         snprintf(err, errcap, "%s", jn_store_errmsg(L->store));
-        return;
+        return -1;
     }
     jt_buf blob;
     jt_buf_init(&blob);
@@ -699,8 +879,33 @@ static void write_ledger(jn_ledger *L)
             jn_store_abort(b);
         /* The state tree is now ahead of the store: the node must stop. */
         snprintf(err, errcap, "writing ledger %" PRIu32 ": %s", h->seq, jn_store_errmsg(L->store));
+        return -1;
+    }
+    return 0;
+}
+
+/* A close on the writer thread (or inline): first release what this
+ * thread allocated for earlier ledgers, then apply, then write. */
+static void close_job(jn_ledger *L)
+{
+    for (size_t i = 0; i < L->strip.n; i++) {
+        jn_tx *t = L->strip.v[i];
+        jt_obj_free(t->meta);
+        free(t->meta_blob);
+        free(t->accts);
+        t->meta = NULL;
+        t->meta_blob = NULL;
+        t->accts = NULL;
+        t->n_accts = 0;
+    }
+    jn_view_clear(&L->pending);
+    L->w_rc = -1;
+    if (close_apply(L)) {
+        snprintf(L->w_err, sizeof L->w_err, "out of memory closing ledger %" PRIu32, L->tip.seq);
         return;
     }
+    if (write_ledger(L))
+        return;
     L->w_rc = 0;
 }
 
@@ -715,7 +920,7 @@ static void *writer_main(void *arg)
             break;
         L->w_job = false;
         pthread_mutex_unlock(&L->wmu);
-        write_ledger(L);
+        close_job(L);
         pthread_mutex_lock(&L->wmu);
         L->w_done = true;
         pthread_cond_broadcast(&L->done_cv);
@@ -763,20 +968,107 @@ void jn_ledger_close_wait(jn_ledger *L)
     pthread_mutex_unlock(&L->wmu);
 }
 
-int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap)
+bool jn_ledger_busy(jn_ledger *L)
 {
     if (!L->closing)
-        return 1;
+        return false;
     pthread_mutex_lock(&L->wmu);
     bool done = L->w_done;
     pthread_mutex_unlock(&L->wmu);
-    if (!done)
-        return 1;
-    if (L->w_rc) {
-        snprintf(err, errcap, "%s", L->w_err);
-        return -1; /* stays closing: nothing more is closed or announced */
+    return !done;
+}
+
+/* Retries the held transactions in the open ledger: dropped when expired,
+ * kept there when they apply, held again when still early. */
+static void retry_held(jn_ledger *L)
+{
+    jn_txlist held = L->held;
+    L->held = (jn_txlist){0};
+    uint32_t open_seq = jn_ledger_open_seq(L);
+    for (size_t k = 0; k < held.n; k++) {
+        jn_tx *t = held.v[k];
+        uint64_t lls = 0;
+        bool expired = open_seq - t->first_seq > L->p.held_ledgers ||
+                       (jt_obj_get_uint_f(t->tx, FLD("LastLedgerSequence"), &lls) == JT_OK && lls < open_seq);
+        if (expired) {
+            tx_free(t);
+            continue;
+        }
+        bool kept;
+        int ter = open_apply(L, t, &kept);
+        if (kept)
+            continue;
+        if (ter == terPRE_SEQ && list_push(&L->held, t) == 0)
+            continue;
+        tx_free(t);
     }
-    /* Durable: the closed state moves forward. */
+    free(held.v);
+}
+
+/* Holds t (a ter result) for a later ledger, or frees it. */
+static void hold_or_free(jn_ledger *L, jn_tx *t, uint32_t first_seq)
+{
+    if (t->ter == terPRE_SEQ && L->held.n < L->p.max_held) {
+        t->first_seq = first_seq;
+        if (list_push(&L->held, t) == 0)
+            return;
+    }
+    tx_free(t);
+}
+
+/* Sets dst's threading fields to src's. */
+static int copy_threading(jt_obj *dst, const jt_obj *src)
+{
+    const jt_field *fs[2] = {FLD("PreviousTxnID"), FLD("PreviousTxnLgrSeq")};
+    for (int k = 0; k < 2; k++) {
+        if (jt_obj_field_equal(dst, src, fs[k]))
+            continue;
+        jt_err e = jt_obj_has_f(src, fs[k]) ? jt_obj_copy_field(dst, src, fs[k])
+                                            : jt_obj_remove(dst, fs[k]->name);
+        if (e)
+            return -1;
+    }
+    return 0;
+}
+
+/* The frozen state equals the canonical one but for threading: base
+ * takes the frozen objects, with the canonical threading. The ledger
+ * opened since sits on exactly that state and needs nothing redone. */
+static int adopt_frozen(jn_ledger *L)
+{
+    int rc = 0;
+    for (size_t i = 0; i < L->n_patch; i++) {
+        const jn_patch *p = &L->patch[i];
+        if (p->fz && p->fz->deleted) {
+            jn_map_remove(&L->base, p->id);
+            continue;
+        }
+        if (!p->fz) {
+            /* Only the canonical apply touched it: base keeps its object. */
+            jn_slot *d = jn_map_find(&L->base, p->id);
+            if (d && copy_threading(d->obj, p->canon))
+                rc = -1;
+            continue;
+        }
+        if (copy_threading(p->fz->obj, p->canon))
+            rc = -1;
+        jn_slot *d = jn_map_slot(&L->base, p->id);
+        if (!d) {
+            rc = -1;
+            continue;
+        }
+        jt_obj_free(d->obj);
+        d->obj = p->fz->obj;
+        p->fz->obj = NULL;
+    }
+    return rc;
+}
+
+/* The states differ (a transaction's result depended on the order): base
+ * takes the canonical changes, and the open ledger is rebuilt over them by
+ * applying its transactions again in arrival order. */
+static int adopt_pending(jn_ledger *L)
+{
     size_t i = 0;
     jn_slot *s;
     int rc = 0;
@@ -794,17 +1086,70 @@ int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, si
         d->obj = s->obj;
         s->obj = NULL;
     }
-    jn_view_clear(&L->pending);
-    L->open.parent = NULL; /* pending's changes are in base now */
+    return rc;
+}
+
+static void rebase_open(jn_ledger *L)
+{
+    jn_txlist redo = L->open_txs;
+    L->open_txs = (jn_txlist){0};
+    jn_view_clear(&L->open);
+    jn_view_init(&L->open, NULL, &L->base);
+    jn_map_clear(&L->open_ids);
+    L->open_index = 0;
+    uint32_t open_seq = jn_ledger_open_seq(L);
+    for (size_t k = 0; k < redo.n; k++) {
+        jn_tx *t = redo.v[k];
+        bool kept;
+        (void)open_apply(L, t, &kept);
+        if (!kept)
+            hold_or_free(L, t, open_seq);
+    }
+    free(redo.v);
+    retry_held(L);
+}
+
+int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap)
+{
+    if (!L->closing)
+        return 1;
+    pthread_mutex_lock(&L->wmu);
+    bool done = L->w_done;
+    pthread_mutex_unlock(&L->wmu);
+    if (!done)
+        return 1;
+    if (L->w_rc) {
+        snprintf(err, errcap, "%s", L->w_err);
+        return -1; /* stays closing: nothing more is closed or announced */
+    }
+    /* Durable: the closed state moves forward. */
     L->closing = false;
     L->last = L->tip;
     L->burned = L->pend_burned;
-    jn_map_clear(&L->pend_ids);
-    /* The previous ledger's transactions go to the next write for freeing. */
-    jn_txlist old = L->closed;
+    int rc;
+    if (L->equiv) {
+        rc = adopt_frozen(L);
+        jn_view_clear(&L->frozen);
+        L->open.parent = NULL; /* its parent's changes are in base now */
+    } else {
+        rc = adopt_pending(L);
+        jn_view_clear(&L->frozen);
+        L->open.parent = NULL;
+        for (size_t i = 0; i < L->pend_drop.n; i++)
+            hold_or_free(L, L->pend_drop.v[i], L->last.seq);
+        rebase_open(L);
+    }
+    jn_view_init(&L->frozen, NULL, &L->base);
+    L->pend_drop.n = 0;
+    L->closing_txs.n = 0; /* its transactions are in pend_txs now (or were dropped) */
+    jn_map_clear(&L->closing_ids);
+    /* Transactions stripped by this job are freed here; the previous
+     * ledger's go to the next job for stripping. */
+    list_clear(&L->strip, true);
+    jn_txlist stripped = L->strip;
+    L->strip = L->closed;
     L->closed = L->pend_txs;
-    L->pend_txs = L->to_free; /* emptied by the write */
-    L->to_free = old;
+    L->pend_txs = stripped;
     if (rc) {
         snprintf(err, errcap, "out of memory merging ledger %" PRIu32, L->last.seq);
         return -1;
@@ -819,110 +1164,32 @@ int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap)
         snprintf(err, errcap, "ledger %" PRIu32 " is still being written", L->tip.seq);
         return -1;
     }
-    jn_env env = env_for(L);
-    jn_view *v = &L->pending;
-    jn_view_init(v, NULL, &L->base);
-    list_clear(&L->pend_txs, true);
-
-    /* Canonical order, then passes so that a transaction that waits on
-     * another (a new account's first payment) still gets in. */
-    jn_txlist todo = L->open_txs;
-    L->open_txs = (jn_txlist){0};
-    if (todo.n)
-        qsort(todo.v, todo.n, sizeof *todo.v, cmp_canonical);
-    uint32_t index = 0;
-    int64_t fees = 0;
-    for (int pass = 0; pass < MAX_PASSES; pass++) {
-        bool progress = false;
-        for (size_t i = 0; i < todo.n; i++) {
-            jn_tx *t = todo.v[i];
-            if (!t)
-                continue;
-            jn_applied ap;
-            int ter = jn_apply(v, &env, t->tx, t->id, index, &ap);
-            if (JN_TER_RETRY(ter) && pass + 1 < MAX_PASSES)
-                continue;
-            todo.v[i] = NULL;
-            progress = true;
-            t->ter = ter;
-            if (!JN_TER_CLAIMED(ter)) {
-                if (ter == terPRE_SEQ && L->held.n < L->p.max_held) {
-                    t->first_seq = env.ledger_seq;
-                    if (list_push(&L->held, t) == 0)
-                        continue;
-                }
-                tx_free(t);
-                continue;
-            }
-            t->meta = ap.meta;
-            t->index = index++;
-            fees += ap.fee;
-            jn_slot *slot = jn_map_slot(&L->pend_ids, t->id);
-            if (slot)
-                slot->aux = (uint32_t)L->pend_txs.n;
-            if (!slot || list_push(&L->pend_txs, t)) {
-                tx_free(t);
-                for (size_t k = i + 1; k < todo.n; k++)
-                    tx_free(todo.v[k]);
-                free(todo.v);
-                jn_view_clear(v);
-                jn_map_clear(&L->pend_ids);
-                list_clear(&L->pend_txs, true);
-                snprintf(err, errcap, "out of memory closing ledger %" PRIu32, env.ledger_seq);
-                return -1;
-            }
-        }
-        if (!progress)
-            break;
-    }
-    for (size_t i = 0; i < todo.n; i++)
-        tx_free(todo.v[i]);
-    free(todo.v);
-
-    /* The header, but for its hashes (the write computes them). */
+    /* The header, but for what the canonical apply and the write fill in. */
     jn_header *h = &L->tip;
     memset(h, 0, sizeof *h);
-    h->seq = env.ledger_seq;
-    h->total_coins = L->last.total_coins - (uint64_t)fees;
+    h->seq = L->last.seq + 1;
     memcpy(h->parent_hash, L->last.hash, 32);
     h->parent_close_time = L->last.close_time;
     h->close_time = now > L->last.close_time ? now : L->last.close_time + 1;
     h->close_resolution = 1;
     h->close_flags = 0;
-    h->txn_count = (uint32_t)L->pend_txs.n;
-    L->pend_burned = L->burned + (uint64_t)fees;
-    L->closing = true;
 
-    /* The next open ledger, over the closed one; retry what is held. */
-    jn_view_clear(&L->open);
-    jn_view_init(&L->open, &L->pending, &L->base);
+    /* Freeze the open ledger; the next one opens over it at once. */
+    jn_view_clear(&L->frozen);
+    L->frozen = L->open;
+    L->frozen.parent = NULL;
+    free(L->closing_txs.v);
+    L->closing_txs = L->open_txs;
+    L->open_txs = (jn_txlist){0};
+    jn_map_clear(&L->closing_ids);
+    L->closing_ids = L->open_ids;
+    jn_map_init(&L->open_ids);
+    jn_view_init(&L->open, &L->frozen, &L->base);
     L->open_index = 0;
-    jn_map_clear(&L->open_ids);
-    jn_txlist held = L->held;
-    L->held = (jn_txlist){0};
-    uint32_t open_seq = jn_ledger_open_seq(L);
-    for (size_t k = 0; k < held.n; k++) {
-        jn_tx *t = held.v[k];
-        uint64_t lls = 0;
-        bool expired = open_seq - t->first_seq > L->p.held_ledgers ||
-                       (jt_obj_get_uint_f(t->tx, FLD("LastLedgerSequence"), &lls) == JT_OK && lls < open_seq);
-        if (expired) {
-            tx_free(t);
-            continue;
-        }
-        jt_obj_free(t->meta);
-        t->meta = NULL;
-        bool kept;
-        int ter = open_apply(L, t, &kept);
-        if (kept)
-            continue;
-        if (ter == terPRE_SEQ && list_push(&L->held, t) == 0)
-            continue;
-        tx_free(t);
-    }
-    free(held.v);
+    L->closing = true;
+    retry_held(L);
 
-    /* Hand the write over (or do it now). */
+    /* Hand the canonical apply and the write over (or do them now). */
     if (L->has_writer) {
         pthread_mutex_lock(&L->wmu);
         L->w_done = false;
@@ -930,9 +1197,11 @@ int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap)
         pthread_cond_signal(&L->wcv);
         pthread_mutex_unlock(&L->wmu);
     } else {
-        write_ledger(L);
+        close_job(L);
         L->w_done = true;
     }
+    (void)err;
+    (void)errcap;
     return 0;
 }
 

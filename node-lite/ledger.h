@@ -3,13 +3,13 @@
  * durable storage and the queries the API needs.
  *
  * One writer: every function runs on the node's loop thread; only the
- * write of a closed ledger may run on a thread of its own (see
- * jn_ledger_close_begin). The closed state lives in memory (loaded from the
- * store at start) and in LMDB; the open ledger is a view over it. Closing
- * re-applies the open ledger's transactions in canonical order (Account,
- * Sequence, ID) to the closed state, writes the new ledger in one durable
- * LMDB transaction, and only then reports it (so nothing announced is ever
- * lost).
+ * canonical re-apply and the write of a closed ledger may run on a thread
+ * of their own (see jn_ledger_close_begin). The closed state lives in
+ * memory (loaded from the store at start) and in LMDB; the open ledger is a
+ * view over it. Closing re-applies the open ledger's transactions in
+ * canonical order (Account, Sequence, ID) to the closed state, writes the
+ * new ledger in one durable LMDB transaction, and only then reports it (so
+ * nothing announced is ever lost).
  */
 #ifndef JN_LEDGER_H
 #define JN_LEDGER_H
@@ -73,18 +73,27 @@ void jn_ledger_free(jn_ledger *L);
 int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32]);
 
 /* Closing a ledger takes two steps, so that the event loop can go on
- * while the new ledger is hashed and written:
+ * while the new ledger is built and written:
  *
- *  - jn_ledger_close_begin applies the open ledger's transactions in
- *    canonical order (close time: max(now, parent + 1)) and opens the next
- *    ledger on top of the result. The write (metadata, hash trees, header,
- *    one durable LMDB transaction) runs on the writer thread when one was
- *    started, else inline. Only one ledger is written at a time: begin
+ *  - jn_ledger_close_begin freezes the open ledger as it stands (its state,
+ *    built in arrival order, and its transactions), opens the next ledger
+ *    over it at once (close time: max(now, parent + 1)), and retries the
+ *    held transactions there. The rest runs on the writer thread when one
+ *    was started, else inline: the frozen transactions are applied again
+ *    in canonical order (Account, Sequence, ID) over the last closed
+ *    state, with their metadata; then the hash trees, the header and one
+ *    durable LMDB transaction. Only one ledger is closed at a time: begin
  *    refuses while one is (call jn_ledger_close_wait and _finish first).
  *  - jn_ledger_close_finish, once the write is done, makes the ledger the
  *    last closed one (jn_ledger_last, closed-state reads) and returns 0 with
  *    *closed listing its transactions (owned by the ledger, valid until the
- *    next finish); only then may it be announced. 1: nothing to finish
+ *    next begin); only then may it be announced. When the canonical state
+ *    equals the frozen one but for PreviousTxnID/PreviousTxnLgrSeq (the
+ *    usual case: results that do not depend on the order), the frozen
+ *    objects are kept with the canonical threading and the open ledger
+ *    stands as it is; otherwise the open ledger is rebuilt over the
+ *    canonical state by applying its transactions again, in arrival order
+ *    (their results may change, as in skywelld). 1: nothing to finish
  *    (yet). -1: the write failed and the node must stop; nothing of that
  *    ledger was announced.
  *
@@ -94,6 +103,8 @@ int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap);
 int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap);
 /* Blocks until the write in progress (if any) is done. */
 void jn_ledger_close_wait(jn_ledger *L);
+/* A close has begun and its write is not done yet. */
+bool jn_ledger_busy(jn_ledger *L);
 /* Starts the writer thread; `notify(ctx)` is called on it after each
  * write, and should make the loop call jn_ledger_close_finish. */
 int jn_ledger_start_writer(jn_ledger *L, void (*notify)(void *ctx), void *ctx);

@@ -369,6 +369,7 @@ typedef struct node {
     jn_rpc *rpc;
     jn_ledger *L;
     int exit_code;
+    bool close_due; /* the timer fired while the previous ledger was still being written */
 } node;
 
 static node *g_node;
@@ -407,6 +408,12 @@ static void on_timer(void *ctx)
 {
     node *n = ctx;
     char err[512];
+    /* The loop does not wait for the writer: the close follows as soon as
+     * the previous ledger is durable (on_durable). */
+    if (jn_ledger_busy(n->L)) {
+        n->close_due = true;
+        return;
+    }
     if (jn_rpc_close_ledger(n->rpc, false, err, sizeof err)) {
         fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
         n->exit_code = 1;
@@ -423,6 +430,11 @@ static void on_durable(void *ctx)
         fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
         n->exit_code = 1;
         jn_net_stop(n->net);
+        return;
+    }
+    if (n->close_due && !jn_ledger_busy(n->L)) {
+        n->close_due = false;
+        on_timer(n);
     }
 }
 

@@ -40,7 +40,7 @@ jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32])
 
 static int grow(jn_map *m)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
+    size_t ncap = m->cap ? m->cap * 2 : 8; /* a transaction's sandbox holds a few entries */
     jn_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;

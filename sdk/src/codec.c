@@ -834,6 +834,16 @@ bool jt_obj_field_equal(const jt_obj *a, const jt_obj *b, const jt_field *f)
         return ma->v.u == mb->v.u;
     if (f->type == JT_T_ACCOUNT)
         return memcmp(&ma->v.acct, &mb->v.acct, sizeof ma->v.acct) == 0;
+    if (f->type == JT_T_HASH128 || f->type == JT_T_HASH160 || f->type == JT_T_HASH256 ||
+        f->type == JT_T_BLOB || f->type == JT_T_VECTOR256)
+        return ma->v.bytes.n == mb->v.bytes.n &&
+               (!ma->v.bytes.n || memcmp(ma->v.bytes.p, mb->v.bytes.p, ma->v.bytes.n) == 0);
+    if (f->type == JT_T_AMOUNT) {
+        uint8_t x[48], y[48];
+        size_t nx, ny;
+        return jt_amount_encode(ma->v.amt, x, &nx) == JT_OK && jt_amount_encode(mb->v.amt, y, &ny) == JT_OK &&
+               nx == ny && memcmp(x, y, nx) == 0;
+    }
     jt_buf x, y;
     jt_buf_init(&x);
     jt_buf_init(&y);
