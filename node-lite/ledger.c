@@ -720,6 +720,24 @@ static int compare_states(jn_ledger *L)
     return 0;
 }
 
+/* Writer thread, right after a transaction applied (its metadata still in
+ * the cache): the accounts it touches and its metadata blob; the object is
+ * freed here, the blob is what the ledger keeps. */
+static int finish_meta(jn_tx *t, jt_obj *meta, bool fast)
+{
+    jt_account_id accts[64];
+    /* A plain SWT payment touches its two accounts only. */
+    t->n_accts = jn_tx_accounts(t->tx, fast ? NULL : meta, accts, 64);
+    t->meta = meta;
+    int rc = serialize_meta(t);
+    t->meta = NULL;
+    jt_obj_free(meta);
+    if (rc || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts)))
+        return -1;
+    memcpy(t->accts, accts, t->n_accts * sizeof *accts);
+    return 0;
+}
+
 /* Writer thread: the closing ledger's transactions in canonical order over
  * base, into pending, pend_txs (claimed) and pend_drop (the rest). Passes,
  * so that a transaction that waits on another (a new account's first
@@ -767,10 +785,9 @@ static int close_apply(jn_ledger *L)
                 }
                 continue;
             }
-            t->meta = ap.meta;
             t->index = index++;
             fees += ap.fee;
-            if (list_push(&L->pend_txs, t)) {
+            if (finish_meta(t, ap.meta, ap.fast) || list_push(&L->pend_txs, t)) {
                 rc = -1;
                 break;
             }
@@ -806,14 +823,6 @@ static int write_ledger(jn_ledger *L)
     for (size_t i = 0; i < L->pend_txs.n; i++) {
         jn_tx *t = L->pend_txs.v[i];
         uint8_t leaf[32];
-        jt_account_id accts[64];
-        t->n_accts = jn_tx_accounts(t->tx, t->meta, accts, 64);
-        if (serialize_meta(t) || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts))) {
-            jn_shamap_free(txm);
-            snprintf(err, errcap, "out of memory writing ledger %" PRIu32, h->seq);
-            return -1;
-        }
-        memcpy(t->accts, accts, t->n_accts * sizeof *accts);
         jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
         if (jn_shamap_set(txm, t->id, leaf)) {
             jn_shamap_free(txm);
@@ -890,10 +899,8 @@ static void close_job(jn_ledger *L)
 {
     for (size_t i = 0; i < L->strip.n; i++) {
         jn_tx *t = L->strip.v[i];
-        jt_obj_free(t->meta);
         free(t->meta_blob);
         free(t->accts);
-        t->meta = NULL;
         t->meta_blob = NULL;
         t->accts = NULL;
         t->n_accts = 0;

@@ -44,8 +44,8 @@ typedef struct jn_tx {
     jt_account_id account;
     uint32_t sequence;
     int ter;          /* result in the open ledger, or final once closed */
-    jt_obj *meta;     /* closed only */
-    uint8_t *meta_blob;
+    jt_obj *meta;     /* unused once closed: the metadata is kept as meta_blob */
+    uint8_t *meta_blob; /* closed only */
     size_t meta_len;
     uint32_t index;   /* TransactionIndex, closed only */
     uint32_t first_seq; /* held: the ledger it was first tried in */

@@ -125,16 +125,19 @@ static int fail(req *q, const char *tok, const char *fmt, ...)
 /* ---------------------------------------------------------------- JSON helpers */
 
 /* Upper-case hex of any length (blobs go through the heap). */
+/* Hex needs no escaping: the quoted text goes out as it is. */
 static void jw_hex(jt_jw *w, const uint8_t *p, size_t n)
 {
-    char small[130];
-    char *buf = n <= 64 ? small : malloc(n * 2 + 1);
+    char small[132];
+    char *buf = n <= 64 ? small : malloc(n * 2 + 3);
     if (!buf) {
         jt_jw_null(w);
         return;
     }
-    (void)jt_hex_encode(p, n, buf, n * 2 + 1);
-    jt_jw_string(w, buf);
+    buf[0] = '"';
+    (void)jt_hex_encode(p, n, buf + 1, n * 2 + 1);
+    buf[n * 2 + 1] = '"';
+    jt_jw_raw(w, buf, n * 2 + 2);
     if (buf != small)
         free(buf);
 }
@@ -2325,7 +2328,14 @@ static void publish_closed(jn_rpc *r, const jn_txlist *closed)
         jt_jw_key(&w, "ledger_index");
         jt_jw_uint(&w, h->seq);
         jt_jw_key(&w, "meta");
-        jw_meta(&w, t->meta, t->tx);
+        jt_obj *meta = NULL;
+        jt_errinfo ei;
+        jt_errinfo_clear(&ei);
+        if (jt_obj_from_binary(t->meta_blob, t->meta_len, &meta, &ei) == JT_OK)
+            jw_meta(&w, meta, t->tx);
+        else
+            jt_jw_null(&w);
+        jt_obj_free(meta);
         jt_jw_key(&w, "status");
         jt_jw_string(&w, "closed");
         jt_jw_key(&w, "transaction");

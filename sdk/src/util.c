@@ -67,11 +67,19 @@ jt_err jt_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap, s
         return JT_EHEX;
     if (hexlen / 2 > cap)
         return JT_EBUFSIZE;
+    /* Digit value + 1 by character; 0: not a hex digit. Blobs arrive as
+     * hex in every submit, so this is a table rather than comparisons. */
+    static const uint8_t val[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+        ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+    };
+    const unsigned char *h = (const unsigned char *)hex;
     for (size_t i = 0; i < hexlen / 2; i++) {
-        int hi = jt__hex_value(hex[2 * i]), lo = jt__hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
+        unsigned hi = val[h[2 * i]], lo = val[h[2 * i + 1]];
+        if (!hi || !lo)
             return JT_EHEX;
-        out[i] = (uint8_t)(hi << 4 | lo);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
     if (outlen)
         *outlen = hexlen / 2;

@@ -29,7 +29,7 @@ JT_API void jt_sha512half_prefixed(uint32_t prefix, const void *data, size_t len
 
 /* Incremental SHA-512Half. */
 typedef struct jt_sha512half_ctx {
-    uint64_t state[32]; /* opaque; holds libsodium's SHA-512 state */
+    uint64_t state[32]; /* opaque; holds the SHA-512 state */
 } jt_sha512half_ctx;
 
 JT_API void jt_sha512half_init(jt_sha512half_ctx *c);
