@@ -38,29 +38,6 @@ typedef struct fix {
     uint32_t now;
 } fix;
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                    continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void new_party(party *x)
 {
@@ -256,7 +233,7 @@ static int teardown(void **state)
     fix *f = *state;
     jn_ledger_free(f->L);
     jn_store_close(f->st);
-    rm_rf(f->dir);
+    tu_rm_rf(f->dir);
     free(f);
     return 0;
 }

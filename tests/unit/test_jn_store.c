@@ -19,29 +19,6 @@ typedef struct fix {
     jn_store *s;
 } fix;
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                    continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void reopen(fix *f, size_t map_size)
 {
@@ -71,7 +48,7 @@ static int teardown(void **state)
 {
     fix *f = *state;
     jn_store_close(f->s);
-    rm_rf(f->tmp);
+    tu_rm_rf(f->tmp);
     free(f);
     return 0;
 }
@@ -399,7 +376,7 @@ static void map_full_fails_cleanly(void **state)
     /* A fresh store with a 1 MiB map, far too small for 4 MiB of state. */
     jn_store_close(f->s);
     f->s = NULL;
-    rm_rf(f->dir);
+    tu_rm_rf(f->dir);
     reopen(f, 1 << 20);
 
     jn_batch *b;

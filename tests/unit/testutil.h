@@ -23,6 +23,9 @@ uint8_t *tu_unhex(const char *hex, size_t *len);
 /* Upper-case hex of bytes into a static rotating buffer (for messages). */
 const char *tu_hex(const uint8_t *p, size_t n);
 
+/* Removes a file or a directory tree (test scratch directories). */
+void tu_rm_rf(const char *path);
+
 /* Reads a whole file into a NUL-terminated malloc()ed buffer. */
 char *tu_read_file(const char *path, size_t *len);
 
