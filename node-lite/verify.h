@@ -5,8 +5,10 @@
  * payment, so the node runs it on worker threads. The loop thread hands a
  * job (a decoded transaction it will not touch meanwhile) to jn_verifier_push;
  * a worker runs jt_tx_verify_cached with its own cache of parsed public
- * keys, stores the result, marks the job done and calls the `done` callback
- * (on the worker thread), which must only wake the loop. The loop then reads
+ * keys, stores the result and marks the job done. It calls the `done`
+ * callback (on the worker thread; it must only wake the loop) after a batch
+ * of results and whenever the queue runs dry, so every finished job is
+ * reported, though not one by one. The loop then reads
  * the result; the ordering of results is the caller's business.
  */
 #ifndef JN_VERIFY_H
@@ -28,7 +30,7 @@ typedef struct jn_vjob {
 typedef struct jn_verifier jn_verifier;
 
 /* Starts `threads` workers (1..16). `done(ctx)` is called by a worker after
- * each job it finishes. NULL on failure (out of memory, no thread). */
+ * a batch of finished jobs and whenever the queue runs dry. NULL on failure (out of memory, no thread). */
 jn_verifier *jn_verifier_new(unsigned threads, void (*done)(void *ctx), void *ctx);
 
 /* Queues a job; its `done` flag is cleared here. */

@@ -35,6 +35,11 @@ static int digit_of(unsigned char c)
     return digits_of[c] - 1;
 }
 
+/* Base 58^5: the largest power of 58 below 2^32, so a limb times 2^32 plus
+ * 32 input bits fits a 64-bit word. */
+#define LIMB_BASE 656356768u /* 58^5 */
+#define LIMB_DIGITS 5
+
 jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap)
 {
     if (len > MAX_TEXT)
@@ -42,28 +47,50 @@ jt_err jt_base58_encode(const uint8_t *in, size_t len, char *out, size_t cap)
     size_t zeros = 0;
     while (zeros < len && in[zeros] == 0)
         zeros++;
-    /* log(256)/log(58) < 1.37: digits in base 58, little end first. */
-    uint8_t digits[MAX_TEXT * 138 / 100 + 1];
-    size_t nd = 0;
-    for (size_t i = zeros; i < len; i++) {
-        unsigned carry = in[i];
-        for (size_t j = 0; j < nd; j++) {
-            carry += (unsigned)digits[j] << 8;
-            digits[j] = (uint8_t)(carry % 58);
-            carry /= 58;
+    /* The number in limbs of base 58^5, little end first, taking the input
+     * 32 bits at a time (the first chunk shorter when the length is not a
+     * multiple of 4): about 16 times fewer steps than digit by byte. */
+    uint32_t limbs[(MAX_TEXT * 138 / 100) / LIMB_DIGITS + 2];
+    size_t nl = 0;
+    size_t i = zeros;
+    size_t first = (len - zeros) % 4;
+    while (i < len) {
+        size_t take = first ? first : 4;
+        first = 0;
+        uint64_t chunk = 0;
+        for (size_t k = 0; k < take; k++)
+            chunk = chunk << 8 | in[i + k];
+        i += take;
+        unsigned shift = (unsigned)(8 * take);
+        for (size_t j = 0; j < nl; j++) {
+            uint64_t v = (uint64_t)limbs[j] << shift | chunk;
+            limbs[j] = (uint32_t)(v % LIMB_BASE);
+            chunk = v / LIMB_BASE;
         }
-        while (carry) {
-            digits[nd++] = (uint8_t)(carry % 58);
-            carry /= 58;
+        while (chunk) {
+            limbs[nl++] = (uint32_t)(chunk % LIMB_BASE);
+            chunk /= LIMB_BASE;
         }
     }
+    /* Digits, little end first; the top limb without its leading zeros. */
+    uint8_t digits[sizeof limbs / sizeof limbs[0] * LIMB_DIGITS];
+    size_t nd = 0;
+    for (size_t j = 0; j < nl; j++) {
+        uint32_t v = limbs[j];
+        for (int k = 0; k < LIMB_DIGITS; k++) {
+            digits[nd++] = (uint8_t)(v % 58);
+            v /= 58;
+        }
+    }
+    while (nd && digits[nd - 1] == 0)
+        nd--;
     if (zeros + nd + 1 > cap)
         return JT_EBUFSIZE;
     size_t k = 0;
-    for (size_t i = 0; i < zeros; i++)
+    for (size_t z = 0; z < zeros; z++)
         out[k++] = alphabet[0];
-    for (size_t i = 0; i < nd; i++)
-        out[k++] = alphabet[digits[nd - 1 - i]];
+    for (size_t d = 0; d < nd; d++)
+        out[k++] = alphabet[digits[nd - 1 - d]];
     out[k] = '\0';
     return JT_OK;
 }

@@ -1,15 +1,22 @@
-/* hash.c — SHA-512Half (OpenSSL's SHA-512, or libsodium's), SHA-256
- * (libsodium) and RIPEMD-160 (OpenSSL).
+/* hash.c — SHA-512Half, SHA-256 and RIPEMD-160: OpenSSL's digests, or
+ * libsodium's SHA-2 and OpenSSL's EVP RIPEMD-160 where OpenSSL was built
+ * without the deprecated API.
  *
  * SHA-512Half is on every hot path (transaction IDs, signing digests, the
- * ledger's hash trees). OpenSSL's SHA-512 has assembly for current x86 and
- * ARM cores and is about 1.6 times libsodium's portable code for the
- * 100–500 byte messages of a ledger, so it is used while OpenSSL still
- * ships the one-shot context API (deprecated, not removed, in 3.x). */
+ * ledger's hash trees); SHA-256 and RIPEMD-160 make account IDs from public
+ * keys and Base58Check checksums, both once or twice per transaction.
+ * OpenSSL has assembly for current x86 and ARM cores (SHA extensions where
+ * the CPU has them): its SHA-512 is about 1.6 times libsodium's portable
+ * code on the 100–500 byte messages of a ledger and its SHA-256 about 4
+ * times on a public key. The context API (deprecated, not removed, in 3.x)
+ * is used because the EVP one-shot calls look up the algorithm on every
+ * call, which costs more than hashing 33 bytes and takes a lock shared by
+ * every thread. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/ripemd.h>
 #include <openssl/sha.h>
 #include <sodium.h>
 
@@ -77,14 +84,32 @@ void jt_sha512half_final(jt_sha512half_ctx *c, uint8_t out[32])
 
 void jt_sha256(const void *data, size_t len, uint8_t out[32])
 {
+#ifdef JT_SHA512_SODIUM
     crypto_hash_sha256(out, data, len);
+#else
+    SHA256_CTX s;
+    SHA256_Init(&s);
+    SHA256_Update(&s, data, len);
+    SHA256_Final(out, &s);
+    sodium_memzero(&s, sizeof s);
+#endif
 }
 
 jt_err jt_ripemd160(const void *data, size_t len, uint8_t out[20])
 {
+#if defined(JT_SHA512_SODIUM) || !defined(RIPEMD160_DIGEST_LENGTH)
     unsigned int n = 0;
     /* OpenSSL 3 serves RIPEMD-160 from its default provider (3.0.7+). */
     if (EVP_Digest(data, len, out, &n, EVP_ripemd160(), NULL) != 1 || n != 20)
         return JT_ECRYPTO;
+#else
+    RIPEMD160_CTX s;
+    if (RIPEMD160_Init(&s) != 1 || RIPEMD160_Update(&s, data, len) != 1 ||
+        RIPEMD160_Final(out, &s) != 1) {
+        sodium_memzero(&s, sizeof s);
+        return JT_ECRYPTO;
+    }
+    sodium_memzero(&s, sizeof s);
+#endif
     return JT_OK;
 }

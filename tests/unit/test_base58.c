@@ -97,6 +97,26 @@ static void round_trips(void **state)
             assert_memory_equal(back, in, len);
         }
     }
+    /* The longest input accepted, all ones and random: the digit buffers
+     * hold the largest number (under the sanitizers), and inputs whose
+     * text the decoder accepts (at most 256 characters) decode back. */
+    for (int pass = 0; pass < 2; pass++) {
+        uint8_t big[256], back[256];
+        for (size_t i = 0; i < sizeof big; i++) {
+            x = x * 1103515245u + 12345u;
+            big[i] = pass ? (uint8_t)(x >> 16) | 1 : 0xFF;
+        }
+        char text[400];
+        assert_int_equal(jt_base58_encode(big, sizeof big, text, sizeof text), JT_OK);
+        assert_true(strlen(text) >= 349 && strlen(text) <= 350); /* 256·log(256)/log(58) */
+        assert_int_equal(jt_base58_encode(big, sizeof big, text, 350), JT_EBUFSIZE);
+        size_t len = 187; /* 256 characters or fewer */
+        assert_int_equal(jt_base58_encode(big, len, text, sizeof text), JT_OK);
+        size_t n = 0;
+        assert_int_equal(jt_base58_decode(text, back, sizeof back, &n, NULL), JT_OK);
+        assert_int_equal(n, len);
+        assert_memory_equal(back, big, len);
+    }
     /* Base58Check round trip with a multi-byte version. */
     const uint8_t ver[] = {0x01, 0xE1, 0x4B};
     uint8_t payload[16] = {0xAA, 0xBB};
