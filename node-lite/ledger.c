@@ -752,6 +752,7 @@ static int close_apply(jn_ledger *L)
                   .parent_close_time = L->last.close_time};
     jn_view *v = &L->pending;
     jn_view_init(v, NULL, &L->base);
+    (void)jn_map_reserve(&v->changes, L->frozen.changes.n); /* best effort */
     L->pend_txs.n = 0;
     L->pend_drop.n = 0;
     size_t n = L->closing_txs.n;
@@ -1192,6 +1193,9 @@ int jn_ledger_close_begin(jn_ledger *L, uint32_t now, char *err, size_t errcap)
     L->closing_ids = L->open_ids;
     jn_map_init(&L->open_ids);
     jn_view_init(&L->open, &L->frozen, &L->base);
+    /* The next ledger is likely about as busy as this one (best effort). */
+    (void)jn_map_reserve(&L->open_ids, L->closing_ids.n);
+    (void)jn_map_reserve(&L->open.changes, L->frozen.changes.n);
     L->open_index = 0;
     L->closing = true;
     retry_held(L);

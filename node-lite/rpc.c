@@ -78,7 +78,39 @@ struct jn_rpc {
     atomic_bool wake; /* a drain is posted and has not started yet */
     pending *q_head, *q_tail;
     size_t q_len;
+    /* Reply buffers reused from request to request (loop thread only). */
+    struct scratch {
+        jt_buf b;
+        bool busy;
+    } result_buf, reply_buf;
 };
+
+/* A reply would otherwise cost a malloc and three or four reallocs per
+ * buffer; a reused buffer costs nothing in the steady state. One that grew
+ * for a large reply (a whole ledger) is released after it. A nested use
+ * (not expected) falls back to `local`. */
+#define SCRATCH_KEEP ((size_t)64 << 10)
+
+static jt_buf *scratch_get(struct scratch *s, jt_buf *local)
+{
+    jt_buf_init(local);
+    if (s->busy)
+        return local;
+    s->busy = true;
+    s->b.len = 0;
+    return &s->b;
+}
+
+static void scratch_put(struct scratch *s, jt_buf *b)
+{
+    if (b != &s->b) {
+        jt_buf_clear(b);
+        return;
+    }
+    s->busy = false;
+    if (b->cap > SCRATCH_KEEP)
+        jt_buf_clear(b);
+}
 
 typedef struct req {
     jn_rpc *rpc;
@@ -185,24 +217,11 @@ static void jw_amount(jt_jw *w, const jt_amount *a)
  * JSON object text, or NULL). */
 static void jw_obj_plus(jt_jw *w, const jt_obj *o, const jt_buf *extra)
 {
-    jt_buf b;
-    jt_buf_init(&b);
-    if (jt_obj_to_json(o, &b) != JT_OK || b.len < 2) {
-        jt_buf_clear(&b);
-        jt_jw_raw(w, "{}", 2);
-        return;
-    }
-    if (extra && extra->len > 2) {
-        b.len--; /* drop '}' */
-        bool empty = b.len == 1;
-        if ((!empty && jt_buf_append(&b, ",", 1)) || jt_buf_append(&b, extra->data + 1, extra->len - 1)) {
-            jt_buf_clear(&b);
-            jt_jw_raw(w, "{}", 2);
-            return;
-        }
-    }
-    jt_jw_raw(w, (const char *)b.data, b.len);
-    jt_buf_clear(&b);
+    jt_jw_object_begin(w);
+    jt_obj_write_json_members(o, w);
+    if (extra && extra->len > 2)
+        jt_jw_members(w, (const char *)extra->data, extra->len);
+    jt_jw_object_end(w);
 }
 
 /* A small JSON object of extras, built by the caller. */
@@ -241,22 +260,22 @@ static bool is_payment(const jt_obj *tx)
  * ledger_index and date). */
 static void jw_tx(jt_jw *w, const jt_obj *tx, const uint8_t id[32], const jn_header *h, bool in_ledger)
 {
-    extra e;
-    extra_begin(&e);
+    /* Written in place: every submit reply carries one. */
+    jt_jw_object_begin(w);
+    jt_obj_write_json_members(tx, w);
     if (h) {
-        jt_jw_key(&e.w, "date");
-        jt_jw_uint(&e.w, h->close_time);
+        jt_jw_key(w, "date");
+        jt_jw_uint(w, h->close_time);
     }
-    jt_jw_key(&e.w, "hash");
-    jw_hex(&e.w, id, 32);
+    jt_jw_key(w, "hash");
+    jw_hex(w, id, 32);
     if (h && in_ledger) {
-        jt_jw_key(&e.w, "inLedger");
-        jt_jw_uint(&e.w, h->seq);
-        jt_jw_key(&e.w, "ledger_index");
-        jt_jw_uint(&e.w, h->seq);
+        jt_jw_key(w, "inLedger");
+        jt_jw_uint(w, h->seq);
+        jt_jw_key(w, "ledger_index");
+        jt_jw_uint(w, h->seq);
     }
-    jw_obj_plus(w, tx, extra_end(&e));
-    extra_free(&e);
+    jt_jw_object_end(w);
 }
 
 /* Metadata JSON plus delivered_amount for payments. */
@@ -1854,6 +1873,7 @@ static int submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt
     /* tx_json before the ledger takes the object. */
     jt_buf tj;
     jt_buf_init(&tj);
+    (void)jt_buf_reserve(&tj, 1024); /* a payment's tx_json: grown once */
     jt_jw tw;
     jt_jw_init(&tw, &tj);
     jw_tx(&tw, tx, id, NULL, false);
@@ -2029,10 +2049,12 @@ static void send_transport_error(jn_client *c, const char *tok, const char *text
 static void send_reply(jn_client *c, req *q, int rc, const jt_json *root, const jt_buf *result)
 {
     const jt_json *id = jt_json_get(root, "id");
-    jt_buf out;
-    jt_buf_init(&out);
+    jt_buf local;
+    jt_buf *out = scratch_get(&q->rpc->reply_buf, &local);
+    if (!rc)
+        (void)jt_buf_reserve(out, result->len + 128); /* grows once, or not at all */
     jt_jw w;
-    jt_jw_init(&w, &out);
+    jt_jw_init(&w, out);
     jt_jw_object_begin(&w);
     if (rc) {
         const jn_rpc_error *e = rpc_error(q->err);
@@ -2079,8 +2101,8 @@ static void send_reply(jn_client *c, req *q, int rc, const jt_json *root, const 
     jt_jw_string(&w, "response");
     jt_jw_object_end(&w);
     if (jt_jw_finish(&w) == JT_OK)
-        send_buf(c, &out);
-    jt_buf_clear(&out);
+        send_buf(c, out);
+    scratch_put(&q->rpc->reply_buf, out);
 }
 
 /* Runs one command with its result object written into *result. */
@@ -2129,10 +2151,10 @@ static void pending_free(pending *p)
  * transaction was accepted from the network and must not be lost. */
 static void finish_pending(jn_rpc *r, pending *p)
 {
-    jt_buf result;
-    jt_buf_init(&result);
+    jt_buf local;
+    jt_buf *result = scratch_get(&r->result_buf, &local);
     jt_jw rw;
-    jt_jw_init(&rw, &result);
+    jt_jw_init(&rw, result);
     const jt_json *root = jt_json_root(p->doc);
     req q = {.rpc = r, .cl = p->cl, .p = root, .w = &rw};
     int rc = -1;
@@ -2147,8 +2169,8 @@ static void finish_pending(jn_rpc *r, pending *p)
         rc = run_command(&q, p->cmd->fn);
     }
     if (p->cl)
-        send_reply(p->cl, &q, rc, root, &result);
-    jt_buf_clear(&result);
+        send_reply(p->cl, &q, rc, root, result);
+    scratch_put(&r->result_buf, result);
 }
 
 /* On the loop thread, after a worker finished a check: finishes every
@@ -2194,10 +2216,10 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
     if (!name)
         name = jt_json_string(jt_json_get(root, "method"));
 
-    jt_buf result;
-    jt_buf_init(&result);
+    jt_buf local;
+    jt_buf *result = scratch_get(&r->result_buf, &local);
     jt_jw rw;
-    jt_jw_init(&rw, &result);
+    jt_jw_init(&rw, result);
     req q = {.rpc = r, .cl = c, .p = root, .w = &rw};
     int rc;
     const command *cmd = name ? find_command(name) : NULL;
@@ -2239,15 +2261,15 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
                 enqueue(r, p);
                 if (p->submit && !p->err)
                     jn_verifier_push(r->ver, &p->vj);
-                jt_buf_clear(&result);
+                scratch_put(&r->result_buf, result);
                 return;
             }
         }
     } else {
         rc = run_command(&q, cmd->fn);
     }
-    send_reply(c, &q, rc, root, &result);
-    jt_buf_clear(&result);
+    send_reply(c, &q, rc, root, result);
+    scratch_put(&r->result_buf, result);
     jt_json_doc_free(doc);
 }
 
@@ -2436,6 +2458,8 @@ void jn_rpc_free(jn_rpc *r)
     jn_rpc_stop_verifiers(r);
     while (r->clients)
         jn_rpc_client_free(r, r->clients);
+    jt_buf_clear(&r->result_buf.b);
+    jt_buf_clear(&r->reply_buf.b);
     free(r);
 }
 

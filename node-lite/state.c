@@ -38,9 +38,8 @@ jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32])
     }
 }
 
-static int grow(jn_map *m)
+static int rehash(jn_map *m, size_t ncap)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 8; /* a transaction's sandbox holds a few entries */
     jn_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
@@ -57,6 +56,19 @@ static int grow(jn_map *m)
     m->slots = ns;
     m->cap = ncap;
     return 0;
+}
+
+static int grow(jn_map *m)
+{
+    return rehash(m, m->cap ? m->cap * 2 : 8); /* a transaction's sandbox holds a few entries */
+}
+
+int jn_map_reserve(jn_map *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 8;
+    while ((n + 1) * 4 > cap * 3)
+        cap *= 2;
+    return cap > m->cap ? rehash(m, cap) : 0;
 }
 
 jn_slot *jn_map_slot(jn_map *m, const uint8_t id[32])

@@ -37,6 +37,9 @@ void jn_map_clear(jn_map *m); /* frees every object */
 jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32]);
 /* The slot for id, created empty (obj NULL) when absent; NULL on ENOMEM. */
 jn_slot *jn_map_slot(jn_map *m, const uint8_t id[32]);
+/* Room for n entries without growing (one table instead of a doubling
+ * series when the size is known, e.g. the last ledger's). -1 on ENOMEM. */
+int jn_map_reserve(jn_map *m, size_t n);
 /* Removes id (freeing its object). */
 void jn_map_remove(jn_map *m, const uint8_t id[32]);
 /* Iteration: i from 0; returns NULL at the end. */

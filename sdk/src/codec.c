@@ -287,6 +287,13 @@ jt_obj *jt_obj_clone(const jt_obj *src)
     jt_obj *o = jt_obj_new();
     if (!o)
         return NULL;
+    /* A root's copy fits in what the root's contents take (its arena may
+     * also hold values since replaced), plus room for a few edits. */
+    if (src->arena == &src->own) {
+        size_t used = jt__arena_used(&src->own);
+        if (used < 32768)
+            jt__arena_init_first(&o->own, 0, used + 256);
+    }
     jt_obj *c = jt__obj_copy(o->arena, src);
     if (!c) {
         jt_obj_free(o);
@@ -1213,6 +1220,9 @@ jt_err jt_obj_from_binary(const uint8_t *p, size_t len, jt_obj **out, jt_errinfo
     jt_obj *o = jt_obj_new();
     if (!o)
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
+    /* Room for the members (32 bytes each, a field takes 2 or more bytes)
+     * and the values copied out: one chunk for a transaction or an entry. */
+    jt__arena_init_first(&o->own, 0, len < 32768 ? 512 + 3 * len : 0);
     dec d = {p, len, 0, o->arena, ei};
     jt_err e = decode_fields(&d, o, 0, false);
     if (e) {

@@ -572,13 +572,18 @@ static void write_member(jt_jw *w, const jt__member *m)
     }
 }
 
-void jt_obj_write_json(const jt_obj *o, jt_jw *w)
+void jt_obj_write_json_members(const jt_obj *o, jt_jw *w)
 {
-    jt_jw_object_begin(w);
     for (size_t i = 0; i < o->n; i++) {
         jt_jw_key(w, o->m[i].f->name);
         write_member(w, &o->m[i]);
     }
+}
+
+void jt_obj_write_json(const jt_obj *o, jt_jw *w)
+{
+    jt_jw_object_begin(w);
+    jt_obj_write_json_members(o, w);
     jt_jw_object_end(w);
 }
 

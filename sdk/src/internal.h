@@ -29,9 +29,15 @@ typedef struct jt__arena {
     jt__arena_chunk *head;
     size_t total; /* bytes allocated from the system */
     size_t limit; /* 0 = no limit */
+    size_t first; /* size of the first chunk when known (0: the default) */
 } jt__arena;
 
 void jt__arena_init(jt__arena *a, size_t limit);
+/* For an arena whose need is known up front (a decoded object, a parsed
+ * document): one chunk of `first` bytes instead of a doubling series. */
+void jt__arena_init_first(jt__arena *a, size_t limit, size_t first);
+/* Bytes handed out so far (what a compact copy of the contents needs at most). */
+size_t jt__arena_used(const jt__arena *a);
 void jt__arena_clear(jt__arena *a);
 /* 16-byte aligned, zeroed memory; NULL when out of memory or over the limit. */
 void *jt__arena_alloc(jt__arena *a, size_t n);

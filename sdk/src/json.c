@@ -200,6 +200,41 @@ static const yajl_callbacks callbacks = {
     cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
+/* yajl's own memory (handle, lexer, buffers) comes from the document's
+ * arena too: a parse then costs one allocation for the document and one for
+ * its arena instead of a dozen. Each block records its size for realloc;
+ * free is a no-op, the arena goes with the document (or at once on error). */
+static void *ya_malloc(void *ctx, size_t n)
+{
+    parser *p = ctx;
+    if (n > SIZE_MAX - 16)
+        return NULL;
+    size_t *h = jt__arena_alloc(&p->doc->arena, n + 16);
+    if (!h)
+        return NULL;
+    h[0] = n;
+    return (uint8_t *)h + 16;
+}
+
+static void *ya_realloc(void *ctx, void *ptr, size_t n)
+{
+    if (!ptr)
+        return ya_malloc(ctx, n);
+    size_t old = *(size_t *)(void *)((uint8_t *)ptr - 16);
+    if (n <= old)
+        return ptr;
+    void *q = ya_malloc(ctx, n);
+    if (q)
+        memcpy(q, ptr, old);
+    return q;
+}
+
+static void ya_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    (void)ptr;
+}
+
 jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits, jt_json_doc **out,
                      jt_errinfo *ei)
 {
@@ -220,18 +255,17 @@ jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
         return jt__err(ei, JT_ETOOBIG, NULL, -1, "JSON text is %zu bytes, over the %zu-byte limit",
                        len, p.lim.max_bytes);
     p.doc = calloc(1, sizeof *p.doc);
-    p.stack = calloc((size_t)p.lim.max_depth, sizeof *p.stack);
-    if (!p.doc || !p.stack) {
-        free(p.doc);
-        free(p.stack);
+    if (!p.doc)
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
-    }
-    jt__arena_init(&p.doc->arena, 0);
-
-    yajl_handle h = yajl_alloc(&callbacks, NULL, &p);
+    /* Nodes, keys and strings take about twice the text; yajl about 1 KB. */
+    size_t stack_bytes = (size_t)p.lim.max_depth * sizeof *p.stack;
+    size_t first = 2 * len + 1536 + stack_bytes;
+    jt__arena_init_first(&p.doc->arena, 0, first < ((size_t)4 << 20) ? first : 0);
+    p.stack = jt__arena_alloc(&p.doc->arena, stack_bytes);
+    yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, &p};
+    yajl_handle h = p.stack ? yajl_alloc(&callbacks, &af, &p) : NULL;
     if (!h) {
-        free(p.stack);
-        free(p.doc);
+        jt_json_doc_free(p.doc);
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
     }
     yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
@@ -259,7 +293,6 @@ jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
         rc = jt__err(ei, JT_EJSON, NULL, 0, "empty JSON text");
     }
     yajl_free(h);
-    free(p.stack);
     if (rc) {
         jt_json_doc_free(p.doc);
         return rc;

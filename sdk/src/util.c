@@ -25,6 +25,25 @@ void jt_buf_clear(jt_buf *b)
     jt_buf_init(b);
 }
 
+jt_err jt_buf_reserve(jt_buf *b, size_t n)
+{
+    if (n > JT_BUF_MAX || b->len > JT_BUF_MAX - n)
+        return JT_ETOOBIG;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n)
+            cap *= 2;
+        if (cap > JT_BUF_MAX)
+            cap = JT_BUF_MAX;
+        uint8_t *d = realloc(b->data, cap);
+        if (!d)
+            return JT_ENOMEM;
+        b->data = d;
+        b->cap = cap;
+    }
+    return JT_OK;
+}
+
 jt_err jt_buf_append(jt_buf *b, const void *p, size_t n)
 {
     if (n > JT_BUF_MAX || b->len > JT_BUF_MAX - n)
@@ -101,6 +120,21 @@ void jt__arena_init(jt__arena *a, size_t limit)
     a->head = NULL;
     a->total = 0;
     a->limit = limit;
+    a->first = 0;
+}
+
+void jt__arena_init_first(jt__arena *a, size_t limit, size_t first)
+{
+    jt__arena_init(a, limit);
+    a->first = (first + 15) & ~(size_t)15;
+}
+
+size_t jt__arena_used(const jt__arena *a)
+{
+    size_t n = 0;
+    for (const jt__arena_chunk *c = a->head; c; c = c->next)
+        n += c->used;
+    return n;
 }
 
 void jt__arena_clear(jt__arena *a)
@@ -122,11 +156,14 @@ void *jt__arena_alloc(jt__arena *a, size_t n)
         n = 16;
     jt__arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
-        /* Chunks double from ARENA_FIRST up to ARENA_CHUNK. */
-        size_t step = a->total < ARENA_FIRST   ? ARENA_FIRST
+        /* The first chunk as sized by the owner, if it was; then chunks
+         * double from ARENA_FIRST up to ARENA_CHUNK. */
+        bool sized = a->total == 0 && a->first;
+        size_t step = sized                    ? a->first
+                      : a->total < ARENA_FIRST ? ARENA_FIRST
                       : a->total < ARENA_CHUNK ? a->total
                                                : ARENA_CHUNK;
-        size_t sz = n > step / 2 ? n : step;
+        size_t sz = n > (sized ? step : step / 2) ? n : step;
         if (a->limit && a->total + sz > a->limit)
             return NULL;
         c = malloc(sizeof *c + sz);

@@ -62,6 +62,70 @@ static void arena_limits(void **state)
     jt__arena_clear(&a);
 }
 
+static void arena_sized(void **state)
+{
+    (void)state;
+    jt__arena a;
+    jt__arena_init_first(&a, 0, 1000);
+    assert_int_equal(jt__arena_used(&a), 0);
+    assert_non_null(jt__arena_alloc(&a, 600)); /* over half the first chunk: still in it */
+    assert_non_null(jt__arena_alloc(&a, 300));
+    assert_int_equal(jt__arena_used(&a), 608 + 304);
+    assert_int_equal(a.total, 1008); /* one chunk, rounded to 16 */
+    assert_non_null(jt__arena_alloc(&a, 200)); /* then the usual chunks */
+    assert_int_equal(jt__arena_used(&a), 608 + 304 + 208);
+    jt__arena_clear(&a);
+    assert_int_equal(jt__arena_used(&a), 0);
+}
+
+/* The parser's own memory comes from the document: documents small and
+ * large, strings with escapes (yajl's buffer) and longer than its first
+ * 2 KB, and every error path, under the sanitizers. */
+static void json_parse_memory(void **state)
+{
+    (void)state;
+    jt_json_doc *doc = NULL;
+    jt_errinfo ei;
+    const char *small = "{\"a\":\"x\\ny\\u00e9\",\"b\":[1,2,{\"c\":null}]}";
+    assert_int_equal(jt_json_parse(small, strlen(small), NULL, &doc, &ei), JT_OK);
+    assert_string_equal(jt_json_string(jt_json_get(jt_json_root(doc), "a")), "x\ny\xc3\xa9");
+    jt_json_doc_free(doc);
+
+    /* A 300 KB document: one string of 100 000 escaped characters and
+     * 20 000 small values. */
+    jt_buf b;
+    jt_buf_init(&b);
+    assert_int_equal(jt_buf_append(&b, "{\"s\":\"", 6), JT_OK);
+    for (int i = 0; i < 50000; i++)
+        assert_int_equal(jt_buf_append(&b, "\\t\\\"", 4), JT_OK);
+    assert_int_equal(jt_buf_append(&b, "\",\"v\":[", 7), JT_OK);
+    for (int i = 0; i < 20000; i++)
+        assert_int_equal(jt_buf_append(&b, i ? ",12345" : "12345", i ? 6 : 5), JT_OK);
+    assert_int_equal(jt_buf_append(&b, "]}", 2), JT_OK);
+    assert_int_equal(jt_json_parse((const char *)b.data, b.len, NULL, &doc, &ei), JT_OK);
+    const char *str = jt_json_string(jt_json_get(jt_json_root(doc), "s"));
+    assert_non_null(str);
+    assert_int_equal(strlen(str), 100000);
+    assert_memory_equal(str + 99998, "\t\"", 2);
+    jt_json_doc_free(doc);
+    /* The same text cut short, and with too many values. */
+    assert_int_equal(jt_json_parse((const char *)b.data, b.len - 1, NULL, &doc, &ei), JT_EJSON);
+    assert_null(doc);
+    jt_json_limits few = {.max_items = 1000};
+    assert_int_equal(jt_json_parse((const char *)b.data, b.len, &few, &doc, &ei), JT_ETOOBIG);
+    assert_null(doc);
+    jt_buf_clear(&b);
+
+    const char *bad = "{\"a\": [1, 2,, 3]}";
+    assert_int_equal(jt_json_parse(bad, strlen(bad), NULL, &doc, &ei), JT_EJSON);
+    assert_non_null(strstr(ei.msg, "malformed JSON at byte"));
+    const char *deep = "[[[[[[[[[[1]]]]]]]]]]";
+    jt_json_limits shallow = {.max_depth = 4};
+    assert_int_equal(jt_json_parse(deep, strlen(deep), &shallow, &doc, &ei), JT_EJSON_DEPTH);
+    assert_int_equal(jt_json_parse("", 0, NULL, &doc, &ei), JT_EJSON);
+    assert_null(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -69,6 +133,8 @@ int main(void)
         cmocka_unit_test(error_names),
         cmocka_unit_test(buffer_growth),
         cmocka_unit_test(arena_limits),
+        cmocka_unit_test(arena_sized),
+        cmocka_unit_test(json_parse_memory),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -164,6 +164,9 @@ JT_API jt_err jt_obj_from_jsonv(const jt_json *v, jt_obj **out, jt_errinfo *ei) 
  * {currency,issuer,value}, UInt64 as 16 upper-case hex digits, blobs and
  * hashes upper-case hex, fields in canonical order. */
 JT_API void jt_obj_write_json(const jt_obj *o, jt_jw *w);
+/* The same members without the braces, into the object `w` has open, so a
+ * caller can add members of its own (a transaction's "hash") in place. */
+JT_API void jt_obj_write_json_members(const jt_obj *o, jt_jw *w);
 /* jt_obj_write_json into `out` with a terminating NUL (not counted). */
 JT_API jt_err jt_obj_to_json(const jt_obj *o, jt_buf *out) JT_MUST_CHECK;
 

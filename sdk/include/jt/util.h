@@ -22,6 +22,9 @@ JT_API jt_err jt_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t
 
 /* Appends to a jt_buf, growing it. Errors: JT_ENOMEM, JT_ETOOBIG (JT_BUF_MAX). */
 JT_API jt_err jt_buf_append(jt_buf *b, const void *p, size_t n);
+/* Makes room for `n` more bytes without changing the contents, so a writer
+ * that knows its size grows the buffer once. Errors as jt_buf_append. */
+JT_API jt_err jt_buf_reserve(jt_buf *b, size_t n);
 
 /* Current time in protocol seconds (since 2000-01-01T00:00:00Z). */
 #define JT_EPOCH_OFFSET 946684800u
