@@ -160,18 +160,7 @@ static int fail(req *q, const char *tok, const char *fmt, ...)
 /* Hex needs no escaping: the quoted text goes out as it is. */
 static void jw_hex(jt_jw *w, const uint8_t *p, size_t n)
 {
-    char small[132];
-    char *buf = n <= 64 ? small : malloc(n * 2 + 3);
-    if (!buf) {
-        jt_jw_null(w);
-        return;
-    }
-    buf[0] = '"';
-    (void)jt_hex_encode(p, n, buf + 1, n * 2 + 1);
-    buf[n * 2 + 1] = '"';
-    jt_jw_raw(w, buf, n * 2 + 2);
-    if (buf != small)
-        free(buf);
+    jt_jw_hex(w, p, n);
 }
 
 static void jw_account(jt_jw *w, const jt_account_id *a)

@@ -430,16 +430,7 @@ jt_err jt_obj_set_json(jt_obj *o, const char *field, const jt_json *v, jt_errinf
 
 static void write_hex(jt_jw *w, const uint8_t *p, size_t n)
 {
-    char small[130];
-    char *buf = 2 * n + 1 <= sizeof small ? small : malloc(2 * n + 1);
-    if (!buf) {
-        w->err = JT_ENOMEM;
-        return;
-    }
-    (void)jt_hex_encode(p, n, buf, 2 * n + 1);
-    jt_jw_string_n(w, buf, 2 * n);
-    if (buf != small)
-        free(buf);
+    jt_jw_hex(w, p, n);
 }
 
 static void write_account(jt_jw *w, const jt_account_id *id)
@@ -538,9 +529,10 @@ static void write_member(jt_jw *w, const jt__member *m)
         return;
     case JT_T_UINT32: jt_jw_uint(w, m->v.u); return;
     case JT_T_UINT64: {
-        char h[17];
-        snprintf(h, sizeof h, "%016llX", (unsigned long long)m->v.u);
-        jt_jw_string(w, h);
+        uint8_t be[8];
+        for (int i = 0; i < 8; i++)
+            be[i] = (uint8_t)(m->v.u >> (56 - 8 * i));
+        jt_jw_hex(w, be, 8); /* 16 upper-case digits */
         return;
     }
     case JT_T_HASH128:

@@ -400,9 +400,28 @@ void jt_jw_init(jt_jw *w, jt_buf *out)
 
 static void put(jt_jw *w, const void *p, size_t n)
 {
-    if (w->err)
+    if (w->err || n == 0)
         return;
-    w->err = jt_buf_append(w->out, p, n);
+    jt_buf *b = w->out;
+    if (b->cap - b->len >= n) { /* the usual case: no call, no checks */
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        return;
+    }
+    w->err = jt_buf_append(b, p, n);
+}
+
+/* Room for n bytes at the end of the output, or NULL (w->err set). */
+static uint8_t *room(jt_jw *w, size_t n)
+{
+    if (w->err)
+        return NULL;
+    jt_err e = jt_buf_reserve(w->out, n);
+    if (e) {
+        w->err = e;
+        return NULL;
+    }
+    return w->out->data + w->out->len;
 }
 
 /* Commas between values; nothing after a key. */
@@ -501,6 +520,24 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t n)
 static void put_escaped(jt_jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    /* Most text (keys, addresses, hex, tokens) is plain ASCII: one copy. */
+    size_t plain = 0;
+    while (plain < n) {
+        unsigned char c = (unsigned char)s[plain];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+            break;
+        plain++;
+    }
+    if (plain == n) {
+        uint8_t *d = room(w, n + 2);
+        if (!d)
+            return;
+        d[0] = '"';
+        memcpy(d + 1, s, n);
+        d[n + 1] = '"';
+        w->out->len += n + 2;
+        return;
+    }
     put(w, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
@@ -574,20 +611,54 @@ void jt_jw_string(jt_jw *w, const char *s)
     jt_jw_string_n(w, s, strlen(s));
 }
 
+/* Decimal digits of v at the end of b[24]; returns where they start. */
+static char *digits(char b[24], uint64_t v)
+{
+    char *p = b + 24;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 void jt_jw_int(jt_jw *w, int64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRId64, v);
+    char *p = digits(b, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0)
+        *--p = '-';
     before_value(w);
-    put(w, b, (size_t)n);
+    put(w, p, (size_t)(b + 24 - p));
 }
 
 void jt_jw_uint(jt_jw *w, uint64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRIu64, v);
+    char *p = digits(b, v);
     before_value(w);
-    put(w, b, (size_t)n);
+    put(w, p, (size_t)(b + 24 - p));
+}
+
+void jt_jw_hex(jt_jw *w, const uint8_t *p, size_t n)
+{
+    static const char hexdig[] = "0123456789ABCDEF";
+    if (n > (JT_BUF_MAX - 2) / 2) {
+        if (!w->err)
+            w->err = JT_ETOOBIG;
+        return;
+    }
+    before_value(w);
+    uint8_t *d = room(w, 2 * n + 2);
+    if (!d)
+        return;
+    *d++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        *d++ = (uint8_t)hexdig[p[i] >> 4];
+        *d++ = (uint8_t)hexdig[p[i] & 15];
+    }
+    *d = '"';
+    w->out->len += 2 * n + 2;
 }
 
 void jt_jw_bool(jt_jw *w, bool v)

@@ -1,4 +1,5 @@
 /* test_util.c — hex, buffers and error tables. */
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -126,6 +127,32 @@ static void json_parse_memory(void **state)
     assert_null(doc);
 }
 
+static void json_writer_numbers_hex(void **state)
+{
+    (void)state;
+    jt_buf b;
+    jt_buf_init(&b);
+    jt_jw w;
+    jt_jw_init(&w, &b);
+    jt_jw_array_begin(&w);
+    jt_jw_int(&w, 0);
+    jt_jw_int(&w, -7);
+    jt_jw_int(&w, INT64_MIN);
+    jt_jw_int(&w, INT64_MAX);
+    jt_jw_uint(&w, UINT64_MAX);
+    jt_jw_uint(&w, 10);
+    const uint8_t bytes[] = {0x00, 0x0F, 0xA5, 0xFF};
+    jt_jw_hex(&w, bytes, sizeof bytes);
+    jt_jw_hex(&w, bytes, 0);
+    jt_jw_string(&w, "tab\there \"q\" \xc3\xa9");
+    jt_jw_array_end(&w);
+    assert_int_equal(jt_jw_finish(&w), JT_OK);
+    assert_string_equal((const char *)b.data,
+                        "[0,-7,-9223372036854775808,9223372036854775807,18446744073709551615,10,"
+                        "\"000FA5FF\",\"\",\"tab\\there \\\"q\\\" \xc3\xa9\"]");
+    jt_buf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +162,7 @@ int main(void)
         cmocka_unit_test(arena_limits),
         cmocka_unit_test(arena_sized),
         cmocka_unit_test(json_parse_memory),
+        cmocka_unit_test(json_writer_numbers_hex),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

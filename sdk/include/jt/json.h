@@ -94,6 +94,8 @@ JT_API void jt_jw_string_n(jt_jw *w, const char *s, size_t n);
 JT_API void jt_jw_int(jt_jw *w, int64_t v);
 JT_API void jt_jw_uint(jt_jw *w, uint64_t v);
 JT_API void jt_jw_bool(jt_jw *w, bool v);
+/* A string of upper-case hex digits for n bytes (hashes, blobs, keys). */
+JT_API void jt_jw_hex(jt_jw *w, const uint8_t *p, size_t n);
 JT_API void jt_jw_null(jt_jw *w);
 /* Writes a parsed value back out. */
 JT_API void jt_jw_value(jt_jw *w, const jt_json *v);
