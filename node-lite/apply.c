@@ -50,6 +50,7 @@ typedef struct ctx {
     const uint8_t *id;
     jt_account_id account;
     uint8_t account_key[32]; /* its AccountRoot ID */
+    jn_txmemo *memo;         /* may be NULL */
     int64_t prior_balance;   /* drops before the fee */
     int64_t fee;
     jt_amount delivered;
@@ -1432,7 +1433,15 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
         !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative)
         return false;
     uint8_t dkey[32];
-    jn_id_account(&dst, dkey);
+    if (c->memo && c->memo->have_dest) {
+        memcpy(dkey, c->memo->dest_key, 32);
+    } else {
+        jn_id_account(&dst, dkey);
+        if (c->memo) {
+            memcpy(c->memo->dest_key, dkey, 32);
+            c->memo->have_dest = true;
+        }
+    }
     const jt_obj *sroot = jn_view_read(view, c->account_key), *droot = jn_view_read(view, dkey);
     if (!sroot || !droot || sroot == droot || !fp_threaded(sroot) || !fp_threaded(droot))
         return false;
@@ -1486,7 +1495,7 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
 }
 
 int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
-             uint32_t index, jn_applied *out)
+             uint32_t index, jn_txmemo *memo, jn_applied *out)
 {
     memset(out, 0, sizeof *out);
     int r = jn_preflight(tx, env);
@@ -1494,12 +1503,20 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
         return out->ter = r;
     jn_view sb;
     jn_view_init(&sb, view, NULL);
-    ctx c = {.sb = &sb, .env = env, .tx = tx, .id = id};
+    ctx c = {.sb = &sb, .env = env, .tx = tx, .id = id, .memo = memo};
     jt_amount fee;
     if (jt_obj_get_account_f(tx, FLD("Account"), &c.account) != JT_OK || !get_amount(tx, FLD("Fee"), &fee))
         return out->ter = temMALFORMED;
     c.fee = (int64_t)fee.mantissa;
-    jn_id_account(&c.account, c.account_key);
+    if (memo && memo->have_account) {
+        memcpy(c.account_key, memo->account_key, 32);
+    } else {
+        jn_id_account(&c.account, c.account_key);
+        if (memo) {
+            memcpy(memo->account_key, c.account_key, 32);
+            memo->have_account = true;
+        }
+    }
 
     const jt_obj *root = jn_view_read(view, c.account_key);
     if (!root)
@@ -1515,9 +1532,17 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     const uint8_t *pk;
     size_t pklen;
     jt_account_id signer, regular;
-    if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
-        jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
-        return out->ter = tefBAD_AUTH;
+    if (memo && memo->have_signer) {
+        signer = memo->signer;
+    } else {
+        if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
+            jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
+            return out->ter = tefBAD_AUTH;
+        if (memo) {
+            memo->signer = signer;
+            memo->have_signer = true;
+        }
+    }
     uint32_t aflags = (uint32_t)get_u(root, FLD("Flags"), 0);
     if (same_account(&signer, &c.account)) {
         if (aflags & LSF_DISABLE_MASTER)

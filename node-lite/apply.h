@@ -105,13 +105,24 @@ typedef struct jn_applied {
     bool fast;     /* applied by the plain SWT payment path (no sandbox) */
 } jn_applied;
 
+/* What a transaction's own bytes determine, worked out on its first apply
+ * and reused when it applies again (the canonical re-apply at close, a held
+ * retry): the AccountRoot IDs of its account and (Payment) destination, and
+ * the account its SigningPubKey belongs to. Zeroed: nothing known yet. */
+typedef struct jn_txmemo {
+    bool have_account, have_dest, have_signer;
+    uint8_t account_key[32], dest_key[32];
+    jt_account_id signer;
+} jn_txmemo;
+
 /* Checks that need no ledger state (tem*, telINSUF_FEE_P). */
 int jn_preflight(const jt_obj *tx, const jn_env *env);
 
 /* Applies `tx` (already signature-checked; `id` its hash) as the `index`-th
- * transaction of the ledger. Returns the result code (also in out->ter). */
+ * transaction of the ledger. Returns the result code (also in out->ter).
+ * `memo` (may be NULL) is read and filled in. */
 int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
-             uint32_t index, jn_applied *out);
+             uint32_t index, jn_txmemo *memo, jn_applied *out);
 
 /* Owner reserve for an account owning `owners` objects. */
 uint64_t jn_reserve(const jn_env *env, uint32_t owners);

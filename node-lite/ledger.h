@@ -51,6 +51,7 @@ typedef struct jn_tx {
     uint32_t first_seq; /* held: the ledger it was first tried in */
     jt_account_id *accts; /* closed only: the accounts it touches (jn_tx_accounts) */
     size_t n_accts;
+    jn_txmemo memo;   /* filled in by its first apply, reused by the next */
 } jn_tx;
 
 typedef struct jn_txlist {

@@ -38,6 +38,23 @@ jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32])
     }
 }
 
+void jn_map_prefetch(const jn_map *m, const uint8_t id[32], int stage)
+{
+    if (!m->cap)
+        return;
+    if (stage == 0) {
+        __builtin_prefetch(&m->slots[home(id, m->cap)]);
+        return;
+    }
+    const jn_slot *s = jn_map_find(m, id);
+    if (!s || !s->obj)
+        return;
+    if (stage == 1)
+        jt_obj_prefetch(s->obj, false);
+    else
+        jt_obj_prefetch(s->obj, true);
+}
+
 static int rehash(jn_map *m, size_t ncap)
 {
     jn_slot *ns = calloc(ncap, sizeof *ns);

@@ -40,6 +40,10 @@ jn_slot *jn_map_slot(jn_map *m, const uint8_t id[32]);
 /* Room for n entries without growing (one table instead of a doubling
  * series when the size is known, e.g. the last ledger's). -1 on ENOMEM. */
 int jn_map_reserve(jn_map *m, size_t n);
+/* Starts bringing id's entry into cache without waiting for it: stage 0
+ * its slot, 1 the object (reads the slot), 2 the object's members (reads
+ * the object). Each stage is meant to run a little after the one before. */
+void jn_map_prefetch(const jn_map *m, const uint8_t id[32], int stage);
 /* Removes id (freeing its object). */
 void jn_map_remove(jn_map *m, const uint8_t id[32]);
 /* Iteration: i from 0; returns NULL at the end. */

@@ -165,6 +165,20 @@ jt_obj *jt__obj_child(jt__arena *arena)
     return o;
 }
 
+void jt_obj_prefetch(const jt_obj *o, bool members)
+{
+    if (!members) {
+        __builtin_prefetch(o);
+        return;
+    }
+    /* The member array and what the arena put after it, up to 1 KB. */
+    size_t bytes = o->n * sizeof *o->m + 256;
+    if (bytes > 1024)
+        bytes = 1024;
+    for (size_t off = 0; off < bytes; off += 64)
+        __builtin_prefetch((const char *)o->m + off);
+}
+
 const jt__member *jt__obj_find(const jt_obj *o, const jt_field *f)
 {
     if (!(f = table_field(f)))

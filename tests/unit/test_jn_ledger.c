@@ -446,8 +446,9 @@ static void fast_path_matches_general_path(void **state)
         jt_buf_clear(&b);
 
         jn_applied fa, sa;
-        int rf = jn_apply(&fast, &env, tx, id, (uint32_t)n, &fa);
-        int rs = jn_apply(&slow, &env_slow, tx, id, (uint32_t)n, &sa);
+        jn_txmemo memo = {0};
+        int rf = jn_apply(&fast, &env, tx, id, (uint32_t)n, &memo, &fa);
+        int rs = jn_apply(&slow, &env_slow, tx, id, (uint32_t)n, NULL, &sa);
         assert_int_equal(rf, rs);
         assert_false(sa.fast);
         assert_int_equal(fa.fee, sa.fee);

@@ -167,6 +167,10 @@ JT_API void jt_obj_write_json(const jt_obj *o, jt_jw *w);
 /* The same members without the braces, into the object `w` has open, so a
  * caller can add members of its own (a transaction's "hash") in place. */
 JT_API void jt_obj_write_json_members(const jt_obj *o, jt_jw *w);
+/* A hint for code that walks many objects out of cache: starts loading the
+ * object's header (members false) or, once the header is in, its members
+ * and the values stored after them (members true). No effect on contents. */
+JT_API void jt_obj_prefetch(const jt_obj *o, bool members);
 /* jt_obj_write_json into `out` with a terminating NUL (not counted). */
 JT_API jt_err jt_obj_to_json(const jt_obj *o, jt_buf *out) JT_MUST_CHECK;
 
