@@ -1471,7 +1471,8 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
     jt_obj *meta = NULL;
     if (!env->no_meta) {
         int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
-        if (!(meta = jt_obj_new()) || fp_node_meta(meta, &nodes[first]) ||
+        /* Two AccountRoot nodes with their fields twice: about 2 KB. */
+        if (!(meta = jt_obj_new_sized(2048)) || fp_node_meta(meta, &nodes[first]) ||
             fp_node_meta(meta, &nodes[1 - first]) ||
             jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
             jt_obj_set_uint_f(meta, FLD("TransactionResult"), tesSUCCESS)) {
@@ -1492,6 +1493,20 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
     out->fast = true;
     out->ter = tesSUCCESS;
     return true;
+}
+
+void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
+{
+    jt_account_id a;
+    if (!memo->have_account && jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK) {
+        jn_id_account(&a, memo->account_key);
+        memo->have_account = true;
+    }
+    if (!memo->have_dest && get_u(tx, FLD("TransactionType"), 0) == JT_TX_PAYMENT &&
+        jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK) {
+        jn_id_account(&a, memo->dest_key);
+        memo->have_dest = true;
+    }
 }
 
 int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],

@@ -115,6 +115,10 @@ typedef struct jn_txmemo {
     jt_account_id signer;
 } jn_txmemo;
 
+/* Fills in the entry IDs of memo from tx (its account; a Payment's
+ * destination), as jn_apply would on its first run. */
+void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx);
+
 /* Checks that need no ledger state (tem*, telINSUF_FEE_P). */
 int jn_preflight(const jt_obj *tx, const jn_env *env);
 

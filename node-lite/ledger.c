@@ -576,7 +576,16 @@ static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
     return ter;
 }
 
-int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32])
+void jn_ledger_prefetch(const jn_ledger *L, const jn_txmemo *memo, int stage)
+{
+    if (memo->have_account)
+        jn_view_prefetch(&L->open, memo->account_key, stage);
+    if (memo->have_dest)
+        jn_view_prefetch(&L->open, memo->dest_key, stage);
+}
+
+int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32],
+                     const jn_txmemo *memo)
 {
     if (jn_map_find(&L->open_ids, id)) {
         jt_obj_free(tx);
@@ -596,6 +605,8 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
         jt_obj_free(tx);
         return tefINTERNAL;
     }
+    if (memo)
+        t->memo = *memo;
     bool kept;
     int ter = open_apply(L, t, &kept);
     if (kept)
@@ -738,10 +749,6 @@ static int finish_meta(jn_tx *t, jt_obj *meta, bool fast)
     return 0;
 }
 
-/* Writer thread: the closing ledger's transactions in canonical order over
- * base, into pending, pend_txs (claimed) and pend_drop (the rest). Passes,
- * so that a transaction that waits on another (a new account's first
- * payment) still gets in. */
 /* The canonical re-apply visits the accounts in an order unrelated to
  * memory, and nearly every entry it reads is out of cache (a cold entry
  * costs a dozen misses in a row: slot, object, members, values). While
@@ -776,6 +783,10 @@ static void prefetch_ahead(const jn_ledger *L, jn_tx *const *todo, size_t n, siz
     }
 }
 
+/* Writer thread: the closing ledger's transactions in canonical order over
+ * base, into pending, pend_txs (claimed) and pend_drop (the rest). Passes,
+ * so that a transaction that waits on another (a new account's first
+ * payment) still gets in. */
 static int close_apply(jn_ledger *L)
 {
     jn_header *h = &L->tip;

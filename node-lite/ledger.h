@@ -70,8 +70,13 @@ void jn_ledger_free(jn_ledger *L);
 
 /* Submits a decoded, signature-checked transaction (ownership of `tx`
  * passes to the ledger). Returns the result of applying it to the open
- * ledger (tefALREADY when the same ID is already there). */
-int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32]);
+ * ledger (tefALREADY when the same ID is already there). `memo` (may be
+ * NULL): what is already known of tx (jn_txmemo_keys). */
+int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32],
+                     const jn_txmemo *memo);
+/* Starts bringing the open ledger's entries named in memo into cache
+ * (stages 0, 1, 2 a little apart, as jn_view_prefetch). */
+void jn_ledger_prefetch(const jn_ledger *L, const jn_txmemo *memo, int stage);
 
 /* Closing a ledger takes two steps, so that the event loop can go on
  * while the new ledger is built and written:

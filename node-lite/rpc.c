@@ -57,6 +57,8 @@ typedef struct pending {
     jt_json_doc *doc;       /* the request */
     jt_obj *tx;             /* submit: decoded, owned until applied */
     jt_buf blob;
+    jn_txmemo memo;         /* submit: entry IDs, worked out while queued */
+    bool memo_set;
     /* A request refused before its turn (a blob that does not decode),
      * answered in its turn: the error to send. */
     const char *err;
@@ -1869,7 +1871,8 @@ static int submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt
     bool tj_ok = jt_jw_finish(&tw) == JT_OK;
     /* A copy for proposed-stream subscribers only: the ledger takes tx. */
     jt_obj *pub = wants_proposed(q->rpc) ? jt_obj_clone(tx) : NULL;
-    int ter = jn_ledger_submit(q->rpc->L, tx, blob->data, blob->len, id);
+    const jn_txmemo *memo = q->job && q->job->memo_set ? &q->job->memo : NULL;
+    int ter = jn_ledger_submit(q->rpc->L, tx, blob->data, blob->len, id, memo);
     jw_engine_result(q->w, ter);
     jt_jw_key(q->w, "tx_blob");
     jw_hex(q->w, blob->data, blob->len);
@@ -2162,15 +2165,51 @@ static void finish_pending(jn_rpc *r, pending *p)
     scratch_put(&r->result_buf, result);
 }
 
+static bool pending_ready(const pending *p)
+{
+    return !p->submit || p->err || atomic_load(&p->vj.done);
+}
+
+/* Applying a payment reads two account entries that are usually out of
+ * cache. While one request finishes, the entries of the ready submits a few
+ * places behind it are fetched in stages (PF_* places ahead): their IDs and
+ * the map slots, the objects, their members. The transaction is only read:
+ * its check is done. */
+#define PF_KEYS    6
+#define PF_OBJECT  4
+#define PF_FIELDS  2
+
+static void prefetch_pending(jn_rpc *r, pending *p, int stage)
+{
+    if (!p || !p->submit || p->err || !atomic_load(&p->vj.done) || p->vj.err)
+        return;
+    if (!p->memo_set) {
+        if (stage != 0)
+            return;
+        jn_txmemo_keys(&p->memo, p->tx);
+        p->memo_set = true;
+    }
+    jn_ledger_prefetch(r->L, &p->memo, stage);
+}
+
 /* On the loop thread, after a worker finished a check: finishes every
  * request at the head of the queue that is ready, in order. */
 static void drain(void *ctx)
 {
     jn_rpc *r = ctx;
     atomic_store(&r->wake, false);
-    while (r->q_head &&
-           (!r->q_head->submit || r->q_head->err || atomic_load(&r->q_head->vj.done))) {
+    while (r->q_head && pending_ready(r->q_head)) {
         pending *p = r->q_head;
+        pending *ahead = p;
+        for (int k = 1; k <= PF_KEYS && ahead; k++) {
+            ahead = ahead->next;
+            if (k == PF_FIELDS)
+                prefetch_pending(r, ahead, 2);
+            else if (k == PF_OBJECT)
+                prefetch_pending(r, ahead, 1);
+            else if (k == PF_KEYS)
+                prefetch_pending(r, ahead, 0);
+        }
         r->q_head = p->next;
         if (!r->q_head)
             r->q_tail = NULL;

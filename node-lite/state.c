@@ -55,6 +55,21 @@ void jn_map_prefetch(const jn_map *m, const uint8_t id[32], int stage)
         jt_obj_prefetch(s->obj, true);
 }
 
+void jn_view_prefetch(const jn_view *v, const uint8_t id[32], int stage)
+{
+    if (stage == 0) {
+        for (const jn_view *x = v; x; x = x->parent) {
+            jn_map_prefetch(&x->changes, id, 0);
+            if (!x->parent && x->base)
+                jn_map_prefetch(x->base, id, 0);
+        }
+        return;
+    }
+    const jt_obj *o = jn_view_read(v, id);
+    if (o)
+        jt_obj_prefetch(o, stage == 2);
+}
+
 static int rehash(jn_map *m, size_t ncap)
 {
     jn_slot *ns = calloc(ncap, sizeof *ns);

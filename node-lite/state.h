@@ -66,6 +66,9 @@ jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom);
 int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj);
 /* Deletes the entry; its last value is kept for metadata. -1 on ENOMEM. */
 int jn_view_erase(jn_view *v, const uint8_t id[32]);
+/* The same through a view: the slots in every layer (stage 0), then the
+ * entry as the view sees it (1: the object, 2: its members). */
+void jn_view_prefetch(const jn_view *v, const uint8_t id[32], int stage);
 /* Moves every change into the parent view. -1 on ENOMEM (parent unchanged
  * for the failing entry only; callers treat it as fatal). */
 int jn_view_merge(jn_view *v);

@@ -149,6 +149,14 @@ jt_obj *jt_obj_new(void)
     return o;
 }
 
+jt_obj *jt_obj_new_sized(size_t bytes)
+{
+    jt_obj *o = jt_obj_new();
+    if (o && bytes < ((size_t)1 << 20))
+        jt__arena_init_first(&o->own, 0, bytes);
+    return o;
+}
+
 void jt_obj_free(jt_obj *o)
 {
     if (!o)

@@ -34,7 +34,7 @@ typedef struct parser {
     jt_json_doc *doc;
     jt_json_limits lim;
     frame *stack;
-    int depth;
+    int depth, stack_cap;
     size_t items;
     jt_err err; /* set when a callback cancels the parse */
 } parser;
@@ -129,6 +129,19 @@ static int open_container(parser *p, jt_json_kind kind)
     jt_json *v = new_node(p, kind);
     if (!v)
         return 0;
+    if (p->depth == p->stack_cap) { /* deeper than ever: twice the room */
+        int cap = p->stack_cap * 2;
+        if (cap > p->lim.max_depth)
+            cap = p->lim.max_depth;
+        frame *ns = jt__arena_alloc(&p->doc->arena, (size_t)cap * sizeof *ns);
+        if (!ns) {
+            p->err = JT_ENOMEM;
+            return 0;
+        }
+        memcpy(ns, p->stack, (size_t)p->depth * sizeof *ns);
+        p->stack = ns;
+        p->stack_cap = cap;
+    }
     frame *f = &p->stack[p->depth++];
     memset(f, 0, sizeof *f);
     f->node = v;
@@ -257,9 +270,11 @@ jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
     p.doc = calloc(1, sizeof *p.doc);
     if (!p.doc)
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
-    /* Nodes, keys and strings take about twice the text; yajl about 1 KB. */
-    size_t stack_bytes = (size_t)p.lim.max_depth * sizeof *p.stack;
-    size_t first = 2 * len + 1536 + stack_bytes;
+    /* Strings take at most the text, nodes a little more; yajl's handle,
+     * lexer and stack about 600 bytes; 8 levels of our own stack. */
+    p.stack_cap = p.lim.max_depth < 8 ? p.lim.max_depth : 8;
+    size_t stack_bytes = (size_t)p.stack_cap * sizeof *p.stack;
+    size_t first = len + len / 2 + 768 + stack_bytes;
     jt__arena_init_first(&p.doc->arena, 0, first < ((size_t)4 << 20) ? first : 0);
     p.stack = jt__arena_alloc(&p.doc->arena, stack_bytes);
     yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, &p};

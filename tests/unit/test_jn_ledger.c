@@ -67,7 +67,7 @@ static int pay(fix *f, party *from, const party *to, uint64_t drops, uint8_t id[
     jt_buf_init(&b);
     assert_int_equal(jt_obj_to_binary(tx, 0, &b), JT_OK);
     jt_tx_blob_id(b.data, b.len, id);
-    int ter = jn_ledger_submit(f->L, tx, b.data, b.len, id);
+    int ter = jn_ledger_submit(f->L, tx, b.data, b.len, id, NULL);
     jt_buf_clear(&b);
     if (JN_TER_CLAIMED(ter))
         from->seq++;

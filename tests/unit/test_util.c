@@ -120,6 +120,23 @@ static void json_parse_memory(void **state)
     const char *bad = "{\"a\": [1, 2,, 3]}";
     assert_int_equal(jt_json_parse(bad, strlen(bad), NULL, &doc, &ei), JT_EJSON);
     assert_non_null(strstr(ei.msg, "malformed JSON at byte"));
+    /* Deeper than the parser's first stack (8 levels): it grows. */
+    const char *deeper = "[[[[[[[[[[[[{\"k\":[[[7]]]}]]]]]]]]]]]]";
+    assert_int_equal(jt_json_parse(deeper, strlen(deeper), NULL, &doc, &ei), JT_OK);
+    const jt_json *v = jt_json_root(doc);
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(v->kind, JT_JSON_ARRAY);
+        assert_int_equal(v->u.arr.n, 1);
+        v = v->u.arr.items[0];
+    }
+    v = jt_json_get(v, "k");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(v->kind, JT_JSON_ARRAY);
+        v = v->u.arr.items[0];
+    }
+    assert_int_equal(v->kind, JT_JSON_NUMBER);
+    assert_string_equal(v->u.str.s, "7");
+    jt_json_doc_free(doc);
     const char *deep = "[[[[[[[[[[1]]]]]]]]]]";
     jt_json_limits shallow = {.max_depth = 4};
     assert_int_equal(jt_json_parse(deep, strlen(deep), &shallow, &doc, &ei), JT_EJSON_DEPTH);

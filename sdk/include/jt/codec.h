@@ -129,6 +129,9 @@ typedef struct jt_obj jt_obj;
 
 /* An empty object. NULL on allocation failure. Free with jt_obj_free(). */
 JT_API jt_obj *jt_obj_new(void);
+/* The same, with room for about `bytes` of members and values in one
+ * allocation (for objects built in a hot path whose size is known). */
+JT_API jt_obj *jt_obj_new_sized(size_t bytes);
 JT_API void jt_obj_free(jt_obj *o);
 /* A deep copy, or NULL on allocation failure. */
 JT_API jt_obj *jt_obj_clone(const jt_obj *o);
