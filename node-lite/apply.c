@@ -1389,36 +1389,185 @@ static bool fp_threaded(const jt_obj *o)
            jt_obj_has_f(o, FLD("PreviousTxnLgrSeq"));
 }
 
-/* The AffectedNodes entry of one AccountRoot, from its state before the
- * change (`cur` is not changed yet) and the new values. */
-static jt_err fp_node_meta(jt_obj *meta, const fp_node *nd)
+/* The metadata of a plain payment, written as bytes: the same bytes the
+ * general path's metadata object serializes to (test_jn_ledger compares
+ * them), without building and freeing that object. A binary object is its
+ * fields in canonical order, which is jt_field pointer order: each level is
+ * written as pieces into `scratch` and copied out sorted. */
+typedef struct fp_piece {
+    const jt_field *f;
+    size_t off, len;
+} fp_piece;
+
+static void fp_sort(fp_piece *p, size_t n)
 {
-    jt_obj *node = jt_obj_array_add_f(meta, FLD("AffectedNodes"), FLD("ModifiedNode")), *ff, *pf;
-    if (!node)
-        return JT_ENOMEM;
-    jt_amount before, after;
-    jn_amt_drops(&before, nd->bal_before);
-    jn_amt_drops(&after, nd->bal_after);
-    jt_err e = jt_obj_copy_field(node, nd->cur, FLD("LedgerEntryType"));
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && p[j].f < p[j - 1].f; j--) {
+            fp_piece t = p[j];
+            p[j] = p[j - 1];
+            p[j - 1] = t;
+        }
+}
+
+/* Appends the pieces to `out` in canonical order. */
+static jt_err fp_emit(jt_buf *out, const jt_buf *scratch, fp_piece *p, size_t n)
+{
+    fp_sort(p, n);
+    for (size_t i = 0; i < n; i++) {
+        jt_err e = jt_buf_append(out, scratch->data + p[i].off, p[i].len);
+        if (e)
+            return e;
+    }
+    return JT_OK;
+}
+
+static jt_err fp_put_uint(jt_buf *b, const jt_field *f, uint64_t v)
+{
+    uint8_t x[8];
+    size_t n = f->type == JT_T_UINT8 ? 1 : f->type == JT_T_UINT16 ? 2 : f->type == JT_T_UINT32 ? 4 : 8;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    jt_err e = jt_field_header_to_binary(f, b);
+    return e ? e : jt_buf_append(b, x, n);
+}
+
+static jt_err fp_put_drops(jt_buf *b, const jt_field *f, int64_t drops)
+{
+    jt_amount a;
+    jn_amt_drops(&a, drops);
+    uint8_t x[48];
+    size_t n;
+    jt_err e = jt_field_header_to_binary(f, b);
     if (!e)
-        e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), nd->key, 32);
+        e = jt_amount_encode(&a, x, &n);
+    return e ? e : jt_buf_append(b, x, n);
+}
+
+/* Starts a piece for field f at the end of `scratch`. */
+static fp_piece *fp_begin(fp_piece *p, size_t *n, const jt_field *f, const jt_buf *scratch)
+{
+    p[*n] = (fp_piece){.f = f, .off = scratch->len};
+    return &p[(*n)++];
+}
+
+static void fp_end(fp_piece *pc, const jt_buf *scratch)
+{
+    pc->len = scratch->len - pc->off;
+}
+
+/* The ModifiedNode of one AccountRoot, from its state before the change
+ * (`cur` is not changed yet) and the new values. */
+static jt_err fp_node_bytes(jt_buf *out, jt_buf *scratch, const fp_node *nd)
+{
+    static const uint8_t end_object = 0xE1;
+    const jt_field *let = FLD("LedgerEntryType"), *ptid = FLD("PreviousTxnID"),
+                   *ptls = FLD("PreviousTxnLgrSeq"), *bal = FLD("Balance"), *seq = FLD("Sequence");
+    fp_piece pc[8];
+    size_t n = 0;
+    scratch->len = 0;
+    jt_err e = JT_OK;
+    fp_piece *p;
+    /* FinalFields: every field but the three kept outside, new values in. */
+    p = fp_begin(pc, &n, FLD("FinalFields"), scratch);
+    e = jt_field_header_to_binary(p->f, scratch);
+    size_t nf = jt_obj_field_count(nd->cur);
+    for (size_t i = 0; i < nf && !e; i++) {
+        const jt_field *f = jt_obj_field_at(nd->cur, i);
+        if (f == let || f == ptid || f == ptls)
+            e = JT_OK;
+        else if (f == bal)
+            e = fp_put_drops(scratch, f, nd->bal_after);
+        else if (f == seq && nd->sender)
+            e = fp_put_uint(scratch, f, nd->seq_before + 1);
+        else
+            e = jt_obj_member_to_binary(nd->cur, i, scratch);
+    }
     if (!e)
-        e = (ff = jt_obj_object_add_f(node, FLD("FinalFields"))) ? fields_into(ff, nd->cur, NULL, false, false)
-                                                              : JT_ENOMEM;
+        e = jt_buf_append(scratch, &end_object, 1);
+    fp_end(p, scratch);
+    /* PreviousFields: what changed, as it was. */
+    if (!e) {
+        p = fp_begin(pc, &n, FLD("PreviousFields"), scratch);
+        e = jt_field_header_to_binary(p->f, scratch);
+        if (!e && nd->sender && seq < bal)
+            e = fp_put_uint(scratch, seq, nd->seq_before);
+        if (!e)
+            e = fp_put_drops(scratch, bal, nd->bal_before);
+        if (!e && nd->sender && seq > bal)
+            e = fp_put_uint(scratch, seq, nd->seq_before);
+        if (!e)
+            e = jt_buf_append(scratch, &end_object, 1);
+        fp_end(p, scratch);
+    }
+    /* The entry's type and threading, as they were; its ID. */
+    for (size_t i = 0; i < nf && !e; i++) {
+        const jt_field *f = jt_obj_field_at(nd->cur, i);
+        if (f != let && f != ptid && f != ptls)
+            continue;
+        p = fp_begin(pc, &n, f, scratch);
+        e = jt_obj_member_to_binary(nd->cur, i, scratch);
+        fp_end(p, scratch);
+    }
+    if (!e) {
+        p = fp_begin(pc, &n, FLD("LedgerIndex"), scratch);
+        e = jt_field_header_to_binary(p->f, scratch);
+        if (!e)
+            e = jt_buf_append(scratch, nd->key, 32);
+        fp_end(p, scratch);
+    }
     if (!e)
-        e = jt_obj_set_amount_f(ff, FLD("Balance"), &after);
-    if (!e && nd->sender)
-        e = jt_obj_set_uint_f(ff, FLD("Sequence"), nd->seq_before + 1);
+        e = jt_field_header_to_binary(FLD("ModifiedNode"), out);
     if (!e)
-        e = (pf = jt_obj_object_add_f(node, FLD("PreviousFields"))) ? JT_OK : JT_ENOMEM;
+        e = fp_emit(out, scratch, pc, n);
+    return e ? e : jt_buf_append(out, &end_object, 1);
+}
+
+/* The whole metadata: TransactionIndex, AffectedNodes (the two nodes in
+ * ID order), TransactionResult. */
+static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
+{
+    static const uint8_t end_array = 0xF1;
+    jt_buf scratch, top, arr;
+    jt_buf_init(&scratch);
+    jt_buf_init(&top);
+    jt_buf_init(&arr);
+    int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
+    jt_err e = jt_buf_reserve(&scratch, 512);
     if (!e)
-        e = jt_obj_set_amount_f(pf, FLD("Balance"), &before);
-    if (!e && nd->sender)
-        e = jt_obj_set_uint_f(pf, FLD("Sequence"), nd->seq_before);
+        e = jt_buf_reserve(&arr, 1024);
     if (!e)
-        e = jt_obj_copy_field(node, nd->cur, FLD("PreviousTxnID"));
+        e = jt_field_header_to_binary(FLD("AffectedNodes"), &arr);
     if (!e)
-        e = jt_obj_copy_field(node, nd->cur, FLD("PreviousTxnLgrSeq"));
+        e = fp_node_bytes(&arr, &scratch, &nodes[first]);
+    if (!e)
+        e = fp_node_bytes(&arr, &scratch, &nodes[1 - first]);
+    if (!e)
+        e = jt_buf_append(&arr, &end_array, 1);
+    fp_piece pc[3];
+    size_t n = 0;
+    fp_piece *p;
+    if (!e) {
+        p = fp_begin(pc, &n, FLD("TransactionIndex"), &top);
+        e = fp_put_uint(&top, p->f, index);
+        fp_end(p, &top);
+    }
+    if (!e) {
+        p = fp_begin(pc, &n, FLD("TransactionResult"), &top);
+        e = fp_put_uint(&top, p->f, tesSUCCESS);
+        fp_end(p, &top);
+    }
+    if (!e) {
+        p = fp_begin(pc, &n, FLD("AffectedNodes"), &top);
+        e = jt_buf_append(&top, arr.data, arr.len);
+        fp_end(p, &top);
+    }
+    if (!e)
+        e = jt_buf_reserve(out, top.len);
+    if (!e)
+        e = fp_emit(out, &top, pc, n);
+    jt_buf_clear(&scratch);
+    jt_buf_clear(&top);
+    jt_buf_clear(&arr);
     return e;
 }
 
@@ -1468,18 +1617,12 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
     };
     /* Metadata first (it reads the entries as they were), so that running
      * out of memory leaves the view untouched. */
-    jt_obj *meta = NULL;
-    if (!env->no_meta) {
-        int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
-        /* Two AccountRoot nodes with their fields twice: about 2 KB. */
-        if (!(meta = jt_obj_new_sized(2048)) || fp_node_meta(meta, &nodes[first]) ||
-            fp_node_meta(meta, &nodes[1 - first]) ||
-            jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
-            jt_obj_set_uint_f(meta, FLD("TransactionResult"), tesSUCCESS)) {
-            jt_obj_free(meta);
-            out->ter = tefINTERNAL;
-            return true;
-        }
+    jt_buf meta;
+    jt_buf_init(&meta);
+    if (!env->no_meta && fp_meta_bytes(&meta, nodes, index)) {
+        jt_buf_clear(&meta);
+        out->ter = tefINTERNAL;
+        return true;
     }
     /* Every field set below exists already: changed in place, no allocation. */
     for (int k = 0; k < 2; k++) {
@@ -1488,7 +1631,7 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
         set_u(c, nodes[k].cur, FLD("PreviousTxnLgrSeq"), env->ledger_seq);
     }
     set_u(c, sr, FLD("Sequence"), nodes[0].seq_before + 1);
-    out->meta = meta;
+    out->meta_bin = meta;
     out->fee = c->fee;
     out->fast = true;
     out->ter = tesSUCCESS;
@@ -1513,7 +1656,17 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
              uint32_t index, jn_txmemo *memo, jn_applied *out)
 {
     memset(out, 0, sizeof *out);
-    int r = jn_preflight(tx, env);
+    /* Preflight depends on the transaction and the base fee only. */
+    int r;
+    if (memo && memo->preflight_ok && memo->preflight_fee == env->base_fee) {
+        r = tesSUCCESS;
+    } else {
+        r = jn_preflight(tx, env);
+        if (memo && r == tesSUCCESS) {
+            memo->preflight_ok = true;
+            memo->preflight_fee = env->base_fee;
+        }
+    }
     if (r)
         return out->ter = r;
     jn_view sb;

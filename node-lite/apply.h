@@ -101,16 +101,19 @@ typedef struct jn_env {
 typedef struct jn_applied {
     int ter;
     jt_obj *meta;  /* tes/tec: the metadata (caller frees), unless env->no_meta; else NULL */
+    jt_buf meta_bin; /* instead, a plain payment's metadata already serialized (caller frees) */
     int64_t fee;   /* drops destroyed (tes/tec) */
     bool fast;     /* applied by the plain SWT payment path (no sandbox) */
 } jn_applied;
 
 /* What a transaction's own bytes determine, worked out on its first apply
  * and reused when it applies again (the canonical re-apply at close, a held
- * retry): the AccountRoot IDs of its account and (Payment) destination, and
- * the account its SigningPubKey belongs to. Zeroed: nothing known yet. */
+ * retry): the AccountRoot IDs of its account and (Payment) destination, the
+ * account its SigningPubKey belongs to, and that it passed preflight with a
+ * given base fee. Zeroed: nothing known yet. */
 typedef struct jn_txmemo {
-    bool have_account, have_dest, have_signer;
+    bool have_account, have_dest, have_signer, preflight_ok;
+    uint64_t preflight_fee;
     uint8_t account_key[32], dest_key[32];
     jt_account_id signer;
 } jn_txmemo;

@@ -734,15 +734,24 @@ static int compare_states(jn_ledger *L)
 /* Writer thread, right after a transaction applied (its metadata still in
  * the cache): the accounts it touches and its metadata blob; the object is
  * freed here, the blob is what the ledger keeps. */
-static int finish_meta(jn_tx *t, jt_obj *meta, bool fast)
+static int finish_meta(jn_tx *t, jn_applied *ap)
 {
     jt_account_id accts[64];
     /* A plain SWT payment touches its two accounts only. */
-    t->n_accts = jn_tx_accounts(t->tx, fast ? NULL : meta, accts, 64);
-    t->meta = meta;
-    int rc = serialize_meta(t);
-    t->meta = NULL;
-    jt_obj_free(meta);
+    t->n_accts = jn_tx_accounts(t->tx, ap->fast ? NULL : ap->meta, accts, 64);
+    int rc;
+    if (ap->meta_bin.data) { /* serialized already */
+        t->meta_blob = ap->meta_bin.data;
+        t->meta_len = ap->meta_bin.len;
+        jt_buf_init(&ap->meta_bin);
+        rc = 0;
+    } else {
+        t->meta = ap->meta;
+        rc = serialize_meta(t);
+        t->meta = NULL;
+    }
+    jt_obj_free(ap->meta);
+    ap->meta = NULL;
     if (rc || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts)))
         return -1;
     memcpy(t->accts, accts, t->n_accts * sizeof *accts);
@@ -835,7 +844,7 @@ static int close_apply(jn_ledger *L)
             }
             t->index = index++;
             fees += ap.fee;
-            if (finish_meta(t, ap.meta, ap.fast) || list_push(&L->pend_txs, t)) {
+            if (finish_meta(t, &ap) || list_push(&L->pend_txs, t)) {
                 rc = -1;
                 break;
             }

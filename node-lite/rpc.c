@@ -2183,6 +2183,15 @@ static void prefetch_pending(jn_rpc *r, pending *p, int stage)
 {
     if (!p || !p->submit || p->err || !atomic_load(&p->vj.done) || p->vj.err)
         return;
+    /* The request was parsed and decoded long ago: its document and
+     * transaction too. */
+    if (stage == 1) {
+        __builtin_prefetch(p->doc);
+        jt_obj_prefetch(p->tx, false);
+    } else if (stage == 2) {
+        jt_json_prefetch(jt_json_root(p->doc));
+        jt_obj_prefetch(p->tx, true);
+    }
     if (!p->memo_set) {
         if (stage != 0)
             return;

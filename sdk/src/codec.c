@@ -899,6 +899,20 @@ jt_err jt_obj_copy_field(jt_obj *dst, const jt_obj *src, const jt_field *f)
     return JT_OK;
 }
 
+jt_err jt_field_header_to_binary(const jt_field *f, jt_buf *out)
+{
+    if (!(f = table_field(f)))
+        return JT_EFIELD_UNKNOWN;
+    return put_header(out, f->type, f->code);
+}
+
+jt_err jt_obj_member_to_binary(const jt_obj *o, size_t i, jt_buf *out)
+{
+    if (i >= o->n)
+        return JT_EINVAL;
+    return encode_member(&o->m[i], 0, out);
+}
+
 jt_err jt_obj_to_binary(const jt_obj *o, unsigned flags, jt_buf *out)
 {
     return encode_fields(o, flags, out);
@@ -1242,9 +1256,10 @@ jt_err jt_obj_from_binary(const uint8_t *p, size_t len, jt_obj **out, jt_errinfo
     jt_obj *o = jt_obj_new();
     if (!o)
         return jt__err(ei, JT_ENOMEM, NULL, -1, NULL);
-    /* Room for the members (32 bytes each, a field takes 2 or more bytes)
-     * and the values copied out: one chunk for a transaction or an entry. */
-    jt__arena_init_first(&o->own, 0, len < 32768 ? 512 + 3 * len : 0);
+    /* Room for the members (32 bytes each; 16 at first) and the values
+     * copied out: one chunk for a transaction or an entry, and for a
+     * payment one small enough for malloc's per-thread cache. */
+    jt__arena_init_first(&o->own, 0, len < 32768 ? 512 + 2 * len : 0);
     dec d = {p, len, 0, o->arena, ei};
     jt_err e = decode_fields(&d, o, 0, false);
     if (e) {

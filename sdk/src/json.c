@@ -321,6 +321,17 @@ const jt_json *jt_json_root(const jt_json_doc *doc)
     return doc ? doc->root : NULL;
 }
 
+void jt_json_prefetch(const jt_json *v)
+{
+    if (!v)
+        return;
+    __builtin_prefetch(v);
+    if (v->kind == JT_JSON_OBJECT) {
+        __builtin_prefetch(v->u.obj.keys);
+        __builtin_prefetch(v->u.obj.vals);
+    }
+}
+
 void jt_json_doc_free(jt_json_doc *doc)
 {
     if (!doc)

@@ -220,6 +220,11 @@ JT_API jt_err jt_obj_copy_field(jt_obj *dst, const jt_obj *src, const jt_field *
 /* Iteration over fields in canonical order. */
 JT_API size_t jt_obj_field_count(const jt_obj *o);
 JT_API const jt_field *jt_obj_field_at(const jt_obj *o, size_t i);
+/* Pieces of the binary form, for writers that assemble an object's bytes
+ * themselves (in canonical order, which is jt_field pointer order): a
+ * field's header, and the i-th member of `o` (header and value). */
+JT_API jt_err jt_field_header_to_binary(const jt_field *f, jt_buf *out) JT_MUST_CHECK;
+JT_API jt_err jt_obj_member_to_binary(const jt_obj *o, size_t i, jt_buf *out) JT_MUST_CHECK;
 
 /* ---- field access by handle ---------------------------------------------
  * The same getters and setters with the field given as a handle from

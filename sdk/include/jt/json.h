@@ -62,6 +62,9 @@ typedef struct jt_json_doc jt_json_doc;
 JT_API jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
                             jt_json_doc **doc, jt_errinfo *ei) JT_MUST_CHECK;
 JT_API const jt_json *jt_json_root(const jt_json_doc *doc);
+/* A hint: starts loading a value and, for an object, its key and value
+ * arrays into cache (for documents kept a while before they are read). */
+JT_API void jt_json_prefetch(const jt_json *v);
 JT_API void jt_json_doc_free(jt_json_doc *doc);
 
 /* Member `key` of an object, or NULL (also when `obj` is not an object). */
