@@ -1392,33 +1392,17 @@ static bool fp_threaded(const jt_obj *o)
 /* The metadata of a plain payment, written as bytes: the same bytes the
  * general path's metadata object serializes to (test_jn_ledger compares
  * them), without building and freeing that object. A binary object is its
- * fields in canonical order, which is jt_field pointer order: each level is
- * written as pieces into `scratch` and copied out sorted. */
-typedef struct fp_piece {
-    const jt_field *f;
-    size_t off, len;
-} fp_piece;
-
-static void fp_sort(fp_piece *p, size_t n)
+ * fields in canonical order, which is jt_field pointer order: each level
+ * sorts the handles of the fields it will write, then writes each in turn
+ * straight into the output. */
+static void fp_sort(const jt_field **f, size_t n)
 {
     for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && p[j].f < p[j - 1].f; j--) {
-            fp_piece t = p[j];
-            p[j] = p[j - 1];
-            p[j - 1] = t;
+        for (size_t j = i; j > 0 && f[j] < f[j - 1]; j--) {
+            const jt_field *t = f[j];
+            f[j] = f[j - 1];
+            f[j - 1] = t;
         }
-}
-
-/* Appends the pieces to `out` in canonical order. */
-static jt_err fp_emit(jt_buf *out, const jt_buf *scratch, fp_piece *p, size_t n)
-{
-    fp_sort(p, n);
-    for (size_t i = 0; i < n; i++) {
-        jt_err e = jt_buf_append(out, scratch->data + p[i].off, p[i].len);
-        if (e)
-            return e;
-    }
-    return JT_OK;
 }
 
 static jt_err fp_put_uint(jt_buf *b, const jt_field *f, uint64_t v)
@@ -1443,82 +1427,64 @@ static jt_err fp_put_drops(jt_buf *b, const jt_field *f, int64_t drops)
     return e ? e : jt_buf_append(b, x, n);
 }
 
-/* Starts a piece for field f at the end of `scratch`. */
-static fp_piece *fp_begin(fp_piece *p, size_t *n, const jt_field *f, const jt_buf *scratch)
+/* Field f of `o` as it is (header and value). */
+static jt_err fp_put_member(jt_buf *b, const jt_obj *o, const jt_field *f)
 {
-    p[*n] = (fp_piece){.f = f, .off = scratch->len};
-    return &p[(*n)++];
-}
-
-static void fp_end(fp_piece *pc, const jt_buf *scratch)
-{
-    pc->len = scratch->len - pc->off;
+    size_t n = jt_obj_field_count(o);
+    for (size_t i = 0; i < n; i++)
+        if (jt_obj_field_at(o, i) == f)
+            return jt_obj_member_to_binary(o, i, b);
+    return JT_EFIELD_MISSING;
 }
 
 /* The ModifiedNode of one AccountRoot, from its state before the change
  * (`cur` is not changed yet) and the new values. */
-static jt_err fp_node_bytes(jt_buf *out, jt_buf *scratch, const fp_node *nd)
+static jt_err fp_node_bytes(jt_buf *out, const fp_node *nd)
 {
     static const uint8_t end_object = 0xE1;
     const jt_field *let = FLD("LedgerEntryType"), *ptid = FLD("PreviousTxnID"),
-                   *ptls = FLD("PreviousTxnLgrSeq"), *bal = FLD("Balance"), *seq = FLD("Sequence");
-    fp_piece pc[8];
-    size_t n = 0;
-    scratch->len = 0;
-    jt_err e = JT_OK;
-    fp_piece *p;
-    /* FinalFields: every field but the three kept outside, new values in. */
-    p = fp_begin(pc, &n, FLD("FinalFields"), scratch);
-    e = jt_field_header_to_binary(p->f, scratch);
-    size_t nf = jt_obj_field_count(nd->cur);
-    for (size_t i = 0; i < nf && !e; i++) {
-        const jt_field *f = jt_obj_field_at(nd->cur, i);
-        if (f == let || f == ptid || f == ptls)
-            e = JT_OK;
-        else if (f == bal)
-            e = fp_put_drops(scratch, f, nd->bal_after);
-        else if (f == seq && nd->sender)
-            e = fp_put_uint(scratch, f, nd->seq_before + 1);
-        else
-            e = jt_obj_member_to_binary(nd->cur, i, scratch);
+                   *ptls = FLD("PreviousTxnLgrSeq"), *bal = FLD("Balance"), *seq = FLD("Sequence"),
+                   *li = FLD("LedgerIndex"), *ff = FLD("FinalFields"), *pf = FLD("PreviousFields");
+    const jt_field *order[6] = {let, ptid, ptls, li, ff, pf};
+    fp_sort(order, 6);
+    jt_err e = jt_field_header_to_binary(FLD("ModifiedNode"), out);
+    for (int k = 0; k < 6 && !e; k++) {
+        const jt_field *f = order[k];
+        if (f == li) {
+            if (!(e = jt_field_header_to_binary(li, out)))
+                e = jt_buf_append(out, nd->key, 32);
+        } else if (f == ff) {
+            /* Every field but the three kept outside, with the new values. */
+            e = jt_field_header_to_binary(ff, out);
+            size_t nf = jt_obj_field_count(nd->cur);
+            for (size_t i = 0; i < nf && !e; i++) {
+                const jt_field *g = jt_obj_field_at(nd->cur, i);
+                if (g == let || g == ptid || g == ptls)
+                    continue;
+                if (g == bal)
+                    e = fp_put_drops(out, g, nd->bal_after);
+                else if (g == seq && nd->sender)
+                    e = fp_put_uint(out, g, nd->seq_before + 1);
+                else
+                    e = jt_obj_member_to_binary(nd->cur, i, out);
+            }
+            if (!e)
+                e = jt_buf_append(out, &end_object, 1);
+        } else if (f == pf) {
+            /* What changed, as it was. */
+            const jt_field *changed[2] = {bal, seq};
+            size_t nc = nd->sender ? 2 : 1;
+            fp_sort(changed, nc);
+            e = jt_field_header_to_binary(pf, out);
+            for (size_t i = 0; i < nc && !e; i++)
+                e = changed[i] == bal ? fp_put_drops(out, bal, nd->bal_before)
+                                      : fp_put_uint(out, seq, nd->seq_before);
+            if (!e)
+                e = jt_buf_append(out, &end_object, 1);
+        } else {
+            e = fp_put_member(out, nd->cur, f); /* type and threading, as they were */
+        }
     }
-    if (!e)
-        e = jt_buf_append(scratch, &end_object, 1);
-    fp_end(p, scratch);
-    /* PreviousFields: what changed, as it was. */
-    if (!e) {
-        p = fp_begin(pc, &n, FLD("PreviousFields"), scratch);
-        e = jt_field_header_to_binary(p->f, scratch);
-        if (!e && nd->sender && seq < bal)
-            e = fp_put_uint(scratch, seq, nd->seq_before);
-        if (!e)
-            e = fp_put_drops(scratch, bal, nd->bal_before);
-        if (!e && nd->sender && seq > bal)
-            e = fp_put_uint(scratch, seq, nd->seq_before);
-        if (!e)
-            e = jt_buf_append(scratch, &end_object, 1);
-        fp_end(p, scratch);
-    }
-    /* The entry's type and threading, as they were; its ID. */
-    for (size_t i = 0; i < nf && !e; i++) {
-        const jt_field *f = jt_obj_field_at(nd->cur, i);
-        if (f != let && f != ptid && f != ptls)
-            continue;
-        p = fp_begin(pc, &n, f, scratch);
-        e = jt_obj_member_to_binary(nd->cur, i, scratch);
-        fp_end(p, scratch);
-    }
-    if (!e) {
-        p = fp_begin(pc, &n, FLD("LedgerIndex"), scratch);
-        e = jt_field_header_to_binary(p->f, scratch);
-        if (!e)
-            e = jt_buf_append(scratch, nd->key, 32);
-        fp_end(p, scratch);
-    }
-    if (!e)
-        e = jt_field_header_to_binary(FLD("ModifiedNode"), out);
-    if (!e)
-        e = fp_emit(out, scratch, pc, n);
     return e ? e : jt_buf_append(out, &end_object, 1);
 }
 
@@ -1527,47 +1493,26 @@ static jt_err fp_node_bytes(jt_buf *out, jt_buf *scratch, const fp_node *nd)
 static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
 {
     static const uint8_t end_array = 0xF1;
-    jt_buf scratch, top, arr;
-    jt_buf_init(&scratch);
-    jt_buf_init(&top);
-    jt_buf_init(&arr);
+    const jt_field *ti = FLD("TransactionIndex"), *an = FLD("AffectedNodes"), *tr = FLD("TransactionResult");
+    const jt_field *order[3] = {ti, an, tr};
+    fp_sort(order, 3);
     int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
-    jt_err e = jt_buf_reserve(&scratch, 512);
-    if (!e)
-        e = jt_buf_reserve(&arr, 1024);
-    if (!e)
-        e = jt_field_header_to_binary(FLD("AffectedNodes"), &arr);
-    if (!e)
-        e = fp_node_bytes(&arr, &scratch, &nodes[first]);
-    if (!e)
-        e = fp_node_bytes(&arr, &scratch, &nodes[1 - first]);
-    if (!e)
-        e = jt_buf_append(&arr, &end_array, 1);
-    fp_piece pc[3];
-    size_t n = 0;
-    fp_piece *p;
-    if (!e) {
-        p = fp_begin(pc, &n, FLD("TransactionIndex"), &top);
-        e = fp_put_uint(&top, p->f, index);
-        fp_end(p, &top);
+    jt_err e = jt_buf_reserve(out, 1024);
+    for (int k = 0; k < 3 && !e; k++) {
+        if (order[k] == ti) {
+            e = fp_put_uint(out, ti, index);
+        } else if (order[k] == tr) {
+            e = fp_put_uint(out, tr, tesSUCCESS);
+        } else {
+            e = jt_field_header_to_binary(an, out);
+            if (!e)
+                e = fp_node_bytes(out, &nodes[first]);
+            if (!e)
+                e = fp_node_bytes(out, &nodes[1 - first]);
+            if (!e)
+                e = jt_buf_append(out, &end_array, 1);
+        }
     }
-    if (!e) {
-        p = fp_begin(pc, &n, FLD("TransactionResult"), &top);
-        e = fp_put_uint(&top, p->f, tesSUCCESS);
-        fp_end(p, &top);
-    }
-    if (!e) {
-        p = fp_begin(pc, &n, FLD("AffectedNodes"), &top);
-        e = jt_buf_append(&top, arr.data, arr.len);
-        fp_end(p, &top);
-    }
-    if (!e)
-        e = jt_buf_reserve(out, top.len);
-    if (!e)
-        e = fp_emit(out, &top, pc, n);
-    jt_buf_clear(&scratch);
-    jt_buf_clear(&top);
-    jt_buf_clear(&arr);
     return e;
 }
 
