@@ -213,6 +213,129 @@ static const yajl_callbacks callbacks = {
     cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
+/* ---- flat objects without yajl ----
+ * Most texts a node or gateway parses are requests: one object whose values
+ * are plain strings, integers, booleans or null. Such a text is recognized
+ * by a strict scan (printable ASCII strings without escapes, integers
+ * without fraction or exponent, whitespace yajl also allows) and then fed
+ * to the same callbacks yajl would call, in the same order, so the document
+ * is the same. Anything else, and any limit or memory error, goes to yajl,
+ * which is then also what reports errors. */
+enum { FLAT_STRING, FLAT_NUMBER, FLAT_TRUE, FLAT_FALSE, FLAT_NULL };
+
+static bool flat_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t flat_skip(const char *s, size_t n, size_t i)
+{
+    while (i < n && flat_ws(s[i]))
+        i++;
+    return i;
+}
+
+/* The end of a value: whitespace, ',' or '}' (or the end, which the caller
+ * then refuses). */
+static bool flat_delim(const char *s, size_t n, size_t i)
+{
+    return i == n || flat_ws(s[i]) || s[i] == ',' || s[i] == '}';
+}
+
+/* s[i] is '"': the index after the closing quote, or 0. */
+static size_t flat_string(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20 || c > 0x7E || c == '\\')
+            return 0;
+    }
+    return 0;
+}
+
+static size_t flat_value(const char *s, size_t n, size_t i, int *kind)
+{
+    if (s[i] == '"') {
+        *kind = FLAT_STRING;
+        return flat_string(s, n, i);
+    }
+    if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+        size_t j = i + (s[i] == '-');
+        if (j < n && s[j] == '0')
+            j++;
+        else if (j < n && s[j] >= '1' && s[j] <= '9')
+            while (j < n && s[j] >= '0' && s[j] <= '9')
+                j++;
+        else
+            return 0;
+        *kind = FLAT_NUMBER;
+        return flat_delim(s, n, j) ? j : 0;
+    }
+    static const struct {
+        const char *word;
+        size_t len;
+        int kind;
+    } words[] = {{"true", 4, FLAT_TRUE}, {"false", 5, FLAT_FALSE}, {"null", 4, FLAT_NULL}};
+    for (size_t k = 0; k < 3; k++)
+        if (n - i >= words[k].len && !memcmp(s + i, words[k].word, words[k].len) &&
+            flat_delim(s, n, i + words[k].len)) {
+            *kind = words[k].kind;
+            return i + words[k].len;
+        }
+    return 0;
+}
+
+/* Scans `s`; with p, also builds the document. False: not a flat object
+ * (or, with p, a callback failed). */
+static bool flat_walk(const char *s, size_t n, parser *p)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = flat_skip(s, n, 0);
+    if (i >= n || s[i] != '{' || (p && !cb_start_map(p)))
+        return false;
+    i = flat_skip(s, n, i + 1);
+    if (i < n && s[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            size_t ke = i < n && s[i] == '"' ? flat_string(s, n, i) : 0;
+            if (!ke || (p && !cb_map_key(p, u + i + 1, ke - i - 2)))
+                return false;
+            i = flat_skip(s, n, ke);
+            if (i >= n || s[i] != ':')
+                return false;
+            i = flat_skip(s, n, i + 1);
+            int kind = 0;
+            size_t ve = i < n ? flat_value(s, n, i, &kind) : 0;
+            if (!ve)
+                return false;
+            if (p) {
+                int ok = kind == FLAT_STRING   ? cb_string(p, u + i + 1, ve - i - 2)
+                         : kind == FLAT_NUMBER ? cb_number(p, s + i, ve - i)
+                         : kind == FLAT_NULL   ? cb_null(p)
+                                               : cb_bool(p, kind == FLAT_TRUE);
+                if (!ok)
+                    return false;
+            }
+            i = flat_skip(s, n, ve);
+            if (i < n && s[i] == ',') {
+                i = flat_skip(s, n, i + 1);
+                continue;
+            }
+            if (i < n && s[i] == '}') {
+                i++;
+                break;
+            }
+            return false;
+        }
+    }
+    if (p && !cb_end(p))
+        return false;
+    return flat_skip(s, n, i) == n;
+}
+
 /* yajl's own memory (handle, lexer, buffers) comes from the document's
  * arena too: a parse then costs one allocation for the document and one for
  * its arena instead of a dozen. Each block records its size for realloc;
@@ -248,8 +371,23 @@ static void ya_free(void *ctx, void *ptr)
     (void)ptr;
 }
 
+static jt_err parse_doc(const char *text, size_t len, const jt_json_limits *limits,
+                        jt_json_doc **out, jt_errinfo *ei, bool allow_flat);
+
 jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits, jt_json_doc **out,
                      jt_errinfo *ei)
+{
+    return parse_doc(text, len, limits, out, ei, true);
+}
+
+jt_err jt__json_parse_general(const char *text, size_t len, const jt_json_limits *limits,
+                              jt_json_doc **out, jt_errinfo *ei)
+{
+    return parse_doc(text, len, limits, out, ei, false);
+}
+
+static jt_err parse_doc(const char *text, size_t len, const jt_json_limits *limits,
+                        jt_json_doc **out, jt_errinfo *ei, bool allow_flat)
 {
     *out = NULL;
     parser p = {0};
@@ -277,6 +415,14 @@ jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
     size_t first = len + len / 2 + 768 + stack_bytes;
     jt__arena_init_first(&p.doc->arena, 0, first < ((size_t)4 << 20) ? first : 0);
     p.stack = jt__arena_alloc(&p.doc->arena, stack_bytes);
+    if (allow_flat && p.stack && flat_walk(text, len, NULL)) {
+        if (flat_walk(text, len, &p) && !p.err && p.doc->root) {
+            *out = p.doc;
+            return JT_OK;
+        }
+        jt_json_doc_free(p.doc); /* a limit or no memory: yajl says which */
+        return parse_doc(text, len, limits, out, ei, false);
+    }
     yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, &p};
     yajl_handle h = p.stack ? yajl_alloc(&callbacks, &af, &p) : NULL;
     if (!h) {
