@@ -242,17 +242,19 @@ static bool flat_delim(const char *s, size_t n, size_t i)
     return i == n || flat_ws(s[i]) || s[i] == ',' || s[i] == '}';
 }
 
-/* s[i] is '"': the index after the closing quote, or 0. */
+/* s[i] is '"': the index after the closing quote, or 0. The end is found
+ * with memchr and the bytes before it checked in one branch-free pass. */
 static size_t flat_string(const char *s, size_t n, size_t i)
 {
-    for (i++; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"')
-            return i + 1;
-        if (c < 0x20 || c > 0x7E || c == '\\')
-            return 0;
-    }
-    return 0;
+    const char *q = memchr(s + i + 1, '"', n - i - 1);
+    if (!q)
+        return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t end = (size_t)(q - s);
+    unsigned bad = 0;
+    for (size_t k = i + 1; k < end; k++)
+        bad |= (unsigned)(u[k] < 0x20) | (unsigned)(u[k] > 0x7E) | (unsigned)(u[k] == '\\');
+    return bad ? 0 : end + 1;
 }
 
 static size_t flat_value(const char *s, size_t n, size_t i, int *kind)
@@ -287,13 +289,13 @@ static size_t flat_value(const char *s, size_t n, size_t i, int *kind)
     return 0;
 }
 
-/* Scans `s`; with p, also builds the document. False: not a flat object
- * (or, with p, a callback failed). */
+/* Scans `s` and builds the document as it goes. False: not a flat object
+ * (the document is then half built and thrown away) or a callback failed. */
 static bool flat_walk(const char *s, size_t n, parser *p)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = flat_skip(s, n, 0);
-    if (i >= n || s[i] != '{' || (p && !cb_start_map(p)))
+    if (i >= n || s[i] != '{' || !cb_start_map(p))
         return false;
     i = flat_skip(s, n, i + 1);
     if (i < n && s[i] == '}') {
@@ -301,7 +303,7 @@ static bool flat_walk(const char *s, size_t n, parser *p)
     } else {
         for (;;) {
             size_t ke = i < n && s[i] == '"' ? flat_string(s, n, i) : 0;
-            if (!ke || (p && !cb_map_key(p, u + i + 1, ke - i - 2)))
+            if (!ke || !cb_map_key(p, u + i + 1, ke - i - 2))
                 return false;
             i = flat_skip(s, n, ke);
             if (i >= n || s[i] != ':')
@@ -311,14 +313,12 @@ static bool flat_walk(const char *s, size_t n, parser *p)
             size_t ve = i < n ? flat_value(s, n, i, &kind) : 0;
             if (!ve)
                 return false;
-            if (p) {
-                int ok = kind == FLAT_STRING   ? cb_string(p, u + i + 1, ve - i - 2)
-                         : kind == FLAT_NUMBER ? cb_number(p, s + i, ve - i)
-                         : kind == FLAT_NULL   ? cb_null(p)
-                                               : cb_bool(p, kind == FLAT_TRUE);
-                if (!ok)
-                    return false;
-            }
+            int ok = kind == FLAT_STRING   ? cb_string(p, u + i + 1, ve - i - 2)
+                     : kind == FLAT_NUMBER ? cb_number(p, s + i, ve - i)
+                     : kind == FLAT_NULL   ? cb_null(p)
+                                           : cb_bool(p, kind == FLAT_TRUE);
+            if (!ok)
+                return false;
             i = flat_skip(s, n, ve);
             if (i < n && s[i] == ',') {
                 i = flat_skip(s, n, i + 1);
@@ -331,9 +331,9 @@ static bool flat_walk(const char *s, size_t n, parser *p)
             return false;
         }
     }
-    if (p && !cb_end(p))
+    if (flat_skip(s, n, i) != n)
         return false;
-    return flat_skip(s, n, i) == n;
+    return cb_end(p);
 }
 
 /* yajl's own memory (handle, lexer, buffers) comes from the document's
@@ -415,12 +415,14 @@ static jt_err parse_doc(const char *text, size_t len, const jt_json_limits *limi
     size_t first = len + len / 2 + 768 + stack_bytes;
     jt__arena_init_first(&p.doc->arena, 0, first < ((size_t)4 << 20) ? first : 0);
     p.stack = jt__arena_alloc(&p.doc->arena, stack_bytes);
-    if (allow_flat && p.stack && flat_walk(text, len, NULL)) {
+    if (allow_flat && p.stack) {
         if (flat_walk(text, len, &p) && !p.err && p.doc->root) {
             *out = p.doc;
             return JT_OK;
         }
-        jt_json_doc_free(p.doc); /* a limit or no memory: yajl says which */
+        /* Not a flat object (found out as soon as it is not), or a limit or
+         * no memory: yajl parses it afresh and says which. */
+        jt_json_doc_free(p.doc);
         return parse_doc(text, len, limits, out, ei, false);
     }
     yajl_alloc_funcs af = {ya_malloc, ya_realloc, ya_free, &p};
