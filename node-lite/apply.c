@@ -1497,7 +1497,7 @@ static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
     const jt_field *order[3] = {ti, an, tr};
     fp_sort(order, 3);
     int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
-    jt_err e = jt_buf_reserve(out, 1024);
+    jt_err e = jt_buf_reserve(out, 384); /* two AccountRoot nodes: about 300 bytes */
     for (int k = 0; k < 3 && !e; k++) {
         if (order[k] == ti) {
             e = fp_put_uint(out, ti, index);
