@@ -46,19 +46,10 @@ jt_err jt_buf_reserve(jt_buf *b, size_t n)
 
 jt_err jt_buf_append(jt_buf *b, const void *p, size_t n)
 {
-    if (n > JT_BUF_MAX || b->len > JT_BUF_MAX - n)
-        return JT_ETOOBIG;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n)
-            cap *= 2;
-        if (cap > JT_BUF_MAX)
-            cap = JT_BUF_MAX;
-        uint8_t *d = realloc(b->data, cap);
-        if (!d)
-            return JT_ENOMEM;
-        b->data = d;
-        b->cap = cap;
+    if (b->len + n > b->cap || n > JT_BUF_MAX) {
+        jt_err e = jt_buf_reserve(b, n);
+        if (e)
+            return e;
     }
     if (n)
         memcpy(b->data + b->len, p, n);
