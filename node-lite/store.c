@@ -58,12 +58,30 @@ struct jn_batch {
      * record per account and ledger). */
     struct hist_ent *hist;
     size_t nhist, hist_cap;
+    /* The batch's transaction IDs, for `txid` (see struct jn_store). */
+    struct id_ent *ids;
+    size_t nids, ids_cap;
 };
 
 struct hist_ent {
     uint8_t account[20];
     uint32_t seq, index;
 };
+
+/* A transaction ID and where its record is. */
+struct id_ent {
+    uint8_t id[32];
+    uint32_t seq, index;
+};
+
+/* The IDs of committed transactions not yet in `txid`: their entries, and
+ * an open-addressing table of entry numbers (+1, 0 = free) by ID. */
+typedef struct idtab {
+    struct id_ent *v;
+    size_t n, cap;
+    uint32_t *slot;
+    size_t nslot; /* a power of two, at least twice n */
+} idtab;
 
 struct jn_store {
     MDB_env *env;
@@ -73,8 +91,107 @@ struct jn_store {
     int npool;
     bool writing; /* the batch is claimed */
     jn_batch batch;
+    /* The ID index is written in batches: a ledger's IDs land on random
+     * pages of `txid`, and as the table grows each insert copies and writes
+     * a page of its own (the write cost would grow with the history). The
+     * IDs of committed ledgers after meta "txid_upto" are kept in `recent`
+     * (rebuilt from the append-only `tx` table at open) and written in one
+     * sorted pass with the commit that brings them to `txid_batch`. */
+    pthread_mutex_t idx_mu; /* guards recent (written by the batch's thread only) */
+    idtab recent;
+    uint32_t txid_upto;
+    size_t txid_batch;
     char err[ERR_CAP]; /* last failure on any thread; see jn_store_errmsg */
 };
+
+/* ------------------------------------------------------- recent tx IDs */
+
+#define TXID_BATCH 131072 /* IDs gathered before one sorted write (about 5 busy ledgers) */
+
+static size_t id_home(const uint8_t id[32], size_t nslot)
+{
+    uint64_t h;
+    memcpy(&h, id, 8);
+    return (size_t)(h & (nslot - 1));
+}
+
+static const struct id_ent *idtab_find(const idtab *t, const uint8_t id[32])
+{
+    if (!t->nslot)
+        return NULL;
+    for (size_t i = id_home(id, t->nslot);; i = (i + 1) & (t->nslot - 1)) {
+        uint32_t k = t->slot[i];
+        if (!k)
+            return NULL;
+        if (!memcmp(t->v[k - 1].id, id, 32))
+            return &t->v[k - 1];
+    }
+}
+
+/* Adds entries (an ID already there is replaced). -1 on ENOMEM, t unchanged
+ * but possibly grown. */
+static int idtab_add(idtab *t, const struct id_ent *e, size_t n)
+{
+    if (t->n + n > UINT32_MAX - 1)
+        return -1;
+    if (t->n + n > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < t->n + n)
+            cap *= 2;
+        struct id_ent *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    if (2 * (t->n + n) > t->nslot) {
+        size_t ns = t->nslot ? t->nslot : 2048;
+        while (ns < 2 * (t->n + n))
+            ns *= 2;
+        uint32_t *sl = calloc(ns, sizeof *sl);
+        if (!sl)
+            return -1;
+        for (size_t k = 0; k < t->n; k++) {
+            size_t i = id_home(t->v[k].id, ns);
+            while (sl[i])
+                i = (i + 1) & (ns - 1);
+            sl[i] = (uint32_t)k + 1;
+        }
+        free(t->slot);
+        t->slot = sl;
+        t->nslot = ns;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = id_home(e[k].id, t->nslot);
+        while (t->slot[i] && memcmp(t->v[t->slot[i] - 1].id, e[k].id, 32))
+            i = (i + 1) & (t->nslot - 1);
+        if (t->slot[i]) {
+            t->v[t->slot[i] - 1] = e[k];
+            continue;
+        }
+        t->v[t->n] = e[k];
+        t->slot[i] = (uint32_t)++t->n;
+    }
+    return 0;
+}
+
+static void idtab_clear(idtab *t, bool release)
+{
+    if (release) {
+        free(t->v);
+        free(t->slot);
+        memset(t, 0, sizeof *t);
+        return;
+    }
+    t->n = 0;
+    if (t->slot)
+        memset(t->slot, 0, t->nslot * sizeof *t->slot);
+}
+
+static int id_cmp(const void *x, const void *y)
+{
+    return memcmp(((const struct id_ent *)x)->id, ((const struct id_ent *)y)->id, 32);
+}
 
 /* ------------------------------------------------------------------ errors */
 
@@ -326,6 +443,63 @@ static int store_format(MDB_txn *txn, uint32_t *format)
     return rc;
 }
 
+/*
+ * At open (in its write transaction): how far `txid` goes, and the IDs of
+ * the transactions after that, read back from `tx` (a crash loses only what
+ * memory held). A store without "txid_upto" (written before the index was
+ * batched, or new) has every stored ID in `txid`: the mark is set to its
+ * last ledger.
+ */
+static int recent_ids_load(jn_store *s, MDB_txn *txn)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->tx, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val uk = {9, (void *)"txid_upto"}, uv, k, v;
+    rc = mdb_get(txn, s->meta, &uk, &uv);
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+        s->txid_upto = rc == 0 && k.mv_size == TX_KEY_LEN ? get32(k.mv_data) : 0;
+        uint8_t b[4];
+        be32(b, s->txid_upto);
+        uv = (MDB_val){4, b};
+        rc = rc == 0 || rc == MDB_NOTFOUND ? mdb_put(txn, s->meta, &uk, &uv, 0) : rc;
+        mdb_cursor_close(c);
+        return rc;
+    }
+    if (rc != 0 || uv.mv_size != 4) {
+        mdb_cursor_close(c);
+        return rc ? rc : MDB_CORRUPTED;
+    }
+    s->txid_upto = get32(uv.mv_data);
+    uint8_t from[TX_KEY_LEN];
+    be32(from, s->txid_upto + 1);
+    be32(from + 4, 0);
+    k = (MDB_val){TX_KEY_LEN, from};
+    if (s->txid_upto == UINT32_MAX) {
+        mdb_cursor_close(c);
+        return 0;
+    }
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != TX_KEY_LEN || v.mv_size < 32) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        struct id_ent e;
+        memcpy(e.id, v.mv_data, 32);
+        e.seq = get32(k.mv_data);
+        e.index = get32((const uint8_t *)k.mv_data + 4);
+        if (idtab_add(&s->recent, &e, 1)) {
+            rc = ENOMEM;
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, size_t errcap)
 {
     char dummy[1];
@@ -356,7 +530,14 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         snprintf(err, errcap, "open store: cannot create mutex");
         return -1;
     }
+    if (pthread_mutex_init(&s->idx_mu, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        snprintf(err, errcap, "open store: cannot create mutex");
+        return -1;
+    }
     s->batch.s = s;
+    s->txid_batch = TXID_BATCH;
 
     if (map_size == 0)
         map_size = SIZE_MAX > DEFAULT_MAP_SIZE ? (size_t)DEFAULT_MAP_SIZE : (size_t)1 << 30;
@@ -412,6 +593,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
                      dir, format, STORE_FORMAT);
             mdb_txn_abort(txn);
             mdb_env_close(s->env);
+            pthread_mutex_destroy(&s->idx_mu);
             pthread_mutex_destroy(&s->mu);
             free(s);
             return -1;
@@ -429,6 +611,10 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         rc = mdb_put(txn, s->meta, &fk, &fval, 0);
     }
     if (rc == 0) {
+        step = "transaction-ID index";
+        rc = recent_ids_load(s, txn);
+    }
+    if (rc == 0) {
         step = "commit";
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -439,12 +625,19 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
             mdb_txn_abort(txn);
         if (s->env)
             mdb_env_close(s->env); /* required even after a failed mdb_env_open */
+        idtab_clear(&s->recent, true);
+        pthread_mutex_destroy(&s->idx_mu);
         pthread_mutex_destroy(&s->mu);
         free(s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+void jn_store_set_txid_batch(jn_store *s, size_t n)
+{
+    s->txid_batch = n ? n : 1;
 }
 
 void jn_store_close(jn_store *s)
@@ -457,6 +650,9 @@ void jn_store_close(jn_store *s)
     for (int i = 0; i < s->npool; i++)
         mdb_txn_abort(s->pool[i]);
     mdb_env_close(s->env);
+    free(s->batch.ids);
+    idtab_clear(&s->recent, true);
+    pthread_mutex_destroy(&s->idx_mu);
     pthread_mutex_destroy(&s->mu);
     if (tl_err_store == s)
         tl_err_store = NULL; /* a later store at the same address starts clean */
@@ -504,6 +700,7 @@ static void batch_release(jn_batch *b)
 {
     b->txn = NULL;
     b->nhist = 0;
+    b->nids = 0;
     pthread_mutex_lock(&b->s->mu);
     b->s->writing = false;
     pthread_mutex_unlock(&b->s->mu);
@@ -725,10 +922,18 @@ int jn_batch_put_tx(jn_batch *b, const jn_txrec *t)
         memcpy(b->tx_last, key, TX_KEY_LEN);
     }
 
-    MDB_val ik = {32, (void *)t->id}, iv = {TX_KEY_LEN, key};
-    rc = mdb_put(b->txn, s->txid, &ik, &iv, 0);
-    if (rc != 0)
-        return batch_fail(b, rc, "put tx %s: ID index", hexid(hx, t->id));
+    if (b->nids == b->ids_cap) {
+        size_t nc = b->ids_cap ? b->ids_cap * 2 : 1024;
+        struct id_ent *nv = realloc(b->ids, nc * sizeof *nv);
+        if (!nv)
+            return batch_fail(b, 0, "put tx %s: ID index: out of memory", hexid(hx, t->id));
+        b->ids = nv;
+        b->ids_cap = nc;
+    }
+    struct id_ent *e = &b->ids[b->nids++];
+    memcpy(e->id, t->id, 32);
+    e->seq = t->seq;
+    e->index = t->index;
     return 0;
 }
 
@@ -871,6 +1076,8 @@ int jn_batch_put_meta(jn_batch *b, const char *key, const void *val, size_t len)
     return 0;
 }
 
+static int txid_flush(jn_batch *b, uint32_t *upto);
+
 int jn_store_commit(jn_batch *b)
 {
     if (!b)
@@ -879,16 +1086,75 @@ int jn_store_commit(jn_batch *b)
         return set_err(b->s, "commit: batch is not open");
     if (!b->failed)
         (void)hist_flush(b); /* a failure marks the batch */
+    jn_store *s = b->s;
+    bool flush = !b->failed && b->nids && s->recent.n + b->nids >= s->txid_batch;
+    uint32_t upto = 0;
+    if (flush)
+        (void)txid_flush(b, &upto);
     MDB_txn *txn = b->txn;
     if (b->failed) {
         mdb_txn_abort(txn);
         batch_release(b);
-        return set_err(b->s, "commit: batch failed earlier, nothing written: %s", b->first_err);
+        return set_err(s, "commit: batch failed earlier, nothing written: %s", b->first_err);
     }
     int rc = mdb_txn_commit(txn); /* frees txn on failure as well */
+    if (rc == 0) {
+        /* Readers look in `recent` before they take a snapshot, so an ID
+         * leaves it only once the write that put it in `txid` is visible. */
+        pthread_mutex_lock(&s->idx_mu);
+        if (flush) {
+            idtab_clear(&s->recent, s->recent.cap > 4 * s->txid_batch);
+            s->txid_upto = upto;
+        } else if (idtab_add(&s->recent, b->ids, b->nids)) {
+            rc = -1;
+        }
+        pthread_mutex_unlock(&s->idx_mu);
+    }
     batch_release(b);
+    if (rc == -1)
+        return set_err(s, "commit: out of memory indexing %zu transaction IDs (the ledger is "
+                          "written; restart to rebuild the index)", b->nids);
     if (rc != 0)
-        return mdb_err(b->s, rc, "commit");
+        return mdb_err(s, rc, "commit");
+    return 0;
+}
+
+/* Writes every ID of `recent` and of the batch into `txid`, sorted (pages in
+ * order, each touched once), and records how far `txid` now goes. */
+static int txid_flush(jn_batch *b, uint32_t *upto)
+{
+    jn_store *s = b->s;
+    size_t n = s->recent.n + b->nids;
+    struct id_ent *all = malloc(n * sizeof *all);
+    if (!all)
+        return batch_fail(b, 0, "ID index: out of memory for %zu IDs", n);
+    if (s->recent.n)
+        memcpy(all, s->recent.v, s->recent.n * sizeof *all);
+    memcpy(all + s->recent.n, b->ids, b->nids * sizeof *all);
+    qsort(all, n, sizeof *all, id_cmp);
+    uint32_t top = s->txid_upto;
+    int ret = 0;
+    for (size_t i = 0; i < n && !ret; i++) {
+        uint8_t key[TX_KEY_LEN];
+        be32(key, all[i].seq);
+        be32(key + 4, all[i].index);
+        MDB_val ik = {32, all[i].id}, iv = {TX_KEY_LEN, key};
+        int rc = mdb_put(b->txn, s->txid, &ik, &iv, 0);
+        if (rc != 0) {
+            char hx[17];
+            ret = batch_fail(b, rc, "ID index %s", hexid(hx, all[i].id));
+        }
+        if (all[i].seq > top)
+            top = all[i].seq;
+    }
+    free(all);
+    if (ret)
+        return ret;
+    uint8_t uv[4];
+    be32(uv, top);
+    if (jn_batch_put_meta(b, "txid_upto", uv, 4))
+        return -1;
+    *upto = top;
     return 0;
 }
 
@@ -1125,13 +1391,30 @@ static int id_check_cb(void *ctx, const jn_txrec *t)
 int jn_store_get_tx(jn_store *s, const uint8_t id[32], jn_tx_cb cb, void *ctx)
 {
     const char *op = "get tx";
+    /* Recent IDs first, then a snapshot (see jn_store_commit). */
+    pthread_mutex_lock(&s->idx_mu);
+    const struct id_ent *e = idtab_find(&s->recent, id);
+    struct id_ent found;
+    memset(&found, 0, sizeof found);
+    if (e)
+        found = *e;
+    pthread_mutex_unlock(&s->idx_mu);
     MDB_txn *txn;
     if (rtxn_get(s, op, &txn) != 0)
         return -1;
     char hx[17];
     int ret;
+    uint8_t loc[TX_KEY_LEN];
     MDB_val k = {32, (void *)id}, v;
-    int rc = mdb_get(txn, s->txid, &k, &v);
+    int rc;
+    if (e) {
+        be32(loc, found.seq);
+        be32(loc + 4, found.index);
+        v = (MDB_val){TX_KEY_LEN, loc};
+        rc = 0;
+    } else {
+        rc = mdb_get(txn, s->txid, &k, &v);
+    }
     if (rc == MDB_NOTFOUND) {
         ret = 1;
     } else if (rc != 0) {

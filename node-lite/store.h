@@ -6,7 +6,7 @@
  *   headers  u32be(seq)     -> jn_header record
  *   lhash    ledger hash(32) -> u32be(seq)
  *   tx       u32be(seq) u32be(index) -> tx ID(32) u32be(bloblen) blob meta
- *   txid     tx ID (32)     -> u32be(seq) u32be(index)
+ *   txid     tx ID (32)     -> u32be(seq) u32be(index), written in batches (below)
  *   hist     u32be(seq) AccountID(20) -> u32be(previous seq) u32be(index)...
  *   head     AccountID(20)  -> u32be(seq of the account's newest hist record)
  *   meta     small named values ("format" = u32be 2, configuration, counters)
@@ -17,6 +17,11 @@
  * back through the ledgers it appears in (hist's "previous seq", 0 at the
  * start). A store in another format (format 1 kept transactions keyed by ID
  * and had no "format" value) is refused at open with a message naming both.
+ *
+ * The ID index is written every ~131 000 transactions in one sorted pass
+ * (random keys: one page copied per insert otherwise, once the table is
+ * large); until then the IDs of the ledgers after meta "txid_upto" are
+ * kept in memory, and at open they are read back from `tx`.
  *
  * A closed ledger is written by one batch (one LMDB write transaction) and is
  * durable when jn_store_commit returns: the environment is opened without
@@ -72,6 +77,9 @@ typedef struct jn_txrec {
  * space, sparse). */
 int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, size_t errcap);
 void jn_store_close(jn_store *s); /* accepts NULL */
+/* Tests: how many transaction IDs are gathered before `txid` is written
+ * (1: at every commit). */
+void jn_store_set_txid_batch(jn_store *s, size_t n);
 const char *jn_store_errmsg(const jn_store *s);
 
 /* ---- writing a closed ledger (one batch = one durable transaction) ---- */

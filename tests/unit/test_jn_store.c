@@ -30,6 +30,9 @@ static void reopen(fix *f, size_t map_size)
         print_error("open: %s\n", err);
     assert_int_equal(rc, 0);
     assert_non_null(f->s);
+    /* The ID index written at every commit, as the tests below poke it;
+     * txid_in_batches tests the batching. */
+    jn_store_set_txid_batch(f->s, 1);
 }
 
 static int setup(void **state)
@@ -591,6 +594,76 @@ static void transactions(void **state)
     assert_int_equal(c.index[0], 33);
 }
 
+static uint32_t txid_upto(fix *f)
+{
+    uint8_t b[4];
+    size_t len = 0;
+    assert_int_equal(jn_store_get_meta(f->s, "txid_upto", b, sizeof b, &len), 0);
+    assert_int_equal(len, 4);
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void assert_txs_found(fix *f, uint32_t last_seq)
+{
+    for (uint32_t seq = 1; seq <= last_seq; seq++)
+        for (uint32_t i = 0; i < 3; i++) {
+            uint8_t id[32];
+            seen c = {0};
+            mkid(id, 9, seq * 1000 + i);
+            assert_int_equal(jn_store_get_tx(f->s, id, collect, &c), 0);
+            assert_int_equal(c.n, 1);
+            assert_int_equal(c.seq[0], seq);
+            assert_int_equal(c.index[0], i);
+        }
+    uint8_t id[32];
+    seen c = {0};
+    mkid(id, 9, (last_seq + 1) * 1000);
+    assert_int_equal(jn_store_get_tx(f->s, id, collect, &c), 1);
+}
+
+/* The ID index is written in batches: IDs not yet in it are found all the
+ * same, and survive a restart (read back from the transactions). */
+static void txid_in_batches(void **state)
+{
+    fix *f = *state;
+    assert_int_equal(txid_upto(f), 0); /* a new store: nothing indexed yet */
+    jn_store_set_txid_batch(f->s, 7);
+    for (uint32_t seq = 1; seq <= 5; seq++) {
+        jn_batch *b;
+        assert_int_equal(jn_store_begin(f->s, &b), 0);
+        for (uint32_t i = 0; i < 3; i++)
+            put_tx(b, seq, i);
+        assert_int_equal(jn_store_commit(b), 0);
+        assert_txs_found(f, seq);
+    }
+    /* 9 IDs at ledger 3 reached the batch: ledgers 1..3 are in `txid`,
+     * 4 and 5 only in memory. */
+    assert_int_equal(txid_upto(f), 3);
+
+    /* A batch that fails leaves the memory as it was. */
+    jn_batch *b;
+    assert_int_equal(jn_store_begin(f->s, &b), 0);
+    put_tx(b, 6, 0);
+    jn_store_abort(b);
+    assert_txs_found(f, 5);
+
+    /* A restart (or a crash) loses only memory: ledgers 4 and 5 are read
+     * back from the transactions. */
+    reopen(f, 0);
+    assert_int_equal(txid_upto(f), 3);
+    assert_txs_found(f, 5);
+
+    /* The next commit (batch 1 now) writes them all. */
+    assert_int_equal(jn_store_begin(f->s, &b), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        put_tx(b, 6, i);
+    assert_int_equal(jn_store_commit(b), 0);
+    assert_int_equal(txid_upto(f), 6);
+    assert_txs_found(f, 6);
+    reopen(f, 0);
+    assert_txs_found(f, 6);
+}
+
 /* ------------------------------------------------------------ account_tx */
 
 #define NACCT 4
@@ -1111,6 +1184,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(headers, setup, teardown),
         cmocka_unit_test_setup_teardown(state_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(txid_in_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(account_tx_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(account_tx_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(meta_values, setup, teardown),
