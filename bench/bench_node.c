@@ -1463,7 +1463,7 @@ int main(int argc, char **argv)
     bench *b = &B;
     b->node = "build/bin/jt-node";
     b->naccts = 10000;
-    b->npay = 300000;
+    b->npay = 600000;
     b->nconns = 2;
     b->window = 256;
     b->close_ms = 1000;

@@ -12,7 +12,7 @@
 #
 # Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
 # (default 3), JL_SECONDS (seconds per side per round, default 2),
-# NODE_PAYMENTS (bench_node payments, default 300000), NODE_ROUNDS (default
+# NODE_PAYMENTS (bench_node payments, default 600000), NODE_ROUNDS (default
 # 3), NODE_ARGS (more bench_node options, e.g. "--track stream").
 set -eu
 
@@ -109,12 +109,12 @@ else
     fi
 fi
 
-NODE_PAYMENTS=${NODE_PAYMENTS:-300000}
+NODE_PAYMENTS=${NODE_PAYMENTS:-600000}
 NODE_ROUNDS=${NODE_ROUNDS:-3}
 node_bin=$BUILD/bench/bench_node
 node_failed=
 echo
-echo "== bench_node: jt-node, ${NODE_PAYMENTS} payments in ${NODE_ROUNDS} rounds over jtp (about 30 s)"
+echo "== bench_node: jt-node, ${NODE_PAYMENTS} payments in ${NODE_ROUNDS} rounds over jtp (about 50 s)"
 if [ ! -x "$node_bin" ] || [ ! -x "$BUILD/bin/jt-node" ]; then
     echo "run.sh: $node_bin or $BUILD/bin/jt-node not built (make bench)" >&2
     node_failed=1
