@@ -829,6 +829,20 @@ static long find_tx(bench *b, const uint8_t id[32])
     return b->map ? idmap_find(b->map, id) : -1;
 }
 
+/* The result token starting at `tok` (up to the next '"', which *end
+ * gets), or NULL. */
+static const jt_ter *ter_at(const char *tok, const char **end)
+{
+    const char *q = strchr(tok, '"');
+    *end = q;
+    if (!q || q - tok > 40)
+        return NULL;
+    char name[48];
+    memcpy(name, tok, (size_t)(q - tok));
+    name[q - tok] = 0;
+    return jt_ter_by_token(name);
+}
+
 /* {"id":K,"result":{"engine_result":"tesSUCCESS",...}: the fast path for
  * the bulk of the traffic; anything else goes through the JSON parser. */
 static bool submit_reply_fast(bench *b, conn *c, const char *msg, size_t len, double t)
@@ -844,14 +858,8 @@ static bool submit_reply_fast(bench *b, conn *c, const char *msg, size_t len, do
     static const char pre[] = ",\"result\":{\"engine_result\":\"";
     if (strncmp(end, pre, sizeof pre - 1))
         return false;
-    const char *tok = end + sizeof pre - 1;
-    const char *q = strchr(tok, '"');
-    if (!q || q - tok > 40)
-        return false;
-    char name[48];
-    memcpy(name, tok, (size_t)(q - tok));
-    name[q - tok] = 0;
-    const jt_ter *ter = jt_ter_by_token(name);
+    const char *q;
+    const jt_ter *ter = ter_at(end + sizeof pre - 1, &q);
     if (!ter)
         return false;
     if (k >= b->ncur)
@@ -884,18 +892,14 @@ static bool stream_tx_fast(bench *b, const char *msg, double t)
     static const char pre[] = "{\"engine_result\":\"";
     if (strncmp(msg, pre, sizeof pre - 1))
         return false;
-    const char *tok = msg + sizeof pre - 1;
-    const char *q = strchr(tok, '"');
-    if (!q || q - tok > 40)
+    const char *q;
+    const jt_ter *ter = ter_at(msg + sizeof pre - 1, &q);
+    if (!ter)
         return false;
-    char name[48];
-    memcpy(name, tok, (size_t)(q - tok));
-    name[q - tok] = 0;
-    const jt_ter *ter = jt_ter_by_token(name);
     const char *li = strstr(q, "\"ledger_index\":");
     const char *tr = strstr(q, "\"transaction\":{");
     const char *h = tr ? strstr(tr, "\"hash\":\"") : NULL;
-    if (!ter || !li || !h || !strstr(q, "\"validated\":true"))
+    if (!li || !h || !strstr(q, "\"validated\":true"))
         return false;
     uint32_t seq = (uint32_t)strtoul(li + 15, NULL, 10);
     uint8_t id[32];

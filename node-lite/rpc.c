@@ -160,10 +160,6 @@ static int fail(req *q, const char *tok, const char *fmt, ...)
 
 /* Upper-case hex of any length (blobs go through the heap). */
 /* Hex needs no escaping: the quoted text goes out as it is. */
-static void jw_hex(jt_jw *w, const uint8_t *p, size_t n)
-{
-    jt_jw_hex(w, p, n);
-}
 
 static void jw_account(jt_jw *w, const jt_account_id *a)
 {
@@ -259,7 +255,7 @@ static void jw_tx(jt_jw *w, const jt_obj *tx, const uint8_t id[32], const jn_hea
         jt_jw_uint(w, h->close_time);
     }
     jt_jw_key(w, "hash");
-    jw_hex(w, id, 32);
+    jt_jw_hex(w, id, 32);
     if (h && in_ledger) {
         jt_jw_key(w, "inLedger");
         jt_jw_uint(w, h->seq);
@@ -421,7 +417,7 @@ static void jw_ledger_fields(jt_jw *w, const lsel *s, jn_ledger *L)
         jt_jw_bool(w, false);
     } else {
         jt_jw_key(w, "ledger_hash");
-        jw_hex(w, s->h.hash, 32);
+        jt_jw_hex(w, s->h.hash, 32);
         jt_jw_key(w, "ledger_index");
         jt_jw_uint(w, s->h.seq);
         jt_jw_key(w, "validated");
@@ -443,7 +439,7 @@ static void jw_entry(jt_jw *w, const jt_obj *o, const uint8_t id[32])
     extra e;
     extra_begin(&e);
     jt_jw_key(&e.w, "index");
-    jw_hex(&e.w, id, 32);
+    jt_jw_hex(&e.w, id, 32);
     jw_obj_plus(w, o, extra_end(&e));
     extra_free(&e);
 }
@@ -484,7 +480,7 @@ static void jw_ledger_stream(jt_jw *w, jn_ledger *L)
     jt_jw_key(w, "fee_ref");
     jt_jw_uint(w, 10);
     jt_jw_key(w, "ledger_hash");
-    jw_hex(w, h->hash, 32);
+    jt_jw_hex(w, h->hash, 32);
     jt_jw_key(w, "ledger_index");
     jt_jw_uint(w, h->seq);
     jt_jw_key(w, "ledger_time");
@@ -506,7 +502,7 @@ static void random_hex(jt_jw *w)
             memset(r, 0, 32);
         fclose(f);
     }
-    jw_hex(w, r, 32);
+    jt_jw_hex(w, r, 32);
 }
 
 static int parse_streams(req *q, unsigned *streams)
@@ -745,7 +741,7 @@ static int list_owned(req *q, const jt_account_id *a, const owned_list *ol)
         jt_jw_key(w, "limit");
         jt_jw_uint(w, limit);
         jt_jw_key(w, "marker");
-        jw_hex(w, next, 32);
+        jt_jw_hex(w, next, 32);
     }
     jw_ledger_fields(w, &s, q->rpc->L);
     return 0;
@@ -1031,9 +1027,9 @@ static int atx_cb(void *vctx, const jn_txrec *t)
         jt_jw_key(w, "ledger_index");
         jt_jw_uint(w, t->seq);
         jt_jw_key(w, "meta");
-        jw_hex(w, t->meta, t->meta_len);
+        jt_jw_hex(w, t->meta, t->meta_len);
         jt_jw_key(w, "tx_blob");
-        jw_hex(w, t->blob, t->blob_len);
+        jt_jw_hex(w, t->blob, t->blob_len);
     } else {
         jt_obj *tx = NULL, *meta = NULL;
         jt_errinfo ei;
@@ -1335,7 +1331,7 @@ static int cmd_book_offers(req *q)
             left[k] = rest;
         }
         jt_jw_key(&e.w, "index");
-        jw_hex(&e.w, b.v[i].id, 32);
+        jt_jw_hex(&e.w, b.v[i].id, 32);
         jw_obj_plus(w, o, extra_end(&e));
         extra_free(&e);
     }
@@ -1364,15 +1360,15 @@ static int tx_found(void *vctx, const jn_txrec *t)
         jt_jw_key(w, "date");
         jt_jw_uint(w, h.close_time);
         jt_jw_key(w, "hash");
-        jw_hex(w, t->id, 32);
+        jt_jw_hex(w, t->id, 32);
         jt_jw_key(w, "inLedger");
         jt_jw_uint(w, t->seq);
         jt_jw_key(w, "ledger_index");
         jt_jw_uint(w, t->seq);
         jt_jw_key(w, "meta");
-        jw_hex(w, t->meta, t->meta_len);
+        jt_jw_hex(w, t->meta, t->meta_len);
         jt_jw_key(w, "tx");
-        jw_hex(w, t->blob, t->blob_len);
+        jt_jw_hex(w, t->blob, t->blob_len);
         jt_jw_key(w, "validated");
         jt_jw_bool(w, true);
         return 0;
@@ -1388,7 +1384,7 @@ static int tx_found(void *vctx, const jn_txrec *t)
         jt_jw_key(&e.w, "date");
         jt_jw_uint(&e.w, h.close_time);
         jt_jw_key(&e.w, "hash");
-        jw_hex(&e.w, t->id, 32);
+        jt_jw_hex(&e.w, t->id, 32);
         jt_jw_key(&e.w, "inLedger");
         jt_jw_uint(&e.w, t->seq);
         jt_jw_key(&e.w, "ledger_index");
@@ -1428,9 +1424,9 @@ static int cmd_tx(req *q)
     if (open) {
         if (binary) {
             jt_jw_key(q->w, "hash");
-            jw_hex(q->w, id, 32);
+            jt_jw_hex(q->w, id, 32);
             jt_jw_key(q->w, "tx");
-            jw_hex(q->w, open->blob, open->blob_len);
+            jt_jw_hex(q->w, open->blob, open->blob_len);
         } else {
             /* Splice the transaction's members into the result. */
             jt_buf b;
@@ -1469,14 +1465,14 @@ static int ledger_tx_cb(void *vctx, const jn_txrec *t)
     if (c->binary) {
         jt_jw_object_begin(c->w);
         jt_jw_key(c->w, "meta");
-        jw_hex(c->w, t->meta, t->meta_len);
+        jt_jw_hex(c->w, t->meta, t->meta_len);
         jt_jw_key(c->w, "tx_blob");
-        jw_hex(c->w, t->blob, t->blob_len);
+        jt_jw_hex(c->w, t->blob, t->blob_len);
         jt_jw_object_end(c->w);
         return 0;
     }
     if (!c->expand) {
-        jw_hex(c->w, t->id, 32);
+        jt_jw_hex(c->w, t->id, 32);
         return 0;
     }
     jt_obj *tx = NULL, *meta = NULL;
@@ -1486,7 +1482,7 @@ static int ledger_tx_cb(void *vctx, const jn_txrec *t)
         extra e;
         extra_begin(&e);
         jt_jw_key(&e.w, "hash");
-        jw_hex(&e.w, t->id, 32);
+        jt_jw_hex(&e.w, t->id, 32);
         jt_jw_key(&e.w, "metaData");
         jw_meta(&e.w, meta, tx);
         jw_obj_plus(c->w, tx, extra_end(&e));
@@ -1519,7 +1515,7 @@ static void jw_ledger_obj(req *q, const lsel *s, bool txs, bool expand, bool bin
         jt_jw_key(w, "ledger_index");
         jt_jw_string(w, num);
         jt_jw_key(w, "parent_hash");
-        jw_hex(w, last->hash, 32);
+        jt_jw_hex(w, last->hash, 32);
         jt_jw_key(w, "seqNum");
         jt_jw_string(w, num);
         snprintf(num, sizeof num, "%" PRIu64, last->total_coins);
@@ -1535,7 +1531,7 @@ static void jw_ledger_obj(req *q, const lsel *s, bool txs, bool expand, bool bin
                 if (expand)
                     jw_tx(w, ot->v[i]->tx, ot->v[i]->id, NULL, false);
                 else
-                    jw_hex(w, ot->v[i]->id, 32);
+                    jt_jw_hex(w, ot->v[i]->id, 32);
             }
             jt_jw_array_end(w);
         }
@@ -1546,7 +1542,7 @@ static void jw_ledger_obj(req *q, const lsel *s, bool txs, bool expand, bool bin
     jt_jw_key(w, "accepted");
     jt_jw_bool(w, true);
     jt_jw_key(w, "account_hash");
-    jw_hex(w, h->account_hash, 32);
+    jt_jw_hex(w, h->account_hash, 32);
     if (state) {
         jt_jw_key(w, "accountState");
         jt_jw_array_begin(w);
@@ -1564,16 +1560,16 @@ static void jw_ledger_obj(req *q, const lsel *s, bool txs, bool expand, bool bin
     jt_jw_key(w, "closed");
     jt_jw_bool(w, true);
     jt_jw_key(w, "hash");
-    jw_hex(w, h->hash, 32);
+    jt_jw_hex(w, h->hash, 32);
     jt_jw_key(w, "ledger_hash");
-    jw_hex(w, h->hash, 32);
+    jt_jw_hex(w, h->hash, 32);
     snprintf(num, sizeof num, "%" PRIu32, h->seq);
     jt_jw_key(w, "ledger_index");
     jt_jw_string(w, num);
     jt_jw_key(w, "parent_close_time");
     jt_jw_uint(w, h->parent_close_time);
     jt_jw_key(w, "parent_hash");
-    jw_hex(w, h->parent_hash, 32);
+    jt_jw_hex(w, h->parent_hash, 32);
     jt_jw_key(w, "seqNum");
     jt_jw_string(w, num);
     snprintf(num, sizeof num, "%" PRIu64, h->total_coins);
@@ -1582,7 +1578,7 @@ static void jw_ledger_obj(req *q, const lsel *s, bool txs, bool expand, bool bin
     jt_jw_key(w, "total_coins");
     jt_jw_string(w, num);
     jt_jw_key(w, "transaction_hash");
-    jw_hex(w, h->tx_hash, 32);
+    jt_jw_hex(w, h->tx_hash, 32);
     if (txs) {
         jt_jw_key(w, "transactions");
         jt_jw_array_begin(w);
@@ -1631,7 +1627,7 @@ static int cmd_ledger_closed(req *q)
 {
     const jn_header *h = jn_ledger_last(q->rpc->L);
     jt_jw_key(q->w, "ledger_hash");
-    jw_hex(q->w, h->hash, 32);
+    jt_jw_hex(q->w, h->hash, 32);
     jt_jw_key(q->w, "ledger_index");
     jt_jw_uint(q->w, h->seq);
     return 0;
@@ -1685,7 +1681,7 @@ static int cmd_server_info(req *q)
     snprintf(buf, sizeof buf, "%" PRIu64 ".%06" PRIu64, p->base_fee / 1000000, p->base_fee % 1000000);
     jt_jw_raw(w, buf, strlen(buf));
     jt_jw_key(w, "hash");
-    jw_hex(w, h->hash, 32);
+    jt_jw_hex(w, h->hash, 32);
     jt_jw_key(w, "reserve_base_swt");
     jt_jw_uint(w, p->reserve_base / 1000000);
     jt_jw_key(w, "reserve_inc_swt");
@@ -1875,7 +1871,7 @@ static int submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt
     int ter = jn_ledger_submit(q->rpc->L, tx, blob->data, blob->len, id, memo);
     jw_engine_result(q->w, ter);
     jt_jw_key(q->w, "tx_blob");
-    jw_hex(q->w, blob->data, blob->len);
+    jt_jw_hex(q->w, blob->data, blob->len);
     if (tj_ok) {
         jt_jw_key(q->w, "tx_json");
         jt_jw_raw(q->w, (const char *)tj.data, tj.len);
@@ -2383,7 +2379,7 @@ static void publish_closed(jn_rpc *r, const jn_txlist *closed)
         jt_jw_object_begin(&w);
         jw_engine_result(&w, t->ter);
         jt_jw_key(&w, "ledger_hash");
-        jw_hex(&w, h->hash, 32);
+        jt_jw_hex(&w, h->hash, 32);
         jt_jw_key(&w, "ledger_index");
         jt_jw_uint(&w, h->seq);
         jt_jw_key(&w, "meta");

@@ -428,11 +428,6 @@ jt_err jt_obj_set_json(jt_obj *o, const char *field, const jt_json *v, jt_errinf
 
 /* ---------------------------------------------------------------- obj → JSON */
 
-static void write_hex(jt_jw *w, const uint8_t *p, size_t n)
-{
-    jt_jw_hex(w, p, n);
-}
-
 static void write_account(jt_jw *w, const jt_account_id *id)
 {
     char addr[JT_ADDRESS_MAX];
@@ -538,11 +533,11 @@ static void write_member(jt_jw *w, const jt__member *m)
     case JT_T_HASH128:
     case JT_T_HASH160:
     case JT_T_HASH256:
-    case JT_T_BLOB: write_hex(w, m->v.bytes.p, m->v.bytes.n); return;
+    case JT_T_BLOB: jt_jw_hex(w, m->v.bytes.p, m->v.bytes.n); return;
     case JT_T_VECTOR256:
         jt_jw_array_begin(w);
         for (size_t i = 0; i + 32 <= m->v.bytes.n; i += 32)
-            write_hex(w, m->v.bytes.p + i, 32);
+            jt_jw_hex(w, m->v.bytes.p + i, 32);
         jt_jw_array_end(w);
         return;
     case JT_T_ACCOUNT: write_account(w, &m->v.acct); return;
