@@ -108,9 +108,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LI
 # Unit tests of jt-node modules: test_jn_MOD links node-lite/MOD.o plus the
 # objects listed in JN_TEST_DEPS_MOD.
 JN_OBJ = $(BUILD)/obj/node-lite/$(1).o
-JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state)
+JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state) $(call JN_OBJ,keyset)
 $(BUILD)/tests/test_jn_shamap: $(JN_TEST_DEPS_shamap)
-JN_TEST_DEPS_ledger := $(foreach o,apply amt shamap state store,$(call JN_OBJ,$(o)))
+JN_TEST_DEPS_ledger := $(foreach o,apply amt keyset shamap state store,$(call JN_OBJ,$(o)))
+JN_TEST_DEPS_keyset := $(call JN_OBJ,state)
+$(BUILD)/tests/test_jn_keyset: $(JN_TEST_DEPS_keyset)
 $(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \

@@ -207,15 +207,12 @@ static int load_entry(void *vctx, const uint8_t id[32], const uint8_t *blob, siz
         snprintf(lc->err, lc->errcap, "state entry %s does not decode: %s", hex, ei.msg);
         return -1;
     }
-    jn_slot *s = jn_map_slot(&lc->L->base, id);
     uint8_t leaf[32];
     jn_shamap_state_leaf(blob, len, id, leaf);
-    if (!s || jn_shamap_set(lc->L->state_map, id, leaf)) {
-        jt_obj_free(o);
+    if (jn_map_put(&lc->L->base, id, o) || jn_shamap_set(lc->L->state_map, id, leaf)) {
         snprintf(lc->err, lc->errcap, "out of memory loading state");
         return -1;
     }
-    s->obj = o;
     return 0;
 }
 
@@ -1116,14 +1113,10 @@ static int adopt_frozen(jn_ledger *L)
         }
         if (copy_threading(p->fz->obj, p->canon))
             rc = -1;
-        jn_slot *d = jn_map_slot(&L->base, p->id);
-        if (!d) {
-            rc = -1;
-            continue;
-        }
-        jt_obj_free(d->obj);
-        d->obj = p->fz->obj;
+        jt_obj *o = p->fz->obj;
         p->fz->obj = NULL;
+        if (jn_map_put(&L->base, p->id, o))
+            rc = -1;
     }
     return rc;
 }
@@ -1141,14 +1134,10 @@ static int adopt_pending(jn_ledger *L)
             jn_map_remove(&L->base, s->id);
             continue;
         }
-        jn_slot *d = jn_map_slot(&L->base, s->id);
-        if (!d) {
-            rc = -1;
-            continue;
-        }
-        jt_obj_free(d->obj);
-        d->obj = s->obj;
+        jt_obj *o = s->obj;
         s->obj = NULL;
+        if (jn_map_put(&L->base, s->id, o))
+            rc = -1;
     }
     return rc;
 }

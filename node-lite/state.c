@@ -1,8 +1,11 @@
 /* state.c — see state.h. */
 #include "state.h"
+#include "fld.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define LT_DIRECTORY_NODE 0x64
 
 void jn_map_init(jn_map *m)
 {
@@ -15,6 +18,7 @@ void jn_map_clear(jn_map *m)
         if (m->slots[i].used)
             jt_obj_free(m->slots[i].obj);
     free(m->slots);
+    jn_keyset_free(m->books);
     memset(m, 0, sizeof *m);
 }
 
@@ -126,6 +130,8 @@ void jn_map_remove(jn_map *m, const uint8_t id[32])
     jn_slot *s = jn_map_find(m, id);
     if (!s)
         return;
+    if (m->books)
+        (void)jn_keyset_remove(m->books, id);
     jt_obj_free(s->obj);
     /* Backward-shift deletion keeps probe chains intact without tombstones. */
     size_t i = (size_t)(s - m->slots);
@@ -141,6 +147,48 @@ void jn_map_remove(jn_map *m, const uint8_t id[32])
             i = j;
         }
     }
+}
+
+bool jn_is_book_root(const uint8_t id[32], const jt_obj *o)
+{
+    uint64_t lt;
+    const uint8_t *root;
+    size_t n;
+    return o && jt_obj_get_uint_f(o, FLD("LedgerEntryType"), &lt) == JT_OK &&
+           lt == LT_DIRECTORY_NODE && jt_obj_has_f(o, FLD("ExchangeRate")) &&
+           jt_obj_get_bytes_f(o, FLD("RootIndex"), &root, &n) == JT_OK && n == 32 &&
+           memcmp(root, id, 32) == 0;
+}
+
+/* Adds id to m's book index. -1 on ENOMEM. */
+static int books_add(jn_map *m, const uint8_t id[32])
+{
+    if (!m->books && !(m->books = jn_keyset_new()))
+        return -1;
+    return jn_keyset_add(m->books, id) < 0 ? -1 : 0;
+}
+
+int jn_map_put(jn_map *m, const uint8_t id[32], jt_obj *obj)
+{
+    if (jn_is_book_root(id, obj)) {
+        if (books_add(m, id)) {
+            jt_obj_free(obj);
+            return -1;
+        }
+    } else if (m->books) {
+        (void)jn_keyset_remove(m->books, id);
+    }
+    jn_slot *s = jn_map_slot(m, id);
+    if (!s) {
+        if (m->books)
+            (void)jn_keyset_remove(m->books, id);
+        jt_obj_free(obj);
+        return -1;
+    }
+    jt_obj_free(s->obj);
+    s->obj = obj;
+    s->deleted = 0;
+    return 0;
 }
 
 jn_slot *jn_map_next(const jn_map *m, size_t *i)
@@ -205,6 +253,14 @@ jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom)
 
 int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj)
 {
+    if (jn_is_book_root(id, obj)) {
+        if (books_add(&v->changes, id)) {
+            jt_obj_free(obj);
+            return -1;
+        }
+    } else if (v->changes.books) {
+        (void)jn_keyset_remove(v->changes.books, id);
+    }
     jn_slot *s = jn_map_slot(&v->changes, id);
     if (!s) {
         jt_obj_free(obj);
@@ -224,6 +280,8 @@ int jn_view_erase(jn_view *v, const uint8_t id[32])
         return oom ? -1 : 0;
     jn_slot *s = jn_map_find(&v->changes, id);
     s->deleted = 1;
+    if (v->changes.books)
+        (void)jn_keyset_remove(v->changes.books, id);
     return 0;
 }
 
@@ -243,9 +301,70 @@ int jn_view_merge(jn_view *v)
         d->obj = s->obj;
         d->deleted = s->deleted;
         s->obj = NULL;
+        /* A book directory the parent inserted may be gone or replaced. */
+        if (p->changes.books && (s->deleted || !jn_is_book_root(s->id, d->obj)))
+            (void)jn_keyset_remove(p->changes.books, s->id);
     }
+    /* The book directories this view inserted are the parent's now. */
+    size_t bi = 0, pos = 0;
+    const uint8_t *k;
+    while ((k = jn_keyset_next(v->changes.books, &bi, &pos)))
+        if (books_add(&p->changes, k))
+            rc = -1;
     jn_map_clear(&v->changes);
     return rc;
+}
+
+/* The smallest book root in [from, last] that v's parents (or base) hold
+ * and v has not deleted or replaced by a non-root. */
+static bool below_next(const jn_view *v, uint8_t from[32], const uint8_t last[32], uint8_t out[32])
+{
+    for (;;) {
+        const uint8_t *k;
+        bool found;
+        if (v->parent) {
+            found = jn_view_book_next(v->parent, from, last, out);
+            k = out;
+        } else {
+            k = v->base ? jn_keyset_ceil(v->base->books, from) : NULL;
+            found = k && memcmp(k, last, 32) <= 0;
+        }
+        if (!found)
+            return false;
+        const jn_slot *s = jn_map_find(&v->changes, k);
+        if (!s || (!s->deleted && jn_is_book_root(k, s->obj))) {
+            if (k != out)
+                memcpy(out, k, 32);
+            return true;
+        }
+        /* Deleted here: look on from the next ID. */
+        memcpy(from, k, 32);
+        int i = 31;
+        while (i >= 0 && ++from[i] == 0)
+            i--;
+        if (i < 0)
+            return false;
+    }
+}
+
+bool jn_view_book_next(const jn_view *v, const uint8_t from[32], const uint8_t last[32],
+                       uint8_t out[32])
+{
+    if (memcmp(from, last, 32) > 0)
+        return false;
+    uint8_t cur[32], below[32];
+    memcpy(cur, from, 32);
+    bool have_below = below_next(v, cur, last, below);
+    const uint8_t *mine = jn_keyset_ceil(v->changes.books, from);
+    if (mine && memcmp(mine, last, 32) > 0)
+        mine = NULL;
+    if (!mine && !have_below)
+        return false;
+    if (mine && (!have_below || memcmp(mine, below, 32) <= 0))
+        memcpy(out, mine, 32);
+    else
+        memcpy(out, below, 32);
+    return true;
 }
 
 /* ---------------------------------------------------------------- IDs */

@@ -19,6 +19,8 @@
 
 #include <jt/jt.h>
 
+#include "keyset.h"
+
 typedef struct jn_slot {
     uint8_t id[32];
     jt_obj *obj;  /* owned; for a deleted entry in a view: its final value */
@@ -30,6 +32,10 @@ typedef struct jn_slot {
 typedef struct jn_map {
     jn_slot *slots;
     size_t cap, n;
+    /* The book directories among the entries (see jn_view_book_next):
+     * in a base map every one it holds, in a view's changes the ones
+     * inserted by that view. NULL while there are none. */
+    struct jn_keyset *books;
 } jn_map;
 
 void jn_map_init(jn_map *m);
@@ -46,6 +52,13 @@ int jn_map_reserve(jn_map *m, size_t n);
 void jn_map_prefetch(const jn_map *m, const uint8_t id[32], int stage);
 /* Removes id (freeing its object). */
 void jn_map_remove(jn_map *m, const uint8_t id[32]);
+/* Sets id's entry to obj (takes ownership, frees the one it replaces),
+ * keeping the map's book index. Base maps are changed only through this
+ * and jn_map_remove. -1 on ENOMEM (obj freed, map unchanged). */
+int jn_map_put(jn_map *m, const uint8_t id[32], jt_obj *obj);
+/* Is o, stored under id, the root page of an order book directory
+ * (a DirectoryNode with an ExchangeRate whose RootIndex is id)? */
+bool jn_is_book_root(const uint8_t id[32], const jt_obj *o);
 /* Iteration: i from 0; returns NULL at the end. */
 jn_slot *jn_map_next(const jn_map *m, size_t *i);
 
@@ -69,6 +82,17 @@ int jn_view_erase(jn_view *v, const uint8_t id[32]);
 /* The same through a view: the slots in every layer (stage 0), then the
  * entry as the view sees it (1: the object, 2: its members). */
 void jn_view_prefetch(const jn_view *v, const uint8_t id[32], int stage);
+/* Ordered book access: the smallest ID k with from <= k <= last of a book
+ * directory's root page that exists in v (the view's own changes and
+ * deletions overlaid on its parents and base), into out. A book's
+ * directories are base‖quality (jn_id_book_base), so from = base‖q and
+ * last = base‖FF…FF walk the book best quality first; the cost grows with
+ * the directories walked, not with the ledger. false when there is none
+ * (or on ENOMEM in a view's index: then every later lookup in that view
+ * may miss directories it inserted; jn_view_insert reports it). */
+bool jn_view_book_next(const jn_view *v, const uint8_t from[32], const uint8_t last[32],
+                       uint8_t out[32]);
+
 /* Moves every change into the parent view. -1 on ENOMEM (parent unchanged
  * for the failing entry only; callers treat it as fatal). */
 int jn_view_merge(jn_view *v);
