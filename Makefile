@@ -112,6 +112,8 @@ JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state) $(call JN_OBJ,key
 $(BUILD)/tests/test_jn_shamap: $(JN_TEST_DEPS_shamap)
 JN_TEST_DEPS_ledger := $(foreach o,apply amt keyset shamap state store,$(call JN_OBJ,$(o)))
 JN_TEST_DEPS_keyset := $(call JN_OBJ,state)
+JN_TEST_DEPS_directory := $(call JN_OBJ,state) $(call JN_OBJ,keyset)
+$(BUILD)/tests/test_jn_directory: $(JN_TEST_DEPS_directory)
 $(BUILD)/tests/test_jn_keyset: $(JN_TEST_DEPS_keyset)
 $(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
 
