@@ -18,6 +18,7 @@
 #include "jt/keys.h"
 #include "jt/node.h"
 #include "jt/sign.h"
+#include "jt/ter.h"
 #include "jt/tx.h"
 #include "jt/util.h"
 
