@@ -12,6 +12,7 @@
 #include "jt/codec.h"
 #include "jt/common.h"
 #include "jt/error.h"
+#include "jt/flags.h"
 #include "jt/hash.h"
 #include "jt/json.h"
 #include "jt/jtp.h"
