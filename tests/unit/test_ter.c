@@ -152,15 +152,16 @@ static void named_constants(void **state)
 static void unknown_codes_and_tokens(void **state)
 {
     (void)state;
-    static const int codes[] = {1, 99, 106, 120, 145, 255, 256, -1, -89, -100, -186, -200, -267,
-                                -300, -389, -400, INT_MIN, INT_MAX};
+    static const int codes[] = {1,    99,   106,  120,  145,  255,  256,  -1,      -89,
+                                -100, -186, -200, -267, -300, -389, -400, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         assert_null(jt_ter_token(codes[i]));
         assert_null(jt_ter_message(codes[i]));
         assert_null(jt_ter_by_code(codes[i]));
     }
-    static const char *const tokens[] = {"", "tes", "TESSUCCESS", "tesSUCCESS ", " tesSUCCESS",
-                                         "tessuccess", "tecPATH_DRY\n", "tecPATH"};
+    static const char *const tokens[] = {
+        "",           "tes",           "TESSUCCESS", "tesSUCCESS ", " tesSUCCESS",
+        "tessuccess", "tecPATH_DRY\n", "tecPATH"};
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
         int code = 777;
         assert_false(jt_ter_from_token(tokens[i], &code));
@@ -181,11 +182,11 @@ static void class_boundaries(void **state)
         int code;
         jt_ter_kind kind;
     } edges[] = {
-        {INT_MIN, JT_TER_KIND_UNKNOWN}, {-400, JT_TER_KIND_UNKNOWN}, {-399, JT_TER_KIND_TEL},
-        {-300, JT_TER_KIND_TEL},        {-299, JT_TER_KIND_TEM},     {-200, JT_TER_KIND_TEM},
-        {-199, JT_TER_KIND_TEF},        {-100, JT_TER_KIND_TEF},     {-99, JT_TER_KIND_TER},
-        {-1, JT_TER_KIND_TER},          {0, JT_TER_KIND_TES},        {1, JT_TER_KIND_UNKNOWN},
-        {99, JT_TER_KIND_UNKNOWN},      {100, JT_TER_KIND_TEC},      {255, JT_TER_KIND_TEC},
+        {INT_MIN, JT_TER_KIND_UNKNOWN}, {-400, JT_TER_KIND_UNKNOWN},    {-399, JT_TER_KIND_TEL},
+        {-300, JT_TER_KIND_TEL},        {-299, JT_TER_KIND_TEM},        {-200, JT_TER_KIND_TEM},
+        {-199, JT_TER_KIND_TEF},        {-100, JT_TER_KIND_TEF},        {-99, JT_TER_KIND_TER},
+        {-1, JT_TER_KIND_TER},          {0, JT_TER_KIND_TES},           {1, JT_TER_KIND_UNKNOWN},
+        {99, JT_TER_KIND_UNKNOWN},      {100, JT_TER_KIND_TEC},         {255, JT_TER_KIND_TEC},
         {256, JT_TER_KIND_UNKNOWN},     {INT_MAX, JT_TER_KIND_UNKNOWN},
     };
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
@@ -201,10 +202,8 @@ static void class_boundaries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(vectors_round_trip),
-        cmocka_unit_test(table_has_no_extra_entries),
-        cmocka_unit_test(named_constants),
-        cmocka_unit_test(unknown_codes_and_tokens),
+        cmocka_unit_test(vectors_round_trip), cmocka_unit_test(table_has_no_extra_entries),
+        cmocka_unit_test(named_constants),    cmocka_unit_test(unknown_codes_and_tokens),
         cmocka_unit_test(class_boundaries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
