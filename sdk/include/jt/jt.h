@@ -8,6 +8,7 @@
 #define JT_JT_H
 
 #include "jt/amount.h"
+#include "jt/amount_math.h"
 #include "jt/base58.h"
 #include "jt/codec.h"
 #include "jt/common.h"
