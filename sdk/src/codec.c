@@ -112,22 +112,6 @@ const char *jt_ledger_type_name(unsigned code)
     return named_by_code(jt__ledger_types, jt__ledger_type_count, code);
 }
 
-const jt_ter *jt_ter_by_token(const char *token)
-{
-    for (size_t i = 0; i < jt__ter_count; i++)
-        if (strcmp(jt__ters[i].token, token) == 0)
-            return &jt__ters[i];
-    return NULL;
-}
-
-const jt_ter *jt_ter_by_code(int code)
-{
-    for (size_t i = 0; i < jt__ter_count; i++)
-        if (jt__ters[i].code == code)
-            return &jt__ters[i];
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- tree */
 
 static int field_cmp(const jt_field *a, const jt_field *b)

@@ -17,7 +17,5 @@ extern const jt__named_code jt__tx_types[];
 extern const size_t jt__tx_type_count;
 extern const jt__named_code jt__ledger_types[];
 extern const size_t jt__ledger_type_count;
-extern const jt_ter jt__ters[];
-extern const size_t jt__ter_count;
 
 #endif

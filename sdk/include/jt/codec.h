@@ -19,6 +19,7 @@
 #include "jt/common.h"
 #include "jt/error.h"
 #include "jt/json.h"
+#include "jt/ter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -111,14 +112,7 @@ JT_API const char *jt_tx_type_name(unsigned code);
 JT_API int jt_ledger_type_by_name(const char *name);
 JT_API const char *jt_ledger_type_name(unsigned code);
 
-/* Engine results (ter_codes): token, numeric code, message (may be NULL). */
-typedef struct jt_ter {
-    const char *token;
-    int code;
-    const char *message;
-} jt_ter;
-JT_API const jt_ter *jt_ter_by_token(const char *token);
-JT_API const jt_ter *jt_ter_by_code(int code);
+/* Engine results (jt_ter, jt_ter_by_token, jt_ter_by_code) are in jt/ter.h. */
 
 /* ---- objects ----------------------------------------------------------- */
 

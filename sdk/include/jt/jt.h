@@ -8,16 +8,19 @@
 #define JT_JT_H
 
 #include "jt/amount.h"
+#include "jt/amount_math.h"
 #include "jt/base58.h"
 #include "jt/codec.h"
 #include "jt/common.h"
 #include "jt/error.h"
+#include "jt/flags.h"
 #include "jt/hash.h"
 #include "jt/json.h"
 #include "jt/jtp.h"
 #include "jt/keys.h"
 #include "jt/node.h"
 #include "jt/sign.h"
+#include "jt/ter.h"
 #include "jt/tx.h"
 #include "jt/util.h"
 

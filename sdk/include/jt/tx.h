@@ -7,15 +7,13 @@
 #define JT_TX_H
 
 #include "jt/codec.h"
+#include "jt/flags.h"
 #include "jt/keys.h"
 #include "jt/sign.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Flags in a transaction's Flags field that matter to signing. */
-#define JT_TF_FULLY_CANONICAL_SIG 0x80000000u
 
 /* Appends STX‖signing blob (every signing field; §3.2) to `out`. */
 JT_API jt_err jt_tx_signing_data(const jt_obj *tx, jt_buf *out) JT_MUST_CHECK;
