@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "amt.h"
+#include "readmodel.h"
 
 #define TF_FULLY_CANONICAL 0x80000000u
 
@@ -38,10 +39,6 @@
 #define TF_SELL    0x00080000u
 
 #define QUALITY_ONE 1000000000u
-
-/* Relation types (RelationSet/RelationDel). */
-#define REL_AUTHORIZE 1u
-#define REL_FREEZE    3u
 
 typedef struct ctx {
     jn_view *sb;     /* the transaction's sandbox */
@@ -92,10 +89,7 @@ static void set_bytes(ctx *c, jt_obj *o, const jt_field *f, const uint8_t *p, si
 
 static int64_t balance_of(const jt_obj *root)
 {
-    jt_amount a;
-    if (jt_obj_get_amount_f(root, FLD("Balance"), &a) != JT_OK || !a.native)
-        return 0;
-    return jn_amt_to_drops(&a);
+    return jn_read_balance(root);
 }
 
 static void set_balance(ctx *c, jt_obj *root, int64_t drops)
@@ -117,16 +111,9 @@ static jt_obj *new_entry(ctx *c, const char *type)
     return o;
 }
 
-uint64_t jn_reserve(const jn_env *env, uint32_t owners)
-{
-    return env->reserve_base + (uint64_t)owners * env->reserve_inc;
-}
-
 static const jt_obj *read_account(ctx *c, const jt_account_id *a)
 {
-    uint8_t k[32];
-    jn_id_account(a, k);
-    return jn_view_read(c->sb, k);
+    return jn_read_account(c->sb, a);
 }
 
 static jt_obj *peek_account(ctx *c, const jt_account_id *a)
@@ -278,10 +265,7 @@ static bool line_get(ctx *c, const jt_account_id *me, const jt_account_id *peer,
 /* `me`'s balance on the line (positive: me holds). */
 static void line_balance(const line *l, jt_amount *out)
 {
-    if (jt_obj_get_amount_f(l->o, FLD("Balance"), out) != JT_OK)
-        memset(out, 0, sizeof *out);
-    if (!l->low)
-        jn_amt_negate(out);
+    jn_read_line_balance(l->o, l->low, out);
 }
 
 static void line_set_balance(ctx *c, line *l, const jt_amount *mine)
@@ -295,9 +279,7 @@ static void line_set_balance(ctx *c, line *l, const jt_amount *mine)
 
 static void line_limit(const line *l, bool mine, jt_amount *out)
 {
-    const jt_field *f = (l->low == mine) ? FLD("LowLimit") : FLD("HighLimit");
-    if (jt_obj_get_amount_f(l->o, f, out) != JT_OK)
-        memset(out, 0, sizeof *out);
+    jn_read_line_limit(l->o, l->low == mine, out);
 }
 
 static uint32_t line_flags(const line *l)
@@ -396,56 +378,43 @@ static int line_create(ctx *c, line *l, const jt_account_id *me, const jt_accoun
     return l->o ? 0 : -1;
 }
 
-/* ---------------------------------------------------------------- relations */
+/* ---------------------------------------------------------------- read-model rules in the sandbox
+ * The general path threads every entry the transaction holds a writable
+ * copy of (thread_entries), and these take the copy of the line they look
+ * at just as the engine always has, so what a transaction threads is
+ * unchanged. */
 
-static const jt_obj *relation(ctx *c, const jt_account_id *issuer, const jt_account_id *target,
-                              uint32_t type, const jt_currency *cur)
+/* Takes the writable copy of the line between a and b (none when absent). */
+static void hold_line(ctx *c, const jt_account_id *a, const jt_account_id *b,
+                      const jt_currency *cur)
 {
-    uint8_t k[32];
-    jn_id_relation(issuer, target, type, cur, k);
-    return jn_view_read(c->sb, k);
+    line l;
+    (void)line_get(c, a, b, cur, &l);
 }
 
-/* Is `holder`'s holding of issuer's currency frozen (by line flag, a freeze
- * relation, or the issuer's global freeze)? */
 static bool is_frozen(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
                       const jt_currency *cur)
 {
-    if (same_account(holder, issuer))
-        return false;
-    const jt_obj *ir = read_account(c, issuer);
-    if (ir && (get_u(ir, FLD("Flags"), 0) & LSF_GLOBAL_FREEZE))
-        return true;
-    line l;
-    if (line_get(c, holder, issuer, cur, &l)) {
-        /* The issuer's side freeze flag. */
-        if (line_flags(&l) & side_flag(&l, false, LSF_LOW_FREEZE, LSF_HIGH_FREEZE))
-            return true;
-    }
-    return relation(c, issuer, holder, REL_FREEZE, cur) != NULL;
+    if (jn_read_frozen(c->sb, holder, issuer, cur))
+        return true; /* every caller ends in tecFROZEN: the sandbox is discarded */
+    if (!same_account(holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return false;
 }
 
-/* May `holder` hold issuer's currency (RequireAuth)? */
 static bool is_authorized(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
                           const jt_currency *cur, const jt_amount *new_balance)
 {
-    if (same_account(holder, issuer))
-        return true;
-    const jt_obj *ir = read_account(c, issuer);
-    if (!ir || !(get_u(ir, FLD("Flags"), 0) & LSF_REQUIRE_AUTH))
-        return true;
-    line l;
-    if (line_get(c, holder, issuer, cur, &l) &&
-        (line_flags(&l) & side_flag(&l, false, LSF_LOW_AUTH, LSF_HIGH_AUTH)))
-        return true;
-    const jt_obj *rel = relation(c, issuer, holder, REL_AUTHORIZE, cur);
-    if (!rel)
-        return false;
-    jt_amount cap;
-    if (new_balance && jt_obj_get_amount_f(rel, FLD("LimitAmount"), &cap) == JT_OK && !jn_amt_is_zero(&cap) &&
-        jn_amt_cmp(new_balance, &cap) > 0)
-        return false;
-    return true;
+    if (jn_read_auth_required(c->sb, holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
+}
+
+static bool funds_of(ctx *c, const jt_account_id *who, const jt_amount *a, jt_amount *out)
+{
+    if (!a->native && !same_account(who, &a->issuer))
+        hold_line(c, who, &a->issuer, &a->currency);
+    return jn_read_funds(c->sb, c->env, who, a, out);
 }
 
 /* ---------------------------------------------------------------- Payment */
@@ -908,7 +877,7 @@ static int pf_relation(const jt_obj *tx, uint32_t flags)
     if (jt_obj_get_account_f(tx, FLD("Target"), &target) != JT_OK || !jt_obj_has_f(tx, FLD("RelationType")))
         return temMALFORMED;
     uint64_t type = get_u(tx, FLD("RelationType"), 0);
-    if (type != REL_AUTHORIZE && type != REL_FREEZE)
+    if (type != JN_REL_AUTHORIZE && type != JN_REL_FREEZE)
         return temINVALID;
     if (jt_obj_get_account_f(tx, FLD("Account"), &src) == JT_OK && same_account(&src, &target))
         return temDST_IS_SRC;
@@ -934,7 +903,7 @@ static int ap_relation_set(ctx *c)
     jt_obj *mr = peek_account(c, &c->account);
     if (!mr)
         return tefINTERNAL;
-    if (type == REL_FREEZE && (get_u(mr, FLD("Flags"), 0) & LSF_NO_FREEZE))
+    if (type == JN_REL_FREEZE && (get_u(mr, FLD("Flags"), 0) & LSF_NO_FREEZE))
         return tecNO_PERMISSION;
     uint8_t k[32];
     bool oom;
@@ -981,31 +950,6 @@ static int ap_relation_del(ctx *c)
 }
 
 /* ---------------------------------------------------------------- offers */
-
-/* What `who` can deliver of `a`'s asset: SWT above the reserve, a line
- * balance, or unlimited for the issuer (returns false). */
-static bool funds_of(ctx *c, const jt_account_id *who, const jt_amount *a, jt_amount *out)
-{
-    if (a->native) {
-        const jt_obj *r = read_account(c, who);
-        int64_t bal = r ? balance_of(r) : 0;
-        int64_t res = r ? (int64_t)jn_reserve(c->env, (uint32_t)get_u(r, FLD("OwnerCount"), 0)) : 0;
-        jn_amt_drops(out, bal > res ? bal - res : 0);
-        return true;
-    }
-    if (same_account(who, &a->issuer))
-        return false;
-    line l;
-    jn_amt_zero_like(out, a);
-    if (line_get(c, who, &a->issuer, &a->currency, &l)) {
-        line_balance(&l, out);
-        out->currency = a->currency;
-        out->issuer = a->issuer;
-        if (jn_amt_sign(out) < 0)
-            jn_amt_zero_like(out, a);
-    }
-    return true;
-}
 
 static int offer_delete(ctx *c, const uint8_t key[32])
 {
