@@ -1,105 +1,21 @@
 /*
- * apply.c — transaction checks, transactors and metadata (see apply.h).
+ * apply.c — the transaction engine's driver (see apply.h, engine.h): the
+ * transactor table, the checks every transaction goes through (preflight,
+ * sequence, signer, fee), and applying one in its sandbox: fee claim,
+ * transactor, tec rollback, threading, metadata, merge.
  *
  * Every transactor works in a child view `sb` of the ledger view; metadata
  * is the difference between `sb` and its parent, computed before merging.
  */
 #include "apply.h"
-#include "fld.h"
+#include "engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "amt.h"
-#include "readmodel.h"
+/* ---------------------------------------------------------------- shared helpers */
 
-#define TF_FULLY_CANONICAL 0x80000000u
-
-/* Payment */
-#define TF_NO_SKYWELL_DIRECT 0x00010000u
-#define TF_PARTIAL_PAYMENT   0x00020000u
-#define TF_LIMIT_QUALITY     0x00040000u
-/* AccountSet */
-#define TF_REQUIRE_DEST  0x00010000u
-#define TF_OPTIONAL_DEST 0x00020000u
-#define TF_REQUIRE_AUTH  0x00040000u
-#define TF_OPTIONAL_AUTH 0x00080000u
-#define TF_DISALLOW_SWT  0x00100000u
-#define TF_ALLOW_SWT     0x00200000u
-/* TrustSet */
-#define TF_SET_AUTH          0x00010000u
-#define TF_SET_NO_SKYWELL    0x00020000u
-#define TF_CLEAR_NO_SKYWELL  0x00040000u
-#define TF_SET_FREEZE        0x00100000u
-#define TF_CLEAR_FREEZE      0x00200000u
-/* OfferCreate */
-#define TF_PASSIVE 0x00010000u
-#define TF_IOC     0x00020000u
-#define TF_FOK     0x00040000u
-#define TF_SELL    0x00080000u
-
-#define QUALITY_ONE 1000000000u
-
-typedef struct ctx {
-    jn_view *sb;     /* the transaction's sandbox */
-    const jn_env *env;
-    const jt_obj *tx;
-    const uint8_t *id;
-    jt_account_id account;
-    uint8_t account_key[32]; /* its AccountRoot ID */
-    jn_txmemo *memo;         /* may be NULL */
-    int64_t prior_balance;   /* drops before the fee */
-    int64_t fee;
-    jt_amount delivered;
-    bool has_delivered;
-    bool oom;
-} ctx;
-
-/* ---------------------------------------------------------------- helpers */
-
-static uint64_t get_u(const jt_obj *o, const jt_field *f, uint64_t dflt)
-{
-    uint64_t v;
-    return jt_obj_get_uint_f(o, f, &v) == JT_OK ? v : dflt;
-}
-
-static void set_u(ctx *c, jt_obj *o, const jt_field *f, uint64_t v)
-{
-    if (jt_obj_set_uint_f(o, f, v) != JT_OK)
-        c->oom = true;
-}
-
-static void set_amt(ctx *c, jt_obj *o, const jt_field *f, const jt_amount *a)
-{
-    if (jt_obj_set_amount_f(o, f, a) != JT_OK)
-        c->oom = true;
-}
-
-static void set_acct(ctx *c, jt_obj *o, const jt_field *f, const jt_account_id *a)
-{
-    if (jt_obj_set_account_f(o, f, a) != JT_OK)
-        c->oom = true;
-}
-
-static void set_bytes(ctx *c, jt_obj *o, const jt_field *f, const uint8_t *p, size_t n)
-{
-    if (jt_obj_set_bytes_f(o, f, p, n) != JT_OK)
-        c->oom = true;
-}
-
-static int64_t balance_of(const jt_obj *root)
-{
-    return jn_read_balance(root);
-}
-
-static void set_balance(ctx *c, jt_obj *root, int64_t drops)
-{
-    jt_amount a;
-    jn_amt_drops(&a, drops);
-    set_amt(c, root, FLD("Balance"), &a);
-}
-
-static jt_obj *new_entry(ctx *c, const char *type)
+jt_obj *jn_new_entry(jn_txctx *c, const char *type)
 {
     jt_obj *o = jt_obj_new();
     int lt = jt_ledger_type_by_name(type);
@@ -111,28 +27,7 @@ static jt_obj *new_entry(ctx *c, const char *type)
     return o;
 }
 
-static const jt_obj *read_account(ctx *c, const jt_account_id *a)
-{
-    return jn_read_account(c->sb, a);
-}
-
-static jt_obj *peek_account(ctx *c, const jt_account_id *a)
-{
-    uint8_t k[32];
-    bool oom;
-    jn_id_account(a, k);
-    jt_obj *o = jn_view_peek(c->sb, k, &oom);
-    if (oom)
-        c->oom = true;
-    return o;
-}
-
-static bool same_account(const jt_account_id *a, const jt_account_id *b)
-{
-    return memcmp(a->bytes, b->bytes, 20) == 0;
-}
-
-static void adjust_owner_count(ctx *c, const jt_account_id *a, int delta)
+void jn_adjust_owner_count(jn_txctx *c, const jt_account_id *a, int delta)
 {
     jt_obj *r = peek_account(c, a);
     if (!r)
@@ -145,290 +40,192 @@ static void adjust_owner_count(ctx *c, const jt_account_id *a, int delta)
     set_u(c, r, FLD("OwnerCount"), n);
 }
 
-/* ---------------------------------------------------------------- directories
- * A directory is one DirectoryNode page whose Indexes are kept sorted. */
+/* ---------------------------------------------------------------- dispatch */
 
-static int dir_add(ctx *c, const uint8_t dir[32], const uint8_t item[32], const jt_account_id *owner,
-                   const jt_amount *pays, const jt_amount *gets, uint64_t quality)
+/* One line per transaction type: its two steps (engine.h). */
+static const jn_transactor transactors[] = {
+    {JT_TX_PAYMENT, jn_payment_preflight, jn_payment_apply},
+    {JT_TX_TRUST_SET, jn_trust_set_preflight, jn_trust_set_apply},
+    {JT_TX_ACCOUNT_SET, jn_account_set_preflight, jn_account_set_apply},
+    {JT_TX_SET_REGULAR_KEY, jn_set_regular_key_preflight, jn_set_regular_key_apply},
+    {JT_TX_RELATION_SET, jn_relation_preflight, jn_relation_set_apply},
+    {JT_TX_RELATION_DEL, jn_relation_preflight, jn_relation_del_apply},
+    {JT_TX_OFFER_CREATE, jn_offer_create_preflight, jn_offer_create_apply},
+    {JT_TX_OFFER_CANCEL, jn_offer_cancel_preflight, jn_offer_cancel_apply},
+};
+
+static const jn_transactor *find_transactor(const jt_obj *tx)
 {
-    bool oom;
-    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
-    if (oom)
-        return -1;
-    const uint8_t *p = NULL;
-    size_t n = 0;
-    if (!d) {
-        if (!(d = new_entry(c, "DirectoryNode")))
-            return -1;
-        set_bytes(c, d, FLD("RootIndex"), dir, 32);
-        set_u(c, d, FLD("Flags"), 0);
-        if (owner)
-            set_acct(c, d, FLD("Owner"), owner);
-        if (pays) {
-            set_bytes(c, d, FLD("TakerPaysCurrency"), pays->currency.bytes, 20);
-            set_bytes(c, d, FLD("TakerPaysIssuer"), pays->issuer.bytes, 20);
-            set_bytes(c, d, FLD("TakerGetsCurrency"), gets->currency.bytes, 20);
-            set_bytes(c, d, FLD("TakerGetsIssuer"), gets->issuer.bytes, 20);
-            set_u(c, d, FLD("ExchangeRate"), quality);
-        }
-        if (jn_view_insert(c->sb, dir, d))
-            return -1;
-    } else if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK) {
-        p = NULL;
-        n = 0;
+    uint64_t t;
+    if (jt_obj_get_uint_f(tx, FLD("TransactionType"), &t) != JT_OK)
+        return NULL;
+    for (size_t i = 0; i < sizeof transactors / sizeof *transactors; i++)
+        if ((uint64_t)transactors[i].type == t)
+            return &transactors[i];
+    return NULL;
+}
+
+int jn_preflight(const jt_obj *tx, const jn_env *env)
+{
+    jt_account_id a;
+    if (jt_obj_get_account_f(tx, FLD("Account"), &a) != JT_OK || !jt_obj_has_f(tx, FLD("Sequence")) ||
+        !jt_obj_has_f(tx, FLD("TransactionType")))
+        return temMALFORMED;
+    if (!memcmp(&a, &JT_ACCOUNT_ZERO, 20) || !memcmp(&a, &JT_ACCOUNT_ONE, 20))
+        return temBAD_SRC_ACCOUNT;
+    if (jt_obj_has_f(tx, FLD("Signers")))
+        return temUNKNOWN; /* multi-signing: not on this node yet */
+    const jn_transactor *t = find_transactor(tx);
+    if (!t)
+        return temUNKNOWN;
+    jt_amount fee;
+    if (!get_amount(tx, FLD("Fee"), &fee))
+        return temMALFORMED;
+    if (!fee.native || fee.negative || fee.mantissa > JT_MAX_TX_DROPS)
+        return temBAD_FEE;
+    int r = t->preflight(tx, (uint32_t)get_u(tx, FLD("Flags"), 0));
+    if (r)
+        return r;
+    if (fee.mantissa < env->base_fee)
+        return telINSUF_FEE_P;
+    return tesSUCCESS;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* Fee and sequence: the part of a transaction that happens even on tec. */
+static int claim_fee(jn_txctx *c)
+{
+    jt_obj *r = peek_account(c, &c->account);
+    if (!r)
+        return tefINTERNAL;
+    set_balance(c, r, c->prior_balance - c->fee);
+    set_u(c, r, FLD("Sequence"), get_u(r, FLD("Sequence"), 0) + 1);
+    return c->oom ? tefINTERNAL : tesSUCCESS;
+}
+
+void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
+{
+    jt_account_id a;
+    if (!memo->have_account && jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK) {
+        jn_id_account(&a, memo->account_key);
+        memo->have_account = true;
     }
-    size_t count = n / 32, pos = 0;
-    while (pos < count && memcmp(p + pos * 32, item, 32) < 0)
-        pos++;
-    if (pos < count && memcmp(p + pos * 32, item, 32) == 0)
-        return 0;
-    uint8_t *nb = malloc((count + 1) * 32);
-    if (!nb)
-        return -1;
-    if (pos)
-        memcpy(nb, p, pos * 32);
-    memcpy(nb + pos * 32, item, 32);
-    if (count > pos)
-        memcpy(nb + (pos + 1) * 32, p + pos * 32, (count - pos) * 32);
-    set_bytes(c, d, FLD("Indexes"), nb, (count + 1) * 32);
-    free(nb);
-    return c->oom ? -1 : 0;
-}
-
-static int dir_remove(ctx *c, const uint8_t dir[32], const uint8_t item[32])
-{
-    bool oom;
-    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
-    if (!d)
-        return oom ? -1 : 0;
-    const uint8_t *p;
-    size_t n;
-    if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK)
-        return 0;
-    size_t count = n / 32;
-    for (size_t i = 0; i < count; i++) {
-        if (memcmp(p + i * 32, item, 32) != 0)
-            continue;
-        if (count == 1)
-            return jn_view_erase(c->sb, dir);
-        uint8_t *nb = malloc((count - 1) * 32);
-        if (!nb)
-            return -1;
-        memcpy(nb, p, i * 32);
-        memcpy(nb + i * 32, p + (i + 1) * 32, (count - i - 1) * 32);
-        set_bytes(c, d, FLD("Indexes"), nb, (count - 1) * 32);
-        free(nb);
-        return c->oom ? -1 : 0;
+    if (!memo->have_dest && get_u(tx, FLD("TransactionType"), 0) == JT_TX_PAYMENT &&
+        jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK) {
+        jn_id_account(&a, memo->dest_key);
+        memo->have_dest = true;
     }
-    return 0;
 }
 
-static int owner_dir_add(ctx *c, const jt_account_id *owner, const uint8_t item[32])
+int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
+             uint32_t index, jn_txmemo *memo, jn_applied *out)
 {
-    uint8_t dir[32];
-    jn_id_owner_dir(owner, dir);
-    return dir_add(c, dir, item, owner, NULL, NULL, 0);
-}
-
-static int owner_dir_remove(ctx *c, const jt_account_id *owner, const uint8_t item[32])
-{
-    uint8_t dir[32];
-    jn_id_owner_dir(owner, dir);
-    return dir_remove(c, dir, item);
-}
-
-/* ---------------------------------------------------------------- trust lines */
-
-typedef struct line {
-    jt_obj *o;       /* writable, in the sandbox; NULL when absent */
-    uint8_t key[32];
-    bool low;        /* `me` is the low account */
-} line;
-
-static bool is_low(const jt_account_id *a, const jt_account_id *b)
-{
-    return memcmp(a->bytes, b->bytes, 20) < 0;
-}
-
-static bool line_get(ctx *c, const jt_account_id *me, const jt_account_id *peer,
-                     const jt_currency *cur, line *l)
-{
-    bool oom;
-    jn_id_line(me, peer, cur, l->key);
-    l->low = is_low(me, peer);
-    l->o = jn_view_peek(c->sb, l->key, &oom);
-    if (oom)
-        c->oom = true;
-    return l->o != NULL;
-}
-
-/* `me`'s balance on the line (positive: me holds). */
-static void line_balance(const line *l, jt_amount *out)
-{
-    jn_read_line_balance(l->o, l->low, out);
-}
-
-static void line_set_balance(ctx *c, line *l, const jt_amount *mine)
-{
-    jt_amount b = *mine;
-    if (!l->low)
-        jn_amt_negate(&b);
-    b.issuer = JT_ACCOUNT_ONE;
-    set_amt(c, l->o, FLD("Balance"), &b);
-}
-
-static void line_limit(const line *l, bool mine, jt_amount *out)
-{
-    jn_read_line_limit(l->o, l->low == mine, out);
-}
-
-static uint32_t line_flags(const line *l)
-{
-    return (uint32_t)get_u(l->o, FLD("Flags"), 0);
-}
-
-/* Flag of `me`'s side (low/high pair). */
-static uint32_t side_flag(const line *l, bool mine, uint32_t low_flag, uint32_t high_flag)
-{
-    return (l->low == mine) ? low_flag : high_flag;
-}
-
-/* Does `me`'s side of the line hold non-default state (and so a reserve)? */
-static bool side_needs_reserve(const line *l, bool mine)
-{
-    jt_amount lim, bal;
-    line_limit(l, mine, &lim);
-    line_balance(l, &bal);
-    if (!mine)
-        jn_amt_negate(&bal);
-    uint32_t f = line_flags(l);
-    bool low = (l->low == mine);
-    return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
-           (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
-           (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
-           get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
-           get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
-}
-
-/* Brings the reserve flags (and owner counts) in line with the state of
- * both sides; deletes the line when neither side needs it. */
-static int line_settle(ctx *c, line *l, const jt_account_id *me, const jt_account_id *peer)
-{
-    uint32_t f = line_flags(l), nf = f;
-    const jt_account_id *who[2] = {me, peer};
-    for (int i = 0; i < 2; i++) {
-        bool mine = (i == 0);
-        uint32_t rf = side_flag(l, mine, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
-        bool need = side_needs_reserve(l, mine);
-        if (need && !(f & rf)) {
-            nf |= rf;
-            adjust_owner_count(c, who[i], +1);
-        } else if (!need && (f & rf)) {
-            nf &= ~rf;
-            adjust_owner_count(c, who[i], -1);
-        }
-    }
-    if (nf != f)
-        set_u(c, l->o, FLD("Flags"), nf);
-    jt_amount bal;
-    line_balance(l, &bal);
-    if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
-        if (owner_dir_remove(c, me, l->key) || owner_dir_remove(c, peer, l->key) ||
-            jn_view_erase(c->sb, l->key))
-            return -1;
-        l->o = NULL;
-    }
-    return c->oom ? -1 : 0;
-}
-
-/* A new line between me and peer (me's limit `limit`). */
-static int line_create(ctx *c, line *l, const jt_account_id *me, const jt_account_id *peer,
-                       const jt_amount *limit, uint32_t flags)
-{
-    jt_obj *o = new_entry(c, "SkywellState");
-    if (!o)
-        return -1;
-    const jt_account_id *lo = l->low ? me : peer, *hi = l->low ? peer : me;
-    jt_amount bal, ll, hl;
-    jn_amt_zero_like(&bal, limit);
-    bal.issuer = JT_ACCOUNT_ONE;
-    jn_amt_zero_like(&ll, limit);
-    jn_amt_zero_like(&hl, limit);
-    ll.issuer = *lo;
-    hl.issuer = *hi;
-    if (l->low) {
-        ll = *limit;
-        ll.issuer = *lo;
+    memset(out, 0, sizeof *out);
+    /* Preflight depends on the transaction and the base fee only. */
+    int r;
+    if (memo && memo->preflight_ok && memo->preflight_fee == env->base_fee) {
+        r = tesSUCCESS;
     } else {
-        hl = *limit;
-        hl.issuer = *hi;
+        r = jn_preflight(tx, env);
+        if (memo && r == tesSUCCESS) {
+            memo->preflight_ok = true;
+            memo->preflight_fee = env->base_fee;
+        }
     }
-    set_amt(c, o, FLD("Balance"), &bal);
-    set_amt(c, o, FLD("LowLimit"), &ll);
-    set_amt(c, o, FLD("HighLimit"), &hl);
-    set_u(c, o, FLD("Flags"), flags);
-    set_u(c, o, FLD("LowNode"), 0);
-    set_u(c, o, FLD("HighNode"), 0);
-    if (c->oom || jn_view_insert(c->sb, l->key, o))
-        return -1;
-    if (owner_dir_add(c, lo, l->key) || owner_dir_add(c, hi, l->key))
-        return -1;
-    bool oom;
-    l->o = jn_view_peek(c->sb, l->key, &oom);
-    return l->o ? 0 : -1;
-}
+    if (r)
+        return out->ter = r;
+    jn_view sb;
+    jn_view_init(&sb, view, NULL);
+    jn_txctx c = {.sb = &sb, .env = env, .tx = tx, .id = id, .memo = memo};
+    jt_amount fee;
+    if (jt_obj_get_account_f(tx, FLD("Account"), &c.account) != JT_OK || !get_amount(tx, FLD("Fee"), &fee))
+        return out->ter = temMALFORMED;
+    c.fee = (int64_t)fee.mantissa;
+    if (memo && memo->have_account) {
+        memcpy(c.account_key, memo->account_key, 32);
+    } else {
+        jn_id_account(&c.account, c.account_key);
+        if (memo) {
+            memcpy(memo->account_key, c.account_key, 32);
+            memo->have_account = true;
+        }
+    }
 
-/* ---------------------------------------------------------------- read-model rules in the sandbox
- * The general path threads every entry the transaction holds a writable
- * copy of (thread_entries), and these take the copy of the line they look
- * at just as the engine always has, so what a transaction threads is
- * unchanged. */
+    const jt_obj *root = jn_view_read(view, c.account_key);
+    if (!root)
+        return out->ter = terNO_ACCOUNT;
+    uint64_t aseq = get_u(root, FLD("Sequence"), 0), tseq = get_u(tx, FLD("Sequence"), 0);
+    if (tseq < aseq)
+        return out->ter = tefPAST_SEQ;
+    if (tseq > aseq)
+        return out->ter = terPRE_SEQ;
+    if (jt_obj_has_f(tx, FLD("LastLedgerSequence")) && get_u(tx, FLD("LastLedgerSequence"), 0) < env->ledger_seq)
+        return out->ter = tefMAX_LEDGER;
+    /* Who signed: the master key (unless disabled) or the regular key. */
+    const uint8_t *pk;
+    size_t pklen;
+    jt_account_id signer, regular;
+    if (memo && memo->have_signer) {
+        signer = memo->signer;
+    } else {
+        if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
+            jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
+            return out->ter = tefBAD_AUTH;
+        if (memo) {
+            memo->signer = signer;
+            memo->have_signer = true;
+        }
+    }
+    uint32_t aflags = (uint32_t)get_u(root, FLD("Flags"), 0);
+    if (same_account(&signer, &c.account)) {
+        if (aflags & LSF_DISABLE_MASTER)
+            return out->ter = tefMASTER_DISABLED;
+    } else if (jt_obj_get_account_f(root, FLD("RegularKey"), &regular) != JT_OK ||
+               !same_account(&signer, &regular)) {
+        return out->ter = tefBAD_AUTH;
+    }
+    c.prior_balance = jn_read_balance(root);
+    if (c.prior_balance < c.fee)
+        return out->ter = terINSUF_FEE_B;
 
-/* Takes the writable copy of the line between a and b (none when absent). */
-static void hold_line(ctx *c, const jt_account_id *a, const jt_account_id *b,
-                      const jt_currency *cur)
-{
-    line l;
-    (void)line_get(c, a, b, cur, &l);
-}
-
-static bool is_frozen(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                      const jt_currency *cur)
-{
-    if (jn_read_frozen(c->sb, holder, issuer, cur))
-        return true; /* every caller ends in tecFROZEN: the sandbox is discarded */
-    if (!same_account(holder, issuer))
-        hold_line(c, holder, issuer, cur);
-    return false;
-}
-
-static bool is_authorized(ctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                          const jt_currency *cur, const jt_amount *new_balance)
-{
-    if (jn_read_auth_required(c->sb, holder, issuer))
-        hold_line(c, holder, issuer, cur);
-    return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
-}
-
-static bool funds_of(ctx *c, const jt_account_id *who, const jt_amount *a, jt_amount *out)
-{
-    if (!a->native && !same_account(who, &a->issuer))
-        hold_line(c, who, &a->issuer, &a->currency);
-    return jn_read_funds(c->sb, c->env, who, a, out);
+    if (jn_fast_payment(view, env, &c, index, out))
+        return out->ter;
+    const jn_transactor *t = find_transactor(tx);
+    r = claim_fee(&c);
+    if (!r)
+        r = t->apply(&c);
+    if (r != tesSUCCESS && JN_TER_CLAIMED(r)) {
+        /* tec: undo everything but the fee and the sequence. */
+        jn_view_clear(&sb);
+        jn_view_init(&sb, view, NULL);
+        c.has_delivered = false;
+        c.oom = false;
+        int r2 = claim_fee(&c);
+        if (r2)
+            r = r2;
+    }
+    if (!JN_TER_CLAIMED(r)) {
+        jn_view_clear(&sb);
+        return out->ter = r;
+    }
+    jn_meta_thread(&c);
+    jt_obj *meta = NULL;
+    if (c.oom || (!env->no_meta && !(meta = jn_meta_build(&c, r, index)))) {
+        jn_view_clear(&sb);
+        return out->ter = tefINTERNAL;
+    }
+    if (jn_view_merge(&sb)) {
+        jt_obj_free(meta);
+        jn_view_clear(&sb);
+        return out->ter = tefINTERNAL;
+    }
+    out->meta = meta;
+    out->fee = c.fee;
+    return out->ter = r;
 }
 
 /* ---------------------------------------------------------------- Payment */
-
-static bool bad_currency(const jt_amount *a)
-{
-    return !a->native && jt_currency_is_swt(&a->currency);
-}
-
-
-static bool get_amount(const jt_obj *o, const jt_field *f, jt_amount *a)
-{
-    return jt_obj_get_amount_f(o, f, a) == JT_OK;
-}
 
 static int check_amount(const jt_amount *a)
 {
@@ -441,7 +238,7 @@ static int check_amount(const jt_amount *a)
     return tesSUCCESS;
 }
 
-static int pf_payment(const jt_obj *tx, uint32_t flags)
+int jn_payment_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~(TF_FULLY_CANONICAL | TF_NO_SKYWELL_DIRECT | TF_PARTIAL_PAYMENT | TF_LIMIT_QUALITY))
         return temINVALID_FLAG;
@@ -479,7 +276,7 @@ static int pf_payment(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags)
+static int pay_issued(jn_txctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags)
 {
     const jt_account_id *S = &c->account, *D = dst, *I = &amt->issuer;
     const jt_currency *C = &amt->currency;
@@ -500,9 +297,9 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
             rate = tr;
     }
     jt_amount deliver = *amt, x;
-    line dl = {0}, sl = {0};
+    jn_line dl = {0}, sl = {0};
     if (!d_is_i) {
-        if (!line_get(c, D, I, C, &dl))
+        if (!jn_line_get(c, D, I, C, &dl))
             return tecPATH_DRY;
         jt_amount lim, bal, room;
         line_limit(&dl, true, &lim);
@@ -513,9 +310,9 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
             deliver = room, deliver.currency = *C, deliver.issuer = *I;
     }
     if (!s_is_i) {
-        if (!line_get(c, S, I, C, &sl))
+        if (!jn_line_get(c, S, I, C, &sl))
             return tecPATH_DRY;
-        if (!d_is_i && is_frozen(c, S, I, C))
+        if (!d_is_i && jn_tx_frozen(c, S, I, C))
             return tecFROZEN;
         jt_amount bal;
         line_balance(&sl, &bal);
@@ -544,7 +341,7 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
         line_balance(&dl, &bal);
         if (!jn_amt_add(&bal, &deliver, &nb))
             return tefINTERNAL;
-        if (!is_authorized(c, D, I, C, &nb))
+        if (!jn_tx_authorized(c, D, I, C, &nb))
             return tecNO_AUTH;
     }
     jt_amount cost = deliver;
@@ -557,8 +354,8 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
             cost = bal; /* rounding: never more than is held */
         if (!jn_amt_sub(&bal, &cost, &nb))
             return tefINTERNAL;
-        line_set_balance(c, &sl, &nb);
-        if (line_settle(c, &sl, S, I))
+        jn_line_set_balance(c, &sl, &nb);
+        if (jn_line_settle(c, &sl, S, I))
             return tefINTERNAL;
     }
     if (!d_is_i) {
@@ -566,8 +363,8 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
         line_balance(&dl, &bal);
         if (!jn_amt_add(&bal, &deliver, &nb))
             return tefINTERNAL;
-        line_set_balance(c, &dl, &nb);
-        if (line_settle(c, &dl, D, I))
+        jn_line_set_balance(c, &dl, &nb);
+        if (jn_line_settle(c, &dl, D, I))
             return tefINTERNAL;
     }
     c->delivered = deliver;
@@ -575,12 +372,13 @@ static int pay_issued(ctx *c, const jt_account_id *dst, const jt_amount *amt, ui
     return tesSUCCESS;
 }
 
-static int ap_payment(ctx *c)
+int jn_payment_apply(jn_txctx *c)
 {
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_account_id dst;
     jt_amount amt;
-    if (jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK || !get_amount(c->tx, FLD("Amount"), &amt))
+    if (jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
+        !get_amount(c->tx, FLD("Amount"), &amt))
         return temMALFORMED;
     const jt_obj *droot = read_account(c, &dst);
     if (!droot) {
@@ -590,7 +388,7 @@ static int ap_payment(ctx *c)
             return telNO_DST_PARTIAL;
         if (amt.mantissa < c->env->reserve_base)
             return tecNO_DST_INSUF_SWT;
-        jt_obj *r = new_entry(c, "AccountRoot");
+        jt_obj *r = jn_new_entry(c, "AccountRoot");
         if (!r)
             return tefINTERNAL;
         set_acct(c, r, FLD("Account"), &dst);
@@ -602,7 +400,8 @@ static int ap_payment(ctx *c)
         jn_id_account(&dst, k);
         if (c->oom || jn_view_insert(c->sb, k, r))
             return tefINTERNAL;
-    } else if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) && !jt_obj_has_f(c->tx, FLD("DestinationTag"))) {
+    } else if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) &&
+               !jt_obj_has_f(c->tx, FLD("DestinationTag"))) {
         return tecDST_TAG_NEEDED;
     }
     if (!amt.native)
@@ -612,12 +411,13 @@ static int ap_payment(ctx *c)
     jt_obj *dr = peek_account(c, &dst);
     if (!sr || !dr)
         return tefINTERNAL;
-    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(sr, FLD("OwnerCount"), 0));
-    int64_t need = (int64_t)amt.mantissa + (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
+    uint64_t reserve = jn_read_account_reserve(c->env, sr);
+    int64_t need = (int64_t)amt.mantissa +
+                   (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
     if (c->prior_balance < need)
         return tecUNFUNDED_PAYMENT;
-    set_balance(c, sr, balance_of(sr) - (int64_t)amt.mantissa);
-    set_balance(c, dr, balance_of(dr) + (int64_t)amt.mantissa);
+    set_balance(c, sr, jn_read_balance(sr) - (int64_t)amt.mantissa);
+    set_balance(c, dr, jn_read_balance(dr) + (int64_t)amt.mantissa);
     c->delivered = amt;
     c->has_delivered = true;
     return c->oom ? tefINTERNAL : tesSUCCESS;
@@ -625,7 +425,7 @@ static int ap_payment(ctx *c)
 
 /* ---------------------------------------------------------------- TrustSet */
 
-static int pf_trust_set(const jt_obj *tx, uint32_t flags)
+int jn_trust_set_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~(TF_FULLY_CANONICAL | TF_SET_AUTH | TF_SET_NO_SKYWELL | TF_CLEAR_NO_SKYWELL |
                   TF_SET_FREEZE | TF_CLEAR_FREEZE))
@@ -649,7 +449,7 @@ static int pf_trust_set(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int ap_trust_set(ctx *c)
+int jn_trust_set_apply(jn_txctx *c)
 {
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_amount lim;
@@ -667,20 +467,21 @@ static int ap_trust_set(ctx *c)
         return tefNO_AUTH_REQUIRED;
     if ((flags & TF_SET_FREEZE) && (mflags & LSF_NO_FREEZE))
         return tecNO_PERMISSION;
-    bool has_qin = jt_obj_has_f(c->tx, FLD("QualityIn")), has_qout = jt_obj_has_f(c->tx, FLD("QualityOut"));
+    bool has_qin = jt_obj_has_f(c->tx, FLD("QualityIn"));
+    bool has_qout = jt_obj_has_f(c->tx, FLD("QualityOut"));
     uint64_t qin = get_u(c->tx, FLD("QualityIn"), 0), qout = get_u(c->tx, FLD("QualityOut"), 0);
     if (qin == QUALITY_ONE)
         qin = 0;
     if (qout == QUALITY_ONE)
         qout = 0;
-    line l;
-    bool exists = line_get(c, me, &peer, &lim.currency, &l);
+    jn_line l;
+    bool exists = jn_line_get(c, me, &peer, &lim.currency, &l);
     if (!exists) {
         if (jn_amt_is_zero(&lim) && !qin && !qout &&
             !(flags & (TF_SET_AUTH | TF_SET_FREEZE | TF_SET_NO_SKYWELL)))
             return tecNO_LINE_REDUNDANT;
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
-        if (balance_of(mr) < (int64_t)reserve)
+        uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
+        if (jn_read_balance(mr) < (int64_t)reserve)
             return tecNO_LINE_INSUF_RESERVE;
         uint32_t lf = 0;
         bool low = is_low(me, &peer);
@@ -690,7 +491,7 @@ static int ap_trust_set(ctx *c)
             lf |= low ? LSF_LOW_AUTH : LSF_HIGH_AUTH;
         if (flags & TF_SET_FREEZE)
             lf |= low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE;
-        if (line_create(c, &l, me, &peer, &lim, lf))
+        if (jn_line_create(c, &l, me, &peer, &lim, lf))
             return tefINTERNAL;
     } else {
         jt_amount mine = lim;
@@ -728,15 +529,17 @@ static int ap_trust_set(ctx *c)
     }
     /* A side that starts needing a reserve must be able to pay it. */
     uint32_t rf = side_flag(&l, true, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
-    if (!(line_flags(&l) & rf) && side_needs_reserve(&l, true)) {
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
-        if (balance_of(mr) < (int64_t)reserve)
+    if (!(line_flags(&l) & rf) && jn_line_needs_reserve(&l, true)) {
+        uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
+        if (jn_read_balance(mr) < (int64_t)reserve)
             return exists ? tecINSUF_RESERVE_LINE : tecNO_LINE_INSUF_RESERVE;
     }
-    if (line_settle(c, &l, me, &peer))
+    if (jn_line_settle(c, &l, me, &peer))
         return tefINTERNAL;
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
+
+/* ---------------------------------------------------------------- AccountSet, SetRegularKey */
 
 /* ---------------------------------------------------------------- AccountSet */
 
@@ -754,7 +557,7 @@ static uint32_t asf_to_lsf(uint64_t asf)
     }
 }
 
-static int pf_account_set(const jt_obj *tx, uint32_t flags)
+int jn_account_set_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~(TF_FULLY_CANONICAL | TF_REQUIRE_DEST | TF_OPTIONAL_DEST | TF_REQUIRE_AUTH |
                   TF_OPTIONAL_AUTH | TF_DISALLOW_SWT | TF_ALLOW_SWT))
@@ -780,7 +583,7 @@ static int pf_account_set(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int ap_account_set(ctx *c)
+int jn_account_set_apply(jn_txctx *c)
 {
     jt_obj *r = peek_account(c, &c->account);
     if (!r)
@@ -845,14 +648,14 @@ static int ap_account_set(ctx *c)
 
 /* ---------------------------------------------------------------- SetRegularKey */
 
-static int pf_set_regular_key(const jt_obj *tx, uint32_t flags)
+int jn_set_regular_key_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~TF_FULLY_CANONICAL)
         return temINVALID_FLAG;
     return tesSUCCESS;
 }
 
-static int ap_set_regular_key(ctx *c)
+int jn_set_regular_key_apply(jn_txctx *c)
 {
     jt_obj *r = peek_account(c, &c->account);
     if (!r)
@@ -869,12 +672,13 @@ static int ap_set_regular_key(ctx *c)
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
-/* ---------------------------------------------------------------- relations */
+/* ---------------------------------------------------------------- RelationSet, RelationDel */
 
-static int pf_relation(const jt_obj *tx, uint32_t flags)
+int jn_relation_preflight(const jt_obj *tx, uint32_t flags)
 {
     jt_account_id target, src;
-    if (jt_obj_get_account_f(tx, FLD("Target"), &target) != JT_OK || !jt_obj_has_f(tx, FLD("RelationType")))
+    if (jt_obj_get_account_f(tx, FLD("Target"), &target) != JT_OK ||
+        !jt_obj_has_f(tx, FLD("RelationType")))
         return temMALFORMED;
     uint64_t type = get_u(tx, FLD("RelationType"), 0);
     if (type != JN_REL_AUTHORIZE && type != JN_REL_FREEZE)
@@ -891,11 +695,12 @@ static int pf_relation(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int ap_relation_set(ctx *c)
+int jn_relation_set_apply(jn_txctx *c)
 {
     jt_account_id target;
     jt_amount lim;
-    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK || !get_amount(c->tx, FLD("LimitAmount"), &lim))
+    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK ||
+        !get_amount(c->tx, FLD("LimitAmount"), &lim))
         return temMALFORMED;
     uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     if (!read_account(c, &target))
@@ -912,10 +717,10 @@ static int ap_relation_set(ctx *c)
     if (oom)
         return tefINTERNAL;
     if (!rel) {
-        uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
-        if (balance_of(mr) < (int64_t)reserve)
+        uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
+        if (jn_read_balance(mr) < (int64_t)reserve)
             return tecINSUFFICIENT_RESERVE;
-        if (!(rel = new_entry(c, "TrustState")))
+        if (!(rel = jn_new_entry(c, "TrustState")))
             return tefINTERNAL;
         set_acct(c, rel, FLD("Account"), &c->account);
         set_acct(c, rel, FLD("Target"), &target);
@@ -923,35 +728,38 @@ static int ap_relation_set(ctx *c)
         set_u(c, rel, FLD("Flags"), 0);
         set_u(c, rel, FLD("OwnerNode"), 0);
         set_amt(c, rel, FLD("LimitAmount"), &lim);
-        if (c->oom || jn_view_insert(c->sb, k, rel) || owner_dir_add(c, &c->account, k))
+        if (c->oom || jn_view_insert(c->sb, k, rel) || jn_owner_dir_add(c, &c->account, k))
             return tefINTERNAL;
-        adjust_owner_count(c, &c->account, +1);
+        jn_adjust_owner_count(c, &c->account, +1);
     } else {
         set_amt(c, rel, FLD("LimitAmount"), &lim);
     }
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
-static int ap_relation_del(ctx *c)
+int jn_relation_del_apply(jn_txctx *c)
 {
     jt_account_id target;
     jt_amount lim;
-    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK || !get_amount(c->tx, FLD("LimitAmount"), &lim))
+    if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK ||
+        !get_amount(c->tx, FLD("LimitAmount"), &lim))
         return temMALFORMED;
     uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     uint8_t k[32];
     jn_id_relation(&c->account, &target, type, &lim.currency, k);
     if (!jn_view_read(c->sb, k))
         return tecNO_ENTRY;
-    if (owner_dir_remove(c, &c->account, k) || jn_view_erase(c->sb, k))
+    if (jn_owner_dir_remove(c, &c->account, k) || jn_view_erase(c->sb, k))
         return tefINTERNAL;
-    adjust_owner_count(c, &c->account, -1);
+    jn_adjust_owner_count(c, &c->account, -1);
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
-/* ---------------------------------------------------------------- offers */
+/* ---------------------------------------------------------------- OfferCreate, OfferCancel */
 
-static int offer_delete(ctx *c, const uint8_t key[32])
+/* Deletes the offer `key` (if it exists) from the ledger and both its
+ * directories. 0, or -1 on a malformed offer or ENOMEM. */
+static int offer_delete(jn_txctx *c, const uint8_t key[32])
 {
     const jt_obj *o = jn_view_read(c->sb, key);
     if (!o)
@@ -964,13 +772,14 @@ static int offer_delete(ctx *c, const uint8_t key[32])
         return -1;
     uint8_t bk[32];
     memcpy(bk, book, 32);
-    if (dir_remove(c, bk, key) || owner_dir_remove(c, &owner, key) || jn_view_erase(c->sb, key))
+    if (jn_book_dir_remove(c, bk, key) || jn_owner_dir_remove(c, &owner, key) ||
+        jn_view_erase(c->sb, key))
         return -1;
-    adjust_owner_count(c, &owner, -1);
+    jn_adjust_owner_count(c, &owner, -1);
     return c->oom ? -1 : 0;
 }
 
-static int pf_offer_create(const jt_obj *tx, uint32_t flags)
+int jn_offer_create_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~(TF_FULLY_CANONICAL | TF_PASSIVE | TF_IOC | TF_FOK | TF_SELL))
         return temINVALID_FLAG;
@@ -983,7 +792,8 @@ static int pf_offer_create(const jt_obj *tx, uint32_t flags)
         return temBAD_OFFER;
     if (jn_amt_sign(&pays) <= 0 || jn_amt_sign(&gets) <= 0)
         return temBAD_OFFER;
-    if ((pays.native && pays.mantissa > JT_MAX_TX_DROPS) || (gets.native && gets.mantissa > JT_MAX_TX_DROPS))
+    if ((pays.native && pays.mantissa > JT_MAX_TX_DROPS) ||
+        (gets.native && gets.mantissa > JT_MAX_TX_DROPS))
         return temBAD_OFFER;
     if (bad_currency(&pays) || bad_currency(&gets))
         return temBAD_CURRENCY;
@@ -997,7 +807,7 @@ static int pf_offer_create(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int ap_offer_create(ctx *c)
+int jn_offer_create_apply(jn_txctx *c)
 {
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_amount pays, gets;
@@ -1010,25 +820,26 @@ static int ap_offer_create(ctx *c)
         if (offer_delete(c, k))
             return tefINTERNAL;
     }
-    if (jt_obj_has_f(c->tx, FLD("Expiration")) && get_u(c->tx, FLD("Expiration"), 0) <= c->env->parent_close_time)
+    if (jt_obj_has_f(c->tx, FLD("Expiration")) &&
+        get_u(c->tx, FLD("Expiration"), 0) <= c->env->parent_close_time)
         return tesSUCCESS; /* already expired: nothing to place */
     if (!pays.native && !read_account(c, &pays.issuer))
         return tecNO_ISSUER;
     if (!gets.native && !read_account(c, &gets.issuer))
         return tecNO_ISSUER;
-    if (!gets.native && is_frozen(c, &c->account, &gets.issuer, &gets.currency))
+    if (!gets.native && jn_tx_frozen(c, &c->account, &gets.issuer, &gets.currency))
         return tecFROZEN;
     jt_amount funds;
-    if (funds_of(c, &c->account, &gets, &funds) && jn_amt_sign(&funds) <= 0)
+    if (jn_tx_funds(c, &c->account, &gets, &funds) && jn_amt_sign(&funds) <= 0)
         return tecUNFUNDED_OFFER;
-    if (!pays.native && !is_authorized(c, &c->account, &pays.issuer, &pays.currency, NULL))
+    if (!pays.native && !jn_tx_authorized(c, &c->account, &pays.issuer, &pays.currency, NULL))
         return tecNO_AUTH;
     if (flags & (TF_IOC | TF_FOK))
         return tesSUCCESS; /* no crossing on this node: nothing would fill */
     jt_obj *mr = peek_account(c, &c->account);
     if (!mr)
         return tefINTERNAL;
-    uint64_t reserve = jn_reserve(c->env, (uint32_t)get_u(mr, FLD("OwnerCount"), 0) + 1);
+    uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
     if (c->prior_balance < (int64_t)reserve)
         return tecINSUF_RESERVE_OFFER;
     uint64_t q = jn_amt_quality(&pays, &gets);
@@ -1037,7 +848,7 @@ static int ap_offer_create(ctx *c)
     for (int i = 0; i < 8; i++)
         book[24 + i] = (uint8_t)(q >> (56 - 8 * i));
     jn_id_offer(&c->account, seq, key);
-    jt_obj *o = new_entry(c, "Offer");
+    jt_obj *o = jn_new_entry(c, "Offer");
     if (!o)
         return tefINTERNAL;
     set_acct(c, o, FLD("Account"), &c->account);
@@ -1047,18 +858,19 @@ static int ap_offer_create(ctx *c)
     set_bytes(c, o, FLD("BookDirectory"), book, 32);
     set_u(c, o, FLD("BookNode"), 0);
     set_u(c, o, FLD("OwnerNode"), 0);
-    set_u(c, o, FLD("Flags"), ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
+    set_u(c, o, FLD("Flags"),
+          ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
     if (jt_obj_has_f(c->tx, FLD("Expiration")))
         set_u(c, o, FLD("Expiration"), get_u(c->tx, FLD("Expiration"), 0));
     if (c->oom || jn_view_insert(c->sb, key, o))
         return tefINTERNAL;
-    if (dir_add(c, book, key, NULL, &pays, &gets, q) || owner_dir_add(c, &c->account, key))
+    if (jn_book_dir_add(c, book, key, &pays, &gets, q) || jn_owner_dir_add(c, &c->account, key))
         return tefINTERNAL;
-    adjust_owner_count(c, &c->account, +1);
+    jn_adjust_owner_count(c, &c->account, +1);
     return c->oom ? tefINTERNAL : tesSUCCESS;
 }
 
-static int pf_offer_cancel(const jt_obj *tx, uint32_t flags)
+int jn_offer_cancel_preflight(const jt_obj *tx, uint32_t flags)
 {
     if (flags & ~TF_FULLY_CANONICAL)
         return temINVALID_FLAG;
@@ -1068,67 +880,253 @@ static int pf_offer_cancel(const jt_obj *tx, uint32_t flags)
     return tesSUCCESS;
 }
 
-static int ap_offer_cancel(ctx *c)
+int jn_offer_cancel_apply(jn_txctx *c)
 {
     uint8_t k[32];
     jn_id_offer(&c->account, (uint32_t)get_u(c->tx, FLD("OfferSequence"), 0), k);
     return offer_delete(c, k) ? tefINTERNAL : tesSUCCESS;
 }
 
-/* ---------------------------------------------------------------- dispatch */
+/* ---------------------------------------------------------------- directories */
 
-typedef struct transactor {
-    int type;
-    int (*preflight)(const jt_obj *tx, uint32_t flags);
-    int (*apply)(ctx *c);
-} transactor;
-
-static const transactor transactors[] = {
-    {JT_TX_PAYMENT, pf_payment, ap_payment},
-    {JT_TX_TRUST_SET, pf_trust_set, ap_trust_set},
-    {JT_TX_ACCOUNT_SET, pf_account_set, ap_account_set},
-    {JT_TX_SET_REGULAR_KEY, pf_set_regular_key, ap_set_regular_key},
-    {JT_TX_RELATION_SET, pf_relation, ap_relation_set},
-    {JT_TX_RELATION_DEL, pf_relation, ap_relation_del},
-    {JT_TX_OFFER_CREATE, pf_offer_create, ap_offer_create},
-    {JT_TX_OFFER_CANCEL, pf_offer_cancel, ap_offer_cancel},
-};
-
-static const transactor *find_transactor(const jt_obj *tx)
+static int dir_add(jn_txctx *c, const uint8_t dir[32], const uint8_t item[32],
+                   const jt_account_id *owner, const jt_amount *pays, const jt_amount *gets,
+                   uint64_t quality)
 {
-    uint64_t t;
-    if (jt_obj_get_uint_f(tx, FLD("TransactionType"), &t) != JT_OK)
-        return NULL;
-    for (size_t i = 0; i < sizeof transactors / sizeof *transactors; i++)
-        if ((uint64_t)transactors[i].type == t)
-            return &transactors[i];
-    return NULL;
+    bool oom;
+    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
+    if (oom)
+        return -1;
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    if (!d) {
+        if (!(d = jn_new_entry(c, "DirectoryNode")))
+            return -1;
+        set_bytes(c, d, FLD("RootIndex"), dir, 32);
+        set_u(c, d, FLD("Flags"), 0);
+        if (owner)
+            set_acct(c, d, FLD("Owner"), owner);
+        if (pays) {
+            set_bytes(c, d, FLD("TakerPaysCurrency"), pays->currency.bytes, 20);
+            set_bytes(c, d, FLD("TakerPaysIssuer"), pays->issuer.bytes, 20);
+            set_bytes(c, d, FLD("TakerGetsCurrency"), gets->currency.bytes, 20);
+            set_bytes(c, d, FLD("TakerGetsIssuer"), gets->issuer.bytes, 20);
+            set_u(c, d, FLD("ExchangeRate"), quality);
+        }
+        if (jn_view_insert(c->sb, dir, d))
+            return -1;
+    } else if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK) {
+        p = NULL;
+        n = 0;
+    }
+    size_t count = n / 32, pos = 0;
+    while (pos < count && memcmp(p + pos * 32, item, 32) < 0)
+        pos++;
+    if (pos < count && memcmp(p + pos * 32, item, 32) == 0)
+        return 0;
+    uint8_t *nb = malloc((count + 1) * 32);
+    if (!nb)
+        return -1;
+    if (pos)
+        memcpy(nb, p, pos * 32);
+    memcpy(nb + pos * 32, item, 32);
+    if (count > pos)
+        memcpy(nb + (pos + 1) * 32, p + pos * 32, (count - pos) * 32);
+    set_bytes(c, d, FLD("Indexes"), nb, (count + 1) * 32);
+    free(nb);
+    return c->oom ? -1 : 0;
 }
 
-int jn_preflight(const jt_obj *tx, const jn_env *env)
+static int dir_remove(jn_txctx *c, const uint8_t dir[32], const uint8_t item[32])
 {
-    jt_account_id a;
-    if (jt_obj_get_account_f(tx, FLD("Account"), &a) != JT_OK || !jt_obj_has_f(tx, FLD("Sequence")) ||
-        !jt_obj_has_f(tx, FLD("TransactionType")))
-        return temMALFORMED;
-    if (!memcmp(&a, &JT_ACCOUNT_ZERO, 20) || !memcmp(&a, &JT_ACCOUNT_ONE, 20))
-        return temBAD_SRC_ACCOUNT;
-    if (jt_obj_has_f(tx, FLD("Signers")))
-        return temUNKNOWN; /* multi-signing: not on this node yet */
-    const transactor *t = find_transactor(tx);
-    if (!t)
-        return temUNKNOWN;
-    jt_amount fee;
-    if (!get_amount(tx, FLD("Fee"), &fee))
-        return temMALFORMED;
-    if (!fee.native || fee.negative || fee.mantissa > JT_MAX_TX_DROPS)
-        return temBAD_FEE;
-    int r = t->preflight(tx, (uint32_t)get_u(tx, FLD("Flags"), 0));
-    if (r)
-        return r;
-    if (fee.mantissa < env->base_fee)
-        return telINSUF_FEE_P;
-    return tesSUCCESS;
+    bool oom;
+    jt_obj *d = jn_view_peek(c->sb, dir, &oom);
+    if (!d)
+        return oom ? -1 : 0;
+    const uint8_t *p;
+    size_t n;
+    if (jt_obj_get_bytes_f(d, FLD("Indexes"), &p, &n) != JT_OK)
+        return 0;
+    size_t count = n / 32;
+    for (size_t i = 0; i < count; i++) {
+        if (memcmp(p + i * 32, item, 32) != 0)
+            continue;
+        if (count == 1)
+            return jn_view_erase(c->sb, dir);
+        uint8_t *nb = malloc((count - 1) * 32);
+        if (!nb)
+            return -1;
+        memcpy(nb, p, i * 32);
+        memcpy(nb + i * 32, p + (i + 1) * 32, (count - i - 1) * 32);
+        set_bytes(c, d, FLD("Indexes"), nb, (count - 1) * 32);
+        free(nb);
+        return c->oom ? -1 : 0;
+    }
+    return 0;
+}
+
+int jn_owner_dir_add(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32])
+{
+    uint8_t dir[32];
+    jn_id_owner_dir(owner, dir);
+    return dir_add(c, dir, item, owner, NULL, NULL, 0);
+}
+
+int jn_owner_dir_remove(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32])
+{
+    uint8_t dir[32];
+    jn_id_owner_dir(owner, dir);
+    return dir_remove(c, dir, item);
+}
+
+int jn_book_dir_add(jn_txctx *c, const uint8_t book[32], const uint8_t item[32],
+                    const jt_amount *pays, const jt_amount *gets, uint64_t quality)
+{
+    return dir_add(c, book, item, NULL, pays, gets, quality);
+}
+
+int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32])
+{
+    return dir_remove(c, book, item);
+}
+
+/* ---------------------------------------------------------------- trust lines */
+
+bool jn_line_get(jn_txctx *c, const jt_account_id *me, const jt_account_id *peer,
+                 const jt_currency *cur, jn_line *l)
+{
+    bool oom;
+    jn_id_line(me, peer, cur, l->key);
+    l->low = is_low(me, peer);
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    if (oom)
+        c->oom = true;
+    return l->o != NULL;
+}
+
+void jn_line_set_balance(jn_txctx *c, jn_line *l, const jt_amount *mine)
+{
+    jt_amount b = *mine;
+    if (!l->low)
+        jn_amt_negate(&b);
+    b.issuer = JT_ACCOUNT_ONE;
+    set_amt(c, l->o, FLD("Balance"), &b);
+}
+
+bool jn_line_needs_reserve(const jn_line *l, bool mine)
+{
+    jt_amount lim, bal;
+    line_limit(l, mine, &lim);
+    line_balance(l, &bal);
+    if (!mine)
+        jn_amt_negate(&bal);
+    uint32_t f = line_flags(l);
+    bool low = (l->low == mine);
+    return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
+           (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
+           (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
+           get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
+           get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
+}
+
+int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    uint32_t f = line_flags(l), nf = f;
+    const jt_account_id *who[2] = {me, peer};
+    for (int i = 0; i < 2; i++) {
+        bool mine = (i == 0);
+        uint32_t rf = side_flag(l, mine, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
+        bool need = jn_line_needs_reserve(l, mine);
+        if (need && !(f & rf)) {
+            nf |= rf;
+            jn_adjust_owner_count(c, who[i], +1);
+        } else if (!need && (f & rf)) {
+            nf &= ~rf;
+            jn_adjust_owner_count(c, who[i], -1);
+        }
+    }
+    if (nf != f)
+        set_u(c, l->o, FLD("Flags"), nf);
+    jt_amount bal;
+    line_balance(l, &bal);
+    if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
+        if (jn_owner_dir_remove(c, me, l->key) || jn_owner_dir_remove(c, peer, l->key) ||
+            jn_view_erase(c->sb, l->key))
+            return -1;
+        l->o = NULL;
+    }
+    return c->oom ? -1 : 0;
+}
+
+int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
+                   const jt_amount *limit, uint32_t flags)
+{
+    jt_obj *o = jn_new_entry(c, "SkywellState");
+    if (!o)
+        return -1;
+    const jt_account_id *lo = l->low ? me : peer, *hi = l->low ? peer : me;
+    jt_amount bal, ll, hl;
+    jn_amt_zero_like(&bal, limit);
+    bal.issuer = JT_ACCOUNT_ONE;
+    jn_amt_zero_like(&ll, limit);
+    jn_amt_zero_like(&hl, limit);
+    ll.issuer = *lo;
+    hl.issuer = *hi;
+    if (l->low) {
+        ll = *limit;
+        ll.issuer = *lo;
+    } else {
+        hl = *limit;
+        hl.issuer = *hi;
+    }
+    set_amt(c, o, FLD("Balance"), &bal);
+    set_amt(c, o, FLD("LowLimit"), &ll);
+    set_amt(c, o, FLD("HighLimit"), &hl);
+    set_u(c, o, FLD("Flags"), flags);
+    set_u(c, o, FLD("LowNode"), 0);
+    set_u(c, o, FLD("HighNode"), 0);
+    if (c->oom || jn_view_insert(c->sb, l->key, o))
+        return -1;
+    if (jn_owner_dir_add(c, lo, l->key) || jn_owner_dir_add(c, hi, l->key))
+        return -1;
+    bool oom;
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    return l->o ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- read-model rules in the sandbox */
+
+/* Takes the writable copy of the line between a and b (none when absent). */
+static void hold_line(jn_txctx *c, const jt_account_id *a, const jt_account_id *b,
+                      const jt_currency *cur)
+{
+    jn_line l;
+    (void)jn_line_get(c, a, b, cur, &l);
+}
+
+bool jn_tx_frozen(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                  const jt_currency *cur)
+{
+    if (jn_read_frozen(c->sb, holder, issuer, cur))
+        return true; /* every caller ends in tecFROZEN: the sandbox is discarded */
+    if (!same_account(holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return false;
+}
+
+bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                      const jt_currency *cur, const jt_amount *new_balance)
+{
+    if (jn_read_auth_required(c->sb, holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
+}
+
+bool jn_tx_funds(jn_txctx *c, const jt_account_id *who, const jt_amount *like, jt_amount *out)
+{
+    if (!like->native && !same_account(who, &like->issuer))
+        hold_line(c, who, &like->issuer, &like->currency);
+    return jn_read_funds(c->sb, c->env, who, like, out);
 }
 
 /* ---------------------------------------------------------------- metadata */
@@ -1147,7 +1145,8 @@ static bool meta_skip(const jt_field *f)
 
 static bool is_default(const jt_obj *o, const jt_field *f)
 {
-    if (f->type == JT_T_UINT8 || f->type == JT_T_UINT16 || f->type == JT_T_UINT32 || f->type == JT_T_UINT64)
+    if (f->type == JT_T_UINT8 || f->type == JT_T_UINT16 || f->type == JT_T_UINT32 ||
+        f->type == JT_T_UINT64)
         return get_u(o, f, 0) == 0;
     if (f->type == JT_T_AMOUNT) {
         jt_amount a;
@@ -1156,10 +1155,11 @@ static bool is_default(const jt_obj *o, const jt_field *f)
     return false;
 }
 
-/* Threads the transaction through the entries it touches: each changed
- * AccountRoot, line or offer gets PreviousTxnID/PreviousTxnLgrSeq, and the
- * owners of created or deleted lines and offers are touched too. */
-static void thread_entries(ctx *c)
+/* Threads the transaction through the entries it holds: each AccountRoot,
+ * line, offer or relation in the sandbox gets PreviousTxnID and
+ * PreviousTxnLgrSeq, and the owners of created or deleted lines, offers and
+ * relations are taken into the sandbox first so they are threaded too. */
+void jn_meta_thread(jn_txctx *c)
 {
     jn_map *ch = &c->sb->changes;
     /* Owners first (may add slots, so collect before walking). */
@@ -1174,7 +1174,8 @@ static void thread_entries(ctx *c)
             continue;
         if (lt == JT_LT_SKYWELL_STATE) {
             jt_amount lo, hi;
-            if (get_amount(s->obj, FLD("LowLimit"), &lo) && get_amount(s->obj, FLD("HighLimit"), &hi) && n_owners + 2 <= 64) {
+            if (get_amount(s->obj, FLD("LowLimit"), &lo) && get_amount(s->obj, FLD("HighLimit"), &hi) &&
+                n_owners + 2 <= 64) {
                 owners[n_owners++] = lo.issuer;
                 owners[n_owners++] = hi.issuer;
             }
@@ -1220,7 +1221,11 @@ static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, b
     return JT_OK;
 }
 
-static jt_obj *build_meta(ctx *c, int ter, uint32_t index)
+/* AffectedNodes sorted by LedgerIndex (Created/Modified/DeletedNode with
+ * NewFields, FinalFields, PreviousFields and the previous threading), then
+ * TransactionIndex, TransactionResult and, for a successful partial
+ * payment, DeliveredAmount. */
+jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
 {
     jn_map *ch = &c->sb->changes;
     jn_slot **list = malloc((ch->n ? ch->n : 1) * sizeof *list);
@@ -1261,15 +1266,18 @@ static jt_obj *build_meta(ctx *c, int ter, uint32_t index)
             e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), s->id, 32);
         if (!orig) {
             if (!e)
-                e = (a = jt_obj_object_add_f(node, FLD("NewFields"))) ? fields_into(a, cur, NULL, false, true)
-                                                                    : JT_ENOMEM;
+                e = (a = jt_obj_object_add_f(node, FLD("NewFields")))
+                        ? fields_into(a, cur, NULL, false, true)
+                        : JT_ENOMEM;
         } else {
             if (!e)
-                e = (a = jt_obj_object_add_f(node, FLD("FinalFields"))) ? fields_into(a, cur, NULL, false, false)
-                                                                      : JT_ENOMEM;
+                e = (a = jt_obj_object_add_f(node, FLD("FinalFields")))
+                        ? fields_into(a, cur, NULL, false, false)
+                        : JT_ENOMEM;
             if (!e)
-                e = (b = jt_obj_object_add_f(node, FLD("PreviousFields"))) ? fields_into(b, orig, cur, true, false)
-                                                                         : JT_ENOMEM;
+                e = (b = jt_obj_object_add_f(node, FLD("PreviousFields")))
+                        ? fields_into(b, orig, cur, true, false)
+                        : JT_ENOMEM;
             if (!e && !jt_obj_field_count(b))
                 e = jt_obj_remove(node, "PreviousFields");
             if (!e && jt_obj_has_f(orig, FLD("PreviousTxnID")))
@@ -1295,28 +1303,8 @@ fail:
     return NULL;
 }
 
-/* ---------------------------------------------------------------- apply */
-
-/* Fee and sequence: the part of a transaction that happens even on tec. */
-static int claim_fee(ctx *c)
-{
-    jt_obj *r = peek_account(c, &c->account);
-    if (!r)
-        return tefINTERNAL;
-    set_balance(c, r, c->prior_balance - c->fee);
-    set_u(c, r, FLD("Sequence"), get_u(r, FLD("Sequence"), 0) + 1);
-    return c->oom ? tefINTERNAL : tesSUCCESS;
-}
-
 /* ---------------------------------------------------------------- plain SWT payments */
 
-/* The common case, a funded SWT payment between two existing accounts,
- * without the sandbox: every check that could fail is made first, then the
- * two AccountRoots are changed in place in `view` (copied into it on first
- * write, as the merge of a sandbox would leave them). The metadata is the
- * one build_meta gives for the same change. Anything else (a new account,
- * RequireDest, an unfunded payment, an entry not yet threaded) takes the
- * general path. Returns false when it did not apply the transaction. */
 typedef struct fp_node {
     const uint8_t *key;
     jt_obj *cur;
@@ -1437,7 +1425,8 @@ static jt_err fp_node_bytes(jt_buf *out, const fp_node *nd)
 static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
 {
     static const uint8_t end_array = 0xF1;
-    const jt_field *ti = FLD("TransactionIndex"), *an = FLD("AffectedNodes"), *tr = FLD("TransactionResult");
+    const jt_field *ti = FLD("TransactionIndex"), *an = FLD("AffectedNodes"),
+                   *tr = FLD("TransactionResult");
     const jt_field *order[3] = {ti, an, tr};
     fp_sort(order, 3);
     int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
@@ -1460,14 +1449,16 @@ static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
     return e;
 }
 
-static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t index, jn_applied *out)
+bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t index,
+                     jn_applied *out)
 {
     if (env->no_fast_path || get_u(c->tx, FLD("TransactionType"), 0) != JT_TX_PAYMENT)
         return false;
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_account_id dst;
     jt_amount amt;
-    if ((flags & ~TF_FULLY_CANONICAL) || jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
+    if ((flags & ~TF_FULLY_CANONICAL) ||
+        jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
         !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative)
         return false;
     uint8_t dkey[32];
@@ -1483,10 +1474,12 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
     const jt_obj *sroot = jn_view_read(view, c->account_key), *droot = jn_view_read(view, dkey);
     if (!sroot || !droot || sroot == droot || !fp_threaded(sroot) || !fp_threaded(droot))
         return false;
-    if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) && !jt_obj_has_f(c->tx, FLD("DestinationTag")))
+    if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) &&
+        !jt_obj_has_f(c->tx, FLD("DestinationTag")))
         return false;
-    uint64_t reserve = jn_reserve(env, (uint32_t)get_u(sroot, FLD("OwnerCount"), 0));
-    int64_t need = (int64_t)amt.mantissa + (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
+    uint64_t reserve = jn_read_account_reserve(env, sroot);
+    int64_t need = (int64_t)amt.mantissa +
+                   (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
     if (c->prior_balance < need)
         return false;
 
@@ -1501,8 +1494,8 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
         {.key = c->account_key, .cur = sr, .bal_before = c->prior_balance,
          .bal_after = c->prior_balance - c->fee - (int64_t)amt.mantissa,
          .seq_before = get_u(sr, FLD("Sequence"), 0), .sender = true},
-        {.key = dkey, .cur = dr, .bal_before = balance_of(dr),
-         .bal_after = balance_of(dr) + (int64_t)amt.mantissa},
+        {.key = dkey, .cur = dr, .bal_before = jn_read_balance(dr),
+         .bal_after = jn_read_balance(dr) + (int64_t)amt.mantissa},
     };
     /* Metadata first (it reads the entries as they were), so that running
      * out of memory leaves the view untouched. */
@@ -1525,125 +1518,4 @@ static bool fast_payment(jn_view *view, const jn_env *env, ctx *c, uint32_t inde
     out->fast = true;
     out->ter = tesSUCCESS;
     return true;
-}
-
-void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
-{
-    jt_account_id a;
-    if (!memo->have_account && jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK) {
-        jn_id_account(&a, memo->account_key);
-        memo->have_account = true;
-    }
-    if (!memo->have_dest && get_u(tx, FLD("TransactionType"), 0) == JT_TX_PAYMENT &&
-        jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK) {
-        jn_id_account(&a, memo->dest_key);
-        memo->have_dest = true;
-    }
-}
-
-int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
-             uint32_t index, jn_txmemo *memo, jn_applied *out)
-{
-    memset(out, 0, sizeof *out);
-    /* Preflight depends on the transaction and the base fee only. */
-    int r;
-    if (memo && memo->preflight_ok && memo->preflight_fee == env->base_fee) {
-        r = tesSUCCESS;
-    } else {
-        r = jn_preflight(tx, env);
-        if (memo && r == tesSUCCESS) {
-            memo->preflight_ok = true;
-            memo->preflight_fee = env->base_fee;
-        }
-    }
-    if (r)
-        return out->ter = r;
-    jn_view sb;
-    jn_view_init(&sb, view, NULL);
-    ctx c = {.sb = &sb, .env = env, .tx = tx, .id = id, .memo = memo};
-    jt_amount fee;
-    if (jt_obj_get_account_f(tx, FLD("Account"), &c.account) != JT_OK || !get_amount(tx, FLD("Fee"), &fee))
-        return out->ter = temMALFORMED;
-    c.fee = (int64_t)fee.mantissa;
-    if (memo && memo->have_account) {
-        memcpy(c.account_key, memo->account_key, 32);
-    } else {
-        jn_id_account(&c.account, c.account_key);
-        if (memo) {
-            memcpy(memo->account_key, c.account_key, 32);
-            memo->have_account = true;
-        }
-    }
-
-    const jt_obj *root = jn_view_read(view, c.account_key);
-    if (!root)
-        return out->ter = terNO_ACCOUNT;
-    uint64_t aseq = get_u(root, FLD("Sequence"), 0), tseq = get_u(tx, FLD("Sequence"), 0);
-    if (tseq < aseq)
-        return out->ter = tefPAST_SEQ;
-    if (tseq > aseq)
-        return out->ter = terPRE_SEQ;
-    if (jt_obj_has_f(tx, FLD("LastLedgerSequence")) && get_u(tx, FLD("LastLedgerSequence"), 0) < env->ledger_seq)
-        return out->ter = tefMAX_LEDGER;
-    /* Who signed: the master key (unless disabled) or the regular key. */
-    const uint8_t *pk;
-    size_t pklen;
-    jt_account_id signer, regular;
-    if (memo && memo->have_signer) {
-        signer = memo->signer;
-    } else {
-        if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
-            jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
-            return out->ter = tefBAD_AUTH;
-        if (memo) {
-            memo->signer = signer;
-            memo->have_signer = true;
-        }
-    }
-    uint32_t aflags = (uint32_t)get_u(root, FLD("Flags"), 0);
-    if (same_account(&signer, &c.account)) {
-        if (aflags & LSF_DISABLE_MASTER)
-            return out->ter = tefMASTER_DISABLED;
-    } else if (jt_obj_get_account_f(root, FLD("RegularKey"), &regular) != JT_OK ||
-               !same_account(&signer, &regular)) {
-        return out->ter = tefBAD_AUTH;
-    }
-    c.prior_balance = balance_of(root);
-    if (c.prior_balance < c.fee)
-        return out->ter = terINSUF_FEE_B;
-
-    if (fast_payment(view, env, &c, index, out))
-        return out->ter;
-    const transactor *t = find_transactor(tx);
-    r = claim_fee(&c);
-    if (!r)
-        r = t->apply(&c);
-    if (r != tesSUCCESS && JN_TER_CLAIMED(r)) {
-        /* tec: undo everything but the fee and the sequence. */
-        jn_view_clear(&sb);
-        jn_view_init(&sb, view, NULL);
-        c.has_delivered = false;
-        c.oom = false;
-        int r2 = claim_fee(&c);
-        if (r2)
-            r = r2;
-    }
-    if (!JN_TER_CLAIMED(r)) {
-        jn_view_clear(&sb);
-        return out->ter = r;
-    }
-    thread_entries(&c);
-    jt_obj *meta = NULL;
-    if (c.oom || (!env->no_meta && !(meta = build_meta(&c, r, index)))) {
-        jn_view_clear(&sb);
-        return out->ter = tefINTERNAL;
-    }
-    if (jn_view_merge(&sb)) {
-        jt_obj_free(meta);
-        jn_view_clear(&sb);
-        return out->ter = tefINTERNAL;
-    }
-    out->meta = meta;
-    out->fee = c.fee;
-    return out->ter = r;
 }

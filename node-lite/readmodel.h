@@ -6,7 +6,7 @@
  * Every function reads a view (jn_view_read) and never changes it, so a
  * command can pass the open or a closed ledger's view and get the values
  * the engine acts on; the engine's transactors call the same functions on
- * their sandbox (see apply.c). A rule is written here once.
+ * their sandbox (see engine.h). A rule is written here once.
  *
  * Only env->reserve_base and env->reserve_inc are read. A command that holds
  * the ledger's jn_params passes
