@@ -189,7 +189,7 @@ jt_obj *jn_new_entry(jn_txctx *c, const char *type);
 /* Adds delta to a's OwnerCount (not below zero). */
 void jn_adjust_owner_count(jn_txctx *c, const jt_account_id *a, int delta);
 
-/* ---------------------------------------------------------------- directories
+/* ---------------------------------------------------------------- directories (dir.c)
  * A directory is one DirectoryNode page whose Indexes are kept sorted; it
  * is created with its first item and deleted with its last. 0, or -1 on
  * ENOMEM. */
@@ -201,7 +201,7 @@ int jn_book_dir_add(jn_txctx *c, const uint8_t book[32], const uint8_t item[32],
                     const jt_amount *pays, const jt_amount *gets, uint64_t quality);
 int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32]);
 
-/* ---------------------------------------------------------------- trust lines */
+/* ---------------------------------------------------------------- trust lines (lines.c) */
 
 /* A line between `me` and a peer, writable in the sandbox. */
 typedef struct jn_line {
