@@ -10,9 +10,9 @@
  *    the sequence are already claimed in it; a tec result makes the driver
  *    discard the rest.
  * The driver (apply.c) runs the common checks, claims the fee, calls the
- * transactor, threads the touched entries and builds the metadata,
- * and merges the sandbox. A funded SWT payment between existing
- * accounts skips the sandbox.
+ * transactor, threads the touched entries and builds the metadata
+ * (meta.c), and merges the sandbox. A funded SWT payment between existing
+ * accounts skips the sandbox (fastpay.c).
  *
  * Only the engine's files include this header. Not thread-safe: one
  * transaction at a time per sandbox.
@@ -258,7 +258,7 @@ bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account
                       const jt_currency *cur, const jt_amount *new_balance);
 bool jn_tx_funds(jn_txctx *c, const jt_account_id *who, const jt_amount *like, jt_amount *out);
 
-/* ---------------------------------------------------------------- metadata */
+/* ---------------------------------------------------------------- metadata (meta.c) */
 
 /* Gives each changed AccountRoot, line, offer and relation PreviousTxnID and
  * PreviousTxnLgrSeq, touching the owners of created or deleted ones first. */
@@ -266,7 +266,7 @@ void jn_meta_thread(jn_txctx *c);
 /* The metadata of c->sb against its parent (caller frees), or NULL on ENOMEM. */
 jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index);
 
-/* ---------------------------------------------------------------- plain payments */
+/* ---------------------------------------------------------------- plain payments (fastpay.c) */
 
 /* Applies a funded SWT payment between two existing, threaded accounts
  * straight to `view`, with its metadata as bytes. Returns false, having
