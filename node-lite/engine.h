@@ -14,6 +14,12 @@
  * (meta.c), and merges the sandbox. A funded SWT payment between existing
  * accounts skips the sandbox (fastpay.c).
  *
+ * Files: apply.c (driver and table), tx_payment.c, tx_trust.c
+ * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
+ * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel),
+ * dir.c (owner and book directories), lines.c (trust lines), meta.c,
+ * fastpay.c; the rules commands read too are in readmodel.c.
+ *
  * Only the engine's files include this header. Not thread-safe: one
  * transaction at a time per sandbox.
  */
