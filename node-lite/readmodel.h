@@ -97,12 +97,13 @@ typedef struct jn_line_side {
 
 /* Fills *out with account a's side of `line`, an entry as read from a view
  * (e.g. one of a's owner directory items). a is taken to be the low account
- * when it is LowLimit's issuer, else the high one. Returns false when the
- * entry is not a SkywellState or lacks Balance, LowLimit or HighLimit. */
+ * when it is LowLimit's issuer, else the high one. Returns false (*out
+ * unspecified) when the entry is not a SkywellState or lacks Balance,
+ * LowLimit or HighLimit. */
 bool jn_read_line_side(const jt_obj *line, const jt_account_id *a, jn_line_side *out);
 
 /* The line between a and peer in currency cur, from a's side. Returns false
- * when there is no such line (or it is malformed, as above). */
+ * (*out unspecified) when there is no such line, or it is malformed as above. */
 bool jn_read_line(const jn_view *v, const jt_account_id *a, const jt_account_id *peer,
                   const jt_currency *cur, jn_line_side *out);
 
