@@ -44,6 +44,10 @@ LIB_SO   := $(BUILD)/lib/libjt.so.$(VERSION)
 WALLET_SRC := $(sort $(wildcard wallet/*.c))
 NODE_SRC   := $(sort $(wildcard node-lite/*.c))
 NODE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_SRC))
+# jt-node's engine and ledger core: every module but the program (main.c) and
+# its network layer (net.c). Unit tests and fuzz_rpc link these.
+NODE_CORE_SRC := $(filter-out node-lite/main.c node-lite/net.c,$(NODE_SRC))
+JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC))
 NODE_LIBS  := -llmdb -linih -lpthread -lm
 PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node
 
@@ -106,15 +110,17 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(TESTLIB) tests/unit/testutil.h $(LI
 	    $(PKG_LIBS) -lcmocka
 
 # Unit tests of jt-node modules: test_jn_MOD links node-lite/MOD.o plus the
-# objects listed in JN_TEST_DEPS_MOD.
+# objects listed in JN_TEST_DEPS_MOD. JN_CORE_DEPS: the whole core but MOD.o,
+# so a new engine file is linked without being listed.
 JN_OBJ = $(BUILD)/obj/node-lite/$(1).o
-JN_TEST_DEPS_shamap := $(call JN_OBJ,amt) $(call JN_OBJ,state) $(call JN_OBJ,keyset)
+JN_CORE_DEPS = $(filter-out $(call JN_OBJ,$(1)),$(JN_CORE_OBJ))
+JN_TEST_DEPS_shamap := $(call JN_CORE_DEPS,shamap)
 $(BUILD)/tests/test_jn_shamap: $(JN_TEST_DEPS_shamap)
-JN_TEST_DEPS_ledger := $(foreach o,apply amt keyset shamap state store,$(call JN_OBJ,$(o)))
-JN_TEST_DEPS_keyset := $(call JN_OBJ,state)
-JN_TEST_DEPS_directory := $(call JN_OBJ,state) $(call JN_OBJ,keyset)
-$(BUILD)/tests/test_jn_directory: $(JN_TEST_DEPS_directory)
+JN_TEST_DEPS_keyset := $(call JN_CORE_DEPS,keyset)
 $(BUILD)/tests/test_jn_keyset: $(JN_TEST_DEPS_keyset)
+JN_TEST_DEPS_directory := $(call JN_CORE_DEPS,directory)
+$(BUILD)/tests/test_jn_directory: $(JN_TEST_DEPS_directory)
+JN_TEST_DEPS_ledger := $(call JN_CORE_DEPS,ledger)
 $(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
@@ -177,7 +183,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SDK_SRC) $(PUB_HDR) $(wildcard sdk/src/
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDK_SRC) $(PKG_LIBS)
 
 # The dispatcher target links jt-node's engine (not its network layer).
-FUZZ_NODE_SRC := $(filter-out node-lite/main.c node-lite/net.c,$(NODE_SRC))
+FUZZ_NODE_SRC := $(NODE_CORE_SRC)
 build/fuzz/fuzz_rpc: tests/fuzz/fuzz_rpc.c $(SDK_SRC) $(FUZZ_NODE_SRC) $(PUB_HDR) $(wildcard node-lite/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)

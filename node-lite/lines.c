@@ -1,0 +1,145 @@
+/*
+ * lines.c — trust lines (SkywellState) in a transaction's sandbox: finding,
+ * creating, changing and settling them (see engine.h).
+ *
+ * A side of a line "needs a reserve" while it holds anything but defaults;
+ * its owner counts the line then, and a line neither side needs is deleted.
+ */
+#include "engine.h"
+
+bool jn_line_get(jn_txctx *c, const jt_account_id *me, const jt_account_id *peer,
+                 const jt_currency *cur, jn_line *l)
+{
+    bool oom;
+    jn_id_line(me, peer, cur, l->key);
+    l->low = is_low(me, peer);
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    if (oom)
+        c->oom = true;
+    return l->o != NULL;
+}
+
+void jn_line_set_balance(jn_txctx *c, jn_line *l, const jt_amount *mine)
+{
+    jt_amount b = *mine;
+    if (!l->low)
+        jn_amt_negate(&b);
+    b.issuer = JT_ACCOUNT_ONE;
+    set_amt(c, l->o, FLD("Balance"), &b);
+}
+
+bool jn_line_needs_reserve(const jn_line *l, bool mine)
+{
+    jt_amount lim, bal;
+    line_limit(l, mine, &lim);
+    line_balance(l, &bal);
+    if (!mine)
+        jn_amt_negate(&bal);
+    uint32_t f = line_flags(l);
+    bool low = (l->low == mine);
+    return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
+           (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
+           (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
+           get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
+           get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
+}
+
+int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    uint32_t f = line_flags(l), nf = f;
+    const jt_account_id *who[2] = {me, peer};
+    for (int i = 0; i < 2; i++) {
+        bool mine = (i == 0);
+        uint32_t rf = side_flag(l, mine, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
+        bool need = jn_line_needs_reserve(l, mine);
+        if (need && !(f & rf)) {
+            nf |= rf;
+            jn_adjust_owner_count(c, who[i], +1);
+        } else if (!need && (f & rf)) {
+            nf &= ~rf;
+            jn_adjust_owner_count(c, who[i], -1);
+        }
+    }
+    if (nf != f)
+        set_u(c, l->o, FLD("Flags"), nf);
+    jt_amount bal;
+    line_balance(l, &bal);
+    if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
+        if (jn_owner_dir_remove(c, me, l->key) || jn_owner_dir_remove(c, peer, l->key) ||
+            jn_view_erase(c->sb, l->key))
+            return -1;
+        l->o = NULL;
+    }
+    return c->oom ? -1 : 0;
+}
+
+int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
+                   const jt_amount *limit, uint32_t flags)
+{
+    jt_obj *o = jn_new_entry(c, "SkywellState");
+    if (!o)
+        return -1;
+    const jt_account_id *lo = l->low ? me : peer, *hi = l->low ? peer : me;
+    jt_amount bal, ll, hl;
+    jn_amt_zero_like(&bal, limit);
+    bal.issuer = JT_ACCOUNT_ONE;
+    jn_amt_zero_like(&ll, limit);
+    jn_amt_zero_like(&hl, limit);
+    ll.issuer = *lo;
+    hl.issuer = *hi;
+    if (l->low) {
+        ll = *limit;
+        ll.issuer = *lo;
+    } else {
+        hl = *limit;
+        hl.issuer = *hi;
+    }
+    set_amt(c, o, FLD("Balance"), &bal);
+    set_amt(c, o, FLD("LowLimit"), &ll);
+    set_amt(c, o, FLD("HighLimit"), &hl);
+    set_u(c, o, FLD("Flags"), flags);
+    set_u(c, o, FLD("LowNode"), 0);
+    set_u(c, o, FLD("HighNode"), 0);
+    if (c->oom || jn_view_insert(c->sb, l->key, o))
+        return -1;
+    if (jn_owner_dir_add(c, lo, l->key) || jn_owner_dir_add(c, hi, l->key))
+        return -1;
+    bool oom;
+    l->o = jn_view_peek(c->sb, l->key, &oom);
+    return l->o ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- read-model rules in the sandbox */
+
+/* Takes the writable copy of the line between a and b (none when absent). */
+static void hold_line(jn_txctx *c, const jt_account_id *a, const jt_account_id *b,
+                      const jt_currency *cur)
+{
+    jn_line l;
+    (void)jn_line_get(c, a, b, cur, &l);
+}
+
+bool jn_tx_frozen(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                  const jt_currency *cur)
+{
+    if (jn_read_frozen(c->sb, holder, issuer, cur))
+        return true; /* every caller ends in tecFROZEN: the sandbox is discarded */
+    if (!same_account(holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return false;
+}
+
+bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
+                      const jt_currency *cur, const jt_amount *new_balance)
+{
+    if (jn_read_auth_required(c->sb, holder, issuer))
+        hold_line(c, holder, issuer, cur);
+    return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
+}
+
+bool jn_tx_funds(jn_txctx *c, const jt_account_id *who, const jt_amount *like, jt_amount *out)
+{
+    if (!like->native && !same_account(who, &like->issuer))
+        hold_line(c, who, &like->issuer, &like->currency);
+    return jn_read_funds(c->sb, c->env, who, like, out);
+}

@@ -1,0 +1,180 @@
+/*
+ * meta.c — a transaction's metadata and PreviousTxnID threading, from its
+ * sandbox: the difference between c->sb and its parent, computed before
+ * the sandbox is merged (see engine.h).
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+
+static bool threaded_type(uint64_t lt)
+{
+    return lt == JT_LT_ACCOUNT_ROOT || lt == JT_LT_SKYWELL_STATE || lt == JT_LT_OFFER ||
+           lt == JT_LT_TRUST_STATE;
+}
+
+static bool meta_skip(const jt_field *f)
+{
+    return f == FLD("LedgerEntryType") || f == FLD("PreviousTxnID") ||
+           f == FLD("PreviousTxnLgrSeq");
+}
+
+static bool is_default(const jt_obj *o, const jt_field *f)
+{
+    if (f->type == JT_T_UINT8 || f->type == JT_T_UINT16 || f->type == JT_T_UINT32 ||
+        f->type == JT_T_UINT64)
+        return get_u(o, f, 0) == 0;
+    if (f->type == JT_T_AMOUNT) {
+        jt_amount a;
+        return get_amount(o, f, &a) && a.native && a.mantissa == 0;
+    }
+    return false;
+}
+
+/* Threads the transaction through the entries it holds: each AccountRoot,
+ * line, offer or relation in the sandbox gets PreviousTxnID and
+ * PreviousTxnLgrSeq, and the owners of created or deleted lines, offers and
+ * relations are taken into the sandbox first so they are threaded too. */
+void jn_meta_thread(jn_txctx *c)
+{
+    jn_map *ch = &c->sb->changes;
+    /* Owners first (may add slots, so collect before walking). */
+    jt_account_id owners[64];
+    size_t n_owners = 0;
+    size_t i = 0;
+    jn_slot *s;
+    while ((s = jn_map_next(ch, &i))) {
+        uint64_t lt = get_u(s->obj, FLD("LedgerEntryType"), 0);
+        bool created = !jn_view_read(c->sb->parent, s->id);
+        if (!(created || s->deleted))
+            continue;
+        if (lt == JT_LT_SKYWELL_STATE) {
+            jt_amount lo, hi;
+            if (get_amount(s->obj, FLD("LowLimit"), &lo) && get_amount(s->obj, FLD("HighLimit"), &hi) &&
+                n_owners + 2 <= 64) {
+                owners[n_owners++] = lo.issuer;
+                owners[n_owners++] = hi.issuer;
+            }
+        } else if (lt == JT_LT_OFFER || lt == JT_LT_TRUST_STATE) {
+            jt_account_id a;
+            if (jt_obj_get_account_f(s->obj, FLD("Account"), &a) == JT_OK && n_owners < 64)
+                owners[n_owners++] = a;
+        }
+    }
+    for (size_t k = 0; k < n_owners; k++)
+        (void)peek_account(c, &owners[k]);
+    i = 0;
+    while ((s = jn_map_next(ch, &i))) {
+        if (s->deleted)
+            continue;
+        if (!threaded_type(get_u(s->obj, FLD("LedgerEntryType"), 0)))
+            continue;
+        set_bytes(c, s->obj, FLD("PreviousTxnID"), c->id, 32);
+        set_u(c, s->obj, FLD("PreviousTxnLgrSeq"), c->env->ledger_seq);
+    }
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+    return memcmp((*(jn_slot *const *)a)->id, (*(jn_slot *const *)b)->id, 32);
+}
+
+static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, bool only_changed,
+                          bool skip_default)
+{
+    for (size_t i = 0; i < jt_obj_field_count(src); i++) {
+        const jt_field *f = jt_obj_field_at(src, i);
+        if (meta_skip(f))
+            continue;
+        if (only_changed && jt_obj_field_equal(src, other, f))
+            continue;
+        if (skip_default && is_default(src, f))
+            continue;
+        jt_err e = jt_obj_copy_field(dst, src, f);
+        if (e)
+            return e;
+    }
+    return JT_OK;
+}
+
+/* AffectedNodes sorted by LedgerIndex (Created/Modified/DeletedNode with
+ * NewFields, FinalFields, PreviousFields and the previous threading), then
+ * TransactionIndex, TransactionResult and, for a successful partial
+ * payment, DeliveredAmount. */
+jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
+{
+    jn_map *ch = &c->sb->changes;
+    jn_slot **list = malloc((ch->n ? ch->n : 1) * sizeof *list);
+    jt_obj *meta = jt_obj_new();
+    if (!list || !meta)
+        goto fail;
+    size_t n = 0, i = 0;
+    jn_slot *s;
+    while ((s = jn_map_next(ch, &i)))
+        list[n++] = s;
+    qsort(list, n, sizeof *list, cmp_slot);
+    for (size_t k = 0; k < n; k++) {
+        s = list[k];
+        const jt_obj *orig = jn_view_read(c->sb->parent, s->id);
+        const jt_obj *cur = s->obj;
+        if (!orig && s->deleted)
+            continue; /* created and deleted within the transaction */
+        if (orig && !s->deleted) {
+            /* Unchanged entries are not reported. */
+            bool changed = false;
+            for (size_t f = 0; !changed && f < jt_obj_field_count(cur); f++)
+                if (!jt_obj_field_equal(orig, cur, jt_obj_field_at(cur, f)))
+                    changed = true;
+            for (size_t f = 0; !changed && f < jt_obj_field_count(orig); f++)
+                if (!jt_obj_has_f(cur, jt_obj_field_at(orig, f)))
+                    changed = true;
+            if (!changed)
+                continue;
+        }
+        /* Built in place in the metadata object. */
+        const jt_field *kind = !orig ? FLD("CreatedNode")
+                               : s->deleted ? FLD("DeletedNode") : FLD("ModifiedNode");
+        jt_obj *node = jt_obj_array_add_f(meta, FLD("AffectedNodes"), kind), *a, *b;
+        if (!node)
+            goto fail;
+        jt_err e = jt_obj_copy_field(node, cur, FLD("LedgerEntryType"));
+        if (!e)
+            e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), s->id, 32);
+        if (!orig) {
+            if (!e)
+                e = (a = jt_obj_object_add_f(node, FLD("NewFields")))
+                        ? fields_into(a, cur, NULL, false, true)
+                        : JT_ENOMEM;
+        } else {
+            if (!e)
+                e = (a = jt_obj_object_add_f(node, FLD("FinalFields")))
+                        ? fields_into(a, cur, NULL, false, false)
+                        : JT_ENOMEM;
+            if (!e)
+                e = (b = jt_obj_object_add_f(node, FLD("PreviousFields")))
+                        ? fields_into(b, orig, cur, true, false)
+                        : JT_ENOMEM;
+            if (!e && !jt_obj_field_count(b))
+                e = jt_obj_remove(node, "PreviousFields");
+            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnID")))
+                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnID"));
+            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq")))
+                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnLgrSeq"));
+        }
+        if (e)
+            goto fail;
+    }
+    if (jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
+        jt_obj_set_uint_f(meta, FLD("TransactionResult"), (uint64_t)ter))
+        goto fail;
+    uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
+    if (ter == tesSUCCESS && c->has_delivered && (flags & TF_PARTIAL_PAYMENT) &&
+        jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
+        goto fail;
+    free(list);
+    return meta;
+fail:
+    free(list);
+    jt_obj_free(meta);
+    return NULL;
+}

@@ -1,0 +1,196 @@
+/*
+ * readmodel.c — the ledger rules read from a view (see readmodel.h).
+ */
+#include "readmodel.h"
+
+#include <string.h>
+
+static uint64_t get_u(const jt_obj *o, const jt_field *f, uint64_t dflt)
+{
+    uint64_t v;
+    return jt_obj_get_uint_f(o, f, &v) == JT_OK ? v : dflt;
+}
+
+static bool same_account(const jt_account_id *a, const jt_account_id *b)
+{
+    return memcmp(a->bytes, b->bytes, 20) == 0;
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+uint64_t jn_reserve(const jn_env *env, uint32_t owners)
+{
+    return env->reserve_base + (uint64_t)owners * env->reserve_inc;
+}
+
+uint64_t jn_read_account_reserve(const jn_env *env, const jt_obj *root)
+{
+    return jn_reserve(env, jn_read_owner_count(root));
+}
+
+bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who,
+                   const jt_amount *like, jt_amount *out)
+{
+    if (like->native) {
+        const jt_obj *r = jn_read_account(v, who);
+        int64_t bal = r ? jn_read_balance(r) : 0;
+        int64_t res = r ? (int64_t)jn_read_account_reserve(env, r) : 0;
+        jn_amt_drops(out, bal > res ? bal - res : 0);
+        return true;
+    }
+    if (same_account(who, &like->issuer))
+        return false;
+    uint8_t k[32];
+    jn_id_line(who, &like->issuer, &like->currency, k);
+    const jt_obj *l = jn_view_read(v, k);
+    jn_amt_zero_like(out, like);
+    if (l) {
+        jt_amount bal;
+        jn_read_line_balance(l, memcmp(who->bytes, like->issuer.bytes, 20) < 0, &bal);
+        if (jn_amt_sign(&bal) > 0) {
+            *out = bal;
+            out->currency = like->currency;
+            out->issuer = like->issuer;
+        }
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- trust lines */
+
+void jn_read_line_balance(const jt_obj *line, bool low, jt_amount *out)
+{
+    if (jt_obj_get_amount_f(line, FLD("Balance"), out) != JT_OK)
+        memset(out, 0, sizeof *out);
+    if (!low)
+        jn_amt_negate(out);
+}
+
+void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out)
+{
+    if (jt_obj_get_amount_f(line, low ? FLD("LowLimit") : FLD("HighLimit"), out) != JT_OK)
+        memset(out, 0, sizeof *out);
+}
+
+bool jn_read_line_side(const jt_obj *line, const jt_account_id *a, jn_line_side *out)
+{
+    jt_amount lo, hi;
+    if (get_u(line, FLD("LedgerEntryType"), 0) != JT_LT_SKYWELL_STATE ||
+        jt_obj_get_amount_f(line, FLD("Balance"), &out->balance) != JT_OK ||
+        jt_obj_get_amount_f(line, FLD("LowLimit"), &lo) != JT_OK ||
+        jt_obj_get_amount_f(line, FLD("HighLimit"), &hi) != JT_OK)
+        return false;
+    bool low = same_account(&lo.issuer, a);
+    out->low = low;
+    if (!low)
+        jn_amt_negate(&out->balance);
+    out->limit = low ? lo : hi;
+    out->limit_peer = low ? hi : lo;
+    out->peer = out->limit_peer.issuer;
+    out->quality_in = (uint32_t)get_u(line, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0);
+    out->quality_out = (uint32_t)get_u(line, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
+    uint32_t f = (uint32_t)get_u(line, FLD("Flags"), 0);
+    out->flags = f;
+    out->authorized = f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH);
+    out->peer_authorized = f & (low ? LSF_HIGH_AUTH : LSF_LOW_AUTH);
+    out->no_skywell = f & (low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL);
+    out->no_skywell_peer = f & (low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL);
+    out->freeze = f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE);
+    out->freeze_peer = f & (low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE);
+    return true;
+}
+
+bool jn_read_line(const jn_view *v, const jt_account_id *a, const jt_account_id *peer,
+                  const jt_currency *cur, jn_line_side *out)
+{
+    uint8_t k[32];
+    jn_id_line(a, peer, cur, k);
+    const jt_obj *l = jn_view_read(v, k);
+    return l && jn_read_line_side(l, a, out);
+}
+
+/* The Flags of the line between holder and issuer (0 when there is none). */
+static uint32_t line_flags_between(const jn_view *v, const jt_account_id *holder,
+                                   const jt_account_id *issuer, const jt_currency *cur)
+{
+    uint8_t k[32];
+    jn_id_line(holder, issuer, cur, k);
+    const jt_obj *l = jn_view_read(v, k);
+    return l ? (uint32_t)get_u(l, FLD("Flags"), 0) : 0;
+}
+
+/* ---------------------------------------------------------------- directories */
+
+size_t jn_read_dir_items(const jn_view *v, const uint8_t dir[32], const uint8_t **items)
+{
+    const jt_obj *d = jn_view_read(v, dir);
+    size_t n;
+    if (!d || jt_obj_get_bytes_f(d, FLD("Indexes"), items, &n) != JT_OK)
+        return 0;
+    return n / 32;
+}
+
+size_t jn_read_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items)
+{
+    uint8_t dir[32];
+    jn_id_owner_dir(a, dir);
+    return jn_read_dir_items(v, dir, items);
+}
+
+/* ---------------------------------------------------------------- freeze and auth */
+
+static const jt_obj *relation(const jn_view *v, const jt_account_id *issuer,
+                              const jt_account_id *target, uint32_t type, const jt_currency *cur)
+{
+    uint8_t k[32];
+    jn_id_relation(issuer, target, type, cur, k);
+    return jn_view_read(v, k);
+}
+
+/* The issuer's side of the line is the high one when the holder is low. */
+static uint32_t issuer_side(const jt_account_id *holder, const jt_account_id *issuer,
+                            uint32_t low_flag, uint32_t high_flag)
+{
+    return memcmp(holder->bytes, issuer->bytes, 20) < 0 ? high_flag : low_flag;
+}
+
+bool jn_read_frozen(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                    const jt_currency *cur)
+{
+    if (same_account(holder, issuer))
+        return false;
+    const jt_obj *ir = jn_read_account(v, issuer);
+    if (ir && (get_u(ir, FLD("Flags"), 0) & LSF_GLOBAL_FREEZE))
+        return true;
+    if (line_flags_between(v, holder, issuer, cur) &
+        issuer_side(holder, issuer, LSF_LOW_FREEZE, LSF_HIGH_FREEZE))
+        return true;
+    return relation(v, issuer, holder, JN_REL_FREEZE, cur) != NULL;
+}
+
+bool jn_read_auth_required(const jn_view *v, const jt_account_id *holder,
+                           const jt_account_id *issuer)
+{
+    if (same_account(holder, issuer))
+        return false;
+    const jt_obj *ir = jn_read_account(v, issuer);
+    return ir && (get_u(ir, FLD("Flags"), 0) & LSF_REQUIRE_AUTH);
+}
+
+bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                        const jt_currency *cur, const jt_amount *new_balance)
+{
+    if (!jn_read_auth_required(v, holder, issuer))
+        return true;
+    if (line_flags_between(v, holder, issuer, cur) &
+        issuer_side(holder, issuer, LSF_LOW_AUTH, LSF_HIGH_AUTH))
+        return true;
+    const jt_obj *rel = relation(v, issuer, holder, JN_REL_AUTHORIZE, cur);
+    if (!rel)
+        return false;
+    jt_amount cap;
+    if (new_balance && jt_obj_get_amount_f(rel, FLD("LimitAmount"), &cap) == JT_OK &&
+        !jn_amt_is_zero(&cap) && jn_amt_cmp(new_balance, &cap) > 0)
+        return false;
+    return true;
+}

@@ -1,0 +1,148 @@
+/*
+ * readmodel.h — the ledger rules that commands and transactors both read:
+ * an account's reserve and spendable funds, one account's side of a trust
+ * line, a directory's items, and whether a holding is frozen or authorized.
+ *
+ * Every function reads a view (jn_view_read) and never changes it, so a
+ * command can pass the open or a closed ledger's view and get the values
+ * the engine acts on; the engine's transactors call the same functions on
+ * their sandbox (see engine.h). A rule is written here once.
+ *
+ * Only env->reserve_base and env->reserve_inc are read. A command that holds
+ * the ledger's jn_params passes
+ *     &(jn_env){.reserve_base = p->reserve_base, .reserve_inc = p->reserve_inc}.
+ *
+ * Nothing allocates; results are written to caller-owned structs, or point
+ * into an entry the view holds (valid until the view changes). Thread
+ * safety is that of reading the view.
+ */
+#ifndef JN_READMODEL_H
+#define JN_READMODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jt/jt.h>
+
+#include "amt.h"
+#include "apply.h"
+#include "fld.h"
+#include "state.h"
+
+/* Relation types (TrustState's RelationType; RelationSet/RelationDel). */
+#define JN_REL_AUTHORIZE 1u
+#define JN_REL_FREEZE    3u
+
+/* ---------------------------------------------------------------- accounts */
+
+/* The reserve rule itself is jn_reserve (apply.h): reserve_base plus
+ * reserve_inc per owned object. */
+
+/* The AccountRoot of `a` as v sees it, or NULL when there is none. */
+static inline const jt_obj *jn_read_account(const jn_view *v, const jt_account_id *a)
+{
+    uint8_t k[32];
+    jn_id_account(a, k);
+    return jn_view_read(v, k);
+}
+
+/* An AccountRoot's SWT balance in drops (0 when it has no native Balance). */
+static inline int64_t jn_read_balance(const jt_obj *root)
+{
+    jt_amount a;
+    if (jt_obj_get_amount_f(root, FLD("Balance"), &a) != JT_OK || !a.native)
+        return 0;
+    return jn_amt_to_drops(&a);
+}
+
+/* An AccountRoot's OwnerCount (0 when unset). */
+static inline uint32_t jn_read_owner_count(const jt_obj *root)
+{
+    uint64_t n;
+    return jt_obj_get_uint_f(root, FLD("OwnerCount"), &n) == JT_OK ? (uint32_t)n : 0;
+}
+
+/* What the account must keep: jn_reserve of its OwnerCount. */
+uint64_t jn_read_account_reserve(const jn_env *env, const jt_obj *root);
+
+/* What `who` can deliver of `like`'s asset in v, into *out:
+ *  - SWT: its balance above its reserve, never below zero (zero when the
+ *    account does not exist);
+ *  - an issued currency: its balance on its line with like's issuer when
+ *    positive, else zero (no line, or it owes), with like's currency and
+ *    issuer.
+ * Returns false, *out untouched, when `who` is like's issuer: an issuer's
+ * own IOUs are unlimited. */
+bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who,
+                   const jt_amount *like, jt_amount *out);
+
+/* ---------------------------------------------------------------- trust lines */
+
+/* One account's side of a trust line (a SkywellState entry). */
+typedef struct jn_line_side {
+    jt_account_id peer;  /* the other account */
+    jt_amount balance;   /* the account's: > 0 it holds the peer's IOUs, < 0 it owes;
+                            the line's currency, issuer as stored (ACCOUNT_ONE) */
+    jt_amount limit;     /* the account's limit (issuer: the account) */
+    jt_amount limit_peer; /* the peer's limit (issuer: the peer) */
+    uint32_t quality_in, quality_out; /* the account's; 0 when unset (parity) */
+    uint32_t flags;      /* the line's Flags, both sides (LSF_LOW_* / LSF_HIGH_*) */
+    bool low;            /* the account is the line's low account */
+    /* The account's and the peer's side flags, decoded. */
+    bool authorized, peer_authorized;
+    bool no_skywell, no_skywell_peer;
+    bool freeze, freeze_peer;
+} jn_line_side;
+
+/* Fills *out with account a's side of `line`, an entry as read from a view
+ * (e.g. one of a's owner directory items). a is taken to be the low account
+ * when it is LowLimit's issuer, else the high one. Returns false (*out
+ * unspecified) when the entry is not a SkywellState or lacks Balance,
+ * LowLimit or HighLimit. */
+bool jn_read_line_side(const jt_obj *line, const jt_account_id *a, jn_line_side *out);
+
+/* The line between a and peer in currency cur, from a's side. Returns false
+ * (*out unspecified) when there is no such line, or it is malformed as above. */
+bool jn_read_line(const jn_view *v, const jt_account_id *a, const jt_account_id *peer,
+                  const jt_currency *cur, jn_line_side *out);
+
+/* The two values a side is made of, for a caller that already knows which
+ * side is whose (the engine, changing the line in place): the balance seen
+ * from the low (low=true) or high side (zero when the entry has none), and
+ * that side's limit (zero when absent). */
+void jn_read_line_balance(const jt_obj *line, bool low, jt_amount *out);
+void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out);
+
+/* ---------------------------------------------------------------- directories */
+
+/* The entry IDs listed in directory `dir` (an owner or a book directory), in
+ * ascending order: *items points at 32-byte IDs inside the entry v holds
+ * (valid until v changes). Returns their count; 0 (*items unset) when the
+ * directory does not exist. */
+size_t jn_read_dir_items(const jn_view *v, const uint8_t dir[32], const uint8_t **items);
+
+/* The same for a's owner directory: its lines, offers and relations. */
+size_t jn_read_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items);
+
+/* ---------------------------------------------------------------- freeze and auth */
+
+/* Is holder's holding of issuer's currency cur frozen: the issuer's
+ * GlobalFreeze, the issuer's freeze flag on their line, or a freeze
+ * relation (RelationType 3) from the issuer? Never for the issuer itself. */
+bool jn_read_frozen(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                    const jt_currency *cur);
+
+/* Must issuer authorize holder before it may hold issuer's currencies: the
+ * issuer exists, has RequireAuth, and is not the holder? */
+bool jn_read_auth_required(const jn_view *v, const jt_account_id *holder,
+                           const jt_account_id *issuer);
+
+/* May holder hold issuer's currency cur: no authorization is required, the
+ * issuer set its auth flag on their line, or there is an authorize relation
+ * (RelationType 1) whose LimitAmount (zero: no cap) new_balance does not
+ * exceed. new_balance may be NULL: the cap is not checked. */
+bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                        const jt_currency *cur, const jt_amount *new_balance);
+
+#endif
