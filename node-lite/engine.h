@@ -196,16 +196,21 @@ jt_obj *jn_new_entry(jn_txctx *c, const char *type);
 void jn_adjust_owner_count(jn_txctx *c, const jt_account_id *a, int delta);
 
 /* ---------------------------------------------------------------- directories (dir.c)
- * A directory is one DirectoryNode page whose Indexes are kept sorted; it
- * is created with its first item and deleted with its last. 0, or -1 on
- * ENOMEM. */
+ * Owner and book directories in pages (directory.h). Adding gives the page
+ * the item went into, which the entry keeps (OwnerNode, BookNode, LowNode,
+ * HighNode); removing starts from that page. 0; else nonzero (-1 on ENOMEM,
+ * which also sets c->oom; tefBAD_LEDGER when the item is not where its
+ * entry says; tecDIR_FULL). */
 
-int jn_owner_dir_add(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32]);
-int jn_owner_dir_remove(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32]);
+int jn_owner_dir_add(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32], uint64_t *page);
+/* `entry` is the item's ledger entry, `hint` its field naming the page in
+ * this owner's directory (OwnerNode; LowNode or HighNode for a line). */
+int jn_owner_dir_remove(jn_txctx *c, const jt_account_id *owner, const uint8_t item[32],
+                        const jt_obj *entry, const jt_field *hint);
 /* The book directory `book` (quality in its last 8 bytes) of pays/gets. */
 int jn_book_dir_add(jn_txctx *c, const uint8_t book[32], const uint8_t item[32],
-                    const jt_amount *pays, const jt_amount *gets, uint64_t quality);
-int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32]);
+                    const jt_amount *pays, const jt_amount *gets, uint64_t quality, uint64_t *page);
+int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32], uint64_t page);
 
 /* ---------------------------------------------------------------- trust lines (lines.c) */
 

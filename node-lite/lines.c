@@ -65,8 +65,10 @@ int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
     jt_amount bal;
     line_balance(l, &bal);
     if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
-        if (jn_owner_dir_remove(c, me, l->key) || jn_owner_dir_remove(c, peer, l->key) ||
-            jn_view_erase(c->sb, l->key))
+        const jt_field *mine = l->low ? FLD("LowNode") : FLD("HighNode");
+        const jt_field *theirs = l->low ? FLD("HighNode") : FLD("LowNode");
+        if (jn_owner_dir_remove(c, me, l->key, l->o, mine) ||
+            jn_owner_dir_remove(c, peer, l->key, l->o, theirs) || jn_view_erase(c->sb, l->key))
             return -1;
         l->o = NULL;
     }
@@ -98,11 +100,15 @@ int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
     set_amt(c, o, FLD("LowLimit"), &ll);
     set_amt(c, o, FLD("HighLimit"), &hl);
     set_u(c, o, FLD("Flags"), flags);
-    set_u(c, o, FLD("LowNode"), 0);
-    set_u(c, o, FLD("HighNode"), 0);
-    if (c->oom || jn_view_insert(c->sb, l->key, o))
+    uint64_t low_node, high_node;
+    if (c->oom || jn_owner_dir_add(c, lo, l->key, &low_node) ||
+        jn_owner_dir_add(c, hi, l->key, &high_node)) {
+        jt_obj_free(o);
         return -1;
-    if (jn_owner_dir_add(c, lo, l->key) || jn_owner_dir_add(c, hi, l->key))
+    }
+    set_u(c, o, FLD("LowNode"), low_node);
+    set_u(c, o, FLD("HighNode"), high_node);
+    if (c->oom || jn_view_insert(c->sb, l->key, o))
         return -1;
     bool oom;
     l->o = jn_view_peek(c->sb, l->key, &oom);

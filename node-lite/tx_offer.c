@@ -20,8 +20,8 @@ static int offer_delete(jn_txctx *c, const uint8_t key[32])
         return -1;
     uint8_t bk[32];
     memcpy(bk, book, 32);
-    if (jn_book_dir_remove(c, bk, key) || jn_owner_dir_remove(c, &owner, key) ||
-        jn_view_erase(c->sb, key))
+    if (jn_book_dir_remove(c, bk, key, get_u(o, FLD("BookNode"), 0)) ||
+        jn_owner_dir_remove(c, &owner, key, o, FLD("OwnerNode")) || jn_view_erase(c->sb, key))
         return -1;
     jn_adjust_owner_count(c, &owner, -1);
     return c->oom ? -1 : 0;
@@ -104,15 +104,19 @@ int jn_offer_create_apply(jn_txctx *c)
     set_amt(c, o, FLD("TakerPays"), &pays);
     set_amt(c, o, FLD("TakerGets"), &gets);
     set_bytes(c, o, FLD("BookDirectory"), book, 32);
-    set_u(c, o, FLD("BookNode"), 0);
-    set_u(c, o, FLD("OwnerNode"), 0);
+    uint64_t book_node, owner_node;
+    if (jn_book_dir_add(c, book, key, &pays, &gets, q, &book_node) ||
+        jn_owner_dir_add(c, &c->account, key, &owner_node)) {
+        jt_obj_free(o);
+        return tefINTERNAL;
+    }
+    set_u(c, o, FLD("BookNode"), book_node);
+    set_u(c, o, FLD("OwnerNode"), owner_node);
     set_u(c, o, FLD("Flags"),
           ((flags & TF_PASSIVE) ? LSF_OFFER_PASSIVE : 0) | ((flags & TF_SELL) ? LSF_OFFER_SELL : 0));
     if (jt_obj_has_f(c->tx, FLD("Expiration")))
         set_u(c, o, FLD("Expiration"), get_u(c->tx, FLD("Expiration"), 0));
     if (c->oom || jn_view_insert(c->sb, key, o))
-        return tefINTERNAL;
-    if (jn_book_dir_add(c, book, key, &pays, &gets, q) || jn_owner_dir_add(c, &c->account, key))
         return tefINTERNAL;
     jn_adjust_owner_count(c, &c->account, +1);
     return c->oom ? tefINTERNAL : tesSUCCESS;

@@ -58,9 +58,14 @@ int jn_relation_set_apply(jn_txctx *c)
         set_acct(c, rel, FLD("Target"), &target);
         set_u(c, rel, FLD("RelationType"), type);
         set_u(c, rel, FLD("Flags"), 0);
-        set_u(c, rel, FLD("OwnerNode"), 0);
+        uint64_t owner_node;
+        if (jn_owner_dir_add(c, &c->account, k, &owner_node)) {
+            jt_obj_free(rel);
+            return tefINTERNAL;
+        }
+        set_u(c, rel, FLD("OwnerNode"), owner_node);
         set_amt(c, rel, FLD("LimitAmount"), &lim);
-        if (c->oom || jn_view_insert(c->sb, k, rel) || jn_owner_dir_add(c, &c->account, k))
+        if (c->oom || jn_view_insert(c->sb, k, rel))
             return tefINTERNAL;
         jn_adjust_owner_count(c, &c->account, +1);
     } else {
@@ -79,9 +84,10 @@ int jn_relation_del_apply(jn_txctx *c)
     uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     uint8_t k[32];
     jn_id_relation(&c->account, &target, type, &lim.currency, k);
-    if (!jn_view_read(c->sb, k))
+    const jt_obj *rel = jn_view_read(c->sb, k);
+    if (!rel)
         return tecNO_ENTRY;
-    if (jn_owner_dir_remove(c, &c->account, k) || jn_view_erase(c->sb, k))
+    if (jn_owner_dir_remove(c, &c->account, k, rel, FLD("OwnerNode")) || jn_view_erase(c->sb, k))
         return tefINTERNAL;
     jn_adjust_owner_count(c, &c->account, -1);
     return c->oom ? tefINTERNAL : tesSUCCESS;
