@@ -68,6 +68,7 @@ typedef struct pending {
 
 struct jn_rpc {
     jn_ledger *L;
+    jn_closer *closer;
     jn_rpc_config cfg;
     char pubkey_node[64];
     char hostid[64];
@@ -125,12 +126,6 @@ typedef struct req {
     char account[40]; /* context for actNotFound */
     struct pending *job; /* a queued submit being finished */
 } req;
-
-uint32_t jn_now(void)
-{
-    time_t t = time(NULL);
-    return t > JT_EPOCH_OFFSET ? (uint32_t)(t - JT_EPOCH_OFFSET) : 0;
-}
 
 /* ---------------------------------------------------------------- errors */
 
@@ -1903,7 +1898,8 @@ static int cmd_ledger_accept(req *q)
     if (!q->cl->admin)
         return fail(q, "noPermission", NULL);
     char err[256];
-    if (jn_rpc_close_ledger(q->rpc, true, err, sizeof err))
+    /* Replies once the new ledger is durable (and announced). */
+    if (jn_closer_close(q->rpc->closer, true, err, sizeof err))
         return fail(q, "internal", "%s", err);
     jt_jw_key(q->w, "ledger_current_index");
     jt_jw_uint(q->w, jn_ledger_open_seq(q->rpc->L));
@@ -2345,9 +2341,10 @@ static void publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], 
     jt_buf_clear(&b);
 }
 
-/* Announces a ledger that has just become durable. */
-static void publish_closed(jn_rpc *r, const jn_txlist *closed)
+/* Announces a ledger that has just become durable (from the closer). */
+static void publish_closed(void *ctx, const jn_txlist *closed)
 {
+    jn_rpc *r = ctx;
     if (!r->clients)
         return;
     const jn_header *h = jn_ledger_last(r->L);
@@ -2408,42 +2405,15 @@ static void publish_closed(jn_rpc *r, const jn_txlist *closed)
     }
 }
 
-/* Finishes the ledger being written, if its write is done (or, with
- * `wait`, once it is), and announces it. */
-static int ledger_durable(jn_rpc *r, bool wait, char *err, size_t errcap)
-{
-    if (wait)
-        jn_ledger_close_wait(r->L);
-    const jn_txlist *closed;
-    int rc = jn_ledger_close_finish(r->L, &closed, err, errcap);
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        publish_closed(r, closed);
-    return 0;
-}
-
-int jn_rpc_ledger_durable(jn_rpc *r, char *err, size_t errcap)
-{
-    return ledger_durable(r, false, err, errcap);
-}
-
-int jn_rpc_close_ledger(jn_rpc *r, bool wait, char *err, size_t errcap)
-{
-    /* One ledger is written at a time: the previous one first. */
-    if (ledger_durable(r, true, err, errcap) || jn_ledger_close_begin(r->L, jn_now(), err, errcap))
-        return -1;
-    return ledger_durable(r, wait, err, errcap);
-}
-
 /* ---------------------------------------------------------------- lifecycle */
 
 jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
 {
-    jn_rpc *r = calloc(1, sizeof *r);
+    jn_rpc *r = cfg->closer ? calloc(1, sizeof *r) : NULL;
     if (!r)
         return NULL;
     r->L = L;
+    r->closer = cfg->closer;
     r->cfg = *cfg;
     uint8_t pk[33];
     pk[0] = 0xED;
@@ -2452,6 +2422,7 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
         r->pubkey_node[0] = 0;
     snprintf(r->hostid, sizeof r->hostid, "%s", cfg->hostid ? cfg->hostid : "jt-node");
     snprintf(r->version, sizeof r->version, "%s", cfg->version ? cfg->version : "0");
+    jn_closer_set_announce(r->closer, publish_closed, r);
     return r;
 }
 
@@ -2489,6 +2460,7 @@ void jn_rpc_free(jn_rpc *r)
     if (!r)
         return;
     jn_rpc_stop_verifiers(r);
+    jn_closer_set_announce(r->closer, NULL, NULL);
     while (r->clients)
         jn_rpc_client_free(r, r->clients);
     jt_buf_clear(&r->result_buf.b);
