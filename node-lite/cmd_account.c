@@ -119,49 +119,40 @@ typedef struct line_filter {
 static bool match_line(const jt_obj *o, const jt_account_id *a, void *ctx)
 {
     const line_filter *f = ctx;
-    jt_amount bal, lo, hi;
-    bool low;
-    if (!rule_line_sides(o, a, &bal, &lo, &hi, &low))
+    line_side l;
+    if (!rule_line_side(o, a, &l))
         return false;
-    return !f->has_peer || !memcmp(&(low ? &hi : &lo)->issuer, &f->peer, 20);
+    return !f->has_peer || !memcmp(&l.limit_peer.issuer, &f->peer, 20);
 }
 
 static void write_line(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
 {
-    jt_amount bal, lo, hi;
-    bool low;
-    if (!rule_line_sides(o, a, &bal, &lo, &hi, &low))
+    line_side l;
+    if (!rule_line_side(o, a, &l))
         return;
-    const jt_amount *mine = low ? &lo : &hi, *theirs = low ? &hi : &lo;
-    if (!low)
-        jn_amt_negate(&bal);
-    uint32_t f = (uint32_t)get_u(o, "Flags", 0);
-    uint32_t my_ns = low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL;
-    uint32_t th_ns = low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL;
-    uint32_t my_au = low ? LSF_LOW_AUTH : LSF_HIGH_AUTH, th_au = low ? LSF_HIGH_AUTH : LSF_LOW_AUTH;
-    uint32_t my_fz = low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE, th_fz = low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE;
     jt_jw_object_begin(w);
     jt_jw_key(w, "account");
-    jw_account(w, &theirs->issuer);
+    jw_account(w, &l.limit_peer.issuer);
     jt_jw_key(w, "balance");
-    jw_value_text(w, &bal);
+    jw_value_text(w, &l.balance);
     jt_jw_key(w, "currency");
-    jw_currency(w, &bal.currency);
+    jw_currency(w, &l.balance.currency);
     jt_jw_key(w, "limit");
-    jw_value_text(w, mine);
+    jw_value_text(w, &l.limit);
     jt_jw_key(w, "limit_peer");
-    jw_value_text(w, theirs);
+    jw_value_text(w, &l.limit_peer);
     jt_jw_key(w, "quality_in");
-    jt_jw_uint(w, get_u(o, low ? "LowQualityIn" : "HighQualityIn", 0));
+    jt_jw_uint(w, l.quality_in);
     jt_jw_key(w, "quality_out");
-    jt_jw_uint(w, get_u(o, low ? "LowQualityOut" : "HighQualityOut", 0));
+    jt_jw_uint(w, l.quality_out);
     struct {
         const char *k;
-        uint32_t bit;
-    } flags[] = {{"authorized", my_au},   {"peer_authorized", th_au}, {"no_skywell", my_ns},
-                 {"no_skywell_peer", th_ns}, {"freeze", my_fz},         {"freeze_peer", th_fz}};
+        bool on;
+    } flags[] = {{"authorized", l.authorized},      {"peer_authorized", l.peer_authorized},
+                 {"no_skywell", l.no_skywell},      {"no_skywell_peer", l.no_skywell_peer},
+                 {"freeze", l.freeze},              {"freeze_peer", l.freeze_peer}};
     for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
-        if (f & flags[k].bit) {
+        if (flags[k].on) {
             jt_jw_key(w, flags[k].k);
             jt_jw_bool(w, true);
         }
@@ -260,30 +251,27 @@ int cmd_account_currencies(req *q)
     size_t nr = 0, ns = 0;
     for (size_t i = 0; i < n; i++) {
         const jt_obj *o = jn_view_read(s.v, items + i * 32);
-        jt_amount bal, lo, hi;
-        bool low;
-        if (!o || !rule_line_sides(o, &a, &bal, &lo, &hi, &low))
+        line_side l;
+        if (!o || !rule_line_side(o, &a, &l))
             continue;
-        if (!low)
-            jn_amt_negate(&bal);
+        const jt_amount *bal = &l.balance;
         jt_amount room;
-        const jt_amount *mine = low ? &lo : &hi, *theirs = low ? &hi : &lo;
         /* Can receive when below my limit; can send when I hold some or the peer extends credit. */
-        if (jn_amt_sub(mine, &bal, &room) && jn_amt_sign(&room) > 0) {
+        if (jn_amt_sub(&l.limit, bal, &room) && jn_amt_sign(&room) > 0) {
             size_t k;
-            for (k = 0; k < nr && memcmp(&recv[k], &bal.currency, 20); k++)
+            for (k = 0; k < nr && memcmp(&recv[k], &bal->currency, 20); k++)
                 ;
             if (k == nr && nr < 256)
-                recv[nr++] = bal.currency;
+                recv[nr++] = bal->currency;
         }
-        jt_amount neg = bal;
+        jt_amount neg = *bal;
         jn_amt_negate(&neg);
-        if (jn_amt_sign(&bal) > 0 || jn_amt_cmp(theirs, &neg) > 0) {
+        if (jn_amt_sign(bal) > 0 || jn_amt_cmp(&l.limit_peer, &neg) > 0) {
             size_t k;
-            for (k = 0; k < ns && memcmp(&send[k], &bal.currency, 20); k++)
+            for (k = 0; k < ns && memcmp(&send[k], &bal->currency, 20); k++)
                 ;
             if (k == ns && ns < 256)
-                send[ns++] = bal.currency;
+                send[ns++] = bal->currency;
         }
     }
     jt_jw *w = q->w;

@@ -27,14 +27,29 @@ size_t rule_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t 
 
 /* ---------------------------------------------------------------- trust lines */
 
-bool rule_line_sides(const jt_obj *o, const jt_account_id *a, jt_amount *bal, jt_amount *lo,
-                     jt_amount *hi, bool *low)
+bool rule_line_side(const jt_obj *o, const jt_account_id *a, line_side *out)
 {
+    jt_amount lo, hi;
     if (get_u(o, "LedgerEntryType", 0) != JT_LT_SKYWELL_STATE ||
-        jt_obj_get_amount_f(o, FLD("Balance"), bal) || jt_obj_get_amount_f(o, FLD("LowLimit"), lo) ||
-        jt_obj_get_amount_f(o, FLD("HighLimit"), hi))
+        jt_obj_get_amount_f(o, FLD("Balance"), &out->balance) ||
+        jt_obj_get_amount_f(o, FLD("LowLimit"), &lo) || jt_obj_get_amount_f(o, FLD("HighLimit"), &hi))
         return false;
-    *low = !memcmp(&lo->issuer, a, 20);
+    /* The line keeps the balance, and names its fields, from the low
+     * account's side. */
+    bool low = !memcmp(&lo.issuer, a, 20);
+    if (!low)
+        jn_amt_negate(&out->balance);
+    out->limit = low ? lo : hi;
+    out->limit_peer = low ? hi : lo;
+    out->quality_in = get_u(o, low ? "LowQualityIn" : "HighQualityIn", 0);
+    out->quality_out = get_u(o, low ? "LowQualityOut" : "HighQualityOut", 0);
+    uint32_t f = (uint32_t)get_u(o, "Flags", 0);
+    out->authorized = f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH);
+    out->peer_authorized = f & (low ? LSF_HIGH_AUTH : LSF_LOW_AUTH);
+    out->no_skywell = f & (low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL);
+    out->no_skywell_peer = f & (low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL);
+    out->freeze = f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE);
+    out->freeze_peer = f & (low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE);
     return true;
 }
 

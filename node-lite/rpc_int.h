@@ -399,10 +399,17 @@ void rpc_jw_ledger_fields(jt_jw *w, const lsel *s, jn_ledger *L);
 /* The owner directory's item IDs (pointer into the entry) and count. */
 size_t rule_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items);
 
-/* A trust line (SkywellState) seen from `a`: its balance and both limits,
- * *low when a is the low account. false: not a trust line. */
-bool rule_line_sides(const jt_obj *o, const jt_account_id *a, jt_amount *bal, jt_amount *lo,
-                     jt_amount *hi, bool *low);
+/* A trust line (SkywellState) seen from one of its two accounts. */
+typedef struct line_side {
+    jt_amount balance;    /* positive: the account holds what the peer issued */
+    jt_amount limit;      /* the account's own limit (issuer: the account) */
+    jt_amount limit_peer; /* the peer's limit (issuer: the peer) */
+    uint64_t quality_in, quality_out;
+    bool authorized, peer_authorized, no_skywell, no_skywell_peer, freeze, freeze_peer;
+} line_side;
+
+/* Trust line `o` seen from `a`. false: o is not a trust line. */
+bool rule_line_side(const jt_obj *o, const jt_account_id *a, line_side *out);
 
 /* What `who` can deliver of asset `like` (SWT above reserve; line balance).
  * false: `who` issues `like` (unlimited). */
