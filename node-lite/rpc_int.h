@@ -113,7 +113,7 @@ typedef struct req {
 /* ---------------------------------------------------------------- the command table */
 
 #define C_ADMIN  0x1u /* admin connections only */
-#define C_SUBMIT 0x2u /* submit: its signature is checked on a verify worker */
+#define C_SUBMIT 0x2u /* submit: queued for a verify worker, when there are workers */
 
 typedef struct command {
     const char *name;
