@@ -22,6 +22,7 @@
 #include <jt/jt.h>
 #include <jt/jtp.h>
 
+#include "closer.h"
 #include "ledger.h"
 #include "net.h"
 #include "net_ext.h"
@@ -368,9 +369,9 @@ static int cmd_verify(int argc, char **argv)
 typedef struct node {
     jn_net *net;
     jn_rpc *rpc;
+    jn_closer *closer;
     jn_ledger *L;
     int exit_code;
-    bool close_due; /* the timer fired while the previous ledger was still being written */
 } node;
 
 static node *g_node;
@@ -405,44 +406,14 @@ static int post_to_loop(void *pctx, void (*cb)(void *ctx), void *ctx)
     return jn_net_post(pctx, cb, ctx);
 }
 
-static void on_timer(void *ctx)
+/* A close started by the timer, or finished after the writer's report,
+ * failed: nothing of that ledger was announced. */
+static void on_fatal(void *ctx, const char *err)
 {
     node *n = ctx;
-    char err[512];
-    /* The loop does not wait for the writer: the close follows as soon as
-     * the previous ledger is durable (on_durable). */
-    if (jn_ledger_busy(n->L)) {
-        n->close_due = true;
-        return;
-    }
-    if (jn_rpc_close_ledger(n->rpc, false, err, sizeof err)) {
-        fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
-        n->exit_code = 1;
-        jn_net_stop(n->net);
-    }
-}
-
-/* A ledger write finished (posted from the writer thread). */
-static void on_durable(void *ctx)
-{
-    node *n = ctx;
-    char err[512];
-    if (jn_rpc_ledger_durable(n->rpc, err, sizeof err)) {
-        fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
-        n->exit_code = 1;
-        jn_net_stop(n->net);
-        return;
-    }
-    if (n->close_due && !jn_ledger_busy(n->L)) {
-        n->close_due = false;
-        on_timer(n);
-    }
-}
-
-static void post_durable(void *ctx)
-{
-    node *n = ctx;
-    (void)jn_net_post(n->net, on_durable, n);
+    fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
+    n->exit_code = 1;
+    jn_net_stop(n->net);
 }
 
 static void on_signal(int sig)
@@ -532,9 +503,10 @@ static int cmd_run(int argc, char **argv)
         jt_jtp_identity_free(id);
         return 1;
     }
-    jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION};
+    n.closer = jn_closer_new(n.L, on_fatal, &n);
+    jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
-    n.rpc = jn_rpc_new(n.L, &rc);
+    n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
     jn_net_config nc;
     jn_net_config_init(&nc);
     nc.ws_addr = c.ws;
@@ -562,7 +534,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "jt-node: cannot start %u verify threads\n", c.verify_threads);
         goto out;
     }
-    if (jn_ledger_start_writer(n.L, post_durable, &n)) {
+    if (jn_closer_start_writer(n.closer, post_to_loop, n.net)) {
         fprintf(stderr, "jt-node: cannot start the ledger writer thread\n");
         goto out;
     }
@@ -574,7 +546,7 @@ static int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (c.close_ms)
-        jn_net_set_timer(n.net, c.close_ms, on_timer, &n);
+        jn_net_set_timer(n.net, c.close_ms, jn_closer_tick, n.closer);
     char npub[64];
     if (jt_jtp_key_to_node_public(jt_jtp_identity_public(id), npub, sizeof npub) != JT_OK)
         npub[0] = 0;
@@ -585,14 +557,14 @@ static int cmd_run(int argc, char **argv)
     jn_net_run(n.net);
     jn_rpc_stop_verifiers(n.rpc);
     /* The ledger being written, if any, becomes durable before we exit. */
-    jn_ledger_stop_writer(n.L);
-    (void)jn_rpc_ledger_durable(n.rpc, err, sizeof err);
+    (void)jn_closer_stop(n.closer, err, sizeof err);
     rcode = n.exit_code;
     fprintf(stderr, "jt-node event=stop ledger=%" PRIu32 "\n", jn_ledger_last(n.L)->seq);
 out:
     g_node = NULL;
     jn_net_free(n.net);
     jn_rpc_free(n.rpc);
+    jn_closer_free(n.closer);
     jn_ledger_free(n.L);
     jn_store_close(st);
     jt_jtp_identity_free(id);

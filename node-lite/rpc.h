@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "closer.h"
 #include "ledger.h"
 
 typedef struct jn_rpc jn_rpc;
@@ -30,8 +31,13 @@ typedef struct jn_rpc_config {
     uint8_t node_pk[32];  /* ed25519: reported as pubkey_node (ED‖pk, n… form) */
     const char *hostid;   /* "jt-node" */
     const char *version;  /* build_version */
+    /* The close lifecycle (required): ledger_accept closes through it, and
+     * the dispatcher becomes its announcer (ledgerClosed and the
+     * transaction streams) until jn_rpc_free. */
+    jn_closer *closer;
 } jn_rpc_config;
 
+/* NULL when out of memory or cfg->closer is NULL. */
 jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg);
 void jn_rpc_free(jn_rpc *r);
 
@@ -50,18 +56,5 @@ int jn_rpc_start_verifiers(jn_rpc *r, unsigned threads,
 /* Stops the workers (before the loop's post goes away): finished checks are
  * applied, the rest dropped. jn_rpc_free does it too. */
 void jn_rpc_stop_verifiers(jn_rpc *r);
-
-/* Closes the open ledger (timer and ledger_accept). The ledger is announced
- * once durable: before returning when `wait` (or when the ledger has no
- * writer thread), else from jn_rpc_ledger_durable. A ledger still being
- * written is finished and announced first. -1 when a ledger could not be
- * made durable: the node must stop. */
-int jn_rpc_close_ledger(jn_rpc *r, bool wait, char *err, size_t errcap);
-/* On the loop, after the writer thread reported a finished write:
- * announces the ledger. -1 as above. */
-int jn_rpc_ledger_durable(jn_rpc *r, char *err, size_t errcap);
-
-/* The current time as a ledger time (seconds since 2000-01-01). */
-uint32_t jn_now(void);
 
 #endif

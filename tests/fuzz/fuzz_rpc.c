@@ -13,6 +13,7 @@
 
 #include <jt/jt.h>
 
+#include "closer.h"
 #include "ledger.h"
 #include "rpc.h"
 
@@ -49,8 +50,12 @@ static void setup(void)
         fprintf(stderr, "setup: %s\n", err);
         abort();
     }
-    jn_rpc_config cfg = {.hostid = "fuzz", .version = "fuzz"};
-    rpc = jn_rpc_new(L, &cfg);
+    /* No writer thread: ledger_accept closes and writes inline. */
+    jn_closer *closer = jn_closer_new(L, NULL, NULL);
+    jn_rpc_config cfg = {.hostid = "fuzz", .version = "fuzz", .closer = closer};
+    rpc = closer ? jn_rpc_new(L, &cfg) : NULL;
+    if (!rpc)
+        abort();
     client = jn_rpc_client_new(rpc, on_reply, NULL, true, true);
 }
 

@@ -1,0 +1,435 @@
+/*
+ * rpc_int.h — what the dispatcher's files share, and nothing else in the
+ * node includes.
+ *
+ *   rpc.c          the command table, the request entry and the reply envelope
+ *   rpc_submit.c   the submit queue: signature checks on the verify workers
+ *   rpc_stream.c   subscriptions and the pushed stream messages
+ *   rpc_util.c     request parameters, ledger selection, shared JSON writers
+ *   cmd_*.c        the commands, grouped by what they read
+ *   cmd_rules.c    the ledger rules the commands apply (see below)
+ *
+ * Functions named rpc_*, cmd_* and rule_* are defined in those files; the
+ * unprefixed helpers here are static inline, either because the submit
+ * path calls them for every payment or because they are a few lines.
+ * Everything runs on the loop thread (rpc.h).
+ */
+#ifndef JN_RPC_INT_H
+#define JN_RPC_INT_H
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "amt.h"
+#include "fld.h"
+#include "rpc.h"
+#include "verify.h"
+
+/* Streams a client subscribed to. */
+#define S_LEDGER      0x1u
+#define S_SERVER      0x2u
+#define S_TX          0x4u
+#define S_TX_PROPOSED 0x8u
+
+#define MAX_SUB_ACCOUNTS 1000
+/* Requests queued behind signature checks before the node says tooBusy. */
+#define MAX_PENDING 100000
+
+struct jn_client {
+    jn_client *next, *prev;
+    jn_send_fn send;
+    void *sctx;
+    bool admin, loopback;
+    unsigned streams;
+    jt_account_id *accts; /* accounts (validated) */
+    size_t n_accts;
+    jt_account_id *accts_p; /* accounts_proposed */
+    size_t n_accts_p;
+    unsigned pending; /* its requests queued behind a signature check */
+};
+
+/* A request waiting for its turn: a submit whose signature a worker checks,
+ * or a later request of the same client, which must not overtake it. They
+ * are finished strictly in arrival order, so an account's transactions
+ * reach the open ledger in the order they were sent. */
+typedef struct pending {
+    struct pending *next;
+    jn_vjob vj;             /* submit: the signature check */
+    bool submit;
+    const struct command *cmd; /* otherwise: the command to run */
+    jn_client *cl;          /* NULL once the client has gone */
+    jt_json_doc *doc;       /* the request */
+    jt_obj *tx;             /* submit: decoded, owned until applied */
+    jt_buf blob;
+    jn_txmemo memo;         /* submit: entry IDs, worked out while queued */
+    bool memo_set;
+    /* A request refused before its turn (a blob that does not decode),
+     * answered in its turn: the error to send. */
+    const char *err;
+    char msg[300];
+    char exception[300];
+} pending;
+
+/* A reply buffer reused from request to request (loop thread only). */
+struct scratch {
+    jt_buf b;
+    bool busy;
+};
+
+struct jn_rpc {
+    jn_ledger *L;
+    jn_closer *closer;
+    jn_rpc_config cfg;
+    char pubkey_node[64];
+    char hostid[64];
+    char version[64];
+    jn_client *clients;
+    /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
+    jn_verifier *ver;
+    int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
+    void *post_ctx;
+    atomic_bool wake; /* a drain is posted and has not started yet */
+    pending *q_head, *q_tail;
+    size_t q_len;
+    struct scratch result_buf, reply_buf;
+};
+
+/* One request being answered. A command writes its result members through
+ * w, or fails with the error in err/msg/exception (rpc_fail). */
+typedef struct req {
+    jn_rpc *rpc;
+    jn_client *cl;
+    const jt_json *p;
+    jt_jw *w;
+    const char *err;
+    char msg[300];
+    char exception[300];
+    char account[40]; /* context for actNotFound */
+    struct pending *job; /* a queued submit being finished */
+} req;
+
+/* ---------------------------------------------------------------- the command table */
+
+#define C_ADMIN  0x1u /* admin connections only */
+#define C_SUBMIT 0x2u /* submit: queued for a verify worker, when there are workers */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(req *q);
+    unsigned flags;
+    const char *help;
+} command;
+
+/* accounts (cmd_account.c) */
+int cmd_account_info(req *q);
+int cmd_account_lines(req *q);
+int cmd_account_offers(req *q);
+int cmd_account_objects(req *q);
+int cmd_account_currencies(req *q);
+int cmd_account_relation(req *q);
+int cmd_account_tx(req *q);
+/* ledgers (cmd_ledger.c) */
+int cmd_ledger(req *q);
+int cmd_ledger_closed(req *q);
+int cmd_ledger_current(req *q);
+int cmd_ledger_accept(req *q);
+/* transactions (cmd_tx.c) */
+int cmd_tx(req *q);
+int cmd_submit(req *q);
+/* books (cmd_book.c) */
+int cmd_book_offers(req *q);
+/* the server (cmd_server.c) */
+int cmd_ping(req *q);
+int cmd_server_info(req *q);
+int cmd_not_supported(req *q);
+/* streams (rpc_stream.c) */
+int cmd_subscribe(req *q);
+int cmd_unsubscribe(req *q);
+
+/* ---------------------------------------------------------------- errors and replies (rpc.c) */
+
+/* Records the error token `tok` (and a message, when fmt is not NULL) in q;
+ * returns -1 for `return rpc_fail(...)`. */
+int rpc_fail(req *q, const char *tok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sends the reply to a request: the command's result, or the error in q. */
+void rpc_send_reply(jn_client *c, req *q, int rc, const jt_json *root, const jt_buf *result);
+
+static inline void send_buf(jn_client *c, const jt_buf *b)
+{
+    if (c->send)
+        c->send(c->sctx, (const char *)b->data, b->len);
+}
+
+/* A reply would otherwise cost a malloc and three or four reallocs per
+ * buffer; a reused buffer costs nothing in the steady state. One that grew
+ * for a large reply (a whole ledger) is released after it. A nested use
+ * (not expected) falls back to `local`. */
+#define SCRATCH_KEEP ((size_t)64 << 10)
+
+static inline jt_buf *scratch_get(struct scratch *s, jt_buf *local)
+{
+    jt_buf_init(local);
+    if (s->busy)
+        return local;
+    s->busy = true;
+    s->b.len = 0;
+    return &s->b;
+}
+
+static inline void scratch_put(struct scratch *s, jt_buf *b)
+{
+    if (b != &s->b) {
+        jt_buf_clear(b);
+        return;
+    }
+    s->busy = false;
+    if (b->cap > SCRATCH_KEEP)
+        jt_buf_clear(b);
+}
+
+/* Runs one command with its result object written through q->w. */
+static inline int run_command(req *q, int (*fn)(req *q))
+{
+    jt_jw_object_begin(q->w);
+    int rc = fn(q);
+    jt_jw_object_end(q->w);
+    if (!rc && jt_jw_finish(q->w) != JT_OK)
+        rc = rpc_fail(q, "internal", "response too large");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the submit queue (rpc_submit.c) */
+
+/* Queues request q (command cmd, document doc) behind a signature check or
+ * the client's earlier submits. true: queued, doc is taken and the reply
+ * follows in its turn; false: q holds the error to answer now. */
+bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc);
+/* The client is going: its queued requests are finished unanswered. */
+void rpc_queue_forget(jn_rpc *r, jn_client *c);
+
+/* submit's two halves around the signature check (cmd_submit runs them
+ * with the check inline). prepare: the blob (given or signed here),
+ * decoded and checked for canonical form; on success *txp and *blob belong
+ * to the caller. finish: the transaction goes to the open ledger; takes tx
+ * and blob. */
+int rpc_submit_prepare(req *q, jt_buf *blob, jt_obj **txp);
+int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei);
+
+/* ---------------------------------------------------------------- streams (rpc_stream.c) */
+
+/* A proposed transaction to transactions_proposed / accounts_proposed
+ * subscribers. */
+void rpc_publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter);
+/* A ledger that has just become durable (jn_closer_announce_fn, ctx: r). */
+void rpc_publish_closed(void *r, const jn_txlist *closed);
+
+static inline bool wants_proposed(const jn_rpc *r)
+{
+    for (const jn_client *c = r->clients; c; c = c->next)
+        if ((c->streams & S_TX_PROPOSED) || c->n_accts_p)
+            return true;
+    return false;
+}
+
+/* ---------------------------------------------------------------- JSON (rpc_util.c) */
+
+static inline uint64_t get_u(const jt_obj *o, const char *f, uint64_t dflt)
+{
+    uint64_t v;
+    return jt_obj_get_uint(o, f, &v) == JT_OK ? v : dflt;
+}
+
+static inline void jw_account(jt_jw *w, const jt_account_id *a)
+{
+    char addr[JT_ADDRESS_MAX];
+    if (jt_address_encode(a, addr) != JT_OK)
+        addr[0] = 0;
+    jt_jw_string(w, addr);
+}
+
+static inline void jw_value_text(jt_jw *w, const jt_amount *a)
+{
+    char v[JT_AMOUNT_TEXT_MAX];
+    if (jt_amount_value_text(a, v, sizeof v) != JT_OK)
+        snprintf(v, sizeof v, "0");
+    jt_jw_string(w, v);
+}
+
+static inline void jw_currency(jt_jw *w, const jt_currency *c)
+{
+    char t[JT_CURRENCY_TEXT_MAX];
+    jt_currency_to_text(c, t);
+    jt_jw_string(w, t);
+}
+
+static inline void jw_amount(jt_jw *w, const jt_amount *a)
+{
+    if (a->native) {
+        jw_value_text(w, a);
+        return;
+    }
+    jt_jw_object_begin(w);
+    jt_jw_key(w, "currency");
+    jw_currency(w, &a->currency);
+    jt_jw_key(w, "issuer");
+    jw_account(w, &a->issuer);
+    jt_jw_key(w, "value");
+    jw_value_text(w, a);
+    jt_jw_object_end(w);
+}
+
+/* Writes o's JSON object followed by the members of `extra` (a complete
+ * JSON object text, or NULL). */
+static inline void jw_obj_plus(jt_jw *w, const jt_obj *o, const jt_buf *extra)
+{
+    jt_jw_object_begin(w);
+    jt_obj_write_json_members(o, w);
+    if (extra && extra->len > 2)
+        jt_jw_members(w, (const char *)extra->data, extra->len);
+    jt_jw_object_end(w);
+}
+
+/* A small JSON object of extras, built by the caller. */
+typedef struct extra {
+    jt_buf b;
+    jt_jw w;
+} extra;
+
+static inline void extra_begin(extra *e)
+{
+    jt_buf_init(&e->b);
+    jt_jw_init(&e->w, &e->b);
+    jt_jw_object_begin(&e->w);
+}
+
+static inline const jt_buf *extra_end(extra *e)
+{
+    jt_jw_object_end(&e->w);
+    if (jt_jw_finish(&e->w) != JT_OK)
+        e->b.len = 0;
+    return &e->b;
+}
+
+static inline void extra_free(extra *e)
+{
+    jt_buf_clear(&e->b);
+}
+
+/* Entry JSON plus "index". */
+static inline void jw_entry(jt_jw *w, const jt_obj *o, const uint8_t id[32])
+{
+    extra e;
+    extra_begin(&e);
+    jt_jw_key(&e.w, "index");
+    jt_jw_hex(&e.w, id, 32);
+    jw_obj_plus(w, o, extra_end(&e));
+    extra_free(&e);
+}
+
+static inline void jw_engine_result(jt_jw *w, int ter)
+{
+    const jt_ter *t = jt_ter_by_code(ter);
+    jt_jw_key(w, "engine_result");
+    jt_jw_string(w, t ? t->token : "tefINTERNAL");
+    jt_jw_key(w, "engine_result_code");
+    jt_jw_int(w, ter);
+    jt_jw_key(w, "engine_result_message");
+    jt_jw_string(w, t && t->message ? t->message : "");
+}
+
+/* The transaction's JSON with hash (and, for a closed ledger, inLedger,
+ * ledger_index and date). */
+void rpc_jw_tx(jt_jw *w, const jt_obj *tx, const uint8_t id[32], const jn_header *h, bool in_ledger);
+/* Metadata JSON plus delivered_amount for payments. */
+void rpc_jw_meta(jt_jw *w, const jt_obj *meta, const jt_obj *tx);
+/* "FIRST-LAST" of the ledgers the node has. */
+void rpc_jw_validated_ledgers(jt_jw *w, jn_ledger *L);
+
+/* ---------------------------------------------------------------- parameters (rpc_util.c) */
+
+/* An address parameter: false (with the error in q) when it is missing and
+ * required, or malformed; false without an error when it is missing and
+ * optional. */
+bool rpc_param_account(req *q, const char *key, jt_account_id *a, bool required);
+/* limit: default when absent, clamped to [lo, hi]. */
+unsigned rpc_param_limit(req *q, unsigned dflt, unsigned lo, unsigned hi);
+
+static inline bool param_bool(req *q, const char *key)
+{
+    const jt_json *v = jt_json_get(q->p, key);
+    return v && v->kind == JT_JSON_BOOL && v->u.b;
+}
+
+/* ---------------------------------------------------------------- ledger selection (rpc_util.c) */
+
+typedef struct lsel {
+    int kind; /* 0 open, 1 last closed, 2 an older closed ledger (no state) */
+    jn_header h;
+    const jn_view *v;
+} lsel;
+
+/* The ledger that ledger_hash / ledger_index name; when neither does, the
+ * open ledger (dflt_current) or the last closed one. */
+int rpc_select_ledger(req *q, lsel *s, bool dflt_current);
+
+/* State of the selected ledger, or an error for an older one. */
+static inline int need_state(req *q, const lsel *s)
+{
+    if (s->kind == 2)
+        return rpc_fail(q, "lgrNotFound",
+                        "ledger %" PRIu32 " is closed and its state is not kept; ask for the last "
+                        "closed (validated) or the current ledger",
+                        s->h.seq);
+    return 0;
+}
+
+/* ledger_current_index, or ledger_hash and ledger_index, and validated. */
+void rpc_jw_ledger_fields(jt_jw *w, const lsel *s, jn_ledger *L);
+
+/* ---------------------------------------------------------------- ledger rules (cmd_rules.c)
+ *
+ * The commands' own copies of ledger rules: the owner directory, the sides
+ * of a trust line, what an account can deliver (with its reserve), and the
+ * order of a book. They are the only rule code in the dispatcher, kept here
+ * so that it can be replaced by the engine's read model in one edit. */
+
+/* The owner directory's item IDs (pointer into the entry) and count. */
+size_t rule_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items);
+
+/* A trust line (SkywellState) seen from one of its two accounts. */
+typedef struct line_side {
+    jt_amount balance;    /* positive: the account holds what the peer issued */
+    jt_amount limit;      /* the account's own limit (issuer: the account) */
+    jt_amount limit_peer; /* the peer's limit (issuer: the peer) */
+    uint64_t quality_in, quality_out;
+    bool authorized, peer_authorized, no_skywell, no_skywell_peer, freeze, freeze_peer;
+} line_side;
+
+/* Trust line `o` seen from `a`. false: o is not a trust line. */
+bool rule_line_side(const jt_obj *o, const jt_account_id *a, line_side *out);
+
+/* What `who` can deliver of asset `like` (SWT above reserve; line balance).
+ * false: `who` issues `like` (unlimited). */
+bool rule_owner_funds(const jn_view *v, const jn_params *p, const jt_account_id *who,
+                      const jt_amount *like, jt_amount *out);
+
+/* The offers of one book, best first. */
+typedef struct book_item {
+    const jt_obj *o;
+    const uint8_t *id;
+    uint64_t q;   /* quality (the book directory's last 8 bytes) */
+    uint64_t seq; /* PreviousTxnLgrSeq and Sequence: older first at one quality */
+} book_item;
+
+/* The offers of `v` that pay `pays` and get `gets`, in book order, in a
+ * malloc'd array the caller frees (*out may be NULL when *n is 0). -1 when
+ * out of memory. */
+int rule_book_offers(const jn_view *v, const jt_amount *pays, const jt_amount *gets,
+                     book_item **out, size_t *n);
+/* The same asset (SWT, or currency and issuer). */
+bool rule_same_asset(const jt_amount *a, const jt_amount *b);
+
+#endif
