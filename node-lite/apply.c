@@ -70,25 +70,25 @@ int jn_preflight(const jt_obj *tx, const jn_env *env)
     jt_account_id a;
     if (jt_obj_get_account_f(tx, FLD("Account"), &a) != JT_OK || !jt_obj_has_f(tx, FLD("Sequence")) ||
         !jt_obj_has_f(tx, FLD("TransactionType")))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     if (!memcmp(&a, &JT_ACCOUNT_ZERO, 20) || !memcmp(&a, &JT_ACCOUNT_ONE, 20))
-        return temBAD_SRC_ACCOUNT;
+        return JT_temBAD_SRC_ACCOUNT;
     if (jt_obj_has_f(tx, FLD("Signers")))
-        return temUNKNOWN; /* multi-signing: not on this node yet */
+        return JT_temUNKNOWN; /* multi-signing: not on this node yet */
     const jn_transactor *t = find_transactor(tx);
     if (!t)
-        return temUNKNOWN;
+        return JT_temUNKNOWN;
     jt_amount fee;
     if (!get_amount(tx, FLD("Fee"), &fee))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     if (!fee.native || fee.negative || fee.mantissa > JT_MAX_TX_DROPS)
-        return temBAD_FEE;
+        return JT_temBAD_FEE;
     int r = t->preflight(tx, (uint32_t)get_u(tx, FLD("Flags"), 0));
     if (r)
         return r;
     if (fee.mantissa < env->base_fee)
-        return telINSUF_FEE_P;
-    return tesSUCCESS;
+        return JT_telINSUF_FEE_P;
+    return JT_tesSUCCESS;
 }
 
 /* ---------------------------------------------------------------- apply */
@@ -98,10 +98,10 @@ static int claim_fee(jn_txctx *c)
 {
     jt_obj *r = peek_account(c, &c->account);
     if (!r)
-        return tefINTERNAL;
+        return JT_tefINTERNAL;
     set_balance(c, r, c->prior_balance - c->fee);
     set_u(c, r, FLD("Sequence"), get_u(r, FLD("Sequence"), 0) + 1);
-    return c->oom ? tefINTERNAL : tesSUCCESS;
+    return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }
 
 void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
@@ -125,10 +125,10 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     /* Preflight depends on the transaction and the base fee only. */
     int r;
     if (memo && memo->preflight_ok && memo->preflight_fee == env->base_fee) {
-        r = tesSUCCESS;
+        r = JT_tesSUCCESS;
     } else {
         r = jn_preflight(tx, env);
-        if (memo && r == tesSUCCESS) {
+        if (memo && r == JT_tesSUCCESS) {
             memo->preflight_ok = true;
             memo->preflight_fee = env->base_fee;
         }
@@ -140,7 +140,7 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     jn_txctx c = {.sb = &sb, .env = env, .tx = tx, .id = id, .memo = memo};
     jt_amount fee;
     if (jt_obj_get_account_f(tx, FLD("Account"), &c.account) != JT_OK || !get_amount(tx, FLD("Fee"), &fee))
-        return out->ter = temMALFORMED;
+        return out->ter = JT_temMALFORMED;
     c.fee = (int64_t)fee.mantissa;
     if (memo && memo->have_account) {
         memcpy(c.account_key, memo->account_key, 32);
@@ -154,14 +154,14 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
 
     const jt_obj *root = jn_view_read(view, c.account_key);
     if (!root)
-        return out->ter = terNO_ACCOUNT;
+        return out->ter = JT_terNO_ACCOUNT;
     uint64_t aseq = get_u(root, FLD("Sequence"), 0), tseq = get_u(tx, FLD("Sequence"), 0);
     if (tseq < aseq)
-        return out->ter = tefPAST_SEQ;
+        return out->ter = JT_tefPAST_SEQ;
     if (tseq > aseq)
-        return out->ter = terPRE_SEQ;
+        return out->ter = JT_terPRE_SEQ;
     if (jt_obj_has_f(tx, FLD("LastLedgerSequence")) && get_u(tx, FLD("LastLedgerSequence"), 0) < env->ledger_seq)
-        return out->ter = tefMAX_LEDGER;
+        return out->ter = JT_tefMAX_LEDGER;
     /* Who signed: the master key (unless disabled) or the regular key. */
     const uint8_t *pk;
     size_t pklen;
@@ -171,7 +171,7 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     } else {
         if (jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) != JT_OK ||
             jt_account_id_from_pubkey(pk, pklen, &signer) != JT_OK)
-            return out->ter = tefBAD_AUTH;
+            return out->ter = JT_tefBAD_AUTH;
         if (memo) {
             memo->signer = signer;
             memo->have_signer = true;
@@ -179,15 +179,15 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     }
     uint32_t aflags = (uint32_t)get_u(root, FLD("Flags"), 0);
     if (same_account(&signer, &c.account)) {
-        if (aflags & LSF_DISABLE_MASTER)
-            return out->ter = tefMASTER_DISABLED;
+        if (aflags & JT_LSF_DISABLE_MASTER)
+            return out->ter = JT_tefMASTER_DISABLED;
     } else if (jt_obj_get_account_f(root, FLD("RegularKey"), &regular) != JT_OK ||
                !same_account(&signer, &regular)) {
-        return out->ter = tefBAD_AUTH;
+        return out->ter = JT_tefBAD_AUTH;
     }
     c.prior_balance = jn_read_balance(root);
     if (c.prior_balance < c.fee)
-        return out->ter = terINSUF_FEE_B;
+        return out->ter = JT_terINSUF_FEE_B;
 
     if (jn_fast_payment(view, env, &c, index, out))
         return out->ter;
@@ -195,7 +195,7 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     r = claim_fee(&c);
     if (!r)
         r = t->apply(&c);
-    if (r != tesSUCCESS && JN_TER_CLAIMED(r)) {
+    if (r != JT_tesSUCCESS && jt_ter_is_claimed(r)) {
         /* tec: undo everything but the fee and the sequence. */
         jn_view_clear(&sb);
         jn_view_init(&sb, view, NULL);
@@ -205,7 +205,7 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
         if (r2)
             r = r2;
     }
-    if (!JN_TER_CLAIMED(r)) {
+    if (!jt_ter_is_claimed(r)) {
         jn_view_clear(&sb);
         return out->ter = r;
     }
@@ -213,12 +213,12 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
     jt_obj *meta = NULL;
     if (c.oom || (!env->no_meta && !(meta = jn_meta_build(&c, r, index)))) {
         jn_view_clear(&sb);
-        return out->ter = tefINTERNAL;
+        return out->ter = JT_tefINTERNAL;
     }
     if (jn_view_merge(&sb)) {
         jt_obj_free(meta);
         jn_view_clear(&sb);
-        return out->ter = tefINTERNAL;
+        return out->ter = JT_tefINTERNAL;
     }
     out->meta = meta;
     out->fee = c.fee;

@@ -18,76 +18,8 @@
 
 #include "state.h"
 
-/* The result codes the engine produces (skywelld's numbers). */
-enum {
-    telBAD_DOMAIN = -398,
-    telINSUF_FEE_P = -394,
-    telNO_DST_PARTIAL = -393,
-    temMALFORMED = -299,
-    temBAD_AMOUNT = -298,
-    temBAD_CURRENCY = -296,
-    temBAD_EXPIRATION = -295,
-    temBAD_FEE = -294,
-    temBAD_ISSUER = -293,
-    temBAD_LIMIT = -292,
-    temBAD_OFFER = -289,
-    temBAD_SEND_SWT_LIMIT = -286,
-    temBAD_SEND_SWT_MAX = -285,
-    temBAD_SEND_SWT_NO_DIRECT = -284,
-    temBAD_SEND_SWT_PARTIAL = -283,
-    temBAD_SEND_SWT_PATHS = -282,
-    temBAD_SEQUENCE = -281,
-    temBAD_SRC_ACCOUNT = -279,
-    temBAD_TRANSFER_RATE = -278,
-    temDST_IS_SRC = -277,
-    temDST_NEEDED = -276,
-    temINVALID = -275,
-    temINVALID_FLAG = -274,
-    temREDUNDANT = -273,
-    temUNKNOWN = -268,
-    tefFAILURE = -199,
-    tefALREADY = -198,
-    tefBAD_LEDGER = -195,
-    tefBAD_AUTH = -196,
-    tefINTERNAL = -192,
-    tefNO_AUTH_REQUIRED = -191,
-    tefPAST_SEQ = -190,
-    tefMASTER_DISABLED = -188,
-    tefMAX_LEDGER = -187,
-    terRETRY = -99,
-    terINSUF_FEE_B = -97,
-    terNO_ACCOUNT = -96,
-    terPRE_SEQ = -92,
-    tesSUCCESS = 0,
-    tecPATH_PARTIAL = 101,
-    tecDIR_FULL = 121,
-    tecUNFUNDED_OFFER = 103,
-    tecUNFUNDED_PAYMENT = 104,
-    tecINSUF_RESERVE_LINE = 122,
-    tecINSUF_RESERVE_OFFER = 123,
-    tecNO_DST = 124,
-    tecNO_DST_INSUF_SWT = 125,
-    tecNO_LINE_INSUF_RESERVE = 126,
-    tecNO_LINE_REDUNDANT = 127,
-    tecPATH_DRY = 128,
-    tecMASTER_DISABLED = 130,
-    tecNO_REGULAR_KEY = 131,
-    tecOWNERS = 132,
-    tecNO_ISSUER = 133,
-    tecNO_AUTH = 134,
-    tecNO_LINE = 135,
-    tecFROZEN = 137,
-    tecNO_TARGET = 138,
-    tecNO_PERMISSION = 139,
-    tecNO_ENTRY = 140,
-    tecINSUFFICIENT_RESERVE = 141,
-    tecDST_TAG_NEEDED = 143,
-};
-
-/* Is the result one that goes into a ledger (tes or tec)? */
-#define JN_TER_CLAIMED(t) ((t) == tesSUCCESS || ((t) >= 100 && (t) <= 255))
-/* Worth retrying in a later ledger (ter). */
-#define JN_TER_RETRY(t) ((t) >= -99 && (t) <= -1)
+/* Result codes are libjt's (<jt/ter.h>: JT_tesSUCCESS, …, jt_ter_is_claimed)
+ * and so are ledger and transaction flags (<jt/flags.h>). */
 
 /* Network parameters (PROTOCOL.md §5.1) and the ledger being built. */
 typedef struct jn_env {
@@ -135,24 +67,5 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
 
 /* Owner reserve for an account owning `owners` objects. */
 uint64_t jn_reserve(const jn_env *env, uint32_t owners);
-
-/* Account flags (AccountRoot) and line flags (SkywellState). */
-#define LSF_REQUIRE_DEST  0x00020000u
-#define LSF_REQUIRE_AUTH  0x00040000u
-#define LSF_DISALLOW_SWT  0x00080000u
-#define LSF_DISABLE_MASTER 0x00100000u
-#define LSF_NO_FREEZE     0x00200000u
-#define LSF_GLOBAL_FREEZE 0x00400000u
-#define LSF_DEFAULT_SKYWELL 0x00800000u
-#define LSF_LOW_RESERVE   0x00010000u
-#define LSF_HIGH_RESERVE  0x00020000u
-#define LSF_LOW_AUTH      0x00040000u
-#define LSF_HIGH_AUTH     0x00080000u
-#define LSF_LOW_NO_SKYWELL 0x00100000u
-#define LSF_HIGH_NO_SKYWELL 0x00200000u
-#define LSF_LOW_FREEZE    0x00400000u
-#define LSF_HIGH_FREEZE   0x00800000u
-#define LSF_OFFER_PASSIVE 0x00010000u
-#define LSF_OFFER_SELL    0x00020000u
 
 #endif

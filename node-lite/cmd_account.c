@@ -257,7 +257,7 @@ int cmd_account_currencies(req *q)
         const jt_amount *bal = &l.balance;
         jt_amount room;
         /* Can receive when below my limit; can send when I hold some or the peer extends credit. */
-        if (jn_amt_sub(&l.limit, bal, &room) && jn_amt_sign(&room) > 0) {
+        if (!jt_amount_sub(&l.limit, bal, &room) && jt_amount_sign(&room) > 0) {
             size_t k;
             for (k = 0; k < nr && memcmp(&recv[k], &bal->currency, 20); k++)
                 ;
@@ -265,8 +265,8 @@ int cmd_account_currencies(req *q)
                 recv[nr++] = bal->currency;
         }
         jt_amount neg = *bal;
-        jn_amt_negate(&neg);
-        if (jn_amt_sign(bal) > 0 || jn_amt_cmp(&l.limit_peer, &neg) > 0) {
+        jt_amount_negate(&neg);
+        if (jt_amount_sign(bal) > 0 || jt_amount_cmp(&l.limit_peer, &neg) > 0) {
             size_t k;
             for (k = 0; k < ns && memcmp(&send[k], &bal->currency, 20); k++)
                 ;

@@ -95,22 +95,22 @@ int cmd_book_offers(req *q)
             else
                 jw_value_text(&e.w, &og);
         }
-        jn_quality_text(offers[i].q, qt, sizeof qt);
+        (void)jt_amount_quality_text(offers[i].q, qt, sizeof qt);
         jt_jw_key(&e.w, "quality");
         jt_jw_string(&e.w, qt);
-        if (limited && jn_amt_cmp(&funds, &og) < 0) {
+        if (limited && jt_amount_cmp(&funds, &og) < 0) {
             jt_amount fp;
             jt_jw_key(&e.w, "taker_gets_funded");
             jw_amount(&e.w, &funds);
-            if (jn_amt_mul_quality(&funds, offers[i].q, &op, false, &fp)) {
+            if (!jt_amount_mul_quality(&funds, offers[i].q, &op, false, &fp)) {
                 jt_jw_key(&e.w, "taker_pays_funded");
                 jw_amount(&e.w, &fp);
             }
         }
         if (limited && k < 64) {
             jt_amount rest;
-            if (jn_amt_sub(&funds, &og, &rest) && jn_amt_sign(&rest) < 0)
-                jn_amt_zero_like(&rest, &og);
+            if (!jt_amount_sub(&funds, &og, &rest) && jt_amount_sign(&rest) < 0)
+                jt_amount_zero_like(&rest, &og);
             left[k] = rest;
         }
         jt_jw_key(&e.w, "index");

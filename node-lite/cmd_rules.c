@@ -38,18 +38,18 @@ bool rule_line_side(const jt_obj *o, const jt_account_id *a, line_side *out)
      * account's side. */
     bool low = !memcmp(&lo.issuer, a, 20);
     if (!low)
-        jn_amt_negate(&out->balance);
+        jt_amount_negate(&out->balance);
     out->limit = low ? lo : hi;
     out->limit_peer = low ? hi : lo;
     out->quality_in = get_u(o, low ? "LowQualityIn" : "HighQualityIn", 0);
     out->quality_out = get_u(o, low ? "LowQualityOut" : "HighQualityOut", 0);
     uint32_t f = (uint32_t)get_u(o, "Flags", 0);
-    out->authorized = f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH);
-    out->peer_authorized = f & (low ? LSF_HIGH_AUTH : LSF_LOW_AUTH);
-    out->no_skywell = f & (low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL);
-    out->no_skywell_peer = f & (low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL);
-    out->freeze = f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE);
-    out->freeze_peer = f & (low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE);
+    out->authorized = f & (low ? JT_LSF_LOW_AUTH : JT_LSF_HIGH_AUTH);
+    out->peer_authorized = f & (low ? JT_LSF_HIGH_AUTH : JT_LSF_LOW_AUTH);
+    out->no_skywell = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
+    out->no_skywell_peer = f & (low ? JT_LSF_HIGH_NO_SKYWELL : JT_LSF_LOW_NO_SKYWELL);
+    out->freeze = f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE);
+    out->freeze_peer = f & (low ? JT_LSF_HIGH_FREEZE : JT_LSF_LOW_FREEZE);
     return true;
 }
 
@@ -145,23 +145,23 @@ bool rule_owner_funds(const jn_view *v, const jn_params *p, const jt_account_id 
         jt_amount bal;
         int64_t b = 0, res = 0;
         if (r && jt_obj_get_amount_f(r, FLD("Balance"), &bal) == JT_OK)
-            b = jn_amt_to_drops(&bal);
+            b = jt_amount_drops(&bal);
         if (r)
             res = reserve(p, r);
-        jn_amt_drops(out, b > res ? b - res : 0);
+        jt_amount_native(out, b > res ? b - res : 0);
         return true;
     }
     if (!memcmp(who, &like->issuer, 20))
         return false;
     jn_id_line(who, &like->issuer, &like->currency, id);
     const jt_obj *l = jn_view_read(v, id);
-    jn_amt_zero_like(out, like);
+    jt_amount_zero_like(out, like);
     jt_amount bal;
     if (l && jt_obj_get_amount_f(l, FLD("Balance"), &bal) == JT_OK) {
         /* The balance is held from the low account's side. */
         if (memcmp(who, &like->issuer, 20) > 0)
-            jn_amt_negate(&bal);
-        if (jn_amt_sign(&bal) > 0) {
+            jt_amount_negate(&bal);
+        if (jt_amount_sign(&bal) > 0) {
             *out = bal;
             out->currency = like->currency;
             out->issuer = like->issuer;

@@ -99,7 +99,7 @@ int jn_dir_add(jn_view *v, const uint8_t root[32], const uint8_t item[32], const
     uint8_t id[32];
     jt_obj *node = last ? page_peek(v, root, last, id, &oom) : r;
     if (!node)
-        return oom ? -1 : tefBAD_LEDGER;
+        return oom ? -1 : JT_tefBAD_LEDGER;
     size_t count;
     const uint8_t *p = indexes(node, &count);
     if (count < JN_DIR_PAGE_MAX) {
@@ -112,7 +112,7 @@ int jn_dir_add(jn_view *v, const uint8_t root[32], const uint8_t item[32], const
     }
     uint64_t next = last + 1;
     if (!next)
-        return tecDIR_FULL;
+        return JT_tecDIR_FULL;
     /* The old last page points to the new one; so does the root. */
     if (jt_obj_set_uint_f(node, FLD("IndexNext"), next) ||
         jt_obj_set_uint_f(r, FLD("IndexPrevious"), next))
@@ -161,7 +161,7 @@ int jn_dir_remove(jn_view *v, const uint8_t root[32], uint64_t page, const uint8
         }
         /* Not where the hint says: a hint-less entry may be further on. */
         if (!soft || page >= SOFT_PAGES - 1)
-            return tefBAD_LEDGER;
+            return JT_tefBAD_LEDGER;
     }
     /* Pages written before directories had pages may hold more than 32. */
     uint8_t local[JN_DIR_PAGE_MAX * 32];
@@ -192,7 +192,7 @@ int jn_dir_remove(jn_view *v, const uint8_t root[32], uint64_t page, const uint8
             return 0; /* more pages than one after the root: the root stays */
         jt_obj *lastp = page_peek(v, root, next, other_id, &oom);
         if (!lastp)
-            return oom ? -1 : tefBAD_LEDGER;
+            return oom ? -1 : JT_tefBAD_LEDGER;
         return erase_pair_if_empty(v, id, lastp, other_id);
     }
     if (next) {
@@ -200,10 +200,10 @@ int jn_dir_remove(jn_view *v, const uint8_t root[32], uint64_t page, const uint8
         uint8_t prev_id[32], next_id[32];
         jt_obj *a = page_peek(v, root, prev, prev_id, &oom);
         if (!a)
-            return oom ? -1 : tefBAD_LEDGER;
+            return oom ? -1 : JT_tefBAD_LEDGER;
         jt_obj *b = page_peek(v, root, next, next_id, &oom);
         if (!b)
-            return oom ? -1 : tefBAD_LEDGER;
+            return oom ? -1 : JT_tefBAD_LEDGER;
         if (jt_obj_set_uint_f(a, FLD("IndexNext"), next) ||
             jt_obj_set_uint_f(b, FLD("IndexPrevious"), prev))
             return -1;
@@ -214,7 +214,7 @@ int jn_dir_remove(jn_view *v, const uint8_t root[32], uint64_t page, const uint8
     /* The only page after the root: both go when the root is empty too. */
     jt_obj *r = jn_view_peek(v, root, &oom);
     if (!r)
-        return oom ? -1 : tefBAD_LEDGER;
+        return oom ? -1 : JT_tefBAD_LEDGER;
     return erase_pair_if_empty(v, id, r, root);
 }
 

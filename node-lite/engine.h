@@ -32,38 +32,12 @@
 
 #include <jt/jt.h>
 
-#include "amt.h"
 #include "apply.h"
 #include "fld.h"
 #include "readmodel.h"
 #include "state.h"
 
-#define TF_FULLY_CANONICAL 0x80000000u
-
-/* Payment */
-#define TF_NO_SKYWELL_DIRECT 0x00010000u
-#define TF_PARTIAL_PAYMENT   0x00020000u
-#define TF_LIMIT_QUALITY     0x00040000u
-/* AccountSet */
-#define TF_REQUIRE_DEST  0x00010000u
-#define TF_OPTIONAL_DEST 0x00020000u
-#define TF_REQUIRE_AUTH  0x00040000u
-#define TF_OPTIONAL_AUTH 0x00080000u
-#define TF_DISALLOW_SWT  0x00100000u
-#define TF_ALLOW_SWT     0x00200000u
-/* TrustSet */
-#define TF_SET_AUTH          0x00010000u
-#define TF_SET_NO_SKYWELL    0x00020000u
-#define TF_CLEAR_NO_SKYWELL  0x00040000u
-#define TF_SET_FREEZE        0x00100000u
-#define TF_CLEAR_FREEZE      0x00200000u
-/* OfferCreate */
-#define TF_PASSIVE 0x00010000u
-#define TF_IOC     0x00020000u
-#define TF_FOK     0x00040000u
-#define TF_SELL    0x00080000u
-
-#define QUALITY_ONE 1000000000u
+/* Transaction and ledger flags: <jt/flags.h>. */
 
 /* One transaction being applied. */
 typedef struct jn_txctx {
@@ -149,7 +123,7 @@ static inline void set_bytes(jn_txctx *c, jt_obj *o, const jt_field *f, const ui
 static inline void set_balance(jn_txctx *c, jt_obj *root, int64_t drops)
 {
     jt_amount a;
-    jn_amt_drops(&a, drops);
+    jt_amount_native(&a, drops);
     set_amt(c, root, FLD("Balance"), &a);
 }
 

@@ -55,7 +55,7 @@ static jt_err fp_put_uint(jt_buf *b, const jt_field *f, uint64_t v)
 static jt_err fp_put_drops(jt_buf *b, const jt_field *f, int64_t drops)
 {
     jt_amount a;
-    jn_amt_drops(&a, drops);
+    jt_amount_native(&a, drops);
     uint8_t x[48];
     size_t n;
     jt_err e = jt_field_header_to_binary(f, b);
@@ -140,7 +140,7 @@ static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
         if (order[k] == ti) {
             e = fp_put_uint(out, ti, index);
         } else if (order[k] == tr) {
-            e = fp_put_uint(out, tr, tesSUCCESS);
+            e = fp_put_uint(out, tr, JT_tesSUCCESS);
         } else {
             e = jt_field_header_to_binary(an, out);
             if (!e)
@@ -162,7 +162,7 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_account_id dst;
     jt_amount amt;
-    if ((flags & ~TF_FULLY_CANONICAL) ||
+    if ((flags & ~JT_TF_FULLY_CANONICAL_SIG) ||
         jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
         !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative)
         return false;
@@ -179,7 +179,7 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     const jt_obj *sroot = jn_view_read(view, c->account_key), *droot = jn_view_read(view, dkey);
     if (!sroot || !droot || sroot == droot || !fp_threaded(sroot) || !fp_threaded(droot))
         return false;
-    if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) &&
+    if ((get_u(droot, FLD("Flags"), 0) & JT_LSF_REQUIRE_DEST_TAG) &&
         !jt_obj_has_f(c->tx, FLD("DestinationTag")))
         return false;
     uint64_t reserve = jn_read_account_reserve(env, sroot);
@@ -192,7 +192,7 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     jt_obj *sr = jn_view_peek(view, c->account_key, &oom);
     jt_obj *dr = sr ? jn_view_peek(view, dkey, &oom) : NULL;
     if (!sr || !dr) {
-        out->ter = tefINTERNAL;
+        out->ter = JT_tefINTERNAL;
         return true; /* only unchanged copies were made */
     }
     fp_node nodes[2] = {
@@ -208,7 +208,7 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     jt_buf_init(&meta);
     if (!env->no_meta && fp_meta_bytes(&meta, nodes, index)) {
         jt_buf_clear(&meta);
-        out->ter = tefINTERNAL;
+        out->ter = JT_tefINTERNAL;
         return true;
     }
     /* Every field set below exists already: changed in place, no allocation. */
@@ -221,6 +221,6 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     out->meta_bin = meta;
     out->fee = c->fee;
     out->fast = true;
-    out->ter = tesSUCCESS;
+    out->ter = JT_tesSUCCESS;
     return true;
 }

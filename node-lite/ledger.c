@@ -560,13 +560,13 @@ static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
     int ter = jn_apply(&L->open, &env, t->tx, t->id, L->open_index, &t->memo, &ap);
     t->ter = ter;
     *kept = false;
-    if (JN_TER_CLAIMED(ter)) {
+    if (jt_ter_is_claimed(ter)) {
         jn_slot *s = jn_map_slot(&L->open_ids, t->id);
         if (!s)
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         s->aux = (uint32_t)L->open_txs.n;
         if (list_push(&L->open_txs, t))
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         L->open_index++;
         *kept = true;
     }
@@ -586,21 +586,21 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
 {
     if (jn_map_find(&L->open_ids, id)) {
         jt_obj_free(tx);
-        return tefALREADY;
+        return JT_tefALREADY;
     }
     for (size_t i = 0; i < L->held.n; i++)
         if (!memcmp(L->held.v[i]->id, id, 32)) {
             jt_obj_free(tx);
-            return terPRE_SEQ;
+            return JT_terPRE_SEQ;
         }
     if (L->open_txs.n >= L->p.max_open) {
         jt_obj_free(tx);
-        return telINSUF_FEE_P; /* the open ledger is full: like a fee escalation */
+        return JT_telINSUF_FEE_P; /* the open ledger is full: like a fee escalation */
     }
     jn_tx *t = tx_new(tx, blob, len, id);
     if (!t) {
         jt_obj_free(tx);
-        return tefINTERNAL;
+        return JT_tefINTERNAL;
     }
     if (memo)
         t->memo = *memo;
@@ -608,7 +608,7 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
     int ter = open_apply(L, t, &kept);
     if (kept)
         return ter;
-    if (ter == terPRE_SEQ && L->held.n < L->p.max_held) {
+    if (ter == JT_terPRE_SEQ && L->held.n < L->p.max_held) {
         t->first_seq = jn_ledger_open_seq(L);
         if (list_push(&L->held, t) == 0)
             return ter;
@@ -827,12 +827,12 @@ static int close_apply(jn_ledger *L)
             if (pass == 0)
                 prefetch_ahead(L, todo, n, i);
             int ter = jn_apply(v, &env, t->tx, t->id, index, &t->memo, &ap);
-            if (JN_TER_RETRY(ter) && pass + 1 < MAX_PASSES)
+            if (jt_ter_is_retry(ter) && pass + 1 < MAX_PASSES)
                 continue;
             todo[i] = NULL;
             progress = true;
             t->ter = ter;
-            if (!JN_TER_CLAIMED(ter)) {
+            if (!jt_ter_is_claimed(ter)) {
                 if (list_push(&L->pend_drop, t)) {
                     rc = -1;
                     break;
@@ -1059,7 +1059,7 @@ static void retry_held(jn_ledger *L)
         int ter = open_apply(L, t, &kept);
         if (kept)
             continue;
-        if (ter == terPRE_SEQ && list_push(&L->held, t) == 0)
+        if (ter == JT_terPRE_SEQ && list_push(&L->held, t) == 0)
             continue;
         tx_free(t);
     }
@@ -1069,7 +1069,7 @@ static void retry_held(jn_ledger *L)
 /* Holds t (a ter result) for a later ledger, or frees it. */
 static void hold_or_free(jn_ledger *L, jn_tx *t, uint32_t first_seq)
 {
-    if (t->ter == terPRE_SEQ && L->held.n < L->p.max_held) {
+    if (t->ter == JT_terPRE_SEQ && L->held.n < L->p.max_held) {
         t->first_seq = first_seq;
         if (list_push(&L->held, t) == 0)
             return;

@@ -23,7 +23,7 @@ void jn_line_set_balance(jn_txctx *c, jn_line *l, const jt_amount *mine)
 {
     jt_amount b = *mine;
     if (!l->low)
-        jn_amt_negate(&b);
+        jt_amount_negate(&b);
     b.issuer = JT_ACCOUNT_ONE;
     set_amt(c, l->o, FLD("Balance"), &b);
 }
@@ -34,12 +34,12 @@ bool jn_line_needs_reserve(const jn_line *l, bool mine)
     line_limit(l, mine, &lim);
     line_balance(l, &bal);
     if (!mine)
-        jn_amt_negate(&bal);
+        jt_amount_negate(&bal);
     uint32_t f = line_flags(l);
     bool low = (l->low == mine);
-    return !jn_amt_is_zero(&lim) || jn_amt_sign(&bal) > 0 ||
-           (f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE)) ||
-           (f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH)) ||
+    return !jt_amount_is_zero(&lim) || jt_amount_sign(&bal) > 0 ||
+           (f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE)) ||
+           (f & (low ? JT_LSF_LOW_AUTH : JT_LSF_HIGH_AUTH)) ||
            get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
            get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
 }
@@ -50,7 +50,7 @@ int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
     const jt_account_id *who[2] = {me, peer};
     for (int i = 0; i < 2; i++) {
         bool mine = (i == 0);
-        uint32_t rf = side_flag(l, mine, LSF_LOW_RESERVE, LSF_HIGH_RESERVE);
+        uint32_t rf = side_flag(l, mine, JT_LSF_LOW_RESERVE, JT_LSF_HIGH_RESERVE);
         bool need = jn_line_needs_reserve(l, mine);
         if (need && !(f & rf)) {
             nf |= rf;
@@ -64,7 +64,7 @@ int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
         set_u(c, l->o, FLD("Flags"), nf);
     jt_amount bal;
     line_balance(l, &bal);
-    if (!(nf & (LSF_LOW_RESERVE | LSF_HIGH_RESERVE)) && jn_amt_is_zero(&bal)) {
+    if (!(nf & (JT_LSF_LOW_RESERVE | JT_LSF_HIGH_RESERVE)) && jt_amount_is_zero(&bal)) {
         const jt_field *mine = l->low ? FLD("LowNode") : FLD("HighNode");
         const jt_field *theirs = l->low ? FLD("HighNode") : FLD("LowNode");
         if (jn_owner_dir_remove(c, me, l->key, l->o, mine) ||
@@ -83,10 +83,10 @@ int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
         return -1;
     const jt_account_id *lo = l->low ? me : peer, *hi = l->low ? peer : me;
     jt_amount bal, ll, hl;
-    jn_amt_zero_like(&bal, limit);
+    jt_amount_zero_like(&bal, limit);
     bal.issuer = JT_ACCOUNT_ONE;
-    jn_amt_zero_like(&ll, limit);
-    jn_amt_zero_like(&hl, limit);
+    jt_amount_zero_like(&ll, limit);
+    jt_amount_zero_like(&hl, limit);
     ll.issuer = *lo;
     hl.issuer = *hi;
     if (l->low) {

@@ -168,7 +168,7 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
         jt_obj_set_uint_f(meta, FLD("TransactionResult"), (uint64_t)ter))
         goto fail;
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
-    if (ter == tesSUCCESS && c->has_delivered && (flags & TF_PARTIAL_PAYMENT) &&
+    if (ter == JT_tesSUCCESS && c->has_delivered && (flags & JT_TF_PARTIAL_PAYMENT) &&
         jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
         goto fail;
     free(list);

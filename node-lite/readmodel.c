@@ -35,7 +35,7 @@ bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who
         const jt_obj *r = jn_read_account(v, who);
         int64_t bal = r ? jn_read_balance(r) : 0;
         int64_t res = r ? (int64_t)jn_read_account_reserve(env, r) : 0;
-        jn_amt_drops(out, bal > res ? bal - res : 0);
+        jt_amount_native(out, bal > res ? bal - res : 0);
         return true;
     }
     if (same_account(who, &like->issuer))
@@ -43,11 +43,11 @@ bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who
     uint8_t k[32];
     jn_id_line(who, &like->issuer, &like->currency, k);
     const jt_obj *l = jn_view_read(v, k);
-    jn_amt_zero_like(out, like);
+    jt_amount_zero_like(out, like);
     if (l) {
         jt_amount bal;
         jn_read_line_balance(l, memcmp(who->bytes, like->issuer.bytes, 20) < 0, &bal);
-        if (jn_amt_sign(&bal) > 0) {
+        if (jt_amount_sign(&bal) > 0) {
             *out = bal;
             out->currency = like->currency;
             out->issuer = like->issuer;
@@ -63,7 +63,7 @@ void jn_read_line_balance(const jt_obj *line, bool low, jt_amount *out)
     if (jt_obj_get_amount_f(line, FLD("Balance"), out) != JT_OK)
         memset(out, 0, sizeof *out);
     if (!low)
-        jn_amt_negate(out);
+        jt_amount_negate(out);
 }
 
 void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out)
@@ -83,7 +83,7 @@ bool jn_read_line_side(const jt_obj *line, const jt_account_id *a, jn_line_side 
     bool low = same_account(&lo.issuer, a);
     out->low = low;
     if (!low)
-        jn_amt_negate(&out->balance);
+        jt_amount_negate(&out->balance);
     out->limit = low ? lo : hi;
     out->limit_peer = low ? hi : lo;
     out->peer = out->limit_peer.issuer;
@@ -91,12 +91,12 @@ bool jn_read_line_side(const jt_obj *line, const jt_account_id *a, jn_line_side 
     out->quality_out = (uint32_t)get_u(line, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
     uint32_t f = (uint32_t)get_u(line, FLD("Flags"), 0);
     out->flags = f;
-    out->authorized = f & (low ? LSF_LOW_AUTH : LSF_HIGH_AUTH);
-    out->peer_authorized = f & (low ? LSF_HIGH_AUTH : LSF_LOW_AUTH);
-    out->no_skywell = f & (low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL);
-    out->no_skywell_peer = f & (low ? LSF_HIGH_NO_SKYWELL : LSF_LOW_NO_SKYWELL);
-    out->freeze = f & (low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE);
-    out->freeze_peer = f & (low ? LSF_HIGH_FREEZE : LSF_LOW_FREEZE);
+    out->authorized = f & (low ? JT_LSF_LOW_AUTH : JT_LSF_HIGH_AUTH);
+    out->peer_authorized = f & (low ? JT_LSF_HIGH_AUTH : JT_LSF_LOW_AUTH);
+    out->no_skywell = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
+    out->no_skywell_peer = f & (low ? JT_LSF_HIGH_NO_SKYWELL : JT_LSF_LOW_NO_SKYWELL);
+    out->freeze = f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE);
+    out->freeze_peer = f & (low ? JT_LSF_HIGH_FREEZE : JT_LSF_LOW_FREEZE);
     return true;
 }
 
@@ -160,10 +160,10 @@ bool jn_read_frozen(const jn_view *v, const jt_account_id *holder, const jt_acco
     if (same_account(holder, issuer))
         return false;
     const jt_obj *ir = jn_read_account(v, issuer);
-    if (ir && (get_u(ir, FLD("Flags"), 0) & LSF_GLOBAL_FREEZE))
+    if (ir && (get_u(ir, FLD("Flags"), 0) & JT_LSF_GLOBAL_FREEZE))
         return true;
     if (line_flags_between(v, holder, issuer, cur) &
-        issuer_side(holder, issuer, LSF_LOW_FREEZE, LSF_HIGH_FREEZE))
+        issuer_side(holder, issuer, JT_LSF_LOW_FREEZE, JT_LSF_HIGH_FREEZE))
         return true;
     return relation(v, issuer, holder, JN_REL_FREEZE, cur) != NULL;
 }
@@ -174,7 +174,7 @@ bool jn_read_auth_required(const jn_view *v, const jt_account_id *holder,
     if (same_account(holder, issuer))
         return false;
     const jt_obj *ir = jn_read_account(v, issuer);
-    return ir && (get_u(ir, FLD("Flags"), 0) & LSF_REQUIRE_AUTH);
+    return ir && (get_u(ir, FLD("Flags"), 0) & JT_LSF_REQUIRE_AUTH);
 }
 
 bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
@@ -183,14 +183,14 @@ bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_
     if (!jn_read_auth_required(v, holder, issuer))
         return true;
     if (line_flags_between(v, holder, issuer, cur) &
-        issuer_side(holder, issuer, LSF_LOW_AUTH, LSF_HIGH_AUTH))
+        issuer_side(holder, issuer, JT_LSF_LOW_AUTH, JT_LSF_HIGH_AUTH))
         return true;
     const jt_obj *rel = relation(v, issuer, holder, JN_REL_AUTHORIZE, cur);
     if (!rel)
         return false;
     jt_amount cap;
     if (new_balance && jt_obj_get_amount_f(rel, FLD("LimitAmount"), &cap) == JT_OK &&
-        !jn_amt_is_zero(&cap) && jn_amt_cmp(new_balance, &cap) > 0)
+        !jt_amount_is_zero(&cap) && jt_amount_cmp(new_balance, &cap) > 0)
         return false;
     return true;
 }

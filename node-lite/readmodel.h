@@ -25,7 +25,6 @@
 
 #include <jt/jt.h>
 
-#include "amt.h"
 #include "apply.h"
 #include "fld.h"
 #include "state.h"
@@ -53,7 +52,7 @@ static inline int64_t jn_read_balance(const jt_obj *root)
     jt_amount a;
     if (jt_obj_get_amount_f(root, FLD("Balance"), &a) != JT_OK || !a.native)
         return 0;
-    return jn_amt_to_drops(&a);
+    return jt_amount_drops(&a);
 }
 
 /* An AccountRoot's OwnerCount (0 when unset). */

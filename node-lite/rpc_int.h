@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "amt.h"
 #include "fld.h"
 #include "rpc.h"
 #include "verify.h"

@@ -52,7 +52,7 @@ static int sign_request(req *q, jt_buf *blob)
     }
     if (!jt_obj_has_f(tx, FLD("Fee"))) {
         jt_amount fee;
-        jn_amt_drops(&fee, 10000);
+        jt_amount_native(&fee, 10000);
         if (jt_obj_set_amount_f(tx, FLD("Fee"), &fee) != JT_OK)
             goto done;
     }
@@ -170,7 +170,7 @@ int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_er
         jt_jw_raw(q->w, (const char *)tj.data, tj.len);
     }
     jt_buf_clear(&tj);
-    if (pub && JN_TER_CLAIMED(ter))
+    if (pub && jt_ter_is_claimed(ter))
         rpc_publish_proposed(q->rpc, pub, id, ter);
     jt_obj_free(pub);
     rc = 0;

@@ -44,7 +44,7 @@ void rpc_jw_meta(jt_jw *w, const jt_obj *meta, const jt_obj *tx)
         if (jt_obj_get_amount_f(tx, FLD("Amount"), &d) != JT_OK)
             memset(&d, 0, sizeof d), d.native = true;
         if (jt_obj_get_uint_f(meta, FLD("TransactionResult"), &res) == JT_OK && res != 0)
-            jn_amt_zero_like(&d, &d);
+            jt_amount_zero_like(&d, &d);
     }
     extra e;
     extra_begin(&e);

@@ -11,27 +11,27 @@
 
 static int check_amount(const jt_amount *a)
 {
-    if (jn_amt_sign(a) <= 0)
-        return temBAD_AMOUNT;
+    if (jt_amount_sign(a) <= 0)
+        return JT_temBAD_AMOUNT;
     if (a->native && a->mantissa > JT_MAX_TX_DROPS)
-        return temBAD_AMOUNT;
+        return JT_temBAD_AMOUNT;
     if (bad_currency(a))
-        return temBAD_CURRENCY;
-    return tesSUCCESS;
+        return JT_temBAD_CURRENCY;
+    return JT_tesSUCCESS;
 }
 
 int jn_payment_preflight(const jt_obj *tx, uint32_t flags)
 {
-    if (flags & ~(TF_FULLY_CANONICAL | TF_NO_SKYWELL_DIRECT | TF_PARTIAL_PAYMENT | TF_LIMIT_QUALITY))
-        return temINVALID_FLAG;
+    if (flags & ~(JT_TF_FULLY_CANONICAL_SIG | JT_TF_NO_SKYWELL_DIRECT | JT_TF_PARTIAL_PAYMENT | JT_TF_LIMIT_QUALITY))
+        return JT_temINVALID_FLAG;
     jt_amount amt, smax;
     jt_account_id dst, src;
     if (jt_obj_get_account_f(tx, FLD("Destination"), &dst) != JT_OK)
-        return temDST_NEEDED;
+        return JT_temDST_NEEDED;
     if (!get_amount(tx, FLD("Amount"), &amt))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     if (jt_obj_get_account_f(tx, FLD("Account"), &src) != JT_OK)
-        return temMALFORMED;
+        return JT_temMALFORMED;
     int r = check_amount(&amt);
     if (r)
         return r;
@@ -42,20 +42,20 @@ int jn_payment_preflight(const jt_obj *tx, uint32_t flags)
     bool swt_direct = amt.native && (!has_smax || smax.native);
     if (swt_direct) {
         if (has_smax)
-            return temBAD_SEND_SWT_MAX;
+            return JT_temBAD_SEND_SWT_MAX;
         if (paths)
-            return temBAD_SEND_SWT_PATHS;
-        if (flags & TF_PARTIAL_PAYMENT)
-            return temBAD_SEND_SWT_PARTIAL;
-        if (flags & TF_LIMIT_QUALITY)
-            return temBAD_SEND_SWT_LIMIT;
-        if (flags & TF_NO_SKYWELL_DIRECT)
-            return temBAD_SEND_SWT_NO_DIRECT;
+            return JT_temBAD_SEND_SWT_PATHS;
+        if (flags & JT_TF_PARTIAL_PAYMENT)
+            return JT_temBAD_SEND_SWT_PARTIAL;
+        if (flags & JT_TF_LIMIT_QUALITY)
+            return JT_temBAD_SEND_SWT_LIMIT;
+        if (flags & JT_TF_NO_SKYWELL_DIRECT)
+            return JT_temBAD_SEND_SWT_NO_DIRECT;
     }
     if (same_account(&src, &dst) && !paths &&
         (swt_direct || !has_smax || memcmp(&smax.currency, &amt.currency, 20) == 0))
-        return temREDUNDANT;
-    return tesSUCCESS;
+        return JT_temREDUNDANT;
+    return JT_tesSUCCESS;
 }
 
 static int pay_issued(jn_txctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags)
@@ -66,92 +66,92 @@ static int pay_issued(jn_txctx *c, const jt_account_id *dst, const jt_amount *am
     bool has_smax = get_amount(c->tx, FLD("SendMax"), &smax);
     if (jt_obj_has_f(c->tx, FLD("Paths")) ||
         (has_smax && (smax.native || memcmp(&smax.currency, C, 20) != 0)))
-        return tecPATH_DRY; /* cross-currency payments need the order book */
+        return JT_tecPATH_DRY; /* cross-currency payments need the order book */
     if (!read_account(c, I))
-        return tecNO_ISSUER;
-    bool partial = (flags & TF_PARTIAL_PAYMENT) != 0;
+        return JT_tecNO_ISSUER;
+    bool partial = (flags & JT_TF_PARTIAL_PAYMENT) != 0;
     bool s_is_i = same_account(S, I), d_is_i = same_account(D, I);
-    uint32_t rate = QUALITY_ONE;
+    uint32_t rate = JT_QUALITY_ONE;
     if (!s_is_i && !d_is_i) {
         const jt_obj *ir = read_account(c, I);
         uint32_t tr = (uint32_t)get_u(ir, FLD("TransferRate"), 0);
-        if (tr > QUALITY_ONE)
+        if (tr > JT_QUALITY_ONE)
             rate = tr;
     }
     jt_amount deliver = *amt, x;
     jn_line dl = {0}, sl = {0};
     if (!d_is_i) {
         if (!jn_line_get(c, D, I, C, &dl))
-            return tecPATH_DRY;
+            return JT_tecPATH_DRY;
         jt_amount lim, bal, room;
         line_limit(&dl, true, &lim);
         line_balance(&dl, &bal);
-        if (!jn_amt_sub(&lim, &bal, &room) || jn_amt_sign(&room) <= 0)
-            return tecPATH_DRY;
-        if (jn_amt_cmp(&room, &deliver) < 0)
+        if (jt_amount_sub(&lim, &bal, &room) || jt_amount_sign(&room) <= 0)
+            return JT_tecPATH_DRY;
+        if (jt_amount_cmp(&room, &deliver) < 0)
             deliver = room, deliver.currency = *C, deliver.issuer = *I;
     }
     if (!s_is_i) {
         if (!jn_line_get(c, S, I, C, &sl))
-            return tecPATH_DRY;
+            return JT_tecPATH_DRY;
         if (!d_is_i && jn_tx_frozen(c, S, I, C))
-            return tecFROZEN;
+            return JT_tecFROZEN;
         jt_amount bal;
         line_balance(&sl, &bal);
-        if (jn_amt_sign(&bal) <= 0)
-            return tecPATH_DRY;
-        if (!jn_amt_div_rate(&bal, rate, &x))
-            return tefINTERNAL;
-        if (jn_amt_cmp(&x, &deliver) < 0)
+        if (jt_amount_sign(&bal) <= 0)
+            return JT_tecPATH_DRY;
+        if (jt_amount_div_rate(&bal, rate, &x))
+            return JT_tefINTERNAL;
+        if (jt_amount_cmp(&x, &deliver) < 0)
             deliver = x, deliver.currency = *C, deliver.issuer = *I;
     }
     if (!has_smax) {
         smax = *amt;
     }
     if (!s_is_i || has_smax) {
-        if (!jn_amt_div_rate(&smax, rate, &x))
-            return tefINTERNAL;
-        if (jn_amt_cmp(&x, &deliver) < 0)
+        if (jt_amount_div_rate(&smax, rate, &x))
+            return JT_tefINTERNAL;
+        if (jt_amount_cmp(&x, &deliver) < 0)
             deliver = x, deliver.currency = *C, deliver.issuer = *I;
     }
-    if (jn_amt_sign(&deliver) <= 0)
-        return tecPATH_DRY;
-    if (jn_amt_cmp(&deliver, amt) < 0 && !partial)
-        return tecPATH_PARTIAL;
+    if (jt_amount_sign(&deliver) <= 0)
+        return JT_tecPATH_DRY;
+    if (jt_amount_cmp(&deliver, amt) < 0 && !partial)
+        return JT_tecPATH_PARTIAL;
     if (!d_is_i) {
         jt_amount nb, bal;
         line_balance(&dl, &bal);
-        if (!jn_amt_add(&bal, &deliver, &nb))
-            return tefINTERNAL;
+        if (jt_amount_add(&bal, &deliver, &nb))
+            return JT_tefINTERNAL;
         if (!jn_tx_authorized(c, D, I, C, &nb))
-            return tecNO_AUTH;
+            return JT_tecNO_AUTH;
     }
     jt_amount cost = deliver;
-    if (rate != QUALITY_ONE && !jn_amt_mul_rate(&deliver, rate, true, &cost))
-        return tefINTERNAL;
+    if (rate != JT_QUALITY_ONE && jt_amount_mul_rate(&deliver, rate, true, &cost))
+        return JT_tefINTERNAL;
     if (!s_is_i) {
         jt_amount bal, nb;
         line_balance(&sl, &bal);
-        if (jn_amt_cmp(&bal, &cost) < 0)
+        if (jt_amount_cmp(&bal, &cost) < 0)
             cost = bal; /* rounding: never more than is held */
-        if (!jn_amt_sub(&bal, &cost, &nb))
-            return tefINTERNAL;
+        if (jt_amount_sub(&bal, &cost, &nb))
+            return JT_tefINTERNAL;
         jn_line_set_balance(c, &sl, &nb);
         if (jn_line_settle(c, &sl, S, I))
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
     }
     if (!d_is_i) {
         jt_amount bal, nb;
         line_balance(&dl, &bal);
-        if (!jn_amt_add(&bal, &deliver, &nb))
-            return tefINTERNAL;
+        if (jt_amount_add(&bal, &deliver, &nb))
+            return JT_tefINTERNAL;
         jn_line_set_balance(c, &dl, &nb);
         if (jn_line_settle(c, &dl, D, I))
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
     }
     c->delivered = deliver;
     c->has_delivered = true;
-    return tesSUCCESS;
+    return JT_tesSUCCESS;
 }
 
 int jn_payment_apply(jn_txctx *c)
@@ -161,18 +161,18 @@ int jn_payment_apply(jn_txctx *c)
     jt_amount amt;
     if (jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
         !get_amount(c->tx, FLD("Amount"), &amt))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     const jt_obj *droot = read_account(c, &dst);
     if (!droot) {
         if (!amt.native)
-            return tecNO_DST;
-        if (flags & TF_PARTIAL_PAYMENT)
-            return telNO_DST_PARTIAL;
+            return JT_tecNO_DST;
+        if (flags & JT_TF_PARTIAL_PAYMENT)
+            return JT_telNO_DST_PARTIAL;
         if (amt.mantissa < c->env->reserve_base)
-            return tecNO_DST_INSUF_SWT;
+            return JT_tecNO_DST_INSUF_SWT;
         jt_obj *r = jn_new_entry(c, "AccountRoot");
         if (!r)
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         set_acct(c, r, FLD("Account"), &dst);
         set_balance(c, r, 0);
         set_u(c, r, FLD("Sequence"), 1);
@@ -181,10 +181,10 @@ int jn_payment_apply(jn_txctx *c)
         uint8_t k[32];
         jn_id_account(&dst, k);
         if (c->oom || jn_view_insert(c->sb, k, r))
-            return tefINTERNAL;
-    } else if ((get_u(droot, FLD("Flags"), 0) & LSF_REQUIRE_DEST) &&
+            return JT_tefINTERNAL;
+    } else if ((get_u(droot, FLD("Flags"), 0) & JT_LSF_REQUIRE_DEST_TAG) &&
                !jt_obj_has_f(c->tx, FLD("DestinationTag"))) {
-        return tecDST_TAG_NEEDED;
+        return JT_tecDST_TAG_NEEDED;
     }
     if (!amt.native)
         return pay_issued(c, &dst, &amt, flags);
@@ -192,15 +192,15 @@ int jn_payment_apply(jn_txctx *c)
     jt_obj *sr = peek_account(c, &c->account);
     jt_obj *dr = peek_account(c, &dst);
     if (!sr || !dr)
-        return tefINTERNAL;
+        return JT_tefINTERNAL;
     uint64_t reserve = jn_read_account_reserve(c->env, sr);
     int64_t need = (int64_t)amt.mantissa +
                    (int64_t)(reserve > (uint64_t)c->fee ? reserve : (uint64_t)c->fee);
     if (c->prior_balance < need)
-        return tecUNFUNDED_PAYMENT;
+        return JT_tecUNFUNDED_PAYMENT;
     set_balance(c, sr, jn_read_balance(sr) - (int64_t)amt.mantissa);
     set_balance(c, dr, jn_read_balance(dr) + (int64_t)amt.mantissa);
     c->delivered = amt;
     c->has_delivered = true;
-    return c->oom ? tefINTERNAL : tesSUCCESS;
+    return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }

@@ -11,20 +11,20 @@ int jn_relation_preflight(const jt_obj *tx, uint32_t flags)
     jt_account_id target, src;
     if (jt_obj_get_account_f(tx, FLD("Target"), &target) != JT_OK ||
         !jt_obj_has_f(tx, FLD("RelationType")))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     uint64_t type = get_u(tx, FLD("RelationType"), 0);
     if (type != JN_REL_AUTHORIZE && type != JN_REL_FREEZE)
-        return temINVALID;
+        return JT_temINVALID;
     if (jt_obj_get_account_f(tx, FLD("Account"), &src) == JT_OK && same_account(&src, &target))
-        return temDST_IS_SRC;
+        return JT_temDST_IS_SRC;
     jt_amount lim;
     if (!get_amount(tx, FLD("LimitAmount"), &lim))
-        return temBAD_LIMIT;
+        return JT_temBAD_LIMIT;
     if (lim.native || lim.negative)
-        return temBAD_LIMIT;
+        return JT_temBAD_LIMIT;
     if (bad_currency(&lim))
-        return temBAD_CURRENCY;
-    return tesSUCCESS;
+        return JT_temBAD_CURRENCY;
+    return JT_tesSUCCESS;
 }
 
 int jn_relation_set_apply(jn_txctx *c)
@@ -33,27 +33,27 @@ int jn_relation_set_apply(jn_txctx *c)
     jt_amount lim;
     if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK ||
         !get_amount(c->tx, FLD("LimitAmount"), &lim))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     if (!read_account(c, &target))
-        return tecNO_TARGET;
+        return JT_tecNO_TARGET;
     jt_obj *mr = peek_account(c, &c->account);
     if (!mr)
-        return tefINTERNAL;
-    if (type == JN_REL_FREEZE && (get_u(mr, FLD("Flags"), 0) & LSF_NO_FREEZE))
-        return tecNO_PERMISSION;
+        return JT_tefINTERNAL;
+    if (type == JN_REL_FREEZE && (get_u(mr, FLD("Flags"), 0) & JT_LSF_NO_FREEZE))
+        return JT_tecNO_PERMISSION;
     uint8_t k[32];
     bool oom;
     jn_id_relation(&c->account, &target, type, &lim.currency, k);
     jt_obj *rel = jn_view_peek(c->sb, k, &oom);
     if (oom)
-        return tefINTERNAL;
+        return JT_tefINTERNAL;
     if (!rel) {
         uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
         if (jn_read_balance(mr) < (int64_t)reserve)
-            return tecINSUFFICIENT_RESERVE;
+            return JT_tecINSUFFICIENT_RESERVE;
         if (!(rel = jn_new_entry(c, "TrustState")))
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         set_acct(c, rel, FLD("Account"), &c->account);
         set_acct(c, rel, FLD("Target"), &target);
         set_u(c, rel, FLD("RelationType"), type);
@@ -61,17 +61,17 @@ int jn_relation_set_apply(jn_txctx *c)
         uint64_t owner_node;
         if (jn_owner_dir_add(c, &c->account, k, &owner_node)) {
             jt_obj_free(rel);
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         }
         set_u(c, rel, FLD("OwnerNode"), owner_node);
         set_amt(c, rel, FLD("LimitAmount"), &lim);
         if (c->oom || jn_view_insert(c->sb, k, rel))
-            return tefINTERNAL;
+            return JT_tefINTERNAL;
         jn_adjust_owner_count(c, &c->account, +1);
     } else {
         set_amt(c, rel, FLD("LimitAmount"), &lim);
     }
-    return c->oom ? tefINTERNAL : tesSUCCESS;
+    return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }
 
 int jn_relation_del_apply(jn_txctx *c)
@@ -80,15 +80,15 @@ int jn_relation_del_apply(jn_txctx *c)
     jt_amount lim;
     if (jt_obj_get_account_f(c->tx, FLD("Target"), &target) != JT_OK ||
         !get_amount(c->tx, FLD("LimitAmount"), &lim))
-        return temMALFORMED;
+        return JT_temMALFORMED;
     uint32_t type = (uint32_t)get_u(c->tx, FLD("RelationType"), 0);
     uint8_t k[32];
     jn_id_relation(&c->account, &target, type, &lim.currency, k);
     const jt_obj *rel = jn_view_read(c->sb, k);
     if (!rel)
-        return tecNO_ENTRY;
+        return JT_tecNO_ENTRY;
     if (jn_owner_dir_remove(c, &c->account, k, rel, FLD("OwnerNode")) || jn_view_erase(c->sb, k))
-        return tefINTERNAL;
+        return JT_tefINTERNAL;
     jn_adjust_owner_count(c, &c->account, -1);
-    return c->oom ? tefINTERNAL : tesSUCCESS;
+    return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }

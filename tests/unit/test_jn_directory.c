@@ -113,7 +113,7 @@ static void test_dir_pages(void **state)
     assert_memory_equal(k, k33, 32);
     /* The wrong page without `soft` is a damaged ledger; soft finds it. */
     item_key(70, k);
-    assert_int_equal(jn_dir_remove(&v, root, 0, k, false, false), tefBAD_LEDGER);
+    assert_int_equal(jn_dir_remove(&v, root, 0, k, false, false), JT_tefBAD_LEDGER);
     assert_int_equal(jn_dir_remove(&v, root, 0, k, false, true), 0);
 
     /* Emptying page 2 (a middle page) unlinks and deletes it. */

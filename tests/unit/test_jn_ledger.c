@@ -69,7 +69,7 @@ static int pay(fix *f, party *from, const party *to, uint64_t drops, uint8_t id[
     jt_tx_blob_id(b.data, b.len, id);
     int ter = jn_ledger_submit(f->L, tx, b.data, b.len, id, NULL);
     jt_buf_clear(&b);
-    if (JN_TER_CLAIMED(ter))
+    if (jt_ter_is_claimed(ter))
         from->seq++;
     return ter;
 }
@@ -217,7 +217,7 @@ static int setup_common(void **state, bool writer)
             }
     uint8_t id[32];
     for (int i = 0; i < 6; i++)
-        assert_int_equal(pay(f, &f->gen, &f->a[i], 100 * SWT, id), tesSUCCESS);
+        assert_int_equal(pay(f, &f->gen, &f->a[i], 100 * SWT, id), JT_tesSUCCESS);
     close_begin(f);
     const jn_txlist *closed = close_finish(f);
     assert_int_equal(closed->n, 6);
@@ -253,15 +253,15 @@ static void equivalent_close(void **state)
         for (int i = 5; i >= 0; i--)
             for (int k = 1; k <= 2; k++)
                 assert_int_equal(pay(f, &f->a[i], &f->a[(i + k) % 6], (uint64_t)(i + k) * 1000, id),
-                                 tesSUCCESS);
+                                 JT_tesSUCCESS);
         close_begin(f);
         /* The next ledger is open at once, over the frozen state. */
         for (int i = 0; i < 6; i += 2)
-            assert_int_equal(pay(f, &f->a[i], &f->a[i + 1], 777, id), tesSUCCESS);
+            assert_int_equal(pay(f, &f->a[i], &f->a[i + 1], 777, id), JT_tesSUCCESS);
         const jn_txlist *closed = close_finish(f);
         assert_int_equal(closed->n, 12);
         for (size_t i = 0; i < closed->n; i++) {
-            assert_int_equal(closed->v[i]->ter, tesSUCCESS);
+            assert_int_equal(closed->v[i]->ter, JT_tesSUCCESS);
             assert_int_equal(closed->v[i]->index, i);
         }
         check_state(f);
@@ -290,18 +290,18 @@ static void divergent_close(void **state)
     fix *f = *state;
     party *A = &f->a[0], *B = &f->a[1], *C = &f->a[2], *D = &f->a[3];
     uint8_t from_b[32], from_a[32], from_c[32], later_a[32];
-    assert_int_equal(pay(f, B, A, 50 * SWT, from_b), tesSUCCESS);
-    assert_int_equal(pay(f, A, C, 120 * SWT, from_a), tesSUCCESS);
+    assert_int_equal(pay(f, B, A, 50 * SWT, from_b), JT_tesSUCCESS);
+    assert_int_equal(pay(f, A, C, 120 * SWT, from_a), JT_tesSUCCESS);
     close_begin(f);
     /* C holds 220 SWT in the open ledger as it stands. */
     assert_int_equal(balance(jn_ledger_open_view(f->L), C), (int64_t)(220 * SWT));
-    assert_int_equal(pay(f, C, D, 150 * SWT, from_c), tesSUCCESS);
+    assert_int_equal(pay(f, C, D, 150 * SWT, from_c), JT_tesSUCCESS);
     /* A's next Sequence is the same in both orders (a tec consumes it). */
-    assert_int_equal(pay(f, A, D, 1 * SWT, later_a), tesSUCCESS);
+    assert_int_equal(pay(f, A, D, 1 * SWT, later_a), JT_tesSUCCESS);
     const jn_txlist *closed = close_finish(f);
     assert_int_equal(closed->n, 2);
-    assert_int_equal(result_of(closed, from_a), tecUNFUNDED_PAYMENT);
-    assert_int_equal(result_of(closed, from_b), tesSUCCESS);
+    assert_int_equal(result_of(closed, from_a), JT_tecUNFUNDED_PAYMENT);
+    assert_int_equal(result_of(closed, from_b), JT_tesSUCCESS);
     check_state(f);
     const jn_view *cv = jn_ledger_closed_view(f->L);
     assert_int_equal(balance(cv, A), (int64_t)(150 * SWT) - 10);
@@ -311,10 +311,10 @@ static void divergent_close(void **state)
      * claimed), A's second payment still applies. */
     const jn_tx *t = jn_ledger_open_tx(f->L, from_c);
     assert_non_null(t);
-    assert_int_equal(t->ter, tecUNFUNDED_PAYMENT);
+    assert_int_equal(t->ter, JT_tecUNFUNDED_PAYMENT);
     t = jn_ledger_open_tx(f->L, later_a);
     assert_non_null(t);
-    assert_int_equal(t->ter, tesSUCCESS);
+    assert_int_equal(t->ter, JT_tesSUCCESS);
     const jn_view *ov = jn_ledger_open_view(f->L);
     assert_int_equal(balance(ov, C), (int64_t)(100 * SWT) - 10);
     assert_int_equal(balance(ov, A), (int64_t)(149 * SWT) - 20);
@@ -322,8 +322,8 @@ static void divergent_close(void **state)
     close_begin(f);
     closed = close_finish(f);
     assert_int_equal(closed->n, 2);
-    assert_int_equal(result_of(closed, from_c), tecUNFUNDED_PAYMENT);
-    assert_int_equal(result_of(closed, later_a), tesSUCCESS);
+    assert_int_equal(result_of(closed, from_c), JT_tecUNFUNDED_PAYMENT);
+    assert_int_equal(result_of(closed, later_a), JT_tesSUCCESS);
     check_state(f);
     assert_int_equal(balance(jn_ledger_closed_view(f->L), D), (int64_t)(101 * SWT));
 }
@@ -339,16 +339,16 @@ static void closing_then_next(void **state)
     fix *f = *state;
     party *A = &f->a[4], *B = &f->a[5];
     uint8_t first[32], second[32];
-    assert_int_equal(pay(f, A, B, 5 * SWT, first), tesSUCCESS);
+    assert_int_equal(pay(f, A, B, 5 * SWT, first), JT_tesSUCCESS);
     close_begin(f);
     /* While closing, the first payment is found as not yet validated. */
     assert_non_null(jn_ledger_open_tx(f->L, first));
-    assert_int_equal(pay(f, A, B, 6 * SWT, second), tesSUCCESS);
+    assert_int_equal(pay(f, A, B, 6 * SWT, second), JT_tesSUCCESS);
     const jn_txlist *closed = close_finish(f);
-    assert_int_equal(result_of(closed, first), tesSUCCESS);
+    assert_int_equal(result_of(closed, first), JT_tesSUCCESS);
     close_begin(f);
     closed = close_finish(f);
-    assert_int_equal(result_of(closed, second), tesSUCCESS);
+    assert_int_equal(result_of(closed, second), JT_tesSUCCESS);
     check_state(f);
     assert_int_equal(balance(jn_ledger_closed_view(f->L), B), (int64_t)(111 * SWT));
 }
@@ -479,7 +479,7 @@ static void fast_path_matches_general_path(void **state)
         jt_obj_free(sa.meta);
         jt_obj_free(tx);
         took_fast += fa.fast;
-        if (JN_TER_CLAIMED(rf)) {
+        if (jt_ter_is_claimed(rf)) {
             claimed++;
             from->seq++;
         }

@@ -6,7 +6,6 @@
 
 #include <jt/jt.h>
 
-#include "amt.h"
 #include "shamap.h"
 #include "state.h"
 
@@ -114,36 +113,36 @@ static void test_amounts(void **state)
     jt_amount a, b, r;
     issued(&a, "500");
     issued(&b, "120");
-    assert_true(jn_amt_sub(&a, &b, &r));
+    assert_true(!jt_amount_sub(&a, &b, &r));
     text_is(&r, "380");
-    assert_true(jn_amt_sub(&b, &a, &r));
+    assert_true(!jt_amount_sub(&b, &a, &r));
     text_is(&r, "-380");
-    assert_true(jn_amt_add(&r, &a, &r));
+    assert_true(!jt_amount_add(&r, &a, &r));
     text_is(&r, "120");
     issued(&a, "100");
-    assert_true(jn_amt_mul_rate(&a, 1010000000u, true, &r));
+    assert_true(!jt_amount_mul_rate(&a, 1010000000u, true, &r));
     text_is(&r, "101");
-    assert_true(jn_amt_div_rate(&r, 1010000000u, &b));
+    assert_true(!jt_amount_div_rate(&r, 1010000000u, &b));
     text_is(&b, "100");
     issued(&a, "0.1");
     issued(&b, "0.2");
-    assert_true(jn_amt_add(&a, &b, &r));
+    assert_true(!jt_amount_add(&a, &b, &r));
     text_is(&r, "0.3");
-    assert_int_equal(jn_amt_cmp(&a, &b), -1);
+    assert_int_equal(jt_amount_cmp(&a, &b), -1);
     /* Native: signed drops, overflow refused. */
-    jn_amt_drops(&a, 5);
-    jn_amt_drops(&b, -7);
-    assert_true(jn_amt_add(&a, &b, &r));
-    assert_int_equal(jn_amt_to_drops(&r), -2);
-    jn_amt_drops(&a, INT64_MAX);
-    jn_amt_drops(&b, 1);
-    assert_false(jn_amt_add(&a, &b, &r));
+    jt_amount_native(&a, 5);
+    jt_amount_native(&b, -7);
+    assert_true(!jt_amount_add(&a, &b, &r));
+    assert_int_equal(jt_amount_drops(&r), -2);
+    jt_amount_native(&a, INT64_MAX);
+    jt_amount_native(&b, 1);
+    assert_false(!jt_amount_add(&a, &b, &r));
     /* Quality: 0.5 CNY for 100 SWT (1e8 drops) is 5e-9 per drop. */
     issued(&a, "0.5");
-    jn_amt_drops(&b, 100000000);
-    uint64_t q = jn_amt_quality(&a, &b);
+    jt_amount_native(&b, 100000000);
+    uint64_t q = jt_amount_quality(&a, &b);
     char qt[64];
-    jn_quality_text(q, qt, sizeof qt);
+    assert_int_equal(jt_amount_quality_text(q, qt, sizeof qt), JT_OK);
     assert_string_equal(qt, "0.000000005");
 }
 
