@@ -1782,13 +1782,15 @@ static void check_tx(runner *r, yajl_val item, const jt_obj *tx, int ter, const 
         ed = jget(item, "delivered_amount");
     yajl_val sd = jget(item, "delivered_amount") ? jget(item, "delivered_amount")
                                                  : jget(im, "delivered_amount");
+    bool rewrite_meta = false;
     if ((ed || sd) && !is_payment(tx)) {
         fx_error(c, "delivered_amount: only a Payment has one");
     } else if (ed) {
         jt_amount d;
         delivered_of(tx, meta, ter, &d);
         bool in_meta = ed != jget(item, "delivered_amount") && ed != jget(div, "delivered_amount");
-        int m = amount_matches(c, ed, &d, !(g_write && !in_meta), "delivered_amount");
+        int m = amount_matches(c, ed, &d, !g_write, "delivered_amount");
+        rewrite_meta = m == 0 && g_write && in_meta;
         if (m == 0 && g_write && !in_meta) {
             jset(jget(div, "delivered_amount") ? div : item, "delivered_amount",
                  amount_tree(c, &d));
@@ -1808,7 +1810,7 @@ static void check_tx(runner *r, yajl_val item, const jt_obj *tx, int ter, const 
             meta_matches(c, im, meta_bin, false, "skywelld's metadata") == 1)
             mismatch(c, "metadata: the engine now writes skywelld's: remove divergence.meta");
         int m = YAJL_IS_NULL(mv) ? 0 : meta_matches(c, mv, meta_bin, !g_write, "metadata");
-        if (m == 0 && g_write) {
+        if ((m == 0 || rewrite_meta) && g_write) {
             jset(holder, "meta", meta_tree(c, meta, tx, ter)); /* mv is freed */
             set_dirty(c);
         } else if (m == 0 && YAJL_IS_NULL(mv)) {
