@@ -130,6 +130,18 @@ $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.
 	    $(BUILD)/obj/node-lite/$*.o $(JN_TEST_DEPS_$*) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(NODE_LIBS) -lcmocka
 
+# Every jt-node object but main() and the network layer: the engine and all
+# it stands on, however many files it is split into.
+JN_CORE_OBJ := $(filter-out $(BUILD)/obj/node-lite/main.o $(BUILD)/obj/node-lite/net.o,$(NODE_OBJ))
+
+# The engine's fixtures (tests/engine/*.json) run by test_jn_engine; there
+# is no node-lite/engine.c, so it has a rule of its own.
+$(BUILD)/tests/test_jn_engine: tests/unit/test_jn_engine.c $(TESTLIB) tests/unit/testutil.h \
+    $(JN_CORE_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< $(TESTLIB) $(JN_CORE_OBJ) \
+	    $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) -lcmocka
+
 $(JTPCAT): tests/integration/jtpcat.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)

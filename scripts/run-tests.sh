@@ -2,7 +2,8 @@
 # Runs every test of the suite against the build in $BUILD (default build/test)
 # and ends with one summary line: "N passed, N failed".
 #
-#   unit         each build/test/tests/test_* (cmocka; every case counts)
+#   unit         each build/test/tests/test_* (cmocka; every case counts),
+#                test_jn_engine running the fixtures in tests/engine
 #   integration  tests/integration/*.sh (each script counts its own cases)
 #   interop      tests/interop/run.sh (needs node and npm; skipped with a
 #                visible message when they are missing)
@@ -12,6 +13,7 @@ set -u
 BUILD=${BUILD:-build/test}
 export JT_BUILD="$BUILD"
 export JT_VECTORS="${JT_VECTORS:-$(pwd)/tests/vectors}"
+export JT_ENGINE_FIXTURES="${JT_ENGINE_FIXTURES:-$(pwd)/tests/engine}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 LOG=$BUILD/test-logs
