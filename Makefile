@@ -130,9 +130,6 @@ $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.
 	    $(BUILD)/obj/node-lite/$*.o $(JN_TEST_DEPS_$*) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(NODE_LIBS) -lcmocka
 
-# Every jt-node object but main() and the network layer: the engine and all
-# it stands on, however many files it is split into.
-JN_CORE_OBJ := $(filter-out $(BUILD)/obj/node-lite/main.o $(BUILD)/obj/node-lite/net.o,$(NODE_OBJ))
 
 # The engine's fixtures (tests/engine/*.json) run by test_jn_engine; there
 # is no node-lite/engine.c, so it has a rule of its own.

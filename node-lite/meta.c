@@ -13,10 +13,13 @@ static bool threaded_type(uint64_t lt)
            lt == JT_LT_TRUST_STATE;
 }
 
+/* Fields metadata never carries: the entry type (the node says it), the
+ * threading (written on the node itself), and a directory's Indexes
+ * (skywelld's sfIndexes is sMD_Never). */
 static bool meta_skip(const jt_field *f)
 {
     return f == FLD("LedgerEntryType") || f == FLD("PreviousTxnID") ||
-           f == FLD("PreviousTxnLgrSeq");
+           f == FLD("PreviousTxnLgrSeq") || f == FLD("Indexes");
 }
 
 static bool is_default(const jt_obj *o, const jt_field *f)
@@ -27,6 +30,17 @@ static bool is_default(const jt_obj *o, const jt_field *f)
     if (f->type == JT_T_AMOUNT) {
         jt_amount a;
         return get_amount(o, f, &a) && a.native && a.mantissa == 0;
+    }
+    if (f->type == JT_T_HASH128 || f->type == JT_T_HASH160 || f->type == JT_T_HASH256) {
+        /* A zero hash is a default value too (the SWT side of a book). */
+        const uint8_t *p;
+        size_t n;
+        if (jt_obj_get_bytes_f(o, f, &p, &n) != JT_OK)
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (p[i])
+                return false;
+        return true;
     }
     return false;
 }

@@ -29,7 +29,6 @@
 
 #include <jt/jt.h>
 
-#include "amt.h"
 #include "apply.h"
 #include "ledger.h"
 #include "state.h"
@@ -1030,11 +1029,11 @@ static int setup_line(setup *s, yajl_val l)
         }
         const char *what = strchr(f, '_') + 1;
         if (!strcmp(what, "auth"))
-            flags |= low ? LSF_LOW_AUTH : LSF_HIGH_AUTH;
+            flags |= low ? JT_LSF_LOW_AUTH : JT_LSF_HIGH_AUTH;
         else if (!strcmp(what, "no_skywell"))
-            flags |= low ? LSF_LOW_NO_SKYWELL : LSF_HIGH_NO_SKYWELL;
+            flags |= low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL;
         else
-            flags |= low ? LSF_LOW_FREEZE : LSF_HIGH_FREEZE;
+            flags |= low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE;
         if (!strcmp(what, "freeze"))
             *(holder ? &hfreeze : &ifreeze) = true;
         if (!strcmp(what, "no_skywell"))
@@ -1042,11 +1041,11 @@ static int setup_line(setup *s, yajl_val l)
     }
     bool hres = sl != 0 || sb > 0 || hfreeze || hns, ires = si != 0 || sb < 0 || ifreeze || ins;
     if (hres) {
-        flags |= holder_low ? LSF_LOW_RESERVE : LSF_HIGH_RESERVE;
+        flags |= holder_low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE;
         (*owner_count(s, h))++;
     }
     if (ires) {
-        flags |= holder_low ? LSF_HIGH_RESERVE : LSF_LOW_RESERVE;
+        flags |= holder_low ? JT_LSF_HIGH_RESERVE : JT_LSF_LOW_RESERVE;
         (*owner_count(s, i))++;
     }
     char low_bal[64];
@@ -1132,7 +1131,7 @@ static int setup_offer(setup *s, yajl_val v)
     if (!amount_of(c, jget(v, "taker_pays"), &pays, "offer taker_pays") ||
         !amount_of(c, jget(v, "taker_gets"), &gets, "offer taker_gets"))
         return -1;
-    uint64_t q = jn_amt_quality(&pays, &gets);
+    uint64_t q = jt_amount_quality(&pays, &gets);
     uint8_t book[32], id[32];
     jn_id_book_base(&pays.currency, &pays.issuer, &gets.currency, &gets.issuer, book);
     for (int i = 0; i < 8; i++)
@@ -1586,7 +1585,7 @@ static jt_obj *build_tx(runner *r, yajl_val item, uint8_t id[32])
     }
     if (!jt_obj_has(tx, "Fee")) {
         jt_amount fee;
-        jn_amt_drops(&fee, (int64_t)r->env.base_fee);
+        jt_amount_native(&fee, (int64_t)r->env.base_fee);
         assert_int_equal(jt_obj_set_amount(tx, "Fee", &fee), JT_OK);
     }
     if (!jt_obj_has(tx, "Sequence")) {
@@ -1621,9 +1620,9 @@ static void delivered_of(const jt_obj *tx, const jt_obj *meta, int ter, jt_amoun
     if (meta && jt_obj_get_amount(meta, "DeliveredAmount", d) == JT_OK)
         return;
     if (jt_obj_get_amount(tx, "Amount", d) != JT_OK)
-        jn_amt_drops(d, 0);
-    if (ter != tesSUCCESS)
-        jn_amt_zero_like(d, d);
+        jt_amount_native(d, 0);
+    if (ter != JT_tesSUCCESS)
+        jt_amount_zero_like(d, d);
 }
 
 static bool is_payment(const jt_obj *tx)
@@ -1926,7 +1925,7 @@ static bool line_side(const jt_obj *o, const name_ent *me, const char *what, jt_
         if (jt_obj_get_amount(o, "Balance", out) != JT_OK)
             return false;
         if (!low)
-            jn_amt_negate(out);
+            jt_amount_negate(out);
         return true;
     }
     bool mine = !strcmp(what, "limit");
@@ -1981,7 +1980,7 @@ static int check_key(sc *c, const located *L, const jt_obj *o, const char *key, 
             fx_error(c, "%s: \"%s\" is a value such as \"-12.5\"", L->label, key);
             rc = -1;
         } else {
-            rc = jn_amt_cmp(&a, &e) == 0;
+            rc = jt_amount_cmp(&a, &e) == 0;
             assert_int_equal(jt_amount_value_text(&a, text, sizeof text), JT_OK);
             if (!rc && report)
                 mismatch(c, "%s: %s: expected \"%s\", actual \"%s\"", L->label, key, et, text);
@@ -2142,7 +2141,7 @@ static void run_steps(runner *r)
         jn_txmemo *memo = r->memos ? &r->memos[txno - 1] : &fresh;
         jn_applied ap;
         rec->ter = jn_apply(&r->view, &r->env, tx, id, r->index, memo, &ap);
-        if (JN_TER_CLAIMED(rec->ter)) {
+        if (jt_ter_is_claimed(rec->ter)) {
             if (ap.meta) {
                 assert_int_equal(jt_obj_to_binary(ap.meta, 0, &rec->meta), JT_OK);
             } else if (ap.meta_bin.data) {
