@@ -73,18 +73,16 @@ static int list_owned(req *q, const jt_account_id *a, const owned_list *ol)
     bool has_marker;
     if (!parse_marker(q, marker, &has_marker))
         return -1;
-    const uint8_t *items;
-    size_t n = rule_owner_items(s.v, a, &items);
     jt_jw *w = q->w;
     jt_jw_key(w, "account");
     jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
     jt_jw_key(w, ol->key);
     jt_jw_array_begin(w);
     unsigned count = 0;
-    bool started = !has_marker;
-    const uint8_t *next = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const uint8_t *id = items + i * 32;
+    bool started = !has_marker, more = false;
+    uint8_t id[32];
+    jn_dir_cursor c = {0};
+    while (jn_read_owner_next(s.v, a, &c, id)) {
         if (!started) {
             if (memcmp(id, marker, 32) != 0)
                 continue;
@@ -94,18 +92,18 @@ static int list_owned(req *q, const jt_account_id *a, const owned_list *ol)
         if (!o || !ol->match(o, a, ol->ctx))
             continue;
         if (count == limit) {
-            next = id;
+            more = true;
             break;
         }
         count++;
         ol->write(w, o, id, a, ol->ctx);
     }
     jt_jw_array_end(w);
-    if (next) {
+    if (more) {
         jt_jw_key(w, "limit");
         jt_jw_uint(w, limit);
         jt_jw_key(w, "marker");
-        jt_jw_hex(w, next, 32);
+        jt_jw_hex(w, id, 32);
     }
     rpc_jw_ledger_fields(w, &s, q->rpc->L);
     return 0;
@@ -119,16 +117,16 @@ typedef struct line_filter {
 static bool match_line(const jt_obj *o, const jt_account_id *a, void *ctx)
 {
     const line_filter *f = ctx;
-    line_side l;
-    if (!rule_line_side(o, a, &l))
+    jn_line_side l;
+    if (!jn_read_line_side(o, a, &l))
         return false;
     return !f->has_peer || !memcmp(&l.limit_peer.issuer, &f->peer, 20);
 }
 
 static void write_line(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
 {
-    line_side l;
-    if (!rule_line_side(o, a, &l))
+    jn_line_side l;
+    if (!jn_read_line_side(o, a, &l))
         return;
     jt_jw_object_begin(w);
     jt_jw_key(w, "account");
@@ -245,14 +243,14 @@ int cmd_account_currencies(req *q)
     if (!rpc_param_account(q, "account", &a, true) || rpc_select_ledger(q, &s, false) || need_state(q, &s) ||
         check_account_exists(q, &s, &a))
         return -1;
-    const uint8_t *items;
-    size_t n = rule_owner_items(s.v, &a, &items);
     jt_currency recv[256], send[256];
     size_t nr = 0, ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        const jt_obj *o = jn_view_read(s.v, items + i * 32);
-        line_side l;
-        if (!o || !rule_line_side(o, &a, &l))
+    uint8_t id[32];
+    jn_dir_cursor c = {0};
+    while (jn_read_owner_next(s.v, &a, &c, id)) {
+        const jt_obj *o = jn_view_read(s.v, id);
+        jn_line_side l;
+        if (!o || !jn_read_line_side(o, &a, &l))
             continue;
         const jt_amount *bal = &l.balance;
         jt_amount room;
@@ -304,15 +302,15 @@ int cmd_account_relation(req *q)
     const jt_json *rt = jt_json_get(q->p, "relation_type");
     if (rt && rt->kind != JT_JSON_NULL && !jt_json_uint64(rt, true, &want))
         return rpc_fail(q, "invalidParams", "Invalid field 'relation_type'.");
-    const uint8_t *items;
-    size_t n = rule_owner_items(s.v, &a, &items);
     jt_jw *w = q->w;
     jt_jw_key(w, "account");
     jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
     jt_jw_key(w, "lines");
     jt_jw_array_begin(w);
-    for (size_t i = 0; i < n; i++) {
-        const jt_obj *o = jn_view_read(s.v, items + i * 32);
+    uint8_t id[32];
+    jn_dir_cursor c = {0};
+    while (jn_read_owner_next(s.v, &a, &c, id)) {
+        const jt_obj *o = jn_view_read(s.v, id);
         jt_account_id target;
         jt_amount lim;
         if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_TRUST_STATE ||

@@ -36,7 +36,7 @@ int cmd_book_offers(req *q)
     if (parse_book_side(q, "taker_pays", &pays, "srcCurMalformed", "srcIsrMalformed") ||
         parse_book_side(q, "taker_gets", &gets, "dstAmtMalformed", "dstIsrMalformed"))
         return -1;
-    if (rule_same_asset(&pays, &gets))
+    if (jn_same_asset(&pays, &gets))
         return rpc_fail(q, "badMarket", NULL);
     if (jt_json_get(q->p, "taker")) {
         jt_account_id t;
@@ -46,11 +46,10 @@ int cmd_book_offers(req *q)
     if (rpc_select_ledger(q, &s, true) || need_state(q, &s))
         return -1;
     unsigned limit = rpc_param_limit(q, 200, 1, 400);
-    book_item *offers;
-    size_t noffers;
-    if (rule_book_offers(s.v, &pays, &gets, &offers, &noffers))
-        return rpc_fail(q, "internal", NULL);
     const jn_params *p = jn_ledger_params(q->rpc->L);
+    const jn_env env = {.reserve_base = p->reserve_base, .reserve_inc = p->reserve_inc};
+    jn_book_cursor bc;
+    jn_book_cursor_init(&bc, &pays, &gets);
     jt_jw *w = q->w;
     rpc_jw_ledger_fields(w, &s, q->rpc->L);
     jt_jw_key(w, "offers");
@@ -59,8 +58,13 @@ int cmd_book_offers(req *q)
     jt_account_id seen[64];
     jt_amount left[64];
     size_t nseen = 0;
-    for (size_t i = 0; i < noffers && i < limit; i++) {
-        const jt_obj *o = offers[i].o;
+    uint8_t id[32];
+    const jt_obj *o;
+    uint64_t quality;
+    for (unsigned i = 0; i < limit && jn_book_next(s.v, &bc, id, &o, &quality);) {
+        if (!o)
+            continue;
+        i++;
         jt_account_id owner;
         jt_amount og, op;
         if (jt_obj_get_account_f(o, FLD("Account"), &owner) || jt_obj_get_amount_f(o, FLD("TakerGets"), &og) ||
@@ -73,7 +77,7 @@ int cmd_book_offers(req *q)
         jt_amount funds;
         bool limited;
         if (first) {
-            limited = rule_owner_funds(s.v, p, &owner, &og, &funds);
+            limited = jn_read_funds(s.v, &env, &owner, &og, &funds);
             if (nseen < 64) {
                 seen[nseen] = owner;
                 left[nseen] = funds;
@@ -95,14 +99,14 @@ int cmd_book_offers(req *q)
             else
                 jw_value_text(&e.w, &og);
         }
-        (void)jt_amount_quality_text(offers[i].q, qt, sizeof qt);
+        (void)jt_amount_quality_text(quality, qt, sizeof qt);
         jt_jw_key(&e.w, "quality");
         jt_jw_string(&e.w, qt);
         if (limited && jt_amount_cmp(&funds, &og) < 0) {
             jt_amount fp;
             jt_jw_key(&e.w, "taker_gets_funded");
             jw_amount(&e.w, &funds);
-            if (!jt_amount_mul_quality(&funds, offers[i].q, &op, false, &fp)) {
+            if (!jt_amount_mul_quality(&funds, quality, &op, false, &fp)) {
                 jt_jw_key(&e.w, "taker_pays_funded");
                 jw_amount(&e.w, &fp);
             }
@@ -114,11 +118,10 @@ int cmd_book_offers(req *q)
             left[k] = rest;
         }
         jt_jw_key(&e.w, "index");
-        jt_jw_hex(&e.w, offers[i].id, 32);
+        jt_jw_hex(&e.w, id, 32);
         jw_obj_plus(w, o, extra_end(&e));
         extra_free(&e);
     }
     jt_jw_array_end(w);
-    free(offers);
     return 0;
 }

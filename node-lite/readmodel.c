@@ -119,22 +119,67 @@ static uint32_t line_flags_between(const jn_view *v, const jt_account_id *holder
     return l ? (uint32_t)get_u(l, FLD("Flags"), 0) : 0;
 }
 
-/* ---------------------------------------------------------------- directories */
+/* ---------------------------------------------------------------- directories and books */
 
-size_t jn_read_dir_items(const jn_view *v, const uint8_t dir[32], const uint8_t **items)
-{
-    const jt_obj *d = jn_view_read(v, dir);
-    size_t n;
-    if (!d || jt_obj_get_bytes_f(d, FLD("Indexes"), items, &n) != JT_OK)
-        return 0;
-    return n / 32;
-}
-
-size_t jn_read_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items)
+bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor *c, uint8_t id[32])
 {
     uint8_t dir[32];
     jn_id_owner_dir(a, dir);
-    return jn_read_dir_items(v, dir, items);
+    return jn_dir_next(v, dir, c, id);
+}
+
+void jn_book_cursor_init(jn_book_cursor *c, const jt_amount *pays, const jt_amount *gets)
+{
+    static const jt_currency none_c;
+    static const jt_account_id none_a;
+    memset(c, 0, sizeof *c);
+    jn_id_book_base(pays->native ? &none_c : &pays->currency, pays->native ? &none_a : &pays->issuer,
+                    gets->native ? &none_c : &gets->currency, gets->native ? &none_a : &gets->issuer,
+                    c->base);
+}
+
+bool jn_book_next(const jn_view *v, jn_book_cursor *c, uint8_t id[32], const jt_obj **offer,
+                  uint64_t *quality)
+{
+    uint8_t last[32];
+    memcpy(last, c->base, 24);
+    memset(last + 24, 0xFF, 8);
+    while (!c->done) {
+        if (c->started && jn_dir_next(v, c->dir, &c->dc, id)) {
+            *offer = jn_view_read(v, id);
+            uint64_t q = 0;
+            for (int i = 24; i < 32; i++)
+                q = q << 8 | c->dir[i];
+            *quality = q;
+            return true;
+        }
+        /* The next quality directory after the one just read. */
+        uint8_t from[32];
+        if (!c->started) {
+            memcpy(from, c->base, 32);
+        } else {
+            memcpy(from, c->dir, 32);
+            int i = 31;
+            while (i >= 24 && ++from[i] == 0)
+                i--;
+            if (i < 24) {
+                c->done = true;
+                break;
+            }
+        }
+        c->started = true;
+        memset(&c->dc, 0, sizeof c->dc);
+        if (!jn_view_book_next(v, from, last, c->dir))
+            c->done = true;
+    }
+    return false;
+}
+
+bool jn_same_asset(const jt_amount *a, const jt_amount *b)
+{
+    if (a->native || b->native)
+        return a->native == b->native;
+    return !memcmp(&a->currency, &b->currency, 20) && !memcmp(&a->issuer, &b->issuer, 20);
 }
 
 /* ---------------------------------------------------------------- freeze and auth */

@@ -26,6 +26,7 @@
 #include <jt/jt.h>
 
 #include "apply.h"
+#include "directory.h"
 #include "fld.h"
 #include "state.h"
 
@@ -113,16 +114,36 @@ bool jn_read_line(const jn_view *v, const jt_account_id *a, const jt_account_id 
 void jn_read_line_balance(const jt_obj *line, bool low, jt_amount *out);
 void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out);
 
-/* ---------------------------------------------------------------- directories */
+/* ---------------------------------------------------------------- directories and books
+ *
+ * A directory (an account's owner directory, one quality of a book) is read
+ * in order with jn_dir_next (directory.h), page by page. */
 
-/* The entry IDs listed in directory `dir` (an owner or a book directory), in
- * ascending order: *items points at 32-byte IDs inside the entry v holds
- * (valid until v changes). Returns their count; 0 (*items unset) when the
- * directory does not exist. */
-size_t jn_read_dir_items(const jn_view *v, const uint8_t dir[32], const uint8_t **items);
+/* The next entry of a's owner directory (its lines, offers and relations),
+ * in directory order; c zeroed to start. false at the end. */
+bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor *c, uint8_t id[32]);
 
-/* The same for a's owner directory: its lines, offers and relations. */
-size_t jn_read_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items);
+/* Reading an order book: the offers whose TakerPays is pays' asset and
+ * whose TakerGets is gets' asset (currency and issuer; SWT has both zero),
+ * best quality first (lowest TakerPays/TakerGets), and in time order within
+ * one quality, as a taker meets them. Directories are found through the
+ * view's ordered book index (jn_view_book_next), so the cost grows with the
+ * offers read, not with the ledger. */
+typedef struct jn_book_cursor {
+    uint8_t base[32], dir[32]; /* the book; the quality directory being read */
+    jn_dir_cursor dc;
+    bool started, done;
+} jn_book_cursor;
+
+void jn_book_cursor_init(jn_book_cursor *c, const jt_amount *pays, const jt_amount *gets);
+/* The next offer: its ID into id, its entry (*offer, valid until v changes;
+ * NULL when a directory lists an ID with no entry, which callers skip) and
+ * its quality (the book directory's, as the offer was placed). false at the
+ * end of the book. */
+bool jn_book_next(const jn_view *v, jn_book_cursor *c, uint8_t id[32], const jt_obj **offer,
+                  uint64_t *quality);
+/* The same asset: both SWT, or the same currency and issuer. */
+bool jn_same_asset(const jt_amount *a, const jt_amount *b);
 
 /* ---------------------------------------------------------------- freeze and auth */
 

@@ -7,9 +7,9 @@
  *   rpc_stream.c   subscriptions and the pushed stream messages
  *   rpc_util.c     request parameters, ledger selection, shared JSON writers
  *   cmd_*.c        the commands, grouped by what they read
- *   cmd_rules.c    the ledger rules the commands apply (see below)
+ *   (ledger rules come from the engine's read model, readmodel.h)
  *
- * Functions named rpc_*, cmd_* and rule_* are defined in those files; the
+ * Functions named rpc_* and cmd_* are defined in those files; the
  * unprefixed helpers here are static inline, either because the submit
  * path calls them for every payment or because they are a few lines.
  * Everything runs on the loop thread (rpc.h).
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "fld.h"
+#include "readmodel.h"
 #include "rpc.h"
 #include "verify.h"
 
@@ -387,48 +388,5 @@ static inline int need_state(req *q, const lsel *s)
 
 /* ledger_current_index, or ledger_hash and ledger_index, and validated. */
 void rpc_jw_ledger_fields(jt_jw *w, const lsel *s, jn_ledger *L);
-
-/* ---------------------------------------------------------------- ledger rules (cmd_rules.c)
- *
- * The commands' own copies of ledger rules: the owner directory, the sides
- * of a trust line, what an account can deliver (with its reserve), and the
- * order of a book. They are the only rule code in the dispatcher, kept here
- * so that it can be replaced by the engine's read model in one edit. */
-
-/* The owner directory's item IDs (pointer into the entry) and count. */
-size_t rule_owner_items(const jn_view *v, const jt_account_id *a, const uint8_t **items);
-
-/* A trust line (SkywellState) seen from one of its two accounts. */
-typedef struct line_side {
-    jt_amount balance;    /* positive: the account holds what the peer issued */
-    jt_amount limit;      /* the account's own limit (issuer: the account) */
-    jt_amount limit_peer; /* the peer's limit (issuer: the peer) */
-    uint64_t quality_in, quality_out;
-    bool authorized, peer_authorized, no_skywell, no_skywell_peer, freeze, freeze_peer;
-} line_side;
-
-/* Trust line `o` seen from `a`. false: o is not a trust line. */
-bool rule_line_side(const jt_obj *o, const jt_account_id *a, line_side *out);
-
-/* What `who` can deliver of asset `like` (SWT above reserve; line balance).
- * false: `who` issues `like` (unlimited). */
-bool rule_owner_funds(const jn_view *v, const jn_params *p, const jt_account_id *who,
-                      const jt_amount *like, jt_amount *out);
-
-/* The offers of one book, best first. */
-typedef struct book_item {
-    const jt_obj *o;
-    const uint8_t *id;
-    uint64_t q;   /* quality (the book directory's last 8 bytes) */
-    uint64_t seq; /* PreviousTxnLgrSeq and Sequence: older first at one quality */
-} book_item;
-
-/* The offers of `v` that pay `pays` and get `gets`, in book order, in a
- * malloc'd array the caller frees (*out may be NULL when *n is 0). -1 when
- * out of memory. */
-int rule_book_offers(const jn_view *v, const jt_amount *pays, const jt_amount *gets,
-                     book_item **out, size_t *n);
-/* The same asset (SWT, or currency and issuer). */
-bool rule_same_asset(const jt_amount *a, const jt_amount *b);
 
 #endif
