@@ -253,23 +253,8 @@ jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom)
 
 int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj)
 {
-    if (jn_is_book_root(id, obj)) {
-        if (books_add(&v->changes, id)) {
-            jt_obj_free(obj);
-            return -1;
-        }
-    } else if (v->changes.books) {
-        (void)jn_keyset_remove(v->changes.books, id);
-    }
-    jn_slot *s = jn_map_slot(&v->changes, id);
-    if (!s) {
-        jt_obj_free(obj);
-        return -1;
-    }
-    jt_obj_free(s->obj);
-    s->obj = obj;
-    s->deleted = 0;
-    return 0;
+    /* A view's changes keep the book directories it inserted. */
+    return jn_map_put(&v->changes, id, obj);
 }
 
 int jn_view_erase(jn_view *v, const uint8_t id[32])
