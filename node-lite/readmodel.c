@@ -128,6 +128,42 @@ bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor 
     return jn_dir_next(v, dir, c, id);
 }
 
+/* Reads a's owner directory from c until `id`; steps back onto it. */
+static bool owner_find(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                       jn_dir_cursor *c, bool one_page)
+{
+    uint8_t got[32];
+    uint64_t page = c->page;
+    while (jn_read_owner_next(v, a, c, got) && (!one_page || c->page == page)) {
+        if (!memcmp(got, id, 32)) {
+            c->pos--;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool jn_read_owner_seek(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                        jn_dir_cursor *c)
+{
+    const jt_obj *o = jn_view_read(v, id);
+    if (!o)
+        return false;
+    const jt_field *f = FLD("OwnerNode");
+    jt_amount lo;
+    if (get_u(o, FLD("LedgerEntryType"), 0) == JT_LT_SKYWELL_STATE)
+        f = jt_obj_get_amount_f(o, FLD("LowLimit"), &lo) == JT_OK && same_account(&lo.issuer, a)
+                ? FLD("LowNode")
+                : FLD("HighNode");
+    memset(c, 0, sizeof *c);
+    c->started = true;
+    c->page = get_u(o, f, 0);
+    if (owner_find(v, a, id, c, true))
+        return true;
+    memset(c, 0, sizeof *c);
+    return owner_find(v, a, id, c, false);
+}
+
 void jn_book_cursor_init(jn_book_cursor *c, const jt_amount *pays, const jt_amount *gets)
 {
     static const jt_currency none_c;

@@ -123,6 +123,15 @@ void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out);
  * in directory order; c zeroed to start. false at the end. */
 bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor *c, uint8_t id[32]);
 
+/* Moves c to the entry `id` of a's owner directory, so that the next
+ * jn_read_owner_next returns it: found through the page the entry records
+ * (a trust line's LowNode or HighNode, as a is its low or high account;
+ * any other entry's OwnerNode), else by reading the directory from the
+ * start. false (c unspecified) when the entry does not exist or is not in
+ * the directory. */
+bool jn_read_owner_seek(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                        jn_dir_cursor *c);
+
 /* Reading an order book: the offers whose TakerPays is pays' asset and
  * whose TakerGets is gets' asset (currency and issuer; SWT has both zero),
  * best quality first (lowest TakerPays/TakerGets), and in time order within
