@@ -47,6 +47,8 @@ struct jn_client {
     size_t n_accts;
     jt_account_id *accts_p; /* accounts_proposed */
     size_t n_accts_p;
+    uint8_t (*books)[32]; /* books, each as its directories' base (jn_id_book_base) */
+    size_t n_books;
     unsigned pending; /* its requests queued behind a signature check */
 };
 
@@ -86,6 +88,7 @@ struct jn_rpc {
     char hostid[64];
     char version[64];
     jn_client *clients;
+    size_t n_books; /* books subscribed, all clients together */
     /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
     jn_verifier *ver;
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
