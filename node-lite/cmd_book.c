@@ -29,8 +29,8 @@ static bool parse_marker(const char *t, jn_book_mark *m)
 {
     uint8_t b[MARK_MAX];
     size_t n, len = strlen(t);
-    if (len > 2 * MARK_MAX || jt_hex_decode(t, len, b, sizeof b, &n) != JT_OK || n < MARK_FIXED + 4 ||
-        (n - MARK_FIXED) % 4)
+    if (len > 2 * MARK_MAX || jt_hex_decode(t, len, b, sizeof b, &n) != JT_OK ||
+        n < MARK_FIXED + 4 || (n - MARK_FIXED) % 4)
         return false;
     m->quality = m->page = 0;
     for (int i = 0; i < 8; i++) {

@@ -169,9 +169,9 @@ void jn_book_cursor_init(jn_book_cursor *c, const jt_amount *pays, const jt_amou
     static const jt_currency none_c;
     static const jt_account_id none_a;
     memset(c, 0, sizeof *c);
-    jn_id_book_base(pays->native ? &none_c : &pays->currency, pays->native ? &none_a : &pays->issuer,
-                    gets->native ? &none_c : &gets->currency, gets->native ? &none_a : &gets->issuer,
-                    c->base);
+    jn_id_book_base(
+        pays->native ? &none_c : &pays->currency, pays->native ? &none_a : &pays->issuer,
+        gets->native ? &none_c : &gets->currency, gets->native ? &none_a : &gets->issuer, c->base);
 }
 
 bool jn_book_next(const jn_view *v, jn_book_cursor *c, uint8_t id[32], const jt_obj **offer,
@@ -374,7 +374,8 @@ bool jn_book_page_next(const jn_view *v, const jn_env *env, jn_book_page *p, jn_
                 }
             }
         }
-        bool charged = p->rate != JT_QUALITY_ONE && !same_account(&p->taker, &p->gets_issuer) && !issuer;
+        bool charged =
+            p->rate != JT_QUALITY_ONE && !same_account(&p->taker, &p->gets_issuer) && !issuer;
         jt_amount rate_amt, limit = o->owner_funds;
         jt_amount_from_transfer_rate(p->rate, &rate_amt);
         if (charged && jt_amount_div(&o->owner_funds, &rate_amt, &o->owner_funds, &limit) != JT_OK)

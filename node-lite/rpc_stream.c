@@ -174,7 +174,8 @@ static int parse_books(req *q, book_req **out, size_t *n)
         const jt_json *b = bv->u.arr.items[i];
         if (b->kind != JT_JSON_OBJECT) {
             free(v);
-            return rpc_fail(q, "invalidParams", "Invalid field 'books', an entry is not an object.");
+            return rpc_fail(q, "invalidParams",
+                            "Invalid field 'books', an entry is not an object.");
         }
         if (rpc_param_book(q, b, &v[i].pays, &v[i].gets, &v[i].taker, "badIssuer")) {
             free(v);
@@ -227,10 +228,12 @@ static int merge_books(req *q, const book_req *b, size_t n, bool remove)
                     break;
                 }
     } else if (c->n_books + na > r->cfg.max_books_per_conn) {
-        rc = rpc_fail(q, "invalidParams", "At most %u books per connection (each direction counts one).",
+        rc = rpc_fail(q, "invalidParams",
+                      "At most %u books per connection (each direction counts one).",
                       r->cfg.max_books_per_conn);
     } else if (r->n_books + na > r->cfg.max_books) {
-        rc = rpc_fail(q, "tooBusy", "The node serves %u book subscriptions at most.", r->cfg.max_books);
+        rc = rpc_fail(q, "tooBusy", "The node serves %u book subscriptions at most.",
+                      r->cfg.max_books);
     } else if (na) {
         uint8_t(*nb)[32] = realloc(c->books, (c->n_books + na) * 32);
         if (!nb) {
@@ -389,7 +392,8 @@ static size_t offer_books(const jt_obj *meta, uint8_t (**books)[32], size_t *cap
     for (size_t i = 0; i < k; i++) {
         const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, NULL), *f;
         uint64_t lt = 0;
-        if (!node || jt_obj_get_uint_f(node, FLD("LedgerEntryType"), &lt) != JT_OK || lt != JT_LT_OFFER)
+        if (!node || jt_obj_get_uint_f(node, FLD("LedgerEntryType"), &lt) != JT_OK ||
+            lt != JT_LT_OFFER)
             continue;
         if (jt_obj_get_object_f(node, FLD("FinalFields"), &f) != JT_OK &&
             jt_obj_get_object_f(node, FLD("NewFields"), &f) != JT_OK)

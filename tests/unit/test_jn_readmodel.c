@@ -13,7 +13,8 @@
 
 enum { POOL = 240, NQ = 3, ROUNDS = 400 };
 
-static const uint64_t qual[NQ] = {0x5510000000000000ull, 0x5520000000000000ull, 0x5530000000000000ull};
+static const uint64_t qual[NQ] = {0x5510000000000000ull, 0x5520000000000000ull,
+                                  0x5530000000000000ull};
 
 typedef struct book {
     jn_map base;
@@ -156,11 +157,8 @@ static void test_book_seek(void **state)
         memset(b->fresh, 0, sizeof b->fresh);
         /* Changes. */
         switch (round % 4) {
-        case 0:
-            break;
-        case 1:
-            del(b, marked);
-            break;
+        case 0: break;
+        case 1: del(b, marked); break;
         case 2:
             for (unsigned i = 0; i < POOL; i++)
                 if (page_mate[i] && b->in[i])
@@ -201,7 +199,8 @@ static void test_book_seek(void **state)
         assert_int_equal(nr, nw);
         assert_memory_equal(resumed, want, nw * sizeof *want);
     }
-    print_message("%u rounds resumed exactly, %u from the start of the quality\n", exact, fallbacks);
+    print_message("%u rounds resumed exactly, %u from the start of the quality\n", exact,
+                  fallbacks);
     /* Every kind of round happened. */
     assert_true(fallbacks > ROUNDS / 8);
     assert_true(exact > ROUNDS / 4);
