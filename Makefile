@@ -122,6 +122,8 @@ JN_TEST_DEPS_directory := $(call JN_CORE_DEPS,directory)
 $(BUILD)/tests/test_jn_directory: $(JN_TEST_DEPS_directory)
 JN_TEST_DEPS_ledger := $(call JN_CORE_DEPS,ledger)
 $(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
+JN_TEST_DEPS_readmodel := $(call JN_CORE_DEPS,readmodel)
+$(BUILD)/tests/test_jn_readmodel: $(JN_TEST_DEPS_readmodel)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)

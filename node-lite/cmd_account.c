@@ -73,21 +73,20 @@ static int list_owned(req *q, const jt_account_id *a, const owned_list *ol)
     bool has_marker;
     if (!parse_marker(q, marker, &has_marker))
         return -1;
+    /* The marker is the entry to start from (skywelld's): found in the
+     * page it records, so the cost is that of the entries returned. */
+    jn_dir_cursor c = {0};
+    if (has_marker && !jn_read_owner_seek(s.v, a, marker, &c))
+        return rpc_fail(q, "invalidParams", "Invalid field 'marker'.");
     jt_jw *w = q->w;
     jt_jw_key(w, "account");
     jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
     jt_jw_key(w, ol->key);
     jt_jw_array_begin(w);
     unsigned count = 0;
-    bool started = !has_marker, more = false;
+    bool more = false;
     uint8_t id[32];
-    jn_dir_cursor c = {0};
     while (jn_read_owner_next(s.v, a, &c, id)) {
-        if (!started) {
-            if (memcmp(id, marker, 32) != 0)
-                continue;
-            started = true;
-        }
         const jt_obj *o = jn_view_read(s.v, id);
         if (!o || !ol->match(o, a, ol->ctx))
             continue;
@@ -189,6 +188,24 @@ static void write_offer(jt_jw *w, const jt_obj *o, const uint8_t id[32], const j
     jw_amount(w, &gets);
     jt_jw_key(w, "taker_pays");
     jw_amount(w, &pays);
+    /* Not in skywelld's reply; later rippled's, and what a client would
+     * otherwise work out: the offer's price, and when it expires. */
+    const uint8_t *dir;
+    size_t n;
+    if (jt_obj_get_bytes_f(o, FLD("BookDirectory"), &dir, &n) == JT_OK && n == 32) {
+        uint64_t q = 0;
+        for (int i = 24; i < 32; i++)
+            q = q << 8 | dir[i];
+        char qt[JT_AMOUNT_TEXT_MAX];
+        (void)jt_amount_quality_text(q, qt, sizeof qt);
+        jt_jw_key(w, "quality");
+        jt_jw_string(w, qt);
+    }
+    uint64_t exp;
+    if (jt_obj_get_uint_f(o, FLD("Expiration"), &exp) == JT_OK) {
+        jt_jw_key(w, "expiration");
+        jt_jw_uint(w, exp);
+    }
     jt_jw_object_end(w);
 }
 

@@ -40,6 +40,7 @@ typedef struct config {
     size_t max_message;
     unsigned max_conns, rate_per_sec, rate_burst;
     size_t max_outbuf;
+    unsigned max_books_per_conn, max_books;
     unsigned verify_threads;
     uint8_t allowed[MAX_KEYS][32];
     size_t n_allowed;
@@ -59,6 +60,8 @@ static void config_defaults(config *c)
     c->max_conns = 1024;
     c->rate_per_sec = 0;
     c->max_outbuf = 16u << 20;
+    c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
+    c->max_books = JN_RPC_MAX_BOOKS;
     c->verify_threads = 2;
 }
 
@@ -141,6 +144,13 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "max_outbuf")) {
         NUM();
         c->max_outbuf = (size_t)n;
+    } else if (IS("limits", "max_books_per_conn") || IS("limits", "max_books")) {
+        NUM();
+        if (!n || n > 1000000) {
+            snprintf(c->error, sizeof c->error, "[limits] %s: 1 to 1000000, not %s", name, value);
+            return 0;
+        }
+        *(!strcmp(name, "max_books") ? &c->max_books : &c->max_books_per_conn) = (unsigned)n;
     } else if (IS("limits", "max_open_txs")) {
         NUM();
         c->p.max_open = (unsigned)n;
@@ -178,7 +188,10 @@ static const char DEFAULT_CONF[] =
     "max_connections = 1024\n"
     "rate_per_sec = 0\n"
     "max_outbuf = 16777216\n"
-    "max_open_txs = 200000\n";
+    "max_open_txs = 200000\n"
+    "# order books subscribed to (each direction counts one)\n"
+    "max_books_per_conn = 20\n"
+    "max_books = 5000\n";
 
 /* ---------------------------------------------------------------- options */
 
@@ -504,7 +517,8 @@ static int cmd_run(int argc, char **argv)
         return 1;
     }
     n.closer = jn_closer_new(n.L, on_fatal, &n);
-    jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer};
+    jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer,
+                        .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
     n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
     jn_net_config nc;

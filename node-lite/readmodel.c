@@ -128,14 +128,50 @@ bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor 
     return jn_dir_next(v, dir, c, id);
 }
 
+/* Reads a's owner directory from c until `id`; steps back onto it. */
+static bool owner_find(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                       jn_dir_cursor *c, bool one_page)
+{
+    uint8_t got[32];
+    uint64_t page = c->page;
+    while (jn_read_owner_next(v, a, c, got) && (!one_page || c->page == page)) {
+        if (!memcmp(got, id, 32)) {
+            c->pos--;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool jn_read_owner_seek(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                        jn_dir_cursor *c)
+{
+    const jt_obj *o = jn_view_read(v, id);
+    if (!o)
+        return false;
+    const jt_field *f = FLD("OwnerNode");
+    jt_amount lo;
+    if (get_u(o, FLD("LedgerEntryType"), 0) == JT_LT_SKYWELL_STATE)
+        f = jt_obj_get_amount_f(o, FLD("LowLimit"), &lo) == JT_OK && same_account(&lo.issuer, a)
+                ? FLD("LowNode")
+                : FLD("HighNode");
+    memset(c, 0, sizeof *c);
+    c->started = true;
+    c->page = get_u(o, f, 0);
+    if (owner_find(v, a, id, c, true))
+        return true;
+    memset(c, 0, sizeof *c);
+    return owner_find(v, a, id, c, false);
+}
+
 void jn_book_cursor_init(jn_book_cursor *c, const jt_amount *pays, const jt_amount *gets)
 {
     static const jt_currency none_c;
     static const jt_account_id none_a;
     memset(c, 0, sizeof *c);
-    jn_id_book_base(pays->native ? &none_c : &pays->currency, pays->native ? &none_a : &pays->issuer,
-                    gets->native ? &none_c : &gets->currency, gets->native ? &none_a : &gets->issuer,
-                    c->base);
+    jn_id_book_base(
+        pays->native ? &none_c : &pays->currency, pays->native ? &none_a : &pays->issuer,
+        gets->native ? &none_c : &gets->currency, gets->native ? &none_a : &gets->issuer, c->base);
 }
 
 bool jn_book_next(const jn_view *v, jn_book_cursor *c, uint8_t id[32], const jt_obj **offer,
@@ -180,6 +216,192 @@ bool jn_same_asset(const jt_amount *a, const jt_amount *b)
     if (a->native || b->native)
         return a->native == b->native;
     return !memcmp(&a->currency, &b->currency, 20) && !memcmp(&a->issuer, &b->issuer, 20);
+}
+
+static uint32_t id_tag(const uint8_t *id)
+{
+    return (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+}
+
+/* A directory page's entries (NULL, 0 when it has none). */
+static const uint8_t *page_entries(const jt_obj *node, size_t *count)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!node || jt_obj_get_bytes_f(node, FLD("Indexes"), &p, &n) != JT_OK) {
+        *count = 0;
+        return NULL;
+    }
+    *count = n / 32;
+    return p;
+}
+
+bool jn_book_mark_get(const jn_view *v, const jn_book_cursor *c, jn_book_mark *m)
+{
+    if (!c->started || c->done || !c->dc.started || c->dc.done || c->dc.pos == 0)
+        return false;
+    uint8_t pid[32];
+    jn_id_dir_page(c->dir, c->dc.page, pid);
+    size_t count;
+    const uint8_t *e = page_entries(jn_view_read(v, pid), &count);
+    if (c->dc.pos > count)
+        return false;
+    m->quality = 0;
+    for (int i = 24; i < 32; i++)
+        m->quality = m->quality << 8 | c->dir[i];
+    m->page = c->dc.page;
+    size_t from = c->dc.pos > JN_BOOK_MARK_TAGS ? c->dc.pos - JN_BOOK_MARK_TAGS : 0;
+    m->n = (uint32_t)(c->dc.pos - from);
+    for (uint32_t i = 0; i < m->n; i++)
+        m->tags[i] = id_tag(e + (from + i) * 32);
+    return true;
+}
+
+void jn_book_seek(const jn_view *v, jn_book_cursor *c, const jn_book_mark *m)
+{
+    memcpy(c->dir, c->base, 24);
+    for (int i = 0; i < 8; i++)
+        c->dir[24 + i] = (uint8_t)(m->quality >> (56 - 8 * i));
+    c->started = true;
+    c->done = false;
+    memset(&c->dc, 0, sizeof c->dc);
+    c->dc.started = true;
+    uint8_t pid[32];
+    jn_id_dir_page(c->dir, m->page, pid);
+    size_t count;
+    const uint8_t *e = page_entries(jn_view_read(v, pid), &count);
+    /* The entries still there from before the mark lead the page, in the
+     * order of the tags; the first that matches none is newer. */
+    uint32_t j = 0, pos = 0;
+    uint32_t n = m->n < JN_BOOK_MARK_TAGS ? m->n : JN_BOOK_MARK_TAGS;
+    for (size_t i = 0; i < count && j < n; i++) {
+        uint32_t t = id_tag(e + i * 32), k = j;
+        while (k < n && m->tags[k] != t)
+            k++;
+        if (k == n)
+            break;
+        j = k + 1;
+        pos = (uint32_t)i + 1;
+    }
+    if (pos) {
+        c->dc.page = m->page;
+        c->dc.pos = pos;
+    }
+    /* Otherwise page 0, position 0: the quality from its start (and when
+     * the quality directory has gone, jn_book_next goes on to the next). */
+}
+
+/* ---------------------------------------------------------------- offers and book pages */
+
+uint32_t jn_read_transfer_rate(const jn_view *v, const jt_account_id *a)
+{
+    const jt_obj *r = jn_read_account(v, a);
+    uint64_t rate = r ? get_u(r, FLD("TransferRate"), 0) : 0;
+    return rate && rate <= UINT32_MAX ? (uint32_t)rate : JT_QUALITY_ONE;
+}
+
+bool jn_read_global_freeze(const jn_view *v, const jt_account_id *a)
+{
+    const jt_obj *r = jn_read_account(v, a);
+    return r && (get_u(r, FLD("Flags"), 0) & JT_LSF_GLOBAL_FREEZE);
+}
+
+void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *owner,
+                         const jt_amount *like, jt_amount *out)
+{
+    if (!like->native && jn_read_frozen(v, owner, &like->issuer, &like->currency)) {
+        jt_amount_zero_like(out, like);
+        return;
+    }
+    if (!jn_read_funds(v, env, owner, like, out))
+        *out = *like; /* the issuer */
+}
+
+void jn_book_page_init(jn_book_page *p, const jn_view *v, const jt_amount *pays,
+                       const jt_amount *gets, const jt_account_id *taker, jn_book_owner *owners,
+                       size_t cap)
+{
+    memset(p, 0, sizeof *p);
+    jn_book_cursor_init(&p->c, pays, gets);
+    p->taker = *taker;
+    if (!gets->native)
+        p->gets_issuer = gets->issuer;
+    p->rate = gets->native ? JT_QUALITY_ONE : jn_read_transfer_rate(v, &gets->issuer);
+    p->frozen = (!gets->native && jn_read_global_freeze(v, &gets->issuer)) ||
+                (!pays->native && jn_read_global_freeze(v, &pays->issuer));
+    p->owners = owners;
+    p->cap_owners = cap;
+}
+
+/* a < b ? a : b, as std::min(b, a) picks. */
+static const jt_amount *amount_min(const jt_amount *a, const jt_amount *b)
+{
+    return jt_amount_cmp(b, a) < 0 ? b : a;
+}
+
+bool jn_book_page_next(const jn_view *v, const jn_env *env, jn_book_page *p, jn_book_offer *o)
+{
+    for (;;) {
+        memset(o, 0, sizeof *o);
+        if (!jn_book_next(v, &p->c, o->id, &o->offer, &o->quality))
+            return false;
+        jt_account_id owner;
+        if (!o->offer || jt_obj_get_account_f(o->offer, FLD("Account"), &owner) != JT_OK ||
+            jt_obj_get_amount_f(o->offer, FLD("TakerGets"), &o->gets) != JT_OK ||
+            jt_obj_get_amount_f(o->offer, FLD("TakerPays"), &o->pays) != JT_OK)
+            continue;
+        bool issuer = !o->gets.native && same_account(&owner, &p->gets_issuer);
+        jn_book_owner *slot = NULL;
+        o->first = true;
+        if (issuer) {
+            o->owner_funds = o->gets;
+        } else if (p->frozen) {
+            jt_amount_zero_like(&o->owner_funds, &o->gets);
+        } else {
+            for (size_t i = 0; i < p->n_owners; i++)
+                if (same_account(&p->owners[i].owner, &owner)) {
+                    slot = &p->owners[i];
+                    break;
+                }
+            if (slot) {
+                o->owner_funds = slot->left;
+                o->first = false;
+            } else {
+                jn_read_offer_funds(v, env, &owner, &o->gets, &o->owner_funds);
+                if (p->n_owners < p->cap_owners) {
+                    slot = &p->owners[p->n_owners++];
+                    slot->owner = owner;
+                }
+            }
+        }
+        bool charged =
+            p->rate != JT_QUALITY_ONE && !same_account(&p->taker, &p->gets_issuer) && !issuer;
+        jt_amount rate_amt, limit = o->owner_funds;
+        jt_amount_from_transfer_rate(p->rate, &rate_amt);
+        if (charged && jt_amount_div(&o->owner_funds, &rate_amt, &o->owner_funds, &limit) != JT_OK)
+            limit = o->owner_funds;
+        jt_amount gets_funded = o->gets;
+        o->funded = jt_amount_cmp(&limit, &o->gets) >= 0;
+        if (!o->funded) {
+            gets_funded = limit;
+            o->gets_funded = limit;
+            jt_amount dir_rate, x;
+            if (jt_amount_from_rate(o->quality, &dir_rate) == JT_OK &&
+                jt_amount_mul(&gets_funded, &dir_rate, &o->pays, &x) == JT_OK)
+                o->pays_funded = *amount_min(&o->pays, &x);
+            else
+                o->pays_funded = o->pays;
+        }
+        if (slot) {
+            jt_amount paid = gets_funded, x;
+            if (charged && jt_amount_mul(&gets_funded, &rate_amt, &gets_funded, &x) == JT_OK)
+                paid = *amount_min(&o->owner_funds, &x);
+            if (jt_amount_sub(&o->owner_funds, &paid, &slot->left) != JT_OK ||
+                jt_amount_sign(&slot->left) < 0)
+                jt_amount_zero_like(&slot->left, &o->gets);
+        }
+        return true;
+    }
 }
 
 /* ---------------------------------------------------------------- freeze and auth */

@@ -123,6 +123,15 @@ void jn_read_line_limit(const jt_obj *line, bool low, jt_amount *out);
  * in directory order; c zeroed to start. false at the end. */
 bool jn_read_owner_next(const jn_view *v, const jt_account_id *a, jn_dir_cursor *c, uint8_t id[32]);
 
+/* Moves c to the entry `id` of a's owner directory, so that the next
+ * jn_read_owner_next returns it: found through the page the entry records
+ * (a trust line's LowNode or HighNode, as a is its low or high account;
+ * any other entry's OwnerNode), else by reading the directory from the
+ * start. false (c unspecified) when the entry does not exist or is not in
+ * the directory. */
+bool jn_read_owner_seek(const jn_view *v, const jt_account_id *a, const uint8_t id[32],
+                        jn_dir_cursor *c);
+
 /* Reading an order book: the offers whose TakerPays is pays' asset and
  * whose TakerGets is gets' asset (currency and issuer; SWT has both zero),
  * best quality first (lowest TakerPays/TakerGets), and in time order within
@@ -144,6 +153,115 @@ bool jn_book_next(const jn_view *v, jn_book_cursor *c, uint8_t id[32], const jt_
                   uint64_t *quality);
 /* The same asset: both SWT, or the same currency and issuer. */
 bool jn_same_asset(const jt_amount *a, const jt_amount *b);
+
+/* A place in a book between two offers, from which a walk resumes later,
+ * possibly in a later ledger (book_offers' marker). A book keeps its offers
+ * in quality directories whose pages keep time order: removals close up a
+ * page, new offers go to the end of the last page, and a page is deleted
+ * only when empty. So the place is named by the quality, the page, and a
+ * short tag (the ID's first four bytes) of every entry of that page up to
+ * and including the last offer read. Resuming, the page's entries that
+ * still match those tags, in order, are skipped:
+ *  - when that offer or any earlier offer of its page is still in the book,
+ *    the walk resumes exactly after it: no offer that stayed in the book is
+ *    skipped or read twice, and offers placed since come in their places;
+ *  - when they have all gone, it resumes at the start of that quality, so
+ *    offers at that quality already read may come again, but none is
+ *    skipped.
+ * A page written with more than 32 entries (never by this engine or
+ * skywelld) keeps the last 32 tags and may resume at its start. */
+#define JN_BOOK_MARK_TAGS JN_DIR_PAGE_MAX
+typedef struct jn_book_mark {
+    uint64_t quality; /* the quality directory */
+    uint64_t page;    /* its page */
+    uint32_t n;       /* tags: 1..JN_BOOK_MARK_TAGS */
+    uint32_t tags[JN_BOOK_MARK_TAGS];
+} jn_book_mark;
+
+/* The place right after the offer jn_book_next returned last. false when c
+ * has not returned one (not started, or at the end of the book). */
+bool jn_book_mark_get(const jn_view *v, const jn_book_cursor *c, jn_book_mark *m);
+/* Moves c, fresh from jn_book_cursor_init, to m: the next jn_book_next
+ * returns the first offer after it, as described above. */
+void jn_book_seek(const jn_view *v, jn_book_cursor *c, const jn_book_mark *m);
+
+/* ---------------------------------------------------------------- offers and book pages */
+
+/* The account's TransferRate (parts per 10^9), JT_QUALITY_ONE when it sets
+ * none or does not exist. */
+uint32_t jn_read_transfer_rate(const jn_view *v, const jt_account_id *a);
+
+/* Has the account set GlobalFreeze? false when it does not exist. */
+bool jn_read_global_freeze(const jn_view *v, const jt_account_id *a);
+
+/* What `owner` has to fill an offer whose TakerGets is like's asset
+ * (skywelld's accountFunds with fhZERO_IF_FROZEN), into *out, in like's
+ * asset and never negative:
+ *  - SWT: its balance above its reserve;
+ *  - an issued currency: its balance with like's issuer when positive,
+ *    zero when the holding is frozen (jn_read_frozen);
+ *  - owner is like's issuer: *like itself (its own IOUs: fully funded). */
+void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *owner,
+                         const jt_amount *like, jt_amount *out);
+
+/* Reading a book page as a taker sees it (book_offers, the books stream's
+ * snapshot; skywelld's getBookPage): each offer with what its owner can
+ * deliver of it. For each offer, in book order:
+ *  - owner_funds: the TakerGets issuer's own offers are fully funded (their
+ *    TakerGets); when either side's issuer has GlobalFreeze, every other
+ *    offer has zero; otherwise jn_read_offer_funds for the owner's first
+ *    offer on the page, then what its earlier offers on the page left;
+ *  - the transfer rate: the TakerGets issuer's TransferRate, charged to the
+ *    owner when it is not 1 and neither the taker nor the owner is that
+ *    issuer; the funds cover owner_funds / rate of TakerGets;
+ *  - when those do not cover TakerGets, the offer is underfunded:
+ *    gets_funded is what they cover and pays_funded the lesser of
+ *    TakerPays and gets_funded × the directory's quality (skywelld's
+ *    multiply);
+ *  - the owner's funds left for its next offer: owner_funds less what this
+ *    one takes (gets_funded, times the rate when charged, at most
+ *    owner_funds).
+ * Running balances start afresh on every page, as skywelld's do. */
+typedef struct jn_book_owner {
+    jt_account_id owner;
+    jt_amount left;
+} jn_book_owner;
+
+typedef struct jn_book_page {
+    jn_book_cursor c;      /* where the page stands in the book */
+    jt_account_id taker;
+    jt_account_id gets_issuer; /* the TakerGets issuer (zero for SWT) */
+    uint32_t rate;         /* its TransferRate */
+    bool frozen;           /* either side's issuer has GlobalFreeze */
+    jn_book_owner *owners; /* the caller's: one per owner seen on the page */
+    size_t n_owners, cap_owners;
+} jn_book_page;
+
+typedef struct jn_book_offer {
+    uint8_t id[32];
+    const jt_obj *offer;   /* the Offer entry (valid until the view changes) */
+    uint64_t quality;      /* its book directory's */
+    jt_amount gets, pays;  /* TakerGets, TakerPays */
+    jt_amount owner_funds;
+    bool first;            /* the owner's first offer on the page (and every offer of
+                              the issuer or of a frozen book): skywelld shows
+                              owner_funds only then */
+    bool funded;           /* the funds cover TakerGets */
+    jt_amount gets_funded, pays_funded; /* when !funded */
+} jn_book_offer;
+
+/* Starts a page of the book pays/gets (as jn_book_cursor_init) for `taker`
+ * (JT_ACCOUNT_ONE for none); owners is the caller's table of cap entries,
+ * at least one per offer it will read (an owner beyond it has no running
+ * balance: each of its offers starts from its full funds). Reads the
+ * issuers' TransferRate and GlobalFreeze from v. A marker: jn_book_seek
+ * on p->c after this. */
+void jn_book_page_init(jn_book_page *p, const jn_view *v, const jt_amount *pays,
+                       const jt_amount *gets, const jt_account_id *taker, jn_book_owner *owners,
+                       size_t cap);
+/* The page's next offer into *o; false at the end of the book. Entries a
+ * directory lists but the view lacks, and malformed offers, are skipped. */
+bool jn_book_page_next(const jn_view *v, const jn_env *env, jn_book_page *p, jn_book_offer *o);
 
 /* ---------------------------------------------------------------- freeze and auth */
 

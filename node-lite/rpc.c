@@ -255,6 +255,10 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
     r->L = L;
     r->closer = cfg->closer;
     r->cfg = *cfg;
+    if (!r->cfg.max_books_per_conn)
+        r->cfg.max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
+    if (!r->cfg.max_books)
+        r->cfg.max_books = JN_RPC_MAX_BOOKS;
     uint8_t pk[33];
     pk[0] = 0xED;
     memcpy(pk + 1, cfg->node_pk, 32);
@@ -306,7 +310,9 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
         r->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    r->n_books -= c->n_books;
     free(c->accts);
     free(c->accts_p);
+    free(c->books);
     free(c);
 }

@@ -35,7 +35,14 @@ typedef struct jn_rpc_config {
      * the dispatcher becomes its announcer (ledgerClosed and the
      * transaction streams) until jn_rpc_free. */
     jn_closer *closer;
+    /* Order books subscribed to (subscribe's books; each direction counts
+     * one), per connection and across all connections; 0: the defaults,
+     * JN_RPC_MAX_BOOKS_PER_CONN and JN_RPC_MAX_BOOKS. */
+    unsigned max_books_per_conn, max_books;
 } jn_rpc_config;
+
+#define JN_RPC_MAX_BOOKS_PER_CONN 20
+#define JN_RPC_MAX_BOOKS          5000
 
 /* NULL when out of memory or cfg->closer is NULL. */
 jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg);

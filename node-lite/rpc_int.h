@@ -47,6 +47,8 @@ struct jn_client {
     size_t n_accts;
     jt_account_id *accts_p; /* accounts_proposed */
     size_t n_accts_p;
+    uint8_t (*books)[32]; /* books, each as its directories' base (jn_id_book_base) */
+    size_t n_books;
     unsigned pending; /* its requests queued behind a signature check */
 };
 
@@ -86,6 +88,7 @@ struct jn_rpc {
     char hostid[64];
     char version[64];
     jn_client *clients;
+    size_t n_books; /* books subscribed, all clients together */
     /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
     jn_verifier *ver;
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
@@ -140,6 +143,15 @@ int cmd_tx(req *q);
 int cmd_submit(req *q);
 /* books (cmd_book.c) */
 int cmd_book_offers(req *q);
+/* Offers in one book page at most (skywelld's getBookPage). */
+#define BOOK_PAGE_MAX 300u
+/* Writes up to `limit` offers of page p, from where its cursor stands, as
+ * elements of the array being written, with skywelld's owner_funds,
+ * quality and taker_gets_funded/taker_pays_funded (jn_book_page_next).
+ * Returns how many; limit + 1 when more follow and next (not NULL) holds
+ * the place after the last one written. */
+unsigned rpc_jw_book_page(jt_jw *w, const jn_view *v, const jn_env *env, jn_book_page *p,
+                          unsigned limit, jn_book_mark *next);
 /* the server (cmd_server.c) */
 int cmd_ping(req *q);
 int cmd_server_info(req *q);
@@ -354,6 +366,14 @@ void rpc_jw_validated_ledgers(jt_jw *w, jn_ledger *L);
  * required, or malformed; false without an error when it is missing and
  * optional. */
 bool rpc_param_account(req *q, const char *key, jt_account_id *a, bool required);
+/* A book: taker_pays and taker_gets ({currency, issuer}) and an optional
+ * taker (JT_ACCOUNT_ONE when absent; `taker_err` when malformed) in the
+ * object `book` (book_offers' request, an entry of subscribe's books).
+ * Errors as skywelld's: srcCurMalformed/srcIsrMalformed (taker_pays),
+ * dstAmtMalformed/dstIsrMalformed (taker_gets), badMarket (one asset on
+ * both sides). 0, or -1 with the error in q. */
+int rpc_param_book(req *q, const jt_json *book, jt_amount *pays, jt_amount *gets,
+                   jt_account_id *taker, const char *taker_err);
 /* limit: default when absent, clamped to [lo, hi]. */
 unsigned rpc_param_limit(req *q, unsigned dflt, unsigned lo, unsigned hi);
 

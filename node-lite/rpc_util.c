@@ -56,6 +56,59 @@ void rpc_jw_meta(jt_jw *w, const jt_obj *meta, const jt_obj *tx)
 
 /* ---------------------------------------------------------------- parameters */
 
+/* One side of a book: {"currency", "issuer"}; SWT with an empty or no
+ * issuer, any other currency with an issuer that is not ACCOUNT_ONE. */
+static int book_side(req *q, const jt_json *book, const char *key, jt_amount *out,
+                     const char *cur_err, const char *iss_err)
+{
+    const jt_json *v = jt_json_get(book, key);
+    if (!v || v->kind != JT_JSON_OBJECT)
+        return rpc_fail(q, "invalidParams", "Missing field '%s'.", key);
+    const jt_json *cv = jt_json_get(v, "currency");
+    const char *c = jt_json_string(cv);
+    if (!c)
+        return rpc_fail(q, cv ? cur_err : "invalidParams", cv ? "Invalid field '%s.currency'." : "Missing field '%s.currency'.", key);
+    const jt_json *iv = jt_json_get(v, "issuer");
+    const char *i = iv ? jt_json_string(iv) : NULL;
+    memset(out, 0, sizeof *out);
+    jt_errinfo ei;
+    if (jt_currency_from_text(c, true, &out->currency, &ei) != JT_OK)
+        return rpc_fail(q, cur_err, "Invalid field '%s.currency', bad currency.", key);
+    if (iv && !i)
+        return rpc_fail(q, iss_err, "Invalid field '%s.issuer', not a string.", key);
+    if (jt_currency_is_swt(&out->currency)) {
+        if (i && *i)
+            return rpc_fail(q, iss_err, "Unneeded field '%s.issuer' for SWT currency specification.", key);
+        out->native = true;
+        return 0;
+    }
+    if (!i || !*i)
+        return rpc_fail(q, iss_err, "Invalid field '%s.issuer', expected non-SWT issuer.", key);
+    if (jt_address_decode(i, &out->issuer, &ei) != JT_OK ||
+        !memcmp(&out->issuer, &JT_ACCOUNT_ONE, sizeof out->issuer))
+        return rpc_fail(q, iss_err, "Invalid field '%s.issuer', bad issuer.", key);
+    return 0;
+}
+
+int rpc_param_book(req *q, const jt_json *book, jt_amount *pays, jt_amount *gets,
+                   jt_account_id *taker, const char *taker_err)
+{
+    if (book_side(q, book, "taker_pays", pays, "srcCurMalformed", "srcIsrMalformed") ||
+        book_side(q, book, "taker_gets", gets, "dstAmtMalformed", "dstIsrMalformed"))
+        return -1;
+    *taker = JT_ACCOUNT_ONE;
+    const jt_json *tv = jt_json_get(book, "taker");
+    if (tv) {
+        const char *t = jt_json_string(tv);
+        jt_errinfo ei;
+        if (!t || jt_address_decode(t, taker, &ei) != JT_OK)
+            return rpc_fail(q, taker_err, "Invalid field 'taker'.");
+    }
+    if (jn_same_asset(pays, gets))
+        return rpc_fail(q, "badMarket", NULL);
+    return 0;
+}
+
 bool rpc_param_account(req *q, const char *key, jt_account_id *a, bool required)
 {
     const jt_json *v = jt_json_get(q->p, key);

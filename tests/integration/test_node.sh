@@ -1,6 +1,7 @@
 #!/bin/sh
 # Integration tests of jt-node over both transports (WebSocket and jtp):
-# every transaction type's success and main failures, queries, bad input.
+# every transaction type's success and main failures, queries, bad input;
+# order-book queries and streams (node_book.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -12,4 +13,6 @@ rc=0
 for t in ws jtp; do
   node "$here/node_txs.js" "$build" "$t" || rc=1
 done
+# Order books (queries and streams); the transport is node_txs.js's concern.
+node "$here/node_book.js" "$build" || rc=1
 exit $rc
