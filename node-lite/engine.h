@@ -16,8 +16,9 @@
  *
  * Files: apply.c (driver and table), tx_payment.c, tx_trust.c
  * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
- * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel),
- * dir.c (owner and book directories), lines.c (trust lines), meta.c,
+ * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel) and
+ * taker.c (its crossing, taker.h), dir.c (owner and book directories and
+ * offer removal), lines.c (trust lines), meta.c,
  * fastpay.c; the rules commands read too are in readmodel.c.
  *
  * Only the engine's files include this header. Not thread-safe: one
@@ -185,6 +186,12 @@ int jn_owner_dir_remove(jn_txctx *c, const jt_account_id *owner, const uint8_t i
 int jn_book_dir_add(jn_txctx *c, const uint8_t book[32], const uint8_t item[32],
                     const jt_amount *pays, const jt_amount *gets, uint64_t quality, uint64_t *page);
 int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32], uint64_t page);
+
+/* Deletes the offer `key`, if it exists, as skywelld's offerDelete: from
+ * its owner's directory and its book directory (a book directory left
+ * empty goes too), the owner's OwnerCount less one, and the entry. 0, or
+ * nonzero on a malformed offer, a damaged directory or ENOMEM (c->oom). */
+int jn_offer_delete(jn_txctx *c, const uint8_t key[32]);
 
 /* ---------------------------------------------------------------- trust lines (lines.c) */
 

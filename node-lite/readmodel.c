@@ -56,6 +56,28 @@ bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who
     return true;
 }
 
+void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *who,
+                         const jt_amount *like, jt_amount *out)
+{
+    if (!like->native && same_account(who, &like->issuer)) {
+        *out = *like;
+        return;
+    }
+    if (like->native) {
+        (void)jn_read_funds(v, env, who, like, out);
+        return;
+    }
+    jt_amount_zero_like(out, like);
+    uint8_t k[32];
+    jn_id_line(who, &like->issuer, &like->currency, k);
+    const jt_obj *l = jn_view_read(v, k);
+    if (!l || jn_read_frozen(v, who, &like->issuer, &like->currency))
+        return;
+    jn_read_line_balance(l, memcmp(who->bytes, like->issuer.bytes, 20) < 0, out);
+    out->currency = like->currency;
+    out->issuer = like->issuer;
+}
+
 /* ---------------------------------------------------------------- trust lines */
 
 void jn_read_line_balance(const jt_obj *line, bool low, jt_amount *out)

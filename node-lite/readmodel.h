@@ -77,6 +77,17 @@ uint64_t jn_read_account_reserve(const jn_env *env, const jt_obj *root);
 bool jn_read_funds(const jn_view *v, const jn_env *env, const jt_account_id *who,
                    const jt_amount *like, jt_amount *out);
 
+/* What an offer of `like`'s asset is funded with, as skywelld's order
+ * book counts it (accountFunds with fhZERO_IF_FROZEN), into *out:
+ *  - `like` itself when `who` is like's issuer (an issuer's own IOUs are
+ *    unlimited);
+ *  - SWT: as jn_read_funds (above the reserve, never below zero);
+ *  - an issued currency: who's balance on its line with like's issuer,
+ *    signed (negative when it owes), zero when there is no line or the
+ *    holding is frozen (jn_read_frozen); like's currency and issuer. */
+void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *who,
+                         const jt_amount *like, jt_amount *out);
+
 /* ---------------------------------------------------------------- trust lines */
 
 /* One account's side of a trust line (a SkywellState entry). */
