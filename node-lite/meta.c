@@ -93,12 +93,19 @@ static int cmp_slot(const void *a, const void *b)
     return memcmp((*(jn_slot *const *)a)->id, (*(jn_slot *const *)b)->id, 32);
 }
 
+/* A deleted entry's threading goes into its FinalFields (skywelld's
+ * sMD_DeleteFinal), as it stood: deleted entries are not threaded. */
+static bool threading(const jt_field *f)
+{
+    return f == FLD("PreviousTxnID") || f == FLD("PreviousTxnLgrSeq");
+}
+
 static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, bool only_changed,
-                          bool skip_default)
+                          bool skip_default, bool final_deleted)
 {
     for (size_t i = 0; i < jt_obj_field_count(src); i++) {
         const jt_field *f = jt_obj_field_at(src, i);
-        if (meta_skip(f))
+        if (meta_skip(f) && !(final_deleted && threading(f)))
             continue;
         if (only_changed && jt_obj_field_equal(src, other, f))
             continue;
@@ -157,22 +164,22 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
         if (!orig) {
             if (!e)
                 e = (a = jt_obj_object_add_f(node, FLD("NewFields")))
-                        ? fields_into(a, cur, NULL, false, true)
+                        ? fields_into(a, cur, NULL, false, true, false)
                         : JT_ENOMEM;
         } else {
             if (!e)
                 e = (a = jt_obj_object_add_f(node, FLD("FinalFields")))
-                        ? fields_into(a, cur, NULL, false, false)
+                        ? fields_into(a, cur, NULL, false, false, s->deleted)
                         : JT_ENOMEM;
             if (!e)
                 e = (b = jt_obj_object_add_f(node, FLD("PreviousFields")))
-                        ? fields_into(b, orig, cur, true, false)
+                        ? fields_into(b, orig, cur, true, false, false)
                         : JT_ENOMEM;
             if (!e && !jt_obj_field_count(b))
                 e = jt_obj_remove(node, "PreviousFields");
-            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnID")))
+            if (!e && !s->deleted && jt_obj_has_f(orig, FLD("PreviousTxnID")))
                 e = jt_obj_copy_field(node, orig, FLD("PreviousTxnID"));
-            if (!e && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq")))
+            if (!e && !s->deleted && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq")))
                 e = jt_obj_copy_field(node, orig, FLD("PreviousTxnLgrSeq"));
         }
         if (e)
