@@ -71,21 +71,28 @@ void jn_meta_thread(jn_txctx *c)
 {
     jn_map *ch = &c->sb->changes;
     /* Owners first (may add slots, so collect before walking). */
-    jt_account_id owners[64];
+    jt_account_id local[32];
+    jt_account_id *owners = 2 * ch->n <= 32 ? local : malloc(2 * ch->n * sizeof *owners);
     size_t n_owners = 0;
     size_t i = 0;
     jn_slot *s;
+    if (!owners) {
+        c->oom = true;
+        return;
+    }
     while ((s = jn_map_next(ch, &i))) {
         bool created = !jn_view_read(c->sb->parent, s->id);
         if (!(created || s->deleted))
             continue;
         jt_account_id two[2];
         size_t k = entry_owners(s->obj, two);
-        for (size_t j = 0; j < k && n_owners < 64; j++)
+        for (size_t j = 0; j < k; j++)
             owners[n_owners++] = two[j];
     }
     for (size_t k = 0; k < n_owners; k++)
         (void)peek_account(c, &owners[k]);
+    if (owners != local)
+        free(owners);
     i = 0;
     while ((s = jn_map_next(ch, &i))) {
         if (s->deleted)
@@ -150,21 +157,21 @@ static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, b
 jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
 {
     jn_map *ch = &c->sb->changes;
+    /* For each owner of a created or deleted entry, the first such entry
+     * in key order (for the bare nodes below). */
+    struct owned {
+        uint8_t acct[32];
+        const uint8_t *first;
+    } *own = malloc((2 * ch->n + 1) * sizeof *own);
     jn_slot **list = malloc((ch->n ? ch->n : 1) * sizeof *list);
     jt_obj *meta = jt_obj_new();
-    if (!list || !meta)
+    if (!own || !list || !meta)
         goto fail;
     size_t n = 0, i = 0;
     jn_slot *s;
     while ((s = jn_map_next(ch, &i)))
         list[n++] = s;
     qsort(list, n, sizeof *list, cmp_slot);
-    /* For each owner of a created or deleted entry, the first such entry
-     * in key order (see bare_owner). */
-    struct {
-        uint8_t acct[32];
-        const uint8_t *first;
-    } own[64];
     size_t n_own = 0;
     for (size_t k = 0; k < n; k++) {
         s = list[k];
@@ -179,7 +186,7 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
             jn_id_account(&two[j], key);
             while (x < n_own && memcmp(own[x].acct, key, 32))
                 x++;
-            if (x == n_own && n_own < 64) {
+            if (x == n_own) {
                 memcpy(own[n_own].acct, key, 32);
                 own[n_own++].first = s->id;
             }
@@ -259,9 +266,11 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
     if (ter == JT_tesSUCCESS && c->has_delivered && (flags & JT_TF_PARTIAL_PAYMENT) &&
         jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
         goto fail;
+    free(own);
     free(list);
     return meta;
 fail:
+    free(own);
     free(list);
     jt_obj_free(meta);
     return NULL;
