@@ -47,3 +47,23 @@ int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[3
     /* Stable: within a quality, offers keep their time priority. */
     return dir_result(c, jn_dir_remove(c->sb, book, page, item, true, false));
 }
+
+int jn_offer_delete(jn_txctx *c, const uint8_t key[32])
+{
+    const jt_obj *o = jn_view_read(c->sb, key);
+    if (!o)
+        return 0;
+    jt_account_id owner;
+    const uint8_t *p;
+    size_t n;
+    uint8_t book[32];
+    if (jt_obj_get_account_f(o, FLD("Account"), &owner) != JT_OK ||
+        jt_obj_get_bytes_f(o, FLD("BookDirectory"), &p, &n) != JT_OK || n != 32)
+        return -1;
+    memcpy(book, p, 32);
+    if (jn_owner_dir_remove(c, &owner, key, o, FLD("OwnerNode")) ||
+        jn_book_dir_remove(c, book, key, get_u(o, FLD("BookNode"), 0)) || jn_view_erase(c->sb, key))
+        return -1;
+    jn_adjust_owner_count(c, &owner, -1);
+    return c->oom ? -1 : 0;
+}

@@ -16,8 +16,9 @@
  *
  * Files: apply.c (driver and table), tx_payment.c, tx_trust.c
  * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
- * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel),
- * dir.c (owner and book directories), lines.c (trust lines), meta.c,
+ * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel) and
+ * taker.c (its crossing, taker.h), dir.c (owner and book directories and
+ * offer removal), lines.c (trust lines), meta.c,
  * fastpay.c; the rules commands read too are in readmodel.c.
  *
  * Only the engine's files include this header. Not thread-safe: one
@@ -186,6 +187,12 @@ int jn_book_dir_add(jn_txctx *c, const uint8_t book[32], const uint8_t item[32],
                     const jt_amount *pays, const jt_amount *gets, uint64_t quality, uint64_t *page);
 int jn_book_dir_remove(jn_txctx *c, const uint8_t book[32], const uint8_t item[32], uint64_t page);
 
+/* Deletes the offer `key`, if it exists, as skywelld's offerDelete: from
+ * its owner's directory and its book directory (a book directory left
+ * empty goes too), the owner's OwnerCount less one, and the entry. 0, or
+ * nonzero on a malformed offer, a damaged directory or ENOMEM (c->oom). */
+int jn_offer_delete(jn_txctx *c, const uint8_t key[32]);
+
 /* ---------------------------------------------------------------- trust lines (lines.c) */
 
 /* A line between `me` and a peer, writable in the sandbox. */
@@ -233,15 +240,16 @@ int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
 int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
                    const jt_amount *limit, uint32_t flags);
 
-/* The read model's rules (readmodel.h) over the sandbox. The general path
- * threads every entry the transaction holds a writable copy of
- * (jn_meta_thread), and these take the copy of the line they look at just
- * as the engine always has, so what a transaction threads is unchanged. */
+/* The read model's rules (readmodel.h) over the sandbox, for Payment. The
+ * general path threads every entry the transaction holds a writable copy
+ * of (jn_meta_thread), and these take the copy of the line they look at
+ * just as the engine always has, so what a payment threads is unchanged. OfferCreate calls the read model on its sandbox
+ * directly and copies an entry only to change it, so its metadata lists
+ * only what changed. */
 bool jn_tx_frozen(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
                   const jt_currency *cur);
 bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
                       const jt_currency *cur, const jt_amount *new_balance);
-bool jn_tx_funds(jn_txctx *c, const jt_account_id *who, const jt_amount *like, jt_amount *out);
 
 /* ---------------------------------------------------------------- metadata (meta.c) */
 

@@ -142,10 +142,3 @@ bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account
         hold_line(c, holder, issuer, cur);
     return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
 }
-
-bool jn_tx_funds(jn_txctx *c, const jt_account_id *who, const jt_amount *like, jt_amount *out)
-{
-    if (!like->native && !same_account(who, &like->issuer))
-        hold_line(c, who, &like->issuer, &like->currency);
-    return jn_read_funds(c->sb, c->env, who, like, out);
-}

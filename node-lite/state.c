@@ -2,14 +2,26 @@
 #include "state.h"
 #include "fld.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LT_DIRECTORY_NODE 0x64
 
+/* Generations come from one counter, so a map at an address where another
+ * map was never shows a generation that map had (a book memo compares the
+ * pair). Relaxed: a memo is only read by the thread that uses its view. */
+static _Atomic uint64_t gen_counter;
+
+static uint64_t gen_next(void)
+{
+    return atomic_fetch_add_explicit(&gen_counter, 1, memory_order_relaxed) + 1;
+}
+
 void jn_map_init(jn_map *m)
 {
     memset(m, 0, sizeof *m);
+    m->gen = gen_next();
 }
 
 void jn_map_clear(jn_map *m)
@@ -20,13 +32,20 @@ void jn_map_clear(jn_map *m)
     free(m->slots);
     jn_keyset_free(m->books);
     memset(m, 0, sizeof *m);
+    m->gen = gen_next();
 }
 
+/* The first and last 8 bytes, mixed: an order book's directories share
+ * their first 24 bytes (the book) and differ only in the last 8 (the
+ * quality), so the first bytes alone would put every directory of a book
+ * in one probe chain. */
 static size_t home(const uint8_t id[32], size_t cap)
 {
-    uint64_t h;
-    memcpy(&h, id, 8);
-    return (size_t)(h & (cap - 1));
+    uint64_t a, b;
+    memcpy(&a, id, 8);
+    memcpy(&b, id + 24, 8);
+    uint64_t h = (a ^ b) * 0x9E3779B97F4A7C15ull;
+    return (size_t)((h ^ (h >> 32)) & (cap - 1));
 }
 
 jn_slot *jn_map_find(const jn_map *m, const uint8_t id[32])
@@ -170,6 +189,7 @@ static int books_add(jn_map *m, const uint8_t id[32])
 
 int jn_map_put(jn_map *m, const uint8_t id[32], jt_obj *obj)
 {
+    m->gen = gen_next();
     if (jn_is_book_root(id, obj)) {
         if (books_add(m, id)) {
             jt_obj_free(obj);
@@ -208,11 +228,26 @@ void jn_view_init(jn_view *v, jn_view *parent, const jn_map *base)
     v->parent = parent;
     v->base = base;
     jn_map_init(&v->changes);
+    memset(v->memo, 0, sizeof v->memo);
+    v->memo_next = 0;
 }
 
 void jn_view_clear(jn_view *v)
 {
     jn_map_clear(&v->changes);
+    memset(v->memo, 0, sizeof v->memo);
+}
+
+/* A book directory `id` may have become visible in v: no memo of its book
+ * may reach past it, and views over v must check again. */
+static void unmask(jn_view *v, const uint8_t id[32])
+{
+    v->changes.gen = gen_next();
+    for (unsigned i = 0; i < JN_BOOK_MEMOS; i++) {
+        jn_book_memo *m = &v->memo[i];
+        if (m->used && !memcmp(m->lo, id, 24) && memcmp(id, m->lo, 32) < 0)
+            memcpy(m->lo, id, 32);
+    }
 }
 
 const jt_obj *jn_view_read(const jn_view *v, const uint8_t id[32])
@@ -253,8 +288,24 @@ jt_obj *jn_view_peek(jn_view *v, const uint8_t id[32], bool *oom)
 
 int jn_view_insert(jn_view *v, const uint8_t id[32], jt_obj *obj)
 {
-    /* A view's changes keep the book directories it inserted. */
-    return jn_map_put(&v->changes, id, obj);
+    if (jn_is_book_root(id, obj)) {
+        unmask(v, id);
+        if (books_add(&v->changes, id)) {
+            jt_obj_free(obj);
+            return -1;
+        }
+    } else if (v->changes.books) {
+        (void)jn_keyset_remove(v->changes.books, id);
+    }
+    jn_slot *s = jn_map_slot(&v->changes, id);
+    if (!s) {
+        jt_obj_free(obj);
+        return -1;
+    }
+    jt_obj_free(s->obj);
+    s->obj = obj;
+    s->deleted = 0;
+    return 0;
 }
 
 int jn_view_erase(jn_view *v, const uint8_t id[32])
@@ -286,6 +337,8 @@ int jn_view_merge(jn_view *v)
         d->obj = s->obj;
         d->deleted = s->deleted;
         s->obj = NULL;
+        if (!d->deleted && jn_is_book_root(d->id, d->obj))
+            unmask(p, d->id);
         /* A book directory the parent inserted may be gone or replaced. */
         if (p->changes.books && (s->deleted || !jn_is_book_root(s->id, d->obj)))
             (void)jn_keyset_remove(p->changes.books, s->id);
@@ -332,11 +385,90 @@ static bool below_next(const jn_view *v, uint8_t from[32], const uint8_t last[32
     }
 }
 
+/* The maps v's lookups read below its own changes (its parents' changes,
+ * then the base), with their gens; JN_BOOK_MEMO_DEPTH + 1 when deeper. */
+static unsigned memo_chain(const jn_view *v, const jn_map **maps, uint64_t *gens)
+{
+    unsigned n = 0;
+    const jn_view *x = v;
+    while (x->parent) {
+        x = x->parent;
+        if (n == JN_BOOK_MEMO_DEPTH)
+            return JN_BOOK_MEMO_DEPTH + 1;
+        maps[n] = &x->changes;
+        gens[n++] = x->changes.gen;
+    }
+    if (x->base) {
+        if (n == JN_BOOK_MEMO_DEPTH)
+            return JN_BOOK_MEMO_DEPTH + 1;
+        maps[n] = x->base;
+        gens[n++] = x->base->gen;
+    }
+    return n;
+}
+
+/* v's memo of from's book, still valid, or NULL. */
+static jn_book_memo *memo_find(jn_view *v, const uint8_t from[32], const jn_map **maps,
+                               const uint64_t *gens, unsigned depth)
+{
+    for (unsigned i = 0; i < JN_BOOK_MEMOS; i++) {
+        jn_book_memo *m = &v->memo[i];
+        if (!m->used || memcmp(m->lo, from, 24))
+            continue;
+        if (m->depth != depth || memcmp(m->maps, maps, depth * sizeof *maps) ||
+            memcmp(m->gens, gens, depth * sizeof *gens)) {
+            m->used = false; /* something below changed */
+            return NULL;
+        }
+        return m;
+    }
+    return NULL;
+}
+
+static bool book_next(const jn_view *v, const uint8_t from[32], const uint8_t last[32],
+                      uint8_t out[32]);
+
 bool jn_view_book_next(const jn_view *v, const uint8_t from[32], const uint8_t last[32],
                        uint8_t out[32])
 {
     if (memcmp(from, last, 32) > 0)
         return false;
+    if (memcmp(from, last, 24))
+        return book_next(v, from, last, out); /* not within one book */
+    /* The memo is a cache: filling it in does not change what v holds. */
+    jn_view *mv = (jn_view *)v;
+    const jn_map *maps[JN_BOOK_MEMO_DEPTH];
+    uint64_t gens[JN_BOOK_MEMO_DEPTH];
+    unsigned depth = memo_chain(v, maps, gens);
+    if (depth > JN_BOOK_MEMO_DEPTH)
+        return book_next(v, from, last, out);
+    jn_book_memo *m = memo_find(mv, from, maps, gens, depth);
+    bool at_start = true; /* nothing visible in the book below from */
+    for (int i = 24; i < 32 && at_start; i++)
+        at_start = from[i] == 0;
+    uint8_t start[32];
+    memcpy(start, from, 32);
+    if (m && memcmp(from, m->lo, 32) <= 0) {
+        memcpy(start, m->lo, 32);
+        at_start = true;
+    }
+    bool found = memcmp(start, last, 32) <= 0 && book_next(v, start, last, out);
+    if (at_start && found) {
+        if (!m) {
+            m = &mv->memo[mv->memo_next++ % JN_BOOK_MEMOS];
+            m->used = true;
+            m->depth = (uint8_t)depth;
+            memcpy(m->maps, maps, depth * sizeof *maps);
+            memcpy(m->gens, gens, depth * sizeof *gens);
+        }
+        memcpy(m->lo, out, 32);
+    }
+    return found;
+}
+
+static bool book_next(const jn_view *v, const uint8_t from[32], const uint8_t last[32],
+                      uint8_t out[32])
+{
     uint8_t cur[32], below[32];
     memcpy(cur, from, 32);
     bool have_below = below_next(v, cur, last, below);

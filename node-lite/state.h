@@ -2,7 +2,8 @@
  * state.h — ledger entries in memory, views over them, and object IDs.
  *
  * jn_map: an open-addressing table from a 32-byte object ID to a jt_obj
- * (IDs are SHA-512Half outputs, so their first bytes are the hash).
+ * (IDs are SHA-512Half outputs, but a book's directories share all but
+ * their last 8 bytes: the slot comes from the first and last 8 mixed).
  *
  * jn_view: a layer of changes over a parent view or over a base map.
  * Reads fall through to the parent; writes copy the entry into the view on
@@ -36,6 +37,9 @@ typedef struct jn_map {
      * in a base map every one it holds, in a view's changes the ones
      * inserted by that view. NULL while there are none. */
     struct jn_keyset *books;
+    /* Counts the changes that may have made a book directory visible
+     * (an insert, a put, a merge, a clear); see jn_view_book_next. */
+    uint64_t gen;
 } jn_map;
 
 void jn_map_init(jn_map *m);
@@ -62,10 +66,29 @@ bool jn_is_book_root(const uint8_t id[32], const jt_obj *o);
 /* Iteration: i from 0; returns NULL at the end. */
 jn_slot *jn_map_next(const jn_map *m, size_t *i);
 
+#define JN_BOOK_MEMOS 4     /* books a view remembers the best visible quality of */
+#define JN_BOOK_MEMO_DEPTH 6 /* maps below a view that a memo can depend on */
+
+/* What jn_view_book_next learned of one book in one view: no directory of
+ * the book below `lo` is visible in it, as long as none of the maps below
+ * (maps[i] at gens[i]) has changed in a way that could add one. Taking
+ * the best offers of a book deletes its best directories one after the
+ * other; the memo lets the next lookup start past them. */
+typedef struct jn_book_memo {
+    uint8_t lo[32]; /* the book is lo's first 24 bytes */
+    const jn_map *maps[JN_BOOK_MEMO_DEPTH];
+    uint64_t gens[JN_BOOK_MEMO_DEPTH];
+    uint8_t depth;
+    bool used;
+} jn_book_memo;
+
 typedef struct jn_view {
     struct jn_view *parent; /* NULL: reads go to base */
     const jn_map *base;
     jn_map changes;
+    /* A cache that lookups fill in, even through a const view. */
+    jn_book_memo memo[JN_BOOK_MEMOS];
+    unsigned memo_next;
 } jn_view;
 
 void jn_view_init(jn_view *v, jn_view *parent, const jn_map *base);

@@ -408,6 +408,25 @@ async function main() {
   eq(t.final, 'tecUNFUNDED_OFFER', 'unfunded offer');
   t = await run(A, { TransactionType: 'OfferCreate', TakerPays: cny(I, 10), TakerGets: cny(I, 10) });
   eq(t.final, 'temREDUNDANT', 'offer of a currency for itself');
+  // Crossing: B sells 5 CNY for 25 SWT, ImmediateOrCancel, at A's price. I
+  // charges 1%, so B's line goes down by 5.05; A's offer keeps the rest.
+  const la0 = line(await lines(A.address), I.address, 'CNY').balance;
+  const lb0 = line(await lines(B.address), I.address, 'CNY').balance;
+  const bb0 = await balance(B.address);
+  t = await run(B, { TransactionType: 'OfferCreate', TakerPays: '25000000', TakerGets: cny(I, 5), Flags: 0x00020000 });
+  eq(t.final, 'tesSUCCESS', 'ImmediateOrCancel offer crosses the book');
+  r = await c.request({ command: 'account_offers', account: A.address, ledger_index: 'validated' });
+  ok(r.result && r.result.offers.length === 1 && r.result.offers[0].taker_gets === '25000000' &&
+     r.result.offers[0].taker_pays.value === '5', 'the resting offer is partly taken', r.result);
+  r = await c.request({ command: 'account_offers', account: B.address, ledger_index: 'validated' });
+  ok(r.result && r.result.offers.length === 0, 'an ImmediateOrCancel offer never rests', r.result);
+  eq(Number(line(await lines(A.address), I.address, 'CNY').balance), Number(la0) + 5, 'the maker receives what it bought');
+  eq(Number(line(await lines(B.address), I.address, 'CNY').balance), Number(lb0) - 5.05, 'the taker pays the transfer fee');
+  eq(await balance(B.address), String(Number(bb0) + 25000000 - 10000), 'the taker receives SWT at the maker\'s price');
+  t = await run(B, { TransactionType: 'OfferCreate', TakerPays: '50000000', TakerGets: cny(I, 10), Flags: 0x00040000 });
+  eq(t.final, 'tesSUCCESS', 'a FillOrKill offer that cannot fill is killed (tesSUCCESS)');
+  r = await c.request({ command: 'account_offers', account: A.address, ledger_index: 'validated' });
+  ok(r.result && r.result.offers.length === 1 && r.result.offers[0].taker_gets === '25000000', 'a killed FillOrKill takes nothing', r.result);
   t = await run(A, { TransactionType: 'OfferCancel', OfferSequence: offerSeq });
   eq(t.final, 'tesSUCCESS', 'OfferCancel');
   r = await c.request({ command: 'account_offers', account: A.address, ledger_index: 'validated' });

@@ -842,16 +842,15 @@ typedef struct setup {
 
 static int put_entry(setup *s, const uint8_t id[32], jt_obj *o, const char *what)
 {
-    jn_slot *slot = jn_map_slot(s->base, id);
-    assert_non_null(slot);
-    if (slot->obj) {
+    if (jn_map_find(s->base, id)) {
         char h[65];
         hex32(id, h);
         fx_error(s->c, "%s: entry %s is given twice", what, h);
         jt_obj_free(o);
         return -1;
     }
-    slot->obj = o;
+    /* Through jn_map_put, which keeps the base's book index. */
+    assert_int_equal(jn_map_put(s->base, id, o), 0);
     return 0;
 }
 
@@ -1131,7 +1130,7 @@ static int setup_offer(setup *s, yajl_val v)
     if (!amount_of(c, jget(v, "taker_pays"), &pays, "offer taker_pays") ||
         !amount_of(c, jget(v, "taker_gets"), &gets, "offer taker_gets"))
         return -1;
-    uint64_t q = jt_amount_quality(&pays, &gets);
+    uint64_t q = jt_amount_rate(&gets, &pays); /* skywelld's getRate(TakerGets, TakerPays) */
     uint8_t book[32], id[32];
     jn_id_book_base(&pays.currency, &pays.issuer, &gets.currency, &gets.issuer, book);
     for (int i = 0; i < 8; i++)
@@ -1551,11 +1550,9 @@ static void close_ledger(runner *r)
             jn_map_remove(&r->base, s->id);
             continue;
         }
-        jn_slot *b = jn_map_slot(&r->base, s->id);
-        assert_non_null(b);
-        jt_obj_free(b->obj);
-        b->obj = jt_obj_clone(s->obj);
-        assert_non_null(b->obj);
+        jt_obj *o = jt_obj_clone(s->obj);
+        assert_non_null(o);
+        assert_int_equal(jn_map_put(&r->base, s->id, o), 0);
     }
     jn_view_clear(&r->view);
     jn_view_init(&r->view, NULL, &r->base);
