@@ -1,0 +1,1003 @@
+// offer_scenario.js — acceptance scenario for offers: the unmodified jingtum-lib against jt-node.
+//
+//   node offer_scenario.js ws://127.0.0.1:PORT
+//   JT_SCENARIO_TRACE=FILE   write every WebSocket frame sent and received to FILE
+//   JT_SCENARIO_DEADLINE=S   give up after S seconds (default 55)
+//   JT_OFFER_ALL=1           run every step even when a step it depends on failed (the expected
+//                            state is then the model's, so later failures may only echo the first)
+//
+// One order book, CNY (issued by I) against SWT. Makers M1 and M2 rest offers built with
+// buildOfferCreateTx (type 'Sell' and 'Buy', several price levels); takers T and U cross them
+// (a full fill, a partial fill across two levels with the remainder placed, IOC, a Sell that
+// receives more than it asked, FOK that cannot fill, FOK that fills); buildOfferCancelTx cancels.
+// The expected outcome of every OfferCreate comes from a model of skywelld's crossing (rippled
+// 0.28: the taker gets the resting offer's price; owner funds, the Buy limit, the taker's
+// TakerGets bound each fill; a remainder is placed at the taker's own price; IOC never rests; FOK
+// that cannot fill changes nothing but the fee and the sequence), computed here in exact integer
+// arithmetic from the offers' prices, never copied from the node's answers. After each step:
+//   * balances, sequences, owner counts (requestAccountInfo) and CNY balances
+//     (requestAccountRelations) of every account;
+//   * requestAccountOffers of every account, requestOrderBook of both sides of the book
+//     (order, amounts, owner_funds, taker_gets_funded / taker_pays_funded, quality,
+//     PreviousTxnID);
+//   * the library's processed history (requestAccountTx → jingtum-lib utils.processTx) of the
+//     transaction for the account that sent it and for every account whose offer it touched:
+//     type offernew / offereffect / offercancel, effects offer_created, offer_bought,
+//     offer_funded, offer_partially_funded, offer_cancelled with the amounts got and paid per fill,
+//     dealGets / dealPays, balances.
+//
+// Prints one "ok NAME" / "not ok NAME: detail" line per step (counted by scripts/run-tests.sh).
+'use strict';
+
+const fs = require('fs');
+
+const URL = process.argv[2];
+if (!URL) {
+  process.stderr.write('usage: node offer_scenario.js ws://HOST:PORT\n');
+  process.exit(2);
+}
+const TAG = 'jingtum-lib offers';
+const DEADLINE_S = Number(process.env.JT_SCENARIO_DEADLINE || 55);
+const RUN_ALL = process.env.JT_OFFER_ALL === '1';
+const T0 = Date.now();
+
+const out = process.stdout.write.bind(process.stdout);
+const say = (s) => out(s + '\n');
+// jingtum-lib prints "Get tx type: …" on every serialization: silence console.log.
+console.log = () => {};
+
+const { Remote, Request, Wallet } = require('jingtum-lib');
+
+// ---------------------------------------------------------------- tracing
+let traceFd = null;
+if (process.env.JT_SCENARIO_TRACE) {
+  try { traceFd = fs.openSync(process.env.JT_SCENARIO_TRACE, 'w'); } catch (e) { traceFd = null; }
+}
+const trace = (dir, s) => {
+  if (traceFd === null) return;
+  const t = ((Date.now() - T0) / 1000).toFixed(3);
+  try { fs.writeSync(traceFd, t + ' ' + dir + ' ' + s + '\n'); } catch (e) { /* ignore */ }
+};
+
+const uncaught = [];
+process.on('uncaughtException', (e) => {
+  const msg = (e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e));
+  uncaught.push(msg);
+  trace('!!', 'uncaught exception: ' + msg);
+});
+process.on('unhandledRejection', (e) => { uncaught.push('unhandled rejection: ' + String(e)); });
+
+// ---------------------------------------------------------------- helpers
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const show = (v) => {
+  let s;
+  try { s = JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? x.toString() : x)); } catch (e) { s = String(v); }
+  if (s === undefined) s = String(v);
+  return s.length > 600 ? s.slice(0, 600) + '…' : s;
+};
+const errText = (e) => (e instanceof Error ? e.message : typeof e === 'string' ? e : show(e));
+const HEX64 = /^[0-9A-F]{64}$/;
+
+class StepFail extends Error {}
+
+class Checks {
+  constructor() { this.fails = []; }
+  eq(what, actual, expected) {
+    if (actual !== expected) this.fails.push(what + ': expected ' + show(expected) + ', got ' + show(actual));
+  }
+  ok(what, cond, detail) { if (!cond) this.fails.push(what + (detail !== undefined ? ': ' + detail : '')); }
+  must(what, cond, detail) { if (!cond) { this.ok(what, false, detail); throw new StepFail(); } }
+  // a library or node amount against a model amount {cur, v}
+  amt(what, actual, want) {
+    const a = anyAmount(actual);
+    if (!a || a.cur !== want.cur || a.v !== want.v || (a.issuer !== undefined && a.issuer !== issuerOf(want.cur))) {
+      this.fails.push(what + ': expected ' + fmtA(want) + ', got ' + show(actual));
+    }
+  }
+  // a number the library computed (floating point) against an exact rational num/den
+  near(what, actual, num, den) {
+    const want = Number(num) / Number(den);
+    const got = Number(actual);
+    if (!(Math.abs(got - want) <= Math.abs(want) * 1e-12)) {
+      this.fails.push(what + ': expected ' + want + ', got ' + show(actual));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- exact amounts
+// Every amount is {cur: 'SWT'|'CNY', v: BigInt} with v in millionths: drops for SWT, 10^-6 CNY
+// for CNY. The scenario's amounts and prices keep every fill exact at that scale.
+const CUR = 'CNY';
+const M6 = 1000000n;
+
+function toMicro(s) { // decimal text (sign, fraction, exponent) → BigInt millionths, or null
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(String(s).trim());
+  if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return null;
+  let digits = (m[2] || '') + (m[3] || '');
+  let exp = (m[4] ? Number(m[4]) : 0) - (m[3] || '').length + 6;
+  if (exp < 0) {
+    const cut = digits.slice(digits.length + exp);
+    if (cut.length > digits.length || /[1-9]/.test(cut)) return null; // finer than 10^-6
+    digits = digits.slice(0, digits.length + exp);
+    exp = 0;
+  }
+  const v = BigInt((digits || '0') + '0'.repeat(exp));
+  return m[1] === '-' ? -v : v;
+}
+const fmtV = (v) => {
+  const neg = v < 0n; const a = neg ? -v : v;
+  let s = (a / M6).toString();
+  const f = (a % M6).toString().padStart(6, '0').replace(/0+$/, '');
+  if (f) s += '.' + f;
+  return (neg ? '-' : '') + s;
+};
+const swt = (x) => ({ cur: 'SWT', v: toMicro(String(x)) });
+const cny = (x) => ({ cur: CUR, v: toMicro(String(x)) });
+const fmtA = (a) => fmtV(a.v) + ' ' + a.cur;
+let ISSUER_ADDR = null;
+const issuerOf = (cur) => (cur === 'SWT' ? '' : ISSUER_ADDR);
+const libAmount = (a) => ({ value: fmtV(a.v), currency: a.cur, issuer: issuerOf(a.cur) });
+
+// an amount as the node or the library writes it → {cur, v, issuer}
+function anyAmount(x) {
+  if (typeof x === 'string') { // drops
+    if (!/^-?\d+$/.test(x)) return null;
+    return { cur: 'SWT', v: BigInt(x) };
+  }
+  if (!x || typeof x !== 'object') return null;
+  const v = toMicro(x.value);
+  if (v === null) return null;
+  if (x.currency === 'SWT') return { cur: 'SWT', v, issuer: x.issuer === undefined ? '' : x.issuer };
+  return { cur: x.currency, v, issuer: x.issuer };
+}
+// the library's processed amounts: SWT in SWT units with issuer ''
+const libSide = (a) => ({ value: fmtV(a.v), currency: a.cur, issuer: issuerOf(a.cur) });
+
+// ---------------------------------------------------------------- library calls with timeouts
+let remote = null;
+
+function call(req, label, ms) {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      const extra = uncaught.length ? ' (library threw: ' + uncaught[uncaught.length - 1] + ')' : '';
+      reject(new Error(label + ': no answer within ' + (ms || 8000) + ' ms' + extra));
+    }, ms || 8000);
+    try {
+      req.submit((err, res) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (err) reject(new Error(label + ': ' + errText(err)));
+        else resolve(res);
+      });
+    } catch (e) {
+      if (!done) { done = true; clearTimeout(timer); reject(new Error(label + ': threw ' + errText(e))); }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- events and closing ledgers
+const txEvents = new Map(); // hash -> 'transactions' payload
+function onTransactions(data) {
+  try {
+    const h = data && data.transaction && data.transaction.hash;
+    if (h) txEvents.set(h, data);
+  } catch (e) { /* never throw into the library */ }
+}
+
+let acceptState = 'untried';
+let acceptTimeouts = 0;
+async function ledgerAccept() {
+  if (acceptState.startsWith('refused') || acceptState === 'unanswered') return false;
+  try {
+    await call(new Request(remote, 'ledger_accept'), 'ledger_accept', 4000);
+    acceptState = 'works';
+    return true;
+  } catch (e) {
+    const msg = errText(e);
+    if (/no answer within/.test(msg)) {
+      if (++acceptTimeouts < 2) return false;
+      acceptState = 'unanswered';
+    } else acceptState = 'refused: ' + msg;
+    say('# ' + TAG + ': ledger_accept ' + acceptState + '; waiting for the close timer instead');
+    return false;
+  }
+}
+
+// Wait until every transaction of `hashes` is in a validated ledger (closing ledgers with
+// ledger_accept); resolves with a map hash -> {result, ledger_index}.
+async function settleAll(hashes, label, ms) {
+  const limit = Date.now() + (ms || 12000);
+  const got = new Map();
+  for (;;) {
+    for (const h of hashes) {
+      if (got.has(h)) continue;
+      const d = txEvents.get(h);
+      if (d) got.set(h, { result: (d.meta && d.meta.TransactionResult) || d.engine_result, ledger: d.ledger_index });
+    }
+    if (got.size === hashes.length) return got;
+    if (Date.now() > limit) break;
+    if (!(await ledgerAccept())) await sleep(400);
+    for (const h of hashes) {
+      if (got.has(h) || txEvents.has(h)) continue;
+      try {
+        const r = await call(remote.requestTx({ hash: h }), 'tx', 3000);
+        if (r && r.validated === true && r.meta) got.set(h, { result: r.meta.TransactionResult, ledger: r.ledger_index });
+      } catch (e) { /* not yet */ }
+    }
+  }
+  throw new Error(label + ': not validated within ' + ((ms || 12000) / 1000) + ' s: ' +
+    show(hashes.filter((h) => !got.has(h))));
+}
+
+async function submitTx(tx, label) {
+  const r = await call(tx, 'submit ' + label, 8000);
+  const hash = r && r.tx_json && r.tx_json.hash;
+  if (typeof hash !== 'string' || !HEX64.test(hash)) {
+    throw new Error('submit ' + label + ': answer has no tx_json.hash: ' + show(r));
+  }
+  return { submit: r, hash };
+}
+
+// ---------------------------------------------------------------- accounts
+const G = { name: 'genesis', address: 'jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh', secret: 'snoPBjXtMeMyMHUVTgbuqAfg1SUTb' };
+const wallet = (name) => { const w = Wallet.generate(); return { name, address: w.address, secret: w.secret }; };
+const I = wallet('I');    // issuer of CNY
+const M1 = wallet('M1');  // maker
+const M2 = wallet('M2');  // maker
+const T = wallet('T');    // taker (buys CNY with SWT)
+const U = wallet('U');    // taker (sells CNY, then buys)
+ISSUER_ADDR = I.address;
+const HOLDERS = [M1, M2, T, U];
+const ALL = [I, M1, M2, T, U];
+const byAddr = (a) => ALL.find((w) => w.address === a);
+
+const FEE = 10000n;
+const RESERVE_BASE = 10000000n;
+const RESERVE_INC = 1000000n;
+const LSF_SELL = 0x00020000;
+
+// ---------------------------------------------------------------- the model
+// State: per account SWT drops, CNY millionths, Sequence, OwnerCount; the resting offers.
+// An offer: {key, owner, seq, pays, gets, sell, qn, qd, t, last}; its quality is qn/qd =
+// TakerPays/TakerGets of the transaction that placed it (what a taker pays per unit received;
+// lower is better for the taker), kept when the offer is partly consumed, as skywelld keeps
+// the quality of its book directory.
+const M = { acct: {}, offers: [], clock: 0 };
+for (const w of ALL) M.acct[w.name] = { swt: 0n, cny: 0n, seq: 1, owners: 0, line: false };
+const clone = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'bigint' ? { $b: v.toString() } : v)),
+  (k, v) => (v && typeof v === 'object' && typeof v.$b === 'string' ? BigInt(v.$b) : v));
+
+const reserve = (n) => RESERVE_BASE + BigInt(n) * RESERVE_INC;
+const bal = (name, cur) => (cur === 'SWT' ? M.acct[name].swt : M.acct[name].cny);
+const addBal = (name, cur, d) => { if (cur === 'SWT') M.acct[name].swt += d; else M.acct[name].cny += d; };
+// what an account can spend of `cur` (skywelld accountFunds): SWT above the reserve
+function funds(name, cur) {
+  if (name === 'I' && cur !== 'SWT') return 1n << 100n;
+  if (cur !== 'SWT') return M.acct[name].cny > 0n ? M.acct[name].cny : 0n;
+  const f = M.acct[name].swt - reserve(M.acct[name].owners);
+  return f > 0n ? f : 0n;
+}
+const worse = (qn1, qd1, qn2, qd2) => qn1 * qd2 > qn2 * qd1; // q1 > q2
+const modelNotes = []; // inexact arithmetic: the scenario's amounts must be changed
+function exactDiv(a, b, what, up) {
+  if (a % b !== 0n) modelNotes.push('inexact ' + what + ': ' + a + '/' + b);
+  const q = a / b;
+  return up && a % b !== 0n ? q + 1n : q;
+}
+function bookOf(payCur, getCur) {
+  return M.offers.filter((o) => o.pays.cur === payCur && o.gets.cur === getCur)
+    .sort((a, b) => (worse(a.qn, a.qd, b.qn, b.qd) ? 1 : worse(b.qn, b.qd, a.qn, a.qd) ? -1 : a.t - b.t));
+}
+function removeOffer(o) {
+  M.offers = M.offers.filter((x) => x !== o);
+  M.acct[o.owner].owners -= 1;
+}
+function fee(name) { M.acct[name].swt -= FEE; M.acct[name].seq += 1; }
+
+// OfferCreate by `name` (TakerPays `pays`, TakerGets `gets`; flags {sell, ioc, fok}), as
+// skywelld applies it. Returns {result, fills, placed, killed}; a fill is
+// {o (the offer after), owner, seq, paid (to the owner, in o.pays's currency), got (by the taker),
+//  prevPays, prevGets, last (the offer's PreviousTxnID before), deleted}.
+function modelOfferCreate(name, seq, pays, gets, flags, hash) {
+  const prior = M.acct[name].swt;
+  fee(name);
+  const checkpoint = clone(M);
+  const tn = gets.v, td = pays.v; // taker quality: in per out
+  const rem = { in: gets.v, out: pays.v };
+  const fills = [];
+  const unfunded = [];
+  const done = () => rem.in <= 0n || (!flags.sell && rem.out <= 0n) || funds(name, gets.cur) <= 0n;
+  if (funds(name, gets.cur) <= 0n) {
+    Object.assign(M, checkpoint);
+    return { result: 'tecUNFUNDED_OFFER', fills: [], placed: null, killed: false };
+  }
+  for (const o of bookOf(gets.cur, pays.cur)) {
+    if (worse(o.qn, o.qd, tn, td)) break;
+    if (o.owner === name) { removeOffer(o); continue; } // the taker's own offer: cancelled
+    if (funds(o.owner, o.gets.cur) <= 0n) { unfunded.push(o.key); removeOffer(o); continue; }
+    const mulq = (x) => { const y = exactDiv(x * o.qn, o.qd, 'price of ' + o.key); return y < o.pays.v ? y : o.pays.v; };
+    const divq = (x) => { const y = exactDiv(x * o.qd, o.qn, 'price of ' + o.key); return y < o.gets.v ? y : o.gets.v; };
+    let oin = o.pays.v, oout = o.gets.v;
+    const of = funds(o.owner, o.gets.cur);
+    if (of < oout) { oout = of; oin = mulq(oout); }
+    if (!flags.sell && rem.out < oout) { oout = rem.out; oin = mulq(oout); }
+    if (rem.in < oin) { oin = rem.in; oout = divq(oin); }
+    const tf = funds(name, gets.cur);
+    if (tf < oin) { oin = tf; oout = divq(oin); }
+    const f = { key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, prevPays: o.pays.v, prevGets: o.gets.v,
+      paid: { cur: o.pays.cur, v: oin }, got: { cur: o.gets.cur, v: oout }, last: o.last };
+    o.pays = { cur: o.pays.cur, v: o.pays.v - oin };
+    o.gets = { cur: o.gets.cur, v: o.gets.v - oout };
+    o.last = hash;
+    addBal(name, gets.cur, -oin); addBal(o.owner, gets.cur, oin);
+    addBal(o.owner, pays.cur, -oout); addBal(name, pays.cur, oout);
+    rem.in -= oin; rem.out -= oout;
+    f.o = { pays: o.pays, gets: o.gets };
+    f.deleted = o.pays.v <= 0n || o.gets.v <= 0n || funds(o.owner, o.gets.cur) <= 0n;
+    if (f.deleted) removeOffer(o);
+    fills.push(f);
+    if (done()) break;
+  }
+  if (!done() && flags.fok) { // could not fill: only the fee, the sequence and unfunded removals
+    Object.assign(M, checkpoint);
+    for (const k of unfunded) { const o = M.offers.find((x) => x.key === k); if (o) removeOffer(o); }
+    return { result: 'tesSUCCESS', fills: [], placed: null, killed: true };
+  }
+  let place = null;
+  if (!done()) {
+    if (!fills.length) place = { pays, gets };
+    else if (flags.sell) place = { gets: { cur: gets.cur, v: rem.in }, pays: { cur: pays.cur, v: exactDiv(rem.in * td, tn, 'remainder', true) } };
+    else place = { pays: { cur: pays.cur, v: rem.out }, gets: { cur: gets.cur, v: exactDiv(rem.out * tn, td, 'remainder', true) } };
+  }
+  if (place && !flags.ioc) {
+    if (prior < reserve(M.acct[name].owners + 1)) {
+      if (!fills.length) {
+        Object.assign(M, checkpoint);
+        return { result: 'tecINSUF_RESERVE_OFFER', fills: [], placed: null, killed: false };
+      }
+      place = null;
+    } else {
+      const o = { key: name + '/' + seq, owner: name, seq, pays: place.pays, gets: place.gets, sell: !!flags.sell,
+        qn: pays.v, qd: gets.v, t: ++M.clock, last: hash };
+      M.offers.push(o);
+      M.acct[name].owners += 1;
+      place = o;
+    }
+  } else place = null;
+  return { result: 'tesSUCCESS', fills, placed: place, killed: false };
+}
+
+function modelOfferCancel(name, offerSeq) {
+  fee(name);
+  const o = M.offers.find((x) => x.owner === name && x.seq === offerSeq);
+  if (o) removeOffer(o);
+  return o || null;
+}
+
+// ---------------------------------------------------------------- transactions
+function signed(tx, w) {
+  tx.setSecret(w.secret);
+  tx.setSequence(M.acct[w.name].seq);
+  return tx;
+}
+const paymentTx = (from, to, amount) => signed(remote.buildPaymentTx({ account: from.address, to: to.address, amount: libAmount(amount) }), from);
+const trustTx = (w, limit) => signed(remote.buildRelationTx({ type: 'trust', account: w.address, limit: libAmount(limit) }), w);
+// type 'Sell' or 'Buy'; flags: any of 'ImmediateOrCancel', 'FillOrKill' (setFlags adds them)
+function offerTx(w, type, pays, gets, flags) {
+  const tx = remote.buildOfferCreateTx({ type, account: w.address, taker_pays: libAmount(pays), taker_gets: libAmount(gets) });
+  if (flags && flags.length) tx.setFlags(flags);
+  return signed(tx, w);
+}
+const cancelTx = (w, seq) => signed(remote.buildOfferCancelTx({ account: w.address, sequence: seq }), w);
+
+// Submit a batch of {tx, label, want} (one ledger), check submit and validated results.
+async function submitBatch(c, items) {
+  const subs = [];
+  for (const it of items) {
+    const s = await submitTx(it.tx, it.label);
+    c.eq(it.label + ': submit engine_result', s.submit.engine_result, it.want);
+    if (/^(tel|tem|tef)/.test(String(s.submit.engine_result))) {
+      throw new StepFail(it.label + ' not applied: ' + s.submit.engine_result);
+    }
+    it.hash = s.hash;
+    subs.push(s.hash);
+  }
+  const v = await settleAll(subs, items.map((it) => it.label).join(', '));
+  for (const it of items) {
+    it.final = v.get(it.hash);
+    c.eq(it.label + ': validated TransactionResult', it.final.result, it.want);
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------- state checks
+async function checkAccounts(c, who) {
+  for (const w of who) {
+    const m = M.acct[w.name];
+    const r = await call(remote.requestAccountInfo({ account: w.address }), 'account_info ' + w.name);
+    const d = r && r.account_data;
+    if (!d) { c.ok(w.name + ': account_data', false, show(r)); continue; }
+    c.eq(w.name + ': Balance', d.Balance, m.swt.toString());
+    c.eq(w.name + ': Sequence', d.Sequence, m.seq);
+    c.eq(w.name + ': OwnerCount', d.OwnerCount, m.owners);
+  }
+  // CNY: every holder's one line to I, and I's side of each
+  for (const w of HOLDERS) {
+    const r = await call(remote.requestAccountRelations({ account: w.address, type: 'trust' }), 'account_lines ' + w.name);
+    const lines = r && Array.isArray(r.lines) ? r.lines : null;
+    if (!lines) { c.ok(w.name + ': lines', false, show(r)); continue; }
+    c.eq(w.name + ': number of lines', lines.length, M.acct[w.name].line ? 1 : 0);
+    if (lines[0]) {
+      c.eq(w.name + ': line peer', lines[0].account, I.address);
+      c.eq(w.name + ': line currency', lines[0].currency, CUR);
+      c.eq(w.name + ': line balance', toMicro(lines[0].balance), M.acct[w.name].cny);
+    }
+  }
+  const r = await call(remote.requestAccountRelations({ account: I.address, type: 'trust' }), 'account_lines I');
+  const li = r && Array.isArray(r.lines) ? r.lines : [];
+  c.eq('I: number of lines', li.length, HOLDERS.filter((w) => M.acct[w.name].line).length);
+  for (const l of li) {
+    const h = byAddr(l.account);
+    if (!h) { c.ok('I: line to a known holder', false, show(l)); continue; }
+    c.eq('I: line to ' + h.name + ' balance', toMicro(l.balance), -M.acct[h.name].cny);
+  }
+}
+
+async function checkOffers(c, who) {
+  for (const w of who) {
+    const r = await call(remote.requestAccountOffers({ account: w.address }), 'account_offers ' + w.name);
+    const got = r && Array.isArray(r.offers) ? r.offers : null;
+    if (!got) { c.ok(w.name + ': offers array', false, show(r)); continue; }
+    const want = M.offers.filter((o) => o.owner === w.name).sort((a, b) => a.seq - b.seq);
+    const seqs = got.map((o) => o.seq).sort((a, b) => a - b);
+    c.eq(w.name + ': account_offers sequences', seqs.join(','), want.map((o) => o.seq).join(','));
+    for (const o of want) {
+      const g = got.find((x) => x.seq === o.seq);
+      if (!g) continue;
+      c.eq(w.name + ' offer ' + o.seq + ': flags', g.flags, o.sell ? LSF_SELL : 0);
+      c.amt(w.name + ' offer ' + o.seq + ': taker_pays', g.taker_pays, o.pays);
+      c.amt(w.name + ' offer ' + o.seq + ': taker_gets', g.taker_gets, o.gets);
+    }
+  }
+}
+
+// One side of the book: offers whose TakerPays is `payCur` and TakerGets `getCur`.
+async function checkBook(c, payCur, getCur) {
+  const side = getCur + ' for ' + payCur;
+  const r = await call(remote.requestOrderBook({ taker_pays: { currency: payCur, issuer: issuerOf(payCur) },
+    taker_gets: { currency: getCur, issuer: issuerOf(getCur) } }),
+    'book_offers ' + side);
+  const got = r && Array.isArray(r.offers) ? r.offers : null;
+  if (!got) { c.ok('book ' + side + ': offers array', false, show(r)); return; }
+  const want = bookOf(payCur, getCur);
+  const name = (x) => { const w = byAddr(x.Account); return (w ? w.name : x.Account) + '/' + x.Sequence; };
+  c.eq('book ' + side + ': offers in order', got.map(name).join(' '), want.map((o) => o.owner + '/' + o.seq).join(' '));
+  const left = {};
+  for (let i = 0; i < Math.min(got.length, want.length); i++) {
+    const g = got[i], o = want[i], p = 'book ' + side + ' #' + i + ' (' + o.key + ')';
+    if (name(g) !== o.owner + '/' + o.seq) continue;
+    c.eq(p + ' LedgerEntryType', g.LedgerEntryType, 'Offer');
+    c.eq(p + ' Flags', g.Flags, o.sell ? LSF_SELL : 0);
+    c.amt(p + ' TakerPays', g.TakerPays, o.pays);
+    c.amt(p + ' TakerGets', g.TakerGets, o.gets);
+    c.eq(p + ' PreviousTxnID', g.PreviousTxnID, o.last);
+    c.ok(p + ' index is 64 hex', HEX64.test(g.index || ''), show(g.index));
+    // quality: TakerPays/TakerGets of the placing transaction, SWT in drops, CNY in units
+    const scale = (payCur === 'SWT' ? 1 : 1e-6) / (getCur === 'SWT' ? 1 : 1e-6);
+    c.near(p + ' quality', Number(g.quality) / scale, o.qn, o.qd);
+    const first = !(o.owner in left);
+    const f = first ? funds(o.owner, getCur) : left[o.owner];
+    if (first) {
+      const of = g.owner_funds === undefined ? undefined : getCur === 'SWT' ? (/^\d+$/.test(g.owner_funds) ? BigInt(g.owner_funds) : null) : toMicro(g.owner_funds);
+      c.eq(p + ' owner_funds (first offer of ' + o.owner + ')', of, f);
+    } else c.eq(p + ' owner_funds (not the first offer of ' + o.owner + ')', g.owner_funds, undefined);
+    if (f < o.gets.v) {
+      c.amt(p + ' taker_gets_funded', g.taker_gets_funded, { cur: getCur, v: f });
+      const pf = exactDiv(f * o.qn, o.qd, 'funded ' + o.key);
+      c.amt(p + ' taker_pays_funded', g.taker_pays_funded, { cur: payCur, v: pf < o.pays.v ? pf : o.pays.v });
+    } else {
+      c.eq(p + ' taker_gets_funded (fully funded)', g.taker_gets_funded, undefined);
+      c.eq(p + ' taker_pays_funded (fully funded)', g.taker_pays_funded, undefined);
+    }
+    left[o.owner] = f > o.gets.v ? f - o.gets.v : 0n;
+  }
+}
+
+async function checkState(c) {
+  await checkAccounts(c, ALL);
+  await checkOffers(c, HOLDERS);
+  await checkBook(c, 'SWT', CUR); // asks: CNY offered for SWT
+  await checkBook(c, CUR, 'SWT'); // bids: SWT offered for CNY
+  if (modelNotes.length) c.ok('model arithmetic exact (scenario amounts)', false, modelNotes.join('; '));
+}
+
+// ---------------------------------------------------------------- processed history
+async function historyOf(w) {
+  const r = await call(remote.requestAccountTx({ account: w.address, limit: 200 }), 'account_tx ' + w.name);
+  if (!r || !Array.isArray(r.transactions)) throw new Error('account_tx ' + w.name + ': no transactions: ' + show(r));
+  return r.transactions;
+}
+async function entryOf(c, w, hash) {
+  const h = await historyOf(w);
+  const e = h.find((x) => x.hash === hash);
+  c.ok(w.name + ': account_tx lists ' + hash, e, h.length + ' entries');
+  return e;
+}
+
+// jingtum-lib's effect type for an offer_bought: 'bought'/'sold' from the taker's and the
+// resting offer's Sell flags (utils.processTx)
+const boughtType = (takerSell, restingSell) =>
+  ((!takerSell && restingSell) || (takerSell && !restingSell)) ? (restingSell ? 'bought' : 'sold') : (restingSell ? 'sold' : 'bought');
+
+function checkBalancesOf(c, p, e, name, before) {
+  const a = M.acct[name];
+  if (a.swt !== before.swt) c.eq(p + ' balances.SWT', e.balances && e.balances.SWT, Number(a.swt.toString()) / 1000000);
+  else c.eq(p + ' balances.SWT (unchanged: absent)', e.balances && e.balances.SWT, undefined);
+  if (a.cny !== before.cny) c.eq(p + ' balances.CNY', e.balances && e.balances.CNY, Math.abs(Number(fmtV(a.cny))));
+  else c.eq(p + ' balances.CNY (unchanged: absent)', e.balances && e.balances.CNY, undefined);
+}
+
+// The processed entry of an OfferCreate for its sender.
+function checkTakerEntry(c, e, w, x, before) {
+  const p = w.name + ' history ' + x.label;
+  c.eq(p + ' type', e.type, 'offernew');
+  c.eq(p + ' result', e.result, 'tesSUCCESS');
+  c.eq(p + ' offertype', e.offertype, x.flags.sell ? 'sell' : 'buy');
+  c.eq(p + ' seq', e.seq, x.seq);
+  c.eq(p + ' fee', e.fee, '0.01');
+  c.amt(p + ' gets (TakerGets)', e.gets, x.gets);
+  c.amt(p + ' pays (TakerPays)', e.pays, x.pays);
+  const effects = Array.isArray(e.effects) ? e.effects : [];
+  const n = x.out.fills.length + (x.out.placed ? 1 : 0);
+  c.eq(p + ' number of effects', effects.length, n);
+  for (const f of x.out.fills) {
+    const q = p + ' offer_bought from ' + f.key;
+    const ef = effects.find((y) => y.effect === 'offer_bought' && y.counterparty && y.counterparty.seq === f.seq &&
+      y.counterparty.account === ALL.find((a) => a.name === f.owner).address);
+    if (!ef) { c.ok(q, false, 'no such effect in ' + show(effects)); continue; }
+    c.amt(q + ': paid', ef.paid, f.paid);
+    c.amt(q + ': got', ef.got, f.got);
+    c.eq(q + ': counterparty.hash (the offer\'s PreviousTxnID)', ef.counterparty.hash, f.last);
+    const t = boughtType(!!x.flags.sell, f.sell);
+    c.eq(q + ': type', ef.type, t);
+    if (t === 'bought') c.near(q + ': price (paid/got)', ef.price, f.paid.v, f.got.v);
+    else c.near(q + ': price (got/paid)', ef.price, f.got.v, f.paid.v);
+    c.eq(q + ': deleted (never for offer_bought)', ef.deleted, undefined);
+  }
+  if (x.out.placed) {
+    const o = x.out.placed, q = p + ' offer_created';
+    const ef = effects.find((y) => y.effect === 'offer_created');
+    if (!ef) c.ok(q, false, 'no offer_created in ' + show(effects));
+    else {
+      c.eq(q + ': seq', ef.seq, x.seq);
+      c.eq(q + ': type', ef.type, x.flags.sell ? 'sell' : 'buy');
+      c.amt(q + ': gets', ef.gets, o.gets);
+      c.amt(q + ': pays', ef.pays, o.pays);
+    }
+  } else c.ok(p + ' no offer_created (nothing placed)', !effects.some((y) => y.effect === 'offer_created'), show(effects));
+  if (x.out.fills.length) {
+    let sg = 0n, sp = 0n;
+    for (const f of x.out.fills) { sg += f.paid.v; sp += f.got.v; }
+    c.eq(p + ' dealGets (paid in all)', e.dealGets && toMicro(e.dealGets.value), sg);
+    c.eq(p + ' dealPays (got in all)', e.dealPays && toMicro(e.dealPays.value), sp);
+  } else c.eq(p + ' dealGets (no fill)', e.dealGets, undefined);
+  checkBalancesOf(c, p, e, w.name, before[w.name]);
+}
+
+// The processed entry of an OfferCreate for the owner of an offer it crossed.
+function checkOwnerEntry(c, e, w, x, before) {
+  const p = w.name + ' history ' + x.label;
+  c.eq(p + ' type', e.type, 'offereffect');
+  const effects = Array.isArray(e.effects) ? e.effects : [];
+  const mine = x.out.fills.filter((f) => f.owner === w.name);
+  c.eq(p + ' number of effects', effects.length, mine.length);
+  for (const f of mine) {
+    const ef = effects.find((y) => y.seq === f.seq);
+    const funded = f.deleted && f.o.gets.v === 0n;
+    const q = p + ' ' + (funded ? 'offer_funded' : 'offer_partially_funded') + ' ' + f.key;
+    if (!ef) { c.ok(q, false, 'no effect with seq ' + f.seq + ' in ' + show(effects)); continue; }
+    c.eq(q + ': effect', ef.effect, funded ? 'offer_funded' : 'offer_partially_funded');
+    c.amt(q + ': got', ef.got, f.paid);
+    c.amt(q + ': paid', ef.paid, f.got);
+    c.eq(q + ': type', ef.type, f.sell ? 'sold' : 'bought');
+    c.eq(q + ': counterparty.account', ef.counterparty && ef.counterparty.account, x.w.address);
+    c.eq(q + ': counterparty.seq', ef.counterparty && ef.counterparty.seq, x.seq);
+    c.eq(q + ': counterparty.hash', ef.counterparty && ef.counterparty.hash, x.hash);
+    if (funded) c.eq(q + ': deleted', ef.deleted, true);
+    else if (f.deleted) c.eq(q + ': cancelled (owner out of funds)', ef.cancelled, true);
+    else {
+      c.eq(q + ': remaining', ef.remaining, true);
+      c.amt(q + ': gets (left)', ef.gets, f.o.gets);
+      c.amt(q + ': pays (left)', ef.pays, f.o.pays);
+    }
+    if (!f.sell) c.near(q + ': price (paid/got)', ef.price, f.got.v, f.paid.v);
+    else c.near(q + ': price (got/paid)', ef.price, f.paid.v, f.got.v);
+  }
+  checkBalancesOf(c, p, e, w.name, before[w.name]);
+}
+
+const snapshot = () => { const s = {}; for (const w of ALL) s[w.name] = { swt: M.acct[w.name].swt, cny: M.acct[w.name].cny }; return s; };
+
+// One OfferCreate that may cross: model, submit, then check the result, the state and every
+// affected account's processed history.
+async function crossStep(c, x) {
+  x.seq = M.acct[x.w.name].seq;
+  const before = snapshot();
+  const flags = [];
+  if (x.flags.ioc) flags.push('ImmediateOrCancel');
+  if (x.flags.fok) flags.push('FillOrKill');
+  const tx = offerTx(x.w, x.flags.sell ? 'Sell' : 'Buy', x.pays, x.gets, flags);
+  const s = await submitTx(tx, x.label);
+  x.hash = s.hash;
+  x.out = modelOfferCreate(x.w.name, x.seq, x.pays, x.gets, x.flags, x.hash);
+  S[x.label] = x;
+  // the scenario's own statement of the fills (guards the model)
+  if (x.want) {
+    const said = x.out.fills.map((f) => f.key + ':' + fmtA(f.got) + ' for ' + fmtA(f.paid)).join(', ') +
+      (x.out.placed ? '; placed ' + fmtA(x.out.placed.pays) + ' for ' + fmtA(x.out.placed.gets) : '') +
+      (x.out.killed ? '; killed' : '');
+    c.must('model agrees with the scenario (' + x.want + ')', said === x.want, said);
+  }
+  c.eq(x.label + ': submit engine_result', s.submit.engine_result, x.out.result);
+  if (/^(tel|tem|tef)/.test(String(s.submit.engine_result))) throw new StepFail();
+  const v = await settleAll([x.hash], x.label);
+  c.eq(x.label + ': validated TransactionResult', v.get(x.hash).result, x.out.result);
+  await checkState(c);
+  const e = await entryOf(c, x.w, x.hash);
+  if (e) checkTakerEntry(c, e, x.w, x, before);
+  for (const owner of [...new Set(x.out.fills.map((f) => f.owner))]) {
+    const w = ALL.find((a) => a.name === owner);
+    const oe = await entryOf(c, w, x.hash);
+    if (oe) checkOwnerEntry(c, oe, w, x, before);
+  }
+  // the issuer: in the history of every transaction that touched a CNY line or offer
+  const ie = (await historyOf(I)).find((y) => y.hash === x.hash);
+  const touches = x.out.fills.length > 0 || x.out.placed;
+  c.eq('I: account_tx lists ' + x.label + (touches ? '' : ' (nothing in CNY changed: absent)'), !!ie, !!touches);
+  if (ie) c.eq('I history ' + x.label + ': type', ie.type, 'offereffect');
+}
+
+// ---------------------------------------------------------------- steps
+const S = {};
+const steps = [];
+const step = (id, name, needs, fn) => steps.push({ id, name, needs, fn });
+
+step('connect', 'connect', [], async (c) => {
+  const res = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('connect: no subscribe answer within 8 s')), 8000);
+    remote.connect((err, result) => { clearTimeout(timer); if (err) reject(new Error('connect: ' + errText(err))); else resolve(result); });
+  });
+  c.must('subscribe result is an object', res && typeof res === 'object', show(res));
+  c.eq('reserve_base', res.reserve_base, Number(RESERVE_BASE));
+  c.eq('reserve_inc', res.reserve_inc, Number(RESERVE_INC));
+  remote.on('transactions', onTransactions);
+});
+
+step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T and U', ['connect'], async (c) => {
+  const info = await call(remote.requestAccountInfo({ account: G.address }), 'account_info genesis');
+  c.must('genesis account_data', info && info.account_data, show(info));
+  M.acct.genesis = { swt: BigInt(info.account_data.Balance), cny: 0n, seq: info.account_data.Sequence, owners: 0 };
+  const items = [];
+  for (const w of ALL) {
+    items.push({ tx: paymentTx(G, w, swt(1000)), label: 'fund ' + w.name, want: 'tesSUCCESS' });
+    fee('genesis');
+    M.acct[w.name].swt = 1000n * M6;
+  }
+  await submitBatch(c, items);
+  await checkAccounts(c, ALL);
+});
+
+step('trust', 'trust: M1, M2, T, U trust I for 10000 CNY (buildRelationTx trust)', ['fund'], async (c) => {
+  const items = [];
+  for (const w of HOLDERS) {
+    items.push({ tx: trustTx(w, cny(10000)), label: 'TrustSet ' + w.name, want: 'tesSUCCESS' });
+    fee(w.name);
+    M.acct[w.name].owners += 1;
+    M.acct[w.name].line = true;
+  }
+  await submitBatch(c, items);
+  await checkAccounts(c, ALL);
+});
+
+step('issue', 'issue: I pays M1 200, M2 80, U 50 CNY', ['trust'], async (c) => {
+  const items = [];
+  for (const [w, v] of [[M1, 200], [M2, 80], [U, 50]]) {
+    items.push({ tx: paymentTx(I, w, cny(v)), label: 'issue ' + v + ' CNY to ' + w.name, want: 'tesSUCCESS' });
+    fee('I');
+    M.acct[w.name].cny += cny(v).v;
+  }
+  await submitBatch(c, items);
+  await checkAccounts(c, ALL);
+});
+
+// The resting book (price = SWT per CNY):
+//   asks (CNY offered for SWT): a1 M1 Sell 50 CNY for 100 SWT (2), a2 M2 Buy 100 SWT for 40 CNY
+//   (2.5), a3 M2 Sell 50 CNY for 150 SWT (3; M2 holds 80 CNY, 40 of them behind a2: funded
+//   40 CNY / 120 SWT), c1 M1 Sell 10 CNY for 100 SWT (10, cancelled next);
+//   bids (SWT offered for CNY): b1 M1 Buy 20 CNY for 25 SWT (1.25), b2 M2 Sell 20 SWT for
+//   20 CNY (1).
+const RESTING = [
+  ['a1', M1, 'Sell', cny(50), swt(100)], // [key, owner, type, TakerGets, TakerPays]
+  ['a2', M2, 'Buy', cny(40), swt(100)],
+  ['a3', M2, 'Sell', cny(50), swt(150)],
+  ['c1', M1, 'Sell', cny(10), swt(100)],
+  ['b1', M1, 'Buy', swt(25), cny(20)],
+  ['b2', M2, 'Sell', swt(20), cny(20)],
+];
+
+step('place', 'place: six resting offers (buildOfferCreateTx Sell and Buy, four price levels a side)', ['issue'], async (c) => {
+  const items = [];
+  const before = snapshot();
+  for (const [key, w, type, gets, pays] of RESTING) {
+    const it = { label: 'offer ' + key, key, w, seq: M.acct[w.name].seq, gets, pays, sell: type === 'Sell' };
+    const s = await submitTx(offerTx(w, type, pays, gets), it.label);
+    c.eq(it.label + ': submit engine_result', s.submit.engine_result, 'tesSUCCESS');
+    it.hash = s.hash;
+    it.out = modelOfferCreate(w.name, it.seq, pays, gets, { sell: it.sell }, it.hash);
+    c.must('model: ' + key + ' rests', it.out.placed && !it.out.fills.length, show(it.out));
+    it.out.placed.key = key;
+    S[key] = it;
+    items.push(it);
+  }
+  const v = await settleAll(items.map((it) => it.hash), 'offers');
+  for (const it of items) c.eq(it.label + ': validated TransactionResult', v.get(it.hash).result, 'tesSUCCESS');
+  await checkState(c);
+  // history: each placement is an offernew with one offer_created effect
+  for (const w of [M1, M2]) {
+    const h = await historyOf(w);
+    for (const it of items.filter((x) => x.w === w)) {
+      const e = h.find((x) => x.hash === it.hash);
+      const p = w.name + ' history offer ' + it.key;
+      if (!e) { c.ok(p + ': listed', false, h.length + ' entries'); continue; }
+      c.eq(p + ' type', e.type, 'offernew');
+      c.eq(p + ' offertype', e.offertype, it.sell ? 'sell' : 'buy');
+      c.eq(p + ' seq', e.seq, it.seq);
+      c.amt(p + ' gets', e.gets, it.gets);
+      c.amt(p + ' pays', e.pays, it.pays);
+      const ef = e.effects || [];
+      c.eq(p + ' effects', ef.map((y) => y.effect).join(','), 'offer_created');
+      if (ef[0]) {
+        c.eq(p + ' offer_created seq', ef[0].seq, it.seq);
+        c.eq(p + ' offer_created type', ef[0].type, it.sell ? 'sell' : 'buy');
+        c.amt(p + ' offer_created gets', ef[0].gets, it.gets);
+        c.amt(p + ' offer_created pays', ef[0].pays, it.pays);
+      }
+      c.eq(p + ' dealGets (no fill)', e.dealGets, undefined);
+    }
+    // the three placements of one account share a ledger: each saw one, two or three fees taken
+    const after = [1n, 2n, 3n].map((k) => Number((before[w.name].swt - k * FEE).toString()) / 1e6);
+    for (const it of items.filter((x) => x.w === w)) {
+      const e = h.find((x) => x.hash === it.hash);
+      if (e) c.ok(w.name + ' history offer ' + it.key + ' balances.SWT is one of ' + after.join('/'),
+        after.includes(e.balances && e.balances.SWT), show(e.balances));
+    }
+  }
+});
+
+step('placeMeta', 'placement metadata: AccountRoot, Offer and two DirectoryNodes; no trust line (funds are only read)', ['place'], async (c) => {
+  // skywelld: the owner's AccountRoot, the Offer, its owner directory and book directory; the
+  // funds check reads the trust line (entryCache), which never enters the metadata
+  for (const it of RESTING.map(([k]) => S[k])) {
+    const r = await call(remote.requestTx({ hash: it.hash }), 'tx ' + it.key);
+    const nodes = (r && r.meta && Array.isArray(r.meta.AffectedNodes) ? r.meta.AffectedNodes : []).map((n) => {
+      const k = Object.keys(n)[0];
+      return k.replace('Node', '') + ' ' + n[k].LedgerEntryType;
+    }).sort();
+    const dirs = nodes.filter((x) => / DirectoryNode$/.test(x)).length;
+    c.eq('tx ' + it.key + ': AffectedNodes other than its directories', nodes.filter((x) => !/ DirectoryNode$/.test(x)).join(', '),
+      'Created Offer, Modified AccountRoot');
+    c.eq('tx ' + it.key + ': DirectoryNodes (owner and book)', dirs, 2);
+  }
+});
+
+step('issuerTx', 'issuer history: every offer in its currency is listed (skywelld indexes the TakerPays/TakerGets issuer)', ['place'], async (c) => {
+  const h = await historyOf(I);
+  for (const k of ['a1', 'a2', 'a3', 'c1', 'b1', 'b2']) {
+    const e = h.find((x) => x.hash === S[k].hash);
+    c.ok('I: account_tx lists offer ' + k, e, 'absent (' + h.length + ' entries)');
+    if (e) c.eq('I history offer ' + k + ' type', e.type, 'offereffect');
+  }
+});
+
+step('cancel', 'cancel: M1 cancels c1 (buildOfferCancelTx): offercancel, offer_cancelled', ['place'], async (c) => {
+  const it = { tx: cancelTx(M1, S.c1.seq), label: 'cancel c1', want: 'tesSUCCESS', seq: M.acct.M1.seq };
+  const before = snapshot();
+  const o = modelOfferCancel('M1', S.c1.seq);
+  c.must('model: c1 rests', o, 'no c1');
+  await submitBatch(c, [it]);
+  S.cancelC1 = it;
+  await checkState(c);
+  const e = await entryOf(c, M1, it.hash);
+  if (!e) return;
+  const p = 'M1 history cancel c1';
+  c.eq(p + ' type', e.type, 'offercancel');
+  c.amt(p + ' gets (of the cancelled offer)', e.gets, o.gets);
+  c.amt(p + ' pays (of the cancelled offer)', e.pays, o.pays);
+  const ef = e.effects || [];
+  c.eq(p + ' effects', ef.map((y) => y.effect).join(','), 'offer_cancelled');
+  if (ef[0]) {
+    c.eq(p + ' offer_cancelled seq', ef[0].seq, o.seq);
+    c.eq(p + ' offer_cancelled hash (PreviousTxnID: the placing tx)', ef[0].hash, S.c1.hash);
+    c.eq(p + ' offer_cancelled type', ef[0].type, 'sell');
+    c.amt(p + ' offer_cancelled gets', ef[0].gets, o.gets);
+    c.amt(p + ' offer_cancelled pays', ef[0].pays, o.pays);
+    c.eq(p + ' offer_cancelled deleted', ef[0].deleted, true);
+  }
+  checkBalancesOf(c, p, e, 'M1', before.M1);
+  const ie = (await historyOf(I)).find((y) => y.hash === it.hash);
+  c.ok('I: account_tx lists cancel c1 (the deleted offer names I)', ie, 'absent');
+});
+
+step('cancelAgain', 'cancel again: M1 cancels c1 a second time: tesSUCCESS, fee and sequence only', ['place'], async (c) => {
+  const it = { tx: cancelTx(M1, S.c1.seq), label: 'cancel c1 again', want: 'tesSUCCESS' };
+  const before = snapshot();
+  c.must('model: c1 is gone', !modelOfferCancel('M1', S.c1.seq));
+  await submitBatch(c, [it]);
+  await checkAccounts(c, [M1]);
+  await checkOffers(c, [M1]);
+  const e = await entryOf(c, M1, it.hash);
+  if (!e) return;
+  c.eq('M1 history cancel again type', e.type, 'offercancel');
+  c.eq('M1 history cancel again effects', (e.effects || []).length, 0);
+  checkBalancesOf(c, 'M1 history cancel again', e, 'M1', before.M1);
+});
+
+// The crossings. `want` states each fill as "offer:got by the taker for paid by the taker".
+step('X1', 'X1 full fill: T Buy 10 CNY for at most 25 SWT takes 10 CNY of a1 at its price 2: pays 20 SWT, nothing rests', ['place'], async (c) => {
+  await crossStep(c, { label: 'X1', w: T, flags: {}, pays: cny(10), gets: swt(25), want: 'a1:10 CNY for 20 SWT' });
+});
+
+step('X2', 'X2 partial fill across two levels: T Buy 100 CNY for at most 250 SWT takes a1 (40 @2) and a2 (40 @2.5), 20 CNY rest as a bid at 2.5', ['X1'], async (c) => {
+  await crossStep(c, { label: 'X2', w: T, flags: {}, pays: cny(100), gets: swt(250),
+    want: 'a1:40 CNY for 80 SWT, a2:40 CNY for 100 SWT; placed 20 CNY for 50 SWT' });
+});
+
+step('X3', 'X3 IOC: U Sell+IOC 50 CNY for at least 100 SWT takes T\'s bid (20 CNY @2.5 = 50 SWT); b1 at 1.25 is below its price; 30 CNY do not rest', ['X2'], async (c) => {
+  await crossStep(c, { label: 'X3', w: U, flags: { sell: true, ioc: true }, pays: swt(100), gets: cny(50),
+    want: 'T/' + S.X2.seq + ':50 SWT for 20 CNY' });
+});
+
+step('X4', 'X4 Sell: U Sell 10 CNY for at least 10 SWT gets b1\'s price 1.25: 12.5 SWT, more than it asked', ['X3'], async (c) => {
+  await crossStep(c, { label: 'X4', w: U, flags: { sell: true }, pays: swt(10), gets: cny(10),
+    want: 'b1:12.5 SWT for 10 CNY' });
+});
+
+step('X5', 'X5 FOK that cannot fill: U Buy+FOK 60 CNY for at most 200 SWT; a3 holds only 40 funded CNY: killed, fee and sequence only', ['X4'], async (c) => {
+  await crossStep(c, { label: 'X5', w: U, flags: { fok: true }, pays: cny(60), gets: swt(200), want: '; killed' });
+});
+
+step('X6', 'X6 FOK that fills: U Buy+FOK 30 CNY for at most 90 SWT takes 30 CNY of a3 at exactly its price 3', ['X5'], async (c) => {
+  await crossStep(c, { label: 'X6', w: U, flags: { fok: true }, pays: cny(30), gets: swt(90),
+    want: 'a3:30 CNY for 90 SWT' });
+});
+
+step('cancelFilled', 'cancel partly filled offers: M1 cancels b1 (10 CNY / 12.5 SWT left), M2 cancels a3 (20 CNY / 60 SWT left)', ['X6'], async (c) => {
+  const before = snapshot();
+  const b1 = M.offers.find((o) => o.key === 'b1'), a3 = M.offers.find((o) => o.key === 'a3');
+  c.must('model: b1 and a3 rest', b1 && a3);
+  const items = [
+    { tx: cancelTx(M1, b1.seq), label: 'cancel b1', want: 'tesSUCCESS', w: M1, o: clone(b1) },
+    { tx: cancelTx(M2, a3.seq), label: 'cancel a3', want: 'tesSUCCESS', w: M2, o: clone(a3) },
+  ];
+  modelOfferCancel('M1', b1.seq);
+  modelOfferCancel('M2', a3.seq);
+  await submitBatch(c, items);
+  await checkState(c);
+  for (const it of items) {
+    const e = await entryOf(c, it.w, it.hash);
+    if (!e) continue;
+    const p = it.w.name + ' history ' + it.label;
+    c.eq(p + ' type', e.type, 'offercancel');
+    const ef = e.effects || [];
+    c.eq(p + ' effects', ef.map((y) => y.effect).join(','), 'offer_cancelled');
+    if (ef[0]) {
+      c.eq(p + ' offer_cancelled seq', ef[0].seq, it.o.seq);
+      c.eq(p + ' offer_cancelled hash (PreviousTxnID: the last fill)', ef[0].hash, it.o.last);
+      c.amt(p + ' offer_cancelled gets (what was left)', ef[0].gets, it.o.gets);
+      c.amt(p + ' offer_cancelled pays (what was left)', ef[0].pays, it.o.pays);
+      c.eq(p + ' offer_cancelled type', ef[0].type, it.o.sell ? 'sell' : 'buy');
+    }
+    checkBalancesOf(c, p, e, it.w.name, before[it.w.name]);
+  }
+});
+
+step('histories', 'histories: each account\'s processed account_tx, newest first', ['X6'], async (c) => {
+  // [keys of transactions in one ledger (any order among them), type], newest ledger first
+  const want = {
+    T: [[['X2'], 'offernew'], [['X1'], 'offernew']],
+    U: [[['X6'], 'offernew'], [['X5'], 'offernew'], [['X4'], 'offernew'], [['X3'], 'offernew']],
+    M1: [[['X4'], 'offereffect'], [['X2'], 'offereffect'], [['X1'], 'offereffect'], [['cancelC1'], 'offercancel'],
+      [['a1', 'c1', 'b1'], 'offernew']],
+    M2: [[['X6'], 'offereffect'], [['X2'], 'offereffect'], [['a2', 'a3', 'b2'], 'offernew']],
+  };
+  const known = new Map(Object.keys(S).filter((k) => S[k].hash).map((k) => [S[k].hash, k]));
+  for (const w of [T, U, M1, M2]) {
+    const h = await historyOf(w);
+    const keys = new Set([].concat(...want[w.name].map(([ks]) => ks)));
+    const seen = h.filter((e) => keys.has(known.get(e.hash)));
+    const norm = (list) => list.map(([ks, t]) => ks.slice().sort().join('+') + ':' + t).join(' ');
+    const got = [];
+    for (const e of seen) {
+      const k = known.get(e.hash);
+      const group = want[w.name].find(([ks]) => ks.includes(k));
+      const last = got[got.length - 1];
+      if (last && last[0].length && group[0].includes(last[0][0]) && last[1] === e.type) last[0].push(k);
+      else got.push([[k], e.type]);
+    }
+    c.eq(w.name + ': offer transactions in account_tx, newest first', norm(got), norm(want[w.name]));
+    if (w === T) c.ok('T: the killed FOK X5 is not in T\'s history', !h.some((e) => e.hash === S.X5.hash));
+  }
+  const hi = await historyOf(I);
+  c.ok('I: not in the history of the killed FOK X5 (only U\'s AccountRoot changed)', !hi.some((e) => e.hash === S.X5.hash));
+});
+
+// ---------------------------------------------------------------- runner
+async function main() {
+  remote = new Remote({ server: URL, local_sign: true });
+  if (remote.type instanceof Error) { say('not ok ' + TAG + ' Remote: ' + remote.type.message); process.exit(1); }
+  if (traceFd !== null) {
+    const srv = remote._server, send = srv.sendMessage.bind(srv), handle = remote._handleMessage.bind(remote);
+    srv.sendMessage = (cmd, data) => {
+      const id = send(cmd, data);
+      trace('>>', JSON.stringify(Object.assign({ id: id, command: cmd }, data)));
+      return id;
+    };
+    remote._handleMessage = (m) => { trace('<<', typeof m === 'string' ? m : (m && m.data) || String(m)); return handle(m); };
+  }
+
+  const passed = new Set();
+  let failed = 0;
+  const deadline = T0 + DEADLINE_S * 1000;
+  for (const st of steps) {
+    const label = TAG + ' ' + st.name;
+    const missing = st.needs.filter((n) => !passed.has(n));
+    if (missing.length && !RUN_ALL) {
+      say('not ok ' + label + ': not run, needs ' + missing.join(', '));
+      failed++;
+      continue;
+    }
+    if (Date.now() > deadline) {
+      say('not ok ' + label + ': not run, scenario deadline of ' + DEADLINE_S + ' s passed');
+      failed++;
+      continue;
+    }
+    const c = new Checks();
+    const nUncaught = uncaught.length;
+    let error = null;
+    let timer = null;
+    try {
+      await Promise.race([
+        st.fn(c),
+        new Promise((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('scenario deadline of ' + DEADLINE_S + ' s passed')),
+            Math.max(1000, deadline - Date.now()));
+        }),
+      ]);
+    } catch (e) {
+      if (!(e instanceof StepFail) || e.message) error = errText(e);
+    }
+    clearTimeout(timer);
+    const thrown = uncaught.slice(nUncaught).map((u) => 'library threw: ' + u);
+    const fails = c.fails.concat(error ? [error] : [], thrown);
+    if (fails.length === 0) {
+      say('ok ' + label);
+      passed.add(st.id);
+    } else {
+      failed++;
+      say('not ok ' + label + (missing.length ? ' (run after ' + missing.join(', ') + ' failed)' : '') + ': ' + fails[0]);
+      for (const f of fails.slice(1, 40)) say('#   ' + f);
+      if (fails.length > 40) say('#   … ' + (fails.length - 40) + ' more');
+    }
+  }
+  say('# ' + TAG + ': ' + (steps.length - failed) + '/' + steps.length + ' steps passed in ' +
+    ((Date.now() - T0) / 1000).toFixed(1) + ' s (ledger_accept ' + acceptState + ')');
+  try { remote.disconnect(); } catch (e) { /* ignore */ }
+  if (traceFd !== null) fs.closeSync(traceFd);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => { say('not ok ' + TAG + ' scenario crashed: ' + (e && e.stack || e)); process.exit(1); });
