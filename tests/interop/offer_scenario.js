@@ -3,6 +3,7 @@
 //   node offer_scenario.js ws://127.0.0.1:PORT
 //   JT_SCENARIO_TRACE=FILE   write every WebSocket frame sent and received to FILE
 //   JT_SCENARIO_DEADLINE=S   give up after S seconds (default 55)
+//   JT_OFFER_DUMP=FILE       write each processed history entry the scenario checks to FILE
 //   JT_OFFER_ALL=1           run every step even when a step it depends on failed (the expected
 //                            state is then the model's, so later failures may only echo the first)
 //
@@ -250,9 +251,10 @@ const M1 = wallet('M1');  // maker
 const M2 = wallet('M2');  // maker
 const T = wallet('T');    // taker (buys CNY with SWT)
 const U = wallet('U');    // taker (sells CNY, then buys)
+const V = wallet('V');    // taker without a trust line
 ISSUER_ADDR = I.address;
-const HOLDERS = [M1, M2, T, U];
-const ALL = [I, M1, M2, T, U];
+const HOLDERS = [M1, M2, T, U, V];
+const ALL = [I, M1, M2, T, U, V];
 const byAddr = (a) => ALL.find((w) => w.address === a);
 
 const FEE = 10000n;
@@ -267,13 +269,19 @@ const LSF_SELL = 0x00020000;
 // lower is better for the taker), kept when the offer is partly consumed, as skywelld keeps
 // the quality of its book directory.
 const M = { acct: {}, offers: [], clock: 0 };
-for (const w of ALL) M.acct[w.name] = { swt: 0n, cny: 0n, seq: 1, owners: 0, line: false };
+// line: the account holds a CNY line to I (limit: its limit; a line a crossing creates has 0)
+for (const w of ALL) M.acct[w.name] = { swt: 0n, cny: 0n, seq: 1, owners: 0, line: false, limit: 0n };
 const clone = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'bigint' ? { $b: v.toString() } : v)),
   (k, v) => (v && typeof v === 'object' && typeof v.$b === 'string' ? BigInt(v.$b) : v));
 
 const reserve = (n) => RESERVE_BASE + BigInt(n) * RESERVE_INC;
 const bal = (name, cur) => (cur === 'SWT' ? M.acct[name].swt : M.acct[name].cny);
-const addBal = (name, cur, d) => { if (cur === 'SWT') M.acct[name].swt += d; else M.acct[name].cny += d; };
+function addBal(name, cur, d) {
+  const a = M.acct[name];
+  if (cur === 'SWT') { a.swt += d; return; }
+  a.cny += d;
+  if (name !== 'I' && !a.line) { a.line = true; a.limit = 0n; a.owners += 1; } // issue_iou creates the line
+}
 // what an account can spend of `cur` (skywelld accountFunds): SWT above the reserve
 function funds(name, cur) {
   if (name === 'I' && cur !== 'SWT') return 1n << 100n;
@@ -299,9 +307,10 @@ function removeOffer(o) {
 function fee(name) { M.acct[name].swt -= FEE; M.acct[name].seq += 1; }
 
 // OfferCreate by `name` (TakerPays `pays`, TakerGets `gets`; flags {sell, ioc, fok}), as
-// skywelld applies it. Returns {result, fills, placed, killed}; a fill is
+// skywelld applies it. Returns {result, fills, placed, killed, removed}; a fill is
 // {o (the offer after), owner, seq, paid (to the owner, in o.pays's currency), got (by the taker),
-//  prevPays, prevGets, last (the offer's PreviousTxnID before), deleted}.
+//  prevPays, prevGets, last (the offer's PreviousTxnID before), deleted}; `removed` lists the
+// offers taken off the book unfilled: found unfunded, or the taker's own.
 function modelOfferCreate(name, seq, pays, gets, flags, hash) {
   const prior = M.acct[name].swt;
   fee(name);
@@ -309,16 +318,26 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
   const tn = gets.v, td = pays.v; // taker quality: in per out
   const rem = { in: gets.v, out: pays.v };
   const fills = [];
-  const unfunded = [];
+  const unfunded = []; // offers found unfunded: removed even when a FOK is killed
+  const removed = [];
+  const dropped = (o, why) => ({ key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, pays: o.pays, gets: o.gets, last: o.last, why });
+  const atStart = {};
+  for (const n of Object.keys(M.acct)) atStart[n] = { SWT: funds(n, 'SWT'), [CUR]: funds(n, CUR) };
   const done = () => rem.in <= 0n || (!flags.sell && rem.out <= 0n) || funds(name, gets.cur) <= 0n;
   if (funds(name, gets.cur) <= 0n) {
     Object.assign(M, checkpoint);
-    return { result: 'tecUNFUNDED_OFFER', fills: [], placed: null, killed: false };
+    return { result: 'tecUNFUNDED_OFFER', fills: [], placed: null, killed: false, removed: [] };
   }
   for (const o of bookOf(gets.cur, pays.cur)) {
+    // the offer stream drops unfunded offers as it reaches them, before the price is looked at
+    if (funds(o.owner, o.gets.cur) <= 0n) {
+      if (atStart[o.owner][o.gets.cur] <= 0n) unfunded.push(o.key);
+      removed.push(dropped(o, 'unfunded'));
+      removeOffer(o);
+      continue;
+    }
     if (worse(o.qn, o.qd, tn, td)) break;
-    if (o.owner === name) { removeOffer(o); continue; } // the taker's own offer: cancelled
-    if (funds(o.owner, o.gets.cur) <= 0n) { unfunded.push(o.key); removeOffer(o); continue; }
+    if (o.owner === name) { removed.push(dropped(o, 'own')); removeOffer(o); continue; } // cancelled
     const mulq = (x) => { const y = exactDiv(x * o.qn, o.qd, 'price of ' + o.key); return y < o.pays.v ? y : o.pays.v; };
     const divq = (x) => { const y = exactDiv(x * o.qd, o.qn, 'price of ' + o.key); return y < o.gets.v ? y : o.gets.v; };
     let oin = o.pays.v, oout = o.gets.v;
@@ -345,7 +364,8 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
   if (!done() && flags.fok) { // could not fill: only the fee, the sequence and unfunded removals
     Object.assign(M, checkpoint);
     for (const k of unfunded) { const o = M.offers.find((x) => x.key === k); if (o) removeOffer(o); }
-    return { result: 'tesSUCCESS', fills: [], placed: null, killed: true };
+    return { result: 'tesSUCCESS', fills: [], placed: null, killed: true,
+      removed: removed.filter((r) => unfunded.includes(r.key)) };
   }
   let place = null;
   if (!done()) {
@@ -357,7 +377,7 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
     if (prior < reserve(M.acct[name].owners + 1)) {
       if (!fills.length) {
         Object.assign(M, checkpoint);
-        return { result: 'tecINSUF_RESERVE_OFFER', fills: [], placed: null, killed: false };
+        return { result: 'tecINSUF_RESERVE_OFFER', fills: [], placed: null, killed: false, removed: [] };
       }
       place = null;
     } else {
@@ -368,7 +388,7 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
       place = o;
     }
   } else place = null;
-  return { result: 'tesSUCCESS', fills, placed: place, killed: false };
+  return { result: 'tesSUCCESS', fills, placed: place, killed: false, removed };
 }
 
 function modelOfferCancel(name, offerSeq) {
@@ -435,6 +455,8 @@ async function checkAccounts(c, who) {
       c.eq(w.name + ': line peer', lines[0].account, I.address);
       c.eq(w.name + ': line currency', lines[0].currency, CUR);
       c.eq(w.name + ': line balance', toMicro(lines[0].balance), M.acct[w.name].cny);
+      c.eq(w.name + ': line limit', toMicro(lines[0].limit), M.acct[w.name].limit);
+      c.eq(w.name + ': line limit_peer', toMicro(lines[0].limit_peer), 0n);
     }
   }
   const r = await call(remote.requestAccountRelations({ account: I.address, type: 'trust' }), 'account_lines I');
@@ -444,6 +466,7 @@ async function checkAccounts(c, who) {
     const h = byAddr(l.account);
     if (!h) { c.ok('I: line to a known holder', false, show(l)); continue; }
     c.eq('I: line to ' + h.name + ' balance', toMicro(l.balance), -M.acct[h.name].cny);
+    c.eq('I: line to ' + h.name + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].limit);
   }
 }
 
@@ -521,9 +544,17 @@ async function historyOf(w) {
   if (!r || !Array.isArray(r.transactions)) throw new Error('account_tx ' + w.name + ': no transactions: ' + show(r));
   return r.transactions;
 }
+let dumpFd = null;
+if (process.env.JT_OFFER_DUMP) {
+  try { dumpFd = fs.openSync(process.env.JT_OFFER_DUMP, 'w'); } catch (e) { dumpFd = null; }
+}
 async function entryOf(c, w, hash) {
   const h = await historyOf(w);
   const e = h.find((x) => x.hash === hash);
+  if (dumpFd !== null) {
+    const k = Object.keys(S).find((x) => S[x] && S[x].hash === hash) || hash;
+    try { fs.writeSync(dumpFd, w.name + ' ' + k + ' ' + JSON.stringify(e) + '\n'); } catch (err) { /* ignore */ }
+  }
   c.ok(w.name + ': account_tx lists ' + hash, e, h.length + ' entries');
   return e;
 }
@@ -541,6 +572,18 @@ function checkBalancesOf(c, p, e, name, before) {
   else c.eq(p + ' balances.CNY (unchanged: absent)', e.balances && e.balances.CNY, undefined);
 }
 
+// jingtum-lib's offer_cancelled effect for an offer taken off the book unfilled (`r` as in
+// modelOfferCreate's `removed`)
+function checkCancelled(c, q, effects, r) {
+  const ef = effects.find((y) => y.effect === 'offer_cancelled' && y.seq === r.seq);
+  if (!ef) { c.ok(q, false, 'no offer_cancelled with seq ' + r.seq + ' in ' + show(effects)); return; }
+  c.amt(q + ': gets', ef.gets, r.gets);
+  c.amt(q + ': pays', ef.pays, r.pays);
+  c.eq(q + ': type', ef.type, r.sell ? 'sell' : 'buy');
+  c.eq(q + ': hash (PreviousTxnID)', ef.hash, r.last);
+  c.eq(q + ': deleted', ef.deleted, true);
+}
+
 // The processed entry of an OfferCreate for its sender.
 function checkTakerEntry(c, e, w, x, before) {
   const p = w.name + ' history ' + x.label;
@@ -552,8 +595,10 @@ function checkTakerEntry(c, e, w, x, before) {
   c.amt(p + ' gets (TakerGets)', e.gets, x.gets);
   c.amt(p + ' pays (TakerPays)', e.pays, x.pays);
   const effects = Array.isArray(e.effects) ? e.effects : [];
-  const n = x.out.fills.length + (x.out.placed ? 1 : 0);
+  const own = x.out.removed.filter((r) => r.owner === w.name);
+  const n = x.out.fills.length + (x.out.placed ? 1 : 0) + own.length;
   c.eq(p + ' number of effects', effects.length, n);
+  for (const r of own) checkCancelled(c, p + ' offer_cancelled ' + r.key + ' (its own offer, crossed)', effects, r);
   for (const f of x.out.fills) {
     const q = p + ' offer_bought from ' + f.key;
     const ef = effects.find((y) => y.effect === 'offer_bought' && y.counterparty && y.counterparty.seq === f.seq &&
@@ -594,7 +639,9 @@ function checkOwnerEntry(c, e, w, x, before) {
   c.eq(p + ' type', e.type, 'offereffect');
   const effects = Array.isArray(e.effects) ? e.effects : [];
   const mine = x.out.fills.filter((f) => f.owner === w.name);
-  c.eq(p + ' number of effects', effects.length, mine.length);
+  const gone = x.out.removed.filter((r) => r.owner === w.name);
+  c.eq(p + ' number of effects', effects.length, mine.length + gone.length);
+  for (const r of gone) checkCancelled(c, p + ' offer_cancelled ' + r.key + ' (' + r.why + ')', effects, r);
   for (const f of mine) {
     const ef = effects.find((y) => y.seq === f.seq);
     const funded = f.deleted && f.o.gets.v === 0n;
@@ -634,11 +681,13 @@ async function crossStep(c, x) {
   const s = await submitTx(tx, x.label);
   x.hash = s.hash;
   x.out = modelOfferCreate(x.w.name, x.seq, x.pays, x.gets, x.flags, x.hash);
+  if (x.key && x.out.placed) x.out.placed.key = x.key;
   S[x.label] = x;
   // the scenario's own statement of the fills (guards the model)
   if (x.want) {
     const said = x.out.fills.map((f) => f.key + ':' + fmtA(f.got) + ' for ' + fmtA(f.paid)).join(', ') +
       (x.out.placed ? '; placed ' + fmtA(x.out.placed.pays) + ' for ' + fmtA(x.out.placed.gets) : '') +
+      (x.out.removed.length ? '; removed ' + x.out.removed.map((r) => r.key + ' (' + r.why + ')').join(', ') : '') +
       (x.out.killed ? '; killed' : '');
     c.must('model agrees with the scenario (' + x.want + ')', said === x.want, said);
   }
@@ -649,16 +698,18 @@ async function crossStep(c, x) {
   await checkState(c);
   const e = await entryOf(c, x.w, x.hash);
   if (e) checkTakerEntry(c, e, x.w, x, before);
-  for (const owner of [...new Set(x.out.fills.map((f) => f.owner))]) {
+  for (const owner of [...new Set(x.out.fills.concat(x.out.removed).map((f) => f.owner).filter((o) => o !== x.w.name))]) {
     const w = ALL.find((a) => a.name === owner);
     const oe = await entryOf(c, w, x.hash);
     if (oe) checkOwnerEntry(c, oe, w, x, before);
   }
-  // the issuer: in the history of every transaction that touched a CNY line or offer
+  // the issuer: in the history of every transaction that moved CNY (its lines changed), in none
+  // that changed nothing in CNY (offers that only rest or leave the book: the 'issuerTx' step)
   const ie = (await historyOf(I)).find((y) => y.hash === x.hash);
-  const touches = x.out.fills.length > 0 || x.out.placed;
-  c.eq('I: account_tx lists ' + x.label + (touches ? '' : ' (nothing in CNY changed: absent)'), !!ie, !!touches);
-  if (ie) c.eq('I history ' + x.label + ': type', ie.type, 'offereffect');
+  if (x.out.fills.length) {
+    c.ok('I: account_tx lists ' + x.label, ie, 'absent');
+    if (ie) c.eq('I history ' + x.label + ': type', ie.type, 'offereffect');
+  } else if (!x.out.placed && !x.out.removed.length) c.ok('I: account_tx does not list ' + x.label + ' (nothing in CNY changed)', !ie);
 }
 
 // ---------------------------------------------------------------- steps
@@ -677,7 +728,7 @@ step('connect', 'connect', [], async (c) => {
   remote.on('transactions', onTransactions);
 });
 
-step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T and U', ['connect'], async (c) => {
+step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T, U and V', ['connect'], async (c) => {
   const info = await call(remote.requestAccountInfo({ account: G.address }), 'account_info genesis');
   c.must('genesis account_data', info && info.account_data, show(info));
   M.acct.genesis = { swt: BigInt(info.account_data.Balance), cny: 0n, seq: info.account_data.Sequence, owners: 0 };
@@ -691,13 +742,14 @@ step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T and U', ['connect'], a
   await checkAccounts(c, ALL);
 });
 
-step('trust', 'trust: M1, M2, T, U trust I for 10000 CNY (buildRelationTx trust)', ['fund'], async (c) => {
+step('trust', 'trust: M1, M2, T, U trust I for 10000 CNY (buildRelationTx trust); V does not', ['fund'], async (c) => {
   const items = [];
-  for (const w of HOLDERS) {
+  for (const w of [M1, M2, T, U]) {
     items.push({ tx: trustTx(w, cny(10000)), label: 'TrustSet ' + w.name, want: 'tesSUCCESS' });
     fee(w.name);
     M.acct[w.name].owners += 1;
     M.acct[w.name].line = true;
+    M.acct[w.name].limit = cny(10000).v;
   }
   await submitBatch(c, items);
   await checkAccounts(c, ALL);
@@ -794,15 +846,6 @@ step('placeMeta', 'placement metadata: AccountRoot, Offer and two DirectoryNodes
   }
 });
 
-step('issuerTx', 'issuer history: every offer in its currency is listed (skywelld indexes the TakerPays/TakerGets issuer)', ['place'], async (c) => {
-  const h = await historyOf(I);
-  for (const k of ['a1', 'a2', 'a3', 'c1', 'b1', 'b2']) {
-    const e = h.find((x) => x.hash === S[k].hash);
-    c.ok('I: account_tx lists offer ' + k, e, 'absent (' + h.length + ' entries)');
-    if (e) c.eq('I history offer ' + k + ' type', e.type, 'offereffect');
-  }
-});
-
 step('cancel', 'cancel: M1 cancels c1 (buildOfferCancelTx): offercancel, offer_cancelled', ['place'], async (c) => {
   const it = { tx: cancelTx(M1, S.c1.seq), label: 'cancel c1', want: 'tesSUCCESS', seq: M.acct.M1.seq };
   const before = snapshot();
@@ -828,8 +871,16 @@ step('cancel', 'cancel: M1 cancels c1 (buildOfferCancelTx): offercancel, offer_c
     c.eq(p + ' offer_cancelled deleted', ef[0].deleted, true);
   }
   checkBalancesOf(c, p, e, 'M1', before.M1);
-  const ie = (await historyOf(I)).find((y) => y.hash === it.hash);
-  c.ok('I: account_tx lists cancel c1 (the deleted offer names I)', ie, 'absent');
+});
+
+step('issuerTx', 'issuer history: offers placed or cancelled in its currency are listed (skywelld indexes the TakerPays/TakerGets issuer)', ['place'], async (c) => {
+  const h = await historyOf(I);
+  for (const k of ['a1', 'a2', 'a3', 'c1', 'b1', 'b2', 'cancelC1']) {
+    if (!S[k] || !S[k].hash) continue;
+    const e = h.find((x) => x.hash === S[k].hash);
+    c.ok('I: account_tx lists ' + k, e, 'absent (' + h.length + ' entries)');
+    if (e) c.eq('I history ' + k + ' type', e.type, 'offereffect');
+  }
 });
 
 step('cancelAgain', 'cancel again: M1 cancels c1 a second time: tesSUCCESS, fee and sequence only', ['place'], async (c) => {
@@ -905,34 +956,73 @@ step('cancelFilled', 'cancel partly filled offers: M1 cancels b1 (10 CNY / 12.5 
   }
 });
 
+// want: per account, [[keys of transactions in one ledger (any order among them)], type], newest
+// ledger first; other transactions of the account are ignored
+async function checkHistories(c, want) {
+  const known = new Map(Object.keys(S).filter((k) => S[k] && S[k].hash).map((k) => [S[k].hash, k]));
+  for (const name of Object.keys(want)) {
+    const w = ALL.find((a) => a.name === name);
+    const h = await historyOf(w);
+    const keys = new Set([].concat(...want[name].map(([ks]) => ks)));
+    const norm = (list) => list.map(([ks, t]) => ks.slice().sort().join('+') + ':' + t).join(' ');
+    const got = [];
+    for (const e of h.filter((x) => keys.has(known.get(x.hash)))) {
+      const k = known.get(e.hash);
+      const group = want[name].find(([ks]) => ks.includes(k));
+      const last = got[got.length - 1];
+      if (last && group[0].includes(last[0][0]) && last[1] === e.type) last[0].push(k);
+      else got.push([[k], e.type]);
+    }
+    c.eq(name + ': offer transactions in account_tx, newest first', norm(got), norm(want[name]));
+  }
+}
+
 step('histories', 'histories: each account\'s processed account_tx, newest first', ['X6'], async (c) => {
-  // [keys of transactions in one ledger (any order among them), type], newest ledger first
-  const want = {
-    T: [[['X2'], 'offernew'], [['X1'], 'offernew']],
+  await checkHistories(c, {
+    T: [[['X3'], 'offereffect'], [['X2'], 'offernew'], [['X1'], 'offernew']],
     U: [[['X6'], 'offernew'], [['X5'], 'offernew'], [['X4'], 'offernew'], [['X3'], 'offernew']],
     M1: [[['X4'], 'offereffect'], [['X2'], 'offereffect'], [['X1'], 'offereffect'], [['cancelC1'], 'offercancel'],
       [['a1', 'c1', 'b1'], 'offernew']],
     M2: [[['X6'], 'offereffect'], [['X2'], 'offereffect'], [['a2', 'a3', 'b2'], 'offernew']],
-  };
-  const known = new Map(Object.keys(S).filter((k) => S[k].hash).map((k) => [S[k].hash, k]));
-  for (const w of [T, U, M1, M2]) {
-    const h = await historyOf(w);
-    const keys = new Set([].concat(...want[w.name].map(([ks]) => ks)));
-    const seen = h.filter((e) => keys.has(known.get(e.hash)));
-    const norm = (list) => list.map(([ks, t]) => ks.slice().sort().join('+') + ':' + t).join(' ');
-    const got = [];
-    for (const e of seen) {
-      const k = known.get(e.hash);
-      const group = want[w.name].find(([ks]) => ks.includes(k));
-      const last = got[got.length - 1];
-      if (last && last[0].length && group[0].includes(last[0][0]) && last[1] === e.type) last[0].push(k);
-      else got.push([[k], e.type]);
-    }
-    c.eq(w.name + ': offer transactions in account_tx, newest first', norm(got), norm(want[w.name]));
-    if (w === T) c.ok('T: the killed FOK X5 is not in T\'s history', !h.some((e) => e.hash === S.X5.hash));
-  }
+  });
+  const ht = await historyOf(T);
+  c.ok('T: the killed FOK X5 is not in T\'s history', !ht.some((e) => e.hash === S.X5.hash));
   const hi = await historyOf(I);
   c.ok('I: not in the history of the killed FOK X5 (only U\'s AccountRoot changed)', !hi.some((e) => e.hash === S.X5.hash));
+});
+
+// Phase 2: rules of skywelld's offer stream. The asks are empty again; b2 still bids 1.
+step('place2', 'place d1 (M1 Sell 20 CNY for 60 SWT, 3) and d2 (M2 Sell 10 CNY for 25 SWT, 2.5: all of M2\'s CNY)', ['cancelFilled'], async (c) => {
+  await crossStep(c, { label: 'd1', key: 'd1', w: M1, flags: { sell: true }, pays: swt(60), gets: cny(20), want: '; placed 60 SWT for 20 CNY' });
+  await crossStep(c, { label: 'd2', key: 'd2', w: M2, flags: { sell: true }, pays: swt(25), gets: cny(10), want: '; placed 25 SWT for 10 CNY' });
+});
+
+step('redeem', 'M2 pays its 10 CNY back to I: d2 stays in the book unfunded (owner_funds 0, taker_gets_funded 0)', ['place2'], async (c) => {
+  const it = { tx: paymentTx(M2, I, cny(10)), label: 'M2 pays I 10 CNY', want: 'tesSUCCESS' };
+  fee('M2');
+  M.acct.M2.cny -= cny(10).v;
+  await submitBatch(c, [it]);
+  await checkState(c);
+});
+
+step('X7', 'X7 FOK over an unfunded offer: V Buy+FOK 30 CNY for at most 90 SWT; d2 (unfunded, found so) is removed, d1 holds 20: killed, d2 stays removed', ['redeem'], async (c) => {
+  await crossStep(c, { label: 'X7', w: V, flags: { fok: true }, pays: cny(30), gets: swt(90), want: '; removed d2 (unfunded); killed' });
+});
+
+step('X8', 'X8 a taker without a trust line: V Buy 5 CNY for at most 15 SWT takes 5 CNY of d1; the crossing creates V\'s line (limit 0)', ['X7'], async (c) => {
+  await crossStep(c, { label: 'X8', w: V, flags: {}, pays: cny(5), gets: swt(15), want: 'd1:5 CNY for 15 SWT' });
+});
+
+step('X9', 'X9 crossing its own offer: M1 Buy 5 CNY for at most 20 SWT meets its own d1 first: d1 is cancelled, the bid rests', ['X8'], async (c) => {
+  await crossStep(c, { label: 'X9', w: M1, flags: {}, pays: cny(5), gets: swt(20), want: '; placed 5 CNY for 20 SWT; removed d1 (own)' });
+});
+
+step('histories2', 'histories of phase 2: account_tx, newest first', ['X9'], async (c) => {
+  await checkHistories(c, {
+    V: [[['X8'], 'offernew'], [['X7'], 'offernew']],
+    M1: [[['X9'], 'offernew'], [['X8'], 'offereffect'], [['d1'], 'offernew']],
+    M2: [[['X7'], 'offereffect'], [['d2'], 'offernew']],
+  });
 });
 
 // ---------------------------------------------------------------- runner
