@@ -252,9 +252,10 @@ const M2 = wallet('M2');  // maker
 const T = wallet('T');    // taker (buys CNY with SWT)
 const U = wallet('U');    // taker (sells CNY, then buys)
 const V = wallet('V');    // taker without a trust line
+const W = wallet('W');    // taker with little more than its reserve
 ISSUER_ADDR = I.address;
-const HOLDERS = [M1, M2, T, U, V];
-const ALL = [I, M1, M2, T, U, V];
+const HOLDERS = [M1, M2, T, U, V, W];
+const ALL = [I, M1, M2, T, U, V, W];
 const byAddr = (a) => ALL.find((w) => w.address === a);
 
 const FEE = 10000n;
@@ -588,13 +589,18 @@ function checkCancelled(c, q, effects, r) {
 function checkTakerEntry(c, e, w, x, before) {
   const p = w.name + ' history ' + x.label;
   c.eq(p + ' type', e.type, 'offernew');
-  c.eq(p + ' result', e.result, 'tesSUCCESS');
+  c.eq(p + ' result', e.result, x.out.result);
   c.eq(p + ' offertype', e.offertype, x.flags.sell ? 'sell' : 'buy');
   c.eq(p + ' seq', e.seq, x.seq);
   c.eq(p + ' fee', e.fee, '0.01');
   c.amt(p + ' gets (TakerGets)', e.gets, x.gets);
   c.amt(p + ' pays (TakerPays)', e.pays, x.pays);
   const effects = Array.isArray(e.effects) ? e.effects : [];
+  if (x.out.result !== 'tesSUCCESS') { // the library stops before effects and balances
+    c.eq(p + ' effects (' + x.out.result + ')', effects.length, 0);
+    c.eq(p + ' balances (' + x.out.result + ')', e.balances, undefined);
+    return;
+  }
   const own = x.out.removed.filter((r) => r.owner === w.name);
   const n = x.out.fills.length + (x.out.placed ? 1 : 0) + own.length;
   c.eq(p + ' number of effects', effects.length, n);
@@ -728,23 +734,24 @@ step('connect', 'connect', [], async (c) => {
   remote.on('transactions', onTransactions);
 });
 
-step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T, U and V', ['connect'], async (c) => {
+step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T, U and V, 11.52 SWT to W', ['connect'], async (c) => {
   const info = await call(remote.requestAccountInfo({ account: G.address }), 'account_info genesis');
   c.must('genesis account_data', info && info.account_data, show(info));
   M.acct.genesis = { swt: BigInt(info.account_data.Balance), cny: 0n, seq: info.account_data.Sequence, owners: 0 };
   const items = [];
   for (const w of ALL) {
-    items.push({ tx: paymentTx(G, w, swt(1000)), label: 'fund ' + w.name, want: 'tesSUCCESS' });
+    const amount = w === W ? swt('11.52') : swt(1000);
+    items.push({ tx: paymentTx(G, w, amount), label: 'fund ' + w.name, want: 'tesSUCCESS' });
     fee('genesis');
-    M.acct[w.name].swt = 1000n * M6;
+    M.acct[w.name].swt = amount.v;
   }
   await submitBatch(c, items);
   await checkAccounts(c, ALL);
 });
 
-step('trust', 'trust: M1, M2, T, U trust I for 10000 CNY (buildRelationTx trust); V does not', ['fund'], async (c) => {
+step('trust', 'trust: M1, M2, T, U, W trust I for 10000 CNY (buildRelationTx trust); V does not', ['fund'], async (c) => {
   const items = [];
-  for (const w of [M1, M2, T, U]) {
+  for (const w of [M1, M2, T, U, W]) {
     items.push({ tx: trustTx(w, cny(10000)), label: 'TrustSet ' + w.name, want: 'tesSUCCESS' });
     fee(w.name);
     M.acct[w.name].owners += 1;
@@ -1015,6 +1022,20 @@ step('X8', 'X8 a taker without a trust line: V Buy 5 CNY for at most 15 SWT take
 
 step('X9', 'X9 crossing its own offer: M1 Buy 5 CNY for at most 20 SWT meets its own d1 first: d1 is cancelled, the bid rests', ['X8'], async (c) => {
   await crossStep(c, { label: 'X9', w: M1, flags: {}, pays: cny(5), gets: swt(20), want: '; placed 5 CNY for 20 SWT; removed d1 (own)' });
+});
+
+// Phase 3: failures and the reserve.
+step('X10', 'X10 unfunded: M2, holding no CNY, Sell 5 CNY for 10 SWT: tecUNFUNDED_OFFER, fee and sequence only', ['redeem'], async (c) => {
+  await crossStep(c, { label: 'X10', w: M2, flags: { sell: true }, pays: swt(10), gets: cny(5), want: '' });
+});
+
+step('X11', 'X11 reserve: W (11.51 SWT, one line) Buy 1 CNY for 0.1 SWT crosses nothing and cannot reserve an offer (12 SWT): tecINSUF_RESERVE_OFFER', ['trust'], async (c) => {
+  await crossStep(c, { label: 'X11', w: W, flags: {}, pays: cny(1), gets: swt('0.1'), want: '' });
+});
+
+step('X12', 'X12 crossed, then short of reserve: M1 rests e1 (Sell 0.02 CNY for 0.1 SWT, 5); W Buy 0.2 CNY for at most 1.2 SWT takes e1 whole; the remainder does not rest: tesSUCCESS', ['X11'], async (c) => {
+  await crossStep(c, { label: 'e1', key: 'e1', w: M1, flags: { sell: true }, pays: swt('0.1'), gets: cny('0.02'), want: '; placed 0.1 SWT for 0.02 CNY' });
+  await crossStep(c, { label: 'X12', w: W, flags: {}, pays: cny('0.2'), gets: swt('1.2'), want: 'e1:0.02 CNY for 0.1 SWT' });
 });
 
 step('histories2', 'histories of phase 2: account_tx, newest first', ['X9'], async (c) => {
