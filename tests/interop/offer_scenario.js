@@ -106,9 +106,11 @@ class Checks {
 }
 
 // ---------------------------------------------------------------- exact amounts
-// Every amount is {cur: 'SWT'|'CNY', v: BigInt} with v in millionths: drops for SWT, 10^-6 CNY
-// for CNY. The scenario's amounts and prices keep every fill exact at that scale.
+// Every amount is {cur: 'SWT'|'CNY'|'USD', v: BigInt} with v in millionths: drops for SWT,
+// 10^-6 units for CNY (issued by I) and USD (issued by I2, who charges a transfer rate). The
+// scenario's amounts and prices keep every fill exact at that scale.
 const CUR = 'CNY';
+const IOUS = ['CNY', 'USD'];
 const M6 = 1000000n;
 
 function toMicro(s) { // decimal text (sign, fraction, exponent) → BigInt millionths, or null
@@ -134,9 +136,10 @@ const fmtV = (v) => {
 };
 const swt = (x) => ({ cur: 'SWT', v: toMicro(String(x)) });
 const cny = (x) => ({ cur: CUR, v: toMicro(String(x)) });
+const usd = (x) => ({ cur: 'USD', v: toMicro(String(x)) });
 const fmtA = (a) => fmtV(a.v) + ' ' + a.cur;
-let ISSUER_ADDR = null;
-const issuerOf = (cur) => (cur === 'SWT' ? '' : ISSUER_ADDR);
+const ISSUERS = {}; // currency -> issuing wallet
+const issuerOf = (cur) => (cur === 'SWT' ? '' : ISSUERS[cur].address);
 const libAmount = (a) => ({ value: fmtV(a.v), currency: a.cur, issuer: issuerOf(a.cur) });
 
 // an amount as the node or the library writes it → {cur, v, issuer}
@@ -151,8 +154,6 @@ function anyAmount(x) {
   if (x.currency === 'SWT') return { cur: 'SWT', v, issuer: x.issuer === undefined ? '' : x.issuer };
   return { cur: x.currency, v, issuer: x.issuer };
 }
-// the library's processed amounts: SWT in SWT units with issuer ''
-const libSide = (a) => ({ value: fmtV(a.v), currency: a.cur, issuer: issuerOf(a.cur) });
 
 // ---------------------------------------------------------------- library calls with timeouts
 let remote = null;
@@ -247,15 +248,18 @@ async function submitTx(tx, label) {
 const G = { name: 'genesis', address: 'jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh', secret: 'snoPBjXtMeMyMHUVTgbuqAfg1SUTb' };
 const wallet = (name) => { const w = Wallet.generate(); return { name, address: w.address, secret: w.secret }; };
 const I = wallet('I');    // issuer of CNY
+const I2 = wallet('I2');  // issuer of USD, TransferRate 1.25
 const M1 = wallet('M1');  // maker
 const M2 = wallet('M2');  // maker
 const T = wallet('T');    // taker (buys CNY with SWT)
 const U = wallet('U');    // taker (sells CNY, then buys)
 const V = wallet('V');    // taker without a trust line
 const W = wallet('W');    // taker with little more than its reserve
-ISSUER_ADDR = I.address;
+ISSUERS.CNY = I;
+ISSUERS.USD = I2;
 const HOLDERS = [M1, M2, T, U, V, W];
-const ALL = [I, M1, M2, T, U, V, W];
+const ALL = [I, I2, M1, M2, T, U, V, W];
+const isIssuer = (name, cur) => cur !== 'SWT' && ISSUERS[cur].name === name;
 const byAddr = (a) => ALL.find((w) => w.address === a);
 
 const FEE = 10000n;
@@ -264,38 +268,59 @@ const RESERVE_INC = 1000000n;
 const LSF_SELL = 0x00020000;
 
 // ---------------------------------------------------------------- the model
-// State: per account SWT drops, CNY millionths, Sequence, OwnerCount; the resting offers.
+// State: per account its balances (b: SWT drops, CNY and USD millionths; an issuer's own
+// currency is not counted), its lines (lim: limit per currency, null without a line; a line a
+// crossing creates has limit 0), Sequence, OwnerCount; the resting offers; the transfer rates.
 // An offer: {key, owner, seq, pays, gets, sell, qn, qd, t, last}; its quality is qn/qd =
 // TakerPays/TakerGets of the transaction that placed it (what a taker pays per unit received;
 // lower is better for the taker), kept when the offer is partly consumed, as skywelld keeps
 // the quality of its book directory.
-const M = { acct: {}, offers: [], clock: 0 };
-// line: the account holds a CNY line to I (limit: its limit; a line a crossing creates has 0)
-for (const w of ALL) M.acct[w.name] = { swt: 0n, cny: 0n, seq: 1, owners: 0, line: false, limit: 0n };
+const M = { acct: {}, offers: [], clock: 0, rate: { CNY: null, USD: null } }; // rate: [num, den] or null
+for (const w of ALL) M.acct[w.name] = { b: { SWT: 0n, CNY: 0n, USD: 0n }, lim: { CNY: null, USD: null }, seq: 1, owners: 0 };
 const clone = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'bigint' ? { $b: v.toString() } : v)),
   (k, v) => (v && typeof v === 'object' && typeof v.$b === 'string' ? BigInt(v.$b) : v));
 
 const reserve = (n) => RESERVE_BASE + BigInt(n) * RESERVE_INC;
-const bal = (name, cur) => (cur === 'SWT' ? M.acct[name].swt : M.acct[name].cny);
 function addBal(name, cur, d) {
   const a = M.acct[name];
-  if (cur === 'SWT') { a.swt += d; return; }
-  a.cny += d;
-  if (name !== 'I' && !a.line) { a.line = true; a.limit = 0n; a.owners += 1; } // issue_iou creates the line
+  if (isIssuer(name, cur)) return;
+  a.b[cur] += d;
+  if (cur !== 'SWT' && a.lim[cur] === null) { a.lim[cur] = 0n; a.owners += 1; } // issue_iou creates the line
 }
 // what an account can spend of `cur` (skywelld accountFunds): SWT above the reserve
 function funds(name, cur) {
-  if (name === 'I' && cur !== 'SWT') return 1n << 100n;
-  if (cur !== 'SWT') return M.acct[name].cny > 0n ? M.acct[name].cny : 0n;
-  const f = M.acct[name].swt - reserve(M.acct[name].owners);
+  if (isIssuer(name, cur)) return 1n << 100n;
+  const a = M.acct[name];
+  const f = cur === 'SWT' ? a.b.SWT - reserve(a.owners) : a.b[cur];
   return f > 0n ? f : 0n;
 }
+// the transfer rate a crossing charges the sender of `cur` (skywelld: none for SWT, none when
+// the owner is the taker or either is the issuer)
+function rateOf(cur, owner, taker) {
+  if (cur === 'SWT' || owner === taker || isIssuer(owner, cur) || isIssuer(taker, cur)) return null;
+  return M.rate[cur];
+}
+const mulR = (x, r, what) => (r ? exactDiv(x * r[0], r[1], what) : x);
+const divR = (x, r, what) => (r ? exactDiv(x * r[1], r[0], what) : x);
 const worse = (qn1, qd1, qn2, qd2) => qn1 * qd2 > qn2 * qd1; // q1 > q2
 const modelNotes = []; // inexact arithmetic: the scenario's amounts must be changed
 function exactDiv(a, b, what, up) {
   if (a % b !== 0n) modelNotes.push('inexact ' + what + ': ' + a + '/' + b);
   const q = a / b;
   return up && a % b !== 0n ? q + 1n : q;
+}
+// skywelld keeps an offer's quality (TakerPays/TakerGets, SWT in drops) as a 16-digit decimal;
+// the model computes fills from the exact ratio, so the scenario's prices must make it exact
+const gcd = (a, b) => (b === 0n ? a : gcd(b, a % b));
+function checkQuality(pays, gets, what) {
+  let n = pays.v * (pays.cur === 'SWT' ? M6 : 1n), d = gets.v * (gets.cur === 'SWT' ? M6 : 1n);
+  const g = gcd(n, d); n /= g; d /= g;
+  let k = 0;
+  while (d % 10n === 0n) { d /= 10n; k++; }
+  while (d % 2n === 0n) { d /= 2n; n *= 5n; k++; }
+  while (d % 5n === 0n) { d /= 5n; n *= 2n; k++; }
+  while (n % 10n === 0n && n > 0n) n /= 10n;
+  if (d !== 1n || n.toString().length > 16) modelNotes.push('quality of ' + what + ' is not an exact 16-digit decimal');
 }
 function bookOf(payCur, getCur) {
   return M.offers.filter((o) => o.pays.cur === payCur && o.gets.cur === getCur)
@@ -305,7 +330,7 @@ function removeOffer(o) {
   M.offers = M.offers.filter((x) => x !== o);
   M.acct[o.owner].owners -= 1;
 }
-function fee(name) { M.acct[name].swt -= FEE; M.acct[name].seq += 1; }
+function fee(name) { M.acct[name].b.SWT -= FEE; M.acct[name].seq += 1; }
 
 // OfferCreate by `name` (TakerPays `pays`, TakerGets `gets`; flags {sell, ioc, fok}), as
 // skywelld applies it. Returns {result, fills, placed, killed, removed}; a fill is
@@ -313,7 +338,7 @@ function fee(name) { M.acct[name].swt -= FEE; M.acct[name].seq += 1; }
 //  prevPays, prevGets, last (the offer's PreviousTxnID before), deleted}; `removed` lists the
 // offers taken off the book unfilled: found unfunded, or the taker's own.
 function modelOfferCreate(name, seq, pays, gets, flags, hash) {
-  const prior = M.acct[name].swt;
+  const prior = M.acct[name].b.SWT;
   fee(name);
   const checkpoint = clone(M);
   const tn = gets.v, td = pays.v; // taker quality: in per out
@@ -323,7 +348,7 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
   const removed = [];
   const dropped = (o, why) => ({ key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, pays: o.pays, gets: o.gets, last: o.last, why });
   const atStart = {};
-  for (const n of Object.keys(M.acct)) atStart[n] = { SWT: funds(n, 'SWT'), [CUR]: funds(n, CUR) };
+  for (const n of Object.keys(M.acct)) atStart[n] = { SWT: funds(n, 'SWT'), CNY: funds(n, 'CNY'), USD: funds(n, 'USD') };
   const done = () => rem.in <= 0n || (!flags.sell && rem.out <= 0n) || funds(name, gets.cur) <= 0n;
   if (funds(name, gets.cur) <= 0n) {
     Object.assign(M, checkpoint);
@@ -341,20 +366,22 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
     if (o.owner === name) { removed.push(dropped(o, 'own')); removeOffer(o); continue; } // cancelled
     const mulq = (x) => { const y = exactDiv(x * o.qn, o.qd, 'price of ' + o.key); return y < o.pays.v ? y : o.pays.v; };
     const divq = (x) => { const y = exactDiv(x * o.qd, o.qn, 'price of ' + o.key); return y < o.gets.v ? y : o.gets.v; };
+    // the taker sends `in` and pays rin on it; the owner sends `out` and pays rout on it
+    const rin = rateOf(gets.cur, o.owner, name), rout = rateOf(pays.cur, o.owner, name);
     let oin = o.pays.v, oout = o.gets.v;
     const of = funds(o.owner, o.gets.cur);
-    if (of < oout) { oout = of; oin = mulq(oout); }
+    if (of < mulR(oout, rout, 'owner pays')) { oout = divR(of, rout, 'owner funds'); oin = mulq(oout); }
     if (!flags.sell && rem.out < oout) { oout = rem.out; oin = mulq(oout); }
     if (rem.in < oin) { oin = rem.in; oout = divq(oin); }
     const tf = funds(name, gets.cur);
-    if (tf < oin) { oin = tf; oout = divq(oin); }
+    if (tf < mulR(oin, rin, 'taker pays')) { oin = divR(tf, rin, 'taker funds'); oout = divq(oin); }
     const f = { key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, prevPays: o.pays.v, prevGets: o.gets.v,
       paid: { cur: o.pays.cur, v: oin }, got: { cur: o.gets.cur, v: oout }, last: o.last };
     o.pays = { cur: o.pays.cur, v: o.pays.v - oin };
     o.gets = { cur: o.gets.cur, v: o.gets.v - oout };
     o.last = hash;
-    addBal(name, gets.cur, -oin); addBal(o.owner, gets.cur, oin);
-    addBal(o.owner, pays.cur, -oout); addBal(name, pays.cur, oout);
+    addBal(name, gets.cur, -mulR(oin, rin, 'taker pays')); addBal(o.owner, gets.cur, oin);
+    addBal(o.owner, pays.cur, -mulR(oout, rout, 'owner pays')); addBal(name, pays.cur, oout);
     rem.in -= oin; rem.out -= oout;
     f.o = { pays: o.pays, gets: o.gets };
     f.deleted = o.pays.v <= 0n || o.gets.v <= 0n || funds(o.owner, o.gets.cur) <= 0n;
@@ -382,6 +409,7 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
       }
       place = null;
     } else {
+      checkQuality(pays, gets, name + '/' + seq);
       const o = { key: name + '/' + seq, owner: name, seq, pays: place.pays, gets: place.gets, sell: !!flags.sell,
         qn: pays.v, qd: gets.v, t: ++M.clock, last: hash };
       M.offers.push(o);
@@ -442,32 +470,38 @@ async function checkAccounts(c, who) {
     const r = await call(remote.requestAccountInfo({ account: w.address }), 'account_info ' + w.name);
     const d = r && r.account_data;
     if (!d) { c.ok(w.name + ': account_data', false, show(r)); continue; }
-    c.eq(w.name + ': Balance', d.Balance, m.swt.toString());
+    c.eq(w.name + ': Balance', d.Balance, m.b.SWT.toString());
     c.eq(w.name + ': Sequence', d.Sequence, m.seq);
     c.eq(w.name + ': OwnerCount', d.OwnerCount, m.owners);
   }
-  // CNY: every holder's one line to I, and I's side of each
+  // every holder's lines (one per currency it holds a line in), and each issuer's side of them
   for (const w of HOLDERS) {
+    const m = M.acct[w.name];
     const r = await call(remote.requestAccountRelations({ account: w.address, type: 'trust' }), 'account_lines ' + w.name);
     const lines = r && Array.isArray(r.lines) ? r.lines : null;
     if (!lines) { c.ok(w.name + ': lines', false, show(r)); continue; }
-    c.eq(w.name + ': number of lines', lines.length, M.acct[w.name].line ? 1 : 0);
-    if (lines[0]) {
-      c.eq(w.name + ': line peer', lines[0].account, I.address);
-      c.eq(w.name + ': line currency', lines[0].currency, CUR);
-      c.eq(w.name + ': line balance', toMicro(lines[0].balance), M.acct[w.name].cny);
-      c.eq(w.name + ': line limit', toMicro(lines[0].limit), M.acct[w.name].limit);
-      c.eq(w.name + ': line limit_peer', toMicro(lines[0].limit_peer), 0n);
+    const want = IOUS.filter((cur) => m.lim[cur] !== null);
+    c.eq(w.name + ': lines', lines.map((l) => l.currency).sort().join(','), want.join(','));
+    for (const cur of want) {
+      const l = lines.find((x) => x.currency === cur);
+      if (!l) continue;
+      c.eq(w.name + ': ' + cur + ' line peer', l.account, ISSUERS[cur].address);
+      c.eq(w.name + ': ' + cur + ' line balance', toMicro(l.balance), m.b[cur]);
+      c.eq(w.name + ': ' + cur + ' line limit', toMicro(l.limit), m.lim[cur]);
+      c.eq(w.name + ': ' + cur + ' line limit_peer', toMicro(l.limit_peer), 0n);
     }
   }
-  const r = await call(remote.requestAccountRelations({ account: I.address, type: 'trust' }), 'account_lines I');
-  const li = r && Array.isArray(r.lines) ? r.lines : [];
-  c.eq('I: number of lines', li.length, HOLDERS.filter((w) => M.acct[w.name].line).length);
-  for (const l of li) {
-    const h = byAddr(l.account);
-    if (!h) { c.ok('I: line to a known holder', false, show(l)); continue; }
-    c.eq('I: line to ' + h.name + ' balance', toMicro(l.balance), -M.acct[h.name].cny);
-    c.eq('I: line to ' + h.name + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].limit);
+  for (const cur of IOUS) {
+    const iw = ISSUERS[cur];
+    const r = await call(remote.requestAccountRelations({ account: iw.address, type: 'trust' }), 'account_lines ' + iw.name);
+    const li = r && Array.isArray(r.lines) ? r.lines : [];
+    c.eq(iw.name + ': number of lines', li.length, HOLDERS.filter((w) => M.acct[w.name].lim[cur] !== null).length);
+    for (const l of li) {
+      const h = byAddr(l.account);
+      if (!h || l.currency !== cur) { c.ok(iw.name + ': a ' + cur + ' line to a known holder', false, show(l)); continue; }
+      c.eq(iw.name + ': line to ' + h.name + ' balance', toMicro(l.balance), -M.acct[h.name].b[cur]);
+      c.eq(iw.name + ': line to ' + h.name + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].lim[cur]);
+    }
   }
 }
 
@@ -490,7 +524,9 @@ async function checkOffers(c, who) {
 }
 
 // One side of the book: offers whose TakerPays is `payCur` and TakerGets `getCur`.
-async function checkBook(c, payCur, getCur) {
+// opts.rateFunded: check taker_gets_funded / taker_pays_funded of a book whose currency has a
+// transfer rate (the 'bookRate' step does; the other steps leave them to it)
+async function checkBook(c, payCur, getCur, opts) {
   const side = getCur + ' for ' + payCur;
   const r = await call(remote.requestOrderBook({ taker_pays: { currency: payCur, issuer: issuerOf(payCur) },
     taker_gets: { currency: getCur, issuer: issuerOf(getCur) } }),
@@ -510,32 +546,41 @@ async function checkBook(c, payCur, getCur) {
     c.amt(p + ' TakerGets', g.TakerGets, o.gets);
     c.eq(p + ' PreviousTxnID', g.PreviousTxnID, o.last);
     c.ok(p + ' index is 64 hex', HEX64.test(g.index || ''), show(g.index));
-    // quality: TakerPays/TakerGets of the placing transaction, SWT in drops, CNY in units
+    // quality: TakerPays/TakerGets of the placing transaction, SWT in drops, CNY and USD in units
     const scale = (payCur === 'SWT' ? 1 : 1e-6) / (getCur === 'SWT' ? 1 : 1e-6);
     c.near(p + ' quality', Number(g.quality) / scale, o.qn, o.qd);
+    // owner funds (skywelld getBookPage): the owner's balance on its first offer of the page, then
+    // what its earlier offers leave; with a transfer rate the owner must also pay the rate on what
+    // a taker gets (the taker asking is ACCOUNT_ONE, never the issuer)
     const first = !(o.owner in left);
     const f = first ? funds(o.owner, getCur) : left[o.owner];
+    const rate = isIssuer(o.owner, getCur) ? null : M.rate[getCur] || null;
     if (first) {
       const of = g.owner_funds === undefined ? undefined : getCur === 'SWT' ? (/^\d+$/.test(g.owner_funds) ? BigInt(g.owner_funds) : null) : toMicro(g.owner_funds);
       c.eq(p + ' owner_funds (first offer of ' + o.owner + ')', of, f);
     } else c.eq(p + ' owner_funds (not the first offer of ' + o.owner + ')', g.owner_funds, undefined);
-    if (f < o.gets.v) {
-      c.amt(p + ' taker_gets_funded', g.taker_gets_funded, { cur: getCur, v: f });
-      const pf = exactDiv(f * o.qn, o.qd, 'funded ' + o.key);
+    const limit = divR(f, rate, 'funds limit ' + o.key);
+    const getsFunded = limit < o.gets.v ? limit : o.gets.v;
+    if (rate && !(opts && opts.rateFunded)) { /* left to the 'bookRate' step */ } else if (limit < o.gets.v) {
+      c.amt(p + ' taker_gets_funded', g.taker_gets_funded, { cur: getCur, v: limit });
+      const pf = exactDiv(limit * o.qn, o.qd, 'funded ' + o.key);
       c.amt(p + ' taker_pays_funded', g.taker_pays_funded, { cur: payCur, v: pf < o.pays.v ? pf : o.pays.v });
     } else {
       c.eq(p + ' taker_gets_funded (fully funded)', g.taker_gets_funded, undefined);
       c.eq(p + ' taker_pays_funded (fully funded)', g.taker_pays_funded, undefined);
     }
-    left[o.owner] = f > o.gets.v ? f - o.gets.v : 0n;
+    const ownerPays = mulR(getsFunded, rate, 'owner pays ' + o.key);
+    left[o.owner] = f - (ownerPays < f ? ownerPays : f);
   }
 }
 
 async function checkState(c) {
   await checkAccounts(c, ALL);
   await checkOffers(c, HOLDERS);
-  await checkBook(c, 'SWT', CUR); // asks: CNY offered for SWT
-  await checkBook(c, CUR, 'SWT'); // bids: SWT offered for CNY
+  for (const cur of IOUS) {
+    await checkBook(c, 'SWT', cur); // asks: the currency offered for SWT
+    await checkBook(c, cur, 'SWT'); // bids: SWT offered for the currency
+  }
   if (modelNotes.length) c.ok('model arithmetic exact (scenario amounts)', false, modelNotes.join('; '));
 }
 
@@ -567,10 +612,14 @@ const boughtType = (takerSell, restingSell) =>
 
 function checkBalancesOf(c, p, e, name, before) {
   const a = M.acct[name];
-  if (a.swt !== before.swt) c.eq(p + ' balances.SWT', e.balances && e.balances.SWT, Number(a.swt.toString()) / 1000000);
+  if (a.b.SWT !== before.SWT) c.eq(p + ' balances.SWT', e.balances && e.balances.SWT, Number(a.b.SWT.toString()) / 1000000);
   else c.eq(p + ' balances.SWT (unchanged: absent)', e.balances && e.balances.SWT, undefined);
-  if (a.cny !== before.cny) c.eq(p + ' balances.CNY', e.balances && e.balances.CNY, Math.abs(Number(fmtV(a.cny))));
-  else c.eq(p + ' balances.CNY (unchanged: absent)', e.balances && e.balances.CNY, undefined);
+  for (const cur of IOUS) {
+    // a line the transaction created shows its balance even when it is 0 (balancesPrev 0)
+    if (a.b[cur] !== before[cur] || (a.lim[cur] !== null && before.lim[cur] === null)) {
+      c.eq(p + ' balances.' + cur, e.balances && e.balances[cur], Math.abs(Number(fmtV(a.b[cur]))));
+    } else c.eq(p + ' balances.' + cur + ' (unchanged: absent)', e.balances && e.balances[cur], undefined);
+  }
 }
 
 // jingtum-lib's offer_cancelled effect for an offer taken off the book unfilled (`r` as in
@@ -673,7 +722,11 @@ function checkOwnerEntry(c, e, w, x, before) {
   checkBalancesOf(c, p, e, w.name, before[w.name]);
 }
 
-const snapshot = () => { const s = {}; for (const w of ALL) s[w.name] = { swt: M.acct[w.name].swt, cny: M.acct[w.name].cny }; return s; };
+const snapshot = () => {
+  const s = {};
+  for (const w of ALL) s[w.name] = Object.assign({ lim: Object.assign({}, M.acct[w.name].lim) }, M.acct[w.name].b);
+  return s;
+};
 
 // One OfferCreate that may cross: model, submit, then check the result, the state and every
 // affected account's processed history.
@@ -709,13 +762,17 @@ async function crossStep(c, x) {
     const oe = await entryOf(c, w, x.hash);
     if (oe) checkOwnerEntry(c, oe, w, x, before);
   }
-  // the issuer: in the history of every transaction that moved CNY (its lines changed), in none
-  // that changed nothing in CNY (offers that only rest or leave the book: the 'issuerTx' step)
-  const ie = (await historyOf(I)).find((y) => y.hash === x.hash);
+  // the issuer: in the history of every transaction that moved its currency (its lines changed),
+  // in none that changed nothing (offers that only rest or leave the book: the 'issuerTx' step)
+  const iou = [x.pays.cur, x.gets.cur].find((cur) => cur !== 'SWT');
+  const iw = ISSUERS[iou];
+  const ie = (await historyOf(iw)).find((y) => y.hash === x.hash);
   if (x.out.fills.length) {
-    c.ok('I: account_tx lists ' + x.label, ie, 'absent');
-    if (ie) c.eq('I history ' + x.label + ': type', ie.type, 'offereffect');
-  } else if (!x.out.placed && !x.out.removed.length) c.ok('I: account_tx does not list ' + x.label + ' (nothing in CNY changed)', !ie);
+    c.ok(iw.name + ': account_tx lists ' + x.label, ie, 'absent');
+    if (ie) c.eq(iw.name + ' history ' + x.label + ': type', ie.type, 'offereffect');
+  } else if (!x.out.placed && !x.out.removed.length) {
+    c.ok(iw.name + ': account_tx does not list ' + x.label + ' (nothing in ' + iou + ' changed)', !ie);
+  }
 }
 
 // ---------------------------------------------------------------- steps
@@ -734,16 +791,17 @@ step('connect', 'connect', [], async (c) => {
   remote.on('transactions', onTransactions);
 });
 
-step('fund', 'fund: genesis pays 1000 SWT to I, M1, M2, T, U and V, 11.52 SWT to W', ['connect'], async (c) => {
+step('fund', 'fund: genesis pays 1000 SWT to I, I2, M1, M2, T, U and V, 11.52 SWT to W', ['connect'], async (c) => {
   const info = await call(remote.requestAccountInfo({ account: G.address }), 'account_info genesis');
   c.must('genesis account_data', info && info.account_data, show(info));
-  M.acct.genesis = { swt: BigInt(info.account_data.Balance), cny: 0n, seq: info.account_data.Sequence, owners: 0 };
+  M.acct.genesis = { b: { SWT: BigInt(info.account_data.Balance), CNY: 0n, USD: 0n }, lim: { CNY: null, USD: null },
+    seq: info.account_data.Sequence, owners: 0 };
   const items = [];
   for (const w of ALL) {
     const amount = w === W ? swt('11.52') : swt(1000);
     items.push({ tx: paymentTx(G, w, amount), label: 'fund ' + w.name, want: 'tesSUCCESS' });
     fee('genesis');
-    M.acct[w.name].swt = amount.v;
+    M.acct[w.name].b.SWT = amount.v;
   }
   await submitBatch(c, items);
   await checkAccounts(c, ALL);
@@ -755,8 +813,7 @@ step('trust', 'trust: M1, M2, T, U, W trust I for 10000 CNY (buildRelationTx tru
     items.push({ tx: trustTx(w, cny(10000)), label: 'TrustSet ' + w.name, want: 'tesSUCCESS' });
     fee(w.name);
     M.acct[w.name].owners += 1;
-    M.acct[w.name].line = true;
-    M.acct[w.name].limit = cny(10000).v;
+    M.acct[w.name].lim.CNY = cny(10000).v;
   }
   await submitBatch(c, items);
   await checkAccounts(c, ALL);
@@ -767,7 +824,7 @@ step('issue', 'issue: I pays M1 200, M2 80, U 50 CNY', ['trust'], async (c) => {
   for (const [w, v] of [[M1, 200], [M2, 80], [U, 50]]) {
     items.push({ tx: paymentTx(I, w, cny(v)), label: 'issue ' + v + ' CNY to ' + w.name, want: 'tesSUCCESS' });
     fee('I');
-    M.acct[w.name].cny += cny(v).v;
+    M.acct[w.name].b.CNY += cny(v).v;
   }
   await submitBatch(c, items);
   await checkAccounts(c, ALL);
@@ -828,7 +885,7 @@ step('place', 'place: six resting offers (buildOfferCreateTx Sell and Buy, four 
       c.eq(p + ' dealGets (no fill)', e.dealGets, undefined);
     }
     // the three placements of one account share a ledger: each saw one, two or three fees taken
-    const after = [1n, 2n, 3n].map((k) => Number((before[w.name].swt - k * FEE).toString()) / 1e6);
+    const after = [1n, 2n, 3n].map((k) => Number((before[w.name].SWT - k * FEE).toString()) / 1e6);
     for (const it of items.filter((x) => x.w === w)) {
       const e = h.find((x) => x.hash === it.hash);
       if (e) c.ok(w.name + ' history offer ' + it.key + ' balances.SWT is one of ' + after.join('/'),
@@ -1007,7 +1064,7 @@ step('place2', 'place d1 (M1 Sell 20 CNY for 60 SWT, 3) and d2 (M2 Sell 10 CNY f
 step('redeem', 'M2 pays its 10 CNY back to I: d2 stays in the book unfunded (owner_funds 0, taker_gets_funded 0)', ['place2'], async (c) => {
   const it = { tx: paymentTx(M2, I, cny(10)), label: 'M2 pays I 10 CNY', want: 'tesSUCCESS' };
   fee('M2');
-  M.acct.M2.cny -= cny(10).v;
+  M.acct.M2.b.CNY -= cny(10).v;
   await submitBatch(c, [it]);
   await checkState(c);
 });
@@ -1043,6 +1100,59 @@ step('histories2', 'histories of phase 2: account_tx, newest first', ['X9'], asy
     V: [[['X8'], 'offernew'], [['X7'], 'offernew']],
     M1: [[['X9'], 'offernew'], [['X8'], 'offereffect'], [['d1'], 'offernew']],
     M2: [[['X7'], 'offereffect'], [['d2'], 'offernew']],
+  });
+});
+
+// Phase 4: a transfer rate. I2 charges 1.25 on USD passed between others: in a crossing the
+// sender of USD pays it (the maker on what the taker gets, the taker on what it gives), and the
+// book shows an offer funded by what its owner can pay with the rate.
+step('rate', 'rate: I2 sets TransferRate 1.25 (setTransferRate 0.25); M1 and T trust I2 for 1000 USD; I2 pays M1 50 USD', ['fund'], async (c) => {
+  const set = remote.buildAccountSetTx({ type: 'property', account: I2.address });
+  const err = set.setTransferRate(0.25);
+  c.must('setTransferRate(0.25)', !(err instanceof Error), errText(err));
+  const items = [{ tx: signed(set, I2), label: 'AccountSet I2 TransferRate', want: 'tesSUCCESS' }];
+  fee('I2');
+  for (const w of [M1, T]) {
+    items.push({ tx: signed(remote.buildRelationTx({ type: 'trust', account: w.address, limit: libAmount(usd(1000)) }), w),
+      label: 'TrustSet ' + w.name + ' USD', want: 'tesSUCCESS' });
+    fee(w.name);
+    M.acct[w.name].owners += 1;
+    M.acct[w.name].lim.USD = usd(1000).v;
+  }
+  await submitBatch(c, items);
+  M.rate.USD = [125n, 100n];
+  const r = await call(remote.requestAccountInfo({ account: I2.address }), 'account_info I2');
+  c.eq('I2: TransferRate', r && r.account_data && r.account_data.TransferRate, 1250000000);
+  const pay = { tx: paymentTx(I2, M1, usd(50)), label: 'issue 50 USD to M1', want: 'tesSUCCESS' };
+  fee('I2');
+  M.acct.M1.b.USD += usd(50).v;
+  await submitBatch(c, [pay]);
+  await checkState(c);
+});
+
+step('f', 'f1, f2: M1 rests Sell 40 USD for 80 SWT (2) and Sell 20 USD for 60 SWT (3), with 50 USD', ['rate'], async (c) => {
+  await crossStep(c, { label: 'f1', key: 'f1', w: M1, flags: { sell: true }, pays: swt(80), gets: usd(40), want: '; placed 80 SWT for 40 USD' });
+  await crossStep(c, { label: 'f2', key: 'f2', w: M1, flags: { sell: true }, pays: swt(60), gets: usd(20), want: '; placed 60 SWT for 20 USD' });
+});
+
+step('bookRate', 'book with a transfer rate: M1\'s 50 USD at 1.25 fund f1 (40 USD) exactly; f2 shows taker_gets_funded 0, taker_pays_funded 0 (skywelld getBookPage)', ['f'], async (c) => {
+  await checkBook(c, 'SWT', 'USD', { rateFunded: true });
+});
+
+step('Y1', 'Y1 the maker pays the rate: T Buy 10 USD for at most 25 SWT takes 10 USD of f1 for 20 SWT; M1 gives 12.5 USD', ['f'], async (c) => {
+  await crossStep(c, { label: 'Y1', w: T, flags: {}, pays: usd(10), gets: swt(25), want: 'f1:10 USD for 20 SWT' });
+});
+
+step('Y2', 'Y2 the taker pays the rate: M2 (no USD line) rests g1 Buy 12 USD for 15 SWT (1.25); T Sell+IOC 10 USD for at least 10 SWT: its 10 USD pay 8 to M2 (whose line the crossing creates) and 2 to the rate, for 10 SWT', ['Y1'], async (c) => {
+  await crossStep(c, { label: 'g1', key: 'g1', w: M2, flags: {}, pays: usd(12), gets: swt(15), want: '; placed 12 USD for 15 SWT' });
+  await crossStep(c, { label: 'Y2', w: T, flags: { sell: true, ioc: true }, pays: swt(10), gets: usd(10), want: 'g1:10 SWT for 8 USD' });
+});
+
+step('histories3', 'histories of phase 4: account_tx, newest first', ['Y2'], async (c) => {
+  await checkHistories(c, {
+    T: [[['Y2'], 'offernew'], [['Y1'], 'offernew']],
+    M1: [[['Y1'], 'offereffect'], [['f2'], 'offernew'], [['f1'], 'offernew']],
+    M2: [[['Y2'], 'offereffect'], [['g1'], 'offernew']],
   });
 });
 
