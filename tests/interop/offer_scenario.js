@@ -106,11 +106,11 @@ class Checks {
 }
 
 // ---------------------------------------------------------------- exact amounts
-// Every amount is {cur: 'SWT'|'CNY'|'USD', v: BigInt} with v in millionths: drops for SWT,
-// 10^-6 units for CNY (issued by I) and USD (issued by I2, who charges a transfer rate). The
-// scenario's amounts and prices keep every fill exact at that scale.
+// Every amount is {cur, v: BigInt} with v in millionths: drops for SWT, 10^-6 units for CNY, EUR
+// and GBP (issued by I) and USD (issued by I2, who charges a transfer rate). The scenario's
+// amounts and prices keep every fill exact at that scale.
 const CUR = 'CNY';
-const IOUS = ['CNY', 'USD'];
+const IOUS = ['CNY', 'USD', 'EUR', 'GBP'];
 const M6 = 1000000n;
 
 function toMicro(s) { // decimal text (sign, fraction, exponent) → BigInt millionths, or null
@@ -137,6 +137,8 @@ const fmtV = (v) => {
 const swt = (x) => ({ cur: 'SWT', v: toMicro(String(x)) });
 const cny = (x) => ({ cur: CUR, v: toMicro(String(x)) });
 const usd = (x) => ({ cur: 'USD', v: toMicro(String(x)) });
+const eur = (x) => ({ cur: 'EUR', v: toMicro(String(x)) });
+const gbp = (x) => ({ cur: 'GBP', v: toMicro(String(x)) });
 const fmtA = (a) => fmtV(a.v) + ' ' + a.cur;
 const ISSUERS = {}; // currency -> issuing wallet
 const issuerOf = (cur) => (cur === 'SWT' ? '' : ISSUERS[cur].address);
@@ -257,6 +259,8 @@ const V = wallet('V');    // taker without a trust line
 const W = wallet('W');    // taker with little more than its reserve
 ISSUERS.CNY = I;
 ISSUERS.USD = I2;
+ISSUERS.EUR = I;
+ISSUERS.GBP = I;
 const HOLDERS = [M1, M2, T, U, V, W];
 const ALL = [I, I2, M1, M2, T, U, V, W];
 const isIssuer = (name, cur) => cur !== 'SWT' && ISSUERS[cur].name === name;
@@ -275,8 +279,13 @@ const LSF_SELL = 0x00020000;
 // TakerPays/TakerGets of the transaction that placed it (what a taker pays per unit received;
 // lower is better for the taker), kept when the offer is partly consumed, as skywelld keeps
 // the quality of its book directory.
-const M = { acct: {}, offers: [], clock: 0, rate: { CNY: null, USD: null } }; // rate: [num, den] or null
-for (const w of ALL) M.acct[w.name] = { b: { SWT: 0n, CNY: 0n, USD: 0n }, lim: { CNY: null, USD: null }, seq: 1, owners: 0 };
+const M = { acct: {}, offers: [], clock: 0, rate: {} }; // rate: currency -> [num, den]
+const newAcct = () => {
+  const a = { b: { SWT: 0n }, lim: {}, seq: 1, owners: 0 };
+  for (const cur of IOUS) { a.b[cur] = 0n; a.lim[cur] = null; }
+  return a;
+};
+for (const w of ALL) M.acct[w.name] = newAcct();
 const clone = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'bigint' ? { $b: v.toString() } : v)),
   (k, v) => (v && typeof v === 'object' && typeof v.$b === 'string' ? BigInt(v.$b) : v));
 
@@ -322,6 +331,14 @@ function checkQuality(pays, gets, what) {
   while (n % 10n === 0n && n > 0n) n /= 10n;
   if (d !== 1n || n.toString().length > 16) modelNotes.push('quality of ' + what + ' is not an exact 16-digit decimal');
 }
+// a bridge's quality is the product of its legs' (rounded up to 16 digits): keep it exact
+function checkComposed(qn, qd, what) {
+  const g = gcd(qn, qd); let n = qn / g, d = qd / g;
+  while (d % 2n === 0n) { d /= 2n; n *= 5n; }
+  while (d % 5n === 0n) { d /= 5n; n *= 2n; }
+  while (n % 10n === 0n && n > 0n) n /= 10n;
+  if (d !== 1n || n.toString().length > 16) modelNotes.push('composed quality of ' + what + ' is not an exact 16-digit decimal');
+}
 function bookOf(payCur, getCur) {
   return M.offers.filter((o) => o.pays.cur === payCur && o.gets.cur === getCur)
     .sort((a, b) => (worse(a.qn, a.qd, b.qn, b.qd) ? 1 : worse(b.qn, b.qd, a.qn, a.qd) ? -1 : a.t - b.t));
@@ -344,50 +361,140 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
   const tn = gets.v, td = pays.v; // taker quality: in per out
   const rem = { in: gets.v, out: pays.v };
   const fills = [];
-  const unfunded = []; // offers found unfunded: removed even when a FOK is killed
+  const unfunded = []; // offers found unfunded (or empty): removed even when a FOK is killed
   const removed = [];
   const dropped = (o, why) => ({ key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, pays: o.pays, gets: o.gets, last: o.last, why });
   const atStart = {};
-  for (const n of Object.keys(M.acct)) atStart[n] = { SWT: funds(n, 'SWT'), CNY: funds(n, 'CNY'), USD: funds(n, 'USD') };
+  for (const n of Object.keys(M.acct)) {
+    atStart[n] = {};
+    for (const cur of ['SWT'].concat(IOUS)) atStart[n][cur] = funds(n, cur);
+  }
   const done = () => rem.in <= 0n || (!flags.sell && rem.out <= 0n) || funds(name, gets.cur) <= 0n;
+  const reject = (qn, qd) => worse(qn, qd, tn, td);
   if (funds(name, gets.cur) <= 0n) {
     Object.assign(M, checkpoint);
     return { result: 'tecUNFUNDED_OFFER', fills: [], placed: null, killed: false, removed: [] };
   }
-  for (const o of bookOf(gets.cur, pays.cur)) {
-    // the offer stream drops unfunded offers as it reaches them, before the price is looked at
-    if (funds(o.owner, o.gets.cur) <= 0n) {
-      if (atStart[o.owner][o.gets.cur] <= 0n) unfunded.push(o.key);
-      removed.push(dropped(o, 'unfunded'));
-      removeOffer(o);
-      continue;
+  // An offer stream (skywelld OfferStream over BookTip): stepping deletes the previous tip, then
+  // drops empty and unfunded offers until a usable one.
+  const stream = (payCur, getCur) => ({ payCur, getCur, tip: null, own: false });
+  function step(st) {
+    if (st.tip && M.offers.includes(st.tip)) {
+      if (st.own) removed.push(dropped(st.tip, 'own'));
+      removeOffer(st.tip);
     }
-    if (worse(o.qn, o.qd, tn, td)) break;
-    if (o.owner === name) { removed.push(dropped(o, 'own')); removeOffer(o); continue; } // cancelled
-    const mulq = (x) => { const y = exactDiv(x * o.qn, o.qd, 'price of ' + o.key); return y < o.pays.v ? y : o.pays.v; };
-    const divq = (x) => { const y = exactDiv(x * o.qd, o.qn, 'price of ' + o.key); return y < o.gets.v ? y : o.gets.v; };
+    st.tip = null; st.own = false;
+    for (;;) {
+      const o = bookOf(st.payCur, st.getCur)[0];
+      if (!o) return false;
+      if (o.pays.v <= 0n || o.gets.v <= 0n) { unfunded.push(o.key); removed.push(dropped(o, 'empty')); removeOffer(o); continue; }
+      if (funds(o.owner, o.gets.cur) <= 0n) {
+        if (atStart[o.owner][o.gets.cur] <= 0n) unfunded.push(o.key);
+        removed.push(dropped(o, 'unfunded'));
+        removeOffer(o);
+        continue;
+      }
+      st.tip = o;
+      return true;
+    }
+  }
+  // the direct book skips (and so cancels) the taker's own offers
+  function stepAccount(st) {
+    while (step(st)) {
+      if (reject(st.tip.qn, st.tip.qd)) return true;
+      if (st.tip.owner !== name) return true;
+      st.own = true;
+    }
+    return false;
+  }
+  const mulq = (o, x) => { const y = exactDiv(x * o.qn, o.qd, 'price of ' + o.key); return y < o.pays.v ? y : o.pays.v; };
+  const divq = (o, x) => { const y = exactDiv(x * o.qd, o.qn, 'price of ' + o.key); return y < o.gets.v ? y : o.gets.v; };
+  // consume `o` by what its owner receives (oin, from `payer`) and gives (oout, to `payee`); the
+  // sender of an issued currency pays the rate on it; a null payer: that side moves elsewhere
+  function fill(o, oin, oout, payer, rin, payee, rout) {
+    const f = { key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, prevPays: o.pays.v, prevGets: o.gets.v,
+      paid: { cur: o.pays.cur, v: oin }, got: { cur: o.gets.cur, v: oout }, last: o.last, deleted: false };
+    o.pays = { cur: o.pays.cur, v: o.pays.v - oin };
+    o.gets = { cur: o.gets.cur, v: o.gets.v - oout };
+    o.last = hash;
+    if (payer) { addBal(payer, o.pays.cur, -mulR(oin, rin, 'taker pays')); addBal(o.owner, o.pays.cur, oin); }
+    addBal(o.owner, o.gets.cur, -mulR(oout, rout, 'owner pays')); addBal(payee, o.gets.cur, oout);
+    f.o = { pays: o.pays, gets: o.gets };
+    fills.push(f);
+    return f;
+  }
+  const dry = (o) => o.pays.v <= 0n || o.gets.v <= 0n || funds(o.owner, o.gets.cur) <= 0n;
+  function crossDirect(o) {
     // the taker sends `in` and pays rin on it; the owner sends `out` and pays rout on it
     const rin = rateOf(gets.cur, o.owner, name), rout = rateOf(pays.cur, o.owner, name);
     let oin = o.pays.v, oout = o.gets.v;
     const of = funds(o.owner, o.gets.cur);
-    if (of < mulR(oout, rout, 'owner pays')) { oout = divR(of, rout, 'owner funds'); oin = mulq(oout); }
-    if (!flags.sell && rem.out < oout) { oout = rem.out; oin = mulq(oout); }
-    if (rem.in < oin) { oin = rem.in; oout = divq(oin); }
+    if (of < mulR(oout, rout, 'owner pays')) { oout = divR(of, rout, 'owner funds'); oin = mulq(o, oout); }
+    if (!flags.sell && rem.out < oout) { oout = rem.out; oin = mulq(o, oout); }
+    if (rem.in < oin) { oin = rem.in; oout = divq(o, oin); }
     const tf = funds(name, gets.cur);
-    if (tf < mulR(oin, rin, 'taker pays')) { oin = divR(tf, rin, 'taker funds'); oout = divq(oin); }
-    const f = { key: o.key, owner: o.owner, seq: o.seq, sell: o.sell, prevPays: o.pays.v, prevGets: o.gets.v,
-      paid: { cur: o.pays.cur, v: oin }, got: { cur: o.gets.cur, v: oout }, last: o.last };
-    o.pays = { cur: o.pays.cur, v: o.pays.v - oin };
-    o.gets = { cur: o.gets.cur, v: o.gets.v - oout };
-    o.last = hash;
-    addBal(name, gets.cur, -mulR(oin, rin, 'taker pays')); addBal(o.owner, gets.cur, oin);
-    addBal(o.owner, pays.cur, -mulR(oout, rout, 'owner pays')); addBal(name, pays.cur, oout);
+    if (tf < mulR(oin, rin, 'taker pays')) { oin = divR(tf, rin, 'taker funds'); oout = divq(o, oin); }
     rem.in -= oin; rem.out -= oout;
-    f.o = { pays: o.pays, gets: o.gets };
-    f.deleted = o.pays.v <= 0n || o.gets.v <= 0n || funds(o.owner, o.gets.cur) <= 0n;
-    if (f.deleted) removeOffer(o);
-    fills.push(f);
-    if (done()) break;
+    return fill(o, oin, oout, name, rin, name, rout);
+  }
+  // through SWT: o1 takes the taker's currency for SWT, o2 gives the wanted currency for SWT
+  function crossBridge(o1, o2) {
+    if (rateOf(gets.cur, o1.owner, name) || rateOf(pays.cur, o2.owner, name)) modelNotes.push('the model bridges without rates');
+    let leg1In = funds(name, o1.pays.cur);
+    if (o1.owner === name && leg1In < o1.pays.v) leg1In = o1.pays.v;
+    let leg2Out = funds(o2.owner, o2.gets.cur);
+    if (o2.owner === name && leg2Out < o2.gets.v) leg2Out = o2.gets.v;
+    let swtFunds = funds(o1.owner, 'SWT');
+    if (o1.owner === o2.owner) swtFunds = o1.gets.v > o2.pays.v ? o1.gets.v : o2.pays.v;
+    const f1 = { in: o1.pays.v, out: o1.gets.v };
+    if (swtFunds < f1.out) { f1.out = swtFunds; f1.in = mulq(o1, f1.out); }
+    if (rem.in < f1.in) { f1.in = rem.in; f1.out = divq(o1, f1.in); }
+    if (leg1In < f1.in) { f1.in = leg1In; f1.out = divq(o1, f1.in); }
+    const f2 = { in: o2.pays.v, out: o2.gets.v };
+    if (leg2Out < f2.out) { f2.out = leg2Out; f2.in = mulq(o2, f2.out); }
+    if (!flags.sell && rem.out < f2.out) { f2.out = rem.out; f2.in = mulq(o2, f2.out); }
+    if (swtFunds < f2.in) { f2.in = swtFunds; f2.out = divq(o2, f2.in); }
+    if (f1.out < f2.in) { f2.in = f1.out; f2.out = divq(o2, f2.in); } else if (f1.out > f2.in) { f1.out = f2.in; f1.in = mulq(o1, f1.out); }
+    rem.in -= f1.in; rem.out -= f2.out;
+    // the taker's currency to o1's owner, SWT from o1's owner to o2's, the wanted currency to the taker
+    return [fill(o1, f1.in, f1.out, name, null, o2.owner, null), fill(o2, f2.in, f2.out, null, null, name, null)];
+  }
+  if (gets.cur !== 'SWT' && pays.cur !== 'SWT') {
+    // rippled 0.28 bridged_cross: the direct book against the two books through SWT, the better
+    // quality first, a tie to the bridge
+    const leg1 = stream(gets.cur, 'SWT'), leg2 = stream('SWT', pays.cur), direct = stream(gets.cur, pays.cur);
+    let haveBridge = step(leg1) && step(leg2);
+    let haveDirect = stepAccount(direct);
+    while (haveDirect || haveBridge) {
+      let useDirect = !haveBridge, qn, qd;
+      if (haveBridge) {
+        qn = leg1.tip.qn * leg2.tip.qn; qd = leg1.tip.qd * leg2.tip.qd;
+        checkComposed(qn, qd, leg1.tip.key + '+' + leg2.tip.key);
+        if (haveDirect && worse(qn, qd, direct.tip.qn, direct.tip.qd)) useDirect = true;
+      }
+      if (useDirect) { qn = direct.tip.qn; qd = direct.tip.qd; }
+      if (reject(qn, qd)) break;
+      if (useDirect) {
+        const f = crossDirect(direct.tip);
+        if (dry(direct.tip)) { f.deleted = true; haveDirect = stepAccount(direct); }
+      } else {
+        const [f1, f2] = crossBridge(leg1.tip, leg2.tip);
+        if (dry(leg1.tip)) { f1.deleted = true; haveBridge = haveBridge && step(leg1); }
+        // a dry second leg is stepped past (deleted) only while the bridge lasts: when the first
+        // leg's book ran out it stays in the ledger, consumed (rippled 0.28)
+        if (dry(leg2.tip)) { if (haveBridge) { f2.deleted = true; haveBridge = step(leg2); } }
+      }
+      if (done()) break;
+    }
+  } else {
+    const direct = stream(gets.cur, pays.cur);
+    let have = stepAccount(direct);
+    while (have) {
+      if (reject(direct.tip.qn, direct.tip.qd)) break;
+      const f = crossDirect(direct.tip);
+      if (dry(direct.tip)) { f.deleted = true; have = stepAccount(direct); }
+      if (done()) break;
+    }
   }
   if (!done() && flags.fok) { // could not fill: only the fee, the sequence and unfunded removals
     Object.assign(M, checkpoint);
@@ -480,7 +587,7 @@ async function checkAccounts(c, who) {
     const r = await call(remote.requestAccountRelations({ account: w.address, type: 'trust' }), 'account_lines ' + w.name);
     const lines = r && Array.isArray(r.lines) ? r.lines : null;
     if (!lines) { c.ok(w.name + ': lines', false, show(r)); continue; }
-    const want = IOUS.filter((cur) => m.lim[cur] !== null);
+    const want = IOUS.filter((cur) => m.lim[cur] !== null).sort();
     c.eq(w.name + ': lines', lines.map((l) => l.currency).sort().join(','), want.join(','));
     for (const cur of want) {
       const l = lines.find((x) => x.currency === cur);
@@ -491,16 +598,20 @@ async function checkAccounts(c, who) {
       c.eq(w.name + ': ' + cur + ' line limit_peer', toMicro(l.limit_peer), 0n);
     }
   }
-  for (const cur of IOUS) {
-    const iw = ISSUERS[cur];
+  for (const iw of [...new Set(IOUS.map((cur) => ISSUERS[cur]))]) {
     const r = await call(remote.requestAccountRelations({ account: iw.address, type: 'trust' }), 'account_lines ' + iw.name);
     const li = r && Array.isArray(r.lines) ? r.lines : [];
-    c.eq(iw.name + ': number of lines', li.length, HOLDERS.filter((w) => M.acct[w.name].lim[cur] !== null).length);
+    const want = [];
+    for (const cur of IOUS.filter((x) => ISSUERS[x] === iw)) {
+      for (const h of HOLDERS) if (M.acct[h.name].lim[cur] !== null) want.push(h.name + '/' + cur);
+    }
+    const nameOf = (l) => { const h = byAddr(l.account); return (h ? h.name : l.account) + '/' + l.currency; };
+    c.eq(iw.name + ': lines', li.map(nameOf).sort().join(' '), want.sort().join(' '));
     for (const l of li) {
       const h = byAddr(l.account);
-      if (!h || l.currency !== cur) { c.ok(iw.name + ': a ' + cur + ' line to a known holder', false, show(l)); continue; }
-      c.eq(iw.name + ': line to ' + h.name + ' balance', toMicro(l.balance), -M.acct[h.name].b[cur]);
-      c.eq(iw.name + ': line to ' + h.name + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].lim[cur]);
+      if (!h || !want.includes(nameOf(l))) continue;
+      c.eq(iw.name + ': line to ' + nameOf(l) + ' balance', toMicro(l.balance), -M.acct[h.name].b[l.currency]);
+      c.eq(iw.name + ': line to ' + nameOf(l) + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].lim[l.currency]);
     }
   }
 }
@@ -681,7 +792,10 @@ function checkTakerEntry(c, e, w, x, before) {
   } else c.ok(p + ' no offer_created (nothing placed)', !effects.some((y) => y.effect === 'offer_created'), show(effects));
   if (x.out.fills.length) {
     let sg = 0n, sp = 0n;
-    for (const f of x.out.fills) { sg += f.paid.v; sp += f.got.v; }
+    for (const f of x.out.fills) {
+      if (f.paid.cur === x.gets.cur) sg += f.paid.v;
+      if (f.got.cur === x.pays.cur) sp += f.got.v;
+    }
     c.eq(p + ' dealGets (paid in all)', e.dealGets && toMicro(e.dealGets.value), sg);
     c.eq(p + ' dealPays (got in all)', e.dealPays && toMicro(e.dealPays.value), sp);
   } else c.eq(p + ' dealGets (no fill)', e.dealGets, undefined);
@@ -712,7 +826,7 @@ function checkOwnerEntry(c, e, w, x, before) {
     if (funded) c.eq(q + ': deleted', ef.deleted, true);
     else if (f.deleted) c.eq(q + ': cancelled (owner out of funds)', ef.cancelled, true);
     else {
-      c.eq(q + ': remaining', ef.remaining, true);
+      c.eq(q + ': remaining (' + (f.o.gets.v > 0n ? 'something left' : 'consumed, still in the ledger') + ')', ef.remaining, f.o.gets.v > 0n);
       c.amt(q + ': gets (left)', ef.gets, f.o.gets);
       c.amt(q + ': pays (left)', ef.pays, f.o.pays);
     }
@@ -794,8 +908,9 @@ step('connect', 'connect', [], async (c) => {
 step('fund', 'fund: genesis pays 1000 SWT to I, I2, M1, M2, T, U and V, 11.52 SWT to W', ['connect'], async (c) => {
   const info = await call(remote.requestAccountInfo({ account: G.address }), 'account_info genesis');
   c.must('genesis account_data', info && info.account_data, show(info));
-  M.acct.genesis = { b: { SWT: BigInt(info.account_data.Balance), CNY: 0n, USD: 0n }, lim: { CNY: null, USD: null },
-    seq: info.account_data.Sequence, owners: 0 };
+  M.acct.genesis = newAcct();
+  M.acct.genesis.b.SWT = BigInt(info.account_data.Balance);
+  M.acct.genesis.seq = info.account_data.Sequence;
   const items = [];
   for (const w of ALL) {
     const amount = w === W ? swt('11.52') : swt(1000);
@@ -1153,6 +1268,61 @@ step('histories3', 'histories of phase 4: account_tx, newest first', ['Y2'], asy
     T: [[['Y2'], 'offernew'], [['Y1'], 'offernew']],
     M1: [[['Y1'], 'offereffect'], [['f2'], 'offernew'], [['f1'], 'offernew']],
     M2: [[['Y2'], 'offereffect'], [['g1'], 'offernew']],
+  });
+});
+
+// Phase 5: auto-bridging. GBP for EUR (both issued by I) crosses the direct book and the two
+// books through SWT (GBP for SWT, then SWT for EUR), the better quality first, a tie to the
+// bridge (rippled 0.28 bridged_cross).
+//   leg 1 (GBP for SWT): h1 M2 Buy 10 GBP for 20 SWT (0.5 GBP/SWT), h2 M2 Buy 10 GBP for 10 SWT (1)
+//   leg 2 (SWT for EUR): k1 M1 Sell 10 EUR for 20 SWT (2 SWT/EUR), k2 M1 Sell 5 EUR for 10 SWT (2)
+//   direct (GBP for EUR): j1 U Sell 5 EUR for 5 GBP (1 GBP/EUR)
+//   bridges: h1+k1 = 1 GBP/EUR (ties j1), h2+k2 = 2 GBP/EUR
+step('bridgeSetup', 'bridge setup: M1, U and T trust I for EUR, T for GBP; I pays M1 20 EUR, U 10 EUR, T 30 GBP; h1, h2, k1, k2, j1 rest', ['trust'], async (c) => {
+  const items = [];
+  for (const [w, cur] of [[M1, 'EUR'], [U, 'EUR'], [T, 'EUR'], [T, 'GBP']]) {
+    const limit = { cur, v: 1000n * M6 };
+    items.push({ tx: signed(remote.buildRelationTx({ type: 'trust', account: w.address, limit: libAmount(limit) }), w),
+      label: 'TrustSet ' + w.name + ' ' + cur, want: 'tesSUCCESS' });
+    fee(w.name);
+    M.acct[w.name].owners += 1;
+    M.acct[w.name].lim[cur] = limit.v;
+  }
+  await submitBatch(c, items);
+  const pays = [];
+  for (const [w, a] of [[M1, eur(20)], [U, eur(10)], [T, gbp(30)]]) {
+    pays.push({ tx: paymentTx(I, w, a), label: 'issue ' + fmtA(a) + ' to ' + w.name, want: 'tesSUCCESS' });
+    fee('I');
+    M.acct[w.name].b[a.cur] += a.v;
+  }
+  await submitBatch(c, pays);
+  await crossStep(c, { label: 'h1', key: 'h1', w: M2, flags: {}, pays: gbp(10), gets: swt(20), want: '; placed 10 GBP for 20 SWT' });
+  await crossStep(c, { label: 'h2', key: 'h2', w: M2, flags: {}, pays: gbp(10), gets: swt(10), want: '; placed 10 GBP for 10 SWT' });
+  await crossStep(c, { label: 'k1', key: 'k1', w: M1, flags: { sell: true }, pays: swt(20), gets: eur(10), want: '; placed 20 SWT for 10 EUR' });
+  await crossStep(c, { label: 'k2', key: 'k2', w: M1, flags: { sell: true }, pays: swt(10), gets: eur(5), want: '; placed 10 SWT for 5 EUR' });
+  await crossStep(c, { label: 'j1', key: 'j1', w: U, flags: { sell: true }, pays: gbp(5), gets: eur(5), want: '; placed 5 GBP for 5 EUR' });
+});
+
+step('Z1', 'Z1 bridge on a tie: T Buy 12 EUR for at most 14.4 GBP: h1+k1 (1, ties j1) first, 10 EUR for 10 GBP through 20 SWT; then j1 2 EUR for 2 GBP', ['bridgeSetup'], async (c) => {
+  await crossStep(c, { label: 'Z1', w: T, flags: {}, pays: eur(12), gets: gbp('14.4'),
+    want: 'h1:20 SWT for 10 GBP, k1:10 EUR for 20 SWT, j1:2 EUR for 2 GBP' });
+});
+
+step('Z2', 'Z2 direct before a worse bridge: T Buy 8 EUR for at most 16 GBP: j1 (3 EUR at 1), then h2+k2 (2): the first leg\'s book runs out, so the consumed k2 stays in the ledger (0/0)', ['Z1'], async (c) => {
+  await crossStep(c, { label: 'Z2', w: T, flags: {}, pays: eur(8), gets: gbp(16),
+    want: 'j1:3 EUR for 3 GBP, h2:10 SWT for 10 GBP, k2:5 EUR for 10 SWT' });
+});
+
+step('Z3', 'Z3 an empty offer is dropped when met: V Buy 1 EUR for at most 4 SWT meets k2 (0/0), removes it, and rests', ['Z2'], async (c) => {
+  await crossStep(c, { label: 'Z3', w: V, flags: {}, pays: eur(1), gets: swt(4), want: '; placed 1 EUR for 4 SWT; removed k2 (empty)' });
+});
+
+step('histories5', 'histories of phase 5: account_tx, newest first', ['Z3'], async (c) => {
+  await checkHistories(c, {
+    T: [[['Z2'], 'offernew'], [['Z1'], 'offernew']],
+    M1: [[['Z3'], 'offereffect'], [['Z2'], 'offereffect'], [['Z1'], 'offereffect'], [['k2'], 'offernew'], [['k1'], 'offernew']],
+    M2: [[['Z2'], 'offereffect'], [['Z1'], 'offereffect'], [['h2'], 'offernew'], [['h1'], 'offernew']],
+    U: [[['Z2'], 'offereffect'], [['Z1'], 'offereffect'], [['j1'], 'offernew']],
   });
 });
 
