@@ -7,18 +7,21 @@
 //   JT_OFFER_ALL=1           run every step even when a step it depends on failed (the expected
 //                            state is then the model's, so later failures may only echo the first)
 //
-// One order book, CNY (issued by I) against SWT. Makers M1 and M2 rest offers built with
-// buildOfferCreateTx (type 'Sell' and 'Buy', several price levels); takers T and U cross them
-// (a full fill, a partial fill across two levels with the remainder placed, IOC, a Sell that
-// receives more than it asked, FOK that cannot fill, FOK that fills); buildOfferCancelTx cancels.
+// Order books of CNY (issued by I) against SWT, then USD (I2, TransferRate 1.25), EUR and GBP.
+// Makers M1 and M2 rest offers built with buildOfferCreateTx (type 'Sell' and 'Buy', several
+// price levels); takers T, U, V and W cross them (phase 1: a full fill, a partial fill across
+// two levels with the remainder placed, IOC, a Sell that receives more than it asked, FOK that
+// cannot fill, FOK that fills; phase 2: unfunded offers met in the book, a taker without a trust
+// line, a taker's own offer; phase 3: tec results and the reserve; phase 4: the transfer rate;
+// phase 5: auto-bridging through SWT); buildOfferCancelTx cancels.
 // The expected outcome of every OfferCreate comes from a model of skywelld's crossing (rippled
 // 0.28: the taker gets the resting offer's price; owner funds, the Buy limit, the taker's
 // TakerGets bound each fill; a remainder is placed at the taker's own price; IOC never rests; FOK
 // that cannot fill changes nothing but the fee and the sequence), computed here in exact integer
 // arithmetic from the offers' prices, never copied from the node's answers. After each step:
-//   * balances, sequences, owner counts (requestAccountInfo) and CNY balances
-//     (requestAccountRelations) of every account;
-//   * requestAccountOffers of every account, requestOrderBook of both sides of the book
+//   * balances, sequences, owner counts (requestAccountInfo) and lines (requestAccountRelations:
+//     balance, limit) of every account;
+//   * requestAccountOffers of every account, requestOrderBook of both sides of every book
 //     (order, amounts, owner_funds, taker_gets_funded / taker_pays_funded, quality,
 //     PreviousTxnID);
 //   * the library's processed history (requestAccountTx → jingtum-lib utils.processTx) of the
