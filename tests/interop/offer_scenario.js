@@ -13,7 +13,8 @@
 // two levels with the remainder placed, IOC, a Sell that receives more than it asked, FOK that
 // cannot fill, FOK that fills; phase 2: unfunded offers met in the book, a taker without a trust
 // line, a taker's own offer; phase 3: tec results and the reserve; phase 4: the transfer rate;
-// phase 5: auto-bridging through SWT); buildOfferCancelTx cancels.
+// phase 5: auto-bridging through SWT; phase 6: Passive offers, the issuer's own offers);
+// buildOfferCancelTx cancels.
 // The expected outcome of every OfferCreate comes from a model of skywelld's crossing (rippled
 // 0.28: the taker gets the resting offer's price; owner funds, the Buy limit, the taker's
 // TakerGets bound each fill; a remainder is placed at the taker's own price; IOC never rests; FOK
@@ -273,6 +274,8 @@ const FEE = 10000n;
 const RESERVE_BASE = 10000000n;
 const RESERVE_INC = 1000000n;
 const LSF_SELL = 0x00020000;
+const LSF_PASSIVE = 0x00010000;
+const offerFlags = (o) => (o.sell ? LSF_SELL : 0) | (o.passive ? LSF_PASSIVE : 0);
 
 // ---------------------------------------------------------------- the model
 // State: per account its balances (b: SWT drops, CNY and USD millionths; an issuer's own
@@ -373,7 +376,8 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
     for (const cur of ['SWT'].concat(IOUS)) atStart[n][cur] = funds(n, cur);
   }
   const done = () => rem.in <= 0n || (!flags.sell && rem.out <= 0n) || funds(name, gets.cur) <= 0n;
-  const reject = (qn, qd) => worse(qn, qd, tn, td);
+  // a Passive offer's threshold is one step better: it does not take offers at its own price
+  const reject = (qn, qd) => (flags.passive ? !worse(tn, td, qn, qd) : worse(qn, qd, tn, td));
   if (funds(name, gets.cur) <= 0n) {
     Object.assign(M, checkpoint);
     return { result: 'tecUNFUNDED_OFFER', fills: [], placed: null, killed: false, removed: [] };
@@ -521,7 +525,7 @@ function modelOfferCreate(name, seq, pays, gets, flags, hash) {
     } else {
       checkQuality(pays, gets, name + '/' + seq);
       const o = { key: name + '/' + seq, owner: name, seq, pays: place.pays, gets: place.gets, sell: !!flags.sell,
-        qn: pays.v, qd: gets.v, t: ++M.clock, last: hash };
+        passive: !!flags.passive, qn: pays.v, qd: gets.v, t: ++M.clock, last: hash };
       M.offers.push(o);
       M.acct[name].owners += 1;
       place = o;
@@ -630,7 +634,7 @@ async function checkOffers(c, who) {
     for (const o of want) {
       const g = got.find((x) => x.seq === o.seq);
       if (!g) continue;
-      c.eq(w.name + ' offer ' + o.seq + ': flags', g.flags, o.sell ? LSF_SELL : 0);
+      c.eq(w.name + ' offer ' + o.seq + ': flags', g.flags, offerFlags(o));
       c.amt(w.name + ' offer ' + o.seq + ': taker_pays', g.taker_pays, o.pays);
       c.amt(w.name + ' offer ' + o.seq + ': taker_gets', g.taker_gets, o.gets);
     }
@@ -639,7 +643,8 @@ async function checkOffers(c, who) {
 
 // One side of the book: offers whose TakerPays is `payCur` and TakerGets `getCur`.
 // opts.rateFunded: check taker_gets_funded / taker_pays_funded of a book whose currency has a
-// transfer rate (the 'bookRate' step does; the other steps leave them to it)
+// transfer rate (the 'bookRate' step does; the other steps leave them to it); opts.issuerEach:
+// check owner_funds on every offer of the issuer, not only its first (the 'bookIssuer' step)
 async function checkBook(c, payCur, getCur, opts) {
   const side = getCur + ' for ' + payCur;
   const r = await call(remote.requestOrderBook({ taker_pays: { currency: payCur, issuer: issuerOf(payCur) },
@@ -655,7 +660,7 @@ async function checkBook(c, payCur, getCur, opts) {
     const g = got[i], o = want[i], p = 'book ' + side + ' #' + i + ' (' + o.key + ')';
     if (name(g) !== o.owner + '/' + o.seq) continue;
     c.eq(p + ' LedgerEntryType', g.LedgerEntryType, 'Offer');
-    c.eq(p + ' Flags', g.Flags, o.sell ? LSF_SELL : 0);
+    c.eq(p + ' Flags', g.Flags, offerFlags(o));
     c.amt(p + ' TakerPays', g.TakerPays, o.pays);
     c.amt(p + ' TakerGets', g.TakerGets, o.gets);
     c.eq(p + ' PreviousTxnID', g.PreviousTxnID, o.last);
@@ -666,12 +671,21 @@ async function checkBook(c, payCur, getCur, opts) {
     // owner funds (skywelld getBookPage): the owner's balance on its first offer of the page, then
     // what its earlier offers leave; with a transfer rate the owner must also pay the rate on what
     // a taker gets (the taker asking is ACCOUNT_ONE, never the issuer)
+    const ownerFunds = (x) => (x === undefined ? undefined : getCur === 'SWT' ? (/^\d+$/.test(x) ? BigInt(x) : null) : toMicro(x));
+    if (isIssuer(o.owner, getCur)) {
+      // the issuer's own offers: funded by themselves, owner_funds = TakerGets on every one
+      if (!(o.owner in left) || (opts && opts.issuerEach)) {
+        c.eq(p + ' owner_funds (the issuer: its TakerGets)', ownerFunds(g.owner_funds), o.gets.v);
+      }
+      c.eq(p + ' taker_gets_funded (the issuer)', g.taker_gets_funded, undefined);
+      left[o.owner] = 0n;
+      continue;
+    }
     const first = !(o.owner in left);
     const f = first ? funds(o.owner, getCur) : left[o.owner];
     const rate = isIssuer(o.owner, getCur) ? null : M.rate[getCur] || null;
     if (first) {
-      const of = g.owner_funds === undefined ? undefined : getCur === 'SWT' ? (/^\d+$/.test(g.owner_funds) ? BigInt(g.owner_funds) : null) : toMicro(g.owner_funds);
-      c.eq(p + ' owner_funds (first offer of ' + o.owner + ')', of, f);
+      c.eq(p + ' owner_funds (first offer of ' + o.owner + ')', ownerFunds(g.owner_funds), f);
     } else c.eq(p + ' owner_funds (not the first offer of ' + o.owner + ')', g.owner_funds, undefined);
     const limit = divR(f, rate, 'funds limit ' + o.key);
     const getsFunded = limit < o.gets.v ? limit : o.gets.v;
@@ -726,9 +740,10 @@ const boughtType = (takerSell, restingSell) =>
 
 function checkBalancesOf(c, p, e, name, before) {
   const a = M.acct[name];
+  // an issuer is a side of every line in its currency: the library reports one of them
   if (a.b.SWT !== before.SWT) c.eq(p + ' balances.SWT', e.balances && e.balances.SWT, Number(a.b.SWT.toString()) / 1000000);
   else c.eq(p + ' balances.SWT (unchanged: absent)', e.balances && e.balances.SWT, undefined);
-  for (const cur of IOUS) {
+  for (const cur of IOUS.filter((x) => !isIssuer(name, x))) {
     // a line the transaction created shows its balance even when it is 0 (balancesPrev 0)
     if (a.b[cur] !== before[cur] || (a.lim[cur] !== null && before.lim[cur] === null)) {
       c.eq(p + ' balances.' + cur, e.balances && e.balances[cur], Math.abs(Number(fmtV(a.b[cur]))));
@@ -853,6 +868,7 @@ async function crossStep(c, x) {
   const flags = [];
   if (x.flags.ioc) flags.push('ImmediateOrCancel');
   if (x.flags.fok) flags.push('FillOrKill');
+  if (x.flags.passive) flags.push('Passive');
   const tx = offerTx(x.w, x.flags.sell ? 'Sell' : 'Buy', x.pays, x.gets, flags);
   const s = await submitTx(tx, x.label);
   x.hash = s.hash;
@@ -1327,6 +1343,27 @@ step('histories5', 'histories of phase 5: account_tx, newest first', ['Z3'], asy
     M2: [[['Z2'], 'offereffect'], [['Z1'], 'offereffect'], [['h2'], 'offernew'], [['h1'], 'offernew']],
     U: [[['Z2'], 'offereffect'], [['Z1'], 'offereffect'], [['j1'], 'offernew']],
   });
+});
+
+// Phase 6: Passive offers and the issuer's own offers (CNY book: bids M1 5 CNY at 4, b2 at 1).
+step('passive', 'passive: U Sell+Passive 5 CNY for 20 SWT (4) does not take M1\'s bid at its own price and rests; T Sell+Passive 5 CNY for at least 15 SWT (3) takes it: 20 SWT', ['X12'], async (c) => {
+  const bid = M.offers.find((o) => o.key === 'M1/' + S.X9.seq);
+  c.must('model: M1\'s bid from X9 rests', bid);
+  await crossStep(c, { label: 'P1', key: 'p1', w: U, flags: { sell: true, passive: true }, pays: swt(20), gets: cny(5), want: '; placed 20 SWT for 5 CNY' });
+  await crossStep(c, { label: 'P2', w: T, flags: { sell: true, passive: true }, pays: swt(15), gets: cny(5), want: bid.key + ':20 SWT for 5 CNY' });
+});
+
+step('issuerOffers', 'issuer offers: I Sell 10 CNY for 30 SWT (3) and 10 CNY for 40 SWT (4, after U\'s p1 at 4): always funded', ['passive'], async (c) => {
+  await crossStep(c, { label: 'i1', key: 'i1', w: I, flags: { sell: true }, pays: swt(30), gets: cny(10), want: '; placed 30 SWT for 10 CNY' });
+  await crossStep(c, { label: 'i2', key: 'i2', w: I, flags: { sell: true }, pays: swt(40), gets: cny(10), want: '; placed 40 SWT for 10 CNY' });
+});
+
+step('bookIssuer', 'book of the issuer\'s offers: owner_funds (its TakerGets) on each of them (skywelld getBookPage never counts the issuer as seen)', ['issuerOffers'], async (c) => {
+  await checkBook(c, 'SWT', CUR, { issuerEach: true });
+});
+
+step('X13', 'X13 buying from the issuer: V Buy 20 CNY for at most 80 SWT takes i1 (10 at 3), then at 4 p1 before i2 (time order): 5 and 5', ['issuerOffers'], async (c) => {
+  await crossStep(c, { label: 'X13', w: V, flags: {}, pays: cny(20), gets: swt(80), want: 'i1:10 CNY for 30 SWT, p1:5 CNY for 20 SWT, i2:5 CNY for 20 SWT' });
 });
 
 // ---------------------------------------------------------------- runner
