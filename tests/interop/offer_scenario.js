@@ -911,6 +911,8 @@ async function crossStep(c, x) {
 // ---------------------------------------------------------------- steps
 const S = {};
 const steps = [];
+// needs: the steps whose transactions make the state a step starts from (each phase starts from
+// the end of the one before); a step that only reads needs the step whose state it reads
 const step = (id, name, needs, fn) => steps.push({ id, name, needs, fn });
 
 step('connect', 'connect', [], async (c) => {
@@ -1220,7 +1222,7 @@ step('X10', 'X10 unfunded: M2, holding no CNY, Sell 5 CNY for 10 SWT: tecUNFUNDE
   await crossStep(c, { label: 'X10', w: M2, flags: { sell: true }, pays: swt(10), gets: cny(5), want: '' });
 });
 
-step('X11', 'X11 reserve: W (11.51 SWT, one line) Buy 1 CNY for 0.1 SWT crosses nothing and cannot reserve an offer (12 SWT): tecINSUF_RESERVE_OFFER', ['trust'], async (c) => {
+step('X11', 'X11 reserve: W (11.51 SWT, one line) Buy 1 CNY for 0.1 SWT crosses nothing and cannot reserve an offer (12 SWT): tecINSUF_RESERVE_OFFER', ['X10'], async (c) => {
   await crossStep(c, { label: 'X11', w: W, flags: {}, pays: cny(1), gets: swt('0.1'), want: '' });
 });
 
@@ -1240,7 +1242,7 @@ step('histories2', 'histories of phase 2: account_tx, newest first', ['X9'], asy
 // Phase 4: a transfer rate. I2 charges 1.25 on USD passed between others: in a crossing the
 // sender of USD pays it (the maker on what the taker gets, the taker on what it gives), and the
 // book shows an offer funded by what its owner can pay with the rate.
-step('rate', 'rate: I2 sets TransferRate 1.25 (setTransferRate 0.25); M1 and T trust I2 for 1000 USD; I2 pays M1 50 USD', ['fund'], async (c) => {
+step('rate', 'rate: I2 sets TransferRate 1.25 (setTransferRate 0.25); M1 and T trust I2 for 1000 USD; I2 pays M1 50 USD', ['X12'], async (c) => {
   const set = remote.buildAccountSetTx({ type: 'property', account: I2.address });
   const err = set.setTransferRate(0.25);
   c.must('setTransferRate(0.25)', !(err instanceof Error), errText(err));
@@ -1297,7 +1299,7 @@ step('histories3', 'histories of phase 4: account_tx, newest first', ['Y2'], asy
 //   leg 2 (SWT for EUR): k1 M1 Sell 10 EUR for 20 SWT (2 SWT/EUR), k2 M1 Sell 5 EUR for 10 SWT (2)
 //   direct (GBP for EUR): j1 U Sell 5 EUR for 5 GBP (1 GBP/EUR)
 //   bridges: h1+k1 = 1 GBP/EUR (ties j1), h2+k2 = 2 GBP/EUR
-step('bridgeSetup', 'bridge setup: M1, U and T trust I for EUR, T for GBP; I pays M1 20 EUR, U 10 EUR, T 30 GBP; h1, h2, k1, k2, j1 rest', ['trust'], async (c) => {
+step('bridgeSetup', 'bridge setup: M1, U and T trust I for EUR, T for GBP; I pays M1 20 EUR, U 10 EUR, T 30 GBP; h1, h2, k1, k2, j1 rest', ['Y2'], async (c) => {
   const items = [];
   for (const [w, cur] of [[M1, 'EUR'], [U, 'EUR'], [T, 'EUR'], [T, 'GBP']]) {
     const limit = { cur, v: 1000n * M6 };
@@ -1346,7 +1348,7 @@ step('histories5', 'histories of phase 5: account_tx, newest first', ['Z3'], asy
 });
 
 // Phase 6: Passive offers and the issuer's own offers (CNY book: bids M1 5 CNY at 4, b2 at 1).
-step('passive', 'passive: U Sell+Passive 5 CNY for 20 SWT (4) does not take M1\'s bid at its own price and rests; T Sell+Passive 5 CNY for at least 15 SWT (3) takes it: 20 SWT', ['X12'], async (c) => {
+step('passive', 'passive: U Sell+Passive 5 CNY for 20 SWT (4) does not take M1\'s bid at its own price and rests; T Sell+Passive 5 CNY for at least 15 SWT (3) takes it: 20 SWT', ['Z3'], async (c) => {
   const bid = M.offers.find((o) => o.key === 'M1/' + S.X9.seq);
   c.must('model: M1\'s bid from X9 rests', bid);
   await crossStep(c, { label: 'P1', key: 'p1', w: U, flags: { sell: true, passive: true }, pays: swt(20), gets: cny(5), want: '; placed 20 SWT for 5 CNY' });
