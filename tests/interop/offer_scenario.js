@@ -99,6 +99,12 @@ class Checks {
       this.fails.push(what + ': expected ' + fmtA(want) + ', got ' + show(actual));
     }
   }
+  // a decimal value as text (a line balance, owner_funds of an issued currency, …) against
+  // millionths; both shown as decimals
+  val(what, actual, want) {
+    const v = actual === undefined || actual === null ? null : toMicro(actual);
+    if (v === null || v !== want) this.fails.push(what + ': expected ' + fmtV(want) + ', got ' + show(actual));
+  }
   // a number the library computed (floating point) against an exact rational num/den
   near(what, actual, num, den) {
     const want = Number(num) / Number(den);
@@ -600,9 +606,9 @@ async function checkAccounts(c, who) {
       const l = lines.find((x) => x.currency === cur);
       if (!l) continue;
       c.eq(w.name + ': ' + cur + ' line peer', l.account, ISSUERS[cur].address);
-      c.eq(w.name + ': ' + cur + ' line balance', toMicro(l.balance), m.b[cur]);
-      c.eq(w.name + ': ' + cur + ' line limit', toMicro(l.limit), m.lim[cur]);
-      c.eq(w.name + ': ' + cur + ' line limit_peer', toMicro(l.limit_peer), 0n);
+      c.val(w.name + ': ' + cur + ' line balance', l.balance, m.b[cur]);
+      c.val(w.name + ': ' + cur + ' line limit', l.limit, m.lim[cur]);
+      c.val(w.name + ': ' + cur + ' line limit_peer', l.limit_peer, 0n);
     }
   }
   for (const iw of [...new Set(IOUS.map((cur) => ISSUERS[cur]))]) {
@@ -617,8 +623,8 @@ async function checkAccounts(c, who) {
     for (const l of li) {
       const h = byAddr(l.account);
       if (!h || !want.includes(nameOf(l))) continue;
-      c.eq(iw.name + ': line to ' + nameOf(l) + ' balance', toMicro(l.balance), -M.acct[h.name].b[l.currency]);
-      c.eq(iw.name + ': line to ' + nameOf(l) + ' limit_peer', toMicro(l.limit_peer), M.acct[h.name].lim[l.currency]);
+      c.val(iw.name + ': line to ' + nameOf(l) + ' balance', l.balance, -M.acct[h.name].b[l.currency]);
+      c.val(iw.name + ': line to ' + nameOf(l) + ' limit_peer', l.limit_peer, M.acct[h.name].lim[l.currency]);
     }
   }
 }
@@ -671,11 +677,12 @@ async function checkBook(c, payCur, getCur, opts) {
     // owner funds (skywelld getBookPage): the owner's balance on its first offer of the page, then
     // what its earlier offers leave; with a transfer rate the owner must also pay the rate on what
     // a taker gets (the taker asking is ACCOUNT_ONE, never the issuer)
-    const ownerFunds = (x) => (x === undefined ? undefined : getCur === 'SWT' ? (/^\d+$/.test(x) ? BigInt(x) : null) : toMicro(x));
+    // owner_funds as text: SWT in drops, an issued currency in units
+    const fundsEq = (what, x, want) => c.eq(what, x, want === undefined ? undefined : getCur === 'SWT' ? want.toString() : fmtV(want));
     if (isIssuer(o.owner, getCur)) {
       // the issuer's own offers: funded by themselves, owner_funds = TakerGets on every one
       if (!(o.owner in left) || (opts && opts.issuerEach)) {
-        c.eq(p + ' owner_funds (the issuer: its TakerGets)', ownerFunds(g.owner_funds), o.gets.v);
+        fundsEq(p + ' owner_funds (the issuer: its TakerGets)', g.owner_funds, o.gets.v);
       }
       c.eq(p + ' taker_gets_funded (the issuer)', g.taker_gets_funded, undefined);
       left[o.owner] = 0n;
@@ -685,7 +692,7 @@ async function checkBook(c, payCur, getCur, opts) {
     const f = first ? funds(o.owner, getCur) : left[o.owner];
     const rate = isIssuer(o.owner, getCur) ? null : M.rate[getCur] || null;
     if (first) {
-      c.eq(p + ' owner_funds (first offer of ' + o.owner + ')', ownerFunds(g.owner_funds), f);
+      fundsEq(p + ' owner_funds (first offer of ' + o.owner + ')', g.owner_funds, f);
     } else c.eq(p + ' owner_funds (not the first offer of ' + o.owner + ')', g.owner_funds, undefined);
     const limit = divR(f, rate, 'funds limit ' + o.key);
     const getsFunded = limit < o.gets.v ? limit : o.gets.v;
@@ -814,8 +821,8 @@ function checkTakerEntry(c, e, w, x, before) {
       if (f.paid.cur === x.gets.cur) sg += f.paid.v;
       if (f.got.cur === x.pays.cur) sp += f.got.v;
     }
-    c.eq(p + ' dealGets (paid in all)', e.dealGets && toMicro(e.dealGets.value), sg);
-    c.eq(p + ' dealPays (got in all)', e.dealPays && toMicro(e.dealPays.value), sp);
+    c.val(p + ' dealGets (paid in all)', e.dealGets && e.dealGets.value, sg);
+    c.val(p + ' dealPays (got in all)', e.dealPays && e.dealPays.value, sp);
   } else c.eq(p + ' dealGets (no fill)', e.dealGets, undefined);
   checkBalancesOf(c, p, e, w.name, before[w.name]);
 }
