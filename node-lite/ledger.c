@@ -485,8 +485,12 @@ static void accounts_in(const jt_obj *o, jt_account_id *out, size_t cap, size_t 
 {
     const jt_field *acct_fields[] = {FLD("Account"), FLD("Destination"), FLD("Target"),
                                      FLD("Owner")};
+    /* As skywelld's getAffectedAccounts: an offer's TakerPays and TakerGets
+     * name their issuers too, so an issuer's history lists the offers in
+     * its currencies. */
     const jt_field *amt_fields[] = {FLD("LowLimit"), FLD("HighLimit"), FLD("LimitAmount"),
-                                    FLD("Amount"), FLD("SendMax")};
+                                    FLD("Amount"),   FLD("SendMax"),   FLD("TakerPays"),
+                                    FLD("TakerGets")};
     jt_account_id a;
     for (size_t i = 0; i < sizeof acct_fields / sizeof *acct_fields; i++)
         if (jt_obj_get_account_f(o, acct_fields[i], &a) == JT_OK)
