@@ -463,6 +463,7 @@ typedef struct ptx {
     bool has_result;
     int16_t ter_sub, ter_val;
     uint8_t kind;    /* K_* */
+    uint8_t round;   /* the round of load that sent it (1, 2, ...) */
     uint8_t crossed; /* offers: other accounts' offers it took from (metadata) */
     uint8_t taken;   /* ... of which it took in full (deleted) */
     bool placed;     /* offers: its own offer was placed in the book */
@@ -763,6 +764,10 @@ typedef struct bench {
     ptx_set *cur;      /* the set being submitted/tracked; NULL between sets */
     bool offer_meta;   /* read the metadata of takers and makers */
     long book_depth;   /* offers mode: offers in the book, from the metadata */
+    double round_secs; /* offers mode: each round submits for this long */
+    double deadline;   /* no submits from then on (0: none) */
+    int round_no;      /* the round being sent (marks each transaction) */
+    bool submitting;   /* inside run_set: the load connections may send */
     size_t acked, rejected, validated, val_tes, other_ledger_txs;
     size_t sent;
     double t_first_sub, t_last_sub, t_last_ack, t_last_val;
@@ -1245,10 +1250,12 @@ static void conn_read(bench *b, conn *c)
 /* Sends transactions on `c` until its window is full. */
 static void conn_top_up(bench *b, conn *c)
 {
-    if (jt_jtp_get_state(c->j) != JT_JTP_OPEN || !b->cur)
+    if (jt_jtp_get_state(c->j) != JT_JTP_OPEN || !b->submitting)
         return;
     bool any = false;
     while (c->inflight < b->window && c->next < c->norder) {
+        if (b->deadline > 0 && now() >= b->deadline)
+            break;
         ptx *p = &b->cur->v[c->order[c->next]];
         jt_errinfo ei;
         if (jt_jtp_send(c->j, p->req, p->req_len, &ei) != JT_OK)
@@ -1256,6 +1263,7 @@ static void conn_top_up(bench *b, conn *c)
         double t = now();
         p->t_sub = t;
         p->state = P_SENT;
+        p->round = (uint8_t)b->round_no;
         if (!b->sent++)
             b->t_first_sub = t;
         b->t_last_sub = t;
@@ -1380,19 +1388,37 @@ static jt_json_doc *ctrl_call(bench *b, double timeout, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- phases */
 
-/* Submits transactions s[lo..hi) (the connections' send orders are set)
- * and waits until every accepted one is validated. With `accept`, closes
- * the ledger as soon as all are in the open ledger. */
-static void run_set(bench *b, ptx_set *s, size_t lo, size_t hi, bool accept, double timeout)
+/* Have the load connections sent all they were given? */
+static bool load_exhausted(const bench *b)
 {
-    size_t n = hi - lo;
+    for (int i = 0; i < b->nconns; i++)
+        if (b->load[i].next < b->load[i].norder)
+            return false;
+    return true;
+}
+
+/* ... or is it past the deadline? */
+static bool sending_done(const bench *b)
+{
+    return (b->deadline > 0 && now() >= b->deadline) || load_exhausted(b);
+}
+
+/* Submits the transactions of s in the connections' send orders (until
+ * b->deadline, if set) and waits until every accepted one is validated.
+ * With `accept`, closes the ledger as soon as all are in the open ledger. */
+static void run_set(bench *b, ptx_set *s, bool accept, double timeout)
+{
     b->cur = s;
+    b->submitting = true;
     b->acked = b->rejected = b->validated = b->val_tes = b->sent = 0;
     b->nsub_codes = 0;
     double t0 = now(), last_progress = t0;
     size_t last_done = 0;
     bool accepted = false;
-    while (b->acked + b->rejected < n || b->validated < b->acked) {
+    for (;;) {
+        bool all_sent = sending_done(b);
+        if (all_sent && b->acked + b->rejected == b->sent && b->validated >= b->acked)
+            break;
         pump(b, 20);
         size_t done = b->acked + b->rejected + b->validated;
         double t = now();
@@ -1400,19 +1426,20 @@ static void run_set(bench *b, ptx_set *s, size_t lo, size_t hi, bool accept, dou
             last_done = done;
             last_progress = t;
         }
-        if (accept && !accepted && b->acked + b->rejected == n) {
+        if (accept && !accepted && all_sent && b->acked + b->rejected == b->sent) {
             /* Everything is in the open ledger: close it now. */
             jt_json_doc_free(ctrl_call(b, 30, "\"command\":\"ledger_accept\""));
             accepted = true;
         }
         if (t - last_progress > timeout) {
             print_log_tail();
-            die("no progress for %.0f s: %zu of %zu transactions sent, %zu accepted, %zu "
-                "rejected, %zu validated",
-                timeout, b->sent, n, b->acked, b->rejected, b->validated);
+            die("no progress for %.0f s: %zu transactions sent, %zu accepted, %zu rejected, %zu "
+                "validated",
+                timeout, b->sent, b->acked, b->rejected, b->validated);
         }
         node_check_alive();
     }
+    b->submitting = false;
     b->cur = NULL;
 }
 
@@ -1465,7 +1492,7 @@ static void submit_set(bench *b, ptx_set *s, const char *what)
 {
     assign(b, s, 0, s->n);
     size_t nled0 = b->nledgers;
-    run_set(b, s, 0, s->n, true, 60);
+    run_set(b, s, true, 60);
     fetch_results(b, s, nled0);
     if (b->rejected || b->val_tes != s->n) {
         int code = 0;
@@ -1492,10 +1519,13 @@ typedef struct offer_tally {
     size_t rested; /* takers whose own offer was placed (not filled) */
 } offer_tally;
 
-static void tally_offers(const ptx_set *s, size_t lo, size_t hi, offer_tally *t)
+/* ... of s[lo, hi) that were sent, in round `round` only unless it is 0. */
+static void tally_offers(const ptx_set *s, size_t lo, size_t hi, int round, offer_tally *t)
 {
     for (size_t k = lo; k < hi; k++) {
         const ptx *p = &s->v[k];
+        if (p->state == P_UNSENT || (round && p->round != round))
+            continue;
         bool tes = p->has_result && p->ter_val == 0;
         if (p->kind == K_MAKER) {
             t->makers++;
@@ -1517,7 +1547,10 @@ static void tally_offers(const ptx_set *s, size_t lo, size_t hi, offer_tally *t)
 
 /* What one round of load gave. */
 typedef struct round_res {
-    size_t lo, hi;
+    int no;        /* 1, 2, ... */
+    size_t lo, hi; /* the load's transactions it may have sent */
+    size_t n;      /* ... and those it sent */
+    bool cut_short; /* with a deadline: the load ran out before it */
     double secs;
     double rate; /* headline: steady state, or whole round if too short */
     bool steady;
@@ -1538,15 +1571,17 @@ typedef struct round_res {
     long depth;                     /* the book's depth after the round */
 } round_res;
 
-/* Figures of transactions [lo, hi) of the load and of the ledgers recorded
- * from index nled0 on (sequence first_seq and later). Latencies are
- * appended to lat/ack. */
+/* Figures of the round's transactions and of the ledgers recorded from
+ * index nled0 on (sequence first_seq and later). Latencies are appended to
+ * lat/ack. */
 static void round_figures(bench *b, round_res *r, size_t nled0, uint32_t first_seq, double *lat,
                           size_t *nlat, double *ack, size_t *nack)
 {
     size_t n0 = *nlat;
     for (size_t k = r->lo; k < r->hi; k++) {
         const ptx *p = &b->txs.v[k];
+        if (p->round != r->no)
+            continue;
         if (p->state == P_VALIDATED)
             lat[(*nlat)++] = (p->t_val - p->t_sub) * 1e3;
         if (p->t_ack > 0)
@@ -1604,7 +1639,7 @@ static void round_figures(bench *b, round_res *r, size_t nled0, uint32_t first_s
     r->rate = r->steady ? (double)r->steady_tes / r->steady_secs : r->overall_rate;
     if (b->offer_meta) {
         memset(&r->ot, 0, sizeof r->ot);
-        tally_offers(&b->txs, r->lo, r->hi, &r->ot);
+        tally_offers(&b->txs, r->lo, r->hi, r->no, &r->ot);
         b->book_depth += (long)r->ot.makers_placed - (long)r->ot.taken;
         r->depth = b->book_depth;
         r->cross_rate = r->steady ? (double)r->steady_cross / r->steady_secs
@@ -1746,15 +1781,17 @@ static void print_round(const bench *b, int r, const round_res *R)
         printf("round %d: %zu OfferCreates (%zu takers) in %.1f s: %s takers filled from the "
                "book/s, %s OfferCreates/s (%s), verify ceiling %s/s, ratio %.3f (all OfferCreates "
                "%.3f), p99 %.0f ms, book %ld deep\n",
-               r + 1, R->hi - R->lo, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
+               r + 1, R->n, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
                grouped(R->rate, g2, sizeof g2), R->steady ? "steady state" : "whole round",
                grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth);
     else
         printf("round %d: %zu payments in %.1f s: %s validated/s (%s), verify ceiling %s/s, "
                "ratio %.3f, p99 %.0f ms, node RSS %.0f MB\n",
-               r + 1, R->hi - R->lo, R->secs, grouped(R->rate, g1, sizeof g1),
+               r + 1, R->n, R->secs, grouped(R->rate, g1, sizeof g1),
                R->steady ? "steady state" : "whole round", grouped(R->ceiling, g2, sizeof g2),
                R->ratio, R->p99, (double)m[0] / 1024);
+    if (R->cut_short)
+        printf("  the load ran out before the round's %.0f s: raise --offers\n", b->round_secs);
     if (R->rejected) {
         printf("  rejected at submit:");
         for (int i = 0; i < b->nsub_codes; i++)
@@ -1763,25 +1800,34 @@ static void print_round(const bench *b, int r, const round_res *R)
     }
 }
 
-/* Rounds of the load b->txs, round r being [bounds[r], bounds[r+1]),
- * alternating with the baseline: verify slice, load, verify slice, load,
- * ... verify slice. A round's ceiling is the mean of the slices on either
- * side of it. */
+/* Rounds of the load b->txs, alternating with the baseline: verify slice,
+ * load, verify slice, load, ... verify slice. A round's ceiling is the mean
+ * of the slices on either side of it. Round r sends [bounds[r],
+ * bounds[r+1]); or, with b->round_secs, whatever the connections send in
+ * that time, each going on from where it stopped (bounds unused; fewer
+ * rounds if the load runs out). */
 static void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds,
                        const char *ledger_dir)
 {
+    bool timed = b->round_secs > 0;
+    if (timed)
+        assign(b, &b->txs, 0, b->txs.n);
     vset *vs = make_vsets();
     L->ceil1 = verify_ceiling(vs, 1, 0.5);
     double vslice = b->verify_secs / 2;
     double ceil_prev = verify_ceiling(vs, 2, vslice);
-    L->rounds = rounds;
     L->lat = xcalloc(b->txs.n, sizeof *L->lat);
     L->ack = xcalloc(b->txs.n, sizeof *L->ack);
     L->wbytes0 = -1;
     for (int r = 0; r < rounds; r++) {
         round_res *R = &L->rr[r];
-        R->lo = bounds[r];
-        R->hi = bounds[r + 1];
+        R->no = r + 1;
+        R->lo = timed ? 0 : bounds[r];
+        R->hi = timed ? b->txs.n : bounds[r + 1];
+        if (timed && r > 0 && sending_done(b)) {
+            rounds = r; /* the load ran out */
+            break;
+        }
         /* Take in what arrived while the baseline ran (closes of empty
          * ledgers), so that this round's ledgers are told apart by sequence. */
         for (int i = 0; i < 5; i++)
@@ -1793,9 +1839,15 @@ static void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds,
         }
         size_t nled0 = b->nledgers;
         uint32_t first_seq = b->last_closed + 1;
-        assign(b, &b->txs, R->lo, R->hi);
+        if (!timed)
+            assign(b, &b->txs, R->lo, R->hi);
+        b->round_no = R->no;
         double cn0 = node_cpu(), cs0 = self_cpu(), t0r = now();
-        run_set(b, &b->txs, R->lo, R->hi, false, 30);
+        b->deadline = timed ? t0r + b->round_secs : 0;
+        run_set(b, &b->txs, false, 30);
+        R->cut_short = timed && load_exhausted(b);
+        b->deadline = 0;
+        R->n = b->sent;
         R->secs = now() - t0r;
         R->node_cpu = node_cpu() - cn0;
         R->self_cpu = self_cpu() - cs0;
@@ -1819,6 +1871,7 @@ static void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds,
         }
     }
     free(vs);
+    L->rounds = rounds;
 
     double v_rate[MAX_ROUNDS], v_ceil[MAX_ROUNDS], v_ratio[MAX_ROUNDS], v_sub[MAX_ROUNDS];
     double v_cross[MAX_ROUNDS], v_cross_ratio[MAX_ROUNDS];
@@ -2281,16 +2334,19 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     sign_offers_set(&book, sb, nbook, accts, issuer, "signing the book's offers");
     sign_offers_set(&b->txs, sl, b->noffers, accts, issuer, "signing the load's offers");
     double t_sign = now() - t0 - t_keys;
+    int rounds = b->rounds;
+    if ((size_t)rounds > b->noffers)
+        rounds = (int)b->noffers;
     free(st);
     free(si);
     free(sb);
     free(seq);
     if (!b->json)
         printf("bench_node --mode offers: %s, issuer of CNY, %zu makers, %zu takers; a book %zu "
-               "offers deep; %zu pre-signed OfferCreates (%zu takers, %zu makers' refills), %d "
-               "jtp connections x window %zu, close every %u ms\n",
-               b->node, nm, nt, nbook, b->noffers, ntakers, b->noffers - ntakers, b->nconns,
-               b->window, b->close_ms);
+               "offers deep; %zu pre-signed OfferCreates (%zu takers, %zu makers' refills) for "
+               "%d rounds of %.0f s, %d jtp connections x window %zu, close every %u ms\n",
+               b->node, nm, nt, nbook, b->noffers, ntakers, b->noffers - ntakers, rounds,
+               b->round_secs, b->nconns, b->window, b->close_ms);
 
     /* ---- set-up (not measured) ---- */
     double t1 = now();
@@ -2300,7 +2356,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     b->offer_meta = true;
     submit_set(b, &book, "placing the book");
     offer_tally bt = {0};
-    tally_offers(&book, 0, nbook, &bt);
+    tally_offers(&book, 0, nbook, 0, &bt);
     if (bt.makers_placed != nbook)
         die("placing the book: %zu of %zu offers placed", bt.makers_placed, nbook);
     b->book_depth = (long)nbook;
@@ -2325,9 +2381,6 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     }
 
     /* ---- the load ---- */
-    int rounds = b->rounds;
-    if ((size_t)rounds > b->noffers)
-        rounds = (int)b->noffers;
     size_t bounds[MAX_ROUNDS + 1];
     for (int r = 0; r <= rounds; r++)
         bounds[r] = b->noffers * (size_t)r / (size_t)rounds;
@@ -2337,7 +2390,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
 
     /* ---- off the clock: did the takers fill, and do the balances show it? ---- */
     offer_tally ot = {0};
-    tally_offers(&b->txs, 0, b->txs.n, &ot);
+    tally_offers(&b->txs, 0, b->txs.n, 0, &ot);
     uint64_t filled_units = 0;
     for (size_t i = 0; i < b->txs.n; i++) {
         const ptx *p = &b->txs.v[i];
@@ -2404,9 +2457,9 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
         printf("  %-46s %12s /s\n", "two threads (ceiling, median of rounds)",
                grouped(L.ceiling, g1, sizeof g1));
         printf("  %-46s %12s /s\n", "one thread (information)", grouped(L.ceil1, g1, sizeof g1));
-        printf("\nload: %zu OfferCreates (%zu takers, %zu makers' refills) in %d rounds, %.1f s of "
-               "load\n",
-               b->noffers, ot.takers, ot.makers, L.rounds, L.secs);
+        printf("\nload: %zu OfferCreates sent (%zu takers, %zu makers' refills) in %d rounds, %.1f s "
+               "of load\n",
+               ot.takers + ot.makers, ot.takers, ot.makers, L.rounds, L.secs);
         printf("  %-46s %12s /s (%s)\n", "takers filled from the book, median of rounds",
                grouped(L.cross_rate, g1, sizeof g1),
                L.all_steady ? "steady state: ledgers closed while submitting"
@@ -2415,8 +2468,8 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
                grouped(L.rate, g1, sizeof g1));
         printf("  %-46s %12s /s\n", "submit replies, median of rounds",
                grouped(L.submit_rate, g1, sizeof g1));
-        printf("  %-46s %zu of %zu (tesSUCCESS %zu); rejected at submit %zu\n", "validated",
-               L.validated, b->noffers, L.tes, L.rejected);
+        printf("  %-46s %zu of %zu sent (tesSUCCESS %zu); rejected at submit %zu\n", "validated",
+               L.validated, ot.takers + ot.makers, L.tes, L.rejected);
         printf("  %-46s %zu tesSUCCESS of %zu; took from 0 offers %.1f %%, 1: %.1f %%, 2: %.1f "
                "%%, 3: %.1f %%, more: %.1f %%\n",
                "takers", ot.takers_tes, ot.takers, 100 * (double)ot.hist[0] / tt,
@@ -2478,7 +2531,7 @@ static void usage(void)
             "                  [--close-ms MS] [--rounds R] [--verify-seconds S] [--keep]\n"
             "                  [--json] [--verbose]\n"
             "  payments: [--accounts N] [--payments M] [--track ledger|stream]\n"
-            "  offers:   [--makers N] [--takers N] [--depth N] [--offers M]\n"
+            "  offers:   [--makers N] [--takers N] [--depth N] [--offers M] [--round-seconds S]\n"
             "            [--book-clients C] [--book-window W] [--book-seconds S]\n");
     exit(2);
 }
@@ -2503,10 +2556,11 @@ int main(int argc, char **argv)
     b->nmakers = 1000;
     b->ntakers = 4000;
     b->depth = 10000;
-    b->noffers = 150000;
+    b->noffers = 240000;
     b->book_clients = 4;
     b->book_window = 4;
     b->book_secs = 3;
+    b->round_secs = 6;
     b->nconns = 2;
     b->window = 256;
     b->close_ms = 1000;
@@ -2552,6 +2606,8 @@ int main(int argc, char **argv)
             b->book_window = opt_num(v, 1, 1000);
         else if (!strcmp(a, "--book-seconds"))
             b->book_secs = (double)opt_num(v, 1, 600);
+        else if (!strcmp(a, "--round-seconds"))
+            b->round_secs = (double)opt_num(v, 2, 600);
         else if (!strcmp(a, "--conns"))
             b->nconns = (int)opt_num(v, 1, MAX_CONNS);
         else if (!strcmp(a, "--window"))
@@ -2567,9 +2623,12 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    /* Offers mode reads every taker's metadata from the ledgers. */
+    /* Offers mode reads every taker's metadata from the ledgers. Payments
+     * mode splits its rounds by count. */
     if (b->mode == MODE_OFFERS && b->stream)
         usage();
+    if (b->mode == MODE_PAYMENTS)
+        b->round_secs = 0;
     if (sodium_init() < 0)
         die("sodium_init failed");
     if (access(b->node, X_OK))
