@@ -1158,7 +1158,8 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
         offers++;
         p += sizeof offer - 1;
     }
-    bool ok = len > sizeof ok_end && !memcmp(end - (sizeof ok_end - 1), ok_end, sizeof ok_end - 1) &&
+    bool ok = len > sizeof ok_end &&
+              !memcmp(end - (sizeof ok_end - 1), ok_end, sizeof ok_end - 1) &&
               memmem(msg, len, "\"offers\":[", 10) && offers == r->expect;
     if (!ok) {
         if (!r->bad++)
@@ -1290,8 +1291,8 @@ static void book_top_up(bench *b, conn *c)
                 die("out of memory");
         }
         char req[400];
-        int n = snprintf(req, sizeof req, "{\"id\":%llu,%s}",
-                         BOOK_ID + (unsigned long long)r->sent, b->book_req);
+        int n = snprintf(req, sizeof req, "{\"id\":%llu,%s}", BOOK_ID + (unsigned long long)r->sent,
+                         b->book_req);
         jt_errinfo ei;
         if (jt_jtp_send(c->j, req, (size_t)n, &ei) != JT_OK)
             die("%s: jtp send: %s", c->name, ei.msg);
@@ -1547,9 +1548,9 @@ static void tally_offers(const ptx_set *s, size_t lo, size_t hi, int round, offe
 
 /* What one round of load gave. */
 typedef struct round_res {
-    int no;        /* 1, 2, ... */
-    size_t lo, hi; /* the load's transactions it may have sent */
-    size_t n;      /* ... and those it sent */
+    int no;         /* 1, 2, ... */
+    size_t lo, hi;  /* the load's transactions it may have sent */
+    size_t n;       /* ... and those it sent */
     bool cut_short; /* with a deadline: the load ran out before it */
     double secs;
     double rate; /* headline: steady state, or whole round if too short */
@@ -1642,7 +1643,7 @@ static void round_figures(bench *b, round_res *r, size_t nled0, uint32_t first_s
         tally_offers(&b->txs, r->lo, r->hi, r->no, &r->ot);
         b->book_depth += (long)r->ot.makers_placed - (long)r->ot.taken;
         r->depth = b->book_depth;
-        r->cross_rate = r->steady ? (double)r->steady_cross / r->steady_secs
+        r->cross_rate = r->steady   ? (double)r->steady_cross / r->steady_secs
                         : osecs > 0 ? (double)r->ot.crossed / osecs
                                     : 0;
     }
@@ -1951,8 +1952,8 @@ static void payments_setup(bench *b, const account *genesis, uint32_t gseq)
     double t_keys = now() - t0;
     set_alloc(&b->fund, b->naccts);
     set_alloc(&b->txs, b->npay);
-    fund_job fj = {.genesis = genesis, .accts = accts, .gseq = gseq, .amount = FUND_DROPS,
-                   .v = b->fund.v};
+    fund_job fj = {
+        .genesis = genesis, .accts = accts, .gseq = gseq, .amount = FUND_DROPS, .v = b->fund.v};
     parallel(b->naccts, sign_fund, &fj, "signing funding payments");
     pay_job pj = {.accts = accts, .n = b->naccts, .v = b->txs.v};
     parallel(b->npay, sign_pay, &pj, "signing payments");
@@ -2010,9 +2011,9 @@ static int payments_report(bench *b, load_res *L, const char *ledger_dir)
                "%.3f}\n",
                b->naccts, b->npay, L->rounds, b->nconns, b->window, b->close_ms,
                b->stream ? "stream" : "ledger", L->rate, L->all_steady ? "true" : "false",
-               L->submit_rate, L->ceiling, L->ceil1, L->ratio, L->ratio_min, L->ratio_max, p50,
-               p99, pmax, p99_iv, a50, a99, L->validated, L->tes, L->rejected, rss, anon, file,
-               hwm, L->rss0, disk_per_tx, disk_size_per_tx, written_per_tx, node_us,
+               L->submit_rate, L->ceiling, L->ceil1, L->ratio, L->ratio_min, L->ratio_max, p50, p99,
+               pmax, p99_iv, a50, a99, L->validated, L->tes, L->rejected, rss, anon, file, hwm,
+               L->rss0, disk_per_tx, disk_size_per_tx, written_per_tx, node_us,
                L->cpu_node / L->secs, L->cpu_self / L->secs);
         return 0;
     }
@@ -2133,25 +2134,34 @@ static void book_bench(bench *b, double secs, book_res *out)
 
 /*
  * Accounts: 0 the issuer of CNY, 1..M makers, M+1..M+T takers.
- * The book (taker_gets CNY, taker_pays SWT): makers sell 1 CNY per offer at
- * 1 000 000 + 1 000 * level drops; the initial book holds `depth` offers,
- * OFFERS_PER_LEVEL per level (levels 0 .. depth/10 - 1, 1.000 to 1.999 SWT).
- * Takers buy CNY with SWT at a limit of 2 SWT per CNY, above every level, so
- * each fills in full from the best offers. A taker buys at most 2 CNY, so it
- * takes from at most 3 offers (the rest of a partly taken one, then at most
- * two whole ones), and at least 1. One taker in ten buys 1.05..1.95 CNY (2 or
- * 3 offers), the others 0.05..0.35 CNY (1, sometimes 2). After each taker,
- * makers place one new 1-CNY offer (on the ten best levels) for every CNY
- * the takers have bought so far: the offers the takers take in full are
- * replaced, and the book stays about `depth` deep.
+ *
+ * The book (taker_gets CNY, taker_pays SWT): makers sell 1 CNY per offer,
+ * at level L for 1 000 000 + 100 * L drops. The initial book holds `depth`
+ * offers, OFFERS_PER_LEVEL per level (levels 0 .. depth/10 - 1: 1.0000 to
+ * 1.0999 SWT per CNY for 10 000 offers), each level from different makers.
+ *
+ * Takers buy CNY with SWT at a limit of 10 SWT per CNY, above every level,
+ * so each fills in full from the best offers. One taker in ten buys 1.05 to
+ * 1.95 CNY, the others 0.05 to 0.35 CNY (1 CNY in 3.3 on average).
+ *
+ * Makers replace what the takers buy: after each taker, one new 1-CNY offer
+ * for every CNY bought so far, on the next level behind the book (ten to a
+ * level, as the book was built). Refills always sort behind every offer in
+ * the book, so whatever order the node applies takers and refills in, the
+ * takers eat the book from the front and at most one offer is ever partly
+ * taken: a taker takes from the rest of that one and then whole offers, at
+ * most 3 in all (it buys under 2 CNY) and at least 1. The book stays about
+ * `depth` deep; its best price rises by 100 drops per 10 offers taken
+ * (0.6 SWT per CNY after 60 000), far below the takers' limit. Amounts are
+ * multiples of 0.01 CNY and prices multiples of 100 drops per CNY, so every
+ * fill is exact in both currencies.
  */
 #define OFFER_CNY_UNITS  100u     /* a maker offer: 1 CNY, in units of 0.01 CNY */
 #define LEVEL0_DROPS     1000000u /* price of level 0, drops per CNY */
-#define LEVEL_STEP       1000u    /* drops per CNY between levels */
+#define LEVEL_STEP       100u     /* drops per CNY between levels */
 #define OFFERS_PER_LEVEL 10u
-#define REFILL_LEVELS    10u      /* makers' new offers go on the best levels */
-#define TAKER_LIMIT      2000000u /* a taker pays at most 2 SWT per CNY */
-#define MAKER_CNY        "10000"  /* issued to each maker */
+#define TAKER_LIMIT      10000000u /* a taker pays at most 10 SWT per CNY */
+#define MAKER_CNY        "10000"   /* issued to each maker */
 #define LINE_LIMIT       "1000000"
 
 enum { S_TRUST, S_ISSUE, S_MAKER, S_TAKER };
@@ -2318,14 +2328,14 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
         bought_units += u;
         while (bought_units >= (uint64_t)OFFER_CNY_UNITS * (made + 1) && k < b->noffers) {
             uint32_t m = (uint32_t)(1 + made % nm);
-            sl[k++] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(made % REFILL_LEVELS)};
+            sl[k++] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made) / OFFERS_PER_LEVEL)};
             made++;
         }
     }
     double t_keys = now() - t0;
     set_alloc(&b->fund, na);
-    fund_job fj = {.genesis = genesis, .accts = accts, .gseq = gseq, .amount = FUND_DROPS,
-                   .v = b->fund.v};
+    fund_job fj = {
+        .genesis = genesis, .accts = accts, .gseq = gseq, .amount = FUND_DROPS, .v = b->fund.v};
     parallel(na, sign_fund, &fj, "signing funding payments");
     set_signed(&b->fund);
     ptx_set trust, issue, book;
@@ -2416,8 +2426,9 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     double node_us = L.validated ? L.cpu_node / (double)L.validated * 1e6 : 0;
     char verdict[160];
     if (!did_cross)
-        snprintf(verdict, sizeof verdict, "FAIL (did not cross: %zu of %zu takers took from the book)",
-                 ot.crossed, ot.takers);
+        snprintf(verdict, sizeof verdict,
+                 "FAIL (did not cross: %zu of %zu takers took from the book)", ot.crossed,
+                 ot.takers);
     else if (!filled_ok)
         snprintf(verdict, sizeof verdict, "FAIL (not filled: %zu of %zu crossing takers rested)",
                  ot.crossed - ot.filled, ot.crossed);
@@ -2430,36 +2441,37 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     double tt = ot.takers_tes ? (double)ot.takers_tes : 1;
 
     if (b->json) {
-        printf("{\"bench\": \"bench_node\", \"mode\": \"offers\", \"makers\": %zu, \"takers\": %zu, "
-               "\"depth\": %zu, \"offers\": %zu, \"rounds\": %d, \"conns\": %d, \"window\": %zu,\n"
-               "  \"takers_filled_per_s\": %.1f, \"offer_creates_per_s\": %.1f, \"steady\": %s, "
-               "\"verify_ceiling_per_s\": %.1f, \"verify_1thread_per_s\": %.1f,\n"
-               "  \"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f, \"ratio_all\": %.4f,\n"
-               "  \"takers_submitted\": %zu, \"takers_tes\": %zu, \"takers_crossed\": %zu, "
-               "\"takers_filled\": %zu, \"took_from\": [%zu, %zu, %zu, %zu, %zu], "
-               "\"offers_taken\": %zu, \"maker_offers_placed\": %zu, \"book_depth_end\": %ld,\n"
-               "  \"takers_cny_held\": %.2f, \"takers_cny_bought\": %.2f, \"verdict\": \"%s\",\n"
-               "  \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"reply_ms\": {\"p50\": %.1f, "
-               "\"p99\": %.1f}, \"node_cpu_us_per_tx\": %.1f, \"rss_kb\": %ld,\n"
-               "  \"book_offers\": {\"limit\": %zu, \"clients\": %d, \"window\": %zu, "
-               "\"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"after_load_per_s\": %.1f, "
-               "\"after_load_p99_ms\": %.3f}}\n",
-               nm, nt, nbook, b->noffers, L.rounds, b->nconns, b->window, L.cross_rate, L.rate,
-               L.all_steady ? "true" : "false", L.ceiling, L.ceil1, L.cross_ratio,
-               L.cross_ratio_min, L.cross_ratio_max, L.ratio, ot.takers, ot.takers_tes,
-               ot.crossed, ot.filled, ot.hist[0], ot.hist[1], ot.hist[2], ot.hist[3], ot.hist[4],
-               ot.taken, ot.makers_placed, b->book_depth, held, bought, verdict, p50, p99, a50,
-               a99, node_us, rss, b->br.expect, b->nbook, b->book_window, br0.rate, br0.p50,
-               br0.p99, br1.rate, br1.p99);
+        printf(
+            "{\"bench\": \"bench_node\", \"mode\": \"offers\", \"makers\": %zu, \"takers\": %zu, "
+            "\"depth\": %zu, \"offers\": %zu, \"rounds\": %d, \"conns\": %d, \"window\": %zu,\n"
+            "  \"takers_filled_per_s\": %.1f, \"offer_creates_per_s\": %.1f, \"steady\": %s, "
+            "\"verify_ceiling_per_s\": %.1f, \"verify_1thread_per_s\": %.1f,\n"
+            "  \"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f, \"ratio_all\": %.4f,\n"
+            "  \"takers_submitted\": %zu, \"takers_tes\": %zu, \"takers_crossed\": %zu, "
+            "\"takers_filled\": %zu, \"took_from\": [%zu, %zu, %zu, %zu, %zu], "
+            "\"offers_taken\": %zu, \"maker_offers_placed\": %zu, \"book_depth_end\": %ld,\n"
+            "  \"takers_cny_held\": %.2f, \"takers_cny_bought\": %.2f, \"verdict\": \"%s\",\n"
+            "  \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"reply_ms\": {\"p50\": %.1f, "
+            "\"p99\": %.1f}, \"node_cpu_us_per_tx\": %.1f, \"rss_kb\": %ld,\n"
+            "  \"book_offers\": {\"limit\": %zu, \"clients\": %d, \"window\": %zu, "
+            "\"per_s\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"after_load_per_s\": %.1f, "
+            "\"after_load_p99_ms\": %.3f}}\n",
+            nm, nt, nbook, b->noffers, L.rounds, b->nconns, b->window, L.cross_rate, L.rate,
+            L.all_steady ? "true" : "false", L.ceiling, L.ceil1, L.cross_ratio, L.cross_ratio_min,
+            L.cross_ratio_max, L.ratio, ot.takers, ot.takers_tes, ot.crossed, ot.filled, ot.hist[0],
+            ot.hist[1], ot.hist[2], ot.hist[3], ot.hist[4], ot.taken, ot.makers_placed,
+            b->book_depth, held, bought, verdict, p50, p99, a50, a99, node_us, rss, b->br.expect,
+            b->nbook, b->book_window, br0.rate, br0.p50, br0.p99, br1.rate, br1.p99);
     } else {
         char g1[32], g2[32], g3[32];
         printf("\nbaseline: secp256k1_ecdsa_verify on pre-made signatures, between the rounds\n");
         printf("  %-46s %12s /s\n", "two threads (ceiling, median of rounds)",
                grouped(L.ceiling, g1, sizeof g1));
         printf("  %-46s %12s /s\n", "one thread (information)", grouped(L.ceil1, g1, sizeof g1));
-        printf("\nload: %zu OfferCreates sent (%zu takers, %zu makers' refills) in %d rounds, %.1f s "
-               "of load\n",
-               ot.takers + ot.makers, ot.takers, ot.makers, L.rounds, L.secs);
+        printf(
+            "\nload: %zu OfferCreates sent (%zu takers, %zu makers' refills) in %d rounds, %.1f s "
+            "of load\n",
+            ot.takers + ot.makers, ot.takers, ot.makers, L.rounds, L.secs);
         printf("  %-46s %12s /s (%s)\n", "takers filled from the book, median of rounds",
                grouped(L.cross_rate, g1, sizeof g1),
                L.all_steady ? "steady state: ledgers closed while submitting"
@@ -2491,12 +2503,14 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
                100 * L.cpu_self / L.secs, (double)rss / 1024);
         printf("\nbook_offers (limit %zu), %d clients x %zu outstanding, %.0f s each\n",
                b->br.expect, b->nbook, b->book_window, b->book_secs);
-        printf("  %-46s %12s /s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; node CPU %.0f %%\n",
-               "on the book as placed", grouped(br0.rate, g1, sizeof g1), br0.p50,
-               br0.p99, br0.pmax, 100 * br0.node_cpu_share);
-        printf("  %-46s %12s /s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; node CPU %.0f %%\n",
+        printf("  %-46s %12s /s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; node CPU %.0f %%, "
+               "bench %.0f %%\n",
+               "on the book as placed", grouped(br0.rate, g1, sizeof g1), br0.p50, br0.p99,
+               br0.pmax, 100 * br0.node_cpu_share, 100 * br0.self_cpu_share);
+        printf("  %-46s %12s /s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; node CPU %.0f %%, "
+               "bench %.0f %%\n",
                "after the load", grouped(br1.rate, g1, sizeof g1), br1.p50, br1.p99, br1.pmax,
-               100 * br1.node_cpu_share);
+               100 * br1.node_cpu_share, 100 * br1.self_cpu_share);
         printf("\n  %-46s %12.3f (rounds %.3f..%.3f; target >= 0.35)  %s\n",
                "ratio takers filled/s / verify ceiling", L.cross_ratio, L.cross_ratio_min,
                L.cross_ratio_max, verdict);
