@@ -2181,12 +2181,15 @@ typedef struct offer_job {
     ptx *v;
 } offer_job;
 
+/* What taker t buys, in units of 0.01 CNY: a fixed scramble of t, so that
+ * the large ones do not all fall on one account or one connection. */
 static unsigned taker_units(size_t t)
 {
-    uint64_t h = (uint64_t)t * 2654435761u >> 7;
-    if (t % 10 == 9)
-        return 105 + (unsigned)(h % 91); /* 1.05 .. 1.95 CNY */
-    return 5 + (unsigned)(h % 31);       /* 0.05 .. 0.35 CNY */
+    uint32_t h = (uint32_t)t * 2654435761u;
+    h ^= h >> 15;
+    if ((h >> 8) % 10 == 0)
+        return 105 + (h >> 20) % 91; /* 1.05 .. 1.95 CNY */
+    return 5 + (h >> 20) % 31;       /* 0.05 .. 0.35 CNY */
 }
 
 static jt_err cny(jt_amount *a, const char *issuer, unsigned units)
@@ -2317,19 +2320,28 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
         sb[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL)};
     }
     /* The load: takers, each followed by the makers' offers that replace
-     * what the takers have bought so far. */
+     * what the takers have bought so far. Connection c (accounts a with
+     * a % nconns == c) carries its takers' refills, made by its own makers,
+     * so the book keeps its depth however far apart the connections are
+     * when a round ends. */
     size_t k = 0, t = 0, made = 0, ntakers = 0;
-    uint64_t bought_units = 0;
+    size_t nc = (size_t)b->nconns, made_c[MAX_CONNS] = {0};
+    uint64_t bought_c[MAX_CONNS] = {0};
+    if (nm < nc)
+        die("--makers must be at least --conns (%zu)", nc);
     while (k < b->noffers) {
         uint32_t a = (uint32_t)(1 + nm + t % nt);
         unsigned u = taker_units(t++);
+        size_t c = a % nc;
         sl[k++] = (ospec){S_TAKER, a, seq[a]++, u};
         ntakers++;
-        bought_units += u;
-        while (bought_units >= (uint64_t)OFFER_CNY_UNITS * (made + 1) && k < b->noffers) {
-            uint32_t m = (uint32_t)(1 + made % nm);
-            sl[k++] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made) / OFFERS_PER_LEVEL)};
-            made++;
+        bought_c[c] += u;
+        while (bought_c[c] >= (uint64_t)OFFER_CNY_UNITS * (made_c[c] + 1) && k < b->noffers) {
+            /* The makers of connection c: first, first + nc, ... <= nm. */
+            size_t first = c ? c : nc, count = (nm - first) / nc + 1;
+            uint32_t m = (uint32_t)(first + nc * (made_c[c]++ % count));
+            sl[k++] =
+                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL)};
         }
     }
     double t_keys = now() - t0;
@@ -2574,7 +2586,7 @@ int main(int argc, char **argv)
     b->book_clients = 4;
     b->book_window = 4;
     b->book_secs = 3;
-    b->round_secs = 6;
+    b->round_secs = 8;
     b->nconns = 2;
     b->window = 256;
     b->close_ms = 1000;
