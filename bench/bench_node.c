@@ -1,13 +1,16 @@
 /*
- * bench_node.c — jt-node under load: validated payments per second against
- * the machine's two-core signature-verification ceiling, measured in the
- * same run.
+ * bench_node.c — jt-node under load, against the machine's two-core
+ * signature-verification ceiling measured in the same run.
  *
- *   bench_node [--node PATH] [--accounts N] [--payments M] [--rounds R]
- *              [--conns C] [--window W] [--close-ms MS] [--track ledger|stream]
- *              [--verify-seconds S] [--keep] [--json] [--verbose]
+ *   bench_node [--mode payments|offers] [--node PATH] [--conns C] [--window W]
+ *              [--close-ms MS] [--rounds R] [--verify-seconds S] [--keep]
+ *              [--json] [--verbose]
+ *     payments: [--accounts N] [--payments M] [--track ledger|stream]
+ *     offers:   [--makers N] [--takers N] [--depth N] [--offers M]
+ *               [--round-seconds S] [--book-clients C] [--book-window W]
+ *               [--book-seconds S]
  *
- * What it does:
+ * Payments mode (the default): validated payments per second.
  *
  *  1. Creates a data directory, runs `jt-node init` and starts `jt-node run`
  *     on kernel-chosen loopback ports with a configuration of its own (its
@@ -25,21 +28,37 @@
  *     that ceiling; the reported ratio is the median of the rounds' ratios,
  *     so load from elsewhere on a shared machine hits both sides alike.
  *  4. Load: C encrypted jtp connections (node key pinned), each keeping up to
- *     W submit requests outstanding; an account's payments always go over the
- *     same connection, in Sequence order. A separate connection follows the
- *     ledger stream and, for every closed ledger, fetches the IDs of its
- *     transactions: a payment is validated when its ID arrives. After each
- *     round (off the clock) each of its ledgers is fetched again in binary
- *     with metadata, and only tesSUCCESS payments are counted. With
- *     `--track stream` the transactions stream is followed instead (result
- *     and ID in one message, but much more work for the node).
+ *     W submit requests outstanding; an account's transactions always go
+ *     over the same connection, in Sequence order. A separate connection
+ *     follows the ledger stream and, for every closed ledger, fetches the IDs
+ *     of its transactions: a transaction is validated when its ID arrives.
+ *     After each round (off the clock) each of its ledgers is fetched again
+ *     in binary with metadata, and only tesSUCCESS transactions are counted.
+ *     With `--track stream` the transactions stream is followed instead
+ *     (result and ID in one message, but much more work for the node).
  *
- * A round's rate counts tesSUCCESS payments in the ledgers closed while the
- * submitters were busy (steady state): (La, Lb], where La is the first
- * ledger holding the round's payments and Lb the last one closed before its
- * last submit, over the time between the two closes as the client saw them.
- * Latency is from writing a submit request to learning that the payment is
- * in a validated (closed) ledger.
+ * Offers mode: OfferCreates that cross 1-3 offers of a book `depth` offers
+ * deep, per second, against the same ceiling; and book_offers on that book.
+ * The node, the connections, the rounds and the tracking are the same. The
+ * set-up (not measured) funds an issuer of CNY, M makers and T takers, opens
+ * the makers' and takers' CNY trust lines, issues CNY to the makers and
+ * places the book; the load is pre-signed takers' OfferCreates (each buying
+ * CNY with SWT, sized to take from 1-3 offers) with the makers' refills that
+ * keep the book's depth, sent in rounds of a fixed time (see offers_run and
+ * the comment above OFFER_CNY_UNITS). The rate counts the takers that took
+ * from the book, read from every taker's metadata; a run whose takers did
+ * not take from the book, or were not filled, or whose CNY balances do not
+ * show the fills, FAILs (exit status 3). book_offers (limit 20) is measured
+ * from concurrent jtp clients on the book as placed and again after the
+ * load: replies per second and the latency of each request.
+ *
+ * A round's rate counts tesSUCCESS transactions (offers mode: crossing
+ * takers) in the ledgers closed while the submitters were busy (steady
+ * state): (La, Lb], where La is the first ledger holding the round's
+ * transactions and Lb the last one closed before its last submit, over the
+ * time between the two closes as the client saw them. Latency is from
+ * writing a submit request to learning that the transaction is in a
+ * validated (closed) ledger.
  */
 #define _GNU_SOURCE /* nftw, memmem */
 #include <errno.h>
@@ -1779,8 +1798,8 @@ static void print_round(const bench *b, int r, const round_res *R)
     long m[4];
     node_memory(&m[0], &m[1], &m[2], &m[3]);
     if (b->mode == MODE_OFFERS)
-        printf("round %d: %zu OfferCreates (%zu takers) in %.1f s: %s takers filled from the "
-               "book/s, %s OfferCreates/s (%s), verify ceiling %s/s, ratio %.3f (all OfferCreates "
+        printf("round %d: %zu OfferCreates (%zu takers) in %.1f s: %s crossing takers/s, %s "
+               "OfferCreates/s (%s), verify ceiling %s/s, ratio %.3f (all OfferCreates "
                "%.3f), p99 %.0f ms, book %ld deep\n",
                r + 1, R->n, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
                grouped(R->rate, g2, sizeof g2), R->steady ? "steady state" : "whole round",
@@ -2388,7 +2407,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     double top0 = book_top(b, b->br.expect);
     if (!b->json)
         printf("set-up (not measured): keys and plan %.1f s, signing %.1f s on 2 threads, "
-               "funding, trust lines, CNY and the book %.1f s; best offer %.6g drops/CNY\n",
+               "funding, trust lines, CNY and the book %.1f s; best offer %.0f drops/CNY\n",
                t_keys, t_sign, now() - t1, top0);
 
     /* ---- book_offers on the book as placed ---- */
@@ -2484,7 +2503,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
             "\nload: %zu OfferCreates sent (%zu takers, %zu makers' refills) in %d rounds, %.1f s "
             "of load\n",
             ot.takers + ot.makers, ot.takers, ot.makers, L.rounds, L.secs);
-        printf("  %-46s %12s /s (%s)\n", "takers filled from the book, median of rounds",
+        printf("  %-46s %12s /s (%s)\n", "crossing takers (took from the book), median",
                grouped(L.cross_rate, g1, sizeof g1),
                L.all_steady ? "steady state: ledgers closed while submitting"
                             : "some rounds too short for a steady window: raise --offers");
@@ -2503,7 +2522,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
                ot.rested);
         printf("  %-46s %zu taken in full, %zu placed by makers; now %ld deep (from %zu)\n",
                "offers in the book", ot.taken, ot.makers_placed, b->book_depth, nbook);
-        printf("  %-46s %.6g drops/CNY before the load, %.6g after\n", "best offer", top0, top1);
+        printf("  %-46s %.0f drops/CNY before the load, %.0f after\n", "best offer", top0, top1);
         printf("  %-46s %.2f CNY held (account_lines), %.2f CNY bought by the filled takers "
                "(metadata)  %s\n",
                "takers' balances", held, bought, balances_ok ? "agree" : "DISAGREE");
@@ -2524,11 +2543,11 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
                "after the load", grouped(br1.rate, g1, sizeof g1), br1.p50, br1.p99, br1.pmax,
                100 * br1.node_cpu_share, 100 * br1.self_cpu_share);
         printf("\n  %-46s %12.3f (rounds %.3f..%.3f; target >= 0.35)  %s\n",
-               "ratio takers filled/s / verify ceiling", L.cross_ratio, L.cross_ratio_min,
+               "ratio crossing takers/s / verify ceiling", L.cross_ratio, L.cross_ratio_min,
                L.cross_ratio_max, verdict);
         printf("  %-46s %12.3f (rounds %.3f..%.3f; information)\n",
                "ratio all OfferCreates/s / verify ceiling", L.ratio, L.ratio_min, L.ratio_max);
-        printf("\nSUMMARY offers: %s OfferCreates/s filled from 1-3 offers of a %zu-deep book, "
+        printf("\nSUMMARY offers: %s OfferCreates/s crossing 1-3 offers of a %zu-deep book, "
                "two-core verify ceiling %s/s, ratio %.3f (target >= 0.35)  %s\n",
                grouped(L.cross_rate, g1, sizeof g1), nbook, grouped(L.ceiling, g2, sizeof g2),
                L.cross_ratio, verdict);
