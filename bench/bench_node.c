@@ -2405,6 +2405,8 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
     set_free(&issue);
     set_free(&book);
     double top0 = book_top(b, b->br.expect);
+    if (top0 != LEVEL0_DROPS)
+        die("book_offers: the best offer is at %.0f drops/CNY, not %u", top0, LEVEL0_DROPS);
     if (!b->json)
         printf("set-up (not measured): keys and plan %.1f s, signing %.1f s on 2 threads, "
                "funding, trust lines, CNY and the book %.1f s; best offer %.0f drops/CNY\n",
