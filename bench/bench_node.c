@@ -748,7 +748,7 @@ typedef struct book_run {
     double *t_send; /* by request number */
     size_t tcap;
     size_t sent, replies, bad, expect;
-    double t_start, t_end; /* replies in [t_start, t_end] to requests sent from t_start count */
+    double t_start, t_end; /* replies in [t_start, t_end] count; latency: requests sent in it */
     bool sending;
     char first_bad[240];
 } book_run;
@@ -1185,7 +1185,10 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
             snprintf(r->first_bad, sizeof r->first_bad, "%zu offers in: %.200s", offers, msg);
         return true;
     }
-    if (r->t_send[n] >= r->t_start && t <= r->t_end) {
+    if (t < r->t_start || t > r->t_end)
+        return true;
+    r->replies++;
+    if (r->t_send[n] >= r->t_start) {
         if (r->nlat == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 65536;
             r->lat = realloc(r->lat, r->cap * sizeof *r->lat);
@@ -1193,7 +1196,6 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
                 die("out of memory");
         }
         r->lat[r->nlat++] = (t - r->t_send[n]) * 1e3;
-        r->replies++;
     }
     return true;
 }

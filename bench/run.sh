@@ -135,7 +135,7 @@ fi
 offers_status=skipped
 if [ "${OFFERS:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" ]; then
     echo
-    echo "== bench_node --mode offers: OfferCreates crossing a 10 000-deep book, book_offers (about 50 s)"
+    echo "== bench_node --mode offers: OfferCreates crossing a 10 000-deep book, book_offers (about 60 s)"
     # shellcheck disable=SC2086 # OFFERS_ARGS is a list of options
     ("$node_bin" --mode offers --node "$BUILD/bin/jt-node" ${OFFERS_ARGS:-} ||
         echo "$?" >"$tmp/offers_status") | tee "$tmp/offers.txt"
