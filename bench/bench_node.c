@@ -2479,7 +2479,7 @@ static int offers_run(bench *b, const account *genesis, uint32_t gseq, const cha
         printf(
             "{\"bench\": \"bench_node\", \"mode\": \"offers\", \"makers\": %zu, \"takers\": %zu, "
             "\"depth\": %zu, \"offers\": %zu, \"rounds\": %d, \"conns\": %d, \"window\": %zu,\n"
-            "  \"takers_filled_per_s\": %.1f, \"offer_creates_per_s\": %.1f, \"steady\": %s, "
+            "  \"crossing_takers_per_s\": %.1f, \"offer_creates_per_s\": %.1f, \"steady\": %s, "
             "\"verify_ceiling_per_s\": %.1f, \"verify_1thread_per_s\": %.1f,\n"
             "  \"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f, \"ratio_all\": %.4f,\n"
             "  \"takers_submitted\": %zu, \"takers_tes\": %zu, \"takers_crossed\": %zu, "
