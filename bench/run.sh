@@ -8,12 +8,18 @@
 #   3. bench_node: jt-node under a load of pre-signed payments over jtp,
 #      against libsecp256k1 verification on two threads (see
 #      bench/bench_node.c).
-#   4. A summary block.
+#   4. bench_node --mode offers: OfferCreates that cross 1-3 offers of a
+#      10 000-deep book, against the same ceiling measured in that run; and
+#      book_offers (limit 20) on that book from concurrent clients.
+#   5. A summary block. The exit status is 1 when a benchmark failed, or
+#      when the offers did not cross or fill (a FAIL, not a BELOW).
 #
 # Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
 # (default 3), JL_SECONDS (seconds per side per round, default 2),
 # NODE_PAYMENTS (bench_node payments, default 600000), NODE_ROUNDS (default
-# 3), NODE_ARGS (more bench_node options, e.g. "--track stream").
+# 3), NODE_ARGS (more bench_node options, e.g. "--track stream"),
+# OFFERS_ARGS (more options of the offers run, e.g. "--round-seconds 10"),
+# OFFERS=0 (skip the offers run).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -126,13 +132,36 @@ else
     [ ! -f "$tmp/node_failed" ] || node_failed=1
 fi
 
+offers_status=skipped
+if [ "${OFFERS:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" ]; then
+    echo
+    echo "== bench_node --mode offers: OfferCreates crossing a 10 000-deep book, book_offers (about 60 s)"
+    # shellcheck disable=SC2086 # OFFERS_ARGS is a list of options
+    ("$node_bin" --mode offers --node "$BUILD/bin/jt-node" ${OFFERS_ARGS:-} ||
+        echo "$?" >"$tmp/offers_status") | tee "$tmp/offers.txt"
+    offers_status=$(cat "$tmp/offers_status" 2>/dev/null || echo 0)
+fi
+
 echo
 echo "== summary (every ratio is against a baseline measured in this run)"
 sed -n 's/^SUMMARY //p' "$tmp/sign.txt"
 echo "$jl_line"
 [ -z "${jl_info:-}" ] || echo "$jl_info"
+status=0
 if [ -n "$node_failed" ]; then
     echo "node: bench_node failed (see above)"
-    exit 1
+    status=1
+else
+    sed -n 's/^SUMMARY //p' "$tmp/node.txt"
 fi
-sed -n 's/^SUMMARY //p' "$tmp/node.txt"
+case $offers_status in
+skipped) echo "offers: skipped" ;;
+0) sed -n 's/^SUMMARY //p' "$tmp/offers.txt" ;;
+3) # the offers did not cross or fill: the SUMMARY lines say FAIL
+    sed -n 's/^SUMMARY //p' "$tmp/offers.txt"
+    status=1 ;;
+*)
+    echo "offers: bench_node --mode offers failed (see above)"
+    status=1 ;;
+esac
+exit "$status"
