@@ -351,6 +351,14 @@ async function main() {
   eq(r.error, 'invalidParams', 'account_offers: a marker that names no offer of the account');
 
   // -- the books stream
+  // An offer whose owner cannot deliver (C's, frozen) is removed by the first taker that meets it,
+  // as skywelld's offer stream does; let that happen before the stream is watched, with an
+  // ImmediateOrCancel offer of the reverse book that takes nothing and never rests.
+  const sweep = await submit(D, { TransactionType: 'OfferCreate', TakerGets: swt(1), TakerPays: cny(I, 5), Flags: 0x00020000 });
+  await accept();
+  r = await c.request({ command: 'tx', transaction: sweep.hash });
+  ok(r.result && r.result.meta.AffectedNodes.some((n) => n.DeletedNode && n.DeletedNode.LedgerEntryType === 'Offer' &&
+     n.DeletedNode.FinalFields.Account === C.address), 'a taker meeting an unfunded offer removes it', r.result && r.result.meta);
   const s1 = client(port), s2 = client(port), s3 = client(port);
   await Promise.all([s1.ready, s2.ready, s3.ready]);
   const validated = async (p, g) => (await book(p, g)).result.offers;
