@@ -759,8 +759,11 @@ static void m_diff(mrun *R, int ter, const jt_obj *meta, const bm *model, char *
         const bm_book *mb = &model->book[b];
         const char *bk = b == BM_ASKS ? "asks" : "bids";
         while (!why[0] && jn_book_next(&R->view, &c, id, &o, &q)) {
-            if (!o)
-                continue;
+            if (!o) {
+                snprintf(why, cap, "%s #%zu: the book lists %s, which is not in the ledger", bk, i,
+                         tu_hex(id, 8));
+                break;
+            }
             jt_account_id acct;
             jt_amount p, g;
             int64_t pu = -1, gu = -1;
@@ -892,6 +895,23 @@ static void m_draw_order(mrun *R, bm_order *o)
             }
             if (best >= 0)
                 lvl = best;
+        }
+    }
+    /* Now and then the exact counter-offer of one that rests: the offer and
+     * the order are both used up at once. */
+    if (chance(r, 6)) {
+        int b = (int)below(r, 2);
+        const bm_book *bk = &R->model.book[b];
+        if (bk->n) {
+            const bm_offer *x = &bk->v[below(r, (uint32_t)(bk->n < 4 ? bk->n : 4))];
+            o->account = acct;
+            o->seq = account_seq(&R->view, &R->tr[acct].id);
+            o->give_asset = b;
+            o->give = x->pays;
+            o->want = x->gets;
+            if (chance(r, 20))
+                o->flags |= chance(r, 50) ? BM_IOC : BM_FOK;
+            return;
         }
     }
     int64_t P = LEVELS[lvl];
@@ -1094,6 +1114,231 @@ static void model_agrees(void **state)
     size_t n = plan_seeds(dflt, sizeof dflt / sizeof dflt[0], plan);
     for (size_t i = 0; i < n; i++)
         model_run(plan[i].seed, plan[i].txs);
+}
+
+/* ---- the model's own rules, on cases worked out by hand
+ *
+ * The model is the oracle of model_agrees, so its rules are checked first
+ * against small books whose outcome follows from skywelld's rules alone
+ * (book_model.c's comment). Prices are drops per TOK; amounts in model
+ * units (drops, micro-TOK). A: asks, B: bids. */
+
+#define TOK(x) ((int64_t)(x)*1000000)
+
+typedef struct rcase {
+    bm m;
+    bm_outcome out;
+    uint32_t when;
+} rcase;
+
+static void r_init(rcase *c)
+{
+    memset(c, 0, sizeof *c);
+    bm_init(&c->m, 4, 10000000, 1000000);
+    for (int i = 0; i < 4; i++) {
+        c->m.bal[i][BM_SWT] = INT64_C(1000000000000);
+        c->m.bal[i][BM_TOK] = TOK(1000000);
+        c->m.reserve_objects[i] = 1;
+    }
+    c->when = 1000;
+}
+
+static void r_free(rcase *c)
+{
+    bm_free(&c->m);
+    free(c->out.ev);
+}
+
+/* An order: acct gives `give` of give_asset for `want` of the other. */
+static void r_order(rcase *c, int acct, uint32_t seq, int give_asset, int64_t give, int64_t want,
+                    unsigned flags, uint32_t exp, uint32_t cancel)
+{
+    bm_order o = {.account = acct,
+                  .seq = seq,
+                  .give_asset = give_asset,
+                  .give = give,
+                  .want = want,
+                  .flags = flags,
+                  .expiration = exp,
+                  .cancel_seq = cancel};
+    int rc = bm_offer_create(&c->m, &o, c->when, &c->out);
+    if (rc != BM_OK)
+        print_error("the model refuses the order of account %d, seq %u: %s\n", acct, seq,
+                    c->out.why ? c->out.why : "?");
+    assert_int_equal(rc, BM_OK);
+}
+
+/* A resting ask (sell n TOK at price p) or bid (buy n TOK at price p). */
+static void r_ask(rcase *c, int acct, uint32_t seq, int64_t n, int64_t p, unsigned flags,
+                  uint32_t exp)
+{
+    r_order(c, acct, seq, BM_TOK, TOK(n), n * p, flags, exp, 0);
+}
+
+static void r_bid(rcase *c, int acct, uint32_t seq, int64_t n, int64_t p, unsigned flags)
+{
+    r_order(c, acct, seq, BM_SWT, n * p, TOK(n), flags, 0, 0);
+}
+
+/* The events of the last order, as "fill A/1 10000 10000000; gone A/1
+ * consumed; placed B/5 ..." compared as text. */
+static void r_expect(rcase *c, const char *want)
+{
+    static const char *const why[] = {"consumed", "cancelled", "self", "expired"};
+    char got[2048] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < c->out.n; i++) {
+        const bm_event *e = &c->out.ev[i];
+        const char *sep = i ? "; " : "";
+        if (e->kind == BM_FILL)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%sfill %d/%u %" PRId64 " %" PRId64, sep,
+                                  e->owner, e->seq, e->a, e->b);
+        else if (e->kind == BM_GONE)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%sgone %d/%u %s", sep, e->owner, e->seq,
+                                  why[e->why]);
+        else
+            n += (size_t)snprintf(got + n, sizeof got - n, "%splaced %d/%u %s %" PRId64 " %" PRId64,
+                                  sep, e->owner, e->seq, e->book == BM_ASKS ? "ask" : "bid", e->a,
+                                  e->b);
+    }
+    if (strcmp(got, want)) {
+        print_error("expected: %s\nactual:   %s\n", want, got);
+        fail();
+    }
+}
+
+static void model_rules(void **state)
+{
+    (void)state;
+    rcase c;
+
+    /* A bid takes the asks at or below its price, best first, in time order
+     * within a price; the rest of it rests at its own price. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1250, 0, 0);
+    r_ask(&c, 0, 2, 10, 1000, 0, 0);
+    r_ask(&c, 1, 1, 4, 1000, 0, 0);
+    r_bid(&c, 2, 1, 20, 1000, 0);
+    r_expect(&c, "fill 0/2 10000 10000000; gone 0/2 consumed; fill 1/1 4000 4000000; "
+                 "gone 1/1 consumed; placed 2/1 bid 6000000 6000");
+    assert_int_equal(c.m.bal[2][BM_TOK], TOK(1000014));
+    assert_int_equal(c.m.bal[2][BM_SWT], INT64_C(1000000000000) - 14000);
+    assert_int_equal(c.m.bal[0][BM_SWT], INT64_C(1000000000000) + 10000);
+    /* Across two levels: pays each offer's price, keeps what it saved. */
+    r_ask(&c, 1, 2, 10, 1000, 0, 0); /* crosses the bid 2/1 first: 6 TOK at 1000 */
+    r_expect(&c, "fill 2/1 6000000 6000; gone 2/1 consumed; placed 1/2 ask 4000 4000000");
+    r_bid(&c, 3, 1, 8, 1250, 0);
+    r_expect(&c, "fill 1/2 4000 4000000; gone 1/2 consumed; fill 0/1 5000 4000000");
+    assert_int_equal(c.m.book[BM_ASKS].n, 1);
+    assert_int_equal(c.m.book[BM_ASKS].v[0].pays, 7500);
+    assert_int_equal(c.m.book[BM_ASKS].v[0].gets, TOK(6));
+    assert_int_equal(c.m.bal[3][BM_SWT], INT64_C(1000000000000) - 9000);
+    r_free(&c);
+
+    /* Sell: spends all it gives at the offers' prices, getting more than it
+     * asked for; without Sell the same order stops at what it asked for. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1000, 0, 0);
+    r_ask(&c, 0, 2, 10, 1250, 0, 0);
+    r_bid(&c, 1, 1, 15, 1250, BM_SELL); /* gives 18750 drops */
+    r_expect(&c, "fill 0/1 10000 10000000; gone 0/1 consumed; fill 0/2 8750 7000000");
+    r_bid(&c, 2, 1, 2, 1250, 0);
+    r_expect(&c, "fill 0/2 2500 2000000");
+    r_free(&c);
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1000, 0, 0);
+    r_ask(&c, 0, 2, 10, 1250, 0, 0);
+    r_bid(&c, 1, 1, 15, 1250, 0);
+    r_expect(&c, "fill 0/1 10000 10000000; gone 0/1 consumed; fill 0/2 6250 5000000");
+    /* An ask (a Sell) that crosses nothing rests as it is. */
+    r_order(&c, 2, 1, BM_TOK, TOK(4), 3200, BM_SELL, 0, 0);
+    r_expect(&c, "placed 2/1 ask 3200 4000000");
+    r_bid(&c, 3, 1, 1, 800, 0);
+    r_expect(&c, "fill 2/1 800 1000000");
+    r_order(&c, 1, 2, BM_SWT, 20000, TOK(25), BM_SELL, 0, 0); /* 800/TOK, sells its SWT */
+    r_expect(&c, "fill 2/1 2400 3000000; gone 2/1 consumed; placed 1/2 bid 22000000 17600");
+    r_free(&c);
+
+    /* Passive: does not take an offer at its own price, takes better ones. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1000, 0, 0);
+    r_bid(&c, 1, 1, 5, 1000, BM_PASSIVE);
+    r_expect(&c, "placed 1/1 bid 5000000 5000");
+    r_bid(&c, 1, 2, 5, 1250, BM_PASSIVE);
+    r_expect(&c, "fill 0/1 5000 5000000");
+    /* ... and a resting Passive offer is taken at its price. */
+    r_ask(&c, 2, 1, 5, 1000, 0, 0);
+    r_expect(&c, "fill 1/1 5000000 5000; gone 1/1 consumed");
+    r_free(&c);
+
+    /* ImmediateOrCancel keeps its fills and places nothing; FillOrKill is
+     * undone unless it is filled whole, but the expired offers it met stay
+     * removed, and its OfferSequence cancel is undone. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1000, 0, 0);
+    r_ask(&c, 0, 2, 3, 800, 0, c.when + 10);
+    r_ask(&c, 1, 9, 1, 2000, 0, 0);
+    r_bid(&c, 1, 1, 15, 1000, BM_IOC);
+    r_expect(&c, "fill 0/2 2400 3000000; gone 0/2 consumed; fill 0/1 10000 10000000; "
+                 "gone 0/1 consumed");
+    r_ask(&c, 0, 3, 10, 1000, 0, 0);
+    r_ask(&c, 0, 4, 3, 800, 0, c.when + 10);
+    c.when += 10; /* 0/4 has expired */
+    r_order(&c, 1, 2, BM_SWT, 15000, TOK(15), BM_FOK, 0, 9);
+    r_expect(&c, "gone 0/4 expired");
+    assert_non_null(bm_find(&c.m, 1, 9, NULL));
+    assert_int_equal(c.m.book[BM_ASKS].v[0].seq, 3);
+    r_order(&c, 1, 3, BM_SWT, 10000, TOK(10), BM_FOK, 0, 0);
+    r_expect(&c, "fill 0/3 10000 10000000; gone 0/3 consumed");
+    r_free(&c);
+
+    /* The taker's own offers it would take are removed, not crossed; the
+     * walk goes on to the next owner's; an own offer at a price it refuses
+     * stays. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 800, 0, 0);
+    r_ask(&c, 1, 1, 10, 1000, 0, 0);
+    r_ask(&c, 0, 2, 10, 1000, 0, 0);
+    r_ask(&c, 0, 3, 10, 1250, 0, 0);
+    r_bid(&c, 0, 4, 15, 1000, 0);
+    r_expect(&c, "gone 0/1 self; fill 1/1 10000 10000000; gone 1/1 consumed; gone 0/2 self; "
+                 "placed 0/4 bid 5000000 5000");
+    assert_non_null(bm_find(&c.m, 0, 3, NULL));
+    r_free(&c);
+
+    /* Expired offers are removed when the walk meets them, whatever their
+     * price; an order past its own Expiration only cancels OfferSequence. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 10, 1000, 0, c.when + 5);
+    r_ask(&c, 0, 2, 10, 1250, 0, 0);
+    c.when += 10;
+    r_bid(&c, 1, 1, 5, 500, 0);
+    r_expect(&c, "gone 0/1 expired; placed 1/1 bid 5000000 2500");
+    r_order(&c, 1, 2, BM_SWT, 20000, TOK(20), 0, c.when, 1);
+    r_expect(&c, "gone 1/1 cancelled");
+    assert_int_equal(c.m.book[BM_BIDS].n, 0);
+    r_free(&c);
+
+    /* An SWT amount of a fill is cut to whole drops: a Sell giving 3201
+     * micro-TOK for at least 2 drops meets a bid at 1600 micro-TOK per drop
+     * (price 625) and gets 2 drops, not 2.0006. */
+    r_init(&c);
+    r_order(&c, 0, 1, BM_SWT, 1000, 1600000, 0, 0, 0);
+    r_order(&c, 1, 1, BM_TOK, 3201, 2, BM_SELL, 0, 0);
+    r_expect(&c, "fill 0/1 3201 2");
+    assert_int_equal(c.m.book[BM_BIDS].v[0].pays, 1596799);
+    assert_int_equal(c.m.book[BM_BIDS].v[0].gets, 998);
+    r_free(&c);
+
+    /* ... and a remainder the ledger would round is refused: 1000001
+     * micro-TOK left at 2501 drops per 2000001 micro-TOK. */
+    r_init(&c);
+    r_ask(&c, 0, 1, 1, 1000, 0, 0);
+    bm_order o = {.account = 1, .seq = 1, .give_asset = BM_SWT, .give = 2501, .want = 2000001};
+    assert_int_equal(bm_offer_create(&c.m, &o, c.when, &c.out), BM_AMBIGUOUS);
+    assert_int_equal(c.m.book[BM_ASKS].n, 1);
+    assert_int_equal(c.m.book[BM_ASKS].v[0].pays, 1000);
+    r_free(&c);
 }
 
 /* ================================================================ the ledger invariants
@@ -1941,10 +2186,43 @@ static void l_setup(lrun *R)
 static const int64_t SPREAD[][2] = {{16, 25}, {4, 5}, {4, 5}, {4, 5}, {1, 1}, {1, 1},
                                     {1, 1},   {1, 1}, {5, 4}, {5, 4}, {5, 4}, {25, 16}};
 
+/* The exact counter-offer of one near the top of a random book (a random
+ * trader, maybe its owner): the two are used up at once. NULL when the
+ * book is empty. */
+static jt_obj *l_draw_counter(lrun *R, const party *p)
+{
+    rng *r = &R->r;
+    int x = (int)below(r, N_ASSETS), y = (int)below(r, N_ASSETS - 1);
+    if (y >= x)
+        y++;
+    jt_amount ax = l_zero(R, x), ay = l_zero(R, y);
+    jn_book_cursor c;
+    jn_book_cursor_init(&c, &ax, &ay);
+    uint8_t id[32];
+    const jt_obj *o, *pick = NULL;
+    uint64_t q;
+    unsigned skip = below(r, 4);
+    while (jn_book_next(jn_ledger_open_view(R->L), &c, id, &o, &q))
+        if (o && (pick = o, skip-- == 0))
+            break;
+    jt_amount tp, tg;
+    if (!pick || jt_obj_get_amount(pick, "TakerPays", &tp) != JT_OK ||
+        jt_obj_get_amount(pick, "TakerGets", &tg) != JT_OK)
+        return NULL;
+    return tx_offer(p, &tg, &tp, chance(r, 20) ? JT_TF_FILL_OR_KILL : 0, 0, 0);
+}
+
 static jt_obj *l_draw_offer(lrun *R, const party **from)
 {
     rng *r = &R->r;
     const party *p = &R->tr[below(r, L_TRADERS)];
+    if (chance(r, 6)) {
+        jt_obj *tx = l_draw_counter(R, p);
+        if (tx) {
+            *from = p;
+            return tx;
+        }
+    }
     int x = (int)below(r, N_ASSETS), y;
     /* Mostly an asset the account holds (an unfunded offer is refused,
      * tecUNFUNDED_OFFER: some of those are enough). */
@@ -2161,6 +2439,7 @@ int main(void)
 {
     g_trace = env_u64("JT_PROPTEST_TRACE", 0) != 0;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(model_rules),
         cmocka_unit_test(model_agrees),
         cmocka_unit_test(ledger_invariants),
     };
