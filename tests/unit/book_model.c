@@ -67,6 +67,28 @@ static bm_q q_make(int64_t num, int64_t den)
     return q;
 }
 
+/* Is n/d (reduced, > 0) a decimal of at most 16 significant digits, as a
+ * ledger quality holds it exactly? */
+static bool q_exact16(int64_t n, int64_t d)
+{
+    while (d % 10 == 0)
+        d /= 10;
+    __int128 v = n;
+    while (d % 2 == 0) {
+        d /= 2;
+        v *= 5;
+    }
+    while (d % 5 == 0) {
+        d /= 5;
+        v *= 2;
+    }
+    if (d != 1)
+        return false;
+    while (v % 10 == 0)
+        v /= 10;
+    return v < (__int128)10000000000000000;
+}
+
 int bm_q_cmp(bm_q a, bm_q b)
 {
     __int128 l = (__int128)a.num * b.den, r = (__int128)b.num * a.den;
@@ -336,6 +358,13 @@ int bm_offer_create(bm *m, const bm_order *ord, uint32_t parent_close, bm_outcom
         (ord->flags & BM_IOC && ord->flags & BM_FOK)) {
         out->why = "not a valid order";
         return BM_AMBIGUOUS;
+    }
+    {
+        bm_q q = q_make(ord->want, ord->give);
+        if (!q_exact16(q.num, q.den) || !q_exact16(q.den, q.num)) {
+            out->why = "the order's quality, or its reciprocal, is not exact in 16 digits";
+            return BM_AMBIGUOUS;
+        }
     }
     /* The checkpoint: fee and sequence only (the caller charged the fee). */
     bm before;

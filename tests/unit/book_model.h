@@ -16,8 +16,11 @@
  * book_model.c), for accounts that are always funded: the model checks
  * that funds never limit a fill and fails the order (BM_UNFUNDED) if they
  * would. It does not round where the ledger's arithmetic would round in a
- * way that depends on its number format: such an order is refused
- * (BM_AMBIGUOUS, the model unchanged) and the generator draws another.
+ * way that depends on its number format: an order whose quality (or its
+ * reciprocal) is not a decimal of at most 16 digits, a remainder to place
+ * that is not exact, or a token amount of a fill that is not a whole
+ * micro-token is refused (BM_AMBIGUOUS, the model unchanged) and the
+ * generator draws another.
  * SWT results that only lose a fraction of a drop are cut toward zero, as
  * the ledger does in every multiply and divide of a fill.
  *
