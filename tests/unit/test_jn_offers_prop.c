@@ -1093,10 +1093,11 @@ static void model_run(uint64_t seed, size_t n_txs)
            "%zu offers placed; crossing: %zu passive, %zu IOC, %zu sell (%zu got more than "
            "TakerPays), FOK %zu filled / %zu killed; removed: %zu own, %zu expired, %zu by "
            "OfferSequence; %zu cancels (%zu of no offer), %zu payments%s\n",
-           seed, R->txno, s->closes, s->orders, s->redraws, s->fills, s->partial, s->multi_level,
-           s->placed, s->passive_crossed, s->ioc_crossed, s->sell_crossed, s->sell_overfilled,
-           s->fok_filled, s->fok_killed, s->self_removed, s->expired_removed, s->replaced,
-           s->cancels, s->cancel_missing, s->payments, R->failed ? " — STOPPED AT A MISMATCH" : "");
+           seed, s->orders + s->cancels + s->payments, s->closes, s->orders, s->redraws, s->fills,
+           s->partial, s->multi_level, s->placed, s->passive_crossed, s->ioc_crossed,
+           s->sell_crossed, s->sell_overfilled, s->fok_filled, s->fok_killed, s->self_removed,
+           s->expired_removed, s->replaced, s->cancels, s->cancel_missing, s->payments,
+           R->failed ? " — STOPPED AT A MISMATCH" : "");
     fflush(stdout);
     bool failed = R->failed;
     /* Every kind of case the model is there for happened, so a change to the
@@ -1440,8 +1441,11 @@ static void l_fail(lrun *R, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    const jn_header *h = jn_ledger_last(R->L);
-    say("INVARIANT seed %" PRIu64 " after ledger %u: %s\n", R->seed, h ? h->seq : 0, msg);
+    const jn_header *h = R->L ? jn_ledger_last(R->L) : NULL;
+    if (h)
+        say("INVARIANT seed %" PRIu64 " after ledger %u: %s\n", R->seed, h->seq, msg);
+    else
+        say("INVARIANT seed %" PRIu64 " at the end: %s\n", R->seed, msg);
     R->failed = true;
 }
 
@@ -2555,12 +2559,22 @@ static void ledger_run(uint64_t seed, size_t n_txs)
         l_close(R);
     if (!R->failed)
         l_check_state(R);
+    /* What `jt-node verify` does, on the store as it is on disk: closed,
+     * opened again, every ledger checked. */
+    uint32_t last = jn_ledger_last(R->L)->seq;
+    jn_ledger_free(R->L);
+    R->L = NULL;
+    jn_store_close(R->store);
+    R->store = NULL;
     if (!R->failed) {
         char err[256];
         uint32_t checked = 0;
+        assert_int_equal(jn_store_open(R->dir, 0, &R->store, err, sizeof err), 0);
         int rc = jn_ledger_verify(R->store, err, sizeof err, &checked);
         if (rc)
             l_fail(R, "jn_ledger_verify: %s", err);
+        else if (checked != last)
+            l_fail(R, "jn_ledger_verify checked %u ledgers, %u were closed", checked, last);
     }
     const lstats *s = &R->st;
     static const char *const names[3] = {"OfferCreate", "OfferCancel", "Payment"};
@@ -2584,7 +2598,6 @@ static void ledger_run(uint64_t seed, size_t n_txs)
     bool failed = R->failed;
     bool crossed_some = s->fills > 0;
     free(R->dry_legs);
-    jn_ledger_free(R->L);
     jn_store_close(R->store);
     tu_rm_rf(R->dir);
     free(R);
