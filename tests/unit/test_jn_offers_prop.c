@@ -2023,7 +2023,6 @@ static void l_entry(void *ctx, const uint8_t id[32], const jt_obj *o)
         if (!known)
             l_fail(R, "a line between %s and %s that is not a holder's line with an issuer",
                    l_name(R, &lo.issuer), l_name(R, &hi.issuer));
-        (void)bal;
     } else if (lt == JT_LT_OFFER) {
         if (s->n_off == s->cap_off) {
             s->cap_off = s->cap_off ? s->cap_off * 2 : 256;
