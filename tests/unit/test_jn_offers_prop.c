@@ -1673,6 +1673,14 @@ static bool l_dry_leg(lrun *R, const jt_obj *tx, const jt_obj *meta, const jt_ob
         assert_non_null(R->dry_legs);
     }
     memcpy(R->dry_legs[R->n_dry_legs++], id, 32);
+    jt_account_id owner, taker;
+    if (jt_obj_get_account(f, "Account", &owner) == JT_OK &&
+        jt_obj_get_account(tx, "Account", &taker) == JT_OK)
+        printf("# seed %" PRIu64 ", ledger %u: %s's offer %u left dry by a bridge (TakerPays %s, "
+               "TakerGets %s) by %s's OfferCreate %u\n",
+               R->seed, jn_ledger_last(R->L)->seq, l_name(R, &owner),
+               (unsigned)get_uint(f, "Sequence", 0), amount_text(&tp), amount_text(&tg),
+               l_name(R, &taker), (unsigned)get_uint(tx, "Sequence", 0));
     return true;
 }
 
