@@ -141,6 +141,15 @@ $(BUILD)/tests/test_jn_engine: tests/unit/test_jn_engine.c $(TESTLIB) tests/unit
 	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< $(TESTLIB) $(JN_CORE_OBJ) \
 	    $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) -lcmocka
 
+# Offer crossing under random order flow, against the ledger's invariants
+# and against a reference order book written for the test (book_model.c,
+# which links nothing of node-lite).
+$(BUILD)/tests/test_jn_offers_prop: tests/unit/test_jn_offers_prop.c tests/unit/book_model.c \
+    tests/unit/book_model.h $(TESTLIB) tests/unit/testutil.h $(JN_CORE_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< tests/unit/book_model.c \
+	    $(TESTLIB) $(JN_CORE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) -lcmocka
+
 $(JTPCAT): tests/integration/jtpcat.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
