@@ -859,17 +859,22 @@ static int bridged_cross(taker *t, jn_txctx *cancel)
                 r = fill_bridged(t, &f1, &leg1.t, &f2, &leg2.t);
             if (r == X_THROW || r == X_FATAL)
                 return loop_result(r);
-            /* As skywelld: once leg 1's book is exhausted, a dry leg-2
-             * offer is not stepped past, and so stays in the ledger. */
             if (dry(t, &leg1.t)) {
                 consumed = true;
                 if (have_bridge > 0 && (have_bridge = stream_step(&leg1)) < 0)
                     return loop_result(have_bridge);
             }
+            /* A dry leg-2 offer is stepped past (and so removed) even once
+             * leg 1's book is exhausted. rippled 0.28 left it in the
+             * ledger with zero amounts (fixed in rippled only in 2019); no
+             * offer with a zero side rests on this node. */
             if (dry(t, &leg2.t)) {
                 consumed = true;
-                if (have_bridge > 0 && (have_bridge = stream_step(&leg2)) < 0)
-                    return loop_result(have_bridge);
+                int r2 = stream_step(&leg2);
+                if (r2 < 0)
+                    return loop_result(r2);
+                if (have_bridge > 0)
+                    have_bridge = r2;
             }
         }
         if (r)

@@ -1406,7 +1406,7 @@ typedef struct lasset {
 
 typedef struct lstats {
     size_t by_type[3][64]; /* OfferCreate, OfferCancel, Payment: results by code + 200 offset */
-    size_t txs, closes, fills, consumed, placed, state_checks, dry_legs;
+    size_t txs, closes, fills, consumed, placed, state_checks;
 } lstats;
 
 typedef struct lrun {
@@ -1425,10 +1425,6 @@ typedef struct lrun {
     dec fee_due[N_ASSETS];  /* transfer fees the closed transactions owed */
     dec tol[N_ASSETS];      /* what the ledger's 16-digit arithmetic may lose on them */
     dec max_held[N_ASSETS]; /* the largest holding, at the last close */
-    /* Offers left with a side at zero by skywelld's bridged dry-leg rule
-     * (l_check_tx), which may rest. */
-    uint8_t (*dry_legs)[32];
-    size_t n_dry_legs, cap_dry_legs;
     lstats st;
     bool failed;
 } lrun;
@@ -1628,70 +1624,6 @@ static bool line_delta(const lrun *R, int kind, const jt_obj *node, linedelta *o
     return true;
 }
 
-/* Is this Offer node (modified, a side at zero) what skywelld 0.28 leaves
- * behind when it crosses through SWT: the taker (an OfferCreate of two
- * tokens) used up a first-leg offer (its TakerGets for SWT), which was
- * the last of that book, and a second-leg offer (SWT for its TakerPays)
- * at once; the first leg's book ending ends the bridge before the second
- * leg's tip is stepped past, so that offer stays in the book, dry (notes
- * on rippled 0.28's bridged_cross; fixed in rippled only by the 2019
- * fixTakerDryOfferRemoval amendment). Such an offer is recorded: it may
- * rest until a taker or its owner removes it. */
-static bool l_dry_leg(lrun *R, const jt_obj *tx, const jt_obj *meta, const jt_obj *node,
-                      const jt_obj *f, const jt_obj *p)
-{
-    jt_amount pays, gets, tp, tg, pp;
-    if (get_uint(tx, "TransactionType", 0) != JT_TX_OFFER_CREATE ||
-        jt_obj_get_amount(tx, "TakerPays", &pays) != JT_OK ||
-        jt_obj_get_amount(tx, "TakerGets", &gets) != JT_OK || pays.native || gets.native || !p ||
-        jt_obj_get_amount(p, "TakerPays", &pp) != JT_OK ||
-        jt_obj_get_amount(f, "TakerPays", &tp) != JT_OK ||
-        jt_obj_get_amount(f, "TakerGets", &tg) != JT_OK || !tp.native || !jn_same_asset(&tg, &pays))
-        return false;
-    /* The first leg: an offer of that book used up in the same transaction. */
-    bool leg1 = false;
-    size_t n = jt_obj_array_len(meta, "AffectedNodes");
-    for (size_t i = 0; i < n && !leg1; i++) {
-        const jt_field *wf;
-        const jt_obj *x = jt_obj_array_at(meta, "AffectedNodes", i, &wf);
-        const jt_obj *xf, *xp;
-        jt_amount a, b;
-        leg1 =
-            !strcmp(wf->name, "DeletedNode") && get_uint(x, "LedgerEntryType", 0) == JT_LT_OFFER &&
-            jt_obj_get_object(x, "FinalFields", &xf) == JT_OK &&
-            jt_obj_get_object(x, "PreviousFields", &xp) == JT_OK &&
-            jt_obj_get_amount(xf, "TakerPays", &a) == JT_OK &&
-            jt_obj_get_amount(xf, "TakerGets", &b) == JT_OK && jn_same_asset(&a, &gets) && b.native;
-    }
-    const uint8_t *id;
-    size_t len;
-    if (!leg1 || jt_obj_get_bytes(node, "LedgerIndex", &id, &len) != JT_OK || len != 32)
-        return false;
-    if (R->n_dry_legs == R->cap_dry_legs) {
-        R->cap_dry_legs = R->cap_dry_legs ? 2 * R->cap_dry_legs : 16;
-        R->dry_legs = realloc(R->dry_legs, R->cap_dry_legs * sizeof *R->dry_legs);
-        assert_non_null(R->dry_legs);
-    }
-    memcpy(R->dry_legs[R->n_dry_legs++], id, 32);
-    jt_account_id owner, taker;
-    if (jt_obj_get_account(f, "Account", &owner) == JT_OK &&
-        jt_obj_get_account(tx, "Account", &taker) == JT_OK)
-        printf("# seed %" PRIu64 ", ledger %u: %s's offer %u left dry by a bridge (TakerPays %s, "
-               "TakerGets %s) by %s's OfferCreate %u\n",
-               R->seed, jn_ledger_last(R->L)->seq, l_name(R, &owner),
-               (unsigned)get_uint(f, "Sequence", 0), amount_text(&tp), amount_text(&tg),
-               l_name(R, &taker), (unsigned)get_uint(tx, "Sequence", 0));
-    return true;
-}
-
-static bool l_is_dry_leg(const lrun *R, const uint8_t id[32])
-{
-    for (size_t i = 0; i < R->n_dry_legs; i++)
-        if (!memcmp(R->dry_legs[i], id, 32))
-            return true;
-    return false;
-}
-
 /* Checks one closed transaction against its metadata (see above). */
 static void l_check_tx(lrun *R, const jn_tx *t)
 {
@@ -1769,10 +1701,9 @@ static void l_check_tx(lrun *R, const jn_tx *t)
                 l_fail(R, "%s: an Offer node without TakerPays/TakerGets", label);
                 break;
             }
-            if (kind != 2 && (jt_amount_sign(&tp) <= 0 || jt_amount_sign(&tg) <= 0) &&
-                l_dry_leg(R, tx, meta, node, f, p)) {
-                R->st.dry_legs++;
-            } else if (kind != 2 && (jt_amount_sign(&tp) <= 0 || jt_amount_sign(&tg) <= 0)) {
+            /* No offer is left with a side at zero: not even the second leg
+             * of a bridge that rippled 0.28 left dry (docs/node.md). */
+            if (kind != 2 && (jt_amount_sign(&tp) <= 0 || jt_amount_sign(&tg) <= 0)) {
                 jt_account_id o;
                 if (jt_obj_get_account(f, "Account", &o) != JT_OK)
                     memset(&o, 0, sizeof o);
@@ -2111,8 +2042,7 @@ static void l_check_state(lrun *R)
      * book their amounts name, once; the books hold nothing else. */
     for (size_t k = 0; k < s->n_off && !R->failed; k++) {
         loffer *f = &s->off[k];
-        if ((jt_amount_sign(&f->pays) <= 0 || jt_amount_sign(&f->gets) <= 0) &&
-            !l_is_dry_leg(R, f->id))
+        if (jt_amount_sign(&f->pays) <= 0 || jt_amount_sign(&f->gets) <= 0)
             l_fail(R, "%s's offer %s rests with TakerPays %s, TakerGets %s", l_name(R, &f->owner),
                    tu_hex(f->id, 8), amount_text(&f->pays), amount_text(&f->gets));
         uint8_t base[32];
@@ -2586,9 +2516,8 @@ static void ledger_run(uint64_t seed, size_t n_txs)
     const lstats *s = &R->st;
     static const char *const names[3] = {"OfferCreate", "OfferCancel", "Payment"};
     printf("# ledger_invariants: seed %" PRIu64 ": %zu transactions, %zu ledgers; offers: %zu "
-           "filled (%zu used up), %zu placed, %zu left dry by a bridge (skywelld's rule); %zu "
-           "full state checks%s\n",
-           seed, s->txs, s->closes, s->fills, s->consumed, s->placed, s->dry_legs, s->state_checks,
+           "filled (%zu used up), %zu placed; %zu full state checks%s\n",
+           seed, s->txs, s->closes, s->fills, s->consumed, s->placed, s->state_checks,
            R->failed ? " — STOPPED AT A FAILED INVARIANT" : "");
     for (int k = 0; k < 3; k++) {
         printf("#   %s:", names[k]);
@@ -2604,7 +2533,6 @@ static void ledger_run(uint64_t seed, size_t n_txs)
     fflush(stdout);
     bool failed = R->failed;
     bool crossed_some = s->fills > 0;
-    free(R->dry_legs);
     jn_store_close(R->store);
     tu_rm_rf(R->dir);
     free(R);
