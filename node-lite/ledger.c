@@ -419,6 +419,15 @@ jn_store *jn_ledger_store(const jn_ledger *L) { return L->store; }
 const jn_view *jn_ledger_open_view(const jn_ledger *L) { return &L->open; }
 const jn_view *jn_ledger_closed_view(const jn_ledger *L) { return &L->closed_view; }
 const jn_txlist *jn_ledger_open_txs(const jn_ledger *L) { return &L->open_txs; }
+
+const jn_txlist *jn_ledger_last_txs(const jn_ledger *L)
+{
+    /* L->closed is the list the last close_finish reported (empty after a
+     * load): it is the last ledger's only when the counts agree. */
+    if (!L->closed.n || L->closed.n != L->last.txn_count)
+        return NULL;
+    return &L->closed;
+}
 uint64_t jn_ledger_burned(const jn_ledger *L) { return L->burned; }
 
 const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32])

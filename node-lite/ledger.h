@@ -129,6 +129,11 @@ const jn_view *jn_ledger_open_view(const jn_ledger *L);
 const jn_view *jn_ledger_closed_view(const jn_ledger *L);
 /* The open ledger's transactions, in application order. */
 const jn_txlist *jn_ledger_open_txs(const jn_ledger *L);
+/* The last closed ledger's transactions, in TransactionIndex order, while
+ * the ledger still holds them (from its close until the next one is
+ * finished); NULL when it does not (after a restart, or for a ledger with
+ * no transactions). Their IDs are safe to read on the loop thread. */
+const jn_txlist *jn_ledger_last_txs(const jn_ledger *L);
 const jn_tx *jn_ledger_open_tx(const jn_ledger *L, const uint8_t id[32]);
 /* Fees destroyed since genesis (drops). */
 uint64_t jn_ledger_burned(const jn_ledger *L);

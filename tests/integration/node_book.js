@@ -385,6 +385,14 @@ async function main() {
   const t5 = await submit(A, { TransactionType: 'OfferCreate', TakerGets: swt(5), TakerPays: cny(I, 10), OfferSequence: a1.seq });
   const t6 = await submit(GENESIS, { TransactionType: 'Payment', Destination: A.address, Amount: swt(1) }); // no offer
   await accept();
+  // The newest ledger's transaction IDs (served from memory) are the store's, in the same order.
+  {
+    const idx = (await c.request({ command: 'ledger_closed' })).result.ledger_index;
+    const ids = (await c.request({ command: 'ledger', ledger_index: idx, transactions: true })).result.ledger.transactions;
+    const full = (await c.request({ command: 'ledger', ledger_index: idx, transactions: true, expand: true })).result.ledger.transactions;
+    ok(ids.length === 6 && JSON.stringify(ids) === JSON.stringify(full.map((t) => t.hash)),
+      'ledger transactions of the newest ledger: the IDs in TransactionIndex order', { ids, full: full.map((t) => t.hash) });
+  }
   const txs = async (s) => { await s.request({ command: 'ping' }); return s.pushed.filter((m) => m.type === 'transaction').map((m) => m.transaction.hash); };
   // A closed ledger's transactions come in canonical order, not as submitted.
   const same = (a, b) => JSON.stringify(a.slice().sort()) === JSON.stringify(b.slice().sort()) && a.length === new Set(a).size;
