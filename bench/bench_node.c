@@ -1508,14 +1508,28 @@ static void assign(bench *b, const ptx_set *s, size_t lo, size_t hi)
     }
 }
 
-/* Set-up, not measured: submits the whole set, closes the ledger, and stops
- * the benchmark unless every transaction is validated with tesSUCCESS. */
+/* Set-up transactions per ledger at most: a ledger's results are fetched
+ * in one reply, which must stay well under a reply's cap (64 MiB of hex
+ * blobs and metadata; an offer placed in a deep book writes ~5 KB). */
+#define SETUP_CHUNK 2000
+
+/* Set-up, not measured: submits the set in chunks, each closed in a ledger
+ * of its own, and stops the benchmark unless every transaction is
+ * validated with tesSUCCESS. */
 static void submit_set(bench *b, ptx_set *s, const char *what)
 {
-    assign(b, s, 0, s->n);
-    size_t nled0 = b->nledgers;
-    run_set(b, s, true, 60);
-    fetch_results(b, s, nled0);
+    size_t rejected = 0, tes = 0;
+    for (size_t lo = 0; lo < s->n; lo += SETUP_CHUNK) {
+        size_t hi = s->n - lo > SETUP_CHUNK ? lo + SETUP_CHUNK : s->n;
+        assign(b, s, lo, hi);
+        size_t nled0 = b->nledgers;
+        run_set(b, s, true, 60);
+        fetch_results(b, s, nled0);
+        rejected += b->rejected;
+        tes += b->val_tes;
+    }
+    b->rejected = rejected;
+    b->val_tes = tes;
     if (b->rejected || b->val_tes != s->n) {
         int code = 0;
         size_t bad = 0;
