@@ -103,6 +103,7 @@
 #define LEDGER_ID   2000000000ull /* hash-list fetches: LEDGER_ID + ledger index */
 #define RESULT_ID   3000000000ull /* binary fetches (results): RESULT_ID + ledger index */
 #define BOOK_ID     4000000000ull /* book_offers requests: BOOK_ID + request number */
+#define TXR_ID      5000000000ull /* one transaction's result (tx, binary): TXR_ID + its index */
 #define MAX_LEDGERS 100000
 #define MAX_ROUNDS  16
 
@@ -737,6 +738,7 @@ typedef struct ledger_rec {
     uint32_t ours, tes;
     uint32_t cross; /* offers mode: tesSUCCESS takers that took from the book */
     bool results;   /* every transaction's result is known */
+    bool by_tx;     /* too big for one reply: results fetched one transaction at a time */
 } ledger_rec;
 
 enum { MODE_PAYMENTS, MODE_OFFERS };
@@ -797,6 +799,9 @@ typedef struct bench {
     ledger_rec *ledgers;
     size_t nledgers;
     uint32_t last_closed;
+    /* results fetched one transaction at a time (ledgers too big for one reply) */
+    uint32_t *txr_queue;
+    size_t txr_n, txr_next, txr_inflight, txr_cap;
     /* book_offers */
     book_run br;
     char book_req[256]; /* the request after its id */
@@ -1097,24 +1102,131 @@ static void offer_meta(ptx *p, const jt_obj *meta)
     p->placed = placed;
 }
 
+/* One transaction's result, from its blob and metadata in hex: `seq` is
+ * the ledger that holds it, `what` names the reply for errors. Returns
+ * false when the transaction is not one of the set being tracked. */
+static bool take_result(bench *b, uint32_t seq, const char *bh, const char *mh, uint8_t *blob,
+                        const char *what)
+{
+    uint8_t id[32];
+    size_t n = 0;
+    if (!bh || !mh || jt_hex_decode(bh, strlen(bh), blob, JT_CODEC_MAX_BYTES, &n) != JT_OK)
+        die("ledger %" PRIu32 ": %s is not binary", seq, what);
+    jt_tx_blob_id(blob, n, id);
+    long k = find_tx(b, id);
+    if (k < 0)
+        return false;
+    jt_obj *meta = NULL;
+    uint64_t res = 0;
+    if (jt_obj_from_hex(mh, strlen(mh), &meta, NULL) != JT_OK ||
+        jt_obj_get_uint(meta, "TransactionResult", &res) != JT_OK)
+        die("ledger %" PRIu32 ": unreadable metadata in %s", seq, what);
+    ptx *p = &b->cur->v[k];
+    if (p->state != P_VALIDATED || p->ledger != seq)
+        die("ledger %" PRIu32 ": holds a transaction its ID list did not show", seq);
+    set_result(b, k, (int)res);
+    if (b->offer_meta && p->kind != K_OTHER) {
+        offer_meta(p, meta);
+        if (p->kind == K_TAKER && res == 0 && p->crossed)
+            ledger_get(b, seq)->cross++;
+    }
+    jt_obj_free(meta);
+    return true;
+}
+
+/* A ledger whose transactions with metadata do not fit in one reply (the
+ * node answers an error): its results are asked for one transaction at a
+ * time (`tx`, binary), those of the set being tracked that it holds. */
+static void results_by_tx(bench *b, ledger_rec *l)
+{
+    l->by_tx = true;
+    for (size_t k = 0; k < b->cur->n; k++) {
+        const ptx *p = &b->cur->v[k];
+        if (p->state != P_VALIDATED || p->ledger != l->seq)
+            continue;
+        if (b->txr_n == b->txr_cap) {
+            b->txr_cap = b->txr_cap ? b->txr_cap * 2 : 65536;
+            b->txr_queue = realloc(b->txr_queue, b->txr_cap * sizeof *b->txr_queue);
+            if (!b->txr_queue)
+                die("out of memory");
+        }
+        b->txr_queue[b->txr_n++] = (uint32_t)k;
+    }
+}
+
+/* Keeps up to 256 of the queued `tx` requests outstanding on ctl. */
+static void txr_send(bench *b)
+{
+    while (b->txr_inflight < 256 && b->txr_next < b->txr_n) {
+        uint32_t k = b->txr_queue[b->txr_next++];
+        char req[200], hex[65];
+        jt_hex_encode(b->cur->v[k].id, 32, hex, sizeof hex);
+        int n = snprintf(req, sizeof req,
+                         "{\"id\":%" PRIu64 ",\"command\":\"tx\",\"transaction\":\"%s\",\"binary\":true}",
+                         (uint64_t)(TXR_ID + k), hex);
+        jt_errinfo ei;
+        if (jt_jtp_send(b->ctl.j, req, (size_t)n, &ei) != JT_OK)
+            die("ctl: sending a tx request: %s", ei.msg);
+        b->txr_inflight++;
+    }
+    conn_flush(&b->ctl);
+}
+
+static void on_tx_reply(bench *b, uint64_t k, const jt_json *root)
+{
+    const jt_json *r = jt_json_get(root, "result");
+    uint64_t seq = 0;
+    if (k >= b->cur->n || !b->txr_inflight)
+        die("ctl: a tx reply for a request not sent");
+    b->txr_inflight--;
+    if (!jt_json_uint64(jt_json_get(r, "ledger_index"), true, &seq)) {
+        const char *err = jt_json_string(jt_json_get(root, "error"));
+        die("tx %" PRIu64 ": reply without a ledger (%s)", k, err ? err : "no error given");
+    }
+    uint8_t *blob = malloc(JT_CODEC_MAX_BYTES);
+    if (!blob)
+        die("out of memory");
+    if (!take_result(b, (uint32_t)seq, jt_json_string(jt_json_get(r, "tx")),
+                     jt_json_string(jt_json_get(r, "meta")), blob, "a tx reply"))
+        die("tx %" PRIu64 ": not a transaction of the benchmark", k);
+    free(blob);
+    /* A ledger fetched this way is done when none of its requests is left. */
+    if (b->txr_inflight == 0 && b->txr_next == b->txr_n) {
+        for (size_t i = 0; i < b->nledgers; i++)
+            if (b->ledgers[i].by_tx && !b->ledgers[i].results)
+                b->ledgers[i].results = true;
+        b->txr_n = b->txr_next = 0;
+    } else {
+        txr_send(b);
+    }
+}
+
 static void on_ledger_reply(bench *b, uint32_t seq, const jt_json *root, double t, bool binary)
 {
     const jt_json *txs =
         jt_json_get(jt_json_get(jt_json_get(root, "result"), "ledger"), "transactions");
     if (!txs || txs->kind != JT_JSON_ARRAY) {
         const char *err = jt_json_string(jt_json_get(root, "error"));
+        if (binary && b->cur) {
+            ledger_rec *l = ledger_get(b, seq);
+            results_by_tx(b, l);
+            if (b->txr_next == b->txr_n && !b->txr_inflight)
+                l->results = true; /* none of ours in it */
+            else
+                txr_send(b);
+            return;
+        }
         die("ledger %" PRIu32 ": reply without transactions (%s)", seq,
             err ? err : "no error given");
     }
-    ledger_rec *l = ledger_get(b, seq);
     uint8_t *blob = binary ? malloc(JT_CODEC_MAX_BYTES) : NULL;
     if (binary && !blob)
         die("out of memory");
     for (size_t i = 0; i < txs->u.arr.n; i++) {
         const jt_json *e = txs->u.arr.items[i];
-        uint8_t id[32];
-        size_t n = 0;
         if (!binary) {
+            uint8_t id[32];
+            size_t n = 0;
             const char *h = jt_json_string(e);
             if (!h || jt_hex_decode(h, strlen(h), id, sizeof id, &n) != JT_OK || n != 32)
                 die("ledger %" PRIu32 ": transaction %zu is not a hash", seq, i);
@@ -1125,33 +1237,12 @@ static void on_ledger_reply(bench *b, uint32_t seq, const jt_json *root, double 
                 b->other_ledger_txs++;
             continue;
         }
-        const char *bh = jt_json_string(jt_json_get(e, "tx_blob"));
-        const char *mh = jt_json_string(jt_json_get(e, "meta"));
-        if (!bh || !mh || jt_hex_decode(bh, strlen(bh), blob, JT_CODEC_MAX_BYTES, &n) != JT_OK)
-            die("ledger %" PRIu32 ": transaction %zu is not binary", seq, i);
-        jt_tx_blob_id(blob, n, id);
-        long k = find_tx(b, id);
-        if (k < 0)
-            continue;
-        jt_obj *meta = NULL;
-        uint64_t res = 0;
-        if (jt_obj_from_hex(mh, strlen(mh), &meta, NULL) != JT_OK ||
-            jt_obj_get_uint(meta, "TransactionResult", &res) != JT_OK)
-            die("ledger %" PRIu32 ": unreadable metadata", seq);
-        ptx *p = &b->cur->v[k];
-        if (p->state != P_VALIDATED || p->ledger != seq)
-            die("ledger %" PRIu32 ": holds a transaction its ID list did not show", seq);
-        set_result(b, k, (int)res);
-        if (b->offer_meta && p->kind != K_OTHER) {
-            offer_meta(p, meta);
-            if (p->kind == K_TAKER && res == 0 && p->crossed)
-                l->cross++;
-        }
-        jt_obj_free(meta);
+        (void)take_result(b, seq, jt_json_string(jt_json_get(e, "tx_blob")),
+                          jt_json_string(jt_json_get(e, "meta")), blob, "a transaction");
     }
     free(blob);
     if (binary)
-        l->results = true;
+        ledger_get(b, seq)->results = true;
 }
 
 /* A book_offers reply: {"id":K,"result":{...,"offers":[...]},"status":"success",...}.
@@ -1164,7 +1255,7 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
     if (len < 40 || strncmp(msg, "{\"id\":", 6))
         return false;
     unsigned long long id = strtoull(msg + 6, NULL, 10);
-    if (id < BOOK_ID)
+    if (id < BOOK_ID || id >= TXR_ID)
         return false;
     book_run *r = &b->br;
     size_t n = (size_t)(id - BOOK_ID);
@@ -1218,6 +1309,8 @@ static void dispatch(bench *b, conn *c, const char *msg, size_t len)
     bool has_id = jt_json_uint64(jt_json_get(root, "id"), false, &id);
     if (type && !strcmp(type, "ledgerClosed")) {
         on_ledger_closed(b, root, t);
+    } else if (has_id && id >= TXR_ID) {
+        on_tx_reply(b, id - TXR_ID, root);
     } else if (has_id && id >= BOOK_ID) {
         die("%s: book_offers failed: %.300s", c->name, msg);
     } else if (has_id && id >= RESULT_ID) {
