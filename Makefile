@@ -49,6 +49,12 @@ NODE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_SRC))
 NODE_CORE_SRC := $(filter-out node-lite/main.c node-lite/net.c,$(NODE_SRC))
 JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC))
 NODE_LIBS  := -llmdb -linih -lpthread -lm
+# jt-node's allocator: jemalloc when its development files are installed
+# (scripts/install-deps.sh installs them; docs/node.md, "Memory"), else the C
+# library's. Sanitizer builds keep the C library's (ASan replaces it anyway).
+ifneq ($(SAN),1)
+MALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null)
+endif
 PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node
 
 # ---------------------------------------------------------------- tests
@@ -98,7 +104,7 @@ $(BUILD)/obj/node-lite/%.o: node-lite/%.c $(PUB_HDR) $(wildcard node-lite/*.h)
 
 $(BUILD)/bin/jt-node: $(NODE_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) -pthread -o $@ $(NODE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS)
+	$(CC) -pthread -o $@ $(NODE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) $(MALLOC_LIBS)
 
 # ---------------------------------------------------------------- tests
 JTPCAT     := $(BUILD)/tests/jtpcat

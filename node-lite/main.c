@@ -450,10 +450,22 @@ static const char *host_of(const char *addr)
 }
 
 /* A running node allocates and frees a ledger's worth of transactions and
- * metadata every close. With malloc's default trimming the heaps shrink
- * after each close and grow back (page faults, cleared pages) during the
- * next one; keeping up to this much free memory avoids that churn. */
+ * metadata every close. With the C library's malloc and its default
+ * trimming the heaps shrink after each close and grow back (page faults,
+ * cleared pages) during the next one; keeping up to this much free memory
+ * avoids that churn in the main heap. (Other threads' heaps are still
+ * unmapped whenever one empties, which is why jt-node is linked with
+ * jemalloc where it is installed: see allocator_name.) */
 #define KEEP_FREE_HEAP ((size_t)256 << 20)
+
+/* jemalloc, when jt-node was linked with it, defines mallctl. */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+    __attribute__((weak));
+
+static const char *allocator_name(void)
+{
+    return mallctl ? "jemalloc" : "libc";
+}
 
 static int cmd_run(int argc, char **argv)
 {
@@ -565,9 +577,9 @@ static int cmd_run(int argc, char **argv)
     if (jt_jtp_key_to_node_public(jt_jtp_identity_public(id), npub, sizeof npub) != JT_OK)
         npub[0] = 0;
     fprintf(stderr,
-            "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s\n",
+            "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s allocator=%s\n",
             VERSION, host_of(c.ws), jn_net_listen_port(n.net, "ws"), host_of(c.jtp), jn_net_listen_port(n.net, "jtp"),
-            jn_ledger_last(n.L)->seq, c.close_ms, npub);
+            jn_ledger_last(n.L)->seq, c.close_ms, npub, allocator_name());
     jn_net_run(n.net);
     jn_rpc_stop_verifiers(n.rpc);
     /* The ledger being written, if any, becomes durable before we exit. */
