@@ -59,11 +59,20 @@ typedef struct tip {
     uint32_t expiration;
 } tip;
 
+/* Offers one transaction may look at while crossing, over all its books
+ * (rippled's StepCounter of 1 000 in CreateOffer, from 0.30; skywelld has
+ * no limit). Past it the books count as exhausted: the crossing stops and
+ * what is left is placed (or killed, for ImmediateOrCancel/FillOrKill), so
+ * one transaction cannot hold the node for the length of a whole book. */
+#define CROSS_MAX_STEPS 1000
+
 /* An offer stream over one book. */
 typedef struct stream {
     jn_txctx *v, *cancel;
+    unsigned *steps_left;       /* the transaction's budget, shared by its streams */
     uint8_t from[32], last[32]; /* where the next directory is looked for */
     bool valid;                 /* t holds a tip */
+    bool spent;                 /* stopped by the step budget: counts as exhausted */
     tip t;
 } stream;
 
@@ -76,6 +85,7 @@ typedef struct taker {
     amounts original, remaining;
     uint32_t rate_in, rate_out;
     bool err; /* an amount out of range: the crossing throws */
+    unsigned steps_left; /* offers its streams may still look at (CROSS_MAX_STEPS) */
 } taker;
 
 /* ---------------------------------------------------------------- amounts */
@@ -153,13 +163,14 @@ static void funds(jn_txctx *v, const jt_account_id *who, const jt_amount *like, 
 
 /* ---------------------------------------------------------------- book tip and offer stream */
 
-static void stream_init(stream *s, jn_txctx *v, jn_txctx *cancel, const jt_amount *in,
-                        const jt_amount *out)
+static void stream_init(stream *s, jn_txctx *v, jn_txctx *cancel, unsigned *steps_left,
+                        const jt_amount *in, const jt_amount *out)
 {
     jn_book_cursor bc;
     memset(s, 0, sizeof *s);
     s->v = v;
     s->cancel = cancel;
+    s->steps_left = steps_left;
     /* The book a taker of in for out meets: offers paying in, getting out. */
     jn_book_cursor_init(&bc, in, out);
     memcpy(s->from, bc.base, 32);
@@ -260,10 +271,20 @@ static int erase_item(jn_txctx *v, const uint8_t page[32], const uint8_t item[32
  * cancel view. 1: a tip; 0: the book is done; or a failure. */
 static int stream_step(stream *s)
 {
+    if (s->spent)
+        return 0;
     for (;;) {
+        /* As rippled's OfferStream::step: the tip stepped past is deleted
+         * first, then the budget is counted (the tip found then stays, as
+         * it was, whatever it is). */
         int r = tip_step(s);
         if (r <= 0)
             return r;
+        if (*s->steps_left == 0) {
+            s->spent = true;
+            return 0;
+        }
+        --*s->steps_left;
         tip *t = &s->t;
         if (!t->entry) {
             if (erase_item(s->v, t->page, t->key) ||
@@ -782,7 +803,7 @@ static int loop_result(int r)
 static int direct_cross(taker *t, jn_txctx *cancel)
 {
     stream s;
-    stream_init(&s, t->v, cancel, &t->original.in, &t->original.out);
+    stream_init(&s, t->v, cancel, &t->steps_left, &t->original.in, &t->original.out);
     int have = step_account(&s, t);
     while (have > 0) {
         if (reject(t, s.t.quality))
@@ -812,9 +833,9 @@ static int bridged_cross(taker *t, jn_txctx *cancel)
 {
     static const jt_amount swt = {.native = true};
     stream direct, leg1, leg2;
-    stream_init(&direct, t->v, cancel, &t->original.in, &t->original.out);
-    stream_init(&leg1, t->v, cancel, &t->original.in, &swt);
-    stream_init(&leg2, t->v, cancel, &swt, &t->original.out);
+    stream_init(&direct, t->v, cancel, &t->steps_left, &t->original.in, &t->original.out);
+    stream_init(&leg1, t->v, cancel, &t->steps_left, &t->original.in, &swt);
+    stream_init(&leg2, t->v, cancel, &t->steps_left, &swt, &t->original.out);
     int have_bridge = stream_step(&leg1);
     if (have_bridge > 0)
         have_bridge = stream_step(&leg2);
@@ -900,6 +921,7 @@ int jn_cross(jn_txctx *v, jn_txctx *cancel, const jt_amount *in, const jt_amount
     if ((flags & JT_TF_PASSIVE) && t.threshold)
         t.threshold--; /* Passive: not at its own quality */
     t.sell = flags & JT_TF_SELL;
+    t.steps_left = CROSS_MAX_STEPS;
     t.original.in = t.remaining.in = *in;
     t.original.out = t.remaining.out = *out;
     t.rate_in = issuer_rate(v, in, &t.account);

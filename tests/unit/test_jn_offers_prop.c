@@ -2552,6 +2552,81 @@ static void ledger_invariants(void **state)
         ledger_run(plan[i].seed, plan[i].txs);
 }
 
+/* ================================================================ the step limit
+ *
+ * One OfferCreate looks at no more than 1 000 offers (rippled's
+ * StepCounter): a taker that could take 1 005 offers takes 1 000 and the
+ * rest of it is placed; an ImmediateOrCancel one has the rest killed.
+ * Either way the 1 000 taken are deleted, and the book keeps the others. */
+
+static void offers_of(const jt_obj *meta, size_t count[3])
+{
+    count[0] = count[1] = count[2] = 0;
+    size_t n = jt_obj_array_len(meta, "AffectedNodes");
+    for (size_t i = 0; i < n; i++) {
+        const jt_field *wf;
+        const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, &wf);
+        if (!node || get_uint(node, "LedgerEntryType", 0) != JT_LT_OFFER)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (!strcmp(wf->name, NODE_KINDS[k]))
+                count[k]++;
+    }
+}
+
+static void cross_step_limit(void **state)
+{
+    (void)state;
+    mrun *R = calloc(1, sizeof *R);
+    assert_non_null(R);
+    m_setup(R);
+    const party *maker = &R->tr[0];
+    jt_obj *meta, *tx;
+    /* 2 010 one-TOK offers at 1 000 drops per TOK. */
+    jt_amount one = m_tok(R, 1000000), price = swt(1000);
+    for (int i = 0; i < 2010; i++) {
+        tx = tx_offer(maker, &price, &one, 0, 0, 0);
+        assert_int_equal(m_apply(R, tx, maker, &meta), JT_tesSUCCESS);
+        jt_obj_free(tx);
+        jt_obj_free(meta);
+        if (i % 500 == 499)
+            m_close(R);
+    }
+    m_close(R);
+    size_t count[3];
+    for (int ioc = 0; ioc < 2; ioc++) {
+        const party *taker = &R->tr[1 + ioc];
+        jt_amount want = m_tok(R, INT64_C(1005000000)), give = swt(1005000);
+        tx = tx_offer(taker, &want, &give, ioc ? JT_TF_IMMEDIATE_OR_CANCEL : 0, 0, 0);
+        assert_int_equal(m_apply(R, tx, taker, &meta), JT_tesSUCCESS);
+        jt_obj_free(tx);
+        offers_of(meta, count);
+        jt_obj_free(meta);
+        if (count[2] != 1000 || count[0] != (ioc ? 0u : 1u))
+            fail_msg("%s taker: %zu offers taken, %zu placed (want 1000 and %d)",
+                     ioc ? "an ImmediateOrCancel" : "a", count[2], count[0], ioc ? 0 : 1);
+        m_close(R);
+        /* The rest of the plain taker rests: 5 TOK for 5 000 drops. */
+        uint32_t seqs[4];
+        size_t k = owner_offers(&R->view, &taker->id, seqs, 4);
+        assert_int_equal(k, ioc ? 0 : 1);
+    }
+    /* 10 of the maker's offers are left, and a taker of them takes them all. */
+    uint32_t seqs[16];
+    assert_int_equal(owner_offers(&R->view, &maker->id, seqs, 16), 10);
+    jt_amount want = m_tok(R, 10000000), give = swt(10000);
+    tx = tx_offer(&R->tr[3], &want, &give, 0, 0, 0);
+    assert_int_equal(m_apply(R, tx, &R->tr[3], &meta), JT_tesSUCCESS);
+    jt_obj_free(tx);
+    offers_of(meta, count);
+    jt_obj_free(meta);
+    assert_int_equal(count[2], 10);
+    assert_int_equal(count[0], 0);
+    jn_view_clear(&R->view);
+    jn_map_clear(&R->base);
+    free(R);
+}
+
 int main(void)
 {
     g_trace = env_u64("JT_PROPTEST_TRACE", 0) != 0;
@@ -2559,6 +2634,7 @@ int main(void)
         cmocka_unit_test(model_rules),
         cmocka_unit_test(model_agrees),
         cmocka_unit_test(ledger_invariants),
+        cmocka_unit_test(cross_step_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
