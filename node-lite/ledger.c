@@ -490,24 +490,25 @@ static void add_acct(jt_account_id *out, size_t cap, size_t *n, const jt_account
         out[(*n)++] = *a;
 }
 
+/* As skywelld's getAffectedAccounts, over one entry's fields: every
+ * account field, and the issuers of LowLimit, HighLimit, TakerPays and
+ * TakerGets (so an issuer's history lists the offers in its currencies). */
 static void accounts_in(const jt_obj *o, jt_account_id *out, size_t cap, size_t *n)
 {
-    const jt_field *acct_fields[] = {FLD("Account"), FLD("Destination"), FLD("Target"),
-                                     FLD("Owner")};
-    /* As skywelld's getAffectedAccounts: an offer's TakerPays and TakerGets
-     * name their issuers too, so an issuer's history lists the offers in
-     * its currencies. */
-    const jt_field *amt_fields[] = {FLD("LowLimit"), FLD("HighLimit"), FLD("LimitAmount"),
-                                    FLD("Amount"),   FLD("SendMax"),   FLD("TakerPays"),
-                                    FLD("TakerGets")};
-    jt_account_id a;
-    for (size_t i = 0; i < sizeof acct_fields / sizeof *acct_fields; i++)
-        if (jt_obj_get_account_f(o, acct_fields[i], &a) == JT_OK)
-            add_acct(out, cap, n, &a);
-    for (size_t i = 0; i < sizeof amt_fields / sizeof *amt_fields; i++) {
+    const jt_field *low = FLD("LowLimit"), *high = FLD("HighLimit"), *pays = FLD("TakerPays"),
+                   *gets = FLD("TakerGets");
+    size_t k = jt_obj_field_count(o);
+    for (size_t i = 0; i < k; i++) {
+        const jt_field *f = jt_obj_field_at(o, i);
+        jt_account_id a;
         jt_amount am;
-        if (jt_obj_get_amount_f(o, amt_fields[i], &am) == JT_OK && !am.native)
+        if (f->type == JT_T_ACCOUNT) {
+            if (jt_obj_get_account_f(o, f, &a) == JT_OK)
+                add_acct(out, cap, n, &a);
+        } else if ((f == low || f == high || f == pays || f == gets) &&
+                   jt_obj_get_amount_f(o, f, &am) == JT_OK && !am.native) {
             add_acct(out, cap, n, &am.issuer);
+        }
     }
 }
 
@@ -517,12 +518,18 @@ size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, 
     jt_account_id a;
     if (jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK)
         add_acct(out, cap, &n, &a);
-    if (jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK)
-        add_acct(out, cap, &n, &a);
-    if (jt_obj_get_account_f(tx, FLD("Target"), &a) == JT_OK)
-        add_acct(out, cap, &n, &a);
-    if (!meta)
+    if (!meta) {
+        /* No metadata (a plain SWT payment's fast path, or the proposed
+         * stream): the accounts the transaction names. */
+        if (jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK)
+            add_acct(out, cap, &n, &a);
+        if (jt_obj_get_account_f(tx, FLD("Target"), &a) == JT_OK)
+            add_acct(out, cap, &n, &a);
         return n;
+    }
+    /* With metadata, as skywelld's getAffectedAccounts: the accounts in the
+     * entries it changed, so a tec payment is not in its Destination's
+     * history (nothing of the destination changed). */
     size_t k = jt_obj_array_len(meta, "AffectedNodes");
     for (size_t i = 0; i < k; i++) {
         const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, NULL);

@@ -144,8 +144,10 @@ void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32
 
 /* The header hash of §5.5. */
 void jn_header_hash(const jn_header *h, uint8_t out[32]);
-/* Accounts a transaction touches (tx fields and metadata), deduplicated;
- * returns how many were written to out (at most cap). */
+/* Accounts a transaction touches, deduplicated: its Account, and the
+ * accounts of the entries its metadata lists (skywelld's
+ * getAffectedAccounts); without metadata, its Account, Destination and
+ * Target. Returns how many were written to out (at most cap). */
 size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, size_t cap);
 
 /* Recomputes every stored header hash, the parent chain, every ledger's

@@ -196,6 +196,7 @@ async function main() {
   eq(t.final, 'tecNO_DST_INSUF_SWT', 'Payment below the reserve to a new account');
   t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: '995000000' });
   eq(t.final, 'tecUNFUNDED_PAYMENT', 'Payment beyond the spendable balance');
+  const tecHash = t.s.hash;
   eq(await balance(A.address), String(1000000000 - 10000), 'tec claims only the fee');
   t = await run(A, { TransactionType: 'Payment', Destination: A.address, Amount: '1' });
   eq(t.final, 'temREDUNDANT', 'Payment to self');
@@ -447,6 +448,12 @@ async function main() {
   ok(all.length === r.result.transactions.length && new Set(all).size === all.length &&
      all.slice().reverse().join() === r.result.transactions.map((x) => x.tx.hash).join(),
      'account_tx markers walk every transaction once, forward = reverse of newest first', { paged: all.length, all: r.result.transactions.length });
+  // As skywelld indexes history (the accounts of the entries a transaction
+  // changed): a tec payment is the sender's only, not its destination's.
+  ok(all.includes(tecHash), 'a tec payment is in its sender\'s history');
+  r = await c.request({ command: 'account_tx', account: B.address, limit: 1000 });
+  ok(r.result && r.result.transactions.length > 0 && !r.result.transactions.some((x) => x.tx.hash === tecHash),
+     'a tec payment is not in its destination\'s history', r.result && r.result.transactions.length);
   r = await c.request({ command: 'ledger', ledger_index: 'validated', transactions: true, expand: true });
   ok(r.result && r.result.ledger.closed === true && typeof r.result.ledger.ledger_index === 'string' &&
      r.result.ledger.transactions.length >= 1 && r.result.ledger.transactions[0].metaData, 'ledger with expanded transactions', r.result && r.result.ledger);
