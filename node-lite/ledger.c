@@ -34,6 +34,7 @@ struct jn_ledger {
     jn_txlist open_txs;
     jn_map open_ids;     /* tx ID -> index in open_txs */
     jn_txlist held;
+    jn_map held_ids;     /* tx ID -> present, for the transactions in held */
     jn_txlist closed;    /* the last announced ledger's transactions */
     uint32_t open_index;
 
@@ -110,6 +111,18 @@ static int list_push(jn_txlist *l, jn_tx *t)
         l->cap = nc;
     }
     l->v[l->n++] = t;
+    return 0;
+}
+
+/* Holds t for a later ledger, if there is room: 0, or -1 (not held). */
+static int held_push(jn_ledger *L, jn_tx *t)
+{
+    if (L->held.n >= L->p.max_held || list_push(&L->held, t))
+        return -1;
+    if (!jn_map_slot(&L->held_ids, t->id)) {
+        L->held.n--;
+        return -1;
+    }
     return 0;
 }
 
@@ -231,6 +244,7 @@ static jn_ledger *ledger_new(jn_store *st, const jn_params *p)
     L->p = *p;
     jn_map_init(&L->base);
     jn_map_init(&L->open_ids);
+    jn_map_init(&L->held_ids);
     jn_map_init(&L->closing_ids);
     jn_view_init(&L->pending, NULL, &L->base);
     jn_view_init(&L->frozen, NULL, &L->base);
@@ -271,6 +285,7 @@ void jn_ledger_free(jn_ledger *L)
     jn_view_clear(&L->closed_view);
     jn_map_clear(&L->base);
     jn_map_clear(&L->open_ids);
+    jn_map_clear(&L->held_ids);
     jn_shamap_free(L->state_map);
     list_free(&L->open_txs);
     list_free(&L->held);
@@ -608,11 +623,10 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
         jt_obj_free(tx);
         return JT_tefALREADY;
     }
-    for (size_t i = 0; i < L->held.n; i++)
-        if (!memcmp(L->held.v[i]->id, id, 32)) {
-            jt_obj_free(tx);
-            return JT_terPRE_SEQ;
-        }
+    if (jn_map_find(&L->held_ids, id)) {
+        jt_obj_free(tx);
+        return JT_terPRE_SEQ;
+    }
     if (L->open_txs.n >= L->p.max_open) {
         jt_obj_free(tx);
         return JT_telINSUF_FEE_P; /* the open ledger is full: like a fee escalation */
@@ -628,10 +642,14 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
     int ter = open_apply(L, t, &kept);
     if (kept)
         return ter;
-    if (ter == JT_terPRE_SEQ && L->held.n < L->p.max_held) {
+    if (ter == JT_terPRE_SEQ) {
         t->first_seq = jn_ledger_open_seq(L);
-        if (list_push(&L->held, t) == 0)
+        if (held_push(L, t) == 0)
             return ter;
+        /* No room to hold it: it is not kept, and the answer says so (as
+         * when the open ledger is full) instead of a terPRE_SEQ that
+         * promises a later try. */
+        ter = JT_telINSUF_FEE_P;
     }
     tx_free(t);
     return ter;
@@ -1065,6 +1083,7 @@ static void retry_held(jn_ledger *L)
 {
     jn_txlist held = L->held;
     L->held = (jn_txlist){0};
+    jn_map_clear(&L->held_ids);
     uint32_t open_seq = jn_ledger_open_seq(L);
     for (size_t k = 0; k < held.n; k++) {
         jn_tx *t = held.v[k];
@@ -1079,7 +1098,7 @@ static void retry_held(jn_ledger *L)
         int ter = open_apply(L, t, &kept);
         if (kept)
             continue;
-        if (ter == JT_terPRE_SEQ && list_push(&L->held, t) == 0)
+        if (ter == JT_terPRE_SEQ && held_push(L, t) == 0)
             continue;
         tx_free(t);
     }
@@ -1089,9 +1108,9 @@ static void retry_held(jn_ledger *L)
 /* Holds t (a ter result) for a later ledger, or frees it. */
 static void hold_or_free(jn_ledger *L, jn_tx *t, uint32_t first_seq)
 {
-    if (t->ter == JT_terPRE_SEQ && L->held.n < L->p.max_held) {
+    if (t->ter == JT_terPRE_SEQ) {
         t->first_seq = first_seq;
-        if (list_push(&L->held, t) == 0)
+        if (held_push(L, t) == 0)
             return;
     }
     tx_free(t);

@@ -189,6 +189,8 @@ static void check_state(fix *f)
 
 /* ---------------------------------------------------------------- fixture */
 
+static unsigned g_max_held; /* 0: the default */
+
 static int setup_common(void **state, bool writer)
 {
     fix *f = calloc(1, sizeof *f);
@@ -198,6 +200,8 @@ static int setup_common(void **state, bool writer)
     char err[256];
     assert_int_equal(jn_store_open(f->dir, 0, &f->st, err, sizeof err), 0);
     jn_params_init(&f->p);
+    if (g_max_held)
+        f->p.max_held = g_max_held;
     new_party(&f->gen);
     f->now = 1000;
     assert_int_equal(jn_ledger_genesis(f->st, &f->p, &f->gen.id, f->now, err, sizeof err), 0);
@@ -227,6 +231,13 @@ static int setup_common(void **state, bool writer)
 
 static int setup_inline(void **state) { return setup_common(state, false); }
 static int setup_writer(void **state) { return setup_common(state, true); }
+static int setup_held3(void **state)
+{
+    g_max_held = 3;
+    int r = setup_common(state, false);
+    g_max_held = 0;
+    return r;
+}
 
 static int teardown(void **state)
 {
@@ -351,6 +362,39 @@ static void closing_then_next(void **state)
     assert_int_equal(result_of(closed, second), JT_tesSUCCESS);
     check_state(f);
     assert_int_equal(balance(jn_ledger_closed_view(f->L), B), (int64_t)(111 * SWT));
+}
+
+/* Early transactions (terPRE_SEQ) are held up to max_held: one more is
+ * refused with telINSUF_FEE_P (not kept, and not answered as held); one
+ * already held is answered terPRE_SEQ again and held once; the held ones
+ * apply when the missing Sequence arrives. */
+static void held_queue_full(void **state)
+{
+    fix *f = *state;
+    party *A = &f->a[0], *B = &f->a[1];
+    uint8_t held[3][32], extra[32], again[32], first[32];
+    uint32_t s0 = A->seq;
+    for (int i = 0; i < 3; i++) {
+        A->seq = s0 + 1 + (uint32_t)i;
+        assert_int_equal(pay(f, A, B, 1000, held[i]), JT_terPRE_SEQ);
+    }
+    A->seq = s0 + 4;
+    assert_int_equal(pay(f, A, B, 1000, extra), JT_telINSUF_FEE_P);
+    A->seq = s0 + 2;
+    assert_int_equal(pay(f, A, B, 1000, again), JT_terPRE_SEQ);
+    assert_memory_equal(again, held[1], 32);
+    A->seq = s0;
+    assert_int_equal(pay(f, A, B, 1000, first), JT_tesSUCCESS);
+    close_begin(f);
+    const jn_txlist *closed = close_finish(f);
+    assert_int_equal(result_of(closed, first), JT_tesSUCCESS);
+    close_begin(f);
+    closed = close_finish(f);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(result_of(closed, held[i]), JT_tesSUCCESS);
+    assert_int_equal(closed->n, 3);
+    assert_int_equal(result_of(closed, extra), 999);
+    check_state(f);
 }
 
 /* ---------------------------------------------------------------- fast path */
@@ -518,6 +562,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(equivalent_close, setup_inline, teardown),
         cmocka_unit_test_setup_teardown(divergent_close, setup_inline, teardown),
         cmocka_unit_test_setup_teardown(closing_then_next, setup_inline, teardown),
+        cmocka_unit_test_setup_teardown(held_queue_full, setup_held3, teardown),
         cmocka_unit_test_setup_teardown(equivalent_close_on_writer, setup_writer, teardown),
         cmocka_unit_test_setup_teardown(divergent_close_on_writer, setup_writer, teardown),
         cmocka_unit_test(fast_path_matches_general_path),
