@@ -37,6 +37,7 @@ typedef struct parser {
     int depth, stack_cap;
     size_t items;
     jt_err err; /* set when a callback cancels the parse */
+    bool nul;   /* ... because a key or string held U+0000 */
 } parser;
 
 static jt_json *new_node(parser *p, jt_json_kind kind)
@@ -115,8 +116,22 @@ static int cb_number(void *ctx, const char *s, size_t len)
     return scalar_text(ctx, JT_JSON_NUMBER, (const unsigned char *)s, len);
 }
 
+/* Keys and strings are handed out as C strings, so one holding U+0000
+ * would be read shorter than it is ("command\u0000x" as "command"): such a
+ * document is refused. */
+static bool has_nul(parser *p, const unsigned char *s, size_t len)
+{
+    if (!memchr(s, 0, len))
+        return false;
+    p->err = JT_EJSON;
+    p->nul = true;
+    return true;
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
+    if (has_nul(ctx, s, len))
+        return 0;
     return scalar_text(ctx, JT_JSON_STRING, s, len);
 }
 
@@ -189,6 +204,8 @@ static int cb_start_map(void *ctx)
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     parser *p = ctx;
+    if (has_nul(p, s, len))
+        return 0;
     frame *f = &p->stack[p->depth - 1];
     f->pending_key = jt__arena_strndup(&p->doc->arena, (const char *)s, len);
     if (!f->pending_key) {
@@ -440,6 +457,9 @@ static jt_err parse_doc(const char *text, size_t len, const jt_json_limits *limi
         if (p.err == JT_EJSON_DEPTH)
             rc = jt__err(ei, JT_EJSON_DEPTH, NULL, off, "JSON nested deeper than %d levels",
                          p.lim.max_depth);
+        else if (p.nul)
+            rc = jt__err(ei, JT_EJSON, NULL, off,
+                         "malformed JSON at byte %ld: a key or string contains U+0000", off);
         else if (p.err == JT_ETOOBIG)
             rc = jt__err(ei, JT_ETOOBIG, NULL, off, "JSON has more than %zu values",
                          p.lim.max_items);

@@ -120,6 +120,18 @@ static void json_parse_memory(void **state)
     const char *bad = "{\"a\": [1, 2,, 3]}";
     assert_int_equal(jt_json_parse(bad, strlen(bad), NULL, &doc, &ei), JT_EJSON);
     assert_non_null(strstr(ei.msg, "malformed JSON at byte"));
+    /* U+0000 in a key or a string: refused, not read as a shorter C string
+     * ("command\u0000x" would otherwise be taken for "command"). */
+    const char *nul_key = "{\"command\\u0000x\":\"ping\"}";
+    assert_int_equal(jt_json_parse(nul_key, strlen(nul_key), NULL, &doc, &ei), JT_EJSON);
+    assert_null(doc);
+    assert_non_null(strstr(ei.msg, "U+0000"));
+    const char *nul_str = "{\"account\":\"jHb9\\u0000junk\"}";
+    assert_int_equal(jt_json_parse(nul_str, strlen(nul_str), NULL, &doc, &ei), JT_EJSON);
+    assert_null(doc);
+    const char *other = "{\"a\":\"\\u0001\"}"; /* other controls are fine */
+    assert_int_equal(jt_json_parse(other, strlen(other), NULL, &doc, &ei), JT_OK);
+    jt_json_doc_free(doc);
     /* Deeper than the parser's first stack (8 levels): it grows. */
     const char *deeper = "[[[[[[[[[[[[{\"k\":[[[7]]]}]]]]]]]]]]]]";
     assert_int_equal(jt_json_parse(deeper, strlen(deeper), NULL, &doc, &ei), JT_OK);

@@ -57,7 +57,8 @@ typedef struct jt_json_doc jt_json_doc;
 
 /* Parses `len` bytes of JSON text (one value, surrounding white space
  * allowed). `limits` may be NULL for the defaults. Errors: JT_EJSON (syntax,
- * message with yajl's description and the byte offset), JT_EJSON_DEPTH,
+ * message with yajl's description and the byte offset; also a key or string
+ * holding U+0000, which a C string could not carry whole), JT_EJSON_DEPTH,
  * JT_ETOOBIG, JT_ENOMEM. The caller frees *doc with jt_json_doc_free(). */
 JT_API jt_err jt_json_parse(const char *text, size_t len, const jt_json_limits *limits,
                             jt_json_doc **doc, jt_errinfo *ei) JT_MUST_CHECK;
