@@ -238,6 +238,9 @@ bool jn_line_needs_reserve(jn_txctx *c, const jn_line *l, bool mine, const jt_ac
 /* Brings the reserve flags (and owner counts) in line with the state of
  * both sides; deletes the line when neither side needs it (l->o NULL). */
 int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer);
+/* The same for me's side only (a line TrustSet has just made: skywelld's
+ * trustCreate reserves the creator's side and leaves the peer's alone). */
+int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer);
 /* A new line between me and peer, with me's limit and the given flags. */
 int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
                    const jt_amount *limit, uint32_t flags);

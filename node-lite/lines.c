@@ -49,11 +49,11 @@ bool jn_line_needs_reserve(jn_txctx *c, const jn_line *l, bool mine, const jt_ac
            get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
 }
 
-int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+static int settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer, int sides)
 {
     uint32_t f = line_flags(l), nf = f;
     const jt_account_id *who[2] = {me, peer};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < sides; i++) {
         bool mine = (i == 0);
         uint32_t rf = side_flag(l, mine, JT_LSF_LOW_RESERVE, JT_LSF_HIGH_RESERVE);
         bool need = jn_line_needs_reserve(c, l, mine, who[i]);
@@ -118,6 +118,16 @@ int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
     bool oom;
     l->o = jn_view_peek(c->sb, l->key, &oom);
     return l->o ? 0 : -1;
+}
+
+int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    return settle(c, l, me, peer, 2);
+}
+
+int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    return settle(c, l, me, peer, 1);
 }
 
 /* ---------------------------------------------------------------- read-model rules in the sandbox */

@@ -116,7 +116,7 @@ int jn_trust_set_apply(jn_txctx *c)
         if (jn_read_balance(mr) < (int64_t)reserve)
             return exists ? JT_tecINSUF_RESERVE_LINE : JT_tecNO_LINE_INSUF_RESERVE;
     }
-    if (jn_line_settle(c, &l, me, &peer))
+    if ((exists ? jn_line_settle : jn_line_settle_own)(c, &l, me, &peer))
         return JT_tefINTERNAL;
     return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }
