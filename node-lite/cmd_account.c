@@ -304,56 +304,90 @@ int cmd_account_currencies(req *q)
     return 0;
 }
 
-int cmd_account_relation(req *q)
+/* Relations (TrustState) are listed in the owner's directory and, since
+ * they carry LowNode/HighNode, in the target's. skywelld's account_relation
+ * lists the ones the account set (its own limit), account_relcp the ones
+ * naming it (the peer's limit); jt-node's account_relation lists both, so a
+ * holder finds the relations an issuer set on it. */
+typedef struct rel_filter {
+    uint64_t type;  /* 0: any */
+    bool has_peer;
+    jt_account_id peer;
+    bool owned, named; /* the relations the account set; those naming it */
+} rel_filter;
+
+/* The relation's owner, target and LimitAmount; false when o is not one. */
+static bool rel_read(const jt_obj *o, jt_account_id *owner, jt_account_id *target, jt_amount *lim)
 {
-    jt_account_id a, peer;
-    lsel s;
+    return get_u(o, "LedgerEntryType", 0) == JT_LT_TRUST_STATE &&
+           !jt_obj_get_account_f(o, FLD("Account"), owner) && !jt_obj_get_account_f(o, FLD("Target"), target) &&
+           !jt_obj_get_amount_f(o, FLD("LimitAmount"), lim);
+}
+
+static bool match_relation(const jt_obj *o, const jt_account_id *a, void *ctx)
+{
+    const rel_filter *f = ctx;
+    jt_account_id owner, target;
+    jt_amount lim;
+    if (!rel_read(o, &owner, &target, &lim))
+        return false;
+    bool mine = !memcmp(&owner, a, 20);
+    const jt_account_id *peer = mine ? &target : &owner;
+    if (mine ? !f->owned : (!f->named || memcmp(&target, a, 20)))
+        return false;
+    if (f->type && get_u(o, "RelationType", 0) != f->type)
+        return false;
+    return !f->has_peer || !memcmp(peer, &f->peer, 20);
+}
+
+static void write_relation(jt_jw *w, const jt_obj *o, const uint8_t id[32], const jt_account_id *a, void *ctx)
+{
+    (void)id;
+    (void)ctx;
+    jt_account_id owner, target;
+    jt_amount lim;
+    if (!rel_read(o, &owner, &target, &lim))
+        return;
+    char t[24];
+    snprintf(t, sizeof t, "%" PRIu64, get_u(o, "RelationType", 0));
+    jt_jw_object_begin(w);
+    jt_jw_key(w, "currency");
+    jw_currency(w, &lim.currency);
+    jt_jw_key(w, "issuer");
+    jw_account(w, &lim.issuer);
+    jt_jw_key(w, "limit");
+    jw_value_text(w, &lim);
+    jt_jw_key(w, "limit_peer"); /* skywelld's name for the peer's address */
+    jw_account(w, memcmp(&owner, a, 20) ? &owner : &target);
+    jt_jw_key(w, "relation_type");
+    jt_jw_string(w, t);
+    jt_jw_object_end(w);
+}
+
+static int list_relations(req *q, bool owned, bool named)
+{
+    jt_account_id a;
+    rel_filter f = {.owned = owned, .named = named};
     if (!rpc_param_account(q, "account", &a, true))
         return -1;
-    bool has_peer = jt_json_get(q->p, "peer") != NULL;
-    if (has_peer && !rpc_param_account(q, "peer", &peer, true))
+    f.has_peer = jt_json_get(q->p, "peer") != NULL;
+    if (f.has_peer && !rpc_param_account(q, "peer", &f.peer, true))
         return -1;
-    if (rpc_select_ledger(q, &s, false) || need_state(q, &s) || check_account_exists(q, &s, &a))
-        return -1;
-    uint64_t want = 0;
     const jt_json *rt = jt_json_get(q->p, "relation_type");
-    if (rt && rt->kind != JT_JSON_NULL && !jt_json_uint64(rt, true, &want))
+    if (rt && rt->kind != JT_JSON_NULL && !jt_json_uint64(rt, true, &f.type))
         return rpc_fail(q, "invalidParams", "Invalid field 'relation_type'.");
-    jt_jw *w = q->w;
-    jt_jw_key(w, "account");
-    jt_jw_string(w, jt_json_string(jt_json_get(q->p, "account")));
-    jt_jw_key(w, "lines");
-    jt_jw_array_begin(w);
-    uint8_t id[32];
-    jn_dir_cursor c = {0};
-    while (jn_read_owner_next(s.v, &a, &c, id)) {
-        const jt_obj *o = jn_view_read(s.v, id);
-        jt_account_id target;
-        jt_amount lim;
-        if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_TRUST_STATE ||
-            jt_obj_get_account_f(o, FLD("Target"), &target) || jt_obj_get_amount_f(o, FLD("LimitAmount"), &lim))
-            continue;
-        uint64_t type = get_u(o, "RelationType", 0);
-        if ((want && type != want) || (has_peer && memcmp(&target, &peer, 20)))
-            continue;
-        char t[24];
-        snprintf(t, sizeof t, "%" PRIu64, type);
-        jt_jw_object_begin(w);
-        jt_jw_key(w, "currency");
-        jw_currency(w, &lim.currency);
-        jt_jw_key(w, "issuer");
-        jw_account(w, &lim.issuer);
-        jt_jw_key(w, "limit");
-        jw_value_text(w, &lim);
-        jt_jw_key(w, "limit_peer");
-        jw_account(w, &target);
-        jt_jw_key(w, "relation_type");
-        jt_jw_string(w, t);
-        jt_jw_object_end(w);
-    }
-    jt_jw_array_end(w);
-    rpc_jw_ledger_fields(w, &s, q->rpc->L);
-    return 0;
+    owned_list ol = {"lines", match_relation, write_relation, &f};
+    return list_owned(q, &a, &ol);
+}
+
+int cmd_account_relation(req *q)
+{
+    return list_relations(q, true, true);
+}
+
+int cmd_account_relcp(req *q)
+{
+    return list_relations(q, false, true);
 }
 
 /* ---------------------------------------------------------------- account_tx */

@@ -231,11 +231,16 @@ static inline uint32_t side_flag(const jn_line *l, bool mine, uint32_t low_flag,
 
 /* Sets `me`'s balance. */
 void jn_line_set_balance(jn_txctx *c, jn_line *l, const jt_amount *mine);
-/* Does `me`'s side (mine) or the peer's hold non-default state, and so a reserve? */
-bool jn_line_needs_reserve(const jn_line *l, bool mine);
+/* Does `me`'s side (mine) or the peer's, `who`, hold non-default state, and
+ * so a reserve? A limit, a positive balance, Freeze, Auth, a quality, or a
+ * NoSkywell flag that differs from who's DefaultSkywell (skywelld's rule). */
+bool jn_line_needs_reserve(jn_txctx *c, const jn_line *l, bool mine, const jt_account_id *who);
 /* Brings the reserve flags (and owner counts) in line with the state of
  * both sides; deletes the line when neither side needs it (l->o NULL). */
 int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer);
+/* The same for me's side only (a line TrustSet has just made: skywelld's
+ * trustCreate reserves the creator's side and leaves the peer's alone). */
+int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer);
 /* A new line between me and peer, with me's limit and the given flags. */
 int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
                    const jt_amount *limit, uint32_t flags);

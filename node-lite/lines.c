@@ -28,7 +28,7 @@ void jn_line_set_balance(jn_txctx *c, jn_line *l, const jt_amount *mine)
     set_amt(c, l->o, FLD("Balance"), &b);
 }
 
-bool jn_line_needs_reserve(const jn_line *l, bool mine)
+bool jn_line_needs_reserve(jn_txctx *c, const jn_line *l, bool mine, const jt_account_id *who)
 {
     jt_amount lim, bal;
     line_limit(l, mine, &lim);
@@ -37,21 +37,26 @@ bool jn_line_needs_reserve(const jn_line *l, bool mine)
         jt_amount_negate(&bal);
     uint32_t f = line_flags(l);
     bool low = (l->low == mine);
-    return !jt_amount_is_zero(&lim) || jt_amount_sign(&bal) > 0 ||
+    /* skywelld's SetTrust: a side's NoSkywell is in its default state when
+     * it equals the account's DefaultSkywell (rippled has the reverse). */
+    const jt_obj *r = read_account(c, who);
+    bool ds = r && (get_u(r, FLD("Flags"), 0) & JT_LSF_DEFAULT_SKYWELL);
+    bool ns = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
+    return !jt_amount_is_zero(&lim) || jt_amount_sign(&bal) > 0 || ns != ds ||
            (f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE)) ||
            (f & (low ? JT_LSF_LOW_AUTH : JT_LSF_HIGH_AUTH)) ||
            get_u(l->o, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) ||
            get_u(l->o, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0);
 }
 
-int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+static int settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer, int sides)
 {
     uint32_t f = line_flags(l), nf = f;
     const jt_account_id *who[2] = {me, peer};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < sides; i++) {
         bool mine = (i == 0);
         uint32_t rf = side_flag(l, mine, JT_LSF_LOW_RESERVE, JT_LSF_HIGH_RESERVE);
-        bool need = jn_line_needs_reserve(l, mine);
+        bool need = jn_line_needs_reserve(c, l, mine, who[i]);
         if (need && !(f & rf)) {
             nf |= rf;
             jn_adjust_owner_count(c, who[i], +1);
@@ -113,6 +118,16 @@ int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_ac
     bool oom;
     l->o = jn_view_peek(c->sb, l->key, &oom);
     return l->o ? 0 : -1;
+}
+
+int jn_line_settle(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    return settle(c, l, me, peer, 2);
+}
+
+int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer)
+{
+    return settle(c, l, me, peer, 1);
 }
 
 /* ---------------------------------------------------------------- read-model rules in the sandbox */

@@ -58,6 +58,12 @@ static size_t entry_owners(const jt_obj *o, jt_account_id out[2])
         out[1] = hi.issuer;
         return 2;
     }
+    if (lt == JT_LT_TRUST_STATE && jt_obj_has_f(o, FLD("LowNode"))) {
+        /* listed in both directories: the owner and the target */
+        if (jt_obj_get_account_f(o, FLD("Account"), &out[0]) != JT_OK)
+            return 0;
+        return jt_obj_get_account_f(o, FLD("Target"), &out[1]) == JT_OK ? 2 : 1;
+    }
     if (lt == JT_LT_OFFER || lt == JT_LT_TRUST_STATE)
         return jt_obj_get_account_f(o, FLD("Account"), &out[0]) == JT_OK ? 1 : 0;
     return 0;

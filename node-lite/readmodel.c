@@ -151,10 +151,15 @@ bool jn_read_owner_seek(const jn_view *v, const jt_account_id *a, const uint8_t 
         return false;
     const jt_field *f = FLD("OwnerNode");
     jt_amount lo;
-    if (get_u(o, FLD("LedgerEntryType"), 0) == JT_LT_SKYWELL_STATE)
+    jt_account_id owner, target;
+    uint64_t lt = get_u(o, FLD("LedgerEntryType"), 0);
+    if (lt == JT_LT_SKYWELL_STATE)
         f = jt_obj_get_amount_f(o, FLD("LowLimit"), &lo) == JT_OK && same_account(&lo.issuer, a)
                 ? FLD("LowNode")
                 : FLD("HighNode");
+    else if (lt == JT_LT_TRUST_STATE && jt_obj_get_account_f(o, FLD("Account"), &owner) == JT_OK &&
+             !same_account(&owner, a) && jt_obj_get_account_f(o, FLD("Target"), &target) == JT_OK)
+        f = memcmp(target.bytes, owner.bytes, 20) < 0 ? FLD("LowNode") : FLD("HighNode");
     memset(c, 0, sizeof *c);
     c->started = true;
     c->page = get_u(o, f, 0);
@@ -313,8 +318,17 @@ void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_i
         jt_amount_zero_like(out, like);
         return;
     }
-    if (!jn_read_funds(v, env, owner, like, out))
+    if (!jn_read_funds(v, env, owner, like, out)) {
         *out = *like; /* the issuer */
+        return;
+    }
+    jt_amount held, left;
+    if (!like->native && jn_read_frozen_amount(v, owner, &like->issuer, &like->currency, &held)) {
+        if (jt_amount_sub(out, &held, &left) != JT_OK || jt_amount_sign(&left) <= 0)
+            jt_amount_zero_like(out, like);
+        else
+            *out = left;
+    }
 }
 
 void jn_book_page_init(jn_book_page *p, const jn_view *v, const jt_amount *pays,
@@ -432,7 +446,42 @@ bool jn_read_frozen(const jn_view *v, const jt_account_id *holder, const jt_acco
     if (line_flags_between(v, holder, issuer, cur) &
         issuer_side(holder, issuer, JT_LSF_LOW_FREEZE, JT_LSF_HIGH_FREEZE))
         return true;
-    return relation(v, issuer, holder, JN_REL_FREEZE, cur) != NULL;
+    const jt_obj *rel = relation(v, issuer, holder, JN_REL_FREEZE, cur);
+    jt_amount lim;
+    return rel && (jt_obj_get_amount_f(rel, FLD("LimitAmount"), &lim) != JT_OK || jt_amount_is_zero(&lim));
+}
+
+bool jn_read_frozen_amount(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                           const jt_currency *cur, jt_amount *out)
+{
+    if (same_account(holder, issuer))
+        return false;
+    const jt_obj *rel = relation(v, issuer, holder, JN_REL_FREEZE, cur);
+    jt_amount lim;
+    if (!rel || jt_obj_get_amount_f(rel, FLD("LimitAmount"), &lim) != JT_OK || jt_amount_is_zero(&lim))
+        return false;
+    *out = lim;
+    out->currency = *cur;
+    out->issuer = *issuer;
+    return true;
+}
+
+int jn_read_relation_funds_check(const jn_view *v, const jt_account_id *who, const jt_amount *amount)
+{
+    jt_amount held, bal, free_;
+    if (amount->native || !jn_read_frozen_amount(v, who, &amount->issuer, &amount->currency, &held))
+        return JT_tesSUCCESS;
+    uint8_t k[32];
+    jn_id_line(who, &amount->issuer, &amount->currency, k);
+    const jt_obj *l = jn_view_read(v, k);
+    if (!l)
+        return JT_telINSUF_FUND;
+    jn_read_line_balance(l, memcmp(who->bytes, amount->issuer.bytes, 20) < 0, &bal);
+    bal.currency = amount->currency;
+    bal.issuer = amount->issuer;
+    if (jt_amount_sub(&bal, &held, &free_) != JT_OK || jt_amount_cmp(&free_, amount) < 0)
+        return JT_telINSUF_FUND;
+    return JT_tesSUCCESS;
 }
 
 bool jn_read_auth_required(const jn_view *v, const jt_account_id *holder,

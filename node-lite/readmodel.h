@@ -199,7 +199,8 @@ bool jn_read_global_freeze(const jn_view *v, const jt_account_id *a);
  * asset and never negative:
  *  - SWT: its balance above its reserve;
  *  - an issued currency: its balance with like's issuer when positive,
- *    zero when the holding is frozen (jn_read_frozen);
+ *    zero when the holding is frozen (jn_read_frozen), less what a freeze
+ *    relation with a limit holds back (jn_read_frozen_amount);
  *  - owner is like's issuer: *like itself (its own IOUs: fully funded). */
 void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *owner,
                          const jt_amount *like, jt_amount *out);
@@ -267,9 +268,26 @@ bool jn_book_page_next(const jn_view *v, const jn_env *env, jn_book_page *p, jn_
 
 /* Is holder's holding of issuer's currency cur frozen: the issuer's
  * GlobalFreeze, the issuer's freeze flag on their line, or a freeze
- * relation (RelationType 3) from the issuer? Never for the issuer itself. */
+ * relation (RelationType 3) from the issuer with a zero LimitAmount? Never
+ * for the issuer itself. A freeze relation with a non-zero LimitAmount
+ * freezes that much only (jn_read_frozen_amount). */
 bool jn_read_frozen(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
                     const jt_currency *cur);
+
+/* The part of holder's holding of issuer's cur that a freeze relation
+ * from the issuer holds back: the relation's non-zero LimitAmount, into
+ * *out (cur, issuer). false, *out untouched, when there is no freeze
+ * relation, or its limit is zero (which freezes it all: jn_read_frozen),
+ * or holder is the issuer. */
+bool jn_read_frozen_amount(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                           const jt_currency *cur, jt_amount *out);
+
+/* skywelld's accountFundsCheck as far as freeze relations go (Payment's
+ * preCheck): may `who` send `amount` of an issued currency, its frozen
+ * amount held back? JT_tesSUCCESS when nothing is held back or its balance
+ * less the frozen amount covers amount; else JT_telINSUF_FUND (no line:
+ * nothing to send). SWT: always JT_tesSUCCESS. */
+int jn_read_relation_funds_check(const jn_view *v, const jt_account_id *who, const jt_amount *amount);
 
 /* Must issuer authorize holder before it may hold issuer's currencies: the
  * issuer exists, has RequireAuth, and is not the holder? */

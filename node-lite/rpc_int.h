@@ -132,6 +132,7 @@ int cmd_account_offers(req *q);
 int cmd_account_objects(req *q);
 int cmd_account_currencies(req *q);
 int cmd_account_relation(req *q);
+int cmd_account_relcp(req *q);
 int cmd_account_tx(req *q);
 /* ledgers (cmd_ledger.c) */
 int cmd_ledger(req *q);

@@ -162,6 +162,11 @@ int jn_payment_apply(jn_txctx *c)
     if (jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
         !get_amount(c->tx, FLD("Amount"), &amt))
         return JT_temMALFORMED;
+    jt_amount smax;
+    int held = jn_read_relation_funds_check(c->sb, &c->account,
+                                            get_amount(c->tx, FLD("SendMax"), &smax) ? &smax : &amt);
+    if (held)
+        return held; /* telINSUF_FUND: a freeze relation holds the funds back */
     const jt_obj *droot = read_account(c, &dst);
     if (!droot) {
         if (!amt.native)

@@ -1,8 +1,11 @@
 /*
  * tx_relation.c — RelationSet and RelationDel: an issuer's relation
  * (TrustState) with a holder in one currency. Type 1 authorizes the holder
- * up to LimitAmount under RequireAuth; type 3 freezes its holding (the
- * read model's jn_read_authorized and jn_read_frozen consult them).
+ * up to LimitAmount under RequireAuth; type 3 freezes its holding, all of
+ * it when LimitAmount is zero, else that much (the read model's
+ * jn_read_authorized, jn_read_frozen and jn_read_frozen_amount consult
+ * them). The entry is listed in both accounts' owner directories, so
+ * account_relation answers from either side; the owner pays the reserve.
  */
 #include "engine.h"
 
@@ -58,12 +61,19 @@ int jn_relation_set_apply(jn_txctx *c)
         set_acct(c, rel, FLD("Target"), &target);
         set_u(c, rel, FLD("RelationType"), type);
         set_u(c, rel, FLD("Flags"), 0);
-        uint64_t owner_node;
-        if (jn_owner_dir_add(c, &c->account, k, &owner_node)) {
+        /* In both owner directories, as skywelld's relationCreate puts it:
+         * the owner's page is OwnerNode (and its side's LowNode or
+         * HighNode), the target's its side's; only the owner counts it. */
+        uint64_t owner_node, target_node;
+        if (jn_owner_dir_add(c, &c->account, k, &owner_node) ||
+            jn_owner_dir_add(c, &target, k, &target_node)) {
             jt_obj_free(rel);
             return JT_tefINTERNAL;
         }
+        bool low = is_low(&c->account, &target);
         set_u(c, rel, FLD("OwnerNode"), owner_node);
+        set_u(c, rel, FLD("LowNode"), low ? owner_node : target_node);
+        set_u(c, rel, FLD("HighNode"), low ? target_node : owner_node);
         set_amt(c, rel, FLD("LimitAmount"), &lim);
         if (c->oom || jn_view_insert(c->sb, k, rel))
             return JT_tefINTERNAL;
@@ -87,7 +97,12 @@ int jn_relation_del_apply(jn_txctx *c)
     const jt_obj *rel = jn_view_read(c->sb, k);
     if (!rel)
         return JT_tecNO_ENTRY;
-    if (jn_owner_dir_remove(c, &c->account, k, rel, FLD("OwnerNode")) || jn_view_erase(c->sb, k))
+    /* Relations written before they were listed in the target's directory
+     * too have no LowNode/HighNode. */
+    const jt_field *tf = is_low(&target, &c->account) ? FLD("LowNode") : FLD("HighNode");
+    if (jn_owner_dir_remove(c, &c->account, k, rel, FLD("OwnerNode")) ||
+        (jt_obj_has_f(rel, tf) && jn_owner_dir_remove(c, &target, k, rel, tf)) ||
+        jn_view_erase(c->sb, k))
         return JT_tefINTERNAL;
     jn_adjust_owner_count(c, &c->account, -1);
     return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;

@@ -81,8 +81,10 @@ int jn_trust_set_apply(jn_txctx *c)
         uint32_t ns = side_flag(&l, true, JT_LSF_LOW_NO_SKYWELL, JT_LSF_HIGH_NO_SKYWELL);
         uint32_t au = side_flag(&l, true, JT_LSF_LOW_AUTH, JT_LSF_HIGH_AUTH);
         uint32_t fz = side_flag(&l, true, JT_LSF_LOW_FREEZE, JT_LSF_HIGH_FREEZE);
-        if (flags & JT_TF_SET_NO_SKYWELL)
-            lf |= ns;
+        jt_amount mybal;
+        line_balance(&l, &mybal);
+        if ((flags & JT_TF_SET_NO_SKYWELL) && jt_amount_sign(&mybal) >= 0)
+            lf |= ns; /* skywelld: not on a side that owes */
         if (flags & JT_TF_CLEAR_NO_SKYWELL)
             lf &= ~ns;
         if (flags & JT_TF_SET_AUTH)
@@ -109,12 +111,12 @@ int jn_trust_set_apply(jn_txctx *c)
     }
     /* A side that starts needing a reserve must be able to pay it. */
     uint32_t rf = side_flag(&l, true, JT_LSF_LOW_RESERVE, JT_LSF_HIGH_RESERVE);
-    if (!(line_flags(&l) & rf) && jn_line_needs_reserve(&l, true)) {
+    if (!(line_flags(&l) & rf) && jn_line_needs_reserve(c, &l, true, me)) {
         uint64_t reserve = jn_reserve(c->env, jn_read_owner_count(mr) + 1);
         if (jn_read_balance(mr) < (int64_t)reserve)
             return exists ? JT_tecINSUF_RESERVE_LINE : JT_tecNO_LINE_INSUF_RESERVE;
     }
-    if (jn_line_settle(c, &l, me, &peer))
+    if ((exists ? jn_line_settle : jn_line_settle_own)(c, &l, me, &peer))
         return JT_tefINTERNAL;
     return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }

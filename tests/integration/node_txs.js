@@ -355,6 +355,14 @@ async function main() {
   eq(t.final, 'tesSUCCESS', 'issuing to an authorized holder');
   r = await c.request({ command: 'account_relation', account: I2.address, ledger_index: 'validated' });
   ok(r.result && r.result.lines.length === 1 && r.result.lines[0].limit_peer === A.address, 'account_relation lists it', r.result);
+  r = await c.request({ command: 'account_relation', account: A.address, relation_type: 1, ledger_index: 'validated' });
+  ok(r.result && r.result.lines.length === 1 && r.result.lines[0].limit_peer === I2.address &&
+     r.result.lines[0].limit === '50' && r.result.lines[0].relation_type === '1' && r.result.lines[0].issuer === I2.address,
+     'account_relation lists it from the holder too', r.result);
+  r = await c.request({ command: 'account_relcp', account: A.address, relation_type: 1, ledger_index: 'validated' });
+  ok(r.result && r.result.lines.length === 1 && r.result.lines[0].limit_peer === I2.address, 'account_relcp lists it from the holder', r.result);
+  r = await c.request({ command: 'account_relcp', account: I2.address, relation_type: 1, ledger_index: 'validated' });
+  ok(r.result && r.result.lines.length === 0, 'account_relcp: none names the issuer', r.result);
   t = await run(I2, { TransactionType: 'RelationSet', Target: keygen().address, RelationType: 1, LimitAmount: { currency: 'USD', issuer: I2.address, value: '1' } });
   eq(t.final, 'tecNO_TARGET', 'RelationSet to a missing account');
 
@@ -369,6 +377,20 @@ async function main() {
   eq(t.final, 'tesSUCCESS', 'payment after unfreeze');
   t = await run(I, { TransactionType: 'RelationDel', Target: A.address, RelationType: 3, LimitAmount: cny(I, 0) });
   eq(t.final, 'tecNO_ENTRY', 'RelationDel without a relation');
+  // a freeze relation with a limit holds that much back
+  r = await c.request({ command: 'account_lines', account: A.address, peer: I.address, ledger_index: 'current' });
+  const held = Number(r.result.lines[0].balance);
+  t = await run(I, { TransactionType: 'RelationSet', Target: A.address, RelationType: 3, LimitAmount: cny(I, held - 2) });
+  eq(t.final, 'tesSUCCESS', 'RelationSet freeze with a limit');
+  t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 3) });
+  eq(t.final, 'telINSUF_FUND', 'paying more than the unfrozen part');
+  t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 1), SendMax: cny(I, 2) });
+  eq(t.final, 'tesSUCCESS', 'paying the unfrozen part');
+  r = await c.request({ command: 'account_relation', account: A.address, relation_type: 3, ledger_index: 'validated' });
+  ok(r.result && r.result.lines.length === 1 && r.result.lines[0].limit_peer === I.address && Number(r.result.lines[0].limit) === held - 2,
+     'account_relation shows the holder its frozen amount', r.result);
+  t = await run(I, { TransactionType: 'RelationDel', Target: A.address, RelationType: 3, LimitAmount: cny(I, 0) });
+  eq(t.final, 'tesSUCCESS', 'RelationDel of the limited freeze');
   t = await run(I, { TransactionType: 'AccountSet', SetFlag: 7 });
   t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 1), SendMax: cny(I, 2) });
   eq(t.final, 'tecFROZEN', 'global freeze');

@@ -606,6 +606,33 @@ step('failure: A pays 1 SWT to an unfunded address -> tecNO_DST_INSUF_SWT', ['tr
   c.eq('A: Balance after (only the fee is taken)', r && r.account_data && r.account_data.Balance, (1000n * DROPS - 3n * FEE).toString());
 });
 
+step('freeze: the issuer freezes 100 of B\'s CNY (buildRelationTx freeze); requestAccountRelations freeze answers from both sides; B cannot pay beyond the rest (telINSUF_FUND); unfreeze', ['transfer'], async (c) => {
+  const fz = remote.buildRelationTx({ type: 'freeze', account: I.address, target: B.address, limit: cny(100) });
+  fz.setSecret(I.secret);
+  await submitSettled(fz, 'RelationSet freeze', c, 'tesSUCCESS', 'tesSUCCESS');
+  const rels = async (w, n) => {
+    const r = await call(remote.requestAccountRelations({ account: w.address, type: 'freeze' }), 'account_relation ' + n);
+    c.eq(n + ': account', r && r.account, w.address);
+    return (r && Array.isArray(r.lines)) ? r.lines : (c.ok(n + ': lines array', false, show(r)), []);
+  };
+  for (const [n, w, peer] of [['issuer', I, B], ['B', B, I]]) {
+    const l = await rels(w, n);
+    c.eq(n + ': number of freeze relations', l.length, 1);
+    if (!l[0]) continue;
+    c.eq(n + ': limit_peer (the other account)', l[0].limit_peer, peer.address);
+    c.eq(n + ': relation_type', l[0].relation_type, '3');
+    c.eq(n + ': currency', l[0].currency, CUR);
+    c.eq(n + ': issuer', l[0].issuer, I.address);
+    c.num(n + ': limit (the frozen amount)', l[0].limit, 100);
+  }
+  const over = await submit(payment(B, A.address, cny(21)), 'B pays A 21 CNY');
+  c.eq('B pays A 21 CNY of its 120, 100 frozen: submit engine_result', over.submit.engine_result, 'telINSUF_FUND');
+  const uf = remote.buildRelationTx({ type: 'unfreeze', account: I.address, target: B.address, limit: cny(100) });
+  uf.setSecret(I.secret);
+  await submitSettled(uf, 'RelationDel unfreeze', c, 'tesSUCCESS', 'tesSUCCESS');
+  c.eq('B: freeze relations after unfreeze', (await rels(B, 'B after')).length, 0);
+});
+
 // ---------------------------------------------------------------- runner
 async function main() {
   remote = new Remote({ server: URL, local_sign: true });

@@ -1177,7 +1177,7 @@ static int setup_offer(setup *s, yajl_val v)
 }
 
 /* "relations": {"account", "target", "type", "limit"}: a TrustState as
- * RelationSet makes it. */
+ * RelationSet makes it, in both accounts' directories. */
 static int setup_relation(setup *s, yajl_val v)
 {
     static const char *const keys[] = {"account", "target", "type", "limit", "note", NULL};
@@ -1204,6 +1204,8 @@ static int setup_relation(setup *s, yajl_val v)
     assert_int_equal(jt_obj_set_account(o, "Target", &t->id), JT_OK);
     assert_int_equal(jt_obj_set_uint(o, "RelationType", type), JT_OK);
     assert_int_equal(jt_obj_set_uint(o, "OwnerNode", 0), JT_OK);
+    assert_int_equal(jt_obj_set_uint(o, "LowNode", 0), JT_OK);
+    assert_int_equal(jt_obj_set_uint(o, "HighNode", 0), JT_OK);
     assert_int_equal(jt_obj_set_amount(o, "LimitAmount", &lim), JT_OK);
     assert_int_equal(jt_obj_set_bytes(o, "PreviousTxnID", c->setup_id, 32), JT_OK);
     assert_int_equal(jt_obj_set_uint(o, "PreviousTxnLgrSeq", c->env0.ledger_seq - 1), JT_OK);
@@ -1212,6 +1214,7 @@ static int setup_relation(setup *s, yajl_val v)
     if (put_entry(s, id, o, "a relation"))
         return -1;
     owner_item(s, a, id);
+    owner_item(s, t, id);
     (*owner_count(s, a))++;
     return 0;
 }
