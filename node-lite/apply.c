@@ -52,6 +52,7 @@ static const jn_transactor transactors[] = {
     {JT_TX_RELATION_DEL, jn_relation_preflight, jn_relation_del_apply},
     {JT_TX_OFFER_CREATE, jn_offer_create_preflight, jn_offer_create_apply},
     {JT_TX_OFFER_CANCEL, jn_offer_cancel_preflight, jn_offer_cancel_apply},
+    {JT_TX_BROKERAGE, jn_brokerage_preflight, jn_brokerage_apply},
 };
 
 static const jn_transactor *find_transactor(const jt_obj *tx)

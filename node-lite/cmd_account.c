@@ -506,3 +506,63 @@ int cmd_account_tx(req *q)
     jt_jw_bool(w, true);
     return 0;
 }
+
+/* Fee_Info {account, ledger_index?}: the Brokerage entries the account set
+ * as a platform, in owner-directory order, in the shape PROTOCOL.md §6.10
+ * sketches: FeeCurrency and FeeCurrencyIssuer ("SWT" and "" for SWT), the
+ * rate as the entry holds it (UInt64 hex, as jingtum-lib parses it),
+ * Platform and fee_account. The validated ledger by default. */
+int cmd_fee_info(req *q)
+{
+    jt_account_id a;
+    lsel s;
+    if (!rpc_param_account(q, "account", &a, true) || rpc_select_ledger(q, &s, false) ||
+        need_state(q, &s) || check_account_exists(q, &s, &a))
+        return -1;
+    jt_jw *w = q->w;
+    jt_jw_key(w, "account");
+    jw_account(w, &a);
+    jt_jw_key(w, "brokerages");
+    jt_jw_array_begin(w);
+    uint8_t id[32];
+    jn_dir_cursor c = {0};
+    while (jn_read_owner_next(s.v, &a, &c, id)) {
+        const jt_obj *o = jn_view_read(s.v, id);
+        if (!o || get_u(o, "LedgerEntryType", 0) != JT_LT_BROKERAGE)
+            continue;
+        jt_amount cur;
+        jt_account_id platform, collector;
+        if (jt_obj_get_amount(o, "Amount", &cur) != JT_OK ||
+            jt_obj_get_account(o, "Platform", &platform) != JT_OK ||
+            jt_obj_get_account(o, "FeeAccountID", &collector) != JT_OK)
+            continue;
+        char hex[17];
+        jt_jw_object_begin(w);
+        jt_jw_key(w, "FeeCurrency");
+        if (cur.native)
+            jt_jw_string(w, "SWT");
+        else
+            jw_currency(w, &cur.currency);
+        jt_jw_key(w, "FeeCurrencyIssuer");
+        if (cur.native)
+            jt_jw_string(w, "");
+        else
+            jw_account(w, &cur.issuer);
+        jt_jw_key(w, "OfferFeeRateNum");
+        snprintf(hex, sizeof hex, "%016llX", (unsigned long long)get_u(o, "OfferFeeRateNum", 0));
+        jt_jw_string(w, hex);
+        jt_jw_key(w, "OfferFeeRateDen");
+        snprintf(hex, sizeof hex, "%016llX", (unsigned long long)get_u(o, "OfferFeeRateDen", 0));
+        jt_jw_string(w, hex);
+        jt_jw_key(w, "Platform");
+        jw_account(w, &platform);
+        jt_jw_key(w, "fee_account");
+        jw_account(w, &collector);
+        jt_jw_key(w, "index");
+        jt_jw_hex(w, id, 32);
+        jt_jw_object_end(w);
+    }
+    jt_jw_array_end(w);
+    rpc_jw_ledger_fields(w, &s, q->rpc->L);
+    return 0;
+}

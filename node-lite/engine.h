@@ -17,7 +17,8 @@
  * Files: apply.c (driver and table), tx_payment.c, tx_trust.c
  * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
  * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel) and
- * taker.c (its crossing, taker.h), dir.c (owner and book directories and
+ * taker.c (its crossing and platform fees, taker.h), tx_brokerage.c
+ * (Brokerage), dir.c (owner and book directories and
  * offer removal), lines.c (trust lines), meta.c,
  * fastpay.c; the rules commands read too are in readmodel.c.
  *
@@ -81,6 +82,8 @@ int jn_offer_create_preflight(const jt_obj *tx, uint32_t flags);
 int jn_offer_create_apply(jn_txctx *c);
 int jn_offer_cancel_preflight(const jt_obj *tx, uint32_t flags);
 int jn_offer_cancel_apply(jn_txctx *c);
+int jn_brokerage_preflight(const jt_obj *tx, uint32_t flags); /* tx_brokerage.c */
+int jn_brokerage_apply(jn_txctx *c);
 
 /* ---------------------------------------------------------------- fields
  * Setters record a failure in c->oom rather than returning it, so a

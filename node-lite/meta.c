@@ -10,7 +10,7 @@
 static bool threaded_type(uint64_t lt)
 {
     return lt == JT_LT_ACCOUNT_ROOT || lt == JT_LT_SKYWELL_STATE || lt == JT_LT_OFFER ||
-           lt == JT_LT_TRUST_STATE;
+           lt == JT_LT_TRUST_STATE || lt == JT_LT_BROKERAGE;
 }
 
 /* Fields metadata never carries: the entry type (the node says it), the
@@ -66,6 +66,8 @@ static size_t entry_owners(const jt_obj *o, jt_account_id out[2])
     }
     if (lt == JT_LT_OFFER || lt == JT_LT_TRUST_STATE)
         return jt_obj_get_account_f(o, FLD("Account"), &out[0]) == JT_OK ? 1 : 0;
+    if (lt == JT_LT_BROKERAGE)
+        return jt_obj_get_account_f(o, FLD("Platform"), &out[0]) == JT_OK ? 1 : 0;
     return 0;
 }
 

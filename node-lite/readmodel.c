@@ -510,3 +510,14 @@ bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_
         return false;
     return true;
 }
+
+const jt_obj *jn_read_brokerage(const jn_view *v, const jt_account_id *platform,
+                                const jt_amount *like)
+{
+    static const jt_currency zc;
+    static const jt_account_id za;
+    uint8_t k[32];
+    jn_id_brokerage(platform, like->native ? &zc : &like->currency,
+                    like->native ? &za : &like->issuer, k);
+    return jn_view_read(v, k);
+}

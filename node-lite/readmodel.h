@@ -63,6 +63,13 @@ static inline uint32_t jn_read_owner_count(const jt_obj *root)
     return jt_obj_get_uint_f(root, FLD("OwnerCount"), &n) == JT_OK ? (uint32_t)n : 0;
 }
 
+/* ---------------------------------------------------------------- platform fees */
+
+/* The Brokerage entry `platform` set for like's currency and issuer (SWT:
+ * both zero), as v sees it, or NULL when there is none. */
+const jt_obj *jn_read_brokerage(const jn_view *v, const jt_account_id *platform,
+                                const jt_amount *like);
+
 /* What the account must keep: jn_reserve of its OwnerCount. */
 uint64_t jn_read_account_reserve(const jn_env *env, const jt_obj *root);
 

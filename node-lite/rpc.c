@@ -47,6 +47,7 @@ static const command commands[] = {
     {"account_relation", cmd_account_relation, 0, "an account's relations (authorize/freeze), both the ones it set and the ones naming it"},
     {"account_relcp", cmd_account_relcp, 0, "the relations naming an account (skywelld's)"},
     {"account_tx", cmd_account_tx, 0, "an account's transaction history"},
+    {"Fee_Info", cmd_fee_info, 0, "the platform fees (Brokerage) an account sets"},
     {"book_offers", cmd_book_offers, 0, "offers in one order book"},
     {"ledger", cmd_ledger, 0, "a ledger header, its transactions or state"},
     {"ledger_accept", cmd_ledger_accept, C_ADMIN, "close the open ledger now (loopback/admin)"},
@@ -60,7 +61,6 @@ static const command commands[] = {
     {"tx", cmd_tx, 0, "a transaction by hash"},
     {"unsubscribe", cmd_unsubscribe, 0, "stop streams and accounts"},
     /* Known Jingtum commands this node does not offer. */
-    {"Fee_Info", cmd_not_supported, 0, NULL},
     {"account_count", cmd_not_supported, 0, NULL},
     {"account_erc", cmd_not_supported, 0, NULL},
     {"aleth_eventlog", cmd_not_supported, 0, NULL},

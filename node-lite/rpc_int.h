@@ -134,6 +134,7 @@ int cmd_account_currencies(req *q);
 int cmd_account_relation(req *q);
 int cmd_account_relcp(req *q);
 int cmd_account_tx(req *q);
+int cmd_fee_info(req *q);
 /* ledgers (cmd_ledger.c) */
 int cmd_ledger(req *q);
 int cmd_ledger_closed(req *q);

@@ -559,3 +559,9 @@ void jn_id_relation(const jt_account_id *a, const jt_account_id *target, uint32_
     memcpy(buf + 46, c->bytes, 20);
     jt_sha512half(buf, sizeof buf, out);
 }
+
+void jn_id_brokerage(const jt_account_id *platform, const jt_currency *c,
+                     const jt_account_id *issuer, uint8_t out[32])
+{
+    id_of('b', platform->bytes, 20, c->bytes, 20, issuer->bytes, 20, out);
+}

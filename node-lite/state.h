@@ -134,5 +134,10 @@ void jn_id_fee_settings(uint8_t out[32]);
 /* A relation (TrustState): account, target, type, currency. */
 void jn_id_relation(const jt_account_id *a, const jt_account_id *target, uint32_t type,
                     const jt_currency *c, uint8_t out[32]);
+/* A platform's Brokerage entry for one fee currency (issuer zero for SWT):
+ * SHA512Half(0x0062 'b' ‖ platform ‖ currency ‖ issuer), a space jtkit
+ * chose (docs/node.md, "Platform fees"). */
+void jn_id_brokerage(const jt_account_id *platform, const jt_currency *c,
+                     const jt_account_id *issuer, uint8_t out[32]);
 
 #endif

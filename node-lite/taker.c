@@ -11,7 +11,9 @@
  *    truncate; the remainder to place is rounded up);
  *  - the fills: offers consumed, IOUs redeemed to and issued by their
  *    issuer (a line created for a receiver that has none, a sender's line
- *    released when it empties), SWT moved between balances.
+ *    released when it empties), SWT moved between balances, and the
+ *    platform fees on what each side received (docs/node.md, "Platform
+ *    fees").
  *
  * Entries are read from the sandbox and copied into it only when they
  * change, so the metadata lists exactly what changed.
@@ -86,6 +88,12 @@ typedef struct taker {
     uint32_t rate_in, rate_out;
     bool err; /* an amount out of range: the crossing throws */
     unsigned steps_left; /* offers its streams may still look at (CROSS_MAX_STEPS) */
+    /* The taker's platform fee: the transaction names a Platform that has a
+     * Brokerage entry for what the taker receives (out). */
+    bool fee;
+    uint8_t fee_key[32]; /* that entry */
+    uint64_t fee_num, fee_den;
+    jt_account_id fee_account;
 } taker;
 
 /* ---------------------------------------------------------------- amounts */
@@ -726,6 +734,9 @@ static int transfer_swt(jn_txctx *v, const jt_account_id *from, const jt_account
     return v->oom ? X_FATAL : 0;
 }
 
+static int maker_fee(taker *t, const tip *o, const jt_amount *got);
+static int taker_fee(taker *t, const jt_amount *got);
+
 static int fill_direct(taker *t, const flow *f, tip *o)
 {
     jn_txctx *v = t->v;
@@ -744,6 +755,10 @@ static int fill_direct(taker *t, const flow *f, tip *o)
     } else if (!r) {
         r = transfer_swt(v, &o->owner, &t->account, &f->order.out);
     }
+    if (!r)
+        r = maker_fee(t, o, &f->order.in);
+    if (!r)
+        r = taker_fee(t, &f->order.out);
     return r;
 }
 
@@ -765,7 +780,74 @@ static int fill_bridged(taker *t, const flow *f1, tip *o1, const flow *f2, tip *
         if (!r)
             r = issue(v, &t->account, &f2->order.out);
     }
+    if (!r)
+        r = maker_fee(t, o1, &f1->order.in);
+    if (!r)
+        r = maker_fee(t, o2, &f1->order.out);
+    if (!r)
+        r = taker_fee(t, &f2->order.out);
     return r;
+}
+
+/* ---------------------------------------------------------------- platform fees */
+
+/* `payer` received `got` in a fill and pays got × num / den of it, rounded
+ * down (exactly, in integers), to `collector`: SWT from balance to
+ * balance, an IOU redeemed to its issuer and issued to the collector (no
+ * transfer rate; a line is opened for a collector without one). A fee
+ * that rounds to nothing, or a payer that is the collector, pays none. */
+static int pay_fee(jn_txctx *v, const jt_account_id *payer, const jt_account_id *collector,
+                   uint64_t num, uint64_t den, const jt_amount *got)
+{
+    if (!num || !den || num >= den || sign(got) <= 0 || same(payer, collector))
+        return 0;
+    jt_amount fee;
+    if (got->native) {
+        jt_amount_native(&fee, (int64_t)((unsigned __int128)(uint64_t)jt_amount_drops(got) * num / den));
+    } else {
+        uint64_t m = (uint64_t)((unsigned __int128)got->mantissa * num / den);
+        if (jt_amount_from_mantissa(&fee, (int64_t)m, got->exponent, &got->currency, &got->issuer))
+            return X_THROW;
+    }
+    if (jt_amount_is_zero(&fee))
+        return 0;
+    if (fee.native)
+        return transfer_swt(v, payer, collector, &fee);
+    int r = redeem(v, payer, &fee);
+    return r ? r : issue(v, collector, &fee);
+}
+
+/* The taker's fee on what it received in one fill, under its Brokerage
+ * entry, which the transaction then touches (threads) so that its
+ * metadata shows the entry: jingtum-lib reads the platform and the rate
+ * of a taker's fills from it. */
+static int taker_fee(taker *t, const jt_amount *got)
+{
+    if (!t->fee)
+        return 0;
+    bool oom;
+    if (!jn_view_peek(t->v->sb, t->fee_key, &oom))
+        return X_FATAL;
+    return pay_fee(t->v, &t->account, &t->fee_account, t->fee_num, t->fee_den, got);
+}
+
+/* The owner of a resting offer that recorded a platform fee when it was
+ * placed (Platform, OfferFeeRateNum/Den) pays that rate on what it
+ * received, to the FeeAccountID of its platform's Brokerage entry for
+ * that currency as it stands now; none when the entry is gone. */
+static int maker_fee(taker *t, const tip *o, const jt_amount *got)
+{
+    const jt_obj *e = jn_view_read(t->v->sb, o->key);
+    jt_account_id platform, collector;
+    uint64_t num, den;
+    if (!e || jt_obj_get_account_f(e, FLD("Platform"), &platform) != JT_OK ||
+        jt_obj_get_uint_f(e, FLD("OfferFeeRateNum"), &num) != JT_OK ||
+        jt_obj_get_uint_f(e, FLD("OfferFeeRateDen"), &den) != JT_OK)
+        return 0;
+    const jt_obj *b = jn_read_brokerage(t->v->sb, &platform, got);
+    if (!b || jt_obj_get_account_f(b, FLD("FeeAccountID"), &collector) != JT_OK)
+        return 0;
+    return pay_fee(t->v, &o->owner, &collector, num, den, got);
 }
 
 /* Can nothing more flow through the offer: consumed, or its owner has no
@@ -908,6 +990,23 @@ static int bridged_cross(taker *t, jn_txctx *cancel)
     return JT_tesSUCCESS;
 }
 
+bool jn_offer_fee_rate(jn_txctx *v, const jt_amount *receive, jn_fee_rate *out)
+{
+    memset(out, 0, sizeof *out);
+    if (jt_obj_get_account_f(v->tx, FLD("Platform"), &out->platform) != JT_OK)
+        return false;
+    static const jt_currency zc;
+    static const jt_account_id za;
+    jn_id_brokerage(&out->platform, receive->native ? &zc : &receive->currency,
+                    receive->native ? &za : &receive->issuer, out->key);
+    const jt_obj *b = jn_view_read(v->sb, out->key);
+    if (b && jt_obj_get_uint_f(b, FLD("OfferFeeRateNum"), &out->num) == JT_OK &&
+        jt_obj_get_uint_f(b, FLD("OfferFeeRateDen"), &out->den) == JT_OK &&
+        jt_obj_get_account_f(b, FLD("FeeAccountID"), &out->collector) == JT_OK)
+        out->has_entry = true;
+    return true;
+}
+
 int jn_cross(jn_txctx *v, jn_txctx *cancel, const jt_amount *in, const jt_amount *out,
              uint32_t flags, jt_amount *place_in, jt_amount *place_out)
 {
@@ -926,6 +1025,14 @@ int jn_cross(jn_txctx *v, jn_txctx *cancel, const jt_amount *in, const jt_amount
     t.original.out = t.remaining.out = *out;
     t.rate_in = issuer_rate(v, in, &t.account);
     t.rate_out = issuer_rate(v, out, &t.account);
+    jn_fee_rate fr;
+    if (jn_offer_fee_rate(v, out, &fr) && fr.has_entry) {
+        t.fee = true;
+        memcpy(t.fee_key, fr.key, 32);
+        t.fee_num = fr.num;
+        t.fee_den = fr.den;
+        t.fee_account = fr.collector;
+    }
     int r = t.type == IOU_TO_IOU ? bridged_cross(&t, cancel) : direct_cross(&t, cancel);
     if (r == JT_tesSUCCESS && remaining_offer(&t, place_in, place_out))
         r = JT_tecINTERNAL;

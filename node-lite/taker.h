@@ -32,4 +32,19 @@
 int jn_cross(jn_txctx *v, jn_txctx *cancel, const jt_amount *in, const jt_amount *out,
              uint32_t flags, jt_amount *place_in, jt_amount *place_out);
 
+/* A platform fee (docs/node.md, "Platform fees"): the transaction's
+ * Platform and that platform's Brokerage entry for the asset an offer
+ * receives. */
+typedef struct jn_fee_rate {
+    jt_account_id platform;
+    bool has_entry;      /* the platform has a Brokerage for the asset */
+    uint8_t key[32];     /* the entry's ID */
+    uint64_t num, den;   /* its rate */
+    jt_account_id collector; /* its FeeAccountID */
+} jn_fee_rate;
+
+/* false when v's transaction names no Platform; else true, with the
+ * platform and, when it has one, its Brokerage for `receive`'s asset. */
+bool jn_offer_fee_rate(jn_txctx *v, const jt_amount *receive, jn_fee_rate *out);
+
 #endif

@@ -97,6 +97,16 @@ static int place(jn_txctx *c, uint32_t flags, const jt_amount *pays, const jt_am
           ((flags & JT_TF_PASSIVE) ? JT_LSF_PASSIVE : 0) | ((flags & JT_TF_SELL) ? JT_LSF_SELL : 0));
     if (jt_obj_has_f(c->tx, FLD("Expiration")))
         set_u(c, o, FLD("Expiration"), get_u(c->tx, FLD("Expiration"), 0));
+    /* The platform, and the rate its Brokerage sets for what the offer
+     * receives: the fee its fills pay later (taker.c). */
+    jn_fee_rate fr;
+    if (jn_offer_fee_rate(c, pays, &fr)) {
+        set_acct(c, o, FLD("Platform"), &fr.platform);
+        if (fr.has_entry) {
+            set_u(c, o, FLD("OfferFeeRateNum"), fr.num);
+            set_u(c, o, FLD("OfferFeeRateDen"), fr.den);
+        }
+    }
     if (c->oom) {
         jt_obj_free(o);
         return JT_tefINTERNAL;

@@ -19,7 +19,10 @@ defs = json.load(open(os.path.join(VEC, 'definitions_diff.json')))
 NOT_SIGNING = {'TxnSignature', 'Signers'}
 # Ledger entry types of skywelld that the JS tables lack (PROTOCOL.md 4.10).
 EXTRA_LEDGER = [('TrustState', 116), ('Ticket', 84), ('ManageFee', 109),
-                ('ManageIssuer', 105), ('BlackList', 108), ('SignerList', 83)]
+                ('ManageIssuer', 105), ('BlackList', 108), ('SignerList', 83),
+                # jt-node's platform fee entry (docs/node.md, "Platform fees"): no
+                # public table has a code for it, so jtkit chose 'b'.
+                ('Brokerage', 98)]
 
 
 def cstr(s):

@@ -169,9 +169,10 @@ const jt__named_code jt__tx_types[] = {
 const size_t jt__tx_type_count = sizeof jt__tx_types / sizeof jt__tx_types[0];
 
 const jt__named_code jt__ledger_types[] = {
-    {"SignerList", 83},     {"Ticket", 84},           {"AccountRoot", 97},   {"Contract", 99},
-    {"DirectoryNode", 100}, {"EnabledFeatures", 102}, {"GeneratorMap", 103}, {"LedgerHashes", 104},
-    {"ManageIssuer", 105},  {"BlackList", 108},       {"ManageFee", 109},    {"Nickname", 110},
-    {"Offer", 111},         {"SkywellState", 114},    {"FeeSettings", 115},  {"TrustState", 116},
+    {"SignerList", 83},     {"Ticket", 84},           {"AccountRoot", 97},   {"Brokerage", 98},
+    {"Contract", 99},       {"DirectoryNode", 100},   {"EnabledFeatures", 102},
+    {"GeneratorMap", 103},  {"LedgerHashes", 104},    {"ManageIssuer", 105}, {"BlackList", 108},
+    {"ManageFee", 109},     {"Nickname", 110},        {"Offer", 111},        {"SkywellState", 114},
+    {"FeeSettings", 115},   {"TrustState", 116},
 };
 const size_t jt__ledger_type_count = sizeof jt__ledger_types / sizeof jt__ledger_types[0];

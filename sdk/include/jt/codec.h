@@ -104,6 +104,7 @@ enum {
     JT_LT_MANAGE_FEE = 109,
     JT_LT_MANAGE_ISSUER = 105,
     JT_LT_BLACK_LIST = 108,
+    JT_LT_BROKERAGE = 98, /* jt-node's platform fee entry; code chosen by jtkit */
 };
 
 /* Names ↔ codes; -1 / NULL when unknown. */
