@@ -1553,7 +1553,7 @@ static int next_increment(calc *rc, pstate *ps, bool multi)
     if (r == JT_tesSUCCESS) {
         if (is_dry(ps))
             return JT_tefEXCEPTION; /* "Made no progress." */
-        ps->quality = jt_amount_rate(&ps->in_pass, &ps->out_pass);
+        ps->quality = jt_amount_rate(&ps->out_pass, &ps->in_pass);
     } else {
         ps->quality = 0;
     }
