@@ -17,7 +17,8 @@
  * Files: apply.c (driver and table), tx_payment.c, tx_trust.c
  * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
  * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel) and
- * taker.c (its crossing, taker.h), dir.c (owner and book directories and
+ * taker.c (its crossing, taker.h), paths.c (the payment engine,
+ * paths.h), dir.c (owner and book directories and
  * offer removal), lines.c (trust lines), meta.c,
  * fastpay.c; the rules commands read too are in readmodel.c.
  *

@@ -2,7 +2,8 @@
  * tx_payment.c — Payment: SWT between accounts (creating the destination),
  * and issued currencies issuer→holder, holder→issuer and holder→holder
  * through their common issuer, with TransferRate, SendMax and
- * PartialPayment. Payments that need the order book give tecPATH_DRY.
+ * PartialPayment (the direct rules). A payment with Paths, NoSkywellDirect
+ * or a SendMax in another currency runs the payment engine (paths.c).
  *
  * A funded SWT payment between existing accounts normally takes the plain
  * path in fastpay.c; this is the general one, with the same result.
