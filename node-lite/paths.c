@@ -1551,8 +1551,10 @@ static int next_increment(calc *rc, pstate *ps, bool multi)
 {
     int r = path_liquidity(rc, ps, multi);
     if (r == JT_tesSUCCESS) {
-        if (is_dry(ps))
-            return JT_tefEXCEPTION; /* "Made no progress." */
+        if (is_dry(ps)) {
+            rc->bad = true; /* skywelld throws "Made no progress." */
+            return JT_tefEXCEPTION;
+        }
         ps->quality = jt_amount_rate(&ps->out_pass, &ps->in_pass);
     } else {
         ps->quality = 0;
@@ -1698,7 +1700,8 @@ static int calculate(calc *rc, jn_ripple_out *out)
                 free(best_unfunded.k);
                 return JT_tefINTERNAL;
             }
-            if (r == JT_tefEXCEPTION || rc->bad) {
+            (void)r; /* any other failure leaves the path dry (quality 0) */
+            if (rc->bad) {
                 free(best_unfunded.k);
                 return JT_tefEXCEPTION;
             }
