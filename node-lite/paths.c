@@ -1819,6 +1819,8 @@ bool jn_pathset_read(const jt_obj *tx, jn_pathset *ps)
     while (p < end) {
         uint8_t t = *p++;
         if (t == 0x00 || t == 0xFF) {
+            if (ne == 0)
+                break; /* an empty path: skywelld's STPathSet refuses the transaction */
             if (np < JN_MAX_PATHS)
                 ps->p[np].n = ne > JN_MAX_PATH_LENGTH ? JN_MAX_PATH_LENGTH : ne;
             if (ne > JN_MAX_PATH_LENGTH)

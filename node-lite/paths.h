@@ -50,7 +50,8 @@ typedef struct jn_pathset {
 } jn_pathset;
 
 /* Reads the transaction's Paths (none: n = 0). Paths beyond the limits
- * are not kept; too_big says so. false when the field is malformed. */
+ * are not kept; too_big says so. false when the field is malformed or
+ * holds an empty path (which skywelld cannot even read). */
 bool jn_pathset_read(const jt_obj *tx, jn_pathset *ps);
 
 typedef struct jn_ripple_in {
