@@ -18,7 +18,8 @@
  * (TrustSet), tx_account.c (AccountSet, SetRegularKey), tx_relation.c
  * (RelationSet, RelationDel), tx_offer.c (OfferCreate, OfferCancel) and
  * taker.c (its crossing and platform fees, taker.h), tx_brokerage.c
- * (Brokerage), dir.c (owner and book directories and
+ * (Brokerage), paths.c (the payment engine, paths.h), dir.c (owner and
+ * book directories and
  * offer removal), lines.c (trust lines), meta.c,
  * fastpay.c; the rules commands read too are in readmodel.c.
  *

@@ -164,8 +164,9 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     jt_amount amt;
     if ((flags & ~JT_TF_FULLY_CANONICAL_SIG) ||
         jt_obj_get_account_f(c->tx, FLD("Destination"), &dst) != JT_OK ||
-        !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative)
-        return false;
+        !get_amount(c->tx, FLD("Amount"), &amt) || !amt.native || amt.negative ||
+        jt_obj_has_f(c->tx, FLD("SendMax")) || jt_obj_has_f(c->tx, FLD("Paths")))
+        return false; /* SWT bought with another currency: the payment engine */
     uint8_t dkey[32];
     if (c->memo && c->memo->have_dest) {
         memcpy(dkey, c->memo->dest_key, 32);

@@ -271,7 +271,11 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
         jt_obj_set_uint_f(meta, FLD("TransactionResult"), (uint64_t)ter))
         goto fail;
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
+    jt_amount amount;
+    /* skywelld records it only when less than the Amount was delivered
+     * (Payment.cpp: rc.actualAmountOut != saDstAmount). */
     if (ter == JT_tesSUCCESS && c->has_delivered && (flags & JT_TF_PARTIAL_PAYMENT) &&
+        get_amount(c->tx, FLD("Amount"), &amount) && jt_amount_cmp(&amount, &c->delivered) != 0 &&
         jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
         goto fail;
     free(own);
