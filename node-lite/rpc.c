@@ -115,13 +115,14 @@ static void send_transport_error(jn_client *c, const char *tok, const char *text
     jt_jw_key(&w, "type");
     jt_jw_string(&w, "error");
     if (text) {
-        /* Echo the text, with bytes that are not UTF-8 replaced, so the
-         * reply itself is always valid JSON. */
+        /* Echo the text, with bytes that are not UTF-8 (and NUL, which
+         * JSON readers that hand out C strings refuse) replaced, so the
+         * reply itself is always valid JSON that any client reads. */
         char clean[1024];
         size_t o = 0, i = 0;
         const unsigned char *u = (const unsigned char *)text;
         while (i < len && o + 4 < sizeof clean) {
-            size_t k = utf8_seq(u + i, len - i);
+            size_t k = u[i] ? utf8_seq(u + i, len - i) : 0;
             if (k == 0) {
                 clean[o++] = '?';
                 i++;
