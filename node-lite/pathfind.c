@@ -268,8 +268,6 @@ static void account_links(search *s, const jt_account_id *at, const jt_amount *a
             else if (has_line(s, &l.peer, any_issuer ? &s->dst : &s->amt.issuer, &s->amt.currency))
                 score = 2;
         }
-        if (jn_read_account(s->v, &l.peer) && score == 0 && !jn_read_owner_count(jn_read_account(s->v, &l.peer)))
-            score = -1; /* an account that owns nothing else leads nowhere */
         links[n].peer = l.peer;
         links[n].score = score;
         n++;
