@@ -130,6 +130,8 @@ JN_TEST_DEPS_ledger := $(call JN_CORE_DEPS,ledger)
 $(BUILD)/tests/test_jn_ledger: $(JN_TEST_DEPS_ledger)
 JN_TEST_DEPS_readmodel := $(call JN_CORE_DEPS,readmodel)
 $(BUILD)/tests/test_jn_readmodel: $(JN_TEST_DEPS_readmodel)
+JN_TEST_DEPS_pathfind := $(call JN_CORE_DEPS,pathfind)
+$(BUILD)/tests/test_jn_pathfind: $(JN_TEST_DEPS_pathfind)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)

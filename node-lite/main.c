@@ -41,6 +41,7 @@ typedef struct config {
     unsigned max_conns, rate_per_sec, rate_burst;
     size_t max_outbuf;
     unsigned max_books_per_conn, max_books;
+    unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
     unsigned verify_threads;
     uint8_t allowed[MAX_KEYS][32];
     size_t n_allowed;
@@ -62,6 +63,7 @@ static void config_defaults(config *c)
     c->max_outbuf = 16u << 20;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     c->max_books = JN_RPC_MAX_BOOKS;
+    c->max_paths = JN_RPC_MAX_PATHS;
     c->verify_threads = 2;
 }
 
@@ -151,6 +153,20 @@ static int conf_handler(void *user, const char *section, const char *name, const
             return 0;
         }
         *(!strcmp(name, "max_books") ? &c->max_books : &c->max_books_per_conn) = (unsigned)n;
+    } else if (IS("limits", "max_path_requests") || IS("limits", "path_search_nodes") ||
+               IS("limits", "path_search_calcs") || IS("limits", "path_search_ms") ||
+               IS("limits", "path_close_ms")) {
+        NUM();
+        if (!n || n > 1000000) {
+            snprintf(c->error, sizeof c->error, "[limits] %s: 1 to 1000000, not %s", name, value);
+            return 0;
+        }
+        unsigned *dst = !strcmp(name, "max_path_requests") ? &c->max_paths
+                        : !strcmp(name, "path_search_nodes") ? &c->path_nodes
+                        : !strcmp(name, "path_search_calcs") ? &c->path_calcs
+                        : !strcmp(name, "path_search_ms")    ? &c->path_ms
+                                                             : &c->path_close_ms;
+        *dst = (unsigned)n;
     } else if (IS("limits", "max_open_txs")) {
         NUM();
         c->p.max_open = (unsigned)n;
@@ -191,7 +207,15 @@ static const char DEFAULT_CONF[] =
     "max_open_txs = 200000\n"
     "# order books subscribed to (each direction counts one)\n"
     "max_books_per_conn = 20\n"
-    "max_books = 5000\n";
+    "max_books = 5000\n"
+    "# path_find: requests open (one per connection), and the work of each search\n"
+    "# (states and directory entries, payment engine runs, milliseconds) and of\n"
+    "# all updates after one close (milliseconds)\n"
+    "max_path_requests = 200\n"
+    "path_search_nodes = 4000\n"
+    "path_search_calcs = 64\n"
+    "path_search_ms = 300\n"
+    "path_close_ms = 1000\n";
 
 /* ---------------------------------------------------------------- options */
 
@@ -530,7 +554,10 @@ static int cmd_run(int argc, char **argv)
     }
     n.closer = jn_closer_new(n.L, on_fatal, &n);
     jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer,
-                        .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books};
+                        .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books,
+                        .max_paths = c.max_paths, .path_max_nodes = c.path_nodes,
+                        .path_max_calcs = c.path_calcs, .path_max_ms = c.path_ms,
+                        .path_close_ms = c.path_close_ms};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
     n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
     jn_net_config nc;

@@ -53,9 +53,11 @@ static const command commands[] = {
     {"ledger_accept", cmd_ledger_accept, C_ADMIN, "close the open ledger now (loopback/admin)"},
     {"ledger_closed", cmd_ledger_closed, 0, "the last closed ledger"},
     {"ledger_current", cmd_ledger_current, 0, "the open ledger's index"},
+    {"path_find", cmd_path_find, 0, "payment paths, updated as ledgers close (create, close, status)"},
     {"ping", cmd_ping, 0, "liveness"},
     {"server_info", cmd_server_info, 0, "node status"},
     {"server_state", cmd_server_info, 0, "node status"},
+    {"skywell_path_find", cmd_skywell_path_find, 0, "payment paths, once"},
     {"submit", cmd_submit, C_SUBMIT, "submit a signed transaction"},
     {"subscribe", cmd_subscribe, 0, "streams and accounts"},
     {"tx", cmd_tx, 0, "a transaction by hash"},
@@ -67,11 +69,9 @@ static const command commands[] = {
     {"blacklist_info", cmd_not_supported, 0, NULL},
     {"erc_info", cmd_not_supported, 0, NULL},
     {"erc_issue", cmd_not_supported, 0, NULL},
-    {"path_find", cmd_not_supported, 0, NULL},
     {"peers", cmd_not_supported, 0, NULL},
     {"sign", cmd_not_supported, 0, NULL},
     {"sign_for", cmd_not_supported, 0, NULL},
-    {"skywell_path_find", cmd_not_supported, 0, NULL},
     {"submit_multisigned", cmd_not_supported, 0, NULL},
 };
 
@@ -313,6 +313,7 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
     if (c->next)
         c->next->prev = c->prev;
     r->n_books -= c->n_books;
+    rpc_path_forget(r, c);
     free(c->accts);
     free(c->accts_p);
     free(c->books);

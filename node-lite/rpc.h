@@ -39,10 +39,18 @@ typedef struct jn_rpc_config {
      * one), per connection and across all connections; 0: the defaults,
      * JN_RPC_MAX_BOOKS_PER_CONN and JN_RPC_MAX_BOOKS. */
     unsigned max_books_per_conn, max_books;
+    /* path_find requests open across all connections (one per connection,
+     * as skywelld); the path finder's bounds per request (pathfind.h); the
+     * time all updates may take after one close. 0: the defaults. */
+    unsigned max_paths;
+    unsigned path_max_nodes, path_max_calcs, path_max_ms;
+    unsigned path_close_ms;
 } jn_rpc_config;
 
 #define JN_RPC_MAX_BOOKS_PER_CONN 20
 #define JN_RPC_MAX_BOOKS          5000
+#define JN_RPC_MAX_PATHS          200
+#define JN_RPC_PATH_CLOSE_MS      1000
 
 /* NULL when out of memory or cfg->closer is NULL. */
 jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg);

@@ -50,6 +50,7 @@ struct jn_client {
     uint8_t (*books)[32]; /* books, each as its directories' base (jn_id_book_base) */
     size_t n_books;
     unsigned pending; /* its requests queued behind a signature check */
+    struct jn_pathreq *preq; /* its path_find request (cmd_path.c), or NULL */
 };
 
 /* A request waiting for its turn: a submit whose signature a worker checks,
@@ -89,6 +90,7 @@ struct jn_rpc {
     char version[64];
     jn_client *clients;
     size_t n_books; /* books subscribed, all clients together */
+    size_t n_paths; /* path_find requests open, all clients together */
     /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
     jn_verifier *ver;
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
@@ -154,6 +156,15 @@ int cmd_book_offers(req *q);
  * the place after the last one written. */
 unsigned rpc_jw_book_page(jt_jw *w, const jn_view *v, const jn_env *env, jn_book_page *p,
                           unsigned limit, jn_book_mark *next);
+/* path finding (cmd_path.c) */
+typedef struct jn_pathreq jn_pathreq;
+int cmd_skywell_path_find(req *q);
+int cmd_path_find(req *q);
+/* The client's path request goes (close, a new create, the client goes). */
+void rpc_path_forget(jn_rpc *r, jn_client *c);
+/* A ledger has closed: open path requests are updated and pushed, oldest
+ * answer first, within the per-close budget. */
+void rpc_path_on_close(jn_rpc *r);
 /* the server (cmd_server.c) */
 int cmd_ping(req *q);
 int cmd_server_info(req *q);

@@ -469,6 +469,8 @@ void rpc_publish_closed(void *ctx, const jn_txlist *closed)
                 send_buf(c, &b);
     jt_buf_clear(&b);
 
+    rpc_path_on_close(r);
+
     bool any = r->n_books > 0;
     for (jn_client *c = r->clients; c && !any; c = c->next)
         if ((c->streams & S_TX) || c->n_accts)

@@ -269,7 +269,7 @@ async function main() {
     seqs.set(A.address, base + 24);
     await accept();
   }
-  r = await c.request({ command: 'path_find' });
+  r = await c.request({ command: 'sign_for' });
   eq(r.error, 'notSupported', 'P3 command answers notSupported');
   r = await c.request({ command: 'ledger', ledger_index: 'nope' });
   eq(r.error, 'invalidParams', 'malformed ledger_index');

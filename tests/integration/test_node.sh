@@ -1,7 +1,7 @@
 #!/bin/sh
 # Integration tests of jt-node over both transports (WebSocket and jtp):
 # every transaction type's success and main failures, queries, bad input;
-# order-book queries and streams (node_book.js).
+# order-book queries and streams (node_book.js); path finding (node_pathfind.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -15,4 +15,6 @@ for t in ws jtp; do
 done
 # Order books (queries and streams); the transport is node_txs.js's concern.
 node "$here/node_book.js" "$build" || rc=1
+# Path finding (skywell_path_find, path_find and its updates).
+node "$here/node_pathfind.js" "$build" || rc=1
 exit $rc
