@@ -342,6 +342,13 @@ static jt_amount credit_limit(const jn_view *v, const jt_account_id *a, const jt
         jn_read_line_limit(l, is_low(a, b), &r);
         r.currency = *cur;
         r.issuer = *a;
+        jt_amount cap; /* jt-node's authorize relation: authorized up to its limit */
+        if (jn_read_auth_cap(v, a, b, cur, &cap)) {
+            cap.currency = *cur;
+            cap.issuer = *a;
+            if (jt_amount_cmp(&cap, &r) < 0)
+                r = cap;
+        }
     }
     return r;
 }
