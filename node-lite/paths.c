@@ -1230,7 +1230,9 @@ static int deliver_forward(cursor *k, const jt_account_id *in_acct, const jt_amo
         pays_new.currency = n->pays.currency, pays_new.issuer = n->pays.issuer;
         if ((r = offer_set(v, n, &gets_new, &pays_new)))
             break;
-        if (eq(&out_pass_act, &out_funded) || !nz(&gets_new)) {
+        /* An offer left asking nothing (TakerPays 0, dust given) goes too:
+         * skywelld would leave it in the book (docs/node.md). */
+        if (eq(&out_pass_act, &out_funded) || !nz(&gets_new) || !nz(&pays_new)) {
             keys_add(rc, &k->ps->unfunded, n->offer, false);
             n->entry_advance = true;
         }
