@@ -249,17 +249,6 @@ int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const j
 int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
                    const jt_amount *limit, uint32_t flags);
 
-/* The read model's rules (readmodel.h) over the sandbox, for Payment. The
- * general path threads every entry the transaction holds a writable copy
- * of (jn_meta_thread), and these take the copy of the line they look at
- * just as the engine always has, so what a payment threads is unchanged. OfferCreate calls the read model on its sandbox
- * directly and copies an entry only to change it, so its metadata lists
- * only what changed. */
-bool jn_tx_frozen(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                  const jt_currency *cur);
-bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                      const jt_currency *cur, const jt_amount *new_balance);
-
 /* ---------------------------------------------------------------- metadata (meta.c) */
 
 /* Gives each changed AccountRoot, line, offer and relation PreviousTxnID and

@@ -129,31 +129,3 @@ int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const j
 {
     return settle(c, l, me, peer, 1);
 }
-
-/* ---------------------------------------------------------------- read-model rules in the sandbox */
-
-/* Takes the writable copy of the line between a and b (none when absent). */
-static void hold_line(jn_txctx *c, const jt_account_id *a, const jt_account_id *b,
-                      const jt_currency *cur)
-{
-    jn_line l;
-    (void)jn_line_get(c, a, b, cur, &l);
-}
-
-bool jn_tx_frozen(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                  const jt_currency *cur)
-{
-    if (jn_read_frozen(c->sb, holder, issuer, cur))
-        return true; /* every caller ends in tecFROZEN: the sandbox is discarded */
-    if (!same_account(holder, issuer))
-        hold_line(c, holder, issuer, cur);
-    return false;
-}
-
-bool jn_tx_authorized(jn_txctx *c, const jt_account_id *holder, const jt_account_id *issuer,
-                      const jt_currency *cur, const jt_amount *new_balance)
-{
-    if (jn_read_auth_required(c->sb, holder, issuer))
-        hold_line(c, holder, issuer, cur);
-    return jn_read_authorized(c->sb, holder, issuer, cur, new_balance);
-}

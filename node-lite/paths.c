@@ -342,6 +342,13 @@ static jt_amount credit_limit(const jn_view *v, const jt_account_id *a, const jt
         jn_read_line_limit(l, is_low(a, b), &r);
         r.currency = *cur;
         r.issuer = *a;
+        jt_amount cap; /* jt-node's authorize relation: authorized up to its limit */
+        if (jn_read_auth_cap(v, a, b, cur, &cap)) {
+            cap.currency = *cur;
+            cap.issuer = *a;
+            if (jt_amount_cmp(&cap, &r) < 0)
+                r = cap;
+        }
     }
     return r;
 }
@@ -1189,7 +1196,10 @@ static int deliver_forward(cursor *k, const jt_account_id *in_acct, const jt_amo
                 jt_amount ipf = mulr(rc, &in_pass_act, &in_rate, &like_ipa, true);
                 in_pass_fees = amin(&in_pass_fees_max, &ipf);
             }
-            jt_amount total = add(rc, &out_pass_act, &out_pass_fees);
+            /* SWT between two books: the next book's "fees" are no one's
+             * (see forward_liquidity), so the owner gives what it took. */
+            jt_amount total = is_swt_cur(&n->is.cur) ? out_pass_act
+                                                     : add(rc, &out_pass_act, &out_pass_fees);
             if (!total.native)
                 total.issuer = n->is.acct;
             /* skywelld does not look at this send's result. */
@@ -1220,7 +1230,9 @@ static int deliver_forward(cursor *k, const jt_account_id *in_acct, const jt_amo
         pays_new.currency = n->pays.currency, pays_new.issuer = n->pays.issuer;
         if ((r = offer_set(v, n, &gets_new, &pays_new)))
             break;
-        if (eq(&out_pass_act, &out_funded) || !nz(&gets_new)) {
+        /* An offer left asking nothing (TakerPays 0, dust given) goes too:
+         * skywelld would leave it in the book (docs/node.md). */
+        if (eq(&out_pass_act, &out_funded) || !nz(&gets_new) || !nz(&pays_new)) {
             keys_add(rc, &k->ps->unfunded, n->offer, false);
             n->entry_advance = true;
         }
@@ -1502,7 +1514,16 @@ static int forward_liquidity(cursor *k)
     if (is_zero_acct(&p->account))
         return JT_tesSUCCESS;
     jt_amount in_act, in_fees;
-    return deliver_forward(k, &p->account, &p->fwd_deliver, &in_act, &in_fees);
+    int r = deliver_forward(k, &p->account, &p->fwd_deliver, &in_act, &in_fees);
+    /* skywelld asserts that the book took all the source gave (in_act +
+     * in_fees); for SWT the "fees" are only what an offer's input came to
+     * beyond its TakerPays, which no one receives. jt-node gives them back
+     * to the source rather than destroy SWT (docs/node.md). */
+    if (r == JT_tesSUCCESS && is_swt_cur(&p->is.cur) && nz(&in_fees)) {
+        r = account_send(k->rc, led(k), &NO_ACCOUNT, &p->account, &in_fees);
+        k->ps->in_pass = sub(k->rc, &k->ps->in_pass, &in_fees);
+    }
+    return r;
 }
 
 /* ---------------------------------------------------------------- one increment of a path */

@@ -511,6 +511,22 @@ bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_
     return true;
 }
 
+bool jn_read_auth_cap(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                      const jt_currency *cur, jt_amount *cap)
+{
+    if (!jn_read_auth_required(v, holder, issuer))
+        return false;
+    if (line_flags_between(v, holder, issuer, cur) &
+        issuer_side(holder, issuer, JT_LSF_LOW_AUTH, JT_LSF_HIGH_AUTH))
+        return false;
+    const jt_obj *rel = relation(v, issuer, holder, JN_REL_AUTHORIZE, cur);
+    jt_amount lim;
+    if (!rel || jt_obj_get_amount_f(rel, FLD("LimitAmount"), &lim) != JT_OK || jt_amount_is_zero(&lim))
+        return false;
+    *cap = lim;
+    return true;
+}
+
 const jt_obj *jn_read_brokerage(const jn_view *v, const jt_account_id *platform,
                                 const jt_amount *like)
 {

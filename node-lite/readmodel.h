@@ -308,4 +308,12 @@ bool jn_read_auth_required(const jn_view *v, const jt_account_id *holder,
 bool jn_read_authorized(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
                         const jt_currency *cur, const jt_amount *new_balance);
 
+/* The most holder may hold of issuer's cur when an authorize relation with
+ * a non-zero LimitAmount is what authorizes it (RequireAuth, no auth flag
+ * on the line): that LimitAmount into *cap. false, *cap untouched, when
+ * there is no such cap. The payment engine takes it as a limit on the
+ * holder's line. */
+bool jn_read_auth_cap(const jn_view *v, const jt_account_id *holder, const jt_account_id *issuer,
+                      const jt_currency *cur, jt_amount *cap);
+
 #endif

@@ -1,9 +1,9 @@
 /*
  * tx_payment.c — Payment: SWT between accounts (creating the destination),
- * and issued currencies issuer→holder, holder→issuer and holder→holder
- * through their common issuer, with TransferRate, SendMax and
- * PartialPayment (the direct rules). A payment with Paths, NoSkywellDirect
- * or a SendMax in another currency runs the payment engine (paths.c).
+ * and every payment with an issued currency in Amount or SendMax through
+ * the payment engine (paths.c), as skywelld's Payment always calls
+ * SkywellCalc: the default path unless NoSkywellDirect, and each path the
+ * transaction gives.
  *
  * A funded SWT payment between existing accounts normally takes the plain
  * path in fastpay.c; this is the general one, with the same result.
@@ -60,104 +60,8 @@ int jn_payment_preflight(const jt_obj *tx, uint32_t flags)
     return JT_tesSUCCESS;
 }
 
-static int pay_issued(jn_txctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags)
-{
-    const jt_account_id *S = &c->account, *D = dst, *I = &amt->issuer;
-    const jt_currency *C = &amt->currency;
-    jt_amount smax;
-    bool has_smax = get_amount(c->tx, FLD("SendMax"), &smax);
-    if (jt_obj_has_f(c->tx, FLD("Paths")) ||
-        (has_smax && (smax.native || memcmp(&smax.currency, C, 20) != 0)))
-        return JT_tecPATH_DRY; /* cross-currency payments need the order book */
-    if (!read_account(c, I))
-        return JT_tecPATH_DRY; /* skywelld: no line to the missing issuer (terNO_LINE) */
-    bool partial = (flags & JT_TF_PARTIAL_PAYMENT) != 0;
-    bool s_is_i = same_account(S, I), d_is_i = same_account(D, I);
-    uint32_t rate = JT_QUALITY_ONE;
-    if (!s_is_i && !d_is_i) {
-        const jt_obj *ir = read_account(c, I);
-        uint32_t tr = (uint32_t)get_u(ir, FLD("TransferRate"), 0);
-        if (tr > JT_QUALITY_ONE)
-            rate = tr;
-    }
-    jt_amount deliver = *amt, x;
-    jn_line dl = {0}, sl = {0};
-    if (!d_is_i) {
-        if (!jn_line_get(c, D, I, C, &dl))
-            return JT_tecPATH_DRY;
-        jt_amount lim, bal, room;
-        line_limit(&dl, true, &lim);
-        line_balance(&dl, &bal);
-        if (jt_amount_sub(&lim, &bal, &room) || jt_amount_sign(&room) <= 0)
-            return JT_tecPATH_DRY;
-        if (jt_amount_cmp(&room, &deliver) < 0)
-            deliver = room, deliver.currency = *C, deliver.issuer = *I;
-    }
-    if (!s_is_i) {
-        if (!jn_line_get(c, S, I, C, &sl))
-            return JT_tecPATH_DRY;
-        if (!d_is_i && jn_tx_frozen(c, S, I, C))
-            return JT_tecFROZEN;
-        jt_amount bal;
-        line_balance(&sl, &bal);
-        if (jt_amount_sign(&bal) <= 0)
-            return JT_tecPATH_DRY;
-        if (jt_amount_div_rate(&bal, rate, &x))
-            return JT_tefINTERNAL;
-        if (jt_amount_cmp(&x, &deliver) < 0)
-            deliver = x, deliver.currency = *C, deliver.issuer = *I;
-    }
-    if (!has_smax) {
-        smax = *amt;
-    }
-    if (!s_is_i || has_smax) {
-        if (jt_amount_div_rate(&smax, rate, &x))
-            return JT_tefINTERNAL;
-        if (jt_amount_cmp(&x, &deliver) < 0)
-            deliver = x, deliver.currency = *C, deliver.issuer = *I;
-    }
-    if (jt_amount_sign(&deliver) <= 0)
-        return JT_tecPATH_DRY;
-    if (jt_amount_cmp(&deliver, amt) < 0 && !partial)
-        return JT_tecPATH_PARTIAL;
-    if (!d_is_i) {
-        jt_amount nb, bal;
-        line_balance(&dl, &bal);
-        if (jt_amount_add(&bal, &deliver, &nb))
-            return JT_tefINTERNAL;
-        if (!jn_tx_authorized(c, D, I, C, &nb))
-            return JT_tecNO_AUTH;
-    }
-    jt_amount cost = deliver;
-    if (rate != JT_QUALITY_ONE && jt_amount_mul_rate(&deliver, rate, true, &cost))
-        return JT_tefINTERNAL;
-    if (!s_is_i) {
-        jt_amount bal, nb;
-        line_balance(&sl, &bal);
-        if (jt_amount_cmp(&bal, &cost) < 0)
-            cost = bal; /* rounding: never more than is held */
-        if (jt_amount_sub(&bal, &cost, &nb))
-            return JT_tefINTERNAL;
-        jn_line_set_balance(c, &sl, &nb);
-        if (jn_line_settle(c, &sl, S, I))
-            return JT_tefINTERNAL;
-    }
-    if (!d_is_i) {
-        jt_amount bal, nb;
-        line_balance(&dl, &bal);
-        if (jt_amount_add(&bal, &deliver, &nb))
-            return JT_tefINTERNAL;
-        jn_line_set_balance(c, &dl, &nb);
-        if (jn_line_settle(c, &dl, D, I))
-            return JT_tefINTERNAL;
-    }
-    c->delivered = deliver;
-    c->has_delivered = true;
-    return JT_tesSUCCESS;
-}
-
-/* A payment through the payment engine (paths.c): paths, a SendMax in
- * another currency, or NoSkywellDirect. */
+/* A payment through the payment engine (paths.c): an issued Amount, or
+ * SWT bought with an issued SendMax. */
 static int pay_paths(jn_txctx *c, const jt_account_id *dst, const jt_amount *amt, uint32_t flags,
                      const jn_pathset *ps)
 {
@@ -191,19 +95,6 @@ static int pay_paths(jn_txctx *c, const jt_account_id *dst, const jt_amount *amt
     return r;
 }
 
-/* Does the payment need the payment engine, or is it one the direct
- * rules below take (SWT; an issued currency with at most a SendMax in it,
- * through its issuer)? */
-static bool needs_paths(const jt_obj *tx, const jt_amount *amt, uint32_t flags, const jn_pathset *ps)
-{
-    jt_amount smax;
-    if (ps->n || ps->too_big || (flags & JT_TF_NO_SKYWELL_DIRECT))
-        return true;
-    if (!get_amount(tx, FLD("SendMax"), &smax))
-        return false;
-    return smax.native != amt->native || memcmp(&smax.currency, &amt->currency, 20) != 0;
-}
-
 int jn_payment_apply(jn_txctx *c)
 {
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
@@ -213,8 +104,8 @@ int jn_payment_apply(jn_txctx *c)
         !get_amount(c->tx, FLD("Amount"), &amt))
         return JT_temMALFORMED;
     jt_amount smax;
-    int held = jn_read_relation_funds_check(c->sb, &c->account,
-                                            get_amount(c->tx, FLD("SendMax"), &smax) ? &smax : &amt);
+    bool have_smax = get_amount(c->tx, FLD("SendMax"), &smax);
+    int held = jn_read_relation_funds_check(c->sb, &c->account, have_smax ? &smax : &amt);
     if (held)
         return held; /* telINSUF_FUND: a freeze relation holds the funds back */
     const jt_obj *droot = read_account(c, &dst);
@@ -246,10 +137,8 @@ int jn_payment_apply(jn_txctx *c)
         return JT_temBAD_PATH;
     if (ps.too_big)
         return JT_telBAD_PATH_COUNT; /* skywelld: only in the open ledger; see docs/node.md */
-    if (needs_paths(c->tx, &amt, flags, &ps))
+    if (!amt.native || (have_smax && !smax.native))
         return pay_paths(c, &dst, &amt, flags, &ps);
-    if (!amt.native)
-        return pay_issued(c, &dst, &amt, flags);
 
     jt_obj *sr = peek_account(c, &c->account);
     jt_obj *dr = peek_account(c, &dst);

@@ -348,7 +348,7 @@ async function main() {
   eq(t.final, 'tesSUCCESS', 'AccountSet RequireAuth');
   await run(A, { TransactionType: 'TrustSet', LimitAmount: { currency: 'USD', issuer: I2.address, value: '100' } });
   t = await run(I2, { TransactionType: 'Payment', Destination: A.address, Amount: { currency: 'USD', issuer: I2.address, value: '10' } });
-  eq(t.final, 'tecNO_AUTH', 'issuing to an unauthorized holder');
+  eq(t.final, 'tecPATH_DRY', 'issuing to an unauthorized holder (skywelld: terNO_AUTH, a dry path)');
   t = await run(I2, { TransactionType: 'RelationSet', Target: A.address, RelationType: 1, LimitAmount: { currency: 'USD', issuer: I2.address, value: '50' } });
   eq(t.final, 'tesSUCCESS', 'RelationSet authorize');
   t = await run(I2, { TransactionType: 'Payment', Destination: A.address, Amount: { currency: 'USD', issuer: I2.address, value: '10' } });
@@ -370,7 +370,7 @@ async function main() {
   t = await run(I, { TransactionType: 'RelationSet', Target: A.address, RelationType: 3, LimitAmount: cny(I, 0) });
   eq(t.final, 'tesSUCCESS', 'RelationSet freeze');
   t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 1), SendMax: cny(I, 2) });
-  eq(t.final, 'tecFROZEN', 'a frozen holder cannot pay another holder');
+  eq(t.final, 'tecPATH_DRY', 'a frozen holder cannot pay another holder (a frozen link: a dry path, as in skywelld)');
   t = await run(I, { TransactionType: 'RelationDel', Target: A.address, RelationType: 3, LimitAmount: cny(I, 0) });
   eq(t.final, 'tesSUCCESS', 'RelationDel unfreezes');
   t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 1), SendMax: cny(I, 2) });
@@ -393,7 +393,7 @@ async function main() {
   eq(t.final, 'tesSUCCESS', 'RelationDel of the limited freeze');
   t = await run(I, { TransactionType: 'AccountSet', SetFlag: 7 });
   t = await run(A, { TransactionType: 'Payment', Destination: B.address, Amount: cny(I, 1), SendMax: cny(I, 2) });
-  eq(t.final, 'tecFROZEN', 'global freeze');
+  eq(t.final, 'tecPATH_DRY', 'global freeze (a dry path, as in skywelld)');
   await run(I, { TransactionType: 'AccountSet', ClearFlag: 7 });
   t = await run(I2, { TransactionType: 'AccountSet', SetFlag: 6 });
   t = await run(I2, { TransactionType: 'RelationSet', Target: A.address, RelationType: 3, LimitAmount: { currency: 'USD', issuer: I2.address, value: '0' } });

@@ -633,6 +633,81 @@ step('freeze: the issuer freezes 100 of B\'s CNY (buildRelationTx freeze); reque
   c.eq('B: freeze relations after unfreeze', (await rels(B, 'B after')).length, 0);
 });
 
+// SendMax through the library: jingtum-lib 2.4's setSendMax calls utils.isValidAmount, which its
+// circular require of utils.js leaves undefined when transaction.js loads first; the amount is
+// then set as setSendMax sets it after its check (tx_json.SendMax, the amount object as given).
+function sendMax(tx, amount) {
+  let e;
+  try { e = tx.setSendMax(amount); } catch (x) { e = x; }
+  if (e instanceof TypeError) tx.tx_json.SendMax = amount;
+  else if (e instanceof Error) throw e;
+  return tx;
+}
+
+step('cross-currency: D pays C 20 CNY with a SendMax of 45 SWT (setSendMax) through A\'s offer (50 CNY for 100 SWT); a PartialPayment of 100 CNY delivers the 30 left; requestTx and requestAccountTx show the amounts, delivered_amount and the offer effects', ['transfer'], async (c) => {
+  const C = newWallet(), D = newWallet();
+  for (const [n, w] of [['C', C], ['D', D]]) {
+    await submitSettled(payment(G, w.address, swt(1000)), 'fund ' + n, c, 'tesSUCCESS', 'tesSUCCESS');
+  }
+  await submitSettled(trustLine(C, cny(1000)), 'TrustSet C', c, 'tesSUCCESS', 'tesSUCCESS');
+  const of = remote.buildOfferCreateTx({ type: 'Sell', account: A.address, taker_pays: swt(100), taker_gets: cny(50) });
+  of.setSecret(A.secret);
+  await submitSettled(of, 'A offers 50 CNY for 100 SWT', c, 'tesSUCCESS', 'tesSUCCESS');
+  const p1 = sendMax(payment(D, C.address, cny(20)), swt(45));
+  const s1 = await submitSettled(p1, 'D pays C 20 CNY, SendMax 45 SWT', c, 'tesSUCCESS', 'tesSUCCESS');
+  const p2 = sendMax(payment(D, C.address, cny(100)), swt(300));
+  p2.setFlags(0x00020000); // tfPartialPayment
+  const s2 = await submitSettled(p2, 'D pays C 100 CNY, SendMax 300 SWT, PartialPayment', c, 'tesSUCCESS', 'tesSUCCESS');
+  // the raw transactions
+  for (const [n, s, amt, got, sent] of [['first', s1, 20, 20, 45], ['partial', s2, 100, 30, 300]]) {
+    const r = await call(remote.requestTx({ hash: s.hash }), 'tx ' + n);
+    c.must(n + ': tx result object', r && r.meta, show(r));
+    c.amount(n + ': Amount', r.Amount, amt, CUR, I.address);
+    c.eq(n + ': SendMax (drops)', String(r.SendMax), String(sent * 1000000));
+    c.eq(n + ': meta.TransactionResult', r.meta.TransactionResult, 'tesSUCCESS');
+    c.amount(n + ': meta.delivered_amount', r.meta.delivered_amount, got, CUR, I.address);
+    if (got === amt) c.eq(n + ': meta.DeliveredAmount (all delivered: absent)', r.meta.DeliveredAmount, undefined);
+    else c.amount(n + ': meta.DeliveredAmount', r.meta.DeliveredAmount, got, CUR, I.address);
+  }
+  // balances: D spent 40 and 60 SWT and two fees; C holds 50 CNY; A's offer is gone
+  const info = await call(remote.requestAccountInfo({ account: D.address }), 'account_info D');
+  c.eq('D: Balance', info && info.account_data && info.account_data.Balance, String(1000n * DROPS - 100n * DROPS - 2n * FEE));
+  const lines = await call(remote.requestAccountRelations({ account: C.address, type: 'trust' }), 'account_lines C');
+  const lc = lines && Array.isArray(lines.lines) ? lines.lines.find((l) => l.currency === CUR) : null;
+  c.ok('C: CNY line', lc, show(lines));
+  if (lc) c.num('C: CNY balance', lc.balance, 50);
+  const offers = await call(remote.requestAccountOffers({ account: A.address }), 'account_offers A');
+  c.eq('A: offers left', offers && Array.isArray(offers.offers) ? offers.offers.length : null, 0);
+  // the library's processed history
+  const entry = async (w, n, hash) => {
+    const h = await call(remote.requestAccountTx({ account: w.address }), 'account_tx ' + n);
+    const e = h && Array.isArray(h.transactions) ? h.transactions.find((x) => x.hash === hash) : null;
+    c.ok(n + ': account_tx lists ' + hash, e, show(h && h.transactions && h.transactions.length));
+    return e || {};
+  };
+  for (const [n, s, amt, got, pays] of [['first', s1, 20, 20, 40], ['partial', s2, 100, 30, 60]]) {
+    const ed = await entry(D, 'D', s.hash);
+    c.eq(n + ' D: type', ed.type, 'sent');
+    c.eq(n + ' D: result', ed.result, 'tesSUCCESS');
+    c.eq(n + ' D: counterparty', ed.counterparty, C.address);
+    c.amount(n + ' D: amount (the Amount)', ed.amount, amt, CUR, I.address);
+    const ec = await entry(C, 'C', s.hash);
+    c.eq(n + ' C: type', ec.type, 'received');
+    c.eq(n + ' C: counterparty', ec.counterparty, D.address);
+    c.amount(n + ' C: amount (the Amount)', ec.amount, amt, CUR, I.address);
+    c.num(n + ' C: balances.CNY (what was delivered, in all)', ec.balances && ec.balances[CUR], n === 'first' ? 20 : 50);
+    const ea = await entry(A, 'A', s.hash);
+    c.eq(n + ' A: type', ea.type, 'offereffect');
+    const ef = Array.isArray(ea.effects) ? ea.effects.find((x) => /^offer_/.test(String(x.effect))) : null;
+    c.ok(n + ' A: an offer effect', ef, show(ea.effects));
+    if (!ef) continue;
+    c.eq(n + ' A: effect', ef.effect, n === 'first' ? 'offer_partially_funded' : 'offer_funded');
+    c.amount(n + ' A: got (SWT)', ef.got, pays, 'SWT');
+    c.amount(n + ' A: paid (CNY)', ef.paid, got, CUR, I.address);
+    c.eq(n + ' A: counterparty.account', ef.counterparty && ef.counterparty.account, D.address);
+  }
+});
+
 // ---------------------------------------------------------------- runner
 async function main() {
   remote = new Remote({ server: URL, local_sign: true });

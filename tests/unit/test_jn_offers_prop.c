@@ -13,7 +13,8 @@
  *    metadata), every offer removed or placed, every account's balances and
  *    both books, offer by offer, must agree.
  *  - ledger_invariants: ~30 accounts, three issuers (one with a
- *    TransferRate), random OfferCreate, OfferCancel and Payments over
+ *    TransferRate), random OfferCreate, OfferCancel and Payments (among
+ *    them cross-currency and partial payments through the books) over
  *    hundreds of ledgers closed by the ledger module on a store in a
  *    temporary directory. See the comment above ledger_invariants.
  */
@@ -1363,7 +1364,13 @@ static void model_rules(void **state)
  * some with an Expiration, some replacing an offer by OfferSequence),
  * OfferCancel, and Payments of SWT and of tokens (holder to holder, issuer
  * to holder, holder to issuer, some draining an account so that its offers
- * become unfunded). Each asset has a reference price in SWT (SWT 1, USD 4,
+ * become unfunded), and, among the last L_PAYERS traders (who place no
+ * offers), payments through the books: SWT for a token (SendMax in SWT) and
+ * a token for SWT, along the default path, a path naming the direct book
+ * (with or without NoSkywellDirect) or a bridge through CNY or EUR, a third
+ * of them PartialPayments, and same-currency PartialPayments asking for more
+ * than the sender holds; each kind must succeed at least once in a run of
+ * 500 transactions or more. Each asset has a reference price in SWT (SWT 1, USD 4,
  * CNY 0.5, EUR 8) and an offer asks that price times 16/25, 4/5, 1, 5/4 or
  * 25/16, so that every quality, and every product of two, is exact in the
  * ledger's 16 digits: the crossed-book check below compares exactly.
@@ -1391,7 +1398,7 @@ static void model_rules(void **state)
  * the account's offers plus the lines it reserves for. At the end
  * jn_ledger_verify (what `jt-node verify` runs) passes on the store. */
 
-enum { L_TRADERS = 30, L_ISSUERS = 3, N_ASSETS = 4, L_POOR = 3 };
+enum { L_TRADERS = 30, L_ISSUERS = 3, N_ASSETS = 4, L_POOR = 3, L_PAYERS = 4 };
 
 typedef __int128 dec; /* an issued amount exactly, in units of 10^-DEC_DIGITS */
 #define DEC_DIGITS 24
@@ -1407,6 +1414,9 @@ typedef struct lasset {
 typedef struct lstats {
     size_t by_type[3][64]; /* OfferCreate, OfferCancel, Payment: results by code + 200 offset */
     size_t txs, closes, fills, consumed, placed, state_checks;
+    /* Payments that succeeded: SWT for a token (SendMax in SWT), a token for
+     * SWT, with Paths, and PartialPayments that delivered less. */
+    size_t swt_for_token, token_for_swt, with_paths, partial;
 } lstats;
 
 typedef struct lrun {
@@ -1624,6 +1634,27 @@ static bool line_delta(const lrun *R, int kind, const jt_obj *node, linedelta *o
     return true;
 }
 
+/* Counts the payments of the kinds ledger_invariants asks to succeed. */
+static void l_count_payment(lrun *R, const jn_tx *t)
+{
+    jt_amount amt, smax;
+    if (get_uint(t->tx, "TransactionType", 0) != JT_TX_PAYMENT || t->ter != JT_tesSUCCESS ||
+        jt_obj_get_amount(t->tx, "Amount", &amt) != JT_OK)
+        return;
+    if (jt_obj_get_amount(t->tx, "SendMax", &smax) == JT_OK) {
+        R->st.swt_for_token += smax.native && !amt.native;
+        R->st.token_for_swt += !smax.native && amt.native;
+    }
+    R->st.with_paths += jt_obj_has(t->tx, "Paths");
+    jt_obj *meta = NULL;
+    jt_errinfo ei;
+    if ((get_uint(t->tx, "Flags", 0) & JT_TF_PARTIAL_PAYMENT) && t->meta_blob &&
+        jt_obj_from_binary(t->meta_blob, t->meta_len, &meta, &ei) == JT_OK) {
+        R->st.partial += jt_obj_has(meta, "DeliveredAmount");
+        jt_obj_free(meta);
+    }
+}
+
 /* Checks one closed transaction against its metadata (see above). */
 static void l_check_tx(lrun *R, const jn_tx *t)
 {
@@ -1634,6 +1665,7 @@ static void l_check_tx(lrun *R, const jn_tx *t)
     l_type_result(R, tx, t->ter);
     if (!jt_ter_is_claimed(t->ter))
         return;
+    l_count_payment(R, t);
     R->fees += fee;
     jt_obj *meta = NULL;
     jt_errinfo ei;
@@ -2323,7 +2355,8 @@ static jt_obj *l_draw_counter(lrun *R, const party *p)
 static jt_obj *l_draw_offer(lrun *R, const party **from)
 {
     rng *r = &R->r;
-    const party *p = &R->tr[below(r, L_TRADERS)];
+    /* The last L_PAYERS traders place no offers (see l_draw_xpay). */
+    const party *p = &R->tr[below(r, L_TRADERS - L_PAYERS)];
     if (chance(r, 6)) {
         jt_obj *tx = l_draw_counter(R, p);
         if (tx) {
@@ -2389,9 +2422,101 @@ static jt_obj *l_draw_offer(lrun *R, const party **from)
     return tx_offer(p, &pays, &gets, flags, exp, cancel);
 }
 
+/* A path of one element: the issue (currency and issuer) of asset i, or
+ * SWT. */
+static void l_set_path(const lrun *R, jt_obj *tx, int i)
+{
+    char json[256], addr[JT_ADDRESS_MAX];
+    if (R->as[i].issuer < 0) {
+        snprintf(json, sizeof json, "[[{\"currency\":\"SWT\"}]]");
+    } else {
+        assert_int_equal(jt_address_encode(&R->iss[R->as[i].issuer].id, addr), JT_OK);
+        snprintf(json, sizeof json, "[[{\"currency\":\"%s\",\"issuer\":\"%s\"}]]", R->as[i].code,
+                 addr);
+    }
+    jt_json_doc *doc;
+    jt_errinfo ei;
+    assert_int_equal(jt_json_parse(json, strlen(json), NULL, &doc, &ei), JT_OK);
+    assert_int_equal(jt_obj_set_json(tx, "Paths", jt_json_root(doc), &ei), JT_OK);
+    jt_json_doc_free(doc);
+}
+
+/* Payments through the payment engine between the last L_PAYERS traders,
+ * which place no offers (an account that is both the owner of an offer a
+ * payment takes and its sender or receiver nets the transfer fee with what
+ * it receives on one line, which the per-transaction check cannot tell
+ * apart):
+ *   - SWT for a token through the book (SendMax in SWT), or a token for SWT
+ *     (SendMax in the token), along the default path, or a path naming the
+ *     direct book (sometimes with NoSkywellDirect), or bridged through CNY
+ *     or EUR (never USD, whose transfer fee would fall between two offers
+ *     of one owner); a third of them PartialPayments;
+ *   - a same-currency PartialPayment asking for more than the sender holds.
+ * The SendMax allows the reference price times 5/4 or 25/16. */
+static jt_obj *l_draw_xpay(lrun *R, const party **from)
+{
+    rng *r = &R->r;
+    const jn_view *v = jn_ledger_open_view(R->L);
+    int pi = L_TRADERS - L_PAYERS + (int)below(r, L_PAYERS);
+    int qi = L_TRADERS - L_PAYERS + (int)below(r, L_PAYERS - 1);
+    if (qi >= pi)
+        qi++;
+    const party *p = &R->tr[pi], *q = &R->tr[qi];
+    *from = p;
+    int k = 1 + (int)below(r, N_ASSETS - 1);
+    int bridge = 2 + (int)below(r, 2); /* CNY or EUR */
+    int64_t w = 1 + (int64_t)below(r, chance(r, 10) ? 3000 : 300);
+    bool wide = chance(r, 50);
+    int64_t sn = wide ? 25 : 5, sd = wide ? 16 : 4;
+    jn_line_side side;
+    bool holds = jn_read_line(v, &p->id, &R->iss[R->as[k].issuer].id, &R->as[k].cur, &side) &&
+                 jt_amount_sign(&side.balance) > 0;
+    unsigned c = below(r, 100);
+    uint32_t flags = JT_TF_FULLY_CANONICAL_SIG;
+    jt_amount amt, smax;
+    jt_obj *tx;
+    if (c >= 80 && holds) {
+        /* More than it holds, as a PartialPayment. */
+        jt_amount held = side.balance;
+        held.currency = R->as[k].cur;
+        held.issuer = R->iss[R->as[k].issuer].id;
+        assert_int_equal(jt_amount_add(&held, &held, &amt), JT_OK);
+        tx = tx_payment(p, q, &amt, NULL);
+        if (R->as[k].rate) {
+            assert_int_equal(jt_amount_mul_rate(&amt, R->as[k].rate, true, &smax), JT_OK);
+            assert_int_equal(jt_obj_set_amount(tx, "SendMax", &smax), JT_OK);
+        }
+        assert_int_equal(jt_obj_set_uint(tx, "Flags", flags | JT_TF_PARTIAL_PAYMENT), JT_OK);
+        return tx;
+    }
+    bool buy = c < 40 || !holds; /* SWT for the token */
+    if (buy) {
+        amt = l_amount(R, k, w, 1, 1);
+        smax = l_amount(R, 0, w, sn, sd);
+    } else {
+        amt = l_amount(R, 0, w, 1, 1);
+        smax = l_amount(R, k, w, sn, sd);
+    }
+    tx = tx_payment(p, q, &amt, &smax);
+    if (chance(r, 33))
+        flags |= JT_TF_PARTIAL_PAYMENT;
+    unsigned pc = below(r, 100);
+    if (pc >= 50 && pc < 75) {
+        l_set_path(R, tx, buy ? k : 0);
+        if (chance(r, 50))
+            flags |= JT_TF_NO_SKYWELL_DIRECT;
+    } else if (pc >= 75 && bridge != k) {
+        l_set_path(R, tx, bridge);
+    }
+    assert_int_equal(jt_obj_set_uint(tx, "Flags", flags), JT_OK);
+    return tx;
+}
+
 static jt_obj *l_draw_payment(lrun *R, const party **from)
 {
     rng *r = &R->r;
+    if (chance(r, 40))
+        return l_draw_xpay(R, from);
     const jn_view *v = jn_ledger_open_view(R->L);
     const party *p = &R->tr[below(r, L_TRADERS)];
     const party *q = &R->tr[below(r, L_TRADERS)];
@@ -2530,9 +2655,14 @@ static void ledger_run(uint64_t seed, size_t n_txs)
                        s->by_type[k][slot]);
         printf("\n");
     }
+    printf("#   Payments through the engine that succeeded: %zu SWT for a token, %zu a token for "
+           "SWT, %zu with Paths, %zu partial\n",
+           s->swt_for_token, s->token_for_swt, s->with_paths, s->partial);
     fflush(stdout);
     bool failed = R->failed;
     bool crossed_some = s->fills > 0;
+    bool paid_all_kinds = n_txs < 500 || (s->swt_for_token && s->token_for_swt && s->with_paths &&
+                                          s->partial);
     jn_store_close(R->store);
     tu_rm_rf(R->dir);
     free(R);
@@ -2540,6 +2670,9 @@ static void ledger_run(uint64_t seed, size_t n_txs)
         fail_msg("seed %" PRIu64 ": an invariant does not hold (above)", seed);
     if (!crossed_some)
         fail_msg("seed %" PRIu64 ": no offer was ever filled", seed);
+    if (!paid_all_kinds)
+        fail_msg("seed %" PRIu64 ": a kind of cross-currency or partial payment never succeeded",
+                 seed);
 }
 
 static void ledger_invariants(void **state)
