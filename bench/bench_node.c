@@ -2,13 +2,19 @@
  * bench_node.c — jt-node under load, against the machine's two-core
  * signature-verification ceiling measured in the same run.
  *
- *   bench_node [--mode payments|offers] [--node PATH] [--conns C] [--window W]
- *              [--close-ms MS] [--rounds R] [--verify-seconds S] [--keep]
- *              [--json] [--verbose]
+ *   bench_node [--mode payments|offers|xpay|pathfind] [--node PATH] [--conns C]
+ *              [--window W] [--close-ms MS] [--rounds R] [--verify-seconds S]
+ *              [--keep] [--json] [--verbose]
  *     payments: [--accounts N] [--payments M] [--track ledger|stream]
  *     offers:   [--makers N] [--takers N] [--depth N] [--offers M]
  *               [--round-seconds S] [--book-clients C] [--book-window W]
  *               [--book-seconds S]
+ *     xpay:     [--makers N] [--payers N] [--receivers N] [--depth N]
+ *               [--xpays M] [--round-seconds S]
+ *
+ * This file is the driver: options, the node, its connections, and the
+ * mode table; the parts and the modes are in bench/node/ (common.h lists
+ * them). Each mode is one file, bench/node/mode_NAME.c.
  *
  * Payments mode (the default): validated payments per second.
  *
@@ -52,6 +58,18 @@
  * from concurrent jtp clients on the book as placed and again after the
  * load: replies per second and the latency of each request.
  *
+ * Xpay mode (mode_xpay.c): cross-currency payments through one book per
+ * second, against the same ceiling. The same market as offers mode (an
+ * issuer of CNY, makers, a book `depth` deep, refills); payers holding only
+ * SWT pay receivers CNY with a SendMax in SWT and no Paths, so jt-node's
+ * payment engine takes them through the book. Counted: tesSUCCESS payments
+ * that took from the book and delivered exactly their Amount (metadata);
+ * the receivers' CNY balances must match. FAILs exit with status 3.
+ *
+ * Pathfind mode (mode_pathfind.c): the place for path_find answers per
+ * second on a ledger of 1 000 accounts, 50 tokens and 20 000 offers. Not
+ * measured yet: the node has no path finding; the mode says so.
+ *
  * A round's rate counts tesSUCCESS transactions (offers mode: crossing
  * takers) in the ledgers closed while the submitters were busy (steady
  * state): (La, Lb], where La is the first ledger holding the round's
@@ -71,18 +89,22 @@ static const struct {
 } modes[] = {
     [MODE_PAYMENTS] = {"payments", payments_run},
     [MODE_OFFERS] = {"offers", offers_run},
+    [MODE_XPAY] = {"xpay", xpay_run},
+    [MODE_PATHFIND] = {"pathfind", pathfind_run},
 };
 
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench_node [--mode payments|offers] [--node PATH] [--conns C] [--window W]\n"
-            "                  [--close-ms MS] [--rounds R] [--verify-seconds S] [--keep]\n"
-            "                  [--json] [--verbose]\n"
+            "usage: bench_node [--mode payments|offers|xpay|pathfind] [--node PATH] [--conns C]\n"
+            "                  [--window W] [--close-ms MS] [--rounds R] [--verify-seconds S]\n"
+            "                  [--keep] [--json] [--verbose]\n"
             "  payments: [--accounts N] [--payments M] [--track ledger|stream]\n"
             "  offers:   [--makers N] [--takers N] [--depth N] [--offers M] [--round-seconds S]\n"
-            "            [--book-clients C] [--book-window W] [--book-seconds S]\n");
+            "            [--book-clients C] [--book-window W] [--book-seconds S]\n"
+            "  xpay:     [--makers N] [--payers N] [--receivers N] [--depth N] [--xpays M]\n"
+            "            [--round-seconds S]\n");
     exit(2);
 }
 
@@ -115,6 +137,9 @@ int main(int argc, char **argv)
     b->ntakers = 4000;
     b->depth = 10000;
     b->noffers = 240000;
+    b->npayers = 4000;
+    b->nreceivers = 1000;
+    b->nxpay = 240000;
     b->book_clients = 4;
     b->book_window = 4;
     b->book_secs = 3;
@@ -156,6 +181,12 @@ int main(int argc, char **argv)
             b->ntakers = opt_num(v, 1, 1000000);
         else if (!strcmp(a, "--depth"))
             b->depth = opt_num(v, 20, 1000000);
+        else if (!strcmp(a, "--payers"))
+            b->npayers = opt_num(v, 1, 1000000);
+        else if (!strcmp(a, "--receivers"))
+            b->nreceivers = opt_num(v, 1, 1000000);
+        else if (!strcmp(a, "--xpays"))
+            b->nxpay = opt_num(v, 1, 100000000);
         else if (!strcmp(a, "--offers"))
             b->noffers = opt_num(v, 1, 100000000);
         else if (!strcmp(a, "--book-clients"))
@@ -181,11 +212,11 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    /* Offers mode reads every taker's metadata from the ledgers. Payments
-     * mode splits its rounds by count. */
-    if (b->mode == MODE_OFFERS && b->stream)
+    /* Offers and xpay modes read every taker's and payment's metadata from
+     * the ledgers. Payments mode splits its rounds by count. */
+    if ((b->mode == MODE_OFFERS || b->mode == MODE_XPAY) && b->stream)
         usage();
-    if (b->mode == MODE_PAYMENTS)
+    if (b->mode == MODE_PAYMENTS || b->mode == MODE_PATHFIND)
         b->round_secs = 0;
     if (sodium_init() < 0)
         die("sodium_init failed");

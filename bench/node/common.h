@@ -75,9 +75,10 @@ extern bool g_keep;
 
 enum { P_UNSENT, P_SENT, P_ACKED, P_REJECTED, P_VALIDATED };
 
-/* What a transaction is for (offers mode reads the metadata of the last
- * two; everything else only needs its result). */
-enum { K_OTHER, K_TAKER, K_MAKER };
+/* What a transaction is for (offers and xpay modes read the metadata of
+ * takers, makers and cross-currency payments; everything else only needs
+ * its result). */
+enum { K_OTHER, K_TAKER, K_MAKER, K_XPAY };
 
 typedef struct ptx {
     char *req; /* the submit request, id included */
@@ -93,6 +94,7 @@ typedef struct ptx {
     uint8_t crossed; /* offers: other accounts' offers it took from (metadata) */
     uint8_t taken;   /* ... of which it took in full (deleted) */
     bool placed;     /* offers: its own offer was placed in the book */
+    bool delivered;  /* xpay: tesSUCCESS, and its Destination got exactly the Amount */
     double t_sub, t_ack, t_val;
 } ptx;
 
@@ -151,7 +153,7 @@ typedef struct ledger_rec {
     bool by_tx;     /* too big for one reply: results fetched one transaction at a time */
 } ledger_rec;
 
-enum { MODE_PAYMENTS, MODE_OFFERS };
+enum { MODE_PAYMENTS, MODE_OFFERS, MODE_XPAY, MODE_PATHFIND };
 
 /* book_offers clients: what they saw. */
 typedef struct book_run {
@@ -170,7 +172,8 @@ typedef struct bench {
     int mode;
     const char *node;
     size_t naccts, npay;                     /* payments mode */
-    size_t nmakers, ntakers, depth, noffers; /* offers mode */
+    size_t nmakers, ntakers, depth, noffers; /* offers mode (xpay: makers, depth) */
+    size_t npayers, nreceivers, nxpay;       /* xpay mode */
     int book_clients;
     size_t book_window;
     double book_secs;
@@ -222,8 +225,9 @@ typedef struct bench {
     char *rbuf;
 } bench;
 
-/* Offers mode: what the takers and makers of some transactions did,
- * from their metadata. */
+/* Offers and xpay modes: what the takers (xpay: the cross-currency
+ * payments) and makers of some transactions did, from their metadata. A
+ * payment is `filled` when it delivered exactly its Amount. */
 typedef struct offer_tally {
     size_t takers, takers_tes, crossed, filled; /* crossed: took from >= 1 offer */
     size_t hist[5];                             /* takers by offers taken from: 0, 1, 2, 3, more */
@@ -309,14 +313,15 @@ typedef struct load_res {
 #define MAKER_CNY        "10000"   /* issued to each maker */
 #define LINE_LIMIT       "1000000"
 
-enum { S_TRUST, S_ISSUE, S_MAKER, S_TAKER };
+enum { S_TRUST, S_ISSUE, S_MAKER, S_TAKER, S_XPAY };
 
 /* One transaction to sign: type, sending account, Sequence, and a type's
  * parameter (S_ISSUE: the maker's account; S_MAKER: price level; S_TAKER:
- * units of 0.01 CNY to buy). */
+ * units of 0.01 CNY to buy; S_XPAY: units of 0.01 CNY to deliver to the
+ * account `dst`, paying SWT through the book). */
 typedef struct ospec {
     uint8_t type;
-    uint32_t src, seq, param;
+    uint32_t src, seq, param, dst;
 } ospec;
 
 typedef struct offer_job {
@@ -376,6 +381,8 @@ void pump(bench *b, int timeout_ms);
 void wait_open(bench *b, conn *c);
 jt_json_doc *ctrl_call(bench *b, double timeout, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+jt_json_doc *ctrl_call_any(bench *b, double timeout, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* bench/node/rounds.c */
 void submit_set(bench *b, ptx_set *s, const char *what);
 void tally_offers(const ptx_set *s, size_t lo, size_t hi, int round, offer_tally *t);
@@ -388,8 +395,15 @@ unsigned taker_units(size_t t);
 void sign_offers_set(ptx_set *set, const ospec *spec, size_t n, const account *accts,
                      const char *issuer, const char *what);
 double book_top(bench *b, unsigned limit);
+double account_cny(bench *b, const account *acct);
 double takers_cny(bench *b, const account *accts, size_t first, size_t n);
 /* bench/node/mode_offers.c */
 int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir);
+
+/* bench/node/mode_xpay.c */
+int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir);
+
+/* bench/node/mode_pathfind.c */
+int pathfind_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir);
 
 #endif

@@ -292,6 +292,59 @@ static void offer_meta(ptx *p, const jt_obj *meta)
     p->placed = placed;
 }
 
+/* Did a cross-currency payment (xpay mode) deliver its Amount? Read from
+ * its metadata as a `tx` reply's delivered_amount would be, but checked
+ * against the ledger's own change: the Destination's trust line
+ * (RippleState) must have grown by exactly the Amount, seen from the
+ * Destination's side, and a DeliveredAmount, if the node wrote one, must
+ * equal the Amount. */
+static bool xpay_delivered(const uint8_t *blob, size_t n, const jt_obj *meta, uint32_t seq)
+{
+    static const jt_field *f_nodes, *f_type, *f_modified;
+    if (!f_nodes) {
+        f_nodes = jt_field_by_name("AffectedNodes");
+        f_type = jt_field_by_name("LedgerEntryType");
+        f_modified = jt_field_by_name("ModifiedNode");
+    }
+    jt_obj *tx = NULL;
+    jt_amount amt, d;
+    jt_account_id dst;
+    if (jt_obj_from_binary(blob, n, &tx, NULL) != JT_OK ||
+        jt_obj_get_amount(tx, "Amount", &amt) != JT_OK ||
+        jt_obj_get_account(tx, "Destination", &dst) != JT_OK)
+        die("ledger %" PRIu32 ": an unreadable payment", seq);
+    jt_obj_free(tx);
+    if (jt_obj_get_amount(meta, "DeliveredAmount", &d) == JT_OK && jt_amount_cmp(&d, &amt))
+        return false;
+    size_t lines = 0, nn = jt_obj_array_len(meta, f_nodes->name);
+    bool ok = false;
+    for (size_t i = 0; i < nn; i++) {
+        const jt_field *wrap = NULL;
+        const jt_obj *node = jt_obj_array_at(meta, f_nodes->name, i, &wrap), *fin, *prev;
+        uint64_t type = 0;
+        jt_amount lo, hi, bal, bal0, delta;
+        if (!node || wrap != f_modified || jt_obj_get_uint_f(node, f_type, &type) != JT_OK ||
+            type != 0x72 /* RippleState */ ||
+            jt_obj_get_object(node, "FinalFields", &fin) != JT_OK ||
+            jt_obj_get_amount(fin, "LowLimit", &lo) != JT_OK ||
+            jt_obj_get_amount(fin, "HighLimit", &hi) != JT_OK)
+            continue;
+        bool low = !memcmp(lo.issuer.bytes, dst.bytes, 20);
+        if (!low && memcmp(hi.issuer.bytes, dst.bytes, 20))
+            continue; /* another account's line */
+        lines++;
+        if (jt_obj_get_amount(fin, "Balance", &bal) != JT_OK ||
+            jt_obj_get_object(node, "PreviousFields", &prev) != JT_OK ||
+            jt_obj_get_amount(prev, "Balance", &bal0) != JT_OK ||
+            jt_amount_sub(&bal, &bal0, &delta) != JT_OK)
+            continue; /* the balance did not change */
+        if (!low)
+            jt_amount_negate(&delta);
+        ok = jt_amount_cmp(&delta, &amt) == 0;
+    }
+    return ok && lines == 1;
+}
+
 /* One transaction's result, from its blob and metadata in hex: `seq` is
  * the ledger that holds it, `what` names the reply for errors. Returns
  * false when the transaction is not one of the set being tracked. */
@@ -317,7 +370,9 @@ static bool take_result(bench *b, uint32_t seq, const char *bh, const char *mh, 
     set_result(b, k, (int)res);
     if (b->offer_meta && p->kind != K_OTHER) {
         offer_meta(p, meta);
-        if (p->kind == K_TAKER && res == 0 && p->crossed)
+        if (p->kind == K_XPAY)
+            p->delivered = res == 0 && xpay_delivered(blob, n, meta, seq);
+        if (((p->kind == K_TAKER && res == 0) || (p->kind == K_XPAY && p->delivered)) && p->crossed)
             ledger_get(b, seq)->cross++;
     }
     jt_obj_free(meta);
@@ -655,17 +710,15 @@ void wait_open(bench *b, conn *c)
     }
 }
 
-/* Sends a control request on the ctl connection and waits for its reply.
- * `fmt` is the request without the id: it is inserted first. */
-jt_json_doc *ctrl_call(bench *b, double timeout, const char *fmt, ...)
+static jt_json_doc *ctrl_vcall(bench *b, double timeout, bool must_succeed, const char *fmt,
+                               va_list ap) __attribute__((format(printf, 4, 0)));
+static jt_json_doc *ctrl_vcall(bench *b, double timeout, bool must_succeed, const char *fmt,
+                               va_list ap)
 {
     char req[1024];
     uint64_t id = CTRL_ID + b->ctrl_next++;
     int n = snprintf(req, sizeof req, "{\"id\":%" PRIu64 ",", id);
-    va_list ap;
-    va_start(ap, fmt);
     n += vsnprintf(req + n, sizeof req - (size_t)n, fmt, ap);
-    va_end(ap);
     n += snprintf(req + n, sizeof req - (size_t)n, "}");
     jt_errinfo ei;
     if (jt_jtp_send(b->ctl.j, req, (size_t)n, &ei) != JT_OK)
@@ -683,9 +736,31 @@ jt_json_doc *ctrl_call(bench *b, double timeout, const char *fmt, ...)
     b->ctrl_wait = 0;
     const jt_json *root = jt_json_root(b->ctrl_reply);
     const char *status = jt_json_string(jt_json_get(root, "status"));
-    if (!status || strcmp(status, "success")) {
+    if (must_succeed && (!status || strcmp(status, "success"))) {
         const char *err = jt_json_string(jt_json_get(root, "error"));
         die("%s failed: %s", req, err ? err : "no status");
     }
     return b->ctrl_reply;
+}
+
+/* Sends a control request on the ctl connection and waits for its reply,
+ * which must be a success. `fmt` is the request without the id: it is
+ * inserted first. */
+jt_json_doc *ctrl_call(bench *b, double timeout, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    jt_json_doc *d = ctrl_vcall(b, timeout, true, fmt, ap);
+    va_end(ap);
+    return d;
+}
+
+/* The same, returning whatever the node answered (an error too). */
+jt_json_doc *ctrl_call_any(bench *b, double timeout, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    jt_json_doc *d = ctrl_vcall(b, timeout, false, fmt, ap);
+    va_end(ap);
+    return d;
 }

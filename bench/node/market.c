@@ -44,6 +44,18 @@ static jt_err sign_offers_tx(void *ctx, size_t k)
             (e = cny(&a2, j->issuer, OFFER_CNY_UNITS)))
             return e;
         break;
+    case S_XPAY: /* delivers param/100 CNY to dst, SWT spent through the book */
+        p->kind = K_XPAY;
+        if ((e = cny(&a1, j->issuer, s->param)) ||
+            (e = drops(&a2, (uint64_t)s->param * (TAKER_LIMIT / 100))))
+            return e;
+        tx = tx_begin(JT_TX_PAYMENT, 0, from, s->seq);
+        e = tx ? jt_obj_set_account(tx, "Destination", &j->accts[s->dst].id) : JT_OK;
+        if (!e && tx)
+            e = jt_obj_set_amount(tx, "Amount", &a1);
+        if (!e && tx)
+            e = jt_obj_set_amount(tx, "SendMax", &a2);
+        return tx_finish(p, k, tx, from, e);
     default: /* S_TAKER: buys param/100 CNY, paying at most TAKER_LIMIT per CNY */
         p->kind = K_TAKER;
         if ((e = cny(&a1, j->issuer, s->param)) ||
@@ -86,26 +98,30 @@ double book_top(bench *b, unsigned limit)
     return quality;
 }
 
-/* Sum of the takers' CNY balances (account_lines), in CNY. */
-double takers_cny(bench *b, const account *accts, size_t first, size_t n)
+/* An account's CNY balance (account_lines), in CNY. */
+double account_cny(bench *b, const account *acct)
 {
     double sum = 0;
-    for (size_t a = first; a < first + n; a++) {
-        char addr[JT_ADDRESS_MAX];
-        check(jt_address_encode(&accts[a].id, addr), "address");
-        jt_json_doc *d = ctrl_call(b, 30, "\"command\":\"account_lines\",\"account\":\"%s\"", addr);
-        const jt_json *lines = jt_json_get(jt_json_get(jt_json_root(d), "result"), "lines");
-        for (size_t i = 0; lines && lines->kind == JT_JSON_ARRAY && i < lines->u.arr.n; i++) {
-            const jt_json *l = lines->u.arr.items[i];
-            const char *cur = jt_json_string(jt_json_get(l, "currency"));
-            const char *bal = jt_json_string(jt_json_get(l, "balance"));
-            if (cur && bal && !strcmp(cur, "CNY"))
-                sum += strtod(bal, NULL);
-        }
-        jt_json_doc_free(d);
+    char addr[JT_ADDRESS_MAX];
+    check(jt_address_encode(&acct->id, addr), "address");
+    jt_json_doc *d = ctrl_call(b, 30, "\"command\":\"account_lines\",\"account\":\"%s\"", addr);
+    const jt_json *lines = jt_json_get(jt_json_get(jt_json_root(d), "result"), "lines");
+    for (size_t i = 0; lines && lines->kind == JT_JSON_ARRAY && i < lines->u.arr.n; i++) {
+        const jt_json *l = lines->u.arr.items[i];
+        const char *cur = jt_json_string(jt_json_get(l, "currency"));
+        const char *bal = jt_json_string(jt_json_get(l, "balance"));
+        if (cur && bal && !strcmp(cur, "CNY"))
+            sum += strtod(bal, NULL);
     }
+    jt_json_doc_free(d);
     return sum;
 }
 
-/* Offers mode: set-up, the load in rounds, book_offers, and the report.
- * Returns the exit status (3: the offers did not cross or fill). */
+/* Sum of some accounts' CNY balances (account_lines), in CNY. */
+double takers_cny(bench *b, const account *accts, size_t first, size_t n)
+{
+    double sum = 0;
+    for (size_t a = first; a < first + n; a++)
+        sum += account_cny(b, &accts[a]);
+    return sum;
+}

@@ -66,6 +66,8 @@ static void book_bench(bench *b, double secs, book_res *out)
             r->replies + r->bad, r->expect, r->first_bad);
 }
 
+/* Offers mode: set-up, the load in rounds, book_offers, and the report.
+ * Returns the exit status (3: the offers did not cross or fill). */
 int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir)
 {
     size_t nm = b->nmakers, nt = b->ntakers, na = 1 + nm + nt;
@@ -88,12 +90,12 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     ospec *st = xcalloc(ntrust, sizeof *st), *si = xcalloc(nm, sizeof *si);
     ospec *sb = xcalloc(nbook, sizeof *sb), *sl = xcalloc(b->noffers, sizeof *sl);
     for (size_t a = 1; a < na; a++)
-        st[a - 1] = (ospec){S_TRUST, (uint32_t)a, seq[a]++, 0};
+        st[a - 1] = (ospec){S_TRUST, (uint32_t)a, seq[a]++, 0, 0};
     for (size_t m = 0; m < nm; m++)
-        si[m] = (ospec){S_ISSUE, 0, seq[0]++, (uint32_t)(1 + m)};
+        si[m] = (ospec){S_ISSUE, 0, seq[0]++, (uint32_t)(1 + m), 0};
     for (size_t j = 0; j < nbook; j++) {
         uint32_t m = (uint32_t)(1 + j % nm);
-        sb[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL)};
+        sb[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL), 0};
     }
     /* The load: takers, each followed by the makers' offers that replace
      * what the takers have bought so far. Connection c (accounts a with
@@ -109,7 +111,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
         uint32_t a = (uint32_t)(1 + nm + t % nt);
         unsigned u = taker_units(t++);
         size_t c = a % nc;
-        sl[k++] = (ospec){S_TAKER, a, seq[a]++, u};
+        sl[k++] = (ospec){S_TAKER, a, seq[a]++, u, 0};
         ntakers++;
         bought_c[c] += u;
         while (bought_c[c] >= (uint64_t)OFFER_CNY_UNITS * (made_c[c] + 1) && k < b->noffers) {
@@ -117,7 +119,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
             size_t first = c ? c : nc, count = (nm - first) / nc + 1;
             uint32_t m = (uint32_t)(first + nc * (made_c[c]++ % count));
             sl[k++] =
-                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL)};
+                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL), 0};
         }
     }
     double t_keys = now() - t0;

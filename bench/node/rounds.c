@@ -149,14 +149,15 @@ void tally_offers(const ptx_set *s, size_t lo, size_t hi, int round, offer_tally
             t->makers++;
             t->makers_tes += tes;
             t->makers_placed += tes && p->placed;
-        } else if (p->kind == K_TAKER) {
+        } else if (p->kind == K_TAKER || p->kind == K_XPAY) {
             t->takers++;
             if (!tes)
                 continue;
             t->takers_tes++;
             t->hist[p->crossed > 4 ? 4 : p->crossed]++;
             t->crossed += p->crossed > 0;
-            t->filled += p->crossed > 0 && !p->placed;
+            /* A taker filled: did not rest; a payment: delivered its Amount. */
+            t->filled += p->crossed > 0 && (p->kind == K_XPAY ? p->delivered : !p->placed);
             t->rested += p->placed;
             t->taken += p->taken;
         }
@@ -350,7 +351,14 @@ static void print_round(const bench *b, int r, const round_res *R)
     char g1[32], g2[32], g3[32];
     long m[4];
     node_memory(&m[0], &m[1], &m[2], &m[3]);
-    if (b->mode == MODE_OFFERS)
+    if (b->mode == MODE_XPAY)
+        printf("round %d: %zu transactions (%zu payments) in %.1f s: %s crossing payments/s, %s "
+               "transactions/s (%s), verify ceiling %s/s, ratio %.3f (all transactions %.3f), p99 "
+               "%.0f ms, book %ld deep\n",
+               r + 1, R->n, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
+               grouped(R->rate, g2, sizeof g2), R->steady ? "steady state" : "whole round",
+               grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth);
+    else if (b->mode == MODE_OFFERS)
         printf("round %d: %zu OfferCreates (%zu takers) in %.1f s: %s crossing takers/s, %s "
                "OfferCreates/s (%s), verify ceiling %s/s, ratio %.3f (all OfferCreates "
                "%.3f), p99 %.0f ms, book %ld deep\n",
@@ -364,7 +372,8 @@ static void print_round(const bench *b, int r, const round_res *R)
                R->steady ? "steady state" : "whole round", grouped(R->ceiling, g2, sizeof g2),
                R->ratio, R->p99, (double)m[0] / 1024);
     if (R->cut_short)
-        printf("  the load ran out before the round's %.0f s: raise --offers\n", b->round_secs);
+        printf("  the load ran out before the round's %.0f s: raise %s\n", b->round_secs,
+               b->mode == MODE_XPAY ? "--xpays" : "--offers");
     if (R->rejected) {
         printf("  rejected at submit:");
         for (int i = 0; i < b->nsub_codes; i++)
