@@ -12,8 +12,9 @@
  *   bench/node/market.c       the CNY market: TrustSets, issuing, the makers' book
  *   bench/node/mode_*.c       one file per mode: its set-up, load and report
  *
- * A new mode is a mode_NAME.c with a run function (`mode_run_fn`) and a
- * line in the mode table of bench_node.c.
+ * A new mode is a mode_NAME.c with a run function (`mode_run_fn`), its
+ * prototype and a MODE_NAME value here, and a line in the mode table of
+ * bench_node.c (with its options, if it has any of its own).
  */
 #ifndef BENCH_NODE_COMMON_H
 #define BENCH_NODE_COMMON_H
