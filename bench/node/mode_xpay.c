@@ -42,6 +42,16 @@ static size_t xpay_receiver(size_t t, size_t nr)
     return t % nr;
 }
 
+/* Index of the largest of n[0..count). */
+static size_t most_other(const size_t *n, size_t count)
+{
+    size_t best = 0;
+    for (size_t c = 1; c < count; c++)
+        if (n[c] > n[best])
+            best = c;
+    return best;
+}
+
 int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir)
 {
     size_t nm = b->nmakers, np = b->npayers, nr = b->nreceivers, na = 1 + nm + np + nr;
@@ -161,10 +171,22 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     uint64_t *due = xcalloc(nr, sizeof *due); /* units delivered to each receiver */
     uint64_t delivered_units = 0;
     size_t tes_not_delivered = 0;
+    int other_code[4] = {0}; /* the payments' first few results other than tesSUCCESS */
+    size_t other_n[4] = {0}, nother = 0;
     for (size_t i = 0; i < b->txs.n; i++) {
         const ptx *p = &b->txs.v[i];
-        if (p->kind != K_XPAY || !p->has_result || p->ter_val)
+        if (p->kind != K_XPAY || !p->has_result)
             continue;
+        if (p->ter_val) {
+            size_t c = 0;
+            while (c < nother && other_code[c] != p->ter_val)
+                c++;
+            if (c == nother && nother < 4)
+                other_code[nother++] = p->ter_val;
+            if (c < nother)
+                other_n[c]++;
+            continue;
+        }
         if (!p->delivered) {
             tes_not_delivered++;
             continue;
@@ -201,8 +223,9 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     char verdict[200];
     if (!did_cross)
         snprintf(verdict, sizeof verdict,
-                 "FAIL (did not cross: %zu of %zu payments took from the book)", ot.crossed,
-                 ot.takers);
+                 "FAIL (did not cross: %zu of %zu payments took from the book%s%s)", ot.crossed,
+                 ot.takers, nother ? "; most common other result " : "",
+                 nother ? ter_name(other_code[most_other(other_n, nother)]) : "");
     else if (!delivered_ok)
         snprintf(verdict, sizeof verdict,
                  "FAIL (not delivered: %zu tesSUCCESS payments did not deliver their Amount)",
@@ -264,6 +287,12 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                100 * (double)ot.hist[1] / tt, 100 * (double)ot.hist[2] / tt,
                100 * (double)ot.hist[3] / tt, 100 * (double)ot.hist[4] / tt);
         printf("  %-46s %zu delivered exactly their Amount through the book\n", "", ot.filled);
+        if (nother) {
+            printf("  %-46s", "payments validated with another result");
+            for (size_t c = 0; c < nother; c++)
+                printf(" %s %zu", ter_name(other_code[c]), other_n[c]);
+            printf("\n");
+        }
         printf("  %-46s %zu taken in full, %zu placed by makers; now %ld deep (from %zu)\n",
                "offers in the book", ot.taken, ot.makers_placed, b->book_depth, nbook);
         printf("  %-46s %.0f drops/CNY before the load, %.0f after\n", "best offer", top0, top1);
