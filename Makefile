@@ -64,6 +64,8 @@ TESTLIB    := tests/unit/testutil.c
 INTEROP_DRV := $(BUILD)/tests/jt-interop-driver
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BENCH_SRC  := $(sort $(wildcard bench/bench_*.c))
+BENCH_NODE_SRC := $(sort $(wildcard bench/node/*.c))
+BENCH_NODE_HDR := $(sort $(wildcard bench/node/*.h))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all lib programs tests test install uninstall bench fuzz fuzz-build up clean check-deps format
@@ -193,9 +195,16 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(PROGRAMS)))
 
 # ---------------------------------------------------------------- bench
+# Each bench/bench_NAME.c is one program, but bench_node: its driver
+# (bench/bench_node.c) with its parts and modes (bench/node/*.c).
 $(BUILD)/bench/bench_%: bench/bench_%.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(BUILD)/bench/bench_node: bench/bench_node.c $(BENCH_NODE_SRC) $(BENCH_NODE_HDR) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ bench/bench_node.c $(BENCH_NODE_SRC) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS)
 
 bench: check-deps
 	$(MAKE) --no-print-directory all $(BENCH_BIN)
@@ -228,7 +237,7 @@ up: check-deps
 	@scripts/up.sh
 
 format:
-	clang-format -i sdk/src/*.c sdk/src/*.h sdk/include/jt/*.h wallet/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c
+	clang-format -i sdk/src/*.c sdk/src/*.h sdk/include/jt/*.h wallet/*.c tests/unit/*.c tests/fuzz/*.c bench/*.c bench/node/*.c bench/node/*.h
 
 clean:
 	rm -rf build

@@ -7,19 +7,25 @@
 #      of the same payment, so both see the same machine load.
 #   3. bench_node: jt-node under a load of pre-signed payments over jtp,
 #      against libsecp256k1 verification on two threads (see
-#      bench/bench_node.c).
+#      bench/bench_node.c and bench/node/).
 #   4. bench_node --mode offers: OfferCreates that cross 1-3 offers of a
 #      10 000-deep book, against the same ceiling measured in that run; and
 #      book_offers (limit 20) on that book from concurrent clients.
-#   5. A summary block. The exit status is 1 when a benchmark failed, or
-#      when the offers did not cross or fill (a FAIL, not a BELOW).
+#   5. bench_node --mode xpay: cross-currency payments (CNY delivered, SWT
+#      spent) through one 10 000-deep book, against the same ceiling.
+#   6. bench_node --mode pathfind: path_find answers per second; it says
+#      "not yet measured" while the node has no path finding.
+#   7. A summary block. The exit status is 1 when a benchmark failed, or
+#      when the offers or the cross-currency payments did not cross, fill
+#      or deliver (a FAIL, not a BELOW).
 #
 # Environment: BENCH_SECONDS (bench_sign budget, default 20), JL_ROUNDS
 # (default 3), JL_SECONDS (seconds per side per round, default 2),
 # NODE_PAYMENTS (bench_node payments, default 600000), NODE_ROUNDS (default
 # 3), NODE_ARGS (more bench_node options, e.g. "--track stream"),
 # OFFERS_ARGS (more options of the offers run, e.g. "--round-seconds 10"),
-# OFFERS=0 (skip the offers run).
+# OFFERS=0 (skip the offers run), XPAY_ARGS (more options of the xpay run),
+# XPAY=0 (skip the xpay run), PATHFIND=0 (skip the path_find probe).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -142,6 +148,25 @@ if [ "${OFFERS:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" ];
     offers_status=$(cat "$tmp/offers_status" 2>/dev/null || echo 0)
 fi
 
+xpay_status=skipped
+if [ "${XPAY:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" ]; then
+    echo
+    echo "== bench_node --mode xpay: cross-currency payments through a 10 000-deep book (about 60 s)"
+    # shellcheck disable=SC2086 # XPAY_ARGS is a list of options
+    ("$node_bin" --mode xpay --node "$BUILD/bin/jt-node" ${XPAY_ARGS:-} ||
+        echo "$?" >"$tmp/xpay_status") | tee "$tmp/xpay.txt"
+    xpay_status=$(cat "$tmp/xpay_status" 2>/dev/null || echo 0)
+fi
+
+pathfind_status=skipped
+if [ "${PATHFIND:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" ]; then
+    echo
+    echo "== bench_node --mode pathfind: path_find answers per second"
+    ("$node_bin" --mode pathfind --node "$BUILD/bin/jt-node" ||
+        echo "$?" >"$tmp/pathfind_status") | tee "$tmp/pathfind.txt"
+    pathfind_status=$(cat "$tmp/pathfind_status" 2>/dev/null || echo 0)
+fi
+
 echo
 echo "== summary (every ratio is against a baseline measured in this run)"
 sed -n 's/^SUMMARY //p' "$tmp/sign.txt"
@@ -162,6 +187,23 @@ skipped) echo "offers: skipped" ;;
     status=1 ;;
 *)
     echo "offers: bench_node --mode offers failed (see above)"
+    status=1 ;;
+esac
+case $xpay_status in
+skipped) echo "xpay: skipped" ;;
+0) sed -n 's/^SUMMARY //p' "$tmp/xpay.txt" ;;
+3) # the payments did not cross or deliver: the SUMMARY lines say FAIL
+    sed -n 's/^SUMMARY //p' "$tmp/xpay.txt"
+    status=1 ;;
+*)
+    echo "xpay: bench_node --mode xpay failed (see above)"
+    status=1 ;;
+esac
+case $pathfind_status in
+skipped) echo "path_find: skipped" ;;
+0) sed -n 's/^SUMMARY //p' "$tmp/pathfind.txt" ;;
+*)
+    echo "path_find: bench_node --mode pathfind failed (see above)"
     status=1 ;;
 esac
 exit "$status"
