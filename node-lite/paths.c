@@ -65,8 +65,8 @@ typedef struct akeys {
 } akeys;
 
 typedef struct pstate {
-    node nodes[MAX_NODES];
-    size_t n;
+    node *nodes; /* grown as the path is expanded: most paths have a few */
+    size_t n, cap;
     int status;
     uint64_t quality; /* 0: dry */
     size_t index;
@@ -541,6 +541,27 @@ static int push_implied(calc *rc, pstate *ps, const jt_account_id *account, cons
     return r;
 }
 
+/* Adds a node to the path (the array grows by doubling, up to MAX_NODES). */
+static int append_node(calc *rc, pstate *ps, const node *nd)
+{
+    if (ps->n >= MAX_NODES)
+        return JT_temBAD_PATH;
+    if (ps->n == ps->cap) {
+        size_t nc = ps->cap ? ps->cap * 2 : 4;
+        if (nc > MAX_NODES)
+            nc = MAX_NODES;
+        node *nv = realloc(ps->nodes, nc * sizeof *nv);
+        if (!nv) {
+            rc->fail = true;
+            return JT_tefINTERNAL;
+        }
+        ps->nodes = nv;
+        ps->cap = nc;
+    }
+    ps->nodes[ps->n++] = *nd;
+    return JT_tesSUCCESS;
+}
+
 static int push_node(calc *rc, pstate *ps, unsigned type, const jt_account_id *account,
                      const jt_currency *cur, const jt_account_id *iss)
 {
@@ -615,7 +636,7 @@ static int push_node(calc *rc, pstate *ps, unsigned type, const jt_account_id *a
             }
         }
         if (r == JT_tesSUCCESS)
-            ps->nodes[ps->n++] = nd;
+            r = append_node(rc, ps, &nd);
         return r;
     }
     if (has_iss)
@@ -638,7 +659,7 @@ static int push_node(calc *rc, pstate *ps, unsigned type, const jt_account_id *a
     if (r == JT_tesSUCCESS) {
         if (ps->n >= MAX_NODES)
             return JT_temBAD_PATH;
-        ps->nodes[ps->n++] = nd;
+        r = append_node(rc, ps, &nd);
     }
     return r;
 }
@@ -1618,6 +1639,7 @@ static void pstate_free(pstate *ps)
     if (!ps)
         return;
     jn_view_clear(&ps->view);
+    free(ps->nodes);
     free(ps->unfunded.k);
     free(ps->fwd.k);
     free(ps->rev.k);
