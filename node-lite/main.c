@@ -5,8 +5,9 @@
  *   jt-node run    --data DIR [--config FILE] [--ws ADDR] [--jtp ADDR] [--close-ms N]
  *   jt-node verify --data DIR
  *
- * DIR holds node.key (the node's ed25519 identity, 0600), jt-node.conf (INI,
- * written by init with the defaults) and the LMDB store (ledger/).
+ * DIR (0700) holds node.key (the node's ed25519 identity, 0600), jt-node.conf
+ * (INI, written by init with the defaults), jt-node.lock (held by whichever
+ * command has the directory: datadir.h) and the LMDB store (ledger/).
  */
 #include <errno.h>
 #include <inttypes.h>
