@@ -48,7 +48,8 @@ int jn_datadir_check_private(const char *path, bool *tightened, unsigned *old_mo
         return 0;
     if (st.st_uid == geteuid()) {
         if (chmod(path, 0700) != 0) {
-            snprintf(err, errcap, "%s is open to group or others (mode %04o) and cannot be made private: %s",
+            snprintf(err, errcap,
+                     "%s is open to group or others (mode %04o) and cannot be made private: %s",
                      path, mode, strerror(errno));
             return -1;
         }
@@ -125,8 +126,8 @@ static void remove_stray_temps(jn_datadir *d)
     closedir(dh);
 }
 
-int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out,
-                    char *err, size_t errcap)
+int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out, char *err,
+                    size_t errcap)
 {
     *out = NULL;
     if (strlen(dir) >= sizeof((jn_datadir *)0)->path) {
@@ -142,8 +143,9 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
     if (jn_datadir_check_private(dir, &tightened, &old_mode, err, errcap))
         return -1;
     if (tightened)
-        fprintf(stderr, "jt-node: %s was open to group or others (mode %04o); its mode is now 0700\n",
-                dir, old_mode);
+        fprintf(stderr,
+                "jt-node: %s was open to group or others (mode %04o); its mode is now 0700\n", dir,
+                old_mode);
     jn_datadir *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errcap, "out of memory");
@@ -157,7 +159,8 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
         free(d);
         return -1;
     }
-    d->lockfd = openat(d->dirfd, JN_DATADIR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    d->lockfd =
+        openat(d->dirfd, JN_DATADIR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (d->lockfd < 0) {
         snprintf(err, errcap, "cannot open the lock file %s/%s: %s", dir, JN_DATADIR_LOCK_FILE,
                  strerror(errno));
@@ -173,7 +176,8 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
                      "directory",
                      dir, who);
         } else {
-            snprintf(err, errcap, "cannot lock %s/%s: %s", dir, JN_DATADIR_LOCK_FILE, strerror(errno));
+            snprintf(err, errcap, "cannot lock %s/%s: %s", dir, JN_DATADIR_LOCK_FILE,
+                     strerror(errno));
         }
         close(d->lockfd);
         d->lockfd = -1; /* not ours: close must not truncate it */
@@ -185,7 +189,8 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
     struct tm tm;
     if (gmtime_r(&now, &tm))
         strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    int n = snprintf(info, sizeof info, "pid %ld\ncommand %s\nsince %s\n", (long)getpid(), command, since);
+    int n = snprintf(info, sizeof info, "pid %ld\ncommand %s\nsince %s\n", (long)getpid(), command,
+                     since);
     /* Information only: a failure here does not weaken the lock. */
     if (ftruncate(d->lockfd, 0) != 0 || pwrite(d->lockfd, info, (size_t)n, 0) != n)
         fprintf(stderr, "jt-node: cannot record this process in %s/%s: %s\n", dir,
@@ -241,7 +246,8 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            snprintf(err, errcap, "cannot write %s: %s", full, w < 0 ? strerror(errno) : "short write");
+            snprintf(err, errcap, "cannot write %s: %s", full,
+                     w < 0 ? strerror(errno) : "short write");
             rc = -1;
             break;
         }

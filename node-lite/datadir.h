@@ -37,8 +37,8 @@ typedef struct jn_datadir jn_datadir;
  * stderr. On failure returns -1 with a message in err: among others
  * "data directory DIR is in use by jt-node pid N (run, since TIME)". The
  * handle is freed (and the lock released) by jn_datadir_close. */
-int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out,
-                    char *err, size_t errcap);
+int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out, char *err,
+                    size_t errcap);
 /* Releases the lock and frees the handle; NULL is fine. */
 void jn_datadir_close(jn_datadir *d);
 const char *jn_datadir_path(const jn_datadir *d);
