@@ -361,7 +361,10 @@ static int cmd_init(int argc, char **argv)
             key_error(o.data, path, &ei, true);
             goto out;
         }
-    } else if (jt_jtp_identity_generate(&id) != JT_OK || jt_jtp_identity_save(id, path, &ei) != JT_OK) {
+    } else if (jt_jtp_identity_generate(&id) != JT_OK) {
+        fprintf(stderr, "jt-node: cannot make a node key (out of memory or no random numbers)\n");
+        goto out;
+    } else if (jt_jtp_identity_save(id, path, &ei) != JT_OK) {
         fprintf(stderr, "jt-node: writing %s: %s\n", path, ei.msg);
         goto out;
     }
