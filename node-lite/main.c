@@ -5,8 +5,9 @@
  *   jt-node run    --data DIR [--config FILE] [--ws ADDR] [--jtp ADDR] [--close-ms N]
  *   jt-node verify --data DIR
  *
- * DIR holds node.key (the node's ed25519 identity, 0600), jt-node.conf (INI,
- * written by init with the defaults) and the LMDB store (ledger/).
+ * DIR (0700) holds node.key (the node's ed25519 identity, 0600), jt-node.conf
+ * (INI, written by init with the defaults), jt-node.lock (held by whichever
+ * command has the directory: datadir.h) and the LMDB store (ledger/).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +24,7 @@
 #include <jt/jtp.h>
 
 #include "closer.h"
+#include "datadir.h"
 #include "ledger.h"
 #include "net.h"
 #include "net_ext.h"
@@ -281,6 +283,66 @@ static void path_in(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/* ------------------------------------------------------ the data directory */
+
+/* For run and verify: the directory must exist (init makes it). */
+static int need_initialized(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        fprintf(stderr, "jt-node: %s: not initialized (run `jt-node init --data %s`)\n", dir, dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Takes the data directory for `command` (datadir.h): its lock, its
+ * permissions and those of ledger/ when it exists. */
+static jn_datadir *take_datadir(const char *dir, const char *command, bool create)
+{
+    char err[640], path[4096];
+    jn_datadir *d;
+    if (jn_datadir_open(dir, command, create, &d, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        return NULL;
+    }
+    path_in(path, sizeof path, dir, "ledger");
+    struct stat sb;
+    bool tightened = false;
+    unsigned old_mode = 0;
+    if (stat(path, &sb) == 0 &&
+        jn_datadir_check_private(path, &tightened, &old_mode, err, sizeof err)) {
+        fprintf(stderr, "jt-node: %s\n", err);
+        jn_datadir_close(d);
+        return NULL;
+    }
+    if (tightened)
+        fprintf(stderr, "jt-node: %s was open to group or others (mode %04o); its mode is now 0700\n",
+                path, old_mode);
+    return d;
+}
+
+/* "jt-node: " and why node.key at `kpath` cannot be used, with what to do.
+ * `fresh`: no ledger was made with it yet (init). */
+static void key_error(const char *dir, const char *kpath, const jt_errinfo *ei, bool fresh)
+{
+    if (ei->code != JT_EKEY) {
+        /* Cannot open, or loose permissions (the message says to chmod 600). */
+        fprintf(stderr, "jt-node: %s\n", ei->msg);
+    } else if (fresh) {
+        fprintf(stderr,
+                "jt-node: %s; no ledger has been made with this key yet: remove %s and run "
+                "`jt-node init --data %s` again to make a new key, or put back the key file you "
+                "meant to use\n",
+                ei->msg, kpath, dir);
+    } else {
+        fprintf(stderr,
+                "jt-node: %s; restore %s from a backup (jtp clients pin the node's public key; "
+                "a new key is a new identity for them)\n",
+                ei->msg, kpath);
+    }
+}
+
 /* ---------------------------------------------------------------- init */
 
 static int cmd_init(int argc, char **argv)
@@ -295,58 +357,57 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "jt-node: --genesis-address %s: %s\n", gaddr, ei.msg);
         return 2;
     }
-    if (mkdir(o.data, 0700) && errno != EEXIST) {
-        fprintf(stderr, "jt-node: cannot create %s: %s\n", o.data, strerror(errno));
+    jn_datadir *dd = take_datadir(o.data, "init", true);
+    if (!dd)
         return 1;
-    }
+    int rcode = 1;
     char path[4096];
     path_in(path, sizeof path, o.data, "ledger");
     char err[512] = "";
-    jn_store *st;
+    jn_store *st = NULL;
+    jt_jtp_identity *id = NULL;
     if (jn_store_open(path, 0, &st, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
-        return 1;
+        goto out;
     }
     jn_header h;
     if (jn_store_last_header(st, &h) == 0) {
         fprintf(stderr, "jt-node: %s is already initialized (ledger %" PRIu32 ")\n", o.data, h.seq);
-        jn_store_close(st);
-        return 1;
+        goto out;
     }
-    /* The identity first: a genesis without a key would be unusable. */
-    jt_jtp_identity *id = NULL;
+    /* The identity first: a genesis without a key would be unusable. A key
+     * already there (put there on purpose, or by an init that stopped before
+     * the genesis) is used. */
     path_in(path, sizeof path, o.data, "node.key");
-    if (jt_jtp_identity_load(path, &id, &ei) != JT_OK) {
-        if (jt_jtp_identity_generate(&id) != JT_OK || jt_jtp_identity_save(id, path, &ei) != JT_OK) {
-            fprintf(stderr, "jt-node: writing %s: %s\n", path, ei.msg);
-            jt_jtp_identity_free(id);
-            jn_store_close(st);
-            return 1;
+    struct stat sb;
+    if (lstat(path, &sb) == 0) {
+        if (jt_jtp_identity_load(path, &id, &ei) != JT_OK) {
+            key_error(o.data, path, &ei, true);
+            goto out;
         }
+    } else if (jt_jtp_identity_generate(&id) != JT_OK) {
+        fprintf(stderr, "jt-node: cannot make a node key (out of memory or no random numbers)\n");
+        goto out;
+    } else if (jt_jtp_identity_save(id, path, &ei) != JT_OK) {
+        fprintf(stderr, "jt-node: writing %s: %s\n", path, ei.msg);
+        goto out;
     }
     config c;
     config_defaults(&c);
     path_in(path, sizeof path, o.data, "jt-node.conf");
-    struct stat sb;
     if (stat(path, &sb) != 0) {
-        FILE *f = fopen(path, "w");
-        if (!f || fputs(DEFAULT_CONF, f) == EOF || fclose(f)) {
-            fprintf(stderr, "jt-node: writing %s: %s\n", path, strerror(errno));
-            jt_jtp_identity_free(id);
-            jn_store_close(st);
-            return 1;
+        if (jn_datadir_write_new(dd, "jt-node.conf", DEFAULT_CONF, sizeof DEFAULT_CONF - 1, err,
+                                 sizeof err)) {
+            fprintf(stderr, "jt-node: %s\n", err);
+            goto out;
         }
     } else if (ini_parse(path, conf_handler, &c) != 0) {
         fprintf(stderr, "jt-node: %s: %s\n", path, c.error[0] ? c.error : "cannot be read");
-        jt_jtp_identity_free(id);
-        jn_store_close(st);
-        return 1;
+        goto out;
     }
     if (jn_ledger_genesis(st, &c.p, &genesis, jn_now(), err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
-        jt_jtp_identity_free(id);
-        jn_store_close(st);
-        return 1;
+        goto out;
     }
     jn_store_last_header(st, &h);
     char npub[64], hex[JT_JTP_KEY_HEX_MAX], lh[65];
@@ -362,13 +423,19 @@ static int cmd_init(int argc, char **argv)
         printf("node public key: %s\nnode public key (hex): %s\ngenesis account: %s\nledger %" PRIu32
                " hash: %s\n",
                npub, hex, gaddr, h.seq, lh);
+    rcode = 0;
+out:
     jt_jtp_identity_free(id);
     jn_store_close(st);
-    return 0;
+    jn_datadir_close(dd);
+    return rcode;
 }
 
 /* ---------------------------------------------------------------- verify */
 
+/* verify takes the lock too: opening the store writes to it (the format
+ * value), and a store another process is writing is a moving target; a
+ * running node's store is verified on a copy (mdb_copy, docs/node.md). */
 static int cmd_verify(int argc, char **argv)
 {
     opts o;
@@ -377,13 +444,17 @@ static int cmd_verify(int argc, char **argv)
     char path[4096], err[512] = "";
     path_in(path, sizeof path, o.data, "ledger");
     struct stat sb;
-    if (stat(path, &sb) != 0) {
+    if (stat(o.data, &sb) != 0 || stat(path, &sb) != 0) {
         fprintf(stderr, "jt-node: %s: no ledger store (run `jt-node init --data %s`)\n", o.data, o.data);
         return 1;
     }
+    jn_datadir *dd = take_datadir(o.data, "verify", false);
+    if (!dd)
+        return 1;
     jn_store *st;
     if (jn_store_open(path, 0, &st, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
+        jn_datadir_close(dd);
         return 1;
     }
     uint32_t checked = 0;
@@ -398,6 +469,7 @@ static int cmd_verify(int argc, char **argv)
                h.seq, lh, h.total_coins);
     }
     jn_store_close(st);
+    jn_datadir_close(dd);
     return r ? 1 : 0;
 }
 
@@ -491,6 +563,8 @@ static const char *allocator_name(void)
     return mallctl ? "jemalloc" : "libc";
 }
 
+static int cmd_run_locked(const opts *po);
+
 static int cmd_run(int argc, char **argv)
 {
     opts o;
@@ -498,6 +572,21 @@ static int cmd_run(int argc, char **argv)
         return 2;
     (void)mallopt(M_TRIM_THRESHOLD, (int)KEEP_FREE_HEAP);
     (void)mallopt(M_MMAP_THRESHOLD, 4 << 20); /* fixed: large maps come and go with mmap */
+    /* The directory is ours for the life of the process: before anything in
+     * it is read, so a second node is refused before it touches the store. */
+    if (need_initialized(o.data))
+        return 1;
+    jn_datadir *dd = take_datadir(o.data, "run", false);
+    if (!dd)
+        return 1;
+    int rc = cmd_run_locked(&o);
+    jn_datadir_close(dd);
+    return rc;
+}
+
+static int cmd_run_locked(const opts *po)
+{
+    opts o = *po;
     config c;
     config_defaults(&c);
     char path[4096], err[512] = "";
@@ -528,15 +617,14 @@ static int cmd_run(int argc, char **argv)
     jt_errinfo ei;
     char kpath[4096];
     path_in(kpath, sizeof kpath, o.data, "node.key");
-    if (jt_jtp_identity_load(kpath, &id, &ei) != JT_OK) {
-        fprintf(stderr, "jt-node: %s: %s (run `jt-node init --data %s`)\n", kpath, ei.msg, o.data);
-        return 1;
-    }
     path_in(path, sizeof path, o.data, "ledger");
     struct stat sb;
     if (stat(path, &sb) != 0) {
         fprintf(stderr, "jt-node: %s: not initialized (run `jt-node init --data %s`)\n", o.data, o.data);
-        jt_jtp_identity_free(id);
+        return 1;
+    }
+    if (jt_jtp_identity_load(kpath, &id, &ei) != JT_OK) {
+        key_error(o.data, kpath, &ei, false);
         return 1;
     }
     jn_store *st;

@@ -20,13 +20,16 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STORE_FORMAT 2 /* the table layout of store.h; kept in meta "format" */
 #define HEADER_VERSION 1
@@ -85,6 +88,7 @@ typedef struct idtab {
 
 struct jn_store {
     MDB_env *env;
+    int dirfd; /* the store's directory, flock()ed while the store is open */
     MDB_dbi state, headers, lhash, tx, txid, hist, head, meta;
     pthread_mutex_t mu; /* guards pool, npool, writing, err */
     MDB_txn *pool[RTXN_POOL];
@@ -519,19 +523,43 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
     }
     if (make_dir(dir, err, errcap) != 0)
         return -1;
+    /* LMDB lets several processes write one environment (its writers take
+     * turns), but jt-node keeps the ledger it appends to in memory: a second
+     * writer would overwrite headers the first one wrote. So a store has one
+     * user at a time, whoever opens it (jt-node's data directory lock is
+     * taken before this; this one also covers other programs and tests). A
+     * flock dies with its process, so a killed node leaves nothing to clear. */
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        snprintf(err, errcap, "open store %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (flock(dirfd, LOCK_EX | LOCK_NB) != 0) {
+        int er = errno;
+        close(dirfd);
+        if (er == EWOULDBLOCK)
+            snprintf(err, errcap, "open store %s: it is open in another process (or handle)", dir);
+        else
+            snprintf(err, errcap, "open store %s: lock: %s", dir, strerror(er));
+        return -1;
+    }
 
     jn_store *s = calloc(1, sizeof *s);
     if (!s) {
+        close(dirfd);
         snprintf(err, errcap, "open store: out of memory");
         return -1;
     }
+    s->dirfd = dirfd;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        close(dirfd);
         free(s);
         snprintf(err, errcap, "open store: cannot create mutex");
         return -1;
     }
     if (pthread_mutex_init(&s->idx_mu, NULL) != 0) {
         pthread_mutex_destroy(&s->mu);
+        close(dirfd);
         free(s);
         snprintf(err, errcap, "open store: cannot create mutex");
         return -1;
@@ -595,6 +623,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
             mdb_env_close(s->env);
             pthread_mutex_destroy(&s->idx_mu);
             pthread_mutex_destroy(&s->mu);
+            close(dirfd);
             free(s);
             return -1;
         }
@@ -628,6 +657,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         idtab_clear(&s->recent, true);
         pthread_mutex_destroy(&s->idx_mu);
         pthread_mutex_destroy(&s->mu);
+        close(dirfd);
         free(s);
         return -1;
     }
@@ -654,6 +684,7 @@ void jn_store_close(jn_store *s)
     idtab_clear(&s->recent, true);
     pthread_mutex_destroy(&s->idx_mu);
     pthread_mutex_destroy(&s->mu);
+    close(s->dirfd); /* after the environment: releases the store's lock */
     if (tl_err_store == s)
         tl_err_store = NULL; /* a later store at the same address starts clean */
     free(s);

@@ -74,7 +74,9 @@ typedef struct jn_txrec {
 
 /* Opens (creating if needed) the store in directory `dir` (created if
  * missing, mode 0700). `map_size` 0 means the default (64 GiB of address
- * space, sparse). */
+ * space, sparse). The store is exclusive: the directory is flock()ed until
+ * jn_store_close, and an open of a store open elsewhere (another process, or
+ * another handle in this one) fails with "it is open in another process". */
 int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, size_t errcap);
 void jn_store_close(jn_store *s); /* accepts NULL */
 /* Tests: how many transaction IDs are gathered before `txid` is written

@@ -1011,10 +1011,51 @@ void jt_jtp_identity_free(jt_jtp_identity *id)
 #define ID_HEADER   "jtp-identity-1\n"
 #define ID_FILE_MAX 1024
 
+/* fsync of the directory holding `path`, so that a name just linked or
+ * renamed into it survives a power loss. */
+static int sync_parent_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    /* Some file systems cannot sync a directory; nothing more can be done. */
+    if (r != 0 && (errno == EINVAL || errno == ENOTSUP))
+        r = 0;
+    int er = errno;
+    close(fd);
+    errno = er;
+    return r;
+}
+
+/*
+ * The file appears whole or not at all: it is written to PATH.tmp-XXXXXX
+ * (0600), synced, then given its name with link(), which fails rather than
+ * replace an existing key, and the directory is synced. A crash leaves no
+ * PATH or a complete one, and at worst a stray temporary file.
+ */
 jt_err jt_jtp_identity_save(const jt_jtp_identity *id, const char *path, jt_errinfo *ei)
 {
     if (!id || !path)
         return jt__err(ei, JT_EINVAL, NULL, -1, "jt_jtp_identity_save: NULL argument");
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+        return jt__err(ei, JT_EINVAL, "path", -1, "path too long: %s", path);
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return jt__err(ei, JT_EIO, "path", -1, "cannot create %s: %s", path, strerror(EEXIST));
     /* seed hex + public hex + fixed text; built in guarded memory */
     char *buf = sodium_malloc(ID_FILE_MAX);
     if (!buf)
@@ -1025,28 +1066,41 @@ jt_err jt_jtp_identity_save(const jt_jtp_identity *id, const char *path, jt_erri
     int len = snprintf(buf, ID_FILE_MAX, "%sseed=%s\npublic=%s\n", ID_HEADER, seedhex, pubhex);
     sodium_memzero(seedhex, sizeof seedhex);
     jt_err e = JT_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = mkstemp(tmp); /* mode 0600 */
     if (fd < 0) {
-        e = jt__err(ei, JT_EIO, "path", -1, "cannot create %s: %s", path, strerror(errno));
+        e = jt__err(ei, JT_EIO, "path", -1, "cannot create %s: %s", tmp, strerror(errno));
     } else {
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         size_t off = 0;
         while (off < (size_t)len) {
             ssize_t w = write(fd, buf + off, (size_t)len - off);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                e = jt__err(ei, JT_EIO, "path", -1, "cannot write %s: %s", path,
+                e = jt__err(ei, JT_EIO, "path", -1, "cannot write %s: %s", tmp,
                             w < 0 ? strerror(errno) : "short write");
                 break;
             }
             off += (size_t)w;
         }
         if (!e && fsync(fd) != 0)
-            e = jt__err(ei, JT_EIO, "path", -1, "cannot sync %s: %s", path, strerror(errno));
+            e = jt__err(ei, JT_EIO, "path", -1, "cannot sync %s: %s", tmp, strerror(errno));
         if (close(fd) != 0 && !e)
-            e = jt__err(ei, JT_EIO, "path", -1, "cannot close %s: %s", path, strerror(errno));
-        if (e)
-            unlink(path);
+            e = jt__err(ei, JT_EIO, "path", -1, "cannot close %s: %s", tmp, strerror(errno));
+        if (!e && link(tmp, path) != 0) {
+            int er = errno;
+            /* A file system without hard links: rename, having checked
+             * above that nothing is there (the caller owns the directory). */
+            if ((er == EPERM || er == ENOTSUP || er == ENOSYS) && lstat(path, &st) != 0 &&
+                rename(tmp, path) == 0)
+                er = 0;
+            if (er)
+                e = jt__err(ei, JT_EIO, "path", -1, "cannot create %s: %s", path, strerror(er));
+        }
+        unlink(tmp); /* after rename it is already gone */
+        if (!e && sync_parent_dir(path) != 0)
+            e = jt__err(ei, JT_EIO, "path", -1, "cannot sync the directory of %s: %s", path,
+                        strerror(errno));
     }
     sodium_free(buf);
     return e;

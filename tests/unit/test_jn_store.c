@@ -1068,6 +1068,24 @@ static void other_format_refused(void **state)
     assert_int_equal(got[3], 2);
 }
 
+/* A store has one user at a time: a second open of the same directory,
+ * from another handle, is refused until the first is closed (the lock that
+ * keeps a second jt-node from writing headers the first one wrote). */
+static void second_open_refused(void **state)
+{
+    fix *f = *state;
+    jn_store *other = NULL;
+    char err[512] = "";
+    assert_int_equal(jn_store_open(f->dir, 0, &other, err, sizeof err), -1);
+    assert_null(other);
+    assert_non_null(strstr(err, "it is open in another process"));
+    assert_non_null(strstr(err, f->dir));
+    jn_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(jn_store_open(f->dir, 0, &other, err, sizeof err), 0);
+    f->s = other;
+}
+
 /* Readers on several threads while ledgers are committed. */
 typedef struct reader {
     fix *f;
@@ -1190,6 +1208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(meta_values, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_records, setup, teardown),
         cmocka_unit_test_setup_teardown(other_format_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(second_open_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
     };
     return cmocka_run_group_tests_name("jn_store", tests, NULL, NULL);

@@ -1,4 +1,5 @@
 /* test_jtp.c — the jtp state machines talking to each other in memory. */
+#include <dirent.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,6 +678,22 @@ static void identity_files(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     /* Never overwritten. */
     assert_int_equal(jt_jtp_identity_save(id, path, &ei), JT_EIO);
+    /* Written whole through a temporary file that is gone afterwards (and
+     * not left by the refused second save either): only "id" is there. */
+    {
+        DIR *dh = opendir(dir);
+        assert_non_null(dh);
+        struct dirent *e;
+        int files = 0;
+        while ((e = readdir(dh)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            assert_string_equal(e->d_name, "id");
+            files++;
+        }
+        closedir(dh);
+        assert_int_equal(files, 1);
+    }
     assert_int_equal(jt_jtp_identity_load(path, &back, &ei), JT_OK);
     assert_memory_equal(jt_jtp_identity_public(back), jt_jtp_identity_public(id), 32);
     assert_memory_equal(jt_jtp_identity_secret(back), jt_jtp_identity_secret(id), 64);

@@ -196,7 +196,10 @@ JT_API jt_err jt_jtp_identity_generate(jt_jtp_identity **out) JT_MUST_CHECK;
 JT_API jt_err jt_jtp_identity_from_seed(const uint8_t seed[32],
                                         jt_jtp_identity **out) JT_MUST_CHECK;
 /* Writes the identity to a new file `path` with mode 0600 (fails with JT_EIO
- * if it exists: keys are never overwritten). Format (docs/jtp.md):
+ * if it exists: keys are never overwritten). The file appears whole or not at
+ * all: it is written to `path`.tmp-XXXXXX, synced, linked into place and the
+ * directory synced; a crash can leave such a temporary file behind, never a
+ * partial `path`. Format (docs/jtp.md):
  *     jtp-identity-1\nseed=<64 hex>\npublic=<64 hex>\n
  * Errors: JT_EIO (message has the path and the system error). */
 JT_API jt_err jt_jtp_identity_save(const jt_jtp_identity *id, const char *path,

@@ -1,0 +1,58 @@
+/*
+ * datadir.h — jt-node's ownership of its data directory.
+ *
+ * Every command that opens the store holds DIR/jt-node.lock for as long as it
+ * runs: an exclusive flock(2) on that file, which the kernel drops when the
+ * process ends however it ends (kill -9 included), so a lock file left behind
+ * never blocks anyone. What the file says (pid, command, start time) is only
+ * information for the message a second process prints; the lock is the
+ * flock. The file itself stays: removing it would let a process that opened
+ * the old file and one that created a new one both hold "the" lock.
+ *
+ * The directory must be private: created 0700; an existing one that the
+ * group or others may read, write or search is tightened to 0700 when this
+ * user owns it, and refused when another user owns it and others may write
+ * it (they could replace the key or the store).
+ *
+ * Files that must appear whole (jt-node.conf; node.key through
+ * jt_jtp_identity_save) are written to NAME.tmp-XXXXXX, synced, linked into
+ * place and the directory synced. Temporary files a crash left behind are
+ * removed when the lock is taken (nobody else can be writing them then).
+ *
+ * Not thread-safe; one handle per process.
+ */
+#ifndef JN_DATADIR_H
+#define JN_DATADIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct jn_datadir jn_datadir;
+
+#define JN_DATADIR_LOCK_FILE "jt-node.lock"
+
+/* Checks (creating it when `create`) the directory `dir`, its permissions,
+ * then takes its lock for `command` ("run", "init", ...) and removes stray
+ * temporary files. A note about tightened permissions, if any, is printed to
+ * stderr. On failure returns -1 with a message in err: among others
+ * "data directory DIR is in use by jt-node pid N (run, since TIME)". The
+ * handle is freed (and the lock released) by jn_datadir_close. */
+int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out, char *err,
+                    size_t errcap);
+/* Releases the lock and frees the handle; NULL is fine. */
+void jn_datadir_close(jn_datadir *d);
+const char *jn_datadir_path(const jn_datadir *d);
+
+/* Checks that `path`, a directory, is private to this user, tightening it to
+ * 0700 when this user owns it (then *tightened is set and *old_mode is the
+ * mode it had). -1 with a message when it is not a directory or another user
+ * owns it and the group or others may write it. */
+int jn_datadir_check_private(const char *path, bool *tightened, unsigned *old_mode, char *err,
+                             size_t errcap);
+
+/* Writes `len` bytes as the new file DIR/`name` (mode 0600), whole or not at
+ * all; fails (errno EEXIST in the message) if the file exists. */
+int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size_t len, char *err,
+                         size_t errcap);
+
+#endif
