@@ -5,97 +5,11 @@
 // connections, and the errors for bad requests. Starts a real jt-node on
 // loopback and prints "ok NAME" / "not ok NAME - detail" lines.
 'use strict';
-const { spawn, spawnSync } = require('child_process');
-const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const readline = require('readline');
-const WebSocket = require(path.join(__dirname, '../interop/node_modules/ws'));
-
-const build = path.resolve(process.argv[2] || 'build/test');
-const NODE = path.join(build, 'bin/jt-node');
-const WALLET = path.join(build, 'bin/jt-wallet');
-const GENESIS = { address: 'jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh', secret: 'snoPBjXtMeMyMHUVTgbuqAfg1SUTb' };
-const RESERVE_BASE = 10000000, RESERVE_INC = 1000000;
+const h = require(path.join(__dirname, 'harness.js'))('path', 'jt-node-path-', process.argv[2]);
+const { ok, eq, keygen, client, submit, accept, GENESIS, RESERVE_BASE, RESERVE_INC } = h;
 const MAX_PATHS = 2; // set small below, to reach it
-let failures = 0;
-
-function ok(cond, name, detail) {
-  if (cond) console.log(`ok [path] ${name}`);
-  else { failures++; console.log(`not ok [path] ${name} - ${detail === undefined ? '' : JSON.stringify(detail).slice(0, 4000)}`); }
-  return cond;
-}
-function eq(actual, expected, name) { return ok(actual === expected, name, { actual, expected }); }
-
-// ---------------------------------------------------------------- node and clients
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jt-node-path-'));
-let node = null;
-process.on('exit', () => { if (node) node.kill('SIGKILL'); fs.rmSync(dir, { recursive: true, force: true }); });
-
-function keygen() { return JSON.parse(spawnSync(WALLET, ['keygen'], { encoding: 'utf8' }).stdout); }
-
-function startNode() {
-  return new Promise((resolve, reject) => {
-    node = spawn(NODE, ['run', '--data', dir, '--ws', '127.0.0.1:0', '--jtp', '', '--close-ms', '0'],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    readline.createInterface({ input: node.stderr }).on('line', (l) => {
-      if (process.env.JT_IT_VERBOSE) console.error('# node: ' + l);
-      const m = /event=start .* ws=\S+:(\d+)/.exec(l);
-      if (m) resolve(+m[1]);
-    });
-    node.on('exit', (code, sig) => {
-      if (node) console.log(`not ok [path] jt-node exited unexpectedly - code ${code} signal ${sig}`);
-      reject(new Error('jt-node exited with ' + code));
-    });
-  });
-}
-
-function client(port) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  const waiting = new Map();
-  const pushed = [];
-  let nextId = 1;
-  ws.on('message', (d) => {
-    const m = JSON.parse(d.toString());
-    if (m.type === 'response' && waiting.has(m.id)) { waiting.get(m.id)(m); waiting.delete(m.id); } else pushed.push(m);
-  });
-  return {
-    pushed,
-    ready: new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); }),
-    close: () => new Promise((res) => { ws.on('close', res); ws.close(); }),
-    request(obj) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('timeout: ' + JSON.stringify(obj).slice(0, 200))), 30000);
-        waiting.set(id, (m) => { clearTimeout(t); resolve(m); });
-        ws.send(JSON.stringify(Object.assign({ id }, obj)));
-      });
-    },
-  };
-}
-
-// ---------------------------------------------------------------- transactions
-let c; // the main client
-const seqs = new Map();
-async function nextSeq(a) {
-  if (!seqs.has(a)) {
-    const r = await c.request({ command: 'account_info', account: a, ledger_index: 'current' });
-    seqs.set(a, r.result.account_data.Sequence);
-  }
-  const s = seqs.get(a);
-  seqs.set(a, s + 1);
-  return s;
-}
-// Signed by the node (loopback), applied to the open ledger; returns {hash, seq}.
-async function submit(who, tx) {
-  const seq = await nextSeq(who.address);
-  const tx_json = Object.assign({ Account: who.address, Fee: '10000', Flags: 0, Sequence: seq }, tx);
-  const r = await c.request({ command: 'submit', secret: who.secret, tx_json });
-  const er = r.result && r.result.engine_result;
-  if (er !== 'tesSUCCESS') throw new Error(`${tx.TransactionType} by ${who.address}: ${er || r.error} ${JSON.stringify(tx)}`);
-  return { hash: r.result.tx_json.hash, seq };
-}
-const accept = () => c.request({ command: 'ledger_accept' });
+let c; // the main client (h.c, which submit() uses)
 const cny = (I, v) => ({ currency: 'CNY', issuer: I.address, value: String(v) });
 const swt = (v) => String(Math.round(v * 1e6));
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
@@ -110,11 +24,9 @@ async function waitPush(cl, pred, ms) {
 const swtAlt = (res) => res && res.alternatives && res.alternatives.find((a) => typeof a.source_amount === 'string');
 
 async function main() {
-  const init = spawnSync(NODE, ['init', '--data', dir, '--json'], { encoding: 'utf8' });
-  if (!ok(init.status === 0, 'jt-node init', init.stderr)) return;
-  fs.appendFileSync(path.join(dir, 'jt-node.conf'), `\n[limits]\nmax_path_requests = ${MAX_PATHS}\n`);
-  const port = await startNode();
-  c = client(port);
+  if (!h.init(`\n[limits]\nmax_path_requests = ${MAX_PATHS}\n`)) return;
+  const port = await h.startNode();
+  c = h.c = client(port);
   await c.ready;
 
   const I = keygen(), M = keygen(), M2 = keygen(), D = keygen(), S = keygen(), X = keygen();
@@ -195,10 +107,7 @@ async function main() {
   eq(r.result && r.result.alternatives.length, 0, 'skywell_path_find: source_currencies (CNY, which S lacks)');
 
   for (const cl of [a, d]) await cl.close();
-  if (node) { const n = node; node = null; n.kill('SIGTERM'); await new Promise((res) => n.on('exit', res)); }
+  await h.stopNode();
 }
 
-main().then(() => process.exit(failures ? 1 : 0), (e) => {
-  console.log(`not ok [path] unexpected error - ${e.stack}`);
-  process.exit(1);
-});
+h.run(main);
