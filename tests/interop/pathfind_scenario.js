@@ -13,35 +13,11 @@
 // Prints one "ok NAME" / "not ok NAME: detail" line per check.
 'use strict';
 
-const URL = process.argv[2];
-if (!URL) { process.stderr.write('usage: node pathfind_scenario.js ws://HOST:PORT\n'); process.exit(2); }
-const out = (s) => process.stdout.write(s + '\n');
-console.log = () => {}; // jingtum-lib's serialization chatter
-const { Remote, Request, Wallet } = require('jingtum-lib');
-
-let failed = 0;
-const check = (name, cond, detail) => {
-  if (cond) out('ok jingtum-lib pathfind ' + name);
-  else { failed++; out('not ok jingtum-lib pathfind ' + name + (detail !== undefined ? ': ' + JSON.stringify(detail).slice(0, 1500) : '')); }
-};
-
+const kit = require('./jl_kit')('pathfind', { ms: 15000, detail: 1500 });
+const { Request } = kit.jl;
+const { check, call, submit, G, wallet } = kit;
 let remote;
-const call = (req, label, ms) => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error(label + ': no answer')), ms || 15000);
-  req.submit((err, res) => { clearTimeout(t); if (err) reject(new Error(label + ': ' + JSON.stringify(err))); else resolve(res); });
-});
-const G = { address: 'jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh', secret: 'snoPBjXtMeMyMHUVTgbuqAfg1SUTb' };
-const wallet = () => Wallet.generate();
 const [I, M, D, S, H] = [wallet(), wallet(), wallet(), wallet(), wallet()];
-
-async function submit(tx, w, label) {
-  const info = await call(remote.requestAccountInfo({ account: w.address }), 'account_info ' + label);
-  tx.setSecret(w.secret);
-  tx.setSequence(info.account_data.Sequence);
-  const r = await call(tx, 'submit ' + label);
-  await call(new Request(remote, 'ledger_accept'), 'ledger_accept');
-  return r;
-}
 const cny = (v, iss) => ({ value: String(v), currency: 'CNY', issuer: iss || I.address });
 const swtA = (v) => ({ value: String(v), currency: 'SWT', issuer: '' });
 const cnyOf = async (w) => {
@@ -51,8 +27,6 @@ const cnyOf = async (w) => {
 };
 
 async function main() {
-  remote = new Remote({ server: URL, local_sign: true });
-  await new Promise((resolve, reject) => remote.connect((e) => (e ? reject(e) : resolve())));
 
   for (const w of [I, M, D, S, H]) {
     const r = await submit(remote.buildPaymentTx({ account: G.address, to: w.address, amount: swtA(100000) }), G, 'fund');
@@ -108,4 +82,4 @@ async function main() {
   remote.disconnect();
 }
 
-main().then(() => process.exit(failed ? 1 : 0), (e) => { out('not ok jingtum-lib pathfind scenario crashed: ' + (e && e.stack || e)); process.exit(1); });
+kit.run(async (r) => { remote = r; await main(); });
