@@ -104,6 +104,7 @@ typedef struct pf_req {
     uint32_t src, dst; /* users */
     uint8_t token;
     uint16_t units; /* 0.01 of the token */
+    int8_t via;     /* -1, or the token whose currency is the only source currency */
 } pf_req;
 
 static uint64_t mix64(uint64_t x)
@@ -205,7 +206,8 @@ static void pf_sign_set(ptx_set *set, const pf_spec *spec, size_t n, pf_job *j, 
 
 typedef struct pf_res {
     double secs, rate, answer_rate, p50, p99, pmax;
-    size_t with, none, partial, sent;
+    size_t with, none, partial, sent, answers;
+    double share; /* % of the answers with a path */
     double node_cpu_share, self_cpu_share;
 } pf_res;
 
@@ -259,6 +261,8 @@ static void pf_bench(bench *b, double secs, pf_res *out)
     out->none = r->none;
     out->partial = r->partial;
     out->sent = r->sent - sent0;
+    out->answers = r->replies + r->none;
+    out->share = out->answers ? 100.0 * (double)r->replies / (double)out->answers : 0;
     out->rate = (double)r->replies / secs;
     out->answer_rate = (double)(r->replies + r->none) / secs;
     out->p50 = pct(r->lat, r->nlat, 50);
@@ -291,6 +295,14 @@ typedef struct pf_sample {
     char first_bad[200];
 } pf_sample;
 
+/* One phase of the load: its requests, what they gave, the sample check. */
+typedef struct pf_phase {
+    pf_req *reqs;
+    char **text;
+    pf_res r;
+    pf_sample s;
+} pf_phase;
+
 /* The sample check (off the clock): see the comment at the top. */
 static void pf_check(bench *b, const account *accts, uint32_t *seq, const pf_req *reqs,
                      const char *const *req_text, pf_sample *out)
@@ -300,6 +312,18 @@ static void pf_check(bench *b, const account *accts, uint32_t *seq, const pf_req
         size_t ri = i * (PF_NREQ / PF_SAMPLES) + i;
         const pf_req *q = &reqs[ri];
         jt_json_doc *d = ctrl_call(b, 60, "%s", req_text[ri]);
+        if (b->verbose) {
+            jt_buf jb;
+            jt_buf_init(&jb);
+            jt_jw w;
+            jt_jw_init(&w, &jb);
+            jt_jw_value(&w, jt_json_root(d));
+            if (jt_jw_finish(&w))
+                die("out of memory");
+            printf("sample request %zu: %s\n  answer: %.3000s\n", ri, req_text[ri],
+                   jb.data ? (const char *)jb.data : "");
+            jt_buf_clear(&jb);
+        }
         const jt_json *alts =
             jt_json_get(jt_json_get(jt_json_root(d), "result"), "alternatives");
         size_t na = alts && alts->kind == JT_JSON_ARRAY ? alts->u.arr.n : 0;
@@ -364,6 +388,42 @@ static void pf_check(bench *b, const account *accts, uint32_t *seq, const pf_req
             set_free(&one);
         }
         jt_json_doc_free(d);
+    }
+}
+
+/* The requests of one phase, a fixed scramble (see the comment at the
+ * top): with `via`, each names one source currency, that of a token its
+ * source holds. */
+static void pf_requests(const account *accts, char (*issuer)[JT_ADDRESS_MAX], bool via,
+                        pf_req *reqs, char **text)
+{
+    for (size_t r = 0; r < PF_NREQ; r++) {
+        uint64_t h = mix64((via ? 0x766961ull << 32 : 0x70617468ull << 32) + r);
+        pf_req q;
+        q.dst = (uint32_t)(PF_MAKERS + h % (PF_USERS - PF_MAKERS));
+        q.token = (uint8_t)pf_token(q.dst, (unsigned)((h >> 12) % PF_TRUSTS));
+        q.units = (uint16_t)(50 + (h >> 24) % 251);
+        q.src = (uint32_t)((h >> 40) % PF_USERS);
+        while (q.src == q.dst || pf_holds(q.src, q.token))
+            q.src = (q.src + 1) % PF_USERS;
+        q.via = via ? (int8_t)pf_token(q.src, (unsigned)((h >> 56) % PF_HELD)) : -1;
+        reqs[r] = q;
+        char src[JT_ADDRESS_MAX], dst[JT_ADDRESS_MAX];
+        check(jt_address_encode(&accts[PF_ISSUERS + q.src].id, src), "address");
+        check(jt_address_encode(&accts[PF_ISSUERS + q.dst].id, dst), "address");
+        char buf[512], sc[64] = "";
+        if (q.via >= 0)
+            snprintf(sc, sizeof sc, ",\"source_currencies\":[{\"currency\":\"%s\"}]",
+                     PF_CODES[q.via / PF_ISSUERS]);
+        snprintf(buf, sizeof buf,
+                 "\"command\":\"skywell_path_find\",\"source_account\":\"%s\","
+                 "\"destination_account\":\"%s\",\"destination_amount\":{\"currency\":\"%s\","
+                 "\"issuer\":\"%s\",\"value\":\"%u.%02u\"}%s",
+                 src, dst, PF_CODES[q.token / PF_ISSUERS], issuer[q.token % PF_ISSUERS],
+                 q.units / 100, q.units % 100, sc);
+        text[r] = strdup(buf);
+        if (!text[r])
+            die("out of memory");
     }
 }
 
@@ -438,33 +498,6 @@ int pathfind_run(bench *b, const account *genesis, uint32_t gseq, const char *le
         }
         so[i] = s;
     }
-    /* The requests. */
-    pf_req *reqs = xcalloc(PF_NREQ, sizeof *reqs);
-    char **req_text = xcalloc(PF_NREQ, sizeof *req_text);
-    for (size_t r = 0; r < PF_NREQ; r++) {
-        uint64_t h = mix64(0x70617468ull + r);
-        pf_req q;
-        q.dst = (uint32_t)(PF_MAKERS + h % (PF_USERS - PF_MAKERS));
-        q.token = (uint8_t)pf_token(q.dst, (unsigned)((h >> 12) % PF_TRUSTS));
-        q.units = (uint16_t)(50 + (h >> 24) % 251);
-        q.src = (uint32_t)((h >> 40) % PF_USERS);
-        while (q.src == q.dst || pf_holds(q.src, q.token))
-            q.src = (q.src + 1) % PF_USERS;
-        reqs[r] = q;
-        char src[JT_ADDRESS_MAX], dst[JT_ADDRESS_MAX];
-        check(jt_address_encode(&accts[PF_ISSUERS + q.src].id, src), "address");
-        check(jt_address_encode(&accts[PF_ISSUERS + q.dst].id, dst), "address");
-        char buf[512];
-        snprintf(buf, sizeof buf,
-                 "\"command\":\"skywell_path_find\",\"source_account\":\"%s\","
-                 "\"destination_account\":\"%s\",\"destination_amount\":{\"currency\":\"%s\","
-                 "\"issuer\":\"%s\",\"value\":\"%u.%02u\"}",
-                 src, dst, PF_CODES[q.token / PF_ISSUERS], issuer[q.token % PF_ISSUERS],
-                 q.units / 100, q.units % 100);
-        req_text[r] = strdup(buf);
-        if (!req_text[r])
-            die("out of memory");
-    }
     double t_keys = now() - t0;
 
     /* ---- signing, on two threads ---- */
@@ -512,82 +545,109 @@ int pathfind_run(bench *b, const account *genesis, uint32_t gseq, const char *le
                "funding, trust lines, issuing and the offers %.1f s; %zu offers placed\n",
                t_keys, t_sign, t_setup, ot.makers_placed);
 
-    /* ---- the load ---- */
-    b->pf_req = req_text;
-    b->npf_req = PF_NREQ;
-    pf_res R;
-    pf_bench(b, b->pf_secs, &R);
-    b->pf_req = NULL;
-
+    /* ---- the load: any source currency, then one token's ---- */
+    pf_phase ph[2];
+    for (int k = 0; k < 2; k++) {
+        pf_phase *f = &ph[k];
+        f->reqs = xcalloc(PF_NREQ, sizeof *f->reqs);
+        f->text = xcalloc(PF_NREQ, sizeof *f->text);
+        pf_requests(accts, issuer, k == 1, f->reqs, f->text);
+        b->pf_req = f->text;
+        b->npf_req = PF_NREQ;
+        pf_bench(b, b->pf_secs, &f->r);
+        b->pf_req = NULL;
+    }
     /* ---- off the clock: payments with the paths found ---- */
-    pf_sample S;
-    pf_check(b, accts, seq, reqs, (const char *const *)req_text, &S);
+    for (int k = 0; k < 2; k++)
+        pf_check(b, accts, seq, ph[k].reqs, (const char *const *)ph[k].text, &ph[k].s);
 
     long rss, hwm, anon, file;
     node_memory(&rss, &hwm, &anon, &file);
-    size_t answers = R.with + R.none;
-    double share = answers ? 100.0 * (double)R.with / (double)answers : 0;
+    pf_res *R = &ph[0].r;
+    size_t tried = ph[0].s.tried + ph[1].s.tried;
+    size_t delivered = ph[0].s.delivered + ph[1].s.delivered;
+    const char *first_bad = ph[0].s.first_bad[0] ? ph[0].s.first_bad : ph[1].s.first_bad;
     char verdict[400];
     bool fail = true;
-    if (!answers)
+    if (!R->answers)
         snprintf(verdict, sizeof verdict, "FAIL (no answers)");
-    else if (R.with * 2 <= answers)
+    else if (R->with * 2 <= R->answers)
         snprintf(verdict, sizeof verdict,
-                 "FAIL (most answers hold no path: %zu of %zu; the set-up gives none)", R.none,
-                 answers);
-    else if (S.delivered != S.tried || !S.tried)
+                 "FAIL (most answers hold no path: %zu of %zu; the set-up gives none)", R->none,
+                 R->answers);
+    else if (delivered != tried || !tried)
         snprintf(verdict, sizeof verdict, "FAIL (sample payments: %zu of %zu delivered%s%s)",
-                 S.delivered, S.tried, S.first_bad[0] ? "; " : "", S.first_bad);
+                 delivered, tried, first_bad[0] ? "; " : "", first_bad);
     else {
         snprintf(verdict, sizeof verdict, "information (no target)");
         fail = false;
     }
 
+    static const char *const phase_name[2] = {"any source currency", "one token's currency"};
     if (b->json) {
         printf("{\"bench\": \"bench_node\", \"mode\": \"pathfind\", \"measured\": true, "
                "\"accounts\": %d, \"tokens\": %d, \"offers\": %d, \"clients\": %d, \"window\": "
-               "%zu, \"seconds\": %.0f,\n"
-               "  \"answers_with_path_per_s\": %.1f, \"answers_per_s\": %.1f, \"with_path\": %zu, "
-               "\"without_path\": %zu, \"not_full_reply\": %zu, \"share_with_path\": %.2f,\n"
-               "  \"latency_ms\": {\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, "
-               "\"node_cpu_share\": %.3f, \"bench_cpu_share\": %.3f, \"rss_kb\": %ld,\n"
-               "  \"samples\": {\"tried\": %zu, \"delivered\": %zu, \"swt_source\": %zu, "
-               "\"token_source\": %zu, \"default_path_only\": %zu, \"no_alternative\": %zu}, "
-               "\"setup_s\": %.1f, \"verdict\": \"%s\"}\n",
-               PF_ACCOUNTS, PF_NTOKENS, PF_OFFERS, b->nbook, b->pf_window, R.secs, R.rate,
-               R.answer_rate, R.with, R.none, R.partial, share, R.p50, R.p99, R.pmax,
-               R.node_cpu_share, R.self_cpu_share, rss, S.tried, S.delivered, S.swt, S.token,
-               S.default_only, S.empty, t_setup, verdict);
+               "%zu, \"seconds\": %.0f, \"setup_s\": %.1f, \"rss_kb\": %ld, \"verdict\": "
+               "\"%s\",\n  \"phases\": [",
+               PF_ACCOUNTS, PF_NTOKENS, PF_OFFERS, b->nbook, b->pf_window, b->pf_secs, t_setup,
+               rss, verdict);
+        for (int k = 0; k < 2; k++) {
+            const pf_res *r = &ph[k].r;
+            const pf_sample *S = &ph[k].s;
+            printf("%s\n    {\"source\": \"%s\", \"answers_with_path_per_s\": %.1f, "
+                   "\"answers_per_s\": %.1f, \"with_path\": %zu, \"without_path\": %zu, "
+                   "\"not_full_reply\": %zu, \"share_with_path\": %.2f, \"latency_ms\": "
+                   "{\"p50\": %.2f, \"p99\": %.2f, \"max\": %.2f}, \"node_cpu_share\": %.3f, "
+                   "\"samples\": {\"tried\": %zu, \"delivered\": %zu, \"swt_source\": %zu, "
+                   "\"token_source\": %zu, \"default_path_only\": %zu, \"no_alternative\": "
+                   "%zu}}",
+                   k ? "," : "", phase_name[k], r->rate, r->answer_rate, r->with, r->none,
+                   r->partial, r->share, r->p50, r->p99, r->pmax, r->node_cpu_share, S->tried,
+                   S->delivered, S->swt, S->token, S->default_only, S->empty);
+        }
+        printf("]}\n");
     } else {
         char g1[32], g2[32];
-        printf("\nskywell_path_find, %d clients x %zu outstanding, %.0f s\n", b->nbook,
-               b->pf_window, R.secs);
-        printf("  %-46s %12s /s (%zu in %.0f s)\n", "answers with at least one path",
-               grouped(R.rate, g1, sizeof g1), R.with, R.secs);
-        printf("  %-46s %12s /s; %zu without a path (%.1f %% with one)\n", "all answers",
-               grouped(R.answer_rate, g2, sizeof g2), R.none, share);
-        printf("  %-46s %zu (a search bound reached: full_reply false)\n", "partial answers",
-               R.partial);
-        printf("  %-46s %9.2f ms p50, %.2f ms p99, %.2f ms max\n", "request -> reply", R.p50,
-               R.p99, R.pmax);
-        printf("  %-46s %9.0f %% of a core; bench process %.0f %%; node RSS %.0f MB\n",
-               "node CPU during the load", 100 * R.node_cpu_share, 100 * R.self_cpu_share,
-               (double)rss / 1024);
-        printf("  %-46s %zu of %zu delivered (source SWT %zu, a token %zu; default path only "
-               "%zu; requests with no alternative %zu)\n",
-               "sample payments with the paths found", S.delivered, S.tried, S.swt, S.token,
-               S.default_only, S.empty);
+        for (int k = 0; k < 2; k++) {
+            const pf_res *r = &ph[k].r;
+            const pf_sample *S = &ph[k].s;
+            printf("\nskywell_path_find, %s, %d clients x %zu outstanding, %.0f s\n",
+                   phase_name[k], b->nbook, b->pf_window, r->secs);
+            printf("  %-46s %12s /s (%zu in %.0f s)\n", "answers with at least one path",
+                   grouped(r->rate, g1, sizeof g1), r->with, r->secs);
+            printf("  %-46s %12s /s; %zu without a path (%.1f %% with one)\n", "all answers",
+                   grouped(r->answer_rate, g2, sizeof g2), r->none, r->share);
+            printf("  %-46s %zu of %zu (a search bound reached: full_reply false)\n",
+                   "partial answers", r->partial, r->answers);
+            printf("  %-46s %9.2f ms p50, %.2f ms p99, %.2f ms max\n", "request -> reply",
+                   r->p50, r->p99, r->pmax);
+            printf("  %-46s %9.0f %% of a core; bench process %.0f %%\n",
+                   "node CPU during the load", 100 * r->node_cpu_share, 100 * r->self_cpu_share);
+            printf("  %-46s %zu of %zu delivered (source SWT %zu, a token %zu; default path "
+                   "only %zu; requests with no alternative %zu)\n",
+                   "sample payments with the paths found", S->delivered, S->tried, S->swt,
+                   S->token, S->default_only, S->empty);
+        }
+        printf("\n  %-46s %.0f MB\n", "node RSS", (double)rss / 1024);
         printf("  %-46s %s\n", "verdict", verdict);
+        const pf_res *v = &ph[1].r;
         printf("\nSUMMARY path_find (%d accounts, %d tokens, %d offers, %d clients x %zu): %s/s, "
                "p50 %.1f ms, p99 %.1f ms; %.1f %% with a path; samples %zu/%zu delivered  %s\n",
                PF_ACCOUNTS, PF_NTOKENS, PF_OFFERS, b->nbook, b->pf_window,
-               grouped(R.rate, g1, sizeof g1), R.p50, R.p99, share, S.delivered, S.tried,
+               grouped(R->rate, g1, sizeof g1), R->p50, R->p99, R->share, delivered, tried,
                verdict);
+        printf("SUMMARY path_find with one token as source currency: %s/s, p50 %.1f ms, p99 %.1f "
+               "ms; %.1f %% with a path; %.1f %% of answers cut short by the search bounds "
+               "(information)\n",
+               grouped(v->rate, g2, sizeof g2), v->p50, v->p99, v->share,
+               v->answers ? 100.0 * (double)v->partial / (double)v->answers : 0);
     }
-    for (size_t r = 0; r < PF_NREQ; r++)
-        free(req_text[r]);
-    free(req_text);
-    free(reqs);
+    for (int k = 0; k < 2; k++) {
+        for (size_t r = 0; r < PF_NREQ; r++)
+            free(ph[k].text[r]);
+        free(ph[k].text);
+        free(ph[k].reqs);
+    }
     free(seq);
     free_accounts(accts, PF_ACCOUNTS);
     return fail ? PF_FAIL : 0;
