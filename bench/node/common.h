@@ -164,8 +164,8 @@ typedef struct book_run {
     double *t_send; /* by request number */
     size_t tcap;
     size_t sent, replies, bad, expect;
-    size_t none;    /* pathfind: successful replies in the window without an alternative */
-    size_t partial; /* pathfind: ... of all of them, with "full_reply":false */
+    size_t none;           /* pathfind: successful replies in the window without an alternative */
+    size_t partial;        /* pathfind: ... of all of them, with "full_reply":false */
     double t_start, t_end; /* replies in [t_start, t_end] count; latency: requests sent in it */
     bool sending;
     char first_bad[240];

@@ -595,8 +595,7 @@ static void dispatch(bench *b, conn *c, const char *msg, size_t len)
     } else if (has_id && id >= TXR_ID) {
         on_tx_reply(b, id - TXR_ID, root);
     } else if (has_id && id >= BOOK_ID) {
-        die("%s: %s failed: %.300s", c->name, b->pf_req ? "skywell_path_find" : "book_offers",
-            msg);
+        die("%s: %s failed: %.300s", c->name, b->pf_req ? "skywell_path_find" : "book_offers", msg);
     } else if (has_id && id >= RESULT_ID) {
         on_ledger_reply(b, (uint32_t)(id - RESULT_ID), root, t, true);
     } else if (has_id && id >= LEDGER_ID) {
