@@ -9,7 +9,8 @@
  * most answers hold no path (the set-up gives none) or when a payment made
  * with the paths found does not deliver.
  *
- * Accounts (1 000, each funded with 5 000 SWT from the genesis account):
+ * Accounts (1 000, each funded with 5 000 SWT from the genesis account;
+ * their keys from fixed passphrases, so every run builds the same ledger):
  * 0..4 the issuers; 5 + u the users u = 0..994. Users 0..899 are makers
  * (they place the offers); users 900..994 only receive, so a payment to
  * one of them changes no offer of theirs.
@@ -404,6 +405,23 @@ static void pf_check(bench *b, const account *accts, uint32_t *seq, const pf_req
     }
 }
 
+/* Account a's keys, from a fixed passphrase: the same accounts in every
+ * run, so the order of the ledger's directories (by key), which decides
+ * what the node's bounded search reaches first, is the same too. */
+static jt_err pf_key(void *ctx, size_t a)
+{
+    account *acct = &((account *)ctx)[a];
+    char phrase[48];
+    snprintf(phrase, sizeof phrase, "jtkit bench pathfind %zu", a);
+    jt_seed seed;
+    jt_seed_from_passphrase(phrase, JT_KEY_SECP256K1, &seed);
+    jt_err e = jt_keypair_from_seed(&seed, &acct->kp);
+    if (!e)
+        e = jt_account_id_from_pubkey(acct->kp.pub, 33, &acct->id);
+    jt_seed_clear(&seed);
+    return e;
+}
+
 /* The requests of one phase, a fixed scramble (see the comment at the
  * top): with `via`, each names one source currency, that of a token its
  * source holds. */
@@ -444,7 +462,8 @@ int pathfind_run(bench *b, const account *genesis, uint32_t gseq, const char *le
 {
     (void)ledger_dir;
     double t0 = now();
-    account *accts = make_accounts(PF_ACCOUNTS);
+    account *accts = xcalloc(PF_ACCOUNTS, sizeof *accts);
+    parallel(PF_ACCOUNTS, pf_key, accts, "deriving account keys");
     char issuer[PF_ISSUERS][JT_ADDRESS_MAX];
     for (int i = 0; i < PF_ISSUERS; i++)
         check(jt_address_encode(&accts[i].id, issuer[i]), "issuer address");
