@@ -156,13 +156,16 @@ typedef struct ledger_rec {
 
 enum { MODE_PAYMENTS, MODE_OFFERS, MODE_XPAY, MODE_PATHFIND };
 
-/* book_offers clients: what they saw. */
+/* book_offers clients (pathfind mode: skywell_path_find clients): what
+ * they saw. */
 typedef struct book_run {
     double *lat; /* request -> reply, ms, of the replies counted */
     size_t nlat, cap;
     double *t_send; /* by request number */
     size_t tcap;
     size_t sent, replies, bad, expect;
+    size_t none;           /* pathfind: successful replies in the window without an alternative */
+    size_t partial;        /* pathfind: ... of all of them, with "full_reply":false */
     double t_start, t_end; /* replies in [t_start, t_end] count; latency: requests sent in it */
     bool sending;
     char first_bad[240];
@@ -219,6 +222,13 @@ typedef struct bench {
     /* book_offers */
     book_run br;
     char book_req[256]; /* the request after its id */
+    /* pathfind mode: the requests the clients send in turn (each after its
+     * id), instead of book_req */
+    char **pf_req;
+    size_t npf_req;
+    int pf_clients;
+    size_t pf_window;
+    double pf_secs;
     /* synchronous control call */
     uint64_t ctrl_next;
     uint64_t ctrl_wait;

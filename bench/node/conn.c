@@ -491,6 +491,49 @@ static void on_ledger_reply(bench *b, uint32_t seq, const jt_json *root, double 
         ledger_get(b, seq)->results = true;
 }
 
+/* Latency of request n, answered at t, when it was sent in the window. */
+static void book_latency(book_run *r, size_t n, double t)
+{
+    if (r->t_send[n] < r->t_start)
+        return;
+    if (r->nlat == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 65536;
+        r->lat = realloc(r->lat, r->cap * sizeof *r->lat);
+        if (!r->lat)
+            die("out of memory");
+    }
+    r->lat[r->nlat++] = (t - r->t_send[n]) * 1e3;
+}
+
+/* A skywell_path_find reply (pathfind mode), request n: it must be a
+ * success; it counts when it holds at least one alternative, told by its
+ * "paths_computed" members (one per alternative), without parsing it.
+ * Latency: every successful reply to a request sent in the window. */
+static bool path_reply(book_run *r, const char *msg, size_t len, size_t n, double t)
+{
+    static const char ok_end[] = ",\"status\":\"success\",\"type\":\"response\"}";
+    static const char alt[] = "\"paths_computed\":";
+    const char *end = msg + len;
+    bool ok = len > sizeof ok_end &&
+              !memcmp(end - (sizeof ok_end - 1), ok_end, sizeof ok_end - 1) &&
+              memmem(msg, len, "\"alternatives\":[", 16);
+    if (!ok) {
+        if (!r->bad++)
+            snprintf(r->first_bad, sizeof r->first_bad, "%.200s", msg);
+        return true;
+    }
+    if (t < r->t_start || t > r->t_end)
+        return true;
+    if (memmem(msg, len, alt, sizeof alt - 1))
+        r->replies++;
+    else
+        r->none++;
+    if (memmem(msg, len, "\"full_reply\":false", 18))
+        r->partial++;
+    book_latency(r, n, t);
+    return true;
+}
+
 /* A book_offers reply: {"id":K,"result":{...,"offers":[...]},"status":"success",...}.
  * Checked by counting its offers, without parsing it (a parse would cost
  * the benchmark more than the node spends on the request). */
@@ -508,6 +551,8 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
     if (n >= r->sent || !c->inflight)
         die("%s: a book_offers reply for a request not sent", c->name);
     c->inflight--;
+    if (b->pf_req)
+        return path_reply(r, msg, len, n, t);
     size_t offers = 0;
     const char *p = msg, *end = msg + len;
     while ((p = memmem(p, (size_t)(end - p), offer, sizeof offer - 1))) {
@@ -525,15 +570,7 @@ static bool book_reply_fast(bench *b, conn *c, const char *msg, size_t len, doub
     if (t < r->t_start || t > r->t_end)
         return true;
     r->replies++;
-    if (r->t_send[n] >= r->t_start) {
-        if (r->nlat == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 65536;
-            r->lat = realloc(r->lat, r->cap * sizeof *r->lat);
-            if (!r->lat)
-                die("out of memory");
-        }
-        r->lat[r->nlat++] = (t - r->t_send[n]) * 1e3;
-    }
+    book_latency(r, n, t);
     return true;
 }
 
@@ -558,7 +595,7 @@ static void dispatch(bench *b, conn *c, const char *msg, size_t len)
     } else if (has_id && id >= TXR_ID) {
         on_tx_reply(b, id - TXR_ID, root);
     } else if (has_id && id >= BOOK_ID) {
-        die("%s: book_offers failed: %.300s", c->name, msg);
+        die("%s: %s failed: %.300s", c->name, b->pf_req ? "skywell_path_find" : "book_offers", msg);
     } else if (has_id && id >= RESULT_ID) {
         on_ledger_reply(b, (uint32_t)(id - RESULT_ID), root, t, true);
     } else if (has_id && id >= LEDGER_ID) {
@@ -643,16 +680,19 @@ static void book_top_up(bench *b, conn *c)
     if (jt_jtp_get_state(c->j) != JT_JTP_OPEN || !r->sending)
         return;
     bool any = false;
-    while (c->inflight < b->book_window) {
+    size_t window = b->pf_req ? b->pf_window : b->book_window;
+    while (c->inflight < window) {
         if (r->sent == r->tcap) {
             r->tcap = r->tcap ? r->tcap * 2 : 65536;
             r->t_send = realloc(r->t_send, r->tcap * sizeof *r->t_send);
             if (!r->t_send)
                 die("out of memory");
         }
-        char req[400];
+        char req[1024];
         int n = snprintf(req, sizeof req, "{\"id\":%llu,%s}", BOOK_ID + (unsigned long long)r->sent,
-                         b->book_req);
+                         b->pf_req ? b->pf_req[r->sent % b->npf_req] : b->book_req);
+        if (n < 0 || (size_t)n >= sizeof req)
+            die("%s: a request too long", c->name);
         jt_errinfo ei;
         if (jt_jtp_send(c->j, req, (size_t)n, &ei) != JT_OK)
             die("%s: jtp send: %s", c->name, ei.msg);
