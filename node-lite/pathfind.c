@@ -299,11 +299,14 @@ static void explore(search *s, const jt_account_id *at, const jt_amount *asset, 
     }
     if (s->cur.n >= JN_PF_MAX_DEPTH)
         return;
-    if (!asset->native)
-        account_links(s, at, asset);
     /* An issued source currency (any issuer) goes to an issuer first. */
-    if (at_source && !asset->native)
+    if (at_source && !asset->native) {
+        account_links(s, at, asset);
         return;
+    }
+    /* Books before lines: a book is one lookup and leads to the targets at
+     * once, while an issuer's lines are many (each read costs the search's
+     * budget) and mostly lead on to other holders. */
     for (size_t i = 0; i < s->n_targets && !s->stop; i++) {
         const jt_amount *t = &s->targets[i];
         if (jn_same_asset(t, asset) || path_has_book_to(s, t))
@@ -320,6 +323,8 @@ static void explore(search *s, const jt_account_id *at, const jt_amount *asset, 
         }
         push_and_explore(s, &e, t->native ? &NONE : &t->issuer, t);
     }
+    if (!asset->native && !s->stop)
+        account_links(s, at, asset);
 }
 
 /* The assets books may lead to: SWT, and the destination currency from
