@@ -406,6 +406,8 @@ unsigned taker_units(size_t t);
 void sign_offers_set(ptx_set *set, const ospec *spec, size_t n, const account *accts,
                      const char *issuer, const char *what);
 double book_top(bench *b, unsigned limit);
+double market_setup(bench *b, ptx_set *trust, ptx_set *issue, ptx_set *book, size_t nbook,
+                    double t_keys, double t_sign);
 double account_cny(bench *b, const account *acct);
 double takers_cny(bench *b, const account *accts, size_t first, size_t n);
 /* bench/node/mode_offers.c */

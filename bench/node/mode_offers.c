@@ -149,27 +149,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
                b->round_secs, b->nconns, b->window, b->close_ms);
 
     /* ---- set-up (not measured) ---- */
-    double t1 = now();
-    submit_set(b, &b->fund, "funding");
-    submit_set(b, &trust, "trust lines");
-    submit_set(b, &issue, "issuing CNY to the makers");
-    b->offer_meta = true;
-    submit_set(b, &book, "placing the book");
-    offer_tally bt = {0};
-    tally_offers(&book, 0, nbook, 0, &bt);
-    if (bt.makers_placed != nbook)
-        die("placing the book: %zu of %zu offers placed", bt.makers_placed, nbook);
-    b->book_depth = (long)nbook;
-    set_free(&trust);
-    set_free(&issue);
-    set_free(&book);
-    double top0 = book_top(b, b->br.expect);
-    if (top0 != LEVEL0_DROPS)
-        die("book_offers: the best offer is at %.0f drops/CNY, not %u", top0, LEVEL0_DROPS);
-    if (!b->json)
-        printf("set-up (not measured): keys and plan %.1f s, signing %.1f s on 2 threads, "
-               "funding, trust lines, CNY and the book %.1f s; best offer %.0f drops/CNY\n",
-               t_keys, t_sign, now() - t1, top0);
+    double top0 = market_setup(b, &trust, &issue, &book, nbook, t_keys, t_sign);
 
     /* ---- book_offers on the book as placed ---- */
     book_res br0;
