@@ -908,9 +908,20 @@ static int dir_advance(const cursor *k, node *n)
     if (n->adv_needed) {
         uint8_t from[32], last[32], out[32];
         memcpy(from, n->dir, 32);
+        /* From the book's base (quality 0, where no directory is) the
+         * lookup starts at the base itself: a lookup from the start of a
+         * book is served by the views' memo of where the book starts, past
+         * the directories this ledger already emptied, instead of stepping
+         * over each of them again. */
+        bool base = true;
+        for (int b = 24; b < 32 && base; b++)
+            base = from[b] == 0;
         int i = 31;
-        while (i >= 24 && ++from[i] == 0)
-            i--;
+        if (base && !jn_view_read(led(k)->sb, from))
+            i = 24;
+        else
+            while (i >= 24 && ++from[i] == 0)
+                i--;
         memcpy(last, n->dir, 24);
         memset(last + 24, 0xFF, 8);
         if (i < 24 || !jn_view_book_next(led(k)->sb, from, last, out))
