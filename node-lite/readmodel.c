@@ -311,24 +311,55 @@ bool jn_read_global_freeze(const jn_view *v, const jt_account_id *a)
     return r && (get_u(r, FLD("Flags"), 0) & JT_LSF_GLOBAL_FREEZE);
 }
 
+static const jt_obj *relation(const jn_view *v, const jt_account_id *issuer,
+                              const jt_account_id *target, uint32_t type, const jt_currency *cur);
+
+/* What jn_read_frozen, jn_read_funds and jn_read_frozen_amount give
+ * together, reading the line and the freeze relation once each (this runs
+ * for every offer a crossing or a payment's book step looks at). */
 void jn_read_offer_funds(const jn_view *v, const jn_env *env, const jt_account_id *owner,
                          const jt_amount *like, jt_amount *out)
 {
-    if (!like->native && jn_read_frozen(v, owner, &like->issuer, &like->currency)) {
-        jt_amount_zero_like(out, like);
+    if (like->native) {
+        (void)jn_read_funds(v, env, owner, like, out);
         return;
     }
-    if (!jn_read_funds(v, env, owner, like, out)) {
+    if (same_account(owner, &like->issuer)) {
         *out = *like; /* the issuer */
         return;
     }
-    jt_amount held, left;
-    if (!like->native && jn_read_frozen_amount(v, owner, &like->issuer, &like->currency, &held)) {
-        if (jt_amount_sub(out, &held, &left) != JT_OK || jt_amount_sign(&left) <= 0)
-            jt_amount_zero_like(out, like);
-        else
-            *out = left;
+    jt_amount_zero_like(out, like);
+    const jt_obj *ir = jn_read_account(v, &like->issuer);
+    if (ir && (get_u(ir, FLD("Flags"), 0) & JT_LSF_GLOBAL_FREEZE))
+        return;
+    uint8_t k[32];
+    jn_id_line(owner, &like->issuer, &like->currency, k);
+    const jt_obj *l = jn_view_read(v, k);
+    bool low = memcmp(owner->bytes, like->issuer.bytes, 20) < 0;
+    if (l && (get_u(l, FLD("Flags"), 0) & (low ? JT_LSF_HIGH_FREEZE : JT_LSF_LOW_FREEZE)))
+        return;
+    const jt_obj *rel = relation(v, &like->issuer, owner, JN_REL_FREEZE, &like->currency);
+    jt_amount held;
+    bool some_held = false;
+    if (rel) {
+        if (jt_obj_get_amount_f(rel, FLD("LimitAmount"), &held) != JT_OK || jt_amount_is_zero(&held))
+            return; /* frozen whole */
+        held.currency = like->currency;
+        held.issuer = like->issuer;
+        some_held = true;
     }
+    if (!l)
+        return;
+    jt_amount bal, left;
+    jn_read_line_balance(l, low, &bal);
+    if (jt_amount_sign(&bal) <= 0)
+        return;
+    bal.currency = like->currency;
+    bal.issuer = like->issuer;
+    if (!some_held)
+        *out = bal;
+    else if (jt_amount_sub(&bal, &held, &left) == JT_OK && jt_amount_sign(&left) > 0)
+        *out = left;
 }
 
 void jn_book_page_init(jn_book_page *p, const jn_view *v, const jt_amount *pays,
