@@ -40,7 +40,7 @@ typedef struct config {
     bool jtp_plaintext;
     jn_params p;
     size_t max_message;
-    unsigned max_conns, rate_per_sec, rate_burst;
+    unsigned max_conns, max_conns_per_addr, rate_per_sec, rate_burst;
     size_t max_outbuf;
     unsigned max_books_per_conn, max_books;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
@@ -61,6 +61,7 @@ static void config_defaults(config *c)
     jn_params_init(&c->p);
     c->max_message = 1u << 20;
     c->max_conns = 1024;
+    c->max_conns_per_addr = 64;
     c->rate_per_sec = 0;
     c->max_outbuf = 16u << 20;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
@@ -139,6 +140,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "max_connections")) {
         NUM();
         c->max_conns = (unsigned)n;
+    } else if (IS("limits", "max_connections_per_address")) {
+        NUM();
+        c->max_conns_per_addr = (unsigned)n;
     } else if (IS("limits", "rate_per_sec")) {
         NUM();
         c->rate_per_sec = (unsigned)n;
@@ -204,6 +208,8 @@ static const char DEFAULT_CONF[] =
     "[limits]\n"
     "max_message = 1048576\n"
     "max_connections = 1024\n"
+    "# from one address (behind a reverse proxy on this host, every client is 127.0.0.1)\n"
+    "max_connections_per_address = 64\n"
     "rate_per_sec = 0\n"
     "max_outbuf = 16777216\n"
     "max_open_txs = 200000\n"
@@ -661,6 +667,7 @@ static int cmd_run_locked(const opts *po)
     nc.n_admin = c.n_admin;
     nc.max_message = c.max_message;
     nc.max_conns = c.max_conns;
+    nc.max_conns_per_addr = c.max_conns_per_addr;
     nc.rate_per_sec = c.rate_per_sec;
     nc.rate_burst = c.rate_burst;
     nc.max_outbuf = c.max_outbuf;

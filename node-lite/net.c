@@ -55,6 +55,7 @@
 #define DEFAULT_JTP_ADDR    "127.0.0.1:5030"
 #define DEFAULT_MAX_MESSAGE ((size_t)1 << 20)
 #define DEFAULT_MAX_CONNS   1024u
+#define DEFAULT_MAX_CONNS_PER_ADDR 64u
 #define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
 
 /* Bytes handed to one lws_write of a jtp connection. Large enough to carry
@@ -107,6 +108,7 @@ struct jn_conn {
     jn_outq out;
     jt_jtp *jtp;
     char peer[INET6_ADDRSTRLEN + 10];
+    uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
 };
 
 typedef struct jn_post {
@@ -130,14 +132,14 @@ struct jn_net {
     uint8_t (*admin)[32];
     size_t n_admin;
     size_t max_message, max_outbuf;
-    unsigned max_conns;
+    unsigned max_conns, max_per_addr;
     double rate, burst;
 
     jn_conn *conns; /* open connections */
     jn_conn *dead;  /* closed, to be freed at the next safe point */
     atomic_uint nconns;
     bool freeing;
-    /* refusals at max_conns, logged at most once a second */
+    /* refusals at max_conns or max_per_addr, logged at most once a second */
     unsigned refused;
     double refused_logged;
 
@@ -234,6 +236,23 @@ static void describe_peer(int fd, char *out, size_t cap, bool *loopback)
         }
     }
     snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+/* The peer's address in 16 bytes (IPv4, and IPv4-mapped IPv6, as
+ * ::ffff:a.b.c.d), all zero when unknown. */
+static void peer_addr(int fd, uint8_t out[16])
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    memset(out, 0, 16);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        out[10] = out[11] = 0xFF;
+        memcpy(out + 12, &((const struct sockaddr_in *)&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+    }
 }
 
 /* "HOST:PORT" with HOST a numeric IPv4 address, a bracketed IPv6 address,
@@ -376,22 +395,39 @@ static void outq_pop(jn_outq *q, size_t len)
 
 /* -------------------------------------------------------- connections */
 
-static bool admit(jn_net *n)
+/* The open connections from one address (a scan: at most max_conns). */
+static unsigned conns_from(const jn_net *n, const uint8_t addr[16])
 {
-    return atomic_load(&n->nconns) < n->max_conns && !n->freeing;
+    unsigned k = 0;
+    for (const jn_conn *c = n->conns; c; c = c->next)
+        if (!c->gone && memcmp(c->addr, addr, 16) == 0)
+            k++;
+    return k;
+}
+
+/* NULL when a new connection from addr may be admitted, else why not:
+ * the node's limit, or the limit for one address (so that one client
+ * cannot take every connection the node has). */
+static const char *admit(jn_net *n, const uint8_t addr[16])
+{
+    if (atomic_load(&n->nconns) >= n->max_conns || n->freeing)
+        return "max_conns";
+    if (conns_from(n, addr) >= n->max_per_addr)
+        return "max_per_addr";
+    return NULL;
 }
 
 /* A connection flood must not become a log flood: one line a second at
  * most, with the number refused since the last one. */
-static void log_refused(jn_net *n, const char *transport, const char *peer)
+static void log_refused(jn_net *n, const char *why, const char *transport, const char *peer)
 {
     n->refused++;
     double now = mono_seconds();
     if (now - n->refused_logged < 1.0)
         return;
     conn_log("warn", "conn_refused", NULL,
-             "reason=max_conns max_conns=%u transport=%s peer=%s refused=%u", n->max_conns,
-             transport, peer, n->refused);
+             "reason=%s max_conns=%u max_per_addr=%u transport=%s peer=%s refused=%u", why,
+             n->max_conns, n->max_per_addr, transport, peer, n->refused);
     n->refused = 0;
     n->refused_logged = now;
 }
@@ -400,12 +436,16 @@ static void log_refused(jn_net *n, const char *transport, const char *peer)
  * before any handshake work. */
 static int filter_accept(jn_net *n, const char *transport, void *in)
 {
-    if (admit(n))
+    int fd = (int)(lws_intptr_t)in;
+    uint8_t addr[16];
+    peer_addr(fd, addr);
+    const char *why = admit(n, addr);
+    if (!why)
         return 0;
     char peer[INET6_ADDRSTRLEN + 10];
     bool lo;
-    describe_peer((int)(lws_intptr_t)in, peer, sizeof peer, &lo);
-    log_refused(n, transport, peer);
+    describe_peer(fd, peer, sizeof peer, &lo);
+    log_refused(n, why, transport, peer);
     return 1;
 }
 
@@ -419,8 +459,10 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
     c->transport = t;
     c->id = atomic_fetch_add(&next_conn_id, 1) + 1;
     describe_peer(lws_get_socket_fd(wsi), c->peer, sizeof c->peer, &c->loopback);
-    if (!admit(n)) {
-        log_refused(n, t == JN_WS ? "ws" : "jtp", c->peer);
+    peer_addr(lws_get_socket_fd(wsi), c->addr);
+    const char *why = admit(n, c->addr);
+    if (why) {
+        log_refused(n, why, t == JN_WS ? "ws" : "jtp", c->peer);
         free(c);
         return NULL;
     }
@@ -799,6 +841,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->jtp_addr = DEFAULT_JTP_ADDR;
     cfg->max_message = DEFAULT_MAX_MESSAGE;
     cfg->max_conns = DEFAULT_MAX_CONNS;
+    cfg->max_conns_per_addr = DEFAULT_MAX_CONNS_PER_ADDR;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
 }
 
@@ -915,6 +958,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
         n->max_message = JT_JTP_MAX_MESSAGE_CEILING;
     n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
+    n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
     n->rate = cfg->rate_per_sec;
     n->burst = cfg->rate_burst ? cfg->rate_burst : 2.0 * cfg->rate_per_sec;
     if (n->rate > 0 && n->burst < 1)

@@ -47,6 +47,7 @@ typedef struct jn_net_config {
     size_t n_admin;
     size_t max_message;      /* bytes; default 1 MiB */
     unsigned max_conns;      /* default 1024 */
+    unsigned max_conns_per_addr; /* from one peer address; default 64 */
     unsigned rate_per_sec;   /* requests per connection per second; 0 = unlimited */
     unsigned rate_burst;     /* bucket size; default 2 * rate_per_sec */
     size_t max_outbuf;       /* queued output per connection; default 16 MiB */

@@ -736,6 +736,43 @@ static void max_conns_enforced(void **state)
     assert_int_equal(atomic_load(&S.closes), 3);
 }
 
+/* One address may hold max_conns_per_addr connections, across both
+ * listeners, however many the node could still take. */
+static void max_conns_per_addr_enforced(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    assert_int_equal(cfg.max_conns_per_addr, 64); /* on by default */
+    cfg.max_conns = 100;
+    cfg.max_conns_per_addr = 2;
+    srv_start(&cfg);
+    int a = ws_open(S.ws_port);
+    assert_true(a >= 0);
+    int b = tcp_connect(S.jtp_port);
+    assert_true(b >= 0);
+    assert_true(wait_conns(2, 3000));
+    /* 127.0.0.1 has its two: a third is refused on either listener. */
+    assert_int_equal(ws_open(S.ws_port), -1);
+    int d = tcp_connect(S.jtp_port);
+    if (d >= 0) {
+        assert_true(peer_closes(d, 3000));
+        close(d);
+    }
+    assert_int_equal(jn_net_conn_count(S.net), 2);
+    ws_expect(a, "still", "R0:still");
+    /* When one goes, the address may open another. */
+    close(a);
+    assert_true(wait_conns(1, 3000));
+    int c = ws_open(S.ws_port);
+    assert_true(c >= 0);
+    ws_expect(c, "next", "R0:next");
+    close(b);
+    close(c);
+    assert_true(wait_conns(0, 3000));
+    srv_stop();
+}
+
 static void over_rate_flagged(void **state)
 {
     (void)state;
@@ -1305,6 +1342,7 @@ int main(void)
         cmocka_unit_test(ws_binary_refused),
         cmocka_unit_test(ws_oversize_closes),
         cmocka_unit_test(max_conns_enforced),
+        cmocka_unit_test(max_conns_per_addr_enforced),
         cmocka_unit_test(over_rate_flagged),
         cmocka_unit_test(slow_consumer_dropped),
         cmocka_unit_test(timer_and_post),
