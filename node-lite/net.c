@@ -56,6 +56,7 @@
 #define DEFAULT_MAX_MESSAGE ((size_t)1 << 20)
 #define DEFAULT_MAX_CONNS   1024u
 #define DEFAULT_MAX_CONNS_PER_ADDR 64u
+#define DEFAULT_MAX_OUT_TOTAL ((size_t)512 << 20)
 #define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
 
 /* Bytes handed to one lws_write of a jtp connection. Large enough to carry
@@ -109,6 +110,7 @@ struct jn_conn {
     jt_jtp *jtp;
     char peer[INET6_ADDRSTRLEN + 10];
     uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
+    size_t out_counted; /* its queued output as counted in the net's out_total */
 };
 
 typedef struct jn_post {
@@ -131,7 +133,8 @@ struct jn_net {
     size_t n_allowed;
     uint8_t (*admin)[32];
     size_t n_admin;
-    size_t max_message, max_outbuf;
+    size_t max_message, max_outbuf, max_out_total;
+    size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
     unsigned max_conns, max_per_addr;
     double rate, burst;
 
@@ -494,6 +497,52 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
     return c;
 }
 
+/* -------------------------------------------------------- the output budget */
+
+static size_t out_queued(const jn_conn *c)
+{
+    if (c->transport == JN_WS)
+        return c->out.bytes;
+    const uint8_t *p;
+    size_t np = 0;
+    if (c->jtp)
+        jt_jtp_pending_output(c->jtp, &p, &np);
+    return np;
+}
+
+/* Brings the net's total up to date with c's queue. */
+static void out_account(jn_conn *c)
+{
+    jn_net *n = c->net;
+    size_t q = c->gone ? 0 : out_queued(c);
+    n->out_total = n->out_total - c->out_counted + q;
+    c->out_counted = q;
+}
+
+static void conn_kill(jn_conn *c);
+
+/* Room for `len` more bytes of output across every connection: while the
+ * total would pass max_out_total, the connection with the most output
+ * queued (the slowest reader) is closed and its output dropped. False when
+ * that is `c` itself, which then must not send. */
+static bool out_room(jn_net *n, jn_conn *c, size_t len)
+{
+    while (n->out_total + len > n->max_out_total) {
+        jn_conn *worst = NULL;
+        for (jn_conn *x = n->conns; x; x = x->next)
+            if (!x->gone && !x->killing && (!worst || x->out_counted > worst->out_counted))
+                worst = x;
+        if (!worst || worst->out_counted == 0)
+            return true; /* nothing queued to drop: one reply larger than the rest */
+        conn_log("warn", "slow_consumer", worst, "queued=%zu out_total=%zu max_out_total=%zu",
+                 worst->out_counted, n->out_total, n->max_out_total);
+        conn_kill(worst);
+        if (worst == c)
+            return false;
+    }
+    return true;
+}
+
 /* lws is done with the socket: tell the dispatcher, then park the struct
  * until the next safe point. Idempotent (CLOSED and WSI_DESTROY both land
  * here). */
@@ -503,6 +552,7 @@ static void conn_gone(jn_conn *c)
     if (c->gone)
         return;
     c->gone = true;
+    out_account(c); /* its output no longer counts */
     if (c->wsi)
         lws_set_opaque_user_data(c->wsi, NULL);
     c->wsi = NULL;
@@ -542,6 +592,7 @@ static void conn_kill(jn_conn *c)
     outq_clear(&c->out);
     if (c->jtp)
         jt_jtp_consume_output(c->jtp, SIZE_MAX);
+    out_account(c);
     if (c->wsi && !c->net->freeing)
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -667,6 +718,7 @@ static int ws_writeable(jn_conn *c, struct lws *wsi)
         if (lws_write(wsi, p, len, LWS_WRITE_TEXT) < 0)
             return -1;
         outq_pop(&c->out, len);
+        out_account(c);
         if (c->out.head != c->out.tail || c->draining)
             lws_callback_on_writable(wsi);
         return 0;
@@ -787,6 +839,7 @@ static int jtp_writeable(jn_conn *c, struct lws *wsi)
         if (lws_write(wsi, (unsigned char *)(uintptr_t)p, w, LWS_WRITE_RAW) < 0)
             return -1;
         jt_jtp_consume_output(c->jtp, w);
+        out_account(c);
         if (np > w || c->draining)
             lws_callback_on_writable(wsi);
         return 0;
@@ -842,6 +895,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->max_message = DEFAULT_MAX_MESSAGE;
     cfg->max_conns = DEFAULT_MAX_CONNS;
     cfg->max_conns_per_addr = DEFAULT_MAX_CONNS_PER_ADDR;
+    cfg->max_out_total = DEFAULT_MAX_OUT_TOTAL;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
 }
 
@@ -957,6 +1011,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     if (n->max_message > JT_JTP_MAX_MESSAGE_CEILING)
         n->max_message = JT_JTP_MAX_MESSAGE_CEILING;
     n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
+    n->max_out_total = cfg->max_out_total ? cfg->max_out_total : DEFAULT_MAX_OUT_TOTAL;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
     n->rate = cfg->rate_per_sec;
@@ -1120,6 +1175,8 @@ int jn_conn_send(jn_conn *c, const char *msg, size_t len)
     jn_net *n = c->net;
     if (c->gone || c->killing || c->draining || n->freeing || !c->wsi)
         return -1;
+    if (!out_room(n, c, len))
+        return -1;
     if (c->transport == JN_WS) {
         if (len > n->max_outbuf - c->out.bytes) {
             if (len > n->max_outbuf)
@@ -1154,6 +1211,7 @@ int jn_conn_send(jn_conn *c, const char *msg, size_t len)
             return -1;
         }
     }
+    out_account(c);
     lws_callback_on_writable(c->wsi);
     return 0;
 }

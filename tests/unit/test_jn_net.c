@@ -833,6 +833,35 @@ static void slow_consumer_dropped(void **state)
     srv_stop();
 }
 
+/* Output queued across every connection has its own cap: a client that
+ * never reads is closed when the total reaches max_out_total, long before
+ * its own max_outbuf, and others are still served. */
+static void out_total_enforced(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    assert_int_equal(cfg.max_out_total, (size_t)512 << 20); /* on by default */
+    cfg.max_outbuf = 64 << 20;
+    cfg.max_out_total = 256 << 10;
+    srv_start(&cfg);
+    int slow = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
+    assert_true(slow >= 0);
+    assert_int_equal(ws_send_text(slow, "flood"), 0);
+    for (int i = 0; i < 2000 && !atomic_load(&S.fl.refused); i++)
+        sleep_ms(10);
+    assert_true(atomic_load(&S.fl.refused));
+    /* Kernel buffers plus the 256 KiB total, not the 64 MiB of its own cap. */
+    assert_true(atomic_load(&S.fl.sent) < ((size_t)16 << 20));
+    assert_true(wait_for(&S.closes, 1, 5000));
+    assert_true(wait_conns(0, 3000));
+    int good = ws_open(S.ws_port);
+    ws_expect(good, "ok", "R0:ok");
+    close(good);
+    close(slow);
+    srv_stop();
+}
+
 static void tick(void *ctx)
 {
     srv *s = ctx;
@@ -1343,6 +1372,7 @@ int main(void)
         cmocka_unit_test(ws_oversize_closes),
         cmocka_unit_test(max_conns_enforced),
         cmocka_unit_test(max_conns_per_addr_enforced),
+        cmocka_unit_test(out_total_enforced),
         cmocka_unit_test(over_rate_flagged),
         cmocka_unit_test(slow_consumer_dropped),
         cmocka_unit_test(timer_and_post),
