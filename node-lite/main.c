@@ -42,6 +42,7 @@ typedef struct config {
     size_t max_message;
     unsigned max_conns, max_conns_per_addr, rate_per_sec, rate_burst;
     size_t max_outbuf, max_out_total;
+    unsigned msg_deadline_s;
     unsigned max_books_per_conn, max_books;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
     unsigned verify_threads;
@@ -65,6 +66,7 @@ static void config_defaults(config *c)
     c->rate_per_sec = 0;
     c->max_outbuf = 16u << 20;
     c->max_out_total = (size_t)512 << 20;
+    c->msg_deadline_s = 30;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     c->max_books = JN_RPC_MAX_BOOKS;
     c->max_paths = JN_RPC_MAX_PATHS;
@@ -156,6 +158,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "max_outbuf_total")) {
         NUM();
         c->max_out_total = (size_t)n;
+    } else if (IS("limits", "message_deadline_s")) {
+        NUM();
+        c->msg_deadline_s = (unsigned)n;
     } else if (IS("limits", "max_books_per_conn") || IS("limits", "max_books")) {
         NUM();
         if (!n || n > 1000000) {
@@ -218,6 +223,8 @@ static const char DEFAULT_CONF[] =
     "max_outbuf = 16777216\n"
     "# output queued for all connections together\n"
     "max_outbuf_total = 536870912\n"
+    "# seconds a WebSocket client has to finish a message it has begun\n"
+    "message_deadline_s = 30\n"
     "max_open_txs = 200000\n"
     "# order books subscribed to (each direction counts one)\n"
     "max_books_per_conn = 20\n"
@@ -678,6 +685,7 @@ static int cmd_run_locked(const opts *po)
     nc.rate_burst = c.rate_burst;
     nc.max_outbuf = c.max_outbuf;
     nc.max_out_total = c.max_out_total;
+    nc.msg_deadline_s = c.msg_deadline_s;
     jn_net_handlers h = {.on_request = on_request, .on_close = on_close};
     int rcode = 1;
     if (!n.rpc || jn_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {

@@ -57,6 +57,7 @@
 #define DEFAULT_MAX_CONNS   1024u
 #define DEFAULT_MAX_CONNS_PER_ADDR 64u
 #define DEFAULT_MAX_OUT_TOTAL ((size_t)512 << 20)
+#define DEFAULT_MSG_DEADLINE_S 30u
 #define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
 
 /* Bytes handed to one lws_write of a jtp connection. Large enough to carry
@@ -111,6 +112,7 @@ struct jn_conn {
     char peer[INET6_ADDRSTRLEN + 10];
     uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
     size_t out_counted; /* its queued output as counted in the net's out_total */
+    bool rx_deadline;   /* WebSocket: a message is under way, with msg_deadline_s to finish */
 };
 
 typedef struct jn_post {
@@ -135,7 +137,7 @@ struct jn_net {
     size_t n_admin;
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
-    unsigned max_conns, max_per_addr;
+    unsigned max_conns, max_per_addr, msg_deadline_s;
     double rate, burst;
 
     jn_conn *conns; /* open connections */
@@ -666,6 +668,16 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
         c->rx_binary = lws_frame_is_binary(wsi) != 0;
     }
     bool final = lws_is_final_fragment(wsi) != 0;
+    /* A message must arrive whole within msg_deadline_s of its first
+     * bytes: a client that starts messages and never finishes them would
+     * otherwise hold their buffers for as long as it likes. */
+    if (!final && !c->rx_deadline) {
+        c->rx_deadline = true;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)n->msg_deadline_s);
+    } else if (final && c->rx_deadline) {
+        c->rx_deadline = false;
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    }
     if (c->rx_binary) {
         /* Swallow the rest of the message, answer once. */
         if (final)
@@ -680,6 +692,8 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
         size_t ncap = c->rx_cap ? c->rx_cap : 4096;
         while (ncap < c->rx_len + len + 1)
             ncap *= 2;
+        if (ncap > n->max_message + 1) /* never twice what a message may be */
+            ncap = n->max_message + 1;
         uint8_t *nb = realloc(c->rx, ncap);
         if (!nb) {
             conn_log("error", "oom", c, "need=%zu", ncap);
@@ -896,6 +910,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->max_conns = DEFAULT_MAX_CONNS;
     cfg->max_conns_per_addr = DEFAULT_MAX_CONNS_PER_ADDR;
     cfg->max_out_total = DEFAULT_MAX_OUT_TOTAL;
+    cfg->msg_deadline_s = DEFAULT_MSG_DEADLINE_S;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
 }
 
@@ -1012,6 +1027,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
         n->max_message = JT_JTP_MAX_MESSAGE_CEILING;
     n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
     n->max_out_total = cfg->max_out_total ? cfg->max_out_total : DEFAULT_MAX_OUT_TOTAL;
+    n->msg_deadline_s = cfg->msg_deadline_s ? cfg->msg_deadline_s : DEFAULT_MSG_DEADLINE_S;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
     n->rate = cfg->rate_per_sec;

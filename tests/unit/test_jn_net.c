@@ -862,6 +862,40 @@ static void out_total_enforced(void **state)
     srv_stop();
 }
 
+/* A WebSocket message begun must be finished within msg_deadline_s: a
+ * first fragment with no continuation gets the connection closed; one
+ * finished in time is answered and the connection stays. */
+static void msg_deadline_enforced(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    assert_int_equal(cfg.msg_deadline_s, 30); /* on by default */
+    cfg.msg_deadline_s = 1;
+    srv_start(&cfg);
+    int ok = ws_open(S.ws_port), stall = ws_open(S.ws_port);
+    assert_true(ok >= 0 && stall >= 0);
+    /* ok: two fragments, the second within the deadline. */
+    assert_int_equal(ws_send_frame(ok, 1, false, "he", 2), 0);
+    sleep_ms(300);
+    assert_int_equal(ws_send_frame(ok, 0, true, "llo", 3), 0);
+    char *got = ws_recv_text(ok);
+    assert_non_null(got);
+    assert_string_equal(got, "R0:hello");
+    free(got);
+    /* stall: a first fragment and nothing more. */
+    assert_int_equal(ws_send_frame(stall, 1, false, "half", 4), 0);
+    assert_true(peer_closes(stall, 4000));
+    assert_true(wait_conns(1, 3000));
+    /* The finished one is still served after the deadline has passed. */
+    sleep_ms(1500);
+    ws_expect(ok, "again", "R0:again");
+    close(ok);
+    close(stall);
+    assert_true(wait_conns(0, 3000));
+    srv_stop();
+}
+
 static void tick(void *ctx)
 {
     srv *s = ctx;
@@ -1373,6 +1407,7 @@ int main(void)
         cmocka_unit_test(max_conns_enforced),
         cmocka_unit_test(max_conns_per_addr_enforced),
         cmocka_unit_test(out_total_enforced),
+        cmocka_unit_test(msg_deadline_enforced),
         cmocka_unit_test(over_rate_flagged),
         cmocka_unit_test(slow_consumer_dropped),
         cmocka_unit_test(timer_and_post),
