@@ -112,7 +112,7 @@ struct jn_conn {
     char peer[INET6_ADDRSTRLEN + 10];
     uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
     size_t out_counted; /* its queued output as counted in the net's out_total */
-    bool rx_deadline;   /* WebSocket: a message is under way, with msg_deadline_s to finish */
+    bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
 };
 
 typedef struct jn_post {
@@ -824,6 +824,20 @@ static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
     while (e == JT_OK && c->authed && !c->killing && !c->draining && !c->gone &&
            jt_jtp_next_message(c->jtp, &msg, &mlen))
         deliver(c, msg, mlen);
+
+    /* As for WebSocket messages: a frame begun must arrive whole within
+     * msg_deadline_s (before the session is open, the handshake's own
+     * timeout applies). */
+    if (e == JT_OK && c->authed && !c->killing && !c->draining && !c->gone && c->wsi) {
+        bool partial = jt_jtp_partial_input(c->jtp);
+        if (partial && !c->rx_deadline) {
+            c->rx_deadline = true;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->net->msg_deadline_s);
+        } else if (!partial && c->rx_deadline) {
+            c->rx_deadline = false;
+            lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+        }
+    }
 
     if (e != JT_OK && !c->killing) {
         const jt_errinfo *je = jt_jtp_error(c->jtp);

@@ -52,7 +52,7 @@ typedef struct jn_net_config {
     unsigned rate_burst;     /* bucket size; default 2 * rate_per_sec */
     size_t max_outbuf;       /* queued output per connection; default 16 MiB */
     size_t max_out_total;    /* queued output of all connections; default 512 MiB */
-    unsigned msg_deadline_s; /* WebSocket: seconds to finish a message once begun; default 30 */
+    unsigned msg_deadline_s; /* seconds to finish a message (jtp: a frame) once begun; default 30 */
 } jn_net_config;
 
 typedef struct jn_net_handlers {

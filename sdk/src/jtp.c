@@ -847,6 +847,11 @@ void jt_jtp_consume_output(jt_jtp *j, size_t n)
         j->out_off = j->out_len = 0;
 }
 
+bool jt_jtp_partial_input(const jt_jtp *j)
+{
+    return j && j->ph != PH_FAILED && (j->hdr_have > 0 || j->in_frame);
+}
+
 jt_jtp_state jt_jtp_get_state(const jt_jtp *j)
 {
     if (j->ph == PH_FAILED)

@@ -1195,6 +1195,34 @@ static void jtp_allow_list(void **state)
     keys_free(&k);
 }
 
+/* A jtp frame begun after the handshake must arrive whole within
+ * msg_deadline_s: half a frame header and nothing more gets the session
+ * closed, while a session that sends whole frames stays. */
+static void jtp_frame_deadline(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    keys k;
+    keys_make(&k, &cfg);
+    cfg.msg_deadline_s = 1;
+    srv_start(&cfg);
+    const uint8_t *node_pk = jt_jtp_identity_public(k.node);
+    jtpc ok, stall;
+    assert_int_equal(jtpc_open(&ok, S.jtp_port, node_pk, k.a, false), 0);
+    assert_int_equal(jtpc_open(&stall, S.jtp_port, node_pk, k.b, false), 0);
+    jtp_expect(&stall, "first", "R0:first");
+    const uint8_t half[2] = {0, 0};
+    assert_int_equal(write_all(stall.fd, half, sizeof half), 0);
+    assert_true(peer_closes(stall.fd, 4000));
+    sleep_ms(1500);
+    jtp_expect(&ok, "still", "R0:still");
+    jtpc_close(&ok);
+    jtpc_close(&stall);
+    srv_stop();
+    keys_free(&k);
+}
+
 static void jtp_plaintext(void **state)
 {
     (void)state;
@@ -1408,6 +1436,7 @@ int main(void)
         cmocka_unit_test(max_conns_per_addr_enforced),
         cmocka_unit_test(out_total_enforced),
         cmocka_unit_test(msg_deadline_enforced),
+        cmocka_unit_test(jtp_frame_deadline),
         cmocka_unit_test(over_rate_flagged),
         cmocka_unit_test(slow_consumer_dropped),
         cmocka_unit_test(timer_and_post),

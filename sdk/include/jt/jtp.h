@@ -157,6 +157,9 @@ JT_API void jt_jtp_pending_output(const jt_jtp *j, const uint8_t **p, size_t *n)
 JT_API void jt_jtp_consume_output(jt_jtp *j, size_t n);
 
 JT_API jt_jtp_state jt_jtp_get_state(const jt_jtp *j);
+/* Whether a frame has begun to arrive and is not yet whole (its header or
+ * its payload only in part): a server can give the peer a deadline. */
+JT_API bool jt_jtp_partial_input(const jt_jtp *j);
 /* The failure of a JT_JTP_FAILED handle (code JT_OK otherwise). Valid as
  * long as the handle. */
 JT_API const jt_errinfo *jt_jtp_error(const jt_jtp *j);
