@@ -702,19 +702,16 @@ static void ws_oversize_closes(void **state)
     assert_int_equal(atomic_load(&S.closes), 3);
 }
 
-static void max_conns_enforced(void **state)
+/* With the server started at a limit of two connections (for the node or
+ * for this address): two are held (one on each listener), both listeners
+ * refuse a third, and when one goes another may come. */
+static void two_then_refused(void)
 {
-    (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
-    cfg.max_conns = 2;
-    srv_start(&cfg);
     int a = ws_open(S.ws_port);
     assert_true(a >= 0);
     int b = tcp_connect(S.jtp_port); /* counts once accepted, handshake or not */
     assert_true(b >= 0);
     assert_true(wait_conns(2, 3000));
-    /* Both listeners refuse a third. */
     assert_int_equal(ws_open(S.ws_port), -1);
     int d = tcp_connect(S.jtp_port);
     if (d >= 0) {
@@ -723,7 +720,6 @@ static void max_conns_enforced(void **state)
     }
     assert_int_equal(jn_net_conn_count(S.net), 2);
     ws_expect(a, "alive", "R0:alive");
-    /* A slot frees up when one goes. */
     close(a);
     assert_true(wait_conns(1, 3000));
     int c = ws_open(S.ws_port);
@@ -732,6 +728,16 @@ static void max_conns_enforced(void **state)
     close(b);
     close(c);
     assert_true(wait_conns(0, 3000));
+}
+
+static void max_conns_enforced(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    cfg.max_conns = 2;
+    srv_start(&cfg);
+    two_then_refused();
     srv_stop();
     assert_int_equal(atomic_load(&S.closes), 3);
 }
@@ -747,30 +753,9 @@ static void max_conns_per_addr_enforced(void **state)
     cfg.max_conns = 100;
     cfg.max_conns_per_addr = 2;
     srv_start(&cfg);
-    int a = ws_open(S.ws_port);
-    assert_true(a >= 0);
-    int b = tcp_connect(S.jtp_port);
-    assert_true(b >= 0);
-    assert_true(wait_conns(2, 3000));
-    /* 127.0.0.1 has its two: a third is refused on either listener. */
-    assert_int_equal(ws_open(S.ws_port), -1);
-    int d = tcp_connect(S.jtp_port);
-    if (d >= 0) {
-        assert_true(peer_closes(d, 3000));
-        close(d);
-    }
-    assert_int_equal(jn_net_conn_count(S.net), 2);
-    ws_expect(a, "still", "R0:still");
-    /* When one goes, the address may open another. */
-    close(a);
-    assert_true(wait_conns(1, 3000));
-    int c = ws_open(S.ws_port);
-    assert_true(c >= 0);
-    ws_expect(c, "next", "R0:next");
-    close(b);
-    close(c);
-    assert_true(wait_conns(0, 3000));
+    two_then_refused();
     srv_stop();
+    assert_int_equal(atomic_load(&S.closes), 3);
 }
 
 static void over_rate_flagged(void **state)
