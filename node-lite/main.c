@@ -41,7 +41,7 @@ typedef struct config {
     jn_params p;
     size_t max_message;
     unsigned max_conns, max_conns_per_addr, rate_per_sec, rate_burst;
-    size_t max_outbuf, max_out_total;
+    size_t max_outbuf, max_out_total, max_in_total;
     unsigned msg_deadline_s;
     unsigned max_books_per_conn, max_books;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
@@ -66,6 +66,7 @@ static void config_defaults(config *c)
     c->rate_per_sec = 0;
     c->max_outbuf = 16u << 20;
     c->max_out_total = (size_t)512 << 20;
+    c->max_in_total = (size_t)256 << 20;
     c->msg_deadline_s = 30;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     c->max_books = JN_RPC_MAX_BOOKS;
@@ -158,6 +159,9 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "max_outbuf_total")) {
         NUM();
         c->max_out_total = (size_t)n;
+    } else if (IS("limits", "max_inbuf_total")) {
+        NUM();
+        c->max_in_total = (size_t)n;
     } else if (IS("limits", "message_deadline_s")) {
         NUM();
         c->msg_deadline_s = (unsigned)n;
@@ -223,7 +227,9 @@ static const char DEFAULT_CONF[] =
     "max_outbuf = 16777216\n"
     "# output queued for all connections together\n"
     "max_outbuf_total = 536870912\n"
-    "# seconds a WebSocket client has to finish a message it has begun\n"
+    "# input buffered for all connections together (messages on their way in)\n"
+    "max_inbuf_total = 268435456\n"
+    "# seconds a client has to finish a message (a jtp frame) it has begun\n"
     "message_deadline_s = 30\n"
     "max_open_txs = 200000\n"
     "# order books subscribed to (each direction counts one)\n"
@@ -686,6 +692,7 @@ static int cmd_run_locked(const opts *po)
     nc.max_outbuf = c.max_outbuf;
     nc.max_out_total = c.max_out_total;
     nc.msg_deadline_s = c.msg_deadline_s;
+    nc.max_in_total = c.max_in_total;
     jn_net_handlers h = {.on_request = on_request, .on_close = on_close};
     int rcode = 1;
     if (!n.rpc || jn_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {

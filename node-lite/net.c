@@ -58,6 +58,7 @@
 #define DEFAULT_MAX_CONNS_PER_ADDR 64u
 #define DEFAULT_MAX_OUT_TOTAL ((size_t)512 << 20)
 #define DEFAULT_MSG_DEADLINE_S 30u
+#define DEFAULT_MAX_IN_TOTAL ((size_t)256 << 20)
 #define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
 
 /* Bytes handed to one lws_write of a jtp connection. Large enough to carry
@@ -112,6 +113,7 @@ struct jn_conn {
     char peer[INET6_ADDRSTRLEN + 10];
     uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
     size_t out_counted; /* its queued output as counted in the net's out_total */
+    size_t in_counted;  /* its input buffers as counted in the net's in_total */
     bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
 };
 
@@ -137,6 +139,7 @@ struct jn_net {
     size_t n_admin;
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
+    size_t max_in_total, in_total; /* input buffered on every connection, and its cap */
     unsigned max_conns, max_per_addr, msg_deadline_s;
     double rate, burst;
 
@@ -523,6 +526,46 @@ static void out_account(jn_conn *c)
 
 static void conn_kill(jn_conn *c);
 
+/* -------------------------------------------------------- the input budget */
+
+static size_t in_buffered(const jn_conn *c)
+{
+    return c->transport == JN_WS ? c->rx_cap : jt_jtp_input_buffered(c->jtp);
+}
+
+/* Brings the net's input total up to date with c's buffers. */
+static void in_account(jn_conn *c)
+{
+    jn_net *n = c->net;
+    size_t q = c->gone || c->killing ? 0 : in_buffered(c);
+    n->in_total = n->in_total - c->in_counted + q;
+    c->in_counted = q;
+}
+
+/* Keeps the input buffered across every connection within max_in_total
+ * with `more` bytes added for c: while over, the connection holding the
+ * most input is closed. False when that is c itself. */
+static bool in_room(jn_net *n, jn_conn *c, size_t more)
+{
+    while (n->in_total + more > n->max_in_total) {
+        jn_conn *worst = NULL;
+        for (jn_conn *x = n->conns; x; x = x->next)
+            if (!x->gone && !x->killing &&
+                (!worst || x->in_counted + (x == c ? more : 0) >
+                               worst->in_counted + (worst == c ? more : 0)))
+                worst = x;
+        size_t held = worst ? worst->in_counted + (worst == c ? more : 0) : 0;
+        if (!held)
+            return true; /* nothing to free */
+        conn_log("warn", "input_budget", worst, "buffered=%zu in_total=%zu max_in_total=%zu", held,
+                 n->in_total, n->max_in_total);
+        conn_kill(worst);
+        if (worst == c)
+            return false;
+    }
+    return true;
+}
+
 /* Room for `len` more bytes of output across every connection: while the
  * total would pass max_out_total, the connection with the most output
  * queued (the slowest reader) is closed and its output dropped. False when
@@ -554,7 +597,8 @@ static void conn_gone(jn_conn *c)
     if (c->gone)
         return;
     c->gone = true;
-    out_account(c); /* its output no longer counts */
+    out_account(c); /* its output and input no longer count */
+    in_account(c);
     if (c->wsi)
         lws_set_opaque_user_data(c->wsi, NULL);
     c->wsi = NULL;
@@ -595,6 +639,7 @@ static void conn_kill(jn_conn *c)
     if (c->jtp)
         jt_jtp_consume_output(c->jtp, SIZE_MAX);
     out_account(c);
+    in_account(c);
     if (c->wsi && !c->net->freeing)
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -694,6 +739,8 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
             ncap *= 2;
         if (ncap > n->max_message + 1) /* never twice what a message may be */
             ncap = n->max_message + 1;
+        if (!in_room(n, c, ncap - c->rx_cap))
+            return;
         uint8_t *nb = realloc(c->rx, ncap);
         if (!nb) {
             conn_log("error", "oom", c, "need=%zu", ncap);
@@ -702,6 +749,7 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
         }
         c->rx = nb;
         c->rx_cap = ncap;
+        in_account(c);
     }
     if (len)
         memcpy(c->rx + c->rx_len, in, len);
@@ -717,6 +765,7 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
         free(c->rx);
         c->rx = NULL;
         c->rx_cap = 0;
+        in_account(c);
     }
 }
 
@@ -800,6 +849,9 @@ static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
         return;
     jt_errinfo ei;
     jt_err e = jt_jtp_feed(c->jtp, in, len, &ei);
+    in_account(c);
+    if (!in_room(c->net, c, 0))
+        return;
 
     if (!c->authed && jt_jtp_get_state(c->jtp) == JT_JTP_OPEN) {
         if (!jtp_authorize(c)) {
@@ -925,6 +977,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->max_conns_per_addr = DEFAULT_MAX_CONNS_PER_ADDR;
     cfg->max_out_total = DEFAULT_MAX_OUT_TOTAL;
     cfg->msg_deadline_s = DEFAULT_MSG_DEADLINE_S;
+    cfg->max_in_total = DEFAULT_MAX_IN_TOTAL;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
 }
 
@@ -1042,6 +1095,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
     n->max_out_total = cfg->max_out_total ? cfg->max_out_total : DEFAULT_MAX_OUT_TOTAL;
     n->msg_deadline_s = cfg->msg_deadline_s ? cfg->msg_deadline_s : DEFAULT_MSG_DEADLINE_S;
+    n->max_in_total = cfg->max_in_total ? cfg->max_in_total : DEFAULT_MAX_IN_TOTAL;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
     n->rate = cfg->rate_per_sec;

@@ -52,6 +52,7 @@ typedef struct jn_net_config {
     unsigned rate_burst;     /* bucket size; default 2 * rate_per_sec */
     size_t max_outbuf;       /* queued output per connection; default 16 MiB */
     size_t max_out_total;    /* queued output of all connections; default 512 MiB */
+    size_t max_in_total;     /* input buffered by all connections; default 256 MiB */
     unsigned msg_deadline_s; /* seconds to finish a message (jtp: a frame) once begun; default 30 */
 } jn_net_config;
 

@@ -847,6 +847,11 @@ void jt_jtp_consume_output(jt_jtp *j, size_t n)
         j->out_off = j->out_len = 0;
 }
 
+size_t jt_jtp_input_buffered(const jt_jtp *j)
+{
+    return j ? j->frame_cap + j->mq_cap : 0;
+}
+
 bool jt_jtp_partial_input(const jt_jtp *j)
 {
     return j && j->ph != PH_FAILED && (j->hdr_have > 0 || j->in_frame);

@@ -881,6 +881,37 @@ static void msg_deadline_enforced(void **state)
     srv_stop();
 }
 
+/* Input buffered across every connection has its own cap: a message
+ * growing past what is left of max_in_total gets the connection holding
+ * the most input closed (here the one sending it), while small messages
+ * are still served. */
+static void in_total_enforced(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    jn_net_config_init(&cfg);
+    assert_int_equal(cfg.max_in_total, (size_t)256 << 20); /* on by default */
+    cfg.max_in_total = 64 << 10;
+    srv_start(&cfg);
+    int small = ws_open(S.ws_port), big = ws_open(S.ws_port);
+    assert_true(small >= 0 && big >= 0);
+    ws_expect(small, "before", "R0:before");
+    size_t n = 100 << 10;
+    char *part = malloc(n);
+    memset(part, 'q', n);
+    /* The first 100 KiB of a message that never ends: more than the 64 KiB
+     * all connections may hold. */
+    assert_int_equal(ws_send_frame(big, 1, false, part, n), 0);
+    free(part);
+    assert_true(peer_closes(big, 4000));
+    assert_true(wait_conns(1, 3000));
+    ws_expect(small, "after", "R0:after");
+    close(small);
+    close(big);
+    assert_true(wait_conns(0, 3000));
+    srv_stop();
+}
+
 static void tick(void *ctx)
 {
     srv *s = ctx;
@@ -1420,6 +1451,7 @@ int main(void)
         cmocka_unit_test(max_conns_enforced),
         cmocka_unit_test(max_conns_per_addr_enforced),
         cmocka_unit_test(out_total_enforced),
+        cmocka_unit_test(in_total_enforced),
         cmocka_unit_test(msg_deadline_enforced),
         cmocka_unit_test(jtp_frame_deadline),
         cmocka_unit_test(over_rate_flagged),

@@ -160,6 +160,9 @@ JT_API jt_jtp_state jt_jtp_get_state(const jt_jtp *j);
 /* Whether a frame has begun to arrive and is not yet whole (its header or
  * its payload only in part): a server can give the peer a deadline. */
 JT_API bool jt_jtp_partial_input(const jt_jtp *j);
+/* Bytes of memory the handle holds for input: the frame being received and
+ * messages not yet taken with jt_jtp_next_message. */
+JT_API size_t jt_jtp_input_buffered(const jt_jtp *j);
 /* The failure of a JT_JTP_FAILED handle (code JT_OK otherwise). Valid as
  * long as the handle. */
 JT_API const jt_errinfo *jt_jtp_error(const jt_jtp *j);
