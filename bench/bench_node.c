@@ -271,11 +271,13 @@ int main(int argc, char **argv)
         die("%s: %s", conf, strerror(errno));
     /* Large messages and output queues: a ledger reply carries every
      * transaction of a ledger, and the transactions stream can queue that
-     * much at once. The admin key lets the control connection close ledgers. */
+     * much at once (the node's total for all connections is raised with the
+     * control connection's own). The admin key lets the control connection
+     * close ledgers. */
     fprintf(cf,
             "[jtp]\nadmin_key = %s\n[ledger]\nclose_ms = %u\n"
-            "[limits]\nmax_message = %zu\nmax_outbuf = %zu\n",
-            me_hex, b->close_ms, MAX_MSG, (size_t)1 << 30);
+            "[limits]\nmax_message = %zu\nmax_outbuf = %zu\nmax_outbuf_total = %zu\n",
+            me_hex, b->close_ms, MAX_MSG, (size_t)1 << 30, (size_t)2 << 30);
     if (fclose(cf))
         die("%s: %s", conf, strerror(errno));
     b->port = node_start(b->node, data, conf, b->close_ms);
