@@ -408,6 +408,8 @@ void sign_offers_set(ptx_set *set, const ospec *spec, size_t n, const account *a
 double book_top(bench *b, unsigned limit);
 double market_setup(bench *b, ptx_set *trust, ptx_set *issue, ptx_set *book, size_t nbook,
                     double t_keys, double t_sign);
+void market_plan(size_t na, size_t nm, size_t nbook, uint32_t *seq, ospec **st, ospec **si,
+                 ospec **sb);
 double account_cny(bench *b, const account *acct);
 double takers_cny(bench *b, const account *accts, size_t first, size_t n);
 /* bench/node/mode_offers.c */

@@ -157,3 +157,24 @@ double market_setup(bench *b, ptx_set *trust, ptx_set *issue, ptx_set *book, siz
                t_keys, t_sign, now() - t1, top0);
     return top0;
 }
+
+/* The market's set-up transactions, in order: a TrustSet for CNY from
+ * every account but the issuer (accounts 1 .. na-1), CNY issued to the
+ * makers (accounts 1 .. nm), and the book (nbook offers, ten to a price
+ * level, the makers in turn). seq[] holds each account's next Sequence
+ * and is advanced. The three arrays are the caller's to free. */
+void market_plan(size_t na, size_t nm, size_t nbook, uint32_t *seq, ospec **st, ospec **si,
+                 ospec **sb)
+{
+    *st = xcalloc(na - 1, sizeof **st);
+    *si = xcalloc(nm, sizeof **si);
+    *sb = xcalloc(nbook, sizeof **sb);
+    for (size_t a = 1; a < na; a++)
+        (*st)[a - 1] = (ospec){S_TRUST, (uint32_t)a, seq[a]++, 0, 0};
+    for (size_t m = 0; m < nm; m++)
+        (*si)[m] = (ospec){S_ISSUE, 0, seq[0]++, (uint32_t)(1 + m), 0};
+    for (size_t j = 0; j < nbook; j++) {
+        uint32_t m = (uint32_t)(1 + j % nm);
+        (*sb)[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL), 0};
+    }
+}

@@ -87,16 +87,8 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     /* Set-up transactions: trust lines (makers and takers), CNY for the
      * makers, the book. */
     size_t ntrust = nm + nt, nbook = b->depth;
-    ospec *st = xcalloc(ntrust, sizeof *st), *si = xcalloc(nm, sizeof *si);
-    ospec *sb = xcalloc(nbook, sizeof *sb), *sl = xcalloc(b->noffers, sizeof *sl);
-    for (size_t a = 1; a < na; a++)
-        st[a - 1] = (ospec){S_TRUST, (uint32_t)a, seq[a]++, 0, 0};
-    for (size_t m = 0; m < nm; m++)
-        si[m] = (ospec){S_ISSUE, 0, seq[0]++, (uint32_t)(1 + m), 0};
-    for (size_t j = 0; j < nbook; j++) {
-        uint32_t m = (uint32_t)(1 + j % nm);
-        sb[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL), 0};
-    }
+    ospec *st, *si, *sb, *sl = xcalloc(b->noffers, sizeof *sl);
+    market_plan(na, nm, nbook, seq, &st, &si, &sb);
     /* The load: takers, each followed by the makers' offers that replace
      * what the takers have bought so far. Connection c (accounts a with
      * a % nconns == c) carries its takers' refills, made by its own makers,

@@ -72,16 +72,8 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     /* Set-up: trust lines (makers, payers, receivers), CNY for the makers,
      * the book. */
     size_t ntrust = na - 1, nbook = b->depth, nload = b->nxpay;
-    ospec *st = xcalloc(ntrust, sizeof *st), *si = xcalloc(nm, sizeof *si);
-    ospec *sb = xcalloc(nbook, sizeof *sb), *sl = xcalloc(nload, sizeof *sl);
-    for (size_t a = 1; a < na; a++)
-        st[a - 1] = (ospec){S_TRUST, (uint32_t)a, seq[a]++, 0, 0};
-    for (size_t m = 0; m < nm; m++)
-        si[m] = (ospec){S_ISSUE, 0, seq[0]++, (uint32_t)(1 + m), 0};
-    for (size_t j = 0; j < nbook; j++) {
-        uint32_t m = (uint32_t)(1 + j % nm);
-        sb[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL), 0};
-    }
+    ospec *st, *si, *sb, *sl = xcalloc(nload, sizeof *sl);
+    market_plan(na, nm, nbook, seq, &st, &si, &sb);
     /* The load: payments, each followed by the makers' offers that replace
      * what the payments have bought so far, per connection (payer a goes
      * over connection a % nconns, with the refills of its own makers), as
