@@ -790,6 +790,26 @@ static void over_rate_flagged(void **state)
     srv_stop();
 }
 
+/* With the server started: a client that asks for a flood and never
+ * reads must be cut off after fewer than max_sent bytes (kernel buffers
+ * plus whichever queue cap applies), and others are still served. */
+static void flood_is_cut(size_t max_sent)
+{
+    int slow = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
+    assert_true(slow >= 0);
+    assert_int_equal(ws_send_text(slow, "flood"), 0);
+    for (int i = 0; i < 2000 && !atomic_load(&S.fl.refused); i++)
+        sleep_ms(10);
+    assert_true(atomic_load(&S.fl.refused));
+    assert_true(atomic_load(&S.fl.sent) < max_sent);
+    assert_true(wait_for(&S.closes, 1, 5000));
+    assert_true(wait_conns(0, 3000));
+    int good = ws_open(S.ws_port);
+    ws_expect(good, "ok", "R0:ok");
+    close(good);
+    close(slow);
+}
+
 static void slow_consumer_dropped(void **state)
 {
     (void)state;
@@ -797,24 +817,8 @@ static void slow_consumer_dropped(void **state)
     jn_net_config_init(&cfg);
     cfg.max_outbuf = 256 << 10;
     srv_start(&cfg);
-    int slow = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
-    assert_true(slow >= 0);
-    assert_int_equal(ws_send_text(slow, "flood"), 0);
-    /* Never read from `slow`; the server must give up on it. */
-    for (int i = 0; i < 2000 && !atomic_load(&S.fl.refused); i++)
-        sleep_ms(10);
-    assert_true(atomic_load(&S.fl.refused));
-    size_t sent = atomic_load(&S.fl.sent);
-    /* What it accepted is kernel buffers plus the queue cap, not the
-     * 512 MiB the flood would go on to. */
-    assert_true(sent < ((size_t)64 << 20));
-    assert_true(wait_for(&S.closes, 1, 5000));
-    assert_true(wait_conns(0, 3000));
-    /* Others are still served. */
-    int good = ws_open(S.ws_port);
-    ws_expect(good, "ok", "R0:ok");
-    close(good);
-    close(slow);
+    /* Not the 512 MiB the flood would go on to. */
+    flood_is_cut((size_t)64 << 20);
     srv_stop();
 }
 
@@ -830,20 +834,8 @@ static void out_total_enforced(void **state)
     cfg.max_outbuf = 64 << 20;
     cfg.max_out_total = 256 << 10;
     srv_start(&cfg);
-    int slow = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
-    assert_true(slow >= 0);
-    assert_int_equal(ws_send_text(slow, "flood"), 0);
-    for (int i = 0; i < 2000 && !atomic_load(&S.fl.refused); i++)
-        sleep_ms(10);
-    assert_true(atomic_load(&S.fl.refused));
     /* Kernel buffers plus the 256 KiB total, not the 64 MiB of its own cap. */
-    assert_true(atomic_load(&S.fl.sent) < ((size_t)16 << 20));
-    assert_true(wait_for(&S.closes, 1, 5000));
-    assert_true(wait_conns(0, 3000));
-    int good = ws_open(S.ws_port);
-    ws_expect(good, "ok", "R0:ok");
-    close(good);
-    close(slow);
+    flood_is_cut((size_t)16 << 20);
     srv_stop();
 }
 
