@@ -249,6 +249,19 @@ int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const j
 int jn_line_create(jn_txctx *c, jn_line *l, const jt_account_id *me, const jt_account_id *peer,
                    const jt_amount *limit, uint32_t flags);
 
+/* skywelld's skywellCredit, as crossing and payments both move IOUs:
+ * sender's balance with receiver falls by `amount`. A sender whose side
+ * empties and holds nothing else releases its reserve, and the line goes
+ * when neither side needs it; the entry is changed only when something
+ * changes (an unchanged entry is not in the metadata). Without a line:
+ * with `open`, one is made for the receiver as skywelld's issue makes it
+ * (both limits zero, the receiver's reserve flag and OwnerCount, no
+ * reserve check), else JN_CREDIT_NO_LINE. JN_CREDIT_RANGE: an amount out
+ * of range; -1: ENOMEM or a damaged directory. */
+enum { JN_CREDIT_NO_LINE = 1, JN_CREDIT_RANGE = 2 };
+int jn_line_credit(jn_txctx *c, const jt_account_id *sender, const jt_account_id *receiver,
+                   const jt_amount *amount, bool open);
+
 /* ---------------------------------------------------------------- metadata (meta.c) */
 
 /* Gives each changed AccountRoot, line, offer and relation PreviousTxnID and

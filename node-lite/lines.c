@@ -129,3 +129,80 @@ int jn_line_settle_own(jn_txctx *c, jn_line *l, const jt_account_id *me, const j
 {
     return settle(c, l, me, peer, 1);
 }
+
+/* A new line from issuer `sender` to holder `receiver` holding amount. */
+static int line_open(jn_txctx *c, const jt_account_id *sender, const jt_account_id *receiver,
+                     const jt_amount *amount)
+{
+    jn_line l;
+    jn_id_line(receiver, sender, &amount->currency, l.key);
+    l.low = is_low(receiver, sender);
+    l.o = NULL;
+    jt_amount limit;
+    jt_amount_zero_like(&limit, amount);
+    limit.issuer = *receiver;
+    if (jn_line_create(c, &l, receiver, sender, &limit,
+                       l.low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE))
+        return -1;
+    jn_line_set_balance(c, &l, amount);
+    jn_adjust_owner_count(c, receiver, +1);
+    return c->oom ? -1 : 0;
+}
+
+int jn_line_credit(jn_txctx *c, const jt_account_id *sender, const jt_account_id *receiver,
+                   const jt_amount *amount, bool open)
+{
+    uint8_t key[32];
+    jn_id_line(sender, receiver, &amount->currency, key);
+    const jt_obj *cur = jn_view_read(c->sb, key);
+    if (!cur)
+        return open ? line_open(c, sender, receiver, amount) : JN_CREDIT_NO_LINE;
+    bool low = is_low(sender, receiver);
+    jt_amount before, after;
+    jn_read_line_balance(cur, low, &before);
+    if (jt_amount_sub(&before, amount, &after) != JT_OK)
+        return JN_CREDIT_RANGE;
+    uint32_t f = (uint32_t)get_u(cur, FLD("Flags"), 0), nf = f;
+    uint32_t reserve = low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE;
+    bool release = false, drop = false;
+    if (jt_amount_sign(&before) > 0 && jt_amount_sign(&after) <= 0 && (f & reserve)) {
+        const jt_obj *sa = jn_read_account(c->sb, sender);
+        bool default_skywell = sa && (get_u(sa, FLD("Flags"), 0) & JT_LSF_DEFAULT_SKYWELL);
+        bool no_skywell = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
+        jt_amount limit;
+        jn_read_line_limit(cur, low, &limit);
+        /* skywelld's test of the default NoSkywell state is the reverse of
+         * rippled's (== where rippled has !=). */
+        if (no_skywell == default_skywell && !(f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE)) &&
+            jt_amount_is_zero(&limit) &&
+            !get_u(cur, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) &&
+            !get_u(cur, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0)) {
+            release = true;
+            nf &= ~reserve;
+            drop = jt_amount_is_zero(&after) &&
+                   !(f & (low ? JT_LSF_HIGH_RESERVE : JT_LSF_LOW_RESERVE));
+        }
+    }
+    if (!release && !jt_amount_cmp(&before, &after))
+        return 0; /* too small to change the balance */
+    bool oom;
+    jt_obj *o = jn_view_peek(c->sb, key, &oom);
+    if (!o)
+        return -1;
+    jt_amount b = after;
+    if (!low)
+        jt_amount_negate(&b);
+    b.issuer = JT_ACCOUNT_ONE;
+    set_amt(c, o, FLD("Balance"), &b);
+    if (nf != f)
+        set_u(c, o, FLD("Flags"), nf);
+    if (release)
+        jn_adjust_owner_count(c, sender, -1);
+    if (drop) {
+        const jt_account_id *lo = low ? sender : receiver, *hi = low ? receiver : sender;
+        if (jn_owner_dir_remove(c, lo, key, o, FLD("LowNode")) ||
+            jn_owner_dir_remove(c, hi, key, o, FLD("HighNode")) || jn_view_erase(c->sb, key))
+            return -1;
+    }
+    return c->oom ? -1 : 0;
+}

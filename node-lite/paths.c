@@ -386,89 +386,17 @@ static jt_amount rate_number(uint32_t r)
 
 /* ---------------------------------------------------------------- sends (skywelld's LedgerEntrySet) */
 
-/* A line the receiver lacks, made as skywelld's trustCreate does for a
- * credit: the receiver's limit zero, its reserve flag and OwnerCount. */
-static int line_open(jn_txctx *v, const jt_account_id *sender, const jt_account_id *receiver,
-                     const jt_amount *amount)
-{
-    jn_line l;
-    jn_id_line(receiver, sender, &amount->currency, l.key);
-    l.low = is_low(receiver, sender);
-    l.o = NULL;
-    jt_amount limit = zeroed(amount);
-    limit.native = false;
-    limit.issuer = *receiver;
-    if (jn_line_create(v, &l, receiver, sender, &limit,
-                       l.low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE))
-        return JT_tefINTERNAL;
-    jt_amount b = *amount;
-    jn_line_set_balance(v, &l, &b);
-    jn_adjust_owner_count(v, receiver, +1);
-    return v->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
-}
-
-/* skywelld's skywellCredit: sender's balance with receiver falls by
- * amount; a sender whose side empties and holds nothing else releases its
- * reserve (and the line goes when neither side needs it). The entry is
- * changed only when something changes (an unchanged entry is not in the
- * metadata). */
+/* skywelld's skywellCredit (jn_line_credit), a holder without a line
+ * getting one. */
 static int ripple_credit(calc *rc, jn_txctx *v, const jt_account_id *sender,
                          const jt_account_id *receiver, const jt_amount *amount)
 {
-    uint8_t key[32];
-    jn_id_line(sender, receiver, &amount->currency, key);
-    const jt_obj *cur = jn_view_read(v->sb, key);
-    if (!cur)
-        return line_open(v, sender, receiver, amount);
-    bool low = is_low(sender, receiver);
-    jt_amount before, after;
-    jn_read_line_balance(cur, low, &before);
-    jt_amount amt = *amount;
-    amt.currency = before.currency;
-    amt.issuer = before.issuer;
-    after = sub(rc, &before, &amt);
-    if (rc->bad)
+    int r = jn_line_credit(v, sender, receiver, amount, true);
+    if (r == JN_CREDIT_RANGE) {
+        rc->bad = true;
         return JT_tefEXCEPTION;
-    uint32_t f = (uint32_t)get_u(cur, FLD("Flags"), 0), nf = f;
-    uint32_t reserve = low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE;
-    bool release = false, drop = false;
-    if (sgn(&before) > 0 && sgn(&after) <= 0 && (f & reserve)) {
-        const jt_obj *sa = jn_read_account(v->sb, sender);
-        bool default_skywell = sa && (get_u(sa, FLD("Flags"), 0) & JT_LSF_DEFAULT_SKYWELL);
-        bool no_skywell = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
-        jt_amount limit;
-        jn_read_line_limit(cur, low, &limit);
-        if (no_skywell == default_skywell && !(f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE)) &&
-            jt_amount_is_zero(&limit) &&
-            !get_u(cur, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) &&
-            !get_u(cur, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0)) {
-            release = true;
-            nf &= ~reserve;
-            drop = jt_amount_is_zero(&after) && !(f & (low ? JT_LSF_HIGH_RESERVE : JT_LSF_LOW_RESERVE));
-        }
     }
-    if (!release && !jt_amount_cmp(&before, &after) && before.negative == after.negative)
-        return JT_tesSUCCESS;
-    bool oom;
-    jt_obj *o = jn_view_peek(v->sb, key, &oom);
-    if (!o)
-        return JT_tefINTERNAL;
-    jt_amount b = after;
-    if (!low)
-        jt_amount_negate(&b);
-    b.issuer = JT_ACCOUNT_ONE;
-    set_amt(v, o, FLD("Balance"), &b);
-    if (nf != f)
-        set_u(v, o, FLD("Flags"), nf);
-    if (release)
-        jn_adjust_owner_count(v, sender, -1);
-    if (drop) {
-        const jt_account_id *lo = low ? sender : receiver, *hi = low ? receiver : sender;
-        if (jn_owner_dir_remove(v, lo, key, o, FLD("LowNode")) ||
-            jn_owner_dir_remove(v, hi, key, o, FLD("HighNode")) || jn_view_erase(v->sb, key))
-            return JT_tefINTERNAL;
-    }
-    return v->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
+    return r ? JT_tefINTERNAL : JT_tesSUCCESS;
 }
 
 /* skywelld's accountSend: SWT between balances (a zero account is the

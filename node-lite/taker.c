@@ -604,88 +604,17 @@ static int consume(taker *t, tip *o, const amounts *order)
     return t->v->oom ? X_FATAL : 0;
 }
 
-/* A new line from issuer to holder holding `amount`, as skywelld's issue_iou
- * makes one: both limits zero, the holder's reserve flag and OwnerCount,
- * no reserve check, no NoSkywell flags. */
-static int line_open(jn_txctx *v, const jt_account_id *holder, const jt_account_id *issuer,
-                     const jt_amount *amount)
-{
-    jn_line l;
-    jn_id_line(holder, issuer, &amount->currency, l.key);
-    l.low = is_low(holder, issuer);
-    l.o = NULL;
-    jt_amount limit;
-    jt_amount_zero_like(&limit, amount);
-    limit.issuer = *holder;
-    if (jn_line_create(v, &l, holder, issuer, &limit,
-                       l.low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE))
-        return X_FATAL;
-    jn_line_set_balance(v, &l, amount);
-    jn_adjust_owner_count(v, holder, +1);
-    return v->oom ? X_FATAL : 0;
-}
-
 /* `sender` sends `amount` to `receiver` on their line, one of them being
- * the issuer (skywelld's redeem_iou and issue_iou): the balance moves; a
- * sender whose side empties and holds nothing else set releases its
- * reserve, and the line goes when neither side needs it (checkState). No
- * line: a receiving holder gets one (`open`); else X_FAILED. */
+ * the issuer (skywelld's redeem_iou and issue_iou), by jn_line_credit; no
+ * line: a receiving holder gets one (`open`), else X_FAILED. */
 static int line_send(jn_txctx *v, const jt_account_id *sender, const jt_account_id *receiver,
                      const jt_amount *amount, bool open)
 {
-    uint8_t key[32];
-    jn_id_line(sender, receiver, &amount->currency, key);
-    const jt_obj *cur = jn_view_read(v->sb, key);
-    if (!cur)
-        return open ? line_open(v, receiver, sender, amount) : X_FAILED;
-    bool low = is_low(sender, receiver);
-    jt_amount before, after;
-    jn_read_line_balance(cur, low, &before);
-    if (jt_amount_sub(&before, amount, &after) != JT_OK)
-        return X_THROW;
-    uint32_t f = (uint32_t)get_u(cur, FLD("Flags"), 0), nf = f;
-    uint32_t reserve = low ? JT_LSF_LOW_RESERVE : JT_LSF_HIGH_RESERVE;
-    bool release = false, drop = false;
-    if (sign(&before) > 0 && sign(&after) <= 0 && (f & reserve)) {
-        const jt_obj *sa = jn_read_account(v->sb, sender);
-        bool default_skywell = sa && (get_u(sa, FLD("Flags"), 0) & JT_LSF_DEFAULT_SKYWELL);
-        bool no_skywell = f & (low ? JT_LSF_LOW_NO_SKYWELL : JT_LSF_HIGH_NO_SKYWELL);
-        jt_amount limit;
-        jn_read_line_limit(cur, low, &limit);
-        /* skywelld's test of the default NoSkywell state is the reverse of
-         * rippled's (== where rippled has !=). */
-        if (no_skywell == default_skywell && !(f & (low ? JT_LSF_LOW_FREEZE : JT_LSF_HIGH_FREEZE)) &&
-            jt_amount_is_zero(&limit) &&
-            !get_u(cur, low ? FLD("LowQualityIn") : FLD("HighQualityIn"), 0) &&
-            !get_u(cur, low ? FLD("LowQualityOut") : FLD("HighQualityOut"), 0)) {
-            release = true;
-            nf &= ~reserve;
-            drop = jt_amount_is_zero(&after) &&
-                   !(f & (low ? JT_LSF_HIGH_RESERVE : JT_LSF_LOW_RESERVE));
-        }
-    }
-    if (!release && !cmp(&before, &after))
-        return 0; /* too small to change the balance */
-    bool oom;
-    jt_obj *o = jn_view_peek(v->sb, key, &oom);
-    if (!o)
-        return X_FATAL;
-    jt_amount b = after;
-    if (!low)
-        jt_amount_negate(&b);
-    b.issuer = JT_ACCOUNT_ONE;
-    set_amt(v, o, FLD("Balance"), &b);
-    if (nf != f)
-        set_u(v, o, FLD("Flags"), nf);
-    if (release)
-        jn_adjust_owner_count(v, sender, -1);
-    if (drop) {
-        const jt_account_id *lo = low ? sender : receiver, *hi = low ? receiver : sender;
-        if (jn_owner_dir_remove(v, lo, key, o, FLD("LowNode")) ||
-            jn_owner_dir_remove(v, hi, key, o, FLD("HighNode")) || jn_view_erase(v->sb, key))
-            return X_FATAL;
-    }
-    return v->oom ? X_FATAL : 0;
+    int r = jn_line_credit(v, sender, receiver, amount, open);
+    return r == 0                   ? 0
+           : r == JN_CREDIT_NO_LINE ? X_FAILED
+           : r == JN_CREDIT_RANGE   ? X_THROW
+                                    : X_FATAL;
 }
 
 /* `who` pays `amount` of an IOU to its issuer (Taker::redeem_iou). */
