@@ -28,7 +28,7 @@ typedef struct jn_env {
     uint64_t reserve_inc;  /* drops per owned object */
     uint32_t ledger_seq;   /* sequence of the ledger the tx goes into */
     uint32_t parent_close_time;
-    bool no_meta; /* the open ledger: results only, metadata is built at close */
+    bool no_meta; /* results only, no metadata (path finding trials) */
     bool no_fast_path; /* tests: every transaction through the general path */
 } jn_env;
 
@@ -41,8 +41,7 @@ typedef struct jn_applied {
 } jn_applied;
 
 /* What a transaction's own bytes determine, worked out on its first apply
- * and reused when it applies again (the canonical re-apply at close, a held
- * retry): the AccountRoot IDs of its account and (Payment) destination, the
+ * and reused when it applies again (a held retry): the AccountRoot IDs of its account and (Payment) destination, the
  * account its SigningPubKey belongs to, and that it passed preflight with a
  * given base fee. Zeroed: nothing known yet. */
 typedef struct jn_txmemo {

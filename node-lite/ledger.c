@@ -10,17 +10,6 @@
 
 #include "shamap.h"
 
-#define MAX_PASSES 4
-
-/* One entry changed by the closing ledger: `fz` its slot in the frozen
- * (arrival-order) view, or NULL when only the canonical apply changed it;
- * `canon` its canonical value (NULL: deleted). */
-typedef struct jn_patch {
-    const uint8_t *id;
-    jn_slot *fz;
-    const jt_obj *canon;
-} jn_patch;
-
 struct jn_ledger {
     jn_store *store;
     jn_params p;
@@ -39,25 +28,16 @@ struct jn_ledger {
     uint32_t open_index;
 
     /* The closing ledger. jn_ledger_close_begin freezes the open ledger as
-     * it stands (its state in arrival order, and its transactions) and
-     * opens the next one over it at once; the writer thread re-applies the
-     * transactions in canonical order over base, writes the ledger, and
-     * compares the canonical state with the frozen one. The loop only reads
+     * it stands (its state, and its transactions with the metadata their
+     * apply built) and opens the next one over it at once; the writer thread
+     * serializes the metadata and writes the ledger. The loop only reads
      * `frozen`, `closing_txs` and `closing_ids` until the finish. */
     bool closing;
     jn_view frozen;
-    jn_txlist closing_txs; /* arrival order */
+    jn_txlist closing_txs; /* arrival order: TransactionIndex order */
     jn_map closing_ids;    /* tx ID -> index in closing_txs */
     jn_header tip;         /* its header; seq and times set at begin, the rest by the writer */
-
-    /* Written by the writer thread while closing, read by the loop after. */
-    jn_view pending;       /* canonical changes over base */
-    jn_txlist pend_txs;    /* claimed, in canonical order (TransactionIndex) */
-    jn_txlist pend_drop;   /* not claimed in canonical order */
-    jn_patch *patch;       /* frozen/pending pairs, valid when `equiv` */
-    size_t n_patch, cap_patch;
-    bool equiv;            /* frozen equals pending but for entry threading */
-    uint64_t pend_burned;
+    uint64_t pend_burned;  /* set by the writer, read by the loop after */
     /* Transactions announced before the last ledger: the writer frees what
      * it allocated for them (metadata) at its next job, the loop the rest at
      * the finish after it, so that each thread frees its own memory. */
@@ -100,16 +80,24 @@ static void tx_free(jn_tx *t)
     free(t);
 }
 
+/* Room for one more in l: 0, or -1 on ENOMEM. */
+static int list_reserve(jn_txlist *l)
+{
+    if (l->n < l->cap)
+        return 0;
+    size_t nc = l->cap ? l->cap * 2 : 256;
+    jn_tx **nv = realloc(l->v, nc * sizeof *nv);
+    if (!nv)
+        return -1;
+    l->v = nv;
+    l->cap = nc;
+    return 0;
+}
+
 static int list_push(jn_txlist *l, jn_tx *t)
 {
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 256;
-        jn_tx **nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv)
-            return -1;
-        l->v = nv;
-        l->cap = nc;
-    }
+    if (list_reserve(l))
+        return -1;
     l->v[l->n++] = t;
     return 0;
 }
@@ -246,7 +234,6 @@ static jn_ledger *ledger_new(jn_store *st, const jn_params *p)
     jn_map_init(&L->open_ids);
     jn_map_init(&L->held_ids);
     jn_map_init(&L->closing_ids);
-    jn_view_init(&L->pending, NULL, &L->base);
     jn_view_init(&L->frozen, NULL, &L->base);
     pthread_mutex_init(&L->wmu, NULL);
     pthread_cond_init(&L->wcv, NULL);
@@ -268,16 +255,10 @@ void jn_ledger_free(jn_ledger *L)
     const jn_txlist *closed;
     char err[8];
     (void)jn_ledger_close_finish(L, &closed, err, sizeof err);
-    jn_view_clear(&L->pending);
     jn_view_clear(&L->frozen);
     jn_map_clear(&L->closing_ids);
-    /* closing_txs owns the closing transactions until the finish moves
-     * them on; pend_txs and pend_drop only point at them. */
     list_free(&L->closing_txs);
-    free(L->pend_txs.v);
-    free(L->pend_drop.v);
     list_free(&L->strip);
-    free(L->patch);
     pthread_cond_destroy(&L->wcv);
     pthread_cond_destroy(&L->done_cv);
     pthread_mutex_destroy(&L->wmu);
@@ -585,26 +566,33 @@ static jn_tx *tx_new(jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t 
     return t;
 }
 
-/* Applies t to the open ledger; keeps it there (claimed), in held (ter
- * retry), or reports that it was dropped (returns false). */
+/* Applies t to the open ledger; keeps it there (claimed, with its
+ * metadata: the ledger closes with the transactions as they applied here),
+ * or reports that it was not kept. Room to keep it is made first, so that a
+ * claimed transaction is never left out of the list while its changes stand. */
 static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
 {
+    *kept = false;
+    jn_slot *s = NULL;
+    if (list_reserve(&L->open_txs) || !(s = jn_map_slot(&L->open_ids, t->id)))
+        return t->ter = JT_tefINTERNAL;
     jn_env env = env_for(L);
-    env.no_meta = true; /* the metadata that counts is built when the ledger closes */
     jn_applied ap;
     int ter = jn_apply(&L->open, &env, t->tx, t->id, L->open_index, &t->memo, &ap);
     t->ter = ter;
-    *kept = false;
-    if (jt_ter_is_claimed(ter)) {
-        jn_slot *s = jn_map_slot(&L->open_ids, t->id);
-        if (!s)
-            return JT_tefINTERNAL;
-        s->aux = (uint32_t)L->open_txs.n;
-        if (list_push(&L->open_txs, t))
-            return JT_tefINTERNAL;
-        L->open_index++;
-        *kept = true;
+    if (!jt_ter_is_claimed(ter)) {
+        jn_map_remove(&L->open_ids, t->id);
+        return ter;
     }
+    t->index = L->open_index++;
+    t->fee = ap.fee;
+    t->fast = ap.fast;
+    t->meta = ap.meta;
+    t->meta_blob = ap.meta_bin.data;
+    t->meta_len = ap.meta_bin.len;
+    s->aux = (uint32_t)L->open_txs.n;
+    L->open_txs.v[L->open_txs.n++] = t;
+    *kept = true;
     return ter;
 }
 
@@ -657,250 +645,56 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
 
 /* ---------------------------------------------------------------- close */
 
-static int cmp_canonical(const void *a, const void *b)
-{
-    const jn_tx *x = *(jn_tx *const *)a, *y = *(jn_tx *const *)b;
-    int c = memcmp(&x->account, &y->account, 20);
-    if (c)
-        return c;
-    if (x->sequence != y->sequence)
-        return x->sequence < y->sequence ? -1 : 1;
-    return memcmp(x->id, y->id, 32);
-}
-
-static int serialize_meta(jn_tx *t)
-{
-    jt_buf b;
-    jt_buf_init(&b);
-    if (jt_obj_to_binary(t->meta, 0, &b) != JT_OK) {
-        jt_buf_clear(&b);
-        return -1;
-    }
-    t->meta_blob = b.data;
-    t->meta_len = b.len;
-    return 0;
-}
-
-/* PreviousTxnID and PreviousTxnLgrSeq name the last transaction that
- * touched an entry, so they depend on the order the transactions were
- * applied in; every other field of a state is order-free when the results
- * are the same. */
-static bool thread_field(const jt_field *f)
-{
-    return f == FLD("PreviousTxnID") || f == FLD("PreviousTxnLgrSeq");
-}
-
-/* a and b (either may be NULL: absent) are the same entry but for their
- * threading fields. */
-static bool same_but_threading(const jt_obj *a, const jt_obj *b)
-{
-    if (!a || !b)
-        return !a && !b;
-    size_t na = 0, nb = 0;
-    for (size_t i = 0; i < jt_obj_field_count(a); i++) {
-        const jt_field *f = jt_obj_field_at(a, i);
-        if (thread_field(f))
-            continue;
-        if (!jt_obj_field_equal(a, b, f))
-            return false;
-        na++;
-    }
-    for (size_t i = 0; i < jt_obj_field_count(b); i++)
-        if (!thread_field(jt_obj_field_at(b, i)))
-            nb++;
-    return na == nb;
-}
-
-static const jt_obj *base_obj(const jn_ledger *L, const uint8_t id[32])
-{
-    const jn_slot *s = jn_map_find(&L->base, id);
-    return s ? s->obj : NULL;
-}
-
-static int patch_push(jn_ledger *L, const uint8_t *id, jn_slot *fz, const jt_obj *canon)
-{
-    if (L->n_patch == L->cap_patch) {
-        size_t nc = L->cap_patch ? L->cap_patch * 2 : 1024;
-        jn_patch *np = realloc(L->patch, nc * sizeof *np);
-        if (!np)
-            return -1;
-        L->patch = np;
-        L->cap_patch = nc;
-    }
-    L->patch[L->n_patch++] = (jn_patch){id, fz, canon};
-    return 0;
-}
-
-/* Writer thread: does the frozen (arrival-order) state equal the canonical
- * one but for threading? If so, lists every changed entry in L->patch so
- * that the finish can keep the frozen objects (the loop's own memory, and
- * the base of the ledger opened since) with the canonical threading. */
-static int compare_states(jn_ledger *L)
-{
-    L->equiv = false;
-    L->n_patch = 0;
-    if (L->pend_drop.n)
-        return 0;
-    size_t i = 0;
-    jn_slot *s;
-    while ((s = jn_map_next(&L->pending.changes, &i))) {
-        jn_slot *fz = jn_map_find(&L->frozen.changes, s->id);
-        const jt_obj *canon = s->deleted ? NULL : s->obj;
-        const jt_obj *arr = fz ? (fz->deleted ? NULL : fz->obj) : base_obj(L, s->id);
-        if (!same_but_threading(canon, arr))
-            return 0;
-        if ((fz || canon) && patch_push(L, s->id, fz, canon))
-            return -1;
-    }
-    i = 0;
-    while ((s = jn_map_next(&L->frozen.changes, &i))) {
-        if (jn_map_find(&L->pending.changes, s->id))
-            continue;
-        const jt_obj *canon = base_obj(L, s->id);
-        if (!same_but_threading(canon, s->deleted ? NULL : s->obj))
-            return 0;
-        if (patch_push(L, s->id, s, canon))
-            return -1;
-    }
-    L->equiv = true;
-    return 0;
-}
-
-/* Writer thread, right after a transaction applied (its metadata still in
- * the cache): the accounts it touches and its metadata blob; the object is
- * freed here, the blob is what the ledger keeps. */
-static int finish_meta(jn_tx *t, jn_applied *ap)
+/* Writer thread: what the ledger keeps of a transaction its open apply
+ * claimed: the accounts it touches and its metadata blob. The metadata
+ * object is freed here; the blob is what the ledger keeps. */
+static int finish_meta(jn_tx *t)
 {
     jt_account_id accts[64];
     /* A plain SWT payment touches its two accounts only. */
-    t->n_accts = jn_tx_accounts(t->tx, ap->fast ? NULL : ap->meta, accts, 64);
-    int rc;
-    if (ap->meta_bin.data) { /* serialized already */
-        t->meta_blob = ap->meta_bin.data;
-        t->meta_len = ap->meta_bin.len;
-        jt_buf_init(&ap->meta_bin);
-        rc = 0;
-    } else {
-        t->meta = ap->meta;
-        rc = serialize_meta(t);
-        t->meta = NULL;
+    t->n_accts = jn_tx_accounts(t->tx, t->fast ? NULL : t->meta, accts, 64);
+    if (!t->meta_blob) {
+        jt_buf b;
+        jt_buf_init(&b);
+        if (!t->meta || jt_obj_to_binary(t->meta, 0, &b) != JT_OK) {
+            jt_buf_clear(&b);
+            return -1;
+        }
+        t->meta_blob = b.data;
+        t->meta_len = b.len;
     }
-    jt_obj_free(ap->meta);
-    ap->meta = NULL;
-    if (rc || !(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts)))
+    jt_obj_free(t->meta);
+    t->meta = NULL;
+    if (!(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts)))
         return -1;
     memcpy(t->accts, accts, t->n_accts * sizeof *accts);
     return 0;
 }
 
-/* The canonical re-apply visits the accounts in an order unrelated to
- * memory, and nearly every entry it reads is out of cache (a cold entry
- * costs a dozen misses in a row: slot, object, members, values). While
- * transaction i applies, the entries of the ones a few places ahead are
- * fetched in stages, each stage touching what the previous one brought in:
- * the map slots (PF_SLOT ahead), the objects (PF_OBJ), their members
- * (PF_MEMBERS). Only IDs a first apply already worked out are used. */
-#define PF_SLOT    12
-#define PF_OBJ     8
-#define PF_MEMBERS 4
-
-static void prefetch_keys(const jn_tx *t, const uint8_t *keys[2], size_t *n)
-{
-    *n = 0;
-    if (t && t->memo.have_account)
-        keys[(*n)++] = t->memo.account_key;
-    if (t && t->memo.have_dest)
-        keys[(*n)++] = t->memo.dest_key;
-}
-
-static void prefetch_ahead(const jn_ledger *L, jn_tx *const *todo, size_t n, size_t i)
-{
-    static const size_t dist[3] = {PF_SLOT, PF_OBJ, PF_MEMBERS};
-    for (int stage = 0; stage < 3; stage++) {
-        if (i + dist[stage] >= n)
-            continue;
-        const uint8_t *keys[2];
-        size_t nk;
-        prefetch_keys(todo[i + dist[stage]], keys, &nk);
-        for (size_t k = 0; k < nk; k++)
-            jn_map_prefetch(&L->base, keys[k], stage);
-    }
-}
-
-/* Writer thread: the closing ledger's transactions in canonical order over
- * base, into pending, pend_txs (claimed) and pend_drop (the rest). Passes,
- * so that a transaction that waits on another (a new account's first
- * payment) still gets in. */
-static int close_apply(jn_ledger *L)
+/* Writer thread: the closing ledger's transactions as the open ledger
+ * applied them (arrival order is TransactionIndex order), with the fees they
+ * destroyed. */
+static int close_collect(jn_ledger *L)
 {
     jn_header *h = &L->tip;
-    jn_env env = {.base_fee = L->p.base_fee,
-                  .reserve_base = L->p.reserve_base,
-                  .reserve_inc = L->p.reserve_inc,
-                  .ledger_seq = h->seq,
-                  .parent_close_time = L->last.close_time};
-    jn_view *v = &L->pending;
-    jn_view_init(v, NULL, &L->base);
-    (void)jn_map_reserve(&v->changes, L->frozen.changes.n); /* best effort */
-    L->pend_txs.n = 0;
-    L->pend_drop.n = 0;
-    size_t n = L->closing_txs.n;
-    jn_tx **todo = malloc((n ? n : 1) * sizeof *todo);
-    if (!todo)
-        return -1;
-    if (n) {
-        memcpy(todo, L->closing_txs.v, n * sizeof *todo);
-        qsort(todo, n, sizeof *todo, cmp_canonical);
-    }
-    uint32_t index = 0;
     int64_t fees = 0;
-    int rc = 0;
-    for (int pass = 0; !rc && pass < MAX_PASSES; pass++) {
-        bool progress = false;
-        for (size_t i = 0; i < n; i++) {
-            jn_tx *t = todo[i];
-            if (!t)
-                continue;
-            jn_applied ap;
-            if (pass == 0)
-                prefetch_ahead(L, todo, n, i);
-            int ter = jn_apply(v, &env, t->tx, t->id, index, &t->memo, &ap);
-            if (jt_ter_is_retry(ter) && pass + 1 < MAX_PASSES)
-                continue;
-            todo[i] = NULL;
-            progress = true;
-            t->ter = ter;
-            if (!jt_ter_is_claimed(ter)) {
-                if (list_push(&L->pend_drop, t)) {
-                    rc = -1;
-                    break;
-                }
-                continue;
-            }
-            t->index = index++;
-            fees += ap.fee;
-            if (finish_meta(t, &ap) || list_push(&L->pend_txs, t)) {
-                rc = -1;
-                break;
-            }
-        }
-        if (!progress)
-            break;
+    for (size_t i = 0; i < L->closing_txs.n; i++) {
+        jn_tx *t = L->closing_txs.v[i];
+        fees += t->fee;
+        if (finish_meta(t))
+            return -1;
     }
-    free(todo);
-    if (rc)
-        return -1;
     h->total_coins = L->last.total_coins - (uint64_t)fees;
-    h->txn_count = (uint32_t)L->pend_txs.n;
+    h->txn_count = (uint32_t)L->closing_txs.n;
     L->pend_burned = L->burned + (uint64_t)fees;
-    return compare_states(L);
+    return 0;
 }
 
 /* The write of the closing ledger (writer thread, or inline): the
  * metadata blobs, the transaction tree, the state tree, the header, and one
- * durable LMDB transaction. Reads only what the loop leaves alone while
- * L->closing: pending's objects, pend_txs' transactions and metadata, base,
- * the state tree and the store's batch. */
+ * durable LMDB transaction. While L->closing the loop only reads the frozen
+ * view and base (the open ledger sits on them), and leaves the closing
+ * transactions' metadata, the state tree and the store's batch alone. */
 static int write_ledger(jn_ledger *L)
 {
     jn_header *h = &L->tip;
@@ -912,8 +706,8 @@ static int write_ledger(jn_ledger *L)
         snprintf(err, errcap, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < L->pend_txs.n; i++) {
-        jn_tx *t = L->pend_txs.v[i];
+    for (size_t i = 0; i < L->closing_txs.n; i++) {
+        jn_tx *t = L->closing_txs.v[i];
         uint8_t leaf[32];
         jn_shamap_tx_leaf(t->blob, t->blob_len, t->meta_blob, t->meta_len, t->id, leaf);
         if (jn_shamap_set(txm, t->id, leaf)) {
@@ -936,7 +730,7 @@ static int write_ledger(jn_ledger *L)
     size_t i = 0;
     jn_slot *s;
     int rc = 0;
-    while ((s = jn_map_next(&L->pending.changes, &i))) {
+    while ((s = jn_map_next(&L->frozen.changes, &i))) {
         if (s->deleted) {
             if (jn_map_find(&L->base, s->id)) {
                 jn_shamap_del(L->state_map, s->id);
@@ -956,8 +750,8 @@ static int write_ledger(jn_ledger *L)
     jn_header_hash(h, h->hash);
     if (!rc)
         rc = jn_batch_put_header(b, h);
-    for (size_t k = 0; !rc && k < L->pend_txs.n; k++) {
-        jn_tx *t = L->pend_txs.v[k];
+    for (size_t k = 0; !rc && k < L->closing_txs.n; k++) {
+        jn_tx *t = L->closing_txs.v[k];
         jn_txrec r = {.seq = h->seq, .index = t->index, .blob = t->blob, .blob_len = t->blob_len,
                       .meta = t->meta_blob, .meta_len = t->meta_len};
         memcpy(r.id, t->id, 32);
@@ -997,9 +791,8 @@ static void close_job(jn_ledger *L)
         t->accts = NULL;
         t->n_accts = 0;
     }
-    jn_view_clear(&L->pending);
     L->w_rc = -1;
-    if (close_apply(L)) {
+    if (close_collect(L)) {
         snprintf(L->w_err, sizeof L->w_err, "out of memory closing ledger %" PRIu32, L->tip.seq);
         return;
     }
@@ -1105,70 +898,15 @@ static void retry_held(jn_ledger *L)
     free(held.v);
 }
 
-/* Holds t (a ter result) for a later ledger, or frees it. */
-static void hold_or_free(jn_ledger *L, jn_tx *t, uint32_t first_seq)
-{
-    if (t->ter == JT_terPRE_SEQ) {
-        t->first_seq = first_seq;
-        if (held_push(L, t) == 0)
-            return;
-    }
-    tx_free(t);
-}
-
-/* Sets dst's threading fields to src's. */
-static int copy_threading(jt_obj *dst, const jt_obj *src)
-{
-    const jt_field *fs[2] = {FLD("PreviousTxnID"), FLD("PreviousTxnLgrSeq")};
-    for (int k = 0; k < 2; k++) {
-        if (jt_obj_field_equal(dst, src, fs[k]))
-            continue;
-        jt_err e = jt_obj_has_f(src, fs[k]) ? jt_obj_copy_field(dst, src, fs[k])
-                                            : jt_obj_remove(dst, fs[k]->name);
-        if (e)
-            return -1;
-    }
-    return 0;
-}
-
-/* The frozen state equals the canonical one but for threading: base
- * takes the frozen objects, with the canonical threading. The ledger
- * opened since sits on exactly that state and needs nothing redone. */
+/* Base takes the frozen state: the ledger just written is exactly the open
+ * ledger as it was applied, and the ledger opened since sits on it and
+ * needs nothing redone. */
 static int adopt_frozen(jn_ledger *L)
-{
-    int rc = 0;
-    for (size_t i = 0; i < L->n_patch; i++) {
-        const jn_patch *p = &L->patch[i];
-        if (p->fz && p->fz->deleted) {
-            jn_map_remove(&L->base, p->id);
-            continue;
-        }
-        if (!p->fz) {
-            /* Only the canonical apply touched it: base keeps its object. */
-            jn_slot *d = jn_map_find(&L->base, p->id);
-            if (d && copy_threading(d->obj, p->canon))
-                rc = -1;
-            continue;
-        }
-        if (copy_threading(p->fz->obj, p->canon))
-            rc = -1;
-        jt_obj *o = p->fz->obj;
-        p->fz->obj = NULL;
-        if (jn_map_put(&L->base, p->id, o))
-            rc = -1;
-    }
-    return rc;
-}
-
-/* The states differ (a transaction's result depended on the order): base
- * takes the canonical changes, and the open ledger is rebuilt over them by
- * applying its transactions again in arrival order. */
-static int adopt_pending(jn_ledger *L)
 {
     size_t i = 0;
     jn_slot *s;
     int rc = 0;
-    while ((s = jn_map_next(&L->pending.changes, &i))) {
+    while ((s = jn_map_next(&L->frozen.changes, &i))) {
         if (s->deleted) {
             jn_map_remove(&L->base, s->id);
             continue;
@@ -1179,26 +917,6 @@ static int adopt_pending(jn_ledger *L)
             rc = -1;
     }
     return rc;
-}
-
-static void rebase_open(jn_ledger *L)
-{
-    jn_txlist redo = L->open_txs;
-    L->open_txs = (jn_txlist){0};
-    jn_view_clear(&L->open);
-    jn_view_init(&L->open, NULL, &L->base);
-    jn_map_clear(&L->open_ids);
-    L->open_index = 0;
-    uint32_t open_seq = jn_ledger_open_seq(L);
-    for (size_t k = 0; k < redo.n; k++) {
-        jn_tx *t = redo.v[k];
-        bool kept;
-        (void)open_apply(L, t, &kept);
-        if (!kept)
-            hold_or_free(L, t, open_seq);
-    }
-    free(redo.v);
-    retry_held(L);
 }
 
 int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, size_t errcap)
@@ -1218,30 +936,18 @@ int jn_ledger_close_finish(jn_ledger *L, const jn_txlist **closed, char *err, si
     L->closing = false;
     L->last = L->tip;
     L->burned = L->pend_burned;
-    int rc;
-    if (L->equiv) {
-        rc = adopt_frozen(L);
-        jn_view_clear(&L->frozen);
-        L->open.parent = NULL; /* its parent's changes are in base now */
-    } else {
-        rc = adopt_pending(L);
-        jn_view_clear(&L->frozen);
-        L->open.parent = NULL;
-        for (size_t i = 0; i < L->pend_drop.n; i++)
-            hold_or_free(L, L->pend_drop.v[i], L->last.seq);
-        rebase_open(L);
-    }
+    int rc = adopt_frozen(L);
+    jn_view_clear(&L->frozen);
+    L->open.parent = NULL; /* its parent's changes are in base now */
     jn_view_init(&L->frozen, NULL, &L->base);
-    L->pend_drop.n = 0;
-    L->closing_txs.n = 0; /* its transactions are in pend_txs now (or were dropped) */
     jn_map_clear(&L->closing_ids);
     /* Transactions stripped by this job are freed here; the previous
      * ledger's go to the next job for stripping. */
     list_clear(&L->strip, true);
     jn_txlist stripped = L->strip;
     L->strip = L->closed;
-    L->closed = L->pend_txs;
-    L->pend_txs = stripped;
+    L->closed = L->closing_txs;
+    L->closing_txs = stripped;
     if (rc) {
         snprintf(err, errcap, "out of memory merging ledger %" PRIu32, L->last.seq);
         return -1;

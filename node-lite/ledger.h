@@ -3,13 +3,13 @@
  * durable storage and the queries the API needs.
  *
  * One writer: every function runs on the node's loop thread; only the
- * canonical re-apply and the write of a closed ledger may run on a thread
- * of their own (see jn_ledger_close_begin). The closed state lives in
- * memory (loaded from the store at start) and in LMDB; the open ledger is a
- * view over it. Closing re-applies the open ledger's transactions in
- * canonical order (Account, Sequence, ID) to the closed state, writes the
- * new ledger in one durable LMDB transaction, and only then reports it (so
- * nothing announced is ever lost).
+ * write of a closed ledger may run on a thread of its own (see
+ * jn_ledger_close_begin). The closed state lives in memory (loaded from the
+ * store at start) and in LMDB; the open ledger is a view over it. Each
+ * transaction is applied once, to the open ledger, with its metadata; a
+ * close takes the open ledger as it stands (its transactions in arrival
+ * order), writes it in one durable LMDB transaction, and only then reports
+ * it (so nothing announced is ever lost).
  */
 #ifndef JN_LEDGER_H
 #define JN_LEDGER_H
@@ -43,11 +43,13 @@ typedef struct jn_tx {
     jt_obj *tx;
     jt_account_id account;
     uint32_t sequence;
-    int ter;          /* result in the open ledger, or final once closed */
-    jt_obj *meta;     /* unused once closed: the metadata is kept as meta_blob */
-    uint8_t *meta_blob; /* closed only */
+    int ter;          /* its result: final once it is in the open ledger */
+    jt_obj *meta;     /* in the open ledger: its metadata (or meta_blob); NULL once closed */
+    uint8_t *meta_blob; /* closed, or a plain payment's serialized by its apply */
     size_t meta_len;
-    uint32_t index;   /* TransactionIndex, closed only */
+    int64_t fee;      /* drops it destroyed */
+    bool fast;        /* applied by the plain SWT payment path */
+    uint32_t index;   /* TransactionIndex (its place in the open ledger) */
     uint32_t first_seq; /* held: the ledger it was first tried in */
     jt_account_id *accts; /* closed only: the accounts it touches (jn_tx_accounts) */
     size_t n_accts;
@@ -81,27 +83,21 @@ void jn_ledger_prefetch(const jn_ledger *L, const jn_txmemo *memo, int stage);
 /* Closing a ledger takes two steps, so that the event loop can go on
  * while the new ledger is built and written:
  *
- *  - jn_ledger_close_begin freezes the open ledger as it stands (its state,
- *    built in arrival order, and its transactions), opens the next ledger
- *    over it at once (close time: max(now, parent + 1)), and retries the
- *    held transactions there. The rest runs on the writer thread when one
- *    was started, else inline: the frozen transactions are applied again
- *    in canonical order (Account, Sequence, ID) over the last closed
- *    state, with their metadata; then the hash trees, the header and one
- *    durable LMDB transaction. Only one ledger is closed at a time: begin
- *    refuses while one is (call jn_ledger_close_wait and _finish first).
+ *  - jn_ledger_close_begin freezes the open ledger as it stands (its state
+ *    and its transactions, in arrival order, each with the metadata its
+ *    apply built), opens the next ledger over it at once (close time:
+ *    max(now, parent + 1)), and retries the held transactions there. The
+ *    rest runs on the writer thread when one was started, else inline: the
+ *    metadata blobs, the hash trees, the header and one durable LMDB
+ *    transaction. Only one ledger is closed at a time: begin refuses while
+ *    one is (call jn_ledger_close_wait and _finish first).
  *  - jn_ledger_close_finish, once the write is done, makes the ledger the
  *    last closed one (jn_ledger_last, closed-state reads) and returns 0 with
  *    *closed listing its transactions (owned by the ledger, valid until the
- *    next begin); only then may it be announced. When the canonical state
- *    equals the frozen one but for PreviousTxnID/PreviousTxnLgrSeq (the
- *    usual case: results that do not depend on the order), the frozen
- *    objects are kept with the canonical threading and the open ledger
- *    stands as it is; otherwise the open ledger is rebuilt over the
- *    canonical state by applying its transactions again, in arrival order
- *    (their results may change, as in skywelld). 1: nothing to finish
- *    (yet). -1: the write failed and the node must stop; nothing of that
- *    ledger was announced.
+ *    next begin); only then may it be announced. The open ledger stands as
+ *    it is: nothing is applied again. 1: nothing to finish (yet). -1: the
+ *    write failed and the node must stop; nothing of that ledger was
+ *    announced.
  *
  * Until it is finished a closed ledger is invisible to reads of the closed
  * state; its transactions are still found by jn_ledger_open_tx. */

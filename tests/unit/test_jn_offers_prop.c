@@ -96,8 +96,7 @@ typedef struct party {
     jt_account_id id;
 } party;
 
-/* Keys from a pass phrase, so that every run has the same accounts (and
- * the same canonical order of their transactions). */
+/* Keys from a pass phrase, so that every run has the same accounts. */
 static void party_init(party *p, const char *prefix, int n)
 {
     char name[16], phrase[64];
@@ -1375,14 +1374,15 @@ static void model_rules(void **state)
  * 25/16, so that every quality, and every product of two, is exact in the
  * ledger's 16 digits: the crossed-book check below compares exactly.
  *
- * Transactions go to the open ledger and ledgers close every few of them
- * (the close applies them again in canonical order). After each close,
+ * Transactions go to the open ledger and ledgers close every few of them.
+ * After each close,
  * from every closed transaction's metadata:
  *   - SWT: the AccountRoot balances change by minus the fee, exactly;
  *   - each token: the holders' balances change by what the issuer paid out
  *     or took back (a Payment from or to the issuer), else by nothing, or,
  *     for USD, by minus 0.5% of what holders received (the transfer fee),
- *     to within the last digits of the ledger's arithmetic;
+ *     to within the last digits of the ledger's arithmetic and the drift
+ *     of the offers it filled from their directories' quality (offer_drift);
  *   - no line goes negative on the holder's side; no Offer node has a
  *     side at zero or below unless it is deleted;
  * and from the closed state: no book is crossed — for every pair, the best
@@ -1655,6 +1655,35 @@ static void l_count_payment(lrun *R, const jn_tx *t)
     }
 }
 
+/* skywelld's forward pass charges a taker for what an offer gives at the
+ * quality of its book directory (saOfrRate), with the issuer's fee on it,
+ * while the offer's owner receives what its TakerPays comes to; an offer
+ * whose amounts have drifted from its directory's quality by earlier
+ * partial fills (each rounded) leaves the difference with the issuer, as
+ * part of the "fee" (DeliverNodeForward: saInPassFees = saInSum −
+ * saInPassAct). drift[asset paid] grows by |given × quality − received|
+ * for each fill, the most the holders can lose beyond the transfer fee. */
+static void offer_drift(const lrun *R, const jt_obj *f, const jt_amount *pays0,
+                        const jt_amount *gets0, const jt_amount *pays1, const jt_amount *gets1,
+                        dec drift[N_ASSETS])
+{
+    const uint8_t *dir;
+    size_t dn;
+    jt_amount gave, got, q, at_q;
+    dec a, b;
+    int asset = l_asset_of(R, pays1);
+    if (asset <= 0 || jt_obj_get_bytes(f, "BookDirectory", &dir, &dn) != JT_OK || dn != 32)
+        return;
+    uint64_t quality = 0;
+    for (int i = 24; i < 32; i++)
+        quality = quality << 8 | dir[i];
+    if (jt_amount_sub(gets0, gets1, &gave) != JT_OK || jt_amount_sub(pays0, pays1, &got) != JT_OK ||
+        jt_amount_from_rate(quality, &q) != JT_OK || jt_amount_mul(&gave, &q, &got, &at_q) != JT_OK ||
+        !dec_of(&at_q, &a) || !dec_of(&got, &b))
+        return;
+    drift[asset] += a > b ? a - b : b - a;
+}
+
 /* Checks one closed transaction against its metadata (see above). */
 static void l_check_tx(lrun *R, const jn_tx *t)
 {
@@ -1686,6 +1715,7 @@ static void l_check_tx(lrun *R, const jn_tx *t)
      * of the balances changed (a sum of two balances keeps 16 digits, so a
      * change may lose digits below the 16th of the larger balance). */
     dec delta[N_ASSETS] = {0}, received[N_ASSETS] = {0}, size[N_ASSETS] = {0};
+    dec drift[N_ASSETS] = {0}; /* see offer_drift */
     size_t n = jt_obj_array_len(meta, "AffectedNodes");
     for (size_t i = 0; i < n && !R->failed; i++) {
         const jt_field *wf;
@@ -1747,6 +1777,8 @@ static void l_check_tx(lrun *R, const jn_tx *t)
             }
             bool filled = p && jt_obj_get_amount(p, "TakerPays", &pp) == JT_OK &&
                           jt_obj_get_amount(p, "TakerGets", &pg) == JT_OK;
+            if (filled)
+                offer_drift(R, f, &pp, &pg, &tp, &tg, drift);
             R->st.fills += filled;
             fills += filled;
             R->st.consumed += filled && kind == 2;
@@ -1799,6 +1831,8 @@ static void l_check_tx(lrun *R, const jn_tx *t)
             tol = size[a] / 100000000000000 + 1 + (dec)fills * (R->max_held[a] / 100000000000000);
         if (R->as[a].rate && received[a] > 0)
             due = received[a] * (dec)(R->as[a].rate - 1000000000u) / 1000000000;
+        if (R->as[a].rate)
+            tol += drift[a] * (dec)R->as[a].rate / 1000000000 + 1;
         dec fee_taken = -delta[a];
         dec off = fee_taken - due;
         if (off < 0)
