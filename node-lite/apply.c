@@ -105,9 +105,14 @@ static int claim_fee(jn_txctx *c)
     return c->oom ? JT_tefINTERNAL : JT_tesSUCCESS;
 }
 
-void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
+void jn_txmemo_fill(jn_txmemo *memo, const jt_obj *tx)
 {
     jt_account_id a;
+    const uint8_t *pk;
+    size_t pklen;
+    if (!memo->have_signer && jt_obj_get_bytes_f(tx, FLD("SigningPubKey"), &pk, &pklen) == JT_OK &&
+        jt_account_id_from_pubkey(pk, pklen, &memo->signer) == JT_OK)
+        memo->have_signer = true;
     if (!memo->have_account && jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK) {
         jn_id_account(&a, memo->account_key);
         memo->have_account = true;
@@ -122,7 +127,11 @@ void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx)
 int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t id[32],
              uint32_t index, jn_txmemo *memo, jn_applied *out)
 {
-    memset(out, 0, sizeof *out);
+    out->ter = 0;
+    jt_buf_init(&out->meta_bin);
+    out->accts.n = 0;
+    out->fee = 0;
+    out->fast = false;
     /* Preflight depends on the transaction and the base fee only. */
     int r;
     if (memo && memo->preflight_ok && memo->preflight_fee == env->base_fee) {
@@ -211,17 +220,13 @@ int jn_apply(jn_view *view, const jn_env *env, const jt_obj *tx, const uint8_t i
         return out->ter = r;
     }
     jn_meta_thread(&c);
-    jt_obj *meta = NULL;
-    if (c.oom || (!env->no_meta && !(meta = jn_meta_build(&c, r, index)))) {
+    if (c.oom || (!env->no_meta && jn_meta_bytes(&c, r, index, &out->meta_bin, &out->accts)) ||
+        jn_view_merge(&sb)) {
+        jt_buf_clear(&out->meta_bin);
+        out->accts.n = 0;
         jn_view_clear(&sb);
         return out->ter = JT_tefINTERNAL;
     }
-    if (jn_view_merge(&sb)) {
-        jt_obj_free(meta);
-        jn_view_clear(&sb);
-        return out->ter = JT_tefINTERNAL;
-    }
-    out->meta = meta;
     out->fee = c.fee;
     return out->ter = r;
 }

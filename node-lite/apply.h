@@ -32,10 +32,24 @@ typedef struct jn_env {
     bool no_fast_path; /* tests: every transaction through the general path */
 } jn_env;
 
+/* The accounts a transaction touches (its history and account streams),
+ * as skywelld's getAffectedAccounts: its Account, then the accounts named
+ * in the entries it changed (for a plain SWT payment, its Destination). */
+#define JN_TX_ACCOUNTS 64
+typedef struct jn_accts {
+    size_t n;
+    jt_account_id v[JN_TX_ACCOUNTS];
+} jn_accts;
+
+/* Adds a to s unless there already (or s is full). */
+void jn_accts_add(jn_accts *s, const jt_account_id *a);
+
 typedef struct jn_applied {
     int ter;
-    jt_obj *meta;  /* tes/tec: the metadata (caller frees), unless env->no_meta; else NULL */
-    jt_buf meta_bin; /* instead, a plain payment's metadata already serialized (caller frees) */
+    /* tes/tec, unless env->no_meta: the metadata, serialized (caller
+     * frees), and the accounts it touches. */
+    jt_buf meta_bin;
+    jn_accts accts;
     int64_t fee;   /* drops destroyed (tes/tec) */
     bool fast;     /* applied by the plain SWT payment path (no sandbox) */
 } jn_applied;
@@ -51,9 +65,10 @@ typedef struct jn_txmemo {
     jt_account_id signer;
 } jn_txmemo;
 
-/* Fills in the entry IDs of memo from tx (its account; a Payment's
- * destination), as jn_apply would on its first run. */
-void jn_txmemo_keys(jn_txmemo *memo, const jt_obj *tx);
+/* Fills in what memo can know from tx alone (its account's entry ID, a
+ * Payment's destination's, the account of its SigningPubKey), as jn_apply
+ * would on its first run. Any thread: it reads tx only. */
+void jn_txmemo_fill(jn_txmemo *memo, const jt_obj *tx);
 
 /* Checks that need no ledger state (tem*, telINSUF_FEE_P). */
 int jn_preflight(const jt_obj *tx, const jn_env *env);

@@ -267,8 +267,18 @@ int jn_line_credit(jn_txctx *c, const jt_account_id *sender, const jt_account_id
 /* Gives each changed AccountRoot, line, offer and relation PreviousTxnID and
  * PreviousTxnLgrSeq, touching the owners of created or deleted ones first. */
 void jn_meta_thread(jn_txctx *c);
-/* The metadata of c->sb against its parent (caller frees), or NULL on ENOMEM. */
-jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index);
+/* The metadata of c->sb against its parent, serialized, appended to out,
+ * and the accounts it touches added to accts (c's Account first). 0, or -1
+ * on ENOMEM. */
+int jn_meta_bytes(jn_txctx *c, int ter, uint32_t index, jt_buf *out, jn_accts *accts);
+
+/* Pieces of the binary form for writers that assemble metadata themselves
+ * (canonical order is jt_field pointer order): sorting field handles, and a
+ * field (header and value) from a number, an amount or a member of `o`. */
+void jn_bin_sort(const jt_field **f, size_t n);
+jt_err jn_bin_uint(jt_buf *b, const jt_field *f, uint64_t v);
+jt_err jn_bin_amount(jt_buf *b, const jt_field *f, const jt_amount *a);
+jt_err jn_bin_member(jt_buf *b, const jt_obj *o, const jt_field *f);
 
 /* ---------------------------------------------------------------- plain payments (fastpay.c) */
 

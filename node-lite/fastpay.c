@@ -4,7 +4,7 @@
  * The common case, a funded SWT payment between two existing accounts: every
  * check that could fail is made first, then the two AccountRoots are changed
  * in place in `view` (copied into it on first write, as the merge of a
- * sandbox would leave them). The metadata is the one jn_meta_build gives for
+ * sandbox would leave them). The metadata is the one jn_meta_bytes gives for
  * the same change. Anything else (a new account, RequireDest, an unfunded
  * payment, an entry not yet threaded) takes the general path.
  */
@@ -26,52 +26,15 @@ static bool fp_threaded(const jt_obj *o)
            jt_obj_has_f(o, FLD("PreviousTxnLgrSeq"));
 }
 
-/* The metadata of a plain payment, written as bytes: the same bytes the
- * general path's metadata object serializes to (test_jn_ledger compares
- * them), without building and freeing that object. A binary object is its
- * fields in canonical order, which is jt_field pointer order: each level
- * sorts the handles of the fields it will write, then writes each in turn
- * straight into the output. */
-static void fp_sort(const jt_field **f, size_t n)
-{
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && f[j] < f[j - 1]; j--) {
-            const jt_field *t = f[j];
-            f[j] = f[j - 1];
-            f[j - 1] = t;
-        }
-}
-
-static jt_err fp_put_uint(jt_buf *b, const jt_field *f, uint64_t v)
-{
-    uint8_t x[8];
-    size_t n = f->type == JT_T_UINT8 ? 1 : f->type == JT_T_UINT16 ? 2 : f->type == JT_T_UINT32 ? 4 : 8;
-    for (size_t i = 0; i < n; i++)
-        x[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-    jt_err e = jt_field_header_to_binary(f, b);
-    return e ? e : jt_buf_append(b, x, n);
-}
+/* The metadata of a plain payment, written as bytes: the same bytes
+ * jn_meta_bytes writes for the general path (test_jn_ledger compares
+ * them), without a sandbox to compare. */
 
 static jt_err fp_put_drops(jt_buf *b, const jt_field *f, int64_t drops)
 {
     jt_amount a;
     jt_amount_native(&a, drops);
-    uint8_t x[48];
-    size_t n;
-    jt_err e = jt_field_header_to_binary(f, b);
-    if (!e)
-        e = jt_amount_encode(&a, x, &n);
-    return e ? e : jt_buf_append(b, x, n);
-}
-
-/* Field f of `o` as it is (header and value). */
-static jt_err fp_put_member(jt_buf *b, const jt_obj *o, const jt_field *f)
-{
-    size_t n = jt_obj_field_count(o);
-    for (size_t i = 0; i < n; i++)
-        if (jt_obj_field_at(o, i) == f)
-            return jt_obj_member_to_binary(o, i, b);
-    return JT_EFIELD_MISSING;
+    return jn_bin_amount(b, f, &a);
 }
 
 /* The ModifiedNode of one AccountRoot, from its state before the change
@@ -83,7 +46,7 @@ static jt_err fp_node_bytes(jt_buf *out, const fp_node *nd)
                    *ptls = FLD("PreviousTxnLgrSeq"), *bal = FLD("Balance"), *seq = FLD("Sequence"),
                    *li = FLD("LedgerIndex"), *ff = FLD("FinalFields"), *pf = FLD("PreviousFields");
     const jt_field *order[6] = {let, ptid, ptls, li, ff, pf};
-    fp_sort(order, 6);
+    jn_bin_sort(order, 6);
     jt_err e = jt_field_header_to_binary(FLD("ModifiedNode"), out);
     for (int k = 0; k < 6 && !e; k++) {
         const jt_field *f = order[k];
@@ -101,7 +64,7 @@ static jt_err fp_node_bytes(jt_buf *out, const fp_node *nd)
                 if (g == bal)
                     e = fp_put_drops(out, g, nd->bal_after);
                 else if (g == seq && nd->sender)
-                    e = fp_put_uint(out, g, nd->seq_before + 1);
+                    e = jn_bin_uint(out, g, nd->seq_before + 1);
                 else
                     e = jt_obj_member_to_binary(nd->cur, i, out);
             }
@@ -111,15 +74,15 @@ static jt_err fp_node_bytes(jt_buf *out, const fp_node *nd)
             /* What changed, as it was. */
             const jt_field *changed[2] = {bal, seq};
             size_t nc = nd->sender ? 2 : 1;
-            fp_sort(changed, nc);
+            jn_bin_sort(changed, nc);
             e = jt_field_header_to_binary(pf, out);
             for (size_t i = 0; i < nc && !e; i++)
                 e = changed[i] == bal ? fp_put_drops(out, bal, nd->bal_before)
-                                      : fp_put_uint(out, seq, nd->seq_before);
+                                      : jn_bin_uint(out, seq, nd->seq_before);
             if (!e)
                 e = jt_buf_append(out, &end_object, 1);
         } else {
-            e = fp_put_member(out, nd->cur, f); /* type and threading, as they were */
+            e = jn_bin_member(out, nd->cur, f); /* type and threading, as they were */
         }
     }
     return e ? e : jt_buf_append(out, &end_object, 1);
@@ -133,14 +96,14 @@ static jt_err fp_meta_bytes(jt_buf *out, const fp_node nodes[2], uint32_t index)
     const jt_field *ti = FLD("TransactionIndex"), *an = FLD("AffectedNodes"),
                    *tr = FLD("TransactionResult");
     const jt_field *order[3] = {ti, an, tr};
-    fp_sort(order, 3);
+    jn_bin_sort(order, 3);
     int first = memcmp(nodes[0].key, nodes[1].key, 32) < 0 ? 0 : 1;
     jt_err e = jt_buf_reserve(out, 384); /* two AccountRoot nodes: about 300 bytes */
     for (int k = 0; k < 3 && !e; k++) {
         if (order[k] == ti) {
-            e = fp_put_uint(out, ti, index);
+            e = jn_bin_uint(out, ti, index);
         } else if (order[k] == tr) {
-            e = fp_put_uint(out, tr, JT_tesSUCCESS);
+            e = jn_bin_uint(out, tr, JT_tesSUCCESS);
         } else {
             e = jt_field_header_to_binary(an, out);
             if (!e)
@@ -220,6 +183,10 @@ bool jn_fast_payment(jn_view *view, const jn_env *env, jn_txctx *c, uint32_t ind
     }
     set_u(c, sr, FLD("Sequence"), nodes[0].seq_before + 1);
     out->meta_bin = meta;
+    if (!env->no_meta) {
+        jn_accts_add(&out->accts, &c->account);
+        jn_accts_add(&out->accts, &dst);
+    }
     out->fee = c->fee;
     out->fast = true;
     out->ter = JT_tesSUCCESS;

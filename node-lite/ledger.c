@@ -30,7 +30,7 @@ struct jn_ledger {
     /* The closing ledger. jn_ledger_close_begin freezes the open ledger as
      * it stands (its state, and its transactions with the metadata their
      * apply built) and opens the next one over it at once; the writer thread
-     * serializes the metadata and writes the ledger. The loop only reads
+     * writes the ledger. The loop only reads
      * `frozen`, `closing_txs` and `closing_ids` until the finish. */
     bool closing;
     jn_view frozen;
@@ -38,9 +38,9 @@ struct jn_ledger {
     jn_map closing_ids;    /* tx ID -> index in closing_txs */
     jn_header tip;         /* its header; seq and times set at begin, the rest by the writer */
     uint64_t pend_burned;  /* set by the writer, read by the loop after */
-    /* Transactions announced before the last ledger: the writer frees what
-     * it allocated for them (metadata) at its next job, the loop the rest at
-     * the finish after it, so that each thread frees its own memory. */
+    /* Transactions announced before the last ledger: the writer frees their
+     * metadata and account lists at its next job (work taken off the loop),
+     * the loop the rest at the finish after it. */
     jn_txlist strip;
 
     /* The writer thread (jn_ledger_start_writer); without it a close
@@ -74,7 +74,6 @@ static void tx_free(jn_tx *t)
         return;
     free(t->blob);
     jt_obj_free(t->tx);
-    jt_obj_free(t->meta);
     free(t->meta_blob);
     free(t->accts);
     free(t);
@@ -475,70 +474,18 @@ void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32
 
 /* ---------------------------------------------------------------- accounts */
 
-static void add_acct(jt_account_id *out, size_t cap, size_t *n, const jt_account_id *a)
+size_t jn_tx_accounts(const jt_obj *tx, jt_account_id *out, size_t cap)
 {
-    if (!memcmp(a, &JT_ACCOUNT_ZERO, 20) || !memcmp(a, &JT_ACCOUNT_ONE, 20))
-        return;
-    for (size_t i = 0; i < *n; i++)
-        if (!memcmp(&out[i], a, 20))
-            return;
-    if (*n < cap)
-        out[(*n)++] = *a;
-}
-
-/* As skywelld's getAffectedAccounts, over one entry's fields: every
- * account field, and the issuers of LowLimit, HighLimit, TakerPays and
- * TakerGets (so an issuer's history lists the offers in its currencies). */
-static void accounts_in(const jt_obj *o, jt_account_id *out, size_t cap, size_t *n)
-{
-    const jt_field *low = FLD("LowLimit"), *high = FLD("HighLimit"), *pays = FLD("TakerPays"),
-                   *gets = FLD("TakerGets");
-    size_t k = jt_obj_field_count(o);
-    for (size_t i = 0; i < k; i++) {
-        const jt_field *f = jt_obj_field_at(o, i);
-        jt_account_id a;
-        jt_amount am;
-        if (f->type == JT_T_ACCOUNT) {
-            if (jt_obj_get_account_f(o, f, &a) == JT_OK)
-                add_acct(out, cap, n, &a);
-        } else if ((f == low || f == high || f == pays || f == gets) &&
-                   jt_obj_get_amount_f(o, f, &am) == JT_OK && !am.native) {
-            add_acct(out, cap, n, &am.issuer);
-        }
-    }
-}
-
-size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, size_t cap)
-{
-    size_t n = 0;
+    jn_accts s = {0};
     jt_account_id a;
     if (jt_obj_get_account_f(tx, FLD("Account"), &a) == JT_OK)
-        add_acct(out, cap, &n, &a);
-    if (!meta) {
-        /* No metadata (a plain SWT payment's fast path, or the proposed
-         * stream): the accounts the transaction names. */
-        if (jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK)
-            add_acct(out, cap, &n, &a);
-        if (jt_obj_get_account_f(tx, FLD("Target"), &a) == JT_OK)
-            add_acct(out, cap, &n, &a);
-        return n;
-    }
-    /* With metadata, as skywelld's getAffectedAccounts: the accounts in the
-     * entries it changed, so a tec payment is not in its Destination's
-     * history (nothing of the destination changed). */
-    size_t k = jt_obj_array_len(meta, "AffectedNodes");
-    for (size_t i = 0; i < k; i++) {
-        const jt_obj *node = jt_obj_array_at(meta, "AffectedNodes", i, NULL);
-        const jt_obj *f;
-        uint64_t lt = 0;
-        if (!node || jt_obj_get_uint_f(node, FLD("LedgerEntryType"), &lt) != JT_OK)
-            continue;
-        if (lt == JT_LT_DIRECTORY_NODE || lt == JT_LT_FEE_SETTINGS)
-            continue;
-        if (jt_obj_get_object_f(node, FLD("FinalFields"), &f) == JT_OK ||
-            jt_obj_get_object_f(node, FLD("NewFields"), &f) == JT_OK)
-            accounts_in(f, out, cap, &n);
-    }
+        jn_accts_add(&s, &a);
+    if (jt_obj_get_account_f(tx, FLD("Destination"), &a) == JT_OK)
+        jn_accts_add(&s, &a);
+    if (jt_obj_get_account_f(tx, FLD("Target"), &a) == JT_OK)
+        jn_accts_add(&s, &a);
+    size_t n = s.n < cap ? s.n : cap;
+    memcpy(out, s.v, n * sizeof *out);
     return n;
 }
 
@@ -586,10 +533,14 @@ static int open_apply(jn_ledger *L, jn_tx *t, bool *kept)
     }
     t->index = L->open_index++;
     t->fee = ap.fee;
-    t->fast = ap.fast;
-    t->meta = ap.meta;
     t->meta_blob = ap.meta_bin.data;
     t->meta_len = ap.meta_bin.len;
+    t->n_accts = ap.accts.n;
+    /* Its changes stand in the open ledger, so it is kept even when this
+     * fails; the close then fails for want of memory (close_collect). */
+    t->accts = malloc((ap.accts.n ? ap.accts.n : 1) * sizeof *t->accts);
+    if (t->accts)
+        memcpy(t->accts, ap.accts.v, ap.accts.n * sizeof *t->accts);
     s->aux = (uint32_t)L->open_txs.n;
     L->open_txs.v[L->open_txs.n++] = t;
     *kept = true;
@@ -645,35 +596,9 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
 
 /* ---------------------------------------------------------------- close */
 
-/* Writer thread: what the ledger keeps of a transaction its open apply
- * claimed: the accounts it touches and its metadata blob. The metadata
- * object is freed here; the blob is what the ledger keeps. */
-static int finish_meta(jn_tx *t)
-{
-    jt_account_id accts[64];
-    /* A plain SWT payment touches its two accounts only. */
-    t->n_accts = jn_tx_accounts(t->tx, t->fast ? NULL : t->meta, accts, 64);
-    if (!t->meta_blob) {
-        jt_buf b;
-        jt_buf_init(&b);
-        if (!t->meta || jt_obj_to_binary(t->meta, 0, &b) != JT_OK) {
-            jt_buf_clear(&b);
-            return -1;
-        }
-        t->meta_blob = b.data;
-        t->meta_len = b.len;
-    }
-    jt_obj_free(t->meta);
-    t->meta = NULL;
-    if (!(t->accts = malloc((t->n_accts ? t->n_accts : 1) * sizeof *t->accts)))
-        return -1;
-    memcpy(t->accts, accts, t->n_accts * sizeof *accts);
-    return 0;
-}
-
 /* Writer thread: the closing ledger's transactions as the open ledger
- * applied them (arrival order is TransactionIndex order), with the fees they
- * destroyed. */
+ * applied them (arrival order is TransactionIndex order), each with its
+ * metadata, and the fees they destroyed. */
 static int close_collect(jn_ledger *L)
 {
     jn_header *h = &L->tip;
@@ -681,7 +606,7 @@ static int close_collect(jn_ledger *L)
     for (size_t i = 0; i < L->closing_txs.n; i++) {
         jn_tx *t = L->closing_txs.v[i];
         fees += t->fee;
-        if (finish_meta(t))
+        if (!t->meta_blob || !t->accts)
             return -1;
     }
     h->total_coins = L->last.total_coins - (uint64_t)fees;
@@ -779,8 +704,8 @@ static int write_ledger(jn_ledger *L)
     return 0;
 }
 
-/* A close on the writer thread (or inline): first release what this
- * thread allocated for earlier ledgers, then apply, then write. */
+/* A close on the writer thread (or inline): first release the metadata of
+ * an earlier ledger, then collect, then write. */
 static void close_job(jn_ledger *L)
 {
     for (size_t i = 0; i < L->strip.n; i++) {

@@ -44,14 +44,12 @@ typedef struct jn_tx {
     jt_account_id account;
     uint32_t sequence;
     int ter;          /* its result: final once it is in the open ledger */
-    jt_obj *meta;     /* in the open ledger: its metadata (or meta_blob); NULL once closed */
-    uint8_t *meta_blob; /* closed, or a plain payment's serialized by its apply */
+    uint8_t *meta_blob; /* its metadata, serialized by its apply */
     size_t meta_len;
     int64_t fee;      /* drops it destroyed */
-    bool fast;        /* applied by the plain SWT payment path */
     uint32_t index;   /* TransactionIndex (its place in the open ledger) */
     uint32_t first_seq; /* held: the ledger it was first tried in */
-    jt_account_id *accts; /* closed only: the accounts it touches (jn_tx_accounts) */
+    jt_account_id *accts; /* the accounts it touches (jn_applied.accts) */
     size_t n_accts;
     jn_txmemo memo;   /* filled in by its first apply, reused by the next */
 } jn_tx;
@@ -73,7 +71,7 @@ void jn_ledger_free(jn_ledger *L);
 /* Submits a decoded, signature-checked transaction (ownership of `tx`
  * passes to the ledger). Returns the result of applying it to the open
  * ledger (tefALREADY when the same ID is already there). `memo` (may be
- * NULL): what is already known of tx (jn_txmemo_keys). */
+ * NULL): what is already known of tx (jn_txmemo_fill). */
 int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32],
                      const jn_txmemo *memo);
 /* Starts bringing the open ledger's entries named in memo into cache
@@ -140,11 +138,11 @@ void jn_view_foreach(const jn_view *v, void (*cb)(void *ctx, const uint8_t id[32
 
 /* The header hash of §5.5. */
 void jn_header_hash(const jn_header *h, uint8_t out[32]);
-/* Accounts a transaction touches, deduplicated: its Account, and the
- * accounts of the entries its metadata lists (skywelld's
- * getAffectedAccounts); without metadata, its Account, Destination and
- * Target. Returns how many were written to out (at most cap). */
-size_t jn_tx_accounts(const jt_obj *tx, const jt_obj *meta, jt_account_id *out, size_t cap);
+/* The accounts a transaction names, deduplicated: its Account,
+ * Destination and Target (for the proposed stream, before its metadata
+ * exists; a closed transaction's are jn_tx.accts). Returns how many were
+ * written to out (at most cap). */
+size_t jn_tx_accounts(const jt_obj *tx, jt_account_id *out, size_t cap);
 
 /* Recomputes every stored header hash, the parent chain, every ledger's
  * transaction-set hash, the state hash of the last ledger, and the SWT

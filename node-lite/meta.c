@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static bool threaded_type(uint64_t lt)
 {
@@ -140,10 +141,103 @@ static bool only_threading(const jt_obj *orig, const jt_obj *cur)
     return jt_obj_has_f(orig, FLD("PreviousTxnID")) && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq"));
 }
 
-static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, bool only_changed,
-                          bool skip_default, bool final_deleted)
+/* ---------------------------------------------------------------- binary writing */
+
+/* A binary object is its fields in canonical order, which is jt_field
+ * pointer order: each level sorts the handles of the fields it will write,
+ * then writes each in turn straight into the output. */
+void jn_bin_sort(const jt_field **f, size_t n)
 {
-    for (size_t i = 0; i < jt_obj_field_count(src); i++) {
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && f[j] < f[j - 1]; j--) {
+            const jt_field *t = f[j];
+            f[j] = f[j - 1];
+            f[j - 1] = t;
+        }
+}
+
+jt_err jn_bin_uint(jt_buf *b, const jt_field *f, uint64_t v)
+{
+    uint8_t x[8];
+    size_t n = f->type == JT_T_UINT8 ? 1 : f->type == JT_T_UINT16 ? 2 : f->type == JT_T_UINT32 ? 4 : 8;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    jt_err e = jt_field_header_to_binary(f, b);
+    return e ? e : jt_buf_append(b, x, n);
+}
+
+jt_err jn_bin_amount(jt_buf *b, const jt_field *f, const jt_amount *a)
+{
+    uint8_t x[48];
+    size_t n;
+    jt_err e = jt_field_header_to_binary(f, b);
+    if (!e)
+        e = jt_amount_encode(a, x, &n);
+    return e ? e : jt_buf_append(b, x, n);
+}
+
+jt_err jn_bin_member(jt_buf *b, const jt_obj *o, const jt_field *f)
+{
+    size_t n = jt_obj_field_count(o);
+    for (size_t i = 0; i < n; i++)
+        if (jt_obj_field_at(o, i) == f)
+            return jt_obj_member_to_binary(o, i, b);
+    return JT_EFIELD_MISSING;
+}
+
+static jt_err bin_hash(jt_buf *b, const jt_field *f, const uint8_t h[32])
+{
+    jt_err e = jt_field_header_to_binary(f, b);
+    return e ? e : jt_buf_append(b, h, 32);
+}
+
+static const uint8_t END_OBJECT = 0xE1, END_ARRAY = 0xF1;
+
+/* ---------------------------------------------------------------- affected accounts */
+
+void jn_accts_add(jn_accts *s, const jt_account_id *a)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!memcmp(s->v[i].bytes, a->bytes, 20))
+            return;
+    if (s->n < JN_TX_ACCOUNTS)
+        s->v[s->n++] = *a;
+}
+
+/* The accounts an entry's fields name: its account fields, and the issuers
+ * of a line's limits and an offer's amounts. */
+static void entry_accounts(jn_accts *s, const jt_obj *o)
+{
+    const jt_field *low = FLD("LowLimit"), *high = FLD("HighLimit"), *pays = FLD("TakerPays"),
+                   *gets = FLD("TakerGets");
+    size_t k = jt_obj_field_count(o);
+    for (size_t i = 0; i < k; i++) {
+        const jt_field *f = jt_obj_field_at(o, i);
+        jt_account_id a;
+        jt_amount am;
+        if (f->type == JT_T_ACCOUNT) {
+            if (jt_obj_get_account_f(o, f, &a) == JT_OK)
+                jn_accts_add(s, &a);
+        } else if ((f == low || f == high || f == pays || f == gets) &&
+                   jt_obj_get_amount_f(o, f, &am) == JT_OK && !am.native) {
+            jn_accts_add(s, &am.issuer);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+/* The members of src for a NewFields/FinalFields/PreviousFields object
+ * under field `wrap`: all but those metadata never carries, or only those
+ * that differ from `other` (PreviousFields: not written at all when none
+ * does), or only those not at their default value. */
+static jt_err fields_bin(jt_buf *b, const jt_field *wrap, const jt_obj *src, const jt_obj *other,
+                         bool only_changed, bool skip_default, bool final_deleted)
+{
+    size_t mark = b->len;
+    jt_err e = jt_field_header_to_binary(wrap, b);
+    size_t start = b->len;
+    for (size_t i = 0; !e && i < jt_obj_field_count(src); i++) {
         const jt_field *f = jt_obj_field_at(src, i);
         if (meta_skip(f) && !(final_deleted && threading(f)))
             continue;
@@ -151,20 +245,71 @@ static jt_err fields_into(jt_obj *dst, const jt_obj *src, const jt_obj *other, b
             continue;
         if (skip_default && is_default(src, f))
             continue;
-        jt_err e = jt_obj_copy_field(dst, src, f);
-        if (e)
-            return e;
+        e = jt_obj_member_to_binary(src, i, b);
     }
-    return JT_OK;
+    if (e)
+        return e;
+    if (only_changed && b->len == start) {
+        b->len = mark;
+        return JT_OK;
+    }
+    return jt_buf_append(b, &END_OBJECT, 1);
+}
+
+/* One AffectedNodes element: kind (CreatedNode, ModifiedNode,
+ * DeletedNode) of entry `id`, from orig (NULL: created) to cur; bare: an
+ * account only threaded, written with its previous threading alone. */
+static jt_err node_bin(jt_buf *b, const jt_field *kind, const uint8_t id[32], const jt_obj *orig,
+                       const jt_obj *cur, bool deleted, bool bare)
+{
+    const jt_field *let = FLD("LedgerEntryType"), *li = FLD("LedgerIndex"),
+                   *ptid = FLD("PreviousTxnID"), *ptls = FLD("PreviousTxnLgrSeq"),
+                   *nf = FLD("NewFields"), *ff = FLD("FinalFields"), *pf = FLD("PreviousFields");
+    const jt_field *order[7];
+    size_t n = 0;
+    order[n++] = let;
+    order[n++] = li;
+    if (bare) {
+        order[n++] = ptid;
+        order[n++] = ptls;
+    } else if (!orig) {
+        order[n++] = nf;
+    } else {
+        order[n++] = ff;
+        order[n++] = pf;
+        if (!deleted && jt_obj_has_f(orig, ptid))
+            order[n++] = ptid;
+        if (!deleted && jt_obj_has_f(orig, ptls))
+            order[n++] = ptls;
+    }
+    jn_bin_sort(order, n);
+    jt_err e = jt_field_header_to_binary(kind, b);
+    for (size_t k = 0; k < n && !e; k++) {
+        const jt_field *f = order[k];
+        if (f == let)
+            e = jn_bin_member(b, cur, let);
+        else if (f == li)
+            e = bin_hash(b, li, id);
+        else if (f == ptid || f == ptls)
+            e = jn_bin_member(b, orig, f);
+        else if (f == nf)
+            e = fields_bin(b, nf, cur, NULL, false, true, false);
+        else if (f == ff)
+            e = fields_bin(b, ff, cur, NULL, false, false, deleted);
+        else
+            e = fields_bin(b, pf, orig, cur, true, false, false);
+    }
+    return e ? e : jt_buf_append(b, &END_OBJECT, 1);
 }
 
 /* AffectedNodes sorted by LedgerIndex (Created/Modified/DeletedNode with
  * NewFields, FinalFields, PreviousFields and the previous threading), then
  * TransactionIndex, TransactionResult and, for a successful partial
- * payment, DeliveredAmount. */
-jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
+ * payment, DeliveredAmount: written as bytes, in canonical order. */
+int jn_meta_bytes(jn_txctx *c, int ter, uint32_t index, jt_buf *out, jn_accts *accts)
 {
     jn_map *ch = &c->sb->changes;
+    jn_accts_add(accts, &c->account);
     /* For each owner of a created or deleted entry, the first such entry
      * in key order (for the bare nodes below). */
     struct owned {
@@ -172,9 +317,9 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
         const uint8_t *first;
     } *own = malloc((2 * ch->n + 1) * sizeof *own);
     jn_slot **list = malloc((ch->n ? ch->n : 1) * sizeof *list);
-    jt_obj *meta = jt_obj_new();
-    if (!own || !list || !meta)
-        goto fail;
+    int rc = -1;
+    if (!own || !list)
+        goto done;
     size_t n = 0, i = 0;
     jn_slot *s;
     while ((s = jn_map_next(ch, &i)))
@@ -200,90 +345,72 @@ jt_obj *jn_meta_build(jn_txctx *c, int ter, uint32_t index)
             }
         }
     }
-    for (size_t k = 0; k < n; k++) {
-        s = list[k];
-        const jt_obj *orig = jn_view_read(c->sb->parent, s->id);
-        const jt_obj *cur = s->obj;
-        if (!orig && s->deleted)
-            continue; /* created and deleted within the transaction */
-        if (orig && !s->deleted) {
-            /* Unchanged entries are not reported. */
-            bool changed = false;
-            for (size_t f = 0; !changed && f < jt_obj_field_count(cur); f++)
-                if (!jt_obj_field_equal(orig, cur, jt_obj_field_at(cur, f)))
-                    changed = true;
-            for (size_t f = 0; !changed && f < jt_obj_field_count(orig); f++)
-                if (!jt_obj_has_f(cur, jt_obj_field_at(orig, f)))
-                    changed = true;
-            if (!changed)
-                continue;
-        }
-        /* An account changed only by being threaded as the owner of a
-         * created or deleted entry whose key is after its own: skywelld's
-         * calcRawMeta, visiting entries in key order, has passed it (as an
-         * entry only read) when it threads it, and writes a bare node. */
-        bool bare = false;
-        if (orig && !s->deleted && get_u(cur, FLD("LedgerEntryType"), 0) == JT_LT_ACCOUNT_ROOT &&
-            only_threading(orig, cur)) {
-            for (size_t x = 0; x < n_own; x++)
-                if (!memcmp(own[x].acct, s->id, 32))
-                    bare = memcmp(s->id, own[x].first, 32) < 0;
-        }
-        /* Built in place in the metadata object. */
-        const jt_field *kind = !orig ? FLD("CreatedNode")
-                               : s->deleted ? FLD("DeletedNode") : FLD("ModifiedNode");
-        jt_obj *node = jt_obj_array_add_f(meta, FLD("AffectedNodes"), kind), *a, *b;
-        if (!node)
-            goto fail;
-        jt_err e = jt_obj_copy_field(node, cur, FLD("LedgerEntryType"));
-        if (!e)
-            e = jt_obj_set_bytes_f(node, FLD("LedgerIndex"), s->id, 32);
-        if (bare) {
-            if (!e)
-                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnID"));
-            if (!e)
-                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnLgrSeq"));
-        } else if (!orig) {
-            if (!e)
-                e = (a = jt_obj_object_add_f(node, FLD("NewFields")))
-                        ? fields_into(a, cur, NULL, false, true, false)
-                        : JT_ENOMEM;
-        } else {
-            if (!e)
-                e = (a = jt_obj_object_add_f(node, FLD("FinalFields")))
-                        ? fields_into(a, cur, NULL, false, false, s->deleted)
-                        : JT_ENOMEM;
-            if (!e)
-                e = (b = jt_obj_object_add_f(node, FLD("PreviousFields")))
-                        ? fields_into(b, orig, cur, true, false, false)
-                        : JT_ENOMEM;
-            if (!e && !jt_obj_field_count(b))
-                e = jt_obj_remove(node, "PreviousFields");
-            if (!e && !s->deleted && jt_obj_has_f(orig, FLD("PreviousTxnID")))
-                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnID"));
-            if (!e && !s->deleted && jt_obj_has_f(orig, FLD("PreviousTxnLgrSeq")))
-                e = jt_obj_copy_field(node, orig, FLD("PreviousTxnLgrSeq"));
-        }
-        if (e)
-            goto fail;
-    }
-    if (jt_obj_set_uint_f(meta, FLD("TransactionIndex"), index) ||
-        jt_obj_set_uint_f(meta, FLD("TransactionResult"), (uint64_t)ter))
-        goto fail;
+    const jt_field *ti = FLD("TransactionIndex"), *an = FLD("AffectedNodes"),
+                   *tr = FLD("TransactionResult"), *da = FLD("DeliveredAmount");
     uint32_t flags = (uint32_t)get_u(c->tx, FLD("Flags"), 0);
     jt_amount amount;
     /* skywelld records it only when less than the Amount was delivered
      * (Payment.cpp: rc.actualAmountOut != saDstAmount). */
-    if (ter == JT_tesSUCCESS && c->has_delivered && (flags & JT_TF_PARTIAL_PAYMENT) &&
-        get_amount(c->tx, FLD("Amount"), &amount) && jt_amount_cmp(&amount, &c->delivered) != 0 &&
-        jt_obj_set_amount_f(meta, FLD("DeliveredAmount"), &c->delivered))
-        goto fail;
+    bool delivered = ter == JT_tesSUCCESS && c->has_delivered && (flags & JT_TF_PARTIAL_PAYMENT) &&
+                     get_amount(c->tx, FLD("Amount"), &amount) &&
+                     jt_amount_cmp(&amount, &c->delivered) != 0;
+    const jt_field *order[4] = {ti, an, tr, da};
+    size_t n_top = delivered ? 4 : 3;
+    jn_bin_sort(order, n_top);
+    jt_err e = jt_buf_reserve(out, 256 + 256 * n);
+    for (size_t t = 0; t < n_top && !e; t++) {
+        if (order[t] == ti) {
+            e = jn_bin_uint(out, ti, index);
+        } else if (order[t] == tr) {
+            e = jn_bin_uint(out, tr, (uint64_t)ter);
+        } else if (order[t] == da) {
+            e = jn_bin_amount(out, da, &c->delivered);
+        } else {
+            e = jt_field_header_to_binary(an, out);
+            for (size_t k = 0; k < n && !e; k++) {
+                s = list[k];
+                const jt_obj *orig = jn_view_read(c->sb->parent, s->id);
+                const jt_obj *cur = s->obj;
+                if (!orig && s->deleted)
+                    continue; /* created and deleted within the transaction */
+                if (orig && !s->deleted) {
+                    /* Unchanged entries are not reported. */
+                    bool changed = false;
+                    for (size_t f = 0; !changed && f < jt_obj_field_count(cur); f++)
+                        if (!jt_obj_field_equal(orig, cur, jt_obj_field_at(cur, f)))
+                            changed = true;
+                    for (size_t f = 0; !changed && f < jt_obj_field_count(orig); f++)
+                        if (!jt_obj_has_f(cur, jt_obj_field_at(orig, f)))
+                            changed = true;
+                    if (!changed)
+                        continue;
+                }
+                uint64_t lt = get_u(cur, FLD("LedgerEntryType"), 0);
+                /* An account changed only by being threaded as the owner
+                 * of a created or deleted entry whose key is after its own:
+                 * skywelld's calcRawMeta, visiting entries in key order, has
+                 * passed it (as an entry only read) when it threads it, and
+                 * writes a bare node. */
+                bool bare = false;
+                if (orig && !s->deleted && lt == JT_LT_ACCOUNT_ROOT && only_threading(orig, cur)) {
+                    for (size_t x = 0; x < n_own; x++)
+                        if (!memcmp(own[x].acct, s->id, 32))
+                            bare = memcmp(s->id, own[x].first, 32) < 0;
+                }
+                const jt_field *kind = !orig ? FLD("CreatedNode")
+                                       : s->deleted ? FLD("DeletedNode") : FLD("ModifiedNode");
+                e = node_bin(out, kind, s->id, orig, cur, s->deleted, bare);
+                /* The accounts its FinalFields or NewFields name. */
+                if (!bare && lt != JT_LT_DIRECTORY_NODE && lt != JT_LT_FEE_SETTINGS)
+                    entry_accounts(accts, cur);
+            }
+            if (!e)
+                e = jt_buf_append(out, &END_ARRAY, 1);
+        }
+    }
+    rc = e ? -1 : 0;
+done:
     free(own);
     free(list);
-    return meta;
-fail:
-    free(own);
-    free(list);
-    jt_obj_free(meta);
-    return NULL;
+    return rc;
 }

@@ -66,8 +66,7 @@ typedef struct pending {
     jt_json_doc *doc;       /* the request */
     jt_obj *tx;             /* submit: decoded, owned until applied */
     jt_buf blob;
-    jn_txmemo memo;         /* submit: entry IDs, worked out while queued */
-    bool memo_set;
+    jn_txmemo memo;         /* submit: what the worker worked out (vj.memo) */
     /* A request refused before its turn (a blob that does not decode),
      * answered in its turn: the error to send. */
     const char *err;

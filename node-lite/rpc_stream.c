@@ -358,7 +358,7 @@ static bool wants_accounts(const jt_account_id *list, size_t n, const jt_account
 void rpc_publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter)
 {
     jt_account_id accts[64];
-    size_t na = jn_tx_accounts(tx, NULL, accts, 64);
+    size_t na = jn_tx_accounts(tx, accts, 64);
     jt_buf b;
     jt_buf_init(&b);
     jt_jw w;

@@ -160,7 +160,7 @@ int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_er
     bool tj_ok = jt_jw_finish(&tw) == JT_OK;
     /* A copy for proposed-stream subscribers only: the ledger takes tx. */
     jt_obj *pub = wants_proposed(q->rpc) ? jt_obj_clone(tx) : NULL;
-    const jn_txmemo *memo = q->job && q->job->memo_set ? &q->job->memo : NULL;
+    const jn_txmemo *memo = q->job ? &q->job->memo : NULL;
     int ter = jn_ledger_submit(q->rpc->L, tx, blob->data, blob->len, id, memo);
     jw_engine_result(q->w, ter);
     jt_jw_key(q->w, "tx_blob");
@@ -267,6 +267,7 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
     }
     p->doc = doc;
     p->vj.tx = p->tx;
+    p->vj.memo = &p->memo;
     enqueue(r, p);
     if (p->submit && !p->err)
         jn_verifier_push(r->ver, &p->vj);
@@ -309,13 +310,7 @@ static void prefetch_pending(jn_rpc *r, pending *p, int stage)
         jt_json_prefetch(jt_json_root(p->doc));
         jt_obj_prefetch(p->tx, true);
     }
-    if (!p->memo_set) {
-        if (stage != 0)
-            return;
-        jn_txmemo_keys(&p->memo, p->tx);
-        p->memo_set = true;
-    }
-    jn_ledger_prefetch(r->L, &p->memo, stage);
+    jn_ledger_prefetch(r->L, &p->memo, stage); /* the worker filled it in */
 }
 
 /* On the loop thread, after a worker finished a check: finishes every

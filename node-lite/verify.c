@@ -55,6 +55,8 @@ static void *worker(void *arg)
 
         jt_errinfo_clear(&j->ei);
         j->err = jt_tx_verify_cached(j->tx, cache, &j->ei);
+        if (j->err == JT_OK && j->memo)
+            jn_txmemo_fill(j->memo, j->tx);
         atomic_store(&j->done, true);
 
         pthread_mutex_lock(&v->mu);

@@ -407,8 +407,8 @@ static int m_apply(mrun *R, jt_obj *tx, const party *from, jt_obj **meta)
     int ter = jn_apply(&R->view, &R->env, tx, id, R->index, NULL, &ap);
     if (jt_ter_is_claimed(ter))
         R->index++;
-    *meta = ap.meta;
-    if (!ap.meta && ap.meta_bin.data) {
+    *meta = NULL;
+    if (ap.meta_bin.data) {
         jt_errinfo ei;
         assert_int_equal(jt_obj_from_binary(ap.meta_bin.data, ap.meta_bin.len, meta, &ei), JT_OK);
     }

@@ -83,7 +83,6 @@ static void apply(world *W, jt_obj *tx, const party *from)
     jn_applied ap;
     memset(&ap, 0, sizeof ap);
     int ter = jn_apply(&W->view, &W->env, tx, id, W->index++, NULL, &ap);
-    jt_obj_free(ap.meta);
     jt_buf_clear(&ap.meta_bin);
     jt_obj_free(tx);
     assert_int_equal(ter, JT_tesSUCCESS);
