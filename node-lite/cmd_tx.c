@@ -126,5 +126,5 @@ int cmd_submit(req *q)
     jt_errinfo ei;
     jt_errinfo_clear(&ei);
     jt_err e = jt_tx_verify(tx, &ei);
-    return rpc_submit_finish(q, &blob, tx, e, &ei);
+    return rpc_submit_finish(q, &blob, tx, e, &ei, NULL, NULL);
 }

@@ -59,19 +59,26 @@ struct jn_client {
  * reach the open ledger in the order they were sent. */
 typedef struct pending {
     struct pending *next;
-    jn_vjob vj;             /* submit: the signature check */
+    jn_vjob vj;             /* submit: the worker's part (submit_work) */
     bool submit;
     const struct command *cmd; /* otherwise: the command to run */
     jn_client *cl;          /* NULL once the client has gone */
     jt_json_doc *doc;       /* the request */
-    jt_obj *tx;             /* submit: decoded, owned until applied */
-    jt_buf blob;
-    jn_txmemo memo;         /* submit: what the worker worked out (vj.memo) */
-    /* A request refused before its turn (a blob that does not decode),
-     * answered in its turn: the error to send. */
+    /* A refused request, answered in its turn: the error to send. Set on
+     * the loop before the request is queued (err), or by the worker (then
+     * read only once vj.done). */
     const char *err;
     char msg[300];
     char exception[300];
+    /* submit: decoded (on the loop when signed there, else by the worker),
+     * owned until applied; the rest the worker works out after a good
+     * signature check, so that the loop does not. */
+    jt_obj *tx;
+    jt_buf blob;
+    const char *w_err;      /* the worker refused it (see err) */
+    jn_txmemo memo;         /* entry IDs and signer */
+    uint8_t id[32];
+    jt_buf tx_json;         /* the reply's tx_json */
 } pending;
 
 /* A reply buffer reused from request to request (loop thread only). */
@@ -237,10 +244,13 @@ void rpc_queue_forget(jn_rpc *r, jn_client *c);
 /* submit's two halves around the signature check (cmd_submit runs them
  * with the check inline). prepare: the blob (given or signed here),
  * decoded and checked for canonical form; on success *txp and *blob belong
- * to the caller. finish: the transaction goes to the open ledger; takes tx
- * and blob. */
+ * to the caller. Without `secret` it reads only q->p and may run on a
+ * worker (with a req of its own). finish: the transaction goes to the open
+ * ledger; takes tx and blob; id and tx_json, when not NULL, were worked out
+ * already. */
 int rpc_submit_prepare(req *q, jt_buf *blob, jt_obj **txp);
-int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei);
+int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei,
+                      const uint8_t *id, const jt_buf *tx_json);
 
 /* ---------------------------------------------------------------- streams (rpc_stream.c) */
 

@@ -10,6 +10,7 @@
  */
 #include "rpc_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 /* ---------------------------------------------------------------- submit */
@@ -137,8 +138,19 @@ done:
     return rc;
 }
 
+/* The reply's tx_json: written before the ledger takes the object. */
+static bool write_tx_json(const jt_obj *tx, const uint8_t id[32], jt_buf *tj)
+{
+    (void)jt_buf_reserve(tj, 1024); /* a payment's tx_json: grown once */
+    jt_jw tw;
+    jt_jw_init(&tw, tj);
+    rpc_jw_tx(&tw, tx, id, NULL, false);
+    return jt_jw_finish(&tw) == JT_OK;
+}
+
 /* The rest of submit, once the signature check gave `verr`. */
-int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei)
+int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_errinfo *vei,
+                      const uint8_t *id_done, const jt_buf *tx_json)
 {
     int rc = -1;
     if (verr != JT_OK) {
@@ -149,15 +161,15 @@ int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_er
         goto done;
     }
     uint8_t id[32];
-    jt_tx_blob_id(blob->data, blob->len, id);
-    /* tx_json before the ledger takes the object. */
+    if (id_done)
+        memcpy(id, id_done, 32);
+    else
+        jt_tx_blob_id(blob->data, blob->len, id);
     jt_buf tj;
     jt_buf_init(&tj);
-    (void)jt_buf_reserve(&tj, 1024); /* a payment's tx_json: grown once */
-    jt_jw tw;
-    jt_jw_init(&tw, &tj);
-    rpc_jw_tx(&tw, tx, id, NULL, false);
-    bool tj_ok = jt_jw_finish(&tw) == JT_OK;
+    bool tj_ok = tx_json ? tx_json->data != NULL : write_tx_json(tx, id, &tj);
+    if (tx_json)
+        tj = *tx_json; /* borrowed: the caller frees it */
     /* A copy for proposed-stream subscribers only: the ledger takes tx. */
     jt_obj *pub = wants_proposed(q->rpc) ? jt_obj_clone(tx) : NULL;
     const jn_txmemo *memo = q->job ? &q->job->memo : NULL;
@@ -169,7 +181,8 @@ int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_er
         jt_jw_key(q->w, "tx_json");
         jt_jw_raw(q->w, (const char *)tj.data, tj.len);
     }
-    jt_buf_clear(&tj);
+    if (!tx_json)
+        jt_buf_clear(&tj);
     if (pub && jt_ter_is_claimed(ter))
         rpc_publish_proposed(q->rpc, pub, id, ter);
     jt_obj_free(pub);
@@ -181,13 +194,46 @@ done:
 
 /* ---------------------------------------------------------------- the queue */
 
-/* The rest of a queued submit, once its signature check is done. */
+/* A queued submit on a worker: decoded (unless the loop signed it), its
+ * signature checked, and, when good, what its apply and its reply need from
+ * it alone worked out: entry IDs and signer, ID, tx_json. Reads the request
+ * document, which the loop leaves alone until the job is done. */
+static void submit_work(jn_vjob *j, jt_key_cache *cache)
+{
+    pending *p = (pending *)((char *)j - offsetof(pending, vj));
+    if (!p->tx) {
+        req wq = {.p = jt_json_root(p->doc)};
+        if (rpc_submit_prepare(&wq, &p->blob, &p->tx)) {
+            snprintf(p->msg, sizeof p->msg, "%s", wq.msg);
+            snprintf(p->exception, sizeof p->exception, "%s", wq.exception);
+            p->w_err = wq.err ? wq.err : "internal";
+            return;
+        }
+    }
+    j->err = jt_tx_verify_cached(p->tx, cache, &j->ei);
+    if (j->err != JT_OK)
+        return;
+    jn_txmemo_fill(&p->memo, p->tx);
+    jt_tx_blob_id(p->blob.data, p->blob.len, p->id);
+    if (!write_tx_json(p->tx, p->id, &p->tx_json))
+        jt_buf_clear(&p->tx_json);
+}
+
+/* The rest of a queued submit, once the worker is done. */
 static int submit_queued(req *q)
 {
     pending *p = q->job;
+    if (p->w_err) {
+        q->err = p->w_err;
+        memcpy(q->msg, p->msg, sizeof q->msg);
+        memcpy(q->exception, p->exception, sizeof q->exception);
+        return -1;
+    }
     jt_obj *tx = p->tx;
     p->tx = NULL; /* rpc_submit_finish takes it */
-    return rpc_submit_finish(q, &p->blob, tx, p->vj.err, &p->vj.ei);
+    bool good = p->vj.err == JT_OK;
+    return rpc_submit_finish(q, &p->blob, tx, p->vj.err, &p->vj.ei, good ? p->id : NULL,
+                             good ? &p->tx_json : NULL);
 }
 
 static void enqueue(jn_rpc *r, pending *p)
@@ -207,6 +253,7 @@ static void pending_free(pending *p)
 {
     jt_obj_free(p->tx);
     jt_buf_clear(&p->blob);
+    jt_buf_clear(&p->tx_json);
     jt_json_doc_free(p->doc);
     free(p);
 }
@@ -253,7 +300,11 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
     if (r->ver && (cmd->flags & C_SUBMIT)) {
         p->submit = true;
         jt_buf_init(&p->blob);
-        rc = rpc_submit_prepare(q, &p->blob, &p->tx);
+        jt_buf_init(&p->tx_json);
+        /* A blob is decoded by the worker; one signed here (secret) is
+         * prepared now, as it reads the open ledger. */
+        if (!jt_json_get(q->p, "tx_blob"))
+            rc = rpc_submit_prepare(q, &p->blob, &p->tx);
     }
     if (rc && !c->pending) {
         free(p); /* answered now */
@@ -266,8 +317,7 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
         memcpy(p->exception, q->exception, sizeof p->exception);
     }
     p->doc = doc;
-    p->vj.tx = p->tx;
-    p->vj.memo = &p->memo;
+    p->vj.work = submit_work;
     enqueue(r, p);
     if (p->submit && !p->err)
         jn_verifier_push(r->ver, &p->vj);
@@ -299,7 +349,7 @@ static bool pending_ready(const pending *p)
 
 static void prefetch_pending(jn_rpc *r, pending *p, int stage)
 {
-    if (!p || !p->submit || p->err || !atomic_load(&p->vj.done) || p->vj.err)
+    if (!p || !p->submit || p->err || !atomic_load(&p->vj.done) || p->w_err || p->vj.err)
         return;
     /* The request was parsed and decoded long ago: its document and
      * transaction too. */

@@ -54,9 +54,10 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&v->mu);
 
         jt_errinfo_clear(&j->ei);
-        j->err = jt_tx_verify_cached(j->tx, cache, &j->ei);
-        if (j->err == JT_OK && j->memo)
-            jn_txmemo_fill(j->memo, j->tx);
+        if (j->work)
+            j->work(j, cache);
+        else
+            j->err = jt_tx_verify_cached(j->tx, cache, &j->ei);
         atomic_store(&j->done, true);
 
         pthread_mutex_lock(&v->mu);

@@ -19,17 +19,14 @@
 
 #include <jt/jt.h>
 
-#include "apply.h"
-
 typedef struct jn_vjob {
     struct jn_vjob *wnext; /* the workers' queue */
+    /* The work, on a worker (cache: the worker's parsed keys): NULL checks
+     * tx's signature into err and ei. Untouched by the pusher until done. */
+    void (*work)(struct jn_vjob *job, jt_key_cache *cache);
     const jt_obj *tx;      /* read by one worker; untouched by the pusher until done */
     jt_err err;            /* JT_OK or why the signature fails */
     jt_errinfo ei;
-    /* Set by the pusher: filled in by the worker after a good check (what
-     * the first apply would work out: entry IDs and signer), so the loop
-     * does not hash them; read by the pusher once done. NULL: not wanted. */
-    jn_txmemo *memo;
     atomic_bool done;
 } jn_vjob;
 
