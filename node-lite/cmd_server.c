@@ -1,11 +1,27 @@
 /*
- * cmd_server.c — the commands about the node itself: ping, server_info
- * (and server_state), and the answer for known commands it does not offer.
+ * cmd_server.c — the commands about the node itself: ping, stop,
+ * server_info (and server_state), and the answer for known commands it does
+ * not offer.
  */
 #include "rpc_int.h"
 
+#include <stdio.h>
+
 int cmd_ping(req *q)
 {
+    return 0;
+}
+
+/* Admin: the node stops as on SIGTERM (the ledger being written is kept),
+ * after this reply has gone out. */
+int cmd_stop(req *q)
+{
+    if (!q->rpc->cfg.stop)
+        return rpc_fail(q, "notSupported", NULL);
+    fprintf(stderr, "jt-node event=stop reason=\"stop command\"\n");
+    q->rpc->cfg.stop(q->rpc->cfg.stop_ctx);
+    jt_jw_key(q->w, "message");
+    jt_jw_string(q->w, "jt-node stopping");
     return 0;
 }
 

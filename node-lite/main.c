@@ -32,6 +32,7 @@
 
 #define VERSION "0.1.0"
 #define MAX_KEYS 64
+#define MAX_ADMIN_NETS 64
 
 typedef struct config {
     char ws[128];
@@ -50,6 +51,9 @@ typedef struct config {
     size_t n_allowed;
     uint8_t admin[MAX_KEYS][32];
     size_t n_admin;
+    jn_net_prefix admin_nets[MAX_ADMIN_NETS];
+    size_t n_admin_nets;
+    bool admin_nets_set; /* an [admin] address line was read */
     char error[400];
 } config;
 
@@ -103,16 +107,31 @@ static int conf_handler(void *user, const char *section, const char *name, const
         snprintf(c->jtp, sizeof c->jtp, "%s", value);
     else if (IS("jtp", "plaintext"))
         c->jtp_plaintext = !strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes");
-    else if (IS("jtp", "allow_key") || IS("jtp", "admin_key")) {
-        bool admin = !strcmp(name, "admin_key");
+    else if (IS("admin", "address")) {
+        /* The first line replaces the default (loopback); "none" lists none. */
+        c->admin_nets_set = true;
+        if (!strcmp(value, "none") || !value[0])
+            return 1;
+        if (c->n_admin_nets >= MAX_ADMIN_NETS) {
+            snprintf(c->error, sizeof c->error, "[admin] address: at most %d", MAX_ADMIN_NETS);
+            return 0;
+        }
+        if (jn_net_prefix_parse(value, &c->admin_nets[c->n_admin_nets])) {
+            snprintf(c->error, sizeof c->error,
+                     "[admin] address: not an address or ADDRESS/BITS: %s", value);
+            return 0;
+        }
+        c->n_admin_nets++;
+    } else if (IS("jtp", "allow_key") || IS("jtp", "admin_key") || IS("admin", "key")) {
+        bool admin = strcmp(name, "allow_key") != 0;
         size_t *cnt = admin ? &c->n_admin : &c->n_allowed;
         jt_errinfo ei;
         if (*cnt >= MAX_KEYS) {
-            snprintf(c->error, sizeof c->error, "[jtp] %s: at most %d keys", name, MAX_KEYS);
+            snprintf(c->error, sizeof c->error, "[%s] %s: at most %d keys", section, name, MAX_KEYS);
             return 0;
         }
         if (jt_jtp_key_parse(value, admin ? c->admin[*cnt] : c->allowed[*cnt], &ei) != JT_OK) {
-            snprintf(c->error, sizeof c->error, "[jtp] %s: %s", name, ei.msg);
+            snprintf(c->error, sizeof c->error, "[%s] %s: %s", section, name, ei.msg);
             return 0;
         }
         (*cnt)++;
@@ -207,7 +226,16 @@ static const char DEFAULT_CONF[] =
     "address = 127.0.0.1:5030\n"
     "# plaintext = false        ; loopback peers only, and only when true\n"
     "# allow_key = n9...        ; restrict jtp clients (repeat the line per key)\n"
-    "# admin_key = n9...        ; jtp clients allowed to run admin commands\n"
+    "\n"
+    "[admin]\n"
+    "# Who may run admin commands (ledger_accept, stop, submit with secret, ...):\n"
+    "# WebSocket and plaintext jtp peers by address (ADDRESS or ADDRESS/BITS, one\n"
+    "# per line; default loopback, 127.0.0.0/8 and ::1; \"none\" for nobody, which\n"
+    "# a reverse proxy on this host needs, as every client then comes from\n"
+    "# 127.0.0.1), and jtp sessions by client key.\n"
+    "address = 127.0.0.0/8\n"
+    "address = ::1\n"
+    "# key = n9...\n"
     "\n"
     "[ledger]\n"
     "close_ms = 1000\n"
@@ -550,6 +578,13 @@ static void on_fatal(void *ctx, const char *err)
     jn_net_stop(n->net);
 }
 
+/* `stop`: as SIGTERM, once the reply is written (at most a second). */
+static void on_stop(void *ctx)
+{
+    node *n = ctx;
+    jn_net_stop_flushed(n->net, 1000);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -670,7 +705,7 @@ static int cmd_run_locked(const opts *po)
                         .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books,
                         .max_paths = c.max_paths, .path_max_nodes = c.path_nodes,
                         .path_max_calcs = c.path_calcs, .path_max_ms = c.path_ms,
-                        .path_close_ms = c.path_close_ms};
+                        .path_close_ms = c.path_close_ms, .stop = on_stop, .stop_ctx = &n};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
     n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
     jn_net_config nc;
@@ -684,6 +719,9 @@ static int cmd_run_locked(const opts *po)
     nc.n_allowed = c.n_allowed;
     nc.admin_keys = (const uint8_t(*)[32])c.admin;
     nc.n_admin = c.n_admin;
+    nc.admin_nets = c.admin_nets;
+    nc.n_admin_nets = c.n_admin_nets;
+    nc.admin_nets_set = c.admin_nets_set;
     nc.max_message = c.max_message;
     nc.max_conns = c.max_conns;
     nc.max_conns_per_addr = c.max_conns_per_addr;

@@ -137,6 +137,8 @@ struct jn_net {
     size_t n_allowed;
     uint8_t (*admin)[32];
     size_t n_admin;
+    jn_net_prefix *admin_nets;
+    size_t n_admin_nets;
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
     size_t max_in_total, in_total; /* input buffered on every connection, and its cap */
@@ -152,6 +154,8 @@ struct jn_net {
     double refused_logged;
 
     atomic_bool stop;
+    double stop_by; /* jn_net_stop_flushed: the latest stop; 0: none asked */
+    lws_sorted_usec_list_t stop_check;
     pthread_mutex_t post_mu;
     jn_post *post_head, *post_tail;
 
@@ -205,6 +209,60 @@ static bool key_listed(const uint8_t (*list)[32], size_t n, const uint8_t *pk)
 {
     for (size_t i = 0; i < n; i++)
         if (memcmp(list[i], pk, 32) == 0)
+            return true;
+    return false;
+}
+
+int jn_net_prefix_parse(const char *s, jn_net_prefix *out)
+{
+    char host[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(s, '/');
+    size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+    if (hl == 0 || hl >= sizeof host)
+        return -1;
+    memcpy(host, s, hl);
+    host[hl] = 0;
+    memset(out, 0, sizeof *out);
+    unsigned max;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1) {
+        out->addr[10] = out->addr[11] = 0xff;
+        memcpy(out->addr + 12, &v4, 4);
+        max = 32;
+    } else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+        max = 128;
+    } else {
+        return -1;
+    }
+    unsigned bits = max;
+    if (slash) {
+        char *end;
+        errno = 0;
+        unsigned long b = strtoul(slash + 1, &end, 10);
+        if (errno || end == slash + 1 || *end || b > max)
+            return -1;
+        bits = (unsigned)b;
+    }
+    out->bits = bits + (128 - max);
+    return 0;
+}
+
+static bool in_prefix(const uint8_t addr[16], const jn_net_prefix *p)
+{
+    unsigned full = p->bits / 8, rest = p->bits % 8;
+    if (memcmp(addr, p->addr, full))
+        return false;
+    if (!rest)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (addr[full] & mask) == (p->addr[full] & mask);
+}
+
+/* Is a peer at addr (16-byte form) admin by address? */
+static bool admin_addr(const jn_net *n, const uint8_t addr[16])
+{
+    for (size_t i = 0; i < n->n_admin_nets; i++)
+        if (in_prefix(addr, &n->admin_nets[i]))
             return true;
     return false;
 }
@@ -477,7 +535,7 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
     c->tokens = n->burst;
     c->last_refill = mono_seconds();
     if (t == JN_WS) {
-        c->admin = c->loopback;
+        c->admin = admin_addr(n, c->addr);
     } else {
         jt_jtp_limits lim;
         jt_jtp_limits_init(&lim);
@@ -831,7 +889,7 @@ static bool jtp_authorize(jn_conn *c)
     jn_net *n = c->net;
     if (jt_jtp_is_plaintext(c->jtp)) {
         /* jt_jtp_new_server refused plaintext unless loopback+configured. */
-        c->admin = c->loopback;
+        c->admin = admin_addr(n, c->addr);
         return c->loopback;
     }
     const uint8_t *pk = jt_jtp_peer_key(c->jtp);
@@ -1089,6 +1147,16 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     n->admin = copy_keys(cfg->admin_keys, n->n_admin);
     if ((n->n_allowed && !n->allowed) || (n->n_admin && !n->admin))
         goto oom;
+    static const jn_net_prefix loopback[2] = {
+        {.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127}, .bits = 104},
+        {.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, .bits = 128}};
+    const jn_net_prefix *nets = cfg->admin_nets_set ? cfg->admin_nets : loopback;
+    n->n_admin_nets = cfg->admin_nets_set ? cfg->n_admin_nets : 2;
+    if (n->n_admin_nets) {
+        if (!(n->admin_nets = malloc(n->n_admin_nets * sizeof *n->admin_nets)))
+            goto oom;
+        memcpy(n->admin_nets, nets, n->n_admin_nets * sizeof *n->admin_nets);
+    }
     n->max_message = cfg->max_message ? cfg->max_message : DEFAULT_MAX_MESSAGE;
     if (n->max_message > JT_JTP_MAX_MESSAGE_CEILING)
         n->max_message = JT_JTP_MAX_MESSAGE_CEILING;
@@ -1161,6 +1229,23 @@ static void run_posts(jn_net *n)
     }
 }
 
+/* While a flushed stop is pending: stops once nothing is queued for any
+ * peer, or at the deadline; else looks again shortly. */
+static void stop_check(lws_sorted_usec_list_t *sul)
+{
+    jn_net *n = lws_container_of(sul, jn_net, stop_check);
+    if (n->out_total == 0 || mono_seconds() >= n->stop_by)
+        jn_net_stop(n);
+    else
+        lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 20 * LWS_US_PER_MS);
+}
+
+void jn_net_stop_flushed(jn_net *n, unsigned max_ms)
+{
+    n->stop_by = mono_seconds() + max_ms / 1000.0;
+    lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 1);
+}
+
 int jn_net_run(jn_net *n)
 {
     int rc = 0;
@@ -1174,6 +1259,10 @@ int jn_net_run(jn_net *n)
         reap(n);
     }
     atomic_store(&n->stop, false);
+    if (n->stop_by > 0) {
+        lws_sul_cancel(&n->stop_check);
+        n->stop_by = 0;
+    }
     return rc;
 }
 
@@ -1193,6 +1282,7 @@ void jn_net_free(jn_net *n)
     /* Posted callbacks own their contexts; run them rather than leak. */
     run_posts(n);
     lws_sul_cancel(&n->timer);
+    lws_sul_cancel(&n->stop_check);
     n->timer_ms = 0;
     n->freeing = true;
     if (n->ctx)
@@ -1205,6 +1295,7 @@ void jn_net_free(jn_net *n)
     pthread_mutex_destroy(&n->post_mu);
     free(n->allowed);
     free(n->admin);
+    free(n->admin_nets);
     if (n->node_sk)
         sodium_free(n->node_sk);
     sodium_memzero(n, sizeof *n);

@@ -29,6 +29,16 @@
 typedef struct jn_net jn_net;
 typedef struct jn_conn jn_conn;
 
+/* An address prefix, in the 16-byte form peers are compared in (IPv4 as
+ * ::ffff:a.b.c.d, so 127.0.0.0/8 is ::ffff:127.0.0.0/104). */
+typedef struct jn_net_prefix {
+    uint8_t addr[16];
+    unsigned bits;
+} jn_net_prefix;
+
+/* Parses "ADDR" or "ADDR/BITS" (IPv4 or IPv6); 0, or -1 when malformed. */
+int jn_net_prefix_parse(const char *s, jn_net_prefix *out);
+
 typedef struct jn_net_config {
     const char *ws_addr;   /* "HOST:PORT"; NULL or "" disables the listener */
     const char *jtp_addr;  /* "HOST:PORT"; NULL or "" disables the listener */
@@ -45,6 +55,11 @@ typedef struct jn_net_config {
     /* jtp client keys that may run admin commands (ledger_accept, ...). */
     const uint8_t (*admin_keys)[32];
     size_t n_admin;
+    /* Peers whose address is in one of these are admin over WebSocket and
+     * plaintext jtp. Unless admin_nets_set: loopback (127.0.0.0/8, ::1). */
+    const jn_net_prefix *admin_nets;
+    size_t n_admin_nets;
+    bool admin_nets_set;
     size_t max_message;      /* bytes; default 1 MiB */
     unsigned max_conns;      /* default 1024 */
     unsigned max_conns_per_addr; /* from one peer address; default 64 */
@@ -76,6 +91,9 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
 int jn_net_run(jn_net *n);
 /* Thread-safe; makes jn_net_run return soon. */
 void jn_net_stop(jn_net *n);
+/* Loop thread: makes jn_net_run return once every queued reply has been
+ * written (or after max_ms), so an answer sent just before is not lost. */
+void jn_net_stop_flushed(jn_net *n, unsigned max_ms);
 void jn_net_free(jn_net *n); /* accepts NULL */
 
 /* A repeating timer on the loop thread, every `ms` milliseconds (0 stops). */
@@ -88,8 +106,8 @@ int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx);
 int jn_conn_send(jn_conn *c, const char *msg, size_t len);
 /* The peer is 127.0.0.0/8 or ::1. */
 bool jn_conn_is_loopback(const jn_conn *c);
-/* Admin: a loopback WebSocket peer, a loopback plaintext jtp peer, or a jtp
- * session whose client key is in admin_keys. */
+/* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,
+ * or a jtp session whose client key is in admin_keys. */
 bool jn_conn_is_admin(const jn_conn *c);
 /* "ws" or "jtp". */
 const char *jn_conn_transport(const jn_conn *c);

@@ -45,6 +45,10 @@ typedef struct jn_rpc_config {
     unsigned max_paths;
     unsigned path_max_nodes, path_max_calcs, path_max_ms;
     unsigned path_close_ms;
+    /* `stop` (admin): asks the node to shut down, once the reply is out;
+     * NULL: `stop` is refused. */
+    void (*stop)(void *ctx);
+    void *stop_ctx;
 } jn_rpc_config;
 
 #define JN_RPC_MAX_BOOKS_PER_CONN 20

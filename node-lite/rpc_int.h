@@ -173,6 +173,7 @@ void rpc_path_forget(jn_rpc *r, jn_client *c);
 void rpc_path_on_close(jn_rpc *r);
 /* the server (cmd_server.c) */
 int cmd_ping(req *q);
+int cmd_stop(req *q);
 int cmd_server_info(req *q);
 int cmd_not_supported(req *q);
 /* streams (rpc_stream.c) */

@@ -19,8 +19,8 @@
  * signed transaction (caller frees). */
 static int sign_request(req *q, jt_buf *blob)
 {
-    if (!q->cl->loopback)
-        return rpc_fail(q, "noPermission", "Signing on the node is allowed only from loopback.");
+    if (!q->cl->admin)
+        return rpc_fail(q, "noPermission", "Signing on the node is allowed only to admin connections ([admin] in the node's config).");
     const char *secret = jt_json_string(jt_json_get(q->p, "secret"));
     const jt_json *tj = jt_json_get(q->p, "tx_json");
     if (!tj || tj->kind != JT_JSON_OBJECT)

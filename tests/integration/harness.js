@@ -65,8 +65,9 @@ module.exports = function harness(tag, dirPrefix, buildArg) {
     await new Promise((res) => n.on('exit', res));
   };
 
-  h.client = (port) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  // opts: the ws library's client options (e.g. localAddress).
+  h.client = (port, opts) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`, opts);
     const waiting = new Map();
     const pushed = [];
     let nextId = 1;
@@ -76,6 +77,7 @@ module.exports = function harness(tag, dirPrefix, buildArg) {
     });
     return {
       pushed,
+      closed: new Promise((res) => ws.on('close', res)),
       ready: new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); }),
       close: () => new Promise((res) => { ws.on('close', res); ws.close(); }),
       request(obj) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Integration tests of jt-node over both transports (WebSocket and jtp):
 # every transaction type's success and main failures, queries, bad input;
-# order-book queries and streams (node_book.js); path finding (node_pathfind.js).
+# order-book queries and streams (node_book.js); path finding (node_pathfind.js);
+# who is admin, and stop (node_admin.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -17,4 +18,6 @@ done
 node "$here/node_book.js" "$build" || rc=1
 # Path finding (skywell_path_find, path_find and its updates).
 node "$here/node_pathfind.js" "$build" || rc=1
+# [admin] addresses; ledger_accept, submit with a secret and stop for admins only.
+node "$here/node_admin.js" "$build" || rc=1
 exit $rc
