@@ -45,6 +45,7 @@ typedef struct config {
     size_t max_outbuf, max_out_total, max_in_total;
     unsigned msg_deadline_s;
     unsigned max_books_per_conn, max_books;
+    unsigned budget, budget_burst, addr_budget, addr_budget_burst;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
     unsigned verify_threads;
     uint8_t allowed[MAX_KEYS][32];
@@ -184,6 +185,18 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "message_deadline_s")) {
         NUM();
         c->msg_deadline_s = (unsigned)n;
+    } else if (IS("limits", "request_budget") || IS("limits", "request_burst") ||
+               IS("limits", "address_budget") || IS("limits", "address_burst")) {
+        NUM();
+        if (n == 0 || n > 100000000) {
+            snprintf(c->error, sizeof c->error, "[limits] %s: 1 to 100000000, not %s", name, value);
+            return 0;
+        }
+        unsigned *dst = IS("limits", "request_budget") ? &c->budget
+                        : IS("limits", "request_burst") ? &c->budget_burst
+                        : IS("limits", "address_budget") ? &c->addr_budget
+                                                          : &c->addr_budget_burst;
+        *dst = (unsigned)n;
     } else if (IS("limits", "max_books_per_conn") || IS("limits", "max_books")) {
         NUM();
         if (!n || n > 1000000) {
@@ -251,6 +264,12 @@ static const char DEFAULT_CONF[] =
     "max_connections = 1024\n"
     "# from one address (behind a reverse proxy on this host, every client is 127.0.0.1)\n"
     "max_connections_per_address = 64\n"
+    "# request budgets, in units of about 10 us of the event loop (a ping costs 1,\n"
+    "# a book_offers page 10-25, a path search 100): per connection and per peer\n"
+    "# address, per second; bursts default to twice that. Over budget: slowDown\n"
+    "request_budget = 20000\n"
+    "address_budget = 50000\n"
+    "# a flat cap on requests per second per connection (0: none)\n"
     "rate_per_sec = 0\n"
     "max_outbuf = 16777216\n"
     "# output queued for all connections together\n"
@@ -548,7 +567,7 @@ static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool 
     node *n = ctx;
     jn_client *cl = jn_conn_user(c);
     if (!cl) {
-        cl = jn_rpc_client_new(n->rpc, conn_send, c, jn_conn_is_admin(c), jn_conn_is_loopback(c));
+        cl = jn_rpc_client_new(n->rpc, conn_send, c, jn_conn_is_admin(c), jn_conn_addr(c));
         if (!cl)
             return;
         jn_conn_set_user(c, cl);
@@ -705,7 +724,10 @@ static int cmd_run_locked(const opts *po)
                         .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books,
                         .max_paths = c.max_paths, .path_max_nodes = c.path_nodes,
                         .path_max_calcs = c.path_calcs, .path_max_ms = c.path_ms,
-                        .path_close_ms = c.path_close_ms, .stop = on_stop, .stop_ctx = &n};
+                        .path_close_ms = c.path_close_ms, .stop = on_stop, .stop_ctx = &n,
+                        .budget_per_sec = c.budget, .budget_burst = c.budget_burst,
+                        .addr_budget_per_sec = c.addr_budget,
+                        .addr_budget_burst = c.addr_budget_burst};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
     n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
     jn_net_config nc;

@@ -1396,6 +1396,11 @@ void jn_conn_close(jn_conn *c)
     conn_drain(c, LWS_CLOSE_STATUS_NORMAL);
 }
 
+const uint8_t *jn_conn_addr(const jn_conn *c)
+{
+    return c->addr;
+}
+
 bool jn_conn_is_loopback(const jn_conn *c)
 {
     return c->loopback;

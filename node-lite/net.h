@@ -104,6 +104,8 @@ int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx);
 /* Queues one message (a JSON text) to the peer. Returns -1 (and schedules
  * the connection's close) when its output queue would exceed max_outbuf. */
 int jn_conn_send(jn_conn *c, const char *msg, size_t len);
+/* The peer's address in 16 bytes (IPv4 as ::ffff:a.b.c.d). */
+const uint8_t *jn_conn_addr(const jn_conn *c);
 /* The peer is 127.0.0.0/8 or ::1. */
 bool jn_conn_is_loopback(const jn_conn *c);
 /* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,

@@ -224,7 +224,7 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
     req q = {.rpc = r, .cl = c, .p = root, .w = &rw};
     int rc;
     const command *cmd = name ? find_command(name) : NULL;
-    if (over_rate)
+    if (over_rate || !rpc_budget_take(r, c, rpc_request_cost(cmd, root)))
         rc = rpc_fail(&q, "slowDown", NULL);
     else if (!name)
         rc = rpc_fail(&q, "missingCommand", NULL);
@@ -262,6 +262,14 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
         r->cfg.max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     if (!r->cfg.max_books)
         r->cfg.max_books = JN_RPC_MAX_BOOKS;
+    if (!r->cfg.budget_per_sec)
+        r->cfg.budget_per_sec = JN_RPC_BUDGET;
+    if (!r->cfg.budget_burst)
+        r->cfg.budget_burst = r->cfg.budget_per_sec * 2;
+    if (!r->cfg.addr_budget_per_sec)
+        r->cfg.addr_budget_per_sec = JN_RPC_ADDR_BUDGET;
+    if (!r->cfg.addr_budget_burst)
+        r->cfg.addr_budget_burst = r->cfg.addr_budget_per_sec * 2;
     uint8_t pk[33];
     pk[0] = 0xED;
     memcpy(pk + 1, cfg->node_pk, 32);
@@ -286,15 +294,19 @@ void jn_rpc_free(jn_rpc *r)
     free(r);
 }
 
-jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin, bool loopback)
+jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
+                             const uint8_t addr[16])
 {
     jn_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    if (rpc_budget_attach(r, c, addr)) {
+        free(c);
+        return NULL;
+    }
     c->send = send;
     c->sctx = sctx;
     c->admin = admin;
-    c->loopback = loopback;
     c->next = r->clients;
     if (r->clients)
         r->clients->prev = c;
@@ -315,6 +327,7 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
         c->next->prev = c->prev;
     r->n_books -= c->n_books;
     rpc_path_forget(r, c);
+    rpc_budget_detach(r, c);
     free(c->accts);
     free(c->accts_p);
     free(c->books);

@@ -45,12 +45,19 @@ typedef struct jn_rpc_config {
     unsigned max_paths;
     unsigned path_max_nodes, path_max_calcs, path_max_ms;
     unsigned path_close_ms;
+    /* Request budgets (units of about 10 µs of the loop; see rpc_budget.c):
+     * per connection and per peer address, a rate per second and a burst.
+     * 0: the defaults below (bursts: twice the rate). */
+    unsigned budget_per_sec, budget_burst;
+    unsigned addr_budget_per_sec, addr_budget_burst;
     /* `stop` (admin): asks the node to shut down, once the reply is out;
      * NULL: `stop` is refused. */
     void (*stop)(void *ctx);
     void *stop_ctx;
 } jn_rpc_config;
 
+#define JN_RPC_BUDGET      20000 /* a fifth of the loop per connection (bursts of twice that) */
+#define JN_RPC_ADDR_BUDGET 50000 /* half of it per address */
 #define JN_RPC_MAX_BOOKS_PER_CONN 20
 #define JN_RPC_MAX_BOOKS          5000
 #define JN_RPC_MAX_PATHS          200
@@ -61,7 +68,10 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg);
 void jn_rpc_free(jn_rpc *r);
 
 /* A peer; `send` delivers one message to it. */
-jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin, bool loopback);
+/* addr: the peer's address in 16 bytes (IPv4 as ::ffff:a.b.c.d), whose
+ * connections share a request budget; NULL: none. */
+jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
+                             const uint8_t addr[16]);
 void jn_rpc_client_free(jn_rpc *r, jn_client *c); /* accepts NULL */
 
 /* Handles one request text from c; replies through c's send. */

@@ -41,7 +41,7 @@ struct jn_client {
     jn_client *next, *prev;
     jn_send_fn send;
     void *sctx;
-    bool admin, loopback;
+    bool admin;
     unsigned streams;
     jt_account_id *accts; /* accounts (validated) */
     size_t n_accts;
@@ -51,6 +51,11 @@ struct jn_client {
     size_t n_books;
     unsigned pending; /* its requests queued behind a signature check */
     struct jn_pathreq *preq; /* its path_find request (cmd_path.c), or NULL */
+    /* its request budget (rpc_budget.c) and its address's */
+    double tokens, tokens_at;
+    struct jn_addr_budget *addr_budget;
+    unsigned refused;      /* requests refused since the last log line */
+    double refused_logged; /* when that was */
 };
 
 /* A request waiting for its turn: a submit whose signature a worker checks,
@@ -97,6 +102,7 @@ struct jn_rpc {
     jn_client *clients;
     size_t n_books; /* books subscribed, all clients together */
     size_t n_paths; /* path_find requests open, all clients together */
+    struct jn_addr_budget *addr_budgets; /* one per peer address with a client */
     /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
     jn_verifier *ver;
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
@@ -120,6 +126,19 @@ typedef struct req {
     char account[40]; /* context for actNotFound */
     struct pending *job; /* a queued submit being finished */
 } req;
+
+/* ---------------------------------------------------------------- request budgets (rpc_budget.c) */
+
+typedef struct jn_addr_budget jn_addr_budget;
+/* Gives c a full budget, and shares its address's (NULL: none). -1 on ENOMEM. */
+int rpc_budget_attach(jn_rpc *r, jn_client *c, const uint8_t addr[16]);
+void rpc_budget_detach(jn_rpc *r, jn_client *c);
+struct command;
+/* What a request costs (units of about 10 µs of the loop). */
+double rpc_request_cost(const struct command *cmd, const jt_json *p);
+/* Takes cost from c's budget and its address's; false (nothing taken,
+ * logged at most once a second per client) when either falls short. */
+bool rpc_budget_take(jn_rpc *r, jn_client *c, double cost);
 
 /* ---------------------------------------------------------------- the command table */
 

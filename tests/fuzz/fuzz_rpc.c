@@ -56,7 +56,7 @@ static void setup(void)
     rpc = closer ? jn_rpc_new(L, &cfg) : NULL;
     if (!rpc)
         abort();
-    client = jn_rpc_client_new(rpc, on_reply, NULL, true, true);
+    client = jn_rpc_client_new(rpc, on_reply, NULL, true, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

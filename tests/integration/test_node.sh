@@ -20,4 +20,6 @@ node "$here/node_book.js" "$build" || rc=1
 node "$here/node_pathfind.js" "$build" || rc=1
 # [admin] addresses; ledger_accept, submit with a secret and stop for admins only.
 node "$here/node_admin.js" "$build" || rc=1
+# Request budgets per connection and per address.
+node "$here/node_budget.js" "$build" || rc=1
 exit $rc
