@@ -273,10 +273,13 @@ int main(int argc, char **argv)
      * transaction of a ledger, and the transactions stream can queue that
      * much at once (the node's total for all connections is raised with the
      * control connection's own). The admin key lets the control connection
-     * close ledgers. */
+     * close ledgers. Request budgets as high as they go: the benchmark
+     * measures what the node can do, and its book_offers clients alone ask
+     * for several times one address's default budget. */
     fprintf(cf,
             "[jtp]\nadmin_key = %s\n[ledger]\nclose_ms = %u\n"
-            "[limits]\nmax_message = %zu\nmax_outbuf = %zu\nmax_outbuf_total = %zu\n",
+            "[limits]\nmax_message = %zu\nmax_outbuf = %zu\nmax_outbuf_total = %zu\n"
+            "request_budget = 100000000\naddress_budget = 100000000\n",
             me_hex, b->close_ms, MAX_MSG, (size_t)1 << 30, (size_t)2 << 30);
     if (fclose(cf))
         die("%s: %s", conf, strerror(errno));
