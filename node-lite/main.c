@@ -43,7 +43,7 @@ typedef struct config {
     size_t max_message;
     unsigned max_conns, max_conns_per_addr, rate_per_sec, rate_burst;
     size_t max_outbuf, max_out_total, max_in_total;
-    unsigned msg_deadline_s;
+    unsigned msg_deadline_s, idle_s;
     unsigned max_books_per_conn, max_books;
     unsigned budget, budget_burst, addr_budget, addr_budget_burst;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
@@ -73,6 +73,7 @@ static void config_defaults(config *c)
     c->max_out_total = (size_t)512 << 20;
     c->max_in_total = (size_t)256 << 20;
     c->msg_deadline_s = 30;
+    c->idle_s = 300;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     c->max_books = JN_RPC_MAX_BOOKS;
     c->max_paths = JN_RPC_MAX_PATHS;
@@ -182,6 +183,13 @@ static int conf_handler(void *user, const char *section, const char *name, const
     } else if (IS("limits", "max_inbuf_total")) {
         NUM();
         c->max_in_total = (size_t)n;
+    } else if (IS("limits", "idle_timeout_s")) {
+        NUM();
+        if (n == 0 || n > 86400) {
+            snprintf(c->error, sizeof c->error, "[limits] idle_timeout_s: 1 to 86400, not %s", value);
+            return 0;
+        }
+        c->idle_s = (unsigned)n;
     } else if (IS("limits", "message_deadline_s")) {
         NUM();
         c->msg_deadline_s = (unsigned)n;
@@ -278,6 +286,8 @@ static const char DEFAULT_CONF[] =
     "max_inbuf_total = 268435456\n"
     "# seconds a client has to finish a message (a jtp frame) it has begun\n"
     "message_deadline_s = 30\n"
+    "# seconds a connection may stay silent, unless it holds subscriptions\n"
+    "idle_timeout_s = 300\n"
     "max_open_txs = 200000\n"
     "# order books subscribed to (each direction counts one)\n"
     "max_books_per_conn = 20\n"
@@ -582,6 +592,14 @@ static void on_close(void *ctx, jn_conn *c)
     jn_conn_set_user(c, NULL);
 }
 
+/* A silent connection stays open while it holds subscriptions or requests. */
+static bool conn_keep(void *ctx, jn_conn *c)
+{
+    node *n = ctx;
+    jn_client *cl = jn_conn_user(c);
+    return cl && jn_rpc_client_holds(n->rpc, cl);
+}
+
 static int post_to_loop(void *pctx, void (*cb)(void *ctx), void *ctx)
 {
     return jn_net_post(pctx, cb, ctx);
@@ -752,8 +770,9 @@ static int cmd_run_locked(const opts *po)
     nc.max_outbuf = c.max_outbuf;
     nc.max_out_total = c.max_out_total;
     nc.msg_deadline_s = c.msg_deadline_s;
+    nc.idle_s = c.idle_s;
     nc.max_in_total = c.max_in_total;
-    jn_net_handlers h = {.on_request = on_request, .on_close = on_close};
+    jn_net_handlers h = {.on_request = on_request, .on_close = on_close, .keep = conn_keep};
     int rcode = 1;
     if (!n.rpc || jn_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err[0] ? err : "out of memory");

@@ -75,6 +75,7 @@
 /* How long a jtp client may take from connect to an open session; a peer
  * that connects and stays silent would otherwise hold a slot for ever. */
 #define JTP_HANDSHAKE_TIMEOUT_S 10
+#define DEFAULT_IDLE_S 300
 
 enum jn_transport { JN_WS, JN_JTP };
 
@@ -115,6 +116,7 @@ struct jn_conn {
     size_t out_counted; /* its queued output as counted in the net's out_total */
     size_t in_counted;  /* its input buffers as counted in the net's in_total */
     bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
+    double last_rx;     /* when bytes last arrived (or it opened), for idle_s */
 };
 
 typedef struct jn_post {
@@ -142,7 +144,8 @@ struct jn_net {
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
     size_t max_in_total, in_total; /* input buffered on every connection, and its cap */
-    unsigned max_conns, max_per_addr, msg_deadline_s;
+    unsigned max_conns, max_per_addr, msg_deadline_s, idle_s;
+    lws_sorted_usec_list_t idle_sweep;
     double rate, burst;
 
     jn_conn *conns; /* open connections */
@@ -534,6 +537,7 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
     }
     c->tokens = n->burst;
     c->last_refill = mono_seconds();
+    c->last_rx = c->last_refill;
     if (t == JN_WS) {
         c->admin = admin_addr(n, c->addr);
     } else {
@@ -764,6 +768,7 @@ static void ws_too_large(jn_conn *c)
 static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
 {
     jn_net *n = c->net;
+    c->last_rx = mono_seconds();
     if (c->killing || c->draining)
         return;
     if (lws_is_first_fragment(wsi)) {
@@ -903,6 +908,7 @@ static bool jtp_authorize(jn_conn *c)
 
 static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
 {
+    c->last_rx = mono_seconds();
     if (c->killing || c->draining)
         return;
     jt_errinfo ei;
@@ -1035,6 +1041,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->max_conns_per_addr = DEFAULT_MAX_CONNS_PER_ADDR;
     cfg->max_out_total = DEFAULT_MAX_OUT_TOTAL;
     cfg->msg_deadline_s = DEFAULT_MSG_DEADLINE_S;
+    cfg->idle_s = DEFAULT_IDLE_S;
     cfg->max_in_total = DEFAULT_MAX_IN_TOTAL;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
 }
@@ -1114,6 +1121,8 @@ static uint8_t (*copy_keys(const uint8_t (*keys)[32], size_t n))[32]
     return k;
 }
 
+static void idle_sweep(lws_sorted_usec_list_t *sul);
+
 int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn_net **out,
                char *err, size_t errcap)
 {
@@ -1163,6 +1172,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     n->max_outbuf = cfg->max_outbuf ? cfg->max_outbuf : DEFAULT_MAX_OUTBUF;
     n->max_out_total = cfg->max_out_total ? cfg->max_out_total : DEFAULT_MAX_OUT_TOTAL;
     n->msg_deadline_s = cfg->msg_deadline_s ? cfg->msg_deadline_s : DEFAULT_MSG_DEADLINE_S;
+    n->idle_s = cfg->idle_s ? cfg->idle_s : DEFAULT_IDLE_S;
     n->max_in_total = cfg->max_in_total ? cfg->max_in_total : DEFAULT_MAX_IN_TOTAL;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
@@ -1205,6 +1215,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
         goto fail;
     if (want_jtp && add_vhost(n, "jtp", cfg->jtp_addr, true, &n->vh_jtp, err, errcap))
         goto fail;
+    lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
     *out = n;
     return 0;
 
@@ -1227,6 +1238,28 @@ static void run_posts(jn_net *n)
         free(p);
         p = next;
     }
+}
+
+/* Every second: closes the connections nothing has arrived from for idle_s
+ * that hold nothing (the handlers' keep), so silent clients cannot hold
+ * connections (and the addresses' shares of them) for ever. One that is
+ * sending a message is the message deadline's. */
+static void idle_sweep(lws_sorted_usec_list_t *sul)
+{
+    jn_net *n = lws_container_of(sul, jn_net, idle_sweep);
+    double now = mono_seconds();
+    for (jn_conn *c = n->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->gone || c->killing || c->draining || c->rx_deadline || now - c->last_rx < n->idle_s)
+            continue;
+        if (n->h.keep && n->h.keep(n->hctx, c)) {
+            c->last_rx = now; /* looked at again after another idle_s */
+            continue;
+        }
+        conn_log("info", "idle_close", c, "idle_s=%u", n->idle_s);
+        conn_drain(c, LWS_CLOSE_STATUS_GOINGAWAY);
+    }
+    lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
 }
 
 /* While a flushed stop is pending: stops once nothing is queued for any
@@ -1283,6 +1316,7 @@ void jn_net_free(jn_net *n)
     run_posts(n);
     lws_sul_cancel(&n->timer);
     lws_sul_cancel(&n->stop_check);
+    lws_sul_cancel(&n->idle_sweep);
     n->timer_ms = 0;
     n->freeing = true;
     if (n->ctx)

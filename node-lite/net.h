@@ -69,6 +69,10 @@ typedef struct jn_net_config {
     size_t max_out_total;    /* queued output of all connections; default 512 MiB */
     size_t max_in_total;     /* input buffered by all connections; default 256 MiB */
     unsigned msg_deadline_s; /* seconds to finish a message (jtp: a frame) once begun; default 30 */
+    /* A connection from which nothing has arrived for this many seconds is
+     * closed, unless the handlers' `keep` says it holds something (a
+     * subscription); before its first request too. Default 300. */
+    unsigned idle_s;
 } jn_net_config;
 
 typedef struct jn_net_handlers {
@@ -77,6 +81,9 @@ typedef struct jn_net_handlers {
     void (*on_request)(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate);
     /* The connection is gone; `c` is valid until this returns. */
     void (*on_close)(void *ctx, jn_conn *c);
+    /* Optional: does c hold something (subscriptions, a request under way)
+     * that keeps it open however long it stays silent? */
+    bool (*keep)(void *ctx, jn_conn *c);
 } jn_net_handlers;
 
 /* Fills defaults (both addresses at their pinned defaults, limits as above,

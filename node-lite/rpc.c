@@ -314,6 +314,12 @@ jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
     return c;
 }
 
+bool jn_rpc_client_holds(const jn_rpc *r, const jn_client *c)
+{
+    (void)r;
+    return c->streams || c->n_accts || c->n_accts_p || c->n_books || c->preq || c->pending;
+}
+
 void jn_rpc_client_free(jn_rpc *r, jn_client *c)
 {
     if (!c)

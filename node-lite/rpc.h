@@ -73,6 +73,9 @@ void jn_rpc_free(jn_rpc *r);
 jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
                              const uint8_t addr[16]);
 void jn_rpc_client_free(jn_rpc *r, jn_client *c); /* accepts NULL */
+/* Does c hold something a silent connection is kept open for: streams,
+ * accounts or books subscribed, a path_find request, requests queued? */
+bool jn_rpc_client_holds(const jn_rpc *r, const jn_client *c);
 
 /* Handles one request text from c; replies through c's send. */
 void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool over_rate);

@@ -24,6 +24,7 @@ module.exports = function harness(tag, dirPrefix, buildArg) {
     failures: 0,
     dir: fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix)),
     node: null,
+    logs: [], // the node's log lines (stderr), in order
     c: null, // the main client, for submit()
   };
   process.on('exit', () => { if (h.node) h.node.kill('SIGKILL'); fs.rmSync(h.dir, { recursive: true, force: true }); });
@@ -48,6 +49,7 @@ module.exports = function harness(tag, dirPrefix, buildArg) {
     h.node = spawn(NODE, ['run', '--data', h.dir, '--ws', '127.0.0.1:0', '--jtp', '', '--close-ms', '0'],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     readline.createInterface({ input: h.node.stderr }).on('line', (l) => {
+      h.logs.push(l);
       if (process.env.JT_IT_VERBOSE) console.error('# node: ' + l);
       const m = /event=start .* ws=\S+:(\d+)/.exec(l);
       if (m) resolve(+m[1]);

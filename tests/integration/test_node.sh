@@ -22,4 +22,6 @@ node "$here/node_pathfind.js" "$build" || rc=1
 node "$here/node_admin.js" "$build" || rc=1
 # Request budgets per connection and per address.
 node "$here/node_budget.js" "$build" || rc=1
+# Idle connections are closed unless they hold subscriptions.
+node "$here/node_idle.js" "$build" || rc=1
 exit $rc
