@@ -261,6 +261,12 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
         r->cfg.max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     if (!r->cfg.max_books)
         r->cfg.max_books = JN_RPC_MAX_BOOKS;
+    if (!r->cfg.max_accounts_per_conn)
+        r->cfg.max_accounts_per_conn = JN_RPC_MAX_ACCOUNTS_PER_CONN;
+    if (!r->cfg.max_accounts)
+        r->cfg.max_accounts = JN_RPC_MAX_ACCOUNTS;
+    jn_acctidx_init(&r->acct);
+    jn_acctidx_init(&r->acct_p);
     uint8_t pk[33];
     pk[0] = 0xED;
     memcpy(pk + 1, cfg->node_pk, 32);
@@ -282,6 +288,9 @@ void jn_rpc_free(jn_rpc *r)
         jn_rpc_client_free(r, r->clients);
     jt_buf_clear(&r->result_buf.b);
     jt_buf_clear(&r->reply_buf.b);
+    jn_acctidx_clear(&r->acct);
+    jn_acctidx_clear(&r->acct_p);
+    free(r->to);
     free(r);
 }
 
@@ -298,6 +307,7 @@ jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
     if (r->clients)
         r->clients->prev = c;
     r->clients = c;
+    r->n_clients++;
     return c;
 }
 
@@ -312,7 +322,9 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
         r->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    r->n_clients--;
     r->n_books -= c->n_books;
+    rpc_stream_forget(r, c);
     rpc_path_forget(r, c);
     free(c->accts);
     free(c->accts_p);

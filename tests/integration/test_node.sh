@@ -1,7 +1,8 @@
 #!/bin/sh
 # Integration tests of jt-node over both transports (WebSocket and jtp):
 # every transaction type's success and main failures, queries, bad input;
-# order-book queries and streams (node_book.js); path finding (node_pathfind.js).
+# order-book queries and streams (node_book.js); path finding (node_pathfind.js);
+# account subscriptions and their limits (node_subs.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -17,4 +18,6 @@ done
 node "$here/node_book.js" "$build" || rc=1
 # Path finding (skywell_path_find, path_find and its updates).
 node "$here/node_pathfind.js" "$build" || rc=1
+# Account subscriptions: fan-out by account, limits.
+node "$here/node_subs.js" "$build" || rc=1
 exit $rc
