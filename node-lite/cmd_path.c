@@ -392,7 +392,7 @@ void rpc_path_on_close(jn_rpc *r)
         jt_jw_string(&w, "path_find");
         jt_jw_object_end(&w);
         if (jt_jw_finish(&w) == JT_OK)
-            send_buf(best, &b);
+            send_push(best, &b);
         jt_buf_clear(&b);
     }
 }

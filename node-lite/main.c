@@ -43,9 +43,10 @@ typedef struct config {
     size_t max_message;
     unsigned max_conns, max_conns_per_addr, rate_per_sec, rate_burst;
     size_t max_outbuf, max_out_total, max_in_total;
-    unsigned msg_deadline_s, idle_s;
+    unsigned msg_deadline_s, idle_s, slow_reader_s;
     unsigned max_books_per_conn, max_books;
     unsigned budget, budget_burst, addr_budget, addr_budget_burst;
+    unsigned max_accounts_per_conn, max_accounts;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
     unsigned verify_threads;
     uint8_t allowed[MAX_KEYS][32];
@@ -74,8 +75,11 @@ static void config_defaults(config *c)
     c->max_in_total = (size_t)256 << 20;
     c->msg_deadline_s = 30;
     c->idle_s = 300;
+    c->slow_reader_s = 10;
     c->max_books_per_conn = JN_RPC_MAX_BOOKS_PER_CONN;
     c->max_books = JN_RPC_MAX_BOOKS;
+    c->max_accounts_per_conn = JN_RPC_MAX_ACCOUNTS_PER_CONN;
+    c->max_accounts = JN_RPC_MAX_ACCOUNTS;
     c->max_paths = JN_RPC_MAX_PATHS;
     c->verify_threads = 2;
 }
@@ -212,6 +216,21 @@ static int conf_handler(void *user, const char *section, const char *name, const
             return 0;
         }
         *(!strcmp(name, "max_books") ? &c->max_books : &c->max_books_per_conn) = (unsigned)n;
+    } else if (IS("limits", "max_accounts_per_conn") || IS("limits", "max_accounts")) {
+        NUM();
+        if (!n || n > 10000000) {
+            snprintf(c->error, sizeof c->error, "[limits] %s: 1 to 10000000, not %s", name, value);
+            return 0;
+        }
+        *(!strcmp(name, "max_accounts") ? &c->max_accounts : &c->max_accounts_per_conn) =
+            (unsigned)n;
+    } else if (IS("limits", "slow_reader_s")) {
+        NUM();
+        if (!n || n > 3600) {
+            snprintf(c->error, sizeof c->error, "[limits] %s: 1 to 3600, not %s", name, value);
+            return 0;
+        }
+        c->slow_reader_s = (unsigned)n;
     } else if (IS("limits", "max_path_requests") || IS("limits", "path_search_nodes") ||
                IS("limits", "path_search_calcs") || IS("limits", "path_search_ms") ||
                IS("limits", "path_close_ms")) {
@@ -279,7 +298,11 @@ static const char DEFAULT_CONF[] =
     "address_budget = 50000\n"
     "# a flat cap on requests per second per connection (0: none)\n"
     "rate_per_sec = 0\n"
+    "# queued output per connection: above half of it the connection's requests wait\n"
+    "# until it has read; its stream messages alone may not pass it\n"
     "max_outbuf = 16777216\n"
+    "# seconds a connection with output queued may go without reading any of it\n"
+    "slow_reader_s = 10\n"
     "# output queued for all connections together\n"
     "max_outbuf_total = 536870912\n"
     "# input buffered for all connections together (messages on their way in)\n"
@@ -292,6 +315,9 @@ static const char DEFAULT_CONF[] =
     "# order books subscribed to (each direction counts one)\n"
     "max_books_per_conn = 20\n"
     "max_books = 5000\n"
+    "# accounts subscribed to (accounts and accounts_proposed together)\n"
+    "max_accounts_per_conn = 1000\n"
+    "max_accounts = 100000\n"
     "# path_find: requests open (one per connection), and the work of each search\n"
     "# (states and directory entries, payment engine runs, milliseconds) and of\n"
     "# all updates after one close (milliseconds)\n"
@@ -567,9 +593,12 @@ typedef struct node {
 
 static node *g_node;
 
-static void conn_send(void *sctx, const char *msg, size_t len)
+static void conn_send(void *sctx, const char *msg, size_t len, bool push)
 {
-    (void)jn_conn_send((jn_conn *)sctx, msg, len);
+    if (push)
+        (void)jn_conn_send((jn_conn *)sctx, msg, len);
+    else
+        (void)jn_conn_reply((jn_conn *)sctx, msg, len);
 }
 
 static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate)
@@ -740,6 +769,8 @@ static int cmd_run_locked(const opts *po)
     n.closer = jn_closer_new(n.L, on_fatal, &n);
     jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer,
                         .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books,
+                        .max_accounts_per_conn = c.max_accounts_per_conn,
+                        .max_accounts = c.max_accounts,
                         .max_paths = c.max_paths, .path_max_nodes = c.path_nodes,
                         .path_max_calcs = c.path_calcs, .path_max_ms = c.path_ms,
                         .path_close_ms = c.path_close_ms, .stop = on_stop, .stop_ctx = &n,
@@ -771,6 +802,7 @@ static int cmd_run_locked(const opts *po)
     nc.max_out_total = c.max_out_total;
     nc.msg_deadline_s = c.msg_deadline_s;
     nc.idle_s = c.idle_s;
+    nc.slow_reader_s = c.slow_reader_s;
     nc.max_in_total = c.max_in_total;
     jn_net_handlers h = {.on_request = on_request, .on_close = on_close, .keep = conn_keep};
     int rcode = 1;

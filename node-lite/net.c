@@ -47,6 +47,9 @@
 
 #include <libwebsockets.h>
 #include <sodium.h>
+#ifdef __linux__
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked */
+#endif
 
 #include "jt/jtp.h"
 #include "net_ext.h"
@@ -60,6 +63,7 @@
 #define DEFAULT_MSG_DEADLINE_S 30u
 #define DEFAULT_MAX_IN_TOTAL ((size_t)256 << 20)
 #define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
+#define DEFAULT_SLOW_READER_S 10u
 
 /* Bytes handed to one lws_write of a jtp connection. Large enough to carry
  * hundreds of pipelined replies per syscall, small enough that what the
@@ -76,6 +80,8 @@
  * that connects and stays silent would otherwise hold a slot for ever. */
 #define JTP_HANDSHAKE_TIMEOUT_S 10
 #define DEFAULT_IDLE_S 300
+/* How often connections with output queued are checked for progress. */
+#define WATCHDOG_MS 500
 
 enum jn_transport { JN_WS, JN_JTP };
 
@@ -117,6 +123,24 @@ struct jn_conn {
     size_t in_counted;  /* its input buffers as counted in the net's in_total */
     bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
     double last_rx;     /* when bytes last arrived (or it opened), for idle_s */
+    /* Reading held back: its output passed the threshold (max_outbuf / 2)
+     * and its further requests wait until it has read some. */
+    bool paused;
+    bool deadline_held; /* rx_deadline, stopped while paused */
+    /* Output in and out, as running totals (WebSocket: payload bytes; jtp:
+     * framed bytes), and the stream messages (pushes) among what is
+     * queued: a mark per push at the total where it ends. */
+    uint64_t out_in, out_done;
+    size_t push_bytes;
+    struct push_mark {
+        uint64_t end;
+        size_t size;
+    } *marks;
+    size_t m_head, m_tail, m_cap;
+    /* The last time its output was seen to move (or to be empty), and what
+     * was seen then: out_done and the bytes the peer's TCP acknowledged. */
+    double progress_at;
+    uint64_t progress_done, progress_acked;
 };
 
 typedef struct jn_post {
@@ -144,7 +168,7 @@ struct jn_net {
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
     size_t max_in_total, in_total; /* input buffered on every connection, and its cap */
-    unsigned max_conns, max_per_addr, msg_deadline_s, idle_s;
+    unsigned max_conns, max_per_addr, msg_deadline_s, idle_s, slow_reader_s;
     lws_sorted_usec_list_t idle_sweep;
     double rate, burst;
 
@@ -162,6 +186,7 @@ struct jn_net {
     pthread_mutex_t post_mu;
     jn_post *post_head, *post_tail;
 
+    lws_sorted_usec_list_t watchdog;
     lws_sorted_usec_list_t timer;
     unsigned timer_ms;
     void (*timer_cb)(void *ctx);
@@ -538,13 +563,17 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
     c->tokens = n->burst;
     c->last_refill = mono_seconds();
     c->last_rx = c->last_refill;
+    c->progress_at = c->last_refill;
     if (t == JN_WS) {
         c->admin = admin_addr(n, c->addr);
     } else {
         jt_jtp_limits lim;
         jt_jtp_limits_init(&lim);
         lim.max_message = n->max_message;
-        lim.max_output = n->max_outbuf;
+        /* Replies may take the queue past max_outbuf (reading stops at half
+         * of it); conn_queue caps the pushes in it, and out_room the
+         * total. */
+        lim.max_output = n->max_out_total;
         jt_errinfo ei;
         jt_err e = jt_jtp_new_server(n->node_pk, n->node_sk, &lim, n->jtp_plaintext && c->loopback,
                                      &c->jtp, &ei);
@@ -587,6 +616,125 @@ static void out_account(jn_conn *c)
 }
 
 static void conn_kill(jn_conn *c);
+
+/* ------------------------------------------------ reading, and its pause
+ *
+ * A client's requests make replies; a client that asks faster than it
+ * reads would make its queue grow without end, so above `threshold` the
+ * connection's reading stops (the kernel's buffers, then TCP, hold its
+ * requests back) until what is queued falls to it again. Stream messages
+ * cannot be held back that way: those alone are capped by max_outbuf.
+ * What no pause fixes is a peer that reads nothing at all: the watchdog
+ * closes a connection whose output has not moved for slow_reader_s. */
+
+static size_t threshold(const jn_net *n)
+{
+    return n->max_outbuf / 2;
+}
+
+static bool push_mark_add(jn_conn *c, size_t size)
+{
+    if (c->m_tail == c->m_cap) {
+        /* Moved down only when half is free, so each mark moves O(1) times. */
+        if (c->m_cap && c->m_head >= c->m_cap / 2) {
+            memmove(c->marks, c->marks + c->m_head, (c->m_tail - c->m_head) * sizeof *c->marks);
+            c->m_tail -= c->m_head;
+            c->m_head = 0;
+        } else {
+            size_t ncap = c->m_cap ? 2 * c->m_cap : 16;
+            struct push_mark *nm = realloc(c->marks, ncap * sizeof *nm);
+            if (!nm)
+                return false;
+            c->marks = nm;
+            c->m_cap = ncap;
+        }
+    }
+    c->marks[c->m_tail].end = c->out_in;
+    c->marks[c->m_tail].size = size;
+    c->m_tail++;
+    c->push_bytes += size;
+    return true;
+}
+
+/* `len` more bytes of c's output were written. */
+static void out_done(jn_conn *c, size_t len)
+{
+    c->out_done += len;
+    while (c->m_head < c->m_tail && c->marks[c->m_head].end <= c->out_done)
+        c->push_bytes -= c->marks[c->m_head++].size;
+    if (c->m_head == c->m_tail)
+        c->m_head = c->m_tail = 0;
+}
+
+static void jtp_deliver(jn_conn *c);
+
+/* Stops or resumes reading as c's queue stands against the threshold. */
+static void pace(jn_conn *c)
+{
+    if (c->gone || c->killing || !c->wsi)
+        return;
+    bool over = out_queued(c) > threshold(c->net);
+    if (over == c->paused)
+        return;
+    c->paused = over;
+    lws_rx_flow_control(c->wsi, over ? 0 : 1);
+    /* A message under way cannot be finished while nothing is read: its
+     * deadline stops, and starts afresh on resuming. */
+    if (over && c->rx_deadline) {
+        c->rx_deadline = false;
+        c->deadline_held = true;
+        lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    } else if (!over && c->deadline_held) {
+        c->deadline_held = false;
+        c->rx_deadline = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->net->msg_deadline_s);
+    }
+    /* jtp frames that arrived with the last read wait in the handle. */
+    if (!over && c->transport == JN_JTP)
+        jtp_deliver(c);
+}
+
+/* The bytes the peer's TCP has acknowledged (0 where unknown): they move
+ * while the peer reads, even when lws holds a part of a large message. */
+static uint64_t tcp_acked(const jn_conn *c)
+{
+#ifdef __linux__
+    struct tcp_info ti;
+    socklen_t sl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1;
+    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
+        sl >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked)
+        return ti.tcpi_bytes_acked;
+#endif
+    return 0;
+}
+
+/* Every WATCHDOG_MS: a connection with output waiting that has not moved
+ * for slow_reader_s is not reading, paused or not, and is closed. */
+static void watchdog(lws_sorted_usec_list_t *sul)
+{
+    jn_net *n = lws_container_of(sul, jn_net, watchdog);
+    double now = mono_seconds();
+    for (jn_conn *c = n->conns; c; c = c->next) {
+        if (c->gone || c->killing || !c->wsi)
+            continue;
+        bool waiting = out_queued(c) > 0 || lws_partial_buffered(c->wsi);
+        uint64_t acked = waiting ? tcp_acked(c) : 0;
+        if (!waiting || c->out_done != c->progress_done || acked != c->progress_acked) {
+            c->progress_at = now;
+            c->progress_done = c->out_done;
+            c->progress_acked = acked;
+            continue;
+        }
+        if (now - c->progress_at < (double)n->slow_reader_s)
+            continue;
+        conn_log("warn", "slow_consumer", c, "reason=not_reading queued=%zu slow_reader_s=%u",
+                 out_queued(c), n->slow_reader_s);
+        conn_kill(c);
+    }
+    lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
+}
 
 /* -------------------------------------------------------- the input budget */
 
@@ -684,6 +832,7 @@ static void reap(jn_net *n)
         jn_conn *c = n->dead;
         n->dead = c->next;
         free(c->rx);
+        free(c->marks);
         outq_clear(&c->out);
         jt_jtp_free(c->jtp);
         free(c);
@@ -700,6 +849,10 @@ static void conn_kill(jn_conn *c)
     outq_clear(&c->out);
     if (c->jtp)
         jt_jtp_consume_output(c->jtp, SIZE_MAX);
+    free(c->marks);
+    c->marks = NULL;
+    c->m_head = c->m_tail = c->m_cap = 0;
+    c->push_bytes = 0;
     out_account(c);
     in_account(c);
     if (c->wsi && !c->net->freeing)
@@ -844,9 +997,11 @@ static int ws_writeable(jn_conn *c, struct lws *wsi)
         if (lws_write(wsi, p, len, LWS_WRITE_TEXT) < 0)
             return -1;
         outq_pop(&c->out, len);
+        out_done(c, len);
         out_account(c);
         if (c->out.head != c->out.tail || c->draining)
             lws_callback_on_writable(wsi);
+        pace(c);
         return 0;
     }
     if (c->draining) {
@@ -906,6 +1061,17 @@ static bool jtp_authorize(jn_conn *c)
     return true;
 }
 
+/* Hands out the requests waiting in the handle, until reading pauses. */
+static void jtp_deliver(jn_conn *c)
+{
+    const char *msg;
+    size_t mlen;
+    while (c->authed && !c->paused && !c->killing && !c->draining && !c->gone &&
+           jt_jtp_get_state(c->jtp) == JT_JTP_OPEN && jt_jtp_next_message(c->jtp, &msg, &mlen))
+        deliver(c, msg, mlen);
+    in_account(c);
+}
+
 static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
 {
     c->last_rx = mono_seconds();
@@ -935,11 +1101,8 @@ static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
 
     /* After a failure no reply could be sent, so requests that arrived
      * before the bad frame are not handed out either. */
-    const char *msg;
-    size_t mlen;
-    while (e == JT_OK && c->authed && !c->killing && !c->draining && !c->gone &&
-           jt_jtp_next_message(c->jtp, &msg, &mlen))
-        deliver(c, msg, mlen);
+    if (e == JT_OK)
+        jtp_deliver(c);
 
     /* As for WebSocket messages: a frame begun must arrive whole within
      * msg_deadline_s (before the session is open, the handshake's own
@@ -983,9 +1146,11 @@ static int jtp_writeable(jn_conn *c, struct lws *wsi)
         if (lws_write(wsi, (unsigned char *)(uintptr_t)p, w, LWS_WRITE_RAW) < 0)
             return -1;
         jt_jtp_consume_output(c->jtp, w);
+        out_done(c, w);
         out_account(c);
         if (np > w || c->draining)
             lws_callback_on_writable(wsi);
+        pace(c);
         return 0;
     }
     return c->draining ? -1 : 0;
@@ -1044,6 +1209,7 @@ void jn_net_config_init(jn_net_config *cfg)
     cfg->idle_s = DEFAULT_IDLE_S;
     cfg->max_in_total = DEFAULT_MAX_IN_TOTAL;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
+    cfg->slow_reader_s = DEFAULT_SLOW_READER_S;
 }
 
 /* Why a bind failed, for the error message: lws only logs it. Probing with
@@ -1174,6 +1340,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     n->msg_deadline_s = cfg->msg_deadline_s ? cfg->msg_deadline_s : DEFAULT_MSG_DEADLINE_S;
     n->idle_s = cfg->idle_s ? cfg->idle_s : DEFAULT_IDLE_S;
     n->max_in_total = cfg->max_in_total ? cfg->max_in_total : DEFAULT_MAX_IN_TOTAL;
+    n->slow_reader_s = cfg->slow_reader_s ? cfg->slow_reader_s : DEFAULT_SLOW_READER_S;
     n->max_conns = cfg->max_conns ? cfg->max_conns : DEFAULT_MAX_CONNS;
     n->max_per_addr = cfg->max_conns_per_addr ? cfg->max_conns_per_addr : DEFAULT_MAX_CONNS_PER_ADDR;
     n->rate = cfg->rate_per_sec;
@@ -1216,6 +1383,7 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     if (want_jtp && add_vhost(n, "jtp", cfg->jtp_addr, true, &n->vh_jtp, err, errcap))
         goto fail;
     lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
+    lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
     *out = n;
     return 0;
 
@@ -1317,6 +1485,7 @@ void jn_net_free(jn_net *n)
     lws_sul_cancel(&n->timer);
     lws_sul_cancel(&n->stop_check);
     lws_sul_cancel(&n->idle_sweep);
+    lws_sul_cancel(&n->watchdog);
     n->timer_ms = 0;
     n->freeing = true;
     if (n->ctx)
@@ -1379,50 +1548,70 @@ int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx)
     return 0;
 }
 
-int jn_conn_send(jn_conn *c, const char *msg, size_t len)
+/* Queues one message; push: a stream message (see pace). */
+static int conn_queue(jn_conn *c, const char *msg, size_t len, bool push)
 {
     jn_net *n = c->net;
     if (c->gone || c->killing || c->draining || n->freeing || !c->wsi)
         return -1;
+    if (c->transport == JN_JTP &&
+        (!c->authed || len == 0 || jt_jtp_get_state(c->jtp) != JT_JTP_OPEN))
+        return -1;
     if (!out_room(n, c, len))
         return -1;
+    size_t cap = c->transport == JN_WS ? n->max_outbuf : n->max_message;
+    if (len > cap) {
+        conn_log("warn", "reply_too_large", c, "len=%zu %s=%zu", len,
+                 c->transport == JN_WS ? "max_outbuf" : "max_message", cap);
+        /* The peer would wait forever for this reply; better to close. */
+        conn_kill(c);
+        return -1;
+    }
+    if (push && len > n->max_outbuf - c->push_bytes) {
+        conn_log("warn", "slow_consumer", c, "reason=stream queued=%zu pushed=%zu max_outbuf=%zu",
+                 out_queued(c), c->push_bytes, n->max_outbuf);
+        conn_kill(c);
+        return -1;
+    }
+    size_t before = out_queued(c);
     if (c->transport == JN_WS) {
-        if (len > n->max_outbuf - c->out.bytes) {
-            if (len > n->max_outbuf)
-                conn_log("warn", "reply_too_large", c, "len=%zu max_outbuf=%zu", len,
-                         n->max_outbuf);
-            else
-                conn_log("warn", "slow_consumer", c, "queued=%zu max_outbuf=%zu", c->out.bytes,
-                         n->max_outbuf);
-            conn_kill(c);
-            return -1;
-        }
         if (!outq_push(&c->out, msg, len)) {
             conn_log("error", "oom", c, "queued=%zu", c->out.bytes);
             conn_kill(c);
             return -1;
         }
     } else {
-        if (!c->authed || len == 0 || jt_jtp_get_state(c->jtp) != JT_JTP_OPEN)
-            return -1;
         jt_errinfo ei;
         jt_err e = jt_jtp_send(c->jtp, msg, len, &ei);
         if (e != JT_OK) {
-            if (e == JT_ETOOBIG && len > n->max_message)
-                conn_log("warn", "reply_too_large", c, "len=%zu max_message=%zu", len,
-                         n->max_message);
-            else if (e == JT_ETOOBIG)
-                conn_log("warn", "slow_consumer", c, "max_outbuf=%zu", n->max_outbuf);
-            else
-                conn_log("error", "jtp_send_failed", c, "error=%s", jt_errname(e));
-            /* The peer would wait forever for this reply; better to close. */
+            conn_log("error", "jtp_send_failed", c, "error=%s queued=%zu", jt_errname(e), before);
             conn_kill(c);
             return -1;
         }
     }
+    size_t added = out_queued(c) - before;
+    c->out_in += added;
+    if (push && !push_mark_add(c, added)) {
+        conn_log("error", "oom", c, "queued=%zu", out_queued(c));
+        conn_kill(c);
+        return -1;
+    }
+    if (!before) /* the stall clock starts when output appears */
+        c->progress_at = mono_seconds();
     out_account(c);
     lws_callback_on_writable(c->wsi);
+    pace(c);
     return 0;
+}
+
+int jn_conn_send(jn_conn *c, const char *msg, size_t len)
+{
+    return conn_queue(c, msg, len, true);
+}
+
+int jn_conn_reply(jn_conn *c, const char *msg, size_t len)
+{
+    return conn_queue(c, msg, len, false);
 }
 
 void jn_conn_close(jn_conn *c)

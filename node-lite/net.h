@@ -7,8 +7,11 @@
  * message (one JSON request) to on_request and sends what the dispatcher
  * gives back. It enforces the transport limits: maximum frame/message size,
  * maximum connections, per-connection request rate (it flags, the
- * dispatcher answers `slowDown`), and a per-connection output cap beyond
- * which a slow consumer is disconnected instead of buffered.
+ * dispatcher answers `slowDown`), and output caps: a connection whose
+ * queue passes half of max_outbuf is no longer read until it has read
+ * (jn_conn_reply), its stream messages alone may not pass max_outbuf
+ * (jn_conn_send), and one whose output has not moved for slow_reader_s is
+ * disconnected as a slow consumer.
  *
  * Transport errors it answers itself, keeping the connection open:
  *   WebSocket binary frame   -> {"type":"error","error":"wsTextRequired"}
@@ -65,7 +68,7 @@ typedef struct jn_net_config {
     unsigned max_conns_per_addr; /* from one peer address; default 64 */
     unsigned rate_per_sec;   /* requests per connection per second; 0 = unlimited */
     unsigned rate_burst;     /* bucket size; default 2 * rate_per_sec */
-    size_t max_outbuf;       /* queued output per connection; default 16 MiB */
+    size_t max_outbuf;       /* queued output per connection; default 16 MiB (see above) */
     size_t max_out_total;    /* queued output of all connections; default 512 MiB */
     size_t max_in_total;     /* input buffered by all connections; default 256 MiB */
     unsigned msg_deadline_s; /* seconds to finish a message (jtp: a frame) once begun; default 30 */
@@ -73,6 +76,7 @@ typedef struct jn_net_config {
      * closed, unless the handlers' `keep` says it holds something (a
      * subscription); before its first request too. Default 300. */
     unsigned idle_s;
+    unsigned slow_reader_s;  /* seconds output may wait without the peer reading any; default 10 */
 } jn_net_config;
 
 typedef struct jn_net_handlers {
@@ -108,8 +112,10 @@ void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx);
 /* Thread-safe: runs cb(ctx) on the loop thread soon. */
 int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx);
 
-/* Queues one message (a JSON text) to the peer. Returns -1 (and schedules
- * the connection's close) when its output queue would exceed max_outbuf. */
+/* Queues one stream message (a JSON text the peer did not just ask for;
+ * replies go through jn_conn_reply, net_ext.h). Returns -1 (and schedules
+ * the connection's close) when the stream messages in its queue would
+ * exceed max_outbuf. */
 int jn_conn_send(jn_conn *c, const char *msg, size_t len);
 /* The peer's address in 16 bytes (IPv4 as ::ffff:a.b.c.d). */
 const uint8_t *jn_conn_addr(const jn_conn *c);

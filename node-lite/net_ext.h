@@ -20,4 +20,14 @@ int jn_net_listen_port(const jn_net *n, const char *transport);
  * as for any close. Loop thread only. */
 void jn_conn_close(jn_conn *c);
 
+/* Queues a reply to one of c's requests. Unlike jn_conn_send (for stream
+ * messages, which the peer did not just ask for), a reply is never refused
+ * because of what c has queued: once c's queue passes half of max_outbuf
+ * the node stops reading c's requests until c has read enough, so replies
+ * cannot pile up without c asking for more. A single reply larger than
+ * max_outbuf (jtp: max_message), or one that max_out_total has no room for
+ * after closing slower readers, still closes the connection. Returns -1
+ * when the message was not queued. Loop thread only. */
+int jn_conn_reply(jn_conn *c, const char *msg, size_t len);
+
 #endif

@@ -270,6 +270,12 @@ jn_rpc *jn_rpc_new(jn_ledger *L, const jn_rpc_config *cfg)
         r->cfg.addr_budget_per_sec = JN_RPC_ADDR_BUDGET;
     if (!r->cfg.addr_budget_burst)
         r->cfg.addr_budget_burst = r->cfg.addr_budget_per_sec * 2;
+    if (!r->cfg.max_accounts_per_conn)
+        r->cfg.max_accounts_per_conn = JN_RPC_MAX_ACCOUNTS_PER_CONN;
+    if (!r->cfg.max_accounts)
+        r->cfg.max_accounts = JN_RPC_MAX_ACCOUNTS;
+    jn_acctidx_init(&r->acct);
+    jn_acctidx_init(&r->acct_p);
     uint8_t pk[33];
     pk[0] = 0xED;
     memcpy(pk + 1, cfg->node_pk, 32);
@@ -291,6 +297,9 @@ void jn_rpc_free(jn_rpc *r)
         jn_rpc_client_free(r, r->clients);
     jt_buf_clear(&r->result_buf.b);
     jt_buf_clear(&r->reply_buf.b);
+    jn_acctidx_clear(&r->acct);
+    jn_acctidx_clear(&r->acct_p);
+    free(r->to);
     free(r);
 }
 
@@ -311,6 +320,7 @@ jn_client *jn_rpc_client_new(jn_rpc *r, jn_send_fn send, void *sctx, bool admin,
     if (r->clients)
         r->clients->prev = c;
     r->clients = c;
+    r->n_clients++;
     return c;
 }
 
@@ -331,7 +341,9 @@ void jn_rpc_client_free(jn_rpc *r, jn_client *c)
         r->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    r->n_clients--;
     r->n_books -= c->n_books;
+    rpc_stream_forget(r, c);
     rpc_path_forget(r, c);
     rpc_budget_detach(r, c);
     free(c->accts);

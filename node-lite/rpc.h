@@ -25,7 +25,10 @@
 typedef struct jn_rpc jn_rpc;
 typedef struct jn_client jn_client;
 
-typedef void (*jn_send_fn)(void *sctx, const char *msg, size_t len);
+/* push: a stream message or an update the client did not just ask for,
+ * rather than a reply to one of its requests (the transport may slow a
+ * client's requests down, never its streams). */
+typedef void (*jn_send_fn)(void *sctx, const char *msg, size_t len, bool push);
 
 typedef struct jn_rpc_config {
     uint8_t node_pk[32];  /* ed25519: reported as pubkey_node (ED‖pk, n… form) */
@@ -39,6 +42,11 @@ typedef struct jn_rpc_config {
      * one), per connection and across all connections; 0: the defaults,
      * JN_RPC_MAX_BOOKS_PER_CONN and JN_RPC_MAX_BOOKS. */
     unsigned max_books_per_conn, max_books;
+    /* Accounts subscribed to (subscribe's accounts and accounts_proposed
+     * together; an account in both counts two), per connection and across
+     * all connections; 0: JN_RPC_MAX_ACCOUNTS_PER_CONN and
+     * JN_RPC_MAX_ACCOUNTS. */
+    unsigned max_accounts_per_conn, max_accounts;
     /* path_find requests open across all connections (one per connection,
      * as skywelld); the path finder's bounds per request (pathfind.h); the
      * time all updates may take after one close. 0: the defaults. */
@@ -60,6 +68,8 @@ typedef struct jn_rpc_config {
 #define JN_RPC_ADDR_BUDGET 50000 /* half of it per address */
 #define JN_RPC_MAX_BOOKS_PER_CONN 20
 #define JN_RPC_MAX_BOOKS          5000
+#define JN_RPC_MAX_ACCOUNTS_PER_CONN 1000
+#define JN_RPC_MAX_ACCOUNTS       100000
 #define JN_RPC_MAX_PATHS          200
 #define JN_RPC_PATH_CLOSE_MS      1000
 

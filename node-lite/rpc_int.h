@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acctidx.h"
 #include "fld.h"
 #include "readmodel.h"
 #include "rpc.h"
@@ -33,7 +34,6 @@
 #define S_TX          0x4u
 #define S_TX_PROPOSED 0x8u
 
-#define MAX_SUB_ACCOUNTS 1000
 /* Requests queued behind signature checks before the node says tooBusy. */
 #define MAX_PENDING 100000
 
@@ -43,9 +43,11 @@ struct jn_client {
     void *sctx;
     bool admin;
     unsigned streams;
-    jt_account_id *accts; /* accounts (validated) */
+    /* Its accounts (validated) and accounts_proposed, each sorted (memcmp
+     * order); the rpc's indexes map them back to it. */
+    jt_account_id *accts;
     size_t n_accts;
-    jt_account_id *accts_p; /* accounts_proposed */
+    jt_account_id *accts_p;
     size_t n_accts_p;
     uint8_t (*books)[32]; /* books, each as its directories' base (jn_id_book_base) */
     size_t n_books;
@@ -56,6 +58,7 @@ struct jn_client {
     struct jn_addr_budget *addr_budget;
     unsigned refused;      /* requests refused since the last log line */
     double refused_logged; /* when that was */
+    uint64_t pub_mark; /* the last message it was picked for (rpc_stream.c) */
 };
 
 /* A request waiting for its turn: a submit whose signature a worker checks,
@@ -100,7 +103,17 @@ struct jn_rpc {
     char hostid[64];
     char version[64];
     jn_client *clients;
+    size_t n_clients;
     size_t n_books; /* books subscribed, all clients together */
+    /* Subscribers of each account, validated and proposed; with the
+     * counts of transactions and transactions_proposed subscribers, a
+     * transaction is published at the cost of the accounts it touches. */
+    jn_acctidx acct, acct_p;
+    size_t n_stream_tx, n_stream_txp;
+    /* The clients one message goes to (rpc_stream.c), each once. */
+    jn_client **to;
+    size_t n_to, to_cap;
+    uint64_t pub_mark;
     size_t n_paths; /* path_find requests open, all clients together */
     struct jn_addr_budget *addr_budgets; /* one per peer address with a client */
     /* Signature checks on workers (jn_rpc_start_verifiers); NULL: inline. */
@@ -208,10 +221,19 @@ int rpc_fail(req *q, const char *tok, const char *fmt, ...) __attribute__((forma
 /* Sends the reply to a request: the command's result, or the error in q. */
 void rpc_send_reply(jn_client *c, req *q, int rc, const jt_json *root, const jt_buf *result);
 
+/* A reply to one of c's requests. */
 static inline void send_buf(jn_client *c, const jt_buf *b)
 {
     if (c->send)
-        c->send(c->sctx, (const char *)b->data, b->len);
+        c->send(c->sctx, (const char *)b->data, b->len, false);
+}
+
+/* A message c did not ask for just now (streams, path_find updates): the
+ * transport cannot slow c's requests down to hold these back. */
+static inline void send_push(jn_client *c, const jt_buf *b)
+{
+    if (c->send)
+        c->send(c->sctx, (const char *)b->data, b->len, true);
 }
 
 /* A reply would otherwise cost a malloc and three or four reallocs per
@@ -282,11 +304,11 @@ void rpc_publish_closed(void *r, const jn_txlist *closed);
 
 static inline bool wants_proposed(const jn_rpc *r)
 {
-    for (const jn_client *c = r->clients; c; c = c->next)
-        if ((c->streams & S_TX_PROPOSED) || c->n_accts_p)
-            return true;
-    return false;
+    return r->n_stream_txp || r->acct_p.pairs;
 }
+/* The client is going: its accounts leave the indexes, its streams the
+ * counts. */
+void rpc_stream_forget(jn_rpc *r, jn_client *c);
 
 /* ---------------------------------------------------------------- JSON (rpc_util.c) */
 

@@ -81,8 +81,10 @@ static int parse_accounts(req *q, const char *key, jt_account_id **out, size_t *
         return 0;
     if (av->kind != JT_JSON_ARRAY)
         return rpc_fail(q, "invalidParams", "Invalid field '%s', not array.", key);
-    if (av->u.arr.n > MAX_SUB_ACCOUNTS)
-        return rpc_fail(q, "invalidParams", "At most %d accounts per request.", MAX_SUB_ACCOUNTS);
+    unsigned cap = q->rpc->cfg.max_accounts_per_conn;
+    if (av->u.arr.n > cap)
+        return rpc_fail(q, "invalidParams", "At most %u accounts per request (max_accounts_per_conn).",
+                        cap);
     jt_account_id *v = calloc(av->u.arr.n ? av->u.arr.n : 1, sizeof *v);
     if (!v)
         return rpc_fail(q, "internal", NULL);
@@ -99,29 +101,84 @@ static int parse_accounts(req *q, const char *key, jt_account_id **out, size_t *
     return 0;
 }
 
-/* Adds (or removes) accounts to a subscription list. */
-static int merge_accounts(jt_account_id **list, size_t *n, const jt_account_id *add, size_t na, bool remove)
+/* ---------------------------------------------------------------- accounts
+ *
+ * A client's accounts are kept sorted, and each is also in the rpc's index
+ * (acct, or acct_p for accounts_proposed) with the client among its
+ * subscribers: the client's list answers "is it subscribed", the index
+ * "who is". */
+
+typedef struct acct_list {
+    jt_account_id **v;
+    size_t *n;
+    jn_acctidx *idx;
+} acct_list;
+
+static int acct_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < na; i++) {
-        size_t k;
-        for (k = 0; k < *n; k++)
-            if (!memcmp(&(*list)[k], &add[i], 20))
-                break;
-        if (remove) {
-            if (k < *n)
-                (*list)[k] = (*list)[--*n];
+    return memcmp(a, b, sizeof(jt_account_id));
+}
+
+static bool has_acct(const jt_account_id *v, size_t n, const jt_account_id *a)
+{
+    return n && bsearch(a, v, n, sizeof *v, acct_cmp);
+}
+
+/* Sorts the accounts of a request and keeps those that would change the
+ * list: distinct, and absent from it (adding) or present (removing).
+ * Returns how many. */
+static size_t acct_changes(jt_account_id *v, size_t n, const acct_list *l, bool remove)
+{
+    if (n)
+        qsort(v, n, sizeof *v, acct_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && !acct_cmp(&v[k - 1], &v[i]))
+            continue;
+        if (has_acct(*l->v, *l->n, &v[i]) == remove)
+            v[k++] = v[i];
+    }
+    return k;
+}
+
+/* Takes the sorted accounts `rm` (all in the list) out of c's list and
+ * the index. */
+static void acct_remove(jn_client *c, const acct_list *l, const jt_account_id *rm, size_t n)
+{
+    size_t k = 0, j = 0;
+    for (size_t i = 0; i < *l->n; i++) {
+        if (j < n && !acct_cmp(&(*l->v)[i], &rm[j])) {
+            jn_acctidx_remove(l->idx, &rm[j++], c);
             continue;
         }
-        if (k < *n)
-            continue;
-        if (*n >= MAX_SUB_ACCOUNTS)
-            return -1;
-        jt_account_id *nl = realloc(*list, (*n + 1) * sizeof **list);
-        if (!nl)
-            return -1;
-        *list = nl;
-        (*list)[(*n)++] = add[i];
+        (*l->v)[k++] = (*l->v)[i];
     }
+    *l->n = k;
+}
+
+/* Adds the sorted accounts `add` (none in the list) to c's list and the
+ * index. -1 on ENOMEM, with nothing added. */
+static int acct_add(jn_client *c, const acct_list *l, const jt_account_id *add, size_t n)
+{
+    if (!n)
+        return 0;
+    jt_account_id *m = malloc((*l->n + n) * sizeof *m);
+    if (!m)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (jn_acctidx_add(l->idx, &add[i], c)) {
+            while (i--)
+                jn_acctidx_remove(l->idx, &add[i], c);
+            free(m);
+            return -1;
+        }
+    size_t i = 0, j = 0, k = 0;
+    while (i < *l->n || j < n)
+        m[k++] = j == n || (i < *l->n && acct_cmp(&(*l->v)[i], &add[j]) < 0) ? (*l->v)[i++]
+                                                                             : add[j++];
+    free(*l->v);
+    *l->v = m;
+    *l->n = k;
     return 0;
 }
 
@@ -197,17 +254,17 @@ static bool has_book(const jn_client *c, const uint8_t base[32])
     return false;
 }
 
-/* Adds (or removes) the books and, with both, their reverses. Adding
- * checks both limits first and changes nothing when either would be
- * passed. */
-static int merge_books(req *q, const book_req *b, size_t n, bool remove)
+/* The book directions of a request that would change c's books: distinct,
+ * and absent from them (adding) or present (removing), into a new array
+ * (*out, free it). Returns how many, or -1 on ENOMEM. */
+static long book_changes(jn_client *c, const book_req *b, size_t n, bool remove,
+                         uint8_t (**out)[32])
 {
-    jn_rpc *r = q->rpc;
-    jn_client *c = q->cl;
     uint8_t(*add)[32] = calloc(2 * n + 1, 32);
     size_t na = 0;
+    *out = add;
     if (!add)
-        return rpc_fail(q, "internal", NULL);
+        return -1;
     for (size_t i = 0; i < n; i++)
         for (int dir = 0; dir < (b[i].both ? 2 : 1); dir++) {
             uint8_t base[32];
@@ -218,34 +275,110 @@ static int merge_books(req *q, const book_req *b, size_t n, bool remove)
             if (!dup && has_book(c, base) == remove)
                 memcpy(add[na++], base, 32);
         }
+    return (long)na;
+}
+
+static void books_remove(jn_rpc *r, jn_client *c, const uint8_t (*rm)[32], size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < c->n_books; i++)
+            if (!memcmp(c->books[i], rm[k], 32)) {
+                memcpy(c->books[i], c->books[--c->n_books], 32);
+                r->n_books--;
+                break;
+            }
+}
+
+/* Appends the books (none of them c's yet). -1 on ENOMEM, nothing added. */
+static int books_add(jn_rpc *r, jn_client *c, const uint8_t (*add)[32], size_t n)
+{
+    if (!n)
+        return 0;
+    uint8_t(*nb)[32] = realloc(c->books, (c->n_books + n) * 32);
+    if (!nb)
+        return -1;
+    c->books = nb;
+    memcpy(c->books[c->n_books], add, n * 32);
+    c->n_books += n;
+    r->n_books += n;
+    return 0;
+}
+
+/* Which clients the transaction streams go to is counted, so that a
+ * message with no stream subscriber costs no scan of the clients. */
+static void count_stream(size_t *n, unsigned was, unsigned is, unsigned bit)
+{
+    if ((is & bit) && !(was & bit))
+        (*n)++;
+    else if ((was & bit) && !(is & bit))
+        (*n)--;
+}
+
+static void set_streams(jn_rpc *r, jn_client *c, unsigned streams)
+{
+    count_stream(&r->n_stream_tx, c->streams, streams, S_TX);
+    count_stream(&r->n_stream_txp, c->streams, streams, S_TX_PROPOSED);
+    c->streams = streams;
+}
+
+void rpc_stream_forget(jn_rpc *r, jn_client *c)
+{
+    set_streams(r, c, 0);
+    for (size_t i = 0; i < c->n_accts; i++)
+        jn_acctidx_remove(&r->acct, &c->accts[i], c);
+    for (size_t i = 0; i < c->n_accts_p; i++)
+        jn_acctidx_remove(&r->acct_p, &c->accts_p[i], c);
+    c->n_accts = c->n_accts_p = 0;
+}
+
+/* Changes c's books and accounts as the request asks. Adding checks every
+ * limit first, and a request that would pass one, or that runs out of
+ * memory half-way, changes nothing. 0, or -1 with the error in q. */
+static int apply_subs(req *q, const book_req *b, size_t nb, jt_account_id *a, size_t na,
+                      jt_account_id *ap, size_t nap, bool remove)
+{
+    jn_rpc *r = q->rpc;
+    jn_client *c = q->cl;
+    const acct_list la = {&c->accts, &c->n_accts, &r->acct};
+    const acct_list lp = {&c->accts_p, &c->n_accts_p, &r->acct_p};
+    uint8_t(*books)[32];
+    long k = book_changes(c, b, nb, remove, &books);
+    if (k < 0)
+        return rpc_fail(q, "internal", NULL);
+    size_t nbk = (size_t)k;
+    na = acct_changes(a, na, &la, remove);
+    nap = acct_changes(ap, nap, &lp, remove);
     int rc = 0;
     if (remove) {
-        for (size_t k = 0; k < na; k++)
-            for (size_t i = 0; i < c->n_books; i++)
-                if (!memcmp(c->books[i], add[k], 32)) {
-                    memcpy(c->books[i], c->books[--c->n_books], 32);
-                    r->n_books--;
-                    break;
-                }
-    } else if (c->n_books + na > r->cfg.max_books_per_conn) {
+        books_remove(r, c, (const uint8_t(*)[32])books, nbk);
+        acct_remove(c, &la, a, na);
+        acct_remove(c, &lp, ap, nap);
+    } else if (c->n_books + nbk > r->cfg.max_books_per_conn) {
         rc = rpc_fail(q, "invalidParams",
                       "At most %u books per connection (each direction counts one).",
                       r->cfg.max_books_per_conn);
-    } else if (r->n_books + na > r->cfg.max_books) {
+    } else if (r->n_books + nbk > r->cfg.max_books) {
         rc = rpc_fail(q, "tooBusy", "The node serves %u book subscriptions at most.",
                       r->cfg.max_books);
-    } else if (na) {
-        uint8_t(*nb)[32] = realloc(c->books, (c->n_books + na) * 32);
-        if (!nb) {
-            rc = rpc_fail(q, "internal", NULL);
-        } else {
-            c->books = nb;
-            memcpy(c->books[c->n_books], add, na * 32);
-            c->n_books += na;
-            r->n_books += na;
-        }
+    } else if (c->n_accts + c->n_accts_p + na + nap > r->cfg.max_accounts_per_conn) {
+        rc = rpc_fail(q, "invalidParams",
+                      "At most %u accounts per connection (max_accounts_per_conn; accounts and "
+                      "accounts_proposed together).",
+                      r->cfg.max_accounts_per_conn);
+    } else if (r->acct.pairs + r->acct_p.pairs + na + nap > r->cfg.max_accounts) {
+        rc = rpc_fail(q, "tooBusy", "The node serves %u account subscriptions at most (max_accounts).",
+                      r->cfg.max_accounts);
+    } else if (books_add(r, c, (const uint8_t(*)[32])books, nbk)) {
+        rc = rpc_fail(q, "internal", NULL);
+    } else if (acct_add(c, &la, a, na)) {
+        books_remove(r, c, (const uint8_t(*)[32])books, nbk);
+        rc = rpc_fail(q, "internal", NULL);
+    } else if (acct_add(c, &lp, ap, nap)) {
+        acct_remove(c, &la, a, na);
+        books_remove(r, c, (const uint8_t(*)[32])books, nbk);
+        rc = rpc_fail(q, "internal", NULL);
     }
-    free(add);
+    free(books);
     return rc;
 }
 
@@ -297,19 +430,16 @@ static int sub_common(req *q, bool remove)
         return -1;
     }
     jn_client *c = q->cl;
-    int rc = merge_books(q, b, nb, remove);
-    if (!rc && (merge_accounts(&c->accts, &c->n_accts, a, na, remove) ||
-                merge_accounts(&c->accts_p, &c->n_accts_p, ap, nap, remove)))
-        rc = rpc_fail(q, "invalidParams", "At most %d subscribed accounts per connection.", MAX_SUB_ACCOUNTS);
+    int rc = apply_subs(q, b, nb, a, na, ap, nap, remove);
     free(a);
     free(ap);
     if (rc || remove) {
         if (!rc)
-            c->streams &= ~streams;
+            set_streams(q->rpc, c, c->streams & ~streams);
         free(b);
         return rc;
     }
-    c->streams |= streams;
+    set_streams(q->rpc, c, c->streams | streams);
     jt_jw *w = q->w;
     jw_snapshots(q, b, nb);
     free(b);
@@ -346,19 +476,61 @@ int cmd_unsubscribe(req *q)
 
 /* ---------------------------------------------------------------- pushed messages */
 
-static bool wants_accounts(const jt_account_id *list, size_t n, const jt_account_id *accts, size_t na)
+/* The recipients of one message are gathered first (r->to, each client
+ * once, marked with the message's number), so that a message nobody wants
+ * is never written. Returns false when there is no room for them. */
+static bool pick_begin(jn_rpc *r)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < na; k++)
-            if (!memcmp(&list[i], &accts[k], 20))
-                return true;
-    return false;
+    r->pub_mark++;
+    r->n_to = 0;
+    if (r->to_cap >= r->n_clients)
+        return true;
+    jn_client **nt = realloc(r->to, r->n_clients * sizeof *nt);
+    if (!nt)
+        return false;
+    r->to = nt;
+    r->to_cap = r->n_clients;
+    return true;
+}
+
+static void pick(jn_rpc *r, jn_client *c)
+{
+    if (c->pub_mark == r->pub_mark)
+        return;
+    c->pub_mark = r->pub_mark;
+    r->to[r->n_to++] = c;
+}
+
+/* The subscribers of each account (in `idx`), once each. */
+static void pick_accounts(jn_rpc *r, const jn_acctidx *idx, const jt_account_id *accts, size_t na)
+{
+    for (size_t i = 0; i < na && idx->pairs; i++) {
+        size_t n;
+        void *const *subs = jn_acctidx_find(idx, &accts[i], &n);
+        for (size_t k = 0; k < n; k++)
+            pick(r, subs[k]);
+    }
+}
+
+static void send_picked(jn_rpc *r, const jt_buf *b)
+{
+    for (size_t i = 0; i < r->n_to; i++)
+        send_push(r->to[i], b);
 }
 
 void rpc_publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter)
 {
     jt_account_id accts[64];
     size_t na = jn_tx_accounts(tx, accts, 64);
+    if (!pick_begin(r))
+        return;
+    if (r->n_stream_txp)
+        for (jn_client *c = r->clients; c; c = c->next)
+            if (c->streams & S_TX_PROPOSED)
+                pick(r, c);
+    pick_accounts(r, &r->acct_p, accts, na);
+    if (!r->n_to)
+        return;
     jt_buf b;
     jt_buf_init(&b);
     jt_jw w;
@@ -377,9 +549,7 @@ void rpc_publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int
     jt_jw_bool(&w, false);
     jt_jw_object_end(&w);
     if (jt_jw_finish(&w) == JT_OK)
-        for (jn_client *c = r->clients; c; c = c->next)
-            if ((c->streams & S_TX_PROPOSED) || wants_accounts(c->accts_p, c->n_accts_p, accts, na))
-                send_buf(c, &b);
+        send_picked(r, &b);
     jt_buf_clear(&b);
 }
 
@@ -437,12 +607,26 @@ static bool wants_books(const jn_client *c, const uint8_t (*books)[32], size_t n
     return false;
 }
 
-/* One message per client and transaction, whichever of its
- * subscriptions (transactions, accounts, books) the transaction matches. */
-static bool wants_tx(const jn_client *c, const jn_tx *t, const uint8_t (*books)[32], size_t nb)
+/* The clients a closed transaction goes to, once each, whichever of their
+ * subscriptions (transactions, accounts, books) it matches. The clients
+ * are scanned only when some have the stream or books. */
+static void pick_closed(jn_rpc *r, const jn_tx *t, const uint8_t (*books)[32], size_t nb)
 {
-    return (c->streams & S_TX) || wants_accounts(c->accts, c->n_accts, t->accts, t->n_accts) ||
-           (c->n_books && wants_books(c, books, nb));
+    if (r->n_stream_tx || (r->n_books && nb))
+        for (jn_client *c = r->clients; c; c = c->next)
+            if ((c->streams & S_TX) || (c->n_books && wants_books(c, books, nb)))
+                pick(r, c);
+    pick_accounts(r, &r->acct, t->accts, t->n_accts);
+}
+
+static jt_obj *meta_of(const jn_tx *t)
+{
+    jt_obj *meta = NULL;
+    jt_errinfo ei;
+    jt_errinfo_clear(&ei);
+    if (jt_obj_from_binary(t->meta_blob, t->meta_len, &meta, &ei) != JT_OK)
+        return NULL;
+    return meta;
 }
 
 /* Announces a ledger that has just become durable (from the closer). */
@@ -466,32 +650,34 @@ void rpc_publish_closed(void *ctx, const jn_txlist *closed)
     if (jt_jw_finish(&w) == JT_OK)
         for (jn_client *c = r->clients; c; c = c->next)
             if (c->streams & S_LEDGER)
-                send_buf(c, &b);
+                send_push(c, &b);
     jt_buf_clear(&b);
 
     rpc_path_on_close(r);
 
-    bool any = r->n_books > 0;
-    for (jn_client *c = r->clients; c && !any; c = c->next)
-        if ((c->streams & S_TX) || c->n_accts)
-            any = true;
+    bool any = r->n_books || r->n_stream_tx || r->acct.pairs;
     uint8_t(*books)[32] = NULL;
     size_t books_cap = 0;
     for (size_t i = 0; any && i < closed->n; i++) {
         const jn_tx *t = closed->v[i];
+        if (!pick_begin(r))
+            break;
+        /* The metadata is read before picking only when books need it. */
         jt_obj *meta = NULL;
-        jt_errinfo ei;
-        jt_errinfo_clear(&ei);
-        if (jt_obj_from_binary(t->meta_blob, t->meta_len, &meta, &ei) != JT_OK)
-            meta = NULL;
-        size_t nb = r->n_books && meta ? offer_books(meta, &books, &books_cap) : 0;
-        bool send = false;
-        for (jn_client *c = r->clients; c && !send; c = c->next)
-            send = wants_tx(c, t, (const uint8_t(*)[32])books, nb);
-        if (!send) {
+        bool parsed = false;
+        size_t nb = 0;
+        if (r->n_books) {
+            meta = meta_of(t);
+            parsed = true;
+            nb = meta ? offer_books(meta, &books, &books_cap) : 0;
+        }
+        pick_closed(r, t, (const uint8_t(*)[32])books, nb);
+        if (!r->n_to) {
             jt_obj_free(meta);
             continue;
         }
+        if (!parsed)
+            meta = meta_of(t);
         jt_buf_init(&b);
         jt_jw_init(&w, &b);
         jt_jw_object_begin(&w);
@@ -516,9 +702,7 @@ void rpc_publish_closed(void *ctx, const jn_txlist *closed)
         jt_jw_bool(&w, true);
         jt_jw_object_end(&w);
         if (jt_jw_finish(&w) == JT_OK)
-            for (jn_client *c = r->clients; c; c = c->next)
-                if (wants_tx(c, t, (const uint8_t(*)[32])books, nb))
-                    send_buf(c, &b);
+            send_picked(r, &b);
         jt_buf_clear(&b);
     }
     free(books);

@@ -20,7 +20,7 @@
 static jn_rpc *rpc;
 static jn_client *client;
 
-static void on_reply(void *ctx, const char *msg, size_t len)
+static void on_reply(void *ctx, const char *msg, size_t len, bool push)
 {
     jt_json_doc *doc = NULL;
     jt_errinfo ei;

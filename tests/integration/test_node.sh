@@ -2,7 +2,8 @@
 # Integration tests of jt-node over both transports (WebSocket and jtp):
 # every transaction type's success and main failures, queries, bad input;
 # order-book queries and streams (node_book.js); path finding (node_pathfind.js);
-# who is admin, and stop (node_admin.js).
+# who is admin, and stop (node_admin.js); account subscriptions and their
+# limits (node_subs.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -24,4 +25,6 @@ node "$here/node_admin.js" "$build" || rc=1
 node "$here/node_budget.js" "$build" || rc=1
 # Idle connections are closed unless they hold subscriptions.
 node "$here/node_idle.js" "$build" || rc=1
+# Account subscriptions: fan-out by account, limits.
+node "$here/node_subs.js" "$build" || rc=1
 exit $rc

@@ -45,10 +45,13 @@ typedef struct srv {
      * NUL, a send accepted after jn_conn_close */
     atomic_uint violations;
     atomic_uint ticks, posts_on_loop, posts_off_loop;
+    atomic_uint replies_refused; /* jn_conn_reply returned -1 */
     flood fl;
 } srv;
 
 static srv S;
+
+#define BIG_REPLY ((size_t)64 << 10)
 
 /* Marks a connection as seen; freed by on_close, so ASan reports a
  * connection closed twice (double free) or never (leak). */
@@ -99,6 +102,18 @@ static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool 
         jn_conn_close(c);
         if (jn_conn_send(c, "late", 4) != -1) /* refused once closing */
             atomic_fetch_add(&s->violations, 1);
+        return;
+    }
+    if (len > 4 && memcmp(msg, "big:", 4) == 0) {
+        /* A large reply that starts with the request: the pipelining
+         * tests ask for many more of these than max_outbuf holds. */
+        char *r = malloc(BIG_REPLY);
+        memset(r, 'y', BIG_REPLY);
+        memcpy(r, msg, len);
+        r[len] = ';';
+        if (jn_conn_reply(c, r, BIG_REPLY) != 0)
+            atomic_fetch_add(&s->replies_refused, 1);
+        free(r);
         return;
     }
     if (len == 4 && memcmp(msg, "peer", 4) == 0) {
@@ -1434,6 +1449,138 @@ static void jtp_concurrent_clients(void **state)
     keys_free(&k);
 }
 
+/* ------------------------------------------- reading clients are throttled
+ *
+ * A client pipelines N requests for 64 KiB replies: N × 64 KiB is far more
+ * than max_outbuf. One that reads gets every reply, in order, and stays
+ * connected; while it does not read, the node stops reading its requests
+ * (it has seen fewer than N of them). One that never reads is closed after
+ * slow_reader_s. */
+
+enum { PIPELINED = 300 };
+
+static void throttle_config(jn_net_config *cfg)
+{
+    jn_net_config_init(cfg);
+    assert_int_equal(cfg->slow_reader_s, 10); /* on by default */
+    cfg->max_outbuf = 256 << 10;
+    cfg->slow_reader_s = 1;
+}
+
+static char *big_requests(int first, int n, size_t *len)
+{
+    char *all = malloc((size_t)n * 32);
+    size_t k = 0;
+    for (int i = first; i < first + n; i++)
+        k += (size_t)snprintf(all + k, 32, "big:%d", i) + 1; /* NUL-separated */
+    *len = k;
+    return all;
+}
+
+/* Checks the i-th reply: its size and the request it answers. */
+static void expect_big(const char *got, size_t n, int i)
+{
+    char want[32];
+    int k = snprintf(want, sizeof want, "big:%d;", i);
+    assert_int_equal(n, BIG_REPLY);
+    assert_memory_equal(got, want, (size_t)k);
+}
+
+static void ws_reader_throttled(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    throttle_config(&cfg);
+    srv_start(&cfg);
+    /* Small socket buffers, so that what the kernel holds is little
+     * beside max_outbuf. */
+    int idle = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
+    int rd = ws_handshake(tcp_connect2(S.ws_port, 8192), S.ws_port, "/");
+    assert_true(idle >= 0 && rd >= 0);
+    size_t len;
+    char *reqs = big_requests(0, PIPELINED, &len);
+    /* Every request in one write, as a pipelining client sends them: the
+     * node reads them in one go. */
+    uint8_t *frames = malloc(len * 2 + (size_t)PIPELINED * 8), *f = frames;
+    for (size_t off = 0; off < len; off += strlen(reqs + off) + 1) {
+        size_t n = strlen(reqs + off);
+        const uint8_t mask[4] = {1, 2, 3, 4};
+        *f++ = 0x80 | OP_TEXT;
+        *f++ = (uint8_t)(0x80 | n);
+        memcpy(f, mask, 4);
+        f += 4;
+        for (size_t i = 0; i < n; i++)
+            *f++ = (uint8_t)reqs[off + i] ^ mask[i & 3];
+    }
+    assert_int_equal(write_all(idle, frames, (size_t)(f - frames)), 0);
+    assert_int_equal(write_all(rd, frames, (size_t)(f - frames)), 0);
+    free(frames);
+    free(reqs);
+    sleep_ms(300);
+    /* Neither has read: both paused long before their last request. */
+    assert_true(atomic_load(&S.requests) < PIPELINED);
+    for (int i = 0; i < PIPELINED; i++) {
+        char *p;
+        size_t n;
+        assert_int_equal(ws_recv_frame(rd, &p, &n, 5000), OP_TEXT);
+        expect_big(p, n, i);
+        free(p);
+        if (i == PIPELINED / 2)
+            sleep_ms(300); /* a pause in reading is not a stall */
+    }
+    assert_int_equal(atomic_load(&S.replies_refused), 0);
+    /* idle never read: closed for that, well within the test. */
+    assert_true(wait_conns(1, 5000));
+    ws_expect(rd, "still", "R0:still");
+    close(idle);
+    close(rd);
+    assert_true(wait_conns(0, 3000));
+    srv_stop();
+}
+
+static void jtp_reader_throttled(void **state)
+{
+    (void)state;
+    jn_net_config cfg;
+    throttle_config(&cfg);
+    keys k;
+    keys_make(&k, &cfg);
+    srv_start(&cfg);
+    const uint8_t *node_pk = jt_jtp_identity_public(k.node);
+    jtpc idle, rd;
+    assert_int_equal(jtpc_open_fd(&idle, tcp_connect2(S.jtp_port, 8192), node_pk, NULL, false), 0);
+    assert_int_equal(jtpc_open_fd(&rd, tcp_connect2(S.jtp_port, 8192), node_pk, NULL, false), 0);
+    size_t len;
+    char *reqs = big_requests(0, PIPELINED, &len);
+    jt_errinfo ei;
+    /* Every request in one write: they reach the node together and wait
+     * in its jtp buffer while it is paused. */
+    for (size_t off = 0; off < len; off += strlen(reqs + off) + 1) {
+        assert_int_equal(jt_jtp_send(idle.j, reqs + off, strlen(reqs + off), &ei), JT_OK);
+        assert_int_equal(jt_jtp_send(rd.j, reqs + off, strlen(reqs + off), &ei), JT_OK);
+    }
+    free(reqs);
+    assert_int_equal(jtpc_flush(&idle), 0);
+    assert_int_equal(jtpc_flush(&rd), 0);
+    sleep_ms(300);
+    assert_true(atomic_load(&S.requests) < PIPELINED);
+    for (int i = 0; i < PIPELINED; i++) {
+        const char *m;
+        size_t n;
+        while (!jt_jtp_next_message(rd.j, &m, &n))
+            assert_int_equal(jtpc_pump(&rd, 5000), 0);
+        expect_big(m, n, i);
+    }
+    assert_int_equal(atomic_load(&S.replies_refused), 0);
+    assert_true(wait_conns(1, 5000));
+    jtp_expect(&rd, "still", "R0:still");
+    jtpc_close(&idle);
+    jtpc_close(&rd);
+    assert_true(wait_conns(0, 3000));
+    srv_stop();
+    keys_free(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1459,6 +1606,8 @@ int main(void)
         cmocka_unit_test(jtp_slow_consumer_dropped),
         cmocka_unit_test(jtp_pipelined),
         cmocka_unit_test(jtp_concurrent_clients),
+        cmocka_unit_test(ws_reader_throttled),
+        cmocka_unit_test(jtp_reader_throttled),
     };
     /* JN_NET_TESTS=jtp_* runs a subset (cmocka's glob). */
     const char *filter = getenv("JN_NET_TESTS");
