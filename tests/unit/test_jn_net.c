@@ -680,7 +680,8 @@ static void ws_unmasked_frame_closes(void **state)
         ws_expect(good, "masked", "R0:masked");
         close(good);
         srv_stop();
-        printf("# SKIP unmasked client frames: libwebsockets %s accepts them\n", lws_get_library_version());
+        printf("# SKIP unmasked client frames: libwebsockets %s accepts them\n",
+               lws_get_library_version());
         skip();
     }
     assert_int_equal(op, OP_CLOSE);
