@@ -134,6 +134,8 @@ JN_TEST_DEPS_readmodel := $(call JN_CORE_DEPS,readmodel)
 $(BUILD)/tests/test_jn_readmodel: $(JN_TEST_DEPS_readmodel)
 JN_TEST_DEPS_pathfind := $(call JN_CORE_DEPS,pathfind)
 $(BUILD)/tests/test_jn_pathfind: $(JN_TEST_DEPS_pathfind)
+JN_TEST_DEPS_store := $(call JN_OBJ,datadir)
+$(BUILD)/tests/test_jn_store: $(JN_TEST_DEPS_store)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)

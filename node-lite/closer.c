@@ -15,6 +15,7 @@ struct jn_closer {
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
     void *post_ctx;
     bool due; /* the timer fired while the previous ledger was still being written */
+    bool failed; /* `fatal` was told: it is told once */
 };
 
 uint32_t jn_now(void)
@@ -47,6 +48,9 @@ void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx)
 
 static void fatal(jn_closer *k, const char *err)
 {
+    if (k->failed)
+        return;
+    k->failed = true;
     if (k->fatal)
         k->fatal(k->fatal_ctx, err);
 }
@@ -69,30 +73,34 @@ static int finish(jn_closer *k, bool wait, char *err, size_t errcap)
 int jn_closer_close(jn_closer *k, bool wait, char *err, size_t errcap)
 {
     /* One ledger is written at a time: the previous one first. */
-    if (finish(k, true, err, errcap) || jn_ledger_close_begin(k->L, jn_now(), err, errcap))
+    if (finish(k, true, err, errcap) || jn_ledger_close_begin(k->L, jn_now(), err, errcap) ||
+        finish(k, wait, err, errcap)) {
+        /* Whoever asked (the timer, ledger_accept), the node stops: a
+         * ledger that could not be written is never retried. */
+        fatal(k, err);
         return -1;
-    return finish(k, wait, err, errcap);
+    }
+    return 0;
 }
 
 void jn_closer_tick(void *ctx)
 {
     jn_closer *k = ctx;
-    char err[512];
+    char err[1024];
     /* The loop does not wait for the writer: the close follows as soon as
      * the previous ledger is durable (on_durable). */
     if (jn_ledger_busy(k->L)) {
         k->due = true;
         return;
     }
-    if (jn_closer_close(k, false, err, sizeof err))
-        fatal(k, err);
+    (void)jn_closer_close(k, false, err, sizeof err); /* a failure went to `fatal` */
 }
 
 /* On the loop: a ledger write finished. */
 static void on_durable(void *ctx)
 {
     jn_closer *k = ctx;
-    char err[512];
+    char err[1024];
     if (finish(k, false, err, sizeof err)) {
         fatal(k, err);
         return;

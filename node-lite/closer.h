@@ -31,9 +31,9 @@ typedef struct jn_closer jn_closer;
 typedef void (*jn_closer_announce_fn)(void *ctx, const jn_txlist *closed);
 
 /* A closer for L (which it does not own). `fatal(ctx, err)` (may be NULL)
- * is told when a close started by the timer or finished from the writer's
- * report fails: nothing of that ledger was announced and the node must
- * stop. NULL when out of memory. */
+ * is told when a close fails (started by the timer or ledger_accept, or
+ * finished from the writer's report): nothing of that ledger was announced
+ * and the node must stop. NULL when out of memory. */
 jn_closer *jn_closer_new(jn_ledger *L, void (*fatal)(void *ctx, const char *err), void *fatal_ctx);
 /* Frees k (accepts NULL). Call jn_closer_stop first when the writer was
  * started. */
@@ -58,7 +58,7 @@ void jn_closer_tick(void *k);
  * is finished and announced first. The new ledger is announced once
  * durable: before returning when `wait` (or when there is no writer), else
  * when the writer reports it. -1 when a ledger could not be made durable
- * (err says why): the node must stop. */
+ * (err says why; `fatal` was told too): the node must stop. */
 int jn_closer_close(jn_closer *k, bool wait, char *err, size_t errcap);
 
 /* At shutdown, after the loop stopped: lets a write in progress complete,

@@ -219,7 +219,7 @@ int cmd_ledger_accept(req *q)
 {
     if (!q->cl->admin)
         return rpc_fail(q, "noPermission", NULL);
-    char err[256];
+    char err[1024];
     /* Replies once the new ledger is durable (and announced). */
     if (jn_closer_close(q->rpc->closer, true, err, sizeof err))
         return rpc_fail(q, "internal", "%s", err);

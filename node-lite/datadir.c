@@ -7,11 +7,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +22,13 @@ struct jn_datadir {
     int dirfd;
     int lockfd;
 };
+
+/* Below this much free space a file system counts as full when a write
+ * fails with EIO: a hundredth of it, at least 64 KiB and at most 8 MiB (an
+ * LMDB commit writes its pages and a meta page; writeback that finds no
+ * space reports EIO from fsync). */
+#define NEARLY_FULL_MIN ((uint64_t)64 << 10)
+#define NEARLY_FULL_MAX ((uint64_t)8 << 20)
 
 /* Names of the files written whole; their temporaries are NAME.tmp-XXXXXX. */
 static const char *const whole_files[] = {"node.key", "jt-node.conf"};
@@ -162,8 +171,10 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
     d->lockfd =
         openat(d->dirfd, JN_DATADIR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (d->lockfd < 0) {
+        char why[320];
+        jn_datadir_write_error(dir, errno, why, sizeof why);
         snprintf(err, errcap, "cannot open the lock file %s/%s: %s", dir, JN_DATADIR_LOCK_FILE,
-                 strerror(errno));
+                 why);
         jn_datadir_close(d);
         return -1;
     }
@@ -191,10 +202,15 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
         strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
     int n = snprintf(info, sizeof info, "pid %ld\ncommand %s\nsince %s\n", (long)getpid(), command,
                      since);
-    /* Information only: a failure here does not weaken the lock. */
-    if (ftruncate(d->lockfd, 0) != 0 || pwrite(d->lockfd, info, (size_t)n, 0) != n)
+    /* Information only: a failure here does not weaken the lock. A short
+     * write is a full disk. */
+    errno = ENOSPC;
+    if (ftruncate(d->lockfd, 0) != 0 || pwrite(d->lockfd, info, (size_t)n, 0) != n) {
+        char why[320];
+        jn_datadir_write_error(dir, errno, why, sizeof why);
         fprintf(stderr, "jt-node: cannot record this process in %s/%s: %s\n", dir,
-                JN_DATADIR_LOCK_FILE, strerror(errno));
+                JN_DATADIR_LOCK_FILE, why);
+    }
     remove_stray_temps(d);
     *out = d;
     return 0;
@@ -214,6 +230,32 @@ void jn_datadir_close(jn_datadir *d)
     free(d);
 }
 
+bool jn_datadir_write_error(const char *dir, int err, char *out, size_t cap)
+{
+    struct statvfs fs;
+    bool known = (err == ENOSPC || err == EDQUOT || err == EIO) && statvfs(dir, &fs) == 0;
+    /* What this process may still write: root may use the blocks reserved
+     * for it, others may not. */
+    uint64_t avail = 0, size = 0;
+    if (known) {
+        avail = (uint64_t)(geteuid() == 0 ? fs.f_bfree : fs.f_bavail) * fs.f_frsize;
+        size = (uint64_t)fs.f_blocks * fs.f_frsize;
+    }
+    uint64_t low = size / 100;
+    low = low < NEARLY_FULL_MIN ? NEARLY_FULL_MIN : low > NEARLY_FULL_MAX ? NEARLY_FULL_MAX : low;
+    bool full = err == ENOSPC || err == EDQUOT || (known && avail < low);
+    if (full && known)
+        snprintf(out, cap, "disk full (%" PRIu64 " bytes free on %s: %s)", avail, dir, strerror(err));
+    else if (full)
+        snprintf(out, cap, "disk full (on %s: %s)", dir, strerror(err));
+    else if (known)
+        snprintf(out, cap, "%s; %" PRIu64 " bytes free on %s, so the disk is not full", strerror(err),
+                 avail, dir);
+    else
+        snprintf(out, cap, "%s", strerror(err));
+    return full;
+}
+
 int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size_t len, char *err,
                          size_t errcap)
 {
@@ -231,9 +273,11 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
      * as dirfd while the lock is held. */
     char full[4096 + 256];
     snprintf(full, sizeof full, "%s/%s", d->path, tmp);
+    char why[320];
     int fd = mkstemp(full); /* mode 0600 */
     if (fd < 0) {
-        snprintf(err, errcap, "cannot create %s: %s", full, strerror(errno));
+        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        snprintf(err, errcap, "cannot create %s: %s", full, why);
         return -1;
     }
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -246,19 +290,22 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            snprintf(err, errcap, "cannot write %s: %s", full,
-                     w < 0 ? strerror(errno) : "short write");
+            /* write() returns 0 only when nothing fits: a full disk. */
+            jn_datadir_write_error(d->path, w < 0 ? errno : ENOSPC, why, sizeof why);
+            snprintf(err, errcap, "cannot write %s: %s", full, why);
             rc = -1;
             break;
         }
         off += (size_t)w;
     }
     if (rc == 0 && fsync(fd) != 0) {
-        snprintf(err, errcap, "cannot sync %s: %s", full, strerror(errno));
+        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        snprintf(err, errcap, "cannot sync %s: %s", full, why);
         rc = -1;
     }
     if (close(fd) != 0 && rc == 0) {
-        snprintf(err, errcap, "cannot close %s: %s", full, strerror(errno));
+        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        snprintf(err, errcap, "cannot close %s: %s", full, why);
         rc = -1;
     }
     /* link, not rename: an existing file is never replaced. */
@@ -269,13 +316,15 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
             renameat(d->dirfd, base, d->dirfd, name) == 0)
             er = 0; /* no hard links here; we hold the lock, so nothing appeared meanwhile */
         if (er) {
-            snprintf(err, errcap, "cannot create %s/%s: %s", d->path, name, strerror(er));
+            jn_datadir_write_error(d->path, er, why, sizeof why);
+            snprintf(err, errcap, "cannot create %s/%s: %s", d->path, name, why);
             rc = -1;
         }
     }
     (void)unlinkat(d->dirfd, base, 0);
     if (rc == 0 && fsync(d->dirfd) != 0 && errno != EINVAL && errno != ENOTSUP) {
-        snprintf(err, errcap, "cannot sync %s: %s", d->path, strerror(errno));
+        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        snprintf(err, errcap, "cannot sync %s: %s", d->path, why);
         rc = -1;
     }
     return rc;

@@ -51,8 +51,18 @@ int jn_datadir_check_private(const char *path, bool *tightened, unsigned *old_mo
                              size_t errcap);
 
 /* Writes `len` bytes as the new file DIR/`name` (mode 0600), whole or not at
- * all; fails (errno EEXIST in the message) if the file exists. */
+ * all; fails (errno EEXIST in the message) if the file exists. A failure for
+ * want of space says "disk full" (see jn_datadir_write_error). */
 int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size_t len, char *err,
                          size_t errcap);
+
+/* The text for a write under directory `dir` that failed with errno `err`,
+ * into out (cap bytes). When the file system is full it is
+ * "disk full (N bytes free on DIR: <strerror>)" and true is returned: for
+ * ENOSPC and EDQUOT, and for EIO when the file system has (almost) no space
+ * left, since a full disk can surface as EIO from fsync or writeback. An EIO
+ * with space left says how much ("...; N bytes free on DIR, so the disk is
+ * not full"); anything else is strerror(err). Thread-safe. */
+bool jn_datadir_write_error(const char *dir, int err, char *out, size_t cap);
 
 #endif

@@ -51,7 +51,7 @@ struct jn_ledger {
     pthread_cond_t wcv, done_cv;
     bool w_job, w_done, w_stop;
     int w_rc;
-    char w_err[256];
+    char w_err[1024];
     void (*notify)(void *ctx);
     void *notify_ctx;
 };

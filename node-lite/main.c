@@ -33,6 +33,8 @@
 #define VERSION "0.1.0"
 #define MAX_KEYS 64
 #define MAX_ADMIN_NETS 64
+/* The smallest store_map_size: a few ledgers' worth of pages. */
+#define STORE_MAP_MIN (1u << 20)
 
 typedef struct config {
     char ws[128];
@@ -49,6 +51,7 @@ typedef struct config {
     unsigned max_accounts_per_conn, max_accounts;
     unsigned max_paths, path_nodes, path_calcs, path_ms, path_close_ms;
     unsigned verify_threads;
+    uint64_t store_map_size; /* 0: the store's default */
     uint8_t allowed[MAX_KEYS][32];
     size_t n_allowed;
     uint8_t admin[MAX_KEYS][32];
@@ -160,6 +163,15 @@ static int conf_handler(void *user, const char *section, const char *name, const
             return 0;
         }
         c->verify_threads = (unsigned)n;
+    } else if (IS("ledger", "store_map_size")) {
+        NUM();
+        if (n && (n < STORE_MAP_MIN || n > SIZE_MAX / 2)) {
+            snprintf(c->error, sizeof c->error,
+                     "[ledger] store_map_size: 0 (the default) or %u to %zu bytes, not %s",
+                     STORE_MAP_MIN, SIZE_MAX / 2, value);
+            return 0;
+        }
+        c->store_map_size = n;
     } else if (IS("ledger", "held_ledgers")) {
         NUM();
         c->p.held_ledgers = (unsigned)n;
@@ -285,6 +297,8 @@ static const char DEFAULT_CONF[] =
     "held_ledgers = 10\n"
     "# threads checking signatures beside the loop (0: on the loop itself)\n"
     "verify_threads = 2\n"
+    "# the most the ledger store (DIR/ledger) may hold, bytes; 0: 64 GiB\n"
+    "# store_map_size = 0\n"
     "\n"
     "[limits]\n"
     "max_message = 1048576\n"
@@ -471,7 +485,7 @@ static int cmd_init(int argc, char **argv)
     int rcode = 1;
     char path[4096];
     path_in(path, sizeof path, o.data, "ledger");
-    char err[512] = "";
+    char err[1024] = "";
     jn_store *st = NULL;
     jt_jtp_identity *id = NULL;
     if (jn_store_open(path, 0, &st, err, sizeof err)) {
@@ -549,7 +563,7 @@ static int cmd_verify(int argc, char **argv)
     opts o;
     if (parse_opts(argc, argv, &o))
         return 2;
-    char path[4096], err[512] = "";
+    char path[4096], err[1024] = "";
     path_in(path, sizeof path, o.data, "ledger");
     struct stat sb;
     if (stat(o.data, &sb) != 0 || stat(path, &sb) != 0) {
@@ -715,7 +729,7 @@ static int cmd_run_locked(const opts *po)
     opts o = *po;
     config c;
     config_defaults(&c);
-    char path[4096], err[512] = "";
+    char path[4096], err[1024] = "";
     const char *conf = o.config;
     if (!conf) {
         path_in(path, sizeof path, o.data, "jt-node.conf");
@@ -754,7 +768,7 @@ static int cmd_run_locked(const opts *po)
         return 1;
     }
     jn_store *st;
-    if (jn_store_open(path, 0, &st, err, sizeof err)) {
+    if (jn_store_open(path, (size_t)c.store_map_size, &st, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
         jt_jtp_identity_free(id);
         return 1;

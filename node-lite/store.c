@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "datadir.h"
+
 #define STORE_FORMAT 2 /* the table layout of store.h; kept in meta "format" */
 #define HEADER_VERSION 1
 #define HEADER_LEN 155 /* see header_encode */
@@ -38,7 +40,7 @@
 #define TX_KEY_LEN 8   /* u32 seq, u32 index */
 #define HIST_KEY_LEN 24 /* u32 seq, AccountID */
 #define META_KEY_MAX 64
-#define ERR_CAP 320
+#define ERR_CAP 1024 /* room for a path and what to do (disk full) */
 #define RTXN_POOL 8
 #define DEFAULT_MAP_SIZE ((uint64_t)64 << 30)
 
@@ -89,6 +91,7 @@ typedef struct idtab {
 struct jn_store {
     MDB_env *env;
     int dirfd; /* the store's directory, flock()ed while the store is open */
+    char *dir; /* its path, for messages and for the free space of its disk */
     MDB_dbi state, headers, lhash, tx, txid, hist, head, meta;
     pthread_mutex_t mu; /* guards pool, npool, writing, err */
     MDB_txn *pool[RTXN_POOL];
@@ -225,7 +228,44 @@ __attribute__((format(printf, 2, 3))) static int set_err(jn_store *s, const char
     return -1;
 }
 
-/* "<what>: <LMDB's text>", e.g. "put header 12: MDB_MAP_FULL: ...". */
+/*
+ * The text for LMDB's return code `rc`: LMDB's own, but for a write that
+ * failed for want of space, which says so and what to do. A full store (its
+ * map size reached) and a full disk (ENOSPC, EDQUOT, or EIO with no space
+ * left: mdb_txn_commit returns the errno of its write or fsync) are both
+ * cleared by the operator, never by retrying; LMDB keeps nothing of the
+ * failed transaction, so the last committed one is where a restart resumes.
+ */
+static const char *rc_text(jn_store *s, int rc, char *buf, size_t cap)
+{
+    static const char next[] =
+        "nothing of this write was kept; then start jt-node again: it continues from the last "
+        "ledger written";
+    if (rc == MDB_MAP_FULL) {
+        MDB_envinfo info;
+        size_t map = mdb_env_info(s->env, &info) == 0 ? info.me_mapsize : 0;
+        snprintf(buf, cap,
+                 "store full (the store in %s reached its map size of %zu bytes, MDB_MAP_FULL); "
+                 "raise %s in jt-node.conf (the disk must have room for it too); %s",
+                 s->dir, map, JN_STORE_MAP_SIZE_SETTING, next);
+        return buf;
+    }
+    if (rc == ENOSPC || rc == EDQUOT || rc == EIO) {
+        char why[512];
+        if (!jn_datadir_write_error(s->dir, rc, why, sizeof why)) {
+            snprintf(buf, cap, "%s", why);
+            return buf;
+        }
+        snprintf(buf, cap,
+                 "%s; free space on that disk, or stop and move the data directory to a larger "
+                 "one; %s",
+                 why, next);
+        return buf;
+    }
+    return mdb_strerror(rc);
+}
+
+/* "<what>: <LMDB's text>", e.g. "put header 12: MDB_BAD_TXN: ...". */
 __attribute__((format(printf, 3, 4))) static int mdb_err(jn_store *s, int rc, const char *fmt,
                                                          ...)
 {
@@ -234,7 +274,8 @@ __attribute__((format(printf, 3, 4))) static int mdb_err(jn_store *s, int rc, co
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return set_err(s, "%s: %s", what, mdb_strerror(rc));
+    char text[ERR_CAP];
+    return set_err(s, "%s: %s", what, rc_text(s, rc, text, sizeof text));
 }
 
 const char *jn_store_errmsg(const jn_store *s)
@@ -551,8 +592,16 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         return -1;
     }
     s->dirfd = dirfd;
+    s->dir = strdup(dir);
+    if (!s->dir) {
+        close(dirfd);
+        free(s);
+        snprintf(err, errcap, "open store: out of memory");
+        return -1;
+    }
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         close(dirfd);
+        free(s->dir);
         free(s);
         snprintf(err, errcap, "open store: cannot create mutex");
         return -1;
@@ -560,6 +609,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
     if (pthread_mutex_init(&s->idx_mu, NULL) != 0) {
         pthread_mutex_destroy(&s->mu);
         close(dirfd);
+        free(s->dir);
         free(s);
         snprintf(err, errcap, "open store: cannot create mutex");
         return -1;
@@ -624,6 +674,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
             pthread_mutex_destroy(&s->idx_mu);
             pthread_mutex_destroy(&s->mu);
             close(dirfd);
+            free(s->dir);
             free(s);
             return -1;
         }
@@ -649,7 +700,11 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         txn = NULL;
     }
     if (rc != 0) {
-        snprintf(err, errcap, "open store %s: %s: %s", dir, step, mdb_strerror(rc));
+        /* Opening writes too (the format value, the ID index mark): a full
+         * disk or store is reported as such here as well. */
+        char text[ERR_CAP];
+        snprintf(err, errcap, "open store %s: %s: %s", dir, step,
+                 s->env ? rc_text(s, rc, text, sizeof text) : mdb_strerror(rc));
         if (txn)
             mdb_txn_abort(txn);
         if (s->env)
@@ -658,6 +713,7 @@ int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, s
         pthread_mutex_destroy(&s->idx_mu);
         pthread_mutex_destroy(&s->mu);
         close(dirfd);
+        free(s->dir);
         free(s);
         return -1;
     }
@@ -685,6 +741,7 @@ void jn_store_close(jn_store *s)
     pthread_mutex_destroy(&s->idx_mu);
     pthread_mutex_destroy(&s->mu);
     close(s->dirfd); /* after the environment: releases the store's lock */
+    free(s->dir);
     if (tl_err_store == s)
         tl_err_store = NULL; /* a later store at the same address starts clean */
     free(s);
@@ -777,8 +834,9 @@ __attribute__((format(printf, 3, 4))) static int batch_fail(jn_batch *b, int rc,
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    char text[ERR_CAP];
     if (rc != 0)
-        set_err(b->s, "%s: %s", what, mdb_strerror(rc));
+        set_err(b->s, "%s: %s", what, rc_text(b->s, rc, text, sizeof text));
     else
         set_err(b->s, "%s", what);
     if (!b->failed) {

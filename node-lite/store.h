@@ -33,7 +33,11 @@
  * any thread (the environment is opened with MDB_NOTLS).
  *
  * Every function returns 0 on success or -1 with a message in the store's
- * error text (jn_store_errmsg); "not found" is 1 where documented.
+ * error text (jn_store_errmsg); "not found" is 1 where documented. A write
+ * that fails for want of space says so: "store full (...)" when the map
+ * size is reached (naming JN_STORE_MAP_SIZE_SETTING, which raises it),
+ * "disk full (N bytes free on DIR: ...)" when the disk is (see
+ * jn_datadir_write_error), each with what to do.
  */
 #ifndef JN_STORE_H
 #define JN_STORE_H
@@ -41,6 +45,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The jt-node.conf setting that becomes jn_store_open's map_size. */
+#define JN_STORE_MAP_SIZE_SETTING "[ledger] store_map_size"
 
 typedef struct jn_store jn_store;
 typedef struct jn_batch jn_batch;
@@ -74,7 +81,8 @@ typedef struct jn_txrec {
 
 /* Opens (creating if needed) the store in directory `dir` (created if
  * missing, mode 0700). `map_size` 0 means the default (64 GiB of address
- * space, sparse). The store is exclusive: the directory is flock()ed until
+ * space, sparse): the most the store may hold; a smaller value than the
+ * store already holds counts as that size. The store is exclusive: the directory is flock()ed until
  * jn_store_close, and an open of a store open elsewhere (another process, or
  * another handle in this one) fails with "it is open in another process". */
 int jn_store_open(const char *dir, size_t map_size, jn_store **out, char *err, size_t errcap);

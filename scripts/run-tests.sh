@@ -53,7 +53,7 @@ for kind in integration interop; do
     echo "== $name"
     sh "$s" > "$LOG/$(basename "$s").log" 2>&1; rc=$?
     count_script "$LOG/$(basename "$s").log" $rc "$name"
-    grep -E '^(ok|not ok|# SKIP|# seed)' "$LOG/$(basename "$s").log" | sed 's/^/   /' | tail -40
+    grep -E '^(ok|not ok|# SKIP|# seed|# figures)' "$LOG/$(basename "$s").log" | sed 's/^/   /' | tail -40
     if [ $rc -ne 0 ]; then echo "FAIL $name"; tail -30 "$LOG/$(basename "$s").log"; fi
   done
 done

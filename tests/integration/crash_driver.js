@@ -1,7 +1,8 @@
-// crash_driver.js BIN_DIR DATA_DIR WORK_DIR — the body of test_node_crash.sh.
+// crash_driver.js BIN_DIR DATA_DIR WORK_DIR — the body of test_node_crash.sh
+// and, with JT_CRASH_MODE=fill, of test_node_diskfull.sh.
 //
-// Keeps a steady stream of payments flowing into jt-node, kills it with
-// SIGKILL at random moments, and after every kill checks that:
+// Crash mode keeps a steady stream of payments flowing into jt-node, kills it
+// with SIGKILL at random moments, and after every kill checks that:
 //   * `jt-node verify` passes;
 //   * every ledger announced (ledgerClosed) before the kill is still there
 //     with the same hash and transaction count;
@@ -13,15 +14,26 @@
 //     genesis supply minus the fees of all included transactions.
 // Prints "ok ..." / "not ok ..." lines (one per round, then a summary).
 //
+// Fill mode streams payments until jt-node stops by itself because its store
+// (DATA_DIR/jt-node.conf sets a small store_map_size) or its disk is full,
+// checks that it exits non-zero saying so, makes room as an operator would
+// (JT_FILL_RECOVER: "map" raises store_map_size; "move:DIR" copies the data
+// directory to DIR on a larger disk), and then runs the same checks as
+// after a kill, once, and that the node closes ledgers again.
+//
 // Environment: JT_CRASH_ROUNDS (20), JT_SEED (random), JT_CRASH_RATE
-// (payments per second, 100), JT_CRASH_CLOSE_MS (100).
+// (payments per second, 100; fill mode 400), JT_CRASH_CLOSE_MS (100),
+// JT_CRASH_MODE (crash or fill), JT_FILL_RECOVER (map), JT_FILL_PAYMENTS
+// (payments signed for fill mode, 2500; a 1 MiB store holds about 1600),
+// JT_FILL_POOL (a file keeping the signed payments for the next run).
 'use strict';
 const path = require('path');
 const fs = require('fs');
 const { spawn } = require('child_process');
 const WebSocket = require(path.join(__dirname, '../interop/node_modules/ws'));
 
-const [BIN, DATA, WORK] = process.argv.slice(2);
+const [BIN, FIRST_DATA, WORK] = process.argv.slice(2);
+let DATA = FIRST_DATA; // fill mode moves it
 if (!BIN || !DATA || !WORK) {
   console.error('usage: crash_driver.js BIN_DIR DATA_DIR WORK_DIR');
   process.exit(2);
@@ -29,7 +41,8 @@ if (!BIN || !DATA || !WORK) {
 const NODE = path.join(BIN, 'jt-node');
 const WALLET = path.join(BIN, 'jt-wallet');
 const ROUNDS = parseInt(process.env.JT_CRASH_ROUNDS || '20', 10);
-const RATE = parseInt(process.env.JT_CRASH_RATE || '100', 10);
+const MODE = process.env.JT_CRASH_MODE || 'crash';
+const RATE = parseInt(process.env.JT_CRASH_RATE || (MODE === 'fill' ? '400' : '100'), 10);
 const CLOSE_MS = parseInt(process.env.JT_CRASH_CLOSE_MS || '100', 10);
 const SEED = process.env.JT_SEED ? parseInt(process.env.JT_SEED, 10) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 const DELAY_MIN = 200, DELAY_MAX = 1500; // ms of streaming before each kill
@@ -464,7 +477,7 @@ async function checkAfterRestart(c, pool, round, rec) {
   for (const h of lost) announcedTx.delete(h);
   for (const idx of goneLedgers) announcedLedgers.delete(idx);
   if (lc.ledger_index < lastAnnounced) lastAnnounced = lc.ledger_index;
-  return { issues, included: n, ledger: li };
+  return { issues, included: n, ledger: li, lost: lost.size };
 }
 
 // ---------------------------------------------------------------- stream
@@ -632,19 +645,158 @@ async function main() {
   else notOk(name, thin ? [`the stream was too thin to test anything: ${emptyRounds} rounds announced no transaction`] : []);
 }
 
+// ---------------------------------------------------------------- fill mode
+
+// The part of the node log written by the process started as `label`.
+function logOf(label) {
+  let text = '';
+  try { text = fs.readFileSync(LOG, 'utf8'); } catch (e) { return ''; }
+  const at = text.lastIndexOf(`--- ${label}\n`);
+  if (at < 0) return '';
+  const end = text.indexOf('\n--- ', at + 1);
+  return text.slice(at, end < 0 ? undefined : end);
+}
+
+async function fillMain() {
+  const recover = process.env.JT_FILL_RECOVER || 'map';
+  const store = recover === 'map';
+  const full = store ? 'store full' : 'disk full';
+  const nPay = parseInt(process.env.JT_FILL_PAYMENTS || '2500', 10);
+  const t0 = Date.now();
+  // Runs on fresh data directories may share one pool (JT_FILL_POOL names
+  // its file): every run starts from the same genesis.
+  const poolFile = process.env.JT_FILL_POOL;
+  let pool;
+  if (poolFile && fs.existsSync(poolFile)) {
+    const items = JSON.parse(fs.readFileSync(poolFile, 'utf8'), (k, v) => (k === 'amount' ? BigInt(v) : v));
+    pool = { items, byHash: new Map(items.map((it) => [it.hash, it])), how: `the pool in ${poolFile}` };
+    console.log(`# ${items.length} payments signed earlier, from ${poolFile}`);
+  } else {
+    pool = await makePool(nPay);
+    console.log(`# signed ${nPay} payments with ${pool.how} in ${Date.now() - t0} ms`);
+    if (poolFile) fs.writeFileSync(poolFile, JSON.stringify(pool.items, (k, v) => (typeof v === 'bigint' ? String(v) : v)));
+  }
+
+  // Fill: stream until the node stops by itself.
+  let n;
+  try { n = await startNode('fill'); }
+  catch (e) { notOk('jt-node starts', [e.message, logTail(20)]); return; }
+  const rec = { ledgers: [], txs: [], issues: [], submitted: 0, exhausted: false, lastClosedAt: 0, onClosed: null };
+  const c = new Client(`ws://127.0.0.1:${n.port}/`, recorder(1, rec));
+  const started = Date.now();
+  let stop = () => {};
+  try {
+    await c.open();
+    await c.call({ command: 'subscribe', streams: ['ledger', 'transactions'] });
+    stop = streamer(c, pool, 1, RATE, rec);
+  } catch (e) {
+    rec.issues.push('streaming: ' + e.message);
+  }
+  const FILL_MS = 40000;
+  while (!n.exited && !rec.exhausted && Date.now() - started < FILL_MS) await sleep(50);
+  await Promise.race([waitExit(n), sleep(rec.exhausted ? 3000 : 0)]);
+  stop();
+  await c.close();
+  const ms = Date.now() - started;
+  if (!n.exited) {
+    notOk(`jt-node stops when the ${store ? 'store' : 'disk'} is full`,
+      [`still running after ${ms} ms and ${rec.submitted} payments${rec.exhausted ? ' (the pool ran out: raise JT_FILL_PAYMENTS)' : ''}`, logTail(10)]);
+    await killNode(n);
+    return;
+  }
+  const log = logOf('fill');
+  const fatal = (log.match(/^jt-node event=fatal .*$/m) || [''])[0];
+  const where = DATA; // the store is DATA/ledger
+  const msgIssues = [];
+  if (n.exit.signal !== null || n.exit.code === 0) msgIssues.push(`exit code ${n.exit.code}, signal ${n.exit.signal}`);
+  if (!fatal.includes(full)) msgIssues.push(`the fatal line does not say "${full}": ${fatal || '(none)'}`);
+  if (!fatal.includes(where)) msgIssues.push(`the fatal line does not name ${where}`);
+  if (store && !fatal.includes('store_map_size')) msgIssues.push('the fatal line does not name store_map_size');
+  if (!store && !/\d+ bytes free on /.test(fatal)) msgIssues.push('the fatal line does not say how much space is free');
+  if (/runtime error|Sanitizer/.test(log)) msgIssues.push(...deathReport(n));
+  if (msgIssues.length) notOk(`jt-node stops when the ${store ? 'store' : 'disk'} is full`, msgIssues.concat([logTail(10)]));
+  else ok(`jt-node stops when the ${store ? 'store' : 'disk'} is full: exit ${n.exit.code} after ${ms} ms, "${full}" named with the directory and what to do`);
+  console.log(`#   ${fatal}`);
+  const lastBefore = lastAnnounced;
+  console.log(`# ledgers closed before the stop: ${rec.ledgers.length} (last ${lastBefore}); transactions validated before the stop: ${rec.txs.length} of ${rec.submitted} submitted`);
+
+  // Started again before anything is done, it must not pretend: it either
+  // refuses at once saying the same, or runs (the store reuses free pages).
+  try {
+    const again = await startNode('again, still full').catch((e) => e);
+    if (again instanceof Error) {
+      const l = logOf('again, still full');
+      if (l.includes(full)) ok(`started again while full, jt-node refuses and says "${full}"`);
+      else notOk('started again while full, jt-node says why it cannot start', [l.trim().split('\n').slice(-5).join('\n')]);
+    } else {
+      await sleep(300);
+      if (again.exited && !logOf('again, still full').includes(full)) notOk('started again while full, jt-node says why it stops', [logTail(5)]);
+      else ok('started again while full, jt-node ' + (again.exited ? `stops saying "${full}"` : 'runs (no write needed room yet)'));
+      if (!again.exited) {
+        try { process.kill(again.proc.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+        await waitExit(again);
+      }
+    }
+  } catch (e) { notOk('started again while full', [e.message]); }
+
+  // Make room, as the operator would.
+  if (store) {
+    const conf = path.join(DATA, 'jt-node.conf');
+    fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replace(/^store_map_size = \d+$/m, 'store_map_size = 0'));
+  } else {
+    const dest = recover.slice('move:'.length);
+    fs.cpSync(DATA, dest, { recursive: true });
+    DATA = dest;
+  }
+  const v = await run(NODE, ['verify', '--data', DATA]);
+  if (v.code === 0 && /^ok /.test(v.stdout)) ok(`jt-node verify after ${store ? 'raising store_map_size' : 'moving the data directory'}: ${v.stdout.trim()}`);
+  else notOk('jt-node verify after making room', [`exit ${v.code}`, v.stdout.trim(), v.stderr.trim()]);
+
+  // Restart: nothing announced is lost, and the node goes on.
+  try { n = await startNode('after making room'); }
+  catch (e) { notOk('jt-node restarts after making room', [e.message, logTail(20)]); return; }
+  const rec2 = { ledgers: [], txs: [], issues: [], submitted: 0, exhausted: false, lastClosedAt: 0, onClosed: null };
+  const c2 = new Client(`ws://127.0.0.1:${n.port}/`, recorder(2, rec2));
+  let res = null;
+  try {
+    await c2.open();
+    res = await checkAfterRestart(c2, pool, 1, rec);
+    const ai = await c2.call({ command: 'account_info', account: GENESIS, ledger_index: 'current' });
+    await c2.call({ command: 'subscribe', streams: ['ledger', 'transactions'] });
+    const stop2 = streamer(c2, pool, ai.account_data.Sequence, 50, rec2);
+    const until = Date.now() + 5000;
+    while (rec2.txs.length < 10 && Date.now() < until && !n.exited) await sleep(50);
+    stop2();
+  } catch (e) {
+    rec.issues.push('checking after the restart: ' + e.message);
+  }
+  await c2.close();
+  const issues = rec.issues.concat(res ? res.issues : []);
+  if (issues.length === 0) ok(`after the restart: all ${rec.txs.length} validated transactions kept, ${res.included} included; balances add up`);
+  else notOk('after the restart: nothing validated is lost', issues.slice(0, 40));
+  if (rec2.txs.length >= 10) ok(`jt-node validates payments again: ${rec2.txs.length} in ${rec2.ledgers.length} ledgers`);
+  else notOk('jt-node validates payments again', [`${rec2.txs.length} validated in 5 s`, logTail(10)]);
+  console.log(`# figures: ledgers closed ${rec.ledgers.length}; transactions validated before the stop ${rec.txs.length}; lost: ${res ? res.lost : '?'}`);
+  if (!n.exited) {
+    try { process.kill(n.proc.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+    await waitExit(n);
+  }
+}
+
+const LIMIT_MS = MODE === 'fill' ? 80000 : 175000;
 const watchdog = setTimeout(() => {
-  notOk('crash test finished in time', ['still running after 175 s']);
+  notOk('test finished in time', [`still running after ${LIMIT_MS / 1000} s`]);
   if (node && !node.exited) try { process.kill(node.proc.pid, 'SIGKILL'); } catch (e) { /* gone */ }
   process.exit(1);
-}, 175000);
+}, LIMIT_MS);
 process.on('exit', () => {
   if (node && !node.exited) try { process.kill(node.proc.pid, 'SIGKILL'); } catch (e) { /* gone */ }
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
-main().then(() => {
+(MODE === 'fill' ? fillMain : main)().then(() => {
   clearTimeout(watchdog);
   process.exit(failures ? 1 : 0);
 }, (e) => {
-  notOk('crash test ran to the end', [e.stack || e.message]);
+  notOk(`${MODE} test ran to the end`, [e.stack || e.message]);
   process.exit(1);
 });

@@ -1,13 +1,16 @@
 /* test_jn_store.c — jt-node's LMDB store on real files in a temporary directory. */
 #include <dirent.h>
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "datadir.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -401,7 +404,13 @@ static void map_full_fails_cleanly(void **state)
     assert_non_null(strstr(jn_store_errmsg(f->s), "put state "));
     assert_non_null(strstr(jn_store_errmsg(f->s), "MDB_MAP_FULL"));
     assert_int_equal(jn_store_commit(b), -1);
-    assert_non_null(strstr(jn_store_errmsg(f->s), "MDB_MAP_FULL"));
+    /* The operator reads what happened, where, and which setting to raise. */
+    const char *msg = jn_store_errmsg(f->s);
+    assert_non_null(strstr(msg, "MDB_MAP_FULL"));
+    assert_non_null(strstr(msg, "store full"));
+    assert_non_null(strstr(msg, f->dir));
+    assert_non_null(strstr(msg, "map size of 1048576 bytes"));
+    assert_non_null(strstr(msg, JN_STORE_MAP_SIZE_SETTING));
 
     /* Nothing of the failed batch, the earlier commit intact, store usable. */
     uint8_t id[32], buf[4];
@@ -413,6 +422,34 @@ static void map_full_fails_cleanly(void **state)
     assert_int_equal(jn_batch_put_meta(b, "after", "2", 1), 0);
     assert_int_equal(jn_store_commit(b), 0);
     assert_int_equal(jn_store_get_meta(f->s, "after", buf, sizeof buf, &len), 0);
+}
+
+/* The text of a failed write: a full disk says so with the space left and
+ * the directory; an EIO with room to spare says the disk is not full. */
+static void write_error_text(void **state)
+{
+    fix *f = *state;
+    char out[1024];
+    assert_true(jn_datadir_write_error(f->dir, ENOSPC, out, sizeof out));
+    assert_non_null(strstr(out, "disk full ("));
+    assert_non_null(strstr(out, " bytes free on "));
+    assert_non_null(strstr(out, f->dir));
+    assert_non_null(strstr(out, strerror(ENOSPC)));
+    assert_true(jn_datadir_write_error(f->dir, EDQUOT, out, sizeof out));
+    assert_non_null(strstr(out, "disk full ("));
+    /* The test directory's disk has more than 8 MiB free (or the test says
+     * nothing about EIO). */
+    struct statvfs fs;
+    if (statvfs(f->dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize > ((uint64_t)64 << 20)) {
+        assert_false(jn_datadir_write_error(f->dir, EIO, out, sizeof out));
+        assert_non_null(strstr(out, "so the disk is not full"));
+        assert_null(strstr(out, "disk full"));
+    }
+    assert_false(jn_datadir_write_error(f->dir, EACCES, out, sizeof out));
+    assert_string_equal(out, strerror(EACCES));
+    /* A directory that is gone still gets "disk full" for ENOSPC. */
+    assert_true(jn_datadir_write_error("/nonexistent/jt-node", ENOSPC, out, sizeof out));
+    assert_non_null(strstr(out, "disk full (on /nonexistent/jt-node: "));
 }
 
 static void headers(void **state)
@@ -1199,6 +1236,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(batch_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(map_full_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_error_text, setup, teardown),
         cmocka_unit_test_setup_teardown(headers, setup, teardown),
         cmocka_unit_test_setup_teardown(state_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(transactions, setup, teardown),
