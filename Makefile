@@ -68,7 +68,7 @@ BENCH_NODE_SRC := $(sort $(wildcard bench/node/*.c))
 BENCH_NODE_HDR := $(sort $(wildcard bench/node/*.h))
 BENCH_BIN  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib programs tests test install uninstall bench fuzz fuzz-build up clean check-deps format
+.PHONY: all lib programs tests test adversarial install uninstall bench fuzz fuzz-build up clean check-deps format
 .DELETE_ON_ERROR:
 
 all: lib programs
@@ -177,6 +177,11 @@ check-deps:
 test: check-deps
 	$(MAKE) --no-print-directory BUILD=build/test SAN=1 tests
 	BUILD=build/test scripts/run-tests.sh
+
+# The adversarial suite at the sizes of its table (the test target runs a
+# short form); see docs/operations.md.
+adversarial: check-deps
+	ADV_FULL=1 sh tests/adversarial/test_adversarial.sh
 
 # ---------------------------------------------------------------- install
 install: all

@@ -80,6 +80,8 @@
  * that connects and stays silent would otherwise hold a slot for ever. */
 #define JTP_HANDSHAKE_TIMEOUT_S 10
 #define DEFAULT_IDLE_S 300
+/* Requests one connection may hand out per round of the loop. */
+#define TURN_REQUESTS 32
 /* How often connections with output queued are checked for progress. */
 #define WATCHDOG_MS 500
 
@@ -127,6 +129,12 @@ struct jn_conn {
      * and its further requests wait until it has read some. */
     bool paused;
     bool deadline_held; /* rx_deadline, stopped while paused */
+    /* Its turn: requests handed out since the loop last went round; at
+     * TURN_REQUESTS it yields (reading stops until the next round), so one
+     * client's pipelined burst cannot hold the loop from the others. */
+    unsigned turn;
+    bool yielded;
+    jn_conn *next_yielded;
     /* Output in and out, as running totals (WebSocket: payload bytes; jtp:
      * framed bytes), and the stream messages (pushes) among what is
      * queued: a mark per push at the total where it ends. */
@@ -174,6 +182,7 @@ struct jn_net {
 
     jn_conn *conns; /* open connections */
     jn_conn *dead;  /* closed, to be freed at the next safe point */
+    jn_conn *yielded; /* connections whose turn ended this round */
     atomic_uint nconns;
     bool freeing;
     /* refusals at max_conns or max_per_addr, logged at most once a second */
@@ -677,7 +686,7 @@ static void pace(jn_conn *c)
     if (over == c->paused)
         return;
     c->paused = over;
-    lws_rx_flow_control(c->wsi, over ? 0 : 1);
+    lws_rx_flow_control(c->wsi, over || c->yielded ? 0 : 1);
     /* A message under way cannot be finished while nothing is read: its
      * deadline stops, and starts afresh on resuming. */
     if (over && c->rx_deadline) {
@@ -896,6 +905,35 @@ static void deliver(jn_conn *c, const char *msg, size_t len)
     bool over = over_rate(c);
     if (n->h.on_request)
         n->h.on_request(n->hctx, c, msg, len, over);
+    if (++c->turn >= TURN_REQUESTS && !c->yielded && !c->gone && c->wsi) {
+        /* Its turn is over: the rest of what it sent waits for the next
+         * round (lws keeps what it read; jtp frames wait in the handle). */
+        c->yielded = true;
+        c->next_yielded = n->yielded;
+        n->yielded = c;
+        lws_rx_flow_control(c->wsi, 0);
+    }
+}
+
+/* A new round: every connection whose turn ended may read again (unless
+ * its output holds it back), and jtp frames already read are handed out. */
+static void new_round(jn_net *n)
+{
+    jn_conn *c = n->yielded;
+    n->yielded = NULL;
+    while (c) {
+        jn_conn *next = c->next_yielded;
+        c->next_yielded = NULL;
+        c->yielded = false;
+        c->turn = 0;
+        if (!c->gone && !c->killing && c->wsi) {
+            if (!c->paused)
+                lws_rx_flow_control(c->wsi, 1);
+            if (c->transport == JN_JTP)
+                jtp_deliver(c);
+        }
+        c = next;
+    }
 }
 
 /* Transport errors answered here, not by the dispatcher (PROTOCOL.md §6.1,
@@ -1066,7 +1104,7 @@ static void jtp_deliver(jn_conn *c)
 {
     const char *msg;
     size_t mlen;
-    while (c->authed && !c->paused && !c->killing && !c->draining && !c->gone &&
+    while (c->authed && !c->paused && !c->yielded && !c->killing && !c->draining && !c->gone &&
            jt_jtp_get_state(c->jtp) == JT_JTP_OPEN && jt_jtp_next_message(c->jtp, &msg, &mlen))
         deliver(c, msg, mlen);
     in_account(c);
@@ -1457,6 +1495,7 @@ int jn_net_run(jn_net *n)
         }
         /* A safe point: no connection callback is on the stack. */
         run_posts(n);
+        new_round(n);
         reap(n);
     }
     atomic_store(&n->stop, false);

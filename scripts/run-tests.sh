@@ -7,6 +7,7 @@
 #   integration  tests/integration/*.sh (each script counts its own cases)
 #   interop      tests/interop/run.sh (needs node and npm; skipped with a
 #                visible message when they are missing)
+#   adversarial  tests/adversarial/test_adversarial.sh, in its short form
 #
 # A script test prints lines "ok NAME" / "not ok NAME"; those are counted.
 set -u
@@ -46,7 +47,7 @@ for t in "$BUILD"/tests/test_*; do
     echo "ok   $name ($(grep -c '^\[       OK \]' "$LOG/$name.log") cases)"; fi
 done
 
-for kind in integration interop; do
+for kind in integration interop adversarial; do
   for s in tests/$kind/test_*.sh; do
     [ -f "$s" ] || continue
     name="$kind/$(basename "$s" .sh)"

@@ -85,49 +85,37 @@ function client(port, localAddress) {
   };
 }
 
-// The well-behaved client: from 127.0.0.2, pings every 20 ms and pays every
-// 250 ms while `during` runs; samples the node's RSS every 100 ms.
+// The well-behaved client (beside.js, a process of its own): from 127.0.0.2,
+// pings every 20 ms and pays every 250 ms while `during` runs; the node's
+// RSS is sampled every 100 ms.
 async function beside(ports, name, during) {
-  const good = client(ports.ws, '127.0.0.2');
-  await good.ready;
+  const child = spawn(process.execPath, [path.join(__dirname, 'beside.js'), String(ports.ws)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const out = [];
+  let readyRes;
+  const ready = new Promise((res) => { readyRes = res; });
+  lines.on('line', (l) => { if (l === 'ready') readyRes(); else out.push(l); });
+  const done = new Promise((res) => child.on('exit', res));
+  await ready;
   const before = rssMB();
-  let peak = before, stop = false;
-  const lat = [];
-  let submits = 0, answered = 0;
+  let peak = before;
   const sampler = setInterval(() => { peak = Math.max(peak, rssMB()); }, 100);
-  const pinger = (async () => {
-    while (!stop) {
-      const t = process.hrtime.bigint();
-      const r = await good.request({ command: 'ping' }, 10000);
-      lat.push(r.timeout ? 10000 : Number(process.hrtime.bigint() - t) / 1e6);
-      await sleep(20);
-    }
-  })();
-  const payer = (async () => {
-    while (!stop) {
-      submits++;
-      const r = await good.request({ command: 'submit', secret: GENESIS.secret,
-        tx_json: { TransactionType: 'Payment', Account: GENESIS.address, Destination: 'jpLpucnjfX7ksggzc9Qw6hMSm1ATKJe3AF', Amount: '1000000', Fee: '10000' } }, 10000);
-      if (r.result && r.result.engine_result) answered++;
-      await sleep(250);
-    }
-  })();
   let detail;
   try { detail = await during(); } finally {
-    stop = true;
-    await Promise.all([pinger, payer]);
     clearInterval(sampler);
+    child.stdin.write('stop\n');
+    await done;
   }
   await sleep(500);
   const after = rssMB();
-  good.close();
-  lat.sort((a, b) => a - b);
+  const res = out.length ? JSON.parse(out[out.length - 1]) : { lat: [], submits: 0, answered: 0 };
+  const lat = (res.lat || []).sort((x, y) => x - y);
   const q = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : Infinity;
   console.log(`# ${name}: rss before ${before.toFixed(0)} MB, peak ${peak.toFixed(0)} MB, after ${after.toFixed(0)} MB; ` +
-    `beside it: ${lat.length} pings p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms max ${q(1).toFixed(1)} ms, submits answered ${answered}/${submits}` +
+    `beside it: ${lat.length} pings p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms max ${q(1).toFixed(1)} ms, submits answered ${res.answered}/${res.submits}` +
     (detail ? `; ${detail}` : ''));
   ok(q(0.99) < 50, `${name}: the client beside it keeps its ping p99 under 50 ms`, { p99: q(0.99), n: lat.length });
-  ok(answered === submits && submits > 0, `${name}: every submit of the client beside it is answered`, { answered, submits });
+  ok(res.answered === res.submits && res.submits > 0, `${name}: every submit of the client beside it is answered`, res.error || { answered: res.answered, submits: res.submits });
   return { before, peak, after };
 }
 

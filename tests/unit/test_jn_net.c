@@ -164,7 +164,7 @@ static void flood_step(void *ctx)
     jn_net_post(s->net, flood_step, s);
 }
 
-static const jn_net_handlers HANDLERS = {on_request, on_close};
+static const jn_net_handlers HANDLERS = {.on_request = on_request, .on_close = on_close};
 
 static void *loop_main(void *arg)
 {
