@@ -934,6 +934,10 @@ static void new_round(jn_net *n)
         }
         c = next;
     }
+    /* A jtp connection that used its turn again here still has frames in
+     * its handle, which no socket event will announce: go round at once. */
+    if (n->yielded)
+        lws_cancel_service(n->ctx);
 }
 
 /* Transport errors answered here, not by the dispatcher (PROTOCOL.md §6.1,
