@@ -143,10 +143,10 @@ int main(int argc, char **argv)
     b->nmakers = 1000;
     b->ntakers = 4000;
     b->depth = 10000;
-    b->noffers = 240000;
+    b->noffers = 480000; /* 3 rounds of 8 s at 20 000/s */
     b->npayers = 4000;
     b->nreceivers = 1000;
-    b->nxpay = 240000;
+    b->nxpay = 480000;
     b->book_clients = 4;
     b->book_window = 4;
     b->book_secs = 3;

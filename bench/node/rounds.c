@@ -459,14 +459,23 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
     L->ratio_min = L->ratio_max = L->rr[0].ratio;
     L->cross_ratio_min = L->cross_ratio_max = L->rr[0].cross_ratio;
     L->all_steady = true;
+    /* A round the load ran out in measures its tail, not a rate: the
+     * medians are of the full rounds (of all, when none was full). */
+    int full = 0;
+    for (int r = 0; r < rounds; r++)
+        full += !L->rr[r].cut_short;
+    int nv = 0;
     for (int r = 0; r < rounds; r++) {
         const round_res *R = &L->rr[r];
-        v_rate[r] = R->rate;
-        v_ceil[r] = R->ceiling;
-        v_ratio[r] = R->ratio;
-        v_sub[r] = R->submit_rate;
-        v_cross[r] = R->cross_rate;
-        v_cross_ratio[r] = R->cross_ratio;
+        if (!full || !R->cut_short) {
+            v_rate[nv] = R->rate;
+            v_ceil[nv] = R->ceiling;
+            v_ratio[nv] = R->ratio;
+            v_sub[nv] = R->submit_rate;
+            v_cross[nv] = R->cross_rate;
+            v_cross_ratio[nv] = R->cross_ratio;
+            nv++;
+        }
         if (R->ratio < L->ratio_min)
             L->ratio_min = R->ratio;
         if (R->ratio > L->ratio_max)
@@ -477,12 +486,12 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
             L->cross_ratio_max = R->cross_ratio;
         L->all_steady = L->all_steady && R->steady;
     }
-    L->rate = median(v_rate, rounds);
-    L->ceiling = median(v_ceil, rounds);
-    L->ratio = median(v_ratio, rounds);
-    L->submit_rate = median(v_sub, rounds);
-    L->cross_rate = median(v_cross, rounds);
-    L->cross_ratio = median(v_cross_ratio, rounds);
+    L->rate = median(v_rate, nv);
+    L->ceiling = median(v_ceil, nv);
+    L->ratio = median(v_ratio, nv);
+    L->submit_rate = median(v_sub, nv);
+    L->cross_rate = median(v_cross, nv);
+    L->cross_ratio = median(v_cross_ratio, nv);
     qsort(L->lat, L->nlat, sizeof *L->lat, cmp_double);
     qsort(L->ack, L->nack, sizeof *L->ack, cmp_double);
 }

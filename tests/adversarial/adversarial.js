@@ -20,12 +20,26 @@ const WebSocket = require(path.join(__dirname, '../interop/node_modules/ws'));
 
 const build = path.resolve(process.argv[2] || 'build/test');
 const NODE = path.join(build, 'bin/jt-node');
+const JTPCAT = path.join(build, 'tests/jtpcat');
 const FULL = process.env.ADV_FULL === '1';
 const MB = 1 << 20;
 const OUT_BUDGET = FULL ? 512 * MB : 64 * MB;
 const IN_BUDGET = FULL ? 256 * MB : 32 * MB;
 const GENESIS = { address: 'jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh', secret: 'snoPBjXtMeMyMHUVTgbuqAfg1SUTb' };
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+const crypto = require('crypto');
+const JCHARS = 'jpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65rkm8oFqi1tuvAxyz';
+// A random account address (version 0, 20 random bytes, checksum), Jingtum's alphabet.
+function randomAddress() {
+  const body = Buffer.concat([Buffer.from([0]), crypto.randomBytes(20)]);
+  const sum = crypto.createHash('sha256').update(crypto.createHash('sha256').update(body).digest()).digest();
+  const all = Buffer.concat([body, sum.subarray(0, 4)]);
+  let n = BigInt('0x' + all.toString('hex'));
+  let out = '';
+  while (n > 0n) { out = JCHARS[Number(n % 58n)] + out; n /= 58n; }
+  for (let i = 0; i < all.length && all[i] === 0; i++) out = JCHARS[0] + out; // leading zero bytes
+  return out;
+}
 
 let failures = 0;
 const ok = (cond, name, detail) => {
@@ -46,8 +60,8 @@ function startNode() {
     readline.createInterface({ input: node.stderr }).on('line', (l) => {
       logs.push(l);
       if (process.env.JT_IT_VERBOSE) console.error('# node: ' + l);
-      const m = /event=start .* ws=\S+:(\d+) jtp=\S+:(\d+)/.exec(l);
-      if (m) resolve({ ws: +m[1], jtp: +m[2] });
+      const m = /event=start .* ws=\S+:(\d+) jtp=\S+:(\d+) .*node_key=(\S+)/.exec(l);
+      if (m) resolve({ ws: +m[1], jtp: +m[2], key: m[3] });
     });
     node.on('exit', (code, sig) => { if (node) { console.log(`not ok [adversarial] jt-node exited - ${code} ${sig}`); failures++; } reject(new Error('exit')); });
   });
@@ -157,12 +171,16 @@ async function flood(kind, port, n, base, perAddr, settleMs) {
   return socks;
 }
 
+let ctlPort = 0;
+const ctlClient = () => client(ctlPort, '127.0.0.9');
+
 async function main() {
   const init = spawnSync(NODE, ['init', '--data', dir, '--json'], { encoding: 'utf8' });
   if (!ok(init.status === 0, 'jt-node init', init.stderr)) return;
   fs.appendFileSync(path.join(dir, 'jt-node.conf'),
     `[limits]\nmax_outbuf_total = ${OUT_BUDGET}\nmax_inbuf_total = ${IN_BUDGET}\n`);
   const ports = await startNode();
+  ctlPort = ports.ws;
   const ctl = client(ports.ws, '127.0.0.1');
   await ctl.ready;
   // A ledger with enough transactions that its expanded form is a large reply.
@@ -231,7 +249,70 @@ async function main() {
   });
   ok(hs.peak - hs.before < IN_BUDGET / MB + 100, 'half-sent messages: RSS stays under the input budget + 100 MB', hs);
 
-  // 5. One client pipelining book_offers.
+  // 5. jtp sessions with throw-away keys (no allow list), from one address.
+  const sessN = FULL ? 1024 : 100;
+  const cats = [];
+  await beside(ports, `${sessN} jtp sessions with throw-away keys from one address`, async () => {
+    for (let i = 0; i < sessN; i++) {
+      const p = spawn(JTPCAT, [`jtp://127.0.0.1:${ports.jtp}?key=${ports.key}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+      p.alive = true;
+      p.on('exit', () => { p.alive = false; });
+      cats.push(p);
+      if (i % 20 === 19) await sleep(50);
+    }
+    await sleep(3000);
+    const alive = cats.filter((p) => p.alive).length;
+    ok(alive <= 64, 'throw-away jtp sessions: the node holds at most 64 from one address', { alive });
+    ok(await newcomer(ports.ws, '127.0.0.3'), 'throw-away jtp sessions: a new client from another address is served');
+    return `${alive} of ${sessN} sessions held`;
+  });
+  cats.forEach((p) => p.kill('SIGKILL'));
+  await sleep(300);
+
+  // 6. Many connections subscribed to many accounts, with payments flowing.
+  const subN = FULL ? 1000 : 50, perConn = 1000, pool = Array.from({ length: 2000 }, randomAddress);
+  await beside(ports, `${subN} connections x ${perConn} subscribed accounts, 150 payments/s`, async () => {
+    const subs = [];
+    let refusedTotal = 0;
+    for (let i = 0; i < subN; i++) {
+      const c = client(ports.ws, `127.0.0.${50 + Math.floor(i / 60)}`);
+      try { await c.ready; } catch (e) { continue; }
+      const start = (i * 37) % (pool.length - perConn);
+      const accts = pool.slice(start, start + perConn);
+      c.got = 0;
+      c.ws.on('message', (d) => { if (/"type":"transaction"/.test(d.toString().slice(0, 200))) c.got++; });
+      const r = await c.request({ command: 'subscribe', accounts: accts });
+      if (r.status === 'success') { c.accts = new Set(accts); subs.push(c); } else if (r.error === 'tooBusy') { refusedTotal++; c.close(); } else c.close();
+    }
+    ok(subs.length * perConn <= 100000, 'subscriptions: no more than max_accounts accounts are subscribed', { subscribed: subs.length * perConn });
+    ok(FULL ? refusedTotal > 0 : refusedTotal === 0, 'subscriptions: past max_accounts a subscribe gets tooBusy', { refusedTotal });
+    const pay = ctlClient();
+    await pay.ready;
+    const dests = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000) {
+      const batch = [];
+      for (let k = 0; k < 15; k++) {
+        const d = pool[Math.floor(Math.random() * pool.length)];
+        dests.push(d);
+        batch.push(pay.request({ command: 'submit', secret: GENESIS.secret,
+          tx_json: { TransactionType: 'Payment', Account: GENESIS.address, Destination: d, Amount: '20000000', Fee: '10000' } }));
+      }
+      await Promise.all(batch);
+      await pay.request({ command: 'ledger_accept' });
+      await sleep(100);
+    }
+    await pay.request({ command: 'ledger_accept' });
+    await sleep(1500);
+    const want = subs.reduce((n, c) => n + dests.filter((d) => c.accts.has(d)).length, 0);
+    const got = subs.reduce((n, c) => n + c.got, 0);
+    ok(got === want, 'subscriptions: each payment reaches exactly the subscribers of its destination', { got, want });
+    subs.forEach((c) => c.close());
+    pay.close();
+    return `${subs.length} subscribed, ${dests.length} payments, ${got} messages`;
+  });
+
+  // 7. One client pipelining book_offers.
   const pipeN = 1500;
   await beside(ports, `one client pipelining ${pipeN} book_offers`, async () => {
     const c = client(ports.ws, '127.0.0.40');

@@ -13,7 +13,7 @@ if ! command -v node >/dev/null 2>&1; then echo "# SKIP adversarial suite: node 
 if [ ! -d "$here/../interop/node_modules/ws" ]; then
   (cd "$here/../interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
 fi
-if ! make -C "$root" --no-print-directory -j2 BUILD="$build" all >/dev/null 2>&1; then
+if ! make -C "$root" --no-print-directory -j2 BUILD="$build" all "$build/tests/jtpcat" >/dev/null 2>&1; then
   echo "not ok [adversarial] the optimized build ($build) fails"; exit 1
 fi
 exec node "$here/adversarial.js" "$build"
