@@ -84,6 +84,7 @@ typedef struct pending {
     jt_obj *tx;
     jt_buf blob;
     const char *w_err;      /* the worker refused it (see err) */
+    bool sign_here;         /* submit with secret: signed on the loop in its turn */
     jn_txmemo memo;         /* entry IDs and signer */
     uint8_t id[32];
     jt_buf tx_json;         /* the reply's tx_json */

@@ -229,6 +229,13 @@ static int submit_queued(req *q)
         memcpy(q->exception, p->exception, sizeof q->exception);
         return -1;
     }
+    if (p->sign_here) {
+        /* Signed now, by the node, with the open ledger as it stands. */
+        jt_obj *tx = NULL;
+        if (rpc_submit_prepare(q, &p->blob, &tx))
+            return -1;
+        return rpc_submit_finish(q, &p->blob, tx, JT_OK, NULL, NULL, NULL);
+    }
     jt_obj *tx = p->tx;
     p->tx = NULL; /* rpc_submit_finish takes it */
     bool good = p->vj.err == JT_OK;
@@ -285,6 +292,8 @@ static void finish_pending(jn_rpc *r, pending *p)
     scratch_put(&r->result_buf, result);
 }
 
+static void verified(void *ctx);
+
 bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
 {
     jn_rpc *r = q->rpc;
@@ -301,10 +310,11 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
         p->submit = true;
         jt_buf_init(&p->blob);
         jt_buf_init(&p->tx_json);
-        /* A blob is decoded by the worker; one signed here (secret) is
-         * prepared now, as it reads the open ledger. */
-        if (!jt_json_get(q->p, "tx_blob"))
-            rc = rpc_submit_prepare(q, &p->blob, &p->tx);
+        /* A blob is decoded by the worker. One the node signs (secret) is
+         * signed in its turn, on the loop: it fills in Sequence from the
+         * open ledger, which must hold the client's earlier submits by
+         * then, or pipelined signing requests would all get one Sequence. */
+        p->sign_here = !jt_json_get(q->p, "tx_blob");
     }
     if (rc && !c->pending) {
         free(p); /* answered now */
@@ -319,7 +329,10 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
     p->doc = doc;
     p->vj.work = submit_work;
     enqueue(r, p);
-    if (p->submit && !p->err)
+    if (p->submit && p->sign_here) {
+        atomic_store(&p->vj.done, true); /* nothing for a worker */
+        verified(r);                      /* the queue moves on at the next safe point */
+    } else if (p->submit && !p->err)
         jn_verifier_push(r->ver, &p->vj);
     return true;
 }
@@ -349,7 +362,7 @@ static bool pending_ready(const pending *p)
 
 static void prefetch_pending(jn_rpc *r, pending *p, int stage)
 {
-    if (!p || !p->submit || p->err || !atomic_load(&p->vj.done) || p->w_err || p->vj.err)
+    if (!p || !p->submit || p->sign_here || p->err || !atomic_load(&p->vj.done) || p->w_err || p->vj.err)
         return;
     /* The request was parsed and decoded long ago: its document and
      * transaction too. */

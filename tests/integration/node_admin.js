@@ -41,6 +41,11 @@ h.run(async () => {
   ok(r.status === 'success' && r.result.ledger_current_index > 1, 'default: a loopback peer may ledger_accept', r);
   r = await c.request(pay(h.GENESIS.secret));
   eq(r.result && r.result.engine_result, 'tesSUCCESS', 'default: a loopback peer may submit with a secret');
+  // Pipelined, each is signed in its turn: successive Sequences, all applied.
+  const rs = await Promise.all(Array.from({ length: 20 }, () => c.request(pay(h.GENESIS.secret))));
+  const seqs = rs.map((x) => x.result && x.result.tx_json.Sequence);
+  ok(rs.every((x) => x.result && x.result.engine_result === 'tesSUCCESS') && new Set(seqs).size === 20,
+    '20 pipelined submits with a secret get 20 successive Sequences', { seqs });
   await c.close();
 
   // -- only 127.0.0.2: a peer from 127.0.0.1 is not admin, one from 127.0.0.2 is
