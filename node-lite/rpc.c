@@ -145,6 +145,9 @@ static void send_transport_error(jn_client *c, const char *tok, const char *text
 /* Sends the reply to a request: the command's result, or the error in q. */
 void rpc_send_reply(jn_client *c, req *q, int rc, const jt_json *root, const jt_buf *result)
 {
+    /* What a reply costs beyond its request's price: building and sending
+     * it grows with its size (a unit a KiB), charged after the fact. */
+    rpc_budget_charge(q->rpc, c, (double)result->len / 1024);
     const jt_json *id = jt_json_get(root, "id");
     jt_buf local;
     jt_buf *out = scratch_get(&q->rpc->reply_buf, &local);

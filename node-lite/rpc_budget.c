@@ -1,7 +1,8 @@
 /*
  * rpc_budget.c — request budgets: every request costs units, roughly ten
  * microseconds of the event loop each (a ping 1, a book_offers page 10 and
- * more with its limit, a path search 100), and is paid from two token
+ * more with its limit, a path search 100; its reply a unit a KiB more,
+ * charged once it is built), and is paid from two token
  * buckets: its connection's and its peer address's (shared by every
  * connection from that address). Both refill continuously; a request that
  * either cannot pay is answered `slowDown` and not run. So one connection
@@ -138,4 +139,13 @@ bool rpc_budget_take(jn_rpc *r, jn_client *c, double cost)
         c->refused = 0;
     }
     return false;
+}
+
+void rpc_budget_charge(jn_rpc *r, jn_client *c, double cost)
+{
+    (void)r;
+    /* Into debt if need be: the next requests wait until it is paid. */
+    c->tokens -= cost;
+    if (c->addr_budget)
+        c->addr_budget->tokens -= cost;
 }

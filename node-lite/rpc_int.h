@@ -153,6 +153,8 @@ double rpc_request_cost(const struct command *cmd, const jt_json *p);
 /* Takes cost from c's budget and its address's; false (nothing taken,
  * logged at most once a second per client) when either falls short. */
 bool rpc_budget_take(jn_rpc *r, jn_client *c, double cost);
+/* Charges cost after the fact (a reply's size), into debt if need be. */
+void rpc_budget_charge(jn_rpc *r, jn_client *c, double cost);
 
 /* ---------------------------------------------------------------- the command table */
 
