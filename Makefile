@@ -39,14 +39,21 @@ PUB_HDR  := $(sort $(wildcard sdk/include/jt/*.h))
 LIB_A    := $(BUILD)/lib/libjt.a
 LIB_SO   := $(BUILD)/lib/libjt.so.$(VERSION)
 
+# ---------------------------------------------------------------- the server core
+# What the daemons share (server/: listeners, limits, admission, posts,
+# timers, logs): a private static library beside libjt, never installed.
+SRV_SRC  := $(sort $(wildcard server/*.c))
+SRV_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRV_SRC))
+SRV_A    := $(BUILD)/lib/libjtsrv.a
+
 # ---------------------------------------------------------------- programs
 # Each program is a directory whose .c files link against libjt.a.
 WALLET_SRC := $(sort $(wildcard wallet/*.c))
 NODE_SRC   := $(sort $(wildcard node-lite/*.c))
 NODE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_SRC))
-# jt-node's engine and ledger core: every module but the program (main.c) and
-# its network layer (net.c). Unit tests and fuzz_rpc link these.
-NODE_CORE_SRC := $(filter-out node-lite/main.c node-lite/net.c,$(NODE_SRC))
+# jt-node's engine and ledger core: every module but the program (main.c).
+# Unit tests and fuzz_rpc link these.
+NODE_CORE_SRC := $(filter-out node-lite/main.c,$(NODE_SRC))
 JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC))
 NODE_LIBS  := -llmdb -linih -lpthread -lm
 # jt-node's allocator: jemalloc when its development files are installed
@@ -99,14 +106,22 @@ $(BUILD)/bin/jt-wallet: $(WALLET_SRC) $(wildcard wallet/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iwallet -o $@ $(WALLET_SRC) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
 
-# jt-node: objects compiled separately so node-lite unit tests can link them.
-$(BUILD)/obj/node-lite/%.o: node-lite/%.c $(PUB_HDR) $(wildcard node-lite/*.h)
+$(BUILD)/obj/server/%.o: server/%.c $(PUB_HDR) $(wildcard server/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Inode-lite -pthread -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Iserver -pthread -c $< -o $@
 
-$(BUILD)/bin/jt-node: $(NODE_OBJ) $(LIB_A)
+$(SRV_A): $(SRV_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -pthread -o $@ $(NODE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) $(MALLOC_LIBS)
+	rm -f $@ && $(AR) rcs $@ $(SRV_OBJ)
+
+# jt-node: objects compiled separately so node-lite unit tests can link them.
+$(BUILD)/obj/node-lite/%.o: node-lite/%.c $(PUB_HDR) $(wildcard node-lite/*.h) $(wildcard server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Inode-lite -Iserver -pthread -c $< -o $@
+
+$(BUILD)/bin/jt-node: $(NODE_OBJ) $(SRV_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -pthread -o $@ $(NODE_OBJ) $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) $(MALLOC_LIBS)
 
 # ---------------------------------------------------------------- tests
 JTPCAT     := $(BUILD)/tests/jtpcat
@@ -161,6 +176,12 @@ $(BUILD)/tests/test_jn_offers_prop: tests/unit/test_jn_offers_prop.c tests/unit/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< tests/unit/book_model.c \
 	    $(TESTLIB) $(JN_CORE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) -lcmocka
+
+# The server core's tests: real listeners on loopback, linked with libjtsrv.a.
+$(BUILD)/tests/test_srv: tests/unit/test_srv.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(SRV_A) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcmocka
 
 $(JTPCAT): tests/integration/jtpcat.c $(LIB_A)
 	@mkdir -p $(dir $@)

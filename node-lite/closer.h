@@ -49,7 +49,7 @@ void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx);
 int jn_closer_start_writer(jn_closer *k, int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx),
                            void *post_ctx);
 
-/* The interval timer (a callback for jn_net_set_timer, ctx: the closer):
+/* The interval timer (a callback for srv_net_set_timer, ctx: the closer):
  * closes the open ledger now, or as soon as the ledger being written is
  * durable. Failures go to `fatal`. */
 void jn_closer_tick(void *k);

@@ -26,8 +26,7 @@
 #include "closer.h"
 #include "datadir.h"
 #include "ledger.h"
-#include "net.h"
-#include "net_ext.h"
+#include "srv.h"
 #include "rpc.h"
 
 #define VERSION "0.1.0"
@@ -56,7 +55,7 @@ typedef struct config {
     size_t n_allowed;
     uint8_t admin[MAX_KEYS][32];
     size_t n_admin;
-    jn_net_prefix admin_nets[MAX_ADMIN_NETS];
+    srv_net_prefix admin_nets[MAX_ADMIN_NETS];
     size_t n_admin_nets;
     bool admin_nets_set; /* an [admin] address line was read */
     char error[400];
@@ -125,7 +124,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
             snprintf(c->error, sizeof c->error, "[admin] address: at most %d", MAX_ADMIN_NETS);
             return 0;
         }
-        if (jn_net_prefix_parse(value, &c->admin_nets[c->n_admin_nets])) {
+        if (srv_net_prefix_parse(value, &c->admin_nets[c->n_admin_nets])) {
             snprintf(c->error, sizeof c->error,
                      "[admin] address: not an address or ADDRESS/BITS: %s", value);
             return 0;
@@ -598,7 +597,7 @@ static int cmd_verify(int argc, char **argv)
 /* ---------------------------------------------------------------- run */
 
 typedef struct node {
-    jn_net *net;
+    srv_net *net;
     jn_rpc *rpc;
     jn_closer *closer;
     jn_ledger *L;
@@ -610,42 +609,42 @@ static node *g_node;
 static void conn_send(void *sctx, const char *msg, size_t len, bool push)
 {
     if (push)
-        (void)jn_conn_send((jn_conn *)sctx, msg, len);
+        (void)srv_conn_send((srv_conn *)sctx, msg, len);
     else
-        (void)jn_conn_reply((jn_conn *)sctx, msg, len);
+        (void)srv_conn_reply((srv_conn *)sctx, msg, len);
 }
 
-static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate)
+static void on_request(void *ctx, srv_conn *c, const char *msg, size_t len, bool over_rate)
 {
     node *n = ctx;
-    jn_client *cl = jn_conn_user(c);
+    jn_client *cl = srv_conn_user(c);
     if (!cl) {
-        cl = jn_rpc_client_new(n->rpc, conn_send, c, jn_conn_is_admin(c), jn_conn_addr(c));
+        cl = jn_rpc_client_new(n->rpc, conn_send, c, srv_conn_is_admin(c), srv_conn_addr(c));
         if (!cl)
             return;
-        jn_conn_set_user(c, cl);
+        srv_conn_set_user(c, cl);
     }
     jn_rpc_request(n->rpc, cl, msg, len, over_rate);
 }
 
-static void on_close(void *ctx, jn_conn *c)
+static void on_close(void *ctx, srv_conn *c)
 {
     node *n = ctx;
-    jn_rpc_client_free(n->rpc, jn_conn_user(c));
-    jn_conn_set_user(c, NULL);
+    jn_rpc_client_free(n->rpc, srv_conn_user(c));
+    srv_conn_set_user(c, NULL);
 }
 
 /* A silent connection stays open while it holds subscriptions or requests. */
-static bool conn_keep(void *ctx, jn_conn *c)
+static bool conn_keep(void *ctx, srv_conn *c)
 {
     node *n = ctx;
-    jn_client *cl = jn_conn_user(c);
+    jn_client *cl = srv_conn_user(c);
     return cl && jn_rpc_client_holds(n->rpc, cl);
 }
 
 static int post_to_loop(void *pctx, void (*cb)(void *ctx), void *ctx)
 {
-    return jn_net_post(pctx, cb, ctx);
+    return srv_net_post(pctx, cb, ctx);
 }
 
 /* A close started by the timer, or finished after the writer's report,
@@ -655,21 +654,21 @@ static void on_fatal(void *ctx, const char *err)
     node *n = ctx;
     fprintf(stderr, "jt-node event=fatal reason=\"%s\"\n", err);
     n->exit_code = 1;
-    jn_net_stop(n->net);
+    srv_net_stop(n->net);
 }
 
 /* `stop`: as SIGTERM, once the reply is written (at most a second). */
 static void on_stop(void *ctx)
 {
     node *n = ctx;
-    jn_net_stop_flushed(n->net, 1000);
+    srv_net_stop_flushed(n->net, 1000);
 }
 
 static void on_signal(int sig)
 {
     (void)sig;
     if (g_node && g_node->net)
-        jn_net_stop(g_node->net);
+        srv_net_stop(g_node->net);
 }
 
 /* "HOST" of "HOST:PORT" (in a static buffer; for the start log line). */
@@ -793,8 +792,8 @@ static int cmd_run_locked(const opts *po)
                         .addr_budget_burst = c.addr_budget_burst};
     memcpy(rc.node_pk, jt_jtp_identity_public(id), 32);
     n.rpc = n.closer ? jn_rpc_new(n.L, &rc) : NULL;
-    jn_net_config nc;
-    jn_net_config_init(&nc);
+    srv_net_config nc;
+    srv_net_config_init(&nc);
     nc.ws_addr = c.ws;
     nc.jtp_addr = c.jtp;
     memcpy(nc.node_pk, jt_jtp_identity_public(id), 32);
@@ -818,9 +817,9 @@ static int cmd_run_locked(const opts *po)
     nc.idle_s = c.idle_s;
     nc.slow_reader_s = c.slow_reader_s;
     nc.max_in_total = c.max_in_total;
-    jn_net_handlers h = {.on_request = on_request, .on_close = on_close, .keep = conn_keep};
+    srv_net_handlers h = {.on_request = on_request, .on_close = on_close, .keep = conn_keep};
     int rcode = 1;
-    if (!n.rpc || jn_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {
+    if (!n.rpc || srv_net_new(&nc, &h, &n, &n.net, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err[0] ? err : "out of memory");
         goto out;
     }
@@ -841,15 +840,15 @@ static int cmd_run_locked(const opts *po)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (c.close_ms)
-        jn_net_set_timer(n.net, c.close_ms, jn_closer_tick, n.closer);
+        srv_net_set_timer(n.net, c.close_ms, jn_closer_tick, n.closer);
     char npub[64];
     if (jt_jtp_key_to_node_public(jt_jtp_identity_public(id), npub, sizeof npub) != JT_OK)
         npub[0] = 0;
     fprintf(stderr,
             "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s allocator=%s\n",
-            VERSION, host_of(c.ws), jn_net_listen_port(n.net, "ws"), host_of(c.jtp), jn_net_listen_port(n.net, "jtp"),
+            VERSION, host_of(c.ws), srv_net_listen_port(n.net, "ws"), host_of(c.jtp), srv_net_listen_port(n.net, "jtp"),
             jn_ledger_last(n.L)->seq, c.close_ms, npub, allocator_name());
-    jn_net_run(n.net);
+    srv_net_run(n.net);
     jn_rpc_stop_verifiers(n.rpc);
     /* The ledger being written, if any, becomes durable before we exit. */
     (void)jn_closer_stop(n.closer, err, sizeof err);
@@ -857,7 +856,7 @@ static int cmd_run_locked(const opts *po)
     fprintf(stderr, "jt-node event=stop ledger=%" PRIu32 "\n", jn_ledger_last(n.L)->seq);
 out:
     g_node = NULL;
-    jn_net_free(n.net);
+    srv_net_free(n.net);
     jn_rpc_free(n.rpc);
     jn_closer_free(n.closer);
     jn_ledger_free(n.L);

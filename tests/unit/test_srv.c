@@ -1,6 +1,6 @@
-/* test_jn_net.c — jt-node's listeners over real loopback sockets.
+/* test_srv.c — the server core (server/srv.h) over real loopback sockets.
  *
- * Each test starts jn_net on kernel-chosen ports ("127.0.0.1:0") with its
+ * Each test starts srv_net on kernel-chosen ports ("127.0.0.1:0") with its
  * loop in a thread and an echo handler, then talks to it with a small
  * WebSocket client written here (handshake and masked framing on a plain
  * socket) or with libjt's jtp client state machine. */
@@ -23,31 +23,30 @@
 #include <libwebsockets.h>
 
 #include "jt/jtp.h"
-#include "net.h"
-#include "net_ext.h"
+#include "srv.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ server */
 
 typedef struct flood {
-    jn_conn *c; /* loop thread only */
+    srv_conn *c; /* loop thread only */
     size_t msg_size;
-    atomic_size_t sent;  /* bytes accepted by jn_conn_send */
-    atomic_bool refused; /* jn_conn_send returned -1 */
+    atomic_size_t sent;  /* bytes accepted by srv_conn_send */
+    atomic_bool refused; /* srv_conn_send returned -1 */
 } flood;
 
 typedef struct srv {
-    jn_net *net;
+    srv_net *net;
     pthread_t th;
     pthread_t loop_tid;
     atomic_bool loop_started;
     int ws_port, jtp_port;
     atomic_uint requests, closes, over_rate, double_close;
-    /* handler-observed breaches of net.h's contract: a message without its
-     * NUL, a send accepted after jn_conn_close */
+    /* handler-observed breaches of srv.h's contract: a message without its
+     * NUL, a send accepted after srv_conn_close */
     atomic_uint violations;
     atomic_uint ticks, posts_on_loop, posts_off_loop;
-    atomic_uint replies_refused; /* jn_conn_reply returned -1 */
+    atomic_uint replies_refused; /* srv_conn_reply returned -1 */
     flood fl;
 } srv;
 
@@ -64,45 +63,45 @@ typedef struct seen {
 
 static void flood_step(void *ctx);
 
-static void reply(jn_conn *c, const char *prefix, const char *msg, size_t len)
+static void reply(srv_conn *c, const char *prefix, const char *msg, size_t len)
 {
     size_t pl = strlen(prefix);
     char *r = malloc(pl + len);
     memcpy(r, prefix, pl);
     memcpy(r + pl, msg, len);
-    jn_conn_send(c, r, pl + len);
+    srv_conn_send(c, r, pl + len);
     free(r);
 }
 
-static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool over)
+static void on_request(void *ctx, srv_conn *c, const char *msg, size_t len, bool over)
 {
     srv *s = ctx;
     atomic_fetch_add(&s->requests, 1);
     if (msg[len] != '\0')
         atomic_fetch_add(&s->violations, 1);
-    if (!jn_conn_user(c)) {
+    if (!srv_conn_user(c)) {
         seen *m = calloc(1, sizeof *m);
-        m->id = jn_conn_id(c);
-        jn_conn_set_user(c, m);
+        m->id = srv_conn_id(c);
+        srv_conn_set_user(c, m);
     }
     if (over)
         atomic_fetch_add(&s->over_rate, 1);
     if (len == 5 && memcmp(msg, "flood", 5) == 0) {
         s->fl.c = c;
-        jn_net_post(s->net, flood_step, s);
+        srv_net_post(s->net, flood_step, s);
         return;
     }
     if (len == 6 && memcmp(msg, "whoami", 6) == 0) {
         char w[128];
-        int k = snprintf(w, sizeof w, "W:%s:admin=%d:loopback=%d", jn_conn_transport(c),
-                         jn_conn_is_admin(c), jn_conn_is_loopback(c));
-        jn_conn_send(c, w, (size_t)k);
+        int k = snprintf(w, sizeof w, "W:%s:admin=%d:loopback=%d", srv_conn_transport(c),
+                         srv_conn_is_admin(c), srv_conn_is_loopback(c));
+        srv_conn_send(c, w, (size_t)k);
         return;
     }
     if (len == 3 && memcmp(msg, "bye", 3) == 0) {
-        jn_conn_send(c, "bye!", 4);
-        jn_conn_close(c);
-        if (jn_conn_send(c, "late", 4) != -1) /* refused once closing */
+        srv_conn_send(c, "bye!", 4);
+        srv_conn_close(c);
+        if (srv_conn_send(c, "late", 4) != -1) /* refused once closing */
             atomic_fetch_add(&s->violations, 1);
         return;
     }
@@ -113,37 +112,37 @@ static void on_request(void *ctx, jn_conn *c, const char *msg, size_t len, bool 
         memset(r, 'y', BIG_REPLY);
         memcpy(r, msg, len);
         r[len] = ';';
-        if (jn_conn_reply(c, r, BIG_REPLY) != 0)
+        if (srv_conn_reply(c, r, BIG_REPLY) != 0)
             atomic_fetch_add(&s->replies_refused, 1);
         free(r);
         return;
     }
     if (len == 4 && memcmp(msg, "peer", 4) == 0) {
-        const char *p = jn_conn_peer(c);
-        jn_conn_send(c, p, strlen(p));
+        const char *p = srv_conn_peer(c);
+        srv_conn_send(c, p, strlen(p));
         return;
     }
     reply(c, over ? "R1:" : "R0:", msg, len);
 }
 
-static void on_close(void *ctx, jn_conn *c)
+static void on_close(void *ctx, srv_conn *c)
 {
     srv *s = ctx;
     atomic_fetch_add(&s->closes, 1);
-    seen *m = jn_conn_user(c);
+    seen *m = srv_conn_user(c);
     if (m) {
-        if (m->closed || m->id != jn_conn_id(c))
+        if (m->closed || m->id != srv_conn_id(c))
             atomic_fetch_add(&s->double_close, 1);
         m->closed = true;
         free(m);
-        jn_conn_set_user(c, NULL);
+        srv_conn_set_user(c, NULL);
     }
     if (s->fl.c == c)
         s->fl.c = NULL;
 }
 
 /* Sends one message per loop round to a client that never reads: the
- * kernel buffers fill, then the connection's queue, then jn_conn_send must
+ * kernel buffers fill, then the connection's queue, then srv_conn_send must
  * refuse and close instead of buffering without bound. */
 static void flood_step(void *ctx)
 {
@@ -152,7 +151,7 @@ static void flood_step(void *ctx)
         return;
     static char buf[1 << 16];
     memset(buf, 'x', s->fl.msg_size);
-    if (jn_conn_send(s->fl.c, buf, s->fl.msg_size) != 0) {
+    if (srv_conn_send(s->fl.c, buf, s->fl.msg_size) != 0) {
         atomic_store(&s->fl.refused, true);
         s->fl.c = NULL;
         return;
@@ -161,17 +160,17 @@ static void flood_step(void *ctx)
         s->fl.c = NULL; /* give up: the limit was never hit */
         return;
     }
-    jn_net_post(s->net, flood_step, s);
+    srv_net_post(s->net, flood_step, s);
 }
 
-static const jn_net_handlers HANDLERS = {.on_request = on_request, .on_close = on_close};
+static const srv_net_handlers HANDLERS = {.on_request = on_request, .on_close = on_close};
 
 static void *loop_main(void *arg)
 {
     srv *s = arg;
     s->loop_tid = pthread_self();
     atomic_store(&s->loop_started, true);
-    jn_net_run(s->net);
+    srv_net_run(s->net);
     return NULL;
 }
 
@@ -181,7 +180,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void srv_start(jn_net_config *cfg)
+static void srv_start(srv_net_config *cfg)
 {
     memset(&S, 0, sizeof S);
     S.fl.msg_size = 4096;
@@ -199,11 +198,11 @@ static void srv_start(jn_net_config *cfg)
         jt_jtp_identity_free(id);
     }
     char err[256] = "";
-    int rc = jn_net_new(cfg, &HANDLERS, &S, &S.net, err, sizeof err);
+    int rc = srv_net_new(cfg, &HANDLERS, &S, &S.net, err, sizeof err);
     if (rc != 0)
-        fail_msg("jn_net_new: %s", err);
-    S.ws_port = jn_net_listen_port(S.net, "ws");
-    S.jtp_port = jn_net_listen_port(S.net, "jtp");
+        fail_msg("srv_net_new: %s", err);
+    S.ws_port = srv_net_listen_port(S.net, "ws");
+    S.jtp_port = srv_net_listen_port(S.net, "jtp");
     assert_true(S.ws_port > 0);
     assert_true(S.jtp_port > 0);
     assert_int_equal(pthread_create(&S.th, NULL, loop_main, &S), 0);
@@ -213,9 +212,9 @@ static void srv_start(jn_net_config *cfg)
 
 static void srv_stop(void)
 {
-    jn_net_stop(S.net);
+    srv_net_stop(S.net);
     pthread_join(S.th, NULL);
-    jn_net_free(S.net);
+    srv_net_free(S.net);
     S.net = NULL;
     assert_int_equal(atomic_load(&S.violations), 0);
     assert_int_equal(atomic_load(&S.double_close), 0);
@@ -234,11 +233,11 @@ static bool wait_for(atomic_uint *v, unsigned want, int ms)
 static bool wait_conns(unsigned want, int ms)
 {
     for (int i = 0; i < ms; i += 5) {
-        if (jn_net_conn_count(S.net) == want)
+        if (srv_net_conn_count(S.net) == want)
             return true;
         sleep_ms(5);
     }
-    return jn_net_conn_count(S.net) == want;
+    return srv_net_conn_count(S.net) == want;
 }
 
 /* ---------------------------------------------------- socket helpers */
@@ -572,8 +571,8 @@ static void jtp_expect(jtpc *c, const char *send, const char *want)
 static void ws_round_trip(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     srv_start(&cfg);
 
     int fd = ws_open(S.ws_port);
@@ -640,8 +639,8 @@ static void ws_round_trip(void **state)
 static void ws_binary_refused(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     srv_start(&cfg);
     int fd = ws_open(S.ws_port);
     assert_true(fd >= 0);
@@ -671,8 +670,8 @@ static void ws_binary_refused(void **state)
 static void ws_unmasked_frame_closes(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     srv_start(&cfg);
     int good = ws_open(S.ws_port);
     int bad = ws_open(S.ws_port);
@@ -715,8 +714,8 @@ static void ws_unmasked_frame_closes(void **state)
 static void ws_oversize_closes(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.max_message = 1000;
     srv_start(&cfg);
     int good = ws_open(S.ws_port);
@@ -781,7 +780,7 @@ static void two_then_refused(void)
         assert_true(peer_closes(d, 3000));
         close(d);
     }
-    assert_int_equal(jn_net_conn_count(S.net), 2);
+    assert_int_equal(srv_net_conn_count(S.net), 2);
     ws_expect(a, "alive", "R0:alive");
     close(a);
     assert_true(wait_conns(1, 3000));
@@ -796,8 +795,8 @@ static void two_then_refused(void)
 static void max_conns_enforced(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.max_conns = 2;
     srv_start(&cfg);
     two_then_refused();
@@ -810,8 +809,8 @@ static void max_conns_enforced(void **state)
 static void max_conns_per_addr_enforced(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     assert_int_equal(cfg.max_conns_per_addr, 64); /* on by default */
     cfg.max_conns = 100;
     cfg.max_conns_per_addr = 2;
@@ -824,8 +823,8 @@ static void max_conns_per_addr_enforced(void **state)
 static void over_rate_flagged(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.rate_per_sec = 1;
     cfg.rate_burst = 3;
     srv_start(&cfg);
@@ -876,8 +875,8 @@ static void flood_is_cut(size_t max_sent)
 static void slow_consumer_dropped(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.max_outbuf = 256 << 10;
     srv_start(&cfg);
     /* Not the 512 MiB the flood would go on to. */
@@ -891,8 +890,8 @@ static void slow_consumer_dropped(void **state)
 static void out_total_enforced(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     assert_int_equal(cfg.max_out_total, (size_t)512 << 20); /* on by default */
     cfg.max_outbuf = 64 << 20;
     cfg.max_out_total = 256 << 10;
@@ -908,8 +907,8 @@ static void out_total_enforced(void **state)
 static void msg_deadline_enforced(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     assert_int_equal(cfg.msg_deadline_s, 30); /* on by default */
     cfg.msg_deadline_s = 1;
     srv_start(&cfg);
@@ -943,8 +942,8 @@ static void msg_deadline_enforced(void **state)
 static void in_total_enforced(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     assert_int_equal(cfg.max_in_total, (size_t)256 << 20); /* on by default */
     cfg.max_in_total = 64 << 10;
     srv_start(&cfg);
@@ -975,14 +974,14 @@ static void tick(void *ctx)
 
 static void start_timer(void *ctx)
 {
-    jn_net_set_timer(S.net, 10, tick, ctx);
+    srv_net_set_timer(S.net, 10, tick, ctx);
 }
 
 static atomic_bool timer_stopped;
 
 static void stop_timer(void *ctx)
 {
-    jn_net_set_timer(S.net, 0, NULL, ctx);
+    srv_net_set_timer(S.net, 0, NULL, ctx);
     atomic_store(&timer_stopped, true);
 }
 
@@ -999,20 +998,20 @@ static void *poster(void *arg)
 {
     (void)arg;
     for (int i = 0; i < 500; i++)
-        assert_int_equal(jn_net_post(S.net, count_post, &S), 0);
+        assert_int_equal(srv_net_post(S.net, count_post, &S), 0);
     return NULL;
 }
 
 static void timer_and_post(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     srv_start(&cfg);
     atomic_store(&timer_stopped, false);
-    assert_int_equal(jn_net_post(S.net, start_timer, &S), 0);
+    assert_int_equal(srv_net_post(S.net, start_timer, &S), 0);
     assert_true(wait_for(&S.ticks, 5, 3000));
-    assert_int_equal(jn_net_post(S.net, stop_timer, &S), 0);
+    assert_int_equal(srv_net_post(S.net, stop_timer, &S), 0);
     while (!atomic_load(&timer_stopped))
         sleep_ms(1);
     unsigned t0 = atomic_load(&S.ticks);
@@ -1033,14 +1032,14 @@ static void timer_and_post(void **state)
 static void on_signal(int sig)
 {
     (void)sig;
-    jn_net_stop(S.net);
+    srv_net_stop(S.net);
 }
 
 static void stop_from_signal_handler(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     srv_start(&cfg);
     int fd = ws_open(S.ws_port);
     ws_expect(fd, "x", "R0:x");
@@ -1053,8 +1052,8 @@ static void stop_from_signal_handler(void **state)
     pthread_join(S.th, NULL); /* returns only because the loop stopped */
     signal(SIGUSR1, SIG_DFL);
     /* Connections still open at free are closed with on_close. */
-    assert_int_equal(jn_net_conn_count(S.net), 1);
-    jn_net_free(S.net);
+    assert_int_equal(srv_net_conn_count(S.net), 1);
+    srv_net_free(S.net);
     S.net = NULL;
     assert_int_equal(atomic_load(&S.closes), 1);
     assert_true(peer_closes(fd, 3000));
@@ -1064,11 +1063,11 @@ static void stop_from_signal_handler(void **state)
 static void config_errors(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net *n = NULL;
+    srv_net_config cfg;
+    srv_net *n = NULL;
     char err[256];
 
-    jn_net_config_init(&cfg);
+    srv_net_config_init(&cfg);
     assert_string_equal(cfg.ws_addr, "127.0.0.1:5020");
     assert_string_equal(cfg.jtp_addr, "127.0.0.1:5030");
     assert_int_equal(cfg.max_message, 1 << 20);
@@ -1081,12 +1080,12 @@ static void config_errors(void **state)
         cfg.ws_addr = bad[i];
         cfg.jtp_addr = NULL;
         err[0] = '\0';
-        assert_int_equal(jn_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
+        assert_int_equal(srv_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
         assert_null(n);
         assert_non_null(strstr(err, bad[i]));
     }
 
-    /* A busy port fails at jn_net_new, saying why. */
+    /* A busy port fails at srv_net_new, saying why. */
     int l = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
@@ -1098,7 +1097,7 @@ static void config_errors(void **state)
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%u", ntohs(a.sin_port));
     cfg.ws_addr = addr;
-    assert_int_equal(jn_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
+    assert_int_equal(srv_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
     assert_non_null(strstr(err, "in use"));
     close(l);
 
@@ -1107,15 +1106,15 @@ static void config_errors(void **state)
     cfg.jtp_addr = "127.0.0.1:0";
     memset(cfg.node_pk, 1, 32);
     memset(cfg.node_sk, 2, 64);
-    assert_int_equal(jn_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
+    assert_int_equal(srv_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), -1);
     assert_non_null(strstr(err, "key"));
 
     /* Both listeners off is allowed; free accepts NULL. */
     cfg.jtp_addr = "";
-    assert_int_equal(jn_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), 0);
-    assert_int_equal(jn_net_listen_port(n, "ws"), -1);
-    jn_net_free(n);
-    jn_net_free(NULL);
+    assert_int_equal(srv_net_new(&cfg, &HANDLERS, NULL, &n, err, sizeof err), 0);
+    assert_int_equal(srv_net_listen_port(n, "ws"), -1);
+    srv_net_free(n);
+    srv_net_free(NULL);
 }
 
 static void ipv6_loopback(void **state)
@@ -1131,8 +1130,8 @@ static void ipv6_loopback(void **state)
         skip();
     }
     close(probe);
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.ws_addr = "[::1]:0";
     srv_start(&cfg);
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
@@ -1156,7 +1155,7 @@ typedef struct keys {
     jt_jtp_identity *node, *a, *b;
 } keys;
 
-static void keys_make(keys *k, jn_net_config *cfg)
+static void keys_make(keys *k, srv_net_config *cfg)
 {
     assert_int_equal(jt_jtp_identity_generate(&k->node), JT_OK);
     assert_int_equal(jt_jtp_identity_generate(&k->a), JT_OK);
@@ -1175,8 +1174,8 @@ static void keys_free(keys *k)
 static void jtp_round_trip(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     uint8_t admin[1][32];
@@ -1234,8 +1233,8 @@ static void jtp_round_trip(void **state)
 static void jtp_allow_list(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     uint8_t allowed[1][32];
@@ -1272,8 +1271,8 @@ static void jtp_allow_list(void **state)
 static void jtp_frame_deadline(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     cfg.msg_deadline_s = 1;
@@ -1297,8 +1296,8 @@ static void jtp_frame_deadline(void **state)
 static void jtp_plaintext(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     srv_start(&cfg);
@@ -1330,8 +1329,8 @@ static void jtp_plaintext(void **state)
 static void jtp_oversize_closes(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.max_message = 1000;
     keys k;
     keys_make(&k, &cfg);
@@ -1356,8 +1355,8 @@ static void jtp_oversize_closes(void **state)
 static void jtp_slow_consumer_dropped(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     cfg.max_outbuf = 256 << 10;
     keys k;
     keys_make(&k, &cfg);
@@ -1392,8 +1391,8 @@ static double now_s(void)
 static void jtp_pipelined(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     srv_start(&cfg);
@@ -1475,8 +1474,8 @@ static void *lockstep_client(void *arg)
 static void jtp_concurrent_clients(void **state)
 {
     (void)state;
-    jn_net_config cfg;
-    jn_net_config_init(&cfg);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
     keys k;
     keys_make(&k, &cfg);
     srv_start(&cfg);
@@ -1507,9 +1506,9 @@ static void jtp_concurrent_clients(void **state)
 
 enum { PIPELINED = 300 };
 
-static void throttle_config(jn_net_config *cfg)
+static void throttle_config(srv_net_config *cfg)
 {
-    jn_net_config_init(cfg);
+    srv_net_config_init(cfg);
     assert_int_equal(cfg->slow_reader_s, 10); /* on by default */
     cfg->max_outbuf = 256 << 10;
     cfg->slow_reader_s = 1;
@@ -1537,7 +1536,7 @@ static void expect_big(const char *got, size_t n, int i)
 static void ws_reader_throttled(void **state)
 {
     (void)state;
-    jn_net_config cfg;
+    srv_net_config cfg;
     throttle_config(&cfg);
     srv_start(&cfg);
     /* Small socket buffers, so that what the kernel holds is little
@@ -1589,7 +1588,7 @@ static void ws_reader_throttled(void **state)
 static void jtp_reader_throttled(void **state)
 {
     (void)state;
-    jn_net_config cfg;
+    srv_net_config cfg;
     throttle_config(&cfg);
     keys k;
     keys_make(&k, &cfg);

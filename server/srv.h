@@ -1,16 +1,21 @@
 /*
- * net.h — jt-node's listeners: WebSocket (skywelld-compatible, default
- * 127.0.0.1:5020) and jtp (length-prefixed frames in a libsodium session,
- * default 127.0.0.1:5030), on one libwebsockets event loop.
+ * srv.h — the server core the daemons share (jt-node now, jt-gateway next):
+ * a private static library (libjtsrv.a), never installed. Listeners for
+ * WebSocket (jt-node's default 127.0.0.1:5020) and jtp (length-prefixed
+ * frames in a libsodium session, 127.0.0.1:5030) on one libwebsockets event
+ * loop; admission by address and by key; connection, input and output
+ * budgets per connection, per address and in total; message deadlines and
+ * idle timeouts; one connection's turn per round of the loop; work posted
+ * from other threads; timers; key=value logs (mod=net).
  *
- * The network layer knows nothing of commands: it hands every complete text
+ * The core knows nothing of commands: it hands every complete text
  * message (one JSON request) to on_request and sends what the dispatcher
  * gives back. It enforces the transport limits: maximum frame/message size,
  * maximum connections, per-connection request rate (it flags, the
  * dispatcher answers `slowDown`), and output caps: a connection whose
  * queue passes half of max_outbuf is no longer read until it has read
- * (jn_conn_reply), its stream messages alone may not pass max_outbuf
- * (jn_conn_send), and one whose output has not moved for slow_reader_s is
+ * (srv_conn_reply), its stream messages alone may not pass max_outbuf
+ * (srv_conn_send), and one whose output has not moved for slow_reader_s is
  * disconnected as a slow consumer.
  *
  * Transport errors it answers itself, keeping the connection open:
@@ -19,30 +24,30 @@
  *                               and the connection is closed
  *
  * Threading: every callback runs on the loop thread (the thread in
- * jn_net_run). jn_net_post and jn_net_stop may be called from any thread;
+ * srv_net_run). srv_net_post and srv_net_stop may be called from any thread;
  * nothing else may.
  */
-#ifndef JN_NET_H
-#define JN_NET_H
+#ifndef JT_SRV_H
+#define JT_SRV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct jn_net jn_net;
-typedef struct jn_conn jn_conn;
+typedef struct srv_net srv_net;
+typedef struct srv_conn srv_conn;
 
 /* An address prefix, in the 16-byte form peers are compared in (IPv4 as
  * ::ffff:a.b.c.d, so 127.0.0.0/8 is ::ffff:127.0.0.0/104). */
-typedef struct jn_net_prefix {
+typedef struct srv_net_prefix {
     uint8_t addr[16];
     unsigned bits;
-} jn_net_prefix;
+} srv_net_prefix;
 
 /* Parses "ADDR" or "ADDR/BITS" (IPv4 or IPv6); 0, or -1 when malformed. */
-int jn_net_prefix_parse(const char *s, jn_net_prefix *out);
+int srv_net_prefix_parse(const char *s, srv_net_prefix *out);
 
-typedef struct jn_net_config {
+typedef struct srv_net_config {
     const char *ws_addr;   /* "HOST:PORT"; NULL or "" disables the listener */
     const char *jtp_addr;  /* "HOST:PORT"; NULL or "" disables the listener */
     /* The node's ed25519 identity (libsodium layout: sk is 64 bytes). */
@@ -60,7 +65,7 @@ typedef struct jn_net_config {
     size_t n_admin;
     /* Peers whose address is in one of these are admin over WebSocket and
      * plaintext jtp. Unless admin_nets_set: loopback (127.0.0.0/8, ::1). */
-    const jn_net_prefix *admin_nets;
+    const srv_net_prefix *admin_nets;
     size_t n_admin_nets;
     bool admin_nets_set;
     size_t max_message;      /* bytes; default 1 MiB */
@@ -77,63 +82,86 @@ typedef struct jn_net_config {
      * subscription); before its first request too. Default 300. */
     unsigned idle_s;
     unsigned slow_reader_s;  /* seconds output may wait without the peer reading any; default 10 */
-} jn_net_config;
+} srv_net_config;
 
-typedef struct jn_net_handlers {
+typedef struct srv_net_handlers {
     /* One complete text message. `over_rate` is true when the connection
      * exceeded its request rate; the handler should answer `slowDown`. */
-    void (*on_request)(void *ctx, jn_conn *c, const char *msg, size_t len, bool over_rate);
+    void (*on_request)(void *ctx, srv_conn *c, const char *msg, size_t len, bool over_rate);
     /* The connection is gone; `c` is valid until this returns. */
-    void (*on_close)(void *ctx, jn_conn *c);
+    void (*on_close)(void *ctx, srv_conn *c);
     /* Optional: does c hold something (subscriptions, a request under way)
      * that keeps it open however long it stays silent? */
-    bool (*keep)(void *ctx, jn_conn *c);
-} jn_net_handlers;
+    bool (*keep)(void *ctx, srv_conn *c);
+} srv_net_handlers;
 
 /* Fills defaults (both addresses at their pinned defaults, limits as above,
  * no keys). */
-void jn_net_config_init(jn_net_config *cfg);
+void srv_net_config_init(srv_net_config *cfg);
 
 /* Creates the listeners (binding now, so a busy port fails here with a
  * message in err). */
-int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn_net **out,
+int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx, srv_net **out,
                char *err, size_t errcap);
-/* Runs the loop until jn_net_stop. */
-int jn_net_run(jn_net *n);
-/* Thread-safe; makes jn_net_run return soon. */
-void jn_net_stop(jn_net *n);
-/* Loop thread: makes jn_net_run return once every queued reply has been
+/* Runs the loop until srv_net_stop. */
+int srv_net_run(srv_net *n);
+/* Thread-safe; makes srv_net_run return soon. */
+void srv_net_stop(srv_net *n);
+/* Loop thread: makes srv_net_run return once every queued reply has been
  * written (or after max_ms), so an answer sent just before is not lost. */
-void jn_net_stop_flushed(jn_net *n, unsigned max_ms);
-void jn_net_free(jn_net *n); /* accepts NULL */
+void srv_net_stop_flushed(srv_net *n, unsigned max_ms);
+void srv_net_free(srv_net *n); /* accepts NULL */
 
 /* A repeating timer on the loop thread, every `ms` milliseconds (0 stops). */
-void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx);
+void srv_net_set_timer(srv_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx);
 /* Thread-safe: runs cb(ctx) on the loop thread soon. */
-int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx);
+int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx);
 
 /* Queues one stream message (a JSON text the peer did not just ask for;
- * replies go through jn_conn_reply, net_ext.h). Returns -1 (and schedules
+ * replies go through srv_conn_reply). Returns -1 (and schedules
  * the connection's close) when the stream messages in its queue would
  * exceed max_outbuf. */
-int jn_conn_send(jn_conn *c, const char *msg, size_t len);
+int srv_conn_send(srv_conn *c, const char *msg, size_t len);
 /* The peer's address in 16 bytes (IPv4 as ::ffff:a.b.c.d). */
-const uint8_t *jn_conn_addr(const jn_conn *c);
+const uint8_t *srv_conn_addr(const srv_conn *c);
 /* The peer is 127.0.0.0/8 or ::1. */
-bool jn_conn_is_loopback(const jn_conn *c);
+bool srv_conn_is_loopback(const srv_conn *c);
 /* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,
  * or a jtp session whose client key is in admin_keys. */
-bool jn_conn_is_admin(const jn_conn *c);
+bool srv_conn_is_admin(const srv_conn *c);
 /* "ws" or "jtp". */
-const char *jn_conn_transport(const jn_conn *c);
+const char *srv_conn_transport(const srv_conn *c);
 /* A number unique for the process lifetime. */
-uint64_t jn_conn_id(const jn_conn *c);
+uint64_t srv_conn_id(const srv_conn *c);
 /* The peer address as text ("127.0.0.1:53422"). */
-const char *jn_conn_peer(const jn_conn *c);
+const char *srv_conn_peer(const srv_conn *c);
 /* One pointer of the dispatcher's own state per connection. */
-void jn_conn_set_user(jn_conn *c, void *user);
-void *jn_conn_user(const jn_conn *c);
+void srv_conn_set_user(srv_conn *c, void *user);
+void *srv_conn_user(const srv_conn *c);
 /* Number of open connections. */
-unsigned jn_net_conn_count(const jn_net *n);
+unsigned srv_net_conn_count(const srv_net *n);
+
+/* The port a listener is bound to: "ws" or "jtp". Useful when the
+ * configured address asks for port 0 (the kernel picks a free one), which is
+ * how tests and scripts avoid port clashes. Returns -1 when that listener is
+ * disabled or `transport` is neither name. Any thread, once srv_net_new has
+ * returned. */
+int srv_net_listen_port(const srv_net *n, const char *transport);
+
+/* Closes the connection once what is already queued has been written (for
+ * a WebSocket, with a normal close frame); later srv_conn_send calls fail.
+ * A peer that does not read is cut off after a few seconds. on_close follows
+ * as for any close. Loop thread only. */
+void srv_conn_close(srv_conn *c);
+
+/* Queues a reply to one of c's requests. Unlike srv_conn_send (for stream
+ * messages, which the peer did not just ask for), a reply is never refused
+ * because of what c has queued: once c's queue passes half of max_outbuf
+ * the node stops reading c's requests until c has read enough, so replies
+ * cannot pile up without c asking for more. A single reply larger than
+ * max_outbuf (jtp: max_message), or one that max_out_total has no room for
+ * after closing slower readers, still closes the connection. Returns -1
+ * when the message was not queued. Loop thread only. */
+int srv_conn_reply(srv_conn *c, const char *msg, size_t len);
 
 #endif

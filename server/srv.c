@@ -1,14 +1,15 @@
 /*
- * net.c — jt-node's WebSocket and jtp listeners on one libwebsockets loop.
+ * srv.c — the server core (see srv.h): WebSocket and jtp listeners on one
+ * libwebsockets loop.
  *
  * Shape of the thing:
  *
  *  - One lws context with two explicit vhosts: "ws" (the HTTP/WebSocket
  *    role) and "jtp" (raw TCP: every accepted socket is bound to the raw-skt
- *    role and our "jtp" protocol). Each accepted connection gets a jn_conn,
+ *    role and our "jtp" protocol). Each accepted connection gets a srv_conn,
  *    found from its wsi through lws's opaque user pointer.
- *  - A jn_conn outlives its wsi: when lws reports the close we call on_close,
- *    unhook it from the wsi and put it on a dead list that jn_net_run frees
+ *  - A srv_conn outlives its wsi: when lws reports the close we call on_close,
+ *    unhook it from the wsi and put it on a dead list that srv_net_run frees
  *    between two lws_service() calls — never inside a callback of its own,
  *    so a dispatcher that still holds the pointer during on_close (or in the
  *    same service round) does not touch freed memory.
@@ -25,12 +26,12 @@
  *    service round. A close that must first flush a last message
  *    (frameTooLarge, forbidden) sets `draining`, and the WRITEABLE that finds
  *    the queue empty returns -1.
- *  - jn_net_post and jn_net_stop are the only cross-thread entry points: a
+ *  - srv_net_post and srv_net_stop are the only cross-thread entry points: a
  *    mutex-protected list and an atomic flag, each followed by
  *    lws_cancel_service() to wake poll(). The posted callbacks run from
- *    jn_net_run between service rounds, outside any connection callback.
+ *    srv_net_run between service rounds, outside any connection callback.
  */
-#include "net.h"
+#include "srv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,7 +53,6 @@
 #endif
 
 #include "jt/jtp.h"
-#include "net_ext.h"
 
 #define DEFAULT_WS_ADDR     "127.0.0.1:5020"
 #define DEFAULT_JTP_ADDR    "127.0.0.1:5030"
@@ -97,10 +97,10 @@ typedef struct jn_outq {
 
 #define OUTQ_HDR ((sizeof(size_t) + 7) & ~(size_t)7)
 
-struct jn_conn {
-    jn_net *net;
+struct srv_conn {
+    srv_net *net;
     struct lws *wsi; /* NULL once lws has closed the socket */
-    jn_conn *prev, *next;
+    srv_conn *prev, *next;
     uint64_t id;
     enum jn_transport transport;
     bool loopback, admin;
@@ -134,7 +134,7 @@ struct jn_conn {
      * client's pipelined burst cannot hold the loop from the others. */
     unsigned turn;
     bool yielded;
-    jn_conn *next_yielded;
+    srv_conn *next_yielded;
     /* Output in and out, as running totals (WebSocket: payload bytes; jtp:
      * framed bytes), and the stream messages (pushes) among what is
      * queued: a mark per push at the total where it ends. */
@@ -157,10 +157,10 @@ typedef struct jn_post {
     void *ctx;
 } jn_post;
 
-struct jn_net {
+struct srv_net {
     struct lws_context *ctx;
     struct lws_vhost *vh_ws, *vh_jtp;
-    jn_net_handlers h;
+    srv_net_handlers h;
     void *hctx;
 
     /* configuration, with defaults applied and key lists copied */
@@ -171,7 +171,7 @@ struct jn_net {
     size_t n_allowed;
     uint8_t (*admin)[32];
     size_t n_admin;
-    jn_net_prefix *admin_nets;
+    srv_net_prefix *admin_nets;
     size_t n_admin_nets;
     size_t max_message, max_outbuf, max_out_total;
     size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
@@ -180,9 +180,9 @@ struct jn_net {
     lws_sorted_usec_list_t idle_sweep;
     double rate, burst;
 
-    jn_conn *conns; /* open connections */
-    jn_conn *dead;  /* closed, to be freed at the next safe point */
-    jn_conn *yielded; /* connections whose turn ended this round */
+    srv_conn *conns; /* open connections */
+    srv_conn *dead;  /* closed, to be freed at the next safe point */
+    srv_conn *yielded; /* connections whose turn ended this round */
     atomic_uint nconns;
     bool freeing;
     /* refusals at max_conns or max_per_addr, logged at most once a second */
@@ -190,7 +190,7 @@ struct jn_net {
     double refused_logged;
 
     atomic_bool stop;
-    double stop_by; /* jn_net_stop_flushed: the latest stop; 0: none asked */
+    double stop_by; /* srv_net_stop_flushed: the latest stop; 0: none asked */
     lws_sorted_usec_list_t stop_check;
     pthread_mutex_t post_mu;
     jn_post *post_head, *post_tail;
@@ -209,7 +209,7 @@ static atomic_uint_fast64_t next_conn_id;
 /* One line per event, key=value, to stderr. Peers are addresses, never key
  * material. */
 __attribute__((format(printf, 4, 5))) static void conn_log(const char *level, const char *event,
-                                                           const jn_conn *c, const char *fmt, ...)
+                                                           const srv_conn *c, const char *fmt, ...)
 {
     char extra[256] = "";
     if (fmt) {
@@ -250,7 +250,7 @@ static bool key_listed(const uint8_t (*list)[32], size_t n, const uint8_t *pk)
     return false;
 }
 
-int jn_net_prefix_parse(const char *s, jn_net_prefix *out)
+int srv_net_prefix_parse(const char *s, srv_net_prefix *out)
 {
     char host[INET6_ADDRSTRLEN + 8];
     const char *slash = strchr(s, '/');
@@ -284,7 +284,7 @@ int jn_net_prefix_parse(const char *s, jn_net_prefix *out)
     return 0;
 }
 
-static bool in_prefix(const uint8_t addr[16], const jn_net_prefix *p)
+static bool in_prefix(const uint8_t addr[16], const srv_net_prefix *p)
 {
     unsigned full = p->bits / 8, rest = p->bits % 8;
     if (memcmp(addr, p->addr, full))
@@ -296,7 +296,7 @@ static bool in_prefix(const uint8_t addr[16], const jn_net_prefix *p)
 }
 
 /* Is a peer at addr (16-byte form) admin by address? */
-static bool admin_addr(const jn_net *n, const uint8_t addr[16])
+static bool admin_addr(const srv_net *n, const uint8_t addr[16])
 {
     for (size_t i = 0; i < n->n_admin_nets; i++)
         if (in_prefix(addr, &n->admin_nets[i]))
@@ -499,10 +499,10 @@ static void outq_pop(jn_outq *q, size_t len)
 /* -------------------------------------------------------- connections */
 
 /* The open connections from one address (a scan: at most max_conns). */
-static unsigned conns_from(const jn_net *n, const uint8_t addr[16])
+static unsigned conns_from(const srv_net *n, const uint8_t addr[16])
 {
     unsigned k = 0;
-    for (const jn_conn *c = n->conns; c; c = c->next)
+    for (const srv_conn *c = n->conns; c; c = c->next)
         if (!c->gone && memcmp(c->addr, addr, 16) == 0)
             k++;
     return k;
@@ -511,7 +511,7 @@ static unsigned conns_from(const jn_net *n, const uint8_t addr[16])
 /* NULL when a new connection from addr may be admitted, else why not:
  * the node's limit, or the limit for one address (so that one client
  * cannot take every connection the node has). */
-static const char *admit(jn_net *n, const uint8_t addr[16])
+static const char *admit(srv_net *n, const uint8_t addr[16])
 {
     if (atomic_load(&n->nconns) >= n->max_conns || n->freeing)
         return "max_conns";
@@ -522,7 +522,7 @@ static const char *admit(jn_net *n, const uint8_t addr[16])
 
 /* A connection flood must not become a log flood: one line a second at
  * most, with the number refused since the last one. */
-static void log_refused(jn_net *n, const char *why, const char *transport, const char *peer)
+static void log_refused(srv_net *n, const char *why, const char *transport, const char *peer)
 {
     n->refused++;
     double now = mono_seconds();
@@ -537,7 +537,7 @@ static void log_refused(jn_net *n, const char *why, const char *transport, const
 
 /* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: refuse at accept() when full,
  * before any handshake work. */
-static int filter_accept(jn_net *n, const char *transport, void *in)
+static int filter_accept(srv_net *n, const char *transport, void *in)
 {
     int fd = (int)(lws_intptr_t)in;
     uint8_t addr[16];
@@ -552,9 +552,9 @@ static int filter_accept(jn_net *n, const char *transport, void *in)
     return 1;
 }
 
-static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
+static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
 {
-    jn_conn *c = calloc(1, sizeof *c);
+    srv_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->net = n;
@@ -604,7 +604,7 @@ static jn_conn *conn_new(jn_net *n, struct lws *wsi, enum jn_transport t)
 
 /* -------------------------------------------------------- the output budget */
 
-static size_t out_queued(const jn_conn *c)
+static size_t out_queued(const srv_conn *c)
 {
     if (c->transport == JN_WS)
         return c->out.bytes;
@@ -616,15 +616,15 @@ static size_t out_queued(const jn_conn *c)
 }
 
 /* Brings the net's total up to date with c's queue. */
-static void out_account(jn_conn *c)
+static void out_account(srv_conn *c)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     size_t q = c->gone ? 0 : out_queued(c);
     n->out_total = n->out_total - c->out_counted + q;
     c->out_counted = q;
 }
 
-static void conn_kill(jn_conn *c);
+static void conn_kill(srv_conn *c);
 
 /* ------------------------------------------------ reading, and its pause
  *
@@ -636,12 +636,12 @@ static void conn_kill(jn_conn *c);
  * What no pause fixes is a peer that reads nothing at all: the watchdog
  * closes a connection whose output has not moved for slow_reader_s. */
 
-static size_t threshold(const jn_net *n)
+static size_t threshold(const srv_net *n)
 {
     return n->max_outbuf / 2;
 }
 
-static bool push_mark_add(jn_conn *c, size_t size)
+static bool push_mark_add(srv_conn *c, size_t size)
 {
     if (c->m_tail == c->m_cap) {
         /* Moved down only when half is free, so each mark moves O(1) times. */
@@ -666,7 +666,7 @@ static bool push_mark_add(jn_conn *c, size_t size)
 }
 
 /* `len` more bytes of c's output were written. */
-static void out_done(jn_conn *c, size_t len)
+static void out_done(srv_conn *c, size_t len)
 {
     c->out_done += len;
     while (c->m_head < c->m_tail && c->marks[c->m_head].end <= c->out_done)
@@ -675,10 +675,10 @@ static void out_done(jn_conn *c, size_t len)
         c->m_head = c->m_tail = 0;
 }
 
-static void jtp_deliver(jn_conn *c);
+static void jtp_deliver(srv_conn *c);
 
 /* Stops or resumes reading as c's queue stands against the threshold. */
-static void pace(jn_conn *c)
+static void pace(srv_conn *c)
 {
     if (c->gone || c->killing || !c->wsi)
         return;
@@ -705,7 +705,7 @@ static void pace(jn_conn *c)
 
 /* The bytes the peer's TCP has acknowledged (0 where unknown): they move
  * while the peer reads, even when lws holds a part of a large message. */
-static uint64_t tcp_acked(const jn_conn *c)
+static uint64_t tcp_acked(const srv_conn *c)
 {
 #ifdef __linux__
     struct tcp_info ti;
@@ -723,9 +723,9 @@ static uint64_t tcp_acked(const jn_conn *c)
  * for slow_reader_s is not reading, paused or not, and is closed. */
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
-    jn_net *n = lws_container_of(sul, jn_net, watchdog);
+    srv_net *n = lws_container_of(sul, srv_net, watchdog);
     double now = mono_seconds();
-    for (jn_conn *c = n->conns; c; c = c->next) {
+    for (srv_conn *c = n->conns; c; c = c->next) {
         if (c->gone || c->killing || !c->wsi)
             continue;
         bool waiting = out_queued(c) > 0 || lws_partial_buffered(c->wsi);
@@ -747,15 +747,15 @@ static void watchdog(lws_sorted_usec_list_t *sul)
 
 /* -------------------------------------------------------- the input budget */
 
-static size_t in_buffered(const jn_conn *c)
+static size_t in_buffered(const srv_conn *c)
 {
     return c->transport == JN_WS ? c->rx_cap : jt_jtp_input_buffered(c->jtp);
 }
 
 /* Brings the net's input total up to date with c's buffers. */
-static void in_account(jn_conn *c)
+static void in_account(srv_conn *c)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     size_t q = c->gone || c->killing ? 0 : in_buffered(c);
     n->in_total = n->in_total - c->in_counted + q;
     c->in_counted = q;
@@ -764,11 +764,11 @@ static void in_account(jn_conn *c)
 /* Keeps the input buffered across every connection within max_in_total
  * with `more` bytes added for c: while over, the connection holding the
  * most input is closed. False when that is c itself. */
-static bool in_room(jn_net *n, jn_conn *c, size_t more)
+static bool in_room(srv_net *n, srv_conn *c, size_t more)
 {
     while (n->in_total + more > n->max_in_total) {
-        jn_conn *worst = NULL;
-        for (jn_conn *x = n->conns; x; x = x->next)
+        srv_conn *worst = NULL;
+        for (srv_conn *x = n->conns; x; x = x->next)
             if (!x->gone && !x->killing &&
                 (!worst || x->in_counted + (x == c ? more : 0) >
                                worst->in_counted + (worst == c ? more : 0)))
@@ -789,11 +789,11 @@ static bool in_room(jn_net *n, jn_conn *c, size_t more)
  * total would pass max_out_total, the connection with the most output
  * queued (the slowest reader) is closed and its output dropped. False when
  * that is `c` itself, which then must not send. */
-static bool out_room(jn_net *n, jn_conn *c, size_t len)
+static bool out_room(srv_net *n, srv_conn *c, size_t len)
 {
     while (n->out_total + len > n->max_out_total) {
-        jn_conn *worst = NULL;
-        for (jn_conn *x = n->conns; x; x = x->next)
+        srv_conn *worst = NULL;
+        for (srv_conn *x = n->conns; x; x = x->next)
             if (!x->gone && !x->killing && (!worst || x->out_counted > worst->out_counted))
                 worst = x;
         if (!worst || worst->out_counted == 0)
@@ -810,9 +810,9 @@ static bool out_room(jn_net *n, jn_conn *c, size_t len)
 /* lws is done with the socket: tell the dispatcher, then park the struct
  * until the next safe point. Idempotent (CLOSED and WSI_DESTROY both land
  * here). */
-static void conn_gone(jn_conn *c)
+static void conn_gone(srv_conn *c)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     if (c->gone)
         return;
     c->gone = true;
@@ -835,10 +835,10 @@ static void conn_gone(jn_conn *c)
     n->dead = c;
 }
 
-static void reap(jn_net *n)
+static void reap(srv_net *n)
 {
     while (n->dead) {
-        jn_conn *c = n->dead;
+        srv_conn *c = n->dead;
         n->dead = c->next;
         free(c->rx);
         free(c->marks);
@@ -850,7 +850,7 @@ static void reap(jn_net *n)
 
 /* Close soon, from anywhere on the loop thread, dropping queued output so
  * the memory is back at once. */
-static void conn_kill(jn_conn *c)
+static void conn_kill(srv_conn *c)
 {
     if (c->gone || c->killing)
         return;
@@ -869,7 +869,7 @@ static void conn_kill(jn_conn *c)
 }
 
 /* Close once what is queued (a last error message) has been written. */
-static void conn_drain(jn_conn *c, enum lws_close_status status)
+static void conn_drain(srv_conn *c, enum lws_close_status status)
 {
     if (c->gone || c->killing || c->draining)
         return;
@@ -882,9 +882,9 @@ static void conn_drain(jn_conn *c, enum lws_close_status status)
 }
 
 /* One token per request; refilled continuously at `rate` up to `burst`. */
-static bool over_rate(jn_conn *c)
+static bool over_rate(srv_conn *c)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     if (n->rate <= 0)
         return false;
     double now = mono_seconds();
@@ -899,9 +899,9 @@ static bool over_rate(jn_conn *c)
     return true;
 }
 
-static void deliver(jn_conn *c, const char *msg, size_t len)
+static void deliver(srv_conn *c, const char *msg, size_t len)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     bool over = over_rate(c);
     if (n->h.on_request)
         n->h.on_request(n->hctx, c, msg, len, over);
@@ -917,12 +917,12 @@ static void deliver(jn_conn *c, const char *msg, size_t len)
 
 /* A new round: every connection whose turn ended may read again (unless
  * its output holds it back), and jtp frames already read are handed out. */
-static void new_round(jn_net *n)
+static void new_round(srv_net *n)
 {
-    jn_conn *c = n->yielded;
+    srv_conn *c = n->yielded;
     n->yielded = NULL;
     while (c) {
-        jn_conn *next = c->next_yielded;
+        srv_conn *next = c->next_yielded;
         c->next_yielded = NULL;
         c->yielded = false;
         c->turn = 0;
@@ -948,7 +948,7 @@ static const char FORBIDDEN[] = "{\"type\":\"error\",\"error\":\"forbidden\",\"e
 
 /* --------------------------------------------------------- WebSocket */
 
-static void ws_too_large(jn_conn *c)
+static void ws_too_large(srv_conn *c)
 {
     char msg[160];
     int k = snprintf(msg, sizeof msg,
@@ -956,13 +956,13 @@ static void ws_too_large(jn_conn *c)
                      "\"error_message\":\"Message larger than %zu bytes.\"}",
                      c->net->max_message, c->net->max_message);
     conn_log("warn", "frame_too_large", c, "max_message=%zu", c->net->max_message);
-    jn_conn_send(c, msg, (size_t)k);
+    srv_conn_send(c, msg, (size_t)k);
     conn_drain(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
 }
 
-static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+static void ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     c->last_rx = mono_seconds();
     if (c->killing || c->draining)
         return;
@@ -984,7 +984,7 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
     if (c->rx_binary) {
         /* Swallow the rest of the message, answer once. */
         if (final)
-            jn_conn_send(c, WS_TEXT_REQUIRED, sizeof WS_TEXT_REQUIRED - 1);
+            srv_conn_send(c, WS_TEXT_REQUIRED, sizeof WS_TEXT_REQUIRED - 1);
         return;
     }
     if (len > n->max_message - c->rx_len) {
@@ -1027,7 +1027,7 @@ static void ws_rx(jn_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
     }
 }
 
-static int ws_writeable(jn_conn *c, struct lws *wsi)
+static int ws_writeable(srv_conn *c, struct lws *wsi)
 {
     uint8_t *p;
     size_t len;
@@ -1058,8 +1058,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
     if (!wsi)
         return 0;
-    jn_net *n = lws_context_user(lws_get_context(wsi));
-    jn_conn *c = lws_get_opaque_user_data(wsi);
+    srv_net *n = lws_context_user(lws_get_context(wsi));
+    srv_conn *c = lws_get_opaque_user_data(wsi);
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "ws", in);
@@ -1086,9 +1086,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 /* --------------------------------------------------------------- jtp */
 
 /* The session just opened: apply the allow list and work out admin. */
-static bool jtp_authorize(jn_conn *c)
+static bool jtp_authorize(srv_conn *c)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     if (jt_jtp_is_plaintext(c->jtp)) {
         /* jt_jtp_new_server refused plaintext unless loopback+configured. */
         c->admin = admin_addr(n, c->addr);
@@ -1104,7 +1104,7 @@ static bool jtp_authorize(jn_conn *c)
 }
 
 /* Hands out the requests waiting in the handle, until reading pauses. */
-static void jtp_deliver(jn_conn *c)
+static void jtp_deliver(srv_conn *c)
 {
     const char *msg;
     size_t mlen;
@@ -1114,7 +1114,7 @@ static void jtp_deliver(jn_conn *c)
     in_account(c);
 }
 
-static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
+static void jtp_rx(srv_conn *c, const uint8_t *in, size_t len)
 {
     c->last_rx = mono_seconds();
     if (c->killing || c->draining)
@@ -1174,7 +1174,7 @@ static void jtp_rx(jn_conn *c, const uint8_t *in, size_t len)
         lws_callback_on_writable(c->wsi);
 }
 
-static int jtp_writeable(jn_conn *c, struct lws *wsi)
+static int jtp_writeable(srv_conn *c, struct lws *wsi)
 {
     const uint8_t *p;
     size_t np;
@@ -1203,8 +1203,8 @@ static int jtp_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 {
     if (!wsi)
         return 0;
-    jn_net *n = lws_context_user(lws_get_context(wsi));
-    jn_conn *c = lws_get_opaque_user_data(wsi);
+    srv_net *n = lws_context_user(lws_get_context(wsi));
+    srv_conn *c = lws_get_opaque_user_data(wsi);
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "jtp", in);
@@ -1238,7 +1238,7 @@ static const struct lws_protocols jtp_protocols[] = {
 
 /* -------------------------------------------------------------- API */
 
-void jn_net_config_init(jn_net_config *cfg)
+void srv_net_config_init(srv_net_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->ws_addr = DEFAULT_WS_ADDR;
@@ -1288,7 +1288,7 @@ static const char *bind_failure(const jn_addr *a)
     return why;
 }
 
-static int add_vhost(jn_net *n, const char *what, const char *addr, bool raw,
+static int add_vhost(srv_net *n, const char *what, const char *addr, bool raw,
                      struct lws_vhost **out, char *err, size_t errcap)
 {
     jn_addr a;
@@ -1331,10 +1331,10 @@ static uint8_t (*copy_keys(const uint8_t (*keys)[32], size_t n))[32]
 
 static void idle_sweep(lws_sorted_usec_list_t *sul);
 
-int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn_net **out,
+int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx, srv_net **out,
                char *err, size_t errcap)
 {
-    jn_net *n = NULL;
+    srv_net *n = NULL;
     *out = NULL;
     if (!cfg || !h) {
         snprintf(err, errcap, "missing configuration or handlers");
@@ -1364,10 +1364,10 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
     n->admin = copy_keys(cfg->admin_keys, n->n_admin);
     if ((n->n_allowed && !n->allowed) || (n->n_admin && !n->admin))
         goto oom;
-    static const jn_net_prefix loopback[2] = {
+    static const srv_net_prefix loopback[2] = {
         {.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127}, .bits = 104},
         {.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, .bits = 128}};
-    const jn_net_prefix *nets = cfg->admin_nets_set ? cfg->admin_nets : loopback;
+    const srv_net_prefix *nets = cfg->admin_nets_set ? cfg->admin_nets : loopback;
     n->n_admin_nets = cfg->admin_nets_set ? cfg->n_admin_nets : 2;
     if (n->n_admin_nets) {
         if (!(n->admin_nets = malloc(n->n_admin_nets * sizeof *n->admin_nets)))
@@ -1432,11 +1432,11 @@ int jn_net_new(const jn_net_config *cfg, const jn_net_handlers *h, void *ctx, jn
 oom:
     snprintf(err, errcap, "out of memory");
 fail:
-    jn_net_free(n);
+    srv_net_free(n);
     return -1;
 }
 
-static void run_posts(jn_net *n)
+static void run_posts(srv_net *n)
 {
     pthread_mutex_lock(&n->post_mu);
     jn_post *p = n->post_head;
@@ -1456,9 +1456,9 @@ static void run_posts(jn_net *n)
  * sending a message is the message deadline's. */
 static void idle_sweep(lws_sorted_usec_list_t *sul)
 {
-    jn_net *n = lws_container_of(sul, jn_net, idle_sweep);
+    srv_net *n = lws_container_of(sul, srv_net, idle_sweep);
     double now = mono_seconds();
-    for (jn_conn *c = n->conns, *next; c; c = next) {
+    for (srv_conn *c = n->conns, *next; c; c = next) {
         next = c->next;
         if (c->gone || c->killing || c->draining || c->rx_deadline || now - c->last_rx < n->idle_s)
             continue;
@@ -1476,20 +1476,20 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
  * peer, or at the deadline; else looks again shortly. */
 static void stop_check(lws_sorted_usec_list_t *sul)
 {
-    jn_net *n = lws_container_of(sul, jn_net, stop_check);
+    srv_net *n = lws_container_of(sul, srv_net, stop_check);
     if (n->out_total == 0 || mono_seconds() >= n->stop_by)
-        jn_net_stop(n);
+        srv_net_stop(n);
     else
         lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 20 * LWS_US_PER_MS);
 }
 
-void jn_net_stop_flushed(jn_net *n, unsigned max_ms)
+void srv_net_stop_flushed(srv_net *n, unsigned max_ms)
 {
     n->stop_by = mono_seconds() + max_ms / 1000.0;
     lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 1);
 }
 
-int jn_net_run(jn_net *n)
+int srv_net_run(srv_net *n)
 {
     int rc = 0;
     while (!atomic_load(&n->stop)) {
@@ -1510,7 +1510,7 @@ int jn_net_run(jn_net *n)
     return rc;
 }
 
-void jn_net_stop(jn_net *n)
+void srv_net_stop(srv_net *n)
 {
     /* Only an atomic store and lws_cancel_service (a write to lws's wake
      * pipe), so a signal handler may call it too. */
@@ -1519,7 +1519,7 @@ void jn_net_stop(jn_net *n)
         lws_cancel_service(n->ctx);
 }
 
-void jn_net_free(jn_net *n)
+void srv_net_free(srv_net *n)
 {
     if (!n)
         return;
@@ -1550,7 +1550,7 @@ void jn_net_free(jn_net *n)
 
 static void timer_fire(lws_sorted_usec_list_t *sul)
 {
-    jn_net *n = lws_container_of(sul, jn_net, timer);
+    srv_net *n = lws_container_of(sul, srv_net, timer);
     if (!n->timer_ms)
         return;
     /* Rearm first so the callback may stop or change the timer. */
@@ -1558,7 +1558,7 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
     n->timer_cb(n->timer_ctx);
 }
 
-void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx)
+void srv_net_set_timer(srv_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx)
 {
     n->timer_ms = cb && n->ctx ? ms : 0;
     n->timer_cb = cb;
@@ -1569,7 +1569,7 @@ void jn_net_set_timer(jn_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx)
         lws_sul_schedule(n->ctx, 0, &n->timer, timer_fire, (lws_usec_t)ms * 1000);
 }
 
-int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx)
+int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx)
 {
     if (!n || !cb)
         return -1;
@@ -1592,9 +1592,9 @@ int jn_net_post(jn_net *n, void (*cb)(void *ctx), void *ctx)
 }
 
 /* Queues one message; push: a stream message (see pace). */
-static int conn_queue(jn_conn *c, const char *msg, size_t len, bool push)
+static int conn_queue(srv_conn *c, const char *msg, size_t len, bool push)
 {
-    jn_net *n = c->net;
+    srv_net *n = c->net;
     if (c->gone || c->killing || c->draining || n->freeing || !c->wsi)
         return -1;
     if (c->transport == JN_JTP &&
@@ -1647,67 +1647,67 @@ static int conn_queue(jn_conn *c, const char *msg, size_t len, bool push)
     return 0;
 }
 
-int jn_conn_send(jn_conn *c, const char *msg, size_t len)
+int srv_conn_send(srv_conn *c, const char *msg, size_t len)
 {
     return conn_queue(c, msg, len, true);
 }
 
-int jn_conn_reply(jn_conn *c, const char *msg, size_t len)
+int srv_conn_reply(srv_conn *c, const char *msg, size_t len)
 {
     return conn_queue(c, msg, len, false);
 }
 
-void jn_conn_close(jn_conn *c)
+void srv_conn_close(srv_conn *c)
 {
     conn_drain(c, LWS_CLOSE_STATUS_NORMAL);
 }
 
-const uint8_t *jn_conn_addr(const jn_conn *c)
+const uint8_t *srv_conn_addr(const srv_conn *c)
 {
     return c->addr;
 }
 
-bool jn_conn_is_loopback(const jn_conn *c)
+bool srv_conn_is_loopback(const srv_conn *c)
 {
     return c->loopback;
 }
 
-bool jn_conn_is_admin(const jn_conn *c)
+bool srv_conn_is_admin(const srv_conn *c)
 {
     return c->admin;
 }
 
-const char *jn_conn_transport(const jn_conn *c)
+const char *srv_conn_transport(const srv_conn *c)
 {
     return c->transport == JN_WS ? "ws" : "jtp";
 }
 
-uint64_t jn_conn_id(const jn_conn *c)
+uint64_t srv_conn_id(const srv_conn *c)
 {
     return c->id;
 }
 
-const char *jn_conn_peer(const jn_conn *c)
+const char *srv_conn_peer(const srv_conn *c)
 {
     return c->peer;
 }
 
-void jn_conn_set_user(jn_conn *c, void *user)
+void srv_conn_set_user(srv_conn *c, void *user)
 {
     c->user = user;
 }
 
-void *jn_conn_user(const jn_conn *c)
+void *srv_conn_user(const srv_conn *c)
 {
     return c->user;
 }
 
-unsigned jn_net_conn_count(const jn_net *n)
+unsigned srv_net_conn_count(const srv_net *n)
 {
     return atomic_load(&n->nconns);
 }
 
-int jn_net_listen_port(const jn_net *n, const char *transport)
+int srv_net_listen_port(const srv_net *n, const char *transport)
 {
     struct lws_vhost *vh = NULL;
     if (transport && strcmp(transport, "ws") == 0)
