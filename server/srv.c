@@ -816,6 +816,10 @@ static void conn_gone(srv_conn *c)
     if (c->gone)
         return;
     c->gone = true;
+    /* Gone with a message still under way and not by our own doing: its
+     * deadline (msg_deadline_s) passed, or the peer left mid-message. */
+    if (c->rx_deadline && !c->killing && !c->draining && !n->freeing)
+        conn_log("warn", "message_unfinished", c, "msg_deadline_s=%u", n->msg_deadline_s);
     out_account(c); /* its output and input no longer count */
     in_account(c);
     if (c->wsi)
