@@ -34,6 +34,7 @@
 #include "srv.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -80,6 +81,8 @@
  * that connects and stays silent would otherwise hold a slot for ever. */
 #define JTP_HANDSHAKE_TIMEOUT_S 10
 #define DEFAULT_IDLE_S 300
+/* The largest WebSocket frame written: longer messages go in fragments. */
+#define WS_FRAGMENT 65536
 /* Requests one connection may hand out per round of the loop. */
 #define TURN_REQUESTS 32
 /* How often connections with output queued are checked for progress. */
@@ -134,6 +137,7 @@ struct srv_conn {
      * client's pipelined burst cannot hold the loop from the others. */
     unsigned turn;
     bool yielded;
+    size_t frag_off; /* bytes of the oldest queued WebSocket message already sent */
     srv_conn *next_yielded;
     /* Output in and out, as running totals (WebSocket: payload bytes; jtp:
      * framed bytes), and the stream messages (pushes) among what is
@@ -191,6 +195,7 @@ struct srv_net {
 
     atomic_bool stop;
     double stop_by; /* srv_net_stop_flushed: the latest stop; 0: none asked */
+    double gave_back; /* give_back_memory: when it last ran */
     lws_sorted_usec_list_t stop_check;
     pthread_mutex_t post_mu;
     jn_post *post_head, *post_tail;
@@ -721,10 +726,16 @@ static uint64_t tcp_acked(const srv_conn *c)
 
 /* Every WATCHDOG_MS: a connection with output waiting that has not moved
  * for slow_reader_s is not reading, paused or not, and is closed. */
+static void give_back_memory(srv_net *n);
+
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, watchdog);
     double now = mono_seconds();
+    /* While output runs high, the buffers its queues grew out of go back
+     * to the system each second, not when the allocator gets round to it. */
+    if (n->out_total > n->max_out_total / 4)
+        give_back_memory(n);
     for (srv_conn *c = n->conns; c; c = c->next) {
         if (c->gone || c->killing || !c->wsi)
             continue;
@@ -761,6 +772,28 @@ static void in_account(srv_conn *c)
     c->in_counted = q;
 }
 
+/* After a budget cut a connection's buffers: the memory goes back to the
+ * system now rather than when the allocator would return it by itself, so
+ * that the node's memory, not only its count, stays under the budgets. At
+ * most once a second. jemalloc's purge when the node is linked with it,
+ * else the C library's trim. */
+extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+    __attribute__((weak));
+
+static void give_back_memory(srv_net *n)
+{
+    double now = mono_seconds();
+    if (now - n->gave_back < 1.0)
+        return;
+    n->gave_back = now;
+    if (mallctl)
+        (void)mallctl("arena.4096.purge", NULL, NULL, NULL, 0); /* every arena */
+#ifdef __GLIBC__
+    else
+        (void)malloc_trim(0);
+#endif
+}
+
 /* Keeps the input buffered across every connection within max_in_total
  * with `more` bytes added for c: while over, the connection holding the
  * most input is closed. False when that is c itself. */
@@ -779,6 +812,7 @@ static bool in_room(srv_net *n, srv_conn *c, size_t more)
         conn_log("warn", "input_budget", worst, "buffered=%zu in_total=%zu max_in_total=%zu", held,
                  n->in_total, n->max_in_total);
         conn_kill(worst);
+        give_back_memory(n);
         if (worst == c)
             return false;
     }
@@ -801,6 +835,7 @@ static bool out_room(srv_net *n, srv_conn *c, size_t len)
         conn_log("warn", "slow_consumer", worst, "queued=%zu out_total=%zu max_out_total=%zu",
                  worst->out_counted, n->out_total, n->max_out_total);
         conn_kill(worst);
+        give_back_memory(n);
         if (worst == c)
             return false;
     }
@@ -860,6 +895,7 @@ static void conn_kill(srv_conn *c)
         return;
     c->killing = true;
     outq_clear(&c->out);
+    c->frag_off = 0;
     if (c->jtp)
         jt_jtp_consume_output(c->jtp, SIZE_MAX);
     free(c->marks);
@@ -1039,11 +1075,23 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
         return -1;
     if (outq_front(&c->out, &p, &len)) {
         /* One lws_write per WRITEABLE: lws keeps any part the kernel did not
-         * take and holds back the next WRITEABLE until it is out. */
-        if (lws_write(wsi, p, len, LWS_WRITE_TEXT) < 0)
+         * take and holds back the next WRITEABLE until it is out. A message
+         * goes out in fragments of at most WS_FRAGMENT, so that what lws
+         * keeps of a peer that does not read stays small (it is outside the
+         * output budget); the headroom before each fragment is message
+         * bytes already sent. */
+        size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
+        bool last = off + chunk == len;
+        int flags = lws_write_ws_flags(LWS_WRITE_TEXT, off == 0, last);
+        if (lws_write(wsi, p + off, chunk, (enum lws_write_protocol)flags) < 0)
             return -1;
-        outq_pop(&c->out, len);
-        out_done(c, len);
+        out_done(c, chunk);
+        if (last) {
+            c->frag_off = 0;
+            outq_pop(&c->out, len);
+        } else {
+            c->frag_off = off + chunk;
+        }
         out_account(c);
         if (c->out.head != c->out.tail || c->draining)
             lws_callback_on_writable(wsi);

@@ -67,9 +67,9 @@ function startNode() {
   });
 }
 
-function rssMB() {
+function rssMB(kind = 'VmRSS') {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${node.pid}/status`, 'utf8'));
+    const m = new RegExp(kind + ':\\s+(\\d+) kB').exec(fs.readFileSync(`/proc/${node.pid}/status`, 'utf8'));
     return m ? +m[1] / 1024 : 0;
   } catch (e) { return 0; }
 }
@@ -115,7 +115,11 @@ async function beside(ports, name, during, memory = false) {
   await ready;
   const before = rssMB();
   let peak = before;
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMB()); }, 100);
+  let peakFile = 0;
+  const sampler = setInterval(() => {
+    const r = rssMB();
+    if (r > peak) { peak = r; peakFile = rssMB('RssFile'); }
+  }, 100);
   let detail;
   try { detail = await during(); } finally {
     clearInterval(sampler);
@@ -127,7 +131,7 @@ async function beside(ports, name, during, memory = false) {
   const res = out.length ? JSON.parse(out[out.length - 1]) : { lat: [], submits: 0, answered: 0 };
   const lat = (res.lat || []).sort((x, y) => x - y);
   const q = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : Infinity;
-  console.log(`# ${name}: rss before ${before.toFixed(0)} MB, peak ${peak.toFixed(0)} MB, after ${after.toFixed(0)} MB; ` +
+  console.log(`# ${name}: rss before ${before.toFixed(0)} MB, peak ${peak.toFixed(0)} MB (${peakFile.toFixed(0)} MB of it file pages), after ${after.toFixed(0)} MB; ` +
     `beside it: ${lat.length} pings p50 ${q(0.5).toFixed(1)} ms p99 ${q(0.99).toFixed(1)} ms max ${q(1).toFixed(1)} ms, submits answered ${res.answered}/${res.submits}` +
     (detail ? `; ${detail}` : ''));
   if (!memory) ok(q(0.99) < 50, `${name}: the client beside it keeps its ping p99 under 50 ms`, { p99: q(0.99), n: lat.length });

@@ -402,6 +402,9 @@ static int ws_send_text(int fd, const char *s)
 
 /* One frame from the server (unmasked). Returns its opcode, or -1 on
  * EOF/timeout. The payload is NUL-terminated in *out (free it). */
+/* The FIN bit of the last frame ws_recv_frame read. */
+static bool ws_last_fin;
+
 static int ws_recv_frame(int fd, char **out, size_t *len, int timeout_ms)
 {
     uint8_t h[2];
@@ -432,18 +435,42 @@ static int ws_recv_frame(int fd, char **out, size_t *len, int timeout_ms)
     b[n] = '\0';
     *out = b;
     *len = (size_t)n;
+    ws_last_fin = (h[0] & 0x80) != 0;
     return h[0] & 0x0F;
 }
 
 /* The next text message (pongs skipped); NULL on close/EOF/timeout. */
+/* One text message, its fragments (the node sends long ones in several)
+ * put together. */
 static char *ws_recv_text(int fd)
 {
     for (;;) {
         char *p;
         size_t n;
         int op = ws_recv_frame(fd, &p, &n, 5000);
-        if (op == OP_TEXT)
+        if (op == OP_TEXT) {
+            while (!ws_last_fin) {
+                char *q;
+                size_t m;
+                int op2 = ws_recv_frame(fd, &q, &m, 5000);
+                if (op2 == OP_PONG) {
+                    free(q);
+                    continue;
+                }
+                if (op2 != OP_CONT) {
+                    free(q);
+                    free(p);
+                    return NULL;
+                }
+                char *pq = realloc(p, n + m + 1);
+                assert_non_null(pq);
+                memcpy(pq + n, q, m + 1);
+                p = pq;
+                n += m;
+                free(q);
+            }
             return p;
+        }
         free(p);
         if (op != OP_PONG)
             return NULL;
