@@ -620,11 +620,20 @@ static size_t out_queued(const srv_conn *c)
     return np;
 }
 
+/* The memory c's output holds, as the budget counts it: for WebSocket the
+ * queue's whole buffer, not only the bytes in it (the allocator hands out
+ * pages it has used before, so a buffer is resident whether or not every
+ * byte of it was written). */
+static size_t out_memory(const srv_conn *c)
+{
+    return c->transport == JN_WS ? c->out.cap : out_queued(c);
+}
+
 /* Brings the net's total up to date with c's queue. */
 static void out_account(srv_conn *c)
 {
     srv_net *n = c->net;
-    size_t q = c->gone ? 0 : out_queued(c);
+    size_t q = c->gone ? 0 : out_memory(c);
     n->out_total = n->out_total - c->out_counted + q;
     c->out_counted = q;
 }
