@@ -619,7 +619,7 @@ static void on_request(void *ctx, srv_conn *c, const char *msg, size_t len, bool
     node *n = ctx;
     jn_client *cl = srv_conn_user(c);
     if (!cl) {
-        cl = jn_rpc_client_new(n->rpc, conn_send, c, srv_conn_is_admin(c), srv_conn_addr(c));
+        cl = jn_rpc_client_new(n->rpc, conn_send, c, srv_conn_is_admin(c), srv_conn_addr_key(c));
         if (!cl)
             return;
         srv_conn_set_user(c, cl);

@@ -123,7 +123,8 @@ struct srv_conn {
     jn_outq out;
     jt_jtp *jtp;
     char peer[INET6_ADDRSTRLEN + 10];
-    uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d), for the per-address limit */
+    uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d) */
+    uint8_t akey[16]; /* what the per-address limits count it under (srv_addr_key) */
     size_t out_counted; /* its queued output as counted in the net's out_total */
     size_t in_counted;  /* its input buffers as counted in the net's in_total */
     bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
@@ -503,12 +504,20 @@ static void outq_pop(jn_outq *q, size_t len)
 
 /* -------------------------------------------------------- connections */
 
-/* The open connections from one address (a scan: at most max_conns). */
-static unsigned conns_from(const srv_net *n, const uint8_t addr[16])
+void srv_addr_key(const uint8_t addr[16], uint8_t key[16])
+{
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memcpy(key, addr, 16);
+    if (memcmp(addr, v4mapped, 12) != 0)
+        memset(key + 8, 0, 8); /* IPv6: the /64 */
+}
+
+/* The open connections under one address key (a scan: at most max_conns). */
+static unsigned conns_from(const srv_net *n, const uint8_t key[16])
 {
     unsigned k = 0;
     for (const srv_conn *c = n->conns; c; c = c->next)
-        if (!c->gone && memcmp(c->addr, addr, 16) == 0)
+        if (!c->gone && memcmp(c->akey, key, 16) == 0)
             k++;
     return k;
 }
@@ -516,11 +525,11 @@ static unsigned conns_from(const srv_net *n, const uint8_t addr[16])
 /* NULL when a new connection from addr may be admitted, else why not:
  * the node's limit, or the limit for one address (so that one client
  * cannot take every connection the node has). */
-static const char *admit(srv_net *n, const uint8_t addr[16])
+static const char *admit(srv_net *n, const uint8_t key[16])
 {
     if (atomic_load(&n->nconns) >= n->max_conns || n->freeing)
         return "max_conns";
-    if (conns_from(n, addr) >= n->max_per_addr)
+    if (conns_from(n, key) >= n->max_per_addr)
         return "max_per_addr";
     return NULL;
 }
@@ -545,9 +554,10 @@ static void log_refused(srv_net *n, const char *why, const char *transport, cons
 static int filter_accept(srv_net *n, const char *transport, void *in)
 {
     int fd = (int)(lws_intptr_t)in;
-    uint8_t addr[16];
+    uint8_t addr[16], key[16];
     peer_addr(fd, addr);
-    const char *why = admit(n, addr);
+    srv_addr_key(addr, key);
+    const char *why = admit(n, key);
     if (!why)
         return 0;
     char peer[INET6_ADDRSTRLEN + 10];
@@ -568,7 +578,8 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
     c->id = atomic_fetch_add(&next_conn_id, 1) + 1;
     describe_peer(lws_get_socket_fd(wsi), c->peer, sizeof c->peer, &c->loopback);
     peer_addr(lws_get_socket_fd(wsi), c->addr);
-    const char *why = admit(n, c->addr);
+    srv_addr_key(c->addr, c->akey);
+    const char *why = admit(n, c->akey);
     if (why) {
         log_refused(n, why, t == JN_WS ? "ws" : "jtp", c->peer);
         free(c);
@@ -1726,6 +1737,11 @@ void srv_conn_close(srv_conn *c)
 const uint8_t *srv_conn_addr(const srv_conn *c)
 {
     return c->addr;
+}
+
+const uint8_t *srv_conn_addr_key(const srv_conn *c)
+{
+    return c->akey;
 }
 
 bool srv_conn_is_loopback(const srv_conn *c)

@@ -124,6 +124,12 @@ int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx);
 int srv_conn_send(srv_conn *c, const char *msg, size_t len);
 /* The peer's address in 16 bytes (IPv4 as ::ffff:a.b.c.d). */
 const uint8_t *srv_conn_addr(const srv_conn *c);
+/* What the per-address limits count an address under: an IPv4 address
+ * itself, an IPv6 address's /64 (one host is commonly given a whole /64,
+ * so counting single IPv6 addresses would let it multiply its share). */
+void srv_addr_key(const uint8_t addr[16], uint8_t key[16]);
+/* c's address key (srv_addr_key of its address). */
+const uint8_t *srv_conn_addr_key(const srv_conn *c);
 /* The peer is 127.0.0.0/8 or ::1. */
 bool srv_conn_is_loopback(const srv_conn *c);
 /* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,

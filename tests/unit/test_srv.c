@@ -595,6 +595,30 @@ static void jtp_expect(jtpc *c, const char *send, const char *want)
 
 /* ------------------------------------------------------------- tests */
 
+/* The per-address limits count an IPv4 address itself and an IPv6 address
+ * by its /64: one host given a /64 cannot multiply its share by using more
+ * of its addresses. */
+static void addr_keys(void **state)
+{
+    (void)state;
+    srv_net_prefix a, b;
+    uint8_t ka[16], kb[16];
+    assert_int_equal(srv_net_prefix_parse("2001:db8:1:2::1", &a), 0);
+    assert_int_equal(srv_net_prefix_parse("2001:db8:1:2:ffff:0:0:9", &b), 0);
+    srv_addr_key(a.addr, ka);
+    srv_addr_key(b.addr, kb);
+    assert_memory_equal(ka, kb, 16); /* one /64 */
+    assert_int_equal(srv_net_prefix_parse("2001:db8:1:3::1", &b), 0);
+    srv_addr_key(b.addr, kb);
+    assert_memory_not_equal(ka, kb, 16); /* the next /64 */
+    assert_int_equal(srv_net_prefix_parse("10.1.2.3", &a), 0);
+    assert_int_equal(srv_net_prefix_parse("10.1.2.4", &b), 0);
+    srv_addr_key(a.addr, ka);
+    srv_addr_key(b.addr, kb);
+    assert_memory_equal(ka, a.addr, 16); /* IPv4: the address itself */
+    assert_memory_not_equal(ka, kb, 16);
+}
+
 static void ws_round_trip(void **state)
 {
     (void)state;
@@ -1658,6 +1682,7 @@ static void jtp_reader_throttled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(addr_keys),
         cmocka_unit_test(ws_round_trip),
         cmocka_unit_test(ws_binary_refused),
         cmocka_unit_test(ws_unmasked_frame_closes),
