@@ -97,24 +97,16 @@ double rpc_request_cost(const command *cmd, const jt_json *p)
 {
     if (!cmd)
         return 1;
-    const char *n = cmd->name;
-    if (!strcmp(n, "book_offers"))
-        return 10 + page(p, 300, 300) / 20;
-    if (!strcmp(n, "account_tx"))
-        return 10 + page(p, 200, 1000) / 50;
-    if (!strcmp(n, "account_lines") || !strcmp(n, "account_offers") ||
-        !strcmp(n, "account_objects") || !strcmp(n, "account_relation") ||
-        !strcmp(n, "account_relcp") || !strcmp(n, "account_currencies") ||
-        !strcmp(n, "subscribe") || !strcmp(n, "unsubscribe"))
-        return 5;
-    if (!strcmp(n, "ledger")) {
+    double base = cmd->cost ? cmd->cost : 1;
+    switch (cmd->price) {
+    case PRICE_BOOK_PAGE: return base + page(p, 300, 300) / 20;
+    case PRICE_TX_PAGE: return base + page(p, 200, 1000) / 50;
+    case PRICE_LEDGER:
         if (flag(p, "full") || flag(p, "accounts"))
             return 500;
-        return flag(p, "transactions") || flag(p, "expand") ? 50 : 5;
+        return flag(p, "transactions") || flag(p, "expand") ? 50 : base;
+    default: return base;
     }
-    if (!strcmp(n, "path_find") || !strcmp(n, "skywell_path_find"))
-        return 100;
-    return 1;
 }
 
 bool rpc_budget_take(jn_rpc *r, jn_client *c, double cost)

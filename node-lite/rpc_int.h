@@ -161,11 +161,17 @@ void rpc_budget_charge(jn_rpc *r, jn_client *c, double cost);
 #define C_ADMIN  0x1u /* admin connections only */
 #define C_SUBMIT 0x2u /* submit: queued for a verify worker, when there are workers */
 
+/* How a request's cost against the budgets grows with what it asks
+ * (rpc_budget.c); PRICE_FLAT: its base cost alone. */
+enum { PRICE_FLAT, PRICE_BOOK_PAGE, PRICE_TX_PAGE, PRICE_LEDGER };
+
 typedef struct command {
     const char *name;
     int (*fn)(req *q);
     unsigned flags;
     const char *help;
+    unsigned cost;  /* base cost in budget units (0: 1) */
+    unsigned price; /* PRICE_* */
 } command;
 
 /* accounts (cmd_account.c) */
