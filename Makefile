@@ -54,7 +54,9 @@ NODE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_SRC))
 # jt-node's engine and ledger core: every module but the program (main.c).
 # Unit tests and fuzz_rpc link these.
 NODE_CORE_SRC := $(filter-out node-lite/main.c,$(NODE_SRC))
-JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC))
+# The data directory's lock and whole-file writes are the server core's
+# (server/datadir.c); the store uses them, so the core links that object too.
+JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC)) $(BUILD)/obj/server/datadir.o
 NODE_LIBS  := -llmdb -linih -lpthread -lm
 # jt-node's allocator: jemalloc when its development files are installed
 # (scripts/install-deps.sh installs them; docs/node.md, "Memory"), else the C
@@ -149,13 +151,13 @@ JN_TEST_DEPS_readmodel := $(call JN_CORE_DEPS,readmodel)
 $(BUILD)/tests/test_jn_readmodel: $(JN_TEST_DEPS_readmodel)
 JN_TEST_DEPS_pathfind := $(call JN_CORE_DEPS,pathfind)
 $(BUILD)/tests/test_jn_pathfind: $(JN_TEST_DEPS_pathfind)
-JN_TEST_DEPS_store := $(call JN_OBJ,datadir)
+JN_TEST_DEPS_store := $(BUILD)/obj/server/datadir.o
 $(BUILD)/tests/test_jn_store: $(JN_TEST_DEPS_store)
 
 $(BUILD)/tests/test_jn_%: tests/unit/test_jn_%.c $(TESTLIB) tests/unit/testutil.h \
     $(BUILD)/obj/node-lite/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< $(TESTLIB) \
+	$(CC) $(CFLAGS_ALL) -Inode-lite -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) \
 	    $(BUILD)/obj/node-lite/$*.o $(JN_TEST_DEPS_$*) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) \
 	    $(NODE_LIBS) -lcmocka
 
@@ -248,10 +250,10 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SDK_SRC) $(PUB_HDR) $(wildcard sdk/src/
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDK_SRC) $(PKG_LIBS)
 
 # The dispatcher target links jt-node's engine (not its network layer).
-FUZZ_NODE_SRC := $(NODE_CORE_SRC)
+FUZZ_NODE_SRC := $(NODE_CORE_SRC) server/datadir.c
 build/fuzz/fuzz_rpc: tests/fuzz/fuzz_rpc.c $(SDK_SRC) $(FUZZ_NODE_SRC) $(PUB_HDR) $(wildcard node-lite/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -Iserver -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)
 
 fuzz: check-deps
 	$(MAKE) --no-print-directory fuzz-build

@@ -419,11 +419,12 @@ static int need_initialized(const char *dir)
 
 /* Takes the data directory for `command` (datadir.h): its lock, its
  * permissions and those of ledger/ when it exists. */
-static jn_datadir *take_datadir(const char *dir, const char *command, bool create)
+static srv_datadir *take_datadir(const char *dir, const char *command, bool create)
 {
     char err[640], path[4096];
-    jn_datadir *d;
-    if (jn_datadir_open(dir, command, create, &d, err, sizeof err)) {
+    srv_datadir *d;
+    static const char *const whole_files[] = {"node.key", "jt-node.conf", NULL};
+    if (srv_datadir_open(dir, "jt-node", command, whole_files, create, &d, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
         return NULL;
     }
@@ -432,9 +433,9 @@ static jn_datadir *take_datadir(const char *dir, const char *command, bool creat
     bool tightened = false;
     unsigned old_mode = 0;
     if (stat(path, &sb) == 0 &&
-        jn_datadir_check_private(path, &tightened, &old_mode, err, sizeof err)) {
+        srv_datadir_check_private(path, &tightened, &old_mode, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
-        jn_datadir_close(d);
+        srv_datadir_close(d);
         return NULL;
     }
     if (tightened)
@@ -478,7 +479,7 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "jt-node: --genesis-address %s: %s\n", gaddr, ei.msg);
         return 2;
     }
-    jn_datadir *dd = take_datadir(o.data, "init", true);
+    srv_datadir *dd = take_datadir(o.data, "init", true);
     if (!dd)
         return 1;
     int rcode = 1;
@@ -517,7 +518,7 @@ static int cmd_init(int argc, char **argv)
     config_defaults(&c);
     path_in(path, sizeof path, o.data, "jt-node.conf");
     if (stat(path, &sb) != 0) {
-        if (jn_datadir_write_new(dd, "jt-node.conf", DEFAULT_CONF, sizeof DEFAULT_CONF - 1, err,
+        if (srv_datadir_write_new(dd, "jt-node.conf", DEFAULT_CONF, sizeof DEFAULT_CONF - 1, err,
                                  sizeof err)) {
             fprintf(stderr, "jt-node: %s\n", err);
             goto out;
@@ -548,7 +549,7 @@ static int cmd_init(int argc, char **argv)
 out:
     jt_jtp_identity_free(id);
     jn_store_close(st);
-    jn_datadir_close(dd);
+    srv_datadir_close(dd);
     return rcode;
 }
 
@@ -569,13 +570,13 @@ static int cmd_verify(int argc, char **argv)
         fprintf(stderr, "jt-node: %s: no ledger store (run `jt-node init --data %s`)\n", o.data, o.data);
         return 1;
     }
-    jn_datadir *dd = take_datadir(o.data, "verify", false);
+    srv_datadir *dd = take_datadir(o.data, "verify", false);
     if (!dd)
         return 1;
     jn_store *st;
     if (jn_store_open(path, 0, &st, err, sizeof err)) {
         fprintf(stderr, "jt-node: %s\n", err);
-        jn_datadir_close(dd);
+        srv_datadir_close(dd);
         return 1;
     }
     uint32_t checked = 0;
@@ -590,7 +591,7 @@ static int cmd_verify(int argc, char **argv)
                h.seq, lh, h.total_coins);
     }
     jn_store_close(st);
-    jn_datadir_close(dd);
+    srv_datadir_close(dd);
     return r ? 1 : 0;
 }
 
@@ -715,11 +716,11 @@ static int cmd_run(int argc, char **argv)
      * it is read, so a second node is refused before it touches the store. */
     if (need_initialized(o.data))
         return 1;
-    jn_datadir *dd = take_datadir(o.data, "run", false);
+    srv_datadir *dd = take_datadir(o.data, "run", false);
     if (!dd)
         return 1;
     int rc = cmd_run_locked(&o);
-    jn_datadir_close(dd);
+    srv_datadir_close(dd);
     return rc;
 }
 

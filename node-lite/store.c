@@ -252,7 +252,7 @@ static const char *rc_text(jn_store *s, int rc, char *buf, size_t cap)
     }
     if (rc == ENOSPC || rc == EDQUOT || rc == EIO) {
         char why[512];
-        if (!jn_datadir_write_error(s->dir, rc, why, sizeof why)) {
+        if (!srv_datadir_write_error(s->dir, rc, why, sizeof why)) {
             snprintf(buf, cap, "%s", why);
             return buf;
         }

@@ -37,7 +37,7 @@
  * that fails for want of space says so: "store full (...)" when the map
  * size is reached (naming JN_STORE_MAP_SIZE_SETTING, which raises it),
  * "disk full (N bytes free on DIR: ...)" when the disk is (see
- * jn_datadir_write_error), each with what to do.
+ * srv_datadir_write_error), each with what to do.
  */
 #ifndef JN_STORE_H
 #define JN_STORE_H

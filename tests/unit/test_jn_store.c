@@ -430,25 +430,25 @@ static void write_error_text(void **state)
 {
     fix *f = *state;
     char out[1024];
-    assert_true(jn_datadir_write_error(f->dir, ENOSPC, out, sizeof out));
+    assert_true(srv_datadir_write_error(f->dir, ENOSPC, out, sizeof out));
     assert_non_null(strstr(out, "disk full ("));
     assert_non_null(strstr(out, " bytes free on "));
     assert_non_null(strstr(out, f->dir));
     assert_non_null(strstr(out, strerror(ENOSPC)));
-    assert_true(jn_datadir_write_error(f->dir, EDQUOT, out, sizeof out));
+    assert_true(srv_datadir_write_error(f->dir, EDQUOT, out, sizeof out));
     assert_non_null(strstr(out, "disk full ("));
     /* The test directory's disk has more than 8 MiB free (or the test says
      * nothing about EIO). */
     struct statvfs fs;
     if (statvfs(f->dir, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize > ((uint64_t)64 << 20)) {
-        assert_false(jn_datadir_write_error(f->dir, EIO, out, sizeof out));
+        assert_false(srv_datadir_write_error(f->dir, EIO, out, sizeof out));
         assert_non_null(strstr(out, "so the disk is not full"));
         assert_null(strstr(out, "disk full"));
     }
-    assert_false(jn_datadir_write_error(f->dir, EACCES, out, sizeof out));
+    assert_false(srv_datadir_write_error(f->dir, EACCES, out, sizeof out));
     assert_string_equal(out, strerror(EACCES));
     /* A directory that is gone still gets "disk full" for ENOSPC. */
-    assert_true(jn_datadir_write_error("/nonexistent/jt-node", ENOSPC, out, sizeof out));
+    assert_true(srv_datadir_write_error("/nonexistent/jt-node", ENOSPC, out, sizeof out));
     assert_non_null(strstr(out, "disk full (on /nonexistent/jt-node: "));
 }
 

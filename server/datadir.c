@@ -1,6 +1,6 @@
 /*
- * datadir.c — the lock, the permissions and the whole-file writes of jt-node's
- * data directory (see datadir.h).
+ * datadir.c — the lock, the permissions and the whole-file writes of a
+ * daemon's data directory (see datadir.h).
  */
 #include "datadir.h"
 
@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-struct jn_datadir {
+struct srv_datadir {
     char path[4096];
+    char program[24];
+    char lockname[40];
     int dirfd;
     int lockfd;
 };
@@ -30,15 +32,12 @@ struct jn_datadir {
 #define NEARLY_FULL_MIN ((uint64_t)64 << 10)
 #define NEARLY_FULL_MAX ((uint64_t)8 << 20)
 
-/* Names of the files written whole; their temporaries are NAME.tmp-XXXXXX. */
-static const char *const whole_files[] = {"node.key", "jt-node.conf"};
-
-const char *jn_datadir_path(const jn_datadir *d)
+const char *srv_datadir_path(const srv_datadir *d)
 {
     return d->path;
 }
 
-int jn_datadir_check_private(const char *path, bool *tightened, unsigned *old_mode, char *err,
+int srv_datadir_check_private(const char *path, bool *tightened, unsigned *old_mode, char *err,
                              size_t errcap)
 {
     *tightened = false;
@@ -80,11 +79,11 @@ int jn_datadir_check_private(const char *path, bool *tightened, unsigned *old_mo
 /* What the holder wrote in the lock file: "pid N\ncommand C\nsince T\n". A
  * holder that has just taken the lock may not have written it yet, so an
  * empty file is read again for a short while. */
-static void holder_text(int fd, char *out, size_t cap)
+static void holder_text(const srv_datadir *d, char *out, size_t cap)
 {
     char buf[256];
     for (int tries = 0; tries < 20; tries++) {
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        ssize_t n = pread(d->lockfd, buf, sizeof buf - 1, 0);
         if (n > 0) {
             buf[n] = 0;
             long pid = 0;
@@ -97,7 +96,7 @@ static void holder_text(int fd, char *out, size_t cap)
             if ((p = strstr(buf, "since ")) != NULL)
                 sscanf(p + 6, "%63[^\n]", since);
             if (pid > 0) {
-                snprintf(out, cap, "jt-node pid %ld (%s, since %s)", pid, cmd[0] ? cmd : "?",
+                snprintf(out, cap, "%s pid %ld (%s, since %s)", d->program, pid, cmd[0] ? cmd : "?",
                          since[0] ? since : "?");
                 return;
             }
@@ -110,7 +109,7 @@ static void holder_text(int fd, char *out, size_t cap)
 
 /* Temporary files of whole-file writes that a crash left: nobody else holds
  * the lock, so nobody is writing them. */
-static void remove_stray_temps(jn_datadir *d)
+static void remove_stray_temps(srv_datadir *d, const char *const *whole_files)
 {
     int fd = dup(d->dirfd);
     if (fd < 0)
@@ -122,12 +121,12 @@ static void remove_stray_temps(jn_datadir *d)
     }
     struct dirent *e;
     while ((e = readdir(dh)) != NULL) {
-        for (size_t i = 0; i < sizeof whole_files / sizeof *whole_files; i++) {
+        for (size_t i = 0; whole_files && whole_files[i]; i++) {
             size_t n = strlen(whole_files[i]);
             if (!strncmp(e->d_name, whole_files[i], n) && !strncmp(e->d_name + n, ".tmp-", 5)) {
                 if (unlinkat(d->dirfd, e->d_name, 0) == 0)
-                    fprintf(stderr, "jt-node: removed %s/%s, left by an interrupted write\n",
-                            d->path, e->d_name);
+                    fprintf(stderr, "%s: removed %s/%s, left by an interrupted write\n",
+                            d->program, d->path, e->d_name);
                 break;
             }
         }
@@ -135,11 +134,12 @@ static void remove_stray_temps(jn_datadir *d)
     closedir(dh);
 }
 
-int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadir **out, char *err,
-                    size_t errcap)
+int srv_datadir_open(const char *dir, const char *program, const char *command,
+                     const char *const *whole_files, bool create, srv_datadir **out, char *err,
+                     size_t errcap)
 {
     *out = NULL;
-    if (strlen(dir) >= sizeof((jn_datadir *)0)->path) {
+    if (strlen(dir) >= sizeof((srv_datadir *)0)->path) {
         snprintf(err, errcap, "data directory name too long");
         return -1;
     }
@@ -149,18 +149,19 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
     }
     bool tightened;
     unsigned old_mode;
-    if (jn_datadir_check_private(dir, &tightened, &old_mode, err, errcap))
+    if (srv_datadir_check_private(dir, &tightened, &old_mode, err, errcap))
         return -1;
     if (tightened)
-        fprintf(stderr,
-                "jt-node: %s was open to group or others (mode %04o); its mode is now 0700\n", dir,
-                old_mode);
-    jn_datadir *d = calloc(1, sizeof *d);
+        fprintf(stderr, "%s: %s was open to group or others (mode %04o); its mode is now 0700\n",
+                program, dir, old_mode);
+    srv_datadir *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errcap, "out of memory");
         return -1;
     }
     snprintf(d->path, sizeof d->path, "%s", dir);
+    snprintf(d->program, sizeof d->program, "%s", program);
+    snprintf(d->lockname, sizeof d->lockname, "%s.lock", d->program);
     d->lockfd = -1;
     d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d->dirfd < 0) {
@@ -169,30 +170,30 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
         return -1;
     }
     d->lockfd =
-        openat(d->dirfd, JN_DATADIR_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        openat(d->dirfd, d->lockname, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (d->lockfd < 0) {
         char why[320];
-        jn_datadir_write_error(dir, errno, why, sizeof why);
-        snprintf(err, errcap, "cannot open the lock file %s/%s: %s", dir, JN_DATADIR_LOCK_FILE,
+        srv_datadir_write_error(dir, errno, why, sizeof why);
+        snprintf(err, errcap, "cannot open the lock file %s/%s: %s", dir, d->lockname,
                  why);
-        jn_datadir_close(d);
+        srv_datadir_close(d);
         return -1;
     }
     if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
-            char who[160];
-            holder_text(d->lockfd, who, sizeof who);
+            char who[256];
+            holder_text(d, who, sizeof who);
             snprintf(err, errcap,
                      "data directory %s is in use by %s; stop it first, or use another --data "
                      "directory",
                      dir, who);
         } else {
-            snprintf(err, errcap, "cannot lock %s/%s: %s", dir, JN_DATADIR_LOCK_FILE,
+            snprintf(err, errcap, "cannot lock %s/%s: %s", dir, d->lockname,
                      strerror(errno));
         }
         close(d->lockfd);
         d->lockfd = -1; /* not ours: close must not truncate it */
-        jn_datadir_close(d);
+        srv_datadir_close(d);
         return -1;
     }
     char since[32] = "?", info[128];
@@ -207,16 +208,16 @@ int jn_datadir_open(const char *dir, const char *command, bool create, jn_datadi
     errno = ENOSPC;
     if (ftruncate(d->lockfd, 0) != 0 || pwrite(d->lockfd, info, (size_t)n, 0) != n) {
         char why[320];
-        jn_datadir_write_error(dir, errno, why, sizeof why);
-        fprintf(stderr, "jt-node: cannot record this process in %s/%s: %s\n", dir,
-                JN_DATADIR_LOCK_FILE, why);
+        srv_datadir_write_error(dir, errno, why, sizeof why);
+        fprintf(stderr, "%s: cannot record this process in %s/%s: %s\n", program, dir,
+                d->lockname, why);
     }
-    remove_stray_temps(d);
+    remove_stray_temps(d, whole_files);
     *out = d;
     return 0;
 }
 
-void jn_datadir_close(jn_datadir *d)
+void srv_datadir_close(srv_datadir *d)
 {
     if (!d)
         return;
@@ -230,7 +231,7 @@ void jn_datadir_close(jn_datadir *d)
     free(d);
 }
 
-bool jn_datadir_write_error(const char *dir, int err, char *out, size_t cap)
+bool srv_datadir_write_error(const char *dir, int err, char *out, size_t cap)
 {
     struct statvfs fs;
     bool known = (err == ENOSPC || err == EDQUOT || err == EIO) && statvfs(dir, &fs) == 0;
@@ -256,7 +257,7 @@ bool jn_datadir_write_error(const char *dir, int err, char *out, size_t cap)
     return full;
 }
 
-int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size_t len, char *err,
+int srv_datadir_write_new(srv_datadir *d, const char *name, const void *data, size_t len, char *err,
                          size_t errcap)
 {
     char tmp[256];
@@ -276,7 +277,7 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
     char why[320];
     int fd = mkstemp(full); /* mode 0600 */
     if (fd < 0) {
-        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        srv_datadir_write_error(d->path, errno, why, sizeof why);
         snprintf(err, errcap, "cannot create %s: %s", full, why);
         return -1;
     }
@@ -291,7 +292,7 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
             continue;
         if (w <= 0) {
             /* write() returns 0 only when nothing fits: a full disk. */
-            jn_datadir_write_error(d->path, w < 0 ? errno : ENOSPC, why, sizeof why);
+            srv_datadir_write_error(d->path, w < 0 ? errno : ENOSPC, why, sizeof why);
             snprintf(err, errcap, "cannot write %s: %s", full, why);
             rc = -1;
             break;
@@ -299,12 +300,12 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
         off += (size_t)w;
     }
     if (rc == 0 && fsync(fd) != 0) {
-        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        srv_datadir_write_error(d->path, errno, why, sizeof why);
         snprintf(err, errcap, "cannot sync %s: %s", full, why);
         rc = -1;
     }
     if (close(fd) != 0 && rc == 0) {
-        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        srv_datadir_write_error(d->path, errno, why, sizeof why);
         snprintf(err, errcap, "cannot close %s: %s", full, why);
         rc = -1;
     }
@@ -316,14 +317,14 @@ int jn_datadir_write_new(jn_datadir *d, const char *name, const void *data, size
             renameat(d->dirfd, base, d->dirfd, name) == 0)
             er = 0; /* no hard links here; we hold the lock, so nothing appeared meanwhile */
         if (er) {
-            jn_datadir_write_error(d->path, er, why, sizeof why);
+            srv_datadir_write_error(d->path, er, why, sizeof why);
             snprintf(err, errcap, "cannot create %s/%s: %s", d->path, name, why);
             rc = -1;
         }
     }
     (void)unlinkat(d->dirfd, base, 0);
     if (rc == 0 && fsync(d->dirfd) != 0 && errno != EINVAL && errno != ENOTSUP) {
-        jn_datadir_write_error(d->path, errno, why, sizeof why);
+        srv_datadir_write_error(d->path, errno, why, sizeof why);
         snprintf(err, errcap, "cannot sync %s: %s", d->path, why);
         rc = -1;
     }
