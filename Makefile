@@ -64,7 +64,13 @@ NODE_LIBS  := -llmdb -linih -lpthread -lm
 ifneq ($(SAN),1)
 MALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null)
 endif
-PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node
+# jt-gateway: like jt-node, objects compiled separately so its unit tests can
+# link every module but the program (main.c).
+GW_SRC     := $(sort $(wildcard gateway/*.c))
+GW_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(GW_SRC))
+GW_CORE_OBJ := $(filter-out $(BUILD)/obj/gateway/main.o,$(GW_OBJ))
+GW_LIBS    := -llmdb -linih -lpthread -lm
+PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node $(BUILD)/bin/jt-gateway
 
 # ---------------------------------------------------------------- tests
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -125,6 +131,14 @@ $(BUILD)/bin/jt-node: $(NODE_OBJ) $(SRV_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) -pthread -o $@ $(NODE_OBJ) $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) $(MALLOC_LIBS)
 
+$(BUILD)/obj/gateway/%.o: gateway/%.c $(PUB_HDR) $(wildcard gateway/*.h) $(wildcard server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Igateway -Iserver -pthread -c $< -o $@
+
+$(BUILD)/bin/jt-gateway: $(GW_OBJ) $(SRV_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) -pthread -o $@ $(GW_OBJ) $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(GW_LIBS)
+
 # ---------------------------------------------------------------- tests
 JTPCAT     := $(BUILD)/tests/jtpcat
 tests: all $(UNIT_BIN) $(INTEROP_DRV) $(JTPCAT)
@@ -178,6 +192,13 @@ $(BUILD)/tests/test_jn_offers_prop: tests/unit/test_jn_offers_prop.c tests/unit/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Inode-lite -Itests/unit -pthread -o $@ $< tests/unit/book_model.c \
 	    $(TESTLIB) $(JN_CORE_OBJ) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(NODE_LIBS) -lcmocka
+
+# jt-gateway's module tests: test_gw_MOD links every gateway module but main.c.
+$(BUILD)/tests/test_gw_%: tests/unit/test_gw_%.c $(TESTLIB) tests/unit/testutil.h $(GW_CORE_OBJ) \
+    $(SRV_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Igateway -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(GW_CORE_OBJ) \
+	    $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(GW_LIBS) -lcmocka
 
 # The server core's tests: real listeners on loopback, linked with libjtsrv.a.
 $(BUILD)/tests/test_srv: tests/unit/test_srv.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) $(LIB_A)

@@ -1,0 +1,52 @@
+/*
+ * config.h — jt-gateway's settings: DIR/jt-gateway.conf (INI), written by
+ * `init` with every default spelled out, read by `run` (or --config FILE).
+ * The keystore passphrase is never in this file: only where to find it.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_MAX_NODES 8
+
+typedef struct gw_config {
+    /* [http] */
+    char http_addr[128];     /* address = 127.0.0.1:5080 */
+    char tls_cert[1024];     /* PEM paths; both set: HTTPS */
+    char tls_key[1024];
+    char cors_origins[1024]; /* empty: no CORS headers */
+    size_t max_body;         /* bytes; 1 MiB */
+    unsigned max_conns, max_conns_per_addr;
+    unsigned idle_s, msg_deadline_s;
+    /* [node] */
+    char nodes[GW_MAX_NODES][512]; /* url = jtp://KEY@HOST:PORT | ws://HOST:PORT (several: failover) */
+    size_t n_nodes;
+    unsigned request_timeout_ms;
+    /* [keystore] */
+    char passphrase_file[1024];
+    char passphrase_env[128]; /* the variable's name; JT_GATEWAY_PASSPHRASE */
+    /* [submit] */
+    unsigned ledger_window;   /* LastLedgerSequence = last validated + this; 10 */
+    uint64_t fee_drops;       /* 10000 */
+    unsigned wait_max_s;      /* ?wait=validated gives up (202, pending) after this; 30 */
+    unsigned resubmit_ms;     /* resend a pending blob after this; 4000 */
+    /* [limits] */
+    unsigned key_rate;        /* requests per API key per second; 100 */
+    unsigned key_burst;       /* 200 */
+    unsigned max_pending;     /* submissions not yet final, in total; 10000 */
+    /* [store] */
+    uint64_t map_size;        /* bytes; 1 GiB */
+    /* [log] */
+    bool log_requests;        /* one line per request; true */
+} gw_config;
+
+void gw_config_init(gw_config *c);
+/* Reads `path` over the defaults; -1 with "FILE:LINE: what is wrong". */
+int gw_config_load(gw_config *c, const char *path, char *err, size_t errcap);
+/* The text `init` writes, with `node_url` as [node] url. Caller frees. */
+char *gw_config_default_text(const char *node_url);
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * test_gw_core.c — jt-gateway's store (group commit), API keys, audit log
+ * and config, on real LMDB files and real files in a scratch directory.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "apikey.h"
+#include "audit.h"
+#include "config.h"
+#include "gateway.h"
+#include "store.h"
+#include "testutil.h"
+
+typedef struct fx {
+    char dir[256];
+    gw_store *s;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/jt-gw-test-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    char err[512];
+    if (gw_store_open(f->dir, 0, &f->s, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    gw_store_close(f->s);
+    tu_rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ------------------------------------------------------------- store */
+
+static void store_commit_get_scan(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    gw_batch *b = gw_batch_new();
+    assert_int_equal(gw_batch_put(b, GW_META, "b", 1, "2", 1), 0);
+    assert_int_equal(gw_batch_put(b, GW_META, "a", 1, "1", 1), 0);
+    assert_int_equal(gw_batch_put(b, GW_TXS, "a", 1, "other table", 11), 0);
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    jt_buf v;
+    jt_buf_init(&v);
+    assert_int_equal(gw_store_get(f->s, GW_META, "a", 1, &v, err, sizeof err), 1);
+    assert_int_equal(v.len, 1);
+    assert_memory_equal(v.data, "1", 1);
+    v.len = 0;
+    assert_int_equal(gw_store_get(f->s, GW_META, "c", 1, &v, err, sizeof err), 0);
+    b = gw_batch_new();
+    assert_int_equal(gw_batch_del(b, GW_META, "a", 1), 0);
+    assert_int_equal(gw_batch_del(b, GW_META, "zz", 2), 0); /* absent: not an error */
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    assert_int_equal(gw_store_get(f->s, GW_META, "a", 1, &v, err, sizeof err), 0);
+    assert_int_equal(gw_store_get(f->s, GW_TXS, "a", 1, &v, err, sizeof err), 1);
+    jt_buf_clear(&v);
+}
+
+typedef struct async_ctx {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, failed;
+    int order[64];
+} async_ctx;
+
+typedef struct one {
+    async_ctx *ac;
+    int i;
+} one;
+
+static void async_done(void *ctx, int rc, const char *err)
+{
+    one *o = ctx;
+    pthread_mutex_lock(&o->ac->mu);
+    o->ac->order[o->ac->done++] = o->i;
+    if (rc)
+        o->ac->failed++;
+    pthread_cond_signal(&o->ac->cv);
+    pthread_mutex_unlock(&o->ac->mu);
+}
+
+/* Many batches queued at once: all durable, callbacks in submission order,
+ * and every value readable afterwards. */
+static void store_group_commit(void **state)
+{
+    fx *f = *state;
+    async_ctx ac = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    one ones[64];
+    for (int i = 0; i < 64; i++) {
+        ones[i] = (one){&ac, i};
+        gw_batch *b = gw_batch_new();
+        char k[16];
+        int n = snprintf(k, sizeof k, "k%02d", i);
+        assert_int_equal(gw_batch_put(b, GW_ACCOUNTS, k, (size_t)n, &i, sizeof i), 0);
+        gw_store_commit_async(f->s, b, async_done, &ones[i]);
+    }
+    pthread_mutex_lock(&ac.mu);
+    while (ac.done < 64)
+        pthread_cond_wait(&ac.cv, &ac.mu);
+    pthread_mutex_unlock(&ac.mu);
+    assert_int_equal(ac.failed, 0);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(ac.order[i], i);
+    char err[512];
+    jt_buf v;
+    jt_buf_init(&v);
+    assert_int_equal(gw_store_get(f->s, GW_ACCOUNTS, "k63", 3, &v, err, sizeof err), 1);
+    int got;
+    memcpy(&got, v.data, sizeof got);
+    assert_int_equal(got, 63);
+    jt_buf_clear(&v);
+}
+
+/* A store whose map is full says so, and a failed batch applies nothing. */
+static void store_full_says_so(void **state)
+{
+    fx *f = *state;
+    char dir[300], err[512];
+    snprintf(dir, sizeof dir, "%s/small", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    gw_store *s;
+    assert_int_equal(gw_store_open(dir, 1 << 20, &s, err, sizeof err), 0);
+    static char big[200000];
+    int rc = 0;
+    for (int i = 0; i < 20 && !rc; i++) {
+        gw_batch *b = gw_batch_new();
+        char k[16];
+        int n = snprintf(k, sizeof k, "big%d", i);
+        assert_int_equal(gw_batch_put(b, GW_TXS, k, (size_t)n, big, sizeof big), 0);
+        rc = gw_store_commit(s, b, err, sizeof err);
+    }
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "store full"));
+    gw_store_close(s);
+}
+
+/* ------------------------------------------------------------- API keys */
+
+static void apikey_create_check_revoke(void **state)
+{
+    fx *f = *state;
+    char err[512], text[GW_APIKEY_TEXT_MAX];
+    gw_apikey k, got;
+    assert_int_equal(gw_apikey_create(f->s, GW_SCOPE_READ | GW_SCOPE_SIGN,
+                                      "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh", "ops", text, &k, err,
+                                      sizeof err),
+                     0);
+    assert_int_equal(strlen(text), 4 + 16 + 1 + 64);
+    assert_int_equal(gw_apikey_check(f->s, text, strlen(text), &got, err, sizeof err), 1);
+    assert_string_equal(got.id, k.id);
+    assert_int_equal(got.scopes, GW_SCOPE_READ | GW_SCOPE_SIGN);
+    assert_true(gw_apikey_allows_account(&got, "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh"));
+    assert_false(gw_apikey_allows_account(&got, "jGXjV57AKG7dpEv8T6x5H6nmPvNK5tZj72"));
+    gw_apikey_clear(&got);
+
+    /* The store holds the hash, never the secret. */
+    jt_buf v;
+    jt_buf_init(&v);
+    assert_int_equal(gw_store_get(f->s, GW_APIKEYS, k.id, 16, &v, err, sizeof err), 1);
+    assert_int_equal(jt_buf_append(&v, "", 1), JT_OK);
+    assert_null(strstr((const char *)v.data, text + 21));
+    jt_buf_clear(&v);
+
+    /* One wrong digit, a wrong id, upper case, truncation: refused alike. */
+    char bad[GW_APIKEY_TEXT_MAX];
+    memcpy(bad, text, sizeof bad);
+    bad[40] = bad[40] == '0' ? '1' : '0';
+    assert_int_equal(gw_apikey_check(f->s, bad, strlen(bad), &got, err, sizeof err), 0);
+    memcpy(bad, text, sizeof bad);
+    bad[6] = bad[6] == '0' ? '1' : '0';
+    assert_int_equal(gw_apikey_check(f->s, bad, strlen(bad), &got, err, sizeof err), 0);
+    assert_int_equal(gw_apikey_check(f->s, text, strlen(text) - 1, &got, err, sizeof err), 0);
+    assert_int_equal(gw_apikey_check(f->s, "", 0, &got, err, sizeof err), 0);
+
+    assert_int_equal(gw_apikey_revoke(f->s, k.id, err, sizeof err), 0);
+    assert_int_equal(gw_apikey_check(f->s, text, strlen(text), &got, err, sizeof err), 0);
+    assert_int_equal(gw_apikey_revoke(f->s, "0000000000000000", err, sizeof err), 1);
+    gw_apikey_clear(&k);
+}
+
+static void apikey_scopes_and_accounts(void **state)
+{
+    fx *f = *state;
+    char err[512], text[GW_APIKEY_TEXT_MAX];
+    unsigned mask;
+    assert_int_equal(gw_apikey_parse_scopes("read, admin", &mask, err, sizeof err), 0);
+    assert_int_equal(mask, GW_SCOPE_READ | GW_SCOPE_ADMIN);
+    assert_int_equal(gw_apikey_parse_scopes("read,root", &mask, err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"root\""));
+    assert_int_equal(gw_apikey_parse_scopes("", &mask, err, sizeof err), -1);
+    gw_apikey k;
+    assert_int_equal(
+        gw_apikey_create(f->s, GW_SCOPE_SIGN, "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTx", NULL, text, &k,
+                         err, sizeof err),
+        -1);
+    assert_non_null(strstr(err, "not an account address"));
+    assert_int_equal(gw_apikey_create(f->s, GW_SCOPE_SIGN, "*", NULL, text, &k, err, sizeof err), 0);
+    assert_true(gw_apikey_allows_account(&k, "jGXjV57AKG7dpEv8T6x5H6nmPvNK5tZj72"));
+    gw_apikey_clear(&k);
+    assert_int_equal(gw_apikey_create(f->s, GW_SCOPE_READ, NULL, NULL, text, &k, err, sizeof err), 0);
+    assert_false(gw_apikey_allows_account(&k, "jGXjV57AKG7dpEv8T6x5H6nmPvNK5tZj72"));
+    gw_apikey_clear(&k);
+}
+
+/* ------------------------------------------------------------- audit */
+
+static void audit_path(const fx *f, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/audit.log", f->dir);
+}
+
+static void append_n(gw_audit *a, int n)
+{
+    char err[512];
+    for (int i = 0; i < n; i++) {
+        char hash[65];
+        snprintf(hash, sizeof hash, "%064d", i);
+        gw_audit_entry e = {"0123456789abcdef", "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh", "02AB",
+                            "Payment", hash, i % 2 ? "cid" : NULL};
+        assert_int_equal(gw_audit_append(a, &e, 1, err, sizeof err), 0);
+    }
+}
+
+static void rewrite_lines(const char *path, int drop, int edit)
+{
+    size_t len;
+    char *text = tu_read_file(path, &len);
+    FILE *out = fopen(path, "w");
+    int line = 1;
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        size_t n = (size_t)(nl - p) + 1;
+        if (line == edit) {
+            char *at = strstr(p, "Payment");
+            assert_true(at && at < nl);
+            memcpy(at, "PaymenT", 7);
+        }
+        if (line != drop)
+            fwrite(p, 1, n, out);
+        p += n;
+        line++;
+    }
+    fclose(out);
+    free(text);
+}
+
+static void audit_chain(void **state)
+{
+    fx *f = *state;
+    char err[512], report[512], path[300];
+    audit_path(f, path, sizeof path);
+    gw_audit *a;
+    assert_int_equal(gw_audit_open(f->dir, &a, err, sizeof err), 0);
+    append_n(a, 5);
+    uint64_t n;
+    uint8_t tail[32];
+    gw_audit_tail(a, &n, tail);
+    assert_int_equal(n, 5);
+    gw_audit_close(a);
+    /* Reopened, it continues the chain. */
+    assert_int_equal(gw_audit_open(f->dir, &a, err, sizeof err), 0);
+    append_n(a, 2);
+    gw_audit_tail(a, &n, tail);
+    assert_int_equal(n, 7);
+    gw_audit_close(a);
+    assert_int_equal(gw_audit_verify(path, 7, tail, report, sizeof report), 0);
+    assert_non_null(strstr(report, "7 records"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* An edited line. */
+    size_t len;
+    char *orig = tu_read_file(path, &len);
+    rewrite_lines(path, 0, 3);
+    assert_int_equal(gw_audit_verify(path, 7, tail, report, sizeof report), 1);
+    assert_non_null(strstr(report, "line 3 was edited"));
+    /* A removed line in the middle. */
+    FILE *w = fopen(path, "w");
+    fwrite(orig, 1, len, w);
+    fclose(w);
+    rewrite_lines(path, 4, 0);
+    assert_int_equal(gw_audit_verify(path, 7, tail, report, sizeof report), 1);
+    assert_non_null(strstr(report, "line 4"));
+    /* The last lines removed: only the recorded tail can tell. */
+    w = fopen(path, "w");
+    fwrite(orig, 1, len, w);
+    fclose(w);
+    rewrite_lines(path, 7, 0);
+    assert_int_equal(gw_audit_verify(path, 0, NULL, report, sizeof report), 0);
+    assert_int_equal(gw_audit_verify(path, 7, tail, report, sizeof report), 1);
+    assert_non_null(strstr(report, "records 7-7 were removed"));
+    /* A partial last line: verify says so, and the log is not appended to. */
+    w = fopen(path, "w");
+    fwrite(orig, 1, len - 10, w);
+    fclose(w);
+    assert_int_equal(gw_audit_verify(path, 0, NULL, report, sizeof report), 1);
+    assert_non_null(strstr(report, "cut short"));
+    assert_int_equal(gw_audit_open(f->dir, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "partial line"));
+    free(orig);
+}
+
+static void audit_tail_record(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    uint64_t n = 99;
+    uint8_t h[32], want[32];
+    assert_int_equal(gw_tail_load(f->s, &n, h, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    randombytes_buf(want, sizeof want);
+    gw_batch *b = gw_batch_new();
+    assert_int_equal(gw_tail_put(b, 42, want), 0);
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    assert_int_equal(gw_tail_load(f->s, &n, h, err, sizeof err), 0);
+    assert_int_equal(n, 42);
+    assert_memory_equal(h, want, 32);
+}
+
+/* ------------------------------------------------------------- config */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *w = fopen(path, "w");
+    fputs(text, w);
+    fclose(w);
+}
+
+static void config_defaults_and_errors(void **state)
+{
+    fx *f = *state;
+    char path[300], err[640];
+    snprintf(path, sizeof path, "%s/g.conf", f->dir);
+    char *text = gw_config_default_text("jtp://abc@127.0.0.1:5030");
+    write_file(path, text);
+    free(text);
+    gw_config c, d;
+    gw_config_init(&c);
+    gw_config_init(&d);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(c.n_nodes, 1);
+    assert_string_equal(c.nodes[0], "jtp://abc@127.0.0.1:5030");
+    assert_string_equal(c.http_addr, d.http_addr);
+    assert_int_equal(c.key_rate, d.key_rate);
+    assert_int_equal(c.map_size, d.map_size);
+
+    write_file(path, "[node]\nurl = ws://a:1 ws://b:2\n[keystore]\npassphrase = hunter2\n");
+    gw_config_init(&c);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":4: a passphrase is never read from the config"));
+    assert_null(strstr(err, "hunter2"));
+
+    write_file(path, "[node]\nurl = ws://a:1, ws://b:2\n[limits]\nkey_rate = -5\n");
+    gw_config_init(&c);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":4: [limits] key_rate = \"-5\" is not valid"));
+
+    write_file(path, "[node]\nurl = ws://a:1, ws://b:2\n[http]\nspeed = 3\n");
+    gw_config_init(&c);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown setting [http] speed"));
+
+    write_file(path, "[node]\nurl = ws://a:1, ws://b:2\n");
+    gw_config_init(&c);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), 0);
+    assert_int_equal(c.n_nodes, 2);
+    assert_string_equal(c.nodes[1], "ws://b:2");
+
+    write_file(path, "[http]\naddress = 127.0.0.1:1\n");
+    gw_config_init(&c);
+    assert_int_equal(gw_config_load(&c, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "[node] url is missing"));
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(store_commit_get_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_full_says_so, setup, teardown),
+        cmocka_unit_test_setup_teardown(apikey_create_check_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(apikey_scopes_and_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(audit_tail_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(config_defaults_and_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
