@@ -3,6 +3,7 @@
  * the node protocol.
  *
  *   jt-gateway init   --data DIR [--node URL]
+ *   jt-gateway run    --data DIR [--config FILE]
  *   jt-gateway apikey create --data DIR --scopes read,sign[,issue,admin] [--accounts jA,jB|*] [--label TEXT]
  *   jt-gateway apikey list   --data DIR
  *   jt-gateway apikey revoke --data DIR ID
@@ -292,6 +293,14 @@ static int cmd_audit(int argc, char **argv)
     return 1;
 }
 
+static int cmd_run(int argc, char **argv)
+{
+    opts o;
+    if (parse_opts(argc, argv, 2, &o))
+        return 2;
+    return gw_run(o.data, o.config);
+}
+
 typedef struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -302,6 +311,8 @@ typedef struct command {
 static const command commands[] = {
     {"init", cmd_init, "--data DIR [--node URL]",
      "create the data directory, its config (with the node's URL), store and audit log"},
+    {"run", cmd_run, "--data DIR [--config FILE]",
+     "serve the REST API (the keystore passphrase from [keystore] or a prompt)"},
     {"apikey", cmd_apikey,
      "create|list|revoke --data DIR [--scopes read,sign,issue,admin] [--accounts jA,jB|*] [--label TEXT] [ID]",
      "manage API keys (create prints the key once; only its hash is kept)"},

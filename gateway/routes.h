@@ -1,0 +1,29 @@
+/*
+ * routes.h — the handlers of the route table (http.c). Each takes a call
+ * whose authentication, scope, account allow list and JSON body the
+ * dispatcher has checked, and answers it with gw_reply or gw_fail.
+ */
+#ifndef GW_ROUTES_H
+#define GW_ROUTES_H
+
+#include "http.h"
+
+/* reads.c: what the node knows. */
+void gw_get_info(gw_call *c);
+void gw_get_balances(gw_call *c);
+void gw_get_orders(gw_call *c);
+void gw_get_order_book(gw_call *c);
+void gw_get_relations(gw_call *c);
+void gw_get_transactions(gw_call *c);
+void gw_get_payments(gw_call *c);
+void gw_get_payment(gw_call *c);
+void gw_get_transaction(gw_call *c);
+void gw_get_ledger(gw_call *c);
+
+/* Sends `request` (JSON) to the node; `done` gets the call and the reply's
+ * "result" (NULL on any failure, which this answers itself: 404 for the
+ * node's not-found tokens, 400 for malformed parameters, 502/503/504 for
+ * the link). */
+void gw_node_call(gw_call *c, const char *request, void (*done)(gw_call *c, const jt_json *result));
+
+#endif

@@ -1,0 +1,1392 @@
+/*
+ * submit.c — reliable submission (submit.h).
+ */
+#include "submit.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <jt/base58.h>
+#include <jt/secret_key.h>
+#include <jt/tx.h>
+#include <jt/util.h>
+
+#include "gateway.h"
+#include "map.h"
+#include "srv.h"
+
+#define CID_MAX 128
+#define API_KEY_MAX 24
+
+typedef struct waiter {
+    gw_sub_cb cb;
+    void *ctx;
+    bool wait;
+    double deadline;
+    struct waiter *next;
+} waiter;
+
+typedef enum stage {
+    ST_RESERVED,   /* client id taken; waiting for the account's sequence */
+    ST_PERSISTING, /* signed; the persister has it */
+    ST_LIVE,       /* recorded; sent or to be sent */
+    ST_FINAL,      /* final status; being forgotten */
+} stage;
+
+typedef struct acct acct;
+typedef struct gw_submit gw_submit;
+
+typedef struct txent {
+    gw_submit *owner;
+    gw_txinfo info;
+    stage stage;
+    uint8_t digest[32];
+    char api_key[API_KEY_MAX];
+    char signing_key[68];
+    char *blob_hex;
+    jt_obj *tx;          /* ST_RESERVED: the unsigned fields */
+    double sent_at;      /* 0: not sent since the last (re)start */
+    unsigned busy;       /* node requests in flight about it */
+    bool submitted_once; /* a reply to a first submission was seen */
+    bool internal;       /* a gap filler */
+    bool cid_in_map;
+    waiter *waiters;
+    acct *acct;
+    struct txent *next_wait; /* acct's queue of reserved writes */
+    struct txent *next_job;  /* persister queue */
+} txent;
+
+struct acct {
+    gw_submit *owner;
+    char address[40];
+    uint32_t next_seq; /* 0: ask the node */
+    bool fetching;
+    txent *queue, *queue_tail;
+    jt_secret_key *key;
+    char pubhex[68];
+};
+
+struct gw_submit {
+    gw_config cfg;
+    gw_store *store;
+    gw_audit *audit;
+    jt_keystore *ks;
+    gw_link *link;
+    srv_net *net;
+    gw_map *by_hash; /* pending (and persisting) by hash hex */
+    gw_map *by_cid;  /* account \0 client_id -> txent, until final */
+    gw_map *accts;
+    gw_submit_stats stats;
+    /* persister */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    txent *jobs, *jobs_tail;
+    size_t n_jobs;
+    bool stopping;
+};
+
+typedef struct done_batch {
+    gw_submit *s;
+    txent *jobs;
+    int rc;
+    char err[400];
+} done_batch;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *gw_status_text(gw_status s)
+{
+    static const char *const names[] = {"pending", "validated", "failed", "expired"};
+    return s <= GW_EXPIRED ? names[s] : "unknown";
+}
+
+static int status_parse(const char *t, gw_status *out)
+{
+    for (int i = 0; i <= GW_EXPIRED; i++)
+        if (t && !strcmp(t, gw_status_text((gw_status)i))) {
+            *out = (gw_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+void gw_txinfo_members(jt_jw *w, const gw_txinfo *t)
+{
+    jt_jw_key(w, "client_id");
+    jt_jw_string(w, t->client_id);
+    jt_jw_key(w, "hash");
+    jt_jw_string(w, t->hash);
+    jt_jw_key(w, "status");
+    jt_jw_string(w, gw_status_text(t->status));
+    if (t->result[0]) {
+        jt_jw_key(w, "result");
+        jt_jw_string(w, t->result);
+    }
+    if (t->ledger_index) {
+        jt_jw_key(w, "ledger_index");
+        jt_jw_uint(w, t->ledger_index);
+    }
+    jt_jw_key(w, "account");
+    jt_jw_string(w, t->account);
+    jt_jw_key(w, "type");
+    jt_jw_string(w, t->type);
+    jt_jw_key(w, "sequence");
+    jt_jw_uint(w, t->sequence);
+    if (t->last_ledger) {
+        jt_jw_key(w, "last_ledger_sequence");
+        jt_jw_uint(w, t->last_ledger);
+    }
+}
+
+static void log_tx(const char *level, const char *event, const txent *t, const char *extra)
+{
+    fprintf(stderr,
+            "level=%s mod=submit event=%s hash=%s account=%s sequence=%u client_id=\"%.64s\"%s%s\n",
+            level, event, t->info.hash[0] ? t->info.hash : "-", t->info.account, t->info.sequence,
+            t->info.client_id, extra && extra[0] ? " " : "", extra ? extra : "");
+}
+
+/* ------------------------------------------------------------ records */
+
+static size_t cid_key(char *out, size_t cap, const char *account, const char *cid)
+{
+    size_t a = strlen(account), c = strlen(cid);
+    if (a + 1 + c > cap)
+        return 0;
+    memcpy(out, account, a);
+    out[a] = 0;
+    memcpy(out + a + 1, cid, c);
+    return a + 1 + c;
+}
+
+static int record_json(const txent *t, jt_buf *out)
+{
+    jt_jw w;
+    jt_jw_init(&w, out);
+    jt_jw_object_begin(&w);
+    gw_txinfo_members(&w, &t->info);
+    jt_jw_key(&w, "api_key");
+    jt_jw_string(&w, t->api_key);
+    jt_jw_key(&w, "digest");
+    jt_jw_hex(&w, t->digest, 32);
+    if (t->internal) {
+        jt_jw_key(&w, "internal");
+        jt_jw_bool(&w, true);
+    }
+    if (t->info.status == GW_PENDING && t->blob_hex) {
+        jt_jw_key(&w, "blob");
+        jt_jw_string(&w, t->blob_hex);
+    }
+    jt_jw_object_end(&w);
+    return jt_jw_finish(&w) == JT_OK ? 0 : -1;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* A record back into an entry (info, digest, api key, blob). */
+static int record_parse(const void *v, size_t vl, txent *t)
+{
+    jt_json_doc *doc;
+    jt_errinfo ei;
+    if (jt_json_parse(v, vl, NULL, &doc, &ei) != JT_OK)
+        return -1;
+    const jt_json *r = jt_json_root(doc);
+    uint64_t u;
+    int rc = -1;
+    const char *hash = jt_json_string(jt_json_get(r, "hash"));
+    const char *dg = jt_json_string(jt_json_get(r, "digest"));
+    size_t dl = 0;
+    if (!hash || strlen(hash) != 64 ||
+        status_parse(jt_json_string(jt_json_get(r, "status")), &t->info.status) || !dg ||
+        jt_hex_decode(dg, strlen(dg), t->digest, 32, &dl) != JT_OK || dl != 32)
+        goto out;
+    copy_str(t->info.hash, sizeof t->info.hash, hash);
+    copy_str(t->info.account, sizeof t->info.account, jt_json_string(jt_json_get(r, "account")));
+    copy_str(t->info.client_id, sizeof t->info.client_id,
+             jt_json_string(jt_json_get(r, "client_id")));
+    copy_str(t->info.type, sizeof t->info.type, jt_json_string(jt_json_get(r, "type")));
+    copy_str(t->info.result, sizeof t->info.result, jt_json_string(jt_json_get(r, "result")));
+    copy_str(t->api_key, sizeof t->api_key, jt_json_string(jt_json_get(r, "api_key")));
+    t->info.sequence = jt_json_uint64(jt_json_get(r, "sequence"), false, &u) ? (uint32_t)u : 0;
+    t->info.last_ledger =
+        jt_json_uint64(jt_json_get(r, "last_ledger_sequence"), false, &u) ? (uint32_t)u : 0;
+    t->info.ledger_index =
+        jt_json_uint64(jt_json_get(r, "ledger_index"), false, &u) ? (uint32_t)u : 0;
+    const jt_json *in = jt_json_get(r, "internal");
+    t->internal = in && in->kind == JT_JSON_BOOL && in->u.b;
+    const char *blob = jt_json_string(jt_json_get(r, "blob"));
+    if (blob && !(t->blob_hex = strdup(blob)))
+        goto out;
+    rc = 0;
+out:
+    jt_json_doc_free(doc);
+    return rc;
+}
+
+static void hash_bin(const char *hex, uint8_t out[32])
+{
+    size_t n = 0;
+    if (jt_hex_decode(hex, 64, out, 32, &n) != JT_OK)
+        memset(out, 0, 32);
+}
+
+/* Writes t's record as it stands now (status changes), without waiting. */
+static void store_done(void *ctx, int rc, const char *err)
+{
+    if (rc)
+        fprintf(stderr, "level=error mod=submit event=record_failed why=\"%s\"\n", err);
+}
+
+static void persist_status(gw_submit *s, txent *t)
+{
+    jt_buf rec;
+    jt_buf_init(&rec);
+    uint8_t h[32];
+    hash_bin(t->info.hash, h);
+    gw_batch *b = gw_batch_new();
+    if (!b || record_json(t, &rec) || gw_batch_put(b, GW_TXS, h, 32, rec.data, rec.len)) {
+        fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
+        gw_batch_free(b);
+    } else {
+        gw_store_commit_async(s->store, b, store_done, NULL);
+    }
+    jt_buf_clear(&rec);
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void answer(txent *t, waiter *w, int http, const char *error, const char *msg)
+{
+    gw_sub_result r = {.http = http, .error = error, .tx = t->info.hash[0] ? &t->info : NULL};
+    copy_str(r.message, sizeof r.message, msg);
+    w->cb(w->ctx, &r);
+}
+
+static int status_http(const gw_txinfo *t)
+{
+    switch (t->status) {
+    case GW_PENDING:
+        return 202;
+    case GW_FAILED:
+        return 422;
+    default:
+        return 200;
+    }
+}
+
+/* Answers the waiters that want what t now is: all of them when final,
+ * those not waiting for validation otherwise. */
+static void notify(txent *t)
+{
+    bool final = t->info.status != GW_PENDING;
+    waiter **p = &t->waiters;
+    while (*p) {
+        waiter *w = *p;
+        if (final || !w->wait) {
+            *p = w->next;
+            int http = status_http(&t->info);
+            answer(t, w, http, http == 422 ? t->info.result : NULL,
+                   http == 422 ? "the node rejected the transaction; it will never apply" : "");
+            free(w);
+        } else {
+            p = &w->next;
+        }
+    }
+}
+
+static int add_waiter(txent *t, bool wait, double wait_s, gw_sub_cb cb, void *ctx)
+{
+    waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    w->cb = cb;
+    w->ctx = ctx;
+    w->wait = wait;
+    w->deadline = now_s() + wait_s;
+    w->next = t->waiters;
+    t->waiters = w;
+    return 0;
+}
+
+static void forget(gw_submit *s, txent *t)
+{
+    if (t->info.hash[0])
+        gw_map_del(s->by_hash, t->info.hash, strlen(t->info.hash));
+    if (t->cid_in_map) {
+        char k[200];
+        size_t kl = cid_key(k, sizeof k, t->info.account, t->info.client_id);
+        if (gw_map_get(s->by_cid, k, kl) == t)
+            gw_map_del(s->by_cid, k, kl);
+        t->cid_in_map = false;
+    }
+}
+
+static void free_ent(txent *t)
+{
+    while (t->waiters) {
+        waiter *w = t->waiters;
+        t->waiters = w->next;
+        free(w);
+    }
+    jt_obj_free(t->tx);
+    free(t->blob_hex);
+    free(t);
+}
+
+/* Drops t once nothing refers to it any more. */
+static void maybe_free(txent *t)
+{
+    if (t->stage == ST_FINAL && t->busy == 0 && !t->waiters)
+        free_ent(t);
+}
+
+/* A write that ends before anything was signed (or recorded): its client
+ * id is released, every waiter gets the same error. */
+static void fail_unsigned(gw_submit *s, txent *t, int http, const char *error, const char *msg)
+{
+    forget(s, t);
+    while (t->waiters) {
+        waiter *w = t->waiters;
+        t->waiters = w->next;
+        answer(t, w, http, error, msg);
+        free(w);
+    }
+    t->stage = ST_FINAL;
+    maybe_free(t);
+}
+
+/* ------------------------------------------------------------ accounts */
+
+static acct *get_acct(gw_submit *s, const char *address)
+{
+    acct *a = gw_map_get(s->accts, address, strlen(address));
+    if (a)
+        return a;
+    a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->owner = s;
+    copy_str(a->address, sizeof a->address, address);
+    if (gw_map_put(s->accts, a->address, strlen(a->address), a)) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+static void sign_and_persist(gw_submit *s, txent *t);
+
+typedef struct pend_scan {
+    const char *account;
+    uint32_t above;
+    uint32_t max_seq;
+    bool found;
+} pend_scan;
+
+static bool scan_pending(void *ctx, const char *k, size_t kl, void *v)
+{
+    pend_scan *ps = ctx;
+    txent *t = v;
+    if (t->info.status == GW_PENDING && !strcmp(t->info.account, ps->account)) {
+        if (t->info.sequence > ps->above)
+            ps->found = true;
+        if (t->info.sequence > ps->max_seq)
+            ps->max_seq = t->info.sequence;
+    }
+    return true;
+}
+
+static void run_queue(gw_submit *s, acct *a, int http, const char *error, const char *msg)
+{
+    while (a->queue) {
+        txent *t = a->queue;
+        a->queue = t->next_wait;
+        t->next_wait = NULL;
+        if (http)
+            fail_unsigned(s, t, http, error, msg);
+        else
+            sign_and_persist(s, t);
+    }
+    a->queue_tail = NULL;
+}
+
+static void on_account_info(void *ctx, const jt_session_reply *r)
+{
+    acct *a = ctx;
+    gw_submit *s = a->owner;
+    a->fetching = false;
+    if (!a->queue)
+        return;
+    if (r->err == JT_ERPC) {
+        const char *tok = r->ei ? r->ei->field : "";
+        if (!strcmp(tok, "actNotFound"))
+            run_queue(s, a, 404, "actNotFound",
+                      "the account is not in the ledger: fund it with SWT first");
+        else
+            run_queue(s, a, 502, tok[0] ? tok : "nodeError", r->ei ? r->ei->msg : "");
+        return;
+    }
+    if (r->err != JT_OK) {
+        run_queue(s, a, 503, "nodeUnavailable",
+                  "the node did not answer; nothing was signed, try again");
+        return;
+    }
+    uint64_t seq = 0;
+    const jt_json *ad = jt_json_get(jt_json_get(r->msg, "result"), "account_data");
+    if (!jt_json_uint64(jt_json_get(ad, "Sequence"), true, &seq) || seq == 0 || seq > UINT32_MAX) {
+        run_queue(s, a, 502, "nodeError", "account_info without a Sequence");
+        return;
+    }
+    pend_scan ps = {a->address, 0, 0, false};
+    gw_map_each(s->by_hash, scan_pending, &ps);
+    a->next_seq = (uint32_t)seq > ps.max_seq ? (uint32_t)seq : ps.max_seq + 1;
+    run_queue(s, a, 0, NULL, NULL);
+}
+
+static void fetch_seq(gw_submit *s, acct *a)
+{
+    if (a->fetching)
+        return;
+    char req[160];
+    snprintf(req, sizeof req,
+             "{\"command\":\"account_info\",\"account\":\"%s\",\"ledger_index\":\"current\"}",
+             a->address);
+    a->fetching = true;
+    jt_errinfo ei;
+    if (gw_link_request(s->link, req, (int)s->cfg.request_timeout_ms, on_account_info, a, &ei) !=
+        JT_OK) {
+        a->fetching = false;
+        run_queue(s, a, 503, "nodeUnavailable", ei.msg);
+    }
+}
+
+/* The account's signing key (kept in guarded memory once loaded). */
+static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
+{
+    if (a->key)
+        return 0;
+    jt_errinfo ei;
+    if (jt_keystore_get_key(s->ks, a->address, &a->key, &ei) != JT_OK) {
+        snprintf(err, errcap, "%s", ei.msg);
+        return -1;
+    }
+    jt_keystore_entry e;
+    if (jt_keystore_find(s->ks, a->address, &e) == JT_OK)
+        jt_hex_encode(e.public_key, e.type == JT_KEY_ED25519 ? 33 : 33, a->pubhex,
+                      sizeof a->pubhex);
+    return 0;
+}
+
+/* ------------------------------------------------------------ signing */
+
+static void persist_enqueue(gw_submit *s, txent *t)
+{
+    t->stage = ST_PERSISTING;
+    pthread_mutex_lock(&s->mu);
+    t->next_job = NULL;
+    if (s->jobs_tail)
+        s->jobs_tail->next_job = t;
+    else
+        s->jobs = t;
+    s->jobs_tail = t;
+    s->n_jobs++;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void sign_and_persist(gw_submit *s, txent *t)
+{
+    acct *a = t->acct;
+    char err[320];
+    if (!gw_link_ready(s->link)) {
+        fail_unsigned(s, t, 503, "nodeUnavailable",
+                      "no link to a node with a validated ledger; nothing was signed");
+        return;
+    }
+    if (acct_key(s, a, err, sizeof err)) {
+        fail_unsigned(s, t, 500, "keyUnavailable", err);
+        return;
+    }
+    uint32_t seq = a->next_seq;
+    uint32_t lls = gw_link_validated(s->link) + s->cfg.ledger_window;
+    jt_account_id id;
+    jt_errinfo ei;
+    jt_amount fee = {.native = true, .mantissa = s->cfg.fee_drops};
+    jt_buf blob;
+    jt_buf_init(&blob);
+    uint8_t hash[32];
+    if (jt_address_decode(a->address, &id, &ei) != JT_OK ||
+        jt_obj_set_account(t->tx, "Account", &id) != JT_OK ||
+        jt_obj_set_uint(t->tx, "Sequence", seq) != JT_OK ||
+        jt_obj_set_amount(t->tx, "Fee", &fee) != JT_OK ||
+        jt_obj_set_uint(t->tx, "LastLedgerSequence", lls) != JT_OK ||
+        jt_tx_sign_secret(t->tx, a->key, &ei) != JT_OK ||
+        jt_obj_to_binary(t->tx, 0, &blob) != JT_OK || jt_tx_id(t->tx, hash) != JT_OK) {
+        jt_buf_clear(&blob);
+        fail_unsigned(s, t, 500, "signingFailed", ei.msg[0] ? ei.msg : "cannot sign");
+        return;
+    }
+    a->next_seq = seq + 1;
+    t->blob_hex = malloc(blob.len * 2 + 1);
+    if (!t->blob_hex) {
+        jt_buf_clear(&blob);
+        fail_unsigned(s, t, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    jt_hex_encode(blob.data, blob.len, t->blob_hex, blob.len * 2 + 1);
+    jt_buf_clear(&blob);
+    jt_hex_encode(hash, 32, t->info.hash, sizeof t->info.hash);
+    uint64_t type = 0;
+    if (jt_obj_get_uint(t->tx, "TransactionType", &type) == JT_OK)
+        copy_str(t->info.type, sizeof t->info.type, jt_tx_type_name((unsigned)type));
+    t->info.sequence = seq;
+    t->info.last_ledger = lls;
+    t->info.status = GW_PENDING;
+    copy_str(t->signing_key, sizeof t->signing_key, a->pubhex);
+    jt_obj_free(t->tx);
+    t->tx = NULL;
+    if (gw_map_put(s->by_hash, t->info.hash, 64, t)) {
+        fail_unsigned(s, t, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    s->stats.signed_count++;
+    persist_enqueue(s, t);
+}
+
+/* ------------------------------------------------------------ persister */
+
+static void persisted(void *ctx);
+
+static void *persister_main(void *arg)
+{
+    gw_submit *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->jobs && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        txent *jobs = s->jobs;
+        s->jobs = s->jobs_tail = NULL;
+        s->n_jobs = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (!jobs)
+            return NULL;
+        done_batch *d = calloc(1, sizeof *d);
+        if (!d) {
+            /* Nothing to report through: keep the jobs for the next round. */
+            pthread_mutex_lock(&s->mu);
+            txent *tail = jobs;
+            while (tail->next_job)
+                tail = tail->next_job;
+            tail->next_job = s->jobs;
+            s->jobs = jobs;
+            if (!s->jobs_tail)
+                s->jobs_tail = tail;
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
+        d->s = s;
+        d->jobs = jobs;
+        size_t n = 0, na = 0;
+        for (txent *t = jobs; t; t = t->next_job)
+            n++;
+        gw_audit_entry *ae = calloc(n, sizeof *ae);
+        gw_batch *b = gw_batch_new();
+        jt_buf rec;
+        jt_buf_init(&rec);
+        int rc = ae && b ? 0 : -1;
+        if (rc)
+            snprintf(d->err, sizeof d->err, "out of memory");
+        for (txent *t = jobs; t && !rc; t = t->next_job) {
+            /* Blobs signed elsewhere are recorded, not audited: the
+             * gateway did not sign them. */
+            if (t->signing_key[0])
+                ae[na++] = (gw_audit_entry){t->api_key, t->info.account, t->signing_key,
+                                            t->info.type, t->info.hash,
+                                            t->info.client_id[0] ? t->info.client_id : NULL};
+            uint8_t h[32];
+            hash_bin(t->info.hash, h);
+            rec.len = 0;
+            char k[200];
+            size_t kl = cid_key(k, sizeof k, t->info.account, t->info.client_id);
+            uint8_t cv[64];
+            memcpy(cv, h, 32);
+            memcpy(cv + 32, t->digest, 32);
+            if (record_json(t, &rec) || gw_batch_put(b, GW_TXS, h, 32, rec.data, rec.len) ||
+                gw_batch_put(b, GW_CIDS, k, kl, cv, sizeof cv)) {
+                snprintf(d->err, sizeof d->err, "out of memory");
+                rc = -1;
+            }
+        }
+        jt_buf_clear(&rec);
+        if (!rc && na && gw_audit_append(s->audit, ae, na, d->err, sizeof d->err))
+            rc = -1;
+        if (!rc) {
+            uint64_t tn;
+            uint8_t th[32];
+            gw_audit_tail(s->audit, &tn, th);
+            if (gw_tail_put(b, tn, th)) {
+                snprintf(d->err, sizeof d->err, "out of memory");
+                rc = -1;
+            }
+        }
+        if (!rc) {
+            rc = gw_store_commit(s->store, b, d->err, sizeof d->err);
+            b = NULL;
+        }
+        gw_batch_free(b);
+        free(ae);
+        d->rc = rc;
+        if (srv_net_post(s->net, persisted, d) != 0) {
+            /* The loop is gone (shutting down): the records are written;
+             * the next start sends them. */
+            for (txent *t = jobs; t;) {
+                txent *next = t->next_job;
+                t->next_job = NULL;
+                t = next;
+            }
+            free(d);
+        }
+    }
+}
+
+static void send_tx(gw_submit *s, txent *t);
+
+static void persisted(void *ctx)
+{
+    done_batch *d = ctx;
+    gw_submit *s = d->s;
+    for (txent *t = d->jobs; t;) {
+        txent *next = t->next_job;
+        t->next_job = NULL;
+        if (d->rc) {
+            log_tx("error", "record_failed", t, NULL);
+            if (t->acct)
+                t->acct->next_seq = 0; /* its sequence is unused: ask the node again */
+            char msg[480];
+            snprintf(msg, sizeof msg, "the transaction could not be recorded, so it was not sent: %s",
+                     d->err);
+            fail_unsigned(s, t, 503, "storeUnavailable", msg);
+        } else {
+            t->stage = ST_LIVE;
+            s->stats.by_status[GW_PENDING]++;
+            log_tx("info", "signed", t, NULL);
+            send_tx(s, t);
+        }
+        t = next;
+    }
+    free(d);
+}
+
+/* ------------------------------------------------------------ finality */
+
+static void gap_check(gw_submit *s, txent *t);
+
+static void finalize(gw_submit *s, txent *t, gw_status st, const char *result, uint32_t ledger)
+{
+    if (t->info.status != GW_PENDING)
+        return;
+    t->info.status = st;
+    if (result)
+        copy_str(t->info.result, sizeof t->info.result, result);
+    t->info.ledger_index = ledger;
+    s->stats.by_status[st]++;
+    char extra[96];
+    snprintf(extra, sizeof extra, "status=%s result=%s ledger=%u", gw_status_text(st),
+             t->info.result[0] ? t->info.result : "-", ledger);
+    log_tx("info", "final", t, extra);
+    persist_status(s, t);
+    forget(s, t);
+    t->stage = ST_FINAL;
+    notify(t);
+    if (st == GW_FAILED || st == GW_EXPIRED)
+        gap_check(s, t);
+    maybe_free(t);
+}
+
+static bool is_rejected_now(const char *r)
+{
+    /* Never applied and never will be: malformed, failed the ledger's
+     * checks, or refused locally. tefALREADY means it is already in. */
+    if (!strncmp(r, "tem", 3) || !strncmp(r, "tel", 3))
+        return true;
+    if (!strncmp(r, "tef", 3))
+        return strcmp(r, "tefALREADY") != 0;
+    return false;
+}
+
+static void on_submit_reply(void *ctx, const jt_session_reply *r)
+{
+    txent *t = ctx;
+    gw_submit *s = t->owner;
+    t->busy--;
+    bool first = !t->submitted_once;
+    if (t->stage == ST_FINAL) {
+        maybe_free(t);
+        return;
+    }
+    if (r->err == JT_OK) {
+        t->submitted_once = true;
+        const char *er = jt_json_string(jt_json_get(jt_json_get(r->msg, "result"), "engine_result"));
+        if (er && first && is_rejected_now(er)) {
+            finalize(s, t, GW_FAILED, er, 0);
+            return;
+        }
+        if (er && first)
+            copy_str(t->info.result, sizeof t->info.result, er);
+    } else if (r->err == JT_ERPC && first) {
+        t->submitted_once = true;
+        finalize(s, t, GW_FAILED, r->ei && r->ei->field[0] ? r->ei->field : "invalidTransaction", 0);
+        return;
+    } else if (r->err != JT_ERPC) {
+        /* Lost or timed out: it may have been applied. It stays pending
+         * and is looked up or sent again. */
+        log_tx("warn", "outcome_unknown", t, NULL);
+        if (!r->sent)
+            t->sent_at = 0;
+    }
+    notify(t);
+}
+
+static void send_tx(gw_submit *s, txent *t)
+{
+    if (!t->blob_hex || t->busy || !gw_link_ready(s->link))
+        return;
+    size_t n = strlen(t->blob_hex) + 64;
+    char *req = malloc(n);
+    if (!req)
+        return;
+    snprintf(req, n, "{\"command\":\"submit\",\"tx_blob\":\"%s\"}", t->blob_hex);
+    jt_errinfo ei;
+    t->busy++;
+    if (gw_link_request(s->link, req, (int)s->cfg.request_timeout_ms, on_submit_reply, t, &ei) !=
+        JT_OK) {
+        t->busy--;
+        log_tx("warn", "send_failed", t, ei.msg);
+        notify(t);
+    } else {
+        if (t->sent_at > 0)
+            s->stats.resubmits++;
+        t->sent_at = now_s();
+    }
+    free(req);
+}
+
+/* A failed or expired transaction left its sequence unused: later ones of
+ * the account wait for it. Fill it with a no-op AccountSet; when none
+ * wait, ask the node for the next sequence next time. */
+static void gap_check(gw_submit *s, txent *t)
+{
+    acct *a = t->acct;
+    if (!a || !t->info.sequence)
+        return;
+    pend_scan ps = {a->address, t->info.sequence, 0, false};
+    gw_map_each(s->by_hash, scan_pending, &ps);
+    if (!ps.found) {
+        if (!a->queue)
+            a->next_seq = 0;
+        return;
+    }
+    txent *g = calloc(1, sizeof *g);
+    jt_obj *tx = jt_obj_new();
+    int type = jt_tx_type_by_name("AccountSet");
+    if (!g || !tx || type < 0 || jt_obj_set_uint(tx, "TransactionType", (uint64_t)type) != JT_OK) {
+        free(g);
+        jt_obj_free(tx);
+        return;
+    }
+    g->owner = s;
+    g->tx = tx;
+    g->acct = a;
+    g->internal = true;
+    copy_str(g->info.account, sizeof g->info.account, a->address);
+    snprintf(g->info.client_id, sizeof g->info.client_id, "gap-fill:%u:%s", t->info.sequence,
+             t->info.hash);
+    copy_str(g->api_key, sizeof g->api_key, "gateway");
+    uint32_t saved = a->next_seq;
+    a->next_seq = t->info.sequence;
+    s->stats.gap_fills++;
+    log_tx("warn", "gap_fill", t, NULL);
+    sign_and_persist(s, g);
+    a->next_seq = saved;
+}
+
+/* tx lookups of pending transactions. */
+static void on_lookup(void *ctx, const jt_session_reply *r)
+{
+    txent *t = ctx;
+    gw_submit *s = t->owner;
+    t->busy--;
+    if (t->stage == ST_FINAL) {
+        maybe_free(t);
+        return;
+    }
+    uint32_t v = gw_link_validated(s->link);
+    if (r->err == JT_OK) {
+        const jt_json *res = jt_json_get(r->msg, "result");
+        const jt_json *val = jt_json_get(res, "validated");
+        uint64_t li = 0;
+        jt_json_uint64(jt_json_get(res, "ledger_index"), true, &li);
+        const char *tr = jt_json_string(jt_json_get(jt_json_get(res, "meta"), "TransactionResult"));
+        if (val && val->kind == JT_JSON_BOOL && val->u.b && tr) {
+            finalize(s, t, GW_VALIDATED, tr, (uint32_t)li);
+            return;
+        }
+    } else if (r->err == JT_ERPC && r->ei && !strcmp(r->ei->field, "txnNotFound")) {
+        if (t->info.last_ledger && t->info.last_ledger <= v) {
+            finalize(s, t, GW_EXPIRED, NULL, 0);
+            return;
+        }
+        send_tx(s, t);
+        return;
+    }
+    /* Anything else: ask again after the next ledger. */
+}
+
+static void lookup(gw_submit *s, txent *t)
+{
+    if (t->busy || !gw_link_ready(s->link))
+        return;
+    char req[128];
+    snprintf(req, sizeof req, "{\"command\":\"tx\",\"transaction\":\"%s\"}", t->info.hash);
+    jt_errinfo ei;
+    t->busy++;
+    if (gw_link_request(s->link, req, (int)s->cfg.request_timeout_ms, on_lookup, t, &ei) != JT_OK) {
+        t->busy--;
+    }
+}
+
+typedef struct sweep {
+    gw_submit *s;
+    uint32_t validated;
+    bool all;
+    double now;
+    txent **list;
+    size_t n, cap;
+} sweep;
+
+static bool collect(void *ctx, const char *k, size_t kl, void *v)
+{
+    sweep *sw = ctx;
+    txent *t = v;
+    if (t->stage != ST_LIVE)
+        return true;
+    if (sw->n == sw->cap) {
+        size_t cap = sw->cap ? sw->cap * 2 : 64;
+        txent **l = realloc(sw->list, cap * sizeof *l);
+        if (!l)
+            return false;
+        sw->list = l;
+        sw->cap = cap;
+    }
+    sw->list[sw->n++] = t;
+    return true;
+}
+
+static void sweep_pending(gw_submit *s, bool all)
+{
+    sweep sw = {s, gw_link_validated(s->link), all, now_s(), NULL, 0, 0};
+    gw_map_each(s->by_hash, collect, &sw);
+    for (size_t i = 0; i < sw.n; i++) {
+        txent *t = sw.list[i];
+        if (t->busy)
+            continue;
+        if (all || (t->info.last_ledger && t->info.last_ledger <= sw.validated))
+            lookup(s, t);
+        else if (t->sent_at == 0 || sw.now - t->sent_at >= s->cfg.resubmit_ms / 1000.0)
+            send_tx(s, t);
+    }
+    free(sw.list);
+}
+
+void gw_submit_on_connected(void *ctx)
+{
+    sweep_pending(ctx, true);
+}
+
+void gw_submit_on_ledger(void *ctx, uint32_t index)
+{
+    sweep_pending(ctx, false);
+}
+
+void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len)
+{
+    gw_submit *s = ctx;
+    const char *hash = jt_json_string(jt_json_get(jt_json_get(msg, "transaction"), "hash"));
+    if (!hash || strlen(hash) != 64)
+        return;
+    char up[65];
+    for (int i = 0; i < 64; i++)
+        up[i] = (char)(hash[i] >= 'a' && hash[i] <= 'f' ? hash[i] - 32 : hash[i]);
+    up[64] = 0;
+    txent *t = gw_map_get(s->by_hash, up, 64);
+    if (!t || t->stage != ST_LIVE)
+        return;
+    const char *er = jt_json_string(jt_json_get(msg, "engine_result"));
+    const char *tr = jt_json_string(jt_json_get(jt_json_get(msg, "meta"), "TransactionResult"));
+    uint64_t li = 0;
+    jt_json_uint64(jt_json_get(msg, "ledger_index"), true, &li);
+    finalize(s, t, GW_VALIDATED, tr ? tr : er, (uint32_t)li);
+}
+
+void gw_submit_tick(gw_submit *s)
+{
+    double now = now_s();
+    sweep sw = {s, 0, false, now, NULL, 0, 0};
+    gw_map_each(s->by_cid, collect, &sw);
+    for (size_t i = 0; i < sw.n; i++) {
+        txent *t = sw.list[i];
+        waiter **p = &t->waiters;
+        while (*p) {
+            waiter *w = *p;
+            if (w->wait && now >= w->deadline) {
+                *p = w->next;
+                answer(t, w, 202, NULL, "");
+                free(w);
+            } else {
+                p = &w->next;
+            }
+        }
+    }
+    free(sw.list);
+}
+
+void gw_submit_cancel_wait(gw_submit *s, void *ctx)
+{
+    /* Waiters are answered exactly once; the HTTP layer drops answers for
+     * clients that left, so nothing to do here beyond what notify does. */
+    (void)s;
+    (void)ctx;
+}
+
+/* ------------------------------------------------------------ entry points */
+
+/* An existing request with this client id: the same body gets its status,
+ * another body a 409. 1 when answered, 0 when new, -1 on a store error
+ * (answered with 503). */
+static int existing(gw_submit *s, const char *account, const char *cid, const uint8_t digest[32],
+                    bool wait, gw_sub_cb cb, void *ctx)
+{
+    char k[200];
+    size_t kl = cid_key(k, sizeof k, account, cid);
+    txent *t = gw_map_get(s->by_cid, k, kl);
+    gw_sub_result r = {0};
+    if (t) {
+        if (sodium_memcmp(t->digest, digest, 32) != 0) {
+            r.http = 409;
+            r.error = "clientIdReused";
+            snprintf(r.message, sizeof r.message,
+                     "client_id \"%.64s\" was used for another request", cid);
+            cb(ctx, &r);
+            return 1;
+        }
+        if (add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx)) {
+            r.http = 500;
+            r.error = "outOfMemory";
+            cb(ctx, &r);
+            return 1;
+        }
+        if (t->stage == ST_LIVE && !wait)
+            notify(t);
+        return 1;
+    }
+    jt_buf v;
+    jt_buf_init(&v);
+    char err[400];
+    int found = gw_store_get(s->store, GW_CIDS, k, kl, &v, err, sizeof err);
+    if (found < 0) {
+        jt_buf_clear(&v);
+        r.http = 503;
+        r.error = "storeUnavailable";
+        copy_str(r.message, sizeof r.message, err);
+        cb(ctx, &r);
+        return -1;
+    }
+    if (found == 0 || v.len != 64) {
+        jt_buf_clear(&v);
+        return 0;
+    }
+    uint8_t h[32], dg[32];
+    memcpy(h, v.data, 32);
+    memcpy(dg, v.data + 32, 32);
+    jt_buf_clear(&v);
+    if (sodium_memcmp(dg, digest, 32) != 0) {
+        r.http = 409;
+        r.error = "clientIdReused";
+        snprintf(r.message, sizeof r.message, "client_id \"%.64s\" was used for another request",
+                 cid);
+        cb(ctx, &r);
+        return 1;
+    }
+    jt_buf rec;
+    jt_buf_init(&rec);
+    txent tmp = {0};
+    found = gw_store_get(s->store, GW_TXS, h, 32, &rec, err, sizeof err);
+    if (found == 1 && record_parse(rec.data, rec.len, &tmp) == 0) {
+        r.http = status_http(&tmp.info);
+        r.error = r.http == 422 ? tmp.info.result : NULL;
+        r.tx = &tmp.info;
+        cb(ctx, &r);
+    } else {
+        r.http = 503;
+        r.error = "storeUnavailable";
+        snprintf(r.message, sizeof r.message, "the record of client_id \"%.64s\" cannot be read",
+                 cid);
+        cb(ctx, &r);
+    }
+    free(tmp.blob_hex);
+    jt_buf_clear(&rec);
+    return 1;
+}
+
+static void reply_now(gw_sub_cb cb, void *ctx, int http, const char *error, const char *msg)
+{
+    gw_sub_result r = {.http = http, .error = error};
+    copy_str(r.message, sizeof r.message, msg);
+    cb(ctx, &r);
+}
+
+static size_t pending_count(gw_submit *s)
+{
+    return gw_map_count(s->by_cid);
+}
+
+void gw_submit_write(gw_submit *s, const char *api_key, const char *account,
+                     const char *client_id, const uint8_t digest[32], jt_obj *tx, bool wait,
+                     gw_sub_cb cb, void *ctx)
+{
+    if (!client_id || !client_id[0] || strlen(client_id) > CID_MAX) {
+        jt_obj_free(tx);
+        reply_now(cb, ctx, 400, "badClientId", "client_id is required: 1 to 128 characters");
+        return;
+    }
+    if (existing(s, account, client_id, digest, wait, cb, ctx)) {
+        jt_obj_free(tx);
+        return;
+    }
+    if (!gw_link_ready(s->link)) {
+        jt_obj_free(tx);
+        reply_now(cb, ctx, 503, "nodeUnavailable",
+                  "no link to a node with a validated ledger; nothing was signed");
+        return;
+    }
+    if (pending_count(s) >= s->cfg.max_pending) {
+        jt_obj_free(tx);
+        reply_now(cb, ctx, 503, "tooBusy",
+                  "too many transactions are pending; nothing was signed, try again later");
+        return;
+    }
+    acct *a = get_acct(s, account);
+    txent *t = calloc(1, sizeof *t);
+    if (!a || !t) {
+        free(t);
+        jt_obj_free(tx);
+        reply_now(cb, ctx, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    t->owner = s;
+    t->tx = tx;
+    t->acct = a;
+    t->stage = ST_RESERVED;
+    memcpy(t->digest, digest, 32);
+    copy_str(t->api_key, sizeof t->api_key, api_key);
+    copy_str(t->info.account, sizeof t->info.account, account);
+    copy_str(t->info.client_id, sizeof t->info.client_id, client_id);
+    char k[200];
+    size_t kl = cid_key(k, sizeof k, account, client_id);
+    if (add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx) || gw_map_put(s->by_cid, k, kl, t)) {
+        free_ent(t);
+        reply_now(cb, ctx, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    t->cid_in_map = true;
+    if (a->next_seq && !a->queue) {
+        sign_and_persist(s, t);
+        return;
+    }
+    if (a->queue_tail)
+        a->queue_tail->next_wait = t;
+    else
+        a->queue = t;
+    a->queue_tail = t;
+    if (!a->next_seq)
+        fetch_seq(s, a);
+}
+
+void gw_submit_blob(gw_submit *s, const char *api_key, const char *blob_hex,
+                    const char *client_id, const uint8_t digest[32], bool wait, gw_sub_cb cb,
+                    void *ctx)
+{
+    size_t hl = blob_hex ? strlen(blob_hex) : 0;
+    jt_obj *tx = NULL;
+    jt_errinfo ei;
+    if (!hl || hl > 2 * 65536 || jt_obj_from_hex(blob_hex, hl, &tx, &ei) != JT_OK) {
+        reply_now(cb, ctx, 400, "badBlob",
+                  hl ? "blob is not a serialized transaction" : "blob is required (hex)");
+        return;
+    }
+    uint8_t hash[32];
+    jt_account_id id;
+    uint64_t seq = 0, lls = 0, type = 0;
+    if (jt_tx_id(tx, hash) != JT_OK || jt_obj_get_account(tx, "Account", &id) != JT_OK ||
+        jt_obj_get_uint(tx, "Sequence", &seq) != JT_OK ||
+        jt_obj_get_uint(tx, "TransactionType", &type) != JT_OK || jt_tx_verify(tx, &ei) != JT_OK) {
+        jt_obj_free(tx);
+        reply_now(cb, ctx, 400, "badBlob",
+                  "blob must be a signed transaction (Account, Sequence, a valid signature)");
+        return;
+    }
+    if (jt_obj_get_uint(tx, "LastLedgerSequence", &lls) != JT_OK)
+        lls = 0;
+    jt_obj_free(tx);
+    char account[JT_ADDRESS_MAX], hhex[65];
+    jt_address_encode(&id, account);
+    jt_hex_encode(hash, 32, hhex, sizeof hhex);
+    const char *cid = client_id && client_id[0] ? client_id : hhex;
+    if (strlen(cid) > CID_MAX) {
+        reply_now(cb, ctx, 400, "badClientId", "client_id: 1 to 128 characters");
+        return;
+    }
+    if (existing(s, account, cid, digest, wait, cb, ctx))
+        return;
+    if (gw_map_get(s->by_hash, hhex, 64)) {
+        reply_now(cb, ctx, 409, "alreadyTracked",
+                  "this transaction is already tracked under another client_id");
+        return;
+    }
+    if (!gw_link_ready(s->link)) {
+        reply_now(cb, ctx, 503, "nodeUnavailable", "no link to a node; the blob was not sent");
+        return;
+    }
+    txent *t = calloc(1, sizeof *t);
+    char k[200];
+    size_t kl = cid_key(k, sizeof k, account, cid);
+    if (!t || !(t->blob_hex = strdup(blob_hex))) {
+        free(t);
+        reply_now(cb, ctx, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    t->owner = s;
+    memcpy(t->digest, digest, 32);
+    copy_str(t->api_key, sizeof t->api_key, api_key);
+    copy_str(t->info.account, sizeof t->info.account, account);
+    copy_str(t->info.client_id, sizeof t->info.client_id, cid);
+    copy_str(t->info.hash, sizeof t->info.hash, hhex);
+    copy_str(t->info.type, sizeof t->info.type, jt_tx_type_name((unsigned)type));
+    t->info.sequence = (uint32_t)seq;
+    t->info.last_ledger = (uint32_t)lls;
+    t->info.status = GW_PENDING;
+    t->acct = gw_map_get(s->accts, account, strlen(account));
+    if (add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx) || gw_map_put(s->by_cid, k, kl, t) ||
+        gw_map_put(s->by_hash, t->info.hash, 64, t)) {
+        forget(s, t);
+        free_ent(t);
+        reply_now(cb, ctx, 500, "outOfMemory", "out of memory");
+        return;
+    }
+    t->cid_in_map = true;
+    gw_link_follow(s->link, account);
+    persist_enqueue(s, t);
+}
+
+int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo *out, char *err,
+                   size_t errcap)
+{
+    size_t n = strlen(id);
+    bool is_hash = n == 64;
+    for (size_t i = 0; is_hash && i < n; i++)
+        is_hash = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'A' && id[i] <= 'F') ||
+                  (id[i] >= 'a' && id[i] <= 'f');
+    uint8_t h[32];
+    if (is_hash) {
+        char up[65];
+        for (size_t i = 0; i < 64; i++)
+            up[i] = (char)(id[i] >= 'a' && id[i] <= 'f' ? id[i] - 32 : id[i]);
+        up[64] = 0;
+        txent *t = gw_map_get(s->by_hash, up, 64);
+        if (t && (!account || !strcmp(t->info.account, account))) {
+            *out = t->info;
+            return 1;
+        }
+        hash_bin(up, h);
+    } else {
+        char k[200];
+        size_t kl = account ? cid_key(k, sizeof k, account, id) : 0;
+        if (!kl)
+            return 0;
+        txent *t = gw_map_get(s->by_cid, k, kl);
+        if (t && t->info.hash[0]) {
+            *out = t->info;
+            return 1;
+        }
+        jt_buf v;
+        jt_buf_init(&v);
+        int found = gw_store_get(s->store, GW_CIDS, k, kl, &v, err, errcap);
+        if (found != 1 || v.len != 64) {
+            jt_buf_clear(&v);
+            return found < 0 ? -1 : 0;
+        }
+        memcpy(h, v.data, 32);
+        jt_buf_clear(&v);
+    }
+    jt_buf rec;
+    jt_buf_init(&rec);
+    int found = gw_store_get(s->store, GW_TXS, h, 32, &rec, err, errcap);
+    txent tmp = {0};
+    int rc = found;
+    if (found == 1) {
+        rc = record_parse(rec.data, rec.len, &tmp) == 0 &&
+                     (!account || !strcmp(tmp.info.account, account))
+                 ? 1
+                 : 0;
+        if (rc)
+            *out = tmp.info;
+    }
+    free(tmp.blob_hex);
+    jt_buf_clear(&rec);
+    return rc;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+typedef struct load_ctx {
+    gw_submit *s;
+    int rc;
+} load_ctx;
+
+static bool load_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    load_ctx *lc = ctx;
+    gw_submit *s = lc->s;
+    txent tmp = {0};
+    if (record_parse(v, vl, &tmp) || tmp.info.status != GW_PENDING || !tmp.blob_hex) {
+        free(tmp.blob_hex);
+        return true;
+    }
+    txent *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(tmp.blob_hex);
+        lc->rc = -1;
+        return false;
+    }
+    *t = tmp;
+    t->owner = s;
+    t->stage = ST_LIVE;
+    t->submitted_once = true; /* it may be in a ledger: never "failed" now */
+    char ck[200];
+    size_t ckl = cid_key(ck, sizeof ck, t->info.account, t->info.client_id);
+    t->acct = get_acct(s, t->info.account);
+    if (gw_map_put(s->by_hash, t->info.hash, 64, t) || gw_map_put(s->by_cid, ck, ckl, t)) {
+        forget(s, t);
+        free_ent(t);
+        lc->rc = -1;
+        return false;
+    }
+    t->cid_in_map = true;
+    return true;
+}
+
+static bool free_acct(void *ctx, const char *k, size_t kl, void *v)
+{
+    acct *a = v;
+    jt_secret_key_free(a->key);
+    free(a);
+    return true;
+}
+
+static bool free_pending(void *ctx, const char *k, size_t kl, void *v)
+{
+    txent *t = v;
+    t->cid_in_map = false;
+    free_ent(t);
+    return true;
+}
+
+int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_keystore *ks,
+                  gw_link *link, srv_net *net, gw_submit **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    gw_submit *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    s->cfg = *cfg;
+    s->store = store;
+    s->audit = audit;
+    s->ks = ks;
+    s->link = link;
+    s->net = net;
+    s->by_hash = gw_map_new();
+    s->by_cid = gw_map_new();
+    s->accts = gw_map_new();
+    if (!s->by_hash || !s->by_cid || !s->accts) {
+        snprintf(err, errcap, "out of memory");
+        gw_submit_free(s);
+        return -1;
+    }
+    load_ctx lc = {s, 0};
+    if (gw_store_scan(store, GW_TXS, NULL, 0, load_one, &lc, err, errcap) || lc.rc) {
+        if (lc.rc)
+            snprintf(err, errcap, "out of memory loading pending transactions");
+        gw_submit_free(s);
+        return -1;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->thread, NULL, persister_main, s) != 0) {
+        snprintf(err, errcap, "cannot start the persister thread");
+        gw_submit_free(s);
+        return -1;
+    }
+    fprintf(stderr, "level=info mod=submit event=loaded pending=%zu\n", gw_map_count(s->by_hash));
+    *out = s;
+    return 0;
+}
+
+void gw_submit_free(gw_submit *s)
+{
+    if (!s)
+        return;
+    if (s->thread) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+    }
+    if (s->by_cid) {
+        /* Entries are in by_cid (all of them) and by_hash (signed ones). */
+        gw_map_each(s->by_cid, free_pending, NULL);
+    }
+    gw_map_free(s->by_cid);
+    gw_map_free(s->by_hash);
+    if (s->accts)
+        gw_map_each(s->accts, free_acct, NULL);
+    gw_map_free(s->accts);
+    free(s);
+}
+
+void gw_submit_get_stats(gw_submit *s, gw_submit_stats *st)
+{
+    *st = s->stats;
+    st->pending = gw_map_count(s->by_cid);
+    pthread_mutex_lock(&s->mu);
+    st->persist_queue = s->n_jobs;
+    pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,52 @@
+/*
+ * txbuild.h — the REST API's request bodies (GATEWAY-API.md) turned into
+ * transactions. Each builder checks its object (unknown fields, addresses,
+ * amounts, currencies) and fills `tx` with the type's own fields; the
+ * submission code adds Account, Sequence, Fee, LastLedgerSequence and the
+ * signature. A refusal names the field ("payment.amount.value") and what is
+ * wrong, for a 400.
+ */
+#ifndef GW_TXBUILD_H
+#define GW_TXBUILD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jt/amount.h>
+#include <jt/codec.h>
+#include <jt/json.h>
+
+typedef struct gw_txerr {
+    char field[64];
+    char msg[256];
+} gw_txerr;
+
+/* Fails unless every key of object `v` (named `where`) is in the
+ * NULL-terminated `allowed`. */
+int gw_check_fields(const jt_json *v, const char *where, const char *const *allowed, gw_txerr *e);
+
+/* {"value","currency","issuer"} (SWT: currency "SWT", issuer empty or
+ * absent, value in SWT). `allow_swt` false refuses SWT. */
+int gw_amount_parse(const jt_json *v, const char *field, bool allow_swt, jt_amount *a, gw_txerr *e);
+/* The amount as the REST API shows it. */
+void gw_amount_write(jt_jw *w, const jt_amount *a);
+
+/* payment: {destination, amount, send_max?, memos?, destination_tag?,
+ * invoice_id?, paths?}. Encrypted memos are sealed by the caller
+ * (memo.h); here memos are plain [{"type"?, "format"?, "data"}]. */
+int gw_tx_payment(const jt_json *payment, jt_obj *tx, gw_txerr *e);
+/* order: {type:"buy"|"sell", pair:"BASE[:issuer]/COUNTER[:issuer]",
+ * amount (of BASE), price (COUNTER per BASE), flags?:["passive",
+ * "immediate_or_cancel","fill_or_kill"]}. */
+int gw_tx_order(const jt_json *order, jt_obj *tx, gw_txerr *e);
+int gw_tx_cancel(uint64_t offer_sequence, jt_obj *tx, gw_txerr *e);
+/* The body of POST (del false) or DELETE (del true) /relations:
+ * {type, amount:{limit,currency,issuer}, counterparty?}. */
+int gw_tx_relation(const jt_json *body, bool del, jt_obj *tx, gw_txerr *e);
+/* settings: {require_auth?, require_dest?, disallow_swt?, global_freeze?,
+ * no_freeze?, transfer_rate?, domain?, message_key?, regular_key?}: an
+ * AccountSet (at most one flag set and one cleared per request), or a
+ * SetRegularKey when regular_key is given alone. */
+int gw_tx_settings(const jt_json *settings, jt_obj *tx, gw_txerr *e);
+
+#endif
