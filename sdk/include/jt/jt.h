@@ -18,6 +18,7 @@
 #include "jt/json.h"
 #include "jt/jtp.h"
 #include "jt/keys.h"
+#include "jt/keystore.h"
 #include "jt/node.h"
 #include "jt/secret_key.h"
 #include "jt/sign.h"
