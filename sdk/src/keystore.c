@@ -1004,7 +1004,7 @@ jt_err jt_keystore_open(const char *path, const char *passphrase, jt_keystore **
             /* Say which file. */
             char msg[sizeof ei->msg];
             snprintf(msg, sizeof msg, "%s", ei->msg);
-            jt__err(ei, e, ei->field, ei->offset, "%s: %s", path, msg);
+            jt__err(ei, e, NULL, ei->offset, "%s: %s", path, msg);
         }
         return e;
     }
