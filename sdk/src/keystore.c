@@ -1236,6 +1236,8 @@ jt_err jt_keystore_get_key(jt_keystore *ks, const char *address, jt_secret_key *
     pthread_mutex_unlock(&ks->lock);
     if (!e && (e = jt_secret_key_new(&w->seed, out)))
         jt__err(ei, e, NULL, -1, "cannot make the key handle");
+    if (!e)
+        jt__secret_key_seal(*out);
     sodium_free(w);
     return e;
 }

@@ -23,6 +23,7 @@ struct jt_secret_key {
     pthread_mutex_t lock;
     unsigned readers;
     jt_key_type type;
+    bool sealed; /* export refused: the key came from a keystore */
     uint8_t pub[33];
     jt_account_id id;
     char address[JT_ADDRESS_MAX];
@@ -211,10 +212,19 @@ jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32], uint8_
     return e;
 }
 
+void jt__secret_key_seal(jt_secret_key *sk)
+{
+    sk->sealed = true;
+}
+
 jt_err jt_secret_key_export(jt_secret_key *sk, char *out, size_t cap)
 {
     if (!sk || !out)
         return JT_EINVAL;
+    if (sk->sealed) {
+        sodium_memzero(out, cap);
+        return JT_ESTATE;
+    }
     jt_err e = acquire(sk);
     if (e)
         return e;

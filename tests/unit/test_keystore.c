@@ -121,6 +121,12 @@ static void sign_with(jt_keystore *ks, const char *address)
         fail();
     }
     assert_string_equal(jt_secret_key_address(sk), address);
+    /* The handle signs but does not give its secret away. */
+    char secret[JT_SECRET_MAX];
+    memset(secret, 'z', sizeof secret);
+    assert_int_equal(jt_secret_key_export(sk, secret, sizeof secret), JT_ESTATE);
+    for (size_t i = 0; i < sizeof secret; i++)
+        assert_int_equal(secret[i], 0);
     uint8_t sig[JT_SIG_MAX];
     size_t n = 0;
     assert_int_equal(jt_secret_sign(sk, (const uint8_t *)"msg", 3, sig, &n), JT_OK);

@@ -141,7 +141,8 @@ JT_API jt_err jt_keystore_remove(jt_keystore *ks, const char *address,
                                  jt_errinfo *ei) JT_MUST_CHECK;
 
 /* Decrypts the key for `address` into a new guarded handle, freed by the
- * caller with jt_secret_key_free(). Errors: JT_ENOTFOUND, JT_EWATCHONLY,
+ * caller with jt_secret_key_free(). The handle signs but refuses
+ * jt_secret_key_export (see jt_keystore_export). Errors: JT_ENOTFOUND, JT_EWATCHONLY,
  * JT_EKEYSTORE_AUTH (the entry does not decrypt or its key does not match
  * its address and public key), JT_ENOMEM, JT_ECRYPTO. */
 JT_API jt_err jt_keystore_get_key(jt_keystore *ks, const char *address, jt_secret_key **out,

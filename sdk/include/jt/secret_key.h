@@ -19,7 +19,8 @@
  * mutex, so concurrent signers do not wait for one another. Freeing a handle
  * while another thread still uses it is, as always, the caller's error.
  *
- * The secret leaves the handle in exactly one way: jt_secret_key_export().
+ * The secret leaves the handle in exactly one way: jt_secret_key_export()
+ * (and not at all from a handle a keystore gave out).
  */
 #ifndef JT_SECRET_KEY_H
 #define JT_SECRET_KEY_H
@@ -83,8 +84,11 @@ JT_API jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32],
  * the caller owns and must wipe (sodium_memzero) when done — ideally guarded
  * memory itself. This is the only way the secret leaves the handle; a
  * program should call it only when a person asked to see or move the key.
- * Errors: JT_EINVAL, JT_EBUFSIZE (cap < JT_SECRET_MAX is always enough to
- * avoid it), JT_ECRYPTO. Nothing is written on error except a wiped buffer. */
+ * A handle from jt_keystore_get_key refuses (JT_ESTATE): a keystore's
+ * secret leaves it only through jt_keystore_export, which asks for the
+ * passphrase again. Errors: JT_EINVAL, JT_ESTATE, JT_EBUFSIZE (a buffer of
+ * JT_SECRET_MAX bytes is always enough), JT_ECRYPTO. On error the buffer is
+ * only wiped. */
 JT_API jt_err jt_secret_key_export(jt_secret_key *sk, char *out, size_t cap) JT_MUST_CHECK;
 
 /* Transactions signed through a handle are in jt/tx.h: jt_tx_sign_secret()
