@@ -269,8 +269,8 @@ static void keys_free(ks_keys *k)
 /* master = Argon2id(passphrase, salt); three subkeys from it with
  * crypto_kdf (BLAKE2b). `k` must be writable; the master key never leaves
  * guarded memory and is wiped before returning. */
-static jt_err derive(const char *pass, const uint8_t salt[SALT_BYTES],
-                     const jt_keystore_params *p, ks_keys *k, jt_errinfo *ei)
+static jt_err derive(const char *pass, const uint8_t salt[SALT_BYTES], const jt_keystore_params *p,
+                     ks_keys *k, jt_errinfo *ei)
 {
     uint8_t *master = sodium_malloc(32);
     if (!master)
@@ -529,8 +529,7 @@ static jt_err parse_entry(const jt_json *v, size_t idx, ks_entry *e, jt_errinfo 
 
     if (e->watch) {
         if (m[E_TYPE] || m[E_PUB] || m[E_NONCE] || m[E_CT])
-            return PERR("%s is watch-only but has key_type, public_key, nonce or ciphertext",
-                        what);
+            return PERR("%s is watch-only but has key_type, public_key, nonce or ciphertext", what);
         return JT_OK;
     }
     const char *t = jt_json_string(m[E_TYPE]);
@@ -583,8 +582,8 @@ static jt_err parse_doc(const jt_json *root, jt_keystore *ks, jt_errinfo *ei)
         return PERR("kdf.algorithm is not \"" KS_ALG "\"");
     if (!k[K_SALT] || !hex_member(k[K_SALT], ks->salt, SALT_BYTES))
         return PERR("kdf.salt is missing or not %d bytes of hex", SALT_BYTES);
-    if (!k[K_OPS] || !jt_json_uint64(k[K_OPS], false, &ks->params.opslimit) ||
-        !k[K_MEM] || !jt_json_uint64(k[K_MEM], false, &ks->params.memlimit))
+    if (!k[K_OPS] || !jt_json_uint64(k[K_OPS], false, &ks->params.opslimit) || !k[K_MEM] ||
+        !jt_json_uint64(k[K_MEM], false, &ks->params.memlimit))
         return PERR("kdf.opslimit or kdf.memlimit is missing or not a whole number");
     if (!params_ok(&ks->params))
         return PERR("kdf cost out of range: opslimit %llu (allowed %llu to %u), memlimit %llu "
@@ -892,8 +891,8 @@ static jt_err write_atomic(const char *path, const jt_buf *data, bool fresh, jt_
         e = jt__err(ei, JT_EIO, "path", -1, "cannot close %s: %s", tmp, strerror(errno));
     if (!e && fresh && link(tmp, path) != 0) {
         int er = errno;
-        e = jt__err(ei, er == EEXIST ? JT_EEXIST : JT_EIO, "path", -1, "cannot create %s: %s",
-                    path, strerror(er));
+        e = jt__err(ei, er == EEXIST ? JT_EEXIST : JT_EIO, "path", -1, "cannot create %s: %s", path,
+                    strerror(er));
     }
     if (!e && !fresh && rename(tmp, path) != 0)
         e = jt__err(ei, JT_EIO, "path", -1, "cannot replace %s: %s", path, strerror(errno));
@@ -979,8 +978,7 @@ jt_err jt_keystore_create(const char *path, const char *passphrase,
     return JT_OK;
 }
 
-jt_err jt_keystore_open(const char *path, const char *passphrase, jt_keystore **out,
-                        jt_errinfo *ei)
+jt_err jt_keystore_open(const char *path, const char *passphrase, jt_keystore **out, jt_errinfo *ei)
 {
     if (!out)
         return jt__err(ei, JT_EINVAL, NULL, -1, "no place for the keystore");
@@ -1276,8 +1274,7 @@ jt_err jt_keystore_change_passphrase(jt_keystore *ks, const char *old_passphrase
     if (params && !params_ok(params))
         return jt__err(ei, JT_EINVAL, "kdf", -1,
                        "Argon2id cost out of range: opslimit %llu, memlimit %llu",
-                       (unsigned long long)params->opslimit,
-                       (unsigned long long)params->memlimit);
+                       (unsigned long long)params->opslimit, (unsigned long long)params->memlimit);
     ks_keys *nk = NULL;
     ks_work *w = work_new();
     ks_entry *ne = NULL;

@@ -16,7 +16,7 @@
 #include "jt/jt.h"
 #include "testutil.h"
 
-static const char *SECRET_A = "ssYbHr1cQKt1orBJ9k6uJJowgRQVV";   /* jan4LBF2… */
+static const char *SECRET_A = "ssYbHr1cQKt1orBJ9k6uJJowgRQVV"; /* jan4LBF2… */
 static const char *ADDR_A = "jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2";
 static const char *SECRET_ED = "sEd7seVsARST9mmVPB7A4n41CMkYQuz"; /* jfKWKUYh… */
 static const char *ADDR_ED = "jfKWKUYhtHjCoLA9kSvJ1Nuw1WfCpMpAFX";
@@ -420,8 +420,8 @@ static int decrypt_entry(yajl_val e, const indep *k, uint8_t seed[16])
     uint8_t *nonce = tu_unhex(tu_str(e, "nonce"), &nl);
     uint8_t *ct = tu_unhex(tu_str(e, "ciphertext"), &cl);
     unsigned long long ml = 0;
-    int r = crypto_aead_xchacha20poly1305_ietf_decrypt(seed, &ml, NULL, ct, cl, ad, adl, nonce,
-                                                       k->enc);
+    int r =
+        crypto_aead_xchacha20poly1305_ietf_decrypt(seed, &ml, NULL, ct, cl, ad, adl, nonce, k->enc);
     free(nonce);
     free(ct);
     return r == 0 && ml == 16 ? 0 : -1;
@@ -452,8 +452,9 @@ static void format_matches_document(void **state)
     const char *head = "{\"version\":1,\n \"kdf\":{\"algorithm\":\"argon2id13\",\"salt\":\"";
     assert_true(strncmp(text, head, strlen(head)) == 0);
     assert_non_null(strstr(text, ",\"opslimit\":1,\"memlimit\":8192},\n \"check\":\""));
-    assert_non_null(strstr(text, "\",\n \"keys\":[\n  {\"address\":\"jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2"
-                                 "\",\"key_type\":\"secp256k1\",\"public_key\":\"02F9D5E9"));
+    assert_non_null(strstr(text,
+                           "\",\n \"keys\":[\n  {\"address\":\"jan4LBF2HGSBqDn6y9YoUxJZr7Jjuv3fZ2"
+                           "\",\"key_type\":\"secp256k1\",\"public_key\":\"02F9D5E9"));
     assert_non_null(strstr(text, "\"label\":\"aaaa\",\"created\":"));
     assert_non_null(strstr(text, ",\n  {\"address\":\"jnQJ6M9wMtNDSWyk1wqAYa2CXdmDZ5h5Xb\","
                                  "\"watch_only\":true,\"label\":\"cold\",\"created\":"));
@@ -593,8 +594,7 @@ static void export_needs_passphrase(void **state)
     char out[JT_SECRET_MAX];
     memset(out, 'z', sizeof out);
     jt_errinfo ei;
-    assert_int_equal(jt_keystore_export(ks, ADDR_A, "guess", out, sizeof out, &ei),
-                     JT_EPASSPHRASE);
+    assert_int_equal(jt_keystore_export(ks, ADDR_A, "guess", out, sizeof out, &ei), JT_EPASSPHRASE);
     for (size_t i = 0; i < sizeof out; i++)
         assert_int_equal(out[i], 0);
     assert_int_equal(jt_keystore_export(ks, ADDR_A, NULL, out, sizeof out, &ei), JT_EINVAL);
@@ -603,9 +603,9 @@ static void export_needs_passphrase(void **state)
     assert_int_equal(jt_keystore_export(ks, ADDR_ED, PASS, out, sizeof out, &ei), JT_OK);
     assert_string_equal(out, SECRET_ED);
     assert_int_equal(jt_keystore_export(ks, ADDR_ED, PASS, out, 8, &ei), JT_EBUFSIZE);
-    assert_int_equal(jt_keystore_export(ks, "jpHd4gBDDY6sz7W84cwwAJsheMGuu1Bq8g", PASS, out,
-                                        sizeof out, &ei),
-                     JT_ENOTFOUND);
+    assert_int_equal(
+        jt_keystore_export(ks, "jpHd4gBDDY6sz7W84cwwAJsheMGuu1Bq8g", PASS, out, sizeof out, &ei),
+        JT_ENOTFOUND);
     sodium_memzero(out, sizeof out);
     jt_keystore_free(ks);
 }
@@ -844,8 +844,7 @@ static void malformed(void **state)
         jt_errinfo ei;
         jt_errinfo_clear(&ei);
         jt_err e = jt_keystore_open(s->path, PASS, &ks, &ei);
-        if (e != JT_EKEYSTORE || ks || !strstr(ei.msg, edits[i].says) ||
-            !strstr(ei.msg, s->path)) {
+        if (e != JT_EKEYSTORE || ks || !strstr(ei.msg, edits[i].says) || !strstr(ei.msg, s->path)) {
             print_error("edit %zu: %s: %s (wanted \"%s\")\n", i, jt_errname(e), ei.msg,
                         edits[i].says);
             fail();
@@ -853,7 +852,10 @@ static void malformed(void **state)
         free(t);
     }
     /* Not JSON at all, and too big. */
-    write_text(s->path, "\x7f" "ELF\x02\x01", 6);
+    write_text(s->path,
+               "\x7f"
+               "ELF\x02\x01",
+               6);
     jt_keystore *ks = NULL;
     jt_errinfo ei;
     assert_int_equal(jt_keystore_open(s->path, PASS, &ks, &ei), JT_EKEYSTORE);

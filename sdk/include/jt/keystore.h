@@ -76,11 +76,11 @@ JT_API void jt_keystore_params_preset(jt_keystore_cost cost, jt_keystore_params 
  * keystore changes or is freed). */
 typedef struct jt_keystore_entry {
     char address[JT_ADDRESS_MAX];
-    bool watch_only;                      /* an address only: no secret, no key */
-    jt_key_type type;                     /* meaningless when watch_only */
-    uint8_t public_key[33];               /* zeros when watch_only */
+    bool watch_only;                       /* an address only: no secret, no key */
+    jt_key_type type;                      /* meaningless when watch_only */
+    uint8_t public_key[33];                /* zeros when watch_only */
     char label[JT_KEYSTORE_LABEL_MAX + 1]; /* "" when none */
-    int64_t created;                      /* Unix time, seconds */
+    int64_t created;                       /* Unix time, seconds */
 } jt_keystore_entry;
 
 /* Creates a new, empty keystore file at `path` (refusing to replace an
