@@ -115,5 +115,7 @@ jt_err jt__keystore_serialize(struct jt_keystore *ks, jt_buf *out);
  * by a keystore leave it only through jt_keystore_export, which asks for the
  * passphrase again. Defined in secret_key.c. */
 void jt__secret_key_seal(struct jt_secret_key *sk);
+/* The guarded block of a handle, for tests that check its protection. */
+const void *jt__secret_key_block(const struct jt_secret_key *sk);
 
 #endif

@@ -212,6 +212,11 @@ jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32], uint8_
     return e;
 }
 
+const void *jt__secret_key_block(const jt_secret_key *sk)
+{
+    return sk->g;
+}
+
 void jt__secret_key_seal(jt_secret_key *sk)
 {
     sk->sealed = true;
