@@ -101,4 +101,21 @@ const struct secp256k1_context_struct *jt__secp_ctx(void);
 /* sodium_init() once; returns 0 on success. Defined in keys.c. */
 int jt__sodium_ready(void);
 
+/* The keystore file without its cryptography (keystore.c): parsing and
+ * checking the text into a keystore that holds no keys (every call that
+ * needs them refuses it; free it with jt_keystore_free), and writing a
+ * keystore's text as it stands (check and mac as they are). For the fuzz
+ * target and the tests. */
+struct jt_keystore;
+struct jt_secret_key;
+jt_err jt__keystore_parse(const char *text, size_t len, struct jt_keystore **out, jt_errinfo *ei);
+jt_err jt__keystore_serialize(struct jt_keystore *ks, jt_buf *out);
+
+/* Makes jt_secret_key_export refuse the handle (JT_ESTATE): keys handed out
+ * by a keystore leave it only through jt_keystore_export, which asks for the
+ * passphrase again. Defined in secret_key.c. */
+void jt__secret_key_seal(struct jt_secret_key *sk);
+/* The guarded block of a handle, for tests that check its protection. */
+const void *jt__secret_key_block(const struct jt_secret_key *sk);
+
 #endif

@@ -34,7 +34,21 @@ jt_err jt_tx_multisign_data(const jt_obj *tx, const jt_account_id *signer, jt_bu
     return e ? e : jt_buf_append(out, signer->bytes, 20);
 }
 
-jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
+/* Who signs: a key pair the caller holds, or a key in guarded memory. */
+typedef struct key_src {
+    const jt_keypair *kp;
+    jt_secret_key *sk;
+    const uint8_t *pub; /* 33 bytes */
+} key_src;
+
+static jt_err signer_sign(const key_src *k, const uint8_t *msg, size_t len, uint8_t sig[JT_SIG_MAX],
+                          size_t *siglen)
+{
+    return k->sk ? jt_secret_sign(k->sk, msg, len, sig, siglen)
+                 : jt_sign(k->kp, msg, len, sig, siglen);
+}
+
+static jt_err tx_sign(jt_obj *tx, const key_src *k, jt_errinfo *ei)
 {
     const jt_field *spk = field("SigningPubKey"), *sig = field("TxnSignature");
     /* SigningPubKey is part of the signed data: set it first, keeping the old
@@ -51,7 +65,7 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
             return jt__err(ei, JT_ENOMEM, "SigningPubKey", -1, NULL);
         memcpy(oldkey, old->v.bytes.p, oldlen);
     }
-    jt_err e = jt__obj_set_bytes_f(tx, spk, kp->pub, 33);
+    jt_err e = jt__obj_set_bytes_f(tx, spk, k->pub, 33);
     if (e) {
         if (oldkey != small)
             free(oldkey);
@@ -64,7 +78,7 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
     size_t slen = 0;
     e = jt_tx_signing_data(tx, &b);
     if (!e)
-        e = jt_sign(kp, b.data, b.len, s, &slen);
+        e = signer_sign(k, b.data, b.len, s, &slen);
     jt_buf_clear(&b);
     if (!e)
         e = jt__obj_set_bytes_f(tx, sig, s, slen);
@@ -79,6 +93,22 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
     if (e)
         return jt__err(ei, e, "TxnSignature", -1, "signing failed: %s", jt_strerror(e));
     return JT_OK;
+}
+
+jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
+{
+    if (!tx || !kp)
+        return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_sign: NULL argument");
+    key_src k = {.kp = kp, .pub = kp->pub};
+    return tx_sign(tx, &k, ei);
+}
+
+jt_err jt_tx_sign_secret(jt_obj *tx, jt_secret_key *sk, jt_errinfo *ei)
+{
+    if (!tx || !sk)
+        return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_sign_secret: NULL argument");
+    key_src k = {.sk = sk, .pub = jt_secret_key_public(sk)};
+    return tx_sign(tx, &k, ei);
 }
 
 void jt_tx_blob_id(const uint8_t *blob, size_t len, uint8_t hash[32])
@@ -163,8 +193,8 @@ jt_err jt_tx_verify_cached(const jt_obj *tx, jt_key_cache *cache, jt_errinfo *ei
     return JT_OK;
 }
 
-jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *signer,
-                       jt_errinfo *ei)
+static jt_err tx_multisign(jt_obj *tx, const key_src *k, const jt_account_id *signer,
+                           jt_errinfo *ei)
 {
     const jt_field *spk = field("SigningPubKey");
     jt_err e = jt__obj_set_bytes_f(tx, spk, NULL, 0);
@@ -176,7 +206,7 @@ jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *si
     size_t slen = 0;
     e = jt_tx_multisign_data(tx, signer, &b);
     if (!e)
-        e = jt_sign(kp, b.data, b.len, s, &slen);
+        e = signer_sign(k, b.data, b.len, s, &slen);
     jt_buf_clear(&b);
     if (e)
         return jt__err(ei, e, "Signers", -1, "multi-signing failed: %s", jt_strerror(e));
@@ -189,7 +219,7 @@ jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *si
     if (!(m = jt__obj_slot(item, field("Account"))))
         return jt__err(ei, JT_ENOMEM, "Signers", -1, NULL);
     m->v.acct = *signer;
-    if ((e = jt__obj_set_bytes_f(item, spk, kp->pub, 33)) ||
+    if ((e = jt__obj_set_bytes_f(item, spk, k->pub, 33)) ||
         (e = jt__obj_set_bytes_f(item, field("TxnSignature"), s, slen)))
         return jt__err(ei, e, "Signers", -1, NULL);
 
@@ -215,4 +245,22 @@ jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *si
             (arr->v.arr.n - 1 - pos) * sizeof(jt_obj *));
     arr->v.arr.items[pos] = item;
     return JT_OK;
+}
+
+jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *signer,
+                       jt_errinfo *ei)
+{
+    if (!tx || !kp || !signer)
+        return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_multisign: NULL argument");
+    key_src k = {.kp = kp, .pub = kp->pub};
+    return tx_multisign(tx, &k, signer, ei);
+}
+
+jt_err jt_tx_multisign_secret(jt_obj *tx, jt_secret_key *sk, const jt_account_id *signer,
+                              jt_errinfo *ei)
+{
+    if (!tx || !sk)
+        return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_multisign_secret: NULL argument");
+    key_src k = {.sk = sk, .pub = jt_secret_key_public(sk)};
+    return tx_multisign(tx, &k, signer ? signer : jt_secret_key_account_id(sk), ei);
 }

@@ -14,7 +14,8 @@ if make -s BUILD="$T/build" install DESTDIR="$ROOT" PREFIX=/usr >"$T/make.log" 2
 else
   not_ok "make install" "$(tail -5 "$T/make.log")"; exit 1
 fi
-for f in usr/include/jt/jt.h usr/include/jt/codec.h usr/lib/libjt.a usr/lib/pkgconfig/jt.pc \
+for f in usr/include/jt/jt.h usr/include/jt/codec.h usr/include/jt/secret_key.h \
+         usr/include/jt/keystore.h usr/lib/libjt.a usr/lib/pkgconfig/jt.pc \
          usr/bin/jt-wallet usr/share/man/man1/jt-wallet.1; do
   [ -f "$ROOT/$f" ] && ok "installed $f" || not_ok "installed $f"
 done

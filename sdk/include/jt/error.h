@@ -74,7 +74,14 @@ extern "C" {
     X(ECLOSED, "connection closed")                                                                \
     X(ETIMEDOUT, "timed out")                                                                      \
     X(ERPC, "the node answered with an error")                                                     \
-    X(ECANCELED, "canceled")
+    X(ECANCELED, "canceled")                                                                       \
+    X(EPASSPHRASE, "wrong passphrase")                                                             \
+    X(EPERM, "file or directory permissions are too open")                                         \
+    X(EKEYSTORE, "malformed keystore file")                                                        \
+    X(EKEYSTORE_AUTH, "keystore contents fail their integrity check")                              \
+    X(ENOTFOUND, "no such entry")                                                                  \
+    X(EEXIST, "entry or file already exists")                                                      \
+    X(EWATCHONLY, "entry is watch-only: it holds no secret")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

@@ -9,6 +9,7 @@
 #include "jt/codec.h"
 #include "jt/flags.h"
 #include "jt/keys.h"
+#include "jt/secret_key.h"
 #include "jt/sign.h"
 
 #ifdef __cplusplus
@@ -22,6 +23,11 @@ JT_API jt_err jt_tx_signing_data(const jt_obj *tx, jt_buf *out) JT_MUST_CHECK;
  * signature. The transaction must have its other fields final. Errors:
  * JT_ECRYPTO, JT_ENOMEM; nothing is changed on failure. */
 JT_API jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei) JT_MUST_CHECK;
+
+/* jt_tx_sign with a key held in guarded memory (jt/secret_key.h); the same
+ * bytes as jt_tx_sign with that key's jt_keypair. The handle may be signing
+ * for other threads at the same time; `tx` follows jt_obj's rule. */
+JT_API jt_err jt_tx_sign_secret(jt_obj *tx, jt_secret_key *sk, jt_errinfo *ei) JT_MUST_CHECK;
 
 /* Transaction ID: SHA-512Half(TXN ‖ full blob). */
 JT_API jt_err jt_tx_id(const jt_obj *tx, uint8_t hash[32]) JT_MUST_CHECK;
@@ -45,6 +51,10 @@ JT_API jt_err jt_tx_multisign_data(const jt_obj *tx, const jt_account_id *signer
  * Signers sorted by AccountID; sets SigningPubKey to empty. */
 JT_API jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *signer,
                               jt_errinfo *ei) JT_MUST_CHECK;
+/* jt_tx_multisign with a key in guarded memory; `signer` NULL means the
+ * key's own account. */
+JT_API jt_err jt_tx_multisign_secret(jt_obj *tx, jt_secret_key *sk, const jt_account_id *signer,
+                                     jt_errinfo *ei) JT_MUST_CHECK;
 
 #ifdef __cplusplus
 }
