@@ -7,6 +7,7 @@
  *   jt-gateway apikey create --data DIR --scopes read,sign[,issue,admin] [--accounts jA,jB|*] [--label TEXT]
  *   jt-gateway apikey list   --data DIR
  *   jt-gateway apikey revoke --data DIR ID
+ *   jt-gateway key create|import|list|export|remove --data DIR [--ed25519] [--label TEXT] [ADDRESS]
  *   jt-gateway audit verify  --data DIR
  *
  * DIR (0700) holds jt-gateway.conf (INI, written by init), jt-gateway.lock
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "datadir.h"
 #include "gateway.h"
+#include "pass.h"
 #include "store.h"
 
 #define VERSION "0.1.0"
@@ -44,6 +46,7 @@ typedef struct opts {
     const char *scopes;
     const char *accounts;
     const char *label;
+    bool ed25519;
     const char *arg; /* the one positional argument */
 } opts;
 
@@ -64,6 +67,10 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             slot = &o->accounts;
         else if (!strcmp(argv[i], "--label"))
             slot = &o->label;
+        if (!strcmp(argv[i], "--ed25519")) {
+            o->ed25519 = true;
+            continue;
+        }
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "jt-gateway: %s needs a value\n", argv[i]);
@@ -301,6 +308,209 @@ static int cmd_run(int argc, char **argv)
     return gw_run(o.data, o.config);
 }
 
+/* ------------------------------------------------------------ keys */
+
+#define KEYSTORE_NAME "keystore.json"
+
+/* The keystore of DIR under its lock (a running gateway holds its own copy
+ * of the keys, so the command line may not change the file beneath it). */
+static jt_keystore *open_keys(const opts *o, const char *command, srv_datadir **dd, bool create)
+{
+    char conf[4200], err[1024];
+    path_in(conf, sizeof conf, o->data, CONF_NAME);
+    gw_config c;
+    gw_config_init(&c);
+    struct stat st;
+    if (stat(conf, &st) != 0) {
+        fprintf(stderr, "jt-gateway: %s is not a gateway data directory; run `jt-gateway init --data %s` first\n",
+                o->data, o->data);
+        return NULL;
+    }
+    if (gw_config_load(&c, conf, err, sizeof err)) {
+        fprintf(stderr, "jt-gateway: %s\n", err);
+        return NULL;
+    }
+    static const char *const wf[] = {CONF_NAME, KEYSTORE_NAME, NULL};
+    if (srv_datadir_open(o->data, "jt-gateway", command, wf, false, dd, err, sizeof err)) {
+        fprintf(stderr, "jt-gateway: %s (while the gateway runs, manage keys through POST /v2/wallet/new and /v2/wallet/import)\n",
+                err);
+        return NULL;
+    }
+    char path[4200];
+    path_in(path, sizeof path, o->data, KEYSTORE_NAME);
+    bool exists = stat(path, &st) == 0;
+    if (!exists && !create) {
+        fprintf(stderr, "jt-gateway: %s has no keystore yet (jt-gateway key create makes one)\n",
+                o->data);
+        srv_datadir_close(*dd);
+        return NULL;
+    }
+    char *pass = NULL;
+    if (gw_passphrase_get(&c, exists ? "to open the keystore" : "for a new keystore", !exists,
+                          &pass, err, sizeof err)) {
+        fprintf(stderr, "jt-gateway: %s\n", err);
+        srv_datadir_close(*dd);
+        return NULL;
+    }
+    jt_keystore *ks = NULL;
+    jt_errinfo ei = {0};
+    jt_err rc = exists ? jt_keystore_open(path, pass, &ks, &ei)
+                       : jt_keystore_create(path, pass, NULL, &ks, &ei);
+    gw_passphrase_free(pass);
+    if (rc != JT_OK) {
+        fprintf(stderr, "jt-gateway: %s\n", ei.msg[0] ? ei.msg : jt_strerror(rc));
+        srv_datadir_close(*dd);
+        return NULL;
+    }
+    return ks;
+}
+
+static void print_entry(const jt_keystore_entry *e)
+{
+    char pk[67];
+    jt_hex_encode(e->public_key, 33, pk, sizeof pk);
+    printf("{\"address\":\"%s\",\"public_key\":\"%s\",\"key_type\":\"%s\",\"watch_only\":%s,"
+           "\"label\":\"",
+           e->address, e->watch_only ? "" : pk,
+           e->watch_only ? "" : e->type == JT_KEY_ED25519 ? "ed25519" : "secp256k1",
+           e->watch_only ? "true" : "false");
+    for (const char *p = e->label; *p; p++)
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else
+            putchar(*p);
+    printf("\"}\n");
+}
+
+static int key_saved(jt_keystore *ks, srv_datadir *dd, const jt_keystore_entry *e, jt_err rc,
+                     jt_errinfo *ei)
+{
+    if (rc == JT_OK)
+        rc = jt_keystore_save(ks, ei);
+    if (rc != JT_OK)
+        fprintf(stderr, "jt-gateway: %s\n", ei->msg[0] ? ei->msg : jt_strerror(rc));
+    else if (e)
+        print_entry(e);
+    jt_keystore_free(ks);
+    srv_datadir_close(dd);
+    return rc == JT_OK ? 0 : 1;
+}
+
+/* The first line of stdin into guarded memory (a secret is never an
+ * argument: argv is visible to every user of the machine). */
+static char *read_secret_line(void)
+{
+    char *buf = sodium_malloc(256);
+    if (!buf)
+        return NULL;
+    size_t n = 0;
+    int ch;
+    while (n < 255 && (ch = getchar()) != EOF && ch != '\n')
+        buf[n++] = (char)ch;
+    while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = 0;
+    return buf;
+}
+
+static int cmd_key(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: jt-gateway key create|import|list|export|remove --data DIR ...\n");
+        return 2;
+    }
+    opts o;
+    if (parse_opts(argc, argv, 3, &o))
+        return 2;
+    const char *sub = argv[2];
+    srv_datadir *dd = NULL;
+    jt_errinfo ei = {0};
+    jt_keystore_entry e;
+    if (!strcmp(sub, "create")) {
+        jt_keystore *ks = open_keys(&o, "key create", &dd, true);
+        if (!ks)
+            return 1;
+        jt_err rc = jt_keystore_generate(ks, o.ed25519 ? JT_KEY_ED25519 : JT_KEY_SECP256K1, o.label,
+                                         &e, &ei);
+        return key_saved(ks, dd, &e, rc, &ei);
+    }
+    if (!strcmp(sub, "import")) {
+        char *secret = read_secret_line();
+        if (!secret || !secret[0]) {
+            fprintf(stderr, "jt-gateway: key import reads the secret from the first line of stdin\n");
+            if (secret)
+                sodium_free(secret);
+            return 2;
+        }
+        jt_keystore *ks = open_keys(&o, "key import", &dd, true);
+        if (!ks) {
+            sodium_free(secret);
+            return 1;
+        }
+        jt_err rc = jt_keystore_import(ks, secret, o.label, &e, &ei);
+        sodium_free(secret);
+        return key_saved(ks, dd, &e, rc, &ei);
+    }
+    if (!strcmp(sub, "list")) {
+        jt_keystore *ks = open_keys(&o, "key list", &dd, false);
+        if (!ks)
+            return 1;
+        size_t n = jt_keystore_count(ks);
+        for (size_t i = 0; i < n; i++)
+            if (jt_keystore_entry_at(ks, i, &e) == JT_OK)
+                print_entry(&e);
+        jt_keystore_free(ks);
+        srv_datadir_close(dd);
+        return 0;
+    }
+    if (!strcmp(sub, "export") || !strcmp(sub, "remove")) {
+        if (!o.arg || !jt_address_is_valid(o.arg)) {
+            fprintf(stderr, "jt-gateway: key %s needs the account's address\n", sub);
+            return 2;
+        }
+        jt_keystore *ks = open_keys(&o, !strcmp(sub, "export") ? "key export" : "key remove", &dd,
+                                    false);
+        if (!ks)
+            return 1;
+        if (!strcmp(sub, "remove")) {
+            jt_err rc = jt_keystore_remove(ks, o.arg, &ei);
+            int r = key_saved(ks, dd, NULL, rc, &ei);
+            if (!r)
+                fprintf(stderr, "removed %s from the keystore\n", o.arg);
+            return r;
+        }
+        /* Export asks for the passphrase again: opening proved it once, a
+         * secret leaving the gateway needs it said again. */
+        char conf[4200], err[512];
+        path_in(conf, sizeof conf, o.data, CONF_NAME);
+        gw_config c;
+        gw_config_init(&c);
+        char *pass = NULL;
+        int rc = 1;
+        char *out = sodium_malloc(JT_SECRET_MAX);
+        if (out && gw_config_load(&c, conf, err, sizeof err) == 0 &&
+            gw_passphrase_get(&c, "again, to export a secret", false, &pass, err, sizeof err) == 0) {
+            if (jt_keystore_export(ks, o.arg, pass, out, JT_SECRET_MAX, &ei) == JT_OK) {
+                printf("%s\n", out);
+                rc = 0;
+            } else {
+                fprintf(stderr, "jt-gateway: %s\n", ei.msg);
+            }
+        } else {
+            fprintf(stderr, "jt-gateway: %s\n", out ? err : "out of memory");
+        }
+        gw_passphrase_free(pass);
+        if (out)
+            sodium_free(out);
+        jt_keystore_free(ks);
+        srv_datadir_close(dd);
+        return rc;
+    }
+    fprintf(stderr, "jt-gateway: unknown key command %s (create, import, list, export, remove)\n",
+            sub);
+    return 2;
+}
+
 typedef struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -316,6 +526,9 @@ static const command commands[] = {
     {"apikey", cmd_apikey,
      "create|list|revoke --data DIR [--scopes read,sign,issue,admin] [--accounts jA,jB|*] [--label TEXT] [ID]",
      "manage API keys (create prints the key once; only its hash is kept)"},
+    {"key", cmd_key,
+     "create|import|list|export|remove --data DIR [--ed25519] [--label TEXT] [ADDRESS]",
+     "manage the keystore (import reads the secret from stdin; export asks for the passphrase again)"},
     {"audit", cmd_audit, "verify --data DIR", "check the audit log's hash chain and its tail"},
 };
 
