@@ -36,6 +36,7 @@
 
 typedef struct srv_net srv_net;
 typedef struct srv_conn srv_conn;
+typedef struct srv_http_req srv_http_req;
 
 /* An address prefix, in the 16-byte form peers are compared in (IPv4 as
  * ::ffff:a.b.c.d, so 127.0.0.0/8 is ::ffff:127.0.0.0/104). */
@@ -82,6 +83,28 @@ typedef struct srv_net_config {
      * subscription); before its first request too. Default 300. */
     unsigned idle_s;
     unsigned slow_reader_s;  /* seconds output may wait without the peer reading any; default 10 */
+
+    /* The HTTP/1.1 listener (see "HTTP" below). Off unless http_addr is set;
+     * its connections count against max_conns, max_conns_per_addr,
+     * max_in_total and max_out_total like the others'. */
+    const char *http_addr;      /* "HOST:PORT"; NULL or "" (the default) disables it */
+    /* Both set: the listener speaks HTTPS only (PEM files, read at
+     * srv_net_new; the key file should be readable by the daemon alone). */
+    const char *http_tls_cert;
+    const char *http_tls_key;
+    /* Paths (exact, e.g. "/v2/events") where a WebSocket upgrade is
+     * accepted; such a connection then is transport "ws" (on_request,
+     * srv_conn_send, ...). An upgrade elsewhere is answered 404. */
+    const char *const *http_ws_paths;
+    size_t n_http_ws_paths;
+    size_t http_max_body;        /* bytes; default 1 MiB (413 past it) */
+    unsigned http_max_header;    /* bytes of request line and headers; default 8192 */
+    /* Seconds for a request's headers to arrive (from the connection's
+     * start, or from the first byte of a later request), and again for its
+     * body once the headers are in; default 10. */
+    unsigned http_deadline_s;
+    unsigned http_idle_s;        /* keep-alive: seconds between requests; default 30 */
+    unsigned http_max_inflight;  /* requests handed out and not yet answered, in total; default 1024 (503 past it) */
 } srv_net_config;
 
 typedef struct srv_net_handlers {
@@ -93,6 +116,12 @@ typedef struct srv_net_handlers {
     /* Optional: does c hold something (subscriptions, a request under way)
      * that keeps it open however long it stays silent? */
     bool (*keep)(void *ctx, srv_conn *c);
+    /* One complete HTTP request (see "HTTP" below); `over_rate` as for
+     * on_request (the handler should answer 429 with Retry-After). */
+    void (*on_http)(void *ctx, srv_http_req *r, bool over_rate);
+    /* Optional: the client of an unanswered request went away. r stays
+     * valid; srv_http_respond must still be called (and drops the answer). */
+    void (*on_http_abort)(void *ctx, srv_http_req *r);
 } srv_net_handlers;
 
 /* Fills defaults (both addresses at their pinned defaults, limits as above,
@@ -169,5 +198,75 @@ void srv_conn_close(srv_conn *c);
  * after closing slower readers, still closes the connection. Returns -1
  * when the message was not queued. Loop thread only. */
 int srv_conn_reply(srv_conn *c, const char *msg, size_t len);
+
+/* ------------------------------------------------------------------ HTTP
+ *
+ * The HTTP/1.1 listener hands each complete request (headers, and the whole
+ * body when there is one) to on_http as a srv_http_req. The handler answers
+ * it with srv_http_respond, at once or later from the loop thread (after a
+ * posted job, a timer): a request is "in flight" until answered, and while
+ * it is its connection reads nothing more, so the requests of one
+ * connection (pipelined ones too) are handled one at a time, in order.
+ * Every request handed out must be answered exactly once, even after
+ * on_http_abort; r is freed by that call (at the next safe point).
+ *
+ * The core answers these itself (JSON bodies in the gateway's error
+ * envelope, with an "error" token), never calling on_http:
+ *   Transfer-Encoding (chunked bodies)   -> 411 lengthRequired, closed
+ *   POST/PUT/PATCH without Content-Length -> 411 lengthRequired, closed
+ *   a malformed Content-Length           -> 400 badContentLength, closed
+ *   Content-Length over http_max_body    -> 413 bodyTooLarge, closed
+ *   http_max_inflight requests in flight -> 503 busy, Retry-After: 1
+ *   a WebSocket upgrade on another path  -> 404 notFound
+ * and closes without an answer: headers over http_max_header or not in
+ * within http_deadline_s (libwebsockets' parser and timers), a body not in
+ * within http_deadline_s of its headers (event=http_deadline), a
+ * connection silent for http_idle_s between requests. Connection: close
+ * (and HTTP/1.0 without keep-alive) is honoured after the answer. */
+
+/* Loop thread, until r is answered. */
+const char *srv_http_method(const srv_http_req *r); /* "GET", "POST", ... */
+/* The path, %-decoded and normalised by libwebsockets ("/a/../b" is "/b"). */
+const char *srv_http_path(const srv_http_req *r);
+/* The query: its arguments as "name=value" joined by '&', each one
+ * %-decoded (and '+' as space) by libwebsockets; "" when there is none.
+ * A value holding an encoded '&' makes this string ambiguous: read such
+ * arguments with srv_http_query_arg. */
+const char *srv_http_query(const srv_http_req *r);
+/* The value of the first argument `name`, or NULL. */
+const char *srv_http_query_arg(const srv_http_req *r, const char *name);
+/* The body (NUL-terminated, `*len` bytes; "" and 0 when none). Stays valid
+ * until srv_http_respond, even after on_http_abort. */
+const char *srv_http_body(const srv_http_req *r, size_t *len);
+/* A request header by name, case-insensitive (Authorization, Content-Type,
+ * Origin, Idempotency-Key, ...), copied NUL-terminated into buf. Returns its
+ * length, or -1 when absent or longer than cap - 1. Only inside on_http:
+ * the headers are libwebsockets' and do not outlive the call. */
+int srv_http_header(const srv_http_req *r, const char *name, char *buf, size_t cap);
+/* The connection the request came on (for srv_conn_peer, _is_admin,
+ * _is_loopback, _addr_key, _id); NULL once it is gone. Its transport is
+ * "http". */
+srv_conn *srv_http_conn(const srv_http_req *r);
+/* The client went away before the answer (see on_http_abort). */
+bool srv_http_aborted(const srv_http_req *r);
+void srv_http_set_user(srv_http_req *r, void *user);
+void *srv_http_user(const srv_http_req *r);
+
+typedef struct srv_http_field {
+    const char *name, *value;
+} srv_http_field;
+
+/* Answers r: status (100..599), Content-Type (NULL: none), `nhdrs` more
+ * headers (Retry-After, CORS, ...; names must be tokens and values free of
+ * CR, LF and NUL, or the answer becomes a 500), and the body (not sent for
+ * HEAD, 204 or 304; Content-Length is added). The core copies what it
+ * needs. r is consumed whatever happens: the answer is dropped when the
+ * client is gone or the output budgets have no room (then the connection
+ * is closed). Returns 0 when queued, -1 when dropped. Loop thread only. */
+int srv_http_respond(srv_http_req *r, int status, const char *content_type,
+                     const srv_http_field *hdrs, size_t nhdrs, const void *body, size_t len);
+
+/* Requests in flight (handed out, not yet answered) across connections. */
+unsigned srv_net_http_inflight(const srv_net *n);
 
 #endif
