@@ -37,6 +37,7 @@
 #include <malloc.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -179,6 +180,7 @@ struct srv_conn {
     size_t body_want;
     double req_at;   /* when its headers were in: the body's deadline runs from here */
     bool http_close; /* close once the answer is written */
+    bool rx_held;    /* reading stopped while a request is in flight */
 };
 
 struct srv_http_req {
@@ -808,6 +810,22 @@ static uint64_t tcp_acked(const srv_conn *c)
  * for slow_reader_s is not reading, paused or not, and is closed. */
 static void give_back_memory(srv_net *n);
 
+/* Has the peer of c closed its side (or reset)? Reading is held while a
+ * request is in flight, so lws would not see it go. */
+static bool peer_left(const srv_conn *c)
+{
+#if defined(__linux__) && !defined(POLLRDHUP)
+#define POLLRDHUP 0x2000 /* the kernel's; glibc names it only under _GNU_SOURCE */
+#elif !defined(POLLRDHUP)
+#define POLLRDHUP 0 /* elsewhere only resets are seen */
+#endif
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1;
+    if (fd < 0)
+        return false;
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, watchdog);
@@ -819,6 +837,13 @@ static void watchdog(lws_sorted_usec_list_t *sul)
     for (srv_conn *c = n->conns; c; c = c->next) {
         if (c->gone || c->killing || !c->wsi)
             continue;
+        if (c->transport == JN_HTTP && c->hstate == H_INFLIGHT && peer_left(c)) {
+            /* Its request is aborted (on_http_abort) when lws reports the
+             * close. A client that only shut its sending side is taken as
+             * gone too. */
+            conn_kill(c);
+            continue;
+        }
         bool waiting = out_queued(c) > 0 || lws_partial_buffered(c->wsi);
         uint64_t acked = waiting ? tcp_acked(c) : 0;
         if (!waiting || c->out_done != c->progress_done || acked != c->progress_acked) {
@@ -1583,6 +1608,17 @@ static bool http_wants_close(struct lws *wsi)
     return close;
 }
 
+static void http_flush(srv_conn *c);
+
+/* Stops or resumes reading c. */
+static void http_hold_rx(srv_conn *c, bool hold)
+{
+    if (c->rx_held == hold || !c->wsi)
+        return;
+    c->rx_held = hold;
+    lws_rx_flow_control(c->wsi, hold ? 0 : 1);
+}
+
 /* Queues one whole answer (status line, headers, body) on c and starts
  * writing it; the body c received is released. -1 when it was not queued
  * (the connection is then closed). */
@@ -1645,8 +1681,8 @@ static int http_answer(srv_conn *c, int status, const char *ctype, const srv_htt
         c->rx_cap = 0;
     }
     in_account(c);
-    lws_callback_on_writable(c->wsi);
-    return 0;
+    http_flush(c);
+    return c->killing ? -1 : 0;
 }
 
 /* An answer of the core's own, in the gateway's error envelope. */
@@ -1664,12 +1700,8 @@ static void http_refuse(srv_conn *c, int status, const char *token, const char *
         req_retire(c->req);
         c->req = NULL;
     }
-    if (close) {
-        /* What remains of the request (a body refused) is not read. */
-        c->http_close = true;
-        if (c->wsi)
-            lws_rx_flow_control(c->wsi, 0);
-    }
+    if (close)
+        c->http_close = true; /* what lws reads of a refused body meanwhile is dropped */
     srv_http_field ra = {"Retry-After", retry_after};
     http_answer(c, status, "application/json", &ra, retry_after ? 1 : 0, body, (size_t)k, false);
 }
@@ -1679,8 +1711,12 @@ static int http_dispatch(srv_conn *c)
 {
     srv_net *n = c->net;
     srv_http_req *r = c->req;
-    /* Nothing more is read from c until it is answered. */
-    lws_rx_flow_control(c->wsi, 0);
+    /* Nothing more is read from c until it is answered: lws would take
+     * bytes pipelined behind a body for more body, and bytes behind a
+     * request without one, which it does not read during the transaction,
+     * would wake the loop again and again. A peer that leaves meanwhile is
+     * noticed by the watchdog (peer_left). */
+    http_hold_rx(c, true);
     if (n->http_inflight >= n->http_max_inflight) {
         http_refuse(c, 503, "busy", "Too many requests in flight; try again shortly.", false, "1");
         return 0;
@@ -1781,11 +1817,23 @@ static int http_begin(srv_conn *c, struct lws *wsi)
             if (out_room(n, c, sizeof CONTINUE) && outq_push(&c->out, CONTINUE, sizeof CONTINUE - 1)) {
                 c->out_in += sizeof CONTINUE - 1;
                 out_account(c);
-                lws_callback_on_writable(wsi);
+                http_flush(c);
             }
         }
     }
     return 0;
+}
+
+/* Does a body begin as its own request's request line does ("POST ")?
+ * See http_body. lws gives a body no more bytes than its Content-Length,
+ * so a short one is compared as far as it goes: a body that is exactly
+ * "PO" is refused too, a price a JSON API does not pay. */
+static bool is_own_request_line(const srv_conn *c, const void *in, size_t len)
+{
+    char start[16];
+    int k = snprintf(start, sizeof start, "%s ", c->req ? c->req->method : "?");
+    size_t n = len < (size_t)k ? len : (size_t)k;
+    return memcmp(in, start, n) == 0;
 }
 
 /* LWS_CALLBACK_HTTP_BODY: a piece of the body (never past Content-Length:
@@ -1798,6 +1846,15 @@ static int http_body(srv_conn *c, const void *in, size_t len)
     c->last_rx = mono_seconds();
     if (c->hstate != H_BODY || !len)
         return 0; /* a refused request's rest, while its answer goes out */
+    if (c->rx_len == 0 && is_own_request_line(c, in, len)) {
+        /* lws 4.1 hands a request that was pipelined behind another (read
+         * with it, so parsed from lws's buffer) the buffer from its own
+         * request line on as its body. Such a body cannot be trusted: the
+         * client is told and the connection closed. */
+        http_refuse(c, 400, "pipelinedBody",
+                    "A request with a body must wait for the previous answer.", true, NULL);
+        return 0;
+    }
     if (len > c->body_want - c->rx_len) {
         conn_log("warn", "http_body_overrun", c, "want=%zu", c->body_want);
         conn_kill(c);
@@ -1833,6 +1890,9 @@ static int http_body_done(srv_conn *c)
 {
     if (c->killing)
         return -1;
+    /* Also called again for bytes pipelined behind a body while its answer
+     * is written (lws takes them for an empty body): they wait, unread,
+     * for lws_http_transaction_completed. */
     if (c->hstate != H_BODY)
         return 0;
     if (c->rx_len < c->body_want) /* not expected: lws counts the body */
@@ -1845,40 +1905,83 @@ static int http_body_done(srv_conn *c)
     return http_dispatch(c);
 }
 
-static int http_writeable(srv_conn *c, struct lws *wsi)
+/* The answer is out: the next request may come (or the connection
+ * closes). -1 when c is to close. */
+static int http_done(srv_conn *c)
 {
-    uint8_t *p;
-    size_t len;
-    if (c->killing)
-        return -1;
-    if (outq_front(&c->out, &p, &len)) {
-        /* As for WebSocket messages: at most WS_FRAGMENT a write, so what
-         * lws keeps of a peer that does not read stays small. The headroom
-         * lws_write may use is bytes of this answer already sent. */
-        size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
-        if (lws_write(wsi, p + off, chunk, LWS_WRITE_HTTP) < 0)
-            return -1;
-        out_done(c, chunk);
-        if (off + chunk == len) {
-            c->frag_off = 0;
-            outq_pop(&c->out, len);
-        } else {
-            c->frag_off = off + chunk;
-        }
-        out_account(c);
-        /* Once more when all of it is out: lws calls this only when what
-         * it kept of the last write has gone too. */
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    if (c->hstate != H_WRITING)
-        return 0;
+    struct lws *wsi = c->wsi;
     if (c->http_close || c->draining)
         return -1;
     c->hstate = H_IDLE;
     c->last_rx = mono_seconds();
-    lws_rx_flow_control(wsi, 1);
+    c->body_want = 0;
+    http_hold_rx(c, false);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Writes the oldest queued output once (at most WS_FRAGMENT, as for
+ * WebSocket messages, so what lws keeps of a peer that does not read stays
+ * small; the headroom lws_write may use is bytes of it already sent).
+ * -1 when the write failed. */
+static int http_write_some(srv_conn *c)
+{
+    uint8_t *p;
+    size_t len;
+    if (!outq_front(&c->out, &p, &len))
+        return 0;
+    size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
+    if (lws_write(c->wsi, p + off, chunk, LWS_WRITE_HTTP) < 0)
+        return -1;
+    out_done(c, chunk);
+    if (off + chunk == len) {
+        c->frag_off = 0;
+        outq_pop(&c->out, len);
+    } else {
+        c->frag_off = off + chunk;
+    }
+    out_account(c);
+    return 0;
+}
+
+/* Writes what c has queued for as long as the kernel takes all of it, so
+ * that the usual answer goes out at once, with reading still held; then
+ * ends the transaction. The rest, if any, waits for POLLOUT, which lws h1
+ * handles only while reading is on (bytes pipelined meanwhile wait in lws
+ * until the transaction ends). */
+static void http_flush(srv_conn *c)
+{
+    struct lws *wsi = c->wsi;
+    if (c->gone || c->killing || !wsi)
+        return;
+    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi))
+        if (http_write_some(c)) {
+            conn_kill(c);
+            return;
+        }
+    if (c->out.head != c->out.tail || lws_partial_buffered(wsi)) {
+        http_hold_rx(c, false);
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    if (c->hstate == H_WRITING && http_done(c))
+        conn_kill(c);
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE: lws has written all it kept of the last
+ * write. */
+static int http_writeable(srv_conn *c, struct lws *wsi)
+{
+    if (c->killing)
+        return -1;
+    if (c->out.head != c->out.tail) {
+        if (http_write_some(c))
+            return -1;
+        lws_callback_on_writable(wsi); /* again, to end the transaction once all is out */
+        return 0;
+    }
+    if (c->hstate != H_WRITING)
+        return 0;
+    return http_done(c);
 }
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: a WebSocket upgrade at one of the
