@@ -1,13 +1,15 @@
 /*
- * srv.c — the server core (see srv.h): WebSocket and jtp listeners on one
- * libwebsockets loop.
+ * srv.c — the server core (see srv.h): WebSocket, jtp and HTTP listeners
+ * on one libwebsockets loop.
  *
  * Shape of the thing:
  *
- *  - One lws context with two explicit vhosts: "ws" (the HTTP/WebSocket
- *    role) and "jtp" (raw TCP: every accepted socket is bound to the raw-skt
- *    role and our "jtp" protocol). Each accepted connection gets a srv_conn,
- *    found from its wsi through lws's opaque user pointer.
+ *  - One lws context with up to three explicit vhosts: "ws" (the
+ *    HTTP/WebSocket role, WebSocket only), "jtp" (raw TCP: every accepted
+ *    socket is bound to the raw-skt role and our "jtp" protocol) and
+ *    "http" (HTTP/1.1, optionally TLS, with WebSocket upgrades at chosen
+ *    paths; see the HTTP section). Each accepted connection gets a
+ *    srv_conn, found from its wsi through lws's opaque user pointer.
  *  - A srv_conn outlives its wsi: when lws reports the close we call on_close,
  *    unhook it from the wsi and put it on a dead list that srv_net_run frees
  *    between two lws_service() calls — never inside a callback of its own,
@@ -1450,8 +1452,11 @@ static const char *http_reason(int status)
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error"
-                                                                                   : "Server Error";
+    default:
+        return status < 300   ? "OK"
+               : status < 400 ? "Redirect"
+               : status < 500 ? "Client Error"
+                              : "Server Error";
     }
 }
 
@@ -1553,8 +1558,8 @@ static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const cha
     /* The query arguments, one lws fragment each; empty ones skipped. */
     size_t total = 0, count = 0;
     int cap = (int)n->http_max_header + 1, k;
-    for (int i = 0; (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0;
-         i++)
+    for (int i = 0;
+         (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++)
         if (k > 0) {
             total += (size_t)k + 1;
             count++;
@@ -1569,8 +1574,8 @@ static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const cha
         return NULL;
     }
     size_t at = 0;
-    for (int i = 0; at < total &&
-                    (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0;
+    for (int i = 0; at < total && (k = lws_hdr_copy_fragment(wsi, n->scratch, cap,
+                                                             WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0;
          i++) {
         if (k == 0 || at + (size_t)k + 1 > total)
             continue;
@@ -1690,10 +1695,11 @@ static void http_refuse(srv_conn *c, int status, const char *token, const char *
                         const char *retry_after)
 {
     char body[320];
-    int k = snprintf(body, sizeof body,
-                     "{\"success\":false,\"status_code\":\"%d\",\"error_type\":\"%s\",\"error\":\"%s\","
-                     "\"message\":\"%s\"}",
-                     status, status >= 500 ? "server" : "client", token, message);
+    int k =
+        snprintf(body, sizeof body,
+                 "{\"success\":false,\"status_code\":\"%d\",\"error_type\":\"%s\",\"error\":\"%s\","
+                 "\"message\":\"%s\"}",
+                 status, status >= 500 ? "server" : "client", token, message);
     http_log_refused(c, status, token);
     if (c->req) {
         c->req->c = NULL;
@@ -1814,7 +1820,8 @@ static int http_begin(srv_conn *c, struct lws *wsi)
         if (lws_hdr_copy(wsi, e, sizeof e, WSI_TOKEN_HTTP_EXPECT) > 0 &&
             strcasecmp(e, "100-continue") == 0) {
             static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            if (out_room(n, c, sizeof CONTINUE) && outq_push(&c->out, CONTINUE, sizeof CONTINUE - 1)) {
+            if (out_room(n, c, sizeof CONTINUE) &&
+                outq_push(&c->out, CONTINUE, sizeof CONTINUE - 1)) {
                 c->out_in += sizeof CONTINUE - 1;
                 out_account(c);
                 http_flush(c);
@@ -2066,7 +2073,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         if (c && c->transport == JN_WS)
             ws_rx(c, wsi, in, len);
         return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return c && c->transport == JN_WS ? ws_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return c && c->transport == JN_WS ? ws_writeable(c, wsi) : 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_RAW_CLOSE:
@@ -2180,8 +2188,9 @@ unsigned srv_net_http_inflight(const srv_net *n)
     return n->http_inflight;
 }
 
-static const char INTERNAL_ERROR[] = "{\"success\":false,\"status_code\":\"500\",\"error_type\":"
-                                     "\"server\",\"error\":\"internal\",\"message\":\"Internal error.\"}";
+static const char INTERNAL_ERROR[] =
+    "{\"success\":false,\"status_code\":\"500\",\"error_type\":"
+    "\"server\",\"error\":\"internal\",\"message\":\"Internal error.\"}";
 
 int srv_http_respond(srv_http_req *r, int status, const char *content_type,
                      const srv_http_field *hdrs, size_t nhdrs, const void *body, size_t len)
@@ -2309,7 +2318,8 @@ static int add_vhost(srv_net *n, const char *what, const char *addr, const srv_n
             FILE *f = files[i] && files[i][0] ? fopen(files[i], "r") : NULL;
             if (!f) {
                 snprintf(err, errcap, "http: TLS %s \"%s\": %s", i ? "key" : "certificate",
-                         files[i] ? files[i] : "", files[i] && files[i][0] ? strerror(errno) : "not set");
+                         files[i] ? files[i] : "",
+                         files[i] && files[i][0] ? strerror(errno) : "not set");
                 return -1;
             }
             fclose(f);
@@ -2405,7 +2415,8 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
         n->http_max_header = HTTP_MAX_HEADER_CEILING;
     n->http_deadline_s = cfg->http_deadline_s ? cfg->http_deadline_s : DEFAULT_HTTP_DEADLINE_S;
     n->http_idle_s = cfg->http_idle_s ? cfg->http_idle_s : DEFAULT_HTTP_IDLE_S;
-    n->http_max_inflight = cfg->http_max_inflight ? cfg->http_max_inflight : DEFAULT_HTTP_MAX_INFLIGHT;
+    n->http_max_inflight =
+        cfg->http_max_inflight ? cfg->http_max_inflight : DEFAULT_HTTP_MAX_INFLIGHT;
 
     bool want_ws = cfg->ws_addr && cfg->ws_addr[0];
     bool want_jtp = cfg->jtp_addr && cfg->jtp_addr[0];
@@ -2510,8 +2521,9 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
             /* A body must be in within http_deadline_s of its headers
              * (lws's own timer restarts with every piece of it). */
             if (c->hstate == H_BODY && now - c->req_at >= n->http_deadline_s) {
-                conn_log("warn", "http_deadline", c, "phase=body received=%zu want=%zu deadline_s=%u",
-                         c->rx_len, c->body_want, n->http_deadline_s);
+                conn_log("warn", "http_deadline", c,
+                         "phase=body received=%zu want=%zu deadline_s=%u", c->rx_len, c->body_want,
+                         n->http_deadline_s);
                 conn_kill(c);
                 continue;
             }

@@ -1,9 +1,11 @@
 /*
  * srv.h — the server core the daemons share (jt-node now, jt-gateway next):
  * a private static library (libjtsrv.a), never installed. Listeners for
- * WebSocket (jt-node's default 127.0.0.1:5020) and jtp (length-prefixed
- * frames in a libsodium session, 127.0.0.1:5030) on one libwebsockets event
- * loop; admission by address and by key; connection, input and output
+ * WebSocket (jt-node's default 127.0.0.1:5020), jtp (length-prefixed
+ * frames in a libsodium session, 127.0.0.1:5030) and, when asked for,
+ * HTTP/1.1 or HTTPS (jt-gateway's REST API, with WebSocket upgrades at
+ * chosen paths; see "HTTP" below) on one libwebsockets event loop;
+ * admission by address and by key; connection, input and output
  * budgets per connection, per address and in total; message deadlines and
  * idle timeouts; one connection's turn per round of the loop; work posted
  * from other threads; timers; key=value logs (mod=net).
@@ -22,6 +24,11 @@
  *   WebSocket binary frame   -> {"type":"error","error":"wsTextRequired"}
  *   message over the cap     -> {"type":"error","error":"frameTooLarge",...}
  *                               and the connection is closed
+ *
+ * HTTP connections count against the same max_conns, max_conns_per_addr,
+ * max_in_total (request bodies), max_out_total and max_outbuf (answers),
+ * rate_per_sec (on_http's over_rate) and slow_reader_s as the others; the
+ * HTTP limits of their own are in srv_net_config (http_*).
  *
  * Threading: every callback runs on the loop thread (the thread in
  * srv_net_run). srv_net_post and srv_net_stop may be called from any thread;
@@ -87,24 +94,28 @@ typedef struct srv_net_config {
     /* The HTTP/1.1 listener (see "HTTP" below). Off unless http_addr is set;
      * its connections count against max_conns, max_conns_per_addr,
      * max_in_total and max_out_total like the others'. */
-    const char *http_addr;      /* "HOST:PORT"; NULL or "" (the default) disables it */
+    const char *http_addr; /* "HOST:PORT"; NULL or "" (the default) disables it */
     /* Both set: the listener speaks HTTPS only (PEM files, read at
      * srv_net_new; the key file should be readable by the daemon alone). */
     const char *http_tls_cert;
     const char *http_tls_key;
-    /* Paths (exact, e.g. "/v2/events") where a WebSocket upgrade is
-     * accepted; such a connection then is transport "ws" (on_request,
-     * srv_conn_send, ...). An upgrade elsewhere is answered 404. */
+    /* Paths (exact, e.g. "/v2/events", no query) where a WebSocket upgrade
+     * is accepted; the connection then is transport "ws" like those of the
+     * "ws" listener (on_request, srv_conn_send, srv_conn_close, idle_s,
+     * max_message). The client names no subprotocol (or "http"). An
+     * upgrade elsewhere is answered 404 and closed. */
     const char *const *http_ws_paths;
     size_t n_http_ws_paths;
-    size_t http_max_body;        /* bytes; default 1 MiB (413 past it) */
-    unsigned http_max_header;    /* bytes of request line and headers; default 8192 */
+    size_t http_max_body;     /* bytes; default 1 MiB (413 past it) */
+    unsigned http_max_header; /* bytes of request line and headers; default 8192 */
     /* Seconds for a request's headers to arrive (from the connection's
      * start, or from the first byte of a later request), and again for its
      * body once the headers are in; default 10. */
     unsigned http_deadline_s;
-    unsigned http_idle_s;        /* keep-alive: seconds between requests; default 30 */
-    unsigned http_max_inflight;  /* requests handed out and not yet answered, in total; default 1024 (503 past it) */
+    unsigned http_idle_s; /* keep-alive: seconds between requests; default 30 */
+    /* Requests handed out and not yet answered, in total; default 1024
+     * (503 past it). One connection has at most one. */
+    unsigned http_max_inflight;
 } srv_net_config;
 
 typedef struct srv_net_handlers {
@@ -161,10 +172,11 @@ void srv_addr_key(const uint8_t addr[16], uint8_t key[16]);
 const uint8_t *srv_conn_addr_key(const srv_conn *c);
 /* The peer is 127.0.0.0/8 or ::1. */
 bool srv_conn_is_loopback(const srv_conn *c);
-/* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,
- * or a jtp session whose client key is in admin_keys. */
+/* Admin: a WebSocket, HTTP or plaintext jtp peer whose address is in
+ * admin_nets, or a jtp session whose client key is in admin_keys. */
 bool srv_conn_is_admin(const srv_conn *c);
-/* "ws" or "jtp". */
+/* "ws", "jtp" or "http" (a WebSocket upgraded on the HTTP listener is
+ * "ws" from its upgrade on). */
 const char *srv_conn_transport(const srv_conn *c);
 /* A number unique for the process lifetime. */
 uint64_t srv_conn_id(const srv_conn *c);
@@ -176,7 +188,7 @@ void *srv_conn_user(const srv_conn *c);
 /* Number of open connections. */
 unsigned srv_net_conn_count(const srv_net *n);
 
-/* The port a listener is bound to: "ws" or "jtp". Useful when the
+/* The port a listener is bound to: "ws", "jtp" or "http". Useful when the
  * configured address asks for port 0 (the kernel picks a free one), which is
  * how tests and scripts avoid port clashes. Returns -1 when that listener is
  * disabled or `transport` is neither name. Any thread, once srv_net_new has
@@ -217,12 +229,20 @@ int srv_conn_reply(srv_conn *c, const char *msg, size_t len);
  *   a malformed Content-Length           -> 400 badContentLength, closed
  *   Content-Length over http_max_body    -> 413 bodyTooLarge, closed
  *   http_max_inflight requests in flight -> 503 busy, Retry-After: 1
- *   a WebSocket upgrade on another path  -> 404 notFound
+ *   a body request pipelined behind another -> 400 pipelinedBody, closed
+ *     (libwebsockets 4.1 would hand it the wrong bytes as its body; so is
+ *     a body that begins with its own method and a space, or is a prefix
+ *     of that, e.g. exactly "PO")
+ *   a WebSocket upgrade on another path, h2c -> 404 (lws's page), closed
  * and closes without an answer: headers over http_max_header or not in
  * within http_deadline_s (libwebsockets' parser and timers), a body not in
  * within http_deadline_s of its headers (event=http_deadline), a
- * connection silent for http_idle_s between requests. Connection: close
- * (and HTTP/1.0 without keep-alive) is honoured after the answer. */
+ * connection silent for http_idle_s between requests, a client that
+ * closes (or shuts its sending side) while its request is in flight
+ * (on_http_abort within about half a second). Requests without a body
+ * may be pipelined. Connection: close (and HTTP/1.0 without keep-alive)
+ * is honoured after the answer, which then says "Connection: close".
+ * "Expect: 100-continue" is answered before the body is read. */
 
 /* Loop thread, until r is answered. */
 const char *srv_http_method(const srv_http_req *r); /* "GET", "POST", ... */

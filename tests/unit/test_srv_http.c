@@ -94,8 +94,8 @@ static void on_http(void *ctx, srv_http_req *r, bool over)
         char tiny[4];
         int kt = srv_http_header(r, "Authorization", tiny, sizeof tiny); /* too small */
         snprintf(out, sizeof out, "auth=%s|ct=%s|idem=%s|origin=%s|missing=%d|tiny=%d",
-                 ka >= 0 ? a : "-", kc >= 0 ? ct : "-", ki >= 0 ? ik : "-", ko >= 0 ? org : "-",
-                 km, kt);
+                 ka >= 0 ? a : "-", kc >= 0 ? ct : "-", ki >= 0 ? ik : "-", ko >= 0 ? org : "-", km,
+                 kt);
         respond_text(r, 200, out);
         return;
     }
@@ -475,11 +475,12 @@ static void get_post_round_trip(void **state)
     assert_null(resp_header(&r, "Connection"));
     resp_free(&r);
 
-    assert_int_equal(roundtrip(&c,
-                               "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                               "Content-Length: 13\r\n\r\n{\"amount\":12}",
-                               &r),
-                     0);
+    assert_int_equal(
+        roundtrip(&c,
+                  "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  "Content-Length: 13\r\n\r\n{\"amount\":12}",
+                  &r),
+        0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "POST /echo ? |{\"amount\":12}");
     resp_free(&r);
@@ -575,9 +576,10 @@ static void keep_alive_and_pipelining(void **state)
      * is answered). Behind a body request, a request without one is
      * served. */
     cl c2 = cl_connect(S.port);
-    assert_int_equal(cl_puts(&c2, "POST /echo?q=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody"
-                                  "GET /echo?q=2 HTTP/1.1\r\nHost: t\r\n\r\n"
-                                  "POST /echo?q=3 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nBODY"),
+    assert_int_equal(cl_puts(&c2,
+                             "POST /echo?q=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody"
+                             "GET /echo?q=2 HTTP/1.1\r\nHost: t\r\n\r\n"
+                             "POST /echo?q=3 HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nBODY"),
                      0);
     assert_int_equal(read_resp(&c2, &r, false, 5000), 0);
     assert_string_equal(r.body, "POST /echo ?q=1 |body");
@@ -594,8 +596,8 @@ static void keep_alive_and_pipelining(void **state)
     assert_int_equal(atomic_load(&S.requests), 10);
 
     /* Connection: close is honoured: said in the answer, then closed. */
-    assert_int_equal(roundtrip(&c, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r),
-                     0);
+    assert_int_equal(
+        roundtrip(&c, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(resp_header(&r, "Connection"), "close");
     resp_free(&r);
@@ -756,7 +758,8 @@ static void body_limits(void **state)
     /* Chunked bodies are refused, as are bodies without a length and
      * malformed lengths. */
     static const char *const refused[][2] = {
-        {"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        {"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
          "411"},
         {"POST /echo HTTP/1.1\r\nHost: t\r\n\r\n", "411"},
         {"PUT /echo HTTP/1.1\r\nHost: t\r\n\r\n", "411"},
@@ -1084,11 +1087,12 @@ static void https_round_trip(void **state)
     }
     resp r;
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(roundtrip(&c,
-                                   "POST /echo?tls=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"
-                                   "hello",
-                                   &r),
-                         0);
+        assert_int_equal(
+            roundtrip(&c,
+                      "POST /echo?tls=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n"
+                      "hello",
+                      &r),
+            0);
         assert_int_equal(r.status, 200);
         assert_string_equal(r.body, "POST /echo ?tls=1 |hello");
         resp_free(&r);
