@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,7 +54,8 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 #ifdef __linux__
-#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked */
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <linux/tcp.h>     /* struct tcp_info with tcpi_bytes_acked */
 #endif
 
 #include "jt/jtp.h"
@@ -108,6 +110,12 @@ enum http_state {
 #define DEFAULT_HTTP_DEADLINE_S 10u
 #define DEFAULT_HTTP_IDLE_S 30u
 #define DEFAULT_HTTP_MAX_INFLIGHT 1024u
+/* Writing an answer to a full socket: look again this often, write once
+ * at least this much fits, and leave this much for TLS records' overhead. */
+#define HTTP_RETRY_US 2000
+#define HTTP_RETRY_MAX_US 200000
+#define HTTP_MIN_WRITE ((size_t)4096)
+#define HTTP_TLS_MARGIN 1024
 /* What lws's header buffer may be set to (its field is 16 bits). */
 #define HTTP_MAX_HEADER_CEILING 65535u
 
@@ -183,6 +191,8 @@ struct srv_conn {
     double req_at;   /* when its headers were in: the body's deadline runs from here */
     bool http_close; /* close once the answer is written */
     bool rx_held;    /* reading stopped while a request is in flight */
+    unsigned retry_us;   /* http_flush's wait for a full socket, doubling while it stays full */
+    size_t retry_queued; /* the socket's queue at the last look */
 };
 
 struct srv_http_req {
@@ -839,7 +849,8 @@ static void watchdog(lws_sorted_usec_list_t *sul)
     for (srv_conn *c = n->conns; c; c = c->next) {
         if (c->gone || c->killing || !c->wsi)
             continue;
-        if (c->transport == JN_HTTP && c->hstate == H_INFLIGHT && peer_left(c)) {
+        if (c->transport == JN_HTTP && c->rx_held &&
+            (c->hstate == H_INFLIGHT || c->hstate == H_WRITING) && peer_left(c)) {
             /* Its request is aborted (on_http_abort) when lws reports the
              * close. A client that only shut its sending side is taken as
              * gone too. */
@@ -1930,13 +1941,15 @@ static int http_done(srv_conn *c)
  * WebSocket messages, so what lws keeps of a peer that does not read stays
  * small; the headroom lws_write may use is bytes of it already sent).
  * -1 when the write failed. */
-static int http_write_some(srv_conn *c)
+static int http_write_some(srv_conn *c, size_t room)
 {
     uint8_t *p;
     size_t len;
     if (!outq_front(&c->out, &p, &len))
         return 0;
     size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
+    if (chunk > room)
+        chunk = room;
     if (lws_write(c->wsi, p + off, chunk, LWS_WRITE_HTTP) < 0)
         return -1;
     out_done(c, chunk);
@@ -1950,21 +1963,64 @@ static int http_write_some(srv_conn *c)
     return 0;
 }
 
-/* Writes what c has queued for as long as the kernel takes all of it, so
- * that the usual answer goes out at once, with reading still held; then
- * ends the transaction. The rest, if any, waits for POLLOUT, which lws h1
- * handles only while reading is on (bytes pipelined meanwhile wait in lws
- * until the transaction ends). */
+/* What the socket's send buffer takes now, so that lws keeps none of a
+ * write: half of SO_SNDBUF (the kernel counts its own overhead in it) less
+ * what is queued, less room for TLS records' overhead. SIZE_MAX when
+ * unknown (lws then keeps what the kernel refuses). */
+static size_t sock_room(const srv_conn *c, size_t *queued_out)
+{
+    *queued_out = 0;
+#if defined(__linux__) && defined(SIOCOUTQ)
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1, sndbuf = 0, queued = 0;
+    socklen_t sl = sizeof sndbuf;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 ||
+        ioctl(fd, SIOCOUTQ, &queued) != 0)
+        return SIZE_MAX;
+    *queued_out = (size_t)queued;
+    long room = (long)sndbuf / 2 - queued - HTTP_TLS_MARGIN;
+    return room > 0 ? (size_t)room : 0;
+#else
+    (void)c;
+    return SIZE_MAX;
+#endif
+}
+
+/* Writes what c has queued as far as the socket takes it, with reading
+ * still held, then ends the transaction. When the socket is full it looks
+ * again after HTTP_RETRY_US (LWS_CALLBACK_TIMER) rather than asking for
+ * POLLOUT: lws h1 handles POLLOUT only while reading is on, and with
+ * reading on, bytes the client sends meanwhile would wake the loop without
+ * end (lws does not read them during a transaction). Only when lws kept a
+ * part of a write after all does it fall back to that. */
 static void http_flush(srv_conn *c)
 {
     struct lws *wsi = c->wsi;
     if (c->gone || c->killing || !wsi)
         return;
-    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi))
-        if (http_write_some(c)) {
+    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi)) {
+        uint8_t *p;
+        size_t len;
+        outq_front(&c->out, &p, &len);
+        size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
+        size_t queued, room = sock_room(c, &queued);
+        if (room < need) {
+            /* Soon again while the client reads (the socket's queue went
+             * down since the last look), less and less often while it does
+             * not (the watchdog cuts it after slow_reader_s). */
+            if (!c->retry_us || queued < c->retry_queued)
+                c->retry_us = HTTP_RETRY_US;
+            else if ((c->retry_us *= 2) > HTTP_RETRY_MAX_US)
+                c->retry_us = HTTP_RETRY_MAX_US;
+            c->retry_queued = queued;
+            lws_set_timer_usecs(wsi, (lws_usec_t)c->retry_us);
+            return;
+        }
+        c->retry_us = 0;
+        if (http_write_some(c, room)) {
             conn_kill(c);
             return;
         }
+    }
     if (c->out.head != c->out.tail || lws_partial_buffered(wsi)) {
         http_hold_rx(c, false);
         lws_callback_on_writable(wsi);
@@ -1981,7 +2037,7 @@ static int http_writeable(srv_conn *c, struct lws *wsi)
     if (c->killing)
         return -1;
     if (c->out.head != c->out.tail) {
-        if (http_write_some(c))
+        if (http_write_some(c, SIZE_MAX))
             return -1;
         lws_callback_on_writable(wsi); /* again, to end the transaction once all is out */
         return 0;
@@ -2059,6 +2115,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: return c ? http_body_done(c) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE: return c ? http_writeable(c, wsi) : -1;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return c ? http_upgrade(c, wsi, in) : -1;
+    case LWS_CALLBACK_TIMER: /* http_flush's next look at a full socket */
+        if (c && c->transport == JN_HTTP)
+            http_flush(c);
+        return c && c->killing ? -1 : 0;
     case LWS_CALLBACK_ESTABLISHED:
         /* A WebSocket upgrade went through: from now on c is a WebSocket
          * connection like those of the "ws" listener. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1129,6 +1130,48 @@ static void https_round_trip(void **state)
     tu_rm_rf(dir);
 }
 
+/* CPU time of the whole process (server thread and this one). */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void large_answer_slow_reader(void **state)
+{
+    srv_net_config cfg;
+    cfg_init(&cfg);
+    srv_start(&cfg);
+    cl c = cl_connect(S.port);
+    int rcv = 65536;
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    /* A large answer the client does not read, and a request sent after
+     * it: the loop must not spin on the unread request while the answer
+     * waits for room. */
+    assert_int_equal(cl_puts(&c, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    sleep_ms(200);
+    assert_int_equal(cl_puts(&c, "GET /echo?after=big HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    sleep_ms(200);
+    double t0 = cpu_s();
+    sleep_ms(1000);
+    double used = cpu_s() - t0;
+    if (used > 0.3)
+        fail_msg("the loop used %.2f s of CPU in 1 s while the client was not reading", used);
+    /* Once the client reads, both answers arrive, in order. */
+    resp r;
+    assert_int_equal(read_resp(&c, &r, false, 10000), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, (size_t)3 << 20);
+    resp_free(&r);
+    assert_int_equal(read_resp(&c, &r, false, 5000), 0);
+    assert_string_equal(r.body, "GET /echo ?after=big |");
+    resp_free(&r);
+    cl_close(&c);
+    srv_stop();
+}
+
 static void listener_off_by_default(void **state)
 {
     srv_net_config cfg;
@@ -1161,6 +1204,7 @@ int main(void)
         cmocka_unit_test(per_address_limit),
         cmocka_unit_test(rate_limited),
         cmocka_unit_test(odd_requests),
+        cmocka_unit_test(large_answer_slow_reader),
         cmocka_unit_test(ws_upgrade_on_path),
         cmocka_unit_test(https_round_trip),
     };
