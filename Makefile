@@ -206,6 +206,13 @@ $(BUILD)/tests/test_srv: tests/unit/test_srv.c $(TESTLIB) tests/unit/testutil.h 
 	$(CC) $(CFLAGS_ALL) -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(SRV_A) $(LIB_A) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcmocka
 
+# The HTTP listener's tests: the same, plus libssl for the HTTPS client.
+$(BUILD)/tests/test_srv_http: tests/unit/test_srv_http.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) \
+    $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(SRV_A) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lssl -lcmocka
+
 $(JTPCAT): tests/integration/jtpcat.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)

@@ -1,13 +1,15 @@
 /*
- * srv.c — the server core (see srv.h): WebSocket and jtp listeners on one
- * libwebsockets loop.
+ * srv.c — the server core (see srv.h): WebSocket, jtp and HTTP listeners
+ * on one libwebsockets loop.
  *
  * Shape of the thing:
  *
- *  - One lws context with two explicit vhosts: "ws" (the HTTP/WebSocket
- *    role) and "jtp" (raw TCP: every accepted socket is bound to the raw-skt
- *    role and our "jtp" protocol). Each accepted connection gets a srv_conn,
- *    found from its wsi through lws's opaque user pointer.
+ *  - One lws context with up to three explicit vhosts: "ws" (the
+ *    HTTP/WebSocket role, WebSocket only), "jtp" (raw TCP: every accepted
+ *    socket is bound to the raw-skt role and our "jtp" protocol) and
+ *    "http" (HTTP/1.1, optionally TLS, with WebSocket upgrades at chosen
+ *    paths; see the HTTP section). Each accepted connection gets a
+ *    srv_conn, found from its wsi through lws's opaque user pointer.
  *  - A srv_conn outlives its wsi: when lws reports the close we call on_close,
  *    unhook it from the wsi and put it on a dead list that srv_net_run frees
  *    between two lws_service() calls — never inside a callback of its own,
@@ -37,12 +39,14 @@
 #include <malloc.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +54,8 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 #ifdef __linux__
-#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked */
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <linux/tcp.h>     /* struct tcp_info with tcpi_bytes_acked */
 #endif
 
 #include "jt/jtp.h"
@@ -88,7 +93,31 @@
 /* How often connections with output queued are checked for progress. */
 #define WATCHDOG_MS 500
 
-enum jn_transport { JN_WS, JN_JTP };
+enum jn_transport { JN_WS, JN_JTP, JN_HTTP };
+
+static const char *const TRANSPORT_NAME[] = {[JN_WS] = "ws", [JN_JTP] = "jtp", [JN_HTTP] = "http"};
+
+/* Where an HTTP connection is in its current request. */
+enum http_state {
+    H_IDLE,     /* between requests (lws is reading headers) */
+    H_BODY,     /* headers in, body arriving */
+    H_INFLIGHT, /* handed to on_http, not yet answered */
+    H_WRITING,  /* the answer is queued or being written */
+};
+
+#define DEFAULT_HTTP_MAX_BODY ((size_t)1 << 20)
+#define DEFAULT_HTTP_MAX_HEADER 8192u
+#define DEFAULT_HTTP_DEADLINE_S 10u
+#define DEFAULT_HTTP_IDLE_S 30u
+#define DEFAULT_HTTP_MAX_INFLIGHT 1024u
+/* Writing an answer to a full socket: look again this often, write once
+ * at least this much fits, and leave this much for TLS records' overhead. */
+#define HTTP_RETRY_US 2000
+#define HTTP_RETRY_MAX_US 200000
+#define HTTP_MIN_WRITE ((size_t)4096)
+#define HTTP_TLS_MARGIN 1024
+/* What lws's header buffer may be set to (its field is 16 bits). */
+#define HTTP_MAX_HEADER_CEILING 65535u
 
 /* WebSocket output: records of [length][LWS_PRE headroom][payload], each
  * 8-byte aligned, in one buffer that is reused once drained. */
@@ -154,6 +183,35 @@ struct srv_conn {
      * was seen then: out_done and the bytes the peer's TCP acknowledged. */
     double progress_at;
     uint64_t progress_done, progress_acked;
+    /* HTTP: the request being received or in flight, and its state. The
+     * body arrives in rx (rx_len of body_want bytes). */
+    enum http_state hstate;
+    srv_http_req *req;
+    size_t body_want;
+    double req_at;   /* when its headers were in: the body's deadline runs from here */
+    bool http_close; /* close once the answer is written */
+    bool rx_held;    /* reading stopped while a request is in flight */
+    unsigned retry_us;   /* http_flush's wait for a full socket, doubling while it stays full */
+    size_t retry_queued; /* the socket's queue at the last look */
+};
+
+struct srv_http_req {
+    srv_net *net;
+    srv_conn *c; /* NULL once the connection is gone */
+    srv_http_req *prev, *next; /* on net->reqs until answered, then net->dead_reqs */
+    const char *method;
+    char *path;
+    char *query; /* the arguments joined by '&' */
+    char *args;  /* the same, each NUL-terminated, n_args of them */
+    size_t n_args;
+    const char *body;
+    size_t body_len;
+    char *body_own; /* the body, once taken from a connection that went away */
+    size_t body_own_cap;
+    bool head;       /* HEAD: the answer has no body */
+    bool inflight;   /* counted in net->http_inflight */
+    bool answered, aborted, in_handler;
+    void *user;
 };
 
 typedef struct jn_post {
@@ -164,7 +222,7 @@ typedef struct jn_post {
 
 struct srv_net {
     struct lws_context *ctx;
-    struct lws_vhost *vh_ws, *vh_jtp;
+    struct lws_vhost *vh_ws, *vh_jtp, *vh_http;
     srv_net_handlers h;
     void *hctx;
 
@@ -201,6 +259,18 @@ struct srv_net {
     pthread_mutex_t post_mu;
     jn_post *post_head, *post_tail;
 
+    /* HTTP */
+    size_t http_max_body;
+    unsigned http_max_header, http_deadline_s, http_idle_s, http_max_inflight;
+    char **ws_paths;
+    size_t n_ws_paths;
+    unsigned http_inflight;
+    srv_http_req *reqs;      /* handed out or being received, not yet answered */
+    srv_http_req *dead_reqs; /* answered, to be freed at the next safe point */
+    char *scratch;           /* http_max_header + 1 bytes, for copying headers */
+    unsigned http_refused;   /* refusals since the last logged one */
+    double http_refused_logged;
+
     lws_sorted_usec_list_t watchdog;
     lws_sorted_usec_list_t timer;
     unsigned timer_ms;
@@ -209,6 +279,10 @@ struct srv_net {
 };
 
 static atomic_uint_fast64_t next_conn_id;
+
+static void http_conn_gone(srv_conn *c);
+static void req_retire(srv_http_req *r);
+static void req_free(srv_http_req *r);
 
 /* ------------------------------------------------------------------ log */
 
@@ -226,7 +300,7 @@ __attribute__((format(printf, 4, 5))) static void conn_log(const char *level, co
     }
     if (c)
         fprintf(stderr, "level=%s mod=net event=%s conn=%llu transport=%s peer=%s%s%s\n", level,
-                event, (unsigned long long)c->id, c->transport == JN_WS ? "ws" : "jtp", c->peer,
+                event, (unsigned long long)c->id, TRANSPORT_NAME[c->transport], c->peer,
                 extra[0] ? " " : "", extra);
     else
         fprintf(stderr, "level=%s mod=net event=%s%s%s\n", level, event, extra[0] ? " " : "",
@@ -581,7 +655,7 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
     srv_addr_key(c->addr, c->akey);
     const char *why = admit(n, c->akey);
     if (why) {
-        log_refused(n, why, t == JN_WS ? "ws" : "jtp", c->peer);
+        log_refused(n, why, TRANSPORT_NAME[t], c->peer);
         free(c);
         return NULL;
     }
@@ -589,7 +663,7 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
     c->last_refill = mono_seconds();
     c->last_rx = c->last_refill;
     c->progress_at = c->last_refill;
-    if (t == JN_WS) {
+    if (t == JN_WS || t == JN_HTTP) {
         c->admin = admin_addr(n, c->addr);
     } else {
         jt_jtp_limits lim;
@@ -622,7 +696,7 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
 
 static size_t out_queued(const srv_conn *c)
 {
-    if (c->transport == JN_WS)
+    if (c->transport != JN_JTP)
         return c->out.bytes;
     const uint8_t *p;
     size_t np = 0;
@@ -637,7 +711,7 @@ static size_t out_queued(const srv_conn *c)
  * byte of it was written). */
 static size_t out_memory(const srv_conn *c)
 {
-    return c->transport == JN_WS ? c->out.cap : out_queued(c);
+    return c->transport != JN_JTP ? c->out.cap : out_queued(c);
 }
 
 /* Brings the net's total up to date with c's queue. */
@@ -748,6 +822,22 @@ static uint64_t tcp_acked(const srv_conn *c)
  * for slow_reader_s is not reading, paused or not, and is closed. */
 static void give_back_memory(srv_net *n);
 
+/* Has the peer of c closed its side (or reset)? Reading is held while a
+ * request is in flight, so lws would not see it go. */
+static bool peer_left(const srv_conn *c)
+{
+#if defined(__linux__) && !defined(POLLRDHUP)
+#define POLLRDHUP 0x2000 /* the kernel's; glibc names it only under _GNU_SOURCE */
+#elif !defined(POLLRDHUP)
+#define POLLRDHUP 0 /* elsewhere only resets are seen */
+#endif
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1;
+    if (fd < 0)
+        return false;
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, watchdog);
@@ -759,6 +849,14 @@ static void watchdog(lws_sorted_usec_list_t *sul)
     for (srv_conn *c = n->conns; c; c = c->next) {
         if (c->gone || c->killing || !c->wsi)
             continue;
+        if (c->transport == JN_HTTP && c->rx_held &&
+            (c->hstate == H_INFLIGHT || c->hstate == H_WRITING) && peer_left(c)) {
+            /* Its request is aborted (on_http_abort) when lws reports the
+             * close. A client that only shut its sending side is taken as
+             * gone too. */
+            conn_kill(c);
+            continue;
+        }
         bool waiting = out_queued(c) > 0 || lws_partial_buffered(c->wsi);
         uint64_t acked = waiting ? tcp_acked(c) : 0;
         if (!waiting || c->out_done != c->progress_done || acked != c->progress_acked) {
@@ -780,7 +878,7 @@ static void watchdog(lws_sorted_usec_list_t *sul)
 
 static size_t in_buffered(const srv_conn *c)
 {
-    return c->transport == JN_WS ? c->rx_cap : jt_jtp_input_buffered(c->jtp);
+    return c->transport != JN_JTP ? c->rx_cap : jt_jtp_input_buffered(c->jtp);
 }
 
 /* Brings the net's input total up to date with c's buffers. */
@@ -875,6 +973,8 @@ static void conn_gone(srv_conn *c)
      * deadline (msg_deadline_s) passed, or the peer left mid-message. */
     if (c->rx_deadline && !c->killing && !c->draining && !n->freeing)
         conn_log("warn", "message_unfinished", c, "msg_deadline_s=%u", n->msg_deadline_s);
+    if (c->req)
+        http_conn_gone(c);
     out_account(c); /* its output and input no longer count */
     in_account(c);
     if (c->wsi)
@@ -896,6 +996,11 @@ static void conn_gone(srv_conn *c)
 
 static void reap(srv_net *n)
 {
+    while (n->dead_reqs) {
+        srv_http_req *r = n->dead_reqs;
+        n->dead_reqs = r->next;
+        req_free(r);
+    }
     while (n->dead) {
         srv_conn *c = n->dead;
         n->dead = c->next;
@@ -933,6 +1038,12 @@ static void conn_drain(srv_conn *c, enum lws_close_status status)
 {
     if (c->gone || c->killing || c->draining)
         return;
+    if (c->transport == JN_HTTP && c->hstate != H_WRITING) {
+        /* No answer under way to finish first (a request in flight is
+         * aborted: on_http_abort). */
+        conn_kill(c);
+        return;
+    }
     c->draining = true;
     c->close_status = status;
     if (c->wsi && !c->net->freeing) {
@@ -1308,6 +1419,863 @@ static const struct lws_protocols jtp_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* -------------------------------------------------------------- HTTP
+ *
+ * libwebsockets parses each request (into a header buffer of
+ * http_max_header bytes; its timers hold the header deadline and the
+ * keep-alive), and we check the body's framing, gather the body, hand the
+ * request out and write the answer from the connection's own queue. One
+ * request at a time per connection: while one is in flight the connection
+ * is not read (lws keeps what was pipelined behind it), and
+ * lws_http_transaction_completed after the answer starts the next. */
+
+static const char *const METHOD_NAME[] = {
+    [LWSHUMETH_GET] = "GET",         [LWSHUMETH_POST] = "POST",   [LWSHUMETH_OPTIONS] = "OPTIONS",
+    [LWSHUMETH_PUT] = "PUT",         [LWSHUMETH_PATCH] = "PATCH", [LWSHUMETH_DELETE] = "DELETE",
+    [LWSHUMETH_CONNECT] = "CONNECT", [LWSHUMETH_HEAD] = "HEAD",
+};
+
+static const char *http_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default:
+        return status < 300   ? "OK"
+               : status < 400 ? "Redirect"
+               : status < 500 ? "Client Error"
+                              : "Server Error";
+    }
+}
+
+/* RFC 9110 token characters (header names). */
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static bool valid_name(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (!is_tchar((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* A header value may not end the line early (no CR, LF; NUL ends it). */
+static bool valid_value(const char *s)
+{
+    if (!s)
+        return false;
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            return false;
+    return true;
+}
+
+/* Refusals answered by the core, and answers it drops, must not become a
+ * log flood: one line a second at most, with the count since the last. */
+static void http_log_refused(srv_conn *c, int status, const char *why)
+{
+    srv_net *n = c->net;
+    n->http_refused++;
+    double now = mono_seconds();
+    if (now - n->http_refused_logged < 1.0)
+        return;
+    conn_log("warn", "http_refused", c, "status=%d reason=%s refused=%u", status, why,
+             n->http_refused);
+    n->http_refused = 0;
+    n->http_refused_logged = now;
+}
+
+/* r leaves the requests in flight: its slot is free, and it is freed at
+ * the next safe point. */
+static void req_retire(srv_http_req *r)
+{
+    srv_net *n = r->net;
+    if (r->answered)
+        return;
+    r->answered = true;
+    if (r->inflight) {
+        r->inflight = false;
+        n->http_inflight--;
+    }
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        n->reqs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = NULL;
+    r->next = n->dead_reqs;
+    n->dead_reqs = r;
+}
+
+static void req_free(srv_http_req *r)
+{
+    if (r->body_own) {
+        r->net->in_total -= r->body_own_cap;
+        free(r->body_own);
+    }
+    free(r->path);
+    free(r->query);
+    free(r->args);
+    free(r);
+}
+
+/* A new request from what lws parsed: method, path and query are copied
+ * (the header buffer is lws's and goes with the transaction). */
+static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const char *uri, int ulen)
+{
+    srv_net *n = c->net;
+    srv_http_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->net = n;
+    r->c = c;
+    r->method = method >= 0 && (size_t)method < sizeof METHOD_NAME / sizeof *METHOD_NAME &&
+                        METHOD_NAME[method]
+                    ? METHOD_NAME[method]
+                    : "?";
+    r->head = method == LWSHUMETH_HEAD;
+    r->body = "";
+    r->path = strndup(uri ? uri : "", uri && ulen > 0 ? (size_t)ulen : 0);
+    /* The query arguments, one lws fragment each; empty ones skipped. */
+    size_t total = 0, count = 0;
+    int cap = (int)n->http_max_header + 1, k;
+    for (int i = 0;
+         (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++)
+        if (k > 0) {
+            total += (size_t)k + 1;
+            count++;
+        }
+    r->query = malloc(total + 1);
+    r->args = malloc(total + 1);
+    if (!r->path || !r->query || !r->args) {
+        free(r->path);
+        free(r->query);
+        free(r->args);
+        free(r);
+        return NULL;
+    }
+    size_t at = 0;
+    for (int i = 0; at < total && (k = lws_hdr_copy_fragment(wsi, n->scratch, cap,
+                                                             WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0;
+         i++) {
+        if (k == 0 || at + (size_t)k + 1 > total)
+            continue;
+        memcpy(r->args + at, n->scratch, (size_t)k + 1);
+        memcpy(r->query + at, n->scratch, (size_t)k);
+        r->query[at + (size_t)k] = '&';
+        at += (size_t)k + 1;
+    }
+    r->n_args = count;
+    r->query[at ? at - 1 : 0] = '\0';
+    r->args[at] = '\0';
+    r->next = n->reqs;
+    if (n->reqs)
+        n->reqs->prev = r;
+    n->reqs = r;
+    return r;
+}
+
+/* Does the request ask for the connection to close after the answer? The
+ * same rule as lws's (HTTP/1.1 keeps it, 1.0 does not, a Connection header
+ * of exactly "close" or "keep-alive" says otherwise), so that the answer
+ * says what lws will do. */
+static bool http_wants_close(struct lws *wsi)
+{
+    char v[16], conn[32];
+    int k = lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP);
+    bool close = !(k > 7 && v[5] == '1' && v[7] == '1');
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_CONNECTION) > 0 &&
+        lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) > 0) {
+        if (strcasecmp(conn, "keep-alive") == 0)
+            close = false;
+        else if (strcasecmp(conn, "close") == 0)
+            close = true;
+    }
+    return close;
+}
+
+static void http_flush(srv_conn *c);
+
+/* Stops or resumes reading c. */
+static void http_hold_rx(srv_conn *c, bool hold)
+{
+    if (c->rx_held == hold || !c->wsi)
+        return;
+    c->rx_held = hold;
+    lws_rx_flow_control(c->wsi, hold ? 0 : 1);
+}
+
+/* Queues one whole answer (status line, headers, body) on c and starts
+ * writing it; the body c received is released. -1 when it was not queued
+ * (the connection is then closed). */
+static int http_answer(srv_conn *c, int status, const char *ctype, const srv_http_field *h,
+                       size_t nh, const void *body, size_t len, bool head)
+{
+    srv_net *n = c->net;
+    if (c->gone || c->killing || !c->wsi)
+        return -1;
+    bool no_body = status < 200 || status == 204 || status == 304;
+    size_t blen = head || no_body ? 0 : len;
+    size_t hl = 96 + (ctype ? strlen(ctype) + 20 : 0);
+    for (size_t i = 0; i < nh; i++)
+        hl += strlen(h[i].name) + strlen(h[i].value) + 4;
+    size_t total = hl + blen;
+    if (total > n->max_outbuf) {
+        conn_log("warn", "reply_too_large", c, "len=%zu max_outbuf=%zu", total, n->max_outbuf);
+        conn_kill(c);
+        return -1;
+    }
+    if (!out_room(n, c, total))
+        return -1;
+    char *buf = malloc(total);
+    if (!buf) {
+        conn_log("error", "oom", c, "need=%zu", total);
+        conn_kill(c);
+        return -1;
+    }
+    int k = snprintf(buf, hl, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+    size_t at = (size_t)k;
+    if (ctype && *ctype)
+        at += (size_t)snprintf(buf + at, hl - at, "Content-Type: %s\r\n", ctype);
+    if (!no_body)
+        at += (size_t)snprintf(buf + at, hl - at, "Content-Length: %zu\r\n", len);
+    for (size_t i = 0; i < nh; i++)
+        at += (size_t)snprintf(buf + at, hl - at, "%s: %s\r\n", h[i].name, h[i].value);
+    if (c->http_close)
+        at += (size_t)snprintf(buf + at, hl - at, "Connection: close\r\n");
+    at += (size_t)snprintf(buf + at, hl - at, "\r\n");
+    if (blen)
+        memcpy(buf + at, body, blen);
+    at += blen;
+    bool ok = outq_push(&c->out, buf, at);
+    free(buf);
+    if (!ok) {
+        conn_log("error", "oom", c, "need=%zu", at);
+        conn_kill(c);
+        return -1;
+    }
+    c->out_in += at;
+    if (!c->out.bytes || c->out.bytes == at)
+        c->progress_at = mono_seconds();
+    out_account(c);
+    c->hstate = H_WRITING;
+    /* The body is answered: its buffer goes (or is kept, when small). */
+    c->rx_len = 0;
+    if (c->rx_cap > RX_KEEP_MAX) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    in_account(c);
+    http_flush(c);
+    return c->killing ? -1 : 0;
+}
+
+/* An answer of the core's own, in the gateway's error envelope. */
+static void http_refuse(srv_conn *c, int status, const char *token, const char *message, bool close,
+                        const char *retry_after)
+{
+    char body[320];
+    int k =
+        snprintf(body, sizeof body,
+                 "{\"success\":false,\"status_code\":\"%d\",\"error_type\":\"%s\",\"error\":\"%s\","
+                 "\"message\":\"%s\"}",
+                 status, status >= 500 ? "server" : "client", token, message);
+    http_log_refused(c, status, token);
+    if (c->req) {
+        c->req->c = NULL;
+        req_retire(c->req);
+        c->req = NULL;
+    }
+    if (close)
+        c->http_close = true; /* what lws reads of a refused body meanwhile is dropped */
+    srv_http_field ra = {"Retry-After", retry_after};
+    http_answer(c, status, "application/json", &ra, retry_after ? 1 : 0, body, (size_t)k, false);
+}
+
+/* The request is whole: hand it out, unless too many are in flight. */
+static int http_dispatch(srv_conn *c)
+{
+    srv_net *n = c->net;
+    srv_http_req *r = c->req;
+    /* Nothing more is read from c until it is answered: lws would take
+     * bytes pipelined behind a body for more body, and bytes behind a
+     * request without one, which it does not read during the transaction,
+     * would wake the loop again and again. A peer that leaves meanwhile is
+     * noticed by the watchdog (peer_left). */
+    http_hold_rx(c, true);
+    if (n->http_inflight >= n->http_max_inflight) {
+        http_refuse(c, 503, "busy", "Too many requests in flight; try again shortly.", false, "1");
+        return 0;
+    }
+    c->hstate = H_INFLIGHT;
+    r->inflight = true;
+    n->http_inflight++;
+    bool over = over_rate(c);
+    r->in_handler = true;
+    if (n->h.on_http)
+        n->h.on_http(n->hctx, r, over);
+    else
+        srv_http_respond(r, 404, NULL, NULL, 0, NULL, 0);
+    r->in_handler = false; /* r is freed at the next safe point at the earliest */
+    return c->killing ? -1 : 0;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* LWS_CALLBACK_HTTP: the headers are in. */
+static int http_begin(srv_conn *c, struct lws *wsi)
+{
+    srv_net *n = c->net;
+    double now = mono_seconds();
+    c->last_rx = now;
+    if (c->killing || c->draining || c->hstate != H_IDLE)
+        return -1;
+    char *uri = NULL;
+    int ulen = 0;
+    int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    c->http_close = http_wants_close(wsi);
+    c->req_at = now;
+    c->rx_len = 0;
+    c->body_want = 0;
+    c->req = req_new(c, wsi, m, uri, ulen);
+    if (!c->req) {
+        conn_log("error", "oom", c, "what=request");
+        conn_kill(c);
+        return -1;
+    }
+    if (m < 0 || m == LWSHUMETH_CONNECT || m == LWSHUMETH_COLON_PATH) {
+        http_refuse(c, 400, "badRequest", "Unsupported request.", true, NULL);
+        return 0;
+    }
+    /* Request bodies come with a Content-Length only: chunked ones (which
+     * lws 4.1 does not decode) and any other Transfer-Encoding are refused
+     * before a byte of them is read. */
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        http_refuse(c, 411, "lengthRequired",
+                    "Transfer-Encoding is not accepted; send the body with a Content-Length.", true,
+                    NULL);
+        return 0;
+    }
+    bool has_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    unsigned long long cl = 0;
+    if (has_cl) {
+        char v[32];
+        /* Several Content-Length headers arrive joined by ',' and fail
+         * here, as a malformed one does. */
+        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || !all_digits(v) ||
+            strlen(v) > 18) {
+            http_refuse(c, 400, "badContentLength", "Malformed Content-Length.", true, NULL);
+            return 0;
+        }
+        cl = strtoull(v, NULL, 10);
+    } else if (m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH) {
+        /* lws would read such a body until the connection ends. */
+        http_refuse(c, 411, "lengthRequired", "A request body needs a Content-Length.", true, NULL);
+        return 0;
+    }
+    if (cl > n->http_max_body) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Request body larger than %zu bytes.", n->http_max_body);
+        http_refuse(c, 413, "bodyTooLarge", msg, true, NULL);
+        return 0;
+    }
+    if (cl == 0 && !(has_cl && m == LWSHUMETH_POST))
+        return http_dispatch(c);
+    /* A body follows (for a POST with Content-Length: 0 lws reports an
+     * empty one at once). Its deadline runs from now: see idle_sweep. */
+    c->hstate = H_BODY;
+    c->body_want = (size_t)cl;
+    if (cl > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) > 0) {
+        /* "Expect: 100-continue": the client waits for a go-ahead (lws
+         * sends none) before the body. */
+        char e[32];
+        if (lws_hdr_copy(wsi, e, sizeof e, WSI_TOKEN_HTTP_EXPECT) > 0 &&
+            strcasecmp(e, "100-continue") == 0) {
+            static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            if (out_room(n, c, sizeof CONTINUE) &&
+                outq_push(&c->out, CONTINUE, sizeof CONTINUE - 1)) {
+                c->out_in += sizeof CONTINUE - 1;
+                out_account(c);
+                http_flush(c);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Does a body begin as its own request's request line does ("POST ")?
+ * See http_body. lws gives a body no more bytes than its Content-Length,
+ * so a short one is compared as far as it goes: a body that is exactly
+ * "PO" is refused too, a price a JSON API does not pay. */
+static bool is_own_request_line(const srv_conn *c, const void *in, size_t len)
+{
+    char start[16];
+    int k = snprintf(start, sizeof start, "%s ", c->req ? c->req->method : "?");
+    size_t n = len < (size_t)k ? len : (size_t)k;
+    return memcmp(in, start, n) == 0;
+}
+
+/* LWS_CALLBACK_HTTP_BODY: a piece of the body (never past Content-Length:
+ * lws counts it). */
+static int http_body(srv_conn *c, const void *in, size_t len)
+{
+    srv_net *n = c->net;
+    if (c->killing)
+        return -1;
+    c->last_rx = mono_seconds();
+    if (c->hstate != H_BODY || !len)
+        return 0; /* a refused request's rest, while its answer goes out */
+    if (c->rx_len == 0 && is_own_request_line(c, in, len)) {
+        /* lws 4.1 hands a request that was pipelined behind another (read
+         * with it, so parsed from lws's buffer) the buffer from its own
+         * request line on as its body. Such a body cannot be trusted: the
+         * client is told and the connection closed. */
+        http_refuse(c, 400, "pipelinedBody",
+                    "A request with a body must wait for the previous answer.", true, NULL);
+        return 0;
+    }
+    if (len > c->body_want - c->rx_len) {
+        conn_log("warn", "http_body_overrun", c, "want=%zu", c->body_want);
+        conn_kill(c);
+        return -1;
+    }
+    if (c->rx_len + len + 1 > c->rx_cap) {
+        /* Grown as it arrives, not at once to what was announced: a client
+         * that announces a large body and sends little holds little. */
+        size_t ncap = c->rx_cap ? c->rx_cap : 4096;
+        while (ncap < c->rx_len + len + 1)
+            ncap *= 2;
+        if (ncap > c->body_want + 1)
+            ncap = c->body_want + 1;
+        if (!in_room(n, c, ncap - c->rx_cap))
+            return -1;
+        uint8_t *nb = realloc(c->rx, ncap);
+        if (!nb) {
+            conn_log("error", "oom", c, "need=%zu", ncap);
+            conn_kill(c);
+            return -1;
+        }
+        c->rx = nb;
+        c->rx_cap = ncap;
+        in_account(c);
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    return 0;
+}
+
+/* LWS_CALLBACK_HTTP_BODY_COMPLETION */
+static int http_body_done(srv_conn *c)
+{
+    if (c->killing)
+        return -1;
+    /* Also called again for bytes pipelined behind a body while its answer
+     * is written (lws takes them for an empty body): they wait, unread,
+     * for lws_http_transaction_completed. */
+    if (c->hstate != H_BODY)
+        return 0;
+    if (c->rx_len < c->body_want) /* not expected: lws counts the body */
+        return -1;
+    if (c->rx) {
+        c->rx[c->rx_len] = '\0';
+        c->req->body = (const char *)c->rx;
+        c->req->body_len = c->rx_len;
+    }
+    return http_dispatch(c);
+}
+
+/* The answer is out: the next request may come (or the connection
+ * closes). -1 when c is to close. */
+static int http_done(srv_conn *c)
+{
+    struct lws *wsi = c->wsi;
+    if (c->http_close || c->draining)
+        return -1;
+    c->hstate = H_IDLE;
+    c->last_rx = mono_seconds();
+    c->body_want = 0;
+    http_hold_rx(c, false);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Writes the oldest queued output once (at most WS_FRAGMENT, as for
+ * WebSocket messages, so what lws keeps of a peer that does not read stays
+ * small; the headroom lws_write may use is bytes of it already sent).
+ * -1 when the write failed. */
+static int http_write_some(srv_conn *c, size_t room)
+{
+    uint8_t *p;
+    size_t len;
+    if (!outq_front(&c->out, &p, &len))
+        return 0;
+    size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
+    if (chunk > room)
+        chunk = room;
+    if (lws_write(c->wsi, p + off, chunk, LWS_WRITE_HTTP) < 0)
+        return -1;
+    out_done(c, chunk);
+    if (off + chunk == len) {
+        c->frag_off = 0;
+        outq_pop(&c->out, len);
+    } else {
+        c->frag_off = off + chunk;
+    }
+    out_account(c);
+    return 0;
+}
+
+/* What the socket's send buffer takes now, so that lws keeps none of a
+ * write: half of SO_SNDBUF (the kernel counts its own overhead in it) less
+ * what is queued, less room for TLS records' overhead. SIZE_MAX when
+ * unknown (lws then keeps what the kernel refuses). */
+static size_t sock_room(const srv_conn *c, size_t *queued_out)
+{
+    *queued_out = 0;
+#if defined(__linux__) && defined(SIOCOUTQ)
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1, sndbuf = 0, queued = 0;
+    socklen_t sl = sizeof sndbuf;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 ||
+        ioctl(fd, SIOCOUTQ, &queued) != 0)
+        return SIZE_MAX;
+    *queued_out = (size_t)queued;
+    long room = (long)sndbuf / 2 - queued - HTTP_TLS_MARGIN;
+    return room > 0 ? (size_t)room : 0;
+#else
+    (void)c;
+    return SIZE_MAX;
+#endif
+}
+
+/* Writes what c has queued as far as the socket takes it, with reading
+ * still held, then ends the transaction. When the socket is full it looks
+ * again after HTTP_RETRY_US (LWS_CALLBACK_TIMER) rather than asking for
+ * POLLOUT: lws h1 handles POLLOUT only while reading is on, and with
+ * reading on, bytes the client sends meanwhile would wake the loop without
+ * end (lws does not read them during a transaction). Only when lws kept a
+ * part of a write after all does it fall back to that. */
+static void http_flush(srv_conn *c)
+{
+    struct lws *wsi = c->wsi;
+    if (c->gone || c->killing || !wsi)
+        return;
+    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi)) {
+        uint8_t *p;
+        size_t len;
+        outq_front(&c->out, &p, &len);
+        size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
+        size_t queued, room = sock_room(c, &queued);
+        if (room < need) {
+            /* Soon again while the client reads (the socket's queue went
+             * down since the last look), less and less often while it does
+             * not (the watchdog cuts it after slow_reader_s). */
+            if (!c->retry_us || queued < c->retry_queued)
+                c->retry_us = HTTP_RETRY_US;
+            else if ((c->retry_us *= 2) > HTTP_RETRY_MAX_US)
+                c->retry_us = HTTP_RETRY_MAX_US;
+            c->retry_queued = queued;
+            lws_set_timer_usecs(wsi, (lws_usec_t)c->retry_us);
+            return;
+        }
+        c->retry_us = 0;
+        if (http_write_some(c, room)) {
+            conn_kill(c);
+            return;
+        }
+    }
+    if (c->out.head != c->out.tail || lws_partial_buffered(wsi)) {
+        http_hold_rx(c, false);
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    if (c->hstate == H_WRITING && http_done(c))
+        conn_kill(c);
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE: lws has written all it kept of the last
+ * write. */
+static int http_writeable(srv_conn *c, struct lws *wsi)
+{
+    if (c->killing)
+        return -1;
+    if (c->out.head != c->out.tail) {
+        if (http_write_some(c, SIZE_MAX))
+            return -1;
+        lws_callback_on_writable(wsi); /* again, to end the transaction once all is out */
+        return 0;
+    }
+    if (c->hstate != H_WRITING)
+        return 0;
+    return http_done(c);
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: a WebSocket upgrade at one of the
+ * configured paths goes ahead; anything else (another path, h2c) is
+ * answered 404, and the connection carries on with HTTP/1.1. */
+static int http_upgrade(srv_conn *c, struct lws *wsi, const char *up)
+{
+    srv_net *n = c->net;
+    c->last_rx = mono_seconds();
+    if (c->killing || c->draining)
+        return -1;
+    int k = lws_hdr_copy(wsi, n->scratch, (int)n->http_max_header + 1, WSI_TOKEN_GET_URI);
+    if (up && strcasecmp(up, "websocket") == 0 && k > 0)
+        for (size_t i = 0; i < n->n_ws_paths; i++)
+            if (strcmp(n->scratch, n->ws_paths[i]) == 0)
+                return 0;
+    http_log_refused(c, 404, "upgrade");
+    if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+        return -1;
+    return 1;
+}
+
+/* The connection went with a request on it: one in flight is aborted
+ * (the handler still answers it, and the answer is dropped), keeping its
+ * body; one being received is dropped. */
+static void http_conn_gone(srv_conn *c)
+{
+    srv_net *n = c->net;
+    srv_http_req *r = c->req;
+    c->req = NULL;
+    r->c = NULL;
+    if (!r->inflight || r->answered) {
+        req_retire(r);
+        return;
+    }
+    if (r->body_len && c->rx) {
+        r->body_own = (char *)c->rx;
+        r->body_own_cap = c->rx_cap;
+        r->body = r->body_own;
+        n->in_total += r->body_own_cap; /* c's share goes in conn_gone's in_account */
+        c->rx = NULL;
+        c->rx_cap = 0;
+        c->rx_len = 0;
+    }
+    r->aborted = true;
+    if (!n->freeing)
+        conn_log("info", "http_abort", c, "method=%s", r->method);
+    if (n->h.on_http_abort)
+        n->h.on_http_abort(n->hctx, r);
+}
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                         size_t len)
+{
+    if (!wsi)
+        return 0;
+    srv_net *n = lws_context_user(lws_get_context(wsi));
+    srv_conn *c = lws_get_opaque_user_data(wsi);
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "http", in);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        /* Counted from accept, so that connections still sending their
+         * first headers count against the limits too. */
+        return conn_new(n, wsi, JN_HTTP) ? 0 : -1;
+    case LWS_CALLBACK_HTTP: return c ? http_begin(c, wsi) : -1;
+    case LWS_CALLBACK_HTTP_BODY: return c ? http_body(c, in, len) : -1;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return c ? http_body_done(c) : -1;
+    case LWS_CALLBACK_HTTP_WRITEABLE: return c ? http_writeable(c, wsi) : -1;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return c ? http_upgrade(c, wsi, in) : -1;
+    case LWS_CALLBACK_TIMER: /* http_flush's next look at a full socket */
+        if (c && c->transport == JN_HTTP)
+            http_flush(c);
+        return c && c->killing ? -1 : 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        /* A WebSocket upgrade went through: from now on c is a WebSocket
+         * connection like those of the "ws" listener. */
+        if (!c || c->killing)
+            return -1;
+        c->transport = JN_WS;
+        c->hstate = H_IDLE;
+        c->rx_len = 0;
+        c->last_rx = mono_seconds();
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (c && c->transport == JN_WS)
+            ws_rx(c, wsi, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return c && c->transport == JN_WS ? ws_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_RAW_CLOSE:
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (c)
+            conn_gone(c);
+        return 0;
+    case LWS_CALLBACK_RAW_ADOPT:
+    case LWS_CALLBACK_RAW_RX:
+        /* A CONNECT request: lws would make the socket raw. */
+        return -1;
+    default: return 0;
+    }
+}
+
+static const struct lws_protocols http_protocols[] = {
+    {"http", http_callback, 0, 16384, 0, NULL, (size_t)1 << 20},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------ HTTP requests */
+
+const char *srv_http_method(const srv_http_req *r)
+{
+    return r->method;
+}
+
+const char *srv_http_path(const srv_http_req *r)
+{
+    return r->path;
+}
+
+const char *srv_http_query(const srv_http_req *r)
+{
+    return r->query;
+}
+
+const char *srv_http_query_arg(const srv_http_req *r, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *a = r->args;
+    for (size_t i = 0; i < r->n_args; i++, a += strlen(a) + 1) {
+        if (strncmp(a, name, nl) != 0)
+            continue;
+        if (a[nl] == '=')
+            return a + nl + 1;
+        if (a[nl] == '\0')
+            return a + nl;
+    }
+    return NULL;
+}
+
+const char *srv_http_body(const srv_http_req *r, size_t *len)
+{
+    if (len)
+        *len = r->body_len;
+    return r->body;
+}
+
+int srv_http_header(const srv_http_req *r, const char *name, char *buf, size_t cap)
+{
+    srv_conn *c = r->c;
+    if (!r->in_handler || !c || !c->wsi || !valid_name(name) || !buf || cap == 0)
+        return -1;
+    size_t nl = strlen(name);
+    char lname[72];
+    if (nl + 2 > sizeof lname)
+        return -1;
+    for (size_t i = 0; i < nl; i++)
+        lname[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
+    lname[nl] = ':';
+    lname[nl + 1] = '\0';
+    int icap = cap > (size_t)INT32_MAX ? INT32_MAX : (int)cap;
+    /* lws files the headers it knows under a token (its names are lower
+     * case, with the colon), the rest by name, lower-cased as they came. */
+    for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++) {
+        const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
+        if (ts && strcmp((const char *)ts, lname) == 0) {
+            if (lws_hdr_total_length(c->wsi, (enum lws_token_indexes)t) <= 0)
+                return -1;
+            return lws_hdr_copy(c->wsi, buf, icap, (enum lws_token_indexes)t);
+        }
+    }
+    if (lws_hdr_custom_length(c->wsi, lname, (int)nl + 1) < 0)
+        return -1;
+    return lws_hdr_custom_copy(c->wsi, buf, icap, lname, (int)nl + 1);
+}
+
+srv_conn *srv_http_conn(const srv_http_req *r)
+{
+    return r->c;
+}
+
+bool srv_http_aborted(const srv_http_req *r)
+{
+    return r->aborted;
+}
+
+void srv_http_set_user(srv_http_req *r, void *user)
+{
+    r->user = user;
+}
+
+void *srv_http_user(const srv_http_req *r)
+{
+    return r->user;
+}
+
+unsigned srv_net_http_inflight(const srv_net *n)
+{
+    return n->http_inflight;
+}
+
+static const char INTERNAL_ERROR[] =
+    "{\"success\":false,\"status_code\":\"500\",\"error_type\":"
+    "\"server\",\"error\":\"internal\",\"message\":\"Internal error.\"}";
+
+int srv_http_respond(srv_http_req *r, int status, const char *content_type,
+                     const srv_http_field *hdrs, size_t nhdrs, const void *body, size_t len)
+{
+    if (!r || r->answered)
+        return -1;
+    srv_conn *c = r->c;
+    bool head = r->head;
+    if (c && c->req == r)
+        c->req = NULL;
+    req_retire(r);
+    if (!c || c->gone || c->killing || c->hstate != H_INFLIGHT)
+        return -1;
+    bool ok = status >= 100 && status <= 599 && (!content_type || valid_value(content_type)) &&
+              (!nhdrs || hdrs) && (len == 0 || body);
+    for (size_t i = 0; ok && i < nhdrs; i++)
+        ok = valid_name(hdrs[i].name) && valid_value(hdrs[i].value);
+    if (!ok) {
+        conn_log("error", "http_bad_answer", c, "status=%d", status);
+        return http_answer(c, 500, "application/json", NULL, 0, INTERNAL_ERROR,
+                           sizeof INTERNAL_ERROR - 1, head);
+    }
+    return http_answer(c, status, content_type, hdrs, nhdrs, body, len, head);
+}
+
 /* -------------------------------------------------------------- API */
 
 void srv_net_config_init(srv_net_config *cfg)
@@ -1324,6 +2292,11 @@ void srv_net_config_init(srv_net_config *cfg)
     cfg->max_in_total = DEFAULT_MAX_IN_TOTAL;
     cfg->max_outbuf = DEFAULT_MAX_OUTBUF;
     cfg->slow_reader_s = DEFAULT_SLOW_READER_S;
+    cfg->http_max_body = DEFAULT_HTTP_MAX_BODY;
+    cfg->http_max_header = DEFAULT_HTTP_MAX_HEADER;
+    cfg->http_deadline_s = DEFAULT_HTTP_DEADLINE_S;
+    cfg->http_idle_s = DEFAULT_HTTP_IDLE_S;
+    cfg->http_max_inflight = DEFAULT_HTTP_MAX_INFLIGHT;
 }
 
 /* Why a bind failed, for the error message: lws only logs it. Probing with
@@ -1360,12 +2333,14 @@ static const char *bind_failure(const jn_addr *a)
     return why;
 }
 
-static int add_vhost(srv_net *n, const char *what, const char *addr, bool raw,
+static int add_vhost(srv_net *n, const char *what, const char *addr, const srv_net_config *cfg,
                      struct lws_vhost **out, char *err, size_t errcap)
 {
     jn_addr a;
     if (parse_addr(what, addr, &a, err, errcap))
         return -1;
+    bool raw = strcmp(what, "jtp") == 0, http = strcmp(what, "http") == 0;
+    bool tls = http && cfg->http_tls_cert && cfg->http_tls_cert[0];
     struct lws_context_creation_info vi;
     memset(&vi, 0, sizeof vi);
     vi.vhost_name = what;
@@ -1378,16 +2353,48 @@ static int add_vhost(srv_net *n, const char *what, const char *addr, bool raw,
         vi.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
         vi.listen_accept_role = "raw-skt";
         vi.listen_accept_protocol = "jtp";
+    } else if (http) {
+        vi.protocols = http_protocols;
+        /* Headers must be in this long after the connection starts, or
+         * after the first byte of a later request; between requests the
+         * keep-alive timeout holds. Both close without an answer. */
+        vi.timeout_secs_ah_idle = (int)n->http_deadline_s;
+        vi.keepalive_timeout = (int)n->http_idle_s;
+        if (tls) {
+            vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+            vi.ssl_cert_filepath = cfg->http_tls_cert;
+            vi.ssl_private_key_filepath = cfg->http_tls_key;
+            /* HTTP/1.1 only: this core handles one request at a time per
+             * connection, which HTTP/2's streams would not respect. */
+            vi.alpn = "http/1.1";
+        }
     } else {
         vi.protocols = ws_protocols;
     }
+    if (tls) {
+        /* lws would only log why; say which file is the trouble. */
+        const char *files[2] = {cfg->http_tls_cert, cfg->http_tls_key};
+        for (int i = 0; i < 2; i++) {
+            FILE *f = files[i] && files[i][0] ? fopen(files[i], "r") : NULL;
+            if (!f) {
+                snprintf(err, errcap, "http: TLS %s \"%s\": %s", i ? "key" : "certificate",
+                         files[i] ? files[i] : "",
+                         files[i] && files[i][0] ? strerror(errno) : "not set");
+                return -1;
+            }
+            fclose(f);
+        }
+    }
     *out = lws_create_vhost(n->ctx, &vi);
     if (!*out || lws_get_vhost_listen_port(*out) <= 0) {
-        snprintf(err, errcap, "cannot listen on %s (%s): %s", addr, what, bind_failure(&a));
+        const char *why = bind_failure(&a);
+        if (tls && strcmp(why, "listener setup failed") == 0)
+            why = "TLS set-up failed (certificate or key unusable?)";
+        snprintf(err, errcap, "cannot listen on %s (%s): %s", addr, what, why);
         return -1;
     }
-    conn_log("info", "listen", NULL, "transport=%s addr=%s port=%d", what, addr,
-             lws_get_vhost_listen_port(*out));
+    conn_log("info", "listen", NULL, "transport=%s addr=%s port=%d%s", what, addr,
+             lws_get_vhost_listen_port(*out), tls ? " tls=1" : "");
     return 0;
 }
 
@@ -1462,8 +2469,37 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
     if (n->rate > 0 && n->burst < 1)
         n->burst = 1;
 
+    n->http_max_body = cfg->http_max_body ? cfg->http_max_body : DEFAULT_HTTP_MAX_BODY;
+    n->http_max_header = cfg->http_max_header ? cfg->http_max_header : DEFAULT_HTTP_MAX_HEADER;
+    if (n->http_max_header > HTTP_MAX_HEADER_CEILING)
+        n->http_max_header = HTTP_MAX_HEADER_CEILING;
+    n->http_deadline_s = cfg->http_deadline_s ? cfg->http_deadline_s : DEFAULT_HTTP_DEADLINE_S;
+    n->http_idle_s = cfg->http_idle_s ? cfg->http_idle_s : DEFAULT_HTTP_IDLE_S;
+    n->http_max_inflight =
+        cfg->http_max_inflight ? cfg->http_max_inflight : DEFAULT_HTTP_MAX_INFLIGHT;
+
     bool want_ws = cfg->ws_addr && cfg->ws_addr[0];
     bool want_jtp = cfg->jtp_addr && cfg->jtp_addr[0];
+    bool want_http = cfg->http_addr && cfg->http_addr[0];
+    bool want_tls = want_http && ((cfg->http_tls_cert && cfg->http_tls_cert[0]) ||
+                                  (cfg->http_tls_key && cfg->http_tls_key[0]));
+    if (want_tls && !(cfg->http_tls_cert && cfg->http_tls_cert[0] && cfg->http_tls_key &&
+                      cfg->http_tls_key[0])) {
+        snprintf(err, errcap, "http: TLS needs both a certificate and a key");
+        goto fail;
+    }
+    if (want_http) {
+        if (!(n->scratch = malloc(n->http_max_header + 1)))
+            goto oom;
+        if (cfg->http_ws_paths && cfg->n_http_ws_paths) {
+            if (!(n->ws_paths = calloc(cfg->n_http_ws_paths, sizeof *n->ws_paths)))
+                goto oom;
+            n->n_ws_paths = cfg->n_http_ws_paths;
+            for (size_t i = 0; i < n->n_ws_paths; i++)
+                if (!(n->ws_paths[i] = strdup(cfg->http_ws_paths[i] ? cfg->http_ws_paths[i] : "")))
+                    goto oom;
+        }
+    }
     if (want_jtp) {
         /* Catch a bad key pair now rather than at the first connection. */
         jt_jtp *probe = NULL;
@@ -1487,14 +2523,23 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
      * syscall, which matters for pipelined jtp traffic. */
     ci.pt_serv_buf_size = 65536;
     ci.count_threads = 1;
+    if (want_http) {
+        /* The header buffer is the context's (the WebSocket listener's
+         * upgrades share it), so jt-node, without HTTP, keeps lws's. */
+        ci.max_http_header_data = (unsigned short)n->http_max_header;
+    }
+    if (want_tls)
+        ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     n->ctx = lws_create_context(&ci);
     if (!n->ctx) {
         snprintf(err, errcap, "libwebsockets: cannot create context");
         goto fail;
     }
-    if (want_ws && add_vhost(n, "ws", cfg->ws_addr, false, &n->vh_ws, err, errcap))
+    if (want_ws && add_vhost(n, "ws", cfg->ws_addr, cfg, &n->vh_ws, err, errcap))
         goto fail;
-    if (want_jtp && add_vhost(n, "jtp", cfg->jtp_addr, true, &n->vh_jtp, err, errcap))
+    if (want_jtp && add_vhost(n, "jtp", cfg->jtp_addr, cfg, &n->vh_jtp, err, errcap))
+        goto fail;
+    if (want_http && add_vhost(n, "http", cfg->http_addr, cfg, &n->vh_http, err, errcap))
         goto fail;
     lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
     lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
@@ -1532,6 +2577,19 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
     double now = mono_seconds();
     for (srv_conn *c = n->conns, *next; c; c = next) {
         next = c->next;
+        if (c->transport == JN_HTTP && !c->gone && !c->killing) {
+            /* A body must be in within http_deadline_s of its headers
+             * (lws's own timer restarts with every piece of it). */
+            if (c->hstate == H_BODY && now - c->req_at >= n->http_deadline_s) {
+                conn_log("warn", "http_deadline", c,
+                         "phase=body received=%zu want=%zu deadline_s=%u", c->rx_len, c->body_want,
+                         n->http_deadline_s);
+                conn_kill(c);
+                continue;
+            }
+            if (c->hstate != H_IDLE) /* a request in flight or being answered */
+                continue;
+        }
         if (c->gone || c->killing || c->draining || c->rx_deadline || now - c->last_rx < n->idle_s)
             continue;
         if (n->h.keep && n->h.keep(n->hctx, c)) {
@@ -1608,8 +2666,17 @@ void srv_net_free(srv_net *n)
     n->ctx = NULL;
     while (n->conns) /* not expected: lws reports every close */
         conn_gone(n->conns);
+    /* Requests the handler never answered: nothing may answer them now. */
+    while (n->reqs) {
+        srv_http_req *r = n->reqs;
+        req_retire(r);
+    }
     reap(n);
     run_posts(n);
+    for (size_t i = 0; i < n->n_ws_paths; i++)
+        free(n->ws_paths[i]);
+    free(n->ws_paths);
+    free(n->scratch);
     pthread_mutex_destroy(&n->post_mu);
     free(n->allowed);
     free(n->admin);
@@ -1667,7 +2734,7 @@ int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx)
 static int conn_queue(srv_conn *c, const char *msg, size_t len, bool push)
 {
     srv_net *n = c->net;
-    if (c->gone || c->killing || c->draining || n->freeing || !c->wsi)
+    if (c->gone || c->killing || c->draining || n->freeing || !c->wsi || c->transport == JN_HTTP)
         return -1;
     if (c->transport == JN_JTP &&
         (!c->authed || len == 0 || jt_jtp_get_state(c->jtp) != JT_JTP_OPEN))
@@ -1756,7 +2823,7 @@ bool srv_conn_is_admin(const srv_conn *c)
 
 const char *srv_conn_transport(const srv_conn *c)
 {
-    return c->transport == JN_WS ? "ws" : "jtp";
+    return TRANSPORT_NAME[c->transport];
 }
 
 uint64_t srv_conn_id(const srv_conn *c)
@@ -1791,5 +2858,7 @@ int srv_net_listen_port(const srv_net *n, const char *transport)
         vh = n->vh_ws;
     else if (transport && strcmp(transport, "jtp") == 0)
         vh = n->vh_jtp;
+    else if (transport && strcmp(transport, "http") == 0)
+        vh = n->vh_http;
     return vh ? lws_get_vhost_listen_port(vh) : -1;
 }

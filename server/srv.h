@@ -1,9 +1,11 @@
 /*
  * srv.h — the server core the daemons share (jt-node now, jt-gateway next):
  * a private static library (libjtsrv.a), never installed. Listeners for
- * WebSocket (jt-node's default 127.0.0.1:5020) and jtp (length-prefixed
- * frames in a libsodium session, 127.0.0.1:5030) on one libwebsockets event
- * loop; admission by address and by key; connection, input and output
+ * WebSocket (jt-node's default 127.0.0.1:5020), jtp (length-prefixed
+ * frames in a libsodium session, 127.0.0.1:5030) and, when asked for,
+ * HTTP/1.1 or HTTPS (jt-gateway's REST API, with WebSocket upgrades at
+ * chosen paths; see "HTTP" below) on one libwebsockets event loop;
+ * admission by address and by key; connection, input and output
  * budgets per connection, per address and in total; message deadlines and
  * idle timeouts; one connection's turn per round of the loop; work posted
  * from other threads; timers; key=value logs (mod=net).
@@ -23,6 +25,11 @@
  *   message over the cap     -> {"type":"error","error":"frameTooLarge",...}
  *                               and the connection is closed
  *
+ * HTTP connections count against the same max_conns, max_conns_per_addr,
+ * max_in_total (request bodies), max_out_total and max_outbuf (answers),
+ * rate_per_sec (on_http's over_rate) and slow_reader_s as the others; the
+ * HTTP limits of their own are in srv_net_config (http_*).
+ *
  * Threading: every callback runs on the loop thread (the thread in
  * srv_net_run). srv_net_post and srv_net_stop may be called from any thread;
  * nothing else may.
@@ -36,6 +43,7 @@
 
 typedef struct srv_net srv_net;
 typedef struct srv_conn srv_conn;
+typedef struct srv_http_req srv_http_req;
 
 /* An address prefix, in the 16-byte form peers are compared in (IPv4 as
  * ::ffff:a.b.c.d, so 127.0.0.0/8 is ::ffff:127.0.0.0/104). */
@@ -82,6 +90,32 @@ typedef struct srv_net_config {
      * subscription); before its first request too. Default 300. */
     unsigned idle_s;
     unsigned slow_reader_s;  /* seconds output may wait without the peer reading any; default 10 */
+
+    /* The HTTP/1.1 listener (see "HTTP" below). Off unless http_addr is set;
+     * its connections count against max_conns, max_conns_per_addr,
+     * max_in_total and max_out_total like the others'. */
+    const char *http_addr; /* "HOST:PORT"; NULL or "" (the default) disables it */
+    /* Both set: the listener speaks HTTPS only (PEM files, read at
+     * srv_net_new; the key file should be readable by the daemon alone). */
+    const char *http_tls_cert;
+    const char *http_tls_key;
+    /* Paths (exact, e.g. "/v2/events", no query) where a WebSocket upgrade
+     * is accepted; the connection then is transport "ws" like those of the
+     * "ws" listener (on_request, srv_conn_send, srv_conn_close, idle_s,
+     * max_message). The client names no subprotocol (or "http"). An
+     * upgrade elsewhere is answered 404 and closed. */
+    const char *const *http_ws_paths;
+    size_t n_http_ws_paths;
+    size_t http_max_body;     /* bytes; default 1 MiB (413 past it) */
+    unsigned http_max_header; /* bytes of request line and headers; default 8192 */
+    /* Seconds for a request's headers to arrive (from the connection's
+     * start, or from the first byte of a later request), and again for its
+     * body once the headers are in; default 10. */
+    unsigned http_deadline_s;
+    unsigned http_idle_s; /* keep-alive: seconds between requests; default 30 */
+    /* Requests handed out and not yet answered, in total; default 1024
+     * (503 past it). One connection has at most one. */
+    unsigned http_max_inflight;
 } srv_net_config;
 
 typedef struct srv_net_handlers {
@@ -93,6 +127,12 @@ typedef struct srv_net_handlers {
     /* Optional: does c hold something (subscriptions, a request under way)
      * that keeps it open however long it stays silent? */
     bool (*keep)(void *ctx, srv_conn *c);
+    /* One complete HTTP request (see "HTTP" below); `over_rate` as for
+     * on_request (the handler should answer 429 with Retry-After). */
+    void (*on_http)(void *ctx, srv_http_req *r, bool over_rate);
+    /* Optional: the client of an unanswered request went away. r stays
+     * valid; srv_http_respond must still be called (and drops the answer). */
+    void (*on_http_abort)(void *ctx, srv_http_req *r);
 } srv_net_handlers;
 
 /* Fills defaults (both addresses at their pinned defaults, limits as above,
@@ -132,10 +172,11 @@ void srv_addr_key(const uint8_t addr[16], uint8_t key[16]);
 const uint8_t *srv_conn_addr_key(const srv_conn *c);
 /* The peer is 127.0.0.0/8 or ::1. */
 bool srv_conn_is_loopback(const srv_conn *c);
-/* Admin: a WebSocket or plaintext jtp peer whose address is in admin_nets,
- * or a jtp session whose client key is in admin_keys. */
+/* Admin: a WebSocket, HTTP or plaintext jtp peer whose address is in
+ * admin_nets, or a jtp session whose client key is in admin_keys. */
 bool srv_conn_is_admin(const srv_conn *c);
-/* "ws" or "jtp". */
+/* "ws", "jtp" or "http" (a WebSocket upgraded on the HTTP listener is
+ * "ws" from its upgrade on). */
 const char *srv_conn_transport(const srv_conn *c);
 /* A number unique for the process lifetime. */
 uint64_t srv_conn_id(const srv_conn *c);
@@ -147,7 +188,7 @@ void *srv_conn_user(const srv_conn *c);
 /* Number of open connections. */
 unsigned srv_net_conn_count(const srv_net *n);
 
-/* The port a listener is bound to: "ws" or "jtp". Useful when the
+/* The port a listener is bound to: "ws", "jtp" or "http". Useful when the
  * configured address asks for port 0 (the kernel picks a free one), which is
  * how tests and scripts avoid port clashes. Returns -1 when that listener is
  * disabled or `transport` is neither name. Any thread, once srv_net_new has
@@ -169,5 +210,83 @@ void srv_conn_close(srv_conn *c);
  * after closing slower readers, still closes the connection. Returns -1
  * when the message was not queued. Loop thread only. */
 int srv_conn_reply(srv_conn *c, const char *msg, size_t len);
+
+/* ------------------------------------------------------------------ HTTP
+ *
+ * The HTTP/1.1 listener hands each complete request (headers, and the whole
+ * body when there is one) to on_http as a srv_http_req. The handler answers
+ * it with srv_http_respond, at once or later from the loop thread (after a
+ * posted job, a timer): a request is "in flight" until answered, and while
+ * it is its connection reads nothing more, so the requests of one
+ * connection (pipelined ones too) are handled one at a time, in order.
+ * Every request handed out must be answered exactly once, even after
+ * on_http_abort; r is freed by that call (at the next safe point).
+ *
+ * The core answers these itself (JSON bodies in the gateway's error
+ * envelope, with an "error" token), never calling on_http:
+ *   Transfer-Encoding (chunked bodies)   -> 411 lengthRequired, closed
+ *   POST/PUT/PATCH without Content-Length -> 411 lengthRequired, closed
+ *   a malformed Content-Length           -> 400 badContentLength, closed
+ *   Content-Length over http_max_body    -> 413 bodyTooLarge, closed
+ *   http_max_inflight requests in flight -> 503 busy, Retry-After: 1
+ *   a body request pipelined behind another -> 400 pipelinedBody, closed
+ *     (libwebsockets 4.1 would hand it the wrong bytes as its body; so is
+ *     a body that begins with its own method and a space, or is a prefix
+ *     of that, e.g. exactly "PO")
+ *   a WebSocket upgrade on another path, h2c -> 404 (lws's page), closed
+ * and closes without an answer: headers over http_max_header or not in
+ * within http_deadline_s (libwebsockets' parser and timers), a body not in
+ * within http_deadline_s of its headers (event=http_deadline), a
+ * connection silent for http_idle_s between requests, a client that
+ * closes (or shuts its sending side) while its request is in flight
+ * (on_http_abort within about half a second). Requests without a body
+ * may be pipelined. Connection: close (and HTTP/1.0 without keep-alive)
+ * is honoured after the answer, which then says "Connection: close".
+ * "Expect: 100-continue" is answered before the body is read. */
+
+/* Loop thread, until r is answered. */
+const char *srv_http_method(const srv_http_req *r); /* "GET", "POST", ... */
+/* The path, %-decoded and normalised by libwebsockets ("/a/../b" is "/b"). */
+const char *srv_http_path(const srv_http_req *r);
+/* The query: its arguments as "name=value" joined by '&', each one
+ * %-decoded (and '+' as space) by libwebsockets; "" when there is none.
+ * A value holding an encoded '&' makes this string ambiguous: read such
+ * arguments with srv_http_query_arg. */
+const char *srv_http_query(const srv_http_req *r);
+/* The value of the first argument `name`, or NULL. */
+const char *srv_http_query_arg(const srv_http_req *r, const char *name);
+/* The body (NUL-terminated, `*len` bytes; "" and 0 when none). Stays valid
+ * until srv_http_respond, even after on_http_abort. */
+const char *srv_http_body(const srv_http_req *r, size_t *len);
+/* A request header by name, case-insensitive (Authorization, Content-Type,
+ * Origin, Idempotency-Key, ...), copied NUL-terminated into buf. Returns its
+ * length, or -1 when absent or longer than cap - 1. Only inside on_http:
+ * the headers are libwebsockets' and do not outlive the call. */
+int srv_http_header(const srv_http_req *r, const char *name, char *buf, size_t cap);
+/* The connection the request came on (for srv_conn_peer, _is_admin,
+ * _is_loopback, _addr_key, _id); NULL once it is gone. Its transport is
+ * "http". */
+srv_conn *srv_http_conn(const srv_http_req *r);
+/* The client went away before the answer (see on_http_abort). */
+bool srv_http_aborted(const srv_http_req *r);
+void srv_http_set_user(srv_http_req *r, void *user);
+void *srv_http_user(const srv_http_req *r);
+
+typedef struct srv_http_field {
+    const char *name, *value;
+} srv_http_field;
+
+/* Answers r: status (100..599), Content-Type (NULL: none), `nhdrs` more
+ * headers (Retry-After, CORS, ...; names must be tokens and values free of
+ * CR, LF and NUL, or the answer becomes a 500), and the body (not sent for
+ * HEAD, 204 or 304; Content-Length is added). The core copies what it
+ * needs. r is consumed whatever happens: the answer is dropped when the
+ * client is gone or the output budgets have no room (then the connection
+ * is closed). Returns 0 when queued, -1 when dropped. Loop thread only. */
+int srv_http_respond(srv_http_req *r, int status, const char *content_type,
+                     const srv_http_field *hdrs, size_t nhdrs, const void *body, size_t len);
+
+/* Requests in flight (handed out, not yet answered) across connections. */
+unsigned srv_net_http_inflight(const srv_net *n);
 
 #endif
