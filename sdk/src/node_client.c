@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +28,7 @@
 #include "jt/jtp.h"
 #include "jt/node.h"
 #include "jt/util.h"
+#include "nodewire.h"
 
 #define DEFAULT_CALL_TIMEOUT_MS 30000
 #define TICK_MS                 50
@@ -37,34 +37,11 @@
  * data, so that a slow link pushes back on the call queue instead. */
 #define JTP_OUT_HIGH_WATER ((size_t)1 << 20)
 
-typedef enum transport { TR_WS, TR_WSS, TR_JTP, TR_JTP_PLAIN } transport;
-
-/* Push types, as bits, so a subscription can say which it wants. */
-enum {
-    PT_LEDGER = 1u << 0,
-    PT_SERVER = 1u << 1,
-    PT_TX = 1u << 2,
-    PT_VALIDATION = 1u << 3,
-    PT_PEER = 1u << 4,
-};
-
-static const struct {
-    const char *stream;
-    unsigned bit;
-} stream_types[] = {
-    {"ledger", PT_LEDGER},      {"server", PT_SERVER},
-    {"transactions", PT_TX},    {"transactions_proposed", PT_TX},
-    {"rt_transactions", PT_TX}, {"validations", PT_VALIDATION},
-    {"peer_status", PT_PEER},
-};
-
-static const struct {
-    const char *type;
-    unsigned bit;
-} push_types[] = {
-    {"ledgerClosed", PT_LEDGER},           {"serverStatus", PT_SERVER},   {"transaction", PT_TX},
-    {"validationReceived", PT_VALIDATION}, {"peerStatusChange", PT_PEER},
-};
+typedef jt__nodewire_transport transport;
+#define TR_WS        JT__NW_WS
+#define TR_WSS       JT__NW_WSS
+#define TR_JTP       JT__NW_JTP
+#define TR_JTP_PLAIN JT__NW_JTP_PLAIN
 
 typedef struct waiter {
     bool done;
@@ -214,50 +191,12 @@ static bool on_service_thread(jt_node *n)
 static jt_err build_request(jt_node *n, const jt_json *obj, uint64_t id, const char *command,
                             char **out, size_t *outlen, jt_errinfo *ei)
 {
-    jt_buf b;
-    jt_buf_init(&b);
-    jt_jw w;
-    jt_jw_init(&w, &b);
-    jt_jw_object_begin(&w);
-    jt_jw_key(&w, "id");
-    jt_jw_uint(&w, id);
-    if (command) {
-        jt_jw_key(&w, "command");
-        jt_jw_string(&w, command);
-    }
-    for (size_t i = 0; i < obj->u.obj.n; i++) {
-        const char *k = obj->u.obj.keys[i];
-        if (strcmp(k, "id") == 0 || (command && strcmp(k, "command") == 0))
-            continue;
-        jt_jw_key(&w, k);
-        jt_jw_value(&w, obj->u.obj.vals[i]);
-    }
-    jt_jw_object_end(&w);
-    jt_err e = jt_jw_finish(&w);
-    if (e) {
-        jt_buf_clear(&b);
-        return jt__err(ei, e, NULL, -1, "cannot build the request: %s", jt_strerror(e));
-    }
-    if (b.len > n->opt.max_message) {
-        size_t len = b.len;
-        jt_buf_clear(&b);
-        return jt__err(ei, JT_ETOOBIG, NULL, -1, "request of %zu bytes exceeds the limit of %zu",
-                       len, n->opt.max_message);
-    }
-    *out = (char *)b.data;
-    *outlen = b.len;
-    return JT_OK;
+    return jt__nodewire_request(obj, id, command, n->opt.max_message, out, outlen, ei);
 }
 
-/* Only the size limit should ever refuse a node's message: a response that
- * cannot be parsed cannot be matched to its call, which would then wait for
- * its timeout. Every JSON value takes at least one byte; the protocol nests
- * a few levels deep. */
 static jt_json_limits json_limits(const jt_node *n)
 {
-    jt_json_limits lim = {
-        .max_bytes = n->opt.max_message, .max_depth = 128, .max_items = n->opt.max_message};
-    return lim;
+    return jt__nodewire_json_limits(n->opt.max_message);
 }
 
 static jt_err parse_object(jt_node *n, const char *json, const char *what, jt_json_doc **doc,
@@ -511,22 +450,18 @@ static bool transport_error(jt_node *n, const jt_json *root)
 
 static void dispatch_push(jt_node *n, const jt_json *root, const char *text, size_t len)
 {
-    const char *type = jt_json_string(jt_json_get(root, "type"));
-    unsigned bit = 0;
-    for (size_t i = 0; type && i < JT__ARRAY_LEN(push_types); i++)
-        if (strcmp(type, push_types[i].type) == 0)
-            bit = push_types[i].bit;
+    unsigned bit = jt__nodewire_push_bit(jt_json_string(jt_json_get(root, "type")));
     /* The callbacks run unlocked, so the subscriptions are pinned (refs)
      * against jt_node_unsubscribe while they run. */
     jt_node_sub *few[16], **targets = few;
     size_t k = 0, count = 0;
     pthread_mutex_lock(&n->mu);
     for (jt_node_sub *s = n->subs; s; s = s->next)
-        count += s->active && (bit == 0 || (s->types & bit));
+        count += s->active && jt__nodewire_wants(s->types, bit);
     if (count > JT__ARRAY_LEN(few) && !(targets = malloc(count * sizeof *targets)))
         count = 0; /* out of memory: this message is lost, the next may not be */
     for (jt_node_sub *s = n->subs; s && k < count; s = s->next) {
-        if (s->active && (bit == 0 || (s->types & bit))) {
+        if (s->active && jt__nodewire_wants(s->types, bit)) {
             s->refs++;
             targets[k++] = s;
         }
@@ -576,20 +511,8 @@ static bool sess_message(jt_node *n, const char *text, size_t len)
     if (c) {
         call_unlink(n, c);
         jt_errinfo ei;
-        jt_errinfo_clear(&ei);
-        const char *status = jt_json_string(jt_json_get(root, "status"));
-        const char *etok = jt_json_string(jt_json_get(root, "error"));
-        if ((status && strcmp(status, "error") == 0) || etok) {
-            const char *emsg = jt_json_string(jt_json_get(root, "error_message"));
-            if (!emsg)
-                emsg = jt_json_string(jt_json_get(root, "error_exception"));
-            set_err(&ei, JT_ERPC, "node error %s%s%s", etok ? etok : "(no error token)",
-                    emsg ? ": " : "", emsg ? emsg : "");
-            snprintf(ei.field, sizeof ei.field, "%s", etok ? etok : "");
-            call_complete(n, c, JT_ERPC, text, len, &ei, &done);
-        } else {
-            call_complete(n, c, JT_OK, text, len, &ei, &done);
-        }
+        jt_err st = jt__nodewire_status(root, &ei);
+        call_complete(n, c, st, text, len, &ei, &done);
     }
     pthread_mutex_unlock(&n->mu);
     run_done(done);
@@ -1172,79 +1095,6 @@ static void *service_main(void *arg)
     return NULL;
 }
 
-/* ---------------------------------------------------------------- URLs */
-
-static jt_err parse_ws_url(jt_node *n, const char *url, jt_errinfo *ei)
-{
-    const char *p;
-    if (strncasecmp(url, "ws://", 5) == 0) {
-        n->tr = TR_WS;
-        p = url + 5;
-        n->port = 80;
-    } else {
-        n->tr = TR_WSS;
-        p = url + 6;
-        n->port = 443;
-    }
-    size_t hl;
-    if (*p == '[') {
-        const char *close = strchr(p, ']');
-        if (!close || close == p + 1)
-            return jt__err(ei, JT_EURL, NULL, -1, "bad [IPv6] host in %s", url);
-        hl = (size_t)(close - p - 1);
-        if (hl >= sizeof n->host)
-            return jt__err(ei, JT_EURL, NULL, -1, "host too long in URL");
-        memcpy(n->host, p + 1, hl);
-        n->host[hl] = '\0';
-        p = close + 1;
-    } else {
-        hl = strcspn(p, ":/?#");
-        if (hl == 0 || hl >= sizeof n->host)
-            return jt__err(ei, JT_EURL, NULL, -1, "URL %s has no usable host", url);
-        memcpy(n->host, p, hl);
-        n->host[hl] = '\0';
-        for (size_t i = 0; i < hl; i++) {
-            char ch = n->host[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_'))
-                return jt__err(ei, JT_EURL, NULL, -1, "bad character in the host of %s", url);
-        }
-        p += hl;
-    }
-    if (*p == ':') {
-        p++;
-        unsigned long port = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 6) {
-            port = port * 10 + (unsigned long)(*p++ - '0');
-            digits++;
-        }
-        if (digits == 0 || port == 0 || port > 65535)
-            return jt__err(ei, JT_EURL, NULL, -1, "bad port in %s", url);
-        n->port = (uint16_t)port;
-    }
-    if (*p == '#' || (*p && *p != '/' && *p != '?'))
-        return jt__err(ei, JT_EURL, NULL, -1, "unexpected \"%.20s\" in %s", p, url);
-    const char *path = *p ? p : "/";
-    size_t pl = strcspn(path, "#");
-    if (pl >= sizeof n->path)
-        return jt__err(ei, JT_EURL, NULL, -1, "URL path too long");
-    if (*path == '?') { /* "ws://h:1?x" → "/?x" */
-        if (pl + 1 >= sizeof n->path)
-            return jt__err(ei, JT_EURL, NULL, -1, "URL path too long");
-        n->path[0] = '/';
-        memcpy(n->path + 1, path, pl);
-        n->path[pl + 1] = '\0';
-    } else {
-        memcpy(n->path, path, pl);
-        n->path[pl] = '\0';
-    }
-    for (const char *q = n->path; *q; q++)
-        if ((unsigned char)*q <= 0x20 || *q == 0x7F)
-            return jt__err(ei, JT_EURL, NULL, -1, "URL path contains a space or control character");
-    return JT_OK;
-}
-
 /* ---------------------------------------------------------------- API */
 
 void jt_node_options_init(jt_node_options *o)
@@ -1333,22 +1183,14 @@ jt_err jt_node_connect(const char *url, const jt_node_options *opt, jt_node **ou
     n->next_id = 1;
     snprintf(n->url, sizeof n->url, "%s", url);
 
-    jt_err e = JT_OK;
-    if (strncasecmp(url, "ws://", 5) == 0 || strncasecmp(url, "wss://", 6) == 0) {
-        e = parse_ws_url(n, url, ei);
-    } else if (strncasecmp(url, "jtp://", 6) == 0 || strncasecmp(url, "jtp+plain://", 12) == 0) {
-        jt_jtp_url u;
-        e = jt_jtp_url_parse(url, &u, ei);
-        if (!e) {
-            n->tr = u.plaintext ? TR_JTP_PLAIN : TR_JTP;
-            memcpy(n->host, u.host, sizeof n->host);
-            n->port = u.port;
-            memcpy(n->node_key, u.key, 32);
-        }
-    } else {
-        e = jt__err(ei, JT_EURL, NULL, -1,
-                    "unsupported URL \"%.60s\" (expected ws://, wss://, jtp:// or jtp+plain://)",
-                    url);
+    jt__nodewire_url u;
+    jt_err e = jt__nodewire_url_parse(url, &u, ei);
+    if (!e) {
+        n->tr = u.tr;
+        memcpy(n->host, u.host, sizeof n->host);
+        n->port = u.port;
+        memcpy(n->path, u.path, sizeof n->path);
+        memcpy(n->node_key, u.key, sizeof n->node_key);
     }
     if (e)
         goto fail;
@@ -1574,25 +1416,6 @@ jt_err jt_node_call_async(jt_node *n, const char *request_json, int timeout_ms,
     return e;
 }
 
-static unsigned sub_types(const jt_json *params)
-{
-    unsigned t = 0;
-    const jt_json *streams = jt_json_get(params, "streams");
-    if (streams && streams->kind == JT_JSON_ARRAY) {
-        for (size_t i = 0; i < streams->u.arr.n; i++) {
-            const char *s = jt_json_string(streams->u.arr.items[i]);
-            for (size_t k = 0; s && k < JT__ARRAY_LEN(stream_types); k++)
-                if (strcmp(s, stream_types[k].stream) == 0)
-                    t |= stream_types[k].bit;
-        }
-    }
-    static const char *const tx_keys[] = {"accounts", "accounts_proposed", "rt_accounts", "books"};
-    for (size_t k = 0; k < JT__ARRAY_LEN(tx_keys); k++)
-        if (jt_json_get(params, tx_keys[k]))
-            t |= PT_TX;
-    return t;
-}
-
 jt_err jt_node_subscribe(jt_node *n, const char *params_json, int timeout_ms, jt_node_push_cb cb,
                          void *ctx, jt_node_sub **out, jt_errinfo *ei)
 {
@@ -1614,7 +1437,7 @@ jt_err jt_node_subscribe(jt_node *n, const char *params_json, int timeout_ms, jt
     }
     s->cb = cb;
     s->ctx = ctx;
-    s->types = sub_types(jt_json_root(doc));
+    s->types = jt__nodewire_sub_types(jt_json_root(doc));
     e = call_blocking(n, jt_json_root(doc), "subscribe", timeout_ms, s, NULL, ei);
     jt_json_doc_free(doc);
     if (e) {
@@ -1689,10 +1512,5 @@ unsigned jt_node_connection_count(jt_node *n)
 
 const char *jt_node_transport(const jt_node *n)
 {
-    switch (n->tr) {
-    case TR_WS: return "ws";
-    case TR_WSS: return "wss";
-    case TR_JTP: return "jtp";
-    default: return "jtp+plain";
-    }
+    return jt__nodewire_transport_name(n->tr);
 }

@@ -74,7 +74,8 @@ extern "C" {
     X(ECLOSED, "connection closed")                                                                \
     X(ETIMEDOUT, "timed out")                                                                      \
     X(ERPC, "the node answered with an error")                                                     \
-    X(ECANCELED, "canceled")
+    X(ECANCELED, "canceled")                                                                       \
+    X(ELOST, "connection lost after the request was sent; its outcome is unknown")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

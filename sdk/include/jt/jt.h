@@ -19,6 +19,7 @@
 #include "jt/jtp.h"
 #include "jt/keys.h"
 #include "jt/node.h"
+#include "jt/session.h"
 #include "jt/sign.h"
 #include "jt/ter.h"
 #include "jt/tx.h"
