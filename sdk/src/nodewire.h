@@ -22,7 +22,7 @@ typedef struct jt__nodewire_url {
     jt__nodewire_transport tr;
     char host[256]; /* without brackets */
     uint16_t port;
-    char path[512]; /* ws/wss: "/..." */
+    char path[512];  /* ws/wss: "/..." */
     uint8_t key[32]; /* jtp: the pinned node key */
 } jt__nodewire_url;
 

@@ -42,11 +42,11 @@ typedef struct req {
     jt_session *s;
     uint64_t id;
     req_kind kind;
-    bool sent; /* on `wait` */
+    bool sent;  /* on `wait` */
     char *text; /* until written */
     size_t len;
     int timeout_ms;
-    jt_session_reply_cb cb; /* RK_USER */
+    jt_session_reply_cb cb; /* RK_USER; RK_UNSUB (may be NULL) */
     void *ctx;
     jt_session_sub *sub; /* RK_SUB; NULL once the subscription is gone */
     lws_sorted_usec_list_t sul;
@@ -103,8 +103,8 @@ struct jt_session {
     bool dying;
 };
 
-static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                            void *in, size_t len);
+static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len);
 
 static const struct lws_protocols session_protocol = {
     JT_SESSION_LWS_PROTOCOL_NAME, session_callback, 0, 65536, 0, NULL, 0};
@@ -241,8 +241,9 @@ static void req_answer(jt_session *s, req *r, jt_err err, const char *text, size
                             .len = text ? len : 0,
                             .msg = text ? msg : NULL,
                             .ei = ei};
-    if (r->kind == RK_USER) {
-        r->cb(r->ctx, &rep);
+    if (r->kind != RK_SUB) {
+        if (r->cb)
+            r->cb(r->ctx, &rep);
     } else if (r->kind == RK_SUB && r->sub) {
         jt_session_sub *sub = r->sub;
         if (err == JT_ERPC)
@@ -362,7 +363,14 @@ static void conn_gone(jt_session *s, bool kill, jt_err code, const char *fmt, ..
         s->close_reason[0] = '\0';
     }
 
-    if (was_open && s->wait.n) {
+    if (was_open && s->wait.n && s->has_fatal) {
+        /* The node refused this client: it carries out nothing of it. The
+         * requests keep `sent`, so a caller that cannot rely on that still
+         * sees the outcome as unknown. */
+        finish_all(s, &s->wait, &s->fatal);
+        if (s->dying)
+            return;
+    } else if (was_open && s->wait.n) {
         jt_errinfo lost;
         set_err(&lost, JT_ELOST,
                 "connection to %s lost after the request was sent (%s); it may or may not have "
@@ -430,8 +438,7 @@ static void conn_opened(jt_session *s)
         if (!sub->active)
             continue;
         req *r = NULL;
-        if (req_add(s, RK_SUB, jt_json_root(sub->params), "subscribe", 0, true, &r, NULL) ==
-            JT_OK)
+        if (req_add(s, RK_SUB, jt_json_root(sub->params), "subscribe", 0, true, &r, NULL) == JT_OK)
             r->sub = sub;
     }
     jt_errinfo ok;
@@ -679,8 +686,8 @@ static int jtp_connected(jt_session *s, struct lws *wsi)
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
     }
     if (s->u.tr == JT__NW_JTP_PLAIN && !fd_is_loopback(fd)) {
-        set_fatal(s, JT_EURL, "%s reached a non-loopback address; plaintext jtp is for loopback only",
-                  s->url);
+        set_fatal(s, JT_EURL,
+                  "%s reached a non-loopback address; plaintext jtp is for loopback only", s->url);
         conn_gone(s, false, JT_EURL, "%s", s->fatal.msg);
         return -1;
     }
@@ -699,7 +706,7 @@ static int jtp_connected(jt_session *s, struct lws *wsi)
         conn_gone(s, false, e, "%s: %s", s->url, ei.msg);
         return -1;
     }
-    lws_callback_on_writable(wsi); /* the magic and the first handshake message */
+    lws_callback_on_writable(wsi);               /* the magic and the first handshake message */
     if (jt_jtp_get_state(s->jtp) == JT_JTP_OPEN) /* plaintext: no handshake */
         conn_opened(s);
     return 0;
@@ -809,10 +816,10 @@ static int dispatch(jt_session *s, struct lws *wsi, enum lws_callback_reasons re
         if (s->open)
             conn_gone(s, false, JT_ECLOSED, "%s closed the connection", s->url);
         else
-            conn_gone(s, false, JT_ECONNECT, "cannot connect to %s: connection closed during the %s",
-                      s->url,
+            conn_gone(s, false, JT_ECONNECT,
+                      "cannot connect to %s: connection closed during the %s", s->url,
                       s->u.tr == JT__NW_JTP || s->u.tr == JT__NW_JTP_PLAIN ? "jtp handshake"
-                                                                            : "WebSocket handshake");
+                                                                           : "WebSocket handshake");
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE: return ws_receive(s, wsi, in, len);
     case LWS_CALLBACK_CLIENT_WRITEABLE: return ws_writeable(s, wsi);
@@ -823,8 +830,8 @@ static int dispatch(jt_session *s, struct lws *wsi, enum lws_callback_reasons re
     }
 }
 
-static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                            void *in, size_t len)
+static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                            size_t len)
 {
     (void)user;
     jt_session *s = wsi ? lws_get_opaque_user_data(wsi) : NULL;
@@ -1069,10 +1076,11 @@ jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_session_p
     return JT_OK;
 }
 
-void jt_session_unsubscribe(jt_session *s, jt_session_sub *sub)
+jt_err jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
+                              void *ctx)
 {
     if (!s || !sub || sub->dead)
-        return;
+        return JT_EINVAL;
     bool was_active = sub->active;
     for (int pass = 0; pass < 2; pass++)
         for (req *r = pass ? s->wait.head : s->out.head; r; r = r->next)
@@ -1081,15 +1089,23 @@ void jt_session_unsubscribe(jt_session *s, jt_session_sub *sub)
     sub_unlink(s, sub);
     sub->active = false;
     sub->dead = true;
-    if (was_active && s->open && !s->dying && s->out.n + s->wait.n < s->opt.max_pending) {
-        /* The answer does not matter: the subscription is gone here either
-         * way, and a new connection would not have it. */
-        if (req_add(s, RK_UNSUB, jt_json_root(sub->params), "unsubscribe", 0, false, NULL,
-                    NULL) == JT_OK)
+    jt_err e = JT_ECLOSED;
+    if (was_active && s->open && !s->dying) {
+        /* A new connection would not have it: nothing to undo when not
+         * connected. */
+        req *r = NULL;
+        e = check_usable(s, NULL);
+        if (!e)
+            e = req_add(s, RK_UNSUB, jt_json_root(sub->params), "unsubscribe", 0, false, &r, NULL);
+        if (!e) {
+            r->cb = done;
+            r->ctx = ctx;
             want_write(s);
+        }
     }
     if (sub->refs == 0)
         sub_free(sub);
+    return e;
 }
 
 bool jt_session_sub_active(const jt_session_sub *sub)

@@ -100,7 +100,7 @@ static void node_start(node *n)
     snprintf(ws, sizeof ws, "127.0.0.1:%d", n->ws_port);
     snprintf(jtp, sizeof jtp, "127.0.0.1:%d", n->jtp_port);
     unlink(log);
-    char *argv[] = {n->bin, "run",  "--data",     data, "--ws", ws,
+    char *argv[] = {n->bin,  "run", "--data",     data, "--ws", ws,
                     "--jtp", jtp,   "--close-ms", "0",  NULL};
     n->pid = spawn(argv, log, false);
     int64_t end = ms_now() + 20000;
@@ -553,10 +553,14 @@ static void subscriptions(void **state)
     assert_int_equal(bad.err, JT_ERPC);
     assert_false(bad.unknown);
     assert_false(jt_session_sub_active(sbad));
-    jt_session_unsubscribe(w, sbad);
+    assert_int_equal(jt_session_unsubscribe(w, sbad, NULL, NULL), JT_ECLOSED);
 
     /* Unsubscribed: no more pushes. */
-    jt_session_unsubscribe(j, sj);
+    reply ur = {0};
+    assert_int_equal(jt_session_unsubscribe(j, sj, on_reply, &ur), JT_OK);
+    assert_true(run_until(&l, &ur.done, 10000));
+    assert_int_equal(ur.err, JT_OK);
+    reply_clear(&ur);
     call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
     assert_true(run_until_count(&l, &pw.ledger_closed, 2, 10000));
     run_until(&l, NULL, 200);
@@ -564,7 +568,7 @@ static void subscriptions(void **state)
     assert_int_equal(pw.last_index, 3);
     assert_int_equal(pw.ledger_closed, 2);
 
-    jt_session_unsubscribe(w, sw);
+    assert_int_equal(jt_session_unsubscribe(w, sw, NULL, NULL), JT_OK);
     jt_session_free(w); /* stx still registered: freed with the session */
     jt_session_free(j);
     reply_clear(&r);
@@ -599,12 +603,12 @@ static void restart(void **state)
     pushes pw = {0}, pj = {0};
     reply dw = {0}, dj = {0};
     jt_errinfo ei;
-    assert_int_equal(
-        jt_session_subscribe(w, "{\"streams\":[\"ledger\"]}", on_push, &pw, on_reply, &dw, NULL, &ei),
-        JT_OK);
-    assert_int_equal(
-        jt_session_subscribe(j, "{\"streams\":[\"ledger\"]}", on_push, &pj, on_reply, &dj, NULL, &ei),
-        JT_OK);
+    assert_int_equal(jt_session_subscribe(w, "{\"streams\":[\"ledger\"]}", on_push, &pw, on_reply,
+                                          &dw, NULL, &ei),
+                     JT_OK);
+    assert_int_equal(jt_session_subscribe(j, "{\"streams\":[\"ledger\"]}", on_push, &pj, on_reply,
+                                          &dj, NULL, &ei),
+                     JT_OK);
     assert_true(run_until(&l, &dw.done, 10000));
     assert_true(run_until(&l, &dj.done, 10000));
     assert_int_equal(dw.calls, 1);
@@ -777,8 +781,8 @@ static void freeing(void **state)
     memset(others, 0, sizeof others);
     freer f = {.s = s, .others = others, .n = 3};
     jt_errinfo ei;
-    assert_int_equal(jt_session_request(s, "{\"command\":\"ping\"}", 0, free_in_reply, &f, NULL, &ei),
-                     JT_OK);
+    assert_int_equal(
+        jt_session_request(s, "{\"command\":\"ping\"}", 0, free_in_reply, &f, NULL, &ei), JT_OK);
     node_signal(&n, SIGSTOP);
     for (int i = 0; i < 3; i++)
         request(s, "{\"command\":\"server_info\"}", 0, &others[i]);

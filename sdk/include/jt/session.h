@@ -47,8 +47,9 @@
  *                   was sent (written to the connection)
  *     JT_ETIMEDOUT  no response in time                       unknown if sent,
  *                                                             not done if not
- *     JT_EJTP_AUTH, the session failed for good (below)       unknown if sent,
- *     JT_EJTP_PLAINTEXT                                       not done if not
+ *     JT_EJTP_AUTH, the node refused this client for good      unknown if sent
+ *     JT_EJTP_PLAINTEXT, (below)                              (it should not act on
+ *     JT_EURL                                                 it), not done if not
  *     JT_ECANCELED  jt_session_free                           unknown if sent,
  *                                                             not done if not
  *
@@ -106,8 +107,8 @@ typedef struct jt_session_sub jt_session_sub;
 JT_API const struct lws_protocols *jt_session_lws_protocol(void);
 
 typedef enum jt_session_state {
-    JT_SESSION_CONNECTING = 0,   /* an attempt is under way (TCP, TLS, WebSocket or jtp handshake) */
-    JT_SESSION_CONNECTED = 1,    /* requests flow; subscriptions are being renewed */
+    JT_SESSION_CONNECTING = 0, /* an attempt is under way (TCP, TLS, WebSocket or jtp handshake) */
+    JT_SESSION_CONNECTED = 1,  /* requests flow; subscriptions are being renewed */
     JT_SESSION_DISCONNECTED = 2, /* lost or failed attempt; a new one is scheduled */
     JT_SESSION_FAILED = 3,       /* refused for good; no more attempts */
 } jt_session_state;
@@ -122,13 +123,13 @@ typedef void (*jt_session_state_cb)(void *ctx, jt_session_state state, const jt_
                                     int retry_ms);
 
 typedef struct jt_session_options {
-    int connect_timeout_ms;  /* one attempt, TCP + TLS + handshake; default 5000 */
-    int request_timeout_ms;  /* requests given timeout_ms <= 0; default 30000 */
-    int backoff_min_ms;      /* first reconnection delay; default 100 */
-    int backoff_max_ms;      /* largest delay; default 5000 */
-    int backoff_jitter_pct;  /* 0..100: each delay is cut by a random 0..pct %; default 20 */
-    size_t max_message;      /* largest message either way; default 1 MiB */
-    size_t max_pending;      /* requests waiting or in flight; default 4096 */
+    int connect_timeout_ms; /* one attempt, TCP + TLS + handshake; default 5000 */
+    int request_timeout_ms; /* requests given timeout_ms <= 0; default 30000 */
+    int backoff_min_ms;     /* first reconnection delay; default 100 */
+    int backoff_max_ms;     /* largest delay; default 5000 */
+    int backoff_jitter_pct; /* 0..100: each delay is cut by a random 0..pct %; default 20 */
+    size_t max_message;     /* largest message either way; default 1 MiB */
+    size_t max_pending;     /* requests waiting or in flight; default 4096 */
     /* jtp: the client identity the node sees. NULL: a fresh random key per
      * session. Copied; the caller keeps ownership. */
     const jt_jtp_identity *identity;
@@ -168,10 +169,10 @@ JT_API void jt_session_free(jt_session *s);
  * node sent it and parsed, for JT_OK and JT_ERPC (NULL/0 otherwise); all of
  * it is valid only during the callback. */
 typedef struct jt_session_reply {
-    jt_err err;           /* see the table at the top */
-    uint64_t id;          /* the id the session gave the request */
-    bool sent;            /* the request was written to a connection */
-    const char *text;     /* NUL-terminated */
+    jt_err err;       /* see the table at the top */
+    uint64_t id;      /* the id the session gave the request */
+    bool sent;        /* the request was written to a connection */
+    const char *text; /* NUL-terminated */
     size_t len;
     const jt_json *msg;
     const jt_errinfo *ei; /* err, with a message naming the node and the cause */
@@ -225,10 +226,15 @@ JT_API jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_se
                                    jt_session_sub **out, jt_errinfo *ei) JT_MUST_CHECK;
 
 /* Forgets the subscription: neither of its callbacks runs again (not even
- * for a subscribe request in flight), and when connected the matching
- * unsubscribe request is sent (its answer is not reported). Frees `sub`.
- * May be called from the subscription's own callbacks. NULL is fine. */
-JT_API void jt_session_unsubscribe(jt_session *s, jt_session_sub *sub);
+ * for a subscribe request in flight), and `sub` is freed. When connected,
+ * the matching unsubscribe request is sent: JT_OK, and `done` (optional)
+ * runs once later with its outcome, as a request's callback. Otherwise
+ * `done` never runs and the return says why: JT_ECLOSED (not connected, or
+ * the node had refused the subscription: nothing to undo, a new connection
+ * would not have it), JT_ETOOBIG (max_pending), JT_ENOMEM, JT_EINVAL (NULL).
+ * May be called from the subscription's own callbacks. */
+JT_API jt_err jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
+                                     void *ctx);
 
 /* false once the node refused the subscription's subscribe request. */
 JT_API bool jt_session_sub_active(const jt_session_sub *sub);
