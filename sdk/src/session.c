@@ -13,7 +13,9 @@
  * dying (and does what must be done at once), and the last exit frees it.
  * Code that runs a user callback checks s->dying afterwards and touches
  * nothing more when it is set. */
+#include <errno.h>
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sodium.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "jt/json.h"
@@ -99,8 +102,16 @@ struct jt_session {
     char close_reason[200]; /* a transport error the node sent */
     lws_sorted_usec_list_t retry_sul, conn_sul;
 
+    /* jtp: the TCP connection is made here (lws' raw client does not say
+     * why a connection failed) and the socket adopted once it is under
+     * way; the addresses not tried yet */
+    struct addrinfo *ai_list, *ai_next;
+    bool tcp_connecting;
+    char tcp_err[160];
+
     int busy;
     bool dying;
+    int entry_errno; /* errno as libwebsockets left it when it called us */
 };
 
 static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -346,6 +357,10 @@ static void conn_gone(jt_session *s, bool kill, jt_err code, const char *fmt, ..
     }
     jt_jtp_free(s->jtp);
     s->jtp = NULL;
+    if (s->ai_list)
+        freeaddrinfo(s->ai_list);
+    s->ai_list = s->ai_next = NULL;
+    s->tcp_connecting = false;
     s->rx.len = 0;
     s->rx_overflow = s->rx_binary = false;
     lws_sul_cancel(&s->conn_sul);
@@ -457,6 +472,107 @@ static void conn_timeout(lws_sorted_usec_list_t *sul)
     leave(s);
 }
 
+static bool addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+        return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+        return memcmp(&s6->sin6_addr, &in6addr_loopback, sizeof s6->sin6_addr) == 0;
+    }
+    return false;
+}
+
+/* jtp: starts a TCP connection to the next address not tried yet and adopts
+ * the socket into the loop (RAW_WRITEABLE says when it is connected); when
+ * none is left, the attempt has failed. The name is resolved on the loop
+ * thread (as libwebsockets' own client does without its async resolver). */
+static void tcp_next(jt_session *s)
+{
+    if (!s->ai_list) {
+        char port[8];
+        snprintf(port, sizeof port, "%u", (unsigned)s->u.port);
+        struct addrinfo hints;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        int rc = getaddrinfo(s->u.host, port, &hints, &s->ai_list);
+        if (rc != 0) {
+            s->ai_list = NULL;
+            conn_gone(s, false, JT_ECONNECT, "cannot resolve %s: %s", s->u.host, gai_strerror(rc));
+            return;
+        }
+        s->ai_next = s->ai_list;
+        snprintf(s->tcp_err, sizeof s->tcp_err, "no usable address");
+    }
+    while (s->ai_next) {
+        struct addrinfo *a = s->ai_next;
+        s->ai_next = a->ai_next;
+        if (s->u.tr == JT__NW_JTP_PLAIN && !addr_is_loopback(a->ai_addr)) {
+            set_fatal(s, JT_EURL,
+                      "%s resolves to a non-loopback address; plaintext jtp is for loopback only",
+                      s->u.host);
+            continue;
+        }
+        int fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            snprintf(s->tcp_err, sizeof s->tcp_err, "socket: %s", strerror(errno));
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+            snprintf(s->tcp_err, sizeof s->tcp_err, "%s", strerror(errno));
+            close(fd);
+            continue;
+        }
+        lws_sock_file_fd_type d;
+        memset(&d, 0, sizeof d);
+        d.sockfd = fd;
+        /* lws closes fd when it fails. */
+        struct lws *wsi = lws_adopt_descriptor_vhost(s->vh, LWS_ADOPT_SOCKET, d,
+                                                     JT_SESSION_LWS_PROTOCOL_NAME, NULL);
+        if (!wsi) {
+            snprintf(s->tcp_err, sizeof s->tcp_err, "libwebsockets did not take the socket");
+            continue;
+        }
+        lws_set_opaque_user_data(wsi, s);
+        s->wsi = wsi;
+        s->tcp_connecting = true;
+        lws_callback_on_writable(wsi);
+        return;
+    }
+    if (s->has_fatal)
+        conn_gone(s, false, s->fatal.code, "%s", s->fatal.msg);
+    else
+        conn_gone(s, false, JT_ECONNECT, "cannot connect to %s:%u: %s", s->u.host,
+                  (unsigned)s->u.port, s->tcp_err);
+}
+
+/* jtp: the TCP connection being made failed (`err`, 0 when unknown): the
+ * next address, or the attempt has failed. `wsi` is closing. */
+static void tcp_failed(jt_session *s, int err)
+{
+    lws_set_opaque_user_data(s->wsi, NULL);
+    s->wsi = NULL;
+    s->tcp_connecting = false;
+    snprintf(s->tcp_err, sizeof s->tcp_err, "%s", err ? strerror(err) : "connection failed");
+    tcp_next(s);
+}
+
+static int sock_error(struct lws *wsi)
+{
+    int err = 0, fd = (int)lws_get_socket_fd(wsi);
+    socklen_t sl = sizeof err;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+        return 0;
+    return err;
+}
+
 static void attempt(lws_sorted_usec_list_t *sul)
 {
     jt_session *s = lws_container_of(sul, jt_session, retry_sul);
@@ -475,14 +591,13 @@ static void attempt(lws_sorted_usec_list_t *sul)
     cc.vhost = s->vh;
     cc.address = s->u.host;
     cc.port = s->u.port;
-    cc.path = jtp ? "/" : s->u.path;
+    cc.path = s->u.path;
     cc.host = s->u.host;
     cc.origin = s->u.host;
     cc.protocol = NULL; /* skywelld speaks no subprotocol */
     cc.local_protocol_name = JT_SESSION_LWS_PROTOCOL_NAME;
     cc.ietf_version_or_minus_one = -1;
     cc.ssl_connection = s->u.tr == JT__NW_WSS ? LCCSCF_USE_SSL : 0;
-    cc.method = jtp ? "RAW" : NULL;
     cc.opaque_user_data = s;
     cc.pwsi = &s->wsi;
     s->conn_active = true;
@@ -490,6 +605,10 @@ static void attempt(lws_sorted_usec_list_t *sul)
     s->close_reason[0] = '\0';
     lws_sul_schedule(s->ctx, 0, &s->conn_sul, conn_timeout,
                      (lws_usec_t)s->opt.connect_timeout_ms * LWS_US_PER_MS);
+    if (jtp) {
+        tcp_next(s);
+        goto out;
+    }
     if (!lws_client_connect_via_info(&cc)) {
         /* It may have failed through the callback already; conn_gone
          * reports it once either way. */
@@ -660,37 +779,8 @@ static int ws_writeable(jt_session *s, struct lws *wsi)
 
 /* ---------------------------------------------------------------- jtp */
 
-static bool fd_is_loopback(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
-        return false;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-        return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-        return memcmp(&s6->sin6_addr, &in6addr_loopback, sizeof s6->sin6_addr) == 0;
-    }
-    return false;
-}
-
 static int jtp_connected(jt_session *s, struct lws *wsi)
 {
-    int fd = (int)lws_get_socket_fd(wsi);
-    if (fd >= 0) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-    }
-    if (s->u.tr == JT__NW_JTP_PLAIN && !fd_is_loopback(fd)) {
-        set_fatal(s, JT_EURL,
-                  "%s reached a non-loopback address; plaintext jtp is for loopback only", s->url);
-        conn_gone(s, false, JT_EURL, "%s", s->fatal.msg);
-        return -1;
-    }
     jt_jtp_limits lim;
     jt_jtp_limits_init(&lim);
     lim.max_message = s->opt.max_message;
@@ -806,13 +896,24 @@ static int dispatch(jt_session *s, struct lws *wsi, enum lws_callback_reasons re
         s->rx.len = 0;
         conn_opened(s);
         return 0;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         conn_gone(s, false, JT_ECONNECT, "cannot connect to %s: %.*s", s->url,
                   in && len ? (int)len : 200, in ? (const char *)in : "connection failed");
         return 0;
+    }
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_RAW_CLOSE:
     case LWS_CALLBACK_WSI_DESTROY:
+        if (s->tcp_connecting) {
+            /* lws has read the socket's error already (a read that failed
+             * with it): errno still holds it. */
+            int err = sock_error(wsi);
+            int e0 = s->entry_errno;
+            if (!err && e0 != EAGAIN && e0 != EWOULDBLOCK && e0 != EINPROGRESS && e0 != EINTR)
+                err = e0;
+            tcp_failed(s, err);
+            return 0;
+        }
         if (s->open)
             conn_gone(s, false, JT_ECLOSED, "%s closed the connection", s->url);
         else
@@ -823,9 +924,21 @@ static int dispatch(jt_session *s, struct lws *wsi, enum lws_callback_reasons re
         return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE: return ws_receive(s, wsi, in, len);
     case LWS_CALLBACK_CLIENT_WRITEABLE: return ws_writeable(s, wsi);
-    case LWS_CALLBACK_RAW_CONNECTED: return jtp_connected(s, wsi);
     case LWS_CALLBACK_RAW_RX: return jtp_receive(s, wsi, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE: return jtp_writeable(s, wsi);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+        if (s->tcp_connecting) {
+            int err = sock_error(wsi);
+            if (err) {
+                tcp_failed(s, err);
+                return -1;
+            }
+            s->tcp_connecting = false;
+            if (s->ai_list)
+                freeaddrinfo(s->ai_list);
+            s->ai_list = s->ai_next = NULL;
+            return jtp_connected(s, wsi);
+        }
+        return jtp_writeable(s, wsi);
     default: return 0;
     }
 }
@@ -834,7 +947,10 @@ static int session_callback(struct lws *wsi, enum lws_callback_reasons reason, v
                             size_t len)
 {
     (void)user;
+    int saved = errno;
     jt_session *s = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    if (s)
+        s->entry_errno = saved;
     if (!s || s->wsi != wsi || s->dying)
         return 0;
     enter(s);
@@ -865,6 +981,8 @@ static void destroy(jt_session *s)
         sub_free(sub);
     }
     jt_jtp_free(s->jtp);
+    if (s->ai_list)
+        freeaddrinfo(s->ai_list);
     jt_jtp_identity_free(s->ident);
     jt_buf_clear(&s->rx);
     free(s);
