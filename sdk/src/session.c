@@ -824,7 +824,12 @@ static int jtp_receive(jt_session *s, struct lws *wsi, const void *in, size_t le
             return 0;
     }
     if (e) {
-        if (e == JT_EJTP_AUTH || e == JT_EJTP_PLAINTEXT)
+        /* A handshake that fails authentication before any connection
+         * succeeded is a configuration error (the wrong key pinned, our key
+         * not allowed): final. Once connected, it may be a node that
+         * changed hands or an injected ERROR frame (its text is not
+         * authenticated): retried, and reported on each attempt. */
+        if (e == JT_EJTP_PLAINTEXT || (e == JT_EJTP_AUTH && s->conn_count == 0))
             set_fatal(s, e, "%s: %s", s->url, fe.msg);
         conn_gone(s, false, e, "%s: %s", s->url, fe.msg);
         return -1;

@@ -673,6 +673,55 @@ static void restart(void **state)
     node_cleanup(&n);
 }
 
+/* Once connected, a node that fails the pinned key's handshake is retried
+ * (reported each time), not given up: the original comes back and is used. */
+static void jtp_key_change_retried(void **state)
+{
+    node n, other;
+    node_init(&n);
+    node_init(&other);
+    node_start(&n);
+    loop l;
+    loop_init(&l, true);
+    char url[256];
+    jtp_url(&n, url, sizeof url);
+    states st = {0};
+    jt_session_options o;
+    jt_session_options_init(&o);
+    o.backoff_min_ms = 20;
+    o.backoff_max_ms = 100;
+    o.on_state = on_state;
+    o.state_ctx = &st;
+    jt_session *s = open_session(&l, url, &o);
+    reply r = {0};
+    call(&l, s, "{\"command\":\"ping\"}", &r);
+    assert_int_equal(r.err, JT_OK);
+    node_kill(&n);
+
+    /* Another node (another key) on the same port. */
+    other.ws_port = n.ws_port;
+    other.jtp_port = n.jtp_port;
+    node_start(&other);
+    int64_t end = ms_now() + 10000;
+    while (st.last_err != JT_EJTP_AUTH && ms_now() < end)
+        lws_service(l.ctx, 0);
+    assert_int_equal(st.last_err, JT_EJTP_AUTH);
+    assert_int_equal(st.failed, 0);
+    assert_int_equal(jt_session_get_state(s), JT_SESSION_DISCONNECTED);
+    assert_int_equal(st.connected, 1);
+    node_kill(&other);
+
+    node_start(&n);
+    call(&l, s, "{\"command\":\"ping\"}", &r);
+    assert_int_equal(r.err, JT_OK);
+    assert_int_equal(st.connected, 2);
+    jt_session_free(s);
+    reply_clear(&r);
+    loop_free(&l);
+    node_cleanup(&other);
+    node_cleanup(&n);
+}
+
 static void timeouts(void **state)
 {
     node n;
@@ -846,10 +895,15 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(bad_setup),     cmocka_unit_test(ws_requests),
-        cmocka_unit_test(jtp_requests),  cmocka_unit_test(jtp_wrong_key),
-        cmocka_unit_test(subscriptions), cmocka_unit_test(restart),
-        cmocka_unit_test(timeouts),      cmocka_unit_test(freeing),
+        cmocka_unit_test(bad_setup),
+        cmocka_unit_test(ws_requests),
+        cmocka_unit_test(jtp_requests),
+        cmocka_unit_test(jtp_wrong_key),
+        cmocka_unit_test(subscriptions),
+        cmocka_unit_test(restart),
+        cmocka_unit_test(jtp_key_change_retried),
+        cmocka_unit_test(timeouts),
+        cmocka_unit_test(freeing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

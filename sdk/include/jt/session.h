@@ -70,12 +70,29 @@
  * that many clients do not reconnect in step. Once connected again it sends
  * every subscription's subscribe request before any other request.
  *
- * Permanent failure: when the node refuses us in a way retrying cannot fix
- * (the jtp handshake fails authentication — the node is not the pinned one
- * or refuses our key; the node sends "forbidden" or "plaintextRefused"), the
- * session enters JT_SESSION_FAILED: no reconnection, every waiting request
- * fails, and new requests are refused with that error. Free it and make a
- * new one once the configuration is fixed.
+ * Permanent failure: when the node refuses us in a way retrying cannot fix,
+ * the session enters JT_SESSION_FAILED: no reconnection, every waiting
+ * request fails with that error, and new requests are refused with it. That
+ * is: the node sends "forbidden" (our jtp key is not allowed) or
+ * "plaintextRefused"; a jtp+plain URL reaches a non-loopback address
+ * (JT_EURL); or the jtp handshake fails authentication (JT_EJTP_AUTH: the
+ * node does not hold the pinned key, or refuses ours) before any connection
+ * of this session succeeded. After one has, a failed handshake is retried
+ * like any failed attempt (reported with JT_EJTP_AUTH each time): the text
+ * of a handshake refusal is not authenticated, and one injected frame must
+ * not stop the session for good. Free a failed session and make a new one
+ * once the configuration is fixed.
+ *
+ * wss: the TLS settings are the vhost's. Create the context with
+ * LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT, and set client_ssl_ca_filepath (with
+ * LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS to trust only that bundle) on the
+ * vhost the sessions use (jt_session_options.vhost) when the system's CAs
+ * are not the ones. Host names are checked.
+ *
+ * Name resolution (ws: libwebsockets' client; jtp: getaddrinfo) runs on the
+ * loop thread and blocks it while it lasts, unless libwebsockets was built
+ * with its asynchronous resolver (ws only). Use addresses, or names that
+ * resolve locally, on a loop that must never stall.
  */
 #ifndef JT_SESSION_H
 #define JT_SESSION_H
