@@ -243,7 +243,7 @@ static void sub_first_answer(jt_node *n, jt_node_sub *sub, jt_session_sub *ss, j
 {
     sub->answered = true;
     if (err && ss)
-        (void)jt_session_unsubscribe(n->s, ss, NULL, NULL); /* nothing stays registered */
+        jt_session_unsubscribe(n->s, ss, NULL, NULL); /* nothing stays registered */
     sub->ss = err ? NULL : ss;
     waiter *w = sub->w;
     sub->w = NULL;
@@ -256,7 +256,7 @@ static void sub_first_answer(jt_node *n, jt_node_sub *sub, jt_session_sub *ss, j
         return;
     }
     if (!err)
-        (void)jt_session_unsubscribe(n->s, ss, NULL, NULL);
+        jt_session_unsubscribe(n->s, ss, NULL, NULL);
     sub_free(sub);
 }
 
@@ -318,13 +318,10 @@ static void run_op(jt_node *n, op *o)
         o->w->processed = true;
         pthread_cond_broadcast(&n->cv);
         pthread_mutex_unlock(&n->mu);
-        e = ss ? jt_session_unsubscribe(n->s, ss, unsub_done, o) : JT_ECLOSED;
-        if (e) {
-            /* Nothing sent. Not connected (or the node had refused it, or
-             * the handle failed for good): nothing to undo. */
-            if (e != JT_ECLOSED)
-                set_err(&ei, e, "cannot send the unsubscribe request: %s", jt_strerror(e));
-            waiter_finish(n, o->w, ei.code, NULL, 0, &ei);
+        if (!ss || !jt_session_unsubscribe(n->s, ss, unsub_done, o)) {
+            /* Nothing sent: not connected (or the node had refused it, or
+             * other subscriptions still want it all): nothing to undo. */
+            waiter_finish(n, o->w, JT_OK, NULL, 0, &ei);
             free(o);
         }
         break;

@@ -1199,11 +1199,106 @@ jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_session_p
     return JT_OK;
 }
 
-jt_err jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
-                              void *ctx)
+/* Whether two JSON values are written the same (book sides: currency,
+ * issuer). */
+static bool same_json(const jt_json *a, const jt_json *b)
+{
+    if (!a || !b)
+        return a == b;
+    jt_buf ba, bb;
+    jt_buf_init(&ba);
+    jt_buf_init(&bb);
+    jt_jw wa, wb;
+    jt_jw_init(&wa, &ba);
+    jt_jw_init(&wb, &bb);
+    jt_jw_value(&wa, a);
+    jt_jw_value(&wb, b);
+    bool eq = jt_jw_finish(&wa) == JT_OK && jt_jw_finish(&wb) == JT_OK && ba.len == bb.len &&
+              memcmp(ba.data, bb.data, ba.len) == 0;
+    jt_buf_clear(&ba);
+    jt_buf_clear(&bb);
+    return eq;
+}
+
+static bool same_item(const jt_json *a, const jt_json *b)
+{
+    if (a->kind == JT_JSON_STRING && b->kind == JT_JSON_STRING)
+        return strcmp(jt_json_string(a), jt_json_string(b)) == 0;
+    if (a->kind == JT_JSON_OBJECT && b->kind == JT_JSON_OBJECT) /* a book */
+        return same_json(jt_json_get(a, "taker_gets"), jt_json_get(b, "taker_gets")) &&
+               same_json(jt_json_get(a, "taker_pays"), jt_json_get(b, "taker_pays"));
+    return false;
+}
+
+/* Whether another active subscription of `s` names `item` under `key`. */
+static bool still_wanted(const jt_session *s, const jt_session_sub *self, const char *key,
+                         const jt_json *item)
+{
+    for (const jt_session_sub *o = s->subs; o; o = o->next) {
+        if (o == self || !o->active)
+            continue;
+        const jt_json *arr = jt_json_get(jt_json_root(o->params), key);
+        if (!arr || arr->kind != JT_JSON_ARRAY)
+            continue;
+        for (size_t i = 0; i < arr->u.arr.n; i++)
+            if (same_item(arr->u.arr.items[i], item))
+                return true;
+    }
+    return false;
+}
+
+/* The parameters of the unsubscribe that undoes `sub` without taking from
+ * the node what other subscriptions of this session still want (the node
+ * keeps one set per connection, not one per subscribe). NULL when nothing is
+ * left to undo, or out of memory. */
+static jt_json_doc *unsub_params(const jt_session *s, const jt_session_sub *sub)
+{
+    static const char *const lists[] = {"streams", "accounts", "accounts_proposed", "rt_accounts",
+                                        "books"};
+    const jt_json *p = jt_json_root(sub->params);
+    jt_buf b;
+    jt_buf_init(&b);
+    jt_jw w;
+    jt_jw_init(&w, &b);
+    jt_jw_object_begin(&w);
+    size_t left = 0;
+    for (size_t i = 0; i < p->u.obj.n; i++) {
+        const char *k = p->u.obj.keys[i];
+        const jt_json *v = p->u.obj.vals[i];
+        bool is_list = false;
+        for (size_t l = 0; l < JT__ARRAY_LEN(lists); l++)
+            is_list |= strcmp(k, lists[l]) == 0;
+        if (!is_list || v->kind != JT_JSON_ARRAY) {
+            jt_jw_key(&w, k);
+            jt_jw_value(&w, v);
+            continue;
+        }
+        size_t kept = 0;
+        for (size_t j = 0; j < v->u.arr.n; j++)
+            kept += !still_wanted(s, sub, k, v->u.arr.items[j]);
+        if (kept == 0)
+            continue;
+        jt_jw_key(&w, k);
+        jt_jw_array_begin(&w);
+        for (size_t j = 0; j < v->u.arr.n; j++)
+            if (!still_wanted(s, sub, k, v->u.arr.items[j]))
+                jt_jw_value(&w, v->u.arr.items[j]);
+        jt_jw_array_end(&w);
+        left += kept;
+    }
+    jt_jw_object_end(&w);
+    jt_json_doc *doc = NULL;
+    if (jt_jw_finish(&w) == JT_OK && left > 0 &&
+        jt_json_parse((const char *)b.data, b.len, NULL, &doc, NULL) != JT_OK)
+        doc = NULL;
+    jt_buf_clear(&b);
+    return doc;
+}
+
+bool jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done, void *ctx)
 {
     if (!s || !sub || sub->dead)
-        return JT_EINVAL;
+        return false;
     bool was_active = sub->active;
     for (int pass = 0; pass < 2; pass++)
         for (req *r = pass ? s->wait.head : s->out.head; r; r = r->next)
@@ -1212,23 +1307,23 @@ jt_err jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_rep
     sub_unlink(s, sub);
     sub->active = false;
     sub->dead = true;
-    jt_err e = JT_ECLOSED;
-    if (was_active && s->open && !s->dying) {
-        /* A new connection would not have it: nothing to undo when not
-         * connected. */
+    bool queued = false;
+    /* Not connected: a new connection would not have it anyway. */
+    if (was_active && s->open && !s->dying && check_usable(s, NULL) == JT_OK) {
+        jt_json_doc *params = unsub_params(s, sub);
         req *r = NULL;
-        e = check_usable(s, NULL);
-        if (!e)
-            e = req_add(s, RK_UNSUB, jt_json_root(sub->params), "unsubscribe", 0, false, &r, NULL);
-        if (!e) {
+        if (params && req_add(s, RK_UNSUB, jt_json_root(params), "unsubscribe", 0, false, &r,
+                              NULL) == JT_OK) {
             r->cb = done;
             r->ctx = ctx;
+            queued = true;
             want_write(s);
         }
+        jt_json_doc_free(params);
     }
     if (sub->refs == 0)
         sub_free(sub);
-    return e;
+    return queued;
 }
 
 bool jt_session_sub_active(const jt_session_sub *sub)

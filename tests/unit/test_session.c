@@ -221,6 +221,13 @@ static bool run_until(loop *l, const bool *flag, int ms)
     return flag ? *flag : true;
 }
 
+static bool run_until_count(loop *l, const int *count, int want, int ms);
+
+static void end_wait(loop *l, const int *count, int want, int ms)
+{
+    (void)run_until_count(l, count, want, ms);
+}
+
 static bool run_until_count(loop *l, const int *count, int want, int ms)
 {
     int64_t end = ms_now() + ms;
@@ -500,6 +507,20 @@ static void jtp_wrong_key(void **state)
     node_cleanup(&n);
 }
 
+typedef struct self_unsub {
+    jt_session *s;
+    jt_session_sub *sub;
+    int pushes;
+} self_unsub;
+
+static void unsub_in_push(void *ctx, const jt_json *msg, const char *text, size_t len)
+{
+    self_unsub *u = ctx;
+    u->pushes++;
+    assert_false(jt_session_unsubscribe(u->s, u->sub, NULL, NULL)); /* pj still wants it */
+    u->sub = NULL;
+}
+
 static void subscriptions(void **state)
 {
     node n;
@@ -553,22 +574,37 @@ static void subscriptions(void **state)
     assert_int_equal(bad.err, JT_ERPC);
     assert_false(bad.unknown);
     assert_false(jt_session_sub_active(sbad));
-    assert_int_equal(jt_session_unsubscribe(w, sbad, NULL, NULL), JT_ECLOSED);
+    assert_false(jt_session_unsubscribe(w, sbad, NULL, NULL));
+
+    /* A subscription that unsubscribes from its own push callback, beside
+     * another that keeps receiving. */
+    self_unsub su = {.s = j};
+    assert_int_equal(jt_session_subscribe(j, "{\"streams\":[\"ledger\"]}", unsub_in_push, &su, NULL,
+                                          NULL, &su.sub, &ei),
+                     JT_OK);
+    run_until(&l, NULL, 200);
+    call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
+    assert_true(run_until_count(&l, &pj.ledger_closed, 2, 10000));
+    assert_int_equal(su.pushes, 1);
+    call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
+    assert_true(run_until_count(&l, &pj.ledger_closed, 3, 10000));
+    run_until(&l, NULL, 100);
+    assert_int_equal(su.pushes, 1);
 
     /* Unsubscribed: no more pushes. */
     reply ur = {0};
-    assert_int_equal(jt_session_unsubscribe(j, sj, on_reply, &ur), JT_OK);
+    assert_true(jt_session_unsubscribe(j, sj, on_reply, &ur));
     assert_true(run_until(&l, &ur.done, 10000));
     assert_int_equal(ur.err, JT_OK);
     reply_clear(&ur);
     call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
-    assert_true(run_until_count(&l, &pw.ledger_closed, 2, 10000));
+    assert_true(run_until_count(&l, &pw.ledger_closed, 4, 10000));
     run_until(&l, NULL, 200);
-    assert_int_equal(pj.ledger_closed, 1);
-    assert_int_equal(pw.last_index, 3);
-    assert_int_equal(pw.ledger_closed, 2);
+    assert_int_equal(pj.ledger_closed, 3);
+    assert_int_equal(pw.last_index, 5);
+    assert_int_equal(pw.ledger_closed, 4);
 
-    assert_int_equal(jt_session_unsubscribe(w, sw, NULL, NULL), JT_OK);
+    assert_true(jt_session_unsubscribe(w, sw, NULL, NULL));
     jt_session_free(w); /* stx still registered: freed with the session */
     jt_session_free(j);
     reply_clear(&r);
@@ -746,6 +782,29 @@ static void timeouts(void **state)
     assert_int_equal(r.err, JT_ETIMEDOUT);
     assert_true(r.sent && r.unknown);
     assert_true(took >= 280 && took < 2000);
+    /* A node that accepts TCP but never answers the handshake: each
+     * attempt ends at connect_timeout_ms. */
+    char jurl[256];
+    jtp_url(&n, jurl, sizeof jurl);
+    const char *urls[] = {url, jurl};
+    for (int i = 0; i < 2; i++) {
+        states cs = {0};
+        jt_session_options co;
+        jt_session_options_init(&co);
+        co.connect_timeout_ms = 300;
+        co.backoff_min_ms = 5000;
+        co.on_state = on_state;
+        co.state_ctx = &cs;
+        jt_session *c = open_session(&l, urls[i], &co);
+        t0 = ms_now();
+        end_wait(&l, &cs.disconnected, 1, 5000);
+        took = ms_now() - t0;
+        assert_int_equal(cs.disconnected, 1);
+        assert_int_equal(cs.last_err, JT_ECONNECT);
+        assert_non_null(strstr(cs.last_msg, "timed out"));
+        assert_true(took >= 250 && took < 3000);
+        jt_session_free(c);
+    }
     node_signal(&n, SIGCONT);
     node_kill(&n);
 

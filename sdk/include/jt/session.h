@@ -244,14 +244,18 @@ JT_API jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_se
 
 /* Forgets the subscription: neither of its callbacks runs again (not even
  * for a subscribe request in flight), and `sub` is freed. When connected,
- * the matching unsubscribe request is sent: JT_OK, and `done` (optional)
- * runs once later with its outcome, as a request's callback. Otherwise
- * `done` never runs and the return says why: JT_ECLOSED (not connected, or
- * the node had refused the subscription: nothing to undo, a new connection
- * would not have it), JT_ETOOBIG (max_pending), JT_ENOMEM, JT_EINVAL (NULL).
- * May be called from the subscription's own callbacks. */
-JT_API jt_err jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
-                                     void *ctx);
+ * the matching unsubscribe request is sent — naming only what no other
+ * subscription of this session still asks for (the node keeps one set of
+ * streams, accounts and books per connection): true, and `done` (optional)
+ * runs once later with its outcome, as a request's callback. false when
+ * nothing was sent (`done` never runs): not connected (a new connection
+ * would not have it), the node had refused the subscription, other
+ * subscriptions still want all it named, or the request could not be queued
+ * (max_pending or out of memory: the node keeps pushing those messages,
+ * which no callback of it receives). NULL `s` or `sub`: false. May be called
+ * from the subscription's own callbacks. */
+JT_API bool jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
+                                   void *ctx);
 
 /* false once the node refused the subscription's subscribe request. */
 JT_API bool jt_session_sub_active(const jt_session_sub *sub);
