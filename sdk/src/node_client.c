@@ -57,7 +57,7 @@ typedef struct op {
 
 struct jt_node_sub {
     jt_node *n;
-    jt_node_sub *next; /* registered ones, on n->subs (service thread) */
+    jt_node_sub *next; /* on n->subs (service thread) from its subscribe on */
     jt_session_sub *ss;
     char *params;
     jt_node_push_cb cb;
@@ -234,6 +234,16 @@ static void push_tramp(void *ctx, const jt_json *msg, const char *text, size_t l
         sub->cb(sub->ctx, msg, text, len);
 }
 
+static void sub_unlink(jt_node *n, jt_node_sub *sub)
+{
+    for (jt_node_sub **pp = &n->subs; *pp; pp = &(*pp)->next) {
+        if (*pp == sub) {
+            *pp = sub->next;
+            break;
+        }
+    }
+}
+
 /* The first answer to a subscription's subscribe goes to its caller (who
  * frees `sub` on an error); when the caller gave up waiting, the
  * subscription is dropped here. The session's subscription is `ss` (NULL:
@@ -242,21 +252,20 @@ static void sub_first_answer(jt_node *n, jt_node_sub *sub, jt_session_sub *ss, j
                              const char *text, size_t len, const jt_errinfo *ei)
 {
     sub->answered = true;
-    if (err && ss)
-        jt_session_unsubscribe(n->s, ss, NULL, NULL); /* nothing stays registered */
-    sub->ss = err ? NULL : ss;
+    if (err) {
+        if (ss)
+            jt_session_unsubscribe(n->s, ss, NULL, NULL); /* nothing stays registered */
+        sub->ss = NULL;
+        sub_unlink(n, sub);
+    }
     waiter *w = sub->w;
     sub->w = NULL;
-    if (waiter_finish(n, w, err, text, len, ei)) {
-        /* The caller has it now (and frees it on an error). */
-        if (!err) {
-            sub->next = n->subs;
-            n->subs = sub;
-        }
-        return;
-    }
-    if (!err)
+    if (waiter_finish(n, w, err, text, len, ei))
+        return; /* the caller has it now (and frees it on an error) */
+    if (!err) {
         jt_session_unsubscribe(n->s, ss, NULL, NULL);
+        sub_unlink(n, sub);
+    }
     sub_free(sub);
 }
 
@@ -295,6 +304,10 @@ static void run_op(jt_node *n, op *o)
     case OP_SUBSCRIBE: {
         jt_node_sub *sub = o->sub;
         free(o);
+        /* On n->subs from now, so that jt_node_free finds it even if its
+         * caller gave up and no answer ever comes. */
+        sub->next = n->subs;
+        n->subs = sub;
         jt_session_sub *ss = NULL;
         e = jt_session_subscribe(n->s, sub->params, push_tramp, sub, sub_done, sub, &ss, &ei);
         if (e)
@@ -305,12 +318,7 @@ static void run_op(jt_node *n, op *o)
     }
     case OP_UNSUBSCRIBE: {
         jt_node_sub *sub = o->sub;
-        for (jt_node_sub **pp = &n->subs; *pp; pp = &(*pp)->next) {
-            if (*pp == sub) {
-                *pp = sub->next;
-                break;
-            }
-        }
+        sub_unlink(n, sub);
         jt_session_sub *ss = sub->ss;
         sub->ss = NULL;
         /* From here no push reaches it: its caller may free it. */
@@ -491,6 +499,7 @@ static void node_destroy(jt_node *n)
     while (n->subs) {
         jt_node_sub *sub = n->subs;
         n->subs = sub->next;
+        free(sub->w); /* unanswered: its caller gave up (abandoned) */
         sub_free(sub);
     }
     if (n->lws)
