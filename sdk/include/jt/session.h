@@ -152,7 +152,8 @@ typedef struct jt_session_options {
     const jt_jtp_identity *identity;
     /* The vhost whose client TLS settings (CA bundle, ...) wss connections
      * use and whose protocol list holds the session protocol. NULL: the
-     * context's default vhost. */
+     * context's vhost named "default" (the one lws_create_context makes,
+     * unless its info.vhost_name names it otherwise). */
     struct lws_vhost *vhost;
     jt_session_state_cb on_state; /* optional */
     void *state_ctx;
