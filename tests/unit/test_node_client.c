@@ -952,6 +952,41 @@ static void free_cancels_pending(void **state)
     jsrv_stop(s);
 }
 
+/* Calls and subscriptions that give up while the node is away are freed
+ * with the handle (ASan checks), and a subscription's timeout is its own. */
+static void give_up_while_down(void **state)
+{
+    (void)state;
+    jsrv *s = jsrv_start(false);
+    char url[256];
+    jsrv_url(s, url, sizeof url);
+    jt_node *n = connect_ok(url, NULL);
+    jsrv_stop(s);
+    int64_t end = ms_now() + 3000;
+    while (jt_node_is_connected(n) && ms_now() < end)
+        sleep_ms(5);
+    assert_false(jt_node_is_connected(n));
+    counter c = {0};
+    jt_node_sub *sub = NULL;
+    jt_errinfo ei;
+    jt_errinfo_clear(&ei);
+    int64_t t0 = ms_now();
+    assert_int_equal(
+        jt_node_subscribe(n, "{\"streams\":[\"ledger\"]}", 200, on_push, &c, &sub, &ei),
+        JT_ETIMEDOUT);
+    assert_null(sub);
+    assert_true(ms_now() - t0 < 3000);
+    char *resp = NULL;
+    assert_int_equal(jt_node_call(n, "{\"command\":\"echo\"}", 200, &resp, &ei), JT_ETIMEDOUT);
+    assert_null(resp);
+    async_res r = {0};
+    assert_int_equal(jt_node_call_async(n, "{\"command\":\"echo\"}", 20000, on_result, &r, NULL),
+                     JT_OK);
+    jt_node_free(n);
+    assert_int_equal(atomic_load(&r.done), 1);
+    assert_int_equal(r.err, JT_ECANCELED);
+}
+
 static void ws_calls(void **state)
 {
     (void)state;
@@ -1170,6 +1205,7 @@ int main(void)
         cmocka_unit_test(connect_failures),
         cmocka_unit_test(calls_from_callbacks),
         cmocka_unit_test(free_cancels_pending),
+        cmocka_unit_test(give_up_while_down),
         cmocka_unit_test(ws_calls),
         cmocka_unit_test(ws_subscriptions_and_reconnect),
         cmocka_unit_test(ws_large_message),

@@ -81,7 +81,8 @@ extern "C" {
     X(EKEYSTORE_AUTH, "keystore contents fail their integrity check")                              \
     X(ENOTFOUND, "no such entry")                                                                  \
     X(EEXIST, "entry or file already exists")                                                      \
-    X(EWATCHONLY, "entry is watch-only: it holds no secret")
+    X(EWATCHONLY, "entry is watch-only: it holds no secret")                                       \
+    X(ELOST, "connection lost after the request was sent; its outcome is unknown")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

@@ -21,6 +21,7 @@
 #include "jt/keystore.h"
 #include "jt/node.h"
 #include "jt/secret_key.h"
+#include "jt/session.h"
 #include "jt/sign.h"
 #include "jt/ter.h"
 #include "jt/tx.h"

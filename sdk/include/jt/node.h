@@ -31,10 +31,15 @@
  * jt_node_call_async instead. Callbacks should return quickly: while one
  * runs, the handle does no I/O.
  *
- * libwebsockets: each ws/wss handle has its own libwebsockets context. The
- * first one lowers libwebsockets' process-wide log level to errors and
- * warnings (its notices are noise on a program's stderr); a program that
- * wants them calls lws_set_log_level() afterwards.
+ * libwebsockets: each handle has its own libwebsockets context, run by its
+ * service thread, carrying one jt_session (<jt/session.h>, which does the
+ * protocol work; a program with its own libwebsockets loop uses sessions
+ * directly instead). The first handle lowers libwebsockets' process-wide
+ * log level to errors and warnings (its notices are noise on a program's
+ * stderr); a program that wants them calls lws_set_log_level() afterwards.
+ * Reconnection follows the session's rules, without jitter: a failed jtp
+ * handshake is final before the first connection (jt_node_connect returns
+ * it) and retried after one.
  */
 #ifndef JT_NODE_H
 #define JT_NODE_H
