@@ -22,6 +22,7 @@ void gw_config_init(gw_config *c)
     c->msg_deadline_s = 30;
     c->request_timeout_ms = 10000;
     snprintf(c->passphrase_env, sizeof c->passphrase_env, "JT_GATEWAY_PASSPHRASE");
+    c->kdf_cost = 2;
     c->ledger_window = 10;
     c->fee_drops = 10000;
     c->wait_max_s = 30;
@@ -128,6 +129,15 @@ static int on_item(void *user, const char *section, const char *name, const char
                  "a passphrase is never read from the config; use passphrase_file (a file "
                  "only its owner may read) or passphrase_env");
         return 0;
+    } else if (IS("keystore", "kdf_cost")) {
+        static const char *const costs[] = {"min", "interactive", "moderate", "sensitive"};
+        ok = false;
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(value, costs[i])) {
+                c->kdf_cost = i;
+                ok = true;
+            }
+        range = "min, interactive, moderate or sensitive";
     } else if (IS("submit", "ledger_window"))
         UNUM(ledger_window, 1, 1000);
     else if (IS("submit", "fee_drops"))
@@ -227,6 +237,8 @@ char *gw_config_default_text(const char *node_url)
             "; or an environment variable, or (without either) a prompt\n"
             "passphrase_file =\n"
             "passphrase_env = %s\n"
+            "; Argon2id cost of a new keystore: min, interactive, moderate, sensitive\n"
+            "kdf_cost = moderate\n"
             "\n"
             "[submit]\n"
             "; LastLedgerSequence = last validated ledger + ledger_window\n"

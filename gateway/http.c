@@ -79,18 +79,18 @@ static void free_call(gw_call *c)
     free(c);
 }
 
-static void respond(gw_call *c, int status, const srv_http_header *extra, size_t nextra,
+static void respond(gw_call *c, int status, const srv_http_field *extra, size_t nextra,
                     const void *body, size_t len)
 {
-    srv_http_header h[8];
+    srv_http_field h[8];
     size_t n = 0;
     for (size_t i = 0; i < nextra && n < 4; i++)
         h[n++] = extra[i];
     if (c->cors_origin[0]) {
-        h[n++] = (srv_http_header){"Access-Control-Allow-Origin", c->cors_origin};
-        h[n++] = (srv_http_header){"Vary", "Origin"};
+        h[n++] = (srv_http_field){"Access-Control-Allow-Origin", c->cors_origin};
+        h[n++] = (srv_http_field){"Vary", "Origin"};
     }
-    h[n++] = (srv_http_header){"Cache-Control", "no-store"};
+    h[n++] = (srv_http_field){"Cache-Control", "no-store"};
     count(c, status);
     srv_http_respond(c->r, status, "application/json", h, n, body, len);
     free_call(c);
@@ -124,7 +124,7 @@ static const char *error_type(int status, const char *token)
 }
 
 static void fail_with(gw_call *c, int status, const char *token, const char *field,
-                      const char *msg, const srv_http_header *extra, size_t nextra)
+                      const char *msg, const srv_http_field *extra, size_t nextra)
 {
     jt_buf b;
     jt_buf_init(&b);
@@ -716,7 +716,7 @@ static void get_metrics(gw_call *c)
             srv_net_http_inflight(g->net));
     fclose(f);
     count(c, 200);
-    srv_http_header h = {"Cache-Control", "no-store"};
+    srv_http_field h = {"Cache-Control", "no-store"};
     srv_http_respond(c->r, 200, "text/plain; version=0.0.4", &h, 1, text, len);
     free(text);
     free_call(c);
@@ -886,7 +886,7 @@ static void dispatch(gw_call *c, bool over_rate)
         origin_allowed(g, origin))
         snprintf(c->cors_origin, sizeof c->cors_origin, "%s", origin);
     if (!strcmp(method, "OPTIONS") && c->cors_origin[0]) {
-        srv_http_header h[] = {
+        srv_http_field h[] = {
             {"Access-Control-Allow-Methods", "GET, POST, DELETE"},
             {"Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key"},
             {"Access-Control-Max-Age", "600"},
@@ -895,7 +895,7 @@ static void dispatch(gw_call *c, bool over_rate)
         return;
     }
     if (over_rate) {
-        srv_http_header h = {"Retry-After", "1"};
+        srv_http_field h = {"Retry-After", "1"};
         fail_with(c, 429, "slowDown", NULL, "too many requests on this connection", &h, 1);
         return;
     }
@@ -923,7 +923,7 @@ static void dispatch(gw_call *c, bool over_rate)
         }
         if (ok == 0) {
             g->auth_failures++;
-            srv_http_header h = {"WWW-Authenticate", "Bearer"};
+            srv_http_field h = {"WWW-Authenticate", "Bearer"};
             fail_with(c, 401, "unauthorized", NULL,
                       n > 0 ? "the API key is not valid" : "Authorization: Bearer <API key> is required",
                       &h, 1);
@@ -935,7 +935,7 @@ static void dispatch(gw_call *c, bool over_rate)
             g->rate_limited++;
             char ra[16];
             snprintf(ra, sizeof ra, "%d", (int)wait + 1);
-            srv_http_header h = {"Retry-After", ra};
+            srv_http_field h = {"Retry-After", ra};
             fail_with(c, 429, "rateLimited", NULL, "this API key's request rate is exceeded", &h,
                       1);
             return;

@@ -18,6 +18,7 @@ typedef struct follow {
 
 struct gw_link {
     struct lws_context *lws;
+    struct lws_vhost *vhost;
     char **urls;
     size_t n_urls, cur;
     unsigned timeout_ms;
@@ -29,7 +30,7 @@ struct gw_link {
     unsigned fails, reconnects;
     uint32_t validated;
     double validated_at;
-    char last_error[256];
+    char last_error[512];
     follow *follows;
     size_t n_follows, cap_follows;
 };
@@ -119,6 +120,7 @@ static int open_session(gw_link *l)
     o.request_timeout_ms = (int)l->timeout_ms;
     o.on_state = on_state;
     o.state_ctx = l;
+    o.vhost = l->vhost;
     jt_errinfo ei;
     l->ready = false;
     l->ledger_sub = NULL;
@@ -190,7 +192,7 @@ static void on_state(void *ctx, jt_session_state st, const jt_errinfo *why, int 
     }
 }
 
-int gw_link_new(struct lws_context *lws, const char *const *urls, size_t n_urls,
+int gw_link_new(struct lws_context *lws, struct lws_vhost *vhost, const char *const *urls, size_t n_urls,
                 unsigned request_timeout_ms, const gw_link_hooks *hooks, gw_link **out, char *err,
                 size_t errcap)
 {
@@ -202,6 +204,7 @@ int gw_link_new(struct lws_context *lws, const char *const *urls, size_t n_urls,
         return -1;
     }
     l->lws = lws;
+    l->vhost = vhost;
     l->n_urls = n_urls;
     for (size_t i = 0; i < n_urls; i++)
         l->urls[i] = strdup(urls[i]);

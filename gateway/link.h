@@ -23,6 +23,7 @@
 #include <jt/session.h>
 
 struct lws_context;
+struct lws_vhost;
 typedef struct gw_link gw_link;
 
 typedef struct gw_link_hooks {
@@ -35,7 +36,7 @@ typedef struct gw_link_hooks {
     void (*on_tx)(void *ctx, const jt_json *msg, const char *text, size_t len);
 } gw_link_hooks;
 
-int gw_link_new(struct lws_context *lws, const char *const *urls, size_t n_urls,
+int gw_link_new(struct lws_context *lws, struct lws_vhost *vhost, const char *const *urls, size_t n_urls,
                 unsigned request_timeout_ms, const gw_link_hooks *hooks, gw_link **out, char *err,
                 size_t errcap);
 void gw_link_free(gw_link *l); /* NULL is fine */

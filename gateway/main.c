@@ -353,9 +353,11 @@ static jt_keystore *open_keys(const opts *o, const char *command, srv_datadir **
         return NULL;
     }
     jt_keystore *ks = NULL;
+    jt_keystore_params kp;
+    jt_keystore_params_preset((jt_keystore_cost)c.kdf_cost, &kp);
     jt_errinfo ei = {0};
     jt_err rc = exists ? jt_keystore_open(path, pass, &ks, &ei)
-                       : jt_keystore_create(path, pass, NULL, &ks, &ei);
+                       : jt_keystore_create(path, pass, &kp, &ks, &ei);
     gw_passphrase_free(pass);
     if (rc != JT_OK) {
         fprintf(stderr, "jt-gateway: %s\n", ei.msg[0] ? ei.msg : jt_strerror(rc));

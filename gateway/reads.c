@@ -236,8 +236,9 @@ static jt_json_doc *keep(const jt_json *v)
     jt_json_doc *doc = NULL;
     jt_errinfo ei;
     jt_json_limits lim = {.max_bytes = 64 << 20, .max_depth = 64, .max_items = 10000000};
-    if (jt_jw_finish(&w) == JT_OK)
-        (void)jt_json_parse((const char *)b.data, b.len, &lim, &doc, &ei);
+    if (jt_jw_finish(&w) == JT_OK &&
+        jt_json_parse((const char *)b.data, b.len, &lim, &doc, &ei) != JT_OK)
+        doc = NULL;
     jt_buf_clear(&b);
     return doc;
 }
@@ -416,7 +417,7 @@ static void write_order(jt_jw *w, const jt_amount *pays, const jt_amount *gets, 
     /* sell: the owner sells what the taker gets (BASE) for what the taker
      * pays (COUNTER); buy: the owner buys what the taker pays. */
     const jt_amount *base = sell ? gets : pays, *counter = sell ? pays : gets;
-    char bs[80], cs[80], pair[170], amt[JT_AMOUNT_TEXT_MAX], price[JT_AMOUNT_TEXT_MAX];
+    char bs[96], cs[96], pair[200], amt[JT_AMOUNT_TEXT_MAX], price[JT_AMOUNT_TEXT_MAX];
     pair_side(base, bs, sizeof bs);
     pair_side(counter, cs, sizeof cs);
     snprintf(pair, sizeof pair, "%s/%s", bs, cs);
@@ -479,7 +480,7 @@ void gw_get_orders(gw_call *c)
 /* ------------------------------------------------------------ order book */
 
 typedef struct book_state {
-    char base[80], counter[80];
+    char base[160], counter[160];
     jt_json_doc *asks;
 } book_state;
 
@@ -589,7 +590,7 @@ static void bids_done(gw_call *c, const jt_json *res)
     jt_jw_init(&w, &b);
     jt_jw_object_begin(&w);
     jt_jw_key(&w, "pair");
-    char pair[170];
+    char pair[330];
     snprintf(pair, sizeof pair, "%s/%s", st->base, st->counter);
     jt_jw_string(&w, pair);
     jt_jw_key(&w, "asks");

@@ -82,9 +82,11 @@ static int open_keystore(gw *g, const gw_config *c, char *err, size_t errcap)
     if (gw_passphrase_get(c, exists ? "to open the keystore" : "for a new keystore", !exists,
                           &pass, err, errcap))
         return -1;
+    jt_keystore_params kp;
+    jt_keystore_params_preset((jt_keystore_cost)c->kdf_cost, &kp);
     jt_errinfo ei = {0};
     jt_err rc = exists ? jt_keystore_open(path, pass, &g->ks, &ei)
-                       : jt_keystore_create(path, pass, NULL, &g->ks, &ei);
+                       : jt_keystore_create(path, pass, &kp, &g->ks, &ei);
     gw_passphrase_free(pass);
     if (rc != JT_OK) {
         snprintf(err, errcap, "%s: %s", path, ei.msg[0] ? ei.msg : jt_strerror(rc));
@@ -114,7 +116,7 @@ static bool free_bucket(void *ctx, const char *k, size_t kl, void *v)
 
 int gw_run(const char *dir, const char *config_path)
 {
-    char conf[4200], err[1024];
+    char conf[4200], err[4800];
     snprintf(conf, sizeof conf, "%s/jt-gateway.conf", dir);
     struct stat st;
     if (stat(conf, &st) != 0) {
@@ -159,9 +161,8 @@ int gw_run(const char *dir, const char *config_path)
     nc.max_conns_per_addr = c.max_conns_per_addr;
     nc.http_idle_s = c.idle_s;
     nc.http_deadline_s = c.msg_deadline_s;
-    struct lws_protocols session_proto = *jt_session_lws_protocol();
-    nc.extra_protocols = &session_proto;
-    nc.n_extra_protocols = 1;
+    nc.client_protocols = jt_session_lws_protocol();
+    nc.n_client_protocols = 1;
     srv_net_handlers h = {.on_http = gw_http_on_request, .on_http_abort = gw_http_on_abort};
     if (!g.buckets || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
         fprintf(stderr, "jt-gateway: %s\n", err[0] ? err : "out of memory");
@@ -175,7 +176,7 @@ int gw_run(const char *dir, const char *config_path)
                            .on_connected = hook_connected,
                            .on_ledger = hook_ledger,
                            .on_tx = hook_tx};
-    if (gw_link_new(srv_net_lws_context(net), urls, c.n_nodes, c.request_timeout_ms, &hooks, &g.link,
+    if (gw_link_new(srv_net_lws_context(net), srv_net_client_vhost(net), urls, c.n_nodes, c.request_timeout_ms, &hooks, &g.link,
                     err, sizeof err) ||
         gw_submit_new(&c, g.store, g.audit, g.ks, g.link, net, &g.submit, err, sizeof err)) {
         fprintf(stderr, "jt-gateway: %s\n", err);
@@ -205,11 +206,17 @@ int gw_run(const char *dir, const char *config_path)
     rcode = 0;
 out:
     g_net = NULL;
-    /* The link first: its requests complete (cancelled) into the
-     * submission code, which must still be there. */
+    /* The persister stops first (nothing more is posted to the loop); the
+     * link's requests then complete (cancelled) into the submission code;
+     * callers still waiting are answered while the HTTP server can take
+     * it; the server core's free runs what was posted; the submission
+     * code goes last. */
+    gw_submit_stop(g.submit);
     gw_link_free(g.link);
-    gw_submit_free(g.submit);
+    g.link = NULL;
+    gw_submit_drain(g.submit);
     srv_net_free(net);
+    gw_submit_free(g.submit);
     if (g.buckets)
         gw_map_each(g.buckets, free_bucket, NULL);
     gw_map_free(g.buckets);

@@ -89,6 +89,7 @@ struct gw_submit {
     txent *jobs, *jobs_tail;
     size_t n_jobs;
     bool stopping;
+    bool stopped; /* loop thread: gw_submit_stop ran */
 };
 
 typedef struct done_batch {
@@ -192,9 +193,13 @@ static int record_json(const txent *t, jt_buf *out)
     return jt_jw_finish(&w) == JT_OK ? 0 : -1;
 }
 
+/* src cut to fit dst (cap > 0). */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = 0;
 }
 
 /* A record back into an entry (info, digest, api key, blob). */
@@ -672,7 +677,11 @@ static void persisted(void *ctx)
     for (txent *t = d->jobs; t;) {
         txent *next = t->next_job;
         t->next_job = NULL;
-        if (d->rc) {
+        if (s->stopped) {
+            /* Written or not, it is sent (or reported) after the restart. */
+            if (!d->rc)
+                t->stage = ST_LIVE;
+        } else if (d->rc) {
             log_tx("error", "record_failed", t, NULL);
             if (t->acct)
                 t->acct->next_seq = 0; /* its sequence is unused: ask the node again */
@@ -1357,16 +1366,48 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
     return 0;
 }
 
-void gw_submit_free(gw_submit *s)
+void gw_submit_stop(gw_submit *s)
 {
-    if (!s)
+    if (!s || s->stopped)
         return;
+    s->stopped = true;
     if (s->thread) {
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
+        s->thread = 0;
+    }
+}
+
+static bool drain_one(void *ctx, const char *k, size_t kl, void *v)
+{
+    txent *t = v;
+    while (t->waiters) {
+        waiter *w = t->waiters;
+        t->waiters = w->next;
+        answer(t, w, 503, "stopping",
+               "the gateway is stopping; the request is recorded and its status is reported "
+               "after the restart (GET it by client_id)");
+        free(w);
+    }
+    return true;
+}
+
+void gw_submit_drain(gw_submit *s)
+{
+    if (s)
+        gw_map_each(s->by_cid, drain_one, NULL);
+}
+
+void gw_submit_free(gw_submit *s)
+{
+    if (!s)
+        return;
+    bool had_thread = s->thread != 0 || s->stopped;
+    gw_submit_stop(s);
+    if (had_thread) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
     }

@@ -85,6 +85,14 @@ struct srv_net;
 
 int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_keystore *ks,
                   gw_link *link, struct srv_net *net, gw_submit **out, char *err, size_t errcap);
+/* Shutting down, before the node link goes: stops the persister (what it
+ * has is written) and from now on sends nothing and answers nobody from
+ * the persister's results. */
+void gw_submit_stop(gw_submit *s);
+/* Answers every waiting caller (503: the gateway is stopping; the status
+ * of their transactions is kept and reported after the restart), while the
+ * HTTP server is still there to take the answers. */
+void gw_submit_drain(gw_submit *s);
 void gw_submit_free(gw_submit *s);
 
 /* A write for `account` (held in the keystore): `tx` holds the type's

@@ -222,7 +222,8 @@ typedef struct jn_post {
 
 struct srv_net {
     struct lws_context *ctx;
-    struct lws_vhost *vh_ws, *vh_jtp, *vh_http;
+    struct lws_vhost *vh_ws, *vh_jtp, *vh_http, *vh_client;
+    struct lws_protocols *client_protocols; /* copied, with the terminating entry */
     srv_net_handlers h;
     void *hctx;
 
@@ -1998,8 +1999,8 @@ static void http_flush(srv_conn *c)
     if (c->gone || c->killing || !wsi)
         return;
     while (c->out.head != c->out.tail && !lws_partial_buffered(wsi)) {
-        uint8_t *p;
-        size_t len;
+        uint8_t *p = NULL;
+        size_t len = 0;
         outq_front(&c->out, &p, &len);
         size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
         size_t queued, room = sock_room(c, &queued);
@@ -2541,6 +2542,24 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
         goto fail;
     if (want_http && add_vhost(n, "http", cfg->http_addr, cfg, &n->vh_http, err, errcap))
         goto fail;
+    if (cfg->n_client_protocols) {
+        n->client_protocols = calloc(cfg->n_client_protocols + 1, sizeof *n->client_protocols);
+        if (!n->client_protocols)
+            goto oom;
+        memcpy(n->client_protocols, cfg->client_protocols,
+               cfg->n_client_protocols * sizeof *n->client_protocols);
+        struct lws_context_creation_info vi;
+        memset(&vi, 0, sizeof vi);
+        vi.vhost_name = "clients";
+        vi.port = CONTEXT_PORT_NO_LISTEN;
+        vi.protocols = n->client_protocols;
+        vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        n->vh_client = lws_create_vhost(n->ctx, &vi);
+        if (!n->vh_client) {
+            snprintf(err, errcap, "libwebsockets: cannot create the client vhost");
+            goto fail;
+        }
+    }
     lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
     lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
     *out = n;
@@ -2617,6 +2636,16 @@ void srv_net_stop_flushed(srv_net *n, unsigned max_ms)
 {
     n->stop_by = mono_seconds() + max_ms / 1000.0;
     lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 1);
+}
+
+struct lws_context *srv_net_lws_context(srv_net *n)
+{
+    return n->ctx;
+}
+
+struct lws_vhost *srv_net_client_vhost(srv_net *n)
+{
+    return n->vh_client;
 }
 
 int srv_net_run(srv_net *n)

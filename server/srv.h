@@ -42,6 +42,9 @@
 #include <stdint.h>
 
 typedef struct srv_net srv_net;
+struct lws_context;
+struct lws_vhost;
+struct lws_protocols;
 typedef struct srv_conn srv_conn;
 typedef struct srv_http_req srv_http_req;
 
@@ -116,6 +119,13 @@ typedef struct srv_net_config {
     /* Requests handed out and not yet answered, in total; default 1024
      * (503 past it). One connection has at most one. */
     unsigned http_max_inflight;
+
+    /* Client connections the daemon makes from this loop (jt-gateway's
+     * jt_session to its node): these libwebsockets protocols go on a vhost
+     * of their own that listens nowhere (srv_net_client_vhost), with client
+     * TLS set up for wss. The array is copied. */
+    const struct lws_protocols *client_protocols;
+    size_t n_client_protocols;
 } srv_net_config;
 
 typedef struct srv_net_handlers {
@@ -143,6 +153,11 @@ void srv_net_config_init(srv_net_config *cfg);
  * message in err). */
 int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx, srv_net **out,
                char *err, size_t errcap);
+/* The libwebsockets context and the client vhost (NULL when no
+ * client_protocols were given), for clients that run on this loop. */
+struct lws_context *srv_net_lws_context(srv_net *n);
+struct lws_vhost *srv_net_client_vhost(srv_net *n);
+
 /* Runs the loop until srv_net_stop. */
 int srv_net_run(srv_net *n);
 /* Thread-safe; makes srv_net_run return soon. */
