@@ -227,7 +227,7 @@ char *gw_config_default_text(const char *node_url)
             "message_deadline_s = %u\n"
             "\n"
             "[node]\n"
-            "; jtp://NODEKEY@HOST:PORT (jt-node, its key pinned) or ws://HOST:PORT;\n"
+            "; jtp://HOST:PORT?key=NODEKEY (jt-node, its key pinned) or ws://HOST:PORT;\n"
             "; several URLs (space separated): the next is used when one fails\n"
             "url = %s\n"
             "request_timeout_ms = %u\n"

@@ -22,7 +22,7 @@ typedef struct gw_config {
     unsigned max_conns, max_conns_per_addr;
     unsigned idle_s, msg_deadline_s;
     /* [node] */
-    char nodes[GW_MAX_NODES][512]; /* url = jtp://KEY@HOST:PORT | ws://HOST:PORT (several: failover) */
+    char nodes[GW_MAX_NODES][512]; /* url = jtp://HOST:PORT?key=KEY | ws://HOST:PORT (several: failover) */
     size_t n_nodes;
     unsigned request_timeout_ms;
     /* [keystore] */

@@ -503,7 +503,8 @@ static bool book_side(jt_jw *w, const char *text)
         jt_jw_object_end(w);
         return true;
     }
-    const char *sep = strpbrk(text, "+:");
+    /* '+' may arrive decoded as a space. */
+    const char *sep = strpbrk(text, "+: ");
     if (!sep || sep == text || (size_t)(sep - text) > 40 || !jt_address_is_valid(sep + 1))
         return false;
     char cur[41];
@@ -744,9 +745,24 @@ static const char *tx_kind(const jt_json *tx, const char *account)
     return "other";
 }
 
+/* A page of history. Payments only: the node's pages hold every type, so
+ * more pages are asked for (at most HIST_ROUNDS) until `limit` payments
+ * are gathered or the history ends. */
+#define HIST_ROUNDS 10
+
 typedef struct hist_state {
     bool payments_only;
+    unsigned limit, count, rounds;
+    bool forward;
+    jt_buf items; /* entries written so far, comma separated */
 } hist_state;
+
+static void free_hist(void *p)
+{
+    hist_state *st = p;
+    jt_buf_clear(&st->items);
+    free(st);
+}
 
 /* The node's marker as our opaque one: the hex of its JSON. */
 static void write_marker(jt_jw *w, const jt_json *m)
@@ -763,67 +779,154 @@ static void write_marker(jt_jw *w, const jt_json *m)
     jt_buf_clear(&b);
 }
 
+/* One history entry, the old API's way. */
+static void write_entry_tx(jt_jw *w, const char *account, const jt_json *e)
+{
+    const jt_json *tx = jt_json_get(e, "tx");
+    const jt_json *meta = jt_json_get(e, "meta");
+    const char *type = jt_json_string(jt_json_get(tx, "TransactionType"));
+    jt_jw_object_begin(w);
+    jt_jw_key(w, "type");
+    jt_jw_string(w, tx_kind(tx, account));
+    jt_jw_key(w, "hash");
+    jt_jw_value(w, jt_json_get(tx, "hash"));
+    jt_jw_key(w, "ledger_index");
+    jt_jw_value(w, jt_json_get(tx, "ledger_index"));
+    jt_jw_key(w, "date");
+    jt_jw_value(w, jt_json_get(tx, "date"));
+    jt_jw_key(w, "result");
+    jt_jw_value(w, jt_json_get(meta, "TransactionResult"));
+    jt_jw_key(w, "account");
+    jt_jw_value(w, jt_json_get(tx, "Account"));
+    jt_amount a;
+    if (type && !strcmp(type, "Payment")) {
+        const jt_json *da = jt_json_get(meta, "delivered_amount");
+        const char *from = jt_json_string(jt_json_get(tx, "Account"));
+        jt_jw_key(w, "counterparty");
+        jt_jw_value(w, jt_json_get(tx, from && !strcmp(from, account) ? "Destination" : "Account"));
+        if (node_amount(da, &a) || node_amount(jt_json_get(tx, "Amount"), &a)) {
+            jt_jw_key(w, "amount");
+            gw_amount_write(w, &a);
+        }
+    }
+    jt_amount fee;
+    if (node_amount(jt_json_get(tx, "Fee"), &fee)) {
+        char f[JT_AMOUNT_TEXT_MAX];
+        jt_amount_swt_text(&fee, f, sizeof f);
+        jt_jw_key(w, "fee");
+        jt_jw_string(w, f);
+    }
+    jt_jw_key(w, "tx");
+    jt_jw_value(w, tx);
+    jt_jw_key(w, "meta");
+    jt_jw_value(w, meta);
+    jt_jw_object_end(w);
+}
+
+static void hist_request(gw_call *c, const jt_json *marker);
+
 static void hist_done(gw_call *c, const jt_json *res)
 {
     hist_state *st = c->state;
     const jt_json *txs = jt_json_get(res, "transactions");
+    const jt_json *m = jt_json_get(res, "marker");
+    size_t n = txs && txs->kind == JT_JSON_ARRAY ? txs->u.arr.n : 0;
+    size_t i = 0;
+    for (; i < n && st->count < st->limit; i++) {
+        const jt_json *e = txs->u.arr.items[i];
+        const char *type = jt_json_string(jt_json_get(jt_json_get(e, "tx"), "TransactionType"));
+        if (st->payments_only && (!type || strcmp(type, "Payment")))
+            continue;
+        if (st->count && jt_buf_append(&st->items, ",", 1) != JT_OK) {
+            gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+            return;
+        }
+        jt_jw w;
+        jt_jw_init(&w, &st->items);
+        write_entry_tx(&w, c->params[0], e);
+        if (jt_jw_finish(&w) != JT_OK) {
+            gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+            return;
+        }
+        st->count++;
+    }
+    if (st->payments_only && st->count < st->limit && m && ++st->rounds < HIST_ROUNDS) {
+        hist_request(c, m);
+        return;
+    }
+    /* Stopped inside the node's page: the next page starts at the first
+     * entry not shown (the node's marker would skip the rest of its page). */
+    jt_json_doc *mid = NULL;
+    for (; st->payments_only && i < n; i++) {
+        const jt_json *e = txs->u.arr.items[i];
+        const char *type = jt_json_string(jt_json_get(jt_json_get(e, "tx"), "TransactionType"));
+        uint64_t li = 0, ti = 0;
+        if (!type || strcmp(type, "Payment"))
+            continue;
+        if (jt_json_uint64(jt_json_get(jt_json_get(e, "tx"), "ledger_index"), true, &li) &&
+            jt_json_uint64(jt_json_get(jt_json_get(e, "meta"), "TransactionIndex"), true, &ti)) {
+            char text[64];
+            int tl = snprintf(text, sizeof text, "{\"ledger\":%llu,\"seq\":%llu}",
+                              (unsigned long long)li, (unsigned long long)ti);
+            jt_errinfo ei;
+            if (jt_json_parse(text, (size_t)tl, NULL, &mid, &ei) == JT_OK)
+                m = jt_json_root(mid);
+            else
+                mid = NULL;
+        }
+        break;
+    }
     jt_buf b;
     jt_buf_init(&b);
     jt_jw w;
     jt_jw_init(&w, &b);
     jt_jw_object_begin(&w);
     jt_jw_key(&w, st->payments_only ? "payments" : "transactions");
-    jt_jw_array_begin(&w);
-    for (size_t i = 0; txs && txs->kind == JT_JSON_ARRAY && i < txs->u.arr.n; i++) {
-        const jt_json *e = txs->u.arr.items[i];
-        const jt_json *tx = jt_json_get(e, "tx");
-        const jt_json *meta = jt_json_get(e, "meta");
-        const char *type = jt_json_string(jt_json_get(tx, "TransactionType"));
-        if (st->payments_only && (!type || strcmp(type, "Payment")))
-            continue;
-        jt_jw_object_begin(&w);
-        jt_jw_key(&w, "type");
-        jt_jw_string(&w, tx_kind(tx, c->params[0]));
-        jt_jw_key(&w, "hash");
-        jt_jw_value(&w, jt_json_get(tx, "hash"));
-        jt_jw_key(&w, "ledger_index");
-        jt_jw_value(&w, jt_json_get(tx, "ledger_index"));
-        jt_jw_key(&w, "date");
-        jt_jw_value(&w, jt_json_get(tx, "date"));
-        jt_jw_key(&w, "result");
-        jt_jw_value(&w, jt_json_get(meta, "TransactionResult"));
-        jt_jw_key(&w, "account");
-        jt_jw_value(&w, jt_json_get(tx, "Account"));
-        jt_amount a;
-        if (type && !strcmp(type, "Payment")) {
-            const jt_json *da = jt_json_get(meta, "delivered_amount");
-            jt_jw_key(&w, "counterparty");
-            const char *from = jt_json_string(jt_json_get(tx, "Account"));
-            jt_jw_value(&w, jt_json_get(tx, from && !strcmp(from, c->params[0]) ? "Destination"
-                                                                              : "Account"));
-            if (node_amount(da, &a) || node_amount(jt_json_get(tx, "Amount"), &a)) {
-                jt_jw_key(&w, "amount");
-                gw_amount_write(&w, &a);
-            }
-        }
-        jt_amount fee;
-        if (node_amount(jt_json_get(tx, "Fee"), &fee)) {
-            char f[JT_AMOUNT_TEXT_MAX];
-            jt_amount_swt_text(&fee, f, sizeof f);
-            jt_jw_key(&w, "fee");
-            jt_jw_string(&w, f);
-        }
-        jt_jw_key(&w, "tx");
-        jt_jw_value(&w, tx);
-        jt_jw_key(&w, "meta");
-        jt_jw_value(&w, meta);
-        jt_jw_object_end(&w);
+    /* One raw value: the writer puts commas between raw pieces. */
+    jt_buf arr;
+    jt_buf_init(&arr);
+    if (jt_buf_append(&arr, "[", 1) != JT_OK ||
+        (st->items.len && jt_buf_append(&arr, st->items.data, st->items.len) != JT_OK) ||
+        jt_buf_append(&arr, "]", 1) != JT_OK) {
+        jt_buf_clear(&arr);
+        jt_buf_clear(&b);
+        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
     }
-    jt_jw_array_end(&w);
-    const jt_json *m = jt_json_get(res, "marker");
+    jt_jw_raw(&w, (const char *)arr.data, arr.len);
+    jt_buf_clear(&arr);
     if (m)
         write_marker(&w, m);
+    jt_json_doc_free(mid);
     reply_buf(c, &w, &b);
+}
+
+static void hist_request(gw_call *c, const jt_json *marker)
+{
+    hist_state *st = c->state;
+    jt_buf b;
+    jt_jw w;
+    begin_req(&w, &b, "account_tx");
+    jt_jw_key(&w, "account");
+    jt_jw_string(&w, c->params[0]);
+    jt_jw_key(&w, "ledger_index_min");
+    jt_jw_int(&w, -1);
+    jt_jw_key(&w, "ledger_index_max");
+    jt_jw_int(&w, -1);
+    jt_jw_key(&w, "limit");
+    jt_jw_uint(&w, st->payments_only ? PAGE_MAX : st->limit);
+    if (st->forward) {
+        jt_jw_key(&w, "forward");
+        jt_jw_bool(&w, true);
+    }
+    if (marker) {
+        jt_jw_key(&w, "marker");
+        jt_jw_value(&w, marker);
+    }
+    if (!finish_req(c, &w, &b))
+        return;
+    gw_node_call(c, (const char *)b.data, hist_done);
+    jt_buf_clear(&b);
 }
 
 static void history(gw_call *c, bool payments_only)
@@ -859,32 +962,13 @@ static void history(gw_call *c, bool payments_only)
         return;
     }
     st->payments_only = payments_only;
+    st->limit = limit;
+    st->forward = fwd && !strcmp(fwd, "true");
+    jt_buf_init(&st->items);
     c->state = st;
-    c->free_state = free;
-    jt_buf b;
-    jt_jw w;
-    begin_req(&w, &b, "account_tx");
-    jt_jw_key(&w, "account");
-    jt_jw_string(&w, c->params[0]);
-    jt_jw_key(&w, "ledger_index_min");
-    jt_jw_int(&w, -1);
-    jt_jw_key(&w, "ledger_index_max");
-    jt_jw_int(&w, -1);
-    jt_jw_key(&w, "limit");
-    jt_jw_uint(&w, limit);
-    if (fwd && !strcmp(fwd, "true")) {
-        jt_jw_key(&w, "forward");
-        jt_jw_bool(&w, true);
-    }
-    if (mdoc) {
-        jt_jw_key(&w, "marker");
-        jt_jw_value(&w, jt_json_root(mdoc));
-    }
+    c->free_state = free_hist;
+    hist_request(c, mdoc ? jt_json_root(mdoc) : NULL);
     jt_json_doc_free(mdoc);
-    if (!finish_req(c, &w, &b))
-        return;
-    gw_node_call(c, (const char *)b.data, hist_done);
-    jt_buf_clear(&b);
 }
 
 void gw_get_transactions(gw_call *c)

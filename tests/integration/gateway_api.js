@@ -188,11 +188,14 @@ h.run(async () => {
 
   // ---- history
   r = await g.api('GET', `/v2/accounts/${B}/payments?limit=5`, { key: reader });
-  h.ok(r.status === 200 && r.body.payments.length === 5 && r.body.payments.every((p) => p.type === 'received') && typeof r.body.marker === 'string',
-       'payments history: a page of 5 with an opaque marker', r.body.payments && r.body.payments.map((p) => p.type));
-  const m1 = r.body.marker;
-  r = await g.api('GET', `/v2/accounts/${B}/payments?limit=5&marker=${m1}`, { key: reader });
-  h.ok(r.status === 200 && r.body.payments.length === 5, 'the next page through the marker', r.body);
+  h.ok(r.status === 200 && r.body.payments && r.body.payments.length === 5 && r.body.payments.every((p) => p.type === 'received') && typeof r.body.marker === 'string',
+       'payments history: a page of 5 payments with an opaque marker', r.body.payments && r.body.payments.map((p) => p.type));
+  const page1 = (r.body.payments || []).map((p) => p.hash);
+  r = await g.api('GET', `/v2/accounts/${B}/payments?limit=5&marker=${r.body.marker}`, { key: reader });
+  const page2 = (r.body.payments || []).map((p) => p.hash);
+  const ten = ((await g.api('GET', `/v2/accounts/${B}/payments?limit=10`, { key: reader })).body.payments || []).map((p) => p.hash);
+  h.ok(r.status === 200 && page2.length === 5 && JSON.stringify(page1.concat(page2)) === JSON.stringify(ten),
+       'the next page through the marker: no payment skipped or repeated', { page1, page2, ten });
   r = await g.api('GET', `/v2/accounts/${B}/payments?marker=7b2241`, { key: reader });
   h.ok(r.status === 400 && r.body.field === 'marker', '400: a marker that is not one', r.body);
   r = await g.api('GET', `/v2/accounts/${B}/transactions?limit=50`, { key: reader });
@@ -310,7 +313,9 @@ h.run(async () => {
 
   // ---- the audit log
   stopCloser();
-  await g.stop();
+  const end = await g.stop();
+  h.ok(end && end.code === 0 && !g.logs.some((l) => /Sanitizer|runtime error/.test(l)),
+       'the gateway stops cleanly on SIGTERM (exit 0, no sanitizer report)', { end, tail: g.logs.slice(-8) });
   let v = g.cli(['audit', 'verify']);
   h.ok(v.status === 0 && /records, chain intact/.test(v.stdout), 'audit verify: intact', v.stdout + v.stderr);
   const auditPath = path.join(g.dir, 'audit.log');

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Integration tests of jt-gateway through real HTTP against a real jt-node
+# (gateway_api.js): authentication and scopes, every error status,
+# idempotency under concurrency, the issuer's token flow, blobs signed by
+# jingtum-lib, the node going away, restarts, the OpenAPI document, the
+# audit log and a scan for secrets.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=${JT_BUILD:-build/test}
+if ! command -v node >/dev/null 2>&1; then echo "# SKIP node not found"; exit 0; fi
+if [ ! -d "$here/../interop/node_modules/ws" ]; then
+  (cd "$here/../interop" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+fi
+rc=0
+node "$here/gateway_api.js" "$build" || rc=1
+exit $rc
