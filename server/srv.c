@@ -2041,10 +2041,9 @@ static void http_flush(srv_conn *c)
     struct lws *wsi = c->wsi;
     if (c->gone || c->killing || !wsi)
         return;
-    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi)) {
-        uint8_t *p;
-        size_t len;
-        outq_front(&c->out, &p, &len);
+    uint8_t *p;
+    size_t len;
+    while (!lws_partial_buffered(wsi) && outq_front(&c->out, &p, &len)) {
         size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
         size_t queued, room = sock_room(c, &queued);
         if (room < need) {
