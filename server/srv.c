@@ -116,6 +116,9 @@ enum http_state {
 #define HTTP_RETRY_MAX_US 200000
 #define HTTP_MIN_WRITE ((size_t)4096)
 #define HTTP_TLS_MARGIN 1024
+/* After a refusal that closes: how long the rest of the request is read
+ * and dropped. */
+#define HTTP_LINGER_S 2
 /* What lws's header buffer may be set to (its field is 16 bits). */
 #define HTTP_MAX_HEADER_CEILING 65535u
 
@@ -190,6 +193,8 @@ struct srv_conn {
     size_t body_want;
     double req_at;   /* when its headers were in: the body's deadline runs from here */
     bool http_close; /* close once the answer is written */
+    bool http_refused; /* the answer is the core's refusal, closing: linger */
+    double linger_at;  /* when our side was shut after a refusal (0: not) */
     bool rx_held;    /* reading stopped while a request is in flight */
     unsigned retry_us;   /* http_flush's wait for a full socket, doubling while it stays full */
     size_t retry_queued; /* the socket's queue at the last look */
@@ -1568,14 +1573,12 @@ static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const cha
     r->body = "";
     r->path = strndup(uri ? uri : "", uri && ulen > 0 ? (size_t)ulen : 0);
     /* The query arguments, one lws fragment each; empty ones skipped. */
-    size_t total = 0, count = 0;
+    size_t total = 0;
     int cap = (int)n->http_max_header + 1, k;
     for (int i = 0;
          (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++)
-        if (k > 0) {
+        if (k > 0)
             total += (size_t)k + 1;
-            count++;
-        }
     r->query = malloc(total + 1);
     r->args = malloc(total + 1);
     if (!r->path || !r->query || !r->args) {
@@ -1595,8 +1598,8 @@ static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const cha
         memcpy(r->query + at, n->scratch, (size_t)k);
         r->query[at + (size_t)k] = '&';
         at += (size_t)k + 1;
+        r->n_args++;
     }
-    r->n_args = count;
     r->query[at ? at - 1 : 0] = '\0';
     r->args[at] = '\0';
     r->next = n->reqs;
@@ -1627,6 +1630,23 @@ static bool http_wants_close(struct lws *wsi)
 
 static void http_flush(srv_conn *c);
 
+/* Appends to buf (cap bytes) at *at; false, and nothing appended, when it
+ * would not fit. */
+__attribute__((format(printf, 4, 5))) static bool put(char *buf, size_t cap, size_t *at,
+                                                      const char *fmt, ...)
+{
+    if (*at >= cap)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *at, cap - *at, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= cap - *at)
+        return false;
+    *at += (size_t)k;
+    return true;
+}
+
 /* Stops or resumes reading c. */
 static void http_hold_rx(srv_conn *c, bool hold)
 {
@@ -1647,7 +1667,8 @@ static int http_answer(srv_conn *c, int status, const char *ctype, const srv_htt
         return -1;
     bool no_body = status < 200 || status == 204 || status == 304;
     size_t blen = head || no_body ? 0 : len;
-    size_t hl = 96 + (ctype ? strlen(ctype) + 20 : 0);
+    /* The status line, Content-Length and Connection take under 128. */
+    size_t hl = 160 + (ctype ? strlen(ctype) + 20 : 0);
     for (size_t i = 0; i < nh; i++)
         hl += strlen(h[i].name) + strlen(h[i].value) + 4;
     size_t total = hl + blen;
@@ -1664,17 +1685,23 @@ static int http_answer(srv_conn *c, int status, const char *ctype, const srv_htt
         conn_kill(c);
         return -1;
     }
-    int k = snprintf(buf, hl, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    size_t at = (size_t)k;
+    size_t at = 0;
+    bool fits = put(buf, hl, &at, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
     if (ctype && *ctype)
-        at += (size_t)snprintf(buf + at, hl - at, "Content-Type: %s\r\n", ctype);
+        fits = fits && put(buf, hl, &at, "Content-Type: %s\r\n", ctype);
     if (!no_body)
-        at += (size_t)snprintf(buf + at, hl - at, "Content-Length: %zu\r\n", len);
+        fits = fits && put(buf, hl, &at, "Content-Length: %zu\r\n", len);
     for (size_t i = 0; i < nh; i++)
-        at += (size_t)snprintf(buf + at, hl - at, "%s: %s\r\n", h[i].name, h[i].value);
+        fits = fits && put(buf, hl, &at, "%s: %s\r\n", h[i].name, h[i].value);
     if (c->http_close)
-        at += (size_t)snprintf(buf + at, hl - at, "Connection: close\r\n");
-    at += (size_t)snprintf(buf + at, hl - at, "\r\n");
+        fits = fits && put(buf, hl, &at, "Connection: close\r\n");
+    fits = fits && put(buf, hl, &at, "\r\n");
+    if (!fits) { /* not expected: hl counts every line */
+        free(buf);
+        conn_log("error", "http_answer_overflow", c, "status=%d", status);
+        conn_kill(c);
+        return -1;
+    }
     if (blen)
         memcpy(buf + at, body, blen);
     at += blen;
@@ -1718,8 +1745,10 @@ static void http_refuse(srv_conn *c, int status, const char *token, const char *
         req_retire(c->req);
         c->req = NULL;
     }
-    if (close)
+    if (close) {
         c->http_close = true; /* what lws reads of a refused body meanwhile is dropped */
+        c->http_refused = true;
+    }
     srv_http_field ra = {"Retry-After", retry_after};
     http_answer(c, status, "application/json", &ra, retry_after ? 1 : 0, body, (size_t)k, false);
 }
@@ -1909,11 +1938,12 @@ static int http_body_done(srv_conn *c)
 {
     if (c->killing)
         return -1;
-    /* Also called again for bytes pipelined behind a body while its answer
-     * is written (lws takes them for an empty body): they wait, unread,
-     * for lws_http_transaction_completed. */
+    /* Also called again for bytes pipelined behind a body (lws takes them
+     * for an empty body); while an answer is written they wait, unread, for
+     * lws_http_transaction_completed. After a refusal the request's body is
+     * all in (or lws lost its place in the stream): time to close. */
     if (c->hstate != H_BODY)
-        return 0;
+        return c->http_refused ? -1 : 0;
     if (c->rx_len < c->body_want) /* not expected: lws counts the body */
         return -1;
     if (c->rx) {
@@ -1929,6 +1959,20 @@ static int http_body_done(srv_conn *c)
 static int http_done(srv_conn *c)
 {
     struct lws *wsi = c->wsi;
+    if (c->linger_at > 0)
+        return 0; /* lingering already */
+    if (c->http_refused && !c->draining) {
+        /* A refusal may leave a body on its way: closing now, with it
+         * unread, would reset the connection and could take the answer
+         * with it. So our side is shut, and what still comes is read and
+         * dropped until the client closes or HTTP_LINGER_S pass. */
+        int fd = lws_get_socket_fd(wsi);
+        if (fd >= 0 && shutdown(fd, SHUT_WR) == 0) {
+            c->linger_at = mono_seconds();
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, HTTP_LINGER_S);
+            return 0;
+        }
+    }
     if (c->http_close || c->draining)
         return -1;
     c->hstate = H_IDLE;
@@ -1998,10 +2042,9 @@ static void http_flush(srv_conn *c)
     struct lws *wsi = c->wsi;
     if (c->gone || c->killing || !wsi)
         return;
-    while (c->out.head != c->out.tail && !lws_partial_buffered(wsi)) {
-        uint8_t *p = NULL;
-        size_t len = 0;
-        outq_front(&c->out, &p, &len);
+    uint8_t *p;
+    size_t len;
+    while (!lws_partial_buffered(wsi) && outq_front(&c->out, &p, &len)) {
         size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
         size_t queued, room = sock_room(c, &queued);
         if (room < need) {
@@ -2606,6 +2649,10 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
                 conn_kill(c);
                 continue;
             }
+            if (c->linger_at > 0 && now - c->linger_at >= HTTP_LINGER_S) {
+                conn_kill(c);
+                continue;
+            }
             if (c->hstate != H_IDLE) /* a request in flight or being answered */
                 continue;
         }
@@ -2710,6 +2757,7 @@ void srv_net_free(srv_net *n)
     free(n->allowed);
     free(n->admin);
     free(n->admin_nets);
+    free(n->client_protocols);
     if (n->node_sk)
         sodium_free(n->node_sk);
     sodium_memzero(n, sizeof *n);

@@ -249,6 +249,8 @@ int srv_conn_reply(srv_conn *c, const char *msg, size_t len);
  *     a body that begins with its own method and a space, or is a prefix
  *     of that, e.g. exactly "PO")
  *   a WebSocket upgrade on another path, h2c -> 404 (lws's page), closed
+ * ("closed": after the answer the core shuts its side and drops what the
+ * client still sends for up to 2 s, so that no reset overtakes the answer)
  * and closes without an answer: headers over http_max_header or not in
  * within http_deadline_s (libwebsockets' parser and timers), a body not in
  * within http_deadline_s of its headers (event=http_deadline), a
