@@ -215,6 +215,10 @@ out:
     gw_link_free(g.link);
     g.link = NULL;
     gw_submit_drain(g.submit);
+    /* The store's writer finishes (its callbacks post to the loop) before
+     * the server core runs what was posted and goes. */
+    gw_store_close(g.store);
+    g.store = NULL;
     srv_net_free(net);
     gw_submit_free(g.submit);
     if (g.buckets)

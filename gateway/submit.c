@@ -55,6 +55,7 @@ typedef struct txent {
     bool submitted_once; /* a reply to a first submission was seen */
     bool internal;       /* a gap filler */
     bool cid_in_map;
+    bool hash_in_map;
     waiter *waiters;
     acct *acct;
     struct txent *next_wait; /* acct's queue of reserved writes */
@@ -256,6 +257,27 @@ static void store_done(void *ctx, int rc, const char *err)
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"%s\"\n", err);
 }
 
+static void forget(gw_submit *s, txent *t);
+static void maybe_free(txent *t);
+
+/* A final entry stays findable in memory until its record is durable, so
+ * a lookup never reads the older record. */
+static void forget_final(void *ctx)
+{
+    txent *t = ctx;
+    forget(t->owner, t);
+    maybe_free(t);
+}
+
+static void final_recorded(void *ctx, int rc, const char *err)
+{
+    txent *t = ctx;
+    store_done(NULL, rc, err);
+    if (srv_net_post(t->owner->net, forget_final, t) != 0) {
+        /* No loop any more (shutting down): gw_submit_free frees it. */
+    }
+}
+
 static void persist_status(gw_submit *s, txent *t)
 {
     jt_buf rec;
@@ -266,8 +288,9 @@ static void persist_status(gw_submit *s, txent *t)
     if (!b || record_json(t, &rec) || gw_batch_put(b, GW_TXS, h, 32, rec.data, rec.len)) {
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
         gw_batch_free(b);
+        forget(s, t);
     } else {
-        gw_store_commit_async(s->store, b, store_done, NULL);
+        gw_store_commit_async(s->store, b, final_recorded, t);
     }
     jt_buf_clear(&rec);
 }
@@ -329,8 +352,11 @@ static int add_waiter(txent *t, bool wait, double wait_s, gw_sub_cb cb, void *ct
 
 static void forget(gw_submit *s, txent *t)
 {
-    if (t->info.hash[0])
-        gw_map_del(s->by_hash, t->info.hash, strlen(t->info.hash));
+    if (t->hash_in_map) {
+        if (gw_map_get(s->by_hash, t->info.hash, strlen(t->info.hash)) == t)
+            gw_map_del(s->by_hash, t->info.hash, strlen(t->info.hash));
+        t->hash_in_map = false;
+    }
     if (t->cid_in_map) {
         char k[200];
         size_t kl = cid_key(k, sizeof k, t->info.account, t->info.client_id);
@@ -355,7 +381,7 @@ static void free_ent(txent *t)
 /* Drops t once nothing refers to it any more. */
 static void maybe_free(txent *t)
 {
-    if (t->stage == ST_FINAL && t->busy == 0 && !t->waiters)
+    if (t->stage == ST_FINAL && t->busy == 0 && !t->waiters && !t->cid_in_map && !t->hash_in_map)
         free_ent(t);
 }
 
@@ -568,6 +594,7 @@ static void sign_and_persist(gw_submit *s, txent *t)
         fail_unsigned(s, t, 500, "outOfMemory", "out of memory");
         return;
     }
+    t->hash_in_map = true;
     s->stats.signed_count++;
     persist_enqueue(s, t);
 }
@@ -717,9 +744,8 @@ static void finalize(gw_submit *s, txent *t, gw_status st, const char *result, u
     snprintf(extra, sizeof extra, "status=%s result=%s ledger=%u", gw_status_text(st),
              t->info.result[0] ? t->info.result : "-", ledger);
     log_tx("info", "final", t, extra);
-    persist_status(s, t);
-    forget(s, t);
     t->stage = ST_FINAL;
+    persist_status(s, t);
     notify(t);
     if (st == GW_FAILED || st == GW_EXPIRED)
         gap_check(s, t);
@@ -1002,6 +1028,13 @@ static int existing(gw_submit *s, const char *account, const char *cid, const ui
             cb(ctx, &r);
             return 1;
         }
+        if (t->info.status != GW_PENDING) {
+            r.http = status_http(&t->info);
+            r.error = r.http == 422 ? t->info.result : NULL;
+            r.tx = &t->info;
+            cb(ctx, &r);
+            return 1;
+        }
         if (add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx)) {
             r.http = 500;
             r.error = "outOfMemory";
@@ -1199,14 +1232,22 @@ void gw_submit_blob(gw_submit *s, const char *api_key, const char *blob_hex,
     t->info.last_ledger = (uint32_t)lls;
     t->info.status = GW_PENDING;
     t->acct = gw_map_get(s->accts, account, strlen(account));
-    if (add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx) || gw_map_put(s->by_cid, k, kl, t) ||
-        gw_map_put(s->by_hash, t->info.hash, 64, t)) {
+    bool ok = add_waiter(t, wait, s->cfg.wait_max_s, cb, ctx) == 0;
+    if (ok && (ok = gw_map_put(s->by_cid, k, kl, t) == 0))
+        t->cid_in_map = true;
+    if (ok && (ok = gw_map_put(s->by_hash, t->info.hash, 64, t) == 0))
+        t->hash_in_map = true;
+    if (!ok) {
         forget(s, t);
+        while (t->waiters) { /* not answered: the reply below is the answer */
+            waiter *w = t->waiters;
+            t->waiters = w->next;
+            free(w);
+        }
         free_ent(t);
         reply_now(cb, ctx, 500, "outOfMemory", "out of memory");
         return;
     }
-    t->cid_in_map = true;
     gw_link_follow(s->link, account);
     persist_enqueue(s, t);
 }
@@ -1299,12 +1340,13 @@ static bool load_one(void *ctx, const void *k, size_t kl, const void *v, size_t 
     size_t ckl = cid_key(ck, sizeof ck, t->info.account, t->info.client_id);
     t->acct = get_acct(s, t->info.account);
     if (gw_map_put(s->by_hash, t->info.hash, 64, t) || gw_map_put(s->by_cid, ck, ckl, t)) {
-        forget(s, t);
+        gw_map_del(s->by_hash, t->info.hash, 64);
         free_ent(t);
         lc->rc = -1;
         return false;
     }
     t->cid_in_map = true;
+    t->hash_in_map = true;
     return true;
 }
 
