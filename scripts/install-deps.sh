@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libsecp256k1-dev libssl-dev
 libcurl4-openssl-dev libwebsockets-dev libyajl-dev libncurses-dev liblmdb-dev
-libinih-dev libcmocka-dev clang libclang-rt-dev libjemalloc-dev"
+libinih-dev libcmocka-dev clang libclang-rt-dev libjemalloc-dev curl jq"
 NODE_PKGS="nodejs npm"
 
 want="$PKGS"
