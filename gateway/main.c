@@ -31,6 +31,7 @@
 #include "config.h"
 #include "datadir.h"
 #include "gateway.h"
+#include "http.h"
 #include "pass.h"
 #include "store.h"
 
@@ -300,6 +301,23 @@ static int cmd_audit(int argc, char **argv)
     return 1;
 }
 
+/* The OpenAPI document of the routes served (the same as GET
+ * /v2/openapi.json; docs/openapi.json is this output). */
+static int cmd_openapi(int argc, char **argv)
+{
+    jt_buf b;
+    jt_buf_init(&b);
+    if (gw_openapi(&b)) {
+        jt_buf_clear(&b);
+        fprintf(stderr, "jt-gateway: out of memory\n");
+        return 1;
+    }
+    fwrite(b.data, 1, b.len, stdout);
+    putchar('\n');
+    jt_buf_clear(&b);
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     opts o;
@@ -531,6 +549,7 @@ static const command commands[] = {
     {"key", cmd_key,
      "create|import|list|export|remove --data DIR [--ed25519] [--label TEXT] [ADDRESS]",
      "manage the keystore (import reads the secret from stdin; export asks for the passphrase again)"},
+    {"openapi", cmd_openapi, "", "print the API's OpenAPI 3 document (as GET /v2/openapi.json)"},
     {"audit", cmd_audit, "verify --data DIR", "check the audit log's hash chain and its tail"},
 };
 

@@ -250,6 +250,9 @@ h.run(async () => {
     }
   }
   h.ok(unserved.length === 0, 'every route in openapi.json is served', unserved);
+  const docSpec = JSON.parse(fs.readFileSync(path.join(__dirname, '../../docs/openapi.json'), 'utf8'));
+  h.ok(JSON.stringify(docSpec) === JSON.stringify(spec),
+       'docs/openapi.json is the document served (regenerate: jt-gateway openapi > docs/openapi.json)');
 
   // ---- CORS is off unless configured
   r = await g.api('GET', '/v2/health', { headers: { Origin: 'https://app.example' } });
