@@ -283,6 +283,11 @@ build/fuzz/fuzz_rpc: tests/fuzz/fuzz_rpc.c $(SDK_SRC) $(FUZZ_NODE_SRC) $(PUB_HDR
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -Iserver -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)
 
+# The gateway's request bodies through its transaction builders.
+build/fuzz/fuzz_gw_body: tests/fuzz/fuzz_gw_body.c gateway/txbuild.c gateway/txbuild.h $(SDK_SRC) $(PUB_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Igateway -o $@ $< gateway/txbuild.c $(SDK_SRC) $(PKG_LIBS)
+
 fuzz: check-deps
 	$(MAKE) --no-print-directory fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz.sh $(FUZZ_BIN)
