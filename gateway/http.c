@@ -601,8 +601,12 @@ static void post_wallet_import(gw_call *c)
     jt_keystore_entry e;
     jt_errinfo ei = {0};
     jt_err rc = jt_keystore_import(c->g->ks, sv->u.str.s, body_str(c, "label"), &e, &ei);
-    /* The body held the secret: wipe it now, the answer never repeats it. */
+    /* The body held the secret: wipe it now (the parsed copy and the bytes
+     * as received), the answer never repeats it. */
     sodium_memzero((void *)sv->u.str.s, sv->u.str.len);
+    size_t blen;
+    const char *raw = srv_http_body(c->r, &blen);
+    sodium_memzero((void *)raw, blen);
     key_created(c, &e, &ei, rc);
 }
 

@@ -100,6 +100,10 @@ const struct secp256k1_context_struct *jt__secp_ctx(void);
 
 /* sodium_init() once; returns 0 on success. Defined in keys.c. */
 int jt__sodium_ready(void);
+/* Zeroes a stretch of the stack below the caller's frame: the frames of
+ * calls just returned from (signing, key derivation) may hold copies of key
+ * material that code outside libjt did not wipe. */
+void jt__scrub_stack(void);
 
 /* The keystore file without its cryptography (keystore.c): parsing and
  * checking the text into a keystore that holds no keys (every call that

@@ -37,6 +37,18 @@ int jt__sodium_ready(void)
     return sodium_status;
 }
 
+/* 16 KiB: deeper than signing and derivation go (libsecp256k1's signing
+ * context and libsodium's ed25519 code use a few KiB). */
+#define SCRUB_BYTES 16384
+
+__attribute__((noinline)) void jt__scrub_stack(void)
+{
+    uint8_t buf[SCRUB_BYTES];
+    sodium_memzero(buf, sizeof buf);
+    /* keep the buffer (and its clearing) from being optimized away */
+    __asm__ __volatile__("" : : "r"(buf) : "memory");
+}
+
 /* ---- seeds and secrets ---- */
 
 jt_err jt_seed_generate(jt_key_type type, jt_seed *seed)

@@ -1110,7 +1110,7 @@ static jt_err add_key(jt_keystore *ks, ks_work *w, const char *label, jt_keystor
     return JT_OK;
 }
 
-jt_err jt_keystore_generate(jt_keystore *ks, jt_key_type type, const char *label,
+static jt_err jt_keystore_generate__impl(jt_keystore *ks, jt_key_type type, const char *label,
                             jt_keystore_entry *out, jt_errinfo *ei)
 {
     if (!ks || !ks->keys)
@@ -1134,7 +1134,18 @@ jt_err jt_keystore_generate(jt_keystore *ks, jt_key_type type, const char *label
     return e;
 }
 
-jt_err jt_keystore_import(jt_keystore *ks, const char *secret, const char *label,
+/* The work above runs in frames below this one; what it left on the
+ * stack (copies of key material in library code that does not wipe)
+ * is cleared before returning. */
+jt_err jt_keystore_generate(jt_keystore *ks, jt_key_type type, const char *label,
+                            jt_keystore_entry *out, jt_errinfo *ei)
+{
+    jt_err e = jt_keystore_generate__impl(ks, type, label, out, ei);
+    jt__scrub_stack();
+    return e;
+}
+
+static jt_err jt_keystore_import__impl(jt_keystore *ks, const char *secret, const char *label,
                           jt_keystore_entry *out, jt_errinfo *ei)
 {
     if (!ks || !ks->keys)
@@ -1152,6 +1163,14 @@ jt_err jt_keystore_import(jt_keystore *ks, const char *secret, const char *label
         pthread_mutex_unlock(&ks->lock);
     }
     sodium_free(w);
+    return e;
+}
+
+jt_err jt_keystore_import(jt_keystore *ks, const char *secret, const char *label,
+                          jt_keystore_entry *out, jt_errinfo *ei)
+{
+    jt_err e = jt_keystore_import__impl(ks, secret, label, out, ei);
+    jt__scrub_stack();
     return e;
 }
 
@@ -1218,7 +1237,7 @@ static jt_err unseal_address(jt_keystore *ks, const char *address, ks_work *w, j
     return e;
 }
 
-jt_err jt_keystore_get_key(jt_keystore *ks, const char *address, jt_secret_key **out,
+static jt_err jt_keystore_get_key__impl(jt_keystore *ks, const char *address, jt_secret_key **out,
                            jt_errinfo *ei)
 {
     if (!out)
@@ -1240,7 +1259,15 @@ jt_err jt_keystore_get_key(jt_keystore *ks, const char *address, jt_secret_key *
     return e;
 }
 
-jt_err jt_keystore_export(jt_keystore *ks, const char *address, const char *passphrase, char *out,
+jt_err jt_keystore_get_key(jt_keystore *ks, const char *address, jt_secret_key **out,
+                           jt_errinfo *ei)
+{
+    jt_err e = jt_keystore_get_key__impl(ks, address, out, ei);
+    jt__scrub_stack();
+    return e;
+}
+
+static jt_err jt_keystore_export__impl(jt_keystore *ks, const char *address, const char *passphrase, char *out,
                           size_t cap, jt_errinfo *ei)
 {
     if (!ks || !ks->keys || !out)
@@ -1259,6 +1286,14 @@ jt_err jt_keystore_export(jt_keystore *ks, const char *address, const char *pass
         jt__err(ei, e, NULL, -1, "the buffer for the secret is too small (%zu bytes)", cap);
     }
     sodium_free(w);
+    return e;
+}
+
+jt_err jt_keystore_export(jt_keystore *ks, const char *address, const char *passphrase, char *out,
+                          size_t cap, jt_errinfo *ei)
+{
+    jt_err e = jt_keystore_export__impl(ks, address, passphrase, out, cap, ei);
+    jt__scrub_stack();
     return e;
 }
 

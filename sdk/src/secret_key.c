@@ -98,7 +98,7 @@ static jt_err handle_finish(jt_secret_key *sk, jt_secret_key **out)
     return JT_OK;
 }
 
-jt_err jt_secret_key_new(const jt_seed *seed, jt_secret_key **out)
+static jt_err jt_secret_key_new__impl(const jt_seed *seed, jt_secret_key **out)
 {
     if (!out)
         return JT_EINVAL;
@@ -113,7 +113,14 @@ jt_err jt_secret_key_new(const jt_seed *seed, jt_secret_key **out)
     return handle_finish(sk, out);
 }
 
-jt_err jt_secret_key_new_from_secret(const char *secret, jt_secret_key **out, jt_errinfo *ei)
+jt_err jt_secret_key_new(const jt_seed *seed, jt_secret_key **out)
+{
+    jt_err e = jt_secret_key_new__impl(seed, out);
+    jt__scrub_stack();
+    return e;
+}
+
+static jt_err jt_secret_key_new_from_secret__impl(const char *secret, jt_secret_key **out, jt_errinfo *ei)
 {
     if (!out)
         return jt__err(ei, JT_EINVAL, NULL, -1, "no place for the key handle");
@@ -135,7 +142,14 @@ jt_err jt_secret_key_new_from_secret(const char *secret, jt_secret_key **out, jt
     return JT_OK;
 }
 
-jt_err jt_secret_key_new_random(jt_key_type type, jt_secret_key **out)
+jt_err jt_secret_key_new_from_secret(const char *secret, jt_secret_key **out, jt_errinfo *ei)
+{
+    jt_err e = jt_secret_key_new_from_secret__impl(secret, out, ei);
+    jt__scrub_stack();
+    return e;
+}
+
+static jt_err jt_secret_key_new_random__impl(jt_key_type type, jt_secret_key **out)
 {
     if (!out)
         return JT_EINVAL;
@@ -152,6 +166,13 @@ jt_err jt_secret_key_new_random(jt_key_type type, jt_secret_key **out)
         return e;
     }
     return handle_finish(sk, out);
+}
+
+jt_err jt_secret_key_new_random(jt_key_type type, jt_secret_key **out)
+{
+    jt_err e = jt_secret_key_new_random__impl(type, out);
+    jt__scrub_stack();
+    return e;
 }
 
 void jt_secret_key_free(jt_secret_key *sk)
@@ -184,7 +205,7 @@ const char *jt_secret_key_address(const jt_secret_key *sk)
     return sk->address;
 }
 
-jt_err jt_secret_sign(jt_secret_key *sk, const uint8_t *msg, size_t len, uint8_t sig[JT_SIG_MAX],
+static jt_err jt_secret_sign__impl(jt_secret_key *sk, const uint8_t *msg, size_t len, uint8_t sig[JT_SIG_MAX],
                       size_t *siglen)
 {
     if (!sk)
@@ -197,7 +218,18 @@ jt_err jt_secret_sign(jt_secret_key *sk, const uint8_t *msg, size_t len, uint8_t
     return e;
 }
 
-jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32], uint8_t sig[JT_SIG_MAX],
+/* The work above runs in frames below this one; what it left on the
+ * stack (copies of key material in library code that does not wipe)
+ * is cleared before returning. */
+jt_err jt_secret_sign(jt_secret_key *sk, const uint8_t *msg, size_t len, uint8_t sig[JT_SIG_MAX],
+                      size_t *siglen)
+{
+    jt_err e = jt_secret_sign__impl(sk, msg, len, sig, siglen);
+    jt__scrub_stack();
+    return e;
+}
+
+static jt_err jt_secret_sign_digest__impl(jt_secret_key *sk, const uint8_t digest[32], uint8_t sig[JT_SIG_MAX],
                              size_t *siglen)
 {
     if (!sk)
@@ -209,6 +241,14 @@ jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32], uint8_
         return e;
     e = jt_sign_digest(&sk->g->kp, digest, sig, siglen);
     release(sk);
+    return e;
+}
+
+jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32], uint8_t sig[JT_SIG_MAX],
+                             size_t *siglen)
+{
+    jt_err e = jt_secret_sign_digest__impl(sk, digest, sig, siglen);
+    jt__scrub_stack();
     return e;
 }
 

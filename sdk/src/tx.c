@@ -103,12 +103,22 @@ jt_err jt_tx_sign(jt_obj *tx, const jt_keypair *kp, jt_errinfo *ei)
     return tx_sign(tx, &k, ei);
 }
 
-jt_err jt_tx_sign_secret(jt_obj *tx, jt_secret_key *sk, jt_errinfo *ei)
+static jt_err jt_tx_sign_secret__impl(jt_obj *tx, jt_secret_key *sk, jt_errinfo *ei)
 {
     if (!tx || !sk)
         return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_sign_secret: NULL argument");
     key_src k = {.sk = sk, .pub = jt_secret_key_public(sk)};
     return tx_sign(tx, &k, ei);
+}
+
+/* The work above runs in frames below this one; what it left on the
+ * stack (copies of key material in library code that does not wipe)
+ * is cleared before returning. */
+jt_err jt_tx_sign_secret(jt_obj *tx, jt_secret_key *sk, jt_errinfo *ei)
+{
+    jt_err e = jt_tx_sign_secret__impl(tx, sk, ei);
+    jt__scrub_stack();
+    return e;
 }
 
 void jt_tx_blob_id(const uint8_t *blob, size_t len, uint8_t hash[32])
@@ -256,11 +266,19 @@ jt_err jt_tx_multisign(jt_obj *tx, const jt_keypair *kp, const jt_account_id *si
     return tx_multisign(tx, &k, signer, ei);
 }
 
-jt_err jt_tx_multisign_secret(jt_obj *tx, jt_secret_key *sk, const jt_account_id *signer,
+static jt_err jt_tx_multisign_secret__impl(jt_obj *tx, jt_secret_key *sk, const jt_account_id *signer,
                               jt_errinfo *ei)
 {
     if (!tx || !sk)
         return jt__err(ei, JT_EINVAL, NULL, -1, "jt_tx_multisign_secret: NULL argument");
     key_src k = {.sk = sk, .pub = jt_secret_key_public(sk)};
     return tx_multisign(tx, &k, signer ? signer : jt_secret_key_account_id(sk), ei);
+}
+
+jt_err jt_tx_multisign_secret(jt_obj *tx, jt_secret_key *sk, const jt_account_id *signer,
+                              jt_errinfo *ei)
+{
+    jt_err e = jt_tx_multisign_secret__impl(tx, sk, signer, ei);
+    jt__scrub_stack();
+    return e;
 }
