@@ -200,7 +200,7 @@ int gw_config_load(gw_config *c, const char *path, char *err, size_t errcap)
     return 0;
 }
 
-char *gw_config_default_text(const char *node_url)
+char *gw_config_default_text(const char *node_url, const char *tls_cert, const char *tls_key)
 {
     gw_config d;
     gw_config_init(&d);
@@ -216,8 +216,8 @@ char *gw_config_default_text(const char *node_url)
             "; where the REST API and /v2/events listen\n"
             "address = %s\n"
             "; PEM certificate and key: both set, the listener speaks HTTPS only\n"
-            "tls_cert =\n"
-            "tls_key =\n"
+            "tls_cert = %s\n"
+            "tls_key = %s\n"
             "; origins allowed by CORS, space separated (empty: no CORS headers)\n"
             "cors_origins =\n"
             "max_body = %zu\n"
@@ -258,7 +258,7 @@ char *gw_config_default_text(const char *node_url)
             "\n"
             "[log]\n"
             "requests = true\n",
-            d.http_addr, d.max_body, d.max_conns, d.max_conns_per_addr, d.idle_s,
+            d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns, d.max_conns_per_addr, d.idle_s,
             d.msg_deadline_s, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.map_size);

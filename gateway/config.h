@@ -47,7 +47,8 @@ typedef struct gw_config {
 void gw_config_init(gw_config *c);
 /* Reads `path` over the defaults; -1 with "FILE:LINE: what is wrong". */
 int gw_config_load(gw_config *c, const char *path, char *err, size_t errcap);
-/* The text `init` writes, with `node_url` as [node] url. Caller frees. */
-char *gw_config_default_text(const char *node_url);
+/* The text `init` writes, with `node_url` as [node] url and the TLS files
+ * (NULL: none). Caller frees. */
+char *gw_config_default_text(const char *node_url, const char *tls_cert, const char *tls_key);
 
 #endif

@@ -2,7 +2,7 @@
  * jt-gateway — the on-premises gateway: keys held locally, a REST API over
  * the node protocol.
  *
- *   jt-gateway init   --data DIR [--node URL]
+ *   jt-gateway init   --data DIR [--node URL] [--tls] [--tls-names NAME,...]
  *   jt-gateway run    --data DIR [--config FILE]
  *   jt-gateway apikey create --data DIR --scopes read,sign[,issue,admin] [--accounts jA,jB|*] [--label TEXT]
  *   jt-gateway apikey list   --data DIR
@@ -33,6 +33,7 @@
 #include "gateway.h"
 #include "http.h"
 #include "pass.h"
+#include "tls.h"
 #include "store.h"
 
 #define VERSION "0.1.0"
@@ -48,6 +49,8 @@ typedef struct opts {
     const char *accounts;
     const char *label;
     bool ed25519;
+    bool tls;
+    const char *tls_names;
     const char *arg; /* the one positional argument */
 } opts;
 
@@ -72,6 +75,12 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             o->ed25519 = true;
             continue;
         }
+        if (!strcmp(argv[i], "--tls")) {
+            o->tls = true;
+            continue;
+        }
+        if (!strcmp(argv[i], "--tls-names"))
+            slot = &o->tls_names;
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "jt-gateway: %s needs a value\n", argv[i]);
@@ -138,7 +147,31 @@ static int cmd_init(int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    char *text = gw_config_default_text(node);
+    char cert[4200] = "", key[4200] = "";
+    err[0] = 0;
+    if (o.tls || o.tls_names) {
+        /* Absolute paths: the config is read from wherever run starts. */
+        char abs[4096];
+        if (!realpath(o.data, abs)) {
+            fprintf(stderr, "jt-gateway: %s: %s\n", o.data, strerror(errno));
+            srv_datadir_close(dd);
+            return 1;
+        }
+        char tdir[4110];
+        path_in(tdir, sizeof tdir, abs, "tls");
+        path_in(cert, sizeof cert, tdir, "cert.pem");
+        path_in(key, sizeof key, tdir, "key.pem");
+        if ((mkdir(tdir, 0700) != 0 && errno != EEXIST) ||
+            gw_tls_make_self_signed(cert, key, o.tls_names, err, sizeof err)) {
+            if (!err[0])
+                fprintf(stderr, "jt-gateway: %s: %s\n", tdir, strerror(errno));
+            else
+                fprintf(stderr, "jt-gateway: %s\n", err);
+            srv_datadir_close(dd);
+            return 1;
+        }
+    }
+    char *text = gw_config_default_text(node, cert[0] ? cert : NULL, key[0] ? key : NULL);
     gw_store *s = NULL;
     gw_audit *a = NULL;
     if (!text) {
@@ -159,6 +192,9 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "jt-gateway: %s\n", err);
         goto out;
     }
+    if (cert[0])
+        printf("TLS: a self-signed certificate, %s (clients: curl --cacert %s https://…)\n", cert,
+               cert);
     printf("initialized %s\n  config: %s\n  node:   %s\n"
            "next: jt-gateway apikey create --data %s --scopes read,sign,issue,admin --accounts '*'\n"
            "      jt-gateway run --data %s\n",
@@ -539,7 +575,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"init", cmd_init, "--data DIR [--node URL]",
+    {"init", cmd_init, "--data DIR [--node URL] [--tls] [--tls-names NAME,...]",
      "create the data directory, its config (with the node's URL), store and audit log"},
     {"run", cmd_run, "--data DIR [--config FILE]",
      "serve the REST API (the keystore passphrase from [keystore] or a prompt)"},

@@ -350,7 +350,7 @@ static void config_defaults_and_errors(void **state)
     fx *f = *state;
     char path[300], err[640];
     snprintf(path, sizeof path, "%s/g.conf", f->dir);
-    char *text = gw_config_default_text("jtp://abc@127.0.0.1:5030");
+    char *text = gw_config_default_text("jtp://abc@127.0.0.1:5030", NULL, NULL);
     write_file(path, text);
     free(text);
     gw_config c, d;
