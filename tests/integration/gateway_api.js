@@ -306,6 +306,7 @@ h.run(async () => {
   await g.stop();
   g.set('limits', 'key_rate', '5');
   g.set('limits', 'key_burst', '5');
+  g.set('http', 'cors_origins', 'https://app.example');
   await g.start();
   await g.waitHealthy(20000);
   const burst = await Promise.all(Array.from({ length: 20 }, () => g.api('GET', '/v2/wallets', { key: reader })));
@@ -313,6 +314,13 @@ h.run(async () => {
   h.ok(limited.length >= 10 && limited.every((x) => Number(x.headers['retry-after']) >= 1 && x.body.error === 'rateLimited') &&
        burst.filter((x) => x.status === 200).length >= 5, '429 past the key\'s rate, with Retry-After', burst.map((x) => x.status));
   h.eq((await g.api('GET', '/v2/wallets', { key: admin })).status, 200, 'another key is not limited by the first');
+  r = await g.api('OPTIONS', '/v2/wallets', { headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' } });
+  h.ok(r.status === 204 && r.headers['access-control-allow-origin'] === 'https://app.example' &&
+       /Authorization/.test(r.headers['access-control-allow-headers'] || ''), 'CORS preflight for a configured origin', r.headers);
+  r = await g.api('GET', '/v2/health', { headers: { Origin: 'https://evil.example' } });
+  h.ok(r.headers['access-control-allow-origin'] === undefined, 'no CORS header for another origin', r.headers);
+  r = await g.api('GET', '/v2/health', { headers: { Origin: 'https://app.example' } });
+  h.eq(r.headers['access-control-allow-origin'], 'https://app.example', 'CORS header for the configured origin');
 
   // ---- the audit log
   stopCloser();
