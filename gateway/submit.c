@@ -828,6 +828,14 @@ static void gap_check(gw_submit *s, txent *t)
     acct *a = t->acct;
     if (!a || !t->info.sequence)
         return;
+    /* tefPAST_SEQ: another transaction of the account has this sequence
+     * (one signed elsewhere): no gap, but this gateway's count is behind.
+     * A gap filler that fails is not filled again (it would loop). */
+    if (!strcmp(t->info.result, "tefPAST_SEQ") || t->internal) {
+        if (!a->queue)
+            a->next_seq = 0;
+        return;
+    }
     pend_scan ps = {a->address, t->info.sequence, 0, false};
     gw_map_each(s->by_hash, scan_pending, &ps);
     if (!ps.found) {

@@ -236,6 +236,22 @@ h.run(async () => {
     h.ok(r.status === 400 && r.body.error === 'badBlob', '400: not a transaction', r.body);
   }
 
+  // ---- a transaction that can never apply expires (honestly, not "failed")
+  {
+    const info = await h.c.request({ command: 'account_info', account: G.address, ledger_index: 'current' });
+    const closed = (await h.c.request({ command: 'ledger_closed' })).result.ledger_index;
+    const tx = { TransactionType: 'Payment', Account: G.address, Destination: C.address, Amount: '1000000', Fee: '10000',
+      Sequence: info.result.account_data.Sequence + 50, LastLedgerSequence: closed + 3 };
+    const signed = spawnSync(h.WALLET, ['sign'], { input: `${G.secret}\n${JSON.stringify(tx)}\n`, encoding: 'utf8' });
+    const blob = JSON.parse(signed.stdout).tx_blob;
+    r = await g.api('POST', '/v2/blob', { key: admin, body: { blob, client_id: 'future-seq' } });
+    h.ok(r.status === 202 && r.body.status === 'pending', 'a blob with a future sequence: pending (held by the node)', r.body);
+    r = await g.api('POST', '/v2/blob?wait=validated', { key: admin, body: { blob, client_id: 'future-seq' } });
+    h.ok(r.status === 200 && r.body.status === 'expired' && r.body.result !== 'tesSUCCESS', '... expired once its LastLedgerSequence passed', r.body);
+    r = await g.api('GET', `/v2/accounts/${G.address}/payments/future-seq`, { key: reader });
+    h.ok(r.status === 200 && r.body.status === 'expired', '... and stays expired', r.body);
+  }
+
   // ---- OpenAPI: every documented route is served
   r = await g.api('GET', '/v2/openapi.json');
   const spec = r.body;
