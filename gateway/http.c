@@ -997,8 +997,9 @@ void gw_http_on_request(void *ctx, srv_http_req *r, bool over_rate)
     gw *g = ctx;
     gw_call *c = calloc(1, sizeof *c);
     if (!c) {
-        srv_http_respond(r, 503, "application/json", NULL, 0,
-                         "{\"success\":false,\"status_code\":\"503\",\"error\":\"outOfMemory\"}", 61);
+        static const char body[] =
+            "{\"success\":false,\"status_code\":\"503\",\"error\":\"outOfMemory\"}";
+        srv_http_respond(r, 503, "application/json", NULL, 0, body, sizeof body - 1);
         return;
     }
     c->g = g;
