@@ -712,7 +712,7 @@ void gw_post_webhook(gw_call *c)
         size_t n = s ? strlen(s) : 0;
         bool ok = n >= GW_HOOK_SECRET_MIN && n <= GW_HOOK_SECRET_MAX;
         for (size_t i = 0; ok && i < n; i++)
-            ok = s[i] > 0x20 && s[i] < 0x7f;
+            ok = s[i] >= 0x20 && s[i] < 0x7f;
         if (!ok) {
             gw_fail(c, 400, "badRequest", "secret",
                     "secret: 16 to 128 printable characters (or leave it out: one is made)");
