@@ -69,7 +69,7 @@ endif
 GW_SRC     := $(sort $(wildcard gateway/*.c))
 GW_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(GW_SRC))
 GW_CORE_OBJ := $(filter-out $(BUILD)/obj/gateway/main.o,$(GW_OBJ))
-GW_LIBS    := -llmdb -linih -lpthread -lm
+GW_LIBS    := -llmdb -linih -lpthread -lm $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node $(BUILD)/bin/jt-gateway
 
 # ---------------------------------------------------------------- tests

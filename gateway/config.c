@@ -30,6 +30,15 @@ void gw_config_init(gw_config *c)
     c->key_rate = 100;
     c->key_burst = 200;
     c->max_pending = 10000;
+    c->ev_conns_per_key = 8;
+    c->ev_subs_per_conn = 16;
+    c->ev_max_replay = 100000;
+    c->wh_max_attempts = 12;
+    c->wh_backoff_ms = 1000;
+    c->wh_backoff_max_s = 600;
+    c->wh_timeout_s = 10;
+    c->wh_max_inflight = 8;
+    c->wh_max_hooks = 100;
     c->map_size = (uint64_t)1 << 30;
     c->log_requests = true;
 }
@@ -152,6 +161,24 @@ static int on_item(void *user, const char *section, const char *name, const char
         UNUM(key_burst, 1, 1000000);
     else if (IS("limits", "max_pending"))
         UNUM(max_pending, 1, 10000000);
+    else if (IS("events", "max_conns_per_key"))
+        UNUM(ev_conns_per_key, 1, 100000);
+    else if (IS("events", "max_subscriptions"))
+        UNUM(ev_subs_per_conn, 1, 1000);
+    else if (IS("events", "max_replay_ledgers"))
+        UNUM(ev_max_replay, 1, 100000000);
+    else if (IS("webhooks", "max_attempts"))
+        UNUM(wh_max_attempts, 1, 1000);
+    else if (IS("webhooks", "backoff_ms"))
+        UNUM(wh_backoff_ms, 10, 3600000);
+    else if (IS("webhooks", "backoff_max_s"))
+        UNUM(wh_backoff_max_s, 1, 604800);
+    else if (IS("webhooks", "timeout_s"))
+        UNUM(wh_timeout_s, 1, 600);
+    else if (IS("webhooks", "max_inflight"))
+        UNUM(wh_max_inflight, 1, 1000);
+    else if (IS("webhooks", "max_webhooks"))
+        UNUM(wh_max_hooks, 1, 100000);
     else if (IS("store", "map_size"))
         UNUM(map_size, 1048576, UINT64_C(1099511627776));
     else if (IS("log", "requests")) {
@@ -253,6 +280,23 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "key_burst = %u\n"
             "max_pending = %u\n"
             "\n"
+            "[events]\n"
+            "; GET /v2/events (WebSocket): connections per API key, subscriptions per\n"
+            "; connection, and how far back since_ledger may reach\n"
+            "max_conns_per_key = %u\n"
+            "max_subscriptions = %u\n"
+            "max_replay_ledgers = %u\n"
+            "\n"
+            "[webhooks]\n"
+            "; a delivery is retried after backoff_ms, doubling up to backoff_max_s, and\n"
+            "; becomes a dead letter after max_attempts\n"
+            "max_attempts = %u\n"
+            "backoff_ms = %u\n"
+            "backoff_max_s = %u\n"
+            "timeout_s = %u\n"
+            "max_inflight = %u\n"
+            "max_webhooks = %u\n"
+            "\n"
             "[store]\n"
             "map_size = %" PRIu64 "\n"
             "\n"
@@ -261,7 +305,9 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns, d.max_conns_per_addr, d.idle_s,
             d.msg_deadline_s, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
-            d.map_size);
+            d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,
+            d.wh_backoff_ms, d.wh_backoff_max_s, d.wh_timeout_s, d.wh_max_inflight,
+            d.wh_max_hooks, d.map_size);
     fclose(f);
     return out;
 }

@@ -38,6 +38,17 @@ typedef struct gw_config {
     unsigned key_rate;        /* requests per API key per second; 100 */
     unsigned key_burst;       /* 200 */
     unsigned max_pending;     /* submissions not yet final, in total; 10000 */
+    /* [events] (/v2/events) */
+    unsigned ev_conns_per_key;  /* WebSocket connections per API key; 8 */
+    unsigned ev_subs_per_conn;  /* subscriptions per connection; 16 */
+    unsigned ev_max_replay;     /* since_ledger at most this many ledgers back; 100000 */
+    /* [webhooks] */
+    unsigned wh_max_attempts;   /* then the delivery is a dead letter; 12 */
+    unsigned wh_backoff_ms;     /* first retry after this, doubling; 1000 */
+    unsigned wh_backoff_max_s;  /* ... up to this; 600 */
+    unsigned wh_timeout_s;      /* one attempt; 10 */
+    unsigned wh_max_inflight;   /* attempts under way at once; 8 */
+    unsigned wh_max_hooks;      /* webhooks registered; 100 */
     /* [store] */
     uint64_t map_size;        /* bytes; 1 GiB */
     /* [log] */

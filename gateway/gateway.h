@@ -17,6 +17,8 @@ struct gw_audit;
 struct gw_link;
 struct gw_submit;
 struct gw_map;
+struct gw_events;
+struct gw_webhooks;
 struct jt_keystore;
 struct gw_config;
 
@@ -30,6 +32,8 @@ typedef struct gw {
     struct srv_net *net;
     struct gw_link *link;
     struct gw_submit *submit;
+    struct gw_events *events;
+    struct gw_webhooks *webhooks;
     struct gw_map *buckets; /* API key id -> rate bucket */
     double started;
     /* counters for /metrics */

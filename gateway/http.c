@@ -16,11 +16,13 @@
 #include <jt/keystore.h>
 
 #include "config.h"
+#include "events.h"
 #include "link.h"
 #include "map.h"
 #include "routes.h"
 #include "submit.h"
 #include "txbuild.h"
+#include "webhooks.h"
 
 enum {
     F_ACCOUNT = 1, /* params[0] is an address the key must be allowed (sign/issue) */
@@ -718,6 +720,35 @@ static void get_metrics(gw_call *c)
             gw_link_ready(g->link) ? 1 : 0, gw_link_validated(g->link),
             gw_link_reconnects(g->link), g->rate_limited, g->auth_failures,
             srv_net_http_inflight(g->net));
+    gw_events_stats es;
+    gw_events_get_stats(g->events, &es);
+    gw_webhooks_stats ws;
+    gw_webhooks_get_stats(g->webhooks, &ws);
+    fprintf(f,
+            "# HELP jt_gateway_events_ledger Last validated ledger whose events are all queued.\n"
+            "# TYPE jt_gateway_events_ledger gauge\njt_gateway_events_ledger %" PRIu32 "\n"
+            "# TYPE jt_gateway_events_connections gauge\njt_gateway_events_connections %u\n"
+            "# TYPE jt_gateway_events_subscriptions gauge\njt_gateway_events_subscriptions %u\n"
+            "# TYPE jt_gateway_events_pushed_total counter\njt_gateway_events_pushed_total %" PRIu64
+            "\n"
+            "# TYPE jt_gateway_events_replayed_total counter\njt_gateway_events_replayed_total %" PRIu64
+            "\n"
+            "# TYPE jt_gateway_events_slow_closed_total counter\n"
+            "jt_gateway_events_slow_closed_total %" PRIu64 "\n"
+            "# HELP jt_gateway_events_ledgers_skipped_total Ledgers the node did not have.\n"
+            "# TYPE jt_gateway_events_ledgers_skipped_total counter\n"
+            "jt_gateway_events_ledgers_skipped_total %" PRIu64 "\n"
+            "# HELP jt_gateway_webhook_deliveries_total Webhook attempts by outcome (dead: given up).\n"
+            "# TYPE jt_gateway_webhook_deliveries_total counter\n"
+            "jt_gateway_webhook_deliveries_total{result=\"ok\"} %" PRIu64 "\n"
+            "jt_gateway_webhook_deliveries_total{result=\"failed\"} %" PRIu64 "\n"
+            "jt_gateway_webhook_deliveries_total{result=\"dead\"} %" PRIu64 "\n"
+            "# HELP jt_gateway_webhook_queue Deliveries not yet acknowledged.\n"
+            "# TYPE jt_gateway_webhook_queue gauge\njt_gateway_webhook_queue %zu\n"
+            "# TYPE jt_gateway_webhook_inflight gauge\njt_gateway_webhook_inflight %zu\n"
+            "# TYPE jt_gateway_webhooks gauge\njt_gateway_webhooks %zu\n",
+            es.cursor, es.conns, es.subs, es.pushed, es.replayed, es.slow_closed, es.skipped, ws.ok,
+            ws.failed, ws.dead, ws.queued, ws.inflight, ws.hooks);
     fclose(f);
     count(c, 200);
     srv_http_field h = {"Cache-Control", "no-store"};
@@ -787,6 +818,17 @@ static const gw_route routes[] = {
     {"GET", "/v2/ledger/hash/{hash}", gw_get_ledger, GW_SCOPE_READ, 0, "a ledger by hash"},
     {"POST", "/v2/blob", post_blob, GW_SCOPE_SIGN, F_BODY,
      "submit a transaction signed elsewhere; tracked like the gateway's own"},
+    {"GET", "/v2/events", gw_get_events, GW_SCOPE_READ, 0,
+     "WebSocket: validated ledger, transaction and account events, with replay (since_ledger); "
+     "the API key in the first message {\"command\":\"auth\",\"key\":...}"},
+    {"POST", "/v2/webhooks", gw_post_webhook, GW_SCOPE_ADMIN, F_BODY,
+     "register a URL for account events ({url, accounts, secret?}); the secret is shown once"},
+    {"GET", "/v2/webhooks", gw_get_webhooks, GW_SCOPE_ADMIN, 0,
+     "the webhooks, with deliveries owed and dead letters"},
+    {"DELETE", "/v2/webhooks/{id}", gw_delete_webhook, GW_SCOPE_ADMIN, 0,
+     "remove a webhook, its deliveries and its dead letters"},
+    {"GET", "/v2/webhooks/{id}/dead", gw_get_webhook_dead, GW_SCOPE_ADMIN, 0,
+     "a webhook's dead letters, with their events"},
 };
 #define N_ROUTES (sizeof routes / sizeof *routes)
 

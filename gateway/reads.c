@@ -1118,3 +1118,15 @@ void gw_get_ledger(gw_call *c)
     gw_node_call(c, (const char *)b.data, ledger_done);
     jt_buf_clear(&b);
 }
+
+/* ------------------------------------------------------------ shared */
+
+const char *gw_tx_kind(const jt_json *tx, const char *account)
+{
+    return tx_kind(tx, account);
+}
+
+bool gw_node_amount(const jt_json *v, jt_amount *a)
+{
+    return node_amount(v, a);
+}

@@ -6,6 +6,8 @@
 #ifndef GW_ROUTES_H
 #define GW_ROUTES_H
 
+#include <jt/amount.h>
+
 #include "http.h"
 
 /* reads.c: what the node knows. */
@@ -19,6 +21,21 @@ void gw_get_payments(gw_call *c);
 void gw_get_payment(gw_call *c);
 void gw_get_transaction(gw_call *c);
 void gw_get_ledger(gw_call *c);
+
+/* reads.c: the old API's kind of a transaction seen from `account` (sent,
+ * received, offernew, trusting, ...), and a node amount (drops text or
+ * {value,currency,issuer}) parsed. */
+const char *gw_tx_kind(const jt_json *tx, const char *account);
+bool gw_node_amount(const jt_json *v, jt_amount *a);
+
+/* webhooks.c: /v2/webhooks (admin). */
+void gw_post_webhook(gw_call *c);
+void gw_get_webhooks(gw_call *c);
+void gw_delete_webhook(gw_call *c);
+void gw_get_webhook_dead(gw_call *c);
+
+/* events.c: GET /v2/events reached without a WebSocket upgrade. */
+void gw_get_events(gw_call *c);
 
 /* Sends `request` (JSON) to the node; `done` gets the call and the reply's
  * "result" (NULL on any failure, which this answers itself: 404 for the

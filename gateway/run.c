@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "config.h"
 #include "datadir.h"
+#include "events.h"
 #include "gateway.h"
 #include "http.h"
 #include "link.h"
@@ -28,6 +29,7 @@
 #include "srv.h"
 #include "store.h"
 #include "submit.h"
+#include "webhooks.h"
 
 #define KEYSTORE_NAME "keystore.json"
 
@@ -44,6 +46,8 @@ static void on_tick(void *ctx)
 {
     gw *g = ctx;
     gw_submit_tick(g->submit);
+    gw_events_tick(g->events);
+    gw_webhooks_tick(g->webhooks);
 }
 
 /* The link's hooks go to the submission code. */
@@ -51,12 +55,14 @@ static void hook_connected(void *ctx)
 {
     gw *g = ctx;
     gw_submit_on_connected(g->submit);
+    gw_events_on_connected(g->events);
 }
 
 static void hook_ledger(void *ctx, uint32_t index)
 {
     gw *g = ctx;
     gw_submit_on_ledger(g->submit, index);
+    gw_events_on_ledger(g->events, index);
 }
 
 static void hook_tx(void *ctx, const jt_json *msg, const char *text, size_t len)
@@ -149,6 +155,11 @@ int gw_run(const char *dir, const char *config_path)
         goto out;
     }
     g.buckets = gw_map_new();
+    if (gw_webhooks_new(&g, &g.webhooks, err, sizeof err) ||
+        gw_events_new(&g, &g.events, err, sizeof err)) {
+        fprintf(stderr, "jt-gateway: %s\n", err);
+        goto out;
+    }
     srv_net_config nc;
     srv_net_config_init(&nc);
     nc.ws_addr = NULL;
@@ -163,7 +174,16 @@ int gw_run(const char *dir, const char *config_path)
     nc.http_deadline_s = c.msg_deadline_s;
     nc.client_protocols = jt_session_lws_protocol();
     nc.n_client_protocols = 1;
-    srv_net_handlers h = {.on_http = gw_http_on_request, .on_http_abort = gw_http_on_abort};
+    /* /v2/events: the upgrade's headers do not reach the handlers, so the
+     * API key comes in the first message (events.c). */
+    static const char *const ws_paths[] = {"/v2/events"};
+    nc.http_ws_paths = ws_paths;
+    nc.n_http_ws_paths = 1;
+    srv_net_handlers h = {.on_http = gw_http_on_request,
+                          .on_http_abort = gw_http_on_abort,
+                          .on_request = gw_events_on_request,
+                          .on_close = gw_events_on_close,
+                          .keep = gw_events_keep};
     if (!g.buckets || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
         fprintf(stderr, "jt-gateway: %s\n", err[0] ? err : "out of memory");
         goto out;
@@ -212,14 +232,19 @@ out:
      * it; the server core's free runs what was posted; the submission
      * code goes last. */
     gw_submit_stop(g.submit);
+    gw_events_stop(g.events);
     gw_link_free(g.link);
     g.link = NULL;
     gw_submit_drain(g.submit);
+    /* The webhook worker is joined (its attempts under way stay owed). */
+    gw_webhooks_stop(g.webhooks);
     /* The store's writer finishes (its callbacks post to the loop) before
      * the server core runs what was posted and goes. */
     gw_store_close(g.store);
     g.store = NULL;
     srv_net_free(net);
+    gw_events_free(g.events);
+    gw_webhooks_free(g.webhooks);
     gw_submit_free(g.submit);
     if (g.buckets)
         gw_map_each(g.buckets, free_bucket, NULL);

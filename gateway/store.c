@@ -15,7 +15,8 @@
 
 #include "datadir.h"
 
-static const char *const table_names[GW_TABLES] = {"apikeys", "txs", "cids", "accounts", "meta"};
+static const char *const table_names[GW_TABLES] = {"apikeys", "txs", "cids", "accounts", "meta",
+                                                       "hooks", "deliveries", "dead"};
 
 typedef struct op {
     gw_table t;

@@ -6,7 +6,11 @@
  *   txs       transaction hash (32 bytes)       -> submission record (JSON)
  *   cids      account '\0' client_id            -> transaction hash (32) + body digest (32)
  *   accounts  address                           -> account record (JSON: next sequence, ...)
- *   meta      name                              -> value (audit tail, last ledger seen, ...)
+ *   meta      name                              -> value (audit tail, last ledger seen,
+ *                                                  "events_cursor", ...)
+ *   hooks     webhook id (16 hex)               -> webhook record (JSON, hook.h)
+ *   deliveries webhook id '/' event id          -> delivery not yet acknowledged (JSON, hook.h)
+ *   dead      webhook id '/' event id           -> delivery given up on (JSON, hook.h)
  *
  * Records are JSON text so that an operator can read them with mdb_dump and
  * the format can grow without migrations.
@@ -34,6 +38,9 @@ typedef enum gw_table {
     GW_CIDS,
     GW_ACCOUNTS,
     GW_META,
+    GW_HOOKS,
+    GW_DELIVERIES,
+    GW_DEAD,
     GW_TABLES
 } gw_table;
 

@@ -3,7 +3,9 @@
 # (gateway_api.js): authentication and scopes, every error status,
 # idempotency under concurrency, the issuer's token flow, blobs signed by
 # jingtum-lib, the node going away, restarts, the OpenAPI document, the
-# audit log and a scan for secrets.
+# audit log and a scan for secrets; and its events (gateway_events.js):
+# /v2/events push and replay, signed webhooks with retries, catch-up across
+# a restart, dead letters.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -13,4 +15,5 @@ if [ ! -d "$here/../interop/node_modules/ws" ]; then
 fi
 rc=0
 node "$here/gateway_api.js" "$build" || rc=1
+node "$here/gateway_events.js" "$build" || rc=1
 exit $rc
