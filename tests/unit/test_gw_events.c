@@ -246,7 +246,7 @@ static void settings_defaults_and_ranges(void **state)
     assert_non_null(mkdtemp(dir));
     char path[128];
     snprintf(path, sizeof path, "%s/jt-gateway.conf", dir);
-    char *text = gw_config_default_text("ws://127.0.0.1:5020");
+    char *text = gw_config_default_text("ws://127.0.0.1:5020", NULL, NULL);
     assert_non_null(text);
     assert_non_null(strstr(text, "[webhooks]\n"));
     assert_non_null(strstr(text, "max_attempts = 12\n"));
