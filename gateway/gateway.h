@@ -17,6 +17,7 @@ struct gw_audit;
 struct gw_link;
 struct gw_submit;
 struct gw_map;
+struct gw_memos;
 struct jt_keystore;
 struct gw_config;
 
@@ -30,6 +31,7 @@ typedef struct gw {
     struct srv_net *net;
     struct gw_link *link;
     struct gw_submit *submit;
+    struct gw_memos *memos; /* encryption keys of held accounts (memo.h) */
     struct gw_map *buckets; /* API key id -> rate bucket */
     double started;
     /* counters for /metrics */

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "link.h"
 #include "map.h"
+#include "memo.h"
 #include "pass.h"
 #include "srv.h"
 #include "store.h"
@@ -149,6 +150,7 @@ int gw_run(const char *dir, const char *config_path)
         goto out;
     }
     g.buckets = gw_map_new();
+    g.memos = gw_memos_new(g.ks);
     srv_net_config nc;
     srv_net_config_init(&nc);
     nc.ws_addr = NULL;
@@ -164,7 +166,7 @@ int gw_run(const char *dir, const char *config_path)
     nc.client_protocols = jt_session_lws_protocol();
     nc.n_client_protocols = 1;
     srv_net_handlers h = {.on_http = gw_http_on_request, .on_http_abort = gw_http_on_abort};
-    if (!g.buckets || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
+    if (!g.buckets || !g.memos || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
         fprintf(stderr, "jt-gateway: %s\n", err[0] ? err : "out of memory");
         goto out;
     }
@@ -226,6 +228,7 @@ out:
     gw_map_free(g.buckets);
     gw_audit_close(g.audit);
     gw_store_close(g.store);
+    gw_memos_free(g.memos);
     jt_keystore_free(g.ks);
     srv_datadir_close(dd);
     return rcode;

@@ -3,7 +3,8 @@
 # (gateway_api.js): authentication and scopes, every error status,
 # idempotency under concurrency, the issuer's token flow, blobs signed by
 # jingtum-lib, the node going away, restarts, the OpenAPI document, the
-# audit log and a scan for secrets.
+# audit log and a scan for secrets; and encrypted memos end to end
+# (gateway_memos.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -13,4 +14,5 @@ if [ ! -d "$here/../interop/node_modules/ws" ]; then
 fi
 rc=0
 node "$here/gateway_api.js" "$build" || rc=1
+node "$here/gateway_memos.js" "$build" || rc=1
 exit $rc
