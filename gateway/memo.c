@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jt/base58.h>
 #include <jt/secret_key.h>
 #include <jt/util.h>
 
@@ -87,7 +88,9 @@ int gw_memos_seal(gw_memos *m, const char *sender, const uint8_t recipient[JT_ME
     if (n > GW_MEMOS_MAX)
         return fail(e, "payment.memos", "at most 8 memos");
     jt_memo_key *mine = gw_memos_key(m, sender);
-    if (!mine)
+    jt_account_id from;
+    jt_errinfo ei;
+    if (!mine || jt_address_decode(sender, &from, &ei) != JT_OK)
         return fail(e, "", "the sender's encryption key is not available");
     size_t total = 0;
     jt_memo_parts parts[GW_MEMOS_MAX];
@@ -116,7 +119,7 @@ int gw_memos_seal(gw_memos *m, const char *sender, const uint8_t recipient[JT_ME
             const uint8_t *to = copy == 0 ? recipient : jt_memo_key_public(mine);
             size_t len;
             jt_err err = jt_memo_seal(to, copy == 0 ? JT_MEMO_FOR_RECIPIENT : JT_MEMO_FOR_SENDER,
-                                      &parts[i], buf + at, total - at, &len);
+                                      &from, &parts[i], buf + at, total - at, &len);
             if (err == JT_ECRYPTO && copy == 0) {
                 rc = fail(e, "payment.destination",
                           "the destination's MessageKey is not a usable encryption key");
@@ -199,13 +202,17 @@ static bool try_open(gw_memos *m, jt_jw *w, const jt_json *tx, const jt_json *me
     }
     const char *party = jt_json_string(
         jt_json_get(tx, role == JT_MEMO_FOR_RECIPIENT ? "Destination" : "Account"));
+    const char *account = jt_json_string(jt_json_get(tx, "Account"));
+    jt_account_id from;
+    jt_errinfo ei;
     jt_memo_key *k = NULL;
-    if (party && ((key->scopes & GW_SCOPE_ADMIN) || gw_apikey_allows_account(key, party)))
+    if (party && account && jt_address_decode(account, &from, &ei) == JT_OK &&
+        ((key->scopes & GW_SCOPE_ADMIN) || gw_apikey_allows_account(key, party)))
         k = gw_memos_key(m, party);
     bool opened = false;
     uint8_t *buf = k ? malloc(len) : NULL;
     jt_memo_parts p;
-    if (buf && jt_memo_open(k, d, len, buf, len, &p) == JT_OK) {
+    if (buf && jt_memo_open(k, d, len, &from, buf, len, &p) == JT_OK) {
         write_part(w, "type", p.type, p.type_len);
         write_part(w, "format", p.format, p.format_len);
         jt_jw_key(w, "data");

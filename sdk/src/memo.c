@@ -115,9 +115,10 @@ static size_t get16(const uint8_t *p)
 }
 
 jt_err jt_memo_seal(const uint8_t to[JT_MEMO_KEY_BYTES], jt_memo_role role,
-                    const jt_memo_parts *in, uint8_t *out, size_t cap, size_t *outlen)
+                    const jt_account_id *sender, const jt_memo_parts *in, uint8_t *out, size_t cap,
+                    size_t *outlen)
 {
-    if (!to || !in || !out || !outlen ||
+    if (!to || !sender || !in || !out || !outlen ||
         (role != JT_MEMO_FOR_RECIPIENT && role != JT_MEMO_FOR_SENDER) ||
         (in->type_len && !in->type) || (in->format_len && !in->format) ||
         (in->data_len && !in->data))
@@ -131,11 +132,13 @@ jt_err jt_memo_seal(const uint8_t to[JT_MEMO_KEY_BYTES], jt_memo_role role,
         return JT_EBUFSIZE;
     if (jt__sodium_ready() != 0)
         return JT_ECRYPTO;
-    size_t plen = 4 + in->type_len + in->format_len + in->data_len;
+    size_t plen = 24 + in->type_len + in->format_len + in->data_len;
     uint8_t *plain = malloc(plen);
     if (!plain)
         return JT_ENOMEM;
     uint8_t *p = plain;
+    memcpy(p, sender->bytes, 20);
+    p += 20;
     put16(p, in->type_len);
     if (in->type_len)
         memcpy(p + 2, in->type, in->type_len);
@@ -176,10 +179,10 @@ jt_err jt_memo_peek(const uint8_t *sealed, size_t len, jt_memo_role *role,
     return JT_OK;
 }
 
-jt_err jt_memo_open(jt_memo_key *k, const uint8_t *sealed, size_t len, uint8_t *buf, size_t cap,
-                    jt_memo_parts *out)
+jt_err jt_memo_open(jt_memo_key *k, const uint8_t *sealed, size_t len, const jt_account_id *sender,
+                    uint8_t *buf, size_t cap, jt_memo_parts *out)
 {
-    if (!k || !buf || !out)
+    if (!k || !sender || !buf || !out)
         return JT_EINVAL;
     memset(out, 0, sizeof *out);
     uint8_t to[JT_MEMO_KEY_BYTES];
@@ -207,23 +210,32 @@ jt_err jt_memo_open(jt_memo_key *k, const uint8_t *sealed, size_t len, uint8_t *
         sodium_memzero(buf, plen);
         return JT_EDECRYPT;
     }
+    /* Sealed by the transaction's own account, or copied from another's:
+     * anyone can seal to a published key, so the box alone says nothing of
+     * who wrote it; the transaction's signature does, for its Account. */
+    if (sodium_memcmp(buf, sender->bytes, 20) != 0) {
+        sodium_memzero(buf, plen);
+        return JT_EDECRYPT;
+    }
     /* type and format with 2-byte lengths, then the data: each length
      * checked against what is left before it is used. */
-    size_t tl = get16(buf);
-    if (2 + tl + 2 > plen) {
+    const uint8_t *p = buf + 20;
+    size_t rest = plen - 20;
+    size_t tl = get16(p);
+    if (2 + tl + 2 > rest) {
         sodium_memzero(buf, plen);
         return JT_EINVAL;
     }
-    size_t fl = get16(buf + 2 + tl);
-    if (4 + tl + fl > plen) {
+    size_t fl = get16(p + 2 + tl);
+    if (4 + tl + fl > rest) {
         sodium_memzero(buf, plen);
         return JT_EINVAL;
     }
-    out->type = tl ? buf + 2 : NULL;
+    out->type = tl ? p + 2 : NULL;
     out->type_len = tl;
-    out->format = fl ? buf + 4 + tl : NULL;
+    out->format = fl ? p + 4 + tl : NULL;
     out->format_len = fl;
-    out->data_len = plen - 4 - tl - fl;
-    out->data = out->data_len ? buf + 4 + tl + fl : NULL;
+    out->data_len = rest - 4 - tl - fl;
+    out->data = out->data_len ? p + 4 + tl + fl : NULL;
     return JT_OK;
 }

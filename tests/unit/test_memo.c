@@ -19,6 +19,9 @@
 #define GENESIS_PUB "5FEB76D4C46A3868FFB25CAFAE83AA85EB060E2C289B41F09E611A4D05F5B671"
 #define ED_PUB "EDC14A610B97C3143DADB3A62B57035417FDB224E1859C59372D3BFFA73FE14C"
 
+/* The sending accounts a box is sealed from. */
+static const jt_account_id ALICE = {{0xA1, 0x1C, 0xE0}}, MALLORY = {{0x3A, 0x11, 0x07}};
+
 static bool contains(const uint8_t *hay, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
@@ -128,10 +131,11 @@ static void round_trip(void **state)
     jt_memo_parts in = text_parts("text/plain", "utf8", text);
     size_t need = jt_memo_sealed_size(&in);
     assert_int_equal(need, JT_MEMO_OVERHEAD + 10 + 4 + strlen(text));
+    assert_int_equal(JT_MEMO_OVERHEAD, 34 + 48 + 20 + 4);
     uint8_t s1[256], s2[256];
     size_t l1, l2;
-    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &in, s1, sizeof s1, &l1), JT_OK);
-    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_SENDER, &in, s2, sizeof s2, &l2), JT_OK);
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &ALICE, &in, s1, sizeof s1, &l1), JT_OK);
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_SENDER, &ALICE, &in, s2, sizeof s2, &l2), JT_OK);
     assert_int_equal(l1, need);
     assert_int_equal(l2, need);
     /* randomized: the two boxes differ, and neither holds the text */
@@ -147,7 +151,7 @@ static void round_trip(void **state)
 
     uint8_t buf[256];
     jt_memo_parts out;
-    assert_int_equal(jt_memo_open(to, s1, l1, buf, sizeof buf, &out), JT_OK);
+    assert_int_equal(jt_memo_open(to, s1, l1, &ALICE, buf, sizeof buf, &out), JT_OK);
     assert_int_equal(out.type_len, 10);
     assert_memory_equal(out.type, "text/plain", 10);
     assert_int_equal(out.format_len, 4);
@@ -157,15 +161,15 @@ static void round_trip(void **state)
 
     /* no type or format, and empty data */
     jt_memo_parts bare = text_parts(NULL, NULL, "x");
-    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &bare, s1, sizeof s1, &l1), JT_OK);
-    assert_int_equal(jt_memo_open(to, s1, l1, buf, sizeof buf, &out), JT_OK);
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &ALICE, &bare, s1, sizeof s1, &l1), JT_OK);
+    assert_int_equal(jt_memo_open(to, s1, l1, &ALICE, buf, sizeof buf, &out), JT_OK);
     assert_null(out.type);
     assert_null(out.format);
     assert_int_equal(out.data_len, 1);
     jt_memo_parts none = {0};
-    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &none, s1, sizeof s1, &l1), JT_OK);
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &ALICE, &none, s1, sizeof s1, &l1), JT_OK);
     assert_int_equal(l1, JT_MEMO_OVERHEAD);
-    assert_int_equal(jt_memo_open(to, s1, l1, buf, 4, &out), JT_OK);
+    assert_int_equal(jt_memo_open(to, s1, l1, &ALICE, buf, 24, &out), JT_OK);
     assert_int_equal(out.data_len, 0);
     jt_memo_key_free(to);
 }
@@ -178,32 +182,35 @@ static void wrong_key_refused(void **state)
     uint8_t s[256], buf[256];
     size_t l;
     jt_memo_parts out;
-    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &in, s, sizeof s, &l), JT_OK);
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(to), JT_MEMO_FOR_RECIPIENT, &ALICE, &in, s, sizeof s, &l), JT_OK);
     /* another key: refused by the header, nothing decrypted */
-    assert_int_equal(jt_memo_open(eve, s, l, buf, sizeof buf, &out), JT_EKEY);
+    assert_int_equal(jt_memo_open(eve, s, l, &ALICE, buf, sizeof buf, &out), JT_EKEY);
     /* another key that lies in the header: the box does not open */
     memcpy(s + 2, jt_memo_key_public(eve), 32);
-    assert_int_equal(jt_memo_open(eve, s, l, buf, sizeof buf, &out), JT_EDECRYPT);
+    assert_int_equal(jt_memo_open(eve, s, l, &ALICE, buf, sizeof buf, &out), JT_EDECRYPT);
     assert_null(out.data);
     memcpy(s + 2, jt_memo_key_public(to), 32);
-    assert_int_equal(jt_memo_open(to, s, l, buf, sizeof buf, &out), JT_OK);
+    assert_int_equal(jt_memo_open(to, s, l, &ALICE, buf, sizeof buf, &out), JT_OK);
+    /* the same box in a transaction of another account: refused */
+    assert_int_equal(jt_memo_open(to, s, l, &MALLORY, buf, sizeof buf, &out), JT_EDECRYPT);
+    assert_null(out.data);
     /* every byte of the box altered in turn: never opens */
     for (size_t i = JT_MEMO_HEADER_BYTES; i < l; i++) {
         s[i] ^= 0x01;
-        assert_int_equal(jt_memo_open(to, s, l, buf, sizeof buf, &out), JT_EDECRYPT);
+        assert_int_equal(jt_memo_open(to, s, l, &ALICE, buf, sizeof buf, &out), JT_EDECRYPT);
         s[i] ^= 0x01;
     }
     /* cut short, another version or role, a small buffer */
-    assert_int_equal(jt_memo_open(to, s, l - 1, buf, sizeof buf, &out), JT_EDECRYPT);
-    assert_int_equal(jt_memo_open(to, s, JT_MEMO_OVERHEAD - 1, buf, sizeof buf, &out), JT_ETRUNCATED);
+    assert_int_equal(jt_memo_open(to, s, l - 1, &ALICE, buf, sizeof buf, &out), JT_EDECRYPT);
+    assert_int_equal(jt_memo_open(to, s, JT_MEMO_OVERHEAD - 1, &ALICE, buf, sizeof buf, &out), JT_ETRUNCATED);
     s[0] = 2;
-    assert_int_equal(jt_memo_open(to, s, l, buf, sizeof buf, &out), JT_EINVAL);
+    assert_int_equal(jt_memo_open(to, s, l, &ALICE, buf, sizeof buf, &out), JT_EINVAL);
     s[0] = 1;
     s[1] = 2;
     assert_int_equal(jt_memo_peek(s, l, NULL, NULL), JT_EINVAL);
     s[1] = 0;
-    assert_int_equal(jt_memo_open(to, s, l, buf, 10, &out), JT_EBUFSIZE);
-    assert_int_equal(jt_memo_open(to, s, l, buf, sizeof buf, &out), JT_OK);
+    assert_int_equal(jt_memo_open(to, s, l, &ALICE, buf, 10, &out), JT_EBUFSIZE);
+    assert_int_equal(jt_memo_open(to, s, l, &ALICE, buf, sizeof buf, &out), JT_OK);
     jt_memo_key_free(to);
     jt_memo_key_free(eve);
 }
@@ -220,13 +227,15 @@ static void malformed_plaintext(void **state)
         {0x00, 0x00, 0x00, 0x00, 'o', 'k'}, /* well formed: data "ok" */
     };
     for (size_t i = 0; i < 3; i++) {
-        uint8_t s[JT_MEMO_HEADER_BYTES + 48 + 6], buf[64];
+        uint8_t s[JT_MEMO_HEADER_BYTES + 48 + 26], buf[64], plain[26];
+        memcpy(plain, ALICE.bytes, 20);
+        memcpy(plain + 20, bad[i], 6);
         s[0] = JT_MEMO_VERSION;
         s[1] = JT_MEMO_FOR_RECIPIENT;
         memcpy(s + 2, jt_memo_key_public(to), 32);
-        assert_int_equal(crypto_box_seal(s + JT_MEMO_HEADER_BYTES, bad[i], 6, jt_memo_key_public(to)), 0);
+        assert_int_equal(crypto_box_seal(s + JT_MEMO_HEADER_BYTES, plain, 26, jt_memo_key_public(to)), 0);
         jt_memo_parts out;
-        jt_err e = jt_memo_open(to, s, sizeof s, buf, sizeof buf, &out);
+        jt_err e = jt_memo_open(to, s, sizeof s, &ALICE, buf, sizeof buf, &out);
         if (i < 2) {
             assert_int_equal(e, JT_EINVAL);
         } else {
@@ -241,7 +250,7 @@ static void malformed_plaintext(void **state)
 static void limits_and_keys(void **state)
 {
     (void)state;
-    uint8_t pub[32], s[64];
+    uint8_t pub[32], s[128];
     size_t l;
     static const uint8_t mk[33] = {0xEC, 1, 2, 3};
     assert_int_equal(jt_message_key_decode(mk, 33, pub), JT_OK);
@@ -254,16 +263,16 @@ static void limits_and_keys(void **state)
     assert_non_null(big);
     jt_memo_parts in = {.data = big, .data_len = JT_MEMO_PLAIN_MAX + 1};
     uint8_t *out = malloc(JT_MEMO_PLAIN_MAX + JT_MEMO_OVERHEAD + 1);
-    assert_int_equal(jt_memo_seal(mk + 1, JT_MEMO_FOR_RECIPIENT, &in, out,
+    assert_int_equal(jt_memo_seal(mk + 1, JT_MEMO_FOR_RECIPIENT, &ALICE, &in, out,
                                   JT_MEMO_PLAIN_MAX + JT_MEMO_OVERHEAD + 1, &l), JT_ETOOBIG);
     free(out);
     free(big);
     jt_memo_parts small = text_parts(NULL, NULL, "abc");
-    assert_int_equal(jt_memo_seal(mk + 1, JT_MEMO_FOR_RECIPIENT, &small, s, JT_MEMO_OVERHEAD + 2, &l), JT_EBUFSIZE);
+    assert_int_equal(jt_memo_seal(mk + 1, JT_MEMO_FOR_RECIPIENT, &ALICE, &small, s, JT_MEMO_OVERHEAD + 2, &l), JT_EBUFSIZE);
     uint8_t zero[32] = {0};
     uint8_t s2[128];
-    assert_int_equal(jt_memo_seal(zero, JT_MEMO_FOR_RECIPIENT, &small, s2, sizeof s2, &l), JT_ECRYPTO);
-    assert_int_equal(jt_memo_seal(mk + 1, (jt_memo_role)7, &small, s2, sizeof s2, &l), JT_EINVAL);
+    assert_int_equal(jt_memo_seal(zero, JT_MEMO_FOR_RECIPIENT, &ALICE, &small, s2, sizeof s2, &l), JT_ECRYPTO);
+    assert_int_equal(jt_memo_seal(mk + 1, (jt_memo_role)7, &ALICE, &small, s2, sizeof s2, &l), JT_EINVAL);
 }
 
 int main(void)

@@ -8,8 +8,10 @@
  * JT_MESSAGE_KEY_PREFIX then the 32-byte key. A memo is sealed with
  * libsodium's sealed box (crypto_box_seal: an ephemeral X25519 key,
  * XSalsa20-Poly1305), so only the recipient's private key opens it; the
- * sender keeps a second copy sealed to its own key. docs/memos.md gives the
- * derivation and the byte layout in full.
+ * sender keeps a second copy sealed to its own key. The sending account is
+ * sealed in with the memo and checked on opening, so a box copied from the
+ * ledger into another account's transaction does not open there.
+ * docs/memos.md gives the derivation and the byte layout in full.
  *
  * A jt_memo_key keeps the private half in libsodium guarded memory, locked,
  * out of core dumps and inaccessible outside the calls that need it, as
@@ -40,9 +42,10 @@ extern "C" {
 #define JT_MEMO_VERSION      1
 /* MemoData = version ‖ role ‖ recipient key ‖ sealed box; the box adds an
  * ephemeral public key and a tag (48 bytes) to the sealed plaintext, which
- * is type and format with 2-byte lengths, then the data. */
+ * is the sender's account ID, type and format with 2-byte lengths, then the
+ * data. */
 #define JT_MEMO_HEADER_BYTES (2 + JT_MEMO_KEY_BYTES)
-#define JT_MEMO_OVERHEAD     (JT_MEMO_HEADER_BYTES + 48 + 4)
+#define JT_MEMO_OVERHEAD     (JT_MEMO_HEADER_BYTES + 48 + 20 + 4)
 /* The most plaintext (type + format + data) one sealed memo carries. */
 #define JT_MEMO_PLAIN_MAX    8192
 
@@ -91,15 +94,16 @@ JT_API jt_err jt_message_key_decode(const uint8_t *mk, size_t len,
  * JT_MEMO_OVERHEAD. */
 JT_API size_t jt_memo_sealed_size(const jt_memo_parts *in);
 
-/* Seals `in` to the X25519 key `to` as MemoData (docs/memos.md) into `out`,
- * which the caller owns; *outlen gets jt_memo_sealed_size(in). Each call
- * uses a fresh ephemeral key, so sealing twice never gives the same bytes.
- * Errors: JT_EINVAL (NULL argument, unknown role), JT_ETOOBIG (type or
- * format over 65535 bytes, or more than JT_MEMO_PLAIN_MAX in all),
- * JT_EBUFSIZE, JT_ENOMEM, JT_ECRYPTO (`to` is a low-order point). */
+/* Seals `in`, from the account `sender` (the transaction's Account), to
+ * the X25519 key `to` as MemoData (docs/memos.md) into `out`, which the
+ * caller owns; *outlen gets jt_memo_sealed_size(in). Each call uses a fresh
+ * ephemeral key, so sealing twice never gives the same bytes. Errors:
+ * JT_EINVAL (NULL argument, unknown role), JT_ETOOBIG (type or format over
+ * 65535 bytes, or more than JT_MEMO_PLAIN_MAX in all), JT_EBUFSIZE,
+ * JT_ENOMEM, JT_ECRYPTO (`to` is a low-order point). */
 JT_API jt_err jt_memo_seal(const uint8_t to[JT_MEMO_KEY_BYTES], jt_memo_role role,
-                           const jt_memo_parts *in, uint8_t *out, size_t cap,
-                           size_t *outlen) JT_MUST_CHECK;
+                           const jt_account_id *sender, const jt_memo_parts *in, uint8_t *out,
+                           size_t cap, size_t *outlen) JT_MUST_CHECK;
 
 /* Reads the clear header of MemoData: whose copy it is and the key it is
  * sealed to, so a reader picks the key to try without trial decryption.
@@ -108,16 +112,19 @@ JT_API jt_err jt_memo_seal(const uint8_t to[JT_MEMO_KEY_BYTES], jt_memo_role rol
 JT_API jt_err jt_memo_peek(const uint8_t *sealed, size_t len, jt_memo_role *role,
                            uint8_t to[JT_MEMO_KEY_BYTES]) JT_MUST_CHECK;
 
-/* Opens MemoData sealed to `k`: the plaintext goes into `buf` (the
- * caller's, cap bytes; len - JT_MEMO_OVERHEAD + 4 is always enough) and
- * *out points into it. Errors: those of jt_memo_peek, JT_EKEY (sealed to
- * another key: nothing is decrypted), JT_EDECRYPT (it does not
- * authenticate: altered or not a sealed box), JT_EINVAL (it authenticates
- * but its plaintext is not type/format/data), JT_EBUFSIZE, JT_ECRYPTO (the
- * key's memory could not be made readable). On error *out is zeroed and
- * buf wiped. */
-JT_API jt_err jt_memo_open(jt_memo_key *k, const uint8_t *sealed, size_t len, uint8_t *buf,
-                           size_t cap, jt_memo_parts *out) JT_MUST_CHECK;
+/* Opens MemoData sealed to `k` in a transaction whose Account is
+ * `sender`: the plaintext goes into `buf` (the caller's, cap bytes;
+ * len - JT_MEMO_OVERHEAD + 24 is always enough) and *out points into it.
+ * Errors: those of jt_memo_peek, JT_EKEY (sealed to another key: nothing
+ * is decrypted), JT_EDECRYPT (it does not authenticate: altered, not a
+ * sealed box, or sealed by another account than `sender`, as when a box is
+ * copied into another account's transaction), JT_EINVAL (it authenticates
+ * but its plaintext is not sender/type/format/data), JT_EBUFSIZE,
+ * JT_ECRYPTO (the key's memory could not be made readable). On error *out
+ * is zeroed and buf wiped. */
+JT_API jt_err jt_memo_open(jt_memo_key *k, const uint8_t *sealed, size_t len,
+                           const jt_account_id *sender, uint8_t *buf, size_t cap,
+                           jt_memo_parts *out) JT_MUST_CHECK;
 
 #ifdef __cplusplus
 }
