@@ -896,7 +896,8 @@ static const gw_route routes[] = {
      "SWT and token balances, with freezed (reserve and offers) and sequence"},
     {"GET", ACCT "/info", gw_get_info, GW_SCOPE_READ, F_ACCOUNT, "the account root"},
     {"POST", ACCT "/payments", post_payment, GW_SCOPE_SIGN, F_ACCOUNT | F_BODY | F_HELD,
-     "send a payment (idempotent by client_id; ?wait=validated)"},
+     "send a payment (idempotent by client_id; ?wait=validated; encrypt_memos seals the memos "
+     "to the destination's MessageKey)"},
     {"GET", ACCT "/payments/{id}", get_payment, GW_SCOPE_READ, F_ACCOUNT,
      "one payment by hash or client_id, with its status"},
     {"GET", ACCT "/payments", gw_get_payments, GW_SCOPE_READ, F_ACCOUNT,
@@ -915,7 +916,8 @@ static const gw_route routes[] = {
     {"GET", ACCT "/relations", gw_get_relations, GW_SCOPE_READ, F_ACCOUNT,
      "trust lines, or authorize/freeze relations (?type=)"},
     {"POST", ACCT "/settings", post_settings, GW_SCOPE_ISSUE, F_ACCOUNT | F_BODY | F_HELD,
-     "account settings (AccountSet, SetRegularKey)"},
+     "account settings (AccountSet, SetRegularKey; message_key \"publish\" publishes the "
+     "account's encryption key)"},
     {"GET", ACCT "/transactions", gw_get_transactions, GW_SCOPE_READ, F_ACCOUNT,
      "history with the old API's types"},
     {"GET", "/v2/transactions/{hash}", get_transaction, GW_SCOPE_READ, 0,
