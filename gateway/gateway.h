@@ -19,6 +19,7 @@ struct gw_submit;
 struct gw_map;
 struct gw_events;
 struct gw_webhooks;
+struct gw_memos;
 struct jt_keystore;
 struct gw_config;
 
@@ -34,6 +35,7 @@ typedef struct gw {
     struct gw_submit *submit;
     struct gw_events *events;
     struct gw_webhooks *webhooks;
+    struct gw_memos *memos; /* encryption keys of held accounts (memo.h) */
     struct gw_map *buckets; /* API key id -> rate bucket */
     double started;
     /* counters for /metrics */

@@ -19,6 +19,7 @@
 #include "events.h"
 #include "link.h"
 #include "map.h"
+#include "memo.h"
 #include "routes.h"
 #include "submit.h"
 #include "txbuild.h"
@@ -281,6 +282,132 @@ static int check_top(gw_call *c, const char *const *keys)
     return 0;
 }
 
+/* ---- a payment with sealed memos: the destination's MessageKey from the
+ * validated ledger, then the memos sealed to it and to the sender, then the
+ * usual submission. A repeat of a recorded request is answered from its
+ * record before anything is looked up or sealed, so it is the same
+ * transaction although sealing is randomized. */
+
+typedef struct sealing {
+    jt_obj *tx;
+} sealing;
+
+static void free_sealing(void *p)
+{
+    sealing *st = p;
+    jt_obj_free(st->tx);
+    free(st);
+}
+
+static void fail_no_key(gw_call *c, const char *dest, const char *why)
+{
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "%s %s, so memos cannot be sealed to it; nothing was signed or sent (memos are never "
+             "sent in plaintext instead)",
+             dest, why);
+    gw_fail(c, 422, "noMessageKey", "payment.destination", msg);
+}
+
+static void on_destination_info(void *ctx, const jt_session_reply *r)
+{
+    gw_call *c = ctx;
+    const jt_json *p = body_get(c, "payment");
+    const char *dest = jt_json_string(jt_json_get(p, "destination"));
+    if (r->err == JT_ERPC && r->ei && !strcmp(r->ei->field, "actNotFound")) {
+        fail_no_key(c, dest, "is not in the validated ledger and has published no MessageKey");
+        return;
+    }
+    if (r->err != JT_OK) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "cannot read the destination's MessageKey: %s; nothing was signed",
+                 r->ei ? r->ei->msg : "the node did not answer");
+        gw_fail(c, r->err == JT_ETIMEDOUT ? 504 : r->err == JT_ERPC ? 502 : 503,
+                r->err == JT_ERPC ? "nodeError" : "nodeUnavailable", NULL, msg);
+        return;
+    }
+    const jt_json *ad = jt_json_get(jt_json_get(r->msg, "result"), "account_data");
+    const char *mk = jt_json_string(jt_json_get(ad, "MessageKey"));
+    uint8_t raw[JT_MESSAGE_KEY_BYTES], pub[JT_MEMO_KEY_BYTES];
+    size_t rl = 0;
+    if (!mk || !mk[0]) {
+        fail_no_key(c, dest, "has published no MessageKey");
+        return;
+    }
+    if (strlen(mk) != 2 * JT_MESSAGE_KEY_BYTES ||
+        jt_hex_decode(mk, strlen(mk), raw, sizeof raw, &rl) != JT_OK ||
+        jt_message_key_decode(raw, rl, pub) != JT_OK) {
+        fail_no_key(c, dest, "has a MessageKey that is not an encryption key for sealed memos");
+        return;
+    }
+    sealing *st = c->state;
+    gw_memo memos[GW_MEMOS_MAX];
+    size_t n = 0;
+    gw_txerr e = {{0}, {0}};
+    if (gw_memos_parse(jt_json_get(p, "memos"), memos, &n, &e) ||
+        gw_memos_seal(c->g->memos, c->params[0], pub, memos, n, st->tx, &e)) {
+        if (!strcmp(e.field, "payment.destination"))
+            fail_no_key(c, dest, "has a MessageKey that is not a usable encryption key");
+        else if (e.field[0])
+            fail_txerr(c, &e);
+        else
+            gw_fail(c, 500, "sealingFailed", NULL, e.msg);
+        return;
+    }
+    jt_obj *tx = st->tx;
+    st->tx = NULL;
+    submit_tx(c, body_str(c, "client_id"), tx);
+}
+
+static void post_payment_sealed(gw_call *c, jt_obj *tx)
+{
+    uint8_t digest[32];
+    body_digest(c, digest);
+    if (gw_submit_repeat(c->g->submit, c->params[0], body_str(c, "client_id"), digest,
+                         wants_wait(c), on_submitted, c)) {
+        jt_obj_free(tx);
+        return;
+    }
+    sealing *st = calloc(1, sizeof *st);
+    if (!st) {
+        jt_obj_free(tx);
+        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
+    }
+    st->tx = tx;
+    c->state = st;
+    c->free_state = free_sealing;
+    if (!gw_link_ready(c->g->link)) {
+        gw_fail(c, 503, "nodeUnavailable",
+                NULL, "no link to a node with a validated ledger; nothing was signed");
+        return;
+    }
+    const char *dest = jt_json_string(jt_json_get(body_get(c, "payment"), "destination"));
+    jt_buf b;
+    jt_buf_init(&b);
+    jt_jw w;
+    jt_jw_init(&w, &b);
+    jt_jw_object_begin(&w);
+    jt_jw_key(&w, "command");
+    jt_jw_string(&w, "account_info");
+    jt_jw_key(&w, "account");
+    jt_jw_string(&w, dest ? dest : "");
+    jt_jw_key(&w, "ledger_index");
+    jt_jw_string(&w, "validated");
+    jt_jw_object_end(&w);
+    jt_errinfo ei;
+    if (jt_jw_finish(&w) != JT_OK) {
+        jt_buf_clear(&b);
+        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
+    }
+    jt_err rc = gw_link_request(c->g->link, (const char *)b.data,
+                                (int)c->g->cfg->request_timeout_ms, on_destination_info, c, &ei);
+    jt_buf_clear(&b);
+    if (rc != JT_OK)
+        gw_fail(c, 503, "nodeUnavailable", NULL, ei.msg);
+}
+
 static void post_payment(gw_call *c)
 {
     static const char *const keys[] = {"client_id", "payment", NULL};
@@ -291,20 +418,20 @@ static void post_payment(gw_call *c)
         gw_fail(c, 400, "badRequest", "payment", "payment is required");
         return;
     }
-    const jt_json *enc = jt_json_get(p, "encrypt_memos");
-    if (enc && !(enc->kind == JT_JSON_BOOL && !enc->u.b)) {
-        gw_fail(c, 400, "notSupported", "payment.encrypt_memos",
-                "encrypted memos are not available in this version of the gateway; nothing was "
-                "sent (memos are never sent in plaintext instead)");
-        return;
-    }
     jt_obj *tx = new_tx(c);
     gw_txerr e;
     if (!tx)
         return;
-    if (gw_tx_payment(p, tx, &e)) {
+    bool encrypt = false;
+    if (gw_tx_payment(p, tx, &e) || gw_payment_encrypt_memos(p, &encrypt, &e)) {
         jt_obj_free(tx);
         fail_txerr(c, &e);
+        return;
+    }
+    const jt_json *memos = jt_json_get(p, "memos");
+    /* Nothing to seal: nothing goes in the clear either. */
+    if (encrypt && memos && memos->kind == JT_JSON_ARRAY && memos->u.arr.n > 0) {
+        post_payment_sealed(c, tx);
         return;
     }
     submit_tx(c, body_str(c, "client_id"), tx);
@@ -409,7 +536,22 @@ static void post_settings(gw_call *c)
     gw_txerr e;
     if (!tx)
         return;
-    if (gw_tx_settings(st, tx, &e)) {
+    /* "publish": the account's own encryption key, derived from its secret. */
+    uint8_t mk[JT_MESSAGE_KEY_BYTES];
+    const uint8_t *publish = NULL;
+    const char *mkv = jt_json_string(jt_json_get(st, "message_key"));
+    if (mkv && !strcmp(mkv, "publish")) {
+        jt_memo_key *k = gw_memos_key(c->g->memos, c->params[0]);
+        if (!k) {
+            jt_obj_free(tx);
+            gw_fail(c, 500, "keyUnavailable", "settings.message_key",
+                    "the account's encryption key cannot be derived");
+            return;
+        }
+        jt_memo_key_message_key(k, mk);
+        publish = mk;
+    }
+    if (gw_tx_settings(st, publish, tx, &e)) {
         jt_obj_free(tx);
         fail_txerr(c, &e);
         return;
@@ -789,7 +931,8 @@ static const gw_route routes[] = {
      "SWT and token balances, with freezed (reserve and offers) and sequence"},
     {"GET", ACCT "/info", gw_get_info, GW_SCOPE_READ, F_ACCOUNT, "the account root"},
     {"POST", ACCT "/payments", post_payment, GW_SCOPE_SIGN, F_ACCOUNT | F_BODY | F_HELD,
-     "send a payment (idempotent by client_id; ?wait=validated)"},
+     "send a payment (idempotent by client_id; ?wait=validated; encrypt_memos seals the memos "
+     "to the destination's MessageKey)"},
     {"GET", ACCT "/payments/{id}", get_payment, GW_SCOPE_READ, F_ACCOUNT,
      "one payment by hash or client_id, with its status"},
     {"GET", ACCT "/payments", gw_get_payments, GW_SCOPE_READ, F_ACCOUNT,
@@ -808,7 +951,8 @@ static const gw_route routes[] = {
     {"GET", ACCT "/relations", gw_get_relations, GW_SCOPE_READ, F_ACCOUNT,
      "trust lines, or authorize/freeze relations (?type=)"},
     {"POST", ACCT "/settings", post_settings, GW_SCOPE_ISSUE, F_ACCOUNT | F_BODY | F_HELD,
-     "account settings (AccountSet, SetRegularKey)"},
+     "account settings (AccountSet, SetRegularKey; message_key \"publish\" publishes the "
+     "account's encryption key)"},
     {"GET", ACCT "/transactions", gw_get_transactions, GW_SCOPE_READ, F_ACCOUNT,
      "history with the old API's types"},
     {"GET", "/v2/transactions/{hash}", get_transaction, GW_SCOPE_READ, 0,

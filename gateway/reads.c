@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "link.h"
+#include "memo.h"
 #include "routes.h"
 #include "submit.h"
 #include "txbuild.h"
@@ -779,8 +780,9 @@ static void write_marker(jt_jw *w, const jt_json *m)
     jt_buf_clear(&b);
 }
 
-/* One history entry, the old API's way. */
-static void write_entry_tx(jt_jw *w, const char *account, const jt_json *e)
+/* One history entry, the old API's way, with its memos as text (sealed
+ * ones opened where the gateway may: memo.h). */
+static void write_entry_tx(gw_call *c, jt_jw *w, const char *account, const jt_json *e)
 {
     const jt_json *tx = jt_json_get(e, "tx");
     const jt_json *meta = jt_json_get(e, "meta");
@@ -816,6 +818,7 @@ static void write_entry_tx(jt_jw *w, const char *account, const jt_json *e)
         jt_jw_key(w, "fee");
         jt_jw_string(w, f);
     }
+    gw_memos_write(c->g->memos, w, tx, &c->key);
     jt_jw_key(w, "tx");
     jt_jw_value(w, tx);
     jt_jw_key(w, "meta");
@@ -843,7 +846,7 @@ static void hist_done(gw_call *c, const jt_json *res)
         }
         jt_jw w;
         jt_jw_init(&w, &st->items);
-        write_entry_tx(&w, c->params[0], e);
+        write_entry_tx(c, &w, c->params[0], e);
         if (jt_jw_finish(&w) != JT_OK) {
             gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
             return;
@@ -1017,6 +1020,7 @@ static void tx_done(gw_call *c, const jt_json *res)
         jt_jw_key(&w, "ledger_index");
         jt_jw_value(&w, jt_json_get(res, "ledger_index"));
     }
+    gw_memos_write(c->g->memos, &w, res, &c->key);
     jt_jw_key(&w, "transaction");
     jt_jw_value(&w, res);
     reply_buf(c, &w, &b);

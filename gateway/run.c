@@ -25,6 +25,7 @@
 #include "http.h"
 #include "link.h"
 #include "map.h"
+#include "memo.h"
 #include "pass.h"
 #include "srv.h"
 #include "store.h"
@@ -160,6 +161,7 @@ int gw_run(const char *dir, const char *config_path)
         fprintf(stderr, "jt-gateway: %s\n", err);
         goto out;
     }
+    g.memos = gw_memos_new(g.ks);
     srv_net_config nc;
     srv_net_config_init(&nc);
     nc.ws_addr = NULL;
@@ -184,7 +186,7 @@ int gw_run(const char *dir, const char *config_path)
                           .on_request = gw_events_on_request,
                           .on_close = gw_events_on_close,
                           .keep = gw_events_keep};
-    if (!g.buckets || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
+    if (!g.buckets || !g.memos || srv_net_new(&nc, &h, &g, &net, err, sizeof err)) {
         fprintf(stderr, "jt-gateway: %s\n", err[0] ? err : "out of memory");
         goto out;
     }
@@ -251,6 +253,7 @@ out:
     gw_map_free(g.buckets);
     gw_audit_close(g.audit);
     gw_store_close(g.store);
+    gw_memos_free(g.memos);
     jt_keystore_free(g.ks);
     srv_datadir_close(dd);
     return rcode;

@@ -1114,6 +1114,16 @@ static size_t pending_count(gw_submit *s)
     return gw_map_count(s->by_cid);
 }
 
+int gw_submit_repeat(gw_submit *s, const char *account, const char *client_id,
+                     const uint8_t digest[32], bool wait, gw_sub_cb cb, void *ctx)
+{
+    if (!client_id || !client_id[0] || strlen(client_id) > CID_MAX) {
+        reply_now(cb, ctx, 400, "badClientId", "client_id is required: 1 to 128 characters");
+        return 1;
+    }
+    return existing(s, account, client_id, digest, wait, cb, ctx) != 0;
+}
+
 void gw_submit_write(gw_submit *s, const char *api_key, const char *account,
                      const char *client_id, const uint8_t digest[32], jt_obj *tx, bool wait,
                      gw_sub_cb cb, void *ctx)

@@ -101,6 +101,15 @@ void gw_submit_free(gw_submit *s);
 void gw_submit_write(gw_submit *s, const char *api_key, const char *account,
                      const char *client_id, const uint8_t digest[32], jt_obj *tx, bool wait,
                      gw_sub_cb cb, void *ctx);
+/* What gw_submit_write does first, on its own, for a write whose body has
+ * to be prepared asynchronously (sealed memos): a bad client_id (400), a
+ * client_id used with another body (409), or the same request again (its
+ * record's answer, or a wait for it) is answered through cb and 1 is
+ * returned; 0 means the request is new (nothing is reserved: the later
+ * gw_submit_write checks again). */
+int gw_submit_repeat(gw_submit *s, const char *account, const char *client_id,
+                     const uint8_t digest[32], bool wait, gw_sub_cb cb, void *ctx);
+
 /* A transaction signed elsewhere (hex blob). client_id may be NULL (the
  * hash is then the id). */
 void gw_submit_blob(gw_submit *s, const char *api_key, const char *blob_hex,

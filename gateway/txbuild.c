@@ -9,6 +9,7 @@
 
 #include <jt/base58.h>
 #include <jt/flags.h>
+#include <jt/memo.h>
 #include <jt/util.h>
 
 #define TF_PASSIVE 0x00010000u
@@ -22,8 +23,6 @@
 #define ASF_GLOBAL_FREEZE 7
 #define REL_AUTHORIZE 1
 #define REL_FREEZE 3
-#define MEMO_MAX 1024 /* bytes of one memo's data */
-#define MEMOS_MAX 8
 
 static int fail(gw_txerr *e, const char *field, const char *msg)
 {
@@ -155,69 +154,78 @@ static int uint_of(const jt_json *v, const char *field, uint64_t max, uint64_t *
     return 0;
 }
 
-static void hex_of(const char *s, size_t n, char *out)
-{
-    jt_hex_encode((const uint8_t *)s, n, out, n * 2 + 1);
-}
-
-/* memos: [{"type"?, "format"?, "data"}] → Memos. */
-static int set_memos(jt_obj *tx, const jt_json *memos, gw_txerr *e)
+int gw_memos_parse(const jt_json *memos, gw_memo *out, size_t *n, gw_txerr *e)
 {
     static const char *const keys[] = {"type", "format", "data", NULL};
+    *n = 0;
     if (memos->kind != JT_JSON_ARRAY)
         return fail(e, "payment.memos", "must be an array");
-    if (memos->u.arr.n > MEMOS_MAX)
+    if (memos->u.arr.n > GW_MEMOS_MAX)
         return fail(e, "payment.memos", "at most 8 memos");
+    for (size_t i = 0; i < memos->u.arr.n; i++) {
+        const jt_json *m = memos->u.arr.items[i];
+        char where[40];
+        snprintf(where, sizeof where, "payment.memos[%zu]", i);
+        if (gw_check_fields(m, where, keys, e))
+            return -1;
+        static const char *const parts[] = {"type", "format", "data"};
+        const uint8_t *p[3] = {NULL, NULL, NULL};
+        size_t len[3] = {0, 0, 0};
+        for (size_t k = 0; k < 3; k++) {
+            const jt_json *pv = jt_json_get(m, parts[k]);
+            if (!pv)
+                continue;
+            if (pv->kind != JT_JSON_STRING || pv->u.str.len > GW_MEMO_MAX) {
+                char f[64];
+                snprintf(f, sizeof f, "%s.%s", where, parts[k]);
+                return fail(e, f, "must be a string of at most 1024 bytes");
+            }
+            p[k] = (const uint8_t *)pv->u.str.s;
+            len[k] = pv->u.str.len;
+        }
+        out[i] = (gw_memo){p[0], len[0], p[1], len[1], p[2], len[2]};
+    }
+    *n = memos->u.arr.n;
+    return 0;
+}
+
+int gw_tx_set_memos(jt_obj *tx, const gw_memo *memos, size_t n, gw_txerr *e)
+{
     jt_buf js;
     jt_buf_init(&js);
     jt_jw w;
     jt_jw_init(&w, &js);
     jt_jw_array_begin(&w);
-    int rc = 0;
-    for (size_t i = 0; i < memos->u.arr.n && !rc; i++) {
-        const jt_json *m = memos->u.arr.items[i];
-        char where[40];
-        snprintf(where, sizeof where, "payment.memos[%zu]", i);
-        if (gw_check_fields(m, where, keys, e)) {
-            rc = -1;
-            break;
-        }
+    for (size_t i = 0; i < n; i++) {
+        const gw_memo *m = &memos[i];
         jt_jw_object_begin(&w);
         jt_jw_key(&w, "Memo");
         jt_jw_object_begin(&w);
-        static const struct {
-            const char *rest, *field;
-        } parts[] = {{"type", "MemoType"}, {"format", "MemoFormat"}, {"data", "MemoData"}};
-        for (size_t p = 0; p < 3; p++) {
-            const jt_json *pv = jt_json_get(m, parts[p].rest);
-            if (!pv)
-                continue;
-            if (pv->kind != JT_JSON_STRING || pv->u.str.len > MEMO_MAX) {
-                char f[64];
-                snprintf(f, sizeof f, "%s.%s", where, parts[p].rest);
-                rc = fail(e, f, "must be a string of at most 1024 bytes");
-                break;
-            }
-            char *hex = malloc(pv->u.str.len * 2 + 1);
-            if (!hex) {
-                rc = fail(e, "", "out of memory");
-                break;
-            }
-            hex_of(pv->u.str.s, pv->u.str.len, hex);
-            jt_jw_key(&w, parts[p].field);
-            jt_jw_string(&w, hex);
-            free(hex);
+        /* Present but empty parts are kept: an empty field is a field. */
+        if (m->type) {
+            jt_jw_key(&w, "MemoType");
+            jt_jw_hex(&w, m->type, m->type_len);
+        }
+        if (m->format) {
+            jt_jw_key(&w, "MemoFormat");
+            jt_jw_hex(&w, m->format, m->format_len);
+        }
+        if (m->data) {
+            jt_jw_key(&w, "MemoData");
+            jt_jw_hex(&w, m->data, m->data_len);
         }
         jt_jw_object_end(&w);
         jt_jw_object_end(&w);
     }
     jt_jw_array_end(&w);
-    if (!rc && jt_jw_finish(&w) != JT_OK)
+    int rc = 0;
+    if (jt_jw_finish(&w) != JT_OK)
         rc = fail(e, "", "out of memory");
     if (!rc) {
         jt_json_doc *doc;
         jt_errinfo ei;
-        if (jt_json_parse((const char *)js.data, js.len, NULL, &doc, &ei) != JT_OK) {
+        jt_json_limits lim = {.max_bytes = 1 << 20, .max_depth = 8, .max_items = 1000};
+        if (jt_json_parse((const char *)js.data, js.len, &lim, &doc, &ei) != JT_OK) {
             rc = fail(e, "payment.memos", "cannot be encoded");
         } else {
             if (jt_obj_set_json(tx, "Memos", jt_json_root(doc), &ei) != JT_OK)
@@ -227,6 +235,18 @@ static int set_memos(jt_obj *tx, const jt_json *memos, gw_txerr *e)
     }
     jt_buf_clear(&js);
     return rc;
+}
+
+int gw_payment_encrypt_memos(const jt_json *p, bool *encrypt, gw_txerr *e)
+{
+    const jt_json *enc = jt_json_get(p, "encrypt_memos");
+    *encrypt = false;
+    if (!enc)
+        return 0;
+    if (enc->kind != JT_JSON_BOOL)
+        return fail(e, "payment.encrypt_memos", "must be true or false");
+    *encrypt = enc->u.b;
+    return 0;
 }
 
 int gw_tx_payment(const jt_json *p, jt_obj *tx, gw_txerr *e)
@@ -275,9 +295,19 @@ int gw_tx_payment(const jt_json *p, jt_obj *tx, gw_txerr *e)
         if (jt_obj_set_json(tx, "Paths", paths, &ei) != JT_OK)
             return fail(e, "payment.paths", ei.msg);
     }
-    const jt_json *memos = jt_json_get(p, "memos");
-    if (memos && set_memos(tx, memos, e))
+    bool encrypt;
+    if (gw_payment_encrypt_memos(p, &encrypt, e))
         return -1;
+    const jt_json *memos = jt_json_get(p, "memos");
+    if (memos) {
+        gw_memo m[GW_MEMOS_MAX];
+        size_t n;
+        if (gw_memos_parse(memos, m, &n, e))
+            return -1;
+        /* Sealed memos are the caller's (memo.h): never set in the clear. */
+        if (!encrypt && n && gw_tx_set_memos(tx, m, n, e))
+            return -1;
+    }
     return 0;
 }
 
@@ -497,7 +527,7 @@ int gw_tx_relation(const jt_json *b, bool del, jt_obj *tx, gw_txerr *e)
     return 0;
 }
 
-int gw_tx_settings(const jt_json *s, jt_obj *tx, gw_txerr *e)
+int gw_tx_settings(const jt_json *s, const uint8_t *message_key, jt_obj *tx, gw_txerr *e)
 {
     static const char *const keys[] = {"require_auth",  "require_dest", "disallow_swt",
                                        "global_freeze", "no_freeze",    "transfer_rate",
@@ -582,14 +612,20 @@ int gw_tx_settings(const jt_json *s, jt_obj *tx, gw_txerr *e)
             return fail(e, "settings.domain", "cannot be encoded");
     }
     const jt_json *mk = jt_json_get(s, "message_key");
-    if (mk) {
+    if (mk && jt_json_string(mk) && !strcmp(jt_json_string(mk), "publish")) {
+        if (!message_key)
+            return fail(e, "settings.message_key", "internal: no message key was derived");
+        if (jt_obj_set_bytes(tx, "MessageKey", message_key, JT_MESSAGE_KEY_BYTES) != JT_OK)
+            return fail(e, "settings.message_key", "cannot be encoded");
+    } else if (mk) {
         const char *h = jt_json_string(mk);
         uint8_t key[33];
         size_t kl = 0;
         if (!h || (strlen(h) != 64 && strlen(h) != 66) ||
             jt_hex_decode(h, strlen(h), key, sizeof key, &kl) != JT_OK)
             return fail(e, "settings.message_key",
-                        "must be a public key in hex (32 or 33 bytes; see encrypted memos)");
+                        "must be \"publish\" (the account's own encryption key, for sealed memos) "
+                        "or a public key in hex (32 or 33 bytes)");
         if (jt_obj_set_bytes(tx, "MessageKey", key, kl) != JT_OK)
             return fail(e, "settings.message_key", "cannot be encoded");
     }

@@ -31,10 +31,33 @@ int gw_amount_parse(const jt_json *v, const char *field, bool allow_swt, jt_amou
 /* The amount as the REST API shows it. */
 void gw_amount_write(jt_jw *w, const jt_amount *a);
 
-/* payment: {destination, amount, send_max?, memos?, destination_tag?,
- * invoice_id?, paths?}. Encrypted memos are sealed by the caller
- * (memo.h); here memos are plain [{"type"?, "format"?, "data"}]. */
+/* payment: {destination, amount, send_max?, memos?, encrypt_memos?,
+ * destination_tag?, invoice_id?, paths?}. memos are [{"type"?, "format"?,
+ * "data"}]; with encrypt_memos true they are checked but left out of `tx`:
+ * the caller seals them (memo.h) and sets them, never in the clear. */
 int gw_tx_payment(const jt_json *payment, jt_obj *tx, gw_txerr *e);
+
+/* payment.encrypt_memos: absent is false; anything but a boolean fails. */
+int gw_payment_encrypt_memos(const jt_json *payment, bool *encrypt, gw_txerr *e);
+
+#define GW_MEMOS_MAX 8
+#define GW_MEMO_MAX 1024 /* bytes of each of a memo's parts */
+
+/* One memo's parts as bytes; a NULL part is absent (empty is not). */
+typedef struct gw_memo {
+    const uint8_t *type;
+    size_t type_len;
+    const uint8_t *format;
+    size_t format_len;
+    const uint8_t *data;
+    size_t data_len;
+} gw_memo;
+
+/* payment.memos checked into at most GW_MEMOS_MAX parts pointing into the
+ * JSON (which must outlive them). */
+int gw_memos_parse(const jt_json *memos, gw_memo *out, size_t *n, gw_txerr *e);
+/* Sets Memos (hex in the JSON form) from n memos. */
+int gw_tx_set_memos(jt_obj *tx, const gw_memo *memos, size_t n, gw_txerr *e);
 /* order: {type:"buy"|"sell", pair:"BASE[:issuer]/COUNTER[:issuer]",
  * amount (of BASE), price (COUNTER per BASE), flags?:["passive",
  * "immediate_or_cancel","fill_or_kill"]}. */
@@ -46,7 +69,9 @@ int gw_tx_relation(const jt_json *body, bool del, jt_obj *tx, gw_txerr *e);
 /* settings: {require_auth?, require_dest?, disallow_swt?, global_freeze?,
  * no_freeze?, transfer_rate?, domain?, message_key?, regular_key?}: an
  * AccountSet (at most one flag set and one cleared per request), or a
- * SetRegularKey when regular_key is given alone. */
-int gw_tx_settings(const jt_json *settings, jt_obj *tx, gw_txerr *e);
+ * SetRegularKey when regular_key is given alone. message_key "publish"
+ * sets MessageKey to `message_key` (JT_MESSAGE_KEY_BYTES: the account's
+ * derived encryption key, which the caller passes; NULL otherwise). */
+int gw_tx_settings(const jt_json *settings, const uint8_t *message_key, jt_obj *tx, gw_txerr *e);
 
 #endif

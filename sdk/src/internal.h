@@ -121,5 +121,12 @@ jt_err jt__keystore_serialize(struct jt_keystore *ks, jt_buf *out);
 void jt__secret_key_seal(struct jt_secret_key *sk);
 /* The guarded block of a handle, for tests that check its protection. */
 const void *jt__secret_key_block(const struct jt_secret_key *sk);
+/* Calls fn with the handle's seed readable for the duration of the call
+ * (memo.c derives the account's encryption key from it); fn must not keep
+ * the pointer. Returns fn's result, or JT_ECRYPTO when the memory could not
+ * be made readable. Defined in secret_key.c. */
+struct jt_seed;
+jt_err jt__secret_key_with_seed(struct jt_secret_key *sk,
+                                jt_err (*fn)(const struct jt_seed *seed, void *ctx), void *ctx);
 
 #endif

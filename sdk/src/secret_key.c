@@ -257,6 +257,17 @@ const void *jt__secret_key_block(const jt_secret_key *sk)
     return sk->g;
 }
 
+jt_err jt__secret_key_with_seed(jt_secret_key *sk, jt_err (*fn)(const jt_seed *seed, void *ctx),
+                                void *ctx)
+{
+    jt_err e = acquire(sk);
+    if (e)
+        return e;
+    e = fn(&sk->g->seed, ctx);
+    release(sk);
+    return e;
+}
+
 void jt__secret_key_seal(jt_secret_key *sk)
 {
     sk->sealed = true;

@@ -3,9 +3,9 @@
 # (gateway_api.js): authentication and scopes, every error status,
 # idempotency under concurrency, the issuer's token flow, blobs signed by
 # jingtum-lib, the node going away, restarts, the OpenAPI document, the
-# audit log and a scan for secrets; and its events (gateway_events.js):
+# audit log and a scan for secrets; its events (gateway_events.js):
 # /v2/events push and replay, signed webhooks with retries, catch-up across
-# a restart, dead letters.
+# a restart, dead letters; and encrypted memos end to end (gateway_memos.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -16,4 +16,5 @@ fi
 rc=0
 node "$here/gateway_api.js" "$build" || rc=1
 node "$here/gateway_events.js" "$build" || rc=1
+node "$here/gateway_memos.js" "$build" || rc=1
 exit $rc

@@ -82,7 +82,8 @@ extern "C" {
     X(ENOTFOUND, "no such entry")                                                                  \
     X(EEXIST, "entry or file already exists")                                                      \
     X(EWATCHONLY, "entry is watch-only: it holds no secret")                                       \
-    X(ELOST, "connection lost after the request was sent; its outcome is unknown")
+    X(ELOST, "connection lost after the request was sent; its outcome is unknown")                \
+    X(EDECRYPT, "ciphertext does not decrypt or authenticate")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

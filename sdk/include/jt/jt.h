@@ -19,6 +19,7 @@
 #include "jt/jtp.h"
 #include "jt/keys.h"
 #include "jt/keystore.h"
+#include "jt/memo.h"
 #include "jt/node.h"
 #include "jt/secret_key.h"
 #include "jt/session.h"
