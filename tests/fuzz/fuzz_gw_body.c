@@ -24,6 +24,11 @@ static int rel_del(const jt_json *v, jt_obj *tx, gw_txerr *e)
     return gw_tx_relation(v, true, tx, e);
 }
 
+static int settings_plain(const jt_json *v, jt_obj *tx, gw_txerr *e)
+{
+    return gw_tx_settings(v, NULL, tx, e);
+}
+
 static int amount_swt(const jt_json *v, jt_obj *tx, gw_txerr *e)
 {
     jt_amount a;
@@ -39,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jt_json_limits lim = {.max_bytes = 1 << 20, .max_depth = 16, .max_items = 10000};
     if (jt_json_parse((const char *)data, size, &lim, &doc, &ei) != JT_OK)
         return 0;
-    static const builder builders[] = {gw_tx_payment, gw_tx_order, gw_tx_settings, rel_post,
+    static const builder builders[] = {gw_tx_payment, gw_tx_order, settings_plain, rel_post,
                                        rel_del, amount_swt};
     for (size_t i = 0; i < sizeof builders / sizeof *builders; i++) {
         jt_obj *tx = jt_obj_new();
