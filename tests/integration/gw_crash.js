@@ -186,16 +186,20 @@ h.run(async () => {
   // ---- the end: everything final, then the node's account
   const deadline = Date.now() + 40000;
   let open = [];
+  // Every request not final yet is looked up (also those whose only
+  // answers were refusals or a lost connection): found, or absent.
   for (;;) {
-    open = reqs.filter((q) => q.hash && !q.final);
+    open = reqs.filter((q) => !q.final && !q.absent);
     for (const q of open) {
       const res = await lookup(q);
-      if (res.status === 200) { take(q, res); if (res.body.status !== 'pending') q.final = res.body.status; }
+      if (res.status === 200) { take(q, res); if (res.body.status !== 'pending') q.final = res.body.status; } else if (res.status === 404) q.absent = true;
     }
-    open = open.filter((q) => !q.final);
+    open = open.filter((q) => !q.final && !q.absent);
     if (!open.length || Date.now() > deadline) break;
     await sleep(500);
   }
+  const absentWithHash = reqs.filter((q) => q.absent && q.hash);
+  h.ok(absentWithHash.length === 0, 'no request the gateway gave a hash for is unknown to it', absentWithHash.slice(0, 5).map((q) => q.cid));
   h.ok(open.length === 0, 'every request with a transaction reaches a final status', open.slice(0, 5).map((q) => [q.cid, q.lastStatus]));
   await check('the end');
   stopCloser();
