@@ -691,7 +691,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    opts o = {"build/bin", 3, 3, 16, 64, 8, 250, 6000};
+    opts o = {"build/bin", 3, 3, 32, 128, 8, 250, 8000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--keep")) {
@@ -725,6 +725,7 @@ int main(int argc, char **argv)
         usage();
     if (sodium_init() < 0)
         die("sodium_init");
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through tee */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
