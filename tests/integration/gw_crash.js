@@ -9,9 +9,10 @@
 //     and a status that did not go back (validated stays validated with its
 //     result; failed/expired stay so); one refused before signing (503
 //     nodeUnavailable/tooBusy) is absent;
-//   * each request never answered is re-POSTed with the same body, as a
-//     client would: it is the same transaction if there was one (the answer
-//     carries its hash), or a new one otherwise — never a second one;
+//   * each request never answered is absent or found with a true status;
+//     half of them are then re-POSTed with the same body, as a client
+//     would: it is the same transaction if there was one (the answer carries
+//     its hash), or a new one otherwise — never a second one;
 //   * every payment reported validated is validated on the node with that
 //     result (tx).
 // At the end, once every request is final: on the node (account_tx of each
@@ -108,6 +109,7 @@ h.run(async () => {
       reqs.push(q);
       try {
         take(q, await post(q));
+        q.postAnswered = true;
       } catch (e) {
         q.errors++;
         await sleep(20);
@@ -144,9 +146,15 @@ h.run(async () => {
       take(q, res);
       if (res.body.status !== 'pending') q.final = res.body.status;
     });
-    // Unanswered: the client retries the same body.
+    // Unanswered: absent, or found with a status checked like the others;
+    // then half of them are retried with the same body, as a client would
+    // (the other half stay unanswered until the end).
     await par(unanswered, async (q) => {
       let res;
+      try { res = await lookup(q); } catch (e) { issues.push(`${q.cid}: GET failed: ${e.message}`); return; }
+      if (res.status === 200 && res.body.hash) take(q, res);
+      else if (res.status !== 404) issues.push(`${q.cid}: never answered, GET is ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`);
+      if (q.noRetry || (q.noRetry === undefined && (q.noRetry = rand() < 0.5))) return;
       try { res = await post(Object.assign({}, q, { wait: false })); } catch (e) { issues.push(`${q.cid}: re-POST failed: ${e.message}`); return; }
       take(q, res);
       q.retried = true;
@@ -163,7 +171,7 @@ h.run(async () => {
       checkedOnNode.add(q.cid);
     });
     for (const i of issues) problem(`${label}: ${i}`);
-    h.ok(issues.length === 0, `${label}: ${answered.length} answered requests found with their true status, ${unanswered.length} unanswered re-sent`, issues.slice(0, 8));
+    h.ok(issues.length === 0, `${label}: ${answered.length} answered requests found with their true status, ${unanswered.length} unanswered looked up (half of them re-sent)`, issues.slice(0, 8));
   };
 
   // ---- rounds
@@ -239,17 +247,18 @@ h.run(async () => {
   }
   const validatedReqs = reqs.filter((q) => q.final === 'validated');
   for (const q of validatedReqs) if (!seen.has(q.n)) { lost++; problem(`${q.cid} reported validated (${q.hash}) but not in the sender's history`); }
-  const answered = reqs.filter((q) => q.answers.length && !q.retried).length;
+  const answered = reqs.filter((q) => q.postAnswered).length;
+  const neverAnswered = reqs.filter((q) => !q.postAnswered && !q.retried).length;
   h.ok(duplicates === 0 && stray === 0, 'no request applied twice, no payment without a request', { duplicates, stray });
   h.ok(validatedOnNode === validatedReqs.length && lost === 0 && wrong === 0,
     'validated payments on the node = requests whose final status is validated', { validatedOnNode, validated: validatedReqs.length, lost, wrong });
   h.eq(seqDup, 0, 'no sequence used twice by a sender');
   h.ok(problems.length === 0, 'no problem found in any round', problems.slice(0, 20));
   const counts = {};
-  for (const q of reqs) { const k = q.final || (q.answers.length ? `answered-${q.answers[q.answers.length - 1].status}` : 'unanswered'); counts[k] = (counts[k] || 0) + 1; }
+  for (const q of reqs) { const k = q.final || (q.absent ? 'absent' : q.answers.length ? `answered-${q.answers[q.answers.length - 1].status}` : 'unanswered'); counts[k] = (counts[k] || 0) + 1; }
   console.log(`# statuses: ${JSON.stringify(counts)}`);
   const end = await g.stop();
   h.ok(end && end.code === 0 && !g.logs.some((l) => /Sanitizer|runtime error/.test(l)), 'the gateway stops cleanly at the end', end);
-  console.log(`# figures rounds=${ROUNDS} requests=${reqs.length} answered=${answered} validated=${validatedReqs.length} ` +
+  console.log(`# figures rounds=${ROUNDS} requests=${reqs.length} answered=${answered} never_answered=${neverAnswered} validated=${validatedReqs.length} ` +
     `duplicates=${duplicates} lost=${lost} seconds=${((Date.now() - t0) / 1000).toFixed(0)}`);
 });
