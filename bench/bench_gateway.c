@@ -37,6 +37,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -103,6 +104,15 @@ static char g_tmp[256];
 static pid_t g_node, g_gw, g_nginx;
 static bool g_keep;
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    remove(path);
+    return 0;
+}
+
 static void cleanup(void)
 {
     pid_t ps[] = {g_gw, g_node, g_nginx};
@@ -113,10 +123,7 @@ static void cleanup(void)
         }
     g_gw = g_node = g_nginx = 0;
     if (g_tmp[0] && !g_keep) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench_gateway: could not remove %s\n", g_tmp);
+        nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     } else if (g_tmp[0]) {
         fprintf(stderr, "bench_gateway: kept %s\n", g_tmp);
     }
