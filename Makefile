@@ -264,7 +264,8 @@ $(BUILD)/bench/bench_node: bench/bench_node.c $(BENCH_NODE_SRC) $(BENCH_NODE_HDR
 	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ bench/bench_node.c $(BENCH_NODE_SRC) $(LIB_A) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS)
 
-bench: check-deps
+bench:
+	@scripts/install-deps.sh --bench
 	$(MAKE) --no-print-directory all $(BENCH_BIN)
 	BUILD=$(BUILD) bench/run.sh
 

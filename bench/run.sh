@@ -16,7 +16,11 @@
 #   6. bench_node --mode pathfind: skywell_path_find answers per second
 #      and their latency on a ledger of 1 000 accounts, 50 tokens and
 #      20 000 offers (information: no target).
-#   7. A summary block. The exit status is 1 when a benchmark failed, or
+#   7. bench_gateway: jt-gateway's balance reads against nginx (one
+#      worker) serving the same body, signed payments HTTP in -> validated
+#      against libsecp256k1 sign+verify on two threads, the HTTP latency at
+#      80 % of that rate, and the gateway's RSS (see bench/bench_gateway.c).
+#   8. A summary block. The exit status is 1 when a benchmark failed, or
 #      when the offers or the cross-currency payments did not cross, fill
 #      or deliver, or the path_find answers held no path or their payments
 #      did not deliver (a FAIL, not a BELOW).
@@ -28,7 +32,9 @@
 # OFFERS_ARGS (more options of the offers run, e.g. "--round-seconds 10"),
 # OFFERS=0 (skip the offers run), XPAY_ARGS (more options of the xpay run),
 # XPAY=0 (skip the xpay run), PATHFIND_ARGS (more options of the pathfind
-# run, e.g. "--pf-seconds 20"), PATHFIND=0 (skip the pathfind run).
+# run, e.g. "--pf-seconds 20"), PATHFIND=0 (skip the pathfind run),
+# GATEWAY_ARGS (more options of bench_gateway, e.g. "--rounds 5"),
+# GATEWAY=0 (skip bench_gateway).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -171,6 +177,17 @@ if [ "${PATHFIND:-1}" != 0 ] && [ -x "$node_bin" ] && [ -x "$BUILD/bin/jt-node" 
     pathfind_status=$(cat "$tmp/pathfind_status" 2>/dev/null || echo 0)
 fi
 
+gateway_status=skipped
+gw_bin=$BUILD/bench/bench_gateway
+if [ "${GATEWAY:-1}" != 0 ] && [ -x "$gw_bin" ] && [ -x "$BUILD/bin/jt-gateway" ]; then
+    echo
+    echo "== bench_gateway: balance reads vs nginx, payments HTTP in -> validated, RSS (about 60 s)"
+    # shellcheck disable=SC2086 # GATEWAY_ARGS is a list of options
+    ("$gw_bin" --bin "$BUILD/bin" ${GATEWAY_ARGS:-} || echo "$?" >"$tmp/gateway_status") |
+        tee "$tmp/gateway.txt"
+    gateway_status=$(cat "$tmp/gateway_status" 2>/dev/null || echo 0)
+fi
+
 echo
 echo "== summary (every ratio is against a baseline measured in this run)"
 sed -n 's/^SUMMARY //p' "$tmp/sign.txt"
@@ -211,6 +228,13 @@ skipped) echo "path_find: skipped" ;;
     status=1 ;;
 *)
     echo "path_find: bench_node --mode pathfind failed (see above)"
+    status=1 ;;
+esac
+case $gateway_status in
+skipped) echo "gateway: skipped" ;;
+0) sed -n 's/^SUMMARY //p' "$tmp/gateway.txt" ;;
+*)
+    echo "gateway: bench_gateway failed (see above)"
     status=1 ;;
 esac
 exit "$status"

@@ -20,6 +20,9 @@ void gw_config_init(gw_config *c)
     c->max_conns_per_addr = 64;
     c->idle_s = 120;
     c->msg_deadline_s = 30;
+    c->slow_reader_s = 10;
+    c->max_outbuf = (size_t)16 << 20;
+    c->max_outbuf_total = (size_t)512 << 20;
     c->request_timeout_ms = 10000;
     snprintf(c->passphrase_env, sizeof c->passphrase_env, "JT_GATEWAY_PASSPHRASE");
     c->kdf_cost = 2;
@@ -105,6 +108,12 @@ static int on_item(void *user, const char *section, const char *name, const char
         UNUM(idle_s, 1, 86400);
     else if (IS("http", "message_deadline_s"))
         UNUM(msg_deadline_s, 1, 3600);
+    else if (IS("http", "slow_reader_s"))
+        UNUM(slow_reader_s, 1, 3600);
+    else if (IS("http", "max_outbuf"))
+        UNUM(max_outbuf, 65536, UINT64_C(4294967296));
+    else if (IS("http", "max_outbuf_total"))
+        UNUM(max_outbuf_total, 1048576, UINT64_C(68719476736));
     else if (IS("node", "url")) {
         if (!lc->nodes_seen) {
             c->n_nodes = 0;
@@ -252,6 +261,11 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "max_conns_per_addr = %u\n"
             "idle_timeout_s = %u\n"
             "message_deadline_s = %u\n"
+            "; a client that does not read its answers for slow_reader_s is closed, and so\n"
+            "; is the slowest when answers queued for all clients pass max_outbuf_total\n"
+            "slow_reader_s = %u\n"
+            "max_outbuf = %zu\n"
+            "max_outbuf_total = %zu\n"
             "\n"
             "[node]\n"
             "; jtp://HOST:PORT?key=NODEKEY (jt-node, its key pinned) or ws://HOST:PORT;\n"
@@ -302,8 +316,9 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "\n"
             "[log]\n"
             "requests = true\n",
-            d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns, d.max_conns_per_addr, d.idle_s,
-            d.msg_deadline_s, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
+            d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns,
+            d.max_conns_per_addr, d.idle_s, d.msg_deadline_s, d.slow_reader_s, d.max_outbuf,
+            d.max_outbuf_total, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,
             d.wh_backoff_ms, d.wh_backoff_max_s, d.wh_timeout_s, d.wh_max_inflight,

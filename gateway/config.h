@@ -21,6 +21,9 @@ typedef struct gw_config {
     size_t max_body;         /* bytes; 1 MiB */
     unsigned max_conns, max_conns_per_addr;
     unsigned idle_s, msg_deadline_s;
+    unsigned slow_reader_s;  /* an answer not read for this long: closed; 10 */
+    size_t max_outbuf;       /* answers queued for one connection; 16 MiB */
+    size_t max_outbuf_total; /* for all of them; 512 MiB */
     /* [node] */
     char nodes[GW_MAX_NODES][512]; /* url = jtp://HOST:PORT?key=KEY | ws://HOST:PORT (several: failover) */
     size_t n_nodes;

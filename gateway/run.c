@@ -174,6 +174,9 @@ int gw_run(const char *dir, const char *config_path)
     nc.max_conns_per_addr = c.max_conns_per_addr;
     nc.http_idle_s = c.idle_s;
     nc.http_deadline_s = c.msg_deadline_s;
+    nc.slow_reader_s = c.slow_reader_s;
+    nc.max_outbuf = c.max_outbuf;
+    nc.max_out_total = c.max_outbuf_total;
     nc.client_protocols = jt_session_lws_protocol();
     nc.n_client_protocols = 1;
     /* /v2/events: the upgrade's headers do not reach the handlers, so the

@@ -792,6 +792,8 @@ static void on_submit_reply(void *ctx, const jt_session_reply *r)
         log_tx("warn", "outcome_unknown", t, NULL);
         if (!r->sent)
             t->sent_at = 0;
+        else
+            t->submitted_once = true; /* it may be in; a later tef… says nothing */
     }
     notify(t);
 }

@@ -1,16 +1,26 @@
 #!/bin/sh
 # Installs the Debian packages jtkit needs, only when some are missing.
 # Safe to run repeatedly: with everything present it returns at once.
-# Usage: scripts/install-deps.sh [--no-node]
+# Usage: scripts/install-deps.sh [--no-node] [--bench]
+#   --bench  also what `make bench` compares against (nginx-light: the HTTP
+#            baseline of bench_gateway)
 set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libsecp256k1-dev libssl-dev
 libcurl4-openssl-dev libwebsockets-dev libyajl-dev libncurses-dev liblmdb-dev
 libinih-dev libcmocka-dev clang libclang-rt-dev libjemalloc-dev curl jq"
 NODE_PKGS="nodejs npm"
+BENCH_PKGS="nginx-light"
 
+no_node=0
 want="$PKGS"
-if [ "${1:-}" != "--no-node" ]; then
+for arg in "$@"; do
+  case $arg in
+  --no-node) no_node=1 ;;
+  --bench) want="$want $BENCH_PKGS" ;;
+  esac
+done
+if [ "$no_node" = 0 ]; then
   # A machine that already has node and npm (from any source) is fine as it is.
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     want="$want $NODE_PKGS"

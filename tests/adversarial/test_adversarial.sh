@@ -1,6 +1,8 @@
 #!/bin/sh
 # The adversarial suite (docs/operations.md, "What an attack looks like"):
-# real jt-node processes against hostile clients and careless operators.
+# real jt-node processes against hostile clients and careless operators
+# (adversarial.js), then the rows that apply to HTTP against a real
+# jt-gateway's listener (gw_adversarial.js).
 # It runs the optimized build (build/, made here if needed): the latency a
 # well-behaved client sees beside an attacker is a property of the node as
 # deployed, and the sanitizers' own cost would swamp it. CI runs the short
@@ -16,4 +18,7 @@ fi
 if ! make -C "$root" --no-print-directory -j2 BUILD="$build" all "$build/tests/jtpcat" >/dev/null 2>&1; then
   echo "not ok [adversarial] the optimized build ($build) fails"; exit 1
 fi
-exec node "$here/adversarial.js" "$build"
+rc=0
+node "$here/adversarial.js" "$build" || rc=1
+node "$here/gw_adversarial.js" "$build" || rc=1
+exit $rc

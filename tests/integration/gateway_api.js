@@ -28,9 +28,8 @@ h.run(async () => {
   await g.start();
   let stopCloser = g.closer(150);
 
-  // ---- health and authentication (the node link connects after the
-  // gateway has started listening: wait for it, then check what health says)
-  await g.waitHealthy(15000);
+  // ---- health and authentication (the link needs a moment on a busy machine)
+  await g.waitHealthy(20000);
   let r = await g.api('GET', '/v2/health');
   h.ok(r.status === 200 && r.body.status === 'ok' && r.body.validated_ledger > 0 &&
        r.body.node.state === 'connected', 'health: public, node connected, a validated ledger', r.body);
