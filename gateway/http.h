@@ -34,6 +34,7 @@ typedef struct gw_call {
     jt_json_doc *body;
     double started;
     char cors_origin[256]; /* "" when no CORS header is due */
+    uint32_t state_ledger; /* the validated ledger a read is about (reads.c) */
     /* a handler's own state across node calls */
     void *state;
     void (*free_state)(void *state);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "link.h"
+#include "map.h"
 #include "memo.h"
 #include "routes.h"
 #include "submit.h"
@@ -171,9 +172,254 @@ static void pair_side(const jt_amount *a, char *out, size_t cap)
     snprintf(out, cap, "%s:%s", cur, iss);
 }
 
+/* ------------------------------------------------------------ the read cache
+ *
+ * Reads name the last validated ledger by its index, so an answer about an
+ * account is the same for every caller until the next validated ledger: it
+ * is kept (per route, account and query) and the cache is emptied when a
+ * new validated ledger is announced. Bounded in entries and bytes; when
+ * full, answers are simply not kept until the next ledger. */
+#define CACHE_MAX_ENTRIES 8192
+#define CACHE_MAX_BYTES ((size_t)32 << 20)
+
+typedef struct cached {
+    size_t len;
+    char members[];
+} cached;
+
+static gw_map *cache;
+static uint32_t cache_ledger;
+static size_t cache_bytes;
+
+static bool drop_cached(void *ctx, const char *k, size_t kl, void *v)
+{
+    free(v);
+    return true;
+}
+
+static void cache_clear(void)
+{
+    if (!cache)
+        return;
+    gw_map_each(cache, drop_cached, NULL);
+    gw_map_free(cache);
+    cache = NULL;
+    cache_bytes = 0;
+}
+
+void gw_reads_on_ledger(uint32_t index)
+{
+    if (index != cache_ledger) {
+        cache_clear();
+        cache_ledger = index;
+    }
+}
+
+void gw_reads_free(void)
+{
+    cache_clear();
+}
+
+/* The cache key of c: route path and query. */
+static size_t cache_key(gw_call *c, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s?%s", srv_http_path(c->r), srv_http_query(c->r));
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* Answers c from the cache when it holds c's answer for `ledger`. */
+static bool reply_from_cache(gw_call *c, uint32_t ledger)
+{
+    char k[512];
+    size_t kl = cache_key(c, k, sizeof k);
+    if (!kl || !cache || ledger != cache_ledger)
+        return false;
+    cached *e = gw_map_get(cache, k, kl);
+    if (!e)
+        return false;
+    gw_reply(c, 200, e->members, e->len);
+    return true;
+}
+
+/* Answers c with the object being written, keeping it for others when it
+ * is about the cache's ledger. */
+static void reply_cached(gw_call *c, jt_jw *w, jt_buf *b)
+{
+    jt_jw_object_end(w);
+    if (jt_jw_finish(w) != JT_OK || b->len < 2) {
+        jt_buf_clear(b);
+        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
+    }
+    char k[512];
+    size_t kl = cache_key(c, k, sizeof k);
+    size_t len = b->len - 2;
+    uint32_t ledger = c->state_ledger;
+    if (kl && ledger && ledger == cache_ledger && cache_bytes + len < CACHE_MAX_BYTES &&
+        (!cache || gw_map_count(cache) < CACHE_MAX_ENTRIES)) {
+        if (!cache)
+            cache = gw_map_new();
+        cached *e = cache ? malloc(sizeof *e + len) : NULL;
+        if (e) {
+            e->len = len;
+            memcpy(e->members, b->data + 1, len);
+            cached *old = gw_map_get(cache, k, kl);
+            if (gw_map_put(cache, k, kl, e) == 0) {
+                cache_bytes += len;
+                if (old) {
+                    cache_bytes -= old->len;
+                    free(old);
+                }
+            } else {
+                free(e);
+            }
+        }
+    }
+    gw_reply(c, 200, (const char *)b->data + 1, len);
+    jt_buf_clear(b);
+}
+
+/* ------------------------------------------------------------ several node requests at once
+ *
+ * A read that needs several node requests sends them together, all about
+ * one ledger (the last validated one, by index), and answers once all have
+ * come back: with the first failure, or with what `done` makes of them. */
+#define FAN_MAX 3
+
+static jt_json_doc *keep(const jt_json *v);
+
+typedef struct fan {
+    gw_call *c;
+    int pending;
+    jt_json_doc *docs[FAN_MAX];
+    int status;
+    char token[48], msg[256];
+    void (*done)(gw_call *c, const jt_json *const *results);
+} fan;
+
+typedef struct fan_slot {
+    fan *f;
+    int i;
+} fan_slot;
+
+static void free_fan(void *p)
+{
+    fan *f = p;
+    for (int i = 0; i < FAN_MAX; i++)
+        jt_json_doc_free(f->docs[i]);
+    free(f);
+}
+
+static void fan_finish(fan *f)
+{
+    gw_call *c = f->c;
+    if (f->status) {
+        gw_fail(c, f->status, f->token, NULL, f->msg);
+        return;
+    }
+    const jt_json *res[FAN_MAX];
+    for (int i = 0; i < FAN_MAX; i++)
+        res[i] = f->docs[i] ? jt_json_root(f->docs[i]) : NULL;
+    f->done(c, res);
+}
+
+static void fan_error(fan *f, int status, const char *token, const char *msg)
+{
+    if (f->status)
+        return;
+    f->status = status;
+    snprintf(f->token, sizeof f->token, "%s", token);
+    snprintf(f->msg, sizeof f->msg, "%s", msg ? msg : "");
+}
+
+static void on_fan_reply(void *ctx, const jt_session_reply *r)
+{
+    fan_slot *s = ctx;
+    fan *f = s->f;
+    int i = s->i;
+    free(s);
+    if (r->err == JT_OK) {
+        f->docs[i] = keep(jt_json_get(r->msg, "result"));
+        if (!f->docs[i])
+            fan_error(f, 500, "outOfMemory", "out of memory");
+    } else if (r->err == JT_ERPC) {
+        const char *tok = r->ei && r->ei->field[0] ? r->ei->field : "nodeError";
+        int status = !strcmp(tok, "actNotFound") || !strcmp(tok, "lgrNotFound") ? 404 : 502;
+        fan_error(f, status, tok, r->ei ? r->ei->msg : "");
+    } else {
+        fan_error(f, r->err == JT_ETIMEDOUT ? 504 : 502, "nodeUnavailable",
+                  r->ei ? r->ei->msg : "the node did not answer");
+    }
+    if (--f->pending == 0)
+        fan_finish(f);
+}
+
+/* Sends the n requests; c->state becomes the fan. */
+static void fan_out(gw_call *c, const char *const *reqs, int n,
+                    void (*done)(gw_call *c, const jt_json *const *results))
+{
+    fan *f = calloc(1, sizeof *f);
+    if (!f) {
+        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
+    }
+    f->c = c;
+    f->done = done;
+    f->pending = n + 1; /* one for this function, so nothing finishes while sending */
+    c->state = f;
+    c->free_state = free_fan;
+    for (int i = 0; i < n; i++) {
+        fan_slot *s = malloc(sizeof *s);
+        jt_errinfo ei = {0};
+        if (!s) {
+            fan_error(f, 500, "outOfMemory", "out of memory");
+            f->pending--;
+            continue;
+        }
+        s->f = f;
+        s->i = i;
+        if (gw_link_request(c->g->link, reqs[i], (int)c->g->cfg->request_timeout_ms, on_fan_reply,
+                            s, &ei) != JT_OK) {
+            free(s);
+            fan_error(f, 503, "nodeUnavailable", ei.msg);
+            f->pending--;
+        }
+    }
+    if (--f->pending == 0)
+        fan_finish(f);
+}
+
+/* {"command":C,"account":A,"ledger_index":L[,"limit":400]} into out. */
+static bool account_req(gw_call *c, const char *command, uint32_t ledger, bool limit, jt_buf *out)
+{
+    jt_jw w;
+    begin_req(&w, out, command);
+    jt_jw_key(&w, "account");
+    jt_jw_string(&w, c->params[0]);
+    jt_jw_key(&w, "ledger_index");
+    jt_jw_uint(&w, ledger);
+    if (limit) {
+        jt_jw_key(&w, "limit");
+        jt_jw_uint(&w, 400);
+    }
+    return finish_req(c, &w, out);
+}
+
+/* The ledger a read is about; 0 (and c answered 503) without one. */
+static uint32_t read_ledger(gw_call *c)
+{
+    uint32_t v = gw_link_validated(c->g->link);
+    if (!gw_link_ready(c->g->link) || !v) {
+        gw_fail(c, 503, "nodeUnavailable", NULL, "no link to a node with a validated ledger");
+        return 0;
+    }
+    c->state_ledger = v;
+    return v;
+}
+
 /* ------------------------------------------------------------ info */
 
-static void info_done(gw_call *c, const jt_json *res)
+static void info_done(gw_call *c, const jt_json *const *res)
 {
     jt_buf b;
     jt_buf_init(&b);
@@ -181,51 +427,29 @@ static void info_done(gw_call *c, const jt_json *res)
     jt_jw_init(&w, &b);
     jt_jw_object_begin(&w);
     jt_jw_key(&w, "account_data");
-    jt_jw_value(&w, jt_json_get(res, "account_data"));
-    uint64_t li;
-    if (jt_json_uint64(jt_json_get(res, "ledger_index"), true, &li)) {
-        jt_jw_key(&w, "ledger_index");
-        jt_jw_uint(&w, li);
-    }
+    jt_jw_value(&w, jt_json_get(res[0], "account_data"));
+    jt_jw_key(&w, "ledger_index");
+    jt_jw_uint(&w, c->state_ledger);
     jt_jw_key(&w, "validated");
     jt_jw_bool(&w, true);
-    reply_buf(c, &w, &b);
-}
-
-static void request_info(gw_call *c, void (*done)(gw_call *, const jt_json *))
-{
-    jt_buf b;
-    jt_jw w;
-    begin_req(&w, &b, "account_info");
-    jt_jw_key(&w, "account");
-    jt_jw_string(&w, c->params[0]);
-    jt_jw_key(&w, "ledger_index");
-    jt_jw_string(&w, "validated");
-    if (!finish_req(c, &w, &b))
-        return;
-    gw_node_call(c, (const char *)b.data, done);
-    jt_buf_clear(&b);
+    reply_cached(c, &w, &b);
 }
 
 void gw_get_info(gw_call *c)
 {
-    request_info(c, info_done);
+    uint32_t v = read_ledger(c);
+    if (!v || reply_from_cache(c, v))
+        return;
+    jt_buf b;
+    jt_buf_init(&b);
+    if (!account_req(c, "account_info", v, false, &b))
+        return;
+    const char *reqs[1] = {(const char *)b.data};
+    fan_out(c, reqs, 1, info_done);
+    jt_buf_clear(&b);
 }
 
 /* ------------------------------------------------------------ balances */
-
-/* account_info, then account_lines, then account_offers. */
-typedef struct bal_state {
-    jt_json_doc *info, *lines;
-} bal_state;
-
-static void free_bal(void *p)
-{
-    bal_state *st = p;
-    jt_json_doc_free(st->info);
-    jt_json_doc_free(st->lines);
-    free(st);
-}
 
 static jt_json_doc *keep(const jt_json *v)
 {
@@ -265,11 +489,11 @@ static bool want_currency(gw_call *c, const jt_amount *a)
     return true;
 }
 
-static void offers_done(gw_call *c, const jt_json *res)
+static void compose_balances(gw_call *c, const jt_json *info, const jt_json *lines_res,
+                             const jt_json *res)
 {
-    bal_state *st = c->state;
-    const jt_json *ad = jt_json_get(jt_json_root(st->info), "account_data");
-    const jt_json *lines = jt_json_get(jt_json_root(st->lines), "lines");
+    const jt_json *ad = jt_json_get(info, "account_data");
+    const jt_json *lines = jt_json_get(lines_res, "lines");
     const jt_json *offers = jt_json_get(res, "offers");
     uint64_t seq = 0, owners = 0, base = 10000000, inc = 1000000;
     jt_json_uint64(jt_json_get(ad, "Sequence"), true, &seq);
@@ -358,13 +582,43 @@ static void offers_done(gw_call *c, const jt_json *res)
     jt_jw_key(&w, "sequence");
     jt_jw_uint(&w, seq);
     uint64_t li;
-    if (jt_json_uint64(jt_json_get(ad ? jt_json_root(st->info) : NULL, "ledger_index"), true, &li)) {
+    if (jt_json_uint64(jt_json_get(info, "ledger_index"), true, &li)) {
         jt_jw_key(&w, "ledger_index");
         jt_jw_uint(&w, li);
     }
-    reply_buf(c, &w, &b);
+    reply_cached(c, &w, &b);
 }
 
+
+static void balances_done(gw_call *c, const jt_json *const *res)
+{
+    compose_balances(c, res[0], res[1], res[2]);
+}
+
+void gw_get_balances(gw_call *c)
+{
+    uint32_t v = read_ledger(c);
+    if (!v || reply_from_cache(c, v))
+        return;
+    jt_buf b[3];
+    for (int i = 0; i < 3; i++)
+        jt_buf_init(&b[i]);
+    if (!account_req(c, "account_info", v, false, &b[0]) ||
+        !account_req(c, "account_lines", v, true, &b[1]) ||
+        !account_req(c, "account_offers", v, true, &b[2])) {
+        for (int i = 0; i < 3; i++)
+            jt_buf_clear(&b[i]);
+        return;
+    }
+    const char *reqs[3] = {(const char *)b[0].data, (const char *)b[1].data,
+                           (const char *)b[2].data};
+    fan_out(c, reqs, 3, balances_done);
+    for (int i = 0; i < 3; i++)
+        jt_buf_clear(&b[i]);
+}
+
+/* account_offers / account_lines about the validated ledger (orders,
+ * relations). */
 static void account_list_req(gw_call *c, const char *command, void (*done)(gw_call *, const jt_json *))
 {
     jt_buf b;
@@ -380,32 +634,6 @@ static void account_list_req(gw_call *c, const char *command, void (*done)(gw_ca
         return;
     gw_node_call(c, (const char *)b.data, done);
     jt_buf_clear(&b);
-}
-
-static void lines_done(gw_call *c, const jt_json *res)
-{
-    bal_state *st = c->state;
-    st->lines = keep(res);
-    account_list_req(c, "account_offers", offers_done);
-}
-
-static void bal_info_done(gw_call *c, const jt_json *res)
-{
-    bal_state *st = c->state;
-    st->info = keep(res);
-    account_list_req(c, "account_lines", lines_done);
-}
-
-void gw_get_balances(gw_call *c)
-{
-    bal_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
-        return;
-    }
-    c->state = st;
-    c->free_state = free_bal;
-    request_info(c, bal_info_done);
 }
 
 /* ------------------------------------------------------------ orders */

@@ -37,6 +37,11 @@ void gw_get_webhook_dead(gw_call *c);
 /* events.c: GET /v2/events reached without a WebSocket upgrade. */
 void gw_get_events(gw_call *c);
 
+/* A validated ledger was announced: the read cache (answers about the
+ * previous one) is emptied. gw_reads_free releases it at exit. */
+void gw_reads_on_ledger(uint32_t index);
+void gw_reads_free(void);
+
 /* Sends `request` (JSON) to the node; `done` gets the call and the reply's
  * "result" (NULL on any failure, which this answers itself: 404 for the
  * node's not-found tokens, 400 for malformed parameters, 502/503/504 for

@@ -27,6 +27,7 @@
 #include "map.h"
 #include "memo.h"
 #include "pass.h"
+#include "routes.h"
 #include "srv.h"
 #include "store.h"
 #include "submit.h"
@@ -62,6 +63,7 @@ static void hook_connected(void *ctx)
 static void hook_ledger(void *ctx, uint32_t index)
 {
     gw *g = ctx;
+    gw_reads_on_ledger(index);
     gw_submit_on_ledger(g->submit, index);
     gw_events_on_ledger(g->events, index);
 }
@@ -254,6 +256,7 @@ out:
     if (g.buckets)
         gw_map_each(g.buckets, free_bucket, NULL);
     gw_map_free(g.buckets);
+    gw_reads_free();
     gw_audit_close(g.audit);
     gw_store_close(g.store);
     gw_memos_free(g.memos);
