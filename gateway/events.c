@@ -910,6 +910,15 @@ static int load_cursor(gw_events *e, uint32_t *out)
 }
 
 /* Reads the next ledger when the node has validated past the cursor. */
+/* Some authenticated connection holds a subscription. */
+static bool anyone_listening(const gw_events *e)
+{
+    for (size_t i = 0; i < e->n_conns; i++)
+        if (e->conns[i]->authed && !e->conns[i]->closing && e->conns[i]->n_subs)
+            return true;
+    return false;
+}
+
 static void pump(gw_events *e)
 {
     if (e->busy || e->stopping || !gw_link_ready(e->g->link))
@@ -938,6 +947,13 @@ static void pump(gw_events *e)
     }
     if (e->cursor >= e->validated)
         return;
+    if (!gw_webhooks_count(e->g->webhooks) && !anyone_listening(e)) {
+        /* Nobody to tell: the ledgers are not fetched (a ledger with its
+         * transactions is large under load); a subscriber that comes later
+         * asks for older ones with since_ledger. */
+        e->cursor = e->validated;
+        return;
+    }
     fetch_ctx *fc = malloc(sizeof *fc);
     if (!fc)
         return;

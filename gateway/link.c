@@ -121,6 +121,9 @@ static int open_session(gw_link *l)
     o.on_state = on_state;
     o.state_ctx = l;
     o.vhost = l->vhost;
+    /* A ledger with its transactions (events) runs to megabytes under
+     * load; the node's answers are trusted to this size. */
+    o.max_message = (size_t)64 << 20;
     jt_errinfo ei;
     l->ready = false;
     l->ledger_sub = NULL;
