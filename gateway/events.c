@@ -952,6 +952,13 @@ static void pump(gw_events *e)
          * transactions is large under load); a subscriber that comes later
          * asks for older ones with since_ledger. */
         e->cursor = e->validated;
+        /* Recorded too, so that a webhook added later does not make the
+         * next start fetch the ledgers nobody wanted. */
+        gw_batch *b = gw_batch_new();
+        if (b && cursor_put(b, e->cursor) == 0)
+            gw_store_commit_async(e->g->store, b, NULL, NULL);
+        else
+            gw_batch_free(b);
         return;
     }
     fetch_ctx *fc = malloc(sizeof *fc);
