@@ -18,6 +18,7 @@ void gw_config_init(gw_config *c)
     c->max_body = 1 << 20;
     c->max_conns = 1024;
     c->max_conns_per_addr = 64;
+    c->conn_rate = 2000;
     c->idle_s = 120;
     c->msg_deadline_s = 30;
     c->slow_reader_s = 10;
@@ -104,6 +105,8 @@ static int on_item(void *user, const char *section, const char *name, const char
         UNUM(max_conns, 1, 1000000);
     else if (IS("http", "max_conns_per_addr"))
         UNUM(max_conns_per_addr, 1, 1000000);
+    else if (IS("http", "conn_rate"))
+        UNUM(conn_rate, 1, 10000000);
     else if (IS("http", "idle_timeout_s"))
         UNUM(idle_s, 1, 86400);
     else if (IS("http", "message_deadline_s"))
@@ -259,6 +262,8 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "max_body = %zu\n"
             "max_conns = %u\n"
             "max_conns_per_addr = %u\n"
+            "; requests per second on one connection, API key or not (429 past it)\n"
+            "conn_rate = %u\n"
             "idle_timeout_s = %u\n"
             "message_deadline_s = %u\n"
             "; a client that does not read its answers for slow_reader_s is closed, and so\n"
@@ -317,7 +322,7 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "[log]\n"
             "requests = true\n",
             d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns,
-            d.max_conns_per_addr, d.idle_s, d.msg_deadline_s, d.slow_reader_s, d.max_outbuf,
+            d.max_conns_per_addr, d.conn_rate, d.idle_s, d.msg_deadline_s, d.slow_reader_s, d.max_outbuf,
             d.max_outbuf_total, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,

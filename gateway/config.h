@@ -20,6 +20,9 @@ typedef struct gw_config {
     char cors_origins[1024]; /* empty: no CORS headers */
     size_t max_body;         /* bytes; 1 MiB */
     unsigned max_conns, max_conns_per_addr;
+    /* requests per second on one connection, with or without a valid API
+     * key (answered 429 past it); 2000, burst twice that */
+    unsigned conn_rate;
     unsigned idle_s, msg_deadline_s;
     unsigned slow_reader_s;  /* an answer not read for this long: closed; 10 */
     size_t max_outbuf;       /* answers queued for one connection; 16 MiB */

@@ -63,7 +63,7 @@ static void count(gw_call *c, int status)
     while (i < sizeof latency_ms / sizeof *latency_ms && ms > latency_ms[i])
         i++;
     g->latency_buckets[i]++;
-    if (g->cfg->log_requests) {
+    if (g->cfg->log_requests && !c->quiet) {
         srv_conn *conn = srv_http_conn(c->r);
         fprintf(stderr,
                 "level=info mod=http event=request method=%s path=\"%.200s\" status=%d ms=%.1f "
@@ -1085,6 +1085,10 @@ static void dispatch(gw_call *c, bool over_rate)
         return;
     }
     if (over_rate) {
+        /* Counted in the metrics, not logged one by one (a flood must not
+         * become a flood of log lines). */
+        c->g->rate_limited++;
+        c->quiet = true;
         srv_http_field h = {"Retry-After", "1"};
         fail_with(c, 429, "slowDown", NULL, "too many requests on this connection", &h, 1);
         return;

@@ -31,6 +31,7 @@ typedef struct gw_call {
     char params[GW_MAX_PARAMS][160];
     gw_apikey key;
     bool authed;
+    bool quiet; /* no log line (refused for the connection's rate) */
     jt_json_doc *body;
     double started;
     char cors_origin[256]; /* "" when no CORS header is due */

@@ -174,6 +174,9 @@ int gw_run(const char *dir, const char *config_path)
     nc.http_max_body = c.max_body;
     nc.max_conns = c.max_conns;
     nc.max_conns_per_addr = c.max_conns_per_addr;
+    /* Every request, authenticated or not, counts against its connection's
+     * rate: a flood of bad keys is refused before any lookup or log line. */
+    nc.rate_per_sec = c.conn_rate;
     nc.http_idle_s = c.idle_s;
     nc.http_deadline_s = c.msg_deadline_s;
     nc.slow_reader_s = c.slow_reader_s;

@@ -324,6 +324,7 @@ h.run(async () => {
   g.set('limits', 'key_rate', '5');
   g.set('limits', 'key_burst', '5');
   g.set('http', 'cors_origins', 'https://app.example');
+  g.set('http', 'conn_rate', '20');
   await g.start();
   await g.waitHealthy(20000);
   const burst = await Promise.all(Array.from({ length: 20 }, () => g.api('GET', '/v2/wallets', { key: reader })));
@@ -331,6 +332,20 @@ h.run(async () => {
   h.ok(limited.length >= 10 && limited.every((x) => Number(x.headers['retry-after']) >= 1 && x.body.error === 'rateLimited') &&
        burst.filter((x) => x.status === 200).length >= 5, '429 past the key\'s rate, with Retry-After', burst.map((x) => x.status));
   h.eq((await g.api('GET', '/v2/wallets', { key: admin })).status, 200, 'another key is not limited by the first');
+  {
+    // One connection sending requests with no key at all: its own rate holds them back.
+    const http = require('http');
+    const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const logged = g.logs.length;
+    const flood = await Promise.all(Array.from({ length: 120 }, () => g.api('GET', '/v2/wallets', { agent: one })));
+    const slow = flood.filter((x) => x.status === 429);
+    h.ok(slow.length >= 60 && slow.every((x) => x.body.error === 'slowDown' && x.headers['retry-after']) &&
+         flood.filter((x) => x.status === 401).length >= 20,
+         '429 slowDown past the connection\'s rate, API key or not', flood.map((x) => x.status).slice(0, 50));
+    h.ok(g.logs.length - logged <= flood.length - slow.length + 5, 'requests refused for the rate are not logged one by one',
+         g.logs.length - logged);
+    one.destroy();
+  }
   r = await g.api('OPTIONS', '/v2/wallets', { headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' } });
   h.ok(r.status === 204 && r.headers['access-control-allow-origin'] === 'https://app.example' &&
        /Authorization/.test(r.headers['access-control-allow-headers'] || ''), 'CORS preflight for a configured origin', r.headers);
