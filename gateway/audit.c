@@ -75,12 +75,32 @@ static int read_tail(gw_audit *a, char *err, size_t errcap)
         return -1;
     }
     if (buf[want - 1] != '\n') {
-        snprintf(err, errcap,
-                 "%s ends in a partial line (a write was cut short); check it with "
-                 "`jt-gateway audit verify` and remove the partial last line by hand",
-                 a->path);
+        /* A write cut short by a crash: that line was never synced, so its
+         * transaction never left (it is sent only after the sync). The
+         * partial line is cut off and said so. */
+        char *nl = NULL;
+        for (size_t i = want; i > 0 && !nl; i--)
+            if (buf[i - 1] == '\n')
+                nl = &buf[i - 1];
+        if (!nl && (size_t)st.st_size > want) {
+            snprintf(err, errcap, "%s: its last line is longer than %d bytes", a->path,
+                     LINE_MAX_BYTES);
+            free(buf);
+            return -1;
+        }
+        off_t keep = nl ? st.st_size - (off_t)want + (off_t)(nl - buf) + 1 : 0;
+        if (ftruncate(a->fd, keep) != 0 || fdatasync(a->fd) != 0) {
+            snprintf(err, errcap, "%s ends in a partial line that cannot be cut off: %s", a->path,
+                     strerror(errno));
+            free(buf);
+            return -1;
+        }
+        fprintf(stderr,
+                "level=warn mod=audit event=partial_line_removed path=%s bytes=%lld (a write cut "
+                "short by a crash; its transaction was never sent)\n",
+                a->path, (long long)(st.st_size - keep));
         free(buf);
-        return -1;
+        return read_tail(a, err, errcap);
     }
     buf[want - 1] = 0;
     char *start = strrchr(buf, '\n');
