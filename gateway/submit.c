@@ -69,6 +69,8 @@ struct acct {
     bool fetching;
     txent *queue, *queue_tail;
     jt_secret_key *key;
+    bool held;          /* key readable until the loop's turn ends */
+    struct acct *next_held;
     char pubhex[68];
 };
 
@@ -83,6 +85,8 @@ struct gw_submit {
     gw_map *by_cid;  /* account \0 client_id -> txent, until final */
     gw_map *accts;
     gw_submit_stats stats;
+    acct *held; /* accounts whose keys stay readable for this turn */
+    bool release_posted;
     /* persister */
     pthread_t thread;
     pthread_mutex_t mu;
@@ -524,6 +528,35 @@ static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
 
 /* ------------------------------------------------------------ signing */
 
+/* Keys are held readable from the first signature of a turn of the event
+ * loop to its end (a posted callback runs once the turn's callbacks are
+ * done): a burst of requests costs two mprotect calls per account, not two
+ * per signature (each one stops every CPU running the gateway to flush its
+ * TLB). */
+static void release_keys(void *ctx)
+{
+    gw_submit *s = ctx;
+    while (s->held) {
+        acct *a = s->held;
+        s->held = a->next_held;
+        a->next_held = NULL;
+        a->held = false;
+        jt_secret_key_release(a->key);
+    }
+    s->release_posted = false;
+}
+
+static void hold_key(gw_submit *s, acct *a)
+{
+    if (a->held || jt_secret_key_hold(a->key) != JT_OK)
+        return; /* signing makes it readable for itself */
+    a->held = true;
+    a->next_held = s->held;
+    s->held = a;
+    if (!s->release_posted && s->net && srv_net_post(s->net, release_keys, s) == 0)
+        s->release_posted = true;
+}
+
 static void persist_enqueue(gw_submit *s, txent *t)
 {
     t->stage = ST_PERSISTING;
@@ -560,6 +593,7 @@ static void sign_and_persist(gw_submit *s, txent *t)
     jt_buf blob;
     jt_buf_init(&blob);
     uint8_t hash[32];
+    hold_key(s, a);
     if (jt_address_decode(a->address, &id, &ei) != JT_OK ||
         jt_obj_set_account(t->tx, "Account", &id) != JT_OK ||
         jt_obj_set_uint(t->tx, "Sequence", seq) != JT_OK ||
@@ -568,9 +602,13 @@ static void sign_and_persist(gw_submit *s, txent *t)
         jt_tx_sign_secret(t->tx, a->key, &ei) != JT_OK ||
         jt_obj_to_binary(t->tx, 0, &blob) != JT_OK || jt_tx_id(t->tx, hash) != JT_OK) {
         jt_buf_clear(&blob);
+        if (!s->release_posted)
+            release_keys(s);
         fail_unsigned(s, t, 500, "signingFailed", ei.msg[0] ? ei.msg : "cannot sign");
         return;
     }
+    if (!s->release_posted)
+        release_keys(s); /* nothing would end the hold */
     a->next_seq = seq + 1;
     t->blob_hex = malloc(blob.len * 2 + 1);
     if (!t->blob_hex) {
@@ -1498,6 +1536,7 @@ void gw_submit_free(gw_submit *s)
     }
     gw_map_free(s->by_cid);
     gw_map_free(s->by_hash);
+    release_keys(s);
     if (s->accts)
         gw_map_each(s->accts, free_acct, NULL);
     gw_map_free(s->accts);

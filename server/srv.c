@@ -198,6 +198,8 @@ struct srv_conn {
     bool rx_held;    /* reading stopped while a request is in flight */
     unsigned retry_us;   /* http_flush's wait for a full socket, doubling while it stays full */
     size_t retry_queued; /* the socket's queue at the last look */
+    int sndbuf;          /* SO_SNDBUF as first read (it only grows); 0: not yet */
+    bool tx_unsure;      /* the socket's queue may not be empty: ask before writing */
 };
 
 struct srv_http_req {
@@ -2012,17 +2014,17 @@ static int http_write_some(srv_conn *c, size_t room)
  * write: half of SO_SNDBUF (the kernel counts its own overhead in it) less
  * what is queued, less room for TLS records' overhead. SIZE_MAX when
  * unknown (lws then keeps what the kernel refuses). */
-static size_t sock_room(const srv_conn *c, size_t *queued_out)
+static size_t sock_room(srv_conn *c, size_t *queued_out)
 {
     *queued_out = 0;
 #if defined(__linux__) && defined(SIOCOUTQ)
-    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1, sndbuf = 0, queued = 0;
-    socklen_t sl = sizeof sndbuf;
-    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 ||
+    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1, queued = 0;
+    socklen_t sl = sizeof c->sndbuf;
+    if (fd < 0 || (!c->sndbuf && getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &c->sndbuf, &sl) != 0) ||
         ioctl(fd, SIOCOUTQ, &queued) != 0)
         return SIZE_MAX;
     *queued_out = (size_t)queued;
-    long room = (long)sndbuf / 2 - queued - HTTP_TLS_MARGIN;
+    long room = (long)c->sndbuf / 2 - queued - HTTP_TLS_MARGIN;
     return room > 0 ? (size_t)room : 0;
 #else
     (void)c;
@@ -2046,7 +2048,15 @@ static void http_flush(srv_conn *c)
     size_t len;
     while (!lws_partial_buffered(wsi) && outq_front(&c->out, &p, &len)) {
         size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
-        size_t queued, room = sock_room(c, &queued);
+        /* A small answer on a connection whose socket queue was last seen
+         * empty goes out without asking (two system calls an answer);
+         * once lws has had to keep a part, the queue is asked about again
+         * until it is seen empty. */
+        size_t queued = 0, room = SIZE_MAX;
+        if (c->tx_unsure || left > HTTP_MIN_WRITE) {
+            room = sock_room(c, &queued);
+            c->tx_unsure = queued > 0;
+        }
         if (room < need) {
             /* Soon again while the client reads (the socket's queue went
              * down since the last look), less and less often while it does
@@ -2064,6 +2074,8 @@ static void http_flush(srv_conn *c)
             conn_kill(c);
             return;
         }
+        if (lws_partial_buffered(wsi))
+            c->tx_unsure = true;
     }
     if (c->out.head != c->out.tail || lws_partial_buffered(wsi)) {
         http_hold_rx(c, false);
@@ -2695,9 +2707,40 @@ struct lws_vhost *srv_net_client_vhost(srv_net *n)
     return n->vh_client;
 }
 
+/* The log's buffer while a loop runs (see srv_net_run); shared by the
+ * loops of one process, the first to start sets it up and the last to end
+ * puts stderr back as it was. */
+static char log_buf[64 << 10];
+static unsigned log_users;
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool log_buffer_on(void)
+{
+    pthread_mutex_lock(&log_mu);
+    bool on = true;
+    if (log_users == 0) {
+        fflush(stderr);
+        on = setvbuf(stderr, log_buf, _IOFBF, sizeof log_buf) == 0;
+    }
+    if (on)
+        log_users++;
+    pthread_mutex_unlock(&log_mu);
+    return on;
+}
+
+static void log_buffer_off(void)
+{
+    pthread_mutex_lock(&log_mu);
+    fflush(stderr);
+    if (--log_users == 0)
+        (void)setvbuf(stderr, NULL, _IONBF, 0);
+    pthread_mutex_unlock(&log_mu);
+}
+
 int srv_net_run(srv_net *n)
 {
     int rc = 0;
+    bool buffered = log_buffer_on();
     while (!atomic_load(&n->stop)) {
         if (lws_service(n->ctx, 0) < 0) {
             rc = -1;
@@ -2707,7 +2750,11 @@ int srv_net_run(srv_net *n)
         run_posts(n);
         new_round(n);
         reap(n);
+        if (buffered)
+            fflush(stderr);
     }
+    if (buffered)
+        log_buffer_off();
     atomic_store(&n->stop, false);
     if (n->stop_by > 0) {
         lws_sul_cancel(&n->stop_check);

@@ -158,7 +158,12 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
 struct lws_context *srv_net_lws_context(srv_net *n);
 struct lws_vhost *srv_net_client_vhost(srv_net *n);
 
-/* Runs the loop until srv_net_stop. */
+/* Runs the loop until srv_net_stop. While it runs, stderr (the key=value
+ * log, from any thread) is fully buffered and flushed at the end of every
+ * turn of the loop, so a busy daemon writes its log lines in one write(2)
+ * per turn instead of one per line; the loop turns at least once a second,
+ * so no line waits longer. On return stderr is flushed and unbuffered
+ * again. */
 int srv_net_run(srv_net *n);
 /* Thread-safe; makes srv_net_run return soon. */
 void srv_net_stop(srv_net *n);

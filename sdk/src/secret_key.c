@@ -185,6 +185,17 @@ void jt_secret_key_free(jt_secret_key *sk)
     free(sk);
 }
 
+jt_err jt_secret_key_hold(jt_secret_key *sk)
+{
+    return sk ? acquire(sk) : JT_EINVAL;
+}
+
+void jt_secret_key_release(jt_secret_key *sk)
+{
+    if (sk)
+        release(sk);
+}
+
 jt_key_type jt_secret_key_type(const jt_secret_key *sk)
 {
     return sk->type;

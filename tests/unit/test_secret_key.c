@@ -345,6 +345,35 @@ static void guarded_block(void **state)
     jt_secret_key_free(sk);
 }
 
+/* A hold keeps the block readable across signatures; the last release
+ * (of a hold or of a signing call) closes it again. */
+static void held_block(void **state)
+{
+    (void)state;
+    jt_secret_key *sk = handle("ssYbHr1cQKt1orBJ9k6uJJowgRQVV");
+    assert_int_equal(jt_secret_key_hold(NULL), JT_EINVAL);
+    jt_secret_key_release(NULL); /* harmless */
+    assert_int_equal(jt_secret_key_hold(sk), JT_OK);
+    assert_int_equal(in_child(child_reads_block, sk), 0);
+    uint8_t sig[JT_SIG_MAX], again[JT_SIG_MAX];
+    size_t n, m;
+    assert_int_equal(jt_secret_sign(sk, (const uint8_t *)"x", 1, sig, &n), JT_OK);
+    /* A signature inside the hold leaves it readable. */
+    assert_int_equal(in_child(child_reads_block, sk), 0);
+    /* Holds nest. */
+    assert_int_equal(jt_secret_key_hold(sk), JT_OK);
+    jt_secret_key_release(sk);
+    assert_int_equal(in_child(child_reads_block, sk), 0);
+    jt_secret_key_release(sk);
+    assert_int_not_equal(in_child(child_reads_block, sk), 0);
+    /* Same signatures with and without a hold (ECDSA here is deterministic). */
+    assert_int_equal(jt_secret_sign(sk, (const uint8_t *)"x", 1, again, &m), JT_OK);
+    assert_int_equal(n, m);
+    assert_memory_equal(sig, again, n);
+    assert_int_not_equal(in_child(child_reads_block, sk), 0);
+    jt_secret_key_free(sk);
+}
+
 /* ---- concurrency ---- */
 
 typedef struct worker {
@@ -412,6 +441,7 @@ int main(void)
         cmocka_unit_test(random_and_seed),
         cmocka_unit_test(bad_input),
         cmocka_unit_test(guarded_block),
+        cmocka_unit_test(held_block),
         cmocka_unit_test(concurrent_signing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

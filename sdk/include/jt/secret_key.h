@@ -80,6 +80,18 @@ JT_API jt_err jt_secret_sign(jt_secret_key *sk, const uint8_t *msg, size_t len,
 JT_API jt_err jt_secret_sign_digest(jt_secret_key *sk, const uint8_t digest[32],
                                     uint8_t sig[JT_SIG_MAX], size_t *siglen) JT_MUST_CHECK;
 
+/* Keeps the memory readable across several signatures: each readable /
+ * inaccessible switch is an mprotect, which on a multi-threaded process
+ * also makes every other CPU running it flush its TLB. A program signing
+ * in bursts (a daemon answering many requests in one turn of its event
+ * loop) holds the handle for the burst and releases it right after; the
+ * key is readable only in between. Holds are counted with the calls that
+ * sign, so the memory turns inaccessible again when the last of either
+ * ends. Every successful hold needs exactly one release. Errors: JT_EINVAL
+ * (NULL), JT_ECRYPTO (the memory could not be made readable). */
+JT_API jt_err jt_secret_key_hold(jt_secret_key *sk) JT_MUST_CHECK;
+JT_API void jt_secret_key_release(jt_secret_key *sk);
+
 /* Writes the secret string ("s…" or "sEd…") and a NUL into `out`, which
  * the caller owns and must wipe (sodium_memzero) when done — ideally guarded
  * memory itself. This is the only way the secret leaves the handle; a
