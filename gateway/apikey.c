@@ -4,6 +4,7 @@
 #include "apikey.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -278,6 +279,65 @@ static bool is_lower_hex(const char *p, size_t n)
     return true;
 }
 
+/* Parsed records, by the record's bytes: a request costs the store read
+ * (so a revocation or a change made by another process counts at once) and
+ * a compare, not a JSON parse and an address check per allowed account.
+ * Slots are reused round-robin; any thread may call. */
+#define PARSED_SLOTS 32
+#define PARSED_MAX 4096
+
+static struct parsed {
+    size_t len;
+    char rec[PARSED_MAX];
+    gw_apikey key;
+} parsed[PARSED_SLOTS];
+static unsigned parsed_next;
+static pthread_mutex_t parsed_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int key_copy(const gw_apikey *from, gw_apikey *to)
+{
+    *to = *from;
+    to->accounts = NULL;
+    if (from->n_accounts) {
+        to->accounts = malloc(from->n_accounts * sizeof *from->accounts);
+        if (!to->accounts)
+            return -1;
+        memcpy(to->accounts, from->accounts, from->n_accounts * sizeof *from->accounts);
+    }
+    return 0;
+}
+
+/* The record parsed: from a slot holding the same bytes, else parsed now
+ * (and kept). 0 or -1 as gw_apikey_from_json. */
+static int parse_record(const char *rec, size_t len, gw_apikey *out)
+{
+    pthread_mutex_lock(&parsed_mu);
+    for (unsigned i = 0; i < PARSED_SLOTS; i++) {
+        struct parsed *p = &parsed[i];
+        if (p->len == len && !memcmp(p->rec, rec, len)) {
+            int rc = key_copy(&p->key, out);
+            pthread_mutex_unlock(&parsed_mu);
+            return rc;
+        }
+    }
+    pthread_mutex_unlock(&parsed_mu);
+    if (gw_apikey_from_json(rec, len, out))
+        return -1;
+    if (len > PARSED_MAX)
+        return 0;
+    gw_apikey keep;
+    if (key_copy(out, &keep))
+        return 0;
+    pthread_mutex_lock(&parsed_mu);
+    struct parsed *p = &parsed[parsed_next++ % PARSED_SLOTS];
+    gw_apikey_clear(&p->key);
+    p->key = keep;
+    memcpy(p->rec, rec, len);
+    p->len = len;
+    pthread_mutex_unlock(&parsed_mu);
+    return 0;
+}
+
 int gw_apikey_check(gw_store *s, const char *text, size_t len, gw_apikey *out, char *err,
                     size_t errcap)
 {
@@ -298,7 +358,7 @@ int gw_apikey_check(gw_store *s, const char *text, size_t len, gw_apikey *out, c
     int found = gw_store_get(s, GW_APIKEYS, text + 4, GW_APIKEY_ID_LEN, &rec, err, errcap);
     int rc = found;
     if (found == 1) {
-        if (gw_apikey_from_json((const char *)rec.data, rec.len, out))
+        if (parse_record((const char *)rec.data, rec.len, out))
             rc = 0;
         else if (sodium_memcmp(hash, out->hash, 32) != 0 || out->revoked)
             rc = 0;

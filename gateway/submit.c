@@ -65,11 +65,12 @@ typedef struct txent {
 struct acct {
     gw_submit *owner;
     char address[40];
+    jt_account_id id; /* the address decoded (get_acct) */
     uint32_t next_seq; /* 0: ask the node */
     bool fetching;
     txent *queue, *queue_tail;
     jt_secret_key *key;
-    bool held;          /* key readable until the loop's turn ends */
+    bool held;          /* key held readable (see hold_key) */
     struct acct *next_held;
     char pubhex[68];
 };
@@ -85,8 +86,8 @@ struct gw_submit {
     gw_map *by_cid;  /* account \0 client_id -> txent, until final */
     gw_map *accts;
     gw_submit_stats stats;
-    acct *held; /* accounts whose keys stay readable for this turn */
-    bool release_posted;
+    acct *held;       /* accounts whose keys are held readable */
+    bool signed_lately; /* a signature since the last tick */
     /* persister */
     pthread_t thread;
     pthread_mutex_t mu;
@@ -416,6 +417,10 @@ static acct *get_acct(gw_submit *s, const char *address)
         return NULL;
     a->owner = s;
     copy_str(a->address, sizeof a->address, address);
+    if (jt_address_decode(address, &a->id, NULL) != JT_OK) {
+        free(a);
+        return NULL;
+    }
     if (gw_map_put(s->accts, a->address, strlen(a->address), a)) {
         free(a);
         return NULL;
@@ -528,14 +533,13 @@ static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
 
 /* ------------------------------------------------------------ signing */
 
-/* Keys are held readable from the first signature of a turn of the event
- * loop to its end (a posted callback runs once the turn's callbacks are
- * done): a burst of requests costs two mprotect calls per account, not two
- * per signature (each one stops every CPU running the gateway to flush its
- * TLB). */
-static void release_keys(void *ctx)
+/* A key is held readable from its first signature until a tick (every
+ * 250 ms) finds that nothing was signed since the one before: a stream of
+ * requests costs two mprotect calls per account, not two per signature
+ * (each one stops every CPU running the gateway to flush its TLB), and an
+ * idle gateway's keys are unreadable again within half a second. */
+static void release_keys(gw_submit *s)
 {
-    gw_submit *s = ctx;
     while (s->held) {
         acct *a = s->held;
         s->held = a->next_held;
@@ -543,18 +547,16 @@ static void release_keys(void *ctx)
         a->held = false;
         jt_secret_key_release(a->key);
     }
-    s->release_posted = false;
 }
 
 static void hold_key(gw_submit *s, acct *a)
 {
+    s->signed_lately = true;
     if (a->held || jt_secret_key_hold(a->key) != JT_OK)
         return; /* signing makes it readable for itself */
     a->held = true;
     a->next_held = s->held;
     s->held = a;
-    if (!s->release_posted && s->net && srv_net_post(s->net, release_keys, s) == 0)
-        s->release_posted = true;
 }
 
 static void persist_enqueue(gw_submit *s, txent *t)
@@ -587,28 +589,23 @@ static void sign_and_persist(gw_submit *s, txent *t)
     }
     uint32_t seq = a->next_seq;
     uint32_t lls = gw_link_validated(s->link) + s->cfg.ledger_window;
-    jt_account_id id;
     jt_errinfo ei;
     jt_amount fee = {.native = true, .mantissa = s->cfg.fee_drops};
     jt_buf blob;
     jt_buf_init(&blob);
     uint8_t hash[32];
     hold_key(s, a);
-    if (jt_address_decode(a->address, &id, &ei) != JT_OK ||
-        jt_obj_set_account(t->tx, "Account", &id) != JT_OK ||
+    ei.msg[0] = '\0';
+    if (jt_obj_set_account(t->tx, "Account", &a->id) != JT_OK ||
         jt_obj_set_uint(t->tx, "Sequence", seq) != JT_OK ||
         jt_obj_set_amount(t->tx, "Fee", &fee) != JT_OK ||
         jt_obj_set_uint(t->tx, "LastLedgerSequence", lls) != JT_OK ||
         jt_tx_sign_secret(t->tx, a->key, &ei) != JT_OK ||
         jt_obj_to_binary(t->tx, 0, &blob) != JT_OK || jt_tx_id(t->tx, hash) != JT_OK) {
         jt_buf_clear(&blob);
-        if (!s->release_posted)
-            release_keys(s);
         fail_unsigned(s, t, 500, "signingFailed", ei.msg[0] ? ei.msg : "cannot sign");
         return;
     }
-    if (!s->release_posted)
-        release_keys(s); /* nothing would end the hold */
     a->next_seq = seq + 1;
     t->blob_hex = malloc(blob.len * 2 + 1);
     if (!t->blob_hex) {
@@ -1046,6 +1043,9 @@ void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len
 
 void gw_submit_tick(gw_submit *s)
 {
+    if (!s->signed_lately)
+        release_keys(s);
+    s->signed_lately = false;
     double now = now_s();
     sweep sw = {s, 0, false, now, NULL, 0, 0};
     gw_map_each(s->by_cid, collect, &sw);
