@@ -9,7 +9,10 @@
 //   2. a write from an account whose sequence the gateway must ask for
 //      answers 502 and signs nothing (no audit line, nothing on the node);
 //   3. a success reply without the Sequence: 502 too, nothing signed;
-//   4. once the node answers properly again, the same requests succeed.
+//   4. once the node answers properly again, the same requests succeed;
+//   5. a payment whose every submission is lost (the relay swallows it)
+//      expires, and the sequence it left unused is filled with a no-op
+//      AccountSet so that the payment queued behind it is validated.
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -22,7 +25,7 @@ const g = require('./gw_harness')(h, build);
 const G = h.GENESIS;
 
 // The relay: `spoil(cmd, msg)` returns the answer to send instead of
-// forwarding, or null to forward.
+// forwarding, 'drop' to swallow the request, or null to forward.
 let spoil = () => null;
 const spoiled = [];
 const relay = (upstream) => new Promise((resolve) => {
@@ -42,6 +45,10 @@ const relay = (upstream) => new Promise((resolve) => {
       let msg = null;
       try { msg = JSON.parse(text); } catch (e) { /* forwarded as it is */ }
       const answer = msg && spoil(msg.command, msg);
+      if (answer === 'drop') {
+        spoiled.push('drop:' + msg.command);
+        return;
+      }
       if (answer) {
         spoiled.push(msg.command);
         down.send(JSON.stringify(Object.assign({ id: msg.id, type: 'response' }, answer)));
@@ -115,7 +122,50 @@ h.run(async () => {
   h.eq(await nodeSeq(B), seqB + 1, 'the node applied it once, with the sequence it would have had');
   h.eq(auditLines(), a0 + 1, 'one audit line: the one signature');
 
+  // ---- 5. an expired transaction's sequence is filled
   stopCloser();
+  await g.stop();
+  g.set('submit', 'ledger_window', '3');
+  g.set('submit', 'resubmit_ms', '300');
+  g.set('node', 'request_timeout_ms', '1000');
+  await g.start();
+  const closer2 = g.closer(200);
+  h.ok(await g.waitHealthy(20000), 'restarted with a ledger window of 3');
+  const seqA = await nodeSeq(A);
+  let lost = null;
+  spoil = (cmd, msg) => {
+    if (cmd !== 'submit') return null;
+    if (lost === null) lost = msg.tx_blob;
+    return msg.tx_blob === lost ? 'drop' : null;
+  };
+  const payA = (cid, tag) => g.api('POST', `/v2/accounts/${A}/payments`,
+    { key: admin, body: { client_id: cid, payment: { destination: G.address, amount: { value: '1', currency: 'SWT' }, destination_tag: tag } } });
+  r = await payA('lost', 1);
+  h.ok((r.status === 202 || r.status === 200) && r.body.status === 'pending' && r.body.sequence === seqA,
+    'a payment whose submission is lost is pending (not failed), with the next sequence', r.body);
+  r = await payA('behind', 2);
+  h.ok(r.body.sequence === seqA + 1 && r.body.status === 'pending', 'the next payment takes the sequence after it', r.body);
+  const until = async (cid, status, ms) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const x = await g.api('GET', `/v2/accounts/${A}/payments/${cid}`, { key: admin });
+      if (x.body.status === status || Date.now() > end) return x;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  r = await until('lost', 'expired', 20000);
+  h.ok(r.body.status === 'expired', 'the lost payment expires past its LastLedgerSequence', r.body);
+  r = await until('behind', 'validated', 20000);
+  h.ok(r.body.status === 'validated' && r.body.result === 'tesSUCCESS', 'the payment behind it is validated', r.body);
+  h.ok(g.logs.some((l) => /event=gap_fill/.test(l)), 'the gap fill is logged');
+  h.eq(await nodeSeq(A), seqA + 2, 'on the node: the filler and the payment behind it, nothing else');
+  const tx = await h.c.request({ command: 'account_tx', account: A, ledger_index_min: -1, ledger_index_max: -1, limit: 10 });
+  const mine = (tx.result.transactions || []).map((x) => x.tx).filter((x) => x.Account === A && x.Sequence >= seqA);
+  h.ok(mine.length === 2 && mine.some((x) => x.Sequence === seqA && x.TransactionType === 'AccountSet') &&
+       mine.some((x) => x.Sequence === seqA + 1 && x.TransactionType === 'Payment' && x.DestinationTag === 2),
+       'the sequence was filled by a no-op AccountSet; the lost payment never applied', mine);
+  spoil = () => null;
+  closer2();
   await g.stop();
   const ws = g.logs.filter((l) => /AddressSanitizer|runtime error/.test(l));
   h.eq(ws.length, 0, 'no sanitizer report');
