@@ -56,6 +56,9 @@ typedef struct txent {
     bool internal;       /* a gap filler */
     bool cid_in_map;
     bool hash_in_map;
+    bool to_sign;     /* ST_PERSISTING: the persister signs it first */
+    bool sign_failed; /* ... and could not (sign_err says why) */
+    char sign_err[200];
     waiter *waiters;
     acct *acct;
     struct txent *next_wait; /* acct's queue of reserved writes */
@@ -70,8 +73,6 @@ struct acct {
     bool fetching;
     txent *queue, *queue_tail;
     jt_secret_key *key;
-    bool held;          /* key held readable (see hold_key) */
-    struct acct *next_held;
     char pubhex[68];
 };
 
@@ -86,8 +87,6 @@ struct gw_submit {
     gw_map *by_cid;  /* account \0 client_id -> txent, until final */
     gw_map *accts;
     gw_submit_stats stats;
-    acct *held;       /* accounts whose keys are held readable */
-    bool signed_lately; /* a signature since the last tick */
     /* persister */
     pthread_t thread;
     pthread_mutex_t mu;
@@ -492,7 +491,7 @@ static void on_account_info(void *ctx, const jt_session_reply *r)
         return;
     }
     pend_scan ps = {a->address, 0, 0, false};
-    gw_map_each(s->by_hash, scan_pending, &ps);
+    gw_map_each(s->by_cid, scan_pending, &ps); /* every entry, the persister's too */
     a->next_seq = (uint32_t)seq > ps.max_seq ? (uint32_t)seq : ps.max_seq + 1;
     run_queue(s, a, 0, NULL, NULL);
 }
@@ -533,32 +532,6 @@ static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
 
 /* ------------------------------------------------------------ signing */
 
-/* A key is held readable from its first signature until a tick (every
- * 250 ms) finds that nothing was signed since the one before: a stream of
- * requests costs two mprotect calls per account, not two per signature
- * (each one stops every CPU running the gateway to flush its TLB), and an
- * idle gateway's keys are unreadable again within half a second. */
-static void release_keys(gw_submit *s)
-{
-    while (s->held) {
-        acct *a = s->held;
-        s->held = a->next_held;
-        a->next_held = NULL;
-        a->held = false;
-        jt_secret_key_release(a->key);
-    }
-}
-
-static void hold_key(gw_submit *s, acct *a)
-{
-    s->signed_lately = true;
-    if (a->held || jt_secret_key_hold(a->key) != JT_OK)
-        return; /* signing makes it readable for itself */
-    a->held = true;
-    a->next_held = s->held;
-    s->held = a;
-}
-
 static void persist_enqueue(gw_submit *s, txent *t)
 {
     t->stage = ST_PERSISTING;
@@ -574,6 +547,9 @@ static void persist_enqueue(gw_submit *s, txent *t)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* On the loop: the account's next sequence and the ledger window go into
+ * the transaction, and the persister signs it (off the loop, in order)
+ * before it records it. */
 static void sign_and_persist(gw_submit *s, txent *t)
 {
     acct *a = t->acct;
@@ -589,49 +565,66 @@ static void sign_and_persist(gw_submit *s, txent *t)
     }
     uint32_t seq = a->next_seq;
     uint32_t lls = gw_link_validated(s->link) + s->cfg.ledger_window;
-    jt_errinfo ei;
     jt_amount fee = {.native = true, .mantissa = s->cfg.fee_drops};
-    jt_buf blob;
-    jt_buf_init(&blob);
-    uint8_t hash[32];
-    hold_key(s, a);
-    ei.msg[0] = '\0';
+    uint64_t type = 0;
     if (jt_obj_set_account(t->tx, "Account", &a->id) != JT_OK ||
         jt_obj_set_uint(t->tx, "Sequence", seq) != JT_OK ||
         jt_obj_set_amount(t->tx, "Fee", &fee) != JT_OK ||
         jt_obj_set_uint(t->tx, "LastLedgerSequence", lls) != JT_OK ||
-        jt_tx_sign_secret(t->tx, a->key, &ei) != JT_OK ||
-        jt_obj_to_binary(t->tx, 0, &blob) != JT_OK || jt_tx_id(t->tx, hash) != JT_OK) {
-        jt_buf_clear(&blob);
-        fail_unsigned(s, t, 500, "signingFailed", ei.msg[0] ? ei.msg : "cannot sign");
-        return;
-    }
-    a->next_seq = seq + 1;
-    t->blob_hex = malloc(blob.len * 2 + 1);
-    if (!t->blob_hex) {
-        jt_buf_clear(&blob);
+        jt_obj_get_uint(t->tx, "TransactionType", &type) != JT_OK) {
         fail_unsigned(s, t, 500, "outOfMemory", "out of memory");
         return;
     }
-    jt_hex_encode(blob.data, blob.len, t->blob_hex, blob.len * 2 + 1);
-    jt_buf_clear(&blob);
-    jt_hex_encode(hash, 32, t->info.hash, sizeof t->info.hash);
-    uint64_t type = 0;
-    if (jt_obj_get_uint(t->tx, "TransactionType", &type) == JT_OK)
-        copy_str(t->info.type, sizeof t->info.type, jt_tx_type_name((unsigned)type));
+    a->next_seq = seq + 1;
+    copy_str(t->info.type, sizeof t->info.type, jt_tx_type_name((unsigned)type));
     t->info.sequence = seq;
     t->info.last_ledger = lls;
     t->info.status = GW_PENDING;
     copy_str(t->signing_key, sizeof t->signing_key, a->pubhex);
-    jt_obj_free(t->tx);
-    t->tx = NULL;
-    if (gw_map_put(s->by_hash, t->info.hash, 64, t)) {
-        fail_unsigned(s, t, 500, "outOfMemory", "out of memory");
-        return;
-    }
-    t->hash_in_map = true;
+    t->to_sign = true;
     s->stats.signed_count++;
     persist_enqueue(s, t);
+}
+
+/* Persister thread: signs the batch's unsigned transactions, each key made
+ * readable once for the batch (a switch is an mprotect, which stops every
+ * CPU running the gateway to flush its TLB) and unreadable again before the
+ * batch is written. Only t->tx, t->blob_hex, t->info.hash and the sign_*
+ * fields are written here; the loop reads none of them (nor copies the
+ * whole of t->info) until the batch comes back. */
+static void sign_batch(txent *jobs)
+{
+    enum { HELD_MAX = 64 };
+    jt_secret_key *held[HELD_MAX];
+    size_t n_held = 0;
+    for (txent *t = jobs; t; t = t->next_job) {
+        if (!t->to_sign)
+            continue;
+        jt_secret_key *key = t->acct->key;
+        bool have = false;
+        for (size_t i = 0; i < n_held && !have; i++)
+            have = held[i] == key;
+        if (!have && n_held < HELD_MAX && jt_secret_key_hold(key) == JT_OK)
+            held[n_held++] = key;
+        jt_errinfo ei;
+        ei.msg[0] = '\0';
+        jt_buf blob;
+        jt_buf_init(&blob);
+        uint8_t hash[32];
+        if (jt_tx_sign_secret(t->tx, key, &ei) != JT_OK || jt_obj_to_binary(t->tx, 0, &blob) != JT_OK ||
+            jt_tx_id(t->tx, hash) != JT_OK || !(t->blob_hex = malloc(blob.len * 2 + 1))) {
+            t->sign_failed = true;
+            copy_str(t->sign_err, sizeof t->sign_err, ei.msg[0] ? ei.msg : "cannot sign");
+        } else {
+            jt_hex_encode(blob.data, blob.len, t->blob_hex, blob.len * 2 + 1);
+            jt_hex_encode(hash, 32, t->info.hash, sizeof t->info.hash);
+            jt_obj_free(t->tx);
+            t->tx = NULL;
+        }
+        jt_buf_clear(&blob);
+    }
+    for (size_t i = 0; i < n_held; i++)
+        jt_secret_key_release(held[i]);
 }
 
 /* ------------------------------------------------------------ persister */
@@ -692,6 +685,7 @@ static void *persister_main(void *arg)
         }
         d->s = s;
         d->jobs = jobs;
+        sign_batch(jobs);
         size_t n = 0, na = 0;
         for (txent *t = jobs; t; t = t->next_job)
             n++;
@@ -703,6 +697,8 @@ static void *persister_main(void *arg)
         if (rc)
             snprintf(d->err, sizeof d->err, "out of memory");
         for (txent *t = jobs; t && !rc; t = t->next_job) {
+            if (t->sign_failed)
+                continue; /* nothing to record: it goes back unsigned */
             /* Blobs signed elsewhere are recorded, not audited: the
              * gateway did not sign them. */
             if (t->signing_key[0])
@@ -758,6 +754,23 @@ static void persisted(void *ctx)
     for (txent *t = d->jobs; t;) {
         txent *next = t->next_job;
         t->next_job = NULL;
+        bool to_sign = t->to_sign;
+        t->to_sign = false;
+        if (t->sign_failed) {
+            /* Its sequence is unused: ask the node again. */
+            if (t->acct)
+                t->acct->next_seq = 0;
+            log_tx("error", "signing_failed", t, t->sign_err);
+            if (!s->stopped)
+                fail_unsigned(s, t, 500, "signingFailed", t->sign_err);
+            t = next;
+            continue;
+        }
+        if (to_sign && !d->rc && !t->hash_in_map) {
+            if (gw_map_put(s->by_hash, t->info.hash, 64, t) == 0)
+                t->hash_in_map = true;
+            /* else: recorded, so sent and followed after a restart */
+        }
         if (s->stopped) {
             /* Written or not, it is sent (or reported) after the restart. */
             if (!d->rc)
@@ -893,7 +906,7 @@ static void gap_check(gw_submit *s, txent *t)
         return;
     }
     pend_scan ps = {a->address, t->info.sequence, 0, false};
-    gw_map_each(s->by_hash, scan_pending, &ps);
+    gw_map_each(s->by_cid, scan_pending, &ps); /* every entry, the persister's too */
     if (!ps.found) {
         if (!a->queue)
             a->next_seq = 0;
@@ -1043,9 +1056,6 @@ void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len
 
 void gw_submit_tick(gw_submit *s)
 {
-    if (!s->signed_lately)
-        release_keys(s);
-    s->signed_lately = false;
     double now = now_s();
     sweep sw = {s, 0, false, now, NULL, 0, 0};
     gw_map_each(s->by_cid, collect, &sw);
@@ -1355,7 +1365,9 @@ int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo 
         if (!kl)
             return 0;
         txent *t = gw_map_get(s->by_cid, k, kl);
-        if (t && t->info.hash[0]) {
+        /* While the persister has it, its hash is the persister's: the
+         * store answers (the record, once it is written). */
+        if (t && t->stage != ST_RESERVED && t->stage != ST_PERSISTING && t->info.hash[0]) {
             *out = t->info;
             return 1;
         }
@@ -1536,7 +1548,6 @@ void gw_submit_free(gw_submit *s)
     }
     gw_map_free(s->by_cid);
     gw_map_free(s->by_hash);
-    release_keys(s);
     if (s->accts)
         gw_map_each(s->accts, free_acct, NULL);
     gw_map_free(s->accts);
