@@ -50,20 +50,29 @@ typedef struct wconn {
     srv_conn *c;
     uint64_t cid;
     bool authed, closing;
-    char key_id[GW_APIKEY_ID_LEN + 1];
+    gw_apikey key; /* from auth: its id, and whose memos it may see opened */
     unsigned bad_auth;
     wsub *subs;
     size_t n_subs;
     uint64_t next_sub;
 } wconn;
 
-/* One event of the ledger being committed, pushed once it is durable. */
+/* How a reader may see a transaction's sealed memos: bits of a pub's
+ * views. */
+enum { MAY_FROM = 1, MAY_TO = 2, N_VIEWS = 4 };
+
+/* One event of the ledger being committed, pushed once it is durable.
+ * text[0] opens no memo. An event whose transaction carries sealed memos
+ * also has text[MAY_FROM], text[MAY_TO] and text[MAY_FROM | MAY_TO]: as
+ * seen by a key that may act for its Account, its Destination, or both
+ * (NULL where that is text[0] again). */
 typedef struct pub {
     int type;
     char account[40];
+    char from[40], to[40]; /* the transaction's Account and Destination */
     uint32_t ledger;
-    char *text;
-    size_t len;
+    char *text[N_VIEWS];
+    size_t len[N_VIEWS];
 } pub;
 
 typedef struct replay_ref {
@@ -171,7 +180,7 @@ static void write_tx_fields(jt_jw *w, const jt_json *tx)
 }
 
 int gw_event_tx(jt_buf *out, const char *account, const jt_json *tx, const jt_json *meta,
-                uint32_t ledger_index, uint64_t date)
+                uint32_t ledger_index, uint64_t date, const gw_memo_reader *r)
 {
     uint64_t ti;
     if (!jt_json_uint64(jt_json_get(meta, "TransactionIndex"), false, &ti) || ti > UINT32_MAX)
@@ -233,12 +242,52 @@ int gw_event_tx(jt_buf *out, const char *account, const jt_json *tx, const jt_js
         jt_jw_key(&w, "fee");
         jt_jw_string(&w, f);
     }
+    gw_memos_write(&w, tx, r);
     jt_jw_key(&w, "tx");
     write_tx_fields(&w, tx);
     jt_jw_key(&w, "meta");
     jt_jw_value(&w, meta);
     jt_jw_object_end(&w);
     return jt_jw_finish(&w) == JT_OK ? 0 : -1;
+}
+
+/* Does text hold needle? (Event text has no NUL, but is not terminated.) */
+static bool holds(const char *text, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (text[i] == needle[0] && !memcmp(text + i, needle, n))
+            return true;
+    return false;
+}
+
+int gw_event_reopen(jt_buf *out, const char *text, size_t len, const gw_memo_reader *r)
+{
+    /* How gw_memos_write marks a memo it did not open; a quoted string
+     * inside a memo or field has its quotes escaped, so this is cheap and
+     * at worst costs a parse that changes nothing. */
+    if (!holds(text, len, "\"sealed\":true"))
+        return 1;
+    jt_json_doc *doc = NULL;
+    jt_errinfo ei;
+    jt_json_limits lim = {.max_bytes = len, .max_depth = 32, .max_items = 100000};
+    if (jt_json_parse(text, len, &lim, &doc, &ei) != JT_OK)
+        return -1;
+    /* Every member of the event comes from its tx and meta, but for its
+     * id parts (account, ledger, date): written again from them, it is
+     * the same text up to its memos. */
+    const jt_json *ev = jt_json_root(doc);
+    const char *kind = jt_json_string(jt_json_get(ev, "event"));
+    const char *account = jt_json_string(jt_json_get(ev, "account"));
+    uint64_t ledger, date;
+    int rc = -1;
+    if (kind && (!strcmp(kind, "transaction") || (!strcmp(kind, "account") && account)) &&
+        jt_json_uint64(jt_json_get(ev, "ledger_index"), false, &ledger) && ledger <= UINT32_MAX &&
+        jt_json_uint64(jt_json_get(ev, "date"), false, &date))
+        rc = gw_event_tx(out, !strcmp(kind, "account") ? account : NULL, jt_json_get(ev, "tx"),
+                         jt_json_get(ev, "meta"), (uint32_t)ledger, date, r);
+    jt_json_doc_free(doc);
+    return rc;
 }
 
 int gw_event_ledger(jt_buf *out, uint32_t index, const char *hash, uint64_t close_time,
@@ -408,7 +457,7 @@ static unsigned conns_of_key(const gw_events *e, const char *key_id)
 {
     unsigned n = 0;
     for (size_t i = 0; i < e->n_conns; i++)
-        n += e->conns[i]->authed && !strcmp(e->conns[i]->key_id, key_id);
+        n += e->conns[i]->authed && !strcmp(e->conns[i]->key.id, key_id);
     return n;
 }
 
@@ -536,6 +585,9 @@ static void on_replay_reply(void *ctx, const jt_session_reply *r)
         return;
     }
     const jt_json *res = jt_json_get(r->msg, "result");
+    /* Replayed events are written for this connection's key: memos opened
+     * as it may see them, the same text as its live events. */
+    gw_memo_reader kr = gw_memo_reader_key(e->g->memos, &w->key);
     jt_buf b;
     jt_buf_init(&b);
     if (s->type == SUB_ACCOUNT) {
@@ -549,7 +601,8 @@ static void on_replay_reply(void *ctx, const jt_session_reply *r)
                 continue;
             (void)jt_json_uint64(jt_json_get(tx, "date"), true, &date);
             b.len = 0;
-            if (gw_event_tx(&b, s->account, tx, jt_json_get(ent, "meta"), (uint32_t)li, date) == 0 &&
+            if (gw_event_tx(&b, s->account, tx, jt_json_get(ent, "meta"), (uint32_t)li, date,
+                            &kr) == 0 &&
                 push(e, w, (const char *)b.data, b.len))
                 e->st.replayed++;
         }
@@ -591,7 +644,7 @@ static void on_replay_reply(void *ctx, const jt_session_reply *r)
                 if (!txs[i].tx)
                     continue;
                 b.len = 0;
-                if (gw_event_tx(&b, NULL, txs[i].tx, txs[i].meta, index, time) == 0 &&
+                if (gw_event_tx(&b, NULL, txs[i].tx, txs[i].meta, index, time, &kr) == 0 &&
                     push(e, w, (const char *)b.data, b.len))
                     e->st.replayed++;
             }
@@ -693,17 +746,27 @@ static void pump(gw_events *e);
 static void pubs_clear(gw_events *e)
 {
     for (size_t i = 0; i < e->n_pubs; i++)
-        free(e->pubs[i].text);
+        for (size_t v = 0; v < N_VIEWS; v++)
+            free(e->pubs[i].text[v]);
     e->n_pubs = 0;
 }
 
-static int pub_add(gw_events *e, int type, const char *account, uint32_t ledger, jt_buf *text)
+static char *copy_text(const jt_buf *text)
+{
+    char *t = malloc(text->len ? text->len : 1);
+    if (t)
+        memcpy(t, text->data, text->len);
+    return t;
+}
+
+static pub *pub_add(gw_events *e, int type, const char *account, uint32_t ledger,
+                    const jt_buf *text)
 {
     if (e->n_pubs == e->cap_pubs) {
         size_t cap = e->cap_pubs ? e->cap_pubs * 2 : 32;
         pub *p = realloc(e->pubs, cap * sizeof *p);
         if (!p)
-            return -1;
+            return NULL;
         e->pubs = p;
         e->cap_pubs = cap;
     }
@@ -713,12 +776,73 @@ static int pub_add(gw_events *e, int type, const char *account, uint32_t ledger,
     if (account)
         snprintf(p->account, sizeof p->account, "%s", account);
     p->ledger = ledger;
-    p->len = text->len;
-    if (!(p->text = malloc(text->len ? text->len : 1)))
-        return -1;
-    memcpy(p->text, text->data, text->len);
+    p->len[0] = text->len;
+    if (!(p->text[0] = copy_text(text)))
+        return NULL;
     e->n_pubs++;
-    return 0;
+    return p;
+}
+
+/* A reader that may act for some of a transaction's two parties (a pub's
+ * view): memos are written for it as for any API key with that reach. */
+typedef struct parties {
+    const char *from, *to;
+    unsigned may; /* MAY_FROM | MAY_TO */
+} parties;
+
+static bool may_party(const void *ctx, const char *account)
+{
+    const parties *p = ctx;
+    return ((p->may & MAY_FROM) && !strcmp(account, p->from)) ||
+           ((p->may & MAY_TO) && !strcmp(account, p->to));
+}
+
+/* Adds a transaction's event (account NULL: the transactions stream) to
+ * the ledger's pubs. `t` is left holding text[0], the event with no memo
+ * opened (what webhooks store). */
+static int pub_tx(gw_events *e, int type, const char *account, const ltx *x, uint32_t index,
+                  uint64_t time, jt_buf *t)
+{
+    t->len = 0;
+    pub *p;
+    if (gw_event_tx(t, account, x->tx, x->meta, index, time, NULL) ||
+        !(p = pub_add(e, type, account, index, t)))
+        return -1;
+    if (!gw_memos_any_sealed(x->tx))
+        return 0;
+    const char *from = jt_json_string(jt_json_get(x->tx, "Account"));
+    const char *to = jt_json_string(jt_json_get(x->tx, "Destination"));
+    snprintf(p->from, sizeof p->from, "%s", from ? from : "");
+    snprintf(p->to, sizeof p->to, "%s", to ? to : "");
+    jt_buf v;
+    jt_buf_init(&v);
+    int rc = 0;
+    for (unsigned may = 1; may < N_VIEWS && !rc; may++) {
+        parties who = {p->from, p->to, may};
+        gw_memo_reader r = {e->g->memos, may_party, &who};
+        v.len = 0;
+        if (gw_event_tx(&v, account, x->tx, x->meta, index, time, &r))
+            rc = -1;
+        else if (v.len != t->len || memcmp(v.data, t->data, v.len)) {
+            p->len[may] = v.len;
+            if (!(p->text[may] = copy_text(&v)))
+                rc = -1;
+        }
+    }
+    jt_buf_clear(&v);
+    return rc;
+}
+
+/* Which of p's texts connection w gets: its key's reach over the
+ * transaction's parties, as history would judge it (memo.h). */
+static size_t pub_view(const gw_events *e, const pub *p, const wconn *w)
+{
+    if (!p->text[MAY_FROM] && !p->text[MAY_TO] && !p->text[MAY_FROM | MAY_TO])
+        return 0;
+    gw_memo_reader kr = gw_memo_reader_key(e->g->memos, &w->key);
+    size_t v = (p->from[0] && kr.may(kr.ctx, p->from) ? MAY_FROM : 0) |
+               (p->to[0] && kr.may(kr.ctx, p->to) ? MAY_TO : 0);
+    return p->text[v] ? v : 0;
 }
 
 static void publish(gw_events *e)
@@ -734,7 +858,8 @@ static void publish(gw_events *e)
                 if (s->replaying || s->type != p->type || p->ledger < s->from ||
                     (p->type == SUB_ACCOUNT && strcmp(s->account, p->account)))
                     continue;
-                push(e, w, p->text, p->len);
+                size_t v = pub_view(e, p, w);
+                push(e, w, p->text[v], p->len[v]);
                 break; /* once per connection */
             }
         }
@@ -808,21 +933,19 @@ static void process_ledger(gw_events *e, const jt_json *res, uint32_t want)
         goto fail;
     }
     if (!(b = gw_batch_new()) || !(cc = calloc(1, sizeof *cc)) || cursor_put(b, index) ||
-        gw_event_ledger(&t, index, hash, time, n) || pub_add(e, SUB_LEDGER, NULL, index, &t))
+        gw_event_ledger(&t, index, hash, time, n) || !pub_add(e, SUB_LEDGER, NULL, index, &t))
         goto fail;
     for (size_t i = 0; i < n; i++) {
         if (!txs[i].tx)
             continue;
-        t.len = 0;
-        if (gw_event_tx(&t, NULL, txs[i].tx, txs[i].meta, index, time) ||
-            pub_add(e, SUB_TX, NULL, index, &t))
+        if (pub_tx(e, SUB_TX, NULL, &txs[i], index, time, &t))
             goto fail;
         char accts[64][40];
         size_t na = gw_tx_accounts(txs[i].tx, txs[i].meta, accts, 64);
         for (size_t k = 0; k < na; k++) {
-            t.len = 0;
-            if (gw_event_tx(&t, accts[k], txs[i].tx, txs[i].meta, index, time) ||
-                pub_add(e, SUB_ACCOUNT, accts[k], index, &t))
+            /* Webhooks store the event with no memo opened: plaintext is
+             * never at rest in the store; each attempt opens it. */
+            if (pub_tx(e, SUB_ACCOUNT, accts[k], &txs[i], index, time, &t))
                 goto fail;
             char id[GW_EVENT_ID_MAX];
             gw_event_id(id, sizeof id, index, txs[i].index, accts[k]);
@@ -1026,6 +1149,7 @@ void gw_events_free(gw_events *e)
         for (size_t j = 0; j < w->n_subs; j++)
             free(w->subs[j].marker);
         free(w->subs);
+        gw_apikey_clear(&w->key);
         free(w);
     }
     free(e->conns);
@@ -1088,8 +1212,8 @@ static void cmd_auth(gw_events *e, wconn *w, const jt_json *req)
         return;
     }
     w->authed = true;
-    snprintf(w->key_id, sizeof w->key_id, "%s", k.id);
-    gw_apikey_clear(&k);
+    sodium_memzero(k.hash, sizeof k.hash);
+    w->key = k; /* the connection's now (freed with it) */
     jt_buf b;
     jt_buf_init(&b);
     jt_jw jw;
@@ -1102,7 +1226,7 @@ static void cmd_auth(gw_events *e, wconn *w, const jt_json *req)
     jt_jw_key(&jw, "command");
     jt_jw_string(&jw, "auth");
     jt_jw_key(&jw, "key_id");
-    jt_jw_string(&jw, w->key_id);
+    jt_jw_string(&jw, w->key.id);
     jt_jw_key(&jw, "ledger_index");
     jt_jw_uint(&jw, e->cursor);
     jt_jw_object_end(&jw);
@@ -1312,6 +1436,7 @@ void gw_events_on_close(void *ctx, srv_conn *c)
     for (size_t j = 0; j < w->n_subs; j++)
         free(w->subs[j].marker);
     free(w->subs);
+    gw_apikey_clear(&w->key);
     free(w);
 }
 

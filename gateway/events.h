@@ -33,6 +33,7 @@
 #include <jt/util.h>
 
 #include "gateway.h"
+#include "memo.h"
 #include "srv.h"
 
 typedef struct gw_events gw_events;
@@ -79,11 +80,20 @@ size_t gw_tx_accounts(const jt_json *tx, const jt_json *meta, char (*out)[40], s
  * seconds since 2000), appended to out as one JSON object:
  * {"event":"transaction"|"account","id",...,"hash","type","tx_type",
  *  "result","ledger_index","tx_index","date","account"?,"counterparty"?,
- *  "amount"?,"delivered_amount"?,"fee","tx","meta"}. `account` NULL makes
- * a "transaction" event (its type seen from the sender). -1 when the
+ *  "amount"?,"delivered_amount"?,"fee","memos"?,"tx","meta"}. `account`
+ * NULL makes a "transaction" event (its type seen from the sender).
+ * "memos" is written as history writes it (memo.h), sealed ones opened
+ * for reader r; r NULL opens none (and any thread may call). -1 when the
  * transaction has no TransactionIndex or out of memory. */
 int gw_event_tx(jt_buf *out, const char *account, const jt_json *tx, const jt_json *meta,
-                uint32_t ledger_index, uint64_t date);
+                uint32_t ledger_index, uint64_t date, const gw_memo_reader *r);
+/* A transaction event as gw_event_tx wrote it (`text`, len bytes), written
+ * again into out for reader r: the same bytes but for its "memos", opened
+ * as r may. Webhook deliveries are stored sealed (r NULL) and opened this
+ * way at each attempt. 1 when the event holds no sealed memo (out
+ * untouched: the text stands as it is), 0 when written, -1 when it is not
+ * such an event or out of memory. Threads as gw_event_tx. */
+int gw_event_reopen(jt_buf *out, const char *text, size_t len, const gw_memo_reader *r);
 /* {"event":"ledger","id","ledger_index","ledger_hash","ledger_time","txn_count"}. */
 int gw_event_ledger(jt_buf *out, uint32_t index, const char *hash, uint64_t close_time,
                     size_t txn_count);

@@ -187,12 +187,47 @@ static void write_part(jt_jw *w, const char *key, const uint8_t *p, size_t n)
     jt_jw_string_n(w, (const char *)p, n);
 }
 
-/* Opens a sealed copy for its party, when the gateway holds the party's key
- * and the API key may act for it. Writes the memo's members and returns
- * true when it opened. */
-static bool try_open(gw_memos *m, jt_jw *w, const jt_json *tx, const jt_json *memo,
-                     const gw_apikey *key)
+static bool may_key(const void *ctx, const char *account)
 {
+    const gw_apikey *key = ctx;
+    return (key->scopes & GW_SCOPE_ADMIN) || gw_apikey_allows_account(key, account);
+}
+
+gw_memo_reader gw_memo_reader_key(gw_memos *m, const gw_apikey *key)
+{
+    return (gw_memo_reader){m, may_key, key};
+}
+
+static bool may_all(const void *ctx, const char *account)
+{
+    (void)ctx;
+    (void)account;
+    return true;
+}
+
+gw_memo_reader gw_memo_reader_all(gw_memos *m)
+{
+    return (gw_memo_reader){m, may_all, NULL};
+}
+
+bool gw_memos_any_sealed(const jt_json *tx)
+{
+    const jt_json *memos = jt_json_get(tx, "Memos");
+    if (!memos || memos->kind != JT_JSON_ARRAY)
+        return false;
+    for (size_t i = 0; i < memos->u.arr.n; i++)
+        if (is_sealed(jt_json_get(memos->u.arr.items[i], "Memo")))
+            return true;
+    return false;
+}
+
+/* Opens a sealed copy for its party, when the gateway holds the party's key
+ * and the reader may act for it. Writes the memo's members and returns
+ * true when it opened. */
+static bool try_open(jt_jw *w, const jt_json *tx, const jt_json *memo, const gw_memo_reader *r)
+{
+    if (!r || !r->memos)
+        return false;
     size_t len;
     uint8_t *d = field_bytes(memo, "MemoData", &len);
     jt_memo_role role;
@@ -207,8 +242,8 @@ static bool try_open(gw_memos *m, jt_jw *w, const jt_json *tx, const jt_json *me
     jt_errinfo ei;
     jt_memo_key *k = NULL;
     if (party && account && jt_address_decode(account, &from, &ei) == JT_OK &&
-        ((key->scopes & GW_SCOPE_ADMIN) || gw_apikey_allows_account(key, party)))
-        k = gw_memos_key(m, party);
+        r->may(r->ctx, party))
+        k = gw_memos_key(r->memos, party);
     bool opened = false;
     uint8_t *buf = k ? malloc(len) : NULL;
     jt_memo_parts p;
@@ -224,7 +259,7 @@ static bool try_open(gw_memos *m, jt_jw *w, const jt_json *tx, const jt_json *me
     return opened;
 }
 
-void gw_memos_write(gw_memos *m, jt_jw *w, const jt_json *tx, const gw_apikey *key)
+void gw_memos_write(jt_jw *w, const jt_json *tx, const gw_memo_reader *r)
 {
     const jt_json *memos = jt_json_get(tx, "Memos");
     if (!memos || memos->kind != JT_JSON_ARRAY || memos->u.arr.n == 0)
@@ -258,7 +293,7 @@ void gw_memos_write(gw_memos *m, jt_jw *w, const jt_json *tx, const gw_apikey *k
                 i++;
             }
         }
-        bool opened = try_open(m, w, tx, memo, key) || (second && try_open(m, w, tx, second, key));
+        bool opened = try_open(w, tx, memo, r) || (second && try_open(w, tx, second, r));
         jt_jw_key(w, "encrypted");
         jt_jw_bool(w, true);
         if (!opened) {

@@ -47,11 +47,33 @@ jt_memo_key *gw_memos_key(gw_memos *m, const char *address);
 int gw_memos_seal(gw_memos *m, const char *sender, const uint8_t recipient[JT_MEMO_KEY_BYTES],
                   const gw_memo *memos, size_t n, jt_obj *tx, gw_txerr *e);
 
+/* Who reads a transaction's memos: a sealed copy is opened for the reader
+ * when the gateway holds the secret of the party the copy is for (the
+ * Destination for the recipient's copy, the Account for the sender's) and
+ * may(ctx, party) says the reader may act for that account. memos NULL
+ * opens nothing and touches no key (safe on any thread). */
+typedef struct gw_memo_reader {
+    gw_memos *memos;
+    bool (*may)(const void *ctx, const char *account);
+    const void *ctx;
+} gw_memo_reader;
+
+/* The reader behind an API key: every account for the admin scope, else
+ * the accounts on its allow list. `key` is borrowed: it must outlive the
+ * reader. */
+gw_memo_reader gw_memo_reader_key(gw_memos *m, const gw_apikey *key);
+/* The operator's own reader: every account the gateway holds (webhooks,
+ * which only the admin scope registers). */
+gw_memo_reader gw_memo_reader_all(gw_memos *m);
+
+/* Does the transaction (node JSON) carry a sealed memo? */
+bool gw_memos_any_sealed(const jt_json *tx);
+
 /* Writes "memos":[…] (key and value) for a transaction in the node's JSON
- * form when it has Memos: plain ones as text, sealed ones opened when the
- * gateway holds the key of the party a copy is for and `key` may act for
- * that account (admin: any), else marked sealed. A recipient's copy and the
- * sender's copy that follows it are one memo. */
-void gw_memos_write(gw_memos *m, jt_jw *w, const jt_json *tx, const gw_apikey *key);
+ * form when it has Memos: plain ones as text, sealed ones opened for
+ * reader r (NULL: none), else marked sealed. A recipient's copy and the
+ * sender's copy that follows it are one memo. History, GET transaction,
+ * /v2/events and webhooks all write memos through here. */
+void gw_memos_write(jt_jw *w, const jt_json *tx, const gw_memo_reader *r);
 
 #endif

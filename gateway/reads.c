@@ -1046,7 +1046,8 @@ static void write_entry_tx(gw_call *c, jt_jw *w, const char *account, const jt_j
         jt_jw_key(w, "fee");
         jt_jw_string(w, f);
     }
-    gw_memos_write(c->g->memos, w, tx, &c->key);
+    gw_memo_reader r = gw_memo_reader_key(c->g->memos, &c->key);
+    gw_memos_write(w, tx, &r);
     jt_jw_key(w, "tx");
     jt_jw_value(w, tx);
     jt_jw_key(w, "meta");
@@ -1248,7 +1249,8 @@ static void tx_done(gw_call *c, const jt_json *res)
         jt_jw_key(&w, "ledger_index");
         jt_jw_value(&w, jt_json_get(res, "ledger_index"));
     }
-    gw_memos_write(c->g->memos, &w, res, &c->key);
+    gw_memo_reader r = gw_memo_reader_key(c->g->memos, &c->key);
+    gw_memos_write(&w, res, &r);
     jt_jw_key(&w, "transaction");
     jt_jw_value(&w, res);
     reply_buf(c, &w, &b);

@@ -16,6 +16,7 @@
 #include <jt/base58.h>
 
 #include "config.h"
+#include "events.h"
 #include "hook.h"
 #include "http.h"
 #include "routes.h"
@@ -44,8 +45,10 @@ typedef struct job {
     gw_webhooks *wh;
     char key[KEY_MAX];
     char *url;
-    char *body;
+    char *body; /* as sent: its memos opened */
     size_t len;
+    char *stored; /* as the store keeps it (memos sealed); NULL: body */
+    size_t stored_len;
     struct curl_slist *hdrs;
     CURL *easy;
     long status;
@@ -88,6 +91,10 @@ static void job_free(job *j)
         curl_easy_cleanup(j->easy);
     curl_slist_free_all(j->hdrs);
     free(j->url);
+    if (j->stored) {
+        sodium_memzero(j->body, j->len); /* opened memos: not left in freed memory */
+        free(j->stored);
+    }
     free(j->body);
     free(j);
 }
@@ -277,6 +284,17 @@ static void forget(gw_webhooks *wh, const char *key)
         gw_batch_free(b);
 }
 
+/* The body to write back with the record: never the opened one. */
+static const char *job_stored(const job *j)
+{
+    return j->stored ? j->stored : j->body;
+}
+
+static size_t job_stored_len(const job *j)
+{
+    return j->stored ? j->stored_len : j->len;
+}
+
 static void on_result_loop(void *ctx)
 {
     job *j = ctx;
@@ -322,7 +340,7 @@ static void on_result_loop(void *ctx)
         wh->st.dead++;
         fprintf(stderr, "level=warn mod=webhooks event=dead_letter hook=%s id=%s attempts=%" PRIu32
                         " why=\"%s\"\n", d->hook, d->event_id, d->attempts, d->last_error);
-        save(wh, o, j->body, j->len, GW_DEAD);
+        save(wh, o, job_stored(j), job_stored_len(j), GW_DEAD);
         owed_remove(wh, at);
     } else {
         d->next_ms = d->last_ms + gw_hook_backoff_ms(d->attempts, wh->g->cfg->wh_backoff_ms,
@@ -330,7 +348,7 @@ static void on_result_loop(void *ctx)
         fprintf(stderr, "level=info mod=webhooks event=retry hook=%s id=%s attempts=%" PRIu32
                         " in_ms=%" PRIu64 " why=\"%s\"\n", d->hook, d->event_id, d->attempts,
                 d->next_ms - d->last_ms, d->last_error);
-        save(wh, o, j->body, j->len, GW_DELIVERIES);
+        save(wh, o, job_stored(j), job_stored_len(j), GW_DELIVERIES);
     }
     job_free(j);
 }
@@ -363,7 +381,6 @@ static int attempt(gw_webhooks *wh, owed *o, size_t at)
     jt_buf_clear(&v);
     job *j = calloc(1, sizeof *j);
     char sig[GW_HOOK_SIG_LEN], line[256];
-    gw_hook_sign(h->secret, d.body, d.body_len, sig);
     if (!j || !(j->url = strdup(h->url))) {
         free(j);
         gw_delivery_clear(&d);
@@ -374,6 +391,25 @@ static int attempt(gw_webhooks *wh, owed *o, size_t at)
     j->body = d.body;
     j->len = d.body_len;
     d.body = NULL;
+    /* The store keeps the event with its memos sealed; the operator's
+     * endpoint gets them opened for every account the gateway holds, as
+     * an admin key sees them. Opening is deterministic, so every attempt
+     * sends the same bytes while the keystore holds the same keys. */
+    jt_buf open;
+    jt_buf_init(&open);
+    gw_memo_reader all = gw_memo_reader_all(wh->g->memos);
+    int ro = gw_event_reopen(&open, j->body, j->len, &all);
+    if (ro == 0 && jt_buf_append(&open, "", 1) == JT_OK) {
+        j->stored = j->body;
+        j->stored_len = j->len;
+        j->body = (char *)open.data;
+        j->len = open.len - 1;
+    } else {
+        if (ro < 0)
+            fprintf(stderr, "level=warn mod=webhooks event=memos_not_opened delivery=%s\n", o->key);
+        jt_buf_clear(&open);
+    }
+    gw_hook_sign(h->secret, j->body, j->len, sig);
     struct curl_slist *hl = NULL;
     hl = curl_slist_append(hl, "Content-Type: application/json");
     snprintf(line, sizeof line, "X-JT-Event-Id: %s", o->d.event_id);
@@ -775,6 +811,7 @@ typedef struct dead_scan {
     size_t n;
     size_t max;     /* entries written at most */
     bool bodies;    /* the event itself too */
+    const gw_memo_reader *reader; /* whose memos the bodies show opened */
     jt_jw *w;
     size_t *counts; /* per hook index (all) */
     gw_webhooks *wh;
@@ -811,8 +848,16 @@ static bool scan_dead(void *ctx, const void *k, size_t kl, const void *v, size_t
         jt_jw_key(w, "last_ms");
         jt_jw_uint(w, d.last_ms);
         if (ds->bodies) {
+            /* Stored sealed, shown as the delivery would have sent it. */
+            jt_buf open;
+            jt_buf_init(&open);
+            bool opened = gw_event_reopen(&open, d.body, d.body_len, ds->reader) == 0;
             jt_jw_key(w, "event");
-            jt_jw_raw(w, d.body, d.body_len);
+            if (opened)
+                jt_jw_raw(w, (const char *)open.data, open.len);
+            else
+                jt_jw_raw(w, d.body, d.body_len);
+            jt_buf_clear(&open);
         }
         jt_jw_object_end(w);
     }
@@ -885,8 +930,9 @@ void gw_get_webhook_dead(gw_call *c)
     jt_jw_array_begin(&w);
     char from[GW_HOOK_ID_LEN + 2];
     snprintf(from, sizeof from, "%.16s/", id);
-    dead_scan ds = {.hook = id, .hook_len = strlen(id), .max = DEAD_PAGE, .bodies = true, .w = &w,
-                    .wh = wh};
+    gw_memo_reader reader = gw_memo_reader_key(c->g->memos, &c->key);
+    dead_scan ds = {.hook = id, .hook_len = strlen(id), .max = DEAD_PAGE, .bodies = true,
+                    .reader = &reader, .w = &w, .wh = wh};
     char err[256];
     int rc = gw_store_scan(c->g->store, GW_DEAD, from, strlen(from), scan_dead, &ds, err,
                            sizeof err);

@@ -3,10 +3,14 @@
 // their encryption keys, pay each other with sealed memos; the node's data
 // files never hold the plaintext (a plain memo sent beside them is found
 // there, so the scan can see); both parties' histories and GET transaction
-// show the memos opened, other API keys see them sealed; a destination
-// without a MessageKey is refused with nothing signed; a repeated
-// client_id is the same transaction; and after a restart the keys derived
-// again still open what was sealed before.
+// show the memos opened, other API keys see them sealed; /v2/events
+// subscribers (live and replayed) see them opened by the same rule, and a
+// webhook receiver (the operator's, signed, retried) sees them opened,
+// while the store keeps them sealed; a memo sealed to a key the gateway
+// does not hold stays sealed everywhere; a destination without a
+// MessageKey is refused with nothing signed; a repeated client_id is the
+// same transaction; and after a restart the keys derived again still open
+// what was sealed before.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -19,6 +23,19 @@ const g = require('./gw_harness')(h, build);
 const G = h.GENESIS;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const swt = (v) => ({ value: String(v), currency: 'SWT' });
+async function until(cond, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(100);
+  }
+  return false;
+}
+// One memo, opened: its parts and "encrypted", not "sealed".
+const opened = (m, data, type, format) => Array.isArray(m) && m.length === 1 && m[0].encrypted === true && m[0].sealed === undefined &&
+  m[0].data === data && m[0].type === type && m[0].format === format;
+// One memo the reader may not or cannot open.
+const sealed = (m) => Array.isArray(m) && m.length === 1 && m[0].encrypted === true && m[0].sealed === true && m[0].data === undefined;
 
 // Every file under dir (but skip), recursively.
 function files(dir, skip) {
@@ -47,6 +64,8 @@ h.run(async () => {
   h.c = h.client(nodePort);
   await h.c.ready;
   if (!g.init(`ws://127.0.0.1:${nodePort}`)) return;
+  g.set('webhooks', 'backoff_ms', '200');
+  g.set('webhooks', 'backoff_max_s', '2');
   const admin = g.apikey('admin', '*');
   const stranger = g.apikey('read'); // may read, may act for no account
   await g.start();
@@ -84,6 +103,41 @@ h.run(async () => {
   h.ok(r.status === 200 && r.body.result === 'tesSUCCESS' && (await messageKey(A)) === mkA,
        'publishing again gives the same key (derived, not random)', r.body);
 
+  // ---- an account the gateway does not hold, with an encryption key of its own
+  const E = h.keygen();
+  r = await pay(G.address, admin, 'fund-e', { destination: E.address, amount: swt(1000) }, '?wait=validated');
+  h.ok(r.status === 200 && r.body.status === 'validated', 'funded fund-e', r.body);
+  const ePub = Buffer.from(crypto.generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }).x, 'base64url');
+  const mkE = 'EC' + ePub.toString('hex').toUpperCase();
+  await h.submit(E, { TransactionType: 'AccountSet', MessageKey: mkE });
+  const nodeMessageKey = async (who) => {
+    const x = await h.c.request({ command: 'account_info', account: who, ledger_index: 'validated' });
+    return x.result && x.result.account_data && x.result.account_data.MessageKey;
+  };
+  h.ok(await until(async () => (await nodeMessageKey(E.address)) === mkE, 10000),
+       'an account the gateway does not hold publishes an X25519 key made elsewhere', mkE);
+
+  // ---- listening before the sealed payments: /v2/events with each kind
+  // of key, and a webhook whose receiver refuses each event's first attempt
+  const tried = new Set();
+  const rx = g.receiver((x) => (tried.has(x.body.id) ? 200 : (tried.add(x.body.id), 503)));
+  await rx.ready;
+  r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: rx.url(), accounts: [A, B, E.address] } });
+  const hook = r.body.webhook;
+  h.ok(r.status === 201 && hook && hook.secret, 'a webhook for both held accounts and one not held', r.body);
+  const listen = async (who, key, sub) => {
+    const c = g.events();
+    await c.ready;
+    const a = await c.cmd({ command: 'auth', key });
+    const m = await c.cmd(Object.assign({ command: 'subscribe' }, sub));
+    h.ok(a && a.success === true && m && m.success === true, `/v2/events: ${who} subscribed to ${sub.type === 'account' ? sub.account : sub.type}${sub.since_ledger ? ' since a ledger' : ''}`, [a, m]);
+    return c;
+  };
+  const wsA = await listen('the sender\'s key', keyA, { type: 'transactions' });
+  const wsB = await listen('the recipient\'s key', keyB, { type: 'account', account: B });
+  const wsS = await listen('a key for neither', stranger, { type: 'account', account: B });
+  const wsE = await listen('the admin key', admin, { type: 'account', account: E.address });
+
   // ---- a plain memo (the scan's control) and a sealed one
   const tag = crypto.randomBytes(6).toString('hex');
   const PLAIN = `plain-control-${tag}`;
@@ -99,6 +153,16 @@ h.run(async () => {
   r = await pay(B, keyB, 'enc-back', { destination: A, amount: swt(1), memos: [{ data: SECRET2 }], encrypt_memos: true }, '?wait=validated');
   const backHash = r.body.hash;
   h.ok(r.status === 200 && r.body.result === 'tesSUCCESS', 'encrypt_memos: true, ed25519 → secp256k1: validated', r.body);
+  const SECRET3 = `sealed-to-outsider-${tag}`;
+  r = await pay(A, keyA, 'enc-e', { destination: E.address, amount: swt(1), memos: [{ data: SECRET3 }], encrypt_memos: true }, '?wait=validated');
+  const toEHash = r.body.hash;
+  h.ok(r.status === 200 && r.body.result === 'tesSUCCESS', 'encrypt_memos: true, to an account the gateway does not hold: validated', r.body);
+  // Its recipient's copy, sealed to E's key alone, in a payment between
+  // two accounts the gateway does not hold: no key of the gateway's opens it.
+  r = await g.api('GET', `/v2/transactions/${toEHash}`, { key: stranger });
+  const toE = ((r.body.transaction || {}).Memos || [])[0];
+  h.ok(toE && toE.Memo.MemoData.slice(4, 68).toUpperCase() === mkE.slice(2), 'the recipient\'s copy is sealed to the outsider\'s own key', toE);
+  const outHash = (await h.submit(C, { TransactionType: 'Payment', Destination: E.address, Amount: '1000000', Memos: [toE] })).hash;
 
   // ---- what the ledger holds: two sealed copies, nothing in the clear
   r = await g.api('GET', `/v2/transactions/${encHash}`, { key: stranger });
@@ -113,22 +177,80 @@ h.run(async () => {
        r.body.memos[0].encrypted === true && r.body.memos[0].data === undefined && !JSON.stringify(r.body).includes(SECRET),
        'an API key that may act for neither party sees the memo sealed', r.body.memos);
 
+  // ---- events: the same memos, opened by history's rule
+  const evOf = (c, hash) => c.wait((x) => (x.event === 'account' || x.event === 'transaction') && x.hash === hash, 15000);
+  const evB = await evOf(wsB, encHash);
+  r = await g.api('GET', `/v2/accounts/${B}/payments?limit=10`, { key: keyB });
+  const histB = (r.body.payments || []).find((p) => p.hash === encHash);
+  h.ok(evB && evB.account === B && opened(evB.memos, SECRET, 'invoice', 'text/plain') && histB &&
+       JSON.stringify(evB.memos) === JSON.stringify(histB.memos),
+       '/v2/events, the recipient\'s key: the memo opened, as its history shows it', { ev: evB && evB.memos, hist: histB && histB.memos });
+  const evPlain = await evOf(wsB, (await g.api('GET', `/v2/accounts/${A}/payments/plain-1`, { key: keyA })).body.hash);
+  h.ok(evPlain && Array.isArray(evPlain.memos) && evPlain.memos.length === 1 && evPlain.memos[0].data === PLAIN &&
+       evPlain.memos[0].encrypted === undefined, '/v2/events: a plain memo as text, not marked encrypted', evPlain && evPlain.memos);
+  const evS = await evOf(wsS, encHash);
+  h.ok(evS && sealed(evS.memos) && !JSON.stringify(evS).includes(SECRET) && evS.id === evB.id,
+       '/v2/events, a key for neither party: the same event, its memo sealed', evS && evS.memos);
+  const [tA1, tA2, tA3, tA4] = await Promise.all([encHash, backHash, toEHash, outHash].map((x) => evOf(wsA, x)));
+  h.ok(tA1 && tA1.event === 'transaction' && opened(tA1.memos, SECRET, 'invoice', 'text/plain') &&
+       tA2 && opened(tA2.memos, SECRET2, undefined, undefined) && tA3 && opened(tA3.memos, SECRET3, undefined, undefined),
+       '/v2/events transactions stream, the sender\'s key: opened as sender (both key types) and as recipient',
+       [tA1, tA2, tA3].map((x) => x && x.memos));
+  h.ok(tA4 && sealed(tA4.memos) && !JSON.stringify(tA4).includes(SECRET3),
+       '... and a memo sealed to a key the gateway does not hold: sealed', tA4 && tA4.memos);
+  const [eTo, eOut] = await Promise.all([toEHash, outHash].map((x) => evOf(wsE, x)));
+  h.ok(eTo && opened(eTo.memos, SECRET3, undefined, undefined) && eOut && sealed(eOut.memos) && !JSON.stringify(eOut).includes(SECRET3),
+       '/v2/events, an admin key on the outsider\'s account: opened from the held sender\'s copy; sealed where no copy is for a held key',
+       [eTo && eTo.memos, eOut && eOut.memos]);
+  const wsR = await listen('the recipient\'s key', keyB, { type: 'account', account: B, since_ledger: evB.ledger_index });
+  await wsR.wait((x) => x.event === 'replay_done', 15000);
+  const evR = wsR.events((x) => x.hash === encHash)[0];
+  h.ok(evR && opened(evR.memos, SECRET, 'invoice', 'text/plain') && JSON.stringify(evR) === JSON.stringify(evB),
+       '/v2/events replay (since_ledger): the same event as live, memo opened', evR && evR.memos);
+
+  // ---- the webhook: opened for the operator, signed over what was sent,
+  // the same bytes on each attempt
+  const want = {
+    [`${tA1.ledger_index}:${tA1.tx_index}:${A}`]: SECRET, [`${tA1.ledger_index}:${tA1.tx_index}:${B}`]: SECRET,
+    [`${tA2.ledger_index}:${tA2.tx_index}:${A}`]: SECRET2, [`${tA3.ledger_index}:${tA3.tx_index}:${E.address}`]: SECRET3,
+    [`${tA4.ledger_index}:${tA4.tx_index}:${E.address}`]: null,
+  };
+  const acked = (id) => rx.reqs.some((x) => x.body.id === id && x.status === 200);
+  h.ok(await until(() => Object.keys(want).every(acked), 20000), 'webhook: every event acknowledged after a refused first attempt',
+       rx.reqs.map((x) => [x.body.id, x.status]));
+  const bad = [];
+  for (const [id, secret] of Object.entries(want)) {
+    const tries = rx.reqs.filter((x) => x.body.id === id);
+    const last = tries[tries.length - 1];
+    const ok = tries.length >= 2 && tries[0].status === 503 && tries.every((x) => x.raw.equals(tries[0].raw)) &&
+      (secret ? opened(last.body.memos, secret, id.startsWith(`${tA1.ledger_index}:${tA1.tx_index}:`) ? 'invoice' : undefined,
+        id.startsWith(`${tA1.ledger_index}:${tA1.tx_index}:`) ? 'text/plain' : undefined)
+        : sealed(last.body.memos) && !last.raw.includes(SECRET3));
+    if (!ok) bad.push({ id, n: tries.length, memos: last && last.body.memos });
+  }
+  h.ok(bad.length === 0, 'webhook: memos opened for held parties, sealed for the outsider\'s key, the same on each attempt', bad);
+  h.ok(rx.reqs.length > 0 && rx.reqs.every((x) => x.headers['x-jt-signature'] === g.hmac(hook.secret, x.raw)),
+       'webhook: each attempt signed over the body as sent (memos opened)');
+  r = await g.api('DELETE', `/v2/webhooks/${hook.id}`, { key: admin });
+  h.eq(r.status, 200, 'webhook deleted');
+  for (const c of [wsA, wsB, wsS, wsE, wsR]) await c.close();
+  await rx.close();
+
   stopCloser();
   for (let i = 0; i < 3; i++) await h.accept();
   await sleep(500);
   const nodeFiles = files(h.dir, g.dir);
   h.ok(nodeFiles.length > 0 && holders(nodeFiles, PLAIN).length > 0,
        'the scan sees memos: the plain memo is in the node\'s data files', nodeFiles.map((f) => path.relative(h.dir, f)));
-  h.ok(holders(nodeFiles, SECRET).length === 0 && holders(nodeFiles, SECRET2).length === 0,
-       'the sealed memos\' plaintext is in none of the node\'s data files', holders(nodeFiles, SECRET).concat(holders(nodeFiles, SECRET2)));
+  const secrets = [SECRET, SECRET2, SECRET3];
+  h.ok(secrets.every((x) => holders(nodeFiles, x).length === 0),
+       'the sealed memos\' plaintext is in none of the node\'s data files', secrets.map((x) => holders(nodeFiles, x)));
   const gwFiles = files(g.dir, null);
-  h.ok(holders(gwFiles, SECRET).length === 0 && holders(gwFiles, SECRET2).length === 0,
-       '... nor in the gateway\'s store, audit log or keystore', holders(gwFiles, SECRET));
+  h.ok(secrets.every((x) => holders(gwFiles, x).length === 0),
+       '... nor in the gateway\'s store (webhook deliveries retried included), audit log or keystore', secrets.map((x) => holders(gwFiles, x)));
   stopCloser = g.closer(150);
 
   // ---- reading: both parties see the memos opened
-  const opened = (m, data, type, format) => Array.isArray(m) && m.length === 1 && m[0].encrypted === true && m[0].sealed === undefined &&
-    m[0].data === data && m[0].type === type && m[0].format === format;
   r = await g.api('GET', `/v2/accounts/${B}/payments?limit=10`, { key: keyB });
   let e = (r.body.payments || []).find((p) => p.hash === encHash);
   h.ok(r.status === 200 && e && e.type === 'received' && opened(e.memos, SECRET, 'invoice', 'text/plain'),

@@ -1,12 +1,14 @@
 // gw_harness.js — a real jt-gateway beside the node harness's real jt-node:
 // init (with test settings: port 0, the cheapest keystore cost), start,
-// stop, API keys, HTTP requests with keep-alive, and a ledger closer.
+// stop, API keys, HTTP requests with keep-alive, a ledger closer, a
+// /v2/events client and a webhook receiver.
 //
 //   const h = require('./harness')('gw', 'jt-gw-', build);
 //   const g = require('./gw_harness')(h, build);
 //   await g.init(nodePort); const port = await g.start(); const r = await g.api('GET', '/v2/health');
 'use strict';
 const { spawn, spawnSync } = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
@@ -119,6 +121,58 @@ module.exports = function gwHarness(h, buildArg) {
     }, ms);
     return () => clearInterval(t);
   };
+  // A WebSocket client of /v2/events: every message kept in order.
+  g.events = () => {
+    const WebSocket = require(path.join(__dirname, '../interop/node_modules/ws'));
+    const ws = new WebSocket(`ws://127.0.0.1:${g.port}/v2/events`);
+    const c = { ws, msgs: [], closed: false };
+    ws.on('message', (d) => c.msgs.push(JSON.parse(d.toString())));
+    ws.on('close', () => { c.closed = true; });
+    c.ready = new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); });
+    c.send = (o) => ws.send(JSON.stringify(o));
+    // Waits for the first message from index `from` on that pred accepts.
+    c.wait = async (pred, ms, from) => {
+      const end = Date.now() + (ms || 10000);
+      for (;;) {
+        const m = c.msgs.slice(from || 0).find(pred);
+        if (m) return m;
+        if (Date.now() > end) return null;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    };
+    c.cmd = async (o) => {
+      const n = c.msgs.length;
+      c.send(o);
+      return c.wait((m) => m.command === o.command, 10000, n);
+    };
+    c.events = (pred) => c.msgs.filter((m) => m.event && (!pred || pred(m)));
+    c.close = () => new Promise((res) => { if (c.closed) return res(); ws.on('close', res); ws.close(); });
+    return c;
+  };
+
+  // A webhook receiver; `answer(req, n)` gives the status of the n-th request.
+  g.receiver = (answer, port) => {
+    const r = { reqs: [], port: 0 };
+    r.server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (d) => chunks.push(d));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const entry = { headers: req.headers, raw, body: JSON.parse(raw.toString()), at: Date.now() };
+        r.reqs.push(entry);
+        entry.status = answer(entry, r.reqs.length);
+        res.writeHead(entry.status, { 'Content-Type': 'text/plain' });
+        res.end('ok');
+      });
+    });
+    r.ready = new Promise((res) => r.server.listen(port || 0, '127.0.0.1', () => { r.port = r.server.address().port; res(); }));
+    r.close = () => new Promise((res) => r.server.close(res));
+    r.url = () => `http://127.0.0.1:${r.port}/hook`;
+    return r;
+  };
+  // X-JT-Signature of a webhook body.
+  g.hmac = (secret, raw) => 'sha256=' + crypto.createHmac('sha256', secret).update(raw).digest('hex');
+
   g.waitHealthy = async (ms) => {
     const end = Date.now() + (ms || 15000);
     while (Date.now() < end) {

@@ -5,7 +5,8 @@
 # jingtum-lib, the node going away, restarts, the OpenAPI document, the
 # audit log and a scan for secrets; its events (gateway_events.js):
 # /v2/events push and replay, signed webhooks with retries, catch-up across
-# a restart, dead letters; and encrypted memos end to end (gateway_memos.js).
+# a restart, dead letters; and encrypted memos end to end, in history,
+# events and webhooks (gateway_memos.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}

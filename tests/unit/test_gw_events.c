@@ -1,8 +1,9 @@
 /*
  * test_gw_events.c — the logic of jt-gateway's events and webhooks: HMAC
  * signing, the retry schedule, webhook and delivery records, URL checks,
- * event ids and shapes, the accounts a transaction touches, and the
- * [events]/[webhooks] settings.
+ * event ids and shapes, the accounts a transaction touches, sealed memos
+ * in events (opened per reader, as history opens them, and opened again
+ * from a stored event), and the [events]/[webhooks] settings.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,15 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <jt/base58.h>
 #include <jt/json.h>
+#include <jt/keystore.h>
+#include <jt/memo.h>
 
 #include "config.h"
 #include "events.h"
 #include "hook.h"
+#include "memo.h"
 #include "testutil.h"
 
 static jt_json_doc *parse_n(const char *text, size_t len)
@@ -190,7 +195,7 @@ static void event_shapes_and_ids(void **state)
     jt_buf b;
     jt_buf_init(&b);
     assert_int_equal(gw_event_tx(&b, BOB, jt_json_get(root, "tx"), jt_json_get(root, "meta"), 9,
-                                 600000000), 0);
+                                 600000000, NULL), 0);
     jt_json_doc *e = parse_n((const char *)b.data, b.len);
     const jt_json *ev = jt_json_root(e);
     assert_string_equal(jt_json_string(jt_json_get(ev, "event")), "account");
@@ -213,7 +218,7 @@ static void event_shapes_and_ids(void **state)
     /* the transactions stream: seen from the sender */
     b.len = 0;
     assert_int_equal(gw_event_tx(&b, NULL, jt_json_get(root, "tx"), jt_json_get(root, "meta"), 9,
-                                 600000000), 0);
+                                 600000000, NULL), 0);
     e = parse_n((const char *)b.data, b.len);
     ev = jt_json_root(e);
     assert_string_equal(jt_json_string(jt_json_get(ev, "event")), "transaction");
@@ -224,7 +229,8 @@ static void event_shapes_and_ids(void **state)
 
     /* no TransactionIndex: no event */
     jt_json_doc *bad = parse("{\"TransactionResult\":\"tesSUCCESS\"}");
-    assert_int_equal(gw_event_tx(&b, NULL, jt_json_get(root, "tx"), jt_json_root(bad), 9, 0), -1);
+    assert_int_equal(gw_event_tx(&b, NULL, jt_json_get(root, "tx"), jt_json_root(bad), 9, 0, NULL),
+                     -1);
     jt_json_doc_free(bad);
 
     b.len = 0;
@@ -237,6 +243,165 @@ static void event_shapes_and_ids(void **state)
     jt_json_doc_free(e);
     jt_buf_clear(&b);
     jt_json_doc_free(d);
+}
+
+/* MemoData of `text` sealed to `to`'s key as `role`, from `from`, in hex. */
+static void seal_hex(jt_keystore *ks, const char *to, jt_memo_role role, const char *from,
+                     const char *text, char *hex, size_t cap)
+{
+    jt_secret_key *sk;
+    jt_memo_key *k;
+    jt_errinfo ei;
+    assert_int_equal(jt_keystore_get_key(ks, to, &sk, &ei), JT_OK);
+    assert_int_equal(jt_memo_key_new(sk, &k), JT_OK);
+    jt_secret_key_free(sk);
+    jt_account_id sender;
+    assert_int_equal(jt_address_decode(from, &sender, &ei), JT_OK);
+    jt_memo_parts in = {(const uint8_t *)"invoice", 7, NULL, 0, (const uint8_t *)text, strlen(text)};
+    uint8_t box[256];
+    size_t len;
+    assert_int_equal(jt_memo_seal(jt_memo_key_public(k), role, &sender, &in, box, sizeof box, &len),
+                     JT_OK);
+    assert_int_equal(jt_hex_encode(box, len, hex, cap), JT_OK);
+    jt_memo_key_free(k);
+}
+
+/* Does the text in b hold needle? */
+static bool holds(const jt_buf *b, const char *needle)
+{
+    char *t = calloc(1, b->len + 1);
+    assert_non_null(t);
+    memcpy(t, b->data, b->len);
+    bool found = strstr(t, needle) != NULL;
+    free(t);
+    return found;
+}
+
+/* The memos of the first event in b, parsed: memos[i][member]. */
+static const char *memo_member(const jt_buf *b, size_t i, const char *member, jt_json_doc **d)
+{
+    *d = parse_n((const char *)b->data, b->len);
+    const jt_json *memos = jt_json_get(jt_json_root(*d), "memos");
+    assert_non_null(memos);
+    assert_true(memos->kind == JT_JSON_ARRAY && i < memos->u.arr.n);
+    const jt_json *v = jt_json_get(memos->u.arr.items[i], member);
+    return !v ? NULL : v->kind == JT_JSON_BOOL ? (v->u.b ? "true" : "false") : jt_json_string(v);
+}
+
+static void event_memos_as_history(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jt-gw-evm-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/keystore.json", dir);
+    jt_keystore_params kp;
+    jt_keystore_params_preset(JT_KEYSTORE_COST_MIN, &kp);
+    jt_keystore *ks;
+    jt_errinfo ei;
+    assert_int_equal(jt_keystore_create(path, "passphrase", &kp, &ks, &ei), JT_OK);
+    jt_keystore_entry a, b;
+    assert_int_equal(jt_keystore_generate(ks, JT_KEY_SECP256K1, "a", &a, &ei), JT_OK);
+    assert_int_equal(jt_keystore_generate(ks, JT_KEY_ED25519, "b", &b, &ei), JT_OK);
+
+    /* a pays b: one sealed memo (the recipient's copy, then the sender's)
+     * and a plain one, as the ledger holds them */
+    char to_b[600], to_a[600];
+    seal_hex(ks, b.address, JT_MEMO_FOR_RECIPIENT, a.address, "invoice 42", to_b, sizeof to_b);
+    seal_hex(ks, a.address, JT_MEMO_FOR_SENDER, a.address, "invoice 42", to_a, sizeof to_a);
+    char tx[4096];
+    snprintf(tx, sizeof tx,
+             "{\"tx\":{\"Account\":\"%s\",\"Destination\":\"%s\",\"Amount\":\"1000000\","
+             "\"Fee\":\"10000\",\"Sequence\":4,\"TransactionType\":\"Payment\",\"hash\":\"CD\","
+             "\"Memos\":[{\"Memo\":{\"MemoType\":\"6A742F7365616C6564\",\"MemoData\":\"%s\"}},"
+             "{\"Memo\":{\"MemoType\":\"6A742F7365616C6564\",\"MemoData\":\"%s\"}},"
+             "{\"Memo\":{\"MemoData\":\"706C61696E\"}}],"
+             "\"inLedger\":9,\"ledger_index\":9,\"date\":600000000},"
+             "\"meta\":{\"TransactionIndex\":1,\"TransactionResult\":\"tesSUCCESS\","
+             "\"delivered_amount\":\"1000000\",\"AffectedNodes\":[]}}",
+             a.address, b.address, to_b, to_a);
+    jt_json_doc *d = parse(tx);
+    const jt_json *root = jt_json_root(d);
+    const jt_json *t = jt_json_get(root, "tx"), *meta = jt_json_get(root, "meta");
+    gw_memos *m = gw_memos_new(ks);
+    assert_non_null(m);
+
+    /* No reader: the memo sealed, the plain one as text (history's shape). */
+    jt_buf sealed, opened, again;
+    jt_buf_init(&sealed);
+    jt_buf_init(&opened);
+    jt_buf_init(&again);
+    jt_json_doc *e;
+    assert_int_equal(gw_event_tx(&sealed, b.address, t, meta, 9, 600000000, NULL), 0);
+    assert_string_equal(memo_member(&sealed, 0, "sealed", &e), "true");
+    jt_json_doc_free(e);
+    assert_string_equal(memo_member(&sealed, 0, "encrypted", &e), "true");
+    jt_json_doc_free(e);
+    assert_null(memo_member(&sealed, 0, "data", &e));
+    jt_json_doc_free(e);
+    assert_string_equal(memo_member(&sealed, 1, "data", &e), "plain");
+    jt_json_doc_free(e);
+    assert_false(holds(&sealed, "invoice 42"));
+
+    /* The operator's reader: opened, from the recipient's copy. */
+    gw_memo_reader all = gw_memo_reader_all(m);
+    assert_int_equal(gw_event_tx(&opened, b.address, t, meta, 9, 600000000, &all), 0);
+    assert_string_equal(memo_member(&opened, 0, "data", &e), "invoice 42");
+    jt_json_doc_free(e);
+    assert_string_equal(memo_member(&opened, 0, "type", &e), "invoice");
+    jt_json_doc_free(e);
+    assert_null(memo_member(&opened, 0, "sealed", &e));
+    jt_json_doc_free(e);
+
+    /* An API key: opened for a key that may act for either party, sealed
+     * for one that may act for neither (the rule history follows). */
+    char allowed[1][36];
+    gw_apikey key = {.scopes = GW_SCOPE_READ, .n_accounts = 1, .accounts = allowed};
+    gw_memo_reader kr = gw_memo_reader_key(m, &key);
+    const char *who[] = {a.address, b.address, ALICE};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(allowed[0], sizeof allowed[0], "%s", who[i]);
+        again.len = 0;
+        assert_int_equal(gw_event_tx(&again, NULL, t, meta, 9, 600000000, &kr), 0);
+        if (i < 2)
+            assert_true(holds(&again, "invoice 42"));
+        else
+            assert_false(holds(&again, "invoice 42"));
+    }
+
+    /* A stored (sealed) event opened again is byte for byte the event
+     * written for that reader; for no reader, the stored text itself. */
+    again.len = 0;
+    assert_int_equal(gw_event_reopen(&again, (const char *)sealed.data, sealed.len, &all), 0);
+    assert_int_equal(again.len, opened.len);
+    assert_memory_equal(again.data, opened.data, opened.len);
+    again.len = 0;
+    assert_int_equal(gw_event_reopen(&again, (const char *)sealed.data, sealed.len, NULL), 0);
+    assert_int_equal(again.len, sealed.len);
+    assert_memory_equal(again.data, sealed.data, sealed.len);
+    /* nothing sealed: the text stands (1, out untouched); not an event: -1 */
+    again.len = 0;
+    assert_int_equal(gw_event_reopen(&again, (const char *)opened.data, opened.len, &all), 1);
+    assert_int_equal(again.len, 0);
+    const char *odd = "{\"event\":\"ledger\",\"memos\":[{\"sealed\":true}]}";
+    assert_int_equal(gw_event_reopen(&again, odd, strlen(odd), &all), -1);
+    assert_int_equal(gw_event_reopen(&again, "\"sealed\":true", 13, &all), -1);
+
+    /* an account removed from the keystore opens nothing more */
+    assert_int_equal(jt_keystore_remove(ks, b.address, &ei), JT_OK);
+    assert_int_equal(jt_keystore_remove(ks, a.address, &ei), JT_OK);
+    again.len = 0;
+    assert_int_equal(gw_event_reopen(&again, (const char *)sealed.data, sealed.len, &all), 0);
+    assert_false(holds(&again, "invoice 42"));
+
+    jt_buf_clear(&sealed);
+    jt_buf_clear(&opened);
+    jt_buf_clear(&again);
+    gw_memos_free(m);
+    jt_keystore_free(ks);
+    jt_json_doc_free(d);
+    unlink(path);
+    rmdir(dir);
 }
 
 static void settings_defaults_and_ranges(void **state)
@@ -285,6 +450,7 @@ int main(void)
         cmocka_unit_test(delivery_record_roundtrip),
         cmocka_unit_test(tx_accounts_as_node),
         cmocka_unit_test(event_shapes_and_ids),
+        cmocka_unit_test(event_memos_as_history),
         cmocka_unit_test(settings_defaults_and_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
