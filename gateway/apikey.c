@@ -369,6 +369,25 @@ int gw_apikey_check(gw_store *s, const char *text, size_t len, gw_apikey *out, c
     return rc;
 }
 
+int gw_apikey_by_id(gw_store *s, const char *id, gw_apikey *out, char *err, size_t errcap)
+{
+    memset(out, 0, sizeof *out);
+    if (strlen(id) != GW_APIKEY_ID_LEN)
+        return 0;
+    jt_buf rec;
+    jt_buf_init(&rec);
+    int found = gw_store_get(s, GW_APIKEYS, id, GW_APIKEY_ID_LEN, &rec, err, errcap);
+    int rc = found;
+    if (found == 1 && (parse_record((const char *)rec.data, rec.len, out) || out->revoked)) {
+        gw_apikey_clear(out);
+        rc = 0;
+    }
+    jt_buf_clear(&rec);
+    if (rc == 1)
+        sodium_memzero(out->hash, sizeof out->hash);
+    return rc;
+}
+
 int gw_apikey_revoke(gw_store *s, const char *id, char *err, size_t errcap)
 {
     if (strlen(id) != GW_APIKEY_ID_LEN)

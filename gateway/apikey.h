@@ -64,6 +64,11 @@ int gw_apikey_create(gw_store *s, unsigned scopes, const char *accounts, const c
 int gw_apikey_check(gw_store *s, const char *text, size_t len, gw_apikey *out, char *err,
                     size_t errcap);
 
+/* The key `id` as it stands now (for connections that authenticated
+ * earlier): 1 and *out filled when it exists and is not revoked; 0 when it
+ * is gone or revoked; -1 on a store error. */
+int gw_apikey_by_id(gw_store *s, const char *id, gw_apikey *out, char *err, size_t errcap);
+
 /* Marks key `id` revoked. 0, 1 when there is no such key, -1 on error. */
 int gw_apikey_revoke(gw_store *s, const char *id, char *err, size_t errcap);
 

@@ -845,8 +845,40 @@ static size_t pub_view(const gw_events *e, const pub *p, const wconn *w)
     return p->text[v] ? v : 0;
 }
 
+/* Every authenticated connection's key read again: a revoked key (or one
+ * that lost the read scope) is told and closed, and a key whose allow list
+ * changed sees memos by the new list. Before every publication and on the
+ * tick, so a revocation counts at once for events too. */
+static void recheck_keys(gw_events *e)
+{
+    for (size_t i = 0; i < e->n_conns; i++) {
+        wconn *w = e->conns[i];
+        if (!w->authed || w->closing)
+            continue;
+        gw_apikey k;
+        char err[400];
+        int ok = gw_apikey_by_id(e->g->store, w->key.id, &k, err, sizeof err);
+        if (ok < 0)
+            continue; /* the store could not say: checked again next time */
+        if (ok == 1 && (k.scopes & (GW_SCOPE_READ | GW_SCOPE_ADMIN))) {
+            gw_apikey_clear(&w->key);
+            w->key = k;
+            continue;
+        }
+        gw_apikey_clear(&k);
+        reply_err(w, NULL, 401, "unauthorized",
+                  ok ? "the API key lost the read scope" : "the API key was revoked");
+        fprintf(stderr, "level=info mod=events event=key_revoked conn=%" PRIu64 " key=%s\n",
+                w->cid, w->key.id);
+        w->authed = false;
+        w->closing = true;
+        srv_conn_close(w->c);
+    }
+}
+
 static void publish(gw_events *e)
 {
+    recheck_keys(e);
     for (size_t k = 0; k < e->n_pubs; k++) {
         const pub *p = &e->pubs[k];
         for (size_t i = 0; i < e->n_conns; i++) {
@@ -1130,6 +1162,7 @@ void gw_events_on_connected(gw_events *e)
 
 void gw_events_tick(gw_events *e)
 {
+    recheck_keys(e);
     pump(e);
     replay_pump(e);
 }

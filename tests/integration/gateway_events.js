@@ -115,6 +115,26 @@ h.run(async () => {
   ev = await w1.wait((x) => x.event === 'account' && x.hash === p2.hash, 10000);
   h.ok(ev && ev.validated === true && ev.delivered_amount.value === '2', 'its event once its ledger is validated', ev);
 
+  // ---- a key revoked while its connection is open: told and closed at once
+  {
+    const temp = g.apikey('read', A);
+    const wr = events();
+    await wr.ready;
+    m = await wr.cmd({ command: 'auth', key: temp });
+    m = await wr.cmd({ command: 'subscribe', type: 'account', account: A });
+    h.ok(m && m.success === true, 'a connection with a key about to be revoked subscribes', m);
+    const rv = g.cli(['apikey', 'revoke', temp.split('_')[1]]);
+    h.ok(rv.status === 0, 'the key is revoked while its connection is open', rv.stderr);
+    const told = await wr.wait((x) => x.success === false && x.error === 'unauthorized' && /revoked/.test(x.message), 3000);
+    h.ok(told, 'the connection is told its key was revoked', wr.msgs.slice(-3));
+    const end = Date.now() + 3000;
+    while (!wr.closed && Date.now() < end) await sleep(20);
+    h.ok(wr.closed, '... and closed');
+    const p3 = await pay(A, B, 1, 'a-b-after-revoke');
+    await w1.wait((x) => x.event === 'account' && x.hash === p3.hash, 10000);
+    h.eq(wr.events((x) => x.hash === p3.hash).length, 0, 'no event reaches it after the revocation');
+  }
+
   // ---- replay: since_ledger gives the earlier events once, then live ones
   const w2 = events();
   await w2.ready;
