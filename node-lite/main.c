@@ -694,6 +694,15 @@ static const char *host_of(const char *addr)
  * jemalloc where it is installed: see allocator_name.) */
 #define KEEP_FREE_HEAP ((size_t)256 << 20)
 
+/* jemalloc reads this at start when jt-node is linked with it (the C
+ * library's malloc ignores it; MALLOC_CONF in the environment still
+ * overrides it). Freed pages are kept for 30 s instead of 10 before they go
+ * back to the system: every close frees a ledger's worth of transactions
+ * and metadata and the next ledger allocates as much again, and pages given
+ * back too early are faulted in again (with the default, half of a loaded
+ * node's page faults). An idle node still returns them within a minute. */
+const char *malloc_conf = "dirty_decay_ms:30000,muzzy_decay_ms:30000";
+
 /* jemalloc, when jt-node was linked with it, defines mallctl. */
 extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
     __attribute__((weak));
