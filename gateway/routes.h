@@ -33,6 +33,7 @@ void gw_post_webhook(gw_call *c);
 void gw_get_webhooks(gw_call *c);
 void gw_delete_webhook(gw_call *c);
 void gw_get_webhook_dead(gw_call *c);
+void gw_post_webhook_retry(gw_call *c);
 
 /* events.c: GET /v2/events reached without a WebSocket upgrade. */
 void gw_get_events(gw_call *c);

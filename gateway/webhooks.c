@@ -1053,3 +1053,149 @@ void gw_delete_webhook(gw_call *c)
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
     gw_store_commit_async(c->g->store, b, on_deleted, dc);
 }
+
+/* ------------------------------------------------ dead letters sent again */
+
+typedef struct requeue_scan {
+    gw_batch *b;
+    const char *prefix;
+    size_t plen;
+    uint64_t now;
+    owed **list; /* the deliveries to add once the batch is durable */
+    size_t n, cap;
+    int rc;
+} requeue_scan;
+
+/* A dead letter becomes a delivery owed again: attempts from zero, due now,
+ * the last error kept for the record. */
+static bool scan_requeue(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    requeue_scan *rs = ctx;
+    if (kl < rs->plen || memcmp(k, rs->prefix, rs->plen))
+        return false;
+    owed *o = calloc(1, sizeof *o);
+    jt_buf rec;
+    jt_buf_init(&rec);
+    if (!o || kl >= sizeof o->key || gw_delivery_decode(v, vl, &o->d)) {
+        free(o);
+        return true; /* a record it cannot read stays where it is */
+    }
+    memcpy(o->key, k, kl);
+    o->key[kl] = 0;
+    o->d.attempts = 0;
+    o->d.next_ms = rs->now;
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 32;
+        owed **l = realloc(rs->list, cap * sizeof *l);
+        if (!l)
+            goto oom;
+        rs->list = l;
+        rs->cap = cap;
+    }
+    if (gw_delivery_encode(&o->d, &rec) ||
+        gw_batch_put(rs->b, GW_DELIVERIES, k, kl, rec.data, rec.len) ||
+        gw_batch_del(rs->b, GW_DEAD, k, kl))
+        goto oom;
+    jt_buf_clear(&rec);
+    gw_delivery_clear(&o->d); /* the body is read from the store per attempt */
+    rs->list[rs->n++] = o;
+    return true;
+oom:
+    jt_buf_clear(&rec);
+    gw_delivery_clear(&o->d);
+    free(o);
+    rs->rc = -1;
+    return false;
+}
+
+typedef struct requeue_ctx {
+    gw_call *c;
+    char id[GW_HOOK_ID_LEN + 1];
+    owed **list;
+    size_t n;
+    int rc;
+    char err[256];
+} requeue_ctx;
+
+static void requeued_loop(void *ctx)
+{
+    requeue_ctx *rq = ctx;
+    gw_call *c = rq->c;
+    gw_webhooks *wh = c->g->webhooks;
+    size_t added = 0;
+    for (size_t i = 0; i < rq->n; i++) {
+        owed *o = rq->list[i];
+        /* Unless its webhook went meanwhile, or it is owed already. */
+        if (rq->rc || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key, NULL) || owed_add(wh, o))
+            free(o);
+        else
+            added++;
+    }
+    free(rq->list);
+    if (rq->rc) {
+        gw_fail(c, 503, "storeUnavailable", NULL, rq->err);
+    } else {
+        fprintf(stderr, "level=info mod=webhooks event=requeued hook=%s count=%zu key=%s\n", rq->id,
+                added, c->key.id);
+        jt_buf b;
+        jt_buf_init(&b);
+        jt_jw w;
+        jt_jw_init(&w, &b);
+        jt_jw_object_begin(&w);
+        jt_jw_key(&w, "webhook");
+        jt_jw_string(&w, rq->id);
+        jt_jw_key(&w, "requeued");
+        jt_jw_uint(&w, added);
+        reply_w(c, &w, &b, 200);
+        gw_webhooks_tick(wh); /* the first attempts start now */
+    }
+    free(rq);
+}
+
+static void on_requeued(void *ctx, int rc, const char *err)
+{
+    requeue_ctx *rq = ctx;
+    rq->rc = rc;
+    snprintf(rq->err, sizeof rq->err, "%s", err ? err : "");
+    if (srv_net_post(rq->c->g->net, requeued_loop, rq) != 0) {
+        for (size_t i = 0; i < rq->n; i++)
+            free(rq->list[i]);
+        free(rq->list);
+        free(rq);
+    }
+}
+
+void gw_post_webhook_retry(gw_call *c)
+{
+    gw_webhooks *wh = c->g->webhooks;
+    const char *id = c->params[0];
+    if (!hook_by_id(wh, id)) {
+        gw_fail(c, 404, "webhookNotFound", "id", "no such webhook");
+        return;
+    }
+    requeue_ctx *rq = calloc(1, sizeof *rq);
+    gw_batch *b = gw_batch_new();
+    char prefix[GW_HOOK_ID_LEN + 2], err[256];
+    snprintf(prefix, sizeof prefix, "%.16s/", id);
+    requeue_scan rs = {.b = b, .prefix = prefix, .plen = strlen(prefix), .now = now_ms()};
+    int rc = !rq || !b ? -1
+                       : gw_store_scan(c->g->store, GW_DEAD, prefix, strlen(prefix), scan_requeue,
+                                       &rs, err, sizeof err);
+    if (rc || rs.rc) {
+        for (size_t i = 0; i < rs.n; i++)
+            free(rs.list[i]);
+        free(rs.list);
+        free(rq);
+        gw_batch_free(b);
+        if (rc && rq && b)
+            gw_fail(c, 503, "storeUnavailable", NULL, err);
+        else
+            gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
+    }
+    rq->c = c;
+    snprintf(rq->id, sizeof rq->id, "%.16s", id);
+    rq->list = rs.list;
+    rq->n = rs.n;
+    gw_store_commit_async(c->g->store, b, on_requeued, rq);
+}

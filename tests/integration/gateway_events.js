@@ -284,7 +284,8 @@ h.run(async () => {
   await w5.close();
 
   // ---- an always-failing receiver ends in the dead letters
-  const rx3 = receiver(() => 500);
+  let rx3code = 500;
+  const rx3 = receiver(() => rx3code);
   await rx3.ready;
   r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: rx3.url(), accounts: [D] } });
   const hook3 = r.body.webhook;
@@ -309,6 +310,27 @@ h.run(async () => {
        metric('jt_gateway_webhook_deliveries_total{result="failed"}') >= 8 &&
        metric('jt_gateway_webhook_queue') >= 0 && metric('jt_gateway_events_ledger') > 0,
        'metrics: deliveries ok/failed/dead, queue, events ledger', r.body.split('\n').filter((l) => /webhook|events/.test(l)));
+
+  // ---- dead letters sent again once the endpoint works
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry`, { key: reader });
+  h.eq(r.status, 403, 'POST /v2/webhooks/{id}/dead/retry needs admin');
+  r = await g.api('POST', '/v2/webhooks/0000000000000000/dead/retry', { key: admin });
+  h.ok(r.status === 404 && r.body.error === 'webhookNotFound', 'retry for an unknown webhook: 404', r.body);
+  const seen3 = rx3.reqs.length;
+  rx3code = 200;
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry`, { key: admin });
+  h.ok(r.status === 200 && r.body.requeued === 1 && r.body.webhook === hook3.id, 'retry: the dead letter is owed again', r.body);
+  const redelivered = await until(async () => {
+    const x = await g.api('GET', '/v2/webhooks', { key: admin });
+    const w = x.body.webhooks.find((y) => y.id === hook3.id);
+    return w && w.dead === 0 && w.pending === 0 && rx3.reqs.slice(seen3).some((q) => q.body.hash === dPay.hash);
+  }, 20000, 200);
+  const again3 = rx3.reqs.slice(seen3).filter((q) => q.body.hash === dPay.hash);
+  h.ok(redelivered && again3.length === 1 && again3[0].body.id === rx3.reqs.find((q) => q.body.hash === dPay.hash).body.id &&
+       again3[0].headers['x-jt-signature'] === hmac(hook3.secret, again3[0].raw),
+       '... delivered once more, with the same event id and a valid signature; no dead letter left', again3.map((q) => q.body.id));
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry`, { key: admin });
+  h.ok(r.status === 200 && r.body.requeued === 0, 'retry with nothing dead: 0 requeued', r.body);
 
   // ---- delete
   r = await g.api('DELETE', `/v2/webhooks/${hook3.id}`, { key: reader });
