@@ -18,7 +18,9 @@ SAN          ?= 0
 FUZZ_SECONDS ?= 60
 
 CC       ?= cc
-PKGS     := libsodium libsecp256k1 libcrypto yajl libwebsockets
+# libcurl: libjt's gateway client (sdk/src/gateway_client.c); jt-gateway's
+# webhooks use it too.
+PKGS     := libsodium libsecp256k1 libcrypto yajl libwebsockets libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -69,7 +71,7 @@ endif
 GW_SRC     := $(sort $(wildcard gateway/*.c))
 GW_OBJ     := $(patsubst %.c,$(BUILD)/obj/%.o,$(GW_SRC))
 GW_CORE_OBJ := $(filter-out $(BUILD)/obj/gateway/main.o,$(GW_OBJ))
-GW_LIBS    := -llmdb -linih -lpthread -lm $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+GW_LIBS    := -llmdb -linih -lpthread -lm
 PROGRAMS   := $(BUILD)/bin/jt-wallet $(BUILD)/bin/jt-node $(BUILD)/bin/jt-gateway
 
 # ---------------------------------------------------------------- tests
@@ -199,6 +201,15 @@ $(BUILD)/tests/test_gw_%: tests/unit/test_gw_%.c $(TESTLIB) tests/unit/testutil.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Igateway -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(GW_CORE_OBJ) \
 	    $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(GW_LIBS) -lcmocka
+
+# The gateway client's test is libjt's, not a gateway module's: it links
+# libjt alone, as a program using the client would, and runs a real
+# jt-node and jt-gateway.
+$(BUILD)/tests/test_gw_client: tests/unit/test_gw_client.c $(TESTLIB) tests/unit/testutil.h \
+    $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Isdk/src -Itests/unit -pthread -o $@ $< $(TESTLIB) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcmocka
 
 # The server core's tests: real listeners on loopback, linked with libjtsrv.a.
 $(BUILD)/tests/test_srv: tests/unit/test_srv.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) $(LIB_A)

@@ -15,7 +15,7 @@ else
   not_ok "make install" "$(tail -5 "$T/make.log")"; exit 1
 fi
 for f in usr/include/jt/jt.h usr/include/jt/codec.h usr/include/jt/secret_key.h \
-         usr/include/jt/keystore.h usr/lib/libjt.a usr/lib/pkgconfig/jt.pc \
+         usr/include/jt/keystore.h usr/include/jt/gateway.h usr/lib/libjt.a usr/lib/pkgconfig/jt.pc \
          usr/bin/jt-wallet usr/share/man/man1/jt-wallet.1; do
   [ -f "$ROOT/$f" ] && ok "installed $f" || not_ok "installed $f"
 done
@@ -48,4 +48,32 @@ GOT2=$("$T/static" 2>&1)
 [ "$GOT2" = "$WANT" ] && ok "the program signs a payment (static libjt)" || not_ok "static program" "$GOT2"
 LD_LIBRARY_PATH="$ROOT/usr/lib" "$ROOT/usr/bin/jt-wallet" verify "$GOT" 2>/dev/null \
   && ok "its signature verifies" || not_ok "its signature verifies"
+
+# The gateway client (libcurl inside libjt): docs/gateway-client.md's program
+# built both ways, and run against a port where nothing listens — a transport
+# error, said as such, not a crash nor a gateway error.
+GWSRC=tests/integration/data/gw_pay.c
+# shellcheck disable=SC2046
+if cc -Wall -Werror -o "$T/gw_shared" "$GWSRC" $(pkg-config --cflags --libs jt) 2>"$T/cc3.log"; then
+  ok "the gateway client example builds with pkg-config --cflags --libs jt"
+else
+  not_ok "gateway client example (shared)" "$(cat "$T/cc3.log")"
+fi
+# shellcheck disable=SC2046
+if cc -Wall -Werror -o "$T/gw_static" "$GWSRC" $(pkg-config --cflags jt) "$ROOT/usr/lib/libjt.a" \
+     $(pkg-config --static --libs-only-l jt | sed 's/-ljt//') 2>"$T/cc4.log"; then
+  ok "the gateway client example links statically"
+else
+  not_ok "gateway client example (static)" "$(cat "$T/cc4.log")"
+fi
+for v in shared static; do
+  [ -x "$T/gw_$v" ] || continue
+  LD_LIBRARY_PATH="$ROOT/usr/lib" "$T/gw_$v" http://127.0.0.1:1 jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh \
+    >"$T/gw_$v.out" 2>&1; rc=$?
+  if [ $rc -eq 2 ] && grep -q "cannot connect to http://127.0.0.1:1.*(ECONNECT)" "$T/gw_$v.out"; then
+    ok "the gateway client ($v) reports a refused connection as ECONNECT"
+  else
+    not_ok "gateway client ($v) against a closed port" "exit $rc: $(cat "$T/gw_$v.out")"
+  fi
+done
 [ $fails -eq 0 ]

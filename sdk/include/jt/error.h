@@ -83,7 +83,17 @@ extern "C" {
     X(EEXIST, "entry or file already exists")                                                      \
     X(EWATCHONLY, "entry is watch-only: it holds no secret")                                       \
     X(ELOST, "connection lost after the request was sent; its outcome is unknown")                \
-    X(EDECRYPT, "ciphertext does not decrypt or authenticate")
+    X(EDECRYPT, "ciphertext does not decrypt or authenticate")                                     \
+    X(ETLS, "TLS handshake or certificate check failed")                                           \
+    X(EAUTH, "the API key is missing or not valid")                                                \
+    X(EFORBIDDEN, "the API key is not allowed to do this")                                         \
+    X(ECONFLICT, "conflicts with an earlier request or entry (client_id reused)")                  \
+    X(EREJECTED, "the transaction was rejected and will never apply")                              \
+    X(ERATELIMIT, "too many requests; retry later")                                                \
+    X(EUNAVAILABLE, "the service cannot answer now (node unreachable or not synced)")              \
+    X(EBADREQUEST, "the server refused the request as malformed")                                  \
+    X(EGATEWAY, "the gateway answered with an error")                                              \
+    X(EBADRESPONSE, "malformed answer from the server")
 
 typedef enum jt_err {
 #define JT__ERR_ENUM(name, text) JT_##name,

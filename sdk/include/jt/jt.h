@@ -1,6 +1,6 @@
 /*
  * jt/jt.h — libjt, the C SDK of jtkit: keys, addresses, the Jingtum binary
- * codec, signing, and (later) clients for jt-gateway and Jingtum nodes.
+ * codec, signing, and clients for jt-gateway and Jingtum nodes.
  *
  *     #include <jt/jt.h>        cc app.c $(pkg-config --cflags --libs jt)
  */
@@ -14,6 +14,7 @@
 #include "jt/common.h"
 #include "jt/error.h"
 #include "jt/flags.h"
+#include "jt/gateway.h"
 #include "jt/hash.h"
 #include "jt/json.h"
 #include "jt/jtp.h"
