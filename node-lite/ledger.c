@@ -555,6 +555,12 @@ void jn_ledger_prefetch(const jn_ledger *L, const jn_txmemo *memo, int stage)
         jn_view_prefetch(&L->open, memo->dest_key, stage);
 }
 
+void jn_ledger_prefetch_id(const jn_ledger *L, const uint8_t id[32])
+{
+    jn_map_prefetch(&L->open_ids, id, 0);
+    jn_map_prefetch(&L->held_ids, id, 0);
+}
+
 int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, const uint8_t id[32],
                      const jn_txmemo *memo)
 {

@@ -77,6 +77,9 @@ int jn_ledger_submit(jn_ledger *L, jt_obj *tx, const uint8_t *blob, size_t len, 
 /* Starts bringing the open ledger's entries named in memo into cache
  * (stages 0, 1, 2 a little apart, as jn_view_prefetch). */
 void jn_ledger_prefetch(const jn_ledger *L, const jn_txmemo *memo, int stage);
+/* Starts bringing into cache where jn_ledger_submit looks for transaction
+ * `id` (the open ledger's IDs, the held ones). */
+void jn_ledger_prefetch_id(const jn_ledger *L, const uint8_t id[32]);
 
 /* Closing a ledger takes two steps, so that the event loop can go on
  * while the new ledger is built and written:

@@ -374,6 +374,8 @@ static void prefetch_pending(jn_rpc *r, pending *p, int stage)
         jt_obj_prefetch(p->tx, true);
     }
     jn_ledger_prefetch(r->L, &p->memo, stage); /* the worker filled it in */
+    if (stage == 0)
+        jn_ledger_prefetch_id(r->L, p->id); /* its duplicate check */
 }
 
 /* On the loop thread, after a worker finished a check: finishes every
