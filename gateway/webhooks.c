@@ -660,20 +660,39 @@ static void reply_w(gw_call *c, jt_jw *w, jt_buf *b, int status)
     jt_buf_clear(b);
 }
 
-typedef struct create_ctx {
+/* A route that answers once its batch is durable: the store's writer
+ * hands the outcome back to the loop, which runs `answer`; when the loop is
+ * gone (shutting down) nothing can answer and `drop` frees what is held.
+ * Each route's context begins with one. */
+typedef struct commit_back {
     gw_call *c;
-    gw_webhook h;
     int rc;
     char err[256];
+    void (*answer)(void *ctx);
+    void (*drop)(void *ctx);
+} commit_back;
+
+static void on_commit_back(void *ctx, int rc, const char *err)
+{
+    commit_back *cb = ctx;
+    cb->rc = rc;
+    snprintf(cb->err, sizeof cb->err, "%s", err ? err : "");
+    if (srv_net_post(cb->c->g->net, cb->answer, cb) != 0)
+        cb->drop(cb);
+}
+
+typedef struct create_ctx {
+    commit_back cb;
+    gw_webhook h;
 } create_ctx;
 
 static void created_loop(void *ctx)
 {
     create_ctx *cc = ctx;
-    gw_call *c = cc->c;
+    gw_call *c = cc->cb.c;
     gw_webhooks *wh = c->g->webhooks;
-    if (cc->rc) {
-        gw_fail(c, 503, "storeUnavailable", NULL, cc->err);
+    if (cc->cb.rc) {
+        gw_fail(c, 503, "storeUnavailable", NULL, cc->cb.err);
         gw_webhook_clear(&cc->h);
         free(cc);
         return;
@@ -702,16 +721,11 @@ static void created_loop(void *ctx)
     free(cc);
 }
 
-static void on_created(void *ctx, int rc, const char *err)
+static void created_drop(void *ctx)
 {
     create_ctx *cc = ctx;
-    cc->rc = rc;
-    snprintf(cc->err, sizeof cc->err, "%s", err ? err : "");
-    if (srv_net_post(cc->c->g->net, created_loop, cc) != 0) {
-        /* the loop is gone; nothing can answer */
-        gw_webhook_clear(&cc->h);
-        free(cc);
-    }
+    gw_webhook_clear(&cc->h);
+    free(cc);
 }
 
 void gw_post_webhook(gw_call *c)
@@ -765,7 +779,7 @@ void gw_post_webhook(gw_call *c)
         gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
         return;
     }
-    cc->c = c;
+    cc->cb = (commit_back){.c = c, .answer = created_loop, .drop = created_drop};
     gw_webhook *h = &cc->h;
     uint8_t rnd[24];
     randombytes_buf(rnd, 8);
@@ -801,7 +815,7 @@ void gw_post_webhook(gw_call *c)
     }
     sodium_memzero(rec.data, rec.len);
     jt_buf_clear(&rec);
-    gw_store_commit_async(c->g->store, b, on_created, cc);
+    gw_store_commit_async(c->g->store, b, on_commit_back, cc);
 }
 
 /* Counts and lists dead letters (all, or one webhook's). */
@@ -966,18 +980,16 @@ static bool scan_del(void *ctx, const void *k, size_t kl, const void *v, size_t 
 }
 
 typedef struct delete_ctx {
-    gw_call *c;
+    commit_back cb;
     char id[GW_HOOK_ID_LEN + 1];
-    int rc;
-    char err[256];
 } delete_ctx;
 
 static void deleted_loop(void *ctx)
 {
     delete_ctx *dc = ctx;
-    gw_call *c = dc->c;
-    if (dc->rc) {
-        gw_fail(c, 503, "storeUnavailable", NULL, dc->err);
+    gw_call *c = dc->cb.c;
+    if (dc->cb.rc) {
+        gw_fail(c, 503, "storeUnavailable", NULL, dc->cb.err);
     } else {
         jt_buf b;
         jt_buf_init(&b);
@@ -991,14 +1003,6 @@ static void deleted_loop(void *ctx)
     free(dc);
 }
 
-static void on_deleted(void *ctx, int rc, const char *err)
-{
-    delete_ctx *dc = ctx;
-    dc->rc = rc;
-    snprintf(dc->err, sizeof dc->err, "%s", err ? err : "");
-    if (srv_net_post(dc->c->g->net, deleted_loop, dc) != 0)
-        free(dc);
-}
 
 void gw_delete_webhook(gw_call *c)
 {
@@ -1034,7 +1038,7 @@ void gw_delete_webhook(gw_call *c)
         gw_fail(c, 503, "storeUnavailable", NULL, rc ? err : "out of memory");
         return;
     }
-    dc->c = c;
+    dc->cb = (commit_back){.c = c, .answer = deleted_loop, .drop = free};
     snprintf(dc->id, sizeof dc->id, "%.16s", id);
     /* From now on nothing more is queued or sent for it. */
     gw_webhook_clear(h);
@@ -1051,7 +1055,7 @@ void gw_delete_webhook(gw_call *c)
         }
     }
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
-    gw_store_commit_async(c->g->store, b, on_deleted, dc);
+    gw_store_commit_async(c->g->store, b, on_commit_back, dc);
 }
 
 /* ------------------------------------------------ dead letters sent again */
@@ -1109,31 +1113,29 @@ oom:
 }
 
 typedef struct requeue_ctx {
-    gw_call *c;
+    commit_back cb;
     char id[GW_HOOK_ID_LEN + 1];
     owed **list;
     size_t n;
-    int rc;
-    char err[256];
 } requeue_ctx;
 
 static void requeued_loop(void *ctx)
 {
     requeue_ctx *rq = ctx;
-    gw_call *c = rq->c;
+    gw_call *c = rq->cb.c;
     gw_webhooks *wh = c->g->webhooks;
     size_t added = 0;
     for (size_t i = 0; i < rq->n; i++) {
         owed *o = rq->list[i];
         /* Unless its webhook went meanwhile, or it is owed already. */
-        if (rq->rc || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key, NULL) || owed_add(wh, o))
+        if (rq->cb.rc || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key, NULL) || owed_add(wh, o))
             free(o);
         else
             added++;
     }
     free(rq->list);
-    if (rq->rc) {
-        gw_fail(c, 503, "storeUnavailable", NULL, rq->err);
+    if (rq->cb.rc) {
+        gw_fail(c, 503, "storeUnavailable", NULL, rq->cb.err);
     } else {
         fprintf(stderr, "level=info mod=webhooks event=requeued hook=%s count=%zu key=%s\n", rq->id,
                 added, c->key.id);
@@ -1152,17 +1154,13 @@ static void requeued_loop(void *ctx)
     free(rq);
 }
 
-static void on_requeued(void *ctx, int rc, const char *err)
+static void requeued_drop(void *ctx)
 {
     requeue_ctx *rq = ctx;
-    rq->rc = rc;
-    snprintf(rq->err, sizeof rq->err, "%s", err ? err : "");
-    if (srv_net_post(rq->c->g->net, requeued_loop, rq) != 0) {
-        for (size_t i = 0; i < rq->n; i++)
-            free(rq->list[i]);
-        free(rq->list);
-        free(rq);
-    }
+    for (size_t i = 0; i < rq->n; i++)
+        free(rq->list[i]);
+    free(rq->list);
+    free(rq);
 }
 
 void gw_post_webhook_retry(gw_call *c)
@@ -1193,9 +1191,9 @@ void gw_post_webhook_retry(gw_call *c)
             gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
         return;
     }
-    rq->c = c;
+    rq->cb = (commit_back){.c = c, .answer = requeued_loop, .drop = requeued_drop};
     snprintf(rq->id, sizeof rq->id, "%.16s", id);
     rq->list = rs.list;
     rq->n = rs.n;
-    gw_store_commit_async(c->g->store, b, on_requeued, rq);
+    gw_store_commit_async(c->g->store, b, on_commit_back, rq);
 }
