@@ -974,7 +974,7 @@ static const gw_route routes[] = {
     {"GET", "/v2/webhooks/{id}/dead", gw_get_webhook_dead, GW_SCOPE_ADMIN, 0,
      "a webhook's dead letters, with their events"},
     {"POST", "/v2/webhooks/{id}/dead/retry", gw_post_webhook_retry, GW_SCOPE_ADMIN, 0,
-     "send a webhook's dead letters again (attempts from zero, due now); once its endpoint works"},
+     "send a webhook's dead letters again (attempts from zero, due now; ?limit=N, at most 1000 a call, \"more\" when some are left); once its endpoint works"},
 };
 #define N_ROUTES (sizeof routes / sizeof *routes)
 

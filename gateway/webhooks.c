@@ -28,6 +28,10 @@
  * GET /v2/webhooks/{id}/dead. */
 #define DEAD_LIST 100
 #define DEAD_PAGE 200
+/* Dead letters made owed again by one POST /v2/webhooks/{id}/dead/retry
+ * (held in memory and written in one batch), and the most its ?limit= may
+ * ask; the answer says when more are left for the next call. */
+#define RETRY_MAX 1000
 
 /* A delivery owed: the record's state lives here while the daemon runs
  * (the store's copy is rewritten after each attempt); the body is read
@@ -1067,6 +1071,8 @@ typedef struct requeue_scan {
     uint64_t now;
     owed **list; /* the deliveries to add once the batch is durable */
     size_t n, cap;
+    size_t max; /* RETRY_MAX, or the request's limit */
+    bool more;  /* stopped at max */
     int rc;
 } requeue_scan;
 
@@ -1077,6 +1083,10 @@ static bool scan_requeue(void *ctx, const void *k, size_t kl, const void *v, siz
     requeue_scan *rs = ctx;
     if (kl < rs->plen || memcmp(k, rs->prefix, rs->plen))
         return false;
+    if (rs->n >= rs->max) {
+        rs->more = true;
+        return false;
+    }
     owed *o = calloc(1, sizeof *o);
     jt_buf rec;
     jt_buf_init(&rec);
@@ -1117,6 +1127,7 @@ typedef struct requeue_ctx {
     char id[GW_HOOK_ID_LEN + 1];
     owed **list;
     size_t n;
+    bool more;
 } requeue_ctx;
 
 static void requeued_loop(void *ctx)
@@ -1148,6 +1159,8 @@ static void requeued_loop(void *ctx)
         jt_jw_string(&w, rq->id);
         jt_jw_key(&w, "requeued");
         jt_jw_uint(&w, added);
+        jt_jw_key(&w, "more");
+        jt_jw_bool(&w, rq->more);
         reply_w(c, &w, &b, 200);
         gw_webhooks_tick(wh); /* the first attempts start now */
     }
@@ -1171,11 +1184,22 @@ void gw_post_webhook_retry(gw_call *c)
         gw_fail(c, 404, "webhookNotFound", "id", "no such webhook");
         return;
     }
+    size_t max = RETRY_MAX;
+    const char *l = srv_http_query_arg(c->r, "limit");
+    if (l && *l) {
+        char *end;
+        unsigned long v = strtoul(l, &end, 10);
+        if (*end || v == 0 || v > RETRY_MAX) {
+            gw_fail(c, 400, "badLimit", "limit", "limit is a whole number from 1 to 1000");
+            return;
+        }
+        max = v;
+    }
     requeue_ctx *rq = calloc(1, sizeof *rq);
     gw_batch *b = gw_batch_new();
     char prefix[GW_HOOK_ID_LEN + 2], err[256];
     snprintf(prefix, sizeof prefix, "%.16s/", id);
-    requeue_scan rs = {.b = b, .prefix = prefix, .plen = strlen(prefix), .now = now_ms()};
+    requeue_scan rs = {.b = b, .prefix = prefix, .plen = strlen(prefix), .now = now_ms(), .max = max};
     int rc = !rq || !b ? -1
                        : gw_store_scan(c->g->store, GW_DEAD, prefix, strlen(prefix), scan_requeue,
                                        &rs, err, sizeof err);
@@ -1195,5 +1219,6 @@ void gw_post_webhook_retry(gw_call *c)
     snprintf(rq->id, sizeof rq->id, "%.16s", id);
     rq->list = rs.list;
     rq->n = rs.n;
+    rq->more = rs.more;
     gw_store_commit_async(c->g->store, b, on_commit_back, rq);
 }

@@ -319,7 +319,7 @@ h.run(async () => {
   const seen3 = rx3.reqs.length;
   rx3code = 200;
   r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry`, { key: admin });
-  h.ok(r.status === 200 && r.body.requeued === 1 && r.body.webhook === hook3.id, 'retry: the dead letter is owed again', r.body);
+  h.ok(r.status === 200 && r.body.requeued === 1 && r.body.more === false && r.body.webhook === hook3.id, 'retry: the dead letter is owed again, none left', r.body);
   const redelivered = await until(async () => {
     const x = await g.api('GET', '/v2/webhooks', { key: admin });
     const w = x.body.webhooks.find((y) => y.id === hook3.id);
@@ -331,6 +331,27 @@ h.run(async () => {
        '... delivered once more, with the same event id and a valid signature; no dead letter left', again3.map((q) => q.body.id));
   r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry`, { key: admin });
   h.ok(r.status === 200 && r.body.requeued === 0, 'retry with nothing dead: 0 requeued', r.body);
+  // Two more dead letters, sent again one call at a time.
+  rx3code = 500;
+  const more = [await pay(G.address, D, 1, 'fund-d-2'), await pay(G.address, D, 1, 'fund-d-3')];
+  const dead2 = await until(async () => {
+    const x = await g.api('GET', '/v2/webhooks', { key: admin });
+    const w = x.body.webhooks.find((y) => y.id === hook3.id);
+    return w && w.dead === 2 && w.pending === 0;
+  }, 40000, 300);
+  h.ok(dead2, 'two more deliveries end as dead letters');
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry?limit=0`, { key: admin });
+  h.ok(r.status === 400 && r.body.error === 'badLimit', 'retry ?limit=0: 400 badLimit', r.body);
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry?limit=1001`, { key: admin });
+  h.ok(r.status === 400 && r.body.error === 'badLimit', 'retry ?limit above 1000: 400 badLimit', r.body);
+  rx3code = 200;
+  const seen4 = rx3.reqs.length;
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry?limit=1`, { key: admin });
+  h.ok(r.status === 200 && r.body.requeued === 1 && r.body.more === true, 'retry ?limit=1: one requeued, more left', r.body);
+  r = await g.api('POST', `/v2/webhooks/${hook3.id}/dead/retry?limit=1`, { key: admin });
+  h.ok(r.status === 200 && r.body.requeued === 1 && r.body.more === false, '... the next call takes the last one', r.body);
+  const both = await until(async () => more.every((p) => rx3.reqs.slice(seen4).some((q) => q.body.hash === p.hash)), 20000, 200);
+  h.ok(both, '... and both are delivered');
 
   // ---- delete
   r = await g.api('DELETE', `/v2/webhooks/${hook3.id}`, { key: reader });
