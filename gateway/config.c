@@ -34,6 +34,7 @@ void gw_config_init(gw_config *c)
     c->key_rate = 100;
     c->key_burst = 200;
     c->max_pending = 10000;
+    c->keys_loaded = 256;
     c->ev_conns_per_key = 8;
     c->ev_subs_per_conn = 16;
     c->ev_max_replay = 100000;
@@ -159,7 +160,9 @@ static int on_item(void *user, const char *section, const char *name, const char
                 ok = true;
             }
         range = "min, interactive, moderate or sensitive";
-    } else if (IS("submit", "ledger_window"))
+    } else if (IS("keystore", "keys_loaded"))
+        UNUM(keys_loaded, 1, 100000);
+    else if (IS("submit", "ledger_window"))
         UNUM(ledger_window, 1, 1000);
     else if (IS("submit", "fee_drops"))
         UNUM(fee_drops, 10, 1000000000);
@@ -285,6 +288,9 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "passphrase_env = %s\n"
             "; Argon2id cost of a new keystore: min, interactive, moderate, sensitive\n"
             "kdf_cost = moderate\n"
+            "; signing keys kept unsealed in locked memory at once; the least recently\n"
+            "; used is sealed again past this (each costs a locked page and three mappings)\n"
+            "keys_loaded = %u\n"
             "\n"
             "[submit]\n"
             "; LastLedgerSequence = last validated ledger + ledger_window\n"
@@ -323,7 +329,7 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "requests = true\n",
             d.http_addr, tls_cert ? tls_cert : "", tls_key ? tls_key : "", d.max_body, d.max_conns,
             d.max_conns_per_addr, d.conn_rate, d.idle_s, d.msg_deadline_s, d.slow_reader_s, d.max_outbuf,
-            d.max_outbuf_total, node_url, d.request_timeout_ms, d.passphrase_env, d.ledger_window,
+            d.max_outbuf_total, node_url, d.request_timeout_ms, d.passphrase_env, d.keys_loaded, d.ledger_window,
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,
             d.wh_backoff_ms, d.wh_backoff_max_s, d.wh_timeout_s, d.wh_max_inflight,

@@ -35,6 +35,8 @@ typedef struct gw_config {
     char passphrase_file[1024];
     char passphrase_env[128]; /* the variable's name; JT_GATEWAY_PASSPHRASE */
     int kdf_cost;             /* jt_keystore_cost of a new keystore; moderate */
+    unsigned keys_loaded;     /* signing keys kept unsealed at once (least recently
+                               * used dropped past it); 256 */
     /* [submit] */
     unsigned ledger_window;   /* LastLedgerSequence = last validated + this; 10 */
     uint64_t fee_drops;       /* 10000 */

@@ -74,6 +74,11 @@ struct acct {
     txent *queue, *queue_tail;
     jt_secret_key *key;
     char pubhex[68];
+    /* With a key loaded: its place among the loaded keys, most recently
+     * used first, and how many of its transactions the persister holds to
+     * sign (the key is not dropped while it is above 0). */
+    acct *lru_prev, *lru_next;
+    unsigned signing;
 };
 
 struct gw_submit {
@@ -86,6 +91,8 @@ struct gw_submit {
     gw_map *by_hash; /* pending (and persisting) by hash hex */
     gw_map *by_cid;  /* account \0 client_id -> txent, until final */
     gw_map *accts;
+    acct *lru_head, *lru_tail; /* accounts with a key loaded */
+    size_t keys_loaded;
     gw_submit_stats stats;
     /* persister */
     pthread_t thread;
@@ -513,20 +520,74 @@ static void fetch_seq(gw_submit *s, acct *a)
     }
 }
 
-/* The account's signing key (kept in guarded memory once loaded). */
+static void lru_unlink(gw_submit *s, acct *a)
+{
+    if (a->lru_prev)
+        a->lru_prev->lru_next = a->lru_next;
+    else
+        s->lru_head = a->lru_next;
+    if (a->lru_next)
+        a->lru_next->lru_prev = a->lru_prev;
+    else
+        s->lru_tail = a->lru_prev;
+    a->lru_prev = a->lru_next = NULL;
+}
+
+static void lru_push(gw_submit *s, acct *a)
+{
+    a->lru_prev = NULL;
+    a->lru_next = s->lru_head;
+    if (s->lru_head)
+        s->lru_head->lru_prev = a;
+    else
+        s->lru_tail = a;
+    s->lru_head = a;
+}
+
+/* Frees (wipes) the least recently used keys the persister is not signing
+ * with until at most `keep` remain. Keys in use stay, so a burst across more
+ * accounts than the limit goes over it until its batches are back. */
+static void keys_trim(gw_submit *s, size_t keep)
+{
+    acct *a = s->lru_tail;
+    while (a && s->keys_loaded > keep) {
+        acct *prev = a->lru_prev;
+        if (!a->signing) {
+            lru_unlink(s, a);
+            jt_secret_key_free(a->key);
+            a->key = NULL;
+            s->keys_loaded--;
+            s->stats.keys_dropped++;
+        }
+        a = prev;
+    }
+}
+
+/* The account's signing key, unsealed from the keystore into guarded memory
+ * when not loaded already (at most cfg.keys_loaded are kept). */
 static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
 {
-    if (a->key)
+    if (a->key) {
+        if (s->lru_head != a) {
+            lru_unlink(s, a);
+            lru_push(s, a);
+        }
         return 0;
+    }
+    keys_trim(s, s->cfg.keys_loaded - 1); /* room for this one */
     jt_errinfo ei;
     if (jt_keystore_get_key(s->ks, a->address, &a->key, &ei) != JT_OK) {
         snprintf(err, errcap, "%s", ei.msg);
         return -1;
     }
-    jt_keystore_entry e;
-    if (jt_keystore_find(s->ks, a->address, &e) == JT_OK)
-        jt_hex_encode(e.public_key, e.type == JT_KEY_ED25519 ? 33 : 33, a->pubhex,
-                      sizeof a->pubhex);
+    lru_push(s, a);
+    s->keys_loaded++;
+    s->stats.keys_loads++;
+    if (!a->pubhex[0]) {
+        jt_keystore_entry e;
+        if (jt_keystore_find(s->ks, a->address, &e) == JT_OK)
+            jt_hex_encode(e.public_key, 33, a->pubhex, sizeof a->pubhex);
+    }
     return 0;
 }
 
@@ -582,6 +643,7 @@ static void sign_and_persist(gw_submit *s, txent *t)
     t->info.status = GW_PENDING;
     copy_str(t->signing_key, sizeof t->signing_key, a->pubhex);
     t->to_sign = true;
+    a->signing++;
     s->stats.signed_count++;
     persist_enqueue(s, t);
 }
@@ -756,6 +818,8 @@ static void persisted(void *ctx)
         t->next_job = NULL;
         bool to_sign = t->to_sign;
         t->to_sign = false;
+        if (to_sign && t->acct && t->acct->signing)
+            t->acct->signing--;
         if (t->sign_failed) {
             /* Its sequence is unused: ask the node again. */
             if (t->acct)
@@ -792,6 +856,8 @@ static void persisted(void *ctx)
         t = next;
     }
     free(d);
+    if (s->keys_loaded > s->cfg.keys_loaded)
+        keys_trim(s, s->cfg.keys_loaded); /* a burst went over the limit */
 }
 
 /* ------------------------------------------------------------ finality */
@@ -1558,6 +1624,7 @@ void gw_submit_get_stats(gw_submit *s, gw_submit_stats *st)
 {
     *st = s->stats;
     st->pending = gw_map_count(s->by_cid);
+    st->keys_loaded = s->keys_loaded;
     pthread_mutex_lock(&s->mu);
     st->persist_queue = s->n_jobs;
     pthread_mutex_unlock(&s->mu);

@@ -138,6 +138,9 @@ typedef struct gw_submit_stats {
     uint64_t resubmits, gap_fills, signed_count;
     size_t pending;         /* not yet final now */
     size_t persist_queue;
+    size_t keys_loaded;     /* signing keys unsealed now (at most [keystore] keys_loaded
+                             * while none is in use by the signer) */
+    uint64_t keys_loads, keys_dropped; /* unsealed from the keystore; sealed again to make room */
 } gw_submit_stats;
 void gw_submit_get_stats(gw_submit *s, gw_submit_stats *st);
 

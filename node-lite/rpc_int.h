@@ -67,7 +67,7 @@ struct jn_client {
  * reach the open ledger in the order they were sent. */
 typedef struct pending {
     struct pending *next;
-    jn_vjob vj;             /* submit: the worker's part (submit_work) */
+    jn_vjob vj;             /* submit: the worker's part (submit_prepare, _finish) */
     bool submit;
     const struct command *cmd; /* otherwise: the command to run */
     jn_client *cl;          /* NULL once the client has gone */

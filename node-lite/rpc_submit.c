@@ -195,10 +195,11 @@ done:
 /* ---------------------------------------------------------------- the queue */
 
 /* A queued submit on a worker: decoded (unless the loop signed it), its
- * signature checked, and, when good, what its apply and its reply need from
- * it alone worked out: entry IDs and signer, ID, tx_json. Reads the request
- * document, which the loop leaves alone until the job is done. */
-static void submit_work(jn_vjob *j, jt_key_cache *cache)
+ * signature checked (by the worker, between these two), and, when good, what
+ * its apply and its reply need from it alone worked out: entry IDs and
+ * signer, ID, tx_json. Reads the request document, which the loop leaves
+ * alone until the job is done. */
+static bool submit_prepare(jn_vjob *j)
 {
     pending *p = (pending *)((char *)j - offsetof(pending, vj));
     if (!p->tx) {
@@ -207,12 +208,16 @@ static void submit_work(jn_vjob *j, jt_key_cache *cache)
             snprintf(p->msg, sizeof p->msg, "%s", wq.msg);
             snprintf(p->exception, sizeof p->exception, "%s", wq.exception);
             p->w_err = wq.err ? wq.err : "internal";
-            return;
+            return false;
         }
     }
-    j->err = jt_tx_verify_cached(p->tx, cache, &j->ei);
-    if (j->err != JT_OK)
-        return;
+    j->tx = p->tx;
+    return true;
+}
+
+static void submit_finish(jn_vjob *j)
+{
+    pending *p = (pending *)((char *)j - offsetof(pending, vj));
     jn_txmemo_fill(&p->memo, p->tx);
     jt_tx_blob_id(p->blob.data, p->blob.len, p->id);
     if (!write_tx_json(p->tx, p->id, &p->tx_json))
@@ -327,7 +332,8 @@ bool rpc_queue(req *q, const command *cmd, jt_json_doc *doc)
         memcpy(p->exception, q->exception, sizeof p->exception);
     }
     p->doc = doc;
-    p->vj.work = submit_work;
+    p->vj.prepare = submit_prepare;
+    p->vj.finish = submit_finish;
     enqueue(r, p);
     if (p->submit && p->sign_here) {
         atomic_store(&p->vj.done, true); /* nothing for a worker */

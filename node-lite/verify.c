@@ -23,10 +23,17 @@
  * per payment on each side. */
 #define REPORT_BATCH 16u
 
+/* Jobs a worker takes at once (fewer when the queue is short, so the other
+ * workers get their share). Measured on a 2-core machine: a check costs
+ * ~16 % more with 16 MB of other memory traffic between checks, ~6 % more
+ * when 16 checks run back to back in between. */
+#define TAKE_MAX 8u
+
 struct jn_verifier {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     jn_vjob *head, *tail;
+    unsigned queued; /* jobs in the queue; under mu */
     bool stopping;
     unsigned unreported; /* results since the last report; under mu */
     void (*done)(void *ctx);
@@ -47,21 +54,39 @@ static void *worker(void *arg)
             pthread_cond_wait(&v->cv, &v->mu);
         if (v->stopping)
             break;
-        jn_vjob *j = v->head;
-        v->head = j->wnext;
+        /* Its share of the queue, at least one and at most TAKE_MAX. */
+        unsigned take = (v->queued + v->n_threads - 1) / v->n_threads;
+        if (take > TAKE_MAX)
+            take = TAKE_MAX;
+        jn_vjob *batch[TAKE_MAX];
+        unsigned n = 0;
+        while (n < take && v->head) {
+            batch[n++] = v->head;
+            v->head = v->head->wnext;
+            v->queued--;
+        }
         if (!v->head)
             v->tail = NULL;
         pthread_mutex_unlock(&v->mu);
 
-        jt_errinfo_clear(&j->ei);
-        if (j->work)
-            j->work(j, cache);
-        else
-            j->err = jt_tx_verify_cached(j->tx, cache, &j->ei);
-        atomic_store(&j->done, true);
+        for (unsigned i = 0; i < n; i++) {
+            jn_vjob *j = batch[i];
+            jt_errinfo_clear(&j->ei);
+            j->skip = j->prepare && !j->prepare(j);
+        }
+        for (unsigned i = 0; i < n; i++)
+            if (!batch[i]->skip)
+                batch[i]->err = jt_tx_verify_cached(batch[i]->tx, cache, &batch[i]->ei);
+        for (unsigned i = 0; i < n; i++) {
+            jn_vjob *j = batch[i];
+            if (!j->skip && j->err == JT_OK && j->finish)
+                j->finish(j);
+            atomic_store(&j->done, true);
+        }
 
         pthread_mutex_lock(&v->mu);
-        if (++v->unreported >= REPORT_BATCH || !v->head) {
+        v->unreported += n;
+        if (v->unreported >= REPORT_BATCH || !v->head) {
             v->unreported = 0;
             pthread_mutex_unlock(&v->mu);
             v->done(v->ctx);
@@ -104,6 +129,7 @@ void jn_verifier_push(jn_verifier *v, jn_vjob *job)
     else
         v->head = job;
     v->tail = job;
+    v->queued++;
     pthread_cond_signal(&v->cv);
     pthread_mutex_unlock(&v->mu);
 }

@@ -5,7 +5,11 @@
  * payment, so the node runs it on worker threads. The loop thread hands a
  * job (a decoded transaction it will not touch meanwhile) to jn_verifier_push;
  * a worker runs jt_tx_verify_cached with its own cache of parsed public
- * keys, stores the result and marks the job done. It calls the `done`
+ * keys, stores the result and marks the job done. A worker takes several
+ * queued jobs at once and checks their signatures back to back, with each
+ * job's `prepare` before and `finish` after: the curve's precomputed tables
+ * (about 1 MB) then stay in cache from one check to the next, where work in
+ * between (the loop's, the ledger writer's) would evict them. It calls the `done`
  * callback (on the worker thread; it must only wake the loop) after a batch
  * of results and whenever the queue runs dry, so every finished job is
  * reported, though not one by one. The loop then reads
@@ -21,12 +25,15 @@
 
 typedef struct jn_vjob {
     struct jn_vjob *wnext; /* the workers' queue */
-    /* The work, on a worker (cache: the worker's parsed keys): NULL checks
-     * tx's signature into err and ei. Untouched by the pusher until done. */
-    void (*work)(struct jn_vjob *job, jt_key_cache *cache);
+    /* On a worker, before the check (may be NULL): makes `tx` ready, or
+     * returns false when there is nothing to check (its error stored by it). */
+    bool (*prepare)(struct jn_vjob *job);
+    /* On a worker, after a good check (may be NULL). */
+    void (*finish)(struct jn_vjob *job);
     const jt_obj *tx;      /* read by one worker; untouched by the pusher until done */
     jt_err err;            /* JT_OK or why the signature fails */
     jt_errinfo ei;
+    bool skip;             /* the worker's: prepare found nothing to check */
     atomic_bool done;
 } jn_vjob;
 

@@ -6,7 +6,8 @@
 # audit log and a scan for secrets; its events (gateway_events.js):
 # /v2/events push and replay, signed webhooks with retries, catch-up across
 # a restart, dead letters; and encrypted memos end to end, in history,
-# events and webhooks (gateway_memos.js).
+# events and webhooks (gateway_memos.js); the bound on signing keys kept
+# decrypted (gateway_keys.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -18,4 +19,5 @@ rc=0
 node "$here/gateway_api.js" "$build" || rc=1
 node "$here/gateway_events.js" "$build" || rc=1
 node "$here/gateway_memos.js" "$build" || rc=1
+node "$here/gateway_keys.js" "$build" || rc=1
 exit $rc
