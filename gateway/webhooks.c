@@ -19,6 +19,7 @@
 #include "events.h"
 #include "hook.h"
 #include "http.h"
+#include "map.h"
 #include "routes.h"
 #include "srv.h"
 #include "txbuild.h"
@@ -41,6 +42,7 @@ typedef struct owed {
     gw_delivery d; /* body NULL */
     bool inflight;
     bool orphan; /* its webhook was deleted during the attempt */
+    struct owed *prev, *next; /* the queue, oldest first */
 } owed;
 
 /* One attempt, handed to the worker and back. */
@@ -64,8 +66,12 @@ struct gw_webhooks {
     gw *g;
     gw_webhook *hooks;
     size_t n_hooks;
-    owed **owed;
-    size_t n_owed, cap_owed;
+    /* Deliveries owed, oldest first, and by key: finding, adding and
+     * removing one costs the same with a million owed as with ten (an
+     * endpoint down for hours leaves that many). */
+    owed *owed_head, *owed_tail;
+    gw_map *owed_by_key;
+    size_t n_owed;
     owed **staged;
     size_t n_staged, cap_staged;
     size_t inflight;
@@ -220,34 +226,38 @@ static gw_webhook *hook_by_id(gw_webhooks *wh, const char *id)
 
 static int owed_add(gw_webhooks *wh, owed *o)
 {
-    if (wh->n_owed == wh->cap_owed) {
-        size_t cap = wh->cap_owed ? wh->cap_owed * 2 : 64;
-        owed **p = realloc(wh->owed, cap * sizeof *p);
-        if (!p)
-            return -1;
-        wh->owed = p;
-        wh->cap_owed = cap;
-    }
-    wh->owed[wh->n_owed++] = o;
+    if (gw_map_put(wh->owed_by_key, o->key, strlen(o->key), o))
+        return -1;
+    o->next = NULL;
+    o->prev = wh->owed_tail;
+    if (wh->owed_tail)
+        wh->owed_tail->next = o;
+    else
+        wh->owed_head = o;
+    wh->owed_tail = o;
+    wh->n_owed++;
     return 0;
 }
 
-static owed *owed_find(gw_webhooks *wh, const char *key, size_t *at)
+static owed *owed_find(gw_webhooks *wh, const char *key)
 {
-    for (size_t i = 0; i < wh->n_owed; i++)
-        if (!strcmp(wh->owed[i]->key, key)) {
-            if (at)
-                *at = i;
-            return wh->owed[i];
-        }
-    return NULL;
+    return gw_map_get(wh->owed_by_key, key, strlen(key));
 }
 
-static void owed_remove(gw_webhooks *wh, size_t i)
+/* Removes o from the queue and frees it. */
+static void owed_remove(gw_webhooks *wh, owed *o)
 {
-    free(wh->owed[i]);
-    memmove(wh->owed + i, wh->owed + i + 1, (wh->n_owed - i - 1) * sizeof *wh->owed);
+    gw_map_del(wh->owed_by_key, o->key, strlen(o->key));
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        wh->owed_head = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    else
+        wh->owed_tail = o->prev;
     wh->n_owed--;
+    free(o);
 }
 
 static void on_store_done(void *ctx, int rc, const char *err)
@@ -307,8 +317,7 @@ static void on_result_loop(void *ctx)
         job_free(j);
         return;
     }
-    size_t at;
-    owed *o = owed_find(wh, j->key, &at);
+    owed *o = owed_find(wh, j->key);
     if (wh->inflight)
         wh->inflight--;
     if (!o) {
@@ -317,7 +326,7 @@ static void on_result_loop(void *ctx)
     }
     o->inflight = false;
     if (o->orphan) {
-        owed_remove(wh, at);
+        owed_remove(wh, o);
         job_free(j);
         return;
     }
@@ -330,7 +339,7 @@ static void on_result_loop(void *ctx)
         fprintf(stderr, "level=info mod=webhooks event=delivered hook=%s id=%s attempts=%" PRIu32
                         " status=%ld\n", d->hook, d->event_id, d->attempts, j->status);
         forget(wh, o->key);
-        owed_remove(wh, at);
+        owed_remove(wh, o);
         job_free(j);
         return;
     }
@@ -345,7 +354,7 @@ static void on_result_loop(void *ctx)
         fprintf(stderr, "level=warn mod=webhooks event=dead_letter hook=%s id=%s attempts=%" PRIu32
                         " why=\"%s\"\n", d->hook, d->event_id, d->attempts, d->last_error);
         save(wh, o, job_stored(j), job_stored_len(j), GW_DEAD);
-        owed_remove(wh, at);
+        owed_remove(wh, o);
     } else {
         d->next_ms = d->last_ms + gw_hook_backoff_ms(d->attempts, wh->g->cfg->wh_backoff_ms,
                                                      (uint64_t)wh->g->cfg->wh_backoff_max_s * 1000);
@@ -358,12 +367,12 @@ static void on_result_loop(void *ctx)
 }
 
 /* Starts the attempt of o: its body from the store, signed now. */
-static int attempt(gw_webhooks *wh, owed *o, size_t at)
+static int attempt(gw_webhooks *wh, owed *o)
 {
     gw_webhook *h = hook_by_id(wh, o->d.hook);
     if (!h) {
         forget(wh, o->key);
-        owed_remove(wh, at);
+        owed_remove(wh, o);
         return 1;
     }
     jt_buf v;
@@ -375,7 +384,7 @@ static int attempt(gw_webhooks *wh, owed *o, size_t at)
     if (found != 1 || gw_delivery_decode(v.data, v.len, &d)) {
         jt_buf_clear(&v);
         if (found == 0) {
-            owed_remove(wh, at); /* gone from the store: nothing to send */
+            owed_remove(wh, o); /* gone from the store: nothing to send */
             return 1;
         }
         fprintf(stderr, "level=error mod=webhooks event=bad_record delivery=%s\n", o->key);
@@ -443,14 +452,11 @@ void gw_webhooks_tick(gw_webhooks *wh)
     if (wh->stopping)
         return;
     uint64_t now = now_ms();
-    for (size_t i = 0; i < wh->n_owed && wh->inflight < wh->g->cfg->wh_max_inflight;) {
-        owed *o = wh->owed[i];
-        if (o->inflight || o->d.next_ms > now) {
-            i++;
-            continue;
-        }
-        if (attempt(wh, o, i) == 0)
-            i++;
+    for (owed *o = wh->owed_head, *next; o && wh->inflight < wh->g->cfg->wh_max_inflight;
+         o = next) {
+        next = o->next; /* o may be removed */
+        if (!o->inflight && o->d.next_ms <= now)
+            attempt(wh, o);
     }
 }
 
@@ -505,7 +511,7 @@ void gw_webhooks_staged_done(gw_webhooks *wh, bool committed)
         owed *o = wh->staged[i];
         /* A webhook deleted meanwhile, or a delivery already owed (the same
          * event queued again): not added twice. */
-        if (!committed || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key, NULL) ||
+        if (!committed || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key) ||
             owed_add(wh, o))
             free(o);
     }
@@ -555,7 +561,8 @@ int gw_webhooks_new(gw *g, gw_webhooks **out, char *err, size_t errcap)
 {
     *out = NULL;
     gw_webhooks *wh = calloc(1, sizeof *wh);
-    if (!wh) {
+    if (!wh || !(wh->owed_by_key = gw_map_new())) {
+        free(wh);
         snprintf(err, errcap, "out of memory");
         return -1;
     }
@@ -610,9 +617,11 @@ void gw_webhooks_free(gw_webhooks *wh)
     for (size_t i = 0; i < wh->n_hooks; i++)
         gw_webhook_clear(&wh->hooks[i]);
     free(wh->hooks);
-    for (size_t i = 0; i < wh->n_owed; i++)
-        free(wh->owed[i]);
-    free(wh->owed);
+    for (owed *o = wh->owed_head, *next; o; o = next) {
+        next = o->next;
+        free(o);
+    }
+    gw_map_free(wh->owed_by_key);
     for (size_t i = 0; i < wh->n_staged; i++)
         free(wh->staged[i]);
     free(wh->staged);
@@ -909,8 +918,8 @@ void gw_get_webhooks(gw_call *c)
     jt_jw_array_begin(&w);
     for (size_t i = 0; i < wh->n_hooks; i++) {
         size_t pending = 0;
-        for (size_t k = 0; k < wh->n_owed; k++)
-            pending += !strcmp(wh->owed[k]->d.hook, wh->hooks[i].id);
+        for (const owed *o = wh->owed_head; o; o = o->next)
+            pending += !strcmp(o->d.hook, wh->hooks[i].id);
         jt_jw_object_begin(&w);
         write_hook(&w, &wh->hooks[i], false);
         jt_jw_key(&w, "pending");
@@ -1047,15 +1056,13 @@ void gw_delete_webhook(gw_call *c)
     /* From now on nothing more is queued or sent for it. */
     gw_webhook_clear(h);
     *h = wh->hooks[--wh->n_hooks];
-    for (size_t i = 0; i < wh->n_owed;) {
-        owed *o = wh->owed[i];
-        if (strcmp(o->d.hook, dc->id)) {
-            i++;
-        } else if (o->inflight) {
-            o->orphan = true;
-            i++;
-        } else {
-            owed_remove(wh, i);
+    for (owed *o = wh->owed_head, *next; o; o = next) {
+        next = o->next;
+        if (!strcmp(o->d.hook, dc->id)) {
+            if (o->inflight)
+                o->orphan = true;
+            else
+                owed_remove(wh, o);
         }
     }
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
@@ -1139,7 +1146,7 @@ static void requeued_loop(void *ctx)
     for (size_t i = 0; i < rq->n; i++) {
         owed *o = rq->list[i];
         /* Unless its webhook went meanwhile, or it is owed already. */
-        if (rq->cb.rc || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key, NULL) || owed_add(wh, o))
+        if (rq->cb.rc || !hook_by_id(wh, o->d.hook) || owed_find(wh, o->key) || owed_add(wh, o))
             free(o);
         else
             added++;
