@@ -44,6 +44,7 @@ void gw_config_init(gw_config *c)
     c->wh_timeout_s = 10;
     c->wh_max_inflight = 8;
     c->wh_max_hooks = 100;
+    c->wh_max_owed = 100000;
     c->map_size = (uint64_t)1 << 30;
     c->log_requests = true;
 }
@@ -194,6 +195,8 @@ static int on_item(void *user, const char *section, const char *name, const char
         UNUM(wh_max_inflight, 1, 1000);
     else if (IS("webhooks", "max_webhooks"))
         UNUM(wh_max_hooks, 1, 100000);
+    else if (IS("webhooks", "max_owed"))
+        UNUM(wh_max_owed, 1, 100000000);
     else if (IS("store", "map_size"))
         UNUM(map_size, 1048576, UINT64_C(1099511627776));
     else if (IS("log", "requests")) {
@@ -321,6 +324,10 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "timeout_s = %u\n"
             "max_inflight = %u\n"
             "max_webhooks = %u\n"
+            "; deliveries owed in all; past it, a webhook owed more than its share\n"
+            "; (max_owed / webhooks) gets no new ones until it catches up (each skipped\n"
+            "; one is counted and logged; the events stay in history and /v2/events)\n"
+            "max_owed = %u\n"
             "\n"
             "[store]\n"
             "map_size = %" PRIu64 "\n"
@@ -333,7 +340,7 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,
             d.wh_backoff_ms, d.wh_backoff_max_s, d.wh_timeout_s, d.wh_max_inflight,
-            d.wh_max_hooks, d.map_size);
+            d.wh_max_hooks, d.wh_max_owed, d.map_size);
     fclose(f);
     return out;
 }

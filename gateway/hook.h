@@ -46,6 +46,12 @@ typedef struct gw_webhook {
     char (*accounts)[40]; /* heap, n_accounts of them */
     size_t n_accounts;
     int64_t created; /* unix seconds */
+    /* While the daemon runs (not in the record): deliveries owed, those
+     * staged with the ledger being written, those skipped because too many
+     * were owed, and whether it is skipping now. */
+    size_t owed, staged;
+    uint64_t skipped;
+    bool skipping;
 } gw_webhook;
 
 /* The record; 0, or -1 when out of memory. */

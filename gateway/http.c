@@ -890,12 +890,13 @@ static void get_metrics(gw_call *c)
             "jt_gateway_webhook_deliveries_total{result=\"ok\"} %" PRIu64 "\n"
             "jt_gateway_webhook_deliveries_total{result=\"failed\"} %" PRIu64 "\n"
             "jt_gateway_webhook_deliveries_total{result=\"dead\"} %" PRIu64 "\n"
+            "jt_gateway_webhook_deliveries_total{result=\"skipped\"} %" PRIu64 "\n"
             "# HELP jt_gateway_webhook_queue Deliveries not yet acknowledged.\n"
             "# TYPE jt_gateway_webhook_queue gauge\njt_gateway_webhook_queue %zu\n"
             "# TYPE jt_gateway_webhook_inflight gauge\njt_gateway_webhook_inflight %zu\n"
             "# TYPE jt_gateway_webhooks gauge\njt_gateway_webhooks %zu\n",
             es.cursor, es.conns, es.subs, es.pushed, es.replayed, es.slow_closed, es.skipped, ws.ok,
-            ws.failed, ws.dead, ws.queued, ws.inflight, ws.hooks);
+            ws.failed, ws.dead, ws.skipped, ws.queued, ws.inflight, ws.hooks);
     fclose(f);
     count(c, 200);
     srv_http_field h = {"Cache-Control", "no-store"};

@@ -228,6 +228,9 @@ static int owed_add(gw_webhooks *wh, owed *o)
 {
     if (gw_map_put(wh->owed_by_key, o->key, strlen(o->key), o))
         return -1;
+    gw_webhook *h = hook_by_id(wh, o->d.hook);
+    if (h)
+        h->owed++;
     o->next = NULL;
     o->prev = wh->owed_tail;
     if (wh->owed_tail)
@@ -248,6 +251,9 @@ static owed *owed_find(gw_webhooks *wh, const char *key)
 static void owed_remove(gw_webhooks *wh, owed *o)
 {
     gw_map_del(wh->owed_by_key, o->key, strlen(o->key));
+    gw_webhook *h = hook_by_id(wh, o->d.hook);
+    if (h && h->owed)
+        h->owed--;
     if (o->prev)
         o->prev->next = o->next;
     else
@@ -466,10 +472,33 @@ int gw_webhooks_stage(gw_webhooks *wh, gw_batch *b, const char *account, const c
                       const char *body, size_t len)
 {
     uint64_t now = now_ms();
+    size_t max = wh->g->cfg->wh_max_owed, share = wh->n_hooks ? max / wh->n_hooks : max;
     for (size_t i = 0; i < wh->n_hooks; i++) {
         gw_webhook *h = &wh->hooks[i];
         if (!gw_webhook_has(h, account))
             continue;
+        /* Bounded: past max_owed in all, a webhook owed its share or more
+         * (an endpoint down, most likely) gets nothing new, so the store
+         * and memory stay bounded and the other webhooks keep theirs. */
+        if (wh->n_owed + wh->n_staged >= max && h->owed + h->staged >= (share ? share : 1)) {
+            h->skipped++;
+            wh->st.skipped++;
+            if (!h->skipping) {
+                h->skipping = true;
+                fprintf(stderr,
+                        "level=error mod=webhooks event=owed_full hook=%s owed=%zu total_owed=%zu "
+                        "max_owed=%zu first_skipped=%s\n",
+                        h->id, h->owed, wh->n_owed, max, id);
+            }
+            continue;
+        }
+        if (h->skipping) {
+            h->skipping = false;
+            fprintf(stderr,
+                    "level=warn mod=webhooks event=owed_resumed hook=%s owed=%zu skipped=%" PRIu64
+                    " next=%s\n",
+                    h->id, h->owed, h->skipped, id);
+        }
         owed *o = calloc(1, sizeof *o);
         if (!o)
             return -1;
@@ -501,12 +530,15 @@ int gw_webhooks_stage(gw_webhooks *wh, gw_batch *b, const char *account, const c
             wh->cap_staged = cap;
         }
         wh->staged[wh->n_staged++] = o;
+        h->staged++;
     }
     return 0;
 }
 
 void gw_webhooks_staged_done(gw_webhooks *wh, bool committed)
 {
+    for (size_t i = 0; i < wh->n_hooks; i++)
+        wh->hooks[i].staged = 0;
     for (size_t i = 0; i < wh->n_staged; i++) {
         owed *o = wh->staged[i];
         /* A webhook deleted meanwhile, or a delivery already owed (the same
@@ -917,13 +949,13 @@ void gw_get_webhooks(gw_call *c)
     jt_jw_key(&w, "webhooks");
     jt_jw_array_begin(&w);
     for (size_t i = 0; i < wh->n_hooks; i++) {
-        size_t pending = 0;
-        for (const owed *o = wh->owed_head; o; o = o->next)
-            pending += !strcmp(o->d.hook, wh->hooks[i].id);
+        size_t pending = wh->hooks[i].owed;
         jt_jw_object_begin(&w);
         write_hook(&w, &wh->hooks[i], false);
         jt_jw_key(&w, "pending");
         jt_jw_uint(&w, pending);
+        jt_jw_key(&w, "skipped");
+        jt_jw_uint(&w, wh->hooks[i].skipped);
         jt_jw_key(&w, "dead");
         jt_jw_uint(&w, dead[i]);
         jt_jw_object_end(&w);

@@ -227,7 +227,10 @@ h.run(async () => {
   h.ok(forP4.length === 4 && forP4.slice(0, 3).every((x) => x.status === 500),
        'webhook: three 500s retried, then acknowledged', forP4.map((x) => x.status));
   const gaps = forP4.slice(1).map((x, i) => x.at - forP4[i].at);
-  h.ok(gaps[0] >= 150 && gaps[1] >= gaps[0] * 1.5, 'webhook: retries back off (doubling)', gaps);
+  // backoff_ms 200, doubling: 200, 400, 800 ms, each started at the first
+  // quarter-second tick after it is due (so up to ~250 ms later).
+  h.ok(gaps.length === 3 && gaps.every((gap, i) => gap >= 0.9 * 200 * 2 ** i) && gaps[2] >= gaps[0] * 1.5,
+       'webhook: retries back off (doubling)', gaps);
   h.ok(rx1.reqs.every((x) => x.headers['x-jt-signature'] === hmac(hook1.secret, x.raw)),
        'webhook: every delivery signed (HMAC-SHA256 of the body)', rx1.reqs.map((x) => x.headers['x-jt-signature']));
   const d0 = forP4[3];

@@ -7,7 +7,8 @@
 # /v2/events push and replay, signed webhooks with retries, catch-up across
 # a restart, dead letters; and encrypted memos end to end, in history,
 # events and webhooks (gateway_memos.js); the bound on signing keys kept
-# decrypted (gateway_keys.js).
+# decrypted (gateway_keys.js); the bound on webhook deliveries owed
+# (gateway_webhook_cap.js).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${JT_BUILD:-build/test}
@@ -20,4 +21,5 @@ node "$here/gateway_api.js" "$build" || rc=1
 node "$here/gateway_events.js" "$build" || rc=1
 node "$here/gateway_memos.js" "$build" || rc=1
 node "$here/gateway_keys.js" "$build" || rc=1
+node "$here/gateway_webhook_cap.js" "$build" || rc=1
 exit $rc

@@ -1,0 +1,101 @@
+// gateway_webhook_cap.js — webhook deliveries owed are bounded: with
+// [webhooks] max_owed = 4 and two webhooks on one account, one endpoint
+// down and one up, the one down stops getting new deliveries once 4 are
+// owed in all and it holds its share (each skipped one is counted in
+// /v2/webhooks and /metrics and the first logged), while the one up gets
+// every event. When the endpoint comes back, what was owed is delivered,
+// new events reach it again, and the gateway logs that it resumed.
+'use strict';
+
+const build = process.argv[2];
+const h = require('./harness')('gateway-webhook-cap', 'jt-gw-whcap-', build);
+const g = require('./gw_harness')(h, build);
+
+const G = h.GENESIS;
+const MAX = 4;
+const PAYMENTS = 8;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+h.run(async () => {
+  if (!h.init()) return;
+  const nodePort = await h.startNode();
+  h.c = h.client(nodePort);
+  await h.c.ready;
+  if (!g.init(`ws://127.0.0.1:${nodePort}`)) return;
+  g.set('webhooks', 'max_owed', String(MAX));
+  g.set('webhooks', 'backoff_ms', '200');
+  g.set('webhooks', 'backoff_max_s', '1');
+  g.set('webhooks', 'max_attempts', '1000');
+  const admin = g.apikey('admin', '*');
+  await g.start();
+  const stopCloser = g.closer(150);
+  await g.waitHealthy(20000);
+
+  let r = await g.api('POST', '/v2/wallet/import', { key: admin, body: { secret: G.secret } });
+  h.eq(r.status, 201, 'genesis imported');
+  r = await g.api('POST', '/v2/wallet/new', { key: admin, body: { label: 'a' } });
+  const A = r.body.wallet && r.body.wallet.address;
+  if (!h.ok(r.status === 201 && A, 'wallet made', r.body)) return;
+
+  let down = true;
+  const rxDown = g.receiver(() => (down ? 503 : 200));
+  const rxUp = g.receiver(() => 200);
+  await Promise.all([rxDown.ready, rxUp.ready]);
+  r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: rxDown.url(), accounts: [A] } });
+  const hookDown = r.body.webhook && r.body.webhook.id;
+  r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: rxUp.url(), accounts: [A] } });
+  const hookUp = r.body.webhook && r.body.webhook.id;
+  h.ok(hookDown && hookUp, 'two webhooks on A: one endpoint down, one up');
+
+  const pay = (cid) => g.api('POST', `/v2/accounts/${G.address}/payments?wait=validated`,
+    { key: admin, body: { client_id: cid, payment: { destination: A, amount: { value: '10', currency: 'SWT' } } } });
+  const hashes = [];
+  for (let i = 0; i < PAYMENTS; i++) {
+    r = await pay(`p${i}`);
+    if (!h.ok(r.status === 200 && r.body.status === 'validated', `payment ${i} validated`, r.body)) return;
+    hashes.push(r.body.hash);
+    // The endpoint up has each event before the next payment.
+    await until(() => rxUp.reqs.some((q) => q.body.hash === r.body.hash), 10000);
+  }
+  h.ok(hashes.every((x) => rxUp.reqs.some((q) => q.body.hash === x)),
+       `the webhook whose endpoint is up got all ${PAYMENTS} events`);
+
+  const listing = async () => {
+    const l = await g.api('GET', '/v2/webhooks', { key: admin });
+    const byId = {};
+    for (const w of l.body.webhooks || []) byId[w.id] = w;
+    return byId;
+  };
+  let w = await listing();
+  const d = w[hookDown];
+  h.ok(d && d.pending >= MAX - 1 && d.pending <= MAX && d.skipped === PAYMENTS - d.pending,
+       `the webhook whose endpoint is down: ${d && d.pending} owed, ${d && d.skipped} skipped (max_owed ${MAX})`, d);
+  h.ok(w[hookUp] && w[hookUp].skipped === 0, 'the webhook up: nothing skipped', w[hookUp]);
+  r = await g.api('GET', '/metrics', { key: admin });
+  const m = /^jt_gateway_webhook_deliveries_total\{result="skipped"\} (\d+)$/m.exec(r.body);
+  h.ok(m && +m[1] === d.skipped, '/metrics counts the skipped deliveries', m && m[0]);
+  h.ok(g.logs.filter((l) => /event=owed_full/.test(l) && l.includes(`hook=${hookDown}`)).length === 1,
+       'one owed_full line for the webhook, naming it', g.logs.filter((l) => /owed_/.test(l)));
+
+  // Back up: what was owed is delivered, and new events flow again.
+  down = false;
+  const drained = await until(async () => ((await listing())[hookDown] || {}).pending === 0, 15000);
+  h.ok(drained, 'the owed deliveries drain once the endpoint answers');
+  const delivered = new Set(rxDown.reqs.filter((q) => q.status === 200).map((q) => q.body.hash));
+  h.eq(delivered.size, d.pending, 'as many distinct events delivered as were owed');
+  r = await pay('after');
+  const got = await until(() => rxDown.reqs.some((q) => q.body.hash === r.body.hash && q.status === 200), 10000);
+  h.ok(r.status === 200 && got, 'a new event reaches the endpoint again');
+  h.ok(g.logs.some((l) => /event=owed_resumed/.test(l) && l.includes(`hook=${hookDown}`)),
+       'the gateway logs that the webhook resumed');
+  await Promise.all([rxDown.close(), rxUp.close()]);
+  stopCloser();
+});
