@@ -45,6 +45,7 @@ void gw_config_init(gw_config *c)
     c->wh_max_inflight = 8;
     c->wh_max_hooks = 100;
     c->wh_max_owed = 100000;
+    c->wh_max_dead = 100000;
     c->map_size = (uint64_t)1 << 30;
     c->log_requests = true;
 }
@@ -197,6 +198,8 @@ static int on_item(void *user, const char *section, const char *name, const char
         UNUM(wh_max_hooks, 1, 100000);
     else if (IS("webhooks", "max_owed"))
         UNUM(wh_max_owed, 1, 100000000);
+    else if (IS("webhooks", "max_dead_letters"))
+        UNUM(wh_max_dead, 1, 100000000);
     else if (IS("store", "map_size"))
         UNUM(map_size, 1048576, UINT64_C(1099511627776));
     else if (IS("log", "requests")) {
@@ -328,6 +331,8 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             "; (max_owed / webhooks) gets no new ones until it catches up (each skipped\n"
             "; one is counted and logged; the events stay in history and /v2/events)\n"
             "max_owed = %u\n"
+            "; dead letters kept, in all; past it the oldest is deleted\n"
+            "max_dead_letters = %u\n"
             "\n"
             "[store]\n"
             "map_size = %" PRIu64 "\n"
@@ -340,7 +345,7 @@ char *gw_config_default_text(const char *node_url, const char *tls_cert, const c
             d.fee_drops, d.wait_max_s, d.resubmit_ms, d.key_rate, d.key_burst, d.max_pending,
             d.ev_conns_per_key, d.ev_subs_per_conn, d.ev_max_replay, d.wh_max_attempts,
             d.wh_backoff_ms, d.wh_backoff_max_s, d.wh_timeout_s, d.wh_max_inflight,
-            d.wh_max_hooks, d.wh_max_owed, d.map_size);
+            d.wh_max_hooks, d.wh_max_owed, d.wh_max_dead, d.map_size);
     fclose(f);
     return out;
 }

@@ -58,6 +58,7 @@ typedef struct gw_config {
     unsigned wh_max_inflight;   /* attempts under way at once; 8 */
     unsigned wh_max_hooks;      /* webhooks registered; 100 */
     unsigned wh_max_owed;       /* deliveries owed in all (see webhooks.c); 100000 */
+    unsigned wh_max_dead;       /* dead letters kept; the oldest go past it; 100000 */
     /* [store] */
     uint64_t map_size;        /* bytes; 1 GiB */
     /* [log] */

@@ -894,9 +894,13 @@ static void get_metrics(gw_call *c)
             "# HELP jt_gateway_webhook_queue Deliveries not yet acknowledged.\n"
             "# TYPE jt_gateway_webhook_queue gauge\njt_gateway_webhook_queue %zu\n"
             "# TYPE jt_gateway_webhook_inflight gauge\njt_gateway_webhook_inflight %zu\n"
-            "# TYPE jt_gateway_webhooks gauge\njt_gateway_webhooks %zu\n",
+            "# TYPE jt_gateway_webhooks gauge\njt_gateway_webhooks %zu\n"
+            "# HELP jt_gateway_webhook_dead_letters Dead letters kept.\n"
+            "# TYPE jt_gateway_webhook_dead_letters gauge\njt_gateway_webhook_dead_letters %zu\n"
+            "# TYPE jt_gateway_webhook_dead_letters_dropped_total counter\n"
+            "jt_gateway_webhook_dead_letters_dropped_total %" PRIu64 "\n",
             es.cursor, es.conns, es.subs, es.pushed, es.replayed, es.slow_closed, es.skipped, ws.ok,
-            ws.failed, ws.dead, ws.skipped, ws.queued, ws.inflight, ws.hooks);
+            ws.failed, ws.dead, ws.skipped, ws.queued, ws.inflight, ws.hooks, ws.dead_letters, ws.dead_dropped);
     fclose(f);
     count(c, 200);
     srv_http_field h = {"Cache-Control", "no-store"};

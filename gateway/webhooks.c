@@ -45,6 +45,13 @@ typedef struct owed {
     struct owed *prev, *next; /* the queue, oldest first */
 } owed;
 
+/* A dead letter kept, in the order the deliveries died. */
+typedef struct deadent {
+    char key[KEY_MAX];
+    uint64_t at; /* its last attempt */
+    struct deadent *prev, *next;
+} deadent;
+
 /* One attempt, handed to the worker and back. */
 typedef struct job {
     struct job *next;
@@ -72,6 +79,11 @@ struct gw_webhooks {
     owed *owed_head, *owed_tail;
     gw_map *owed_by_key;
     size_t n_owed;
+    /* Dead letters, oldest first, and by key: past max_dead_letters the
+     * oldest is deleted with the batch that adds a new one. */
+    deadent *dead_head, *dead_tail;
+    gw_map *dead_by_key;
+    size_t n_dead;
     owed **staged;
     size_t n_staged, cap_staged;
     size_t inflight;
@@ -266,6 +278,50 @@ static void owed_remove(gw_webhooks *wh, owed *o)
     free(o);
 }
 
+static int dead_add(gw_webhooks *wh, const char *key, uint64_t at)
+{
+    deadent *e = calloc(1, sizeof *e);
+    if (!e)
+        return -1;
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->at = at;
+    if (gw_map_put(wh->dead_by_key, e->key, strlen(e->key), e)) {
+        free(e);
+        return -1;
+    }
+    e->prev = wh->dead_tail;
+    if (wh->dead_tail)
+        wh->dead_tail->next = e;
+    else
+        wh->dead_head = e;
+    wh->dead_tail = e;
+    wh->n_dead++;
+    return 0;
+}
+
+static void dead_unlink(gw_webhooks *wh, deadent *e)
+{
+    gw_map_del(wh->dead_by_key, e->key, strlen(e->key));
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        wh->dead_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        wh->dead_tail = e->prev;
+    wh->n_dead--;
+    free(e);
+}
+
+/* A dead letter leaves (made owed again, or its webhook deleted). */
+static void dead_forget(gw_webhooks *wh, const char *key)
+{
+    deadent *e = gw_map_get(wh->dead_by_key, key, strlen(key));
+    if (e)
+        dead_unlink(wh, e);
+}
+
 static void on_store_done(void *ctx, int rc, const char *err)
 {
     /* the writer thread: a line only */
@@ -276,6 +332,25 @@ static void on_store_done(void *ctx, int rc, const char *err)
 
 /* Writes o's record (with `body`) to `table`, and deletes it from
  * deliveries when the table is another. */
+/* Deletes the oldest dead letters past max_dead_letters, in batch b. */
+static int dead_trim(gw_webhooks *wh, gw_batch *b)
+{
+    while (wh->n_dead > wh->g->cfg->wh_max_dead && wh->dead_head) {
+        deadent *e = wh->dead_head;
+        if (gw_batch_del(b, GW_DEAD, e->key, strlen(e->key)))
+            return -1;
+        wh->st.dead_dropped++;
+        /* The first, then one line in 1 000: a long outage drops many. */
+        if (wh->st.dead_dropped % 1000 == 1)
+            fprintf(stderr,
+                    "level=warn mod=webhooks event=dead_letter_dropped key=%s kept=%zu "
+                    "max_dead_letters=%u dropped_total=%" PRIu64 "\n",
+                    e->key, wh->n_dead - 1, wh->g->cfg->wh_max_dead, wh->st.dead_dropped);
+        dead_unlink(wh, e);
+    }
+    return 0;
+}
+
 static void save(gw_webhooks *wh, const owed *o, const char *body, size_t len, gw_table table)
 {
     gw_batch *b = gw_batch_new();
@@ -286,7 +361,8 @@ static void save(gw_webhooks *wh, const owed *o, const char *body, size_t len, g
     d.body_len = len;
     if (!b || gw_delivery_encode(&d, &rec) ||
         gw_batch_put(b, table, o->key, strlen(o->key), rec.data, rec.len) ||
-        (table != GW_DELIVERIES && gw_batch_del(b, GW_DELIVERIES, o->key, strlen(o->key)))) {
+        (table != GW_DELIVERIES && gw_batch_del(b, GW_DELIVERIES, o->key, strlen(o->key))) ||
+        (table == GW_DEAD && (dead_add(wh, o->key, o->d.last_ms) || dead_trim(wh, b)))) {
         fprintf(stderr, "level=error mod=webhooks event=out_of_memory delivery=%s\n", o->key);
         gw_batch_free(b);
     } else {
@@ -589,11 +665,70 @@ static bool load_owed(void *ctx, const void *k, size_t kl, const void *v, size_t
     return true;
 }
 
+/* Dead letters found at start, to be put in the order they died. */
+typedef struct dead_load {
+    deadent *v;
+    size_t n, cap;
+    int rc;
+} dead_load;
+
+static bool load_dead(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    dead_load *dl = ctx;
+    gw_delivery d;
+    if (kl >= KEY_MAX || gw_delivery_decode(v, vl, &d))
+        return true; /* a record it cannot read stays where it is */
+    uint64_t at = d.last_ms;
+    gw_delivery_clear(&d);
+    if (dl->n == dl->cap) {
+        size_t cap = dl->cap ? dl->cap * 2 : 256;
+        deadent *p = realloc(dl->v, cap * sizeof *p);
+        if (!p) {
+            dl->rc = -1;
+            return false;
+        }
+        dl->v = p;
+        dl->cap = cap;
+    }
+    deadent *e = &dl->v[dl->n++];
+    memcpy(e->key, k, kl);
+    e->key[kl] = 0;
+    e->at = at;
+    return true;
+}
+
+static int dead_cmp(const void *a, const void *b)
+{
+    const deadent *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at ? 1 : strcmp(x->key, y->key);
+}
+
+static int load_dead_letters(gw_webhooks *wh, char *err, size_t errcap)
+{
+    dead_load dl = {0};
+    int rc = gw_store_scan(wh->g->store, GW_DEAD, NULL, 0, load_dead, &dl, err, errcap);
+    if (!rc && dl.rc) {
+        snprintf(err, errcap, "out of memory");
+        rc = -1;
+    }
+    if (!rc && dl.n)
+        qsort(dl.v, dl.n, sizeof *dl.v, dead_cmp);
+    for (size_t i = 0; !rc && i < dl.n; i++)
+        if (dead_add(wh, dl.v[i].key, dl.v[i].at)) {
+            snprintf(err, errcap, "out of memory");
+            rc = -1;
+        }
+    free(dl.v);
+    return rc;
+}
+
 int gw_webhooks_new(gw *g, gw_webhooks **out, char *err, size_t errcap)
 {
     *out = NULL;
     gw_webhooks *wh = calloc(1, sizeof *wh);
-    if (!wh || !(wh->owed_by_key = gw_map_new())) {
+    if (!wh || !(wh->owed_by_key = gw_map_new()) || !(wh->dead_by_key = gw_map_new())) {
+        if (wh)
+            gw_map_free(wh->owed_by_key);
         free(wh);
         snprintf(err, errcap, "out of memory");
         return -1;
@@ -601,7 +736,8 @@ int gw_webhooks_new(gw *g, gw_webhooks **out, char *err, size_t errcap)
     wh->g = g;
     pthread_mutex_init(&wh->mu, NULL);
     if (gw_store_scan(g->store, GW_HOOKS, NULL, 0, load_hook, wh, err, errcap) ||
-        gw_store_scan(g->store, GW_DELIVERIES, NULL, 0, load_owed, wh, err, errcap)) {
+        gw_store_scan(g->store, GW_DELIVERIES, NULL, 0, load_owed, wh, err, errcap) ||
+        load_dead_letters(wh, err, errcap)) {
         gw_webhooks_free(wh);
         return -1;
     }
@@ -654,6 +790,11 @@ void gw_webhooks_free(gw_webhooks *wh)
         free(o);
     }
     gw_map_free(wh->owed_by_key);
+    for (deadent *e = wh->dead_head, *next; e; e = next) {
+        next = e->next;
+        free(e);
+    }
+    gw_map_free(wh->dead_by_key);
     for (size_t i = 0; i < wh->n_staged; i++)
         free(wh->staged[i]);
     free(wh->staged);
@@ -670,6 +811,7 @@ void gw_webhooks_get_stats(const gw_webhooks *wh, gw_webhooks_stats *st)
 {
     *st = wh->st;
     st->queued = wh->n_owed;
+    st->dead_letters = wh->n_dead;
     st->inflight = wh->inflight;
     st->hooks = wh->n_hooks;
 }
@@ -1097,6 +1239,11 @@ void gw_delete_webhook(gw_call *c)
                 owed_remove(wh, o);
         }
     }
+    for (deadent *e = wh->dead_head, *next; e; e = next) {
+        next = e->next;
+        if (!strncmp(e->key, prefix, strlen(prefix)))
+            dead_unlink(wh, e);
+    }
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
     gw_store_commit_async(c->g->store, b, on_commit_back, dc);
 }
@@ -1259,5 +1406,7 @@ void gw_post_webhook_retry(gw_call *c)
     rq->list = rs.list;
     rq->n = rs.n;
     rq->more = rs.more;
+    for (size_t i = 0; i < rs.n; i++)
+        dead_forget(c->g->webhooks, rs.list[i]->key);
     gw_store_commit_async(c->g->store, b, on_commit_back, rq);
 }

@@ -48,6 +48,8 @@ void gw_webhooks_staged_done(gw_webhooks *w, bool committed);
 typedef struct gw_webhooks_stats {
     uint64_t ok, failed, dead; /* attempts acknowledged, attempts failed, deliveries given up */
     uint64_t skipped;          /* deliveries not made: too many owed (max_owed) */
+    uint64_t dead_dropped;     /* dead letters deleted, oldest first (max_dead_letters) */
+    size_t dead_letters;       /* dead letters kept */
     size_t queued, inflight;   /* deliveries owed; attempts under way */
     size_t hooks;
 } gw_webhooks_stats;

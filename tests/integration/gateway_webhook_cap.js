@@ -4,7 +4,9 @@
 // owed in all and it holds its share (each skipped one is counted in
 // /v2/webhooks and /metrics and the first logged), while the one up gets
 // every event. When the endpoint comes back, what was owed is delivered,
-// new events reach it again, and the gateway logs that it resumed.
+// new events reach it again, and the gateway logs that it resumed. Dead
+// letters are bounded by max_dead_letters, the oldest deleted first, in the
+// same order after a restart.
 'use strict';
 
 const build = process.argv[2];
@@ -96,6 +98,53 @@ h.run(async () => {
   h.ok(r.status === 200 && got, 'a new event reaches the endpoint again');
   h.ok(g.logs.some((l) => /event=owed_resumed/.test(l) && l.includes(`hook=${hookDown}`)),
        'the gateway logs that the webhook resumed');
+
+  // Dead letters are bounded too: with max_dead_letters = 3 and two
+  // attempts each, six deliveries to an endpoint that is gone leave the
+  // newest three, across a restart, and the oldest goes first.
+  await g.stop();
+  g.set('webhooks', 'max_owed', '100000');
+  g.set('webhooks', 'max_attempts', '2');
+  g.set('webhooks', 'max_dead_letters', '3');
+  await g.start();
+  await g.waitHealthy(20000);
+  r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: 'http://127.0.0.1:1/gone', accounts: [A] } });
+  const hookGone = r.body.webhook && r.body.webhook.id;
+  h.ok(hookGone, 'a webhook whose endpoint is gone');
+  const deadState = async () => {
+    const l = await g.api('GET', '/v2/webhooks', { key: admin });
+    const mm = await g.api('GET', '/metrics', { key: admin });
+    const num = (name) => { const x = new RegExp(`^${name} (\\d+)$`, 'm').exec(mm.body); return x ? +x[1] : NaN; };
+    return { ids: (l.body.dead_letters || []).filter((x) => x.webhook === hookGone).map((x) => x.id),
+             total: l.body.dead_total, kept: num('jt_gateway_webhook_dead_letters'),
+             dropped: num('jt_gateway_webhook_dead_letters_dropped_total') };
+  };
+  const ledgers = [];
+  for (let i = 0; i < 6; i++) {
+    r = await pay(`gone${i}`);
+    if (!h.ok(r.status === 200 && r.body.status === 'validated', `payment gone${i} validated`, r.body)) return;
+    ledgers.push(r.body.ledger_index);
+    // Each delivery dies before the next is made, so they die in order.
+    await until(async () => { const st = await deadState(); return st.kept + st.dropped === i + 1; }, 15000);
+  }
+  let st = await deadState();
+  const newest = (n) => ledgers.slice(-n).map((li) => `${li}:`);
+  const holds = (ids, prefixes) => ids.length === prefixes.length && prefixes.every((p) => ids.some((x) => x.startsWith(p)));
+  h.ok(st.total === 3 && st.kept === 3 && st.dropped === 3 && holds(st.ids, newest(3)),
+       'six dead: the newest three kept, three dropped (/v2/webhooks and /metrics)', st);
+  h.ok(g.logs.filter((l) => /event=dead_letter_dropped/.test(l)).length === 1,
+       'the first drop is logged (then one line in 1 000)', g.logs.filter((l) => /dead_letter_dropped/.test(l)));
+  await g.stop();
+  await g.start();
+  await g.waitHealthy(20000);
+  st = await deadState();
+  h.ok(st.kept === 3 && holds(st.ids, newest(3)), 'after a restart the same three are kept', st);
+  r = await pay('gone6');
+  ledgers.push(r.body.ledger_index);
+  await until(async () => (await deadState()).dropped >= 1, 15000);
+  st = await deadState();
+  h.ok(st.total === 3 && st.dropped === 1 && holds(st.ids, newest(3)),
+       'one more: the oldest of those (as loaded at start) goes', st);
   await Promise.all([rxDown.close(), rxUp.close()]);
   stopCloser();
 });
