@@ -688,8 +688,22 @@ static void get_wallets(gw_call *c)
 
 static void key_created(gw_call *c, const jt_keystore_entry *e, jt_errinfo *ei, jt_err rc)
 {
-    if (rc == JT_OK)
-        rc = jt_keystore_save(c->g->ks, ei);
+    if (rc == JT_OK && (rc = jt_keystore_save(c->g->ks, ei)) != JT_OK) {
+        /* Not on disk, so not added: a key that a restart would lose must
+         * never receive funds. The keystore in memory goes back to what the
+         * file holds. */
+        jt_errinfo ri;
+        if (jt_keystore_remove(c->g->ks, e->address, &ri) != JT_OK)
+            fprintf(stderr, "level=error mod=keys event=undo_failed address=%s why=\"%s\"\n",
+                    e->address, ri.msg);
+        fprintf(stderr, "level=error mod=keys event=key_not_saved address=%s why=\"%s\"\n",
+                e->address, ei->msg);
+        char msg[sizeof ei->msg + 96];
+        snprintf(msg, sizeof msg, "the key could not be written to the keystore, so it was not added: %s",
+                 ei->msg);
+        gw_fail(c, 503, "storeUnavailable", NULL, msg);
+        return;
+    }
     if (rc != JT_OK) {
         int status = rc == JT_EEXIST ? 409 : rc == JT_EINVAL || rc == JT_EKEY ? 400 : 500;
         gw_fail(c, status, jt_errname(rc), ei->field, ei->msg);

@@ -88,6 +88,16 @@ h.run(async () => {
   h.eq(missing.length, 0, '... and no record of a refused payment');
   r = await g.api('GET', '/v2/health');
   h.ok(r.status === 200 || r.status === 503, 'health still answers', r.status);
+  // A key the keystore file cannot hold is not added: a restart would lose
+  // it, and with it whatever was sent to its address.
+  const walletsBefore = (await g.api('GET', '/v2/wallets', { key: admin })).body.wallets.map((x) => x.address).sort();
+  const made = [];
+  for (let i = 0; i < 3; i++) made.push(await g.api('POST', '/v2/wallet/new', { key: admin, body: { label: `full-${i}` } }));
+  h.ok(made.every((x) => x.status === 503 && x.body.error === 'storeUnavailable' && /not added/.test(x.body.message) &&
+                    /No space left|disk full/i.test(x.body.message) && !x.body.wallet),
+       '... wallet/new answers 503 storeUnavailable, naming the full disk, and returns no wallet', made.map((x) => x.body));
+  const walletsFull = (await g.api('GET', '/v2/wallets', { key: admin })).body.wallets.map((x) => x.address).sort();
+  h.eq(JSON.stringify(walletsFull), JSON.stringify(walletsBefore), '... and the gateway holds no key it could not write');
 
   // ---- 3. room again
   fs.unlinkSync(filler);
@@ -102,9 +112,16 @@ h.run(async () => {
   const lines1 = auditText().split('\n').filter(Boolean).length;
   h.ok(lines1 >= lines0 + N, 'the audit log has the new signatures', { lines0, lines1 });
 
+  r = await g.api('POST', '/v2/wallet/new', { key: admin, body: { label: 'room-again' } });
+  const D = r.body.wallet && r.body.wallet.address;
+  h.ok(r.status === 201 && D, '... and wallet/new works again', r.body);
+
   // ---- 4. the audit chain is whole
   stopCloser();
   await g.stop();
+  const listed = g.cli(['key', 'list']);
+  h.ok(listed.status === 0 && listed.stdout.includes(D) && !/full-\d/.test(listed.stdout),
+       'the keystore file has the key made with room, none of the refused ones', listed.stdout + listed.stderr);
   const v = g.cli(['audit', 'verify']);
   h.ok(v.status === 0, '4. jt-gateway audit verify passes', v.stdout + v.stderr);
   h.eq(g.logs.filter((l) => /AddressSanitizer|runtime error/.test(l)).length, 0, 'no sanitizer report');

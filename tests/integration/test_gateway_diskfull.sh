@@ -2,7 +2,8 @@
 # jt-gateway on a full disk (gw_diskfull.js): its data directory on a small
 # tmpfs, filled up while it runs. Payments are refused with 503 naming the
 # full disk and nothing reaches the node; the audit log keeps no part of a
-# line; once there is room again the same client_id goes through once and
+# line; a key the keystore file cannot hold is not added (503); once there
+# is room again the same client_id goes through once and
 # `jt-gateway audit verify` passes.
 #
 # The tmpfs is mounted as root, or in a user namespace (unshare -rm); the
