@@ -19,14 +19,7 @@ const events = g.events;
 const receiver = g.receiver;
 const hmac = g.hmac;
 
-async function until(cond, ms, step) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(step || 100);
-  }
-  return false;
-}
+const until = h.until;
 
 h.run(async () => {
   if (!h.init()) return;

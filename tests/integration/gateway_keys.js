@@ -22,16 +22,9 @@ function metric(text, name) {
 }
 
 h.run(async () => {
-  if (!h.init()) return;
-  const nodePort = await h.startNode();
-  h.c = h.client(nodePort);
-  await h.c.ready;
-  if (!g.init(`ws://127.0.0.1:${nodePort}`)) return;
-  g.set('keystore', 'keys_loaded', String(LIMIT));
-  const admin = g.apikey('admin', '*');
-  await g.start();
-  const stopCloser = g.closer(150);
-  await g.waitHealthy(20000);
+  const up = await g.boot([['keystore', 'keys_loaded', LIMIT]]);
+  if (!up) return;
+  const { admin, stopCloser } = up;
 
   let r = await g.api('POST', '/v2/wallet/import', { key: admin, body: { secret: G.secret, label: 'genesis' } });
   h.eq(r.status, 201, 'genesis imported');

@@ -23,14 +23,7 @@ const g = require('./gw_harness')(h, build);
 const G = h.GENESIS;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const swt = (v) => ({ value: String(v), currency: 'SWT' });
-async function until(cond, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(100);
-  }
-  return false;
-}
+const until = h.until;
 // One memo, opened: its parts and "encrypted", not "sealed".
 const opened = (m, data, type, format) => Array.isArray(m) && m.length === 1 && m[0].encrypted === true && m[0].sealed === undefined &&
   m[0].data === data && m[0].type === type && m[0].format === format;

@@ -16,30 +16,13 @@ const g = require('./gw_harness')(h, build);
 const G = h.GENESIS;
 const MAX = 4;
 const PAYMENTS = 8;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await sleep(50);
-  }
-  return false;
-}
+const until = h.until;
 
 h.run(async () => {
-  if (!h.init()) return;
-  const nodePort = await h.startNode();
-  h.c = h.client(nodePort);
-  await h.c.ready;
-  if (!g.init(`ws://127.0.0.1:${nodePort}`)) return;
-  g.set('webhooks', 'max_owed', String(MAX));
-  g.set('webhooks', 'backoff_ms', '200');
-  g.set('webhooks', 'backoff_max_s', '1');
-  g.set('webhooks', 'max_attempts', '1000');
-  const admin = g.apikey('admin', '*');
-  await g.start();
-  const stopCloser = g.closer(150);
-  await g.waitHealthy(20000);
+  const up = await g.boot([['webhooks', 'max_owed', MAX], ['webhooks', 'backoff_ms', 200],
+    ['webhooks', 'backoff_max_s', 1], ['webhooks', 'max_attempts', 1000]]);
+  if (!up) return;
+  const { admin, stopCloser } = up;
 
   let r = await g.api('POST', '/v2/wallet/import', { key: admin, body: { secret: G.secret } });
   h.eq(r.status, 201, 'genesis imported');

@@ -182,5 +182,23 @@ module.exports = function gwHarness(h, buildArg) {
     }
     return false;
   };
+
+  // The usual start: a jt-node with a client (h.c), a jt-gateway on it with
+  // `settings` ([[section, name, value], …]) and an admin key, a ledger
+  // closer every 150 ms, and the link healthy. { admin, stopCloser }, or
+  // null when a step failed (already reported).
+  g.boot = async (settings) => {
+    if (!h.init()) return null;
+    const nodePort = await h.startNode();
+    h.c = h.client(nodePort);
+    await h.c.ready;
+    if (!g.init(`ws://127.0.0.1:${nodePort}`)) return null;
+    for (const [section, name, value] of settings || []) g.set(section, name, String(value));
+    const admin = g.apikey('admin', '*');
+    await g.start();
+    const stopCloser = g.closer(150);
+    if (!h.ok(await g.waitHealthy(20000), 'the gateway is up, its node link healthy')) return null;
+    return { admin, stopCloser };
+  };
   return g;
 };

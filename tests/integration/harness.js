@@ -35,6 +35,16 @@ module.exports = function harness(tag, dirPrefix, buildArg) {
     return cond;
   };
   h.eq = (actual, expected, name) => h.ok(actual === expected, name, { actual, expected });
+  h.sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // Polls cond (sync or async) every `step` ms until it holds or `ms` pass.
+  h.until = async (cond, ms, step) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await cond()) return true;
+      await h.sleep(step || 100);
+    }
+    return false;
+  };
   h.keygen = () => JSON.parse(spawnSync(WALLET, ['keygen'], { encoding: 'utf8' }).stdout);
 
   // jt-node init, with `conf` appended to its configuration; false when it fails.
