@@ -704,6 +704,10 @@ static void key_created(gw_call *c, const jt_keystore_entry *e, jt_errinfo *ei, 
         gw_fail(c, 503, "storeUnavailable", NULL, msg);
         return;
     }
+    if (rc == JT_ETOOBIG) {
+        gw_fail(c, 409, "keystoreFull", NULL, ei->msg);
+        return;
+    }
     if (rc != JT_OK) {
         int status = rc == JT_EEXIST ? 409 : rc == JT_EINVAL || rc == JT_EKEY ? 400 : 500;
         gw_fail(c, status, jt_errname(rc), ei->field, ei->msg);

@@ -936,6 +936,35 @@ static void threads(void **state)
     jt_keystore_free(ks);
 }
 
+/* At most JT_KEYSTORE_ENTRIES_MAX entries: one more is refused with
+ * JT_ETOOBIG naming the limit, the keystore is unchanged, and a full
+ * keystore is written and read back whole. */
+static void entries_limit(void **state)
+{
+    scratch *s = *state;
+    jt_keystore *ks = create(s->path);
+    jt_errinfo ei;
+    jt_keystore_entry e;
+    for (int i = 0; i < JT_KEYSTORE_ENTRIES_MAX; i++) {
+        jt_errinfo_clear(&ei);
+        if (jt_keystore_generate(ks, i % 2 ? JT_KEY_ED25519 : JT_KEY_SECP256K1, NULL, &e, &ei) != JT_OK) {
+            print_error("entry %d: %s\n", i, ei.msg);
+            fail();
+        }
+    }
+    assert_int_equal(jt_keystore_count(ks), JT_KEYSTORE_ENTRIES_MAX);
+    jt_errinfo_clear(&ei);
+    assert_int_equal(jt_keystore_generate(ks, JT_KEY_SECP256K1, NULL, &e, &ei), JT_ETOOBIG);
+    assert_non_null(strstr(ei.msg, "4096"));
+    assert_int_equal(jt_keystore_import(ks, "snoPBjXtMeMyMHUVTgbuqAfg1SUTb", NULL, &e, &ei), JT_ETOOBIG);
+    assert_int_equal(jt_keystore_count(ks), JT_KEYSTORE_ENTRIES_MAX);
+    assert_int_equal(jt_keystore_save(ks, &ei), JT_OK);
+    jt_keystore_free(ks);
+    ks = open_ok(s->path, PASS);
+    assert_int_equal(jt_keystore_count(ks), JT_KEYSTORE_ENTRIES_MAX);
+    jt_keystore_free(ks);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -956,6 +985,7 @@ int main(void)
         T(malformed),
         T(parse_serialize_round_trip),
         T(threads),
+        T(entries_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
