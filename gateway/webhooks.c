@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,9 @@ struct gw_webhooks {
     deadent *dead_head, *dead_tail;
     gw_map *dead_by_key;
     size_t n_dead;
+    /* A write about dead letters failed: the next tick reads the list
+     * again from the store (set by the store's writer thread). */
+    atomic_bool dead_resync;
     owed **staged;
     size_t n_staged, cap_staged;
     size_t inflight;
@@ -278,8 +282,11 @@ static void owed_remove(gw_webhooks *wh, owed *o)
     free(o);
 }
 
+static void dead_forget(gw_webhooks *wh, const char *key);
+
 static int dead_add(gw_webhooks *wh, const char *key, uint64_t at)
 {
+    dead_forget(wh, key); /* never listed twice */
     deadent *e = calloc(1, sizeof *e);
     if (!e)
         return -1;
@@ -322,6 +329,18 @@ static void dead_forget(gw_webhooks *wh, const char *key)
         dead_unlink(wh, e);
 }
 
+/* The store's writer thread: a dead-letter write failed, so the list in
+ * memory may not match the store any more. */
+static void on_dead_store_done(void *ctx, int rc, const char *err)
+{
+    gw_webhooks *wh = ctx;
+    if (rc) {
+        fprintf(stderr, "level=error mod=webhooks event=store_failed what=dead_letter why=\"%s\"\n",
+                err ? err : "");
+        atomic_store(&wh->dead_resync, true);
+    }
+}
+
 static void on_store_done(void *ctx, int rc, const char *err)
 {
     /* the writer thread: a line only */
@@ -332,13 +351,25 @@ static void on_store_done(void *ctx, int rc, const char *err)
 
 /* Writes o's record (with `body`) to `table`, and deletes it from
  * deliveries when the table is another. */
-/* Deletes the oldest dead letters past max_dead_letters, in batch b. */
-static int dead_trim(gw_webhooks *wh, gw_batch *b)
+/* Puts into b the deletion of the oldest dead letters that must go for one
+ * more to fit under max_dead_letters; how many, or -1 (out of memory). The
+ * list is not changed here: only once the whole batch is built. */
+static long dead_trim_batch(gw_webhooks *wh, gw_batch *b)
 {
-    while (wh->n_dead > wh->g->cfg->wh_max_dead && wh->dead_head) {
-        deadent *e = wh->dead_head;
+    long n = 0;
+    for (deadent *e = wh->dead_head; e && wh->n_dead + 1 - (size_t)n > wh->g->cfg->wh_max_dead;
+         e = e->next, n++)
         if (gw_batch_del(b, GW_DEAD, e->key, strlen(e->key)))
             return -1;
+    return n;
+}
+
+/* The batch holding o's dead letter and the n deletions is built: the list
+ * follows it. */
+static void dead_commit_list(gw_webhooks *wh, const owed *o, long n)
+{
+    for (long i = 0; i < n && wh->dead_head; i++) {
+        deadent *e = wh->dead_head;
         wh->st.dead_dropped++;
         /* The first, then one line in 1 000: a long outage drops many. */
         if (wh->st.dead_dropped % 1000 == 1)
@@ -348,7 +379,8 @@ static int dead_trim(gw_webhooks *wh, gw_batch *b)
                     e->key, wh->n_dead - 1, wh->g->cfg->wh_max_dead, wh->st.dead_dropped);
         dead_unlink(wh, e);
     }
-    return 0;
+    if (dead_add(wh, o->key, o->d.last_ms))
+        atomic_store(&wh->dead_resync, true); /* out of memory: read it again later */
 }
 
 static void save(gw_webhooks *wh, const owed *o, const char *body, size_t len, gw_table table)
@@ -359,12 +391,16 @@ static void save(gw_webhooks *wh, const owed *o, const char *body, size_t len, g
     gw_delivery d = o->d;
     d.body = (char *)body;
     d.body_len = len;
+    long drop = 0;
     if (!b || gw_delivery_encode(&d, &rec) ||
         gw_batch_put(b, table, o->key, strlen(o->key), rec.data, rec.len) ||
         (table != GW_DELIVERIES && gw_batch_del(b, GW_DELIVERIES, o->key, strlen(o->key))) ||
-        (table == GW_DEAD && (dead_add(wh, o->key, o->d.last_ms) || dead_trim(wh, b)))) {
+        (table == GW_DEAD && (drop = dead_trim_batch(wh, b)) < 0)) {
         fprintf(stderr, "level=error mod=webhooks event=out_of_memory delivery=%s\n", o->key);
         gw_batch_free(b);
+    } else if (table == GW_DEAD) {
+        dead_commit_list(wh, o, drop);
+        gw_store_commit_async(wh->g->store, b, on_dead_store_done, wh);
     } else {
         gw_store_commit_async(wh->g->store, b, on_store_done, (void *)"delivery");
     }
@@ -529,10 +565,29 @@ static int attempt(gw_webhooks *wh, owed *o)
     return 0;
 }
 
+static int load_dead_letters(gw_webhooks *wh, char *err, size_t errcap);
+
+/* After a failed dead-letter write: the list is read again from the store,
+ * which is what counts (a trim then deletes what the store holds). */
+static void dead_reload(gw_webhooks *wh)
+{
+    while (wh->dead_head)
+        dead_unlink(wh, wh->dead_head);
+    char err[256];
+    if (load_dead_letters(wh, err, sizeof err)) {
+        fprintf(stderr, "level=error mod=webhooks event=dead_reload_failed why=\"%s\"\n", err);
+        atomic_store(&wh->dead_resync, true); /* again at the next tick */
+    } else {
+        fprintf(stderr, "level=warn mod=webhooks event=dead_reloaded kept=%zu\n", wh->n_dead);
+    }
+}
+
 void gw_webhooks_tick(gw_webhooks *wh)
 {
     if (wh->stopping)
         return;
+    if (atomic_exchange(&wh->dead_resync, false))
+        dead_reload(wh);
     uint64_t now = now_ms();
     for (owed *o = wh->owed_head, *next; o && wh->inflight < wh->g->cfg->wh_max_inflight;
          o = next) {
@@ -1332,6 +1387,8 @@ static void requeued_loop(void *ctx)
     }
     free(rq->list);
     if (rq->cb.rc) {
+        /* Still dead letters in the store, no longer in the list. */
+        atomic_store(&wh->dead_resync, true);
         gw_fail(c, 503, "storeUnavailable", NULL, rq->cb.err);
     } else {
         fprintf(stderr, "level=info mod=webhooks event=requeued hook=%s count=%zu key=%s\n", rq->id,

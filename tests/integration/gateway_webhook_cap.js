@@ -83,51 +83,65 @@ h.run(async () => {
        'the gateway logs that the webhook resumed');
 
   // Dead letters are bounded too: with max_dead_letters = 3 and two
-  // attempts each, six deliveries to an endpoint that is gone leave the
-  // newest three, across a restart, and the oldest goes first.
+  // attempts each, six deliveries to endpoints that are gone leave the
+  // newest three, across a restart, and the oldest goes first. Two webhooks
+  // take turns, so the order the letters died in is not the order of their
+  // keys in the store (webhook id first): the restart must keep the former.
+  r = await g.api('POST', '/v2/wallet/new', { key: admin, body: { label: 'b' } });
+  const B = r.body.wallet && r.body.wallet.address;
+  r = await g.api('POST', `/v2/accounts/${G.address}/payments?wait=validated`,
+    { key: admin, body: { client_id: 'fund-b', payment: { destination: B, amount: { value: '100', currency: 'SWT' } } } });
+  h.ok(B && r.status === 200 && r.body.status === 'validated', 'a second wallet, funded', r.body);
   await g.stop();
   g.set('webhooks', 'max_owed', '100000');
   g.set('webhooks', 'max_attempts', '2');
   g.set('webhooks', 'max_dead_letters', '3');
   await g.start();
   await g.waitHealthy(20000);
-  r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: 'http://127.0.0.1:1/gone', accounts: [A] } });
-  const hookGone = r.body.webhook && r.body.webhook.id;
-  h.ok(hookGone, 'a webhook whose endpoint is gone');
+  const gone = {};
+  for (const acct of [A, B]) {
+    r = await g.api('POST', '/v2/webhooks', { key: admin, body: { url: 'http://127.0.0.1:1/gone', accounts: [acct] } });
+    gone[acct] = r.body.webhook && r.body.webhook.id;
+  }
+  h.ok(gone[A] && gone[B], 'two webhooks whose endpoint is gone, one for A and one for B');
+  // S: the account whose webhook id sorts first; L: the other.
+  const [S, L] = gone[A] < gone[B] ? [A, B] : [B, A];
   const deadState = async () => {
     const l = await g.api('GET', '/v2/webhooks', { key: admin });
     const mm = await g.api('GET', '/metrics', { key: admin });
     const num = (name) => { const x = new RegExp(`^${name} (\\d+)$`, 'm').exec(mm.body); return x ? +x[1] : NaN; };
-    return { ids: (l.body.dead_letters || []).filter((x) => x.webhook === hookGone).map((x) => x.id),
+    const ours = new Set([gone[A], gone[B]]);
+    return { ids: (l.body.dead_letters || []).filter((x) => ours.has(x.webhook)).map((x) => `${x.webhook}@${x.id.split(':')[0]}`).sort(),
              total: l.body.dead_total, kept: num('jt_gateway_webhook_dead_letters'),
              dropped: num('jt_gateway_webhook_dead_letters_dropped_total') };
   };
-  const ledgers = [];
-  for (let i = 0; i < 6; i++) {
-    r = await pay(`gone${i}`);
-    if (!h.ok(r.status === 200 && r.body.status === 'validated', `payment gone${i} validated`, r.body)) return;
-    ledgers.push(r.body.ledger_index);
-    // Each delivery dies before the next is made, so they die in order.
-    await until(async () => { const st = await deadState(); return st.kept + st.dropped === i + 1; }, 15000);
-  }
+  const died = []; // `${webhook}@${ledger}`, in the order they died
+  const payTo = async (acct, cid) => {
+    const x = await g.api('POST', `/v2/accounts/${G.address}/payments?wait=validated`,
+      { key: admin, body: { client_id: cid, payment: { destination: acct, amount: { value: '1', currency: 'SWT' } } } });
+    if (!h.ok(x.status === 200 && x.body.status === 'validated', `payment ${cid} validated`, x.body)) return false;
+    died.push(`${gone[acct]}@${x.body.ledger_index}`);
+    // Each delivery dies before the next is made, so they die in this order.
+    return h.until(async () => { const st = await deadState(); return st.kept + st.dropped === died.length; }, 15000);
+  };
+  for (let i = 0; i < 6; i++)
+    if (!(await payTo(i % 2 ? L : S, `gone${i}`))) return;
   let st = await deadState();
-  const newest = (n) => ledgers.slice(-n).map((li) => `${li}:`);
-  const holds = (ids, prefixes) => ids.length === prefixes.length && prefixes.every((p) => ids.some((x) => x.startsWith(p)));
-  h.ok(st.total === 3 && st.kept === 3 && st.dropped === 3 && holds(st.ids, newest(3)),
-       'six dead: the newest three kept, three dropped (/v2/webhooks and /metrics)', st);
+  const newest = () => died.slice(-3).sort();
+  h.ok(st.total === 3 && st.kept === 3 && st.dropped === 3 && JSON.stringify(st.ids) === JSON.stringify(newest()),
+       'six dead: the newest three kept, three dropped (/v2/webhooks and /metrics)', { st, newest: newest() });
   h.ok(g.logs.filter((l) => /event=dead_letter_dropped/.test(l)).length === 1,
        'the first drop is logged (then one line in 1 000)', g.logs.filter((l) => /dead_letter_dropped/.test(l)));
   await g.stop();
   await g.start();
   await g.waitHealthy(20000);
   st = await deadState();
-  h.ok(st.kept === 3 && holds(st.ids, newest(3)), 'after a restart the same three are kept', st);
-  r = await pay('gone6');
-  ledgers.push(r.body.ledger_index);
-  await until(async () => (await deadState()).dropped >= 1, 15000);
+  h.ok(st.kept === 3 && JSON.stringify(st.ids) === JSON.stringify(newest()), 'after a restart the same three are kept', st);
+  // Kept, oldest first: L's, S's, L's. In key order S's would come first.
+  await payTo(S, 'gone6');
   st = await deadState();
-  h.ok(st.total === 3 && st.dropped === 1 && holds(st.ids, newest(3)),
-       'one more: the oldest of those (as loaded at start) goes', st);
+  h.ok(st.total === 3 && st.dropped === 1 && JSON.stringify(st.ids) === JSON.stringify(newest()),
+       'one more: the oldest to die goes (as before the restart, not as the store orders them)', { st, newest: newest() });
   await Promise.all([rxDown.close(), rxUp.close()]);
   stopCloser();
 });
