@@ -869,6 +869,8 @@ static void get_metrics(gw_call *c)
             "# HELP jt_gateway_keys_loaded Signing keys unsealed in guarded memory now.\n"
             "# TYPE jt_gateway_keys_loaded gauge\njt_gateway_keys_loaded %zu\n"
             "# TYPE jt_gateway_key_loads_total counter\njt_gateway_key_loads_total %" PRIu64 "\n"
+            "# HELP jt_gateway_memo_keys_loaded Memo encryption keys derived and kept now.\n"
+            "# TYPE jt_gateway_memo_keys_loaded gauge\njt_gateway_memo_keys_loaded %zu\n"
             "# TYPE jt_gateway_keys_dropped_total counter\njt_gateway_keys_dropped_total %" PRIu64
             "\n"
             "# HELP jt_gateway_node_up 1 when the node link is connected with a validated ledger.\n"
@@ -882,7 +884,8 @@ static void get_metrics(gw_call *c)
             "\n"
             "# TYPE jt_gateway_http_inflight gauge\njt_gateway_http_inflight %u\n",
             st.signed_count, st.resubmits, st.gap_fills, st.pending, st.persist_queue,
-            st.keys_loaded, st.keys_loads, st.keys_dropped, gw_link_ready(g->link) ? 1 : 0, gw_link_validated(g->link),
+            st.keys_loaded, st.keys_loads, gw_memos_loaded(g->memos), st.keys_dropped,
+            gw_link_ready(g->link) ? 1 : 0, gw_link_validated(g->link),
             gw_link_reconnects(g->link), g->rate_limited, g->auth_failures,
             srv_net_http_inflight(g->net));
     gw_events_stats es;

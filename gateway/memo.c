@@ -14,9 +14,18 @@
 
 #include "map.h"
 
+/* A derived encryption key kept for an account, most recently used first. */
+typedef struct mkey {
+    char address[40];
+    jt_memo_key *k;
+    struct mkey *prev, *next;
+} mkey;
+
 struct gw_memos {
     jt_keystore *ks;
-    gw_map *keys; /* address -> jt_memo_key */
+    gw_map *keys; /* address -> mkey */
+    mkey *head, *tail;
+    size_t n, max;
 };
 
 static int fail(gw_txerr *e, const char *field, const char *msg)
@@ -26,12 +35,13 @@ static int fail(gw_txerr *e, const char *field, const char *msg)
     return -1;
 }
 
-gw_memos *gw_memos_new(jt_keystore *ks)
+gw_memos *gw_memos_new(jt_keystore *ks, size_t max_keys)
 {
     gw_memos *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->ks = ks;
+    m->max = max_keys ? max_keys : 1;
     m->keys = gw_map_new();
     if (!m->keys) {
         free(m);
@@ -40,19 +50,45 @@ gw_memos *gw_memos_new(jt_keystore *ks)
     return m;
 }
 
-static bool free_key(void *ctx, const char *k, size_t kl, void *v)
+static void mkey_unlink(gw_memos *m, mkey *e)
 {
-    jt_memo_key_free(v);
-    return true;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        m->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        m->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void mkey_push(gw_memos *m, mkey *e)
+{
+    e->next = m->head;
+    if (m->head)
+        m->head->prev = e;
+    else
+        m->tail = e;
+    m->head = e;
 }
 
 void gw_memos_free(gw_memos *m)
 {
     if (!m)
         return;
-    gw_map_each(m->keys, free_key, NULL);
+    for (mkey *e = m->head, *next; e; e = next) {
+        next = e->next;
+        jt_memo_key_free(e->k);
+        free(e);
+    }
     gw_map_free(m->keys);
     free(m);
+}
+
+size_t gw_memos_loaded(const gw_memos *m)
+{
+    return m ? m->n : 0;
 }
 
 jt_memo_key *gw_memos_key(gw_memos *m, const char *address)
@@ -61,9 +97,25 @@ jt_memo_key *gw_memos_key(gw_memos *m, const char *address)
     jt_keystore_entry e;
     if (jt_keystore_find(m->ks, address, &e) != JT_OK || e.watch_only)
         return NULL;
-    jt_memo_key *k = gw_map_get(m->keys, address, strlen(address));
-    if (k)
-        return k;
+    mkey *hit = gw_map_get(m->keys, address, strlen(address));
+    if (hit) {
+        if (m->head != hit) {
+            mkey_unlink(m, hit);
+            mkey_push(m, hit);
+        }
+        return hit->k;
+    }
+    /* Room for one more: the least recently used key is wiped (callers use
+     * a key within one call on the loop, one at a time). */
+    while (m->n >= m->max && m->tail) {
+        mkey *old = m->tail;
+        mkey_unlink(m, old);
+        gw_map_del(m->keys, old->address, strlen(old->address));
+        jt_memo_key_free(old->k);
+        free(old);
+        m->n--;
+    }
+    jt_memo_key *k;
     jt_secret_key *sk;
     jt_errinfo ei;
     if (jt_keystore_get_key(m->ks, address, &sk, &ei) != JT_OK) {
@@ -75,10 +127,17 @@ jt_memo_key *gw_memos_key(gw_memos *m, const char *address)
     jt_secret_key_free(sk);
     if (rc != JT_OK)
         return NULL;
-    if (gw_map_put(m->keys, address, strlen(address), k)) {
+    mkey *ent = calloc(1, sizeof *ent);
+    if (ent)
+        snprintf(ent->address, sizeof ent->address, "%s", address);
+    if (!ent || gw_map_put(m->keys, ent->address, strlen(ent->address), ent)) {
+        free(ent);
         jt_memo_key_free(k);
         return NULL;
     }
+    ent->k = k;
+    mkey_push(m, ent);
+    m->n++;
     return k;
 }
 

@@ -32,11 +32,15 @@ typedef struct gw_memos gw_memos;
  * node accepts at least 8 KiB of Memos). */
 #define GW_SEALED_MEMOS_MAX 7680
 
-gw_memos *gw_memos_new(jt_keystore *ks);
+gw_memos *gw_memos_new(jt_keystore *ks, size_t max_keys);
+/* Encryption keys derived and kept now (at most max_keys: the least
+ * recently used is wiped to make room). */
+size_t gw_memos_loaded(const gw_memos *m);
 void gw_memos_free(gw_memos *m);
 
 /* The memo key of `address` when the gateway holds its secret (derived
- * on first use, then kept); NULL when it does not, or on failure. */
+ * on first use, then kept until max_keys others are used after it); NULL
+ * when it does not, or on failure. Valid until the next call. */
 jt_memo_key *gw_memos_key(gw_memos *m, const char *address);
 
 /* Seals each of the n memos twice, to `recipient` (an X25519 key from

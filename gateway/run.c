@@ -163,7 +163,7 @@ int gw_run(const char *dir, const char *config_path)
         fprintf(stderr, "jt-gateway: %s\n", err);
         goto out;
     }
-    g.memos = gw_memos_new(g.ks);
+    g.memos = gw_memos_new(g.ks, c.keys_loaded);
     srv_net_config nc;
     srv_net_config_init(&nc);
     nc.ws_addr = NULL;

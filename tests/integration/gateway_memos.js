@@ -59,6 +59,10 @@ h.run(async () => {
   if (!g.init(`ws://127.0.0.1:${nodePort}`)) return;
   g.set('webhooks', 'backoff_ms', '200');
   g.set('webhooks', 'backoff_max_s', '2');
+  // Room for one key at a time: every switch between the parties (signing
+  // and memo keys alike) wipes one key and derives another, and every
+  // memo below must still be sealed and opened right.
+  g.set('keystore', 'keys_loaded', '1');
   const admin = g.apikey('admin', '*');
   const stranger = g.apikey('read'); // may read, may act for no account
   await g.start();
@@ -311,6 +315,11 @@ h.run(async () => {
   h.ok(r.status === 200 && opened(r.body.memos, SECRET, 'invoice', 'text/plain'), 'after a restart: still opened', r.body.memos);
   r = await pay(A, keyA, 'enc-1', encBody);
   h.ok(r.status === 200 && r.body.hash === encHash, 'after a restart: a repeat is still the same transaction', r.body);
+  r = await g.api('GET', `/v2/transactions/${encHash}`, { key: admin });
+  r = await g.api('GET', '/metrics', { key: admin });
+  const loaded = (name) => { const x = new RegExp(`^${name} (\\d+)$`, 'm').exec(r.body); return x ? +x[1] : NaN; };
+  h.ok(loaded('jt_gateway_memo_keys_loaded') === 1 && loaded('jt_gateway_keys_loaded') <= 1,
+       'with keys_loaded = 1, one memo key and at most one signing key are kept', r.body.split('\n').filter((l) => /keys_loaded/.test(l)));
 
   stopCloser();
   const end = await g.stop();
