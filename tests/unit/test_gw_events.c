@@ -323,7 +323,7 @@ static void event_memos_as_history(void **state)
     jt_json_doc *d = parse(tx);
     const jt_json *root = jt_json_root(d);
     const jt_json *t = jt_json_get(root, "tx"), *meta = jt_json_get(root, "meta");
-    gw_memos *m = gw_memos_new(ks);
+    gw_memos *m = gw_memos_new(ks, 16);
     assert_non_null(m);
 
     /* No reader: the memo sealed, the plain one as text (history's shape). */
