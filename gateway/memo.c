@@ -12,19 +12,21 @@
 #include <jt/secret_key.h>
 #include <jt/util.h>
 
+#include "dlist.h"
 #include "map.h"
 
 /* A derived encryption key kept for an account, most recently used first. */
 typedef struct mkey {
     char address[40];
     jt_memo_key *k;
-    struct mkey *prev, *next;
+    gw_dnode node;
 } mkey;
+#define MKEY(n) GW_DLIST_ENTRY(n, mkey, node)
 
 struct gw_memos {
     jt_keystore *ks;
     gw_map *keys; /* address -> mkey */
-    mkey *head, *tail;
+    gw_dlist lru; /* most recently used first */
     size_t n, max;
 };
 
@@ -50,37 +52,14 @@ gw_memos *gw_memos_new(jt_keystore *ks, size_t max_keys)
     return m;
 }
 
-static void mkey_unlink(gw_memos *m, mkey *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        m->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        m->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void mkey_push(gw_memos *m, mkey *e)
-{
-    e->next = m->head;
-    if (m->head)
-        m->head->prev = e;
-    else
-        m->tail = e;
-    m->head = e;
-}
-
 void gw_memos_free(gw_memos *m)
 {
     if (!m)
         return;
-    for (mkey *e = m->head, *next; e; e = next) {
-        next = e->next;
-        jt_memo_key_free(e->k);
-        free(e);
+    for (gw_dnode *n = m->lru.head, *next; n; n = next) {
+        next = n->next;
+        jt_memo_key_free(MKEY(n)->k);
+        free(MKEY(n));
     }
     gw_map_free(m->keys);
     free(m);
@@ -99,17 +78,14 @@ jt_memo_key *gw_memos_key(gw_memos *m, const char *address)
         return NULL;
     mkey *hit = gw_map_get(m->keys, address, strlen(address));
     if (hit) {
-        if (m->head != hit) {
-            mkey_unlink(m, hit);
-            mkey_push(m, hit);
-        }
+        gw_dlist_to_front(&m->lru, &hit->node);
         return hit->k;
     }
     /* Room for one more: the least recently used key is wiped (callers use
      * a key within one call on the loop, one at a time). */
-    while (m->n >= m->max && m->tail) {
-        mkey *old = m->tail;
-        mkey_unlink(m, old);
+    while (m->n >= m->max && m->lru.tail) {
+        mkey *old = MKEY(m->lru.tail);
+        gw_dlist_unlink(&m->lru, &old->node);
         gw_map_del(m->keys, old->address, strlen(old->address));
         jt_memo_key_free(old->k);
         free(old);
@@ -136,7 +112,7 @@ jt_memo_key *gw_memos_key(gw_memos *m, const char *address)
         return NULL;
     }
     ent->k = k;
-    mkey_push(m, ent);
+    gw_dlist_push_front(&m->lru, &ent->node);
     m->n++;
     return k;
 }

@@ -17,6 +17,7 @@
 #include <jt/util.h>
 
 #include "gateway.h"
+#include "dlist.h"
 #include "map.h"
 #include "srv.h"
 
@@ -77,7 +78,7 @@ struct acct {
     /* With a key loaded: its place among the loaded keys, most recently
      * used first, and how many of its transactions the persister holds to
      * sign (the key is not dropped while it is above 0). */
-    acct *lru_prev, *lru_next;
+    gw_dnode lru;
     unsigned signing;
 };
 
@@ -91,7 +92,7 @@ struct gw_submit {
     gw_map *by_hash; /* pending (and persisting) by hash hex */
     gw_map *by_cid;  /* account \0 client_id -> txent, until final */
     gw_map *accts;
-    acct *lru_head, *lru_tail; /* accounts with a key loaded */
+    gw_dlist lru; /* accounts with a key loaded, most recently used first */
     size_t keys_loaded;
     gw_submit_stats stats;
     /* persister */
@@ -520,46 +521,21 @@ static void fetch_seq(gw_submit *s, acct *a)
     }
 }
 
-static void lru_unlink(gw_submit *s, acct *a)
-{
-    if (a->lru_prev)
-        a->lru_prev->lru_next = a->lru_next;
-    else
-        s->lru_head = a->lru_next;
-    if (a->lru_next)
-        a->lru_next->lru_prev = a->lru_prev;
-    else
-        s->lru_tail = a->lru_prev;
-    a->lru_prev = a->lru_next = NULL;
-}
-
-static void lru_push(gw_submit *s, acct *a)
-{
-    a->lru_prev = NULL;
-    a->lru_next = s->lru_head;
-    if (s->lru_head)
-        s->lru_head->lru_prev = a;
-    else
-        s->lru_tail = a;
-    s->lru_head = a;
-}
-
 /* Frees (wipes) the least recently used keys the persister is not signing
  * with until at most `keep` remain. Keys in use stay, so a burst across more
  * accounts than the limit goes over it until its batches are back. */
 static void keys_trim(gw_submit *s, size_t keep)
 {
-    acct *a = s->lru_tail;
-    while (a && s->keys_loaded > keep) {
-        acct *prev = a->lru_prev;
+    for (gw_dnode *n = s->lru.tail, *prev; n && s->keys_loaded > keep; n = prev) {
+        prev = n->prev;
+        acct *a = GW_DLIST_ENTRY(n, acct, lru);
         if (!a->signing) {
-            lru_unlink(s, a);
+            gw_dlist_unlink(&s->lru, n);
             jt_secret_key_free(a->key);
             a->key = NULL;
             s->keys_loaded--;
             s->stats.keys_dropped++;
         }
-        a = prev;
     }
 }
 
@@ -568,10 +544,7 @@ static void keys_trim(gw_submit *s, size_t keep)
 static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
 {
     if (a->key) {
-        if (s->lru_head != a) {
-            lru_unlink(s, a);
-            lru_push(s, a);
-        }
+        gw_dlist_to_front(&s->lru, &a->lru);
         return 0;
     }
     keys_trim(s, s->cfg.keys_loaded - 1); /* room for this one */
@@ -580,7 +553,7 @@ static int acct_key(gw_submit *s, acct *a, char *err, size_t errcap)
         snprintf(err, errcap, "%s", ei.msg);
         return -1;
     }
-    lru_push(s, a);
+    gw_dlist_push_front(&s->lru, &a->lru);
     s->keys_loaded++;
     s->stats.keys_loads++;
     if (!a->pubhex[0]) {

@@ -20,6 +20,7 @@
 #include "events.h"
 #include "hook.h"
 #include "http.h"
+#include "dlist.h"
 #include "map.h"
 #include "routes.h"
 #include "srv.h"
@@ -43,15 +44,17 @@ typedef struct owed {
     gw_delivery d; /* body NULL */
     bool inflight;
     bool orphan; /* its webhook was deleted during the attempt */
-    struct owed *prev, *next; /* the queue, oldest first */
+    gw_dnode node; /* in the queue, oldest first */
 } owed;
+#define OWED(n) GW_DLIST_ENTRY(n, owed, node)
 
 /* A dead letter kept, in the order the deliveries died. */
 typedef struct deadent {
     char key[KEY_MAX];
     uint64_t at; /* its last attempt */
-    struct deadent *prev, *next;
+    gw_dnode node;
 } deadent;
+#define DEADENT(n) GW_DLIST_ENTRY(n, deadent, node)
 
 /* One attempt, handed to the worker and back. */
 typedef struct job {
@@ -77,12 +80,12 @@ struct gw_webhooks {
     /* Deliveries owed, oldest first, and by key: finding, adding and
      * removing one costs the same with a million owed as with ten (an
      * endpoint down for hours leaves that many). */
-    owed *owed_head, *owed_tail;
+    gw_dlist owed;
     gw_map *owed_by_key;
     size_t n_owed;
     /* Dead letters, oldest first, and by key: past max_dead_letters the
      * oldest is deleted with the batch that adds a new one. */
-    deadent *dead_head, *dead_tail;
+    gw_dlist dead;
     gw_map *dead_by_key;
     size_t n_dead;
     /* A write about dead letters failed: the next tick reads the list
@@ -247,13 +250,7 @@ static int owed_add(gw_webhooks *wh, owed *o)
     gw_webhook *h = hook_by_id(wh, o->d.hook);
     if (h)
         h->owed++;
-    o->next = NULL;
-    o->prev = wh->owed_tail;
-    if (wh->owed_tail)
-        wh->owed_tail->next = o;
-    else
-        wh->owed_head = o;
-    wh->owed_tail = o;
+    gw_dlist_push_back(&wh->owed, &o->node);
     wh->n_owed++;
     return 0;
 }
@@ -270,14 +267,7 @@ static void owed_remove(gw_webhooks *wh, owed *o)
     gw_webhook *h = hook_by_id(wh, o->d.hook);
     if (h && h->owed)
         h->owed--;
-    if (o->prev)
-        o->prev->next = o->next;
-    else
-        wh->owed_head = o->next;
-    if (o->next)
-        o->next->prev = o->prev;
-    else
-        wh->owed_tail = o->prev;
+    gw_dlist_unlink(&wh->owed, &o->node);
     wh->n_owed--;
     free(o);
 }
@@ -296,12 +286,7 @@ static int dead_add(gw_webhooks *wh, const char *key, uint64_t at)
         free(e);
         return -1;
     }
-    e->prev = wh->dead_tail;
-    if (wh->dead_tail)
-        wh->dead_tail->next = e;
-    else
-        wh->dead_head = e;
-    wh->dead_tail = e;
+    gw_dlist_push_back(&wh->dead, &e->node);
     wh->n_dead++;
     return 0;
 }
@@ -309,14 +294,7 @@ static int dead_add(gw_webhooks *wh, const char *key, uint64_t at)
 static void dead_unlink(gw_webhooks *wh, deadent *e)
 {
     gw_map_del(wh->dead_by_key, e->key, strlen(e->key));
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        wh->dead_head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        wh->dead_tail = e->prev;
+    gw_dlist_unlink(&wh->dead, &e->node);
     wh->n_dead--;
     free(e);
 }
@@ -357,9 +335,9 @@ static void on_store_done(void *ctx, int rc, const char *err)
 static long dead_trim_batch(gw_webhooks *wh, gw_batch *b)
 {
     long n = 0;
-    for (deadent *e = wh->dead_head; e && wh->n_dead + 1 - (size_t)n > wh->g->cfg->wh_max_dead;
-         e = e->next, n++)
-        if (gw_batch_del(b, GW_DEAD, e->key, strlen(e->key)))
+    for (gw_dnode *d = wh->dead.head; d && wh->n_dead + 1 - (size_t)n > wh->g->cfg->wh_max_dead;
+         d = d->next, n++)
+        if (gw_batch_del(b, GW_DEAD, DEADENT(d)->key, strlen(DEADENT(d)->key)))
             return -1;
     return n;
 }
@@ -368,8 +346,8 @@ static long dead_trim_batch(gw_webhooks *wh, gw_batch *b)
  * follows it. */
 static void dead_commit_list(gw_webhooks *wh, const owed *o, long n)
 {
-    for (long i = 0; i < n && wh->dead_head; i++) {
-        deadent *e = wh->dead_head;
+    for (long i = 0; i < n && wh->dead.head; i++) {
+        deadent *e = DEADENT(wh->dead.head);
         wh->st.dead_dropped++;
         /* The first, then one line in 1 000: a long outage drops many. */
         if (wh->st.dead_dropped % 1000 == 1)
@@ -571,8 +549,8 @@ static int load_dead_letters(gw_webhooks *wh, char *err, size_t errcap);
  * which is what counts (a trim then deletes what the store holds). */
 static void dead_reload(gw_webhooks *wh)
 {
-    while (wh->dead_head)
-        dead_unlink(wh, wh->dead_head);
+    while (wh->dead.head)
+        dead_unlink(wh, DEADENT(wh->dead.head));
     char err[256];
     if (load_dead_letters(wh, err, sizeof err)) {
         fprintf(stderr, "level=error mod=webhooks event=dead_reload_failed why=\"%s\"\n", err);
@@ -589,9 +567,10 @@ void gw_webhooks_tick(gw_webhooks *wh)
     if (atomic_exchange(&wh->dead_resync, false))
         dead_reload(wh);
     uint64_t now = now_ms();
-    for (owed *o = wh->owed_head, *next; o && wh->inflight < wh->g->cfg->wh_max_inflight;
-         o = next) {
-        next = o->next; /* o may be removed */
+    for (gw_dnode *n = wh->owed.head, *next; n && wh->inflight < wh->g->cfg->wh_max_inflight;
+         n = next) {
+        next = n->next; /* its owed may be removed */
+        owed *o = OWED(n);
         if (!o->inflight && o->d.next_ms <= now)
             attempt(wh, o);
     }
@@ -840,14 +819,14 @@ void gw_webhooks_free(gw_webhooks *wh)
     for (size_t i = 0; i < wh->n_hooks; i++)
         gw_webhook_clear(&wh->hooks[i]);
     free(wh->hooks);
-    for (owed *o = wh->owed_head, *next; o; o = next) {
-        next = o->next;
-        free(o);
+    for (gw_dnode *n = wh->owed.head, *next; n; n = next) {
+        next = n->next;
+        free(OWED(n));
     }
     gw_map_free(wh->owed_by_key);
-    for (deadent *e = wh->dead_head, *next; e; e = next) {
-        next = e->next;
-        free(e);
+    for (gw_dnode *n = wh->dead.head, *next; n; n = next) {
+        next = n->next;
+        free(DEADENT(n));
     }
     gw_map_free(wh->dead_by_key);
     for (size_t i = 0; i < wh->n_staged; i++)
@@ -1285,8 +1264,9 @@ void gw_delete_webhook(gw_call *c)
     /* From now on nothing more is queued or sent for it. */
     gw_webhook_clear(h);
     *h = wh->hooks[--wh->n_hooks];
-    for (owed *o = wh->owed_head, *next; o; o = next) {
-        next = o->next;
+    for (gw_dnode *n = wh->owed.head, *next; n; n = next) {
+        next = n->next;
+        owed *o = OWED(n);
         if (!strcmp(o->d.hook, dc->id)) {
             if (o->inflight)
                 o->orphan = true;
@@ -1294,10 +1274,10 @@ void gw_delete_webhook(gw_call *c)
                 owed_remove(wh, o);
         }
     }
-    for (deadent *e = wh->dead_head, *next; e; e = next) {
-        next = e->next;
-        if (!strncmp(e->key, prefix, strlen(prefix)))
-            dead_unlink(wh, e);
+    for (gw_dnode *n = wh->dead.head, *next; n; n = next) {
+        next = n->next;
+        if (!strncmp(DEADENT(n)->key, prefix, strlen(prefix)))
+            dead_unlink(wh, DEADENT(n));
     }
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
     gw_store_commit_async(c->g->store, b, on_commit_back, dc);
