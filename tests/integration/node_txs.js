@@ -225,7 +225,11 @@ async function main() {
   r = await c.request({ command: 'submit', tx_blob: bad });
   ok(r.status === 'error' && r.error === 'invalidTransaction', 'tampered blob is refused', r);
   const sig = sign(A.secret, { TransactionType: 'Payment', Account: A.address, Destination: B.address, Amount: '7', Fee: '10000', Flags: 0, Sequence: 99 });
-  const sigPos = sig.tx_blob.indexOf('7446') + 20; // inside TxnSignature
+  // Inside TxnSignature: its header (74, then the DER length, 70 to 72
+  // bytes) follows SigningPubKey (7321 and 33 bytes).
+  const sigField = sig.tx_blob.indexOf('7321') + 4 + 66;
+  ok(sig.tx_blob.slice(sigField, sigField + 2) === '74', 'the test finds TxnSignature in the blob', sig.tx_blob);
+  const sigPos = sigField + 4 + 16;
   const badSig = sig.tx_blob.slice(0, sigPos) + (sig.tx_blob[sigPos] === 'A' ? 'B' : 'A') + sig.tx_blob.slice(sigPos + 1);
   r = await c.request({ command: 'submit', tx_blob: badSig });
   ok(r.status === 'error' && r.error === 'invalidTransaction' && /fails local checks/.test(r.error_exception), 'bad signature', r);
