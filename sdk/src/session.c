@@ -626,6 +626,15 @@ static void schedule_attempt(jt_session *s, int delay_ms)
                      (lws_usec_t)(delay_ms > 0 ? delay_ms : 1) * LWS_US_PER_MS);
 }
 
+void jt_session_retry_now(jt_session *s)
+{
+    if (!s || s->dying || s->has_fatal || s->conn_active)
+        return;
+    s->backoff = s->opt.backoff_min_ms;
+    lws_sul_cancel(&s->retry_sul);
+    schedule_attempt(s, 1);
+}
+
 /* ---------------------------------------------------------------- messages */
 
 static void dispatch_push(jt_session *s, const jt_json *root, const char *text, size_t len)

@@ -709,6 +709,52 @@ static void restart(void **state)
     node_cleanup(&n);
 }
 
+/* jt_session_retry_now: a session sitting out a long backoff connects at
+ * once when its owner says the node is back; a connected one is left alone. */
+static void retry_now(void **state)
+{
+    (void)state;
+    node n;
+    node_init(&n);
+    node_start(&n);
+    loop l;
+    loop_init(&l, true);
+    char wurl[128];
+    ws_url(&n, wurl, sizeof wurl);
+    states sw = {0};
+    jt_session_options o;
+    jt_session_options_init(&o);
+    o.backoff_min_ms = 30000;
+    o.backoff_max_ms = 30000;
+    o.backoff_jitter_pct = 0;
+    o.on_state = on_state;
+    o.state_ctx = &sw;
+    jt_session *w = open_session(&l, wurl, &o);
+    assert_true(run_until_count(&l, &sw.connected, 1, 10000));
+    jt_session_retry_now(w); /* connected: nothing happens */
+    jt_session_retry_now(NULL);
+    run_until(&l, NULL, 200);
+    assert_int_equal(sw.connected, 1);
+    assert_int_equal(sw.disconnected, 0);
+
+    node_kill(&n);
+    assert_true(run_until_count(&l, &sw.disconnected, 1, 10000));
+    assert_true(sw.last_retry >= 29000);
+    node_start(&n);
+    run_until(&l, NULL, 1000);
+    assert_int_equal(sw.connected, 1); /* still waiting out the 30 s */
+    jt_session_retry_now(w);
+    assert_true(run_until_count(&l, &sw.connected, 2, 5000));
+    reply r = {0};
+    call(&l, w, "{\"command\":\"ping\"}", &r);
+    assert_int_equal(r.err, JT_OK);
+
+    jt_session_free(w);
+    reply_clear(&r);
+    loop_free(&l);
+    node_cleanup(&n);
+}
+
 /* Once connected, a node that fails the pinned key's handshake is retried
  * (reported each time), not given up: the original comes back and is used. */
 static void jtp_key_change_retried(void **state)
@@ -960,6 +1006,7 @@ int main(void)
         cmocka_unit_test(jtp_wrong_key),
         cmocka_unit_test(subscriptions),
         cmocka_unit_test(restart),
+        cmocka_unit_test(retry_now),
         cmocka_unit_test(jtp_key_change_retried),
         cmocka_unit_test(timeouts),
         cmocka_unit_test(freeing),

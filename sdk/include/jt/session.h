@@ -262,6 +262,10 @@ JT_API bool jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_sessio
 JT_API bool jt_session_sub_active(const jt_session_sub *sub);
 
 JT_API jt_session_state jt_session_get_state(const jt_session *s);
+/* While the session waits to reconnect, connect now and start the backoff
+ * again from backoff_min_ms; otherwise nothing. For an owner that knows the
+ * node is back (another session to it just connected). NULL: nothing. */
+JT_API void jt_session_retry_now(jt_session *s);
 /* Connections made so far (each successful (re)connection adds one). */
 JT_API unsigned jt_session_connection_count(const jt_session *s);
 /* Requests waiting or in flight (renewals and unsubscribes included). */
