@@ -1,7 +1,9 @@
 /* verify.c — signature checks on worker threads (see verify.h). */
+#define _GNU_SOURCE 1
 #include "verify.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -9,7 +11,12 @@
 
 /* Workers run at a lower priority than the loop and the ledger writer:
  * checks are throughput work, while a loop or a write that waits for a core
- * delays every reply and every announced ledger. */
+ * delays every reply and every announced ledger. They are also SCHED_BATCH:
+ * a worker woken for new jobs does not preempt the thread on its core, it
+ * waits for the end of that thread's slice. On 2 cores, 4 busy threads
+ * otherwise preempt each other thousands of times a second, each switch
+ * leaving a cold cache behind (node payments/s over the verify ceiling:
+ * 0.490 against 0.468, mean of four runs each; offers 0.289 against 0.266). */
 #define WORKER_NICE 5
 
 /* Parsed keys kept per worker: enough for the busiest accounts of a node. */
@@ -46,6 +53,9 @@ static void *worker(void *arg)
 {
     jn_verifier *v = arg;
     /* Linux: a thread's own nice value (best effort). */
+    /* Best effort, both: without them the node only runs slower. */
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
     jt_key_cache *cache = jt_key_cache_new(KEY_CACHE_ENTRIES); /* NULL: no caching */
     pthread_mutex_lock(&v->mu);
