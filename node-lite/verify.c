@@ -27,8 +27,14 @@
  * results, and always when the queue has run dry, so the last result of a
  * burst is never left waiting. Each report wakes the loop thread, which then
  * preempts a worker; one wake-up per result cost the node a context switch
- * per payment on each side. */
-#define REPORT_BATCH 16u
+ * per payment on each side. 48 rather than 16: fewer wake-ups of the loop,
+ * and the replies leave in larger bursts, which a pipelining client reads
+ * with fewer system calls (payments/s over the verify ceiling 0.536 against
+ * 0.509, mean of four alternating runs; the benchmark's own CPU 14 % of a
+ * core against 17 %; crossing offers unchanged). A result waits for at most
+ * 47 others, about a millisecond at full load, and never when the queue is
+ * short. */
+#define REPORT_BATCH 48u
 
 /* Jobs a worker takes at once (fewer when the queue is short, so the other
  * workers get their share). Measured on a 2-core machine: a check costs
