@@ -23,14 +23,7 @@ struct gw_link {
     size_t n_urls, cur;
     unsigned timeout_ms;
     gw_link_hooks hooks;
-    /* Two sessions to the same node: `s` carries the subscriptions (the
-     * ledger stream, the followed accounts), `rq` the requests. A close
-     * brings a ledger's worth of stream messages at once; on one session
-     * the replies to submits queued behind them in the same TCP stream. */
     jt_session *s;
-    jt_session *rq;
-    jt_session_state rq_state;
-    unsigned rq_fails;
     jt_session_sub *ledger_sub;
     jt_session_state state;
     bool ready;
@@ -119,47 +112,13 @@ static int subscribe_account(gw_link *l, follow *f)
 }
 
 static void on_state(void *ctx, jt_session_state st, const jt_errinfo *why, int retry_ms);
-static void failover(gw_link *l);
-
-/* The request session's state: logged; the subscription session's drives
- * readiness and failover. */
-static void on_rq_state(void *ctx, jt_session_state st, const jt_errinfo *why, int retry_ms)
-{
-    gw_link *l = ctx;
-    l->rq_state = st;
-    if (st == JT_SESSION_CONNECTED) {
-        l->rq_fails = 0;
-        /* The node is back: the other session need not sit out its backoff. */
-        jt_session_retry_now(l->s);
-        return;
-    }
-    if (st == JT_SESSION_DISCONNECTED || st == JT_SESSION_FAILED) {
-        char extra[320] = "";
-        if (why && why->code != JT_OK)
-            snprintf(extra, sizeof extra, "why=\"%.256s\"", why->msg);
-        link_log("warn", "requests_disconnected", l, extra);
-        l->rq_fails++;
-        /* A node that keeps the subscriptions but drops the requests is no
-         * more use than one that drops both. */
-        if (l->n_urls > 1 && (st == JT_SESSION_FAILED || l->rq_fails >= FAILOVER_AFTER))
-            failover(l);
-    }
-}
-
-static void close_sessions(gw_link *l)
-{
-    jt_session_free(l->rq);
-    l->rq = NULL;
-    jt_session_free(l->s);
-    l->s = NULL;
-}
 
 static int open_session(gw_link *l)
 {
     jt_session_options o;
     jt_session_options_init(&o);
     o.request_timeout_ms = (int)l->timeout_ms;
-    o.on_state = on_rq_state;
+    o.on_state = on_state;
     o.state_ctx = l;
     o.vhost = l->vhost;
     /* A ledger with its transactions (events) runs to megabytes under
@@ -168,24 +127,16 @@ static int open_session(gw_link *l)
     jt_errinfo ei;
     l->ready = false;
     l->ledger_sub = NULL;
-    l->rq_state = JT_SESSION_CONNECTING;
-    l->rq_fails = 0;
-    if (jt_session_new(l->lws, l->urls[l->cur], &o, &l->rq, &ei) != JT_OK) {
-        l->rq = NULL;
-        snprintf(l->last_error, sizeof l->last_error, "%s", ei.msg);
-        return -1;
-    }
-    o.on_state = on_state;
     if (jt_session_new(l->lws, l->urls[l->cur], &o, &l->s, &ei) != JT_OK) {
         l->s = NULL;
-        close_sessions(l);
         snprintf(l->last_error, sizeof l->last_error, "%s", ei.msg);
         return -1;
     }
     if (jt_session_subscribe(l->s, "{\"streams\":[\"ledger\"]}", on_ledger_push, l, on_ledger_sub,
                              l, &l->ledger_sub, &ei) != JT_OK) {
         snprintf(l->last_error, sizeof l->last_error, "%s", ei.msg);
-        close_sessions(l);
+        jt_session_free(l->s);
+        l->s = NULL;
         return -1;
     }
     for (size_t i = 0; i < l->n_follows; i++)
@@ -195,10 +146,12 @@ static int open_session(gw_link *l)
 
 static void failover(gw_link *l)
 {
+    jt_session *old = l->s;
+    l->s = NULL;
     l->ready = false;
     for (size_t i = 0; i < l->n_follows; i++)
         l->follows[i].sub = NULL; /* freed with the session */
-    close_sessions(l);
+    jt_session_free(old);
     for (size_t tries = 0; tries < l->n_urls; tries++) {
         l->cur = (l->cur + 1) % l->n_urls;
         l->fails = 0;
@@ -223,10 +176,6 @@ static void on_state(void *ctx, jt_session_state st, const jt_errinfo *why, int 
         l->fails = 0;
         l->reconnects++;
         link_log("info", "connected", l, NULL);
-        /* After an outage both sessions back off on their own clocks; the
-         * link is ready only with both, and transactions pending across the
-         * outage expire while the request session waits. */
-        jt_session_retry_now(l->rq);
         break;
     case JT_SESSION_CONNECTING:
         break;
@@ -275,11 +224,14 @@ int gw_link_new(struct lws_context *lws, struct lws_vhost *vhost, const char *co
             gw_link_free(l);
             return -1;
         }
-        if (i + 1 < n_urls)
-            close_sessions(l);
+        if (i + 1 < n_urls) {
+            jt_session_free(l->s);
+            l->s = NULL;
+        }
     }
     if (n_urls > 1) {
-        close_sessions(l);
+        jt_session_free(l->s);
+        l->s = NULL;
         l->cur = 0;
         if (open_session(l)) {
             snprintf(err, errcap, "[node] url %s: %s", urls[0], l->last_error);
@@ -295,7 +247,7 @@ void gw_link_free(gw_link *l)
 {
     if (!l)
         return;
-    close_sessions(l);
+    jt_session_free(l->s);
     for (size_t i = 0; i < l->n_urls; i++)
         free(l->urls[i]);
     free(l->urls);
@@ -305,8 +257,7 @@ void gw_link_free(gw_link *l)
 
 bool gw_link_ready(const gw_link *l)
 {
-    return l->s && l->rq && l->ready && l->state == JT_SESSION_CONNECTED &&
-           l->rq_state == JT_SESSION_CONNECTED;
+    return l->s && l->ready && l->state == JT_SESSION_CONNECTED;
 }
 
 const char *gw_link_state_text(const gw_link *l)
@@ -315,8 +266,6 @@ const char *gw_link_state_text(const gw_link *l)
         return "down";
     switch (l->state) {
     case JT_SESSION_CONNECTED:
-        if (l->rq_state != JT_SESSION_CONNECTED)
-            return "connecting"; /* the request session is not (yet) */
         return l->ready ? "connected" : "syncing";
     case JT_SESSION_CONNECTING:
         return "connecting";
@@ -356,13 +305,13 @@ const char *gw_link_last_error(const gw_link *l)
 jt_err gw_link_request(gw_link *l, const char *json, int timeout_ms, jt_session_reply_cb cb,
                        void *ctx, jt_errinfo *ei)
 {
-    if (!l->rq) {
+    if (!l->s) {
         memset(ei, 0, sizeof *ei);
         ei->code = JT_ECLOSED;
         snprintf(ei->msg, sizeof ei->msg, "no node link");
         return JT_ECLOSED;
     }
-    return jt_session_request(l->rq, json, timeout_ms, cb, ctx, NULL, ei);
+    return jt_session_request(l->s, json, timeout_ms, cb, ctx, NULL, ei);
 }
 
 int gw_link_follow(gw_link *l, const char *address)
