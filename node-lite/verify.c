@@ -58,8 +58,8 @@ struct jn_verifier {
 static void *worker(void *arg)
 {
     jn_verifier *v = arg;
-    /* Linux: a thread's own nice value (best effort). */
-    /* Best effort, both: without them the node only runs slower. */
+    /* Linux: the thread's own policy and nice value, best effort (without
+     * them the node only runs slower). */
     struct sched_param sp = {0};
     (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
