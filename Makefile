@@ -217,6 +217,12 @@ $(BUILD)/tests/test_srv: tests/unit/test_srv.c $(TESTLIB) tests/unit/testutil.h 
 	$(CC) $(CFLAGS_ALL) -Iserver -Itests/unit -pthread -o $@ $< $(TESTLIB) $(SRV_A) $(LIB_A) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcmocka
 
+# The WebSocket handshake and frame parser alone.
+$(BUILD)/tests/test_ws: tests/unit/test_ws.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iserver -Itests/unit -o $@ $< $(TESTLIB) $(SRV_A) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) -lcmocka
+
 # The HTTP listener's tests: the same, plus libssl for the HTTPS client.
 $(BUILD)/tests/test_srv_http: tests/unit/test_srv_http.c $(TESTLIB) tests/unit/testutil.h $(SRV_A) \
     $(LIB_A)
@@ -294,6 +300,11 @@ FUZZ_NODE_SRC := $(NODE_CORE_SRC) server/datadir.c
 build/fuzz/fuzz_rpc: tests/fuzz/fuzz_rpc.c $(SDK_SRC) $(FUZZ_NODE_SRC) $(PUB_HDR) $(wildcard node-lite/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Inode-lite -Iserver -o $@ $< $(SDK_SRC) $(FUZZ_NODE_SRC) $(PKG_LIBS) $(NODE_LIBS)
+
+# The server core's WebSocket handshake and frame parser.
+build/fuzz/fuzz_ws: tests/fuzz/fuzz_ws.c server/ws.c server/ws.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iserver -o $@ $< server/ws.c $(PKG_LIBS)
 
 # The gateway's request bodies through its transaction builders.
 build/fuzz/fuzz_gw_body: tests/fuzz/fuzz_gw_body.c gateway/txbuild.c gateway/txbuild.h $(SDK_SRC) $(PUB_HDR)

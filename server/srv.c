@@ -59,6 +59,7 @@
 #endif
 
 #include "jt/jtp.h"
+#include "ws.h"
 
 #define DEFAULT_WS_ADDR     "127.0.0.1:5020"
 #define DEFAULT_JTP_ADDR    "127.0.0.1:5030"
@@ -85,6 +86,15 @@
 /* How long a jtp client may take from connect to an open session; a peer
  * that connects and stays silent would otherwise hold a slot for ever. */
 #define JTP_HANDSHAKE_TIMEOUT_S 10
+/* The same for a WebSocket client's opening handshake (or msg_deadline_s
+ * when that is shorter), and the most its request head may take. */
+#define WS_HANDSHAKE_TIMEOUT_S 10
+#define WS_MAX_HEAD 8192u
+/* Control frames (and the handshake's answer) waiting to be written:
+ * a pong that finds no room is dropped (RFC 6455 §5.5.3 lets a server
+ * answer only the latest ping). */
+#define WS_CTLQ 640
+_Static_assert(LWS_PRE >= 10, "a server frame header fits in the headroom");
 #define DEFAULT_IDLE_S 300
 /* The largest WebSocket frame written: longer messages go in fragments. */
 #define WS_FRAGMENT 65536
@@ -145,6 +155,19 @@ struct srv_conn {
     bool authed;   /* jtp: session open and client key accepted */
     bool rx_binary;
     enum lws_close_status close_status;
+    /* The "ws" listener's connections: RFC 6455 here (ws.c) on lws's raw
+     * role. Those upgraded on the HTTP listener are lws's WebSocket role. */
+    bool own_ws;
+    bool ws_open;    /* the handshake was answered 101 */
+    bool close_sent; /* our close frame is queued or written */
+    bool in_parse;   /* ws_parse_some is on the stack */
+    srv_ws_parser wp;
+    /* Bytes read but not yet parsed: reading paused or the turn ended
+     * part-way through a read. */
+    uint8_t *hold;
+    size_t hold_len, hold_cap;
+    uint8_t ctlq[WS_CTLQ];
+    size_t ctlq_len;
     void *user;
     /* token bucket */
     double tokens;
@@ -783,6 +806,7 @@ static void out_done(srv_conn *c, size_t len)
 }
 
 static void jtp_deliver(srv_conn *c);
+static void ws_resume(srv_conn *c);
 
 /* Stops or resumes reading as c's queue stands against the threshold. */
 static void pace(srv_conn *c)
@@ -808,6 +832,8 @@ static void pace(srv_conn *c)
     /* jtp frames that arrived with the last read wait in the handle. */
     if (!over && c->transport == JN_JTP)
         jtp_deliver(c);
+    else if (!over && c->own_ws)
+        ws_resume(c);
 }
 
 /* The bytes the peer's TCP has acknowledged (0 where unknown): they move
@@ -886,7 +912,7 @@ static void watchdog(lws_sorted_usec_list_t *sul)
 
 static size_t in_buffered(const srv_conn *c)
 {
-    return c->transport != JN_JTP ? c->rx_cap : jt_jtp_input_buffered(c->jtp);
+    return c->transport != JN_JTP ? c->rx_cap + c->hold_cap : jt_jtp_input_buffered(c->jtp);
 }
 
 /* Brings the net's input total up to date with c's buffers. */
@@ -995,7 +1021,9 @@ static void conn_gone(srv_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     atomic_fetch_sub(&n->nconns, 1);
-    if (n->h.on_close)
+    /* A WebSocket that never finished its handshake was never handed to
+     * the dispatcher. */
+    if (n->h.on_close && !(c->own_ws && !c->ws_open))
         n->h.on_close(n->hctx, c);
     c->prev = NULL;
     c->next = n->dead;
@@ -1013,6 +1041,7 @@ static void reap(srv_net *n)
         srv_conn *c = n->dead;
         n->dead = c->next;
         free(c->rx);
+        free(c->hold);
         free(c->marks);
         outq_clear(&c->out);
         jt_jtp_free(c->jtp);
@@ -1110,6 +1139,8 @@ static void new_round(srv_net *n)
                 lws_rx_flow_control(c->wsi, 1);
             if (c->transport == JN_JTP)
                 jtp_deliver(c);
+            else if (c->own_ws)
+                ws_resume(c);
         }
         c = next;
     }
@@ -1139,26 +1170,15 @@ static void ws_too_large(srv_conn *c)
     conn_drain(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
 }
 
-static void ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+/* A piece of a data message, first and/or last of it (binary: the
+ * message is not text). */
+static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, bool final,
+                     bool binary)
 {
     srv_net *n = c->net;
-    c->last_rx = mono_seconds();
-    if (c->killing || c->draining)
-        return;
-    if (lws_is_first_fragment(wsi)) {
+    if (first) {
         c->rx_len = 0;
-        c->rx_binary = lws_frame_is_binary(wsi) != 0;
-    }
-    bool final = lws_is_final_fragment(wsi) != 0;
-    /* A message must arrive whole within msg_deadline_s of its first
-     * bytes: a client that starts messages and never finishes them would
-     * otherwise hold their buffers for as long as it likes. */
-    if (!final && !c->rx_deadline) {
-        c->rx_deadline = true;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)n->msg_deadline_s);
-    } else if (final && c->rx_deadline) {
-        c->rx_deadline = false;
-        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        c->rx_binary = binary;
     }
     if (c->rx_binary) {
         /* Swallow the rest of the message, answer once. */
@@ -1206,12 +1226,233 @@ static void ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
     }
 }
 
+/* A WebSocket upgraded on the HTTP listener: lws parsed the frame. */
+static void ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+{
+    c->last_rx = mono_seconds();
+    if (c->killing || c->draining)
+        return;
+    bool first = lws_is_first_fragment(wsi) != 0;
+    bool final = lws_is_final_fragment(wsi) != 0;
+    /* A message must arrive whole within msg_deadline_s of its first
+     * bytes: a client that starts messages and never finishes them would
+     * otherwise hold their buffers for as long as it likes. */
+    if (!final && !c->rx_deadline) {
+        c->rx_deadline = true;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, (int)c->net->msg_deadline_s);
+    } else if (final && c->rx_deadline) {
+        c->rx_deadline = false;
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    }
+    ws_piece(c, in, len, first, final, first ? lws_frame_is_binary(wsi) != 0 : c->rx_binary);
+}
+
+/* --------------------------------------------- WebSocket on the raw role
+ *
+ * The "ws" listener's connections speak RFC 6455 through ws.c: lws only
+ * reads and writes bytes. That is what lets the core refuse what lws's own
+ * WebSocket role lets through (unmasked client frames, among others). */
+
+/* Queues a control frame (or, before the handshake is done, raw bytes):
+ * false when there is no room. */
+static bool ctlq_add(srv_conn *c, int opcode, const void *p, size_t len, bool raw)
+{
+    uint8_t h[10];
+    size_t hl = raw ? 0 : srv_ws_frame_header(h, opcode, true, len);
+    if (c->ctlq_len + hl + len > sizeof c->ctlq)
+        return false;
+    memcpy(c->ctlq + c->ctlq_len, h, hl);
+    if (len)
+        memcpy(c->ctlq + c->ctlq_len + hl, p, len);
+    c->ctlq_len += hl + len;
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+    return true;
+}
+
+/* Starts or stops the message deadline as the parser stands. */
+static void ws_deadline(srv_conn *c)
+{
+    if (c->killing || c->draining || c->gone || !c->wsi || c->deadline_held)
+        return;
+    bool busy = srv_ws_parser_busy(&c->wp);
+    if (busy && !c->rx_deadline) {
+        c->rx_deadline = true;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, (int)c->net->msg_deadline_s);
+    } else if (!busy && c->rx_deadline) {
+        c->rx_deadline = false;
+        lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    }
+}
+
+/* Parses and acts on buf[0..len) until it is used up or the connection
+ * may read no further (its turn is over, its output holds it back, it
+ * closes). Returns the bytes used. */
+static size_t ws_parse_some(srv_conn *c, uint8_t *buf, size_t len)
+{
+    size_t used = 0;
+    c->in_parse = true;
+    while (used < len && !c->paused && !c->yielded && !c->killing && !c->draining && !c->gone) {
+        srv_ws_event ev;
+        used += srv_ws_parse(&c->wp, buf + used, len - used, &ev);
+        switch (ev.kind) {
+        case SRV_WS_NONE:
+        case SRV_WS_PONG: break;
+        case SRV_WS_DATA: ws_piece(c, ev.data, ev.len, ev.first, ev.final, ev.binary); break;
+        case SRV_WS_PING: (void)ctlq_add(c, SRV_WS_OP_PONG, ev.data, ev.len, false); break;
+        case SRV_WS_CLOSE:
+            /* Answered with the same code once what is queued is out. */
+            conn_drain(c, ev.code ? (enum lws_close_status)ev.code : LWS_CLOSE_STATUS_NORMAL);
+            break;
+        case SRV_WS_FAIL:
+            conn_log("warn", "ws_protocol_error", c, "close_code=%u reason=\"%s\"", ev.code,
+                     ev.why);
+            conn_drain(c, (enum lws_close_status)ev.code);
+            break;
+        }
+    }
+    c->in_parse = false;
+    return used;
+}
+
+/* Keeps buf[used..len) for later (buf is lws's read buffer, or c->hold
+ * itself). */
+static void ws_keep_rest(srv_conn *c, uint8_t *buf, size_t used, size_t len)
+{
+    size_t rest = len - used;
+    if (buf == c->hold) {
+        memmove(c->hold, c->hold + used, rest);
+        c->hold_len = rest;
+    } else if (rest) {
+        if (rest > c->hold_cap - c->hold_len) {
+            size_t ncap = c->hold_len + rest;
+            if (!in_room(c->net, c, ncap - c->hold_cap))
+                return;
+            uint8_t *nb = realloc(c->hold, ncap);
+            if (!nb) {
+                conn_log("error", "oom", c, "need=%zu", ncap);
+                conn_kill(c);
+                return;
+            }
+            c->hold = nb;
+            c->hold_cap = ncap;
+        }
+        memcpy(c->hold + c->hold_len, buf + used, rest);
+        c->hold_len += rest;
+    }
+    if (!c->hold_len && c->hold_cap > RX_KEEP_MAX) {
+        free(c->hold);
+        c->hold = NULL;
+        c->hold_cap = 0;
+    }
+    in_account(c);
+}
+
+/* Reading may go on: what was held back is parsed first. */
+static void ws_resume(srv_conn *c)
+{
+    if (c->in_parse || !c->ws_open || !c->hold_len || c->gone || c->killing || c->draining)
+        return;
+    size_t used = ws_parse_some(c, c->hold, c->hold_len);
+    if (c->gone || c->killing)
+        return;
+    ws_keep_rest(c, c->hold, used, c->draining ? used : c->hold_len);
+    ws_deadline(c);
+}
+
+/* The opening handshake: the request head gathers in c->rx. */
+static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
+{
+    srv_net *n = c->net;
+    size_t want = c->rx_len + len;
+    size_t room = WS_MAX_HEAD > c->rx_len ? WS_MAX_HEAD - c->rx_len : 0;
+    size_t take = len < room ? len : room;
+    if (c->rx_len + take + 1 > c->rx_cap) {
+        size_t ncap = WS_MAX_HEAD + 1;
+        if (!in_room(n, c, ncap - c->rx_cap))
+            return;
+        uint8_t *nb = realloc(c->rx, ncap);
+        if (!nb) {
+            conn_log("error", "oom", c, "need=%zu", ncap);
+            conn_kill(c);
+            return;
+        }
+        c->rx = nb;
+        c->rx_cap = ncap;
+        in_account(c);
+    }
+    memcpy(c->rx + c->rx_len, in, take);
+    c->rx_len += take;
+    srv_ws_handshake hs;
+    size_t head = srv_ws_read_handshake((const char *)c->rx, c->rx_len, &hs);
+    if (!head) {
+        if (want < WS_MAX_HEAD)
+            return;
+        hs.status = 400;
+        hs.why = "request head too large";
+    }
+    char answer[WS_CTLQ];
+    size_t alen = srv_ws_handshake_answer(&hs, answer, sizeof answer);
+    (void)ctlq_add(c, 0, answer, alen, true);
+    if (hs.status != 101) {
+        conn_log("info", "ws_refused", c, "status=%d reason=\"%s\"", hs.status, hs.why);
+        c->rx_len = 0;
+        conn_drain(c, LWS_CLOSE_STATUS_NOSTATUS);
+        return;
+    }
+    c->ws_open = true;
+    lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+    /* Frames sent right behind the head. */
+    size_t rest = c->rx_len - head;
+    c->rx_len = 0;
+    if (rest || take < len) {
+        ws_keep_rest(c, c->rx + head, 0, rest);
+        if (take < len)
+            ws_keep_rest(c, in + take, 0, len - take);
+        ws_resume(c);
+    }
+}
+
+static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
+{
+    c->last_rx = mono_seconds();
+    if (c->killing || c->draining)
+        return;
+    if (!c->ws_open) {
+        ws_handshake(c, in, len);
+        return;
+    }
+    if (c->hold_len) {
+        ws_keep_rest(c, in, 0, len);
+        ws_resume(c);
+        return;
+    }
+    size_t used = ws_parse_some(c, in, len);
+    if (c->gone || c->killing)
+        return;
+    if (used < len && !c->draining)
+        ws_keep_rest(c, in, used, len);
+    ws_deadline(c);
+}
+
+/* WRITEABLE for both kinds of WebSocket connection. */
 static int ws_writeable(srv_conn *c, struct lws *wsi)
 {
     uint8_t *p;
     size_t len;
     if (c->killing)
         return -1;
+    if (c->own_ws && c->ctlq_len) {
+        /* lws keeps what the kernel does not take. */
+        if (lws_write(wsi, c->ctlq, c->ctlq_len, LWS_WRITE_RAW) < 0)
+            return -1;
+        c->ctlq_len = 0;
+        if (c->out.head != c->out.tail || c->draining)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (c->own_ws && !c->ws_open)
+        return c->draining ? -1 : 0; /* a refused handshake's answer is out */
     if (outq_front(&c->out, &p, &len)) {
         /* One lws_write per WRITEABLE: lws keeps any part the kernel did not
          * take and holds back the next WRITEABLE until it is out. A message
@@ -1221,9 +1462,18 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
          * bytes already sent. */
         size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
         bool last = off + chunk == len;
-        int flags = lws_write_ws_flags(LWS_WRITE_TEXT, off == 0, last);
-        if (lws_write(wsi, p + off, chunk, (enum lws_write_protocol)flags) < 0)
-            return -1;
+        if (c->own_ws) {
+            uint8_t h[10];
+            size_t hl = srv_ws_frame_header(h, off == 0 ? SRV_WS_OP_TEXT : SRV_WS_OP_CONT, last,
+                                            chunk);
+            memcpy(p + off - hl, h, hl);
+            if (lws_write(wsi, p + off - hl, chunk + hl, LWS_WRITE_RAW) < 0)
+                return -1;
+        } else {
+            int flags = lws_write_ws_flags(LWS_WRITE_TEXT, off == 0, last);
+            if (lws_write(wsi, p + off, chunk, (enum lws_write_protocol)flags) < 0)
+                return -1;
+        }
         out_done(c, chunk);
         if (last) {
             c->frag_off = 0;
@@ -1232,14 +1482,23 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
             c->frag_off = off + chunk;
         }
         out_account(c);
-        if (c->out.head != c->out.tail || c->draining)
+        if (c->out.head != c->out.tail || c->draining || c->ctlq_len)
             lws_callback_on_writable(wsi);
         pace(c);
         return 0;
     }
     if (c->draining) {
-        lws_close_reason(wsi, c->close_status, NULL, 0);
-        return -1;
+        if (!c->own_ws) {
+            lws_close_reason(wsi, c->close_status, NULL, 0);
+            return -1;
+        }
+        if (c->close_sent)
+            return -1;
+        uint8_t code[2] = {(uint8_t)((unsigned)c->close_status >> 8), (uint8_t)c->close_status};
+        c->close_sent = true;
+        if (!ctlq_add(c, SRV_WS_OP_CLOSE, code, sizeof code, false))
+            return -1;
+        return 0;
     }
     return 0;
 }
@@ -1254,23 +1513,27 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "ws", in);
-    case LWS_CALLBACK_HTTP:
-        /* Plain HTTP on the WebSocket port: say so and finish. */
-        if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "WebSocket only"))
+    case LWS_CALLBACK_RAW_ADOPT:
+        c = conn_new(n, wsi, JN_WS);
+        if (!c)
             return -1;
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    case LWS_CALLBACK_ESTABLISHED: return conn_new(n, wsi, JN_WS) ? 0 : -1;
-    case LWS_CALLBACK_RECEIVE:
-        if (c)
-            ws_rx(c, wsi, in, len);
+        c->own_ws = true;
+        srv_ws_parser_init(&c->wp);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK,
+                        (int)(n->msg_deadline_s < WS_HANDSHAKE_TIMEOUT_S ? n->msg_deadline_s
+                                                                          : WS_HANDSHAKE_TIMEOUT_S));
         return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE: return c ? ws_writeable(c, wsi) : 0;
-    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_RAW_RX:
+        if (c)
+            wsr_rx(c, in, len);
+        return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE: return c ? ws_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_RAW_CLOSE:
     case LWS_CALLBACK_WSI_DESTROY:
         if (c)
             conn_gone(c);
         return 0;
-    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
+    default: return 0;
     }
 }
 
@@ -1414,11 +1677,10 @@ static int jtp_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     }
 }
 
-/* rx_buffer_size: the WebSocket role keeps one rx buffer of this size per
- * connection, so it stays modest. tx_packet_size: lets one send() carry a
- * whole message or jtp chunk; lws copies only what the kernel refuses. */
+/* tx_packet_size: lets one send() carry a whole message or jtp chunk; lws
+ * copies only what the kernel refuses. */
 static const struct lws_protocols ws_protocols[] = {
-    {"jt-node", ws_callback, 0, 16384, 0, NULL, (size_t)1 << 20},
+    {"jt-node", ws_callback, 0, 65536, 0, NULL, (size_t)1 << 20},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -2425,7 +2687,11 @@ static int add_vhost(srv_net *n, const char *what, const char *addr, const srv_n
             vi.alpn = "http/1.1";
         }
     } else {
+        /* WebSocket on the raw role: the handshake and frames are ws.c's. */
         vi.protocols = ws_protocols;
+        vi.options |= LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+        vi.listen_accept_role = "raw-skt";
+        vi.listen_accept_protocol = "jt-node";
     }
     if (tls) {
         /* lws would only log why; say which file is the trouble. */

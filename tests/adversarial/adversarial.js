@@ -332,6 +332,46 @@ async function main() {
     return `${good} served, ${slow} slowDown`;
   });
 
+  // 8. Frames against RFC 6455, and JSON keys with NUL bytes.
+  await beside(ports, 'unmasked WebSocket frames and a key "command\\u0000x"', async () => {
+    const frame = (op, payload, mask) => {
+      const p = Buffer.from(payload);
+      const head = Buffer.from([0x80 | op, (mask ? 0x80 : 0) | p.length]);
+      if (!mask) return Buffer.concat([head, p]);
+      const key = Buffer.from([0x5a, 0xa5, 0x3c, 0xc3]);
+      return Buffer.concat([head, key, Buffer.from(p.map((b, i) => b ^ key[i & 3]))]);
+    };
+    const n = FULL ? 200 : 50;
+    const socks = await flood('ws', ports.ws, n, 60, 50, 500);
+    const opened = socks.filter((s) => s.open && /^HTTP\/1\.1 101/.test(s.got));
+    ok(opened.length === n, 'RFC 6455: every raw client is upgraded', { opened: opened.length, n });
+    // Half send an unmasked request, half a masked one whose key holds a NUL.
+    const bodies = new Map();
+    opened.forEach((s, i) => {
+      bodies.set(s, Buffer.alloc(0));
+      s.removeAllListeners('data');
+      s.on('data', (d) => bodies.set(s, Buffer.concat([bodies.get(s), d])));
+      s.write(i % 2 ? frame(1, '{"id":1,"command\\u0000x":"ping"}', true) : frame(1, '{"id":1,"command":"ping"}', false));
+    });
+    await sleep(1500);
+    let closed1002 = 0, answered = 0, nulRefused = 0;
+    opened.forEach((s, i) => {
+      const b = bodies.get(s);
+      if (i % 2 === 0) {
+        // Expected: one close frame with 1002 and nothing else, then EOF.
+        if (!s.open && b.length >= 4 && b[0] === 0x88 && b.readUInt16BE(2) === 1002) closed1002++;
+        if (b.includes('"response"')) answered++;
+      } else if (s.open && b.includes('"jsonInvalid"') && !b.includes('"pong"') && !b.includes('"success"')) {
+        nulRefused++;
+      }
+    });
+    const half = opened.length / 2;
+    ok(closed1002 === Math.ceil(half) && answered === 0, 'RFC 6455: an unmasked client frame closes the connection with 1002, unanswered', { closed1002, answered });
+    ok(nulRefused === Math.floor(half), 'JSON: a key "command\\u0000x" is refused as jsonInvalid, not read as "command"', { nulRefused });
+    socks.forEach((s) => s.destroy());
+    return `${closed1002} closed with 1002, ${nulRefused} NUL keys refused`;
+  });
+
   const v = spawnSync(NODE, ['verify', '--data', dir], { encoding: 'utf8' });
   ok(/in use by jt-node pid/.test(v.stderr) && v.status !== 0, 'verify beside the running node is refused, naming its pid', v.stderr);
   const n = node; node = null;
