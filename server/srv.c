@@ -4,8 +4,9 @@
  *
  * Shape of the thing:
  *
- *  - One lws context with up to three explicit vhosts: "ws" (the
- *    HTTP/WebSocket role, WebSocket only), "jtp" (raw TCP: every accepted
+ *  - One lws context with up to three explicit vhosts: "ws" (raw TCP
+ *    with RFC 6455 spoken here, through ws.c: lws's own WebSocket role
+ *    would take unmasked client frames), "jtp" (raw TCP: every accepted
  *    socket is bound to the raw-skt role and our "jtp" protocol) and
  *    "http" (HTTP/1.1, optionally TLS, with WebSocket upgrades at chosen
  *    paths; see the HTTP section). Each accepted connection gets a
@@ -17,8 +18,8 @@
  *    same service round) does not touch freed memory.
  *  - Output is queued per connection and written from the WRITEABLE
  *    callback. WebSocket messages sit in one reusable buffer with LWS_PRE
- *    headroom in front of each (lws writes the frame header there), so a
- *    reply costs a memcpy, not a malloc. jtp output lives in the jt_jtp
+ *    headroom in front of each (the frame header is written there, by us
+ *    or by lws), so a reply costs a memcpy, not a malloc. jtp output lives in the jt_jtp
  *    handle, which frames and encrypts on send; a WRITEABLE writes all of it
  *    (up to JTP_WRITE_CHUNK) in one go, which is what makes pipelined
  *    requests cheap.
