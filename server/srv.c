@@ -90,7 +90,8 @@
 /* The same for a WebSocket client's opening handshake (or msg_deadline_s
  * when that is shorter), and the most its request head may take. */
 #define WS_HANDSHAKE_TIMEOUT_S 10
-#define WS_MAX_HEAD 8192u
+#define WS_HEAD_BUF 8192u /* a power of two, so the message buffer grows by them after */
+#define WS_MAX_HEAD (WS_HEAD_BUF - 1)
 /* Control frames (and the handshake's answer) waiting to be written:
  * a pong that finds no room is dropped (RFC 6455 §5.5.3 lets a server
  * answer only the latest ping). */
@@ -162,6 +163,7 @@ struct srv_conn {
     bool ws_open;    /* the handshake was answered 101 */
     bool close_sent; /* our close frame is queued or written */
     bool in_parse;   /* ws_parse_some is on the stack */
+    bool delivering; /* on_request has one of its messages (in rx) */
     srv_ws_parser wp;
     /* Bytes read but not yet parsed: reading paused or the turn ended
      * part-way through a read. */
@@ -916,6 +918,20 @@ static size_t in_buffered(const srv_conn *c)
     return c->transport != JN_JTP ? c->rx_cap + c->hold_cap : jt_jtp_input_buffered(c->jtp);
 }
 
+/* What the allocator really gave for a request of `asked` bytes: the
+ * input budget counts that (its size classes round a 520 KB request up
+ * to 640 KB), not what was asked. */
+static size_t alloc_size(void *p, size_t asked)
+{
+#ifdef __GLIBC__
+    size_t real = malloc_usable_size(p);
+    return real > asked ? real : asked;
+#else
+    (void)p;
+    return asked;
+#endif
+}
+
 /* Brings the net's input total up to date with c's buffers. */
 static void in_account(srv_conn *c)
 {
@@ -928,7 +944,7 @@ static void in_account(srv_conn *c)
 /* After a budget cut a connection's buffers: the memory goes back to the
  * system now rather than when the allocator would return it by itself, so
  * that the node's memory, not only its count, stays under the budgets. At
- * most once a second. jemalloc's purge when the node is linked with it,
+ * most four times a second. jemalloc's purge when the node is linked with it,
  * else the C library's trim. */
 extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
     __attribute__((weak));
@@ -936,7 +952,7 @@ extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, si
 static void give_back_memory(srv_net *n)
 {
     double now = mono_seconds();
-    if (now - n->gave_back < 1.0)
+    if (now - n->gave_back < 0.25)
         return;
     n->gave_back = now;
     if (mallctl)
@@ -1050,6 +1066,23 @@ static void reap(srv_net *n)
     }
 }
 
+/* A WebSocket connection being closed will hand out nothing more: its
+ * input buffers go now, not when lws has closed the socket (the input
+ * budget stopped counting them at conn_kill), unless a message in them is
+ * in a handler's hands or being parsed (then when that returns). HTTP
+ * keeps its body: a request in flight still reads it. */
+static void drop_input(srv_conn *c)
+{
+    if (c->transport != JN_WS || c->delivering || c->in_parse)
+        return;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = c->rx_len = 0;
+    free(c->hold);
+    c->hold = NULL;
+    c->hold_cap = c->hold_len = 0;
+}
+
 /* Close soon, from anywhere on the loop thread, dropping queued output so
  * the memory is back at once. */
 static void conn_kill(srv_conn *c)
@@ -1067,6 +1100,7 @@ static void conn_kill(srv_conn *c)
     c->push_bytes = 0;
     out_account(c);
     in_account(c);
+    drop_input(c);
     if (c->wsi && !c->net->freeing)
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -1112,8 +1146,13 @@ static void deliver(srv_conn *c, const char *msg, size_t len)
 {
     srv_net *n = c->net;
     bool over = over_rate(c);
-    if (n->h.on_request)
+    if (n->h.on_request) {
+        c->delivering = true;
         n->h.on_request(n->hctx, c, msg, len, over);
+        c->delivering = false;
+    }
+    if (c->killing)
+        drop_input(c); /* msg was in it */
     if (++c->turn >= TURN_REQUESTS && !c->yielded && !c->gone && c->wsi) {
         /* Its turn is over: the rest of what it sent waits for the next
          * round (lws keeps what it read; jtp frames wait in the handle). */
@@ -1206,7 +1245,7 @@ static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, boo
             return;
         }
         c->rx = nb;
-        c->rx_cap = ncap;
+        c->rx_cap = alloc_size(nb, ncap);
         in_account(c);
     }
     if (len)
@@ -1336,7 +1375,7 @@ static void ws_keep_rest(srv_conn *c, uint8_t *buf, size_t used, size_t len)
                 return;
             }
             c->hold = nb;
-            c->hold_cap = ncap;
+            c->hold_cap = alloc_size(nb, ncap);
         }
         memcpy(c->hold + c->hold_len, buf + used, rest);
         c->hold_len += rest;
@@ -1355,8 +1394,10 @@ static void ws_resume(srv_conn *c)
     if (c->in_parse || !c->ws_open || !c->hold_len || c->gone || c->killing || c->draining)
         return;
     size_t used = ws_parse_some(c, c->hold, c->hold_len);
-    if (c->gone || c->killing)
+    if (c->gone || c->killing) {
+        drop_input(c);
         return;
+    }
     ws_keep_rest(c, c->hold, used, c->draining ? used : c->hold_len);
     ws_deadline(c);
 }
@@ -1369,7 +1410,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
     size_t room = WS_MAX_HEAD > c->rx_len ? WS_MAX_HEAD - c->rx_len : 0;
     size_t take = len < room ? len : room;
     if (c->rx_len + take + 1 > c->rx_cap) {
-        size_t ncap = WS_MAX_HEAD + 1;
+        size_t ncap = WS_HEAD_BUF;
         if (!in_room(n, c, ncap - c->rx_cap))
             return;
         uint8_t *nb = realloc(c->rx, ncap);
@@ -1379,7 +1420,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
             return;
         }
         c->rx = nb;
-        c->rx_cap = ncap;
+        c->rx_cap = alloc_size(nb, ncap);
         in_account(c);
     }
     memcpy(c->rx + c->rx_len, in, take);
@@ -1429,8 +1470,10 @@ static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
         return;
     }
     size_t used = ws_parse_some(c, in, len);
-    if (c->gone || c->killing)
+    if (c->gone || c->killing) {
+        drop_input(c);
         return;
+    }
     if (used < len && !c->draining)
         ws_keep_rest(c, in, used, len);
     ws_deadline(c);
@@ -2190,7 +2233,7 @@ static int http_body(srv_conn *c, const void *in, size_t len)
             return -1;
         }
         c->rx = nb;
-        c->rx_cap = ncap;
+        c->rx_cap = alloc_size(nb, ncap);
         in_account(c);
     }
     memcpy(c->rx + c->rx_len, in, len);
