@@ -27,6 +27,16 @@
 
 /* ------------------------------------------------------------ node calls */
 
+/* The newest validated ledger the node has answered a read at. The
+ * gateway learns of a close from the node's stream a little after the
+ * node has made it, and jt-node keeps the state of its last closed ledger
+ * only: a read pinned to the gateway's validated ledger may find it gone
+ * (lgrNotFound). Such a read is asked again at the node's own validated
+ * ledger (fan_finish), and from then on no answer may name an older one:
+ * the cache of the gateway's ledger is not used and reads are not pinned
+ * to it until the gateway has seen this one too. */
+static uint32_t node_seen;
+
 typedef struct node_call {
     gw_call *c;
     void (*done)(gw_call *c, const jt_json *result);
@@ -232,7 +242,7 @@ static bool reply_from_cache(gw_call *c, uint32_t ledger)
 {
     char k[512];
     size_t kl = cache_key(c, k, sizeof k);
-    if (!kl || !cache || ledger != cache_ledger)
+    if (!kl || !cache || ledger != cache_ledger || node_seen > ledger)
         return false;
     cached *e = gw_map_get(cache, k, kl);
     if (!e)
@@ -288,6 +298,10 @@ static void reply_cached(gw_call *c, jt_jw *w, jt_buf *b)
 
 static jt_json_doc *keep(const jt_json *v);
 
+/* How often a read pinned to a ledger the node has closed past is asked
+ * again at the node's last validated ledger. */
+#define FAN_TRIES 8
+
 typedef struct fan {
     gw_call *c;
     int pending;
@@ -295,7 +309,12 @@ typedef struct fan {
     int status;
     char token[48], msg[256];
     void (*done)(gw_call *c, const jt_json *const *results);
+    char *reqs[FAN_MAX]; /* kept to be asked again */
+    int n, tries;
+    bool at_node; /* asked at "validated": the answers say which ledger */
 } fan;
+
+
 
 typedef struct fan_slot {
     fan *f;
@@ -305,17 +324,103 @@ typedef struct fan_slot {
 static void free_fan(void *p)
 {
     fan *f = p;
-    for (int i = 0; i < FAN_MAX; i++)
+    for (int i = 0; i < FAN_MAX; i++) {
         jt_json_doc_free(f->docs[i]);
+        free(f->reqs[i]);
+    }
     free(f);
+}
+
+/* req (a request object's text) with its ledger_index set to "validated". */
+static char *at_validated(const char *req)
+{
+    jt_json_doc *d = NULL;
+    jt_errinfo ei;
+    if (jt_json_parse(req, strlen(req), NULL, &d, &ei) != JT_OK)
+        return NULL;
+    const jt_json *o = jt_json_root(d);
+    jt_buf b;
+    jt_buf_init(&b);
+    jt_jw w;
+    jt_jw_init(&w, &b);
+    jt_jw_object_begin(&w);
+    for (size_t i = 0; o->kind == JT_JSON_OBJECT && i < o->u.obj.n; i++) {
+        jt_jw_key(&w, o->u.obj.keys[i]);
+        if (!strcmp(o->u.obj.keys[i], "ledger_index"))
+            jt_jw_string(&w, "validated");
+        else
+            jt_jw_value(&w, o->u.obj.vals[i]);
+    }
+    jt_jw_object_end(&w);
+    jt_json_doc_free(d);
+    if (jt_jw_finish(&w) != JT_OK || jt_buf_append(&b, "", 1) != JT_OK) {
+        jt_buf_clear(&b);
+        return NULL;
+    }
+    return (char *)b.data; /* the buffer's own allocation */
+}
+
+static void fan_send(fan *f);
+
+/* A read pinned to the gateway's validated ledger found it closed past
+ * (lgrNotFound): the same requests again at the node's validated ledger. */
+static bool fan_again(fan *f)
+{
+    for (int i = 0; i < f->n; i++) {
+        char *r = at_validated(f->reqs[i]);
+        if (!r)
+            return false;
+        free(f->reqs[i]);
+        f->reqs[i] = r;
+        jt_json_doc_free(f->docs[i]);
+        f->docs[i] = NULL;
+    }
+    f->status = 0;
+    f->token[0] = f->msg[0] = '\0';
+    f->at_node = true;
+    f->tries++;
+    fan_send(f);
+    return true;
+}
+
+/* Asked at "validated": the ledger all the answers are about, or 0 when
+ * they are not about one and the same (a close came between them). */
+static uint32_t fan_ledger(const fan *f)
+{
+    uint64_t li = 0;
+    for (int i = 0; i < f->n; i++) {
+        uint64_t x = 0;
+        if (!f->docs[i] ||
+            !jt_json_uint64(jt_json_get(jt_json_root(f->docs[i]), "ledger_index"), true, &x) ||
+            !x || x > UINT32_MAX || (li && x != li))
+            return 0;
+        li = x;
+    }
+    return (uint32_t)li;
 }
 
 static void fan_finish(fan *f)
 {
     gw_call *c = f->c;
+    if (f->status == 404 && !strcmp(f->token, "lgrNotFound") && !f->at_node &&
+        f->tries < FAN_TRIES && fan_again(f))
+        return;
     if (f->status) {
         gw_fail(c, f->status, f->token, NULL, f->msg);
         return;
+    }
+    if (f->at_node) {
+        uint32_t li = fan_ledger(f);
+        if (!li) {
+            if (f->tries < FAN_TRIES && fan_again(f))
+                return;
+            gw_fail(c, 503, "nodeBusy", NULL,
+                    "the node's ledgers closed faster than the read could be answered");
+            return;
+        }
+        c->state_ledger = li;
+        if (li > node_seen)
+            node_seen = li;
     }
     const jt_json *res[FAN_MAX];
     for (int i = 0; i < FAN_MAX; i++)
@@ -354,7 +459,34 @@ static void on_fan_reply(void *ctx, const jt_session_reply *r)
         fan_finish(f);
 }
 
-/* Sends the n requests; c->state becomes the fan. */
+/* Sends the fan's requests. */
+static void fan_send(fan *f)
+{
+    gw_call *c = f->c;
+    f->pending = f->n + 1; /* one for this function, so nothing finishes while sending */
+    for (int i = 0; i < f->n; i++) {
+        fan_slot *s = malloc(sizeof *s);
+        jt_errinfo ei = {0};
+        if (!s) {
+            fan_error(f, 500, "outOfMemory", "out of memory");
+            f->pending--;
+            continue;
+        }
+        s->f = f;
+        s->i = i;
+        if (gw_link_request(c->g->link, f->reqs[i], (int)c->g->cfg->request_timeout_ms,
+                            on_fan_reply, s, &ei) != JT_OK) {
+            free(s);
+            fan_error(f, 503, "nodeUnavailable", ei.msg);
+            f->pending--;
+        }
+    }
+    if (--f->pending == 0)
+        fan_finish(f);
+}
+
+/* Sends the n requests (pinned to c->state_ledger); c->state becomes the
+ * fan. */
 static void fan_out(gw_call *c, const char *const *reqs, int n,
                     void (*done)(gw_call *c, const jt_json *const *results))
 {
@@ -365,28 +497,22 @@ static void fan_out(gw_call *c, const char *const *reqs, int n,
     }
     f->c = c;
     f->done = done;
-    f->pending = n + 1; /* one for this function, so nothing finishes while sending */
+    f->n = n;
     c->state = f;
     c->free_state = free_fan;
-    for (int i = 0; i < n; i++) {
-        fan_slot *s = malloc(sizeof *s);
-        jt_errinfo ei = {0};
-        if (!s) {
-            fan_error(f, 500, "outOfMemory", "out of memory");
-            f->pending--;
-            continue;
+    for (int i = 0; i < n; i++)
+        if (!(f->reqs[i] = strdup(reqs[i]))) {
+            gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+            return;
         }
-        s->f = f;
-        s->i = i;
-        if (gw_link_request(c->g->link, reqs[i], (int)c->g->cfg->request_timeout_ms, on_fan_reply,
-                            s, &ei) != JT_OK) {
-            free(s);
-            fan_error(f, 503, "nodeUnavailable", ei.msg);
-            f->pending--;
-        }
+    /* The node answered at a newer ledger already: asking at the
+     * gateway's would only find it gone. */
+    if (node_seen > c->state_ledger) {
+        if (!fan_again(f))
+            gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
+        return;
     }
-    if (--f->pending == 0)
-        fan_finish(f);
+    fan_send(f);
 }
 
 /* {"command":C,"account":A,"ledger_index":L[,"limit":400]} into out. */

@@ -22,4 +22,5 @@ node "$here/gateway_events.js" "$build" || rc=1
 node "$here/gateway_memos.js" "$build" || rc=1
 node "$here/gateway_keys.js" "$build" || rc=1
 node "$here/gateway_webhook_cap.js" "$build" || rc=1
+node "$here/gateway_reads.js" "$build" || rc=1
 exit $rc
