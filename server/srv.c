@@ -90,11 +90,9 @@
 /* The same for a WebSocket client's opening handshake (or msg_deadline_s
  * when that is shorter), and the most its request head may take. */
 #define WS_HANDSHAKE_TIMEOUT_S 10
-#define WS_HEAD_BUF 8192u /* a power of two, so the message buffer grows by them after */
+#define WS_HEAD_BUF 8192u /* a size class of its own: the message buffer grows from it */
 #define WS_MAX_HEAD (WS_HEAD_BUF - 1)
-/* Control frames (and the handshake's answer) waiting to be written:
- * a pong that finds no room is dropped (RFC 6455 §5.5.3 lets a server
- * answer only the latest ping). */
+/* The handshake's answer or the close frame, waiting to be written. */
 #define WS_CTLQ 640
 _Static_assert(LWS_PRE >= 10, "a server frame header fits in the headroom");
 #define DEFAULT_IDLE_S 300
@@ -165,12 +163,18 @@ struct srv_conn {
     bool in_parse;   /* ws_parse_some is on the stack */
     bool delivering; /* on_request has one of its messages (in rx) */
     srv_ws_parser wp;
-    /* Bytes read but not yet parsed: reading paused or the turn ended
-     * part-way through a read. */
+    /* Bytes read but not yet parsed (hold[hold_off..hold_len)): reading
+     * paused or the turn ended part-way through a read. */
     uint8_t *hold;
-    size_t hold_len, hold_cap;
+    size_t hold_off, hold_len, hold_cap;
     uint8_t ctlq[WS_CTLQ];
     size_t ctlq_len;
+    /* The pong owed for the latest ping (RFC 6455 §5.5.3: an endpoint
+     * may answer only the latest when several are waiting). */
+    uint8_t pong[125];
+    uint8_t pong_len;
+    bool pong_owed;
+    size_t head_seen; /* handshake: bytes of rx already searched for the head's end */
     void *user;
     /* token bucket */
     double tokens;
@@ -1080,7 +1084,7 @@ static void drop_input(srv_conn *c)
     c->rx_cap = c->rx_len = 0;
     free(c->hold);
     c->hold = NULL;
-    c->hold_cap = c->hold_len = 0;
+    c->hold_cap = c->hold_len = c->hold_off = 0;
 }
 
 /* Close soon, from anywhere on the loop thread, dropping queued output so
@@ -1339,7 +1343,13 @@ static size_t ws_parse_some(srv_conn *c, uint8_t *buf, size_t len)
         case SRV_WS_NONE:
         case SRV_WS_PONG: break;
         case SRV_WS_DATA: ws_piece(c, ev.data, ev.len, ev.first, ev.final, ev.binary); break;
-        case SRV_WS_PING: (void)ctlq_add(c, SRV_WS_OP_PONG, ev.data, ev.len, false); break;
+        case SRV_WS_PING:
+            /* A later ping replaces a pong not yet written. */
+            memcpy(c->pong, ev.data, ev.len);
+            c->pong_len = (uint8_t)ev.len;
+            c->pong_owed = true;
+            lws_callback_on_writable(c->wsi);
+            break;
         case SRV_WS_CLOSE:
             /* Answered with the same code once what is queued is out. */
             conn_drain(c, ev.code ? (enum lws_close_status)ev.code : LWS_CLOSE_STATUS_NORMAL);
@@ -1355,36 +1365,48 @@ static size_t ws_parse_some(srv_conn *c, uint8_t *buf, size_t len)
     return used;
 }
 
-/* Keeps buf[used..len) for later (buf is lws's read buffer, or c->hold
- * itself). */
-static void ws_keep_rest(srv_conn *c, uint8_t *buf, size_t used, size_t len)
+/* What was parsed of the held bytes (used of them) is let go. */
+static void ws_hold_used(srv_conn *c, size_t used)
 {
-    size_t rest = len - used;
-    if (buf == c->hold) {
-        memmove(c->hold, c->hold + used, rest);
-        c->hold_len = rest;
-    } else if (rest) {
-        if (rest > c->hold_cap - c->hold_len) {
-            size_t ncap = c->hold_len + rest;
-            if (!in_room(c->net, c, ncap - c->hold_cap))
-                return;
-            uint8_t *nb = realloc(c->hold, ncap);
-            if (!nb) {
-                conn_log("error", "oom", c, "need=%zu", ncap);
-                conn_kill(c);
-                return;
-            }
-            c->hold = nb;
-            c->hold_cap = alloc_size(nb, ncap);
+    c->hold_off += used;
+    if (c->hold_off >= c->hold_len) {
+        c->hold_off = c->hold_len = 0;
+        if (c->hold_cap > RX_KEEP_MAX) {
+            free(c->hold);
+            c->hold = NULL;
+            c->hold_cap = 0;
+            in_account(c);
         }
-        memcpy(c->hold + c->hold_len, buf + used, rest);
-        c->hold_len += rest;
     }
-    if (!c->hold_len && c->hold_cap > RX_KEEP_MAX) {
-        free(c->hold);
-        c->hold = NULL;
-        c->hold_cap = 0;
+}
+
+/* Keeps p[0..n) (from lws's read buffer, or the handshake's) behind what
+ * is held already. */
+static void ws_hold_add(srv_conn *c, const uint8_t *p, size_t n)
+{
+    if (!n || c->killing || c->gone)
+        return;
+    if (n > c->hold_cap - c->hold_len && c->hold_off) {
+        /* Moved down only here, so each byte moves at most once. */
+        memmove(c->hold, c->hold + c->hold_off, c->hold_len - c->hold_off);
+        c->hold_len -= c->hold_off;
+        c->hold_off = 0;
     }
+    if (n > c->hold_cap - c->hold_len) {
+        size_t ncap = c->hold_len + n;
+        if (!in_room(c->net, c, ncap - c->hold_cap))
+            return;
+        uint8_t *nb = realloc(c->hold, ncap);
+        if (!nb) {
+            conn_log("error", "oom", c, "need=%zu", ncap);
+            conn_kill(c);
+            return;
+        }
+        c->hold = nb;
+        c->hold_cap = alloc_size(nb, ncap);
+    }
+    memcpy(c->hold + c->hold_len, p, n);
+    c->hold_len += n;
     in_account(c);
 }
 
@@ -1393,12 +1415,12 @@ static void ws_resume(srv_conn *c)
 {
     if (c->in_parse || !c->ws_open || !c->hold_len || c->gone || c->killing || c->draining)
         return;
-    size_t used = ws_parse_some(c, c->hold, c->hold_len);
+    size_t used = ws_parse_some(c, c->hold + c->hold_off, c->hold_len - c->hold_off);
     if (c->gone || c->killing) {
         drop_input(c);
         return;
     }
-    ws_keep_rest(c, c->hold, used, c->draining ? used : c->hold_len);
+    ws_hold_used(c, c->draining ? c->hold_len : used);
     ws_deadline(c);
 }
 
@@ -1425,8 +1447,15 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
     }
     memcpy(c->rx + c->rx_len, in, take);
     c->rx_len += take;
+    /* Only the new bytes are searched for the head's end (a head sent a
+     * byte at a time would otherwise be searched over and over); the head
+     * is parsed once, when whole. */
+    bool whole = false;
+    for (size_t i = c->head_seen > 3 ? c->head_seen - 3 : 0; i + 4 <= c->rx_len && !whole; i++)
+        whole = !memcmp(c->rx + i, "\r\n\r\n", 4);
+    c->head_seen = c->rx_len;
     srv_ws_handshake hs;
-    size_t head = srv_ws_read_handshake((const char *)c->rx, c->rx_len, &hs);
+    size_t head = whole ? srv_ws_read_handshake((const char *)c->rx, c->rx_len, &hs) : 0;
     if (!head) {
         if (want < WS_MAX_HEAD)
             return;
@@ -1448,9 +1477,8 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
     size_t rest = c->rx_len - head;
     c->rx_len = 0;
     if (rest || take < len) {
-        ws_keep_rest(c, c->rx + head, 0, rest);
-        if (take < len)
-            ws_keep_rest(c, in + take, 0, len - take);
+        ws_hold_add(c, c->rx + head, rest);
+        ws_hold_add(c, in + take, len - take); /* nothing when killed meanwhile */
         ws_resume(c);
     }
 }
@@ -1465,7 +1493,7 @@ static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
         return;
     }
     if (c->hold_len) {
-        ws_keep_rest(c, in, 0, len);
+        ws_hold_add(c, in, len);
         ws_resume(c);
         return;
     }
@@ -1475,7 +1503,7 @@ static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
         return;
     }
     if (used < len && !c->draining)
-        ws_keep_rest(c, in, used, len);
+        ws_hold_add(c, in + used, len - used);
     ws_deadline(c);
 }
 
@@ -1497,6 +1525,17 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
     }
     if (c->own_ws && !c->ws_open)
         return c->draining ? -1 : 0; /* a refused handshake's answer is out */
+    if (c->own_ws && c->pong_owed && !c->close_sent) {
+        uint8_t f[2 + sizeof c->pong];
+        size_t hl = srv_ws_frame_header(f, SRV_WS_OP_PONG, true, c->pong_len);
+        memcpy(f + hl, c->pong, c->pong_len);
+        c->pong_owed = false;
+        if (lws_write(wsi, f, hl + c->pong_len, LWS_WRITE_RAW) < 0)
+            return -1;
+        if (c->out.head != c->out.tail || c->draining)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (outq_front(&c->out, &p, &len)) {
         /* One lws_write per WRITEABLE: lws keeps any part the kernel did not
          * take and holds back the next WRITEABLE until it is out. A message

@@ -65,6 +65,8 @@ size_t srv_ws_read_handshake(const char *buf, size_t len, srv_ws_handshake *hs)
 
     /* The request line: METHOD SP TARGET SP HTTP/1.1 */
     const char *p = buf, *eol = memchr(p, '\r', head);
+    if (eol[1] != '\n')
+        return refuse(hs, 400, "malformed request line", head);
     for (const char *q = p; q < eol; q++)
         if ((unsigned char)*q < ' ' || *q == 0x7f)
             return refuse(hs, 400, "malformed request line", head);
@@ -197,6 +199,41 @@ static size_t fail(srv_ws_parser *p, srv_ws_event *ev, uint16_t code, const char
     ev->code = code;
     ev->why = why;
     return used;
+}
+
+/* Is s[0..n) UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * past U+10FFFF)? */
+static bool utf8_ok(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp, min;
+        if ((c & 0xe0) == 0xc0)
+            k = 1, cp = c & 0x1f, min = 0x80;
+        else if ((c & 0xf0) == 0xe0)
+            k = 2, cp = c & 0x0f, min = 0x800;
+        else if ((c & 0xf8) == 0xf0)
+            k = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return false;
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
 }
 
 /* May a peer send this close code (RFC 6455 §7.4)? */
@@ -373,6 +410,8 @@ size_t srv_ws_parse(srv_ws_parser *p, uint8_t *in, size_t len, srv_ws_event *ev)
                 if (p->ctl_len >= 2 && !close_code_ok(ev->code))
                     return fail(p, ev, SRV_WS_CLOSE_PROTOCOL, "close code that may not be sent",
                                 used);
+                if (p->ctl_len > 2 && !utf8_ok(p->ctl + 2, p->ctl_len - 2u))
+                    return fail(p, ev, SRV_WS_CLOSE_BAD_DATA, "close reason not UTF-8", used);
             }
             /* The payload stays in p->ctl until the next call. */
             p->in_frame = false;

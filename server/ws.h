@@ -15,8 +15,9 @@
  *   new data frame inside a fragmented message         1002
  *   a close frame of 1 byte, or with a code that may
  *   not be sent (RFC 6455 §7.4)                        1002
- * Text is not checked for UTF-8 here: a request is JSON, and the JSON
- * parser refuses bad UTF-8 with an error reply of its own.
+ *   a close frame whose reason is not UTF-8            1007
+ * Message text is not checked for UTF-8 here: a request is JSON, and the
+ * JSON parser refuses bad UTF-8 with an error reply of its own.
  */
 #ifndef JT_SRV_WS_H
 #define JT_SRV_WS_H
@@ -29,7 +30,7 @@
 
 typedef struct srv_ws_handshake {
     /* 101 when the upgrade goes ahead; otherwise the status to answer
-     * (400, 405, 426) before closing. */
+     * (400, 426) before closing. */
     int status;
     const char *why;   /* when refused: what was wrong, for the log and the answer */
     char accept[32];   /* Sec-WebSocket-Accept, NUL-terminated, when 101 */
@@ -60,6 +61,7 @@ enum {
 enum {
     SRV_WS_CLOSE_NORMAL = 1000,
     SRV_WS_CLOSE_PROTOCOL = 1002,
+    SRV_WS_CLOSE_BAD_DATA = 1007,
     SRV_WS_CLOSE_POLICY = 1008,
     SRV_WS_CLOSE_TOO_BIG = 1009,
 };

@@ -8,7 +8,8 @@
  * however much of the stream it is shown; the frame parser gives the same
  * messages, control frames and failure whether the stream arrives whole or
  * in chunks; a control payload never passes 125 bytes; a failure is
- * sticky and names its rule. */
+ * sticky, names its rule and closes with 1002 (1007 for a close reason
+ * that is not UTF-8). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +74,8 @@ static void run_frames(const uint8_t *src, size_t len, size_t chunk, transcript 
                 put(t, tag, 3);
                 put(t, ev.data, ev.len);
             } else if (ev.kind == SRV_WS_FAIL) {
-                if (!ev.why || !ev.why[0] || ev.code != SRV_WS_CLOSE_PROTOCOL)
+                if (!ev.why || !ev.why[0] ||
+                    (ev.code != SRV_WS_CLOSE_PROTOCOL && ev.code != SRV_WS_CLOSE_BAD_DATA))
                     abort();
                 uint8_t tag[3] = {'F', (uint8_t)(ev.code >> 8), (uint8_t)ev.code};
                 put(t, tag, 3);

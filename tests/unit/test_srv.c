@@ -767,6 +767,36 @@ static void ws_control_frames(void **state)
     assert_int_equal(n, 13);
     assert_memory_equal(got, "are you there", 13);
     free(got);
+    /* Pings faster than pongs go out: the latest ping is always answered
+     * (older ones may not be: RFC 6455 §5.5.3), and the connection serves on. */
+    uint8_t burst[6 * (6 + 125)];
+    size_t bn = 0;
+    for (int i = 0; i < 6; i++) {
+        char pl[125];
+        memset(pl, 'a' + i, sizeof pl);
+        uint8_t *f = burst + bn;
+        f[0] = 0x80 | OP_PING;
+        f[1] = 0x80 | 125;
+        memset(f + 2, 0, 4); /* a zero mask */
+        memcpy(f + 6, pl, sizeof pl);
+        bn += 6 + 125;
+    }
+    assert_int_equal(write_all(fd, burst, bn), 0);
+    int pongs = 0;
+    char last = 0;
+    for (;;) {
+        int op = ws_recv_frame(fd, &got, &n, pongs ? 300 : 3000);
+        if (op < 0)
+            break;
+        assert_int_equal(op, OP_PONG);
+        assert_int_equal(n, 125);
+        assert_true(got[0] > last); /* in order, none twice */
+        last = got[0];
+        free(got);
+        pongs++;
+    }
+    assert_true(pongs >= 1 && pongs <= 6);
+    assert_int_equal(last, 'f');
     /* A pong from the client is taken and ignored. */
     assert_int_equal(ws_send_frame(fd, OP_PONG, true, "x", 1), 0);
     ws_expect(fd, "still", "R0:still");
@@ -802,6 +832,22 @@ static void ws_control_frames(void **state)
     assert_non_null(got);
     assert_string_equal(got, "R0:hi");
     free(got);
+    close(fd);
+
+    /* A handshake arriving a few bytes at a time. */
+    fd = tcp_connect(S.ws_port);
+    for (int off = 0; off < k; off += 7) {
+        assert_int_equal(write_all(fd, req + off, (size_t)(k - off < 7 ? k - off : 7)), 0);
+        sleep_ms(2);
+    }
+    hn = 0;
+    while (hn < 4 || memcmp(head + hn - 4, "\r\n\r\n", 4) != 0) {
+        assert_int_equal(read_full(fd, head + hn, 1, 3000), 0);
+        hn++;
+    }
+    head[hn] = '\0';
+    assert_non_null(strstr(head, "HTTP/1.1 101 "));
+    ws_expect(fd, "piecemeal", "R0:piecemeal");
     close(fd);
 
     /* Refused handshakes: an answer that says why, then EOF. */
@@ -850,8 +896,8 @@ static void ws_control_frames(void **state)
     assert_true(peer_closes(fd, 3000));
     close(fd);
     assert_true(wait_conns(0, 3000));
-    /* Only the two that opened reached the dispatcher. */
-    assert_int_equal(atomic_load(&S.closes), 2);
+    /* Only the three that opened reached the dispatcher. */
+    assert_int_equal(atomic_load(&S.closes), 3);
     srv_stop();
 }
 

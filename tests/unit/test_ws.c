@@ -297,6 +297,51 @@ static void frames_refused(void **state)
     expect_fail(s, n, "close code that may not be sent");
     n = masked(s, SRV_WS_OP_CLOSE, true, "\x03\xe7", 2); /* 999 */
     expect_fail(s, n, "close code that may not be sent");
+    /* A close reason must be UTF-8 (1007), and may be. */
+    n = masked(s, SRV_WS_OP_CLOSE, true, "\x03\xe8ok\xc0\xaf", 6); /* an overlong '/' */
+    expect_events(s, n, "FAIL:1007:close reason not UTF-8");
+    n = masked(s, SRV_WS_OP_CLOSE, true, "\x03\xe8\xed\xa0\x80", 5); /* a surrogate */
+    expect_events(s, n, "FAIL:1007:close reason not UTF-8");
+    n = masked(s, SRV_WS_OP_CLOSE, true, "\x03\xe8\xe4\xba\x95\xe9\x80\x9a", 8); /* 井通 */
+    expect_events(s, n, "CLOSE:1000:\xe4\xba\x95\xe9\x80\x9a;");
+    /* Close codes at the edges of what a peer may send. */
+    const struct {
+        uint16_t code;
+        bool ok;
+    } codes[] = {{999, false},  {1000, true},  {1003, true},  {1004, false}, {1005, false},
+                 {1006, false}, {1007, true},  {1014, true},  {1015, false}, {2999, false},
+                 {3000, true},  {4999, true},  {5000, false}};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        uint8_t cb[2] = {(uint8_t)(codes[i].code >> 8), (uint8_t)codes[i].code};
+        n = masked(s, SRV_WS_OP_CLOSE, true, cb, 2);
+        char want[64];
+        if (codes[i].ok)
+            snprintf(want, sizeof want, "CLOSE:%u:;", codes[i].code);
+        else
+            snprintf(want, sizeof want, "FAIL:1002:close code that may not be sent");
+        expect_events(s, n, want);
+    }
+    /* A ping of exactly 125 bytes is fine. */
+    char p125[125];
+    memset(p125, 'q', sizeof p125);
+    n = masked(s, SRV_WS_OP_PING, true, p125, sizeof p125);
+    char want125[140];
+    snprintf(want125, sizeof want125, "PING:%.125s;", p125);
+    expect_events(s, n, want125);
+    /* A length past 2^32 is read whole (and waits for its bytes). */
+    const uint8_t big5g[] = {0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4, 'x'};
+    srv_ws_parser bp;
+    srv_ws_parser_init(&bp);
+    uint8_t bb[sizeof big5g];
+    memcpy(bb, big5g, sizeof bb);
+    srv_ws_event bev;
+    size_t bu = srv_ws_parse(&bp, bb, sizeof bb, &bev);
+    assert_int_equal(bu, sizeof bb);
+    assert_int_equal(bev.kind, SRV_WS_DATA);
+    assert_int_equal(bev.len, 1);
+    assert_true(bev.first && !bev.final && bev.binary);
+    assert_true(bp.left == ((uint64_t)1 << 32) - 1);
+
     const uint8_t huge[] = {0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4};
     expect_fail(huge, sizeof huge, "frame length over 2^63");
 
