@@ -749,7 +749,7 @@ static size_t out_queued(const srv_conn *c)
  * byte of it was written). */
 static size_t out_memory(const srv_conn *c)
 {
-    return c->transport != JN_JTP ? c->out.cap : out_queued(c);
+    return c->transport != JN_JTP ? c->out.cap : jt_jtp_output_buffered(c->jtp);
 }
 
 /* Brings the net's total up to date with c's queue. */

@@ -42,6 +42,11 @@
 /* A frame buffer above this is released after use, so that idle connections
  * do not each pin their largest message. */
 #define KEEP_FRAME_BUF ((size_t)64 << 10)
+/* The output buffer and the queue of received messages are let go when
+ * they empty past these sizes: one large reply or burst must not hold its
+ * memory for the rest of the session. */
+#define KEEP_OUT_BUF ((size_t)1 << 20)
+#define KEEP_MQ_BUF ((size_t)256 << 10)
 
 _Static_assert(sizeof(KDF_CONTEXT) - 1 == crypto_kdf_CONTEXTBYTES, "kdf context length");
 _Static_assert(crypto_kx_SESSIONKEYBYTES == 32, "kx session key size");
@@ -789,8 +794,15 @@ jt_err jt_jtp_feed(jt_jtp *j, const uint8_t *in, size_t n, jt_errinfo *ei)
 bool jt_jtp_next_message(jt_jtp *j, const char **msg, size_t *len)
 {
     if (!j || j->mq_off >= j->mq_len) {
-        if (j)
+        if (j) {
             j->mq_off = j->mq_len = 0;
+            if (j->mq_cap > KEEP_MQ_BUF) {
+                sodium_memzero(j->mq, j->mq_cap);
+                free(j->mq);
+                j->mq = NULL;
+                j->mq_cap = 0;
+            }
+        }
         return false;
     }
     uint32_t n = jt__get_u32(j->mq + j->mq_off);
@@ -843,8 +855,21 @@ void jt_jtp_consume_output(jt_jtp *j, size_t n)
 {
     size_t pending = j->out_len - j->out_off;
     j->out_off += n < pending ? n : pending;
-    if (j->out_off == j->out_len)
+    if (j->out_off == j->out_len) {
         j->out_off = j->out_len = 0;
+        if (j->out_cap > KEEP_OUT_BUF) {
+            /* A plaintext session's output is the messages themselves. */
+            sodium_memzero(j->out, j->out_cap);
+            free(j->out);
+            j->out = NULL;
+            j->out_cap = 0;
+        }
+    }
+}
+
+size_t jt_jtp_output_buffered(const jt_jtp *j)
+{
+    return j ? j->out_cap : 0;
 }
 
 size_t jt_jtp_input_buffered(const jt_jtp *j)

@@ -400,6 +400,51 @@ static void message_exactly_at_limit(void **state)
     jt_jtp_free(s);
 }
 
+/* One large message does not pin its memory: the output buffer and the
+ * receiver's message queue are let go once they empty (past 1 MiB and
+ * 256 KiB), small ones are kept for reuse; what they hold is reported. */
+static void large_buffers_let_go(void **state)
+{
+    (void)state;
+    keys k;
+    make_keys(&k);
+    jt_jtp_limits lim;
+    jt_jtp_limits_init(&lim);
+    lim.max_message = 4 << 20;
+    lim.max_output = 16 << 20;
+    lim.max_queued = 16 << 20;
+    jt_jtp *c, *s;
+    open_pair(&k, &lim, &c, &s);
+    size_t big = (size_t)3 << 20;
+    char *m = malloc(big + 1);
+    memset(m, 'w', big);
+    m[big] = '\0';
+    send_ok(s, m);
+    assert_true(jt_jtp_output_buffered(s) >= big);
+    pump(c, s, 0); /* moves it all: the sender's buffer empties */
+    assert_int_equal(jt_jtp_output_buffered(s), 0);
+    assert_true(jt_jtp_input_buffered(c) >= big);
+    expect_msg(c, m);
+    const char *x;
+    size_t xn;
+    assert_false(jt_jtp_next_message(c, &x, &xn)); /* the queue found empty */
+    assert_true(jt_jtp_input_buffered(c) < ((size_t)256 << 10));
+    /* Small traffic keeps its (small) buffers. */
+    send_ok(s, "{\"small\":1}");
+    size_t held = jt_jtp_output_buffered(s);
+    assert_true(held > 0 && held <= ((size_t)1 << 20));
+    pump(c, s, 0);
+    assert_int_equal(jt_jtp_output_buffered(s), held);
+    expect_msg(c, "{\"small\":1}");
+    /* And the session goes on after the buffers were let go. */
+    send_ok(s, m);
+    pump(c, s, 0);
+    expect_msg(c, m);
+    free(m);
+    jt_jtp_free(c);
+    jt_jtp_free(s);
+}
+
 static void queue_and_output_caps(void **state)
 {
     (void)state;
@@ -763,6 +808,7 @@ int main(void)
         cmocka_unit_test(oversize_frame_rejected_early),
         cmocka_unit_test(message_exactly_at_limit),
         cmocka_unit_test(queue_and_output_caps),
+        cmocka_unit_test(large_buffers_let_go),
         cmocka_unit_test(send_before_open),
         cmocka_unit_test(plaintext_mode),
         cmocka_unit_test(plaintext_refused),

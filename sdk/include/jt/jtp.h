@@ -153,15 +153,20 @@ JT_API jt_err jt_jtp_send(jt_jtp *j, const char *msg, size_t len, jt_errinfo *ei
  * valid until the next call that changes the handle. */
 JT_API void jt_jtp_pending_output(const jt_jtp *j, const uint8_t **p, size_t *n);
 /* Drops the first `n` pending bytes (those that were written); n larger than
- * what is pending drops everything. */
+ * what is pending drops everything. An output buffer that empties past
+ * 1 MiB is let go (a later send allocates again). */
 JT_API void jt_jtp_consume_output(jt_jtp *j, size_t n);
+/* Bytes of memory the handle holds for output (at least what is pending):
+ * what a server's output budget should count. */
+JT_API size_t jt_jtp_output_buffered(const jt_jtp *j);
 
 JT_API jt_jtp_state jt_jtp_get_state(const jt_jtp *j);
 /* Whether a frame has begun to arrive and is not yet whole (its header or
  * its payload only in part): a server can give the peer a deadline. */
 JT_API bool jt_jtp_partial_input(const jt_jtp *j);
 /* Bytes of memory the handle holds for input: the frame being received and
- * messages not yet taken with jt_jtp_next_message. */
+ * messages not yet taken with jt_jtp_next_message (a queue that empties
+ * past 256 KiB is let go at the jt_jtp_next_message that finds it empty). */
 JT_API size_t jt_jtp_input_buffered(const jt_jtp *j);
 /* The failure of a JT_JTP_FAILED handle (code JT_OK otherwise). Valid as
  * long as the handle. */
