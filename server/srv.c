@@ -936,6 +936,27 @@ static size_t alloc_size(void *p, size_t asked)
 #endif
 }
 
+static void in_account(srv_conn *c);
+static bool in_room(srv_net *n, srv_conn *c, size_t more);
+
+/* Grows c->rx to `ncap` bytes within the input budget; false when it could
+ * not (c may then be closing). */
+static bool rx_grow(srv_conn *c, size_t ncap)
+{
+    if (!in_room(c->net, c, ncap > c->rx_cap ? ncap - c->rx_cap : 0))
+        return false;
+    uint8_t *nb = realloc(c->rx, ncap);
+    if (!nb) {
+        conn_log("error", "oom", c, "need=%zu", ncap);
+        conn_kill(c);
+        return false;
+    }
+    c->rx = nb;
+    c->rx_cap = alloc_size(nb, ncap);
+    in_account(c);
+    return true;
+}
+
 /* Brings the net's input total up to date with c's buffers. */
 static void in_account(srv_conn *c)
 {
@@ -1240,17 +1261,8 @@ static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, boo
             ncap *= 2;
         if (ncap > n->max_message + 1) /* never twice what a message may be */
             ncap = n->max_message + 1;
-        if (!in_room(n, c, ncap - c->rx_cap))
+        if (!rx_grow(c, ncap))
             return;
-        uint8_t *nb = realloc(c->rx, ncap);
-        if (!nb) {
-            conn_log("error", "oom", c, "need=%zu", ncap);
-            conn_kill(c);
-            return;
-        }
-        c->rx = nb;
-        c->rx_cap = alloc_size(nb, ncap);
-        in_account(c);
     }
     if (len)
         memcpy(c->rx + c->rx_len, in, len);
@@ -1427,24 +1439,11 @@ static void ws_resume(srv_conn *c)
 /* The opening handshake: the request head gathers in c->rx. */
 static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
 {
-    srv_net *n = c->net;
     size_t want = c->rx_len + len;
     size_t room = WS_MAX_HEAD > c->rx_len ? WS_MAX_HEAD - c->rx_len : 0;
     size_t take = len < room ? len : room;
-    if (c->rx_len + take + 1 > c->rx_cap) {
-        size_t ncap = WS_HEAD_BUF;
-        if (!in_room(n, c, ncap - c->rx_cap))
-            return;
-        uint8_t *nb = realloc(c->rx, ncap);
-        if (!nb) {
-            conn_log("error", "oom", c, "need=%zu", ncap);
-            conn_kill(c);
-            return;
-        }
-        c->rx = nb;
-        c->rx_cap = alloc_size(nb, ncap);
-        in_account(c);
-    }
+    if (c->rx_len + take + 1 > c->rx_cap && !rx_grow(c, WS_HEAD_BUF))
+        return;
     memcpy(c->rx + c->rx_len, in, take);
     c->rx_len += take;
     /* Only the new bytes are searched for the head's end (a head sent a
@@ -2235,7 +2234,6 @@ static bool is_own_request_line(const srv_conn *c, const void *in, size_t len)
  * lws counts it). */
 static int http_body(srv_conn *c, const void *in, size_t len)
 {
-    srv_net *n = c->net;
     if (c->killing)
         return -1;
     c->last_rx = mono_seconds();
@@ -2263,17 +2261,8 @@ static int http_body(srv_conn *c, const void *in, size_t len)
             ncap *= 2;
         if (ncap > c->body_want + 1)
             ncap = c->body_want + 1;
-        if (!in_room(n, c, ncap - c->rx_cap))
+        if (!rx_grow(c, ncap))
             return -1;
-        uint8_t *nb = realloc(c->rx, ncap);
-        if (!nb) {
-            conn_log("error", "oom", c, "need=%zu", ncap);
-            conn_kill(c);
-            return -1;
-        }
-        c->rx = nb;
-        c->rx_cap = alloc_size(nb, ncap);
-        in_account(c);
     }
     memcpy(c->rx + c->rx_len, in, len);
     c->rx_len += len;

@@ -319,6 +319,24 @@ static bool peer_closes(int fd, int timeout_ms)
 
 /* ------------------------------------------------- WebSocket client */
 
+/* Reads an HTTP answer's head (through the empty line), byte by byte so
+ * that no frame byte after it is swallowed; NUL-terminated. 0, or -1 on
+ * EOF, timeout or a head that does not fit. */
+static int read_head(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap - 1) {
+        if (read_full(fd, out + n, 1, 3000))
+            return -1;
+        n++;
+        if (n >= 4 && memcmp(out + n - 4, "\r\n\r\n", 4) == 0) {
+            out[n] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Opens a WebSocket on `path` from an already connected socket; -1 (and
  * the socket closed) when the server refuses or closes. */
 static int ws_handshake(int fd, int port, const char *path)
@@ -335,19 +353,11 @@ static int ws_handshake(int fd, int port, const char *path)
         close(fd);
         return -1;
     }
-    /* Byte by byte so no frame byte after the headers is swallowed. */
     char resp[2048];
-    size_t n = 0;
-    while (n < sizeof resp - 1) {
-        if (read_full(fd, resp + n, 1, 3000)) {
-            close(fd);
-            return -1;
-        }
-        n++;
-        if (n >= 4 && memcmp(resp + n - 4, "\r\n\r\n", 4) == 0)
-            break;
+    if (read_head(fd, resp, sizeof resp)) {
+        close(fd);
+        return -1;
     }
-    resp[n] = '\0';
     if (strncmp(resp, "HTTP/1.1 101", 12) != 0 || !strstr(resp, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")) {
         close(fd);
         return -1;
@@ -820,12 +830,7 @@ static void ws_control_frames(void **state)
     memcpy(req + k, frame, sizeof frame);
     assert_int_equal(write_all(fd, req, (size_t)k + sizeof frame), 0);
     char head[4096];
-    size_t hn = 0;
-    while (hn < 4 || memcmp(head + hn - 4, "\r\n\r\n", 4) != 0) {
-        assert_int_equal(read_full(fd, head + hn, 1, 3000), 0);
-        hn++;
-    }
-    head[hn] = '\0';
+    assert_int_equal(read_head(fd, head, sizeof head), 0);
     assert_non_null(strstr(head, "HTTP/1.1 101 "));
     assert_non_null(strstr(head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
     got = ws_recv_text(fd);
@@ -840,12 +845,7 @@ static void ws_control_frames(void **state)
         assert_int_equal(write_all(fd, req + off, (size_t)(k - off < 7 ? k - off : 7)), 0);
         sleep_ms(2);
     }
-    hn = 0;
-    while (hn < 4 || memcmp(head + hn - 4, "\r\n\r\n", 4) != 0) {
-        assert_int_equal(read_full(fd, head + hn, 1, 3000), 0);
-        hn++;
-    }
-    head[hn] = '\0';
+    assert_int_equal(read_head(fd, head, sizeof head), 0);
     assert_non_null(strstr(head, "HTTP/1.1 101 "));
     ws_expect(fd, "piecemeal", "R0:piecemeal");
     close(fd);
