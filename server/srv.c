@@ -939,22 +939,28 @@ static size_t alloc_size(void *p, size_t asked)
 static void in_account(srv_conn *c);
 static bool in_room(srv_net *n, srv_conn *c, size_t more);
 
-/* Grows c->rx to `ncap` bytes within the input budget; false when it could
- * not (c may then be closing). */
-static bool rx_grow(srv_conn *c, size_t ncap)
+/* Grows one of c's input buffers (*buf, *cap: c->rx or c->hold) to `ncap`
+ * bytes within the input budget; false when it could not (c may then be
+ * closing). */
+static bool input_grow(srv_conn *c, uint8_t **buf, size_t *cap, size_t ncap)
 {
-    if (!in_room(c->net, c, ncap > c->rx_cap ? ncap - c->rx_cap : 0))
+    if (!in_room(c->net, c, ncap > *cap ? ncap - *cap : 0))
         return false;
-    uint8_t *nb = realloc(c->rx, ncap);
+    uint8_t *nb = realloc(*buf, ncap);
     if (!nb) {
         conn_log("error", "oom", c, "need=%zu", ncap);
         conn_kill(c);
         return false;
     }
-    c->rx = nb;
-    c->rx_cap = alloc_size(nb, ncap);
+    *buf = nb;
+    *cap = alloc_size(nb, ncap);
     in_account(c);
     return true;
+}
+
+static bool rx_grow(srv_conn *c, size_t ncap)
+{
+    return input_grow(c, &c->rx, &c->rx_cap, ncap);
 }
 
 /* Brings the net's input total up to date with c's buffers. */
@@ -1404,19 +1410,8 @@ static void ws_hold_add(srv_conn *c, const uint8_t *p, size_t n)
         c->hold_len -= c->hold_off;
         c->hold_off = 0;
     }
-    if (n > c->hold_cap - c->hold_len) {
-        size_t ncap = c->hold_len + n;
-        if (!in_room(c->net, c, ncap - c->hold_cap))
-            return;
-        uint8_t *nb = realloc(c->hold, ncap);
-        if (!nb) {
-            conn_log("error", "oom", c, "need=%zu", ncap);
-            conn_kill(c);
-            return;
-        }
-        c->hold = nb;
-        c->hold_cap = alloc_size(nb, ncap);
-    }
+    if (n > c->hold_cap - c->hold_len && !input_grow(c, &c->hold, &c->hold_cap, c->hold_len + n))
+        return;
     memcpy(c->hold + c->hold_len, p, n);
     c->hold_len += n;
     in_account(c);
