@@ -758,30 +758,42 @@ static int ws_receive(jt_session *s, struct lws *wsi, const void *in, size_t len
     return 0;
 }
 
+/* Bytes of requests written in one writeable turn at most: a burst (a
+ * group commit's worth of submits) goes out in one turn rather than one
+ * request per turn of the loop, and one turn still cannot hold the loop
+ * for long. */
+#define WS_WRITE_TURN (256u << 10)
+
 static int ws_writeable(jt_session *s, struct lws *wsi)
 {
-    req *r = s->out.head;
-    if (!r || !s->open)
-        return 0;
-    uint8_t *frame = malloc(LWS_PRE + r->len);
-    if (!frame) {
-        conn_gone(s, false, JT_ENOMEM, "out of memory writing to %s", s->url);
-        return -1;
+    size_t turn = 0;
+    /* Another frame follows only while lws holds no part of the last one:
+     * a partial write is kept by lws and sent before anything else. */
+    while (s->open && s->out.head && turn < WS_WRITE_TURN &&
+           (turn == 0 || !lws_partial_buffered(wsi))) {
+        req *r = s->out.head;
+        uint8_t *frame = malloc(LWS_PRE + r->len);
+        if (!frame) {
+            conn_gone(s, false, JT_ENOMEM, "out of memory writing to %s", s->url);
+            return -1;
+        }
+        memcpy(frame + LWS_PRE, r->text, r->len);
+        /* From here the node may see it. */
+        list_remove(&s->out, r);
+        r->sent = true;
+        list_append(&s->wait, r);
+        free(r->text);
+        r->text = NULL;
+        size_t len = r->len;
+        int w = lws_write(wsi, frame + LWS_PRE, len, LWS_WRITE_TEXT);
+        free(frame);
+        if (w < (int)len) {
+            conn_gone(s, false, JT_ECLOSED, "write to %s failed", s->url);
+            return -1;
+        }
+        turn += len;
     }
-    memcpy(frame + LWS_PRE, r->text, r->len);
-    /* From here the node may see it. */
-    list_remove(&s->out, r);
-    r->sent = true;
-    list_append(&s->wait, r);
-    free(r->text);
-    r->text = NULL;
-    int w = lws_write(wsi, frame + LWS_PRE, r->len, LWS_WRITE_TEXT);
-    free(frame);
-    if (w < (int)r->len) {
-        conn_gone(s, false, JT_ECLOSED, "write to %s failed", s->url);
-        return -1;
-    }
-    if (s->out.head)
+    if (s->open && s->out.head)
         lws_callback_on_writable(wsi);
     return 0;
 }

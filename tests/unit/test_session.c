@@ -394,6 +394,36 @@ static void check_calls(loop *l, jt_session *s)
         reply_clear(&many[i]);
     }
 
+    /* A burst queued at once goes out together (several requests a turn
+     * over WebSocket), large ones among them (more than the socket takes
+     * in one write, so lws holds the rest of a frame and the session must
+     * wait for it): every request answered once, by id. */
+    enum { BURST = 300, BIG = 900 << 10 };
+    reply *burst = calloc(BURST, sizeof *burst);
+    char *big = malloc(BIG + 64);
+    assert_non_null(burst);
+    assert_non_null(big);
+    int bl = snprintf(big, 64, "{\"command\":\"ping\",\"pad\":\"");
+    memset(big + bl, 'x', BIG);
+    strcpy(big + bl + BIG, "\"}");
+    for (int i = 0; i < BURST; i++)
+        request(s,
+                i % 100 == 50 ? big
+                : i % 2       ? "{\"command\":\"ping\"}"
+                              : "{\"command\":\"server_info\"}",
+                20000, &burst[i]);
+    for (int i = 0; i < BURST; i++) {
+        assert_true(run_until(l, &burst[i].done, 30000));
+        assert_int_equal(burst[i].err, JT_OK);
+        assert_int_equal(burst[i].calls, 1);
+        if (i % 2 == 0 && i % 100 != 50)
+            assert_non_null(strstr(burst[i].text, "\"info\""));
+        reply_clear(&burst[i]);
+    }
+    free(big);
+    free(burst);
+    assert_int_equal(jt_session_pending(s), 0);
+
     /* Refused at once: the callback never runs. */
     jt_errinfo ei;
     assert_int_equal(jt_session_request(s, "{\"no\":\"command\"}", 0, on_reply, &r, NULL, &ei),
@@ -1000,16 +1030,11 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(bad_setup),
-        cmocka_unit_test(ws_requests),
-        cmocka_unit_test(jtp_requests),
-        cmocka_unit_test(jtp_wrong_key),
-        cmocka_unit_test(subscriptions),
-        cmocka_unit_test(restart),
-        cmocka_unit_test(retry_now),
-        cmocka_unit_test(jtp_key_change_retried),
-        cmocka_unit_test(timeouts),
-        cmocka_unit_test(freeing),
+        cmocka_unit_test(bad_setup),     cmocka_unit_test(ws_requests),
+        cmocka_unit_test(jtp_requests),  cmocka_unit_test(jtp_wrong_key),
+        cmocka_unit_test(subscriptions), cmocka_unit_test(restart),
+        cmocka_unit_test(retry_now),     cmocka_unit_test(jtp_key_change_retried),
+        cmocka_unit_test(timeouts),      cmocka_unit_test(freeing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
