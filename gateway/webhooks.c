@@ -91,6 +91,11 @@ struct gw_webhooks {
     /* A write about dead letters failed: the next tick reads the list
      * again from the store (set by the store's writer thread). */
     atomic_bool dead_resync;
+    /* Batches that change dead letters, handed to the store's writer and
+     * not yet done. The list is read again only when none is: the store
+     * then holds every change the list already shows (the writer keeps
+     * the order), so the list read back loses none and revives none. */
+    atomic_uint dead_writes;
     owed **staged;
     size_t n_staged, cap_staged;
     size_t inflight;
@@ -317,6 +322,7 @@ static void on_dead_store_done(void *ctx, int rc, const char *err)
                 err ? err : "");
         atomic_store(&wh->dead_resync, true);
     }
+    atomic_fetch_sub(&wh->dead_writes, 1);
 }
 
 static void on_store_done(void *ctx, int rc, const char *err)
@@ -378,6 +384,7 @@ static void save(gw_webhooks *wh, const owed *o, const char *body, size_t len, g
         gw_batch_free(b);
     } else if (table == GW_DEAD) {
         dead_commit_list(wh, o, drop);
+        atomic_fetch_add(&wh->dead_writes, 1);
         gw_store_commit_async(wh->g->store, b, on_dead_store_done, wh);
     } else {
         gw_store_commit_async(wh->g->store, b, on_store_done, (void *)"delivery");
@@ -564,7 +571,10 @@ void gw_webhooks_tick(gw_webhooks *wh)
 {
     if (wh->stopping)
         return;
-    if (atomic_exchange(&wh->dead_resync, false))
+    /* Not while a change to the dead letters is on its way to the store
+     * (dead_writes): the next tick, then. */
+    if (atomic_load(&wh->dead_resync) && atomic_load(&wh->dead_writes) == 0 &&
+        atomic_exchange(&wh->dead_resync, false))
         dead_reload(wh);
     uint64_t now = now_ms();
     for (gw_dnode *n = wh->owed.head, *next; n && wh->inflight < wh->g->cfg->wh_max_inflight;
@@ -891,6 +901,7 @@ typedef struct commit_back {
     char err[256];
     void (*answer)(void *ctx);
     void (*drop)(void *ctx);
+    gw_webhooks *dead; /* the batch changes dead letters (counted in dead_writes) */
 } commit_back;
 
 static void on_commit_back(void *ctx, int rc, const char *err)
@@ -898,6 +909,13 @@ static void on_commit_back(void *ctx, int rc, const char *err)
     commit_back *cb = ctx;
     cb->rc = rc;
     snprintf(cb->err, sizeof cb->err, "%s", err ? err : "");
+    if (cb->dead) {
+        /* A failed delete or requeue left the store as it was while the
+         * list already changed: it is read again. */
+        if (rc)
+            atomic_store(&cb->dead->dead_resync, true);
+        atomic_fetch_sub(&cb->dead->dead_writes, 1);
+    }
     if (srv_net_post(cb->c->g->net, cb->answer, cb) != 0)
         cb->drop(cb);
 }
@@ -1259,7 +1277,7 @@ void gw_delete_webhook(gw_call *c)
         gw_fail(c, 503, "storeUnavailable", NULL, rc ? err : "out of memory");
         return;
     }
-    dc->cb = (commit_back){.c = c, .answer = deleted_loop, .drop = free};
+    dc->cb = (commit_back){.c = c, .answer = deleted_loop, .drop = free, .dead = wh};
     snprintf(dc->id, sizeof dc->id, "%.16s", id);
     /* From now on nothing more is queued or sent for it. */
     gw_webhook_clear(h);
@@ -1280,6 +1298,7 @@ void gw_delete_webhook(gw_call *c)
             dead_unlink(wh, DEADENT(n));
     }
     fprintf(stderr, "level=info mod=webhooks event=deleted hook=%s key=%s\n", dc->id, c->key.id);
+    atomic_fetch_add(&wh->dead_writes, 1);
     gw_store_commit_async(c->g->store, b, on_commit_back, dc);
 }
 
@@ -1438,12 +1457,14 @@ void gw_post_webhook_retry(gw_call *c)
             gw_fail(c, 500, "outOfMemory", NULL, "out of memory");
         return;
     }
-    rq->cb = (commit_back){.c = c, .answer = requeued_loop, .drop = requeued_drop};
+    rq->cb = (commit_back){
+        .c = c, .answer = requeued_loop, .drop = requeued_drop, .dead = c->g->webhooks};
     snprintf(rq->id, sizeof rq->id, "%.16s", id);
     rq->list = rs.list;
     rq->n = rs.n;
     rq->more = rs.more;
     for (size_t i = 0; i < rs.n; i++)
         dead_forget(c->g->webhooks, rs.list[i]->key);
+    atomic_fetch_add(&c->g->webhooks->dead_writes, 1);
     gw_store_commit_async(c->g->store, b, on_commit_back, rq);
 }
