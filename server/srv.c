@@ -1,6 +1,7 @@
 /*
  * srv.c — the server core (see srv.h): WebSocket, jtp and HTTP listeners
- * on one libwebsockets loop.
+ * on one libwebsockets loop. The HTTP listener's requests and answers are
+ * in srv_http.c; what the two files share is in srv_int.h.
  *
  * Shape of the thing:
  *
@@ -9,7 +10,7 @@
  *    would take unmasked client frames), "jtp" (raw TCP: every accepted
  *    socket is bound to the raw-skt role and our "jtp" protocol) and
  *    "http" (HTTP/1.1, optionally TLS, with WebSocket upgrades at chosen
- *    paths; see the HTTP section). Each accepted connection gets a
+ *    paths; see srv_http.c). Each accepted connection gets a
  *    srv_conn, found from its wsi through lws's opaque user pointer.
  *  - A srv_conn outlives its wsi: when lws reports the close we call on_close,
  *    unhook it from the wsi and put it on a dead list that srv_net_run frees
@@ -34,300 +35,17 @@
  *    lws_cancel_service() to wake poll(). The posted callbacks run from
  *    srv_net_run between service rounds, outside any connection callback.
  */
-#include "srv.h"
-
-#include <arpa/inet.h>
-#include <malloc.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <libwebsockets.h>
-#include <sodium.h>
-#ifdef __linux__
-#include <linux/sockios.h> /* SIOCOUTQ */
-#include <linux/tcp.h>     /* struct tcp_info with tcpi_bytes_acked */
-#endif
-
-#include "jt/jtp.h"
-#include "ws.h"
-
-#define DEFAULT_WS_ADDR     "127.0.0.1:5020"
-#define DEFAULT_JTP_ADDR    "127.0.0.1:5030"
-#define DEFAULT_MAX_MESSAGE ((size_t)1 << 20)
-#define DEFAULT_MAX_CONNS   1024u
-#define DEFAULT_MAX_CONNS_PER_ADDR 64u
-#define DEFAULT_MAX_OUT_TOTAL ((size_t)512 << 20)
-#define DEFAULT_MSG_DEADLINE_S 30u
-#define DEFAULT_MAX_IN_TOTAL ((size_t)256 << 20)
-#define DEFAULT_MAX_OUTBUF  ((size_t)16 << 20)
-#define DEFAULT_SLOW_READER_S 10u
-
-/* Bytes handed to one lws_write of a jtp connection. Large enough to carry
- * hundreds of pipelined replies per syscall, small enough that what the
- * kernel does not take (lws copies that remainder) stays cheap. */
-#define JTP_WRITE_CHUNK ((size_t)256 << 10)
-/* Buffers above these sizes are released once empty, so that one large
- * message does not pin memory for the rest of a connection's life. */
-#define RX_KEEP_MAX  ((size_t)64 << 10)
-#define OUT_KEEP_MAX ((size_t)256 << 10)
-/* How long a connection that is being closed after a last message may take
- * to read it. */
-#define DRAIN_TIMEOUT_S 5
-/* How long a jtp client may take from connect to an open session; a peer
- * that connects and stays silent would otherwise hold a slot for ever. */
-#define JTP_HANDSHAKE_TIMEOUT_S 10
-/* The same for a WebSocket client's opening handshake (or msg_deadline_s
- * when that is shorter), and the most its request head may take. */
-#define WS_HANDSHAKE_TIMEOUT_S 10
-#define WS_HEAD_BUF 8192u /* a size class of its own: the message buffer grows from it */
-#define WS_MAX_HEAD (WS_HEAD_BUF - 1)
-/* The handshake's answer or the close frame, waiting to be written. */
-#define WS_CTLQ 640
-_Static_assert(LWS_PRE >= 10, "a server frame header fits in the headroom");
-#define DEFAULT_IDLE_S 300
-/* The largest WebSocket frame written: longer messages go in fragments. */
-#define WS_FRAGMENT 65536
-/* Requests one connection may hand out per round of the loop. */
-#define TURN_REQUESTS 32
-/* How often connections with output queued are checked for progress. */
-#define WATCHDOG_MS 500
-
-enum jn_transport { JN_WS, JN_JTP, JN_HTTP };
+#include "srv_int.h"
 
 static const char *const TRANSPORT_NAME[] = {[JN_WS] = "ws", [JN_JTP] = "jtp", [JN_HTTP] = "http"};
 
-/* Where an HTTP connection is in its current request. */
-enum http_state {
-    H_IDLE,     /* between requests (lws is reading headers) */
-    H_BODY,     /* headers in, body arriving */
-    H_INFLIGHT, /* handed to on_http, not yet answered */
-    H_WRITING,  /* the answer is queued or being written */
-};
-
-#define DEFAULT_HTTP_MAX_BODY ((size_t)1 << 20)
-#define DEFAULT_HTTP_MAX_HEADER 8192u
-#define DEFAULT_HTTP_DEADLINE_S 10u
-#define DEFAULT_HTTP_IDLE_S 30u
-#define DEFAULT_HTTP_MAX_INFLIGHT 1024u
-/* Writing an answer to a full socket: look again this often, write once
- * at least this much fits, and leave this much for TLS records' overhead. */
-#define HTTP_RETRY_US 2000
-#define HTTP_RETRY_MAX_US 200000
-#define HTTP_MIN_WRITE ((size_t)4096)
-#define HTTP_TLS_MARGIN 1024
-/* After a refusal that closes: how long the rest of the request is read
- * and dropped. */
-#define HTTP_LINGER_S 2
-/* What lws's header buffer may be set to (its field is 16 bits). */
-#define HTTP_MAX_HEADER_CEILING 65535u
-
-/* WebSocket output: records of [length][LWS_PRE headroom][payload], each
- * 8-byte aligned, in one buffer that is reused once drained. */
-typedef struct jn_outq {
-    uint8_t *buf;
-    size_t cap, head, tail;
-    size_t bytes; /* payload bytes queued: what max_outbuf limits */
-} jn_outq;
-
-#define OUTQ_HDR ((sizeof(size_t) + 7) & ~(size_t)7)
-
-struct srv_conn {
-    srv_net *net;
-    struct lws *wsi; /* NULL once lws has closed the socket */
-    srv_conn *prev, *next;
-    uint64_t id;
-    enum jn_transport transport;
-    bool loopback, admin;
-    bool gone;     /* lws closed it and on_close has run */
-    bool killing;  /* close asked for: output dropped, lws closes soon */
-    bool draining; /* write what is queued, then close */
-    bool authed;   /* jtp: session open and client key accepted */
-    bool rx_binary;
-    enum lws_close_status close_status;
-    /* The "ws" listener's connections: RFC 6455 here (ws.c) on lws's raw
-     * role. Those upgraded on the HTTP listener are lws's WebSocket role. */
-    bool own_ws;
-    bool ws_open;    /* the handshake was answered 101 */
-    bool close_sent; /* our close frame is queued or written */
-    bool in_parse;   /* ws_parse_some is on the stack */
-    bool delivering; /* on_request has one of its messages (in rx) */
-    srv_ws_parser wp;
-    /* Bytes read but not yet parsed (hold[hold_off..hold_len)): reading
-     * paused or the turn ended part-way through a read. */
-    uint8_t *hold;
-    size_t hold_off, hold_len, hold_cap;
-    uint8_t ctlq[WS_CTLQ];
-    size_t ctlq_len;
-    /* The pong owed for the latest ping (RFC 6455 §5.5.3: an endpoint
-     * may answer only the latest when several are waiting). */
-    uint8_t pong[125];
-    uint8_t pong_len;
-    bool pong_owed;
-    size_t head_seen; /* handshake: bytes of rx already searched for the head's end */
-    void *user;
-    /* token bucket */
-    double tokens;
-    double last_refill; /* seconds, monotonic */
-    /* WebSocket message reassembly */
-    uint8_t *rx;
-    size_t rx_len, rx_cap;
-    jn_outq out;
-    jt_jtp *jtp;
-    char peer[INET6_ADDRSTRLEN + 10];
-    uint8_t addr[16]; /* the peer's address (IPv4 as ::ffff:a.b.c.d) */
-    uint8_t akey[16]; /* what the per-address limits count it under (srv_addr_key) */
-    size_t out_counted; /* its queued output as counted in the net's out_total */
-    size_t in_counted;  /* its input buffers as counted in the net's in_total */
-    bool rx_deadline;   /* a message (jtp: a frame) is under way, with msg_deadline_s to finish */
-    double last_rx;     /* when bytes last arrived (or it opened), for idle_s */
-    /* Reading held back: its output passed the threshold (max_outbuf / 2)
-     * and its further requests wait until it has read some. */
-    bool paused;
-    bool deadline_held; /* rx_deadline, stopped while paused */
-    /* Its turn: requests handed out since the loop last went round; at
-     * TURN_REQUESTS it yields (reading stops until the next round), so one
-     * client's pipelined burst cannot hold the loop from the others. */
-    unsigned turn;
-    bool yielded;
-    size_t frag_off; /* bytes of the oldest queued WebSocket message already sent */
-    srv_conn *next_yielded;
-    /* Output in and out, as running totals (WebSocket: payload bytes; jtp:
-     * framed bytes), and the stream messages (pushes) among what is
-     * queued: a mark per push at the total where it ends. */
-    uint64_t out_in, out_done;
-    size_t push_bytes;
-    struct push_mark {
-        uint64_t end;
-        size_t size;
-    } *marks;
-    size_t m_head, m_tail, m_cap;
-    /* The last time its output was seen to move (or to be empty), and what
-     * was seen then: out_done and the bytes the peer's TCP acknowledged. */
-    double progress_at;
-    uint64_t progress_done, progress_acked;
-    /* HTTP: the request being received or in flight, and its state. The
-     * body arrives in rx (rx_len of body_want bytes). */
-    enum http_state hstate;
-    srv_http_req *req;
-    size_t body_want;
-    double req_at;   /* when its headers were in: the body's deadline runs from here */
-    bool http_close; /* close once the answer is written */
-    bool http_refused; /* the answer is the core's refusal, closing: linger */
-    double linger_at;  /* when our side was shut after a refusal (0: not) */
-    bool rx_held;    /* reading stopped while a request is in flight */
-    unsigned retry_us;   /* http_flush's wait for a full socket, doubling while it stays full */
-    size_t retry_queued; /* the socket's queue at the last look */
-    int sndbuf;          /* SO_SNDBUF as first read (it only grows); 0: not yet */
-    bool tx_unsure;      /* the socket's queue may not be empty: ask before writing */
-};
-
-struct srv_http_req {
-    srv_net *net;
-    srv_conn *c; /* NULL once the connection is gone */
-    srv_http_req *prev, *next; /* on net->reqs until answered, then net->dead_reqs */
-    const char *method;
-    char *path;
-    char *query; /* the arguments joined by '&' */
-    char *args;  /* the same, each NUL-terminated, n_args of them */
-    size_t n_args;
-    const char *body;
-    size_t body_len;
-    char *body_own; /* the body, once taken from a connection that went away */
-    size_t body_own_cap;
-    bool head;       /* HEAD: the answer has no body */
-    bool inflight;   /* counted in net->http_inflight */
-    bool answered, aborted, in_handler;
-    void *user;
-};
-
-typedef struct jn_post {
-    struct jn_post *next;
-    void (*cb)(void *ctx);
-    void *ctx;
-} jn_post;
-
-struct srv_net {
-    struct lws_context *ctx;
-    struct lws_vhost *vh_ws, *vh_jtp, *vh_http, *vh_client;
-    struct lws_protocols *client_protocols; /* copied, with the terminating entry */
-    srv_net_handlers h;
-    void *hctx;
-
-    /* configuration, with defaults applied and key lists copied */
-    bool jtp_plaintext;
-    uint8_t node_pk[32];
-    uint8_t *node_sk; /* 64 bytes of sodium_malloc memory */
-    uint8_t (*allowed)[32];
-    size_t n_allowed;
-    uint8_t (*admin)[32];
-    size_t n_admin;
-    srv_net_prefix *admin_nets;
-    size_t n_admin_nets;
-    size_t max_message, max_outbuf, max_out_total;
-    size_t out_total; /* output queued on every connection (WebSocket queues, jtp buffers) */
-    size_t max_in_total, in_total; /* input buffered on every connection, and its cap */
-    unsigned max_conns, max_per_addr, msg_deadline_s, idle_s, slow_reader_s;
-    lws_sorted_usec_list_t idle_sweep;
-    double rate, burst;
-
-    srv_conn *conns; /* open connections */
-    srv_conn *dead;  /* closed, to be freed at the next safe point */
-    srv_conn *yielded; /* connections whose turn ended this round */
-    atomic_uint nconns;
-    bool freeing;
-    /* refusals at max_conns or max_per_addr, logged at most once a second */
-    unsigned refused;
-    double refused_logged;
-
-    atomic_bool stop;
-    double stop_by; /* srv_net_stop_flushed: the latest stop; 0: none asked */
-    double gave_back; /* give_back_memory: when it last ran */
-    lws_sorted_usec_list_t stop_check;
-    pthread_mutex_t post_mu;
-    jn_post *post_head, *post_tail;
-
-    /* HTTP */
-    size_t http_max_body;
-    unsigned http_max_header, http_deadline_s, http_idle_s, http_max_inflight;
-    char **ws_paths;
-    size_t n_ws_paths;
-    unsigned http_inflight;
-    srv_http_req *reqs;      /* handed out or being received, not yet answered */
-    srv_http_req *dead_reqs; /* answered, to be freed at the next safe point */
-    char *scratch;           /* http_max_header + 1 bytes, for copying headers */
-    unsigned http_refused;   /* refusals since the last logged one */
-    double http_refused_logged;
-
-    lws_sorted_usec_list_t watchdog;
-    lws_sorted_usec_list_t timer;
-    unsigned timer_ms;
-    void (*timer_cb)(void *ctx);
-    void *timer_ctx;
-};
-
 static atomic_uint_fast64_t next_conn_id;
-
-static void http_conn_gone(srv_conn *c);
-static void req_retire(srv_http_req *r);
-static void req_free(srv_http_req *r);
 
 /* ------------------------------------------------------------------ log */
 
 /* One line per event, key=value, to stderr. Peers are addresses, never key
  * material. */
-__attribute__((format(printf, 4, 5))) static void conn_log(const char *level, const char *event,
-                                                           const srv_conn *c, const char *fmt, ...)
+void srv__conn_log(const char *level, const char *event, const srv_conn *c, const char *fmt, ...)
 {
     char extra[256] = "";
     if (fmt) {
@@ -353,7 +71,7 @@ static void lws_log_emit(int level, const char *line)
 
 /* ------------------------------------------------------------ helpers */
 
-static double mono_seconds(void)
+double srv__mono_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -553,7 +271,7 @@ static size_t outq_rec_size(size_t len)
     return (OUTQ_HDR + LWS_PRE + len + 7) & ~(size_t)7;
 }
 
-static bool outq_push(jn_outq *q, const char *msg, size_t len)
+bool srv__outq_push(jn_outq *q, const char *msg, size_t len)
 {
     size_t need = outq_rec_size(len);
     if (q->cap - q->tail < need) {
@@ -588,7 +306,7 @@ static bool outq_push(jn_outq *q, const char *msg, size_t len)
 }
 
 /* The oldest message; its LWS_PRE bytes of headroom are writable. */
-static bool outq_front(const jn_outq *q, uint8_t **p, size_t *len)
+bool srv__outq_front(const jn_outq *q, uint8_t **p, size_t *len)
 {
     if (q->head == q->tail)
         return false;
@@ -603,7 +321,7 @@ static void outq_clear(jn_outq *q)
     memset(q, 0, sizeof *q);
 }
 
-static void outq_pop(jn_outq *q, size_t len)
+void srv__outq_pop(jn_outq *q, size_t len)
 {
     q->head += outq_rec_size(len);
     q->bytes -= len;
@@ -651,19 +369,19 @@ static const char *admit(srv_net *n, const uint8_t key[16])
 static void log_refused(srv_net *n, const char *why, const char *transport, const char *peer)
 {
     n->refused++;
-    double now = mono_seconds();
+    double now = srv__mono_seconds();
     if (now - n->refused_logged < 1.0)
         return;
-    conn_log("warn", "conn_refused", NULL,
-             "reason=%s max_conns=%u max_per_addr=%u transport=%s peer=%s refused=%u", why,
-             n->max_conns, n->max_per_addr, transport, peer, n->refused);
+    srv__conn_log("warn", "conn_refused", NULL,
+                  "reason=%s max_conns=%u max_per_addr=%u transport=%s peer=%s refused=%u", why,
+                  n->max_conns, n->max_per_addr, transport, peer, n->refused);
     n->refused = 0;
     n->refused_logged = now;
 }
 
 /* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: refuse at accept() when full,
  * before any handshake work. */
-static int filter_accept(srv_net *n, const char *transport, void *in)
+int srv__filter_accept(srv_net *n, const char *transport, void *in)
 {
     int fd = (int)(lws_intptr_t)in;
     uint8_t addr[16], key[16];
@@ -679,7 +397,7 @@ static int filter_accept(srv_net *n, const char *transport, void *in)
     return 1;
 }
 
-static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
+srv_conn *srv__conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
 {
     srv_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -698,7 +416,7 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
         return NULL;
     }
     c->tokens = n->burst;
-    c->last_refill = mono_seconds();
+    c->last_refill = srv__mono_seconds();
     c->last_rx = c->last_refill;
     c->progress_at = c->last_refill;
     if (t == JN_WS || t == JN_HTTP) {
@@ -708,14 +426,14 @@ static srv_conn *conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
         jt_jtp_limits_init(&lim);
         lim.max_message = n->max_message;
         /* Replies may take the queue past max_outbuf (reading stops at half
-         * of it); conn_queue caps the pushes in it, and out_room the
+         * of it); conn_queue caps the pushes in it, and srv__out_room the
          * total. */
         lim.max_output = n->max_out_total;
         jt_errinfo ei;
         jt_err e = jt_jtp_new_server(n->node_pk, n->node_sk, &lim, n->jtp_plaintext && c->loopback,
                                      &c->jtp, &ei);
         if (e != JT_OK) {
-            conn_log("error", "jtp_setup_failed", c, "error=%s", jt_errname(e));
+            srv__conn_log("error", "jtp_setup_failed", c, "error=%s", jt_errname(e));
             free(c);
             return NULL;
         }
@@ -753,15 +471,13 @@ static size_t out_memory(const srv_conn *c)
 }
 
 /* Brings the net's total up to date with c's queue. */
-static void out_account(srv_conn *c)
+void srv__out_account(srv_conn *c)
 {
     srv_net *n = c->net;
     size_t q = c->gone ? 0 : out_memory(c);
     n->out_total = n->out_total - c->out_counted + q;
     c->out_counted = q;
 }
-
-static void conn_kill(srv_conn *c);
 
 /* ------------------------------------------------ reading, and its pause
  *
@@ -803,7 +519,7 @@ static bool push_mark_add(srv_conn *c, size_t size)
 }
 
 /* `len` more bytes of c's output were written. */
-static void out_done(srv_conn *c, size_t len)
+void srv__out_done(srv_conn *c, size_t len)
 {
     c->out_done += len;
     while (c->m_head < c->m_tail && c->marks[c->m_head].end <= c->out_done)
@@ -882,7 +598,7 @@ static bool peer_left(const srv_conn *c)
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, watchdog);
-    double now = mono_seconds();
+    double now = srv__mono_seconds();
     /* While output runs high, the buffers its queues grew out of go back
      * to the system each second, not when the allocator gets round to it. */
     if (n->out_total > n->max_out_total / 4)
@@ -895,7 +611,7 @@ static void watchdog(lws_sorted_usec_list_t *sul)
             /* Its request is aborted (on_http_abort) when lws reports the
              * close. A client that only shut its sending side is taken as
              * gone too. */
-            conn_kill(c);
+            srv__conn_kill(c);
             continue;
         }
         bool waiting = out_queued(c) > 0 || lws_partial_buffered(c->wsi);
@@ -908,9 +624,9 @@ static void watchdog(lws_sorted_usec_list_t *sul)
         }
         if (now - c->progress_at < (double)n->slow_reader_s)
             continue;
-        conn_log("warn", "slow_consumer", c, "reason=not_reading queued=%zu slow_reader_s=%u",
-                 out_queued(c), n->slow_reader_s);
-        conn_kill(c);
+        srv__conn_log("warn", "slow_consumer", c, "reason=not_reading queued=%zu slow_reader_s=%u",
+                      out_queued(c), n->slow_reader_s);
+        srv__conn_kill(c);
     }
     lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
 }
@@ -936,7 +652,6 @@ static size_t alloc_size(void *p, size_t asked)
 #endif
 }
 
-static void in_account(srv_conn *c);
 static bool in_room(srv_net *n, srv_conn *c, size_t more);
 
 /* Grows one of c's input buffers (*buf, *cap: c->rx or c->hold) to `ncap`
@@ -948,23 +663,23 @@ static bool input_grow(srv_conn *c, uint8_t **buf, size_t *cap, size_t ncap)
         return false;
     uint8_t *nb = realloc(*buf, ncap);
     if (!nb) {
-        conn_log("error", "oom", c, "need=%zu", ncap);
-        conn_kill(c);
+        srv__conn_log("error", "oom", c, "need=%zu", ncap);
+        srv__conn_kill(c);
         return false;
     }
     *buf = nb;
     *cap = alloc_size(nb, ncap);
-    in_account(c);
+    srv__in_account(c);
     return true;
 }
 
-static bool rx_grow(srv_conn *c, size_t ncap)
+bool srv__rx_grow(srv_conn *c, size_t ncap)
 {
     return input_grow(c, &c->rx, &c->rx_cap, ncap);
 }
 
 /* Brings the net's input total up to date with c's buffers. */
-static void in_account(srv_conn *c)
+void srv__in_account(srv_conn *c)
 {
     srv_net *n = c->net;
     size_t q = c->gone || c->killing ? 0 : in_buffered(c);
@@ -982,7 +697,7 @@ extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, si
 
 static void give_back_memory(srv_net *n)
 {
-    double now = mono_seconds();
+    double now = srv__mono_seconds();
     if (now - n->gave_back < 0.25)
         return;
     n->gave_back = now;
@@ -1009,9 +724,9 @@ static bool in_room(srv_net *n, srv_conn *c, size_t more)
         size_t held = worst ? worst->in_counted + (worst == c ? more : 0) : 0;
         if (!held)
             return true; /* nothing to free */
-        conn_log("warn", "input_budget", worst, "buffered=%zu in_total=%zu max_in_total=%zu", held,
-                 n->in_total, n->max_in_total);
-        conn_kill(worst);
+        srv__conn_log("warn", "input_budget", worst, "buffered=%zu in_total=%zu max_in_total=%zu",
+                      held, n->in_total, n->max_in_total);
+        srv__conn_kill(worst);
         give_back_memory(n);
         if (worst == c)
             return false;
@@ -1023,7 +738,7 @@ static bool in_room(srv_net *n, srv_conn *c, size_t more)
  * total would pass max_out_total, the connection with the most output
  * queued (the slowest reader) is closed and its output dropped. False when
  * that is `c` itself, which then must not send. */
-static bool out_room(srv_net *n, srv_conn *c, size_t len)
+bool srv__out_room(srv_net *n, srv_conn *c, size_t len)
 {
     while (n->out_total + len > n->max_out_total) {
         srv_conn *worst = NULL;
@@ -1032,9 +747,9 @@ static bool out_room(srv_net *n, srv_conn *c, size_t len)
                 worst = x;
         if (!worst || worst->out_counted == 0)
             return true; /* nothing queued to drop: one reply larger than the rest */
-        conn_log("warn", "slow_consumer", worst, "queued=%zu out_total=%zu max_out_total=%zu",
-                 worst->out_counted, n->out_total, n->max_out_total);
-        conn_kill(worst);
+        srv__conn_log("warn", "slow_consumer", worst, "queued=%zu out_total=%zu max_out_total=%zu",
+                      worst->out_counted, n->out_total, n->max_out_total);
+        srv__conn_kill(worst);
         give_back_memory(n);
         if (worst == c)
             return false;
@@ -1045,7 +760,7 @@ static bool out_room(srv_net *n, srv_conn *c, size_t len)
 /* lws is done with the socket: tell the dispatcher, then park the struct
  * until the next safe point. Idempotent (CLOSED and WSI_DESTROY both land
  * here). */
-static void conn_gone(srv_conn *c)
+void srv__conn_gone(srv_conn *c)
 {
     srv_net *n = c->net;
     if (c->gone)
@@ -1054,11 +769,11 @@ static void conn_gone(srv_conn *c)
     /* Gone with a message still under way and not by our own doing: its
      * deadline (msg_deadline_s) passed, or the peer left mid-message. */
     if (c->rx_deadline && !c->killing && !c->draining && !n->freeing)
-        conn_log("warn", "message_unfinished", c, "msg_deadline_s=%u", n->msg_deadline_s);
+        srv__conn_log("warn", "message_unfinished", c, "msg_deadline_s=%u", n->msg_deadline_s);
     if (c->req)
-        http_conn_gone(c);
-    out_account(c); /* its output and input no longer count */
-    in_account(c);
+        srv__http_conn_gone(c);
+    srv__out_account(c); /* its output and input no longer count */
+    srv__in_account(c);
     if (c->wsi)
         lws_set_opaque_user_data(c->wsi, NULL);
     c->wsi = NULL;
@@ -1083,7 +798,7 @@ static void reap(srv_net *n)
     while (n->dead_reqs) {
         srv_http_req *r = n->dead_reqs;
         n->dead_reqs = r->next;
-        req_free(r);
+        srv__req_free(r);
     }
     while (n->dead) {
         srv_conn *c = n->dead;
@@ -1099,7 +814,7 @@ static void reap(srv_net *n)
 
 /* A WebSocket connection being closed will hand out nothing more: its
  * input buffers go now, not when lws has closed the socket (the input
- * budget stopped counting them at conn_kill), unless a message in them is
+ * budget stopped counting them at srv__conn_kill), unless a message in them is
  * in a handler's hands or being parsed (then when that returns). HTTP
  * keeps its body: a request in flight still reads it. */
 static void drop_input(srv_conn *c)
@@ -1116,7 +831,7 @@ static void drop_input(srv_conn *c)
 
 /* Close soon, from anywhere on the loop thread, dropping queued output so
  * the memory is back at once. */
-static void conn_kill(srv_conn *c)
+void srv__conn_kill(srv_conn *c)
 {
     if (c->gone || c->killing)
         return;
@@ -1129,8 +844,8 @@ static void conn_kill(srv_conn *c)
     c->marks = NULL;
     c->m_head = c->m_tail = c->m_cap = 0;
     c->push_bytes = 0;
-    out_account(c);
-    in_account(c);
+    srv__out_account(c);
+    srv__in_account(c);
     drop_input(c);
     if (c->wsi && !c->net->freeing)
         lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
@@ -1144,7 +859,7 @@ static void conn_drain(srv_conn *c, enum lws_close_status status)
     if (c->transport == JN_HTTP && c->hstate != H_WRITING) {
         /* No answer under way to finish first (a request in flight is
          * aborted: on_http_abort). */
-        conn_kill(c);
+        srv__conn_kill(c);
         return;
     }
     c->draining = true;
@@ -1156,12 +871,12 @@ static void conn_drain(srv_conn *c, enum lws_close_status status)
 }
 
 /* One token per request; refilled continuously at `rate` up to `burst`. */
-static bool over_rate(srv_conn *c)
+bool srv__over_rate(srv_conn *c)
 {
     srv_net *n = c->net;
     if (n->rate <= 0)
         return false;
-    double now = mono_seconds();
+    double now = srv__mono_seconds();
     c->tokens += (now - c->last_refill) * n->rate;
     if (c->tokens > n->burst)
         c->tokens = n->burst;
@@ -1176,7 +891,7 @@ static bool over_rate(srv_conn *c)
 static void deliver(srv_conn *c, const char *msg, size_t len)
 {
     srv_net *n = c->net;
-    bool over = over_rate(c);
+    bool over = srv__over_rate(c);
     if (n->h.on_request) {
         c->delivering = true;
         n->h.on_request(n->hctx, c, msg, len, over);
@@ -1236,7 +951,7 @@ static void ws_too_large(srv_conn *c)
                      "{\"type\":\"error\",\"error\":\"frameTooLarge\",\"max_message\":%zu,"
                      "\"error_message\":\"Message larger than %zu bytes.\"}",
                      c->net->max_message, c->net->max_message);
-    conn_log("warn", "frame_too_large", c, "max_message=%zu", c->net->max_message);
+    srv__conn_log("warn", "frame_too_large", c, "max_message=%zu", c->net->max_message);
     srv_conn_send(c, msg, (size_t)k);
     conn_drain(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
 }
@@ -1267,7 +982,7 @@ static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, boo
             ncap *= 2;
         if (ncap > n->max_message + 1) /* never twice what a message may be */
             ncap = n->max_message + 1;
-        if (!rx_grow(c, ncap))
+        if (!srv__rx_grow(c, ncap))
             return;
     }
     if (len)
@@ -1284,14 +999,14 @@ static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, boo
         free(c->rx);
         c->rx = NULL;
         c->rx_cap = 0;
-        in_account(c);
+        srv__in_account(c);
     }
 }
 
 /* A WebSocket upgraded on the HTTP listener: lws parsed the frame. */
-static void ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
+void srv__ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
 {
-    c->last_rx = mono_seconds();
+    c->last_rx = srv__mono_seconds();
     if (c->killing || c->draining)
         return;
     bool first = lws_is_first_fragment(wsi) != 0;
@@ -1373,8 +1088,8 @@ static size_t ws_parse_some(srv_conn *c, uint8_t *buf, size_t len)
             conn_drain(c, ev.code ? (enum lws_close_status)ev.code : LWS_CLOSE_STATUS_NORMAL);
             break;
         case SRV_WS_FAIL:
-            conn_log("warn", "ws_protocol_error", c, "close_code=%u reason=\"%s\"", ev.code,
-                     ev.why);
+            srv__conn_log("warn", "ws_protocol_error", c, "close_code=%u reason=\"%s\"", ev.code,
+                          ev.why);
             conn_drain(c, (enum lws_close_status)ev.code);
             break;
         }
@@ -1393,7 +1108,7 @@ static void ws_hold_used(srv_conn *c, size_t used)
             free(c->hold);
             c->hold = NULL;
             c->hold_cap = 0;
-            in_account(c);
+            srv__in_account(c);
         }
     }
 }
@@ -1414,7 +1129,7 @@ static void ws_hold_add(srv_conn *c, const uint8_t *p, size_t n)
         return;
     memcpy(c->hold + c->hold_len, p, n);
     c->hold_len += n;
-    in_account(c);
+    srv__in_account(c);
 }
 
 /* Reading may go on: what was held back is parsed first. */
@@ -1437,7 +1152,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
     size_t want = c->rx_len + len;
     size_t room = WS_MAX_HEAD > c->rx_len ? WS_MAX_HEAD - c->rx_len : 0;
     size_t take = len < room ? len : room;
-    if (c->rx_len + take + 1 > c->rx_cap && !rx_grow(c, WS_HEAD_BUF))
+    if (c->rx_len + take + 1 > c->rx_cap && !srv__rx_grow(c, WS_HEAD_BUF))
         return;
     memcpy(c->rx + c->rx_len, in, take);
     c->rx_len += take;
@@ -1460,7 +1175,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
     size_t alen = srv_ws_handshake_answer(&hs, answer, sizeof answer);
     (void)ctlq_add(c, 0, answer, alen, true);
     if (hs.status != 101) {
-        conn_log("info", "ws_refused", c, "status=%d reason=\"%s\"", hs.status, hs.why);
+        srv__conn_log("info", "ws_refused", c, "status=%d reason=\"%s\"", hs.status, hs.why);
         c->rx_len = 0;
         conn_drain(c, LWS_CLOSE_STATUS_NOSTATUS);
         return;
@@ -1479,7 +1194,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
 
 static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
 {
-    c->last_rx = mono_seconds();
+    c->last_rx = srv__mono_seconds();
     if (c->killing || c->draining)
         return;
     if (!c->ws_open) {
@@ -1502,7 +1217,7 @@ static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
 }
 
 /* WRITEABLE for both kinds of WebSocket connection. */
-static int ws_writeable(srv_conn *c, struct lws *wsi)
+int srv__ws_writeable(srv_conn *c, struct lws *wsi)
 {
     uint8_t *p;
     size_t len;
@@ -1530,7 +1245,7 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
             lws_callback_on_writable(wsi);
         return 0;
     }
-    if (outq_front(&c->out, &p, &len)) {
+    if (srv__outq_front(&c->out, &p, &len)) {
         /* One lws_write per WRITEABLE: lws keeps any part the kernel did not
          * take and holds back the next WRITEABLE until it is out. A message
          * goes out in fragments of at most WS_FRAGMENT, so that what lws
@@ -1551,14 +1266,14 @@ static int ws_writeable(srv_conn *c, struct lws *wsi)
             if (lws_write(wsi, p + off, chunk, (enum lws_write_protocol)flags) < 0)
                 return -1;
         }
-        out_done(c, chunk);
+        srv__out_done(c, chunk);
         if (last) {
             c->frag_off = 0;
-            outq_pop(&c->out, len);
+            srv__outq_pop(&c->out, len);
         } else {
             c->frag_off = off + chunk;
         }
-        out_account(c);
+        srv__out_account(c);
         if (c->out.head != c->out.tail || c->draining || c->ctlq_len)
             lws_callback_on_writable(wsi);
         pace(c);
@@ -1589,9 +1304,9 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     srv_conn *c = lws_get_opaque_user_data(wsi);
 
     switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "ws", in);
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return srv__filter_accept(n, "ws", in);
     case LWS_CALLBACK_RAW_ADOPT:
-        c = conn_new(n, wsi, JN_WS);
+        c = srv__conn_new(n, wsi, JN_WS);
         if (!c)
             return -1;
         c->own_ws = true;
@@ -1604,11 +1319,11 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         if (c)
             wsr_rx(c, in, len);
         return 0;
-    case LWS_CALLBACK_RAW_WRITEABLE: return c ? ws_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_RAW_WRITEABLE: return c ? srv__ws_writeable(c, wsi) : 0;
     case LWS_CALLBACK_RAW_CLOSE:
     case LWS_CALLBACK_WSI_DESTROY:
         if (c)
-            conn_gone(c);
+            srv__conn_gone(c);
         return 0;
     default: return 0;
     }
@@ -1642,17 +1357,17 @@ static void jtp_deliver(srv_conn *c)
     while (c->authed && !c->paused && !c->yielded && !c->killing && !c->draining && !c->gone &&
            jt_jtp_get_state(c->jtp) == JT_JTP_OPEN && jt_jtp_next_message(c->jtp, &msg, &mlen))
         deliver(c, msg, mlen);
-    in_account(c);
+    srv__in_account(c);
 }
 
 static void jtp_rx(srv_conn *c, const uint8_t *in, size_t len)
 {
-    c->last_rx = mono_seconds();
+    c->last_rx = srv__mono_seconds();
     if (c->killing || c->draining)
         return;
     jt_errinfo ei;
     jt_err e = jt_jtp_feed(c->jtp, in, len, &ei);
-    in_account(c);
+    srv__in_account(c);
     if (!in_room(c->net, c, 0))
         return;
 
@@ -1661,10 +1376,10 @@ static void jtp_rx(srv_conn *c, const uint8_t *in, size_t len)
             char hex[JT_JTP_KEY_HEX_MAX] = "none";
             if (jt_jtp_peer_key(c->jtp))
                 jt_jtp_key_to_hex(jt_jtp_peer_key(c->jtp), hex);
-            conn_log("warn", "jtp_forbidden", c, "client_key=%s", hex);
+            srv__conn_log("warn", "jtp_forbidden", c, "client_key=%s", hex);
             /* Requests that came with the handshake are dropped unread. */
             if (jt_jtp_send(c->jtp, FORBIDDEN, sizeof FORBIDDEN - 1, NULL) != JT_OK)
-                conn_kill(c);
+                srv__conn_kill(c);
             conn_drain(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
             return;
         }
@@ -1693,7 +1408,7 @@ static void jtp_rx(srv_conn *c, const uint8_t *in, size_t len)
 
     if (e != JT_OK && !c->killing) {
         const jt_errinfo *je = jt_jtp_error(c->jtp);
-        conn_log("warn", "jtp_failed", c, "error=%s", jt_errname(je->code ? je->code : e));
+        srv__conn_log("warn", "jtp_failed", c, "error=%s", jt_errname(je->code ? je->code : e));
         /* The handle may have queued an error frame for the peer. */
         conn_drain(c, LWS_CLOSE_STATUS_PROTOCOL_ERR);
         return;
@@ -1719,8 +1434,8 @@ static int jtp_writeable(srv_conn *c, struct lws *wsi)
         if (lws_write(wsi, (unsigned char *)(uintptr_t)p, w, LWS_WRITE_RAW) < 0)
             return -1;
         jt_jtp_consume_output(c->jtp, w);
-        out_done(c, w);
-        out_account(c);
+        srv__out_done(c, w);
+        srv__out_account(c);
         if (np > w || c->draining)
             lws_callback_on_writable(wsi);
         pace(c);
@@ -1738,8 +1453,8 @@ static int jtp_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     srv_conn *c = lws_get_opaque_user_data(wsi);
 
     switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "jtp", in);
-    case LWS_CALLBACK_RAW_ADOPT: return conn_new(n, wsi, JN_JTP) ? 0 : -1;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return srv__filter_accept(n, "jtp", in);
+    case LWS_CALLBACK_RAW_ADOPT: return srv__conn_new(n, wsi, JN_JTP) ? 0 : -1;
     case LWS_CALLBACK_RAW_RX:
         if (c)
             jtp_rx(c, in, len);
@@ -1748,7 +1463,7 @@ static int jtp_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_RAW_CLOSE:
     case LWS_CALLBACK_WSI_DESTROY:
         if (c)
-            conn_gone(c);
+            srv__conn_gone(c);
         return 0;
     default: return 0;
     }
@@ -1765,901 +1480,6 @@ static const struct lws_protocols jtp_protocols[] = {
     {"jtp", jtp_callback, 0, 65536, 0, NULL, JTP_WRITE_CHUNK},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
-
-/* -------------------------------------------------------------- HTTP
- *
- * libwebsockets parses each request (into a header buffer of
- * http_max_header bytes; its timers hold the header deadline and the
- * keep-alive), and we check the body's framing, gather the body, hand the
- * request out and write the answer from the connection's own queue. One
- * request at a time per connection: while one is in flight the connection
- * is not read (lws keeps what was pipelined behind it), and
- * lws_http_transaction_completed after the answer starts the next. */
-
-static const char *const METHOD_NAME[] = {
-    [LWSHUMETH_GET] = "GET",         [LWSHUMETH_POST] = "POST",   [LWSHUMETH_OPTIONS] = "OPTIONS",
-    [LWSHUMETH_PUT] = "PUT",         [LWSHUMETH_PATCH] = "PATCH", [LWSHUMETH_DELETE] = "DELETE",
-    [LWSHUMETH_CONNECT] = "CONNECT", [LWSHUMETH_HEAD] = "HEAD",
-};
-
-static const char *http_reason(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default:
-        return status < 300   ? "OK"
-               : status < 400 ? "Redirect"
-               : status < 500 ? "Client Error"
-                              : "Server Error";
-    }
-}
-
-/* RFC 9110 token characters (header names). */
-static bool is_tchar(unsigned char ch)
-{
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
-static bool valid_name(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (; *s; s++)
-        if (!is_tchar((unsigned char)*s))
-            return false;
-    return true;
-}
-
-/* A header value may not end the line early (no CR, LF; NUL ends it). */
-static bool valid_value(const char *s)
-{
-    if (!s)
-        return false;
-    for (; *s; s++)
-        if (*s == '\r' || *s == '\n')
-            return false;
-    return true;
-}
-
-/* Refusals answered by the core, and answers it drops, must not become a
- * log flood: one line a second at most, with the count since the last. */
-static void http_log_refused(srv_conn *c, int status, const char *why)
-{
-    srv_net *n = c->net;
-    n->http_refused++;
-    double now = mono_seconds();
-    if (now - n->http_refused_logged < 1.0)
-        return;
-    conn_log("warn", "http_refused", c, "status=%d reason=%s refused=%u", status, why,
-             n->http_refused);
-    n->http_refused = 0;
-    n->http_refused_logged = now;
-}
-
-/* r leaves the requests in flight: its slot is free, and it is freed at
- * the next safe point. */
-static void req_retire(srv_http_req *r)
-{
-    srv_net *n = r->net;
-    if (r->answered)
-        return;
-    r->answered = true;
-    if (r->inflight) {
-        r->inflight = false;
-        n->http_inflight--;
-    }
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        n->reqs = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
-    r->prev = NULL;
-    r->next = n->dead_reqs;
-    n->dead_reqs = r;
-}
-
-static void req_free(srv_http_req *r)
-{
-    if (r->body_own) {
-        r->net->in_total -= r->body_own_cap;
-        free(r->body_own);
-    }
-    free(r->path);
-    free(r->query);
-    free(r->args);
-    free(r);
-}
-
-/* A new request from what lws parsed: method, path and query are copied
- * (the header buffer is lws's and goes with the transaction). */
-static srv_http_req *req_new(srv_conn *c, struct lws *wsi, int method, const char *uri, int ulen)
-{
-    srv_net *n = c->net;
-    srv_http_req *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->net = n;
-    r->c = c;
-    r->method = method >= 0 && (size_t)method < sizeof METHOD_NAME / sizeof *METHOD_NAME &&
-                        METHOD_NAME[method]
-                    ? METHOD_NAME[method]
-                    : "?";
-    r->head = method == LWSHUMETH_HEAD;
-    r->body = "";
-    r->path = strndup(uri ? uri : "", uri && ulen > 0 ? (size_t)ulen : 0);
-    /* The query arguments, one lws fragment each; empty ones skipped. */
-    size_t total = 0;
-    int cap = (int)n->http_max_header + 1, k;
-    for (int i = 0;
-         (k = lws_hdr_copy_fragment(wsi, n->scratch, cap, WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++)
-        if (k > 0)
-            total += (size_t)k + 1;
-    r->query = malloc(total + 1);
-    r->args = malloc(total + 1);
-    if (!r->path || !r->query || !r->args) {
-        free(r->path);
-        free(r->query);
-        free(r->args);
-        free(r);
-        return NULL;
-    }
-    size_t at = 0;
-    for (int i = 0; at < total && (k = lws_hdr_copy_fragment(wsi, n->scratch, cap,
-                                                             WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0;
-         i++) {
-        if (k == 0 || at + (size_t)k + 1 > total)
-            continue;
-        memcpy(r->args + at, n->scratch, (size_t)k + 1);
-        memcpy(r->query + at, n->scratch, (size_t)k);
-        r->query[at + (size_t)k] = '&';
-        at += (size_t)k + 1;
-        r->n_args++;
-    }
-    r->query[at ? at - 1 : 0] = '\0';
-    r->args[at] = '\0';
-    r->next = n->reqs;
-    if (n->reqs)
-        n->reqs->prev = r;
-    n->reqs = r;
-    return r;
-}
-
-/* Does the request ask for the connection to close after the answer? The
- * same rule as lws's (HTTP/1.1 keeps it, 1.0 does not, a Connection header
- * of exactly "close" or "keep-alive" says otherwise), so that the answer
- * says what lws will do. */
-static bool http_wants_close(struct lws *wsi)
-{
-    char v[16], conn[32];
-    int k = lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP);
-    bool close = !(k > 7 && v[5] == '1' && v[7] == '1');
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_CONNECTION) > 0 &&
-        lws_hdr_copy(wsi, conn, sizeof conn, WSI_TOKEN_CONNECTION) > 0) {
-        if (strcasecmp(conn, "keep-alive") == 0)
-            close = false;
-        else if (strcasecmp(conn, "close") == 0)
-            close = true;
-    }
-    return close;
-}
-
-static void http_flush(srv_conn *c);
-
-/* Appends to buf (cap bytes) at *at; false, and nothing appended, when it
- * would not fit. */
-__attribute__((format(printf, 4, 5))) static bool put(char *buf, size_t cap, size_t *at,
-                                                      const char *fmt, ...)
-{
-    if (*at >= cap)
-        return false;
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(buf + *at, cap - *at, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= cap - *at)
-        return false;
-    *at += (size_t)k;
-    return true;
-}
-
-/* Stops or resumes reading c. */
-static void http_hold_rx(srv_conn *c, bool hold)
-{
-    if (c->rx_held == hold || !c->wsi)
-        return;
-    c->rx_held = hold;
-    lws_rx_flow_control(c->wsi, hold ? 0 : 1);
-}
-
-/* Queues one whole answer (status line, headers, body) on c and starts
- * writing it; the body c received is released. -1 when it was not queued
- * (the connection is then closed). */
-static int http_answer(srv_conn *c, int status, const char *ctype, const srv_http_field *h,
-                       size_t nh, const void *body, size_t len, bool head)
-{
-    srv_net *n = c->net;
-    if (c->gone || c->killing || !c->wsi)
-        return -1;
-    bool no_body = status < 200 || status == 204 || status == 304;
-    size_t blen = head || no_body ? 0 : len;
-    /* The status line, Content-Length and Connection take under 128. */
-    size_t hl = 160 + (ctype ? strlen(ctype) + 20 : 0);
-    for (size_t i = 0; i < nh; i++)
-        hl += strlen(h[i].name) + strlen(h[i].value) + 4;
-    size_t total = hl + blen;
-    if (total > n->max_outbuf) {
-        conn_log("warn", "reply_too_large", c, "len=%zu max_outbuf=%zu", total, n->max_outbuf);
-        conn_kill(c);
-        return -1;
-    }
-    if (!out_room(n, c, total))
-        return -1;
-    char *buf = malloc(total);
-    if (!buf) {
-        conn_log("error", "oom", c, "need=%zu", total);
-        conn_kill(c);
-        return -1;
-    }
-    size_t at = 0;
-    bool fits = put(buf, hl, &at, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-    if (ctype && *ctype)
-        fits = fits && put(buf, hl, &at, "Content-Type: %s\r\n", ctype);
-    if (!no_body)
-        fits = fits && put(buf, hl, &at, "Content-Length: %zu\r\n", len);
-    for (size_t i = 0; i < nh; i++)
-        fits = fits && put(buf, hl, &at, "%s: %s\r\n", h[i].name, h[i].value);
-    if (c->http_close)
-        fits = fits && put(buf, hl, &at, "Connection: close\r\n");
-    fits = fits && put(buf, hl, &at, "\r\n");
-    if (!fits) { /* not expected: hl counts every line */
-        free(buf);
-        conn_log("error", "http_answer_overflow", c, "status=%d", status);
-        conn_kill(c);
-        return -1;
-    }
-    if (blen)
-        memcpy(buf + at, body, blen);
-    at += blen;
-    bool ok = outq_push(&c->out, buf, at);
-    free(buf);
-    if (!ok) {
-        conn_log("error", "oom", c, "need=%zu", at);
-        conn_kill(c);
-        return -1;
-    }
-    c->out_in += at;
-    if (!c->out.bytes || c->out.bytes == at)
-        c->progress_at = mono_seconds();
-    out_account(c);
-    c->hstate = H_WRITING;
-    /* The body is answered: its buffer goes (or is kept, when small). */
-    c->rx_len = 0;
-    if (c->rx_cap > RX_KEEP_MAX) {
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
-    in_account(c);
-    http_flush(c);
-    return c->killing ? -1 : 0;
-}
-
-/* An answer of the core's own, in the gateway's error envelope. */
-static void http_refuse(srv_conn *c, int status, const char *token, const char *message, bool close,
-                        const char *retry_after)
-{
-    char body[320];
-    int k =
-        snprintf(body, sizeof body,
-                 "{\"success\":false,\"status_code\":\"%d\",\"error_type\":\"%s\",\"error\":\"%s\","
-                 "\"message\":\"%s\"}",
-                 status, status >= 500 ? "server" : "client", token, message);
-    http_log_refused(c, status, token);
-    if (c->req) {
-        c->req->c = NULL;
-        req_retire(c->req);
-        c->req = NULL;
-    }
-    if (close) {
-        c->http_close = true; /* what lws reads of a refused body meanwhile is dropped */
-        c->http_refused = true;
-    }
-    srv_http_field ra = {"Retry-After", retry_after};
-    http_answer(c, status, "application/json", &ra, retry_after ? 1 : 0, body, (size_t)k, false);
-}
-
-/* The request is whole: hand it out, unless too many are in flight. */
-static int http_dispatch(srv_conn *c)
-{
-    srv_net *n = c->net;
-    srv_http_req *r = c->req;
-    /* Nothing more is read from c until it is answered: lws would take
-     * bytes pipelined behind a body for more body, and bytes behind a
-     * request without one, which it does not read during the transaction,
-     * would wake the loop again and again. A peer that leaves meanwhile is
-     * noticed by the watchdog (peer_left). */
-    http_hold_rx(c, true);
-    if (n->http_inflight >= n->http_max_inflight) {
-        http_refuse(c, 503, "busy", "Too many requests in flight; try again shortly.", false, "1");
-        return 0;
-    }
-    c->hstate = H_INFLIGHT;
-    r->inflight = true;
-    n->http_inflight++;
-    bool over = over_rate(c);
-    r->in_handler = true;
-    if (n->h.on_http)
-        n->h.on_http(n->hctx, r, over);
-    else
-        srv_http_respond(r, 404, NULL, NULL, 0, NULL, 0);
-    r->in_handler = false; /* r is freed at the next safe point at the earliest */
-    return c->killing ? -1 : 0;
-}
-
-static bool all_digits(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
-}
-
-/* LWS_CALLBACK_HTTP: the headers are in. */
-static int http_begin(srv_conn *c, struct lws *wsi)
-{
-    srv_net *n = c->net;
-    double now = mono_seconds();
-    c->last_rx = now;
-    if (c->killing || c->draining || c->hstate != H_IDLE)
-        return -1;
-    char *uri = NULL;
-    int ulen = 0;
-    int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-    c->http_close = http_wants_close(wsi);
-    c->req_at = now;
-    c->rx_len = 0;
-    c->body_want = 0;
-    c->req = req_new(c, wsi, m, uri, ulen);
-    if (!c->req) {
-        conn_log("error", "oom", c, "what=request");
-        conn_kill(c);
-        return -1;
-    }
-    if (m < 0 || m == LWSHUMETH_CONNECT || m == LWSHUMETH_COLON_PATH) {
-        http_refuse(c, 400, "badRequest", "Unsupported request.", true, NULL);
-        return 0;
-    }
-    /* Request bodies come with a Content-Length only: chunked ones (which
-     * lws 4.1 does not decode) and any other Transfer-Encoding are refused
-     * before a byte of them is read. */
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-        http_refuse(c, 411, "lengthRequired",
-                    "Transfer-Encoding is not accepted; send the body with a Content-Length.", true,
-                    NULL);
-        return 0;
-    }
-    bool has_cl = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
-    unsigned long long cl = 0;
-    if (has_cl) {
-        char v[32];
-        /* Several Content-Length headers arrive joined by ',' and fail
-         * here, as a malformed one does. */
-        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 || !all_digits(v) ||
-            strlen(v) > 18) {
-            http_refuse(c, 400, "badContentLength", "Malformed Content-Length.", true, NULL);
-            return 0;
-        }
-        cl = strtoull(v, NULL, 10);
-    } else if (m == LWSHUMETH_POST || m == LWSHUMETH_PUT || m == LWSHUMETH_PATCH) {
-        /* lws would read such a body until the connection ends. */
-        http_refuse(c, 411, "lengthRequired", "A request body needs a Content-Length.", true, NULL);
-        return 0;
-    }
-    if (cl > n->http_max_body) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "Request body larger than %zu bytes.", n->http_max_body);
-        http_refuse(c, 413, "bodyTooLarge", msg, true, NULL);
-        return 0;
-    }
-    if (cl == 0 && !(has_cl && m == LWSHUMETH_POST))
-        return http_dispatch(c);
-    /* A body follows (for a POST with Content-Length: 0 lws reports an
-     * empty one at once). Its deadline runs from now: see idle_sweep. */
-    c->hstate = H_BODY;
-    c->body_want = (size_t)cl;
-    if (cl > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) > 0) {
-        /* "Expect: 100-continue": the client waits for a go-ahead (lws
-         * sends none) before the body. */
-        char e[32];
-        if (lws_hdr_copy(wsi, e, sizeof e, WSI_TOKEN_HTTP_EXPECT) > 0 &&
-            strcasecmp(e, "100-continue") == 0) {
-            static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            if (out_room(n, c, sizeof CONTINUE) &&
-                outq_push(&c->out, CONTINUE, sizeof CONTINUE - 1)) {
-                c->out_in += sizeof CONTINUE - 1;
-                out_account(c);
-                http_flush(c);
-            }
-        }
-    }
-    return 0;
-}
-
-/* Does a body begin as its own request's request line does ("POST ")?
- * See http_body. lws gives a body no more bytes than its Content-Length,
- * so a short one is compared as far as it goes: a body that is exactly
- * "PO" is refused too, a price a JSON API does not pay. */
-static bool is_own_request_line(const srv_conn *c, const void *in, size_t len)
-{
-    char start[16];
-    int k = snprintf(start, sizeof start, "%s ", c->req ? c->req->method : "?");
-    size_t n = len < (size_t)k ? len : (size_t)k;
-    return memcmp(in, start, n) == 0;
-}
-
-/* LWS_CALLBACK_HTTP_BODY: a piece of the body (never past Content-Length:
- * lws counts it). */
-static int http_body(srv_conn *c, const void *in, size_t len)
-{
-    if (c->killing)
-        return -1;
-    c->last_rx = mono_seconds();
-    if (c->hstate != H_BODY || !len)
-        return 0; /* a refused request's rest, while its answer goes out */
-    if (c->rx_len == 0 && is_own_request_line(c, in, len)) {
-        /* lws 4.1 hands a request that was pipelined behind another (read
-         * with it, so parsed from lws's buffer) the buffer from its own
-         * request line on as its body. Such a body cannot be trusted: the
-         * client is told and the connection closed. */
-        http_refuse(c, 400, "pipelinedBody",
-                    "A request with a body must wait for the previous answer.", true, NULL);
-        return 0;
-    }
-    if (len > c->body_want - c->rx_len) {
-        conn_log("warn", "http_body_overrun", c, "want=%zu", c->body_want);
-        conn_kill(c);
-        return -1;
-    }
-    if (c->rx_len + len + 1 > c->rx_cap) {
-        /* Grown as it arrives, not at once to what was announced: a client
-         * that announces a large body and sends little holds little. */
-        size_t ncap = c->rx_cap ? c->rx_cap : 4096;
-        while (ncap < c->rx_len + len + 1)
-            ncap *= 2;
-        if (ncap > c->body_want + 1)
-            ncap = c->body_want + 1;
-        if (!rx_grow(c, ncap))
-            return -1;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
-    return 0;
-}
-
-/* LWS_CALLBACK_HTTP_BODY_COMPLETION */
-static int http_body_done(srv_conn *c)
-{
-    if (c->killing)
-        return -1;
-    /* Also called again for bytes pipelined behind a body (lws takes them
-     * for an empty body); while an answer is written they wait, unread, for
-     * lws_http_transaction_completed. After a refusal the request's body is
-     * all in (or lws lost its place in the stream): time to close. */
-    if (c->hstate != H_BODY)
-        return c->http_refused ? -1 : 0;
-    if (c->rx_len < c->body_want) /* not expected: lws counts the body */
-        return -1;
-    if (c->rx) {
-        c->rx[c->rx_len] = '\0';
-        c->req->body = (const char *)c->rx;
-        c->req->body_len = c->rx_len;
-    }
-    return http_dispatch(c);
-}
-
-/* The answer is out: the next request may come (or the connection
- * closes). -1 when c is to close. */
-static int http_done(srv_conn *c)
-{
-    struct lws *wsi = c->wsi;
-    if (c->linger_at > 0)
-        return 0; /* lingering already */
-    if (c->http_refused && !c->draining) {
-        /* A refusal may leave a body on its way: closing now, with it
-         * unread, would reset the connection and could take the answer
-         * with it. So our side is shut, and what still comes is read and
-         * dropped until the client closes or HTTP_LINGER_S pass. */
-        int fd = lws_get_socket_fd(wsi);
-        if (fd >= 0 && shutdown(fd, SHUT_WR) == 0) {
-            c->linger_at = mono_seconds();
-            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, HTTP_LINGER_S);
-            return 0;
-        }
-    }
-    if (c->http_close || c->draining)
-        return -1;
-    c->hstate = H_IDLE;
-    c->last_rx = mono_seconds();
-    c->body_want = 0;
-    http_hold_rx(c, false);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-/* Writes the oldest queued output once (at most WS_FRAGMENT, as for
- * WebSocket messages, so what lws keeps of a peer that does not read stays
- * small; the headroom lws_write may use is bytes of it already sent).
- * -1 when the write failed. */
-static int http_write_some(srv_conn *c, size_t room)
-{
-    uint8_t *p;
-    size_t len;
-    if (!outq_front(&c->out, &p, &len))
-        return 0;
-    size_t off = c->frag_off, chunk = len - off < WS_FRAGMENT ? len - off : WS_FRAGMENT;
-    if (chunk > room)
-        chunk = room;
-    if (lws_write(c->wsi, p + off, chunk, LWS_WRITE_HTTP) < 0)
-        return -1;
-    out_done(c, chunk);
-    if (off + chunk == len) {
-        c->frag_off = 0;
-        outq_pop(&c->out, len);
-    } else {
-        c->frag_off = off + chunk;
-    }
-    out_account(c);
-    return 0;
-}
-
-/* What the socket's send buffer takes now, so that lws keeps none of a
- * write: half of SO_SNDBUF (the kernel counts its own overhead in it) less
- * what is queued, less room for TLS records' overhead. SIZE_MAX when
- * unknown (lws then keeps what the kernel refuses). */
-static size_t sock_room(srv_conn *c, size_t *queued_out)
-{
-    *queued_out = 0;
-#if defined(__linux__) && defined(SIOCOUTQ)
-    int fd = c->wsi ? lws_get_socket_fd(c->wsi) : -1, queued = 0;
-    socklen_t sl = sizeof c->sndbuf;
-    if (fd < 0 || (!c->sndbuf && getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &c->sndbuf, &sl) != 0) ||
-        ioctl(fd, SIOCOUTQ, &queued) != 0)
-        return SIZE_MAX;
-    *queued_out = (size_t)queued;
-    long room = (long)c->sndbuf / 2 - queued - HTTP_TLS_MARGIN;
-    return room > 0 ? (size_t)room : 0;
-#else
-    (void)c;
-    return SIZE_MAX;
-#endif
-}
-
-/* Writes what c has queued as far as the socket takes it, with reading
- * still held, then ends the transaction. When the socket is full it looks
- * again after HTTP_RETRY_US (LWS_CALLBACK_TIMER) rather than asking for
- * POLLOUT: lws h1 handles POLLOUT only while reading is on, and with
- * reading on, bytes the client sends meanwhile would wake the loop without
- * end (lws does not read them during a transaction). Only when lws kept a
- * part of a write after all does it fall back to that. */
-static void http_flush(srv_conn *c)
-{
-    struct lws *wsi = c->wsi;
-    if (c->gone || c->killing || !wsi)
-        return;
-    uint8_t *p;
-    size_t len;
-    while (!lws_partial_buffered(wsi) && outq_front(&c->out, &p, &len)) {
-        size_t left = len - c->frag_off, need = left < HTTP_MIN_WRITE ? left : HTTP_MIN_WRITE;
-        /* A small answer on a connection whose socket queue was last seen
-         * empty goes out without asking (two system calls an answer);
-         * once lws has had to keep a part, the queue is asked about again
-         * until it is seen empty. */
-        size_t queued = 0, room = SIZE_MAX;
-        if (c->tx_unsure || left > HTTP_MIN_WRITE) {
-            room = sock_room(c, &queued);
-            c->tx_unsure = queued > 0;
-        }
-        if (room < need) {
-            /* Soon again while the client reads (the socket's queue went
-             * down since the last look), less and less often while it does
-             * not (the watchdog cuts it after slow_reader_s). */
-            if (!c->retry_us || queued < c->retry_queued)
-                c->retry_us = HTTP_RETRY_US;
-            else if ((c->retry_us *= 2) > HTTP_RETRY_MAX_US)
-                c->retry_us = HTTP_RETRY_MAX_US;
-            c->retry_queued = queued;
-            lws_set_timer_usecs(wsi, (lws_usec_t)c->retry_us);
-            return;
-        }
-        c->retry_us = 0;
-        if (http_write_some(c, room)) {
-            conn_kill(c);
-            return;
-        }
-        if (lws_partial_buffered(wsi))
-            c->tx_unsure = true;
-    }
-    if (c->out.head != c->out.tail || lws_partial_buffered(wsi)) {
-        http_hold_rx(c, false);
-        lws_callback_on_writable(wsi);
-        return;
-    }
-    if (c->hstate == H_WRITING && http_done(c))
-        conn_kill(c);
-}
-
-/* LWS_CALLBACK_HTTP_WRITEABLE: lws has written all it kept of the last
- * write. */
-static int http_writeable(srv_conn *c, struct lws *wsi)
-{
-    if (c->killing)
-        return -1;
-    if (c->out.head != c->out.tail) {
-        if (http_write_some(c, SIZE_MAX))
-            return -1;
-        lws_callback_on_writable(wsi); /* again, to end the transaction once all is out */
-        return 0;
-    }
-    if (c->hstate != H_WRITING)
-        return 0;
-    return http_done(c);
-}
-
-/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: a WebSocket upgrade at one of the
- * configured paths goes ahead; anything else (another path, h2c) is
- * answered 404, and the connection carries on with HTTP/1.1. */
-static int http_upgrade(srv_conn *c, struct lws *wsi, const char *up)
-{
-    srv_net *n = c->net;
-    c->last_rx = mono_seconds();
-    if (c->killing || c->draining)
-        return -1;
-    int k = lws_hdr_copy(wsi, n->scratch, (int)n->http_max_header + 1, WSI_TOKEN_GET_URI);
-    if (up && strcasecmp(up, "websocket") == 0 && k > 0)
-        for (size_t i = 0; i < n->n_ws_paths; i++)
-            if (strcmp(n->scratch, n->ws_paths[i]) == 0)
-                return 0;
-    http_log_refused(c, 404, "upgrade");
-    if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
-        return -1;
-    return 1;
-}
-
-/* The connection went with a request on it: one in flight is aborted
- * (the handler still answers it, and the answer is dropped), keeping its
- * body; one being received is dropped. */
-static void http_conn_gone(srv_conn *c)
-{
-    srv_net *n = c->net;
-    srv_http_req *r = c->req;
-    c->req = NULL;
-    r->c = NULL;
-    if (!r->inflight || r->answered) {
-        req_retire(r);
-        return;
-    }
-    if (r->body_len && c->rx) {
-        r->body_own = (char *)c->rx;
-        r->body_own_cap = c->rx_cap;
-        r->body = r->body_own;
-        n->in_total += r->body_own_cap; /* c's share goes in conn_gone's in_account */
-        c->rx = NULL;
-        c->rx_cap = 0;
-        c->rx_len = 0;
-    }
-    r->aborted = true;
-    if (!n->freeing)
-        conn_log("info", "http_abort", c, "method=%s", r->method);
-    if (n->h.on_http_abort)
-        n->h.on_http_abort(n->hctx, r);
-}
-
-static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                         size_t len)
-{
-    if (!wsi)
-        return 0;
-    srv_net *n = lws_context_user(lws_get_context(wsi));
-    srv_conn *c = lws_get_opaque_user_data(wsi);
-
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: return filter_accept(n, "http", in);
-    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-        /* Counted from accept, so that connections still sending their
-         * first headers count against the limits too. */
-        return conn_new(n, wsi, JN_HTTP) ? 0 : -1;
-    case LWS_CALLBACK_HTTP: return c ? http_begin(c, wsi) : -1;
-    case LWS_CALLBACK_HTTP_BODY: return c ? http_body(c, in, len) : -1;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return c ? http_body_done(c) : -1;
-    case LWS_CALLBACK_HTTP_WRITEABLE: return c ? http_writeable(c, wsi) : -1;
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return c ? http_upgrade(c, wsi, in) : -1;
-    case LWS_CALLBACK_TIMER: /* http_flush's next look at a full socket */
-        if (c && c->transport == JN_HTTP)
-            http_flush(c);
-        return c && c->killing ? -1 : 0;
-    case LWS_CALLBACK_ESTABLISHED:
-        /* A WebSocket upgrade went through: from now on c is a WebSocket
-         * connection like those of the "ws" listener. */
-        if (!c || c->killing)
-            return -1;
-        c->transport = JN_WS;
-        c->hstate = H_IDLE;
-        c->rx_len = 0;
-        c->last_rx = mono_seconds();
-        return 0;
-    case LWS_CALLBACK_RECEIVE:
-        if (c && c->transport == JN_WS)
-            ws_rx(c, wsi, in, len);
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c && c->transport == JN_WS ? ws_writeable(c, wsi) : 0;
-    case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_CLOSED:
-    case LWS_CALLBACK_RAW_CLOSE:
-    case LWS_CALLBACK_WSI_DESTROY:
-        if (c)
-            conn_gone(c);
-        return 0;
-    case LWS_CALLBACK_RAW_ADOPT:
-    case LWS_CALLBACK_RAW_RX:
-        /* A CONNECT request: lws would make the socket raw. */
-        return -1;
-    default: return 0;
-    }
-}
-
-static const struct lws_protocols http_protocols[] = {
-    {"http", http_callback, 0, 16384, 0, NULL, (size_t)1 << 20},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
-
-/* ------------------------------------------------------ HTTP requests */
-
-const char *srv_http_method(const srv_http_req *r)
-{
-    return r->method;
-}
-
-const char *srv_http_path(const srv_http_req *r)
-{
-    return r->path;
-}
-
-const char *srv_http_query(const srv_http_req *r)
-{
-    return r->query;
-}
-
-const char *srv_http_query_arg(const srv_http_req *r, const char *name)
-{
-    size_t nl = strlen(name);
-    const char *a = r->args;
-    for (size_t i = 0; i < r->n_args; i++, a += strlen(a) + 1) {
-        if (strncmp(a, name, nl) != 0)
-            continue;
-        if (a[nl] == '=')
-            return a + nl + 1;
-        if (a[nl] == '\0')
-            return a + nl;
-    }
-    return NULL;
-}
-
-const char *srv_http_body(const srv_http_req *r, size_t *len)
-{
-    if (len)
-        *len = r->body_len;
-    return r->body;
-}
-
-int srv_http_header(const srv_http_req *r, const char *name, char *buf, size_t cap)
-{
-    srv_conn *c = r->c;
-    if (!r->in_handler || !c || !c->wsi || !valid_name(name) || !buf || cap == 0)
-        return -1;
-    size_t nl = strlen(name);
-    char lname[72];
-    if (nl + 2 > sizeof lname)
-        return -1;
-    for (size_t i = 0; i < nl; i++)
-        lname[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
-    lname[nl] = ':';
-    lname[nl + 1] = '\0';
-    int icap = cap > (size_t)INT32_MAX ? INT32_MAX : (int)cap;
-    /* lws files the headers it knows under a token (its names are lower
-     * case, with the colon), the rest by name, lower-cased as they came. */
-    for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++) {
-        const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
-        if (ts && strcmp((const char *)ts, lname) == 0) {
-            if (lws_hdr_total_length(c->wsi, (enum lws_token_indexes)t) <= 0)
-                return -1;
-            return lws_hdr_copy(c->wsi, buf, icap, (enum lws_token_indexes)t);
-        }
-    }
-    if (lws_hdr_custom_length(c->wsi, lname, (int)nl + 1) < 0)
-        return -1;
-    return lws_hdr_custom_copy(c->wsi, buf, icap, lname, (int)nl + 1);
-}
-
-srv_conn *srv_http_conn(const srv_http_req *r)
-{
-    return r->c;
-}
-
-bool srv_http_aborted(const srv_http_req *r)
-{
-    return r->aborted;
-}
-
-void srv_http_set_user(srv_http_req *r, void *user)
-{
-    r->user = user;
-}
-
-void *srv_http_user(const srv_http_req *r)
-{
-    return r->user;
-}
-
-unsigned srv_net_http_inflight(const srv_net *n)
-{
-    return n->http_inflight;
-}
-
-static const char INTERNAL_ERROR[] =
-    "{\"success\":false,\"status_code\":\"500\",\"error_type\":"
-    "\"server\",\"error\":\"internal\",\"message\":\"Internal error.\"}";
-
-int srv_http_respond(srv_http_req *r, int status, const char *content_type,
-                     const srv_http_field *hdrs, size_t nhdrs, const void *body, size_t len)
-{
-    if (!r || r->answered)
-        return -1;
-    srv_conn *c = r->c;
-    bool head = r->head;
-    if (c && c->req == r)
-        c->req = NULL;
-    req_retire(r);
-    if (!c || c->gone || c->killing || c->hstate != H_INFLIGHT)
-        return -1;
-    bool ok = status >= 100 && status <= 599 && (!content_type || valid_value(content_type)) &&
-              (!nhdrs || hdrs) && (len == 0 || body);
-    for (size_t i = 0; ok && i < nhdrs; i++)
-        ok = valid_name(hdrs[i].name) && valid_value(hdrs[i].value);
-    if (!ok) {
-        conn_log("error", "http_bad_answer", c, "status=%d", status);
-        return http_answer(c, 500, "application/json", NULL, 0, INTERNAL_ERROR,
-                           sizeof INTERNAL_ERROR - 1, head);
-    }
-    return http_answer(c, status, content_type, hdrs, nhdrs, body, len, head);
-}
 
 /* -------------------------------------------------------------- API */
 
@@ -2739,7 +1559,7 @@ static int add_vhost(srv_net *n, const char *what, const char *addr, const srv_n
         vi.listen_accept_role = "raw-skt";
         vi.listen_accept_protocol = "jtp";
     } else if (http) {
-        vi.protocols = http_protocols;
+        vi.protocols = srv__http_protocols;
         /* Headers must be in this long after the connection starts, or
          * after the first byte of a later request; between requests the
          * keep-alive timeout holds. Both close without an answer. */
@@ -2782,8 +1602,8 @@ static int add_vhost(srv_net *n, const char *what, const char *addr, const srv_n
         snprintf(err, errcap, "cannot listen on %s (%s): %s", addr, what, why);
         return -1;
     }
-    conn_log("info", "listen", NULL, "transport=%s addr=%s port=%d%s", what, addr,
-             lws_get_vhost_listen_port(*out), tls ? " tls=1" : "");
+    srv__conn_log("info", "listen", NULL, "transport=%s addr=%s port=%d%s", what, addr,
+                  lws_get_vhost_listen_port(*out), tls ? " tls=1" : "");
     return 0;
 }
 
@@ -2981,21 +1801,21 @@ static void run_posts(srv_net *n)
 static void idle_sweep(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, idle_sweep);
-    double now = mono_seconds();
+    double now = srv__mono_seconds();
     for (srv_conn *c = n->conns, *next; c; c = next) {
         next = c->next;
         if (c->transport == JN_HTTP && !c->gone && !c->killing) {
             /* A body must be in within http_deadline_s of its headers
              * (lws's own timer restarts with every piece of it). */
             if (c->hstate == H_BODY && now - c->req_at >= n->http_deadline_s) {
-                conn_log("warn", "http_deadline", c,
-                         "phase=body received=%zu want=%zu deadline_s=%u", c->rx_len, c->body_want,
-                         n->http_deadline_s);
-                conn_kill(c);
+                srv__conn_log("warn", "http_deadline", c,
+                              "phase=body received=%zu want=%zu deadline_s=%u", c->rx_len,
+                              c->body_want, n->http_deadline_s);
+                srv__conn_kill(c);
                 continue;
             }
             if (c->linger_at > 0 && now - c->linger_at >= HTTP_LINGER_S) {
-                conn_kill(c);
+                srv__conn_kill(c);
                 continue;
             }
             if (c->hstate != H_IDLE) /* a request in flight or being answered */
@@ -3007,7 +1827,7 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
             c->last_rx = now; /* looked at again after another idle_s */
             continue;
         }
-        conn_log("info", "idle_close", c, "idle_s=%u", n->idle_s);
+        srv__conn_log("info", "idle_close", c, "idle_s=%u", n->idle_s);
         conn_drain(c, LWS_CLOSE_STATUS_GOINGAWAY);
     }
     lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
@@ -3018,7 +1838,7 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
 static void stop_check(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, stop_check);
-    if (n->out_total == 0 || mono_seconds() >= n->stop_by)
+    if (n->out_total == 0 || srv__mono_seconds() >= n->stop_by)
         srv_net_stop(n);
     else
         lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 20 * LWS_US_PER_MS);
@@ -3026,7 +1846,7 @@ static void stop_check(lws_sorted_usec_list_t *sul)
 
 void srv_net_stop_flushed(srv_net *n, unsigned max_ms)
 {
-    n->stop_by = mono_seconds() + max_ms / 1000.0;
+    n->stop_by = srv__mono_seconds() + max_ms / 1000.0;
     lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 1);
 }
 
@@ -3121,11 +1941,11 @@ void srv_net_free(srv_net *n)
         lws_context_destroy(n->ctx); /* closes every connection: on_close for each */
     n->ctx = NULL;
     while (n->conns) /* not expected: lws reports every close */
-        conn_gone(n->conns);
+        srv__conn_gone(n->conns);
     /* Requests the handler never answered: nothing may answer them now. */
     while (n->reqs) {
         srv_http_req *r = n->reqs;
-        req_retire(r);
+        srv__req_retire(r);
     }
     reap(n);
     run_posts(n);
@@ -3196,48 +2016,50 @@ static int conn_queue(srv_conn *c, const char *msg, size_t len, bool push)
     if (c->transport == JN_JTP &&
         (!c->authed || len == 0 || jt_jtp_get_state(c->jtp) != JT_JTP_OPEN))
         return -1;
-    if (!out_room(n, c, len))
+    if (!srv__out_room(n, c, len))
         return -1;
     size_t cap = c->transport == JN_WS ? n->max_outbuf : n->max_message;
     if (len > cap) {
-        conn_log("warn", "reply_too_large", c, "len=%zu %s=%zu", len,
-                 c->transport == JN_WS ? "max_outbuf" : "max_message", cap);
+        srv__conn_log("warn", "reply_too_large", c, "len=%zu %s=%zu", len,
+                      c->transport == JN_WS ? "max_outbuf" : "max_message", cap);
         /* The peer would wait forever for this reply; better to close. */
-        conn_kill(c);
+        srv__conn_kill(c);
         return -1;
     }
     if (push && len > n->max_outbuf - c->push_bytes) {
-        conn_log("warn", "slow_consumer", c, "reason=stream queued=%zu pushed=%zu max_outbuf=%zu",
-                 out_queued(c), c->push_bytes, n->max_outbuf);
-        conn_kill(c);
+        srv__conn_log("warn", "slow_consumer", c,
+                      "reason=stream queued=%zu pushed=%zu max_outbuf=%zu", out_queued(c),
+                      c->push_bytes, n->max_outbuf);
+        srv__conn_kill(c);
         return -1;
     }
     size_t before = out_queued(c);
     if (c->transport == JN_WS) {
-        if (!outq_push(&c->out, msg, len)) {
-            conn_log("error", "oom", c, "queued=%zu", c->out.bytes);
-            conn_kill(c);
+        if (!srv__outq_push(&c->out, msg, len)) {
+            srv__conn_log("error", "oom", c, "queued=%zu", c->out.bytes);
+            srv__conn_kill(c);
             return -1;
         }
     } else {
         jt_errinfo ei;
         jt_err e = jt_jtp_send(c->jtp, msg, len, &ei);
         if (e != JT_OK) {
-            conn_log("error", "jtp_send_failed", c, "error=%s queued=%zu", jt_errname(e), before);
-            conn_kill(c);
+            srv__conn_log("error", "jtp_send_failed", c, "error=%s queued=%zu", jt_errname(e),
+                          before);
+            srv__conn_kill(c);
             return -1;
         }
     }
     size_t added = out_queued(c) - before;
     c->out_in += added;
     if (push && !push_mark_add(c, added)) {
-        conn_log("error", "oom", c, "queued=%zu", out_queued(c));
-        conn_kill(c);
+        srv__conn_log("error", "oom", c, "queued=%zu", out_queued(c));
+        srv__conn_kill(c);
         return -1;
     }
     if (!before) /* the stall clock starts when output appears */
-        c->progress_at = mono_seconds();
-    out_account(c);
+        c->progress_at = srv__mono_seconds();
+    srv__out_account(c);
     lws_callback_on_writable(c->wsi);
     pace(c);
     return 0;
