@@ -313,31 +313,4 @@ void srv__http_conn_gone(srv_conn *c);
 void srv__req_retire(srv_http_req *r);
 void srv__req_free(srv_http_req *r);
 
-/* srv.c: connections, their queues and budgets, and the WebSocket side an
- * HTTP connection becomes after an upgrade. */
-__attribute__((format(printf, 4, 5))) void srv__conn_log(const char *level, const char *event,
-                                                         const srv_conn *c, const char *fmt, ...);
-double srv__mono_seconds(void);
-void srv__conn_kill(srv_conn *c);
-bool srv__out_room(srv_net *n, srv_conn *c, size_t len);
-bool srv__outq_push(jn_outq *q, const char *msg, size_t len);
-void srv__out_account(srv_conn *c);
-void srv__in_account(srv_conn *c);
-bool srv__over_rate(srv_conn *c);
-bool srv__rx_grow(srv_conn *c, size_t ncap);
-bool srv__outq_front(const jn_outq *q, uint8_t **p, size_t *len);
-void srv__out_done(srv_conn *c, size_t len);
-void srv__outq_pop(jn_outq *q, size_t len);
-int srv__filter_accept(srv_net *n, const char *transport, void *in);
-srv_conn *srv__conn_new(srv_net *n, struct lws *wsi, enum jn_transport t);
-void srv__ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len);
-int srv__ws_writeable(srv_conn *c, struct lws *wsi);
-void srv__conn_gone(srv_conn *c);
-
-/* srv_http.c: the HTTP listener. */
-extern const struct lws_protocols srv__http_protocols[];
-void srv__http_conn_gone(srv_conn *c);
-void srv__req_retire(srv_http_req *r);
-void srv__req_free(srv_http_req *r);
-
 #endif
