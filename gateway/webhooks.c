@@ -1271,6 +1271,18 @@ void gw_delete_webhook(gw_call *c)
     if (!rc)
         rc = gw_store_scan(c->g->store, GW_DEAD, prefix, strlen(prefix), scan_del, &ds, err,
                            sizeof err);
+    /* ... and those whose records are still on their way to the store
+     * (queued before this batch, so written before it): the lists in
+     * memory hold them, the scan above may not. */
+    size_t plen = strlen(prefix);
+    for (gw_dnode *n = wh->owed.head; n && !rc && !ds.rc; n = n->next)
+        if (!strncmp(OWED(n)->key, prefix, plen) &&
+            gw_batch_del(b, GW_DELIVERIES, OWED(n)->key, strlen(OWED(n)->key)))
+            ds.rc = -1;
+    for (gw_dnode *n = wh->dead.head; n && !rc && !ds.rc; n = n->next)
+        if (!strncmp(DEADENT(n)->key, prefix, plen) &&
+            gw_batch_del(b, GW_DEAD, DEADENT(n)->key, strlen(DEADENT(n)->key)))
+            ds.rc = -1;
     if (rc || ds.rc) {
         free(dc);
         gw_batch_free(b);
