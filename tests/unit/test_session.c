@@ -459,6 +459,35 @@ static void ws_requests(void **state)
     assert_int_equal(jt_session_get_state(s), JT_SESSION_CONNECTED);
     assert_int_equal(jt_session_connection_count(s), 1);
     assert_int_equal(jt_session_pending(s), 0);
+
+    /* A node that stops reading: the socket fills in the middle of a
+     * writeable turn, libwebsockets keeps the rest of a frame, and the
+     * session must wait for it to drain before the next frame (writing on
+     * would read as a failed write and drop the connection). Once the node
+     * reads again, every request is answered on the same connection. */
+    enum { STALL = 40, MID = 200 << 10 };
+    reply *stall = calloc(STALL, sizeof *stall);
+    char *mid = malloc(MID + 64);
+    assert_non_null(stall);
+    assert_non_null(mid);
+    int ml = snprintf(mid, 64, "{\"command\":\"ping\",\"pad\":\"");
+    memset(mid + ml, 'y', MID);
+    strcpy(mid + ml + MID, "\"}");
+    node_signal(&n, SIGSTOP);
+    for (int i = 0; i < STALL; i++)
+        request(s, mid, 30000, &stall[i]);
+    (void)run_until(&l, NULL, 1500);
+    node_signal(&n, SIGCONT);
+    for (int i = 0; i < STALL; i++) {
+        assert_true(run_until(&l, &stall[i].done, 30000));
+        assert_int_equal(stall[i].err, JT_OK);
+        assert_int_equal(stall[i].calls, 1);
+        reply_clear(&stall[i]);
+    }
+    free(mid);
+    free(stall);
+    assert_int_equal(st.disconnected, 0);
+    assert_int_equal(jt_session_connection_count(s), 1);
     jt_session_free(s);
     loop_free(&l);
     node_cleanup(&n);
