@@ -356,6 +356,19 @@ static void call(loop *l, jt_session *s, const char *json, reply *r)
 
 /* ------------------------------------------------------------ tests */
 
+/* A ping carrying `pad` bytes of padding (the node ignores the member):
+ * a request as large as asked. Freed by the caller. */
+static char *padded_ping(size_t pad)
+{
+    static const char head[] = "{\"command\":\"ping\",\"pad\":\"";
+    char *m = malloc(sizeof head - 1 + pad + 3);
+    assert_non_null(m);
+    memcpy(m, head, sizeof head - 1);
+    memset(m + sizeof head - 1, 'x', pad);
+    strcpy(m + sizeof head - 1 + pad, "\"}");
+    return m;
+}
+
 static void check_calls(loop *l, jt_session *s)
 {
     reply r = {0};
@@ -398,14 +411,10 @@ static void check_calls(loop *l, jt_session *s)
      * over WebSocket), large ones among them (more than the socket takes
      * in one write, so lws holds the rest of a frame and the session must
      * wait for it): every request answered once, by id. */
-    enum { BURST = 300, BIG = 900 << 10 };
+    enum { BURST = 300 };
     reply *burst = calloc(BURST, sizeof *burst);
-    char *big = malloc(BIG + 64);
     assert_non_null(burst);
-    assert_non_null(big);
-    int bl = snprintf(big, 64, "{\"command\":\"ping\",\"pad\":\"");
-    memset(big + bl, 'x', BIG);
-    strcpy(big + bl + BIG, "\"}");
+    char *big = padded_ping(900 << 10);
     for (int i = 0; i < BURST; i++)
         request(s,
                 i % 100 == 50 ? big
@@ -465,14 +474,10 @@ static void ws_requests(void **state)
      * session must wait for it to drain before the next frame (writing on
      * would read as a failed write and drop the connection). Once the node
      * reads again, every request is answered on the same connection. */
-    enum { STALL = 40, MID = 200 << 10 };
+    enum { STALL = 40 };
     reply *stall = calloc(STALL, sizeof *stall);
-    char *mid = malloc(MID + 64);
     assert_non_null(stall);
-    assert_non_null(mid);
-    int ml = snprintf(mid, 64, "{\"command\":\"ping\",\"pad\":\"");
-    memset(mid + ml, 'y', MID);
-    strcpy(mid + ml + MID, "\"}");
+    char *mid = padded_ping(200 << 10);
     node_signal(&n, SIGSTOP);
     for (int i = 0; i < STALL; i++)
         request(s, mid, 30000, &stall[i]);
