@@ -312,6 +312,27 @@ static void dead_forget(gw_webhooks *wh, const char *key)
         dead_unlink(wh, e);
 }
 
+static void dead_reload(gw_webhooks *wh);
+
+/* On the loop, posted when the last change to the dead letters on its way
+ * to the store is done while a reload waits: the first moment at which the
+ * store and the list agree, which a steady stream of dead letters could
+ * keep from ever falling on a tick. */
+static void dead_resync_now(void *ctx)
+{
+    gw_webhooks *wh = ctx;
+    if (!wh->stopping && atomic_load(&wh->dead_writes) == 0 &&
+        atomic_exchange(&wh->dead_resync, false))
+        dead_reload(wh);
+}
+
+/* The store's writer thread: a batch counted in dead_writes is done. */
+static void dead_write_done(gw_webhooks *wh)
+{
+    if (atomic_fetch_sub(&wh->dead_writes, 1) == 1 && atomic_load(&wh->dead_resync) && wh->g->net)
+        (void)srv_net_post(wh->g->net, dead_resync_now, wh); /* fails only when stopping */
+}
+
 /* The store's writer thread: a dead-letter write failed, so the list in
  * memory may not match the store any more. */
 static void on_dead_store_done(void *ctx, int rc, const char *err)
@@ -322,7 +343,7 @@ static void on_dead_store_done(void *ctx, int rc, const char *err)
                 err ? err : "");
         atomic_store(&wh->dead_resync, true);
     }
-    atomic_fetch_sub(&wh->dead_writes, 1);
+    dead_write_done(wh);
 }
 
 static void on_store_done(void *ctx, int rc, const char *err)
@@ -914,7 +935,7 @@ static void on_commit_back(void *ctx, int rc, const char *err)
          * list already changed: it is read again. */
         if (rc)
             atomic_store(&cb->dead->dead_resync, true);
-        atomic_fetch_sub(&cb->dead->dead_writes, 1);
+        dead_write_done(cb->dead);
     }
     if (srv_net_post(cb->c->g->net, cb->answer, cb) != 0)
         cb->drop(cb);
