@@ -286,8 +286,8 @@ struct srv_net {
     void *timer_ctx;
 };
 
-/* srv.c: connections, their queues and budgets, and the WebSocket side an
- * HTTP connection becomes after an upgrade. */
+/* srv.c: connections, their queues and budgets, reading and its pause,
+ * handing requests out. */
 __attribute__((format(printf, 4, 5))) void srv__conn_log(const char *level, const char *event,
                                                          const srv_conn *c, const char *fmt, ...);
 double srv__mono_seconds(void);
@@ -303,9 +303,20 @@ void srv__out_done(srv_conn *c, size_t len);
 void srv__outq_pop(jn_outq *q, size_t len);
 int srv__filter_accept(srv_net *n, const char *transport, void *in);
 srv_conn *srv__conn_new(srv_net *n, struct lws *wsi, enum jn_transport t);
+void srv__conn_gone(srv_conn *c);
+
+void srv__conn_drain(srv_conn *c, enum lws_close_status status);
+void srv__deliver(srv_conn *c, const char *msg, size_t len);
+bool srv__input_grow(srv_conn *c, uint8_t **buf, size_t *cap, size_t ncap);
+void srv__drop_input(srv_conn *c);
+void srv__pace(srv_conn *c);
+
+/* srv_ws.c: WebSocket connections. */
+int srv__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                     size_t len);
+void srv__ws_resume(srv_conn *c);
 void srv__ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len);
 int srv__ws_writeable(srv_conn *c, struct lws *wsi);
-void srv__conn_gone(srv_conn *c);
 
 /* srv_http.c: the HTTP listener. */
 extern const struct lws_protocols srv__http_protocols[];
