@@ -314,8 +314,6 @@ typedef struct fan {
     bool at_node; /* asked at "validated": the answers say which ledger */
 } fan;
 
-
-
 typedef struct fan_slot {
     fan *f;
     int i;

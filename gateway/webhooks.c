@@ -1263,7 +1263,6 @@ static void deleted_loop(void *ctx)
     free(dc);
 }
 
-
 void gw_delete_webhook(gw_call *c)
 {
     gw_webhooks *wh = c->g->webhooks;
