@@ -926,7 +926,7 @@ jt_err jt_jtp_key_parse(const char *text, uint8_t pk[32], jt_errinfo *ei)
         if (jt_hex_decode(text, 64, key, sizeof key, &got) != JT_OK || got != 32)
             return jt__err(ei, JT_EKEY, NULL, -1, "node key: 64 characters but not hex");
     } else if (n > 0 && text[0] == 'n') {
-        uint8_t raw[33];
+        uint8_t raw[33] = {0};
         jt_errinfo sub;
         jt_errinfo_clear(&sub);
         if (jt_node_public_decode(text, raw, &sub) != JT_OK)
