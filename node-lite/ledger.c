@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "shamap.h"
 
@@ -735,6 +736,8 @@ static void close_job(jn_ledger *L)
 static void *writer_main(void *arg)
 {
     jn_ledger *L = arg;
+    /* Its name in ps -L, top -H and /proc/PID/task/TID/comm. */
+    (void)prctl(PR_SET_NAME, "jt-writer", 0, 0, 0);
     pthread_mutex_lock(&L->wmu);
     for (;;) {
         while (!L->w_job && !L->w_stop)

@@ -63,6 +63,7 @@ static void *worker(void *arg)
     struct sched_param sp = {0};
     (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
+    (void)pthread_setname_np(pthread_self(), "jt-verify");
     jt_key_cache *cache = jt_key_cache_new(KEY_CACHE_ENTRIES); /* NULL: no caching */
     pthread_mutex_lock(&v->mu);
     for (;;) {

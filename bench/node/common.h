@@ -20,6 +20,7 @@
 #define BENCH_NODE_COMMON_H
 
 #define _GNU_SOURCE /* nftw, memmem */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -65,6 +66,9 @@
 #define TXR_ID      5000000000ull /* one transaction's result (tx, binary): TXR_ID + its index */
 #define MAX_LEDGERS 100000
 #define MAX_ROUNDS  16
+/* The node's threads: the event loop (the process's first thread), the
+ * verify workers (jt-verify), the ledger writer (jt-writer), anything else. */
+enum { THR_LOOP, THR_VERIFY, THR_WRITER, THR_OTHER, NODE_THR };
 
 /* ---------------------------------------------------------------- globals (proc.c) */
 
@@ -265,6 +269,7 @@ typedef struct round_res {
     double p50, p99; /* submit -> validated, ms */
     double ceiling, ratio;
     double node_cpu, self_cpu;
+    double thr_cpu[NODE_THR];
     size_t max_in_ledger;
     /* offers mode */
     offer_tally ot;
@@ -280,6 +285,7 @@ typedef struct load_res {
     double *lat, *ack; /* submit -> validated, submit -> reply (ms), pooled */
     size_t nlat, nack;
     double cpu_node, cpu_self, secs;
+    double cpu_thr[NODE_THR]; /* the node's CPU by thread (node_thread_cpu) */
     size_t validated, tes, rejected;
     long rss0, hwm0, anon0, file0; /* before the load */
     long long disk0, disk0_size, wbytes0;
@@ -364,6 +370,10 @@ void node_init(const char *node, const char *data, char key_hex[65]);
 int node_start(const char *node, const char *data, const char *conf, unsigned close_ms);
 void node_memory(long *rss_kb, long *hwm_kb, long *anon_kb, long *file_kb);
 double node_cpu(void);
+/* The node's CPU time (seconds) by thread group (THR_*). */
+void node_thread_cpu(double out[NODE_THR]);
+/* "loop A us, verify workers B us, writer C us" per transaction (n of them). */
+void print_thread_split(const load_res *L, double n, const char *per);
 long long node_write_bytes(void);
 double self_cpu(void);
 void disk_usage(const char *dir, long long *alloc, long long *size);

@@ -265,6 +265,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
                "node RSS %.0f MB\n",
                "node CPU during the load", 100 * L.cpu_node / L.secs, node_us,
                100 * L.cpu_self / L.secs, (double)rss / 1024);
+        print_thread_split(&L, (double)L.validated, "OfferCreate");
         printf("\nbook_offers (limit %zu), %d clients x %zu outstanding, %.0f s each\n",
                b->br.expect, b->nbook, b->book_window, b->book_secs);
         printf("  %-46s %12s /s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; node CPU %.0f %%, "

@@ -136,6 +136,7 @@ static int payments_report(bench *b, load_res *L, const char *ledger_dir)
     printf("  %-46s %9.1f %% of a core, %.1f us per payment; bench process %.1f %%\n",
            "node CPU during the load", 100 * L->cpu_node / L->secs, node_us,
            100 * L->cpu_self / L->secs);
+    print_thread_split(L, nval, "payment");
     printf("\n  %-46s %12.3f (rounds %.3f..%.3f; target >= 0.5)  %s\n",
            "ratio validated/s / verify ceiling", L->ratio, L->ratio_min, L->ratio_max,
            pass_ratio ? "PASS" : "BELOW");

@@ -278,6 +278,7 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                "node RSS %.0f MB\n",
                "node CPU during the load", 100 * L.cpu_node / L.secs, node_us,
                100 * L.cpu_self / L.secs, (double)rss / 1024);
+        print_thread_split(&L, (double)L.validated, "transaction");
         printf("\n  %-46s %12.3f (rounds %.3f..%.3f; target >= 0.3)  %s\n",
                "ratio crossing payments/s / verify ceiling", L.cross_ratio, L.cross_ratio_min,
                L.cross_ratio_max, verdict);

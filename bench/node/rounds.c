@@ -423,6 +423,8 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
         if (!timed)
             assign(b, &b->txs, R->lo, R->hi);
         b->round_no = R->no;
+        double thr0[NODE_THR];
+        node_thread_cpu(thr0);
         double cn0 = node_cpu(), cs0 = self_cpu(), t0r = now();
         b->deadline = timed ? t0r + b->round_secs : 0;
         run_set(b, &b->txs, false, 30);
@@ -432,6 +434,9 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
         R->secs = now() - t0r;
         R->node_cpu = node_cpu() - cn0;
         R->self_cpu = self_cpu() - cs0;
+        node_thread_cpu(R->thr_cpu);
+        for (int g = 0; g < NODE_THR; g++)
+            R->thr_cpu[g] -= thr0[g];
         fetch_results(b, &b->txs, nled0);
         round_figures(b, R, nled0, first_seq, L->lat, &L->nlat, L->ack, &L->nack);
         double ceil_next = verify_ceiling(vs, 2, vslice);
@@ -441,6 +446,8 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
         ceil_prev = ceil_next;
         L->cpu_node += R->node_cpu;
         L->cpu_self += R->self_cpu;
+        for (int g = 0; g < NODE_THR; g++)
+            L->cpu_thr[g] += R->thr_cpu[g];
         L->secs += R->secs;
         L->validated += R->validated;
         L->tes += R->tes;
