@@ -179,6 +179,8 @@ JN_TEST_DEPS_readmodel := $(call JN_CORE_DEPS,readmodel)
 $(BUILD)/tests/test_jn_readmodel: $(JN_TEST_DEPS_readmodel)
 JN_TEST_DEPS_pathfind := $(call JN_CORE_DEPS,pathfind)
 $(BUILD)/tests/test_jn_pathfind: $(JN_TEST_DEPS_pathfind)
+JN_TEST_DEPS_rpc_submit := $(call JN_CORE_DEPS,rpc_submit)
+$(BUILD)/tests/test_jn_rpc_submit: $(JN_TEST_DEPS_rpc_submit)
 JN_TEST_DEPS_store := $(BUILD)/obj/server/datadir.o
 $(BUILD)/tests/test_jn_store: $(JN_TEST_DEPS_store)
 

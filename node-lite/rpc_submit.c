@@ -425,27 +425,33 @@ static bool drain_some(jn_rpc *r, size_t max)
 
 static void drain(void *ctx);
 
-/* Posts a drain to the loop unless one is waiting. */
-static void post_drain(jn_rpc *r)
+/* Posts a drain to the loop unless one is waiting; false when it could
+ * not be posted (out of memory). */
+static bool post_drain(jn_rpc *r)
 {
-    if (!atomic_exchange(&r->wake, true) && r->post(r->post_ctx, drain, r))
+    if (!atomic_exchange(&r->wake, true) && r->post(r->post_ctx, drain, r)) {
         atomic_store(&r->wake, false);
+        return false;
+    }
+    return true;
 }
 
 /* On the loop thread, after a worker finished a check: finishes a slice of
- * the ready requests, and comes back for the rest after the loop's turn. */
+ * the ready requests, and comes back for the rest after the loop's turn
+ * (or, if that cannot be arranged, finishes them all now: no worker may be
+ * left to post again). */
 static void drain(void *ctx)
 {
     jn_rpc *r = ctx;
     atomic_store(&r->wake, false);
-    if (drain_some(r, DRAIN_SLICE))
-        post_drain(r);
+    if (drain_some(r, DRAIN_SLICE) && !post_drain(r))
+        (void)drain_some(r, SIZE_MAX);
 }
 
 /* Worker thread: one check finished. Posts a drain unless one is waiting. */
 static void verified(void *ctx)
 {
-    post_drain(ctx);
+    (void)post_drain(ctx);
 }
 
 /* ---------------------------------------------------------------- the verify workers */

@@ -245,19 +245,21 @@ async function main() {
   eq(r.error, 'unknownCmd', 'unknown command');
 
   // -- pipelining: signatures are checked on worker threads, yet a client's
-  // requests are answered and applied in the order sent. 24 payments with
-  // consecutive sequences and a bad one in the middle, then account_info,
-  // all written before any reply is read.
+  // requests are answered and applied in the order sent. 200 payments with
+  // consecutive sequences and two bad ones among them, then account_info,
+  // all written before any reply is read: more than the 64 ready submits the
+  // node finishes before its loop turns, so the order holds across slices.
   {
+    const N = 200;
     const base = await nextSeq(A.address);
     const blobs = [];
-    for (let i = 0; i < 24; i++) {
+    for (let i = 0; i < N; i++) {
       blobs.push(sign(A.secret, { TransactionType: 'Payment', Account: A.address, Destination: B.address,
         Amount: String(100 + i), Fee: '10000', Flags: 0, Sequence: base + i }).tx_blob);
     }
     const msgs = blobs.map((b) => ({ command: 'submit', tx_blob: b }));
     msgs.splice(12, 0, { command: 'submit', tx_blob: badSig });
-    msgs.splice(18, 0, { command: 'submit', tx_blob: 'DEADBEEF' });
+    msgs.splice(100, 0, { command: 'submit', tx_blob: 'DEADBEEF' });
     msgs.push({ command: 'account_info', account: A.address, ledger_index: 'current' });
     const reqs = msgs.map((m) => c.request(m)); // sent in this order
     const arrival = [];
@@ -265,12 +267,12 @@ async function main() {
     const results = got.slice(0, -1).map((m) => (m.result ? m.result.engine_result : m.error));
     const want = blobs.map(() => 'tesSUCCESS');
     want.splice(12, 0, 'invalidTransaction');
-    want.splice(18, 0, 'invalidTransaction');
+    want.splice(100, 0, 'invalidTransaction');
     eq(JSON.stringify(results), JSON.stringify(want), 'pipelined submits apply in order (none held)');
     eq(JSON.stringify(arrival), JSON.stringify(got.map((m, i) => i)), 'pipelined replies arrive in request order');
     const info = got[got.length - 1];
-    eq(info.result && info.result.account_data.Sequence, base + 24, 'account_info after pipelined submits sees them all');
-    seqs.set(A.address, base + 24);
+    eq(info.result && info.result.account_data.Sequence, base + N, 'account_info after pipelined submits sees them all');
+    seqs.set(A.address, base + N);
     await accept();
   }
   r = await c.request({ command: 'sign_for' });

@@ -1,0 +1,208 @@
+/* The submit queue (node-lite/rpc_submit.c) with verify workers: submits
+ * are checked on the workers and finished back on the loop in arrival
+ * order, a slice at a time. Here the "loop" is the test: the callbacks the
+ * node posts to it are kept and run one by one, so the test sees what each
+ * turn of the loop finishes. 200 pipelined payments (and an account_info
+ * after them) all checked before the loop runs: the first turn finishes
+ * exactly one slice and asks for another turn, and so on until every reply
+ * is out, in order, with every payment applied. */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jt/jt.h>
+
+#include "closer.h"
+#include "ledger.h"
+#include "rpc.h"
+
+#define PAYMENTS 200
+#define SLICE    64 /* DRAIN_SLICE in rpc_submit.c */
+
+static const char *GENESIS = "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh";
+static const char *GENESIS_SECRET = "snoPBjXtMeMyMHUVTgbuqAfg1SUTb";
+
+/* Callbacks posted to the "loop", run by the test. */
+typedef struct post {
+    void (*cb)(void *ctx);
+    void *ctx;
+} post;
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static post g_posts[1024];
+static int g_nposts;
+
+static int post_cb(void *pctx, void (*cb)(void *ctx), void *ctx)
+{
+    (void)pctx;
+    pthread_mutex_lock(&g_mu);
+    int rc = g_nposts < 1024 ? 0 : -1;
+    if (!rc)
+        g_posts[g_nposts++] = (post){cb, ctx};
+    pthread_mutex_unlock(&g_mu);
+    return rc;
+}
+
+/* Runs the callbacks posted so far (not those they post); how many. */
+static int run_posts(void)
+{
+    pthread_mutex_lock(&g_mu);
+    int n = g_nposts;
+    post now[1024];
+    memcpy(now, g_posts, (size_t)n * sizeof *now);
+    g_nposts = 0;
+    pthread_mutex_unlock(&g_mu);
+    for (int i = 0; i < n; i++)
+        now[i].cb(now[i].ctx);
+    return n;
+}
+
+/* Replies, in the order they were sent. */
+static uint64_t g_ids[PAYMENTS + 8];
+static char g_results[PAYMENTS + 8][32];
+static uint32_t g_seq_seen;
+static int g_nreplies;
+
+static void on_reply(void *ctx, const char *msg, size_t len, bool push)
+{
+    (void)ctx;
+    if (push)
+        return;
+    jt_json_doc *doc = NULL;
+    jt_errinfo ei;
+    assert_int_equal(jt_json_parse(msg, len, NULL, &doc, &ei), JT_OK);
+    const jt_json *root = jt_json_root(doc);
+    uint64_t id = 0;
+    assert_true(jt_json_uint64(jt_json_get(root, "id"), false, &id));
+    assert_true(g_nreplies < PAYMENTS + 8);
+    g_ids[g_nreplies] = id;
+    const jt_json *res = jt_json_get(root, "result");
+    const char *er = jt_json_string(jt_json_get(res, "engine_result"));
+    snprintf(g_results[g_nreplies], sizeof g_results[0], "%s", er ? er : "-");
+    uint64_t seq = 0;
+    if (jt_json_uint64(jt_json_get(jt_json_get(res, "account_data"), "Sequence"), false, &seq))
+        g_seq_seen = (uint32_t)seq;
+    g_nreplies++;
+    jt_json_doc_free(doc);
+}
+
+static void test_slices_in_order(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jt-test-rpc-submit-XXXXXX";
+    char err[256];
+    assert_non_null(mkdtemp(dir));
+    jn_store *st;
+    jn_params p;
+    jn_params_init(&p);
+    jt_account_id genesis;
+    jt_errinfo ei;
+    jn_ledger *L;
+    assert_int_equal(jn_store_open(dir, 1u << 30, &st, err, sizeof err), 0);
+    assert_int_equal(jt_address_decode(GENESIS, &genesis, &ei), JT_OK);
+    assert_int_equal(jn_ledger_genesis(st, &p, &genesis, 600000000, err, sizeof err), 0);
+    assert_int_equal(jn_ledger_load(st, &p, &L, err, sizeof err), 0);
+    jn_closer *closer = jn_closer_new(L, NULL, NULL);
+    assert_non_null(closer);
+    jn_rpc_config cfg = {.hostid = "test", .version = "test", .closer = closer};
+    jn_rpc *rpc = jn_rpc_new(L, &cfg);
+    assert_non_null(rpc);
+    assert_int_equal(jn_rpc_start_verifiers(rpc, 2, post_cb, NULL), 0);
+    jn_client *c = jn_rpc_client_new(rpc, on_reply, NULL, false, NULL);
+    assert_non_null(c);
+
+    /* The destination: any account (created by the first payment). */
+    jt_account_id dest_id;
+    memset(dest_id.bytes, 0x11, sizeof dest_id.bytes);
+    char DEST[JT_ADDRESS_MAX];
+    assert_int_equal(jt_address_encode(&dest_id, DEST), JT_OK);
+    jt_keypair kp;
+    assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
+    for (int i = 0; i < PAYMENTS; i++) {
+        char json[400];
+        int jl = snprintf(json, sizeof json,
+                          "{\"TransactionType\":\"Payment\",\"Flags\":0,\"Sequence\":%d,"
+                          "\"Account\":\"%s\",\"Destination\":\"%s\",\"Amount\":\"%d\","
+                          "\"Fee\":\"10000\"}",
+                          i + 1, GENESIS, DEST, 30000000 + i);
+        jt_obj *tx = NULL;
+        assert_int_equal(jt_obj_from_json(json, (size_t)jl, &tx, &ei), JT_OK);
+        assert_int_equal(jt_tx_sign(tx, &kp, &ei), JT_OK);
+        jt_buf blob;
+        jt_buf_init(&blob);
+        assert_int_equal(jt_obj_to_binary(tx, 0, &blob), JT_OK);
+        char *hex = malloc(2 * blob.len + 1);
+        assert_non_null(hex);
+        assert_int_equal(jt_hex_encode(blob.data, blob.len, hex, 2 * blob.len + 1), JT_OK);
+        size_t cap = 2 * blob.len + 128;
+        char *req = malloc(cap);
+        assert_non_null(req);
+        int n =
+            snprintf(req, cap, "{\"id\":%d,\"command\":\"submit\",\"tx_blob\":\"%s\"}", i + 1, hex);
+        jn_rpc_request(rpc, c, req, (size_t)n, false);
+        free(req);
+        free(hex);
+        jt_buf_clear(&blob);
+        jt_obj_free(tx);
+    }
+    char info[160];
+    int n = snprintf(info, sizeof info,
+                     "{\"id\":%d,\"command\":\"account_info\",\"account\":\"%s\","
+                     "\"ledger_index\":\"current\"}",
+                     PAYMENTS + 1, GENESIS);
+    jn_rpc_request(rpc, c, info, (size_t)n, false);
+    jt_keypair_clear(&kp);
+    assert_int_equal(g_nreplies, 0); /* nothing is finished off the loop */
+
+    /* Wait until the workers have checked all 200: one drain is posted,
+     * and it is the only one (a posted drain is not posted again). */
+    for (int t = 0; t < 3000; t++) {
+        pthread_mutex_lock(&g_mu);
+        int np = g_nposts;
+        pthread_mutex_unlock(&g_mu);
+        if (np > 0 && t > 200)
+            break;
+        usleep(1000);
+    }
+    usleep(200000); /* the last batches of the workers report too */
+
+    /* Turn by turn: one slice each, and another turn asked for while any
+     * ready request is left. */
+    int turns = 0;
+    int expect = 0;
+    while (run_posts() > 0) {
+        turns++;
+        expect = expect + SLICE < PAYMENTS + 1 ? expect + SLICE : PAYMENTS + 1;
+        assert_int_equal(g_nreplies, expect);
+        assert_true(turns < 100);
+    }
+    assert_int_equal(turns, (PAYMENTS + 1 + SLICE - 1) / SLICE);
+    assert_int_equal(g_nreplies, PAYMENTS + 1);
+    for (int i = 0; i < PAYMENTS; i++) {
+        assert_int_equal(g_ids[i], (uint64_t)i + 1);
+        assert_string_equal(g_results[i], "tesSUCCESS");
+    }
+    assert_int_equal(g_ids[PAYMENTS], PAYMENTS + 1);
+    /* account_info, answered last, sees every payment applied. */
+    assert_int_equal(g_seq_seen, PAYMENTS + 1);
+
+    jn_rpc_client_free(rpc, c);
+    jn_rpc_free(rpc);
+    jn_closer_free(closer);
+    jn_ledger_free(L);
+    jn_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slices_in_order),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
