@@ -3,9 +3,9 @@
  * order, a slice at a time. Here the "loop" is the test: the callbacks the
  * node posts to it are kept and run one by one, so the test sees what each
  * turn of the loop finishes. 200 pipelined payments (and an account_info
- * after them) all checked before the loop runs: the first turn finishes
- * exactly one slice and asks for another turn, and so on until every reply
- * is out, in order, with every payment applied. */
+ * after them), checked before the loop runs: no turn finishes more than one
+ * slice, a turn that reaches it asks for another, and every reply comes out,
+ * in order, with every payment applied. */
 #include "testutil.h"
 
 #include <pthread.h>
