@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <lmdb.h>
@@ -293,6 +294,7 @@ static void finish(gw_batch *b, int rc, const char *err)
 static void *writer_main(void *arg)
 {
     gw_store *s = arg;
+    (void)prctl(PR_SET_NAME, "jt-gw-store", 0, 0, 0); /* ps -L, top -H */
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (!s->head && !s->stopping)

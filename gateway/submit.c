@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -694,6 +695,7 @@ static void batch_committed(void *ctx, int rc, const char *err)
 static void *persister_main(void *arg)
 {
     gw_submit *s = arg;
+    (void)prctl(PR_SET_NAME, "jt-gw-sign", 0, 0, 0); /* ps -L, top -H */
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (!s->jobs && !s->stopping)

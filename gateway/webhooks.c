@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -147,6 +148,7 @@ static void on_result_loop(void *ctx);
 static void *worker(void *arg)
 {
     gw_webhooks *wh = arg;
+    (void)prctl(PR_SET_NAME, "jt-gw-hooks", 0, 0, 0); /* ps -L, top -H */
     job *active = NULL; /* added to the multi handle (the worker's own list) */
     for (;;) {
         pthread_mutex_lock(&wh->mu);
