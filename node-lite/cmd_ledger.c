@@ -220,9 +220,11 @@ int cmd_ledger_accept(req *q)
     if (!q->cl->admin)
         return rpc_fail(q, "noPermission", NULL);
     char err[1024];
-    /* Replies once the new ledger is durable (and announced). */
+    /* Replies once the new ledger is durable and announced: its last
+     * slices go out before the reply. */
     if (jn_closer_close(q->rpc->closer, true, err, sizeof err))
         return rpc_fail(q, "internal", "%s", err);
+    rpc_publish_rest(q->rpc);
     jt_jw_key(q->w, "ledger_current_index");
     jt_jw_uint(q->w, jn_ledger_open_seq(q->rpc->L));
     return 0;

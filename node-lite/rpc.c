@@ -303,6 +303,8 @@ void jn_rpc_free(jn_rpc *r)
     jn_acctidx_clear(&r->acct);
     jn_acctidx_clear(&r->acct_p);
     free(r->to);
+    free(r->pub_v);
+    free(r->pub_books);
     free(r);
 }
 

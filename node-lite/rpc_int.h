@@ -122,6 +122,15 @@ struct jn_rpc {
     int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx);
     void *post_ctx;
     atomic_bool wake; /* a drain is posted and has not started yet */
+    /* The closed ledger being announced a slice at a time (rpc_stream.c):
+     * its transactions (pub_v[pub_next..pub_n) still to go) and header. */
+    jn_tx **pub_v;
+    size_t pub_n, pub_next, pub_cap;
+    jn_header pub_h;
+    bool pub_posted; /* the next slice is posted to the loop */
+    bool pub_inline; /* the loop has stopped: announce at once */
+    uint8_t (*pub_books)[32];
+    size_t pub_books_cap;
     pending *q_head, *q_tail;
     size_t q_len;
     struct scratch result_buf, reply_buf;
@@ -310,6 +319,11 @@ int rpc_submit_finish(req *q, jt_buf *blob, jt_obj *tx, jt_err verr, const jt_er
 void rpc_publish_proposed(jn_rpc *r, const jt_obj *tx, const uint8_t id[32], int ter);
 /* A ledger that has just become durable (jn_closer_announce_fn, ctx: r). */
 void rpc_publish_closed(void *r, const jn_txlist *closed);
+/* What is left of the last ledger's announcement, now. */
+void rpc_publish_rest(jn_rpc *r);
+/* The loop has stopped: what is left of the last ledger is announced now,
+ * and any later one at once. */
+void rpc_publish_flush(jn_rpc *r);
 
 static inline bool wants_proposed(const jn_rpc *r)
 {

@@ -629,10 +629,121 @@ static jt_obj *meta_of(const jn_tx *t)
     return meta;
 }
 
+/* A closed ledger's transactions go out PUB_SLICE at a time, the loop
+ * turning between slices: a busy ledger's announcement (thousands of
+ * messages, each with its metadata) would otherwise hold every reply for
+ * tens of milliseconds. Each ledger is finished before the next begins, so
+ * a subscriber still sees ledgers, and the transactions in each, in order. */
+#define PUB_SLICE 64
+
+/* One closed transaction to the clients it concerns. */
+static void publish_tx(jn_rpc *r, const jn_tx *t)
+{
+    const jn_header *h = &r->pub_h;
+    if (!pick_begin(r))
+        return;
+    /* The metadata is read before picking only when books need it. */
+    jt_obj *meta = NULL;
+    bool parsed = false;
+    size_t nb = 0;
+    if (r->n_books) {
+        meta = meta_of(t);
+        parsed = true;
+        nb = meta ? offer_books(meta, &r->pub_books, &r->pub_books_cap) : 0;
+    }
+    pick_closed(r, t, (const uint8_t(*)[32])r->pub_books, nb);
+    if (!r->n_to) {
+        jt_obj_free(meta);
+        return;
+    }
+    if (!parsed)
+        meta = meta_of(t);
+    jt_buf b;
+    jt_buf_init(&b);
+    jt_jw w;
+    jt_jw_init(&w, &b);
+    jt_jw_object_begin(&w);
+    jw_engine_result(&w, t->ter);
+    jt_jw_key(&w, "ledger_hash");
+    jt_jw_hex(&w, h->hash, 32);
+    jt_jw_key(&w, "ledger_index");
+    jt_jw_uint(&w, h->seq);
+    jt_jw_key(&w, "meta");
+    if (meta)
+        rpc_jw_meta(&w, meta, t->tx);
+    else
+        jt_jw_null(&w);
+    jt_obj_free(meta);
+    jt_jw_key(&w, "status");
+    jt_jw_string(&w, "closed");
+    jt_jw_key(&w, "transaction");
+    rpc_jw_tx(&w, t->tx, t->id, h, false);
+    jt_jw_key(&w, "type");
+    jt_jw_string(&w, "transaction");
+    jt_jw_key(&w, "validated");
+    jt_jw_bool(&w, true);
+    jt_jw_object_end(&w);
+    if (jt_jw_finish(&w) == JT_OK)
+        send_picked(r, &b);
+    jt_buf_clear(&b);
+}
+
+/* Announces up to `max` of the transactions left; true when some remain. */
+static bool publish_some(jn_rpc *r, size_t max)
+{
+    bool any = r->n_books || r->n_stream_tx || r->acct.pairs;
+    for (size_t done = 0; any && r->pub_next < r->pub_n; done++) {
+        if (done == max)
+            return true;
+        publish_tx(r, r->pub_v[r->pub_next++]);
+    }
+    r->pub_next = r->pub_n = 0; /* nobody wants the rest */
+    return false;
+}
+
+static void publish_next(void *ctx);
+
+/* A slice now; the rest after the loop's turn (or now, when no turn can
+ * be arranged). */
+static void publish_more(jn_rpc *r)
+{
+    if (r->pub_inline || !r->post) {
+        (void)publish_some(r, SIZE_MAX);
+        return;
+    }
+    if (!publish_some(r, PUB_SLICE) || r->pub_posted)
+        return;
+    if (r->post(r->post_ctx, publish_next, r) == 0)
+        r->pub_posted = true;
+    else
+        (void)publish_some(r, SIZE_MAX);
+}
+
+static void publish_next(void *ctx)
+{
+    jn_rpc *r = ctx;
+    r->pub_posted = false;
+    publish_more(r);
+}
+
+void rpc_publish_rest(jn_rpc *r)
+{
+    (void)publish_some(r, SIZE_MAX);
+}
+
+void rpc_publish_flush(jn_rpc *r)
+{
+    r->pub_inline = true;
+    rpc_publish_rest(r);
+}
+
 /* Announces a ledger that has just become durable (from the closer). */
 void rpc_publish_closed(void *ctx, const jn_txlist *closed)
 {
     jn_rpc *r = ctx;
+    /* The previous ledger's last slices go first. Its transactions are
+     * intact until the ledger after this one is written. */
+    (void)publish_some(r, SIZE_MAX);
     if (!r->clients)
         return;
     const jn_header *h = jn_ledger_last(r->L);
@@ -655,55 +766,24 @@ void rpc_publish_closed(void *ctx, const jn_txlist *closed)
 
     rpc_path_on_close(r);
 
-    bool any = r->n_books || r->n_stream_tx || r->acct.pairs;
-    uint8_t(*books)[32] = NULL;
-    size_t books_cap = 0;
-    for (size_t i = 0; any && i < closed->n; i++) {
-        const jn_tx *t = closed->v[i];
-        if (!pick_begin(r))
-            break;
-        /* The metadata is read before picking only when books need it. */
-        jt_obj *meta = NULL;
-        bool parsed = false;
-        size_t nb = 0;
-        if (r->n_books) {
-            meta = meta_of(t);
-            parsed = true;
-            nb = meta ? offer_books(meta, &books, &books_cap) : 0;
+    if (!(r->n_books || r->n_stream_tx || r->acct.pairs) || !closed->n)
+        return;
+    if (closed->n > r->pub_cap) {
+        jn_tx **v = realloc(r->pub_v, closed->n * sizeof *v);
+        if (!v) {
+            /* No room to keep the list: announced at once from the
+             * closer's. */
+            r->pub_h = *h;
+            for (size_t i = 0; i < closed->n; i++)
+                publish_tx(r, closed->v[i]);
+            return;
         }
-        pick_closed(r, t, (const uint8_t(*)[32])books, nb);
-        if (!r->n_to) {
-            jt_obj_free(meta);
-            continue;
-        }
-        if (!parsed)
-            meta = meta_of(t);
-        jt_buf_init(&b);
-        jt_jw_init(&w, &b);
-        jt_jw_object_begin(&w);
-        jw_engine_result(&w, t->ter);
-        jt_jw_key(&w, "ledger_hash");
-        jt_jw_hex(&w, h->hash, 32);
-        jt_jw_key(&w, "ledger_index");
-        jt_jw_uint(&w, h->seq);
-        jt_jw_key(&w, "meta");
-        if (meta)
-            rpc_jw_meta(&w, meta, t->tx);
-        else
-            jt_jw_null(&w);
-        jt_obj_free(meta);
-        jt_jw_key(&w, "status");
-        jt_jw_string(&w, "closed");
-        jt_jw_key(&w, "transaction");
-        rpc_jw_tx(&w, t->tx, t->id, h, false);
-        jt_jw_key(&w, "type");
-        jt_jw_string(&w, "transaction");
-        jt_jw_key(&w, "validated");
-        jt_jw_bool(&w, true);
-        jt_jw_object_end(&w);
-        if (jt_jw_finish(&w) == JT_OK)
-            send_picked(r, &b);
-        jt_buf_clear(&b);
+        r->pub_v = v;
+        r->pub_cap = closed->n;
     }
-    free(books);
+    memcpy(r->pub_v, closed->v, closed->n * sizeof *r->pub_v);
+    r->pub_n = closed->n;
+    r->pub_next = 0;
+    r->pub_h = *h;
+    publish_more(r);
 }

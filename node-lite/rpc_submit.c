@@ -469,7 +469,10 @@ int jn_rpc_start_verifiers(jn_rpc *r, unsigned threads,
 
 void jn_rpc_stop_verifiers(jn_rpc *r)
 {
-    if (!r || !r->ver)
+    if (!r)
+        return;
+    rpc_publish_flush(r); /* the loop has stopped: no slice would follow */
+    if (!r->ver)
         return;
     jn_verifier_free(r->ver);
     r->ver = NULL;

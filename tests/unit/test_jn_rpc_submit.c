@@ -1,11 +1,19 @@
-/* The submit queue (node-lite/rpc_submit.c) with verify workers: submits
+/* The node's loop works in slices. Here the "loop" is the test: the
+ * callbacks the node posts to it are kept and run one by one, so the test
+ * sees what each turn of the loop does.
+ *
+ * The submit queue (node-lite/rpc_submit.c) with verify workers: submits
  * are checked on the workers and finished back on the loop in arrival
- * order, a slice at a time. Here the "loop" is the test: the callbacks the
- * node posts to it are kept and run one by one, so the test sees what each
- * turn of the loop finishes. 200 pipelined payments (and an account_info
+ * order, a slice at a time. 200 pipelined payments (and an account_info
  * after them), checked before the loop runs: no turn finishes more than one
  * slice, a turn that reaches it asks for another, and every reply comes out,
- * in order, with every payment applied. */
+ * in order, with every payment applied.
+ *
+ * A closed ledger's announcement (node-lite/rpc_stream.c): 150 payments in
+ * one ledger reach an account subscriber a slice per turn, in order; the
+ * next close first sends what is left of the ledger before, so no
+ * transaction of a ledger comes after the next ledger's ledgerClosed; and
+ * ledger_accept answers only after its ledger's last message. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -22,6 +30,9 @@
 
 #define PAYMENTS 200
 #define SLICE    64 /* DRAIN_SLICE in rpc_submit.c */
+#define ANNOUNCED 150
+#define PUB_SLICE 64 /* PUB_SLICE in rpc_stream.c */
+#define MSGS_MAX  512
 
 static const char *GENESIS = "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh";
 static const char *GENESIS_SECRET = "snoPBjXtMeMyMHUVTgbuqAfg1SUTb";
@@ -61,23 +72,69 @@ static int run_posts(void)
 }
 
 /* Replies, in the order they were sent. */
-static uint64_t g_ids[PAYMENTS + 8];
-static char g_results[PAYMENTS + 8][32];
+static uint64_t g_ids[MSGS_MAX];
+static char g_results[MSGS_MAX][32];
 static uint32_t g_seq_seen;
 static int g_nreplies;
+
+/* Pushed messages, in order: 'L' a ledgerClosed (its ledger in g_push_seq),
+ * 'T' a validated transaction (its ledger and its Sequence). */
+static char g_push_kind[MSGS_MAX];
+static uint32_t g_push_ledger[MSGS_MAX], g_push_seq[MSGS_MAX];
+static int g_npush;
+
+static void on_push(const char *msg, size_t len)
+{
+    jt_json_doc *doc = NULL;
+    jt_errinfo ei;
+    assert_int_equal(jt_json_parse(msg, len, NULL, &doc, &ei), JT_OK);
+    const jt_json *root = jt_json_root(doc);
+    const char *type = jt_json_string(jt_json_get(root, "type"));
+    assert_non_null(type);
+    assert_true(g_npush < MSGS_MAX);
+    uint64_t li = 0, seq = 0;
+    assert_true(jt_json_uint64(jt_json_get(root, "ledger_index"), false, &li));
+    if (!strcmp(type, "ledgerClosed")) {
+        g_push_kind[g_npush] = 'L';
+    } else {
+        assert_string_equal(type, "transaction");
+        assert_true(
+            jt_json_uint64(jt_json_get(jt_json_get(root, "transaction"), "Sequence"), false, &seq));
+        g_push_kind[g_npush] = 'T';
+    }
+    g_push_ledger[g_npush] = (uint32_t)li;
+    g_push_seq[g_npush] = (uint32_t)seq;
+    g_npush++;
+    jt_json_doc_free(doc);
+}
+
+/* The admin connection's replies: how many messages had been pushed by
+ * the time of its last reply. */
+static int g_npush_at_admin_reply = -1;
+
+static void on_admin_reply(void *ctx, const char *msg, size_t len, bool push)
+{
+    (void)ctx;
+    (void)msg;
+    (void)len;
+    if (!push)
+        g_npush_at_admin_reply = g_npush;
+}
 
 static void on_reply(void *ctx, const char *msg, size_t len, bool push)
 {
     (void)ctx;
-    if (push)
+    if (push) {
+        on_push(msg, len);
         return;
+    }
     jt_json_doc *doc = NULL;
     jt_errinfo ei;
     assert_int_equal(jt_json_parse(msg, len, NULL, &doc, &ei), JT_OK);
     const jt_json *root = jt_json_root(doc);
     uint64_t id = 0;
     assert_true(jt_json_uint64(jt_json_get(root, "id"), false, &id));
-    assert_true(g_nreplies < PAYMENTS + 8);
+    assert_true(g_nreplies < MSGS_MAX);
     g_ids[g_nreplies] = id;
     const jt_json *res = jt_json_get(root, "result");
     const char *er = jt_json_string(jt_json_get(res, "engine_result"));
@@ -87,6 +144,37 @@ static void on_reply(void *ctx, const char *msg, size_t len, bool push)
         g_seq_seen = (uint32_t)seq;
     g_nreplies++;
     jt_json_doc_free(doc);
+}
+
+/* Signs payment number `seq` from genesis and submits it as request `id`. */
+static void submit_payment(jn_rpc *rpc, jn_client *c, const jt_keypair *kp, const char *dest,
+                           int seq, int id)
+{
+    jt_errinfo ei;
+    char json[400];
+    int jl = snprintf(json, sizeof json,
+                      "{\"TransactionType\":\"Payment\",\"Flags\":0,\"Sequence\":%d,"
+                      "\"Account\":\"%s\",\"Destination\":\"%s\",\"Amount\":\"%d\","
+                      "\"Fee\":\"10000\"}",
+                      seq, GENESIS, dest, 30000000 + seq);
+    jt_obj *tx = NULL;
+    assert_int_equal(jt_obj_from_json(json, (size_t)jl, &tx, &ei), JT_OK);
+    assert_int_equal(jt_tx_sign(tx, kp, &ei), JT_OK);
+    jt_buf blob;
+    jt_buf_init(&blob);
+    assert_int_equal(jt_obj_to_binary(tx, 0, &blob), JT_OK);
+    char *hex = malloc(2 * blob.len + 1);
+    assert_non_null(hex);
+    assert_int_equal(jt_hex_encode(blob.data, blob.len, hex, 2 * blob.len + 1), JT_OK);
+    size_t cap = 2 * blob.len + 128;
+    char *req = malloc(cap);
+    assert_non_null(req);
+    int n = snprintf(req, cap, "{\"id\":%d,\"command\":\"submit\",\"tx_blob\":\"%s\"}", id, hex);
+    jn_rpc_request(rpc, c, req, (size_t)n, false);
+    free(req);
+    free(hex);
+    jt_buf_clear(&blob);
+    jt_obj_free(tx);
 }
 
 static void test_slices_in_order(void **state)
@@ -121,33 +209,8 @@ static void test_slices_in_order(void **state)
     assert_int_equal(jt_address_encode(&dest_id, DEST), JT_OK);
     jt_keypair kp;
     assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
-    for (int i = 0; i < PAYMENTS; i++) {
-        char json[400];
-        int jl = snprintf(json, sizeof json,
-                          "{\"TransactionType\":\"Payment\",\"Flags\":0,\"Sequence\":%d,"
-                          "\"Account\":\"%s\",\"Destination\":\"%s\",\"Amount\":\"%d\","
-                          "\"Fee\":\"10000\"}",
-                          i + 1, GENESIS, DEST, 30000000 + i);
-        jt_obj *tx = NULL;
-        assert_int_equal(jt_obj_from_json(json, (size_t)jl, &tx, &ei), JT_OK);
-        assert_int_equal(jt_tx_sign(tx, &kp, &ei), JT_OK);
-        jt_buf blob;
-        jt_buf_init(&blob);
-        assert_int_equal(jt_obj_to_binary(tx, 0, &blob), JT_OK);
-        char *hex = malloc(2 * blob.len + 1);
-        assert_non_null(hex);
-        assert_int_equal(jt_hex_encode(blob.data, blob.len, hex, 2 * blob.len + 1), JT_OK);
-        size_t cap = 2 * blob.len + 128;
-        char *req = malloc(cap);
-        assert_non_null(req);
-        int n =
-            snprintf(req, cap, "{\"id\":%d,\"command\":\"submit\",\"tx_blob\":\"%s\"}", i + 1, hex);
-        jn_rpc_request(rpc, c, req, (size_t)n, false);
-        free(req);
-        free(hex);
-        jt_buf_clear(&blob);
-        jt_obj_free(tx);
-    }
+    for (int i = 0; i < PAYMENTS; i++)
+        submit_payment(rpc, c, &kp, DEST, i + 1, i + 1);
     char info[160];
     int n = snprintf(info, sizeof info,
                      "{\"id\":%d,\"command\":\"account_info\",\"account\":\"%s\","
@@ -195,10 +258,127 @@ static void test_slices_in_order(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_announce_in_slices(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jt-test-rpc-announce-XXXXXX";
+    char err[256];
+    assert_non_null(mkdtemp(dir));
+    jn_store *st;
+    jn_params p;
+    jn_params_init(&p);
+    jt_account_id genesis;
+    jt_errinfo ei;
+    jn_ledger *L;
+    assert_int_equal(jn_store_open(dir, 1u << 30, &st, err, sizeof err), 0);
+    assert_int_equal(jt_address_decode(GENESIS, &genesis, &ei), JT_OK);
+    assert_int_equal(jn_ledger_genesis(st, &p, &genesis, 600000000, err, sizeof err), 0);
+    assert_int_equal(jn_ledger_load(st, &p, &L, err, sizeof err), 0);
+    jn_closer *closer = jn_closer_new(L, NULL, NULL);
+    assert_non_null(closer);
+    jn_rpc_config cfg = {.hostid = "test", .version = "test", .closer = closer};
+    jn_rpc *rpc = jn_rpc_new(L, &cfg);
+    assert_non_null(rpc);
+    assert_int_equal(jn_rpc_start_verifiers(rpc, 2, post_cb, NULL), 0);
+    jn_client *c = jn_rpc_client_new(rpc, on_reply, NULL, false, NULL);
+    assert_non_null(c);
+    g_nreplies = 0;
+    g_npush = 0;
+    char sub[200];
+    int n = snprintf(sub, sizeof sub,
+                     "{\"id\":1,\"command\":\"subscribe\",\"streams\":[\"ledger\"],"
+                     "\"accounts\":[\"%s\"]}",
+                     GENESIS);
+    jn_rpc_request(rpc, c, sub, (size_t)n, false);
+    while (run_posts() > 0)
+        ;
+    assert_int_equal(g_nreplies, 1);
+    int first_push = g_npush; /* a subscribe may push nothing; counted from here */
+
+    jt_account_id dest_id;
+    memset(dest_id.bytes, 0x22, sizeof dest_id.bytes);
+    char DEST[JT_ADDRESS_MAX];
+    assert_int_equal(jt_address_encode(&dest_id, DEST), JT_OK);
+    jt_keypair kp;
+    assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
+    for (int i = 0; i < ANNOUNCED; i++)
+        submit_payment(rpc, c, &kp, DEST, i + 1, i + 2);
+    jt_keypair_clear(&kp);
+    for (int turns = 0; g_nreplies < ANNOUNCED + 1; turns++) {
+        if (run_posts() == 0)
+            usleep(1000);
+        assert_true(turns < 100000);
+    }
+    for (int i = 1; i <= ANNOUNCED; i++)
+        assert_string_equal(g_results[i], "tesSUCCESS");
+    assert_int_equal(g_npush, first_push);
+    uint32_t closed = jn_ledger_last(L)->seq + 1;
+
+    /* The close announces the ledger and the first slice of it. */
+    assert_int_equal(jn_closer_close(closer, true, err, sizeof err), 0);
+    assert_int_equal(jn_ledger_last(L)->seq, closed);
+    int at = first_push;
+    assert_int_equal(g_npush - at, 1 + PUB_SLICE);
+    assert_int_equal(g_push_kind[at], 'L');
+    assert_int_equal(g_push_ledger[at], closed);
+    /* One more slice per turn. */
+    assert_int_equal(run_posts(), 1);
+    assert_int_equal(g_npush - at, 1 + 2 * PUB_SLICE);
+    /* The next close comes before the rest is announced: the rest goes
+     * first, then the next ledger's ledgerClosed. */
+    assert_int_equal(jn_closer_close(closer, true, err, sizeof err), 0);
+    assert_int_equal(g_npush - at, 1 + ANNOUNCED + 1);
+    while (run_posts() > 0)
+        ;
+    assert_int_equal(g_npush - at, 1 + ANNOUNCED + 1);
+    for (int i = 0; i < ANNOUNCED; i++) {
+        assert_int_equal(g_push_kind[at + 1 + i], 'T');
+        assert_int_equal(g_push_ledger[at + 1 + i], closed);
+        assert_int_equal(g_push_seq[at + 1 + i], (uint32_t)i + 1);
+    }
+    assert_int_equal(g_push_kind[at + 1 + ANNOUNCED], 'L');
+    assert_int_equal(g_push_ledger[at + 1 + ANNOUNCED], closed + 1);
+
+    /* ledger_accept: more than a slice in the ledger, all of it pushed
+     * before the reply. */
+    assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
+    int more = PUB_SLICE * 3 / 2, before = g_nreplies;
+    for (int i = 0; i < more; i++)
+        submit_payment(rpc, c, &kp, DEST, ANNOUNCED + 1 + i, 1000 + i);
+    jt_keypair_clear(&kp);
+    for (int turns = 0; g_nreplies < before + more; turns++) {
+        if (run_posts() == 0)
+            usleep(1000);
+        assert_true(turns < 100000);
+    }
+    jn_client *admin = jn_rpc_client_new(rpc, on_admin_reply, NULL, true, NULL);
+    assert_non_null(admin);
+    at = g_npush;
+    const char *accept = "{\"id\":7,\"command\":\"ledger_accept\"}";
+    jn_rpc_request(rpc, admin, accept, strlen(accept), false);
+    assert_int_equal(g_npush - at, 1 + more);
+    assert_int_equal(g_npush_at_admin_reply, g_npush);
+    assert_int_equal(g_push_seq[g_npush - 1], (uint32_t)(ANNOUNCED + more));
+    while (run_posts() > 0)
+        ;
+    assert_int_equal(g_npush - at, 1 + more);
+    jn_rpc_client_free(rpc, admin);
+
+    jn_rpc_client_free(rpc, c);
+    jn_rpc_free(rpc);
+    jn_closer_free(closer);
+    jn_ledger_free(L);
+    jn_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slices_in_order),
+        cmocka_unit_test(test_announce_in_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
