@@ -17,11 +17,17 @@
  *
  * Writes: a gw_batch (puts and deletes) is applied atomically. Batches given
  * to gw_store_commit_async are applied by the store's writer thread, which
- * takes every batch waiting and commits them in one LMDB transaction (one
+ * takes the batches waiting and commits them in one LMDB transaction (one
  * fsync for many requests); each batch's callback then runs on the writer
- * thread, in submission order, with the commit's result. gw_store_commit
- * waits for its batch. Reads use their own read transactions and may run on
- * any thread.
+ * thread, in submission order, with the commit's result. Batches a client's
+ * answer waits on (gw_store_commit_first) have a lane of their own: each
+ * commit takes all of that lane waiting, then ordinary batches up to
+ * GW_STORE_CHAIN_OPS operations (at least one batch), so a burst of ordinary
+ * writes (a ledger's worth of final statuses) delays them by one bounded
+ * commit at most, and the ordinary ones still go out with every commit.
+ * Callbacks keep submission order within each lane (a commit's first-lane
+ * callbacks run before its ordinary ones). gw_store_commit waits for its batch. Reads use their own
+ * read transactions and may run on any thread.
  */
 #ifndef GW_STORE_H
 #define GW_STORE_H
@@ -81,6 +87,19 @@ int gw_store_commit(gw_store *s, gw_batch *b, char *err, size_t errcap);
  * writer thread once the commit holding b is durable (rc 0) or failed
  * (rc -1, err says why; nothing of b was applied). Thread-safe. */
 void gw_store_commit_async(gw_store *s, gw_batch *b,
+                           void (*done)(void *ctx, int rc, const char *err), void *ctx);
+
+/* The operations an ordinary commit takes at most (whole batches; at least
+ * one). */
+#define GW_STORE_CHAIN_OPS 512
+
+/* As gw_store_commit_async, in the first lane: ahead of the ordinary batches
+ * queued before it but those of the commit it joins, in order with the
+ * other first-lane batches. For writes a
+ * client waits on, whose keys no ordinary batch queued before them writes
+ * (the caller's to ensure: a transaction's record, before anything else is
+ * written about it). */
+void gw_store_commit_first(gw_store *s, gw_batch *b,
                            void (*done)(void *ctx, int rc, const char *err), void *ctx);
 
 #endif

@@ -771,9 +771,12 @@ static void *persister_main(void *arg)
         free(ae);
         if (!rc) {
             /* The store's writer commits it while this thread goes on with
-             * the next batch's audit lines (the writer keeps the order): a
-             * batch costs the longer of the two syncs, not their sum. */
-            gw_store_commit_async(s->store, b, batch_committed, d);
+             * the next batch's audit lines (the writer keeps their order): a
+             * batch costs the longer of the two syncs, not their sum. The
+             * first lane: answers wait on it, and no ordinary batch queued
+             * before it writes these keys (a final status follows the
+             * record's commit; the audit tail is written only here). */
+            gw_store_commit_first(s->store, b, batch_committed, d);
             continue;
         }
         gw_batch_free(b);

@@ -129,6 +129,123 @@ static void store_group_commit(void **state)
     jt_buf_clear(&v);
 }
 
+/* The first lane (gw_store_commit_first): a batch a client waits on goes
+ * ahead of the ordinary batches queued before it, an ordinary commit takes
+ * at most GW_STORE_CHAIN_OPS operations, and the ordinary batches are not
+ * starved while the first lane is never empty. The writer is held inside
+ * the first batch's callback while the rest is queued, so the order is
+ * deterministic: F1 (queued behind 1 200 ordinary batches) comes right
+ * after the held batch, with the first 512 ordinary ones in its commit;
+ * F2, queued from the callback of the first ordinary batch (that commit
+ * already taken), leads the next commit, and each first-lane callback
+ * queues the next (F3 ... F20), so the lane stays busy: the ordinary
+ * batches still go out, 512 with each commit. */
+#define LANE_N    1200
+#define LANE_LAST 20
+
+typedef struct lane {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool entered, released;
+    int order[LANE_N + LANE_LAST + 8];
+    int n, failed;
+    gw_store *s;
+} lane;
+
+typedef struct lane_one {
+    lane *l;
+    int id; /* 0 the held batch, 1..LANE_N ordinary, -1 F1, -2 F2 */
+} lane_one;
+
+static lane_one g_fs[LANE_LAST + 1];
+
+static gw_batch *lane_batch(int id)
+{
+    gw_batch *b = gw_batch_new();
+    char k[16];
+    int n = snprintf(k, sizeof k, "lane%d", id);
+    assert_int_equal(gw_batch_put(b, GW_ACCOUNTS, k, (size_t)n, &id, sizeof id), 0);
+    return b;
+}
+
+static void lane_done(void *ctx, int rc, const char *err)
+{
+    lane_one *o = ctx;
+    lane *l = o->l;
+    pthread_mutex_lock(&l->mu);
+    l->order[l->n++] = o->id;
+    if (rc)
+        l->failed++;
+    if (o->id == 0) {
+        l->entered = true;
+        pthread_cond_broadcast(&l->cv);
+        while (!l->released)
+            pthread_cond_wait(&l->cv, &l->mu);
+    }
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    /* The next first-lane batch: F2 from the first ordinary callback, then
+     * each from the one before it. */
+    int next = o->id == 1 ? 2 : o->id <= -2 && -o->id < LANE_LAST ? -o->id + 1 : 0;
+    if (next) {
+        g_fs[next] = (lane_one){l, -next};
+        gw_store_commit_first(l->s, lane_batch(-next), lane_done, &g_fs[next]);
+    }
+}
+
+static void store_first_lane(void **state)
+{
+    fx *f = *state;
+    static lane l;
+    static lane_one ones[LANE_N + 1], f1;
+    memset(&l, 0, sizeof l);
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    l.s = f->s;
+    ones[0] = (lane_one){&l, 0};
+    gw_store_commit_async(f->s, lane_batch(0), lane_done, &ones[0]);
+    pthread_mutex_lock(&l.mu);
+    while (!l.entered)
+        pthread_cond_wait(&l.cv, &l.mu);
+    pthread_mutex_unlock(&l.mu);
+    for (int i = 1; i <= LANE_N; i++) {
+        ones[i] = (lane_one){&l, i};
+        gw_store_commit_async(f->s, lane_batch(i), lane_done, &ones[i]);
+    }
+    f1 = (lane_one){&l, -1};
+    gw_store_commit_first(f->s, lane_batch(-1), lane_done, &f1);
+    pthread_mutex_lock(&l.mu);
+    l.released = true;
+    pthread_cond_broadcast(&l.cv);
+    while (l.n < LANE_N + 1 + LANE_LAST)
+        pthread_cond_wait(&l.cv, &l.mu);
+    pthread_mutex_unlock(&l.mu);
+    assert_int_equal(l.failed, 0);
+    int k = 0;
+    assert_int_equal(l.order[k++], 0);
+    assert_int_equal(l.order[k++], -1);
+    for (int i = 1; i <= GW_STORE_CHAIN_OPS; i++)
+        assert_int_equal(l.order[k++], i);
+    assert_int_equal(l.order[k++], -2);
+    for (int i = GW_STORE_CHAIN_OPS + 1; i <= 2 * GW_STORE_CHAIN_OPS; i++)
+        assert_int_equal(l.order[k++], i);
+    assert_int_equal(l.order[k++], -3);
+    for (int i = 2 * GW_STORE_CHAIN_OPS + 1; i <= LANE_N; i++)
+        assert_int_equal(l.order[k++], i);
+    for (int i = 4; i <= LANE_LAST; i++)
+        assert_int_equal(l.order[k++], -i);
+    /* Everything is there. */
+    char err[512];
+    jt_buf v;
+    jt_buf_init(&v);
+    assert_int_equal(gw_store_get(f->s, GW_ACCOUNTS, "lane-2", 6, &v, err, sizeof err), 1);
+    v.len = 0;
+    assert_int_equal(gw_store_get(f->s, GW_ACCOUNTS, "lane1200", 8, &v, err, sizeof err), 1);
+    jt_buf_clear(&v);
+    pthread_mutex_destroy(&l.mu);
+    pthread_cond_destroy(&l.cv);
+}
+
 /* A store whose map is full says so, and a failed batch applies nothing. */
 static void store_full_says_so(void **state)
 {
@@ -406,6 +523,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(store_commit_get_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(store_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_first_lane, setup, teardown),
         cmocka_unit_test_setup_teardown(store_full_says_so, setup, teardown),
         cmocka_unit_test_setup_teardown(apikey_create_check_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(apikey_scopes_and_accounts, setup, teardown),
