@@ -104,11 +104,21 @@ struct gw_submit {
     size_t n_jobs;
     bool stopping;
     bool stopped; /* loop thread: gw_submit_stop ran */
+    /* auditor: signed batches whose audit lines are still to be written
+     * (guarded by mu) */
+    pthread_t auditor;
+    pthread_cond_t acv;
+    struct done_batch *audit_q, *audit_tail;
+    bool audit_stopping;
 };
 
 typedef struct done_batch {
     gw_submit *s;
     txent *jobs;
+    gw_batch *b;        /* its records, for the auditor to complete */
+    gw_audit_entry *ae; /* its audit lines */
+    size_t na;
+    struct done_batch *next; /* the auditor's queue */
     int rc;
     char err[400];
 } done_batch;
@@ -757,31 +767,102 @@ static void *persister_main(void *arg)
             }
         }
         jt_buf_clear(&rec);
-        if (!rc && na && gw_audit_append(s->audit, ae, na, d->err, sizeof d->err))
-            rc = -1;
-        if (!rc) {
-            uint64_t tn;
-            uint8_t th[32];
-            gw_audit_tail(s->audit, &tn, th);
-            if (gw_tail_put(b, tn, th)) {
-                snprintf(d->err, sizeof d->err, "out of memory");
-                rc = -1;
-            }
+        if (rc) {
+            free(ae);
+            gw_batch_free(b);
+        } else {
+            d->b = b;
+            d->ae = ae;
+            d->na = na;
         }
-        free(ae);
-        if (!rc) {
-            /* The store's writer commits it while this thread goes on with
-             * the next batch's audit lines (the writer keeps their order): a
-             * batch costs the longer of the two syncs, not their sum. The
-             * first lane: answers wait on it, and no ordinary batch queued
-             * before it writes these keys (a final status follows the
-             * record's commit; the audit tail is written only here). */
+        d->rc = rc;
+        /* The auditor writes its lines while this thread signs the next
+         * batch: a signature's CPU overlaps the audit log's sync. */
+        pthread_mutex_lock(&s->mu);
+        if (s->audit_tail)
+            s->audit_tail->next = d;
+        else
+            s->audit_q = d;
+        s->audit_tail = d;
+        pthread_cond_signal(&s->acv);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+/* Auditor thread: one audit append (one fdatasync) for the lines of every
+ * signed batch waiting, then each batch's records, with the audit log's new
+ * tail, to the store's first lane, in signing order. */
+static void audit_batches(gw_submit *s, done_batch *q)
+{
+    size_t n = 0;
+    for (done_batch *d = q; d; d = d->next)
+        if (!d->rc)
+            n += d->na;
+    char err[400] = "";
+    int rc = 0;
+    gw_audit_entry *all = n ? malloc(n * sizeof *all) : NULL;
+    if (n && !all) {
+        snprintf(err, sizeof err, "out of memory");
+        rc = -1;
+    }
+    size_t k = 0;
+    for (done_batch *d = q; d && all; d = d->next)
+        if (!d->rc && d->na) {
+            memcpy(all + k, d->ae, d->na * sizeof *all);
+            k += d->na;
+        }
+    if (!rc && n && gw_audit_append(s->audit, all, n, err, sizeof err))
+        rc = -1;
+    free(all);
+    uint64_t tn = 0;
+    uint8_t th[32] = {0};
+    if (!rc)
+        gw_audit_tail(s->audit, &tn, th);
+    for (done_batch *d = q, *next; d; d = next) {
+        next = d->next;
+        d->next = NULL;
+        free(d->ae);
+        d->ae = NULL;
+        if (!d->rc && rc) {
+            d->rc = rc;
+            snprintf(d->err, sizeof d->err, "%s", err);
+        }
+        if (!d->rc && gw_tail_put(d->b, tn, th)) {
+            snprintf(d->err, sizeof d->err, "out of memory");
+            d->rc = -1;
+        }
+        if (!d->rc) {
+            /* The store's writer commits it while the next lines are
+             * written (the writer keeps their order): a batch costs the
+             * longer of the two syncs, not their sum. The first lane:
+             * answers wait on it, and no ordinary batch queued before it
+             * writes these keys (a final status follows the record's
+             * commit; the audit tail is written only here). */
+            gw_batch *b = d->b;
+            d->b = NULL;
             gw_store_commit_first(s->store, b, batch_committed, d);
             continue;
         }
-        gw_batch_free(b);
-        d->rc = rc;
+        gw_batch_free(d->b);
+        d->b = NULL;
         hand_back(d);
+    }
+}
+
+static void *auditor_main(void *arg)
+{
+    gw_submit *s = arg;
+    (void)prctl(PR_SET_NAME, "jt-gw-audit", 0, 0, 0); /* ps -L, top -H */
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->audit_q && !s->audit_stopping)
+            pthread_cond_wait(&s->acv, &s->mu);
+        done_batch *q = s->audit_q;
+        s->audit_q = s->audit_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (!q)
+            return NULL;
+        audit_batches(s, q);
     }
 }
 
@@ -1531,7 +1612,15 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_cond_init(&s->acv, NULL);
+    if (pthread_create(&s->auditor, NULL, auditor_main, s) != 0) {
+        s->auditor = 0;
+        snprintf(err, errcap, "cannot start the auditor thread");
+        gw_submit_free(s);
+        return -1;
+    }
     if (pthread_create(&s->thread, NULL, persister_main, s) != 0) {
+        s->thread = 0;
         snprintf(err, errcap, "cannot start the persister thread");
         gw_submit_free(s);
         return -1;
@@ -1553,6 +1642,15 @@ void gw_submit_stop(gw_submit *s)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
         s->thread = 0;
+    }
+    /* After the signer: the batches it queued are written first. */
+    if (s->auditor) {
+        pthread_mutex_lock(&s->mu);
+        s->audit_stopping = true;
+        pthread_cond_signal(&s->acv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->auditor, NULL);
+        s->auditor = 0;
     }
 }
 
@@ -1580,11 +1678,12 @@ void gw_submit_free(gw_submit *s)
 {
     if (!s)
         return;
-    bool had_thread = s->thread != 0 || s->stopped;
+    bool had_thread = s->thread != 0 || s->auditor != 0 || s->stopped;
     gw_submit_stop(s);
     if (had_thread) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
+        pthread_cond_destroy(&s->acv);
     }
     if (s->by_cid) {
         /* Entries are in by_cid (all of them) and by_hash (signed ones). */
