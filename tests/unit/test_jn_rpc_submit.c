@@ -28,8 +28,8 @@
 #include "ledger.h"
 #include "rpc.h"
 
-#define PAYMENTS 200
-#define SLICE    64 /* DRAIN_SLICE in rpc_submit.c */
+#define PAYMENTS  200
+#define SLICE     64 /* DRAIN_SLICE in rpc_submit.c */
 #define ANNOUNCED 150
 #define PUB_SLICE 64 /* PUB_SLICE in rpc_stream.c */
 #define MSGS_MAX  512
@@ -146,6 +146,14 @@ static void on_reply(void *ctx, const char *msg, size_t len, bool push)
     jt_json_doc_free(doc);
 }
 
+/* A destination: any account (created by the first payment to it). */
+static void dest_address(uint8_t fill, char out[JT_ADDRESS_MAX])
+{
+    jt_account_id id;
+    memset(id.bytes, fill, sizeof id.bytes);
+    assert_int_equal(jt_address_encode(&id, out), JT_OK);
+}
+
 /* Signs payment number `seq` from genesis and submits it as request `id`. */
 static void submit_payment(jn_rpc *rpc, jn_client *c, const jt_keypair *kp, const char *dest,
                            int seq, int id)
@@ -177,36 +185,67 @@ static void submit_payment(jn_rpc *rpc, jn_client *c, const jt_keypair *kp, cons
     jt_obj_free(tx);
 }
 
-static void test_slices_in_order(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/jt-test-rpc-submit-XXXXXX";
-    char err[256];
-    assert_non_null(mkdtemp(dir));
+/* A genesis ledger in a scratch directory, its closer, and the node's RPC
+ * layer with two verify workers posting to the test's "loop". */
+typedef struct fx {
+    char dir[64];
     jn_store *st;
+    jn_ledger *L;
+    jn_closer *closer;
+    jn_rpc *rpc;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/jt-test-rpc-submit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char err[256];
     jn_params p;
     jn_params_init(&p);
     jt_account_id genesis;
     jt_errinfo ei;
-    jn_ledger *L;
-    assert_int_equal(jn_store_open(dir, 1u << 30, &st, err, sizeof err), 0);
+    assert_int_equal(jn_store_open(f->dir, 1u << 30, &f->st, err, sizeof err), 0);
     assert_int_equal(jt_address_decode(GENESIS, &genesis, &ei), JT_OK);
-    assert_int_equal(jn_ledger_genesis(st, &p, &genesis, 600000000, err, sizeof err), 0);
-    assert_int_equal(jn_ledger_load(st, &p, &L, err, sizeof err), 0);
-    jn_closer *closer = jn_closer_new(L, NULL, NULL);
-    assert_non_null(closer);
-    jn_rpc_config cfg = {.hostid = "test", .version = "test", .closer = closer};
-    jn_rpc *rpc = jn_rpc_new(L, &cfg);
-    assert_non_null(rpc);
-    assert_int_equal(jn_rpc_start_verifiers(rpc, 2, post_cb, NULL), 0);
+    assert_int_equal(jn_ledger_genesis(f->st, &p, &genesis, 600000000, err, sizeof err), 0);
+    assert_int_equal(jn_ledger_load(f->st, &p, &f->L, err, sizeof err), 0);
+    f->closer = jn_closer_new(f->L, NULL, NULL);
+    assert_non_null(f->closer);
+    jn_rpc_config cfg = {.hostid = "test", .version = "test", .closer = f->closer};
+    f->rpc = jn_rpc_new(f->L, &cfg);
+    assert_non_null(f->rpc);
+    assert_int_equal(jn_rpc_start_verifiers(f->rpc, 2, post_cb, NULL), 0);
+    g_nreplies = 0;
+    g_npush = 0;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    jn_rpc_free(f->rpc);
+    jn_closer_free(f->closer);
+    jn_ledger_free(f->L);
+    jn_store_close(f->st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void test_slices_in_order(void **state)
+{
+    fx *f = *state;
+    jn_rpc *rpc = f->rpc;
+    jt_errinfo ei;
     jn_client *c = jn_rpc_client_new(rpc, on_reply, NULL, false, NULL);
     assert_non_null(c);
 
-    /* The destination: any account (created by the first payment). */
-    jt_account_id dest_id;
-    memset(dest_id.bytes, 0x11, sizeof dest_id.bytes);
     char DEST[JT_ADDRESS_MAX];
-    assert_int_equal(jt_address_encode(&dest_id, DEST), JT_OK);
+    dest_address(0x11, DEST);
     jt_keypair kp;
     assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
     for (int i = 0; i < PAYMENTS; i++)
@@ -249,41 +288,18 @@ static void test_slices_in_order(void **state)
     assert_int_equal(g_seq_seen, PAYMENTS + 1);
 
     jn_rpc_client_free(rpc, c);
-    jn_rpc_free(rpc);
-    jn_closer_free(closer);
-    jn_ledger_free(L);
-    jn_store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 static void test_announce_in_slices(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/jt-test-rpc-announce-XXXXXX";
+    fx *f = *state;
+    jn_rpc *rpc = f->rpc;
+    jn_ledger *L = f->L;
+    jn_closer *closer = f->closer;
     char err[256];
-    assert_non_null(mkdtemp(dir));
-    jn_store *st;
-    jn_params p;
-    jn_params_init(&p);
-    jt_account_id genesis;
     jt_errinfo ei;
-    jn_ledger *L;
-    assert_int_equal(jn_store_open(dir, 1u << 30, &st, err, sizeof err), 0);
-    assert_int_equal(jt_address_decode(GENESIS, &genesis, &ei), JT_OK);
-    assert_int_equal(jn_ledger_genesis(st, &p, &genesis, 600000000, err, sizeof err), 0);
-    assert_int_equal(jn_ledger_load(st, &p, &L, err, sizeof err), 0);
-    jn_closer *closer = jn_closer_new(L, NULL, NULL);
-    assert_non_null(closer);
-    jn_rpc_config cfg = {.hostid = "test", .version = "test", .closer = closer};
-    jn_rpc *rpc = jn_rpc_new(L, &cfg);
-    assert_non_null(rpc);
-    assert_int_equal(jn_rpc_start_verifiers(rpc, 2, post_cb, NULL), 0);
     jn_client *c = jn_rpc_client_new(rpc, on_reply, NULL, false, NULL);
     assert_non_null(c);
-    g_nreplies = 0;
-    g_npush = 0;
     char sub[200];
     int n = snprintf(sub, sizeof sub,
                      "{\"id\":1,\"command\":\"subscribe\",\"streams\":[\"ledger\"],"
@@ -295,10 +311,8 @@ static void test_announce_in_slices(void **state)
     assert_int_equal(g_nreplies, 1);
     int first_push = g_npush; /* a subscribe may push nothing; counted from here */
 
-    jt_account_id dest_id;
-    memset(dest_id.bytes, 0x22, sizeof dest_id.bytes);
     char DEST[JT_ADDRESS_MAX];
-    assert_int_equal(jt_address_encode(&dest_id, DEST), JT_OK);
+    dest_address(0x22, DEST);
     jt_keypair kp;
     assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
     for (int i = 0; i < ANNOUNCED; i++)
@@ -365,20 +379,13 @@ static void test_announce_in_slices(void **state)
     jn_rpc_client_free(rpc, admin);
 
     jn_rpc_client_free(rpc, c);
-    jn_rpc_free(rpc);
-    jn_closer_free(closer);
-    jn_ledger_free(L);
-    jn_store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_slices_in_order),
-        cmocka_unit_test(test_announce_in_slices),
+        cmocka_unit_test_setup_teardown(test_slices_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announce_in_slices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
