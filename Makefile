@@ -286,11 +286,11 @@ uninstall:
 # ---------------------------------------------------------------- bench
 # Each bench/bench_NAME.c is one program, but bench_node: its driver
 # (bench/bench_node.c) with its parts and modes (bench/node/*.c).
-$(BUILD)/bench/bench_%: bench/bench_%.c $(LIB_A)
+$(BUILD)/bench/bench_%: bench/bench_%.c bench/threads.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ $< $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS)
 
-$(BUILD)/bench/bench_node: bench/bench_node.c $(BENCH_NODE_SRC) $(BENCH_NODE_HDR) $(LIB_A)
+$(BUILD)/bench/bench_node: bench/bench_node.c $(BENCH_NODE_SRC) $(BENCH_NODE_HDR) bench/threads.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Isdk/src -pthread -o $@ bench/bench_node.c $(BENCH_NODE_SRC) $(LIB_A) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS)

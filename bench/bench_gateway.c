@@ -62,8 +62,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <secp256k1.h>
 #include <sodium.h>
+
+#include "threads.h"
 
 #define PASSPHRASE     "bench passphrase, not a secret"
 #define GENESIS        "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh"
@@ -698,6 +702,42 @@ static uint64_t count_validated(int port, const char *key, char (*accounts)[40],
     return (uint64_t)((double)v * (double)n / (double)looked + 0.5);
 }
 
+/* ------------------------------------------------------------ CPU by thread */
+
+enum { GT_LOOP, GT_SIGN, GT_AUDIT, GT_STORE, GT_OTHER, NT_LOOP, NT_VERIFY, NT_WRITER, NT_OTHER,
+       T_SELF, T_N };
+
+static int gw_thread_class(bool main, const char *name)
+{
+    return main                          ? GT_LOOP
+           : !strcmp(name, "jt-gw-sign")  ? GT_SIGN
+           : !strcmp(name, "jt-gw-audit") ? GT_AUDIT
+           : !strcmp(name, "jt-gw-store") ? GT_STORE
+                                          : GT_OTHER;
+}
+
+static int node_thread_class(bool main, const char *name)
+{
+    return main                        ? NT_LOOP
+           : !strcmp(name, "jt-verify") ? NT_VERIFY
+           : !strcmp(name, "jt-writer") ? NT_WRITER
+                                        : NT_OTHER;
+}
+
+/* CPU seconds so far: the gateway's and the node's threads, and this
+ * program's own. */
+static void cpu_snapshot(double out[T_N])
+{
+    for (int i = 0; i < T_N; i++)
+        out[i] = 0;
+    bench_threads_cpu(g_gw, gw_thread_class, out);
+    bench_threads_cpu(g_node, node_thread_class, out);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    out[T_SELF] = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /* ------------------------------------------------------------ main */
 
 typedef struct opts {
@@ -987,8 +1027,11 @@ int main(int argc, char **argv)
     unsigned run = 0;
     uint64_t not_valid = 0;
     double ceil_prev = ceil0;
+    double cpu[T_N] = {0}, cpu0[T_N], cpu1[T_N];
+    uint64_t validated_all = 0;
     for (int r = 0; r < o.rounds; r++) {
         pay_ctx p = {accts, (size_t)o.accounts, signer, 0, o.payments, 0, 0, 0, 0, 0, ++run};
+        cpu_snapshot(cpu0);
         load l = {
             .next = pay_next, .done = pay_done, .finished = pay_finished, .ctx = &p, .watch = g_gw};
         double t0 = now_s();
@@ -1001,10 +1044,14 @@ int main(int argc, char **argv)
         while ((pend = pending_now(gport)) != 0 && now_s() < t_end)
             usleep(20000);
         double dt = now_s() - t0;
+        cpu_snapshot(cpu1);
+        for (int i = 0; i < T_N; i++)
+            cpu[i] += cpu1[i] - cpu0[i];
         if (l.rss_peak > rss_peak_pay)
             rss_peak_pay = l.rss_peak;
         uint64_t v =
             count_validated(gport, reader, accts, (size_t)o.accounts, run, o.payments, &not_valid);
+        validated_all += v;
         double ceil1 = ceiling(2.0);
         double c = (ceil_prev + ceil1) / 2;
         ceil_prev = ceil1;
@@ -1019,6 +1066,19 @@ int main(int argc, char **argv)
         free(l.lat);
         if (pend != 0)
             printf("  (still pending after 60 s: %ld)\n", pend);
+    }
+    if (validated_all) {
+        /* Ticks are counted per thread: a hundredth of a second each. */
+        double k = 1e6 / (double)validated_all;
+        printf("  CPU per validated payment: gateway %.0f us (loop %.0f, signing %.0f, audit %.0f, "
+               "store %.0f, other %.0f), node %.0f us (loop %.0f, verify %.0f, writer %.0f, other "
+               "%.0f), this client %.0f us\n",
+               (cpu[GT_LOOP] + cpu[GT_SIGN] + cpu[GT_AUDIT] + cpu[GT_STORE] + cpu[GT_OTHER]) * k,
+               cpu[GT_LOOP] * k, cpu[GT_SIGN] * k, cpu[GT_AUDIT] * k, cpu[GT_STORE] * k,
+               cpu[GT_OTHER] * k,
+               (cpu[NT_LOOP] + cpu[NT_VERIFY] + cpu[NT_WRITER] + cpu[NT_OTHER]) * k,
+               cpu[NT_LOOP] * k, cpu[NT_VERIFY] * k, cpu[NT_WRITER] * k, cpu[NT_OTHER] * k,
+               cpu[T_SELF] * k);
     }
     double pay_ratio = median(prat, (size_t)o.rounds), pay_rate = median(prs, (size_t)o.rounds);
     double ceil_med = median(pceil, (size_t)o.rounds);

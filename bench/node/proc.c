@@ -1,4 +1,5 @@
 #include "common.h"
+#include "../threads.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -311,58 +312,19 @@ double node_cpu(void)
     return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* One thread's name and CPU seconds from /proc/PID/task/TID/stat. */
-static bool thread_stat(const char *path, char name[32], double *secs)
+static int node_thread_class(bool main, const char *name)
 {
-    char buf[1024];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-    if (!open || !close || close < open)
-        return false;
-    size_t nl = (size_t)(close - open - 1);
-    if (nl > 31)
-        nl = 31;
-    memcpy(name, open + 1, nl);
-    name[nl] = 0;
-    unsigned long ut = 0, st = 0;
-    if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return false;
-    *secs = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-    return true;
+    return main                        ? THR_LOOP
+           : !strcmp(name, "jt-verify") ? THR_VERIFY
+           : !strcmp(name, "jt-writer") ? THR_WRITER
+                                        : THR_OTHER;
 }
 
 void node_thread_cpu(double out[NODE_THR])
 {
     for (int i = 0; i < NODE_THR; i++)
         out[i] = 0;
-    char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%d/task", (int)g_node_pid);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[600], name[32];
-        double secs;
-        snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
-        if (!thread_stat(path, name, &secs))
-            continue;
-        /* The loop is the process's first thread (its name is the
-         * program's, whatever the binary is called). */
-        int g = atoi(e->d_name) == (int)g_node_pid ? THR_LOOP
-                : !strcmp(name, "jt-verify")       ? THR_VERIFY
-                : !strcmp(name, "jt-writer")       ? THR_WRITER
-                                                   : THR_OTHER;
-        out[g] += secs;
-    }
-    closedir(d);
+    bench_threads_cpu(g_node_pid, node_thread_class, out);
 }
 
 void print_thread_split(const load_res *L, double n, const char *per)
