@@ -7,10 +7,10 @@
  *              [--keep] [--json] [--verbose]
  *     payments: [--accounts N] [--payments M] [--track ledger|stream]
  *     offers:   [--makers N] [--takers N] [--depth N] [--offers M]
- *               [--round-seconds S] [--book-clients C] [--book-window W]
- *               [--book-seconds S]
+ *               [--round-seconds S] [--refills between|inline]
+ *               [--book-clients C] [--book-window W] [--book-seconds S]
  *     xpay:     [--makers N] [--payers N] [--receivers N] [--depth N]
- *               [--xpays M] [--round-seconds S]
+ *               [--xpays M] [--round-seconds S] [--refills between|inline]
  *     pathfind: [--pf-clients C] [--pf-window W] [--pf-seconds S]
  *
  * This file is the driver: options, the node, its connections, and the
@@ -50,9 +50,11 @@
  * set-up (not measured) funds an issuer of CNY, M makers and T takers, opens
  * the makers' and takers' CNY trust lines, issues CNY to the makers and
  * places the book; the load is pre-signed takers' OfferCreates (each buying
- * CNY with SWT, sized to take from 1-3 offers) with the makers' refills that
- * keep the book's depth, sent in rounds of a fixed time (see offers_run and
- * the comment above OFFER_CNY_UNITS). The rate counts the takers that took
+ * CNY with SWT, sized to take from 1-3 offers), sent in rounds of a fixed
+ * time (see offers_run and the comment above OFFER_CNY_UNITS). Before each
+ * round, off the clock, the makers top the book up (market_refill) so that
+ * it stays at least `depth` deep through the round; with `--refills inline`
+ * the refills go in the load instead, behind the takers. The rate counts the takers that took
  * from the book, read from every taker's metadata; a run whose takers did
  * not take from the book, or were not filled, or whose CNY balances do not
  * show the fills, FAILs (exit status 3). book_offers (limit 20) is measured
@@ -108,9 +110,10 @@ static void usage(void)
             "                  [--keep] [--json] [--verbose]\n"
             "  payments: [--accounts N] [--payments M] [--track ledger|stream]\n"
             "  offers:   [--makers N] [--takers N] [--depth N] [--offers M] [--round-seconds S]\n"
-            "            [--book-clients C] [--book-window W] [--book-seconds S]\n"
+            "            [--refills between|inline] [--book-clients C] [--book-window W]\n"
+            "            [--book-seconds S]\n"
             "  xpay:     [--makers N] [--payers N] [--receivers N] [--depth N] [--xpays M]\n"
-            "            [--round-seconds S]\n"
+            "            [--round-seconds S] [--refills between|inline]\n"
             "  pathfind: [--pf-clients C] [--pf-window W] [--pf-seconds S]\n");
     exit(2);
 }
@@ -143,10 +146,10 @@ int main(int argc, char **argv)
     b->nmakers = 1000;
     b->ntakers = 4000;
     b->depth = 10000;
-    b->noffers = 480000; /* 3 rounds of 8 s at 20 000/s */
+    b->noffers = 600000; /* 3 rounds of 8 s at 25 000/s */
     b->npayers = 4000;
     b->nreceivers = 1000;
-    b->nxpay = 480000;
+    b->nxpay = 600000;
     b->book_clients = 4;
     b->book_window = 4;
     b->book_secs = 3;
@@ -223,6 +226,8 @@ int main(int argc, char **argv)
             b->rounds = (int)opt_num(v, 1, MAX_ROUNDS);
         else if (!strcmp(a, "--verify-seconds"))
             b->verify_secs = (double)opt_num(v, 1, 60);
+        else if (!strcmp(a, "--refills") && (!strcmp(v, "between") || !strcmp(v, "inline")))
+            b->refill_inline = !strcmp(v, "inline");
         else if (!strcmp(a, "--track") && (!strcmp(v, "ledger") || !strcmp(v, "stream")))
             b->stream = !strcmp(v, "stream");
         else

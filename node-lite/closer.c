@@ -16,6 +16,9 @@ struct jn_closer {
     void *post_ctx;
     bool due; /* the timer fired while the previous ledger was still being written */
     bool failed; /* `fatal` was told: it is told once */
+    void (*idle)(void *ctx);
+    void *idle_ctx;
+    unsigned idle_after, empty; /* empty: empty ledgers closed in a row */
 };
 
 uint32_t jn_now(void)
@@ -46,6 +49,13 @@ void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx)
     k->announce_ctx = ctx;
 }
 
+void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx), void *ctx)
+{
+    k->idle = fn;
+    k->idle_ctx = ctx;
+    k->idle_after = after;
+}
+
 static void fatal(jn_closer *k, const char *err)
 {
     if (k->failed)
@@ -65,8 +75,13 @@ static int finish(jn_closer *k, bool wait, char *err, size_t errcap)
     int rc = jn_ledger_close_finish(k->L, &closed, err, errcap);
     if (rc < 0)
         return -1;
-    if (rc == 0 && k->announce)
+    if (rc != 0)
+        return 0;
+    if (k->announce)
         k->announce(k->announce_ctx, closed);
+    k->empty = closed->n ? 0 : k->empty + 1;
+    if (k->idle && k->empty == k->idle_after)
+        k->idle(k->idle_ctx);
     return 0;
 }
 

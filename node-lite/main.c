@@ -696,21 +696,26 @@ static const char *host_of(const char *addr)
 
 /* jemalloc reads this at start when jt-node is linked with it (the C
  * library's malloc ignores it; MALLOC_CONF in the environment still
- * overrides it). Freed pages are kept for 30 s instead of 10 before they go
- * back to the system: every close frees a ledger's worth of transactions
- * and metadata and the next ledger allocates as much again, and pages given
- * back too early are faulted in again (with the default, half of a loaded
- * node's page faults). An idle node still returns them within a minute.
- * The heap is also backed by transparent huge pages where the kernel allows
- * them (its "madvise" mode, Debian's default): the ledger's maps and the
- * open ledger's entries are read at random all over a heap of hundreds of
- * megabytes, and with 4 KiB pages most of those reads missed the TLB (dear
- * under a hypervisor, and the misses evicted the verify workers' cache
- * too). Payments/s over the verify ceiling: 0.516 and 0.523 against 0.497
- * and 0.480; crossing offers 0.298 against 0.269 (mean of three), runs
- * alternating on one machine. MALLOC_CONF=thp:default turns it off. */
+ * overrides it). Freed pages are kept, not given back to the system with
+ * time: every close frees a ledger's worth of transactions and metadata and
+ * the next ledger allocates as much again, and pages given back are faulted
+ * in again, each huge page cleared by the kernel on the loop's time. With
+ * jemalloc's decay (even at 30 s: it gives back a share of the freed pages
+ * at once and the rest over the period) a node crossing offers took about
+ * 6 000 page faults in 5 s and the kernel's page clearing was 18 % of the
+ * loop; kept, 250, and crossing OfferCreates over the verify ceiling went
+ * from 0.371 to 0.388. The pages go back once the node is idle instead
+ * (give_back_memory). The heap is also backed by transparent huge pages
+ * where the kernel allows them (its "madvise" mode, Debian's default): the
+ * ledger's maps and the open ledger's entries are read at random all over a
+ * heap of hundreds of megabytes, and with 4 KiB pages most of those reads
+ * missed the TLB (dear under a hypervisor, and the misses evicted the verify
+ * workers' cache too). Payments/s over the verify ceiling: 0.516 and 0.523
+ * against 0.497 and 0.480; crossing offers 0.298 against 0.269 (mean of
+ * three), runs alternating on one machine. MALLOC_CONF=thp:default turns it
+ * off. */
 const char *malloc_conf =
-    "dirty_decay_ms:30000,muzzy_decay_ms:30000,thp:always,metadata_thp:always";
+    "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always,metadata_thp:always";
 
 /* jemalloc, when jt-node was linked with it, defines mallctl. */
 extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
@@ -719,6 +724,21 @@ extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, si
 static const char *allocator_name(void)
 {
     return mallctl ? "jemalloc" : "libc";
+}
+
+/* Empty ledgers closed in a row before the node counts as idle. */
+#define IDLE_CLOSES 5
+
+/* The node is idle: the allocator's free pages go back to the system (with
+ * jemalloc, of every arena: it keeps them while the node is busy, see
+ * malloc_conf). */
+static void give_back_memory(void *ctx)
+{
+    (void)ctx;
+    if (mallctl)
+        (void)mallctl("arena.4096.purge", NULL, NULL, NULL, 0); /* MALLCTL_ARENAS_ALL */
+    else
+        (void)malloc_trim(0);
 }
 
 static int cmd_run_locked(const opts *po);
@@ -799,6 +819,8 @@ static int cmd_run_locked(const opts *po)
         return 1;
     }
     n.closer = jn_closer_new(n.L, on_fatal, &n);
+    if (n.closer)
+        jn_closer_set_idle(n.closer, IDLE_CLOSES, give_back_memory, NULL);
     jn_rpc_config rc = {.hostid = "jt-node", .version = VERSION, .closer = n.closer,
                         .max_books_per_conn = c.max_books_per_conn, .max_books = c.max_books,
                         .max_accounts_per_conn = c.max_accounts_per_conn,

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -206,6 +207,8 @@ typedef struct bench {
     ptx_set *cur;      /* the set being submitted/tracked; NULL between sets */
     bool offer_meta;   /* read the metadata of takers and makers */
     long book_depth;   /* offers mode: offers in the book, from the metadata */
+    struct refiller *refill; /* offers and xpay modes: refills between the rounds */
+    bool refill_inline;      /* ... or in the load, behind the takers (--refills inline) */
     double round_secs; /* offers mode: each round submits for this long */
     double deadline;   /* no submits from then on (0: none) */
     int round_no;      /* the round being sent (marks each transaction) */
@@ -275,7 +278,7 @@ typedef struct round_res {
     offer_tally ot;
     size_t steady_cross;
     double cross_rate, cross_ratio; /* takers that took from the book, per second */
-    long depth;                     /* the book's depth after the round */
+    long depth0, depth;             /* the book's depth before and after the round */
 } round_res;
 
 /* The load, round by round, and what it gave. */
@@ -340,6 +343,19 @@ typedef struct ospec {
     uint8_t type;
     uint32_t src, seq, param, dst;
 } ospec;
+
+/* Offers and xpay modes: the makers' offers that keep the book at least
+ * `nbook` deep, placed between the rounds, off the clock (market_refill). */
+typedef struct refiller {
+    const account *accts;
+    const char *issuer;
+    uint32_t *seq;    /* every account's next Sequence */
+    size_t nm, nbook; /* makers are accounts 1..nm; the book's depth as built */
+    size_t made;      /* refills placed so far */
+    double per_taker; /* offers a taker takes in full, on average */
+    size_t max_taken; /* most offers the takers took in one round so far */
+    double secs;      /* time spent signing and placing them */
+} refiller;
 
 typedef struct offer_job {
     const account *accts;
@@ -420,6 +436,16 @@ double market_setup(bench *b, ptx_set *trust, ptx_set *issue, ptx_set *book, siz
                     double t_keys, double t_sign);
 void market_plan(size_t na, size_t nm, size_t nbook, uint32_t *seq, ospec **st, ospec **si,
                  ospec **sb);
+size_t market_load(const bench *b, ospec *sl, size_t n, size_t nbook, uint32_t *seq,
+                   ospec (*taker)(size_t t, uint32_t *seq, void *ctx), void *ctx,
+                   uint64_t *units);
+void market_refill(bench *b, int round, double ceiling, size_t taken_last);
+typedef struct depth_range {
+    long min, max;
+    bool ok;
+} depth_range;
+depth_range market_depths(const bench *b, const load_res *L);
+void print_depths(const bench *b, const depth_range *d);
 double account_cny(bench *b, const account *acct);
 double takers_cny(bench *b, const account *accts, size_t first, size_t n);
 /* bench/node/mode_offers.c */

@@ -178,3 +178,107 @@ void market_plan(size_t na, size_t nm, size_t nbook, uint32_t *seq, ospec **st, 
         (*sb)[j] = (ospec){S_MAKER, m, seq[m]++, (uint32_t)(j / OFFERS_PER_LEVEL), 0};
     }
 }
+
+/* The load's plan: n transactions into sl, the takers (offers mode) or
+ * payments (xpay mode) in turn, taker t made by taker(t). With
+ * b->refill_inline each is followed by the makers' offers that replace what
+ * the takers have bought so far, per connection: connection c (accounts a
+ * with a % nconns == c) carries its takers' refills, made by its own
+ * makers, so the book keeps its depth however far apart the connections
+ * are when a round ends. Otherwise the load is the takers alone and
+ * market_refill keeps the book deep between the rounds. Returns the number
+ * of takers; *units gets what they buy in all, in units of 0.01 CNY. */
+size_t market_load(const bench *b, ospec *sl, size_t n, size_t nbook, uint32_t *seq,
+                   ospec (*taker)(size_t t, uint32_t *seq, void *ctx), void *ctx,
+                   uint64_t *units)
+{
+    size_t k = 0, t = 0, made = 0, nm = b->nmakers;
+    size_t nc = (size_t)b->nconns, made_c[MAX_CONNS] = {0};
+    uint64_t bought_c[MAX_CONNS] = {0};
+    if (nm < nc)
+        die("--makers must be at least --conns (%zu)", nc);
+    *units = 0;
+    while (k < n) {
+        ospec s = taker(t++, seq, ctx);
+        size_t c = s.src % nc;
+        sl[k++] = s;
+        *units += s.param;
+        bought_c[c] += s.param;
+        while (b->refill_inline && bought_c[c] >= (uint64_t)OFFER_CNY_UNITS * (made_c[c] + 1) &&
+               k < n) {
+            /* The makers of connection c: first, first + nc, ... <= nm. */
+            size_t first = c ? c : nc, count = (nm - first) / nc + 1;
+            uint32_t m = (uint32_t)(first + nc * (made_c[c]++ % count));
+            sl[k++] =
+                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL), 0};
+        }
+    }
+    return t;
+}
+
+/* Before round `round` (0, 1, ...), off the clock: tops the book up with
+ * the makers' offers, each on the next level behind the book, so that it
+ * stays at least nbook deep all through the round. The round may take
+ * before the first round, what takers at half the verify ceiling would
+ * take (far above any rate seen), and after it 1.3 times the most the
+ * takers took in one round, plus 1 000. taken_last: what the last round's
+ * takers took in full. */
+void market_refill(bench *b, int round, double ceiling, size_t taken_last)
+{
+    refiller *f = b->refill;
+    if (taken_last > f->max_taken)
+        f->max_taken = taken_last;
+    double room = round == 0 ? ceiling * 0.5 * b->round_secs * f->per_taker
+                             : 1.3 * (double)f->max_taken + 1000;
+    long want = (long)f->nbook + (long)room;
+    if (b->book_depth >= want)
+        return;
+    double t0 = now();
+    size_t n = (size_t)(want - b->book_depth);
+    ospec *sp = xcalloc(n, sizeof *sp);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t m = (uint32_t)(1 + (f->made + i) % f->nm);
+        sp[i] = (ospec){S_MAKER, m, f->seq[m]++,
+                        (uint32_t)((f->nbook + f->made + i) / OFFERS_PER_LEVEL), 0};
+    }
+    ptx_set set;
+    sign_offers_set(&set, sp, n, f->accts, f->issuer, "signing the makers' refills");
+    submit_set(b, &set, "placing the makers' refills");
+    offer_tally t = {0};
+    tally_offers(&set, 0, n, 0, &t);
+    if (t.makers_placed != n)
+        die("placing the makers' refills: %zu of %zu offers placed", t.makers_placed, n);
+    b->book_depth += (long)n;
+    f->made += n;
+    set_free(&set);
+    free(sp);
+    f->secs += now() - t0;
+}
+
+/* The book's depth over the rounds: the least (after a round) and the most
+ * (before one); not ok when, with the refills between the rounds, it fell
+ * below the depth it was built at. */
+depth_range market_depths(const bench *b, const load_res *L)
+{
+    depth_range d = {.min = L->rounds ? LONG_MAX : 0, .max = 0, .ok = true};
+    for (int r = 0; r < L->rounds; r++) {
+        if (L->rr[r].depth < d.min)
+            d.min = L->rr[r].depth;
+        if (L->rr[r].depth0 > d.max)
+            d.max = L->rr[r].depth0;
+    }
+    d.ok = !b->refill || d.min >= (long)b->refill->nbook;
+    return d;
+}
+
+void print_depths(const bench *b, const depth_range *d)
+{
+    if (b->refill)
+        printf("  %-46s %zu placed between the rounds, off the clock (%.1f s); the book %ld..%ld "
+               "deep during the rounds\n",
+               "makers' refills", b->refill->made, b->refill->secs, d->min, d->max);
+    else
+        printf("  %-46s in the load, behind the takers (--refills inline); the book %ld..%ld "
+               "deep at the rounds' ends\n",
+               "makers' refills", d->min, d->max);
+}

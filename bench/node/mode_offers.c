@@ -66,6 +66,18 @@ static void book_bench(bench *b, double secs, book_res *out)
             r->replies + r->bad, r->expect, r->first_bad);
 }
 
+typedef struct taker_ctx {
+    size_t nm, nt;
+} taker_ctx;
+
+/* Taker t: account 1 + nm + t % nt buys taker_units(t) CNY. */
+static ospec offer_taker(size_t t, uint32_t *seq, void *ctx)
+{
+    const taker_ctx *c = ctx;
+    uint32_t a = (uint32_t)(1 + c->nm + t % c->nt);
+    return (ospec){S_TAKER, a, seq[a]++, taker_units(t), 0};
+}
+
 /* Offers mode: set-up, the load in rounds, book_offers, and the report.
  * Returns the exit status (3: the offers did not cross or fill). */
 int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir)
@@ -89,31 +101,11 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     size_t ntrust = nm + nt, nbook = b->depth;
     ospec *st, *si, *sb, *sl = xcalloc(b->noffers, sizeof *sl);
     market_plan(na, nm, nbook, seq, &st, &si, &sb);
-    /* The load: takers, each followed by the makers' offers that replace
-     * what the takers have bought so far. Connection c (accounts a with
-     * a % nconns == c) carries its takers' refills, made by its own makers,
-     * so the book keeps its depth however far apart the connections are
-     * when a round ends. */
-    size_t k = 0, t = 0, made = 0, ntakers = 0;
-    size_t nc = (size_t)b->nconns, made_c[MAX_CONNS] = {0};
-    uint64_t bought_c[MAX_CONNS] = {0};
-    if (nm < nc)
-        die("--makers must be at least --conns (%zu)", nc);
-    while (k < b->noffers) {
-        uint32_t a = (uint32_t)(1 + nm + t % nt);
-        unsigned u = taker_units(t++);
-        size_t c = a % nc;
-        sl[k++] = (ospec){S_TAKER, a, seq[a]++, u, 0};
-        ntakers++;
-        bought_c[c] += u;
-        while (bought_c[c] >= (uint64_t)OFFER_CNY_UNITS * (made_c[c] + 1) && k < b->noffers) {
-            /* The makers of connection c: first, first + nc, ... <= nm. */
-            size_t first = c ? c : nc, count = (nm - first) / nc + 1;
-            uint32_t m = (uint32_t)(first + nc * (made_c[c]++ % count));
-            sl[k++] =
-                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL), 0};
-        }
-    }
+    /* The load: the takers in turn (with --refills inline, each followed by
+     * the makers' refills; see market_load). */
+    taker_ctx tc = {.nm = nm, .nt = nt};
+    uint64_t units;
+    size_t ntakers = market_load(b, sl, b->noffers, nbook, seq, offer_taker, &tc, &units);
     double t_keys = now() - t0;
     set_alloc(&b->fund, na);
     fund_job fj = {
@@ -132,12 +124,20 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     free(st);
     free(si);
     free(sb);
-    free(seq);
+    refiller rf = {.accts = accts,
+                   .issuer = issuer,
+                   .seq = seq,
+                   .nm = nm,
+                   .nbook = nbook,
+                   .per_taker = (double)units / OFFER_CNY_UNITS / (double)ntakers};
+    if (!b->refill_inline)
+        b->refill = &rf;
     if (!b->json)
         printf("bench_node --mode offers: %s, issuer of CNY, %zu makers, %zu takers; a book %zu "
-               "offers deep; %zu pre-signed OfferCreates (%zu takers, %zu makers' refills) for "
+               "offers deep; %zu pre-signed OfferCreates (%zu takers, %zu makers' refills%s) for "
                "%d rounds of %.0f s, %d jtp connections x window %zu, close every %u ms\n",
-               b->node, nm, nt, nbook, b->noffers, ntakers, b->noffers - ntakers, rounds,
+               b->node, nm, nt, nbook, b->noffers, ntakers, b->noffers - ntakers,
+               b->refill ? "; the refills between the rounds, off the clock" : "", rounds,
                b->round_secs, b->nconns, b->window, b->close_ms);
 
     /* ---- set-up (not measured) ---- */
@@ -179,6 +179,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     bool did_cross = ot.takers && ot.crossed * 100 >= ot.takers * 99;
     bool filled_ok = ot.filled * 100 >= ot.crossed * 99;
     bool pass_ratio = L.cross_ratio >= 0.35;
+    depth_range dr = market_depths(b, &L);
     double top1 = book_top(b, b->br.expect);
     book_res br1;
     book_bench(b, b->book_secs, &br1);
@@ -193,6 +194,9 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
         snprintf(verdict, sizeof verdict,
                  "FAIL (did not cross: %zu of %zu takers took from the book)", ot.crossed,
                  ot.takers);
+    else if (!dr.ok)
+        snprintf(verdict, sizeof verdict, "FAIL (the book fell to %ld deep, below %zu)", dr.min,
+                 nbook);
     else if (!filled_ok)
         snprintf(verdict, sizeof verdict, "FAIL (not filled: %zu of %zu crossing takers rested)",
                  ot.crossed - ot.filled, ot.crossed);
@@ -201,7 +205,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
                  "FAIL (takers hold %.2f CNY, the fills in the metadata say %.2f)", held, bought);
     else
         snprintf(verdict, sizeof verdict, "%s", pass_ratio ? "PASS" : "BELOW");
-    bool fail = !did_cross || !filled_ok || !balances_ok;
+    bool fail = !did_cross || !dr.ok || !filled_ok || !balances_ok;
     double tt = ot.takers_tes ? (double)ot.takers_tes : 1;
 
     if (b->json) {
@@ -214,6 +218,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
             "  \"takers_submitted\": %zu, \"takers_tes\": %zu, \"takers_crossed\": %zu, "
             "\"takers_filled\": %zu, \"took_from\": [%zu, %zu, %zu, %zu, %zu], "
             "\"offers_taken\": %zu, \"maker_offers_placed\": %zu, \"book_depth_end\": %ld,\n"
+            "  \"refills\": \"%s\", \"book_depth_min\": %ld, \"book_depth_max\": %ld,\n"
             "  \"takers_cny_held\": %.2f, \"takers_cny_bought\": %.2f, \"verdict\": \"%s\",\n"
             "  \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"reply_ms\": {\"p50\": %.1f, "
             "\"p99\": %.1f}, \"node_cpu_us_per_tx\": %.1f, \"rss_kb\": %ld,\n"
@@ -224,7 +229,7 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
             L.all_steady ? "true" : "false", L.ceiling, L.ceil1, L.cross_ratio, L.cross_ratio_min,
             L.cross_ratio_max, L.ratio, ot.takers, ot.takers_tes, ot.crossed, ot.filled, ot.hist[0],
             ot.hist[1], ot.hist[2], ot.hist[3], ot.hist[4], ot.taken, ot.makers_placed,
-            b->book_depth, held, bought, verdict, p50, p99, a50, a99, node_us, rss, b->br.expect,
+            b->book_depth, b->refill ? "between" : "inline", dr.min, dr.max, held, bought, verdict, p50, p99, a50, a99, node_us, rss, b->br.expect,
             b->nbook, b->book_window, br0.rate, br0.p50, br0.p99, br1.rate, br1.p99);
     } else {
         char g1[32], g2[32], g3[32];
@@ -253,8 +258,10 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
                100 * (double)ot.hist[3] / tt, 100 * (double)ot.hist[4] / tt);
         printf("  %-46s %zu filled in full, %zu left resting in the book\n", "", ot.filled,
                ot.rested);
-        printf("  %-46s %zu taken in full, %zu placed by makers; now %ld deep (from %zu)\n",
+        printf("  %-46s %zu taken in full, %zu placed by makers in the load; now %ld deep (from "
+               "%zu)\n",
                "offers in the book", ot.taken, ot.makers_placed, b->book_depth, nbook);
+        print_depths(b, &dr);
         printf("  %-46s %.0f drops/CNY before the load, %.0f after\n", "best offer", top0, top1);
         printf("  %-46s %.2f CNY held (account_lines), %.2f CNY bought by the filled takers "
                "(metadata)  %s\n",
@@ -296,6 +303,8 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
                br0.p50, br0.p99, grouped(br1.rate, g2, sizeof g2), br1.p99);
     }
     free(sl);
+    free(seq);
+    b->refill = NULL;
     free_accounts(accts, na);
     free_load(&L);
     return fail ? 3 : 0;

@@ -52,6 +52,19 @@ static size_t most_other(const size_t *n, size_t count)
     return best;
 }
 
+typedef struct xpay_ctx {
+    size_t payer0, recv0, np, nr;
+} xpay_ctx;
+
+/* Payment t: payer t % P delivers taker_units(t) CNY to receiver t % R. */
+static ospec xpay_taker(size_t t, uint32_t *seq, void *ctx)
+{
+    const xpay_ctx *c = ctx;
+    uint32_t a = (uint32_t)(c->payer0 + t % c->np);
+    uint32_t dst = (uint32_t)(c->recv0 + xpay_receiver(t, c->nr));
+    return (ospec){S_XPAY, a, seq[a]++, taker_units(t), dst};
+}
+
 int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger_dir)
 {
     size_t nm = b->nmakers, np = b->npayers, nr = b->nreceivers, na = 1 + nm + np + nr;
@@ -74,30 +87,11 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     size_t ntrust = na - 1, nbook = b->depth, nload = b->nxpay;
     ospec *st, *si, *sb, *sl = xcalloc(nload, sizeof *sl);
     market_plan(na, nm, nbook, seq, &st, &si, &sb);
-    /* The load: payments, each followed by the makers' offers that replace
-     * what the payments have bought so far, per connection (payer a goes
-     * over connection a % nconns, with the refills of its own makers), as
-     * in offers mode. */
-    size_t k = 0, t = 0, made = 0, npay = 0;
-    size_t nc = (size_t)b->nconns, made_c[MAX_CONNS] = {0};
-    uint64_t bought_c[MAX_CONNS] = {0};
-    if (nm < nc)
-        die("--makers must be at least --conns (%zu)", nc);
-    while (k < nload) {
-        uint32_t a = (uint32_t)(first_payer + t % np);
-        uint32_t dst = (uint32_t)(first_recv + xpay_receiver(t, nr));
-        unsigned u = taker_units(t++);
-        size_t c = a % nc;
-        sl[k++] = (ospec){S_XPAY, a, seq[a]++, u, dst};
-        npay++;
-        bought_c[c] += u;
-        while (bought_c[c] >= (uint64_t)OFFER_CNY_UNITS * (made_c[c] + 1) && k < nload) {
-            size_t first = c ? c : nc, count = (nm - first) / nc + 1;
-            uint32_t m = (uint32_t)(first + nc * (made_c[c]++ % count));
-            sl[k++] =
-                (ospec){S_MAKER, m, seq[m]++, (uint32_t)((nbook + made++) / OFFERS_PER_LEVEL), 0};
-        }
-    }
+    /* The load: the payments in turn (with --refills inline, each followed
+     * by the makers' refills; see market_load). */
+    xpay_ctx xc = {.payer0 = first_payer, .recv0 = first_recv, .np = np, .nr = nr};
+    uint64_t units;
+    size_t npay = market_load(b, sl, nload, nbook, seq, xpay_taker, &xc, &units);
     double t_keys = now() - t0;
     set_alloc(&b->fund, na);
     fund_job fj = {
@@ -116,14 +110,22 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     free(st);
     free(si);
     free(sb);
-    free(seq);
+    refiller rf = {.accts = accts,
+                   .issuer = issuer,
+                   .seq = seq,
+                   .nm = nm,
+                   .nbook = nbook,
+                   .per_taker = (double)units / OFFER_CNY_UNITS / (double)npay};
+    if (!b->refill_inline)
+        b->refill = &rf;
     if (!b->json)
         printf("bench_node --mode xpay: %s, issuer of CNY, %zu makers, %zu payers (SWT only), %zu "
                "receivers; a book %zu offers deep; %zu pre-signed transactions (%zu payments of "
-               "CNY for SWT, %zu makers' refills) for %d rounds of %.0f s, %d jtp connections x "
-               "window %zu, close every %u ms\n",
-               b->node, nm, np, nr, nbook, nload, npay, nload - npay, rounds, b->round_secs,
-               b->nconns, b->window, b->close_ms);
+               "CNY for SWT, %zu makers' refills%s) for %d rounds of %.0f s, %d jtp connections "
+               "x window %zu, close every %u ms\n",
+               b->node, nm, np, nr, nbook, nload, npay, nload - npay,
+               b->refill ? "; the refills between the rounds, off the clock" : "", rounds,
+               b->round_secs, b->nconns, b->window, b->close_ms);
 
     /* ---- set-up (not measured) ---- */
     double top0 = market_setup(b, &trust, &issue, &book, nbook, t_keys, t_sign);
@@ -185,6 +187,7 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     bool did_cross = ot.takers && ot.crossed * 100 >= ot.takers * 99;
     bool delivered_ok = !tes_not_delivered;
     bool pass_ratio = L.cross_ratio >= 0.3;
+    depth_range dr = market_depths(b, &L);
     double top1 = book_top(b, b->br.expect);
 
     long rss, hwm, anon, file;
@@ -198,6 +201,9 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                  "FAIL (did not cross: %zu of %zu payments took from the book%s%s)", ot.crossed,
                  ot.takers, nother ? "; most common other result " : "",
                  nother ? ter_name(other_code[most_other(other_n, nother)]) : "");
+    else if (!dr.ok)
+        snprintf(verdict, sizeof verdict, "FAIL (the book fell to %ld deep, below %zu)", dr.min,
+                 nbook);
     else if (!delivered_ok)
         snprintf(verdict, sizeof verdict,
                  "FAIL (not delivered: %zu tesSUCCESS payments did not deliver their Amount)",
@@ -211,7 +217,7 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
         snprintf(verdict, sizeof verdict, "FAIL (the payers hold %.2f CNY, not 0)", payers_held);
     else
         snprintf(verdict, sizeof verdict, "%s", pass_ratio ? "PASS" : "BELOW");
-    bool fail = !did_cross || !delivered_ok || !balances_ok;
+    bool fail = !did_cross || !dr.ok || !delivered_ok || !balances_ok;
     double tt = ot.takers_tes ? (double)ot.takers_tes : 1;
 
     if (b->json) {
@@ -224,6 +230,7 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                "  \"payments_submitted\": %zu, \"payments_tes\": %zu, \"payments_crossed\": %zu, "
                "\"payments_delivered\": %zu, \"took_from\": [%zu, %zu, %zu, %zu, %zu], "
                "\"offers_taken\": %zu, \"maker_offers_placed\": %zu, \"book_depth_end\": %ld,\n"
+               "  \"refills\": \"%s\", \"book_depth_min\": %ld, \"book_depth_max\": %ld,\n"
                "  \"receivers_cny_held\": %.2f, \"receivers_cny_delivered\": %.2f, "
                "\"payers_cny_held\": %.2f, \"verdict\": \"%s\",\n"
                "  \"latency_ms\": {\"p50\": %.1f, \"p99\": %.1f}, \"reply_ms\": {\"p50\": %.1f, "
@@ -232,7 +239,7 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                L.all_steady ? "true" : "false", L.ceiling, L.ceil1, L.cross_ratio,
                L.cross_ratio_min, L.cross_ratio_max, L.ratio, ot.takers, ot.takers_tes, ot.crossed,
                ot.filled, ot.hist[0], ot.hist[1], ot.hist[2], ot.hist[3], ot.hist[4], ot.taken,
-               ot.makers_placed, b->book_depth, held, bought, payers_held, verdict, p50, p99, a50,
+               ot.makers_placed, b->book_depth, b->refill ? "between" : "inline", dr.min, dr.max, held, bought, payers_held, verdict, p50, p99, a50,
                a99, node_us, rss);
     } else {
         char g1[32], g2[32], g3[32];
@@ -265,8 +272,10 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
                 printf(" %s %zu", ter_name(other_code[c]), other_n[c]);
             printf("\n");
         }
-        printf("  %-46s %zu taken in full, %zu placed by makers; now %ld deep (from %zu)\n",
+        printf("  %-46s %zu taken in full, %zu placed by makers in the load; now %ld deep (from "
+               "%zu)\n",
                "offers in the book", ot.taken, ot.makers_placed, b->book_depth, nbook);
+        print_depths(b, &dr);
         printf("  %-46s %.0f drops/CNY before the load, %.0f after\n", "best offer", top0, top1);
         printf("  %-46s %.2f CNY held (account_lines), %.2f CNY delivered (metadata); %zu of %zu "
                "receivers disagree; payers hold %.2f CNY  %s\n",
@@ -297,6 +306,8 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     }
     free(due);
     free(sl);
+    free(seq);
+    b->refill = NULL;
     free_accounts(accts, na);
     free_load(&L);
     return fail ? XPAY_FAIL : 0;

@@ -110,6 +110,12 @@ static void assign(bench *b, const ptx_set *s, size_t lo, size_t hi)
  * validated with tesSUCCESS. */
 void submit_set(bench *b, ptx_set *s, const char *what)
 {
+    /* Between rounds, the load connections' send orders are kept. */
+    conn saved[MAX_CONNS];
+    for (int c = 0; c < b->nconns; c++) {
+        saved[c] = b->load[c];
+        b->load[c].order = NULL;
+    }
     size_t rejected = 0, tes = 0;
     for (size_t lo = 0; lo < s->n; lo += SETUP_CHUNK) {
         size_t hi = s->n - lo > SETUP_CHUNK ? lo + SETUP_CHUNK : s->n;
@@ -122,6 +128,13 @@ void submit_set(bench *b, ptx_set *s, const char *what)
     }
     b->rejected = rejected;
     b->val_tes = tes;
+    for (int c = 0; c < b->nconns; c++) {
+        free(b->load[c].order);
+        b->load[c].order = saved[c].order;
+        b->load[c].norder = saved[c].norder;
+        b->load[c].next = saved[c].next;
+        b->load[c].inflight = saved[c].inflight;
+    }
     if (b->rejected || b->val_tes != s->n) {
         int code = 0;
         size_t bad = 0;
@@ -354,17 +367,17 @@ static void print_round(const bench *b, int r, const round_res *R)
     if (b->mode == MODE_XPAY)
         printf("round %d: %zu transactions (%zu payments) in %.1f s: %s crossing payments/s, %s "
                "transactions/s (%s), verify ceiling %s/s, ratio %.3f (all transactions %.3f), p99 "
-               "%.0f ms, book %ld deep\n",
+               "%.0f ms, book %ld -> %ld deep\n",
                r + 1, R->n, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
                grouped(R->rate, g2, sizeof g2), R->steady ? "steady state" : "whole round",
-               grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth);
+               grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth0, R->depth);
     else if (b->mode == MODE_OFFERS)
         printf("round %d: %zu OfferCreates (%zu takers) in %.1f s: %s crossing takers/s, %s "
                "OfferCreates/s (%s), verify ceiling %s/s, ratio %.3f (all OfferCreates "
-               "%.3f), p99 %.0f ms, book %ld deep\n",
+               "%.3f), p99 %.0f ms, book %ld -> %ld deep\n",
                r + 1, R->n, R->ot.takers, R->secs, grouped(R->cross_rate, g1, sizeof g1),
                grouped(R->rate, g2, sizeof g2), R->steady ? "steady state" : "whole round",
-               grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth);
+               grouped(R->ceiling, g3, sizeof g3), R->cross_ratio, R->ratio, R->p99, R->depth0, R->depth);
     else
         printf("round %d: %zu payments in %.1f s: %s validated/s (%s), verify ceiling %s/s, "
                "ratio %.3f, p99 %.0f ms, node RSS %.0f MB\n",
@@ -409,6 +422,9 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
             rounds = r; /* the load ran out */
             break;
         }
+        if (b->refill)
+            market_refill(b, r, ceil_prev, r ? L->rr[r - 1].ot.taken : 0);
+        R->depth0 = b->book_depth;
         /* Take in what arrived while the baseline ran (closes of empty
          * ledgers), so that this round's ledgers are told apart by sequence. */
         for (int i = 0; i < 5; i++)

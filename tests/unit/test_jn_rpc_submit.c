@@ -381,11 +381,62 @@ static void test_announce_in_slices(void **state)
     jn_rpc_client_free(rpc, c);
 }
 
+static int g_idle_calls;
+
+static void on_idle(void *ctx)
+{
+    (void)ctx;
+    g_idle_calls++;
+}
+
+/* The idle hook: once after `after` empty ledgers in a row, not again
+ * until a ledger with transactions has closed. */
+static void test_idle_after_empty_closes(void **state)
+{
+    fx *f = *state;
+    char err[256];
+    jt_errinfo ei;
+    g_idle_calls = 0;
+    jn_closer_set_idle(f->closer, 3, on_idle, NULL);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    assert_int_equal(g_idle_calls, 0);
+    assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    assert_int_equal(g_idle_calls, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    assert_int_equal(g_idle_calls, 1);
+
+    /* A ledger with a payment, then two empty ones: not idle yet. */
+    jn_client *c = jn_rpc_client_new(f->rpc, on_reply, NULL, false, NULL);
+    assert_non_null(c);
+    char DEST[JT_ADDRESS_MAX];
+    dest_address(0x33, DEST);
+    jt_keypair kp;
+    assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
+    submit_payment(f->rpc, c, &kp, DEST, 1, 1);
+    jt_keypair_clear(&kp);
+    for (int turns = 0; g_nreplies < 1; turns++) {
+        if (run_posts() == 0)
+            usleep(1000);
+        assert_true(turns < 100000);
+    }
+    assert_string_equal(g_results[0], "tesSUCCESS");
+    assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    assert_int_equal(g_idle_calls, 1);
+    assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    assert_int_equal(g_idle_calls, 2);
+    jn_rpc_client_free(f->rpc, c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_slices_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_announce_in_slices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_after_empty_closes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
