@@ -16,7 +16,7 @@ struct jn_closer {
     void *post_ctx;
     bool due; /* the timer fired while the previous ledger was still being written */
     bool failed; /* `fatal` was told: it is told once */
-    void (*idle)(void *ctx);
+    void (*idle)(void *ctx, bool idle);
     void *idle_ctx;
     unsigned idle_after, empty; /* empty: empty ledgers closed in a row */
 };
@@ -49,7 +49,7 @@ void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx)
     k->announce_ctx = ctx;
 }
 
-void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx), void *ctx)
+void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx, bool idle), void *ctx)
 {
     k->idle = fn;
     k->idle_ctx = ctx;
@@ -80,8 +80,8 @@ static int finish(jn_closer *k, bool wait, char *err, size_t errcap)
     if (k->announce)
         k->announce(k->announce_ctx, closed);
     k->empty = closed->n ? 0 : k->empty + 1;
-    if (k->idle && k->empty == k->idle_after)
-        k->idle(k->idle_ctx);
+    if (k->idle)
+        k->idle(k->idle_ctx, k->empty == k->idle_after);
     return 0;
 }
 

@@ -42,10 +42,12 @@ void jn_closer_free(jn_closer *k);
 /* Who announces durable ledgers (the dispatcher's streams); NULL: nobody. */
 void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx);
 
-/* `fn(ctx)` is called once the node has closed `after` empty ledgers in a
- * row, and again only after a ledger with transactions (jt-node gives its
- * allocator's free memory back to the system then: see main.c). */
-void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx), void *ctx);
+/* `fn(ctx, idle)` is called after every close: with `idle` true when that
+ * close was the `after`-th empty ledger in a row, which happens again only
+ * after a ledger with transactions (jt-node gives its allocator's free
+ * memory back to the system then, and when too much of it piles up: see
+ * main.c). */
+void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx, bool idle), void *ctx);
 
 /* Starts L's writer thread: from now on closed ledgers are written there.
  * `post(pctx, cb, ctx)` must run cb(ctx) on the loop thread soon; it is

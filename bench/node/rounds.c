@@ -439,6 +439,10 @@ void run_rounds(bench *b, load_res *L, const size_t *bounds, int rounds, const c
         if (!timed)
             assign(b, &b->txs, R->lo, R->hi);
         b->round_no = R->no;
+        if (b->verbose && !b->json) {
+            printf("round %d: sending\n", R->no);
+            fflush(stdout);
+        }
         double thr0[NODE_THR];
         node_thread_cpu(thr0);
         double cn0 = node_cpu(), cs0 = self_cpu(), t0r = now();

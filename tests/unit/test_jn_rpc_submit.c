@@ -381,22 +381,24 @@ static void test_announce_in_slices(void **state)
     jn_rpc_client_free(rpc, c);
 }
 
-static int g_idle_calls;
+static int g_idle_calls, g_close_calls;
 
-static void on_idle(void *ctx)
+static void on_idle(void *ctx, bool idle)
 {
     (void)ctx;
-    g_idle_calls++;
+    g_idle_calls += idle;
+    g_close_calls++;
 }
 
-/* The idle hook: once after `after` empty ledgers in a row, not again
- * until a ledger with transactions has closed. */
+/* The idle hook: told of every close, and that the node is idle once
+ * after `after` empty ledgers in a row, not again until a ledger with
+ * transactions has closed. */
 static void test_idle_after_empty_closes(void **state)
 {
     fx *f = *state;
     char err[256];
     jt_errinfo ei;
-    g_idle_calls = 0;
+    g_idle_calls = g_close_calls = 0;
     jn_closer_set_idle(f->closer, 3, on_idle, NULL);
     for (int i = 0; i < 2; i++)
         assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
@@ -428,6 +430,7 @@ static void test_idle_after_empty_closes(void **state)
     assert_int_equal(g_idle_calls, 1);
     assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
     assert_int_equal(g_idle_calls, 2);
+    assert_int_equal(g_close_calls, 2 + 1 + 4 + 1 + 2 + 1); /* told of every close */
     jn_rpc_client_free(f->rpc, c);
 }
 
