@@ -731,7 +731,9 @@ static const char *allocator_name(void)
 /* Empty ledgers closed in a row before the node counts as idle. */
 #define IDLE_CLOSES 5
 /* Free memory jemalloc may keep for reuse while the node is busy. */
+#ifndef KEEP_DIRTY
 #define KEEP_DIRTY ((size_t)256 << 20)
+#endif
 
 static void purge_all(void)
 {

@@ -384,6 +384,13 @@ static void print_round(const bench *b, int r, const round_res *R)
                r + 1, R->n, R->secs, grouped(R->rate, g1, sizeof g1),
                R->steady ? "steady state" : "whole round", grouped(R->ceiling, g2, sizeof g2),
                R->ratio, R->p99, (double)m[0] / 1024);
+    if (b->verbose && R->validated)
+        printf("  node CPU by thread: loop %.1f us, verify workers %.1f us, writer %.1f us per "
+               "transaction; whole node %.0f %% of a core\n",
+               R->thr_cpu[THR_LOOP] / (double)R->validated * 1e6,
+               R->thr_cpu[THR_VERIFY] / (double)R->validated * 1e6,
+               R->thr_cpu[THR_WRITER] / (double)R->validated * 1e6,
+               R->secs > 0 ? 100 * R->node_cpu / R->secs : 0);
     if (R->cut_short)
         printf("  the load ran out before the round's %.0f s: raise %s\n", b->round_secs,
                b->mode == MODE_XPAY ? "--xpays" : "--offers");
