@@ -439,6 +439,8 @@ void market_plan(size_t na, size_t nm, size_t nbook, uint32_t *seq, ospec **st, 
 size_t market_load(const bench *b, ospec *sl, size_t n, size_t nbook, uint32_t *seq,
                    ospec (*taker)(size_t t, uint32_t *seq, void *ctx), void *ctx,
                    uint64_t *units);
+void market_refills(bench *b, refiller *rf, const account *accts, const char *issuer,
+                    uint32_t *seq, size_t nbook, double per_taker);
 void market_refill(bench *b, int round, double ceiling, size_t taken_last);
 typedef struct depth_range {
     long min, max;

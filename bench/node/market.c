@@ -216,6 +216,22 @@ size_t market_load(const bench *b, ospec *sl, size_t n, size_t nbook, uint32_t *
     return t;
 }
 
+/* Unless --refills inline: the makers' refills go between the rounds,
+ * made by rf (which must outlive the rounds). seq: every account's next
+ * Sequence; per_taker: offers a taker takes in full, on average. */
+void market_refills(bench *b, refiller *rf, const account *accts, const char *issuer,
+                    uint32_t *seq, size_t nbook, double per_taker)
+{
+    *rf = (refiller){.accts = accts,
+                     .issuer = issuer,
+                     .seq = seq,
+                     .nm = b->nmakers,
+                     .nbook = nbook,
+                     .per_taker = per_taker};
+    if (!b->refill_inline)
+        b->refill = rf;
+}
+
 /* Before round `round` (0, 1, ...), off the clock: tops the book up with
  * the makers' offers, each on the next level behind the book, so that it
  * stays at least nbook deep all through the round. The round may take

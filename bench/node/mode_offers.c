@@ -124,14 +124,8 @@ int offers_run(bench *b, const account *genesis, uint32_t gseq, const char *ledg
     free(st);
     free(si);
     free(sb);
-    refiller rf = {.accts = accts,
-                   .issuer = issuer,
-                   .seq = seq,
-                   .nm = nm,
-                   .nbook = nbook,
-                   .per_taker = (double)units / OFFER_CNY_UNITS / (double)ntakers};
-    if (!b->refill_inline)
-        b->refill = &rf;
+    refiller rf;
+    market_refills(b, &rf, accts, issuer, seq, nbook, (double)units / OFFER_CNY_UNITS / (double)ntakers);
     if (!b->json)
         printf("bench_node --mode offers: %s, issuer of CNY, %zu makers, %zu takers; a book %zu "
                "offers deep; %zu pre-signed OfferCreates (%zu takers, %zu makers' refills%s) for "

@@ -110,14 +110,8 @@ int xpay_run(bench *b, const account *genesis, uint32_t gseq, const char *ledger
     free(st);
     free(si);
     free(sb);
-    refiller rf = {.accts = accts,
-                   .issuer = issuer,
-                   .seq = seq,
-                   .nm = nm,
-                   .nbook = nbook,
-                   .per_taker = (double)units / OFFER_CNY_UNITS / (double)npay};
-    if (!b->refill_inline)
-        b->refill = &rf;
+    refiller rf;
+    market_refills(b, &rf, accts, issuer, seq, nbook, (double)units / OFFER_CNY_UNITS / (double)npay);
     if (!b->json)
         printf("bench_node --mode xpay: %s, issuer of CNY, %zu makers, %zu payers (SWT only), %zu "
                "receivers; a book %zu offers deep; %zu pre-signed transactions (%zu payments of "
