@@ -26,8 +26,8 @@
  * writes (a ledger's worth of final statuses) delays them by one bounded
  * commit at most, and the ordinary ones still go out with every commit.
  * Callbacks keep submission order within each lane (a commit's first-lane
- * callbacks run before its ordinary ones). gw_store_commit waits for its batch. Reads use their own
- * read transactions and may run on any thread.
+ * callbacks run before its ordinary ones). gw_store_commit waits for its
+ * batch. Reads use their own read transactions and may run on any thread.
  */
 #ifndef GW_STORE_H
 #define GW_STORE_H
@@ -94,11 +94,10 @@ void gw_store_commit_async(gw_store *s, gw_batch *b,
 #define GW_STORE_CHAIN_OPS 512
 
 /* As gw_store_commit_async, in the first lane: ahead of the ordinary batches
- * queued before it but those of the commit it joins, in order with the
- * other first-lane batches. For writes a
- * client waits on, whose keys no ordinary batch queued before them writes
- * (the caller's to ensure: a transaction's record, before anything else is
- * written about it). */
+ * queued before it (but those of the commit it joins), in order with the
+ * other first-lane batches. For writes a client waits on, whose keys no
+ * ordinary batch queued before them writes (the caller's to ensure: a
+ * transaction's record, before anything else is written about it). */
 void gw_store_commit_first(gw_store *s, gw_batch *b,
                            void (*done)(void *ctx, int rc, const char *err), void *ctx);
 

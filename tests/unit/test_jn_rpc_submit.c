@@ -236,6 +236,17 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Runs the loop's posted callbacks until n replies have come (the verify
+ * workers post as they finish: waits between turns with nothing to run). */
+static void wait_replies(int n)
+{
+    for (int turns = 0; g_nreplies < n; turns++) {
+        if (run_posts() == 0)
+            usleep(1000);
+        assert_true(turns < 100000);
+    }
+}
+
 static void test_slices_in_order(void **state)
 {
     fx *f = *state;
@@ -318,11 +329,7 @@ static void test_announce_in_slices(void **state)
     for (int i = 0; i < ANNOUNCED; i++)
         submit_payment(rpc, c, &kp, DEST, i + 1, i + 2);
     jt_keypair_clear(&kp);
-    for (int turns = 0; g_nreplies < ANNOUNCED + 1; turns++) {
-        if (run_posts() == 0)
-            usleep(1000);
-        assert_true(turns < 100000);
-    }
+    wait_replies(ANNOUNCED + 1);
     for (int i = 1; i <= ANNOUNCED; i++)
         assert_string_equal(g_results[i], "tesSUCCESS");
     assert_int_equal(g_npush, first_push);
@@ -360,11 +367,7 @@ static void test_announce_in_slices(void **state)
     for (int i = 0; i < more; i++)
         submit_payment(rpc, c, &kp, DEST, ANNOUNCED + 1 + i, 1000 + i);
     jt_keypair_clear(&kp);
-    for (int turns = 0; g_nreplies < before + more; turns++) {
-        if (run_posts() == 0)
-            usleep(1000);
-        assert_true(turns < 100000);
-    }
+    wait_replies(before + more);
     jn_client *admin = jn_rpc_client_new(rpc, on_admin_reply, NULL, true, NULL);
     assert_non_null(admin);
     at = g_npush;
@@ -418,11 +421,7 @@ static void test_idle_after_empty_closes(void **state)
     assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
     submit_payment(f->rpc, c, &kp, DEST, 1, 1);
     jt_keypair_clear(&kp);
-    for (int turns = 0; g_nreplies < 1; turns++) {
-        if (run_posts() == 0)
-            usleep(1000);
-        assert_true(turns < 100000);
-    }
+    wait_replies(1);
     assert_string_equal(g_results[0], "tesSUCCESS");
     assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
     for (int i = 0; i < 2; i++)
