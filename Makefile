@@ -72,7 +72,7 @@ NODE_CORE_SRC := $(filter-out node-lite/main.c,$(NODE_SRC))
 # (server/datadir.c); the store uses them, so the core links that object too.
 JN_CORE_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(NODE_CORE_SRC)) $(BUILD)/obj/server/datadir.o
 NODE_LIBS  := -llmdb -linih -lpthread -lm
-# jt-node's allocator: jemalloc when its development files are installed
+# The daemons' allocator: jemalloc when its development files are installed
 # (scripts/install-deps.sh installs them; docs/node.md, "Memory"), else the C
 # library's. Sanitizer builds keep the C library's (ASan replaces it anyway).
 ifneq ($(SAN),1)
@@ -151,7 +151,7 @@ $(BUILD)/obj/gateway/%.o: gateway/%.c $(PUB_HDR) $(wildcard gateway/*.h) $(wildc
 
 $(BUILD)/bin/jt-gateway: $(GW_OBJ) $(SRV_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) -pthread -o $@ $(GW_OBJ) $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(GW_LIBS)
+	$(CC) -pthread -o $@ $(GW_OBJ) $(SRV_A) $(LIB_A) $(LDFLAGS_ALL) $(PKG_LIBS) $(GW_LIBS) $(MALLOC_LIBS)
 
 # ---------------------------------------------------------------- tests
 JTPCAT     := $(BUILD)/tests/jtpcat

@@ -29,6 +29,7 @@
 #include "pass.h"
 #include "routes.h"
 #include "srv.h"
+#include "srv_alloc.h"
 #include "store.h"
 #include "submit.h"
 #include "webhooks.h"
@@ -44,12 +45,26 @@ static void on_signal(int sig)
         srv_net_stop(g_net);
 }
 
+/* Seconds without an HTTP request before the gateway counts as idle and
+ * gives its free memory back (srv_alloc_release). */
+#define IDLE_SECONDS 60
+#define TICK_MS 250
+
 static void on_tick(void *ctx)
 {
     gw *g = ctx;
     gw_submit_tick(g->submit);
     gw_events_tick(g->events);
     gw_webhooks_tick(g->webhooks);
+    /* Once a second: the allocator's free memory (idle: once, after a
+     * quiet minute). */
+    static unsigned ticks, quiet;
+    static uint64_t seen;
+    if (++ticks % (1000 / TICK_MS))
+        return;
+    quiet = g->requests == seen ? quiet + 1 : 0;
+    seen = g->requests;
+    srv_alloc_release(quiet == IDLE_SECONDS);
 }
 
 /* The link's hooks go to the submission code. */
@@ -133,6 +148,7 @@ int gw_run(const char *dir, const char *config_path)
                 dir, dir);
         return 1;
     }
+    srv_alloc_setup();
     gw_config c;
     gw_config_init(&c);
     if (gw_config_load(&c, config_path ? config_path : conf, err, sizeof err)) {
@@ -225,12 +241,12 @@ int gw_run(const char *dir, const char *config_path)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    srv_net_set_timer(net, 250, on_tick, &g);
+    srv_net_set_timer(net, TICK_MS, on_tick, &g);
     char hb[160];
     fprintf(stderr,
-            "jt-gateway event=start http=%s:%d tls=%s node=%s keys=%zu\n",
+            "jt-gateway event=start http=%s:%d tls=%s node=%s keys=%zu allocator=%s\n",
             host_of(c.http_addr, hb, sizeof hb), srv_net_listen_port(net, "http"),
-            c.tls_cert[0] ? "on" : "off", c.nodes[0], nkeys);
+            c.tls_cert[0] ? "on" : "off", c.nodes[0], nkeys, srv_alloc_name());
     srv_net_run(net);
     fprintf(stderr, "jt-gateway event=stop\n");
     rcode = 0;

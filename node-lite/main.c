@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "datadir.h"
 #include "ledger.h"
 #include "srv.h"
+#include "srv_alloc.h"
 #include "rpc.h"
 
 #define VERSION "0.1.0"
@@ -685,91 +685,19 @@ static const char *host_of(const char *addr)
     return b;
 }
 
-/* A running node allocates and frees a ledger's worth of transactions and
- * metadata every close. With the C library's malloc and its default
- * trimming the heaps shrink after each close and grow back (page faults,
- * cleared pages) during the next one; keeping up to this much free memory
- * avoids that churn in the main heap. (Other threads' heaps are still
- * unmapped whenever one empties, which is why jt-node is linked with
- * jemalloc where it is installed: see allocator_name.) */
-#define KEEP_FREE_HEAP ((size_t)256 << 20)
-
-/* jemalloc reads this at start when jt-node is linked with it (the C
- * library's malloc ignores it; MALLOC_CONF in the environment still
- * overrides it). Freed pages are not given back to the system with time:
- * every close frees a ledger's worth of transactions and metadata and the
- * next ledger allocates as much again, and pages given back are faulted in
- * again, each huge page cleared by the kernel on the loop's time. With
- * jemalloc's decay (even at 30 s: it gives back a share of the freed pages
- * at once and the rest over the period) a node crossing offers took about
- * 6 000 page faults in 5 s and the kernel's page clearing was 18 % of the
- * loop. Instead the free pages go back in one purge when more than
- * KEEP_DIRTY of them have piled up, and when the node is idle
- * (after_close): about 1 900 page faults in 5 s, and a smaller resident
- * size after the offers benchmark (1 460 MB against 1 854). The heap is
- * also backed by transparent huge pages
- * where the kernel allows them (its "madvise" mode, Debian's default): the
- * ledger's maps and the open ledger's entries are read at random all over a
- * heap of hundreds of megabytes, and with 4 KiB pages most of those reads
- * missed the TLB (dear under a hypervisor, and the misses evicted the verify
- * workers' cache too). Payments/s over the verify ceiling: 0.516 and 0.523
- * against 0.497 and 0.480; crossing offers 0.298 against 0.269 (mean of
- * three), runs alternating on one machine. MALLOC_CONF=thp:default turns it
- * off. */
-const char *malloc_conf =
-    "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always,metadata_thp:always";
-
-/* jemalloc, when jt-node was linked with it, defines mallctl. */
-extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
-    __attribute__((weak));
-
-static const char *allocator_name(void)
-{
-    return mallctl ? "jemalloc" : "libc";
-}
-
-/* Empty ledgers closed in a row before the node counts as idle. */
-#define IDLE_CLOSES 5
-/* Free memory jemalloc may keep for reuse while the node is busy. */
-#ifndef KEEP_DIRTY
-#define KEEP_DIRTY ((size_t)256 << 20)
+/* Empty ledgers closed in a row before the node counts as idle and gives
+ * its free memory back (srv_alloc_release): a minute at the default close
+ * interval. A pause of a few seconds in trading is not idleness, and a
+ * purge then would slow the load that follows (server/srv_alloc.c). */
+#ifndef IDLE_CLOSES
+#define IDLE_CLOSES 60
 #endif
 
-static void purge_all(void)
-{
-    if (mallctl)
-        (void)mallctl("arena.4096.purge", NULL, NULL, NULL, 0); /* MALLCTL_ARENAS_ALL */
-    else
-        (void)malloc_trim(0);
-}
-
-/* After every close, on the loop. The allocator's free pages go back to the
- * system when the node is idle, and when they pass KEEP_DIRTY while it is
- * busy (with jemalloc, of every arena: it keeps them otherwise, see
- * malloc_conf; the C library's malloc keeps up to KEEP_FREE_HEAP in the
- * main heap). Reading the figure costs ~20 us; a purge of ~300 MB, 3-5 ms,
- * about once every several seconds under the heaviest load. */
+/* After every close, on the loop. */
 static void after_close(void *ctx, bool idle)
 {
     (void)ctx;
-    if (idle) {
-        purge_all();
-        return;
-    }
-    if (!mallctl)
-        return;
-    uint64_t epoch = 1;
-    size_t pdirty = 0, page = 0, sz = sizeof epoch;
-    if (mallctl("epoch", &epoch, &sz, &epoch, sz))
-        return;
-    sz = sizeof pdirty;
-    if (mallctl("stats.arenas.4096.pdirty", &pdirty, &sz, NULL, 0))
-        return;
-    sz = sizeof page;
-    if (mallctl("arenas.page", &page, &sz, NULL, 0))
-        return;
-    if (pdirty * page > KEEP_DIRTY)
-        purge_all();
+    srv_alloc_release(idle);
 }
 
 static int cmd_run_locked(const opts *po);
@@ -779,8 +707,7 @@ static int cmd_run(int argc, char **argv)
     opts o;
     if (parse_opts(argc, argv, &o))
         return 2;
-    (void)mallopt(M_TRIM_THRESHOLD, (int)KEEP_FREE_HEAP);
-    (void)mallopt(M_MMAP_THRESHOLD, 4 << 20); /* fixed: large maps come and go with mmap */
+    srv_alloc_setup();
     /* The directory is ours for the life of the process: before anything in
      * it is read, so a second node is refused before it touches the store. */
     if (need_initialized(o.data))
@@ -919,7 +846,7 @@ static int cmd_run_locked(const opts *po)
     fprintf(stderr,
             "jt-node event=start version=%s ws=%s:%d jtp=%s:%d ledger=%" PRIu32 " close_ms=%u node_key=%s allocator=%s\n",
             VERSION, host_of(c.ws), srv_net_listen_port(n.net, "ws"), host_of(c.jtp), srv_net_listen_port(n.net, "jtp"),
-            jn_ledger_last(n.L)->seq, c.close_ms, npub, allocator_name());
+            jn_ledger_last(n.L)->seq, c.close_ms, npub, srv_alloc_name());
     srv_net_run(n.net);
     jn_rpc_stop_verifiers(n.rpc);
     /* The ledger being written, if any, becomes durable before we exit. */
