@@ -24,6 +24,7 @@
 
 #include "jt/jtp.h"
 #include "srv.h"
+#include "srv_alloc.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------ server */
@@ -1843,9 +1844,40 @@ static void jtp_reader_throttled(void **state)
     keys_free(&k);
 }
 
+/* The free memory kept while busy: 1 GiB at most, an eighth of the
+ * machine's memory when that is less, never under 64 MiB; and a release
+ * (busy or idle) leaves what is in use alone. */
+static void alloc_keep_limit(void **state)
+{
+    (void)state;
+    size_t keep = srv_alloc_keep();
+    uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    assert_true(keep <= (size_t)1 << 30);
+    assert_true(keep >= (size_t)64 << 20);
+    if (ram / 8 >= (uint64_t)64 << 20)
+        assert_true(keep <= ram / 8);
+    if (ram / 8 >= (uint64_t)1 << 30)
+        assert_int_equal(keep, (size_t)1 << 30);
+    const char *name = srv_alloc_name();
+    assert_true(!strcmp(name, "jemalloc") || !strcmp(name, "libc"));
+    srv_alloc_setup();
+    char *p = malloc(1 << 20), *big = malloc((size_t)16 << 20);
+    assert_non_null(p);
+    assert_non_null(big);
+    memset(p, 7, 1 << 20);
+    memset(big, 9, (size_t)16 << 20);
+    free(big);
+    srv_alloc_release(false);
+    srv_alloc_release(true);
+    for (size_t i = 0; i < 1 << 20; i += 4096)
+        assert_int_equal(p[i], 7);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(alloc_keep_limit),
         cmocka_unit_test(addr_keys),
         cmocka_unit_test(ws_round_trip),
         cmocka_unit_test(ws_binary_refused),
