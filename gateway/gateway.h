@@ -43,6 +43,9 @@ typedef struct gw {
     uint64_t latency_buckets[12];   /* see http.c */
     double latency_sum;
     uint64_t rate_limited, auth_failures;
+    /* the allocator's idle clock (run.c, on_tick) */
+    unsigned ticks, quiet_s;
+    uint64_t requests_seen;
 } gw;
 
 /* Runs the daemon in DIR until SIGINT/SIGTERM; the exit status. */

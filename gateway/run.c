@@ -58,13 +58,11 @@ static void on_tick(void *ctx)
     gw_webhooks_tick(g->webhooks);
     /* Once a second: the allocator's free memory (idle: once, after a
      * quiet minute). */
-    static unsigned ticks, quiet;
-    static uint64_t seen;
-    if (++ticks % (1000 / TICK_MS))
+    if (++g->ticks % (1000 / TICK_MS))
         return;
-    quiet = g->requests == seen ? quiet + 1 : 0;
-    seen = g->requests;
-    srv_alloc_release(quiet == IDLE_SECONDS);
+    g->quiet_s = g->requests == g->requests_seen ? g->quiet_s + 1 : 0;
+    g->requests_seen = g->requests;
+    srv_alloc_release(g->quiet_s == IDLE_SECONDS);
 }
 
 /* The link's hooks go to the submission code. */

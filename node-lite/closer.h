@@ -45,8 +45,8 @@ void jn_closer_set_announce(jn_closer *k, jn_closer_announce_fn fn, void *ctx);
 /* `fn(ctx, idle)` is called after every close: with `idle` true when that
  * close was the `after`-th empty ledger in a row, which happens again only
  * after a ledger with transactions (jt-node gives its allocator's free
- * memory back to the system then, and when too much of it piles up: see
- * main.c). */
+ * memory back to the system then, and checks whether too much of it has
+ * piled up after every close: server/srv_alloc.h). */
 void jn_closer_set_idle(jn_closer *k, unsigned after, void (*fn)(void *ctx, bool idle), void *ctx);
 
 /* Starts L's writer thread: from now on closed ledgers are written there.

@@ -81,14 +81,18 @@ const char *srv_alloc_name(void)
 
 size_t srv_alloc_keep(void)
 {
+    static size_t keep; /* the machine's memory does not change: read once */
+    if (keep)
+        return keep;
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-    size_t keep = KEEP_DIRTY;
+    size_t k = KEEP_DIRTY;
     if (pages > 0 && size > 0) {
         uint64_t eighth = (uint64_t)pages * (uint64_t)size / 8;
-        if (eighth < keep)
-            keep = (size_t)eighth;
+        if (eighth < k)
+            k = (size_t)eighth;
     }
-    return keep < KEEP_LEAST ? KEEP_LEAST : keep;
+    keep = k < KEEP_LEAST ? KEEP_LEAST : k;
+    return keep;
 }
 
 void srv_alloc_setup(void)
