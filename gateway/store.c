@@ -16,8 +16,9 @@
 
 #include "datadir.h"
 
-static const char *const table_names[GW_TABLES] = {"apikeys", "txs", "cids", "accounts", "meta",
-                                                       "hooks", "deliveries", "dead"};
+static const char *const table_names[GW_TABLES] = {
+    "apikeys", "records", "pending", "by_hash", "by_cid", "accounts",
+    "meta",    "hooks",   "deliveries", "dead",  "txs",    "cids"};
 
 typedef struct op {
     gw_table t;
@@ -190,6 +191,33 @@ int gw_store_scan(gw_store *s, gw_table t, const void *from, size_t flen,
         return -1;
     }
     return 0;
+}
+
+int gw_store_last(gw_store *s, gw_table t, jt_buf *key, char *err, size_t errcap)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (!rc && (rc = mdb_cursor_open(txn, s->dbi[t], &cur)) != 0)
+        mdb_txn_abort(txn);
+    if (rc) {
+        store_error(s, "cannot read the store", rc, err, errcap);
+        return -1;
+    }
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    int ret = 0;
+    if (rc && rc != MDB_NOTFOUND) {
+        store_error(s, "cannot read the store", rc, err, errcap);
+        ret = -1;
+    } else if (!rc) {
+        ret = jt_buf_append(key, k.mv_data, k.mv_size) == JT_OK ? 1 : -1;
+        if (ret < 0)
+            snprintf(err, errcap, "out of memory");
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
 }
 
 gw_batch *gw_batch_new(void)

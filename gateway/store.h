@@ -3,14 +3,16 @@
  *
  * Tables (LMDB named databases), keys and values:
  *   apikeys   key id (16 hex)                   -> API key record (JSON)
- *   txs       transaction hash (32 bytes)       -> submission record (JSON)
- *   cids      account '\0' client_id            -> transaction hash (32) + body digest (32)
+ *   records, pending, by_hash, by_cid           -> submission records and their
+ *                                                  indexes (txrec.h)
  *   accounts  address                           -> account record (JSON: next sequence, ...)
  *   meta      name                              -> value (audit tail, last ledger seen,
  *                                                  "events_cursor", ...)
  *   hooks     webhook id (16 hex)               -> webhook record (JSON, hook.h)
  *   deliveries webhook id '/' event id          -> delivery not yet acknowledged (JSON, hook.h)
  *   dead      webhook id '/' event id           -> delivery given up on (JSON, hook.h)
+ *   txs, cids                                   -> the first layout's submission
+ *                                                  records, converted at open (txrec.h)
  *
  * Records are JSON text so that an operator can read them with mdb_dump and
  * the format can grow without migrations.
@@ -40,13 +42,17 @@
 
 typedef enum gw_table {
     GW_APIKEYS,
-    GW_TXS,
-    GW_CIDS,
+    GW_RECORDS,
+    GW_RECS_PENDING,
+    GW_BY_HASH,
+    GW_BY_CID,
     GW_ACCOUNTS,
     GW_META,
     GW_HOOKS,
     GW_DELIVERIES,
     GW_DEAD,
+    GW_V1_TXS,
+    GW_V1_CIDS,
     GW_TABLES
 } gw_table;
 
@@ -70,6 +76,10 @@ int gw_store_get(gw_store *s, gw_table t, const void *key, size_t klen, jt_buf *
 int gw_store_scan(gw_store *s, gw_table t, const void *from, size_t flen,
                   bool (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
                   void *ctx, char *err, size_t errcap);
+
+/* The last key of t appended to key: 1, 0 when t is empty, -1 with a
+ * message on a store error. Any thread. */
+int gw_store_last(gw_store *s, gw_table t, jt_buf *key, char *err, size_t errcap);
 
 gw_batch *gw_batch_new(void);
 void gw_batch_free(gw_batch *b); /* accepts NULL */

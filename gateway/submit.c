@@ -21,6 +21,7 @@
 #include "dlist.h"
 #include "map.h"
 #include "srv.h"
+#include "txrec.h"
 
 #define CID_MAX 128
 #define API_KEY_MAX 24
@@ -51,6 +52,7 @@ typedef struct txent {
     char api_key[API_KEY_MAX];
     char signing_key[68];
     char *blob_hex;
+    uint64_t no;         /* its record's number (txrec.h); 0 before it has one */
     jt_obj *tx;          /* ST_RESERVED: the unsigned fields */
     double sent_at;      /* 0: not sent since the last (re)start */
     unsigned busy;       /* node requests in flight about it */
@@ -86,6 +88,7 @@ struct acct {
 struct gw_submit {
     gw_config cfg;
     gw_store *store;
+    gw_txrec *recs;
     gw_audit *audit;
     jt_keystore *ks;
     gw_link *link;
@@ -305,10 +308,8 @@ static void persist_status(gw_submit *s, txent *t)
 {
     jt_buf rec;
     jt_buf_init(&rec);
-    uint8_t h[32];
-    hash_bin(t->info.hash, h);
     gw_batch *b = gw_batch_new();
-    if (!b || record_json(t, &rec) || gw_batch_put(b, GW_TXS, h, 32, rec.data, rec.len)) {
+    if (!b || record_json(t, &rec) || gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
         gw_batch_free(b);
         forget(s, t);
@@ -752,16 +753,9 @@ static void *persister_main(void *arg)
                 ae[na++] = (gw_audit_entry){t->api_key, t->info.account, t->signing_key,
                                             t->info.type, t->info.hash,
                                             t->info.client_id[0] ? t->info.client_id : NULL};
-            uint8_t h[32];
-            hash_bin(t->info.hash, h);
             rec.len = 0;
-            char k[200];
-            size_t kl = cid_key(k, sizeof k, t->info.account, t->info.client_id);
-            uint8_t cv[64];
-            memcpy(cv, h, 32);
-            memcpy(cv + 32, t->digest, 32);
-            if (record_json(t, &rec) || gw_batch_put(b, GW_TXS, h, 32, rec.data, rec.len) ||
-                gw_batch_put(b, GW_CIDS, k, kl, cv, sizeof cv)) {
+            t->no = gw_txrec_number(s->recs);
+            if (record_json(t, &rec) || gw_txrec_put_new(b, t->no, rec.data, rec.len)) {
                 snprintf(d->err, sizeof d->err, "out of memory");
                 rc = -1;
             }
@@ -888,6 +882,15 @@ static void persisted(void *ctx)
                 fail_unsigned(s, t, 500, "signingFailed", t->sign_err);
             t = next;
             continue;
+        }
+        if (!d->rc) {
+            /* Findable by hash and client id once its record is durable. */
+            uint8_t h[32];
+            char ck[200];
+            size_t ckl = cid_key(ck, sizeof ck, t->info.account, t->info.client_id);
+            hash_bin(t->info.hash, h);
+            if (ckl && gw_txrec_note(s->recs, t->no, h, ck, ckl))
+                log_tx("warn", "index_in_memory_failed", t, NULL);
         }
         if (to_sign && !d->rc && !t->hash_in_map) {
             if (gw_map_put(s->by_hash, t->info.hash, 64, t) == 0)
@@ -1181,6 +1184,7 @@ void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len
 
 void gw_submit_tick(gw_submit *s)
 {
+    gw_txrec_tick(s->recs);
     double now = now_s();
     sweep sw = {s, 0, false, now, NULL, 0, 0};
     gw_map_each(s->by_cid, collect, &sw);
@@ -1247,42 +1251,33 @@ static int existing(gw_submit *s, const char *account, const char *cid, const ui
             notify(t);
         return 1;
     }
-    jt_buf v;
-    jt_buf_init(&v);
+    uint64_t no = 0;
     char err[400];
-    int found = gw_store_get(s->store, GW_CIDS, k, kl, &v, err, sizeof err);
+    int found = gw_txrec_by_cid(s->recs, k, kl, &no, err, sizeof err);
     if (found < 0) {
-        jt_buf_clear(&v);
         r.http = 503;
         r.error = "storeUnavailable";
         copy_str(r.message, sizeof r.message, err);
         cb(ctx, &r);
         return -1;
     }
-    if (found == 0 || v.len != 64) {
-        jt_buf_clear(&v);
+    if (found == 0)
         return 0;
-    }
-    uint8_t h[32], dg[32];
-    memcpy(h, v.data, 32);
-    memcpy(dg, v.data + 32, 32);
-    jt_buf_clear(&v);
-    if (sodium_memcmp(dg, digest, 32) != 0) {
-        r.http = 409;
-        r.error = "clientIdReused";
-        snprintf(r.message, sizeof r.message, "client_id \"%.64s\" was used for another request",
-                 cid);
-        cb(ctx, &r);
-        return 1;
-    }
     jt_buf rec;
     jt_buf_init(&rec);
     txent tmp = {0};
-    found = gw_store_get(s->store, GW_TXS, h, 32, &rec, err, sizeof err);
+    found = gw_txrec_get(s->recs, no, &rec, err, sizeof err);
     if (found == 1 && record_parse(rec.data, rec.len, &tmp) == 0) {
-        r.http = status_http(&tmp.info);
-        r.error = r.http == 422 ? tmp.info.result : NULL;
-        r.tx = &tmp.info;
+        if (sodium_memcmp(tmp.digest, digest, 32) != 0) {
+            r.http = 409;
+            r.error = "clientIdReused";
+            snprintf(r.message, sizeof r.message,
+                     "client_id \"%.64s\" was used for another request", cid);
+        } else {
+            r.http = status_http(&tmp.info);
+            r.error = r.http == 422 ? tmp.info.result : NULL;
+            r.tx = &tmp.info;
+        }
         cb(ctx, &r);
     } else {
         r.http = 503;
@@ -1484,6 +1479,11 @@ int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo 
             return 1;
         }
         hash_bin(up, h);
+    }
+    uint64_t no = 0;
+    int found;
+    if (is_hash) {
+        found = gw_txrec_by_hash(s->recs, h, &no, err, errcap);
     } else {
         char k[200];
         size_t kl = account ? cid_key(k, sizeof k, account, id) : 0;
@@ -1496,19 +1496,13 @@ int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo 
             *out = t->info;
             return 1;
         }
-        jt_buf v;
-        jt_buf_init(&v);
-        int found = gw_store_get(s->store, GW_CIDS, k, kl, &v, err, errcap);
-        if (found != 1 || v.len != 64) {
-            jt_buf_clear(&v);
-            return found < 0 ? -1 : 0;
-        }
-        memcpy(h, v.data, 32);
-        jt_buf_clear(&v);
+        found = gw_txrec_by_cid(s->recs, k, kl, &no, err, errcap);
     }
+    if (found != 1)
+        return found;
     jt_buf rec;
     jt_buf_init(&rec);
-    int found = gw_store_get(s->store, GW_TXS, h, 32, &rec, err, errcap);
+    found = gw_txrec_get(s->recs, no, &rec, err, errcap);
     txent tmp = {0};
     int rc = found;
     if (found == 1) {
@@ -1531,7 +1525,7 @@ typedef struct load_ctx {
     int rc;
 } load_ctx;
 
-static bool load_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+static bool load_one(void *ctx, uint64_t no, const void *v, size_t vl)
 {
     load_ctx *lc = ctx;
     gw_submit *s = lc->s;
@@ -1548,6 +1542,7 @@ static bool load_one(void *ctx, const void *k, size_t kl, const void *v, size_t 
     }
     *t = tmp;
     t->owner = s;
+    t->no = no;
     t->stage = ST_LIVE;
     t->submitted_once = true; /* it may be in a ledger: never "failed" now */
     char ck[200];
@@ -1604,7 +1599,8 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
         return -1;
     }
     load_ctx lc = {s, 0};
-    if (gw_store_scan(store, GW_TXS, NULL, 0, load_one, &lc, err, errcap) || lc.rc) {
+    if (gw_txrec_open(store, 0, &s->recs, err, errcap) ||
+        gw_txrec_each_pending(s->recs, load_one, &lc, err, errcap) || lc.rc) {
         if (lc.rc)
             snprintf(err, errcap, "out of memory loading pending transactions");
         gw_submit_free(s);
@@ -1635,6 +1631,7 @@ void gw_submit_stop(gw_submit *s)
     if (!s || s->stopped)
         return;
     s->stopped = true;
+    gw_txrec_stop(s->recs);
     if (s->thread) {
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
@@ -1694,6 +1691,7 @@ void gw_submit_free(gw_submit *s)
     if (s->accts)
         gw_map_each(s->accts, free_acct, NULL);
     gw_map_free(s->accts);
+    gw_txrec_free(s->recs);
     free(s);
 }
 

@@ -2,6 +2,8 @@
  * test_gw_core.c — jt-gateway's store (group commit), API keys, audit log
  * and config, on real LMDB files and real files in a scratch directory.
  */
+#define _GNU_SOURCE /* memmem */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "gateway.h"
 #include "store.h"
 #include "testutil.h"
+#include "txrec.h"
 
 typedef struct fx {
     char dir[256];
@@ -56,7 +59,7 @@ static void store_commit_get_scan(void **state)
     gw_batch *b = gw_batch_new();
     assert_int_equal(gw_batch_put(b, GW_META, "b", 1, "2", 1), 0);
     assert_int_equal(gw_batch_put(b, GW_META, "a", 1, "1", 1), 0);
-    assert_int_equal(gw_batch_put(b, GW_TXS, "a", 1, "other table", 11), 0);
+    assert_int_equal(gw_batch_put(b, GW_RECORDS, "a", 1, "other table", 11), 0);
     assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
     jt_buf v;
     jt_buf_init(&v);
@@ -70,7 +73,7 @@ static void store_commit_get_scan(void **state)
     assert_int_equal(gw_batch_del(b, GW_META, "zz", 2), 0); /* absent: not an error */
     assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
     assert_int_equal(gw_store_get(f->s, GW_META, "a", 1, &v, err, sizeof err), 0);
-    assert_int_equal(gw_store_get(f->s, GW_TXS, "a", 1, &v, err, sizeof err), 1);
+    assert_int_equal(gw_store_get(f->s, GW_RECORDS, "a", 1, &v, err, sizeof err), 1);
     jt_buf_clear(&v);
 }
 
@@ -261,7 +264,7 @@ static void store_full_says_so(void **state)
         gw_batch *b = gw_batch_new();
         char k[16];
         int n = snprintf(k, sizeof k, "big%d", i);
-        assert_int_equal(gw_batch_put(b, GW_TXS, k, (size_t)n, big, sizeof big), 0);
+        assert_int_equal(gw_batch_put(b, GW_RECORDS, k, (size_t)n, big, sizeof big), 0);
         rc = gw_store_commit(s, b, err, sizeof err);
     }
     assert_int_equal(rc, -1);
@@ -516,6 +519,246 @@ static void config_defaults_and_errors(void **state)
     assert_non_null(strstr(err, "[node] url is missing"));
 }
 
+/* ------------------------------------------------------------- txrec */
+
+#define ACCT "jHb9CJAWyB4jr91VRWn96DkukG4bwdtyTh"
+
+static void rec_hash(int i, uint8_t h[32])
+{
+    crypto_generichash(h, 32, (const uint8_t *)&i, sizeof i, NULL, 0);
+}
+
+static size_t rec_cid(int i, char *k, size_t cap)
+{
+    int n = snprintf(k, cap, "%s%cpay-%d", ACCT, 0, i);
+    return (size_t)n;
+}
+
+static void rec_json(int i, const char *status, jt_buf *out)
+{
+    uint8_t h[32];
+    char hex[65];
+    rec_hash(i, h);
+    jt_hex_encode(h, 32, hex, sizeof hex);
+    out->len = 0;
+    char text[400];
+    int n = snprintf(text, sizeof text,
+                     "{\"hash\":\"%s\",\"account\":\"%s\",\"client_id\":\"pay-%d\",\"status\":\"%s\"}",
+                     hex, ACCT, i, status);
+    assert_int_equal(jt_buf_append(out, text, (size_t)n), JT_OK);
+}
+
+/* Records 1..n written as the persister and the loop do: committed, then
+ * noted. Returns the numbers given (no[i] for record i). */
+static void rec_write(fx *f, gw_txrec *r, int from, int to, uint64_t *no)
+{
+    char err[512];
+    jt_buf rec;
+    jt_buf_init(&rec);
+    for (int i = from; i <= to; i++) {
+        gw_batch *b = gw_batch_new();
+        no[i] = gw_txrec_number(r);
+        rec_json(i, "pending", &rec);
+        assert_int_equal(gw_txrec_put_new(b, no[i], rec.data, rec.len), 0);
+        assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+        uint8_t h[32];
+        char k[128];
+        rec_hash(i, h);
+        assert_int_equal(gw_txrec_note(r, no[i], h, k, rec_cid(i, k, sizeof k)), 0);
+    }
+    jt_buf_clear(&rec);
+}
+
+static void rec_wait_written(gw_txrec *r, uint64_t writes)
+{
+    gw_txrec_stats st;
+    for (int n = 0; n < 2000; n++) {
+        gw_txrec_tick(r);
+        gw_txrec_get_stats(r, &st);
+        if (st.writes >= writes && !st.writing)
+            return;
+        usleep(2000);
+    }
+    fail_msg("index writes: %" PRIu64 " of %" PRIu64, st.writes, writes);
+}
+
+static void rec_check_found(gw_txrec *r, int from, int to, const uint64_t *no)
+{
+    char err[512];
+    for (int i = from; i <= to; i++) {
+        uint8_t h[32];
+        char k[128];
+        rec_hash(i, h);
+        uint64_t got = 0;
+        assert_int_equal(gw_txrec_by_hash(r, h, &got, err, sizeof err), 1);
+        assert_true(got == no[i]);
+        got = 0;
+        assert_int_equal(gw_txrec_by_cid(r, k, rec_cid(i, k, sizeof k), &got, err, sizeof err), 1);
+        assert_true(got == no[i]);
+    }
+}
+
+static bool count_pending(void *ctx, uint64_t no, const void *rec, size_t n)
+{
+    (void)no;
+    assert_non_null(memmem(rec, n, "\"pending\"", 9));
+    (*(int *)ctx)++;
+    return true;
+}
+
+/* Records numbered in order; their keys found from memory while the tail
+ * gathers, from the frozen batch while it is written and from the store
+ * after; index_upto follows; final records leave the pending list. */
+static void txrec_tail_and_batches(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    gw_txrec *r;
+    assert_int_equal(gw_txrec_open(f->s, 100, &r, err, sizeof err), 0);
+    static uint64_t no[400];
+    rec_write(f, r, 1, 99, no);
+    gw_txrec_stats st;
+    gw_txrec_get_stats(r, &st);
+    assert_true(st.upto == 0 && st.tail == 99 && !st.writing);
+    for (int i = 1; i <= 99; i++)
+        assert_true(no[i] == (uint64_t)i);
+    rec_check_found(r, 1, 99, no);
+    rec_write(f, r, 100, 350, no); /* three batches of 100 start on the way */
+    rec_check_found(r, 1, 350, no);
+    rec_wait_written(r, 3);
+    gw_txrec_get_stats(r, &st);
+    assert_true(st.upto == 300 && st.tail == 50);
+    rec_check_found(r, 1, 350, no);
+    /* In the store itself: the keys up to index_upto, none after. */
+    jt_buf v;
+    jt_buf_init(&v);
+    for (int i = 1; i <= 350; i++) {
+        uint8_t h[32];
+        rec_hash(i, h);
+        v.len = 0;
+        assert_int_equal(gw_store_get(f->s, GW_BY_HASH, h, 32, &v, err, sizeof err), i <= 300);
+        char k[128];
+        v.len = 0;
+        assert_int_equal(gw_store_get(f->s, GW_BY_CID, k, rec_cid(i, k, sizeof k), &v, err,
+                                      sizeof err),
+                         i <= 300);
+    }
+    v.len = 0;
+    assert_int_equal(gw_store_get(f->s, GW_META, "index_upto", 10, &v, err, sizeof err), 1);
+    assert_int_equal(v.len, 3);
+    assert_memory_equal(v.data, "300", 3);
+    jt_buf_clear(&v);
+    uint8_t h[32];
+    rec_hash(9999, h);
+    uint64_t got;
+    assert_int_equal(gw_txrec_by_hash(r, h, &got, err, sizeof err), 0);
+    assert_int_equal(gw_txrec_by_cid(r, ACCT "\0pay-9999", sizeof ACCT + 8, &got, err, sizeof err),
+                     0);
+    /* Finals: off the pending list, and the record rewritten. */
+    jt_buf rec;
+    jt_buf_init(&rec);
+    gw_batch *b = gw_batch_new();
+    for (int i = 1; i <= 340; i++) {
+        rec_json(i, "validated", &rec);
+        assert_int_equal(gw_txrec_put_final(b, no[i], rec.data, rec.len), 0);
+    }
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    int pending = 0;
+    assert_int_equal(gw_txrec_each_pending(r, count_pending, &pending, err, sizeof err), 0);
+    assert_int_equal(pending, 10);
+    rec.len = 0;
+    assert_int_equal(gw_txrec_get(r, no[5], &rec, err, sizeof err), 1);
+    assert_non_null(memmem(rec.data, rec.len, "\"validated\"", 11));
+    jt_buf_clear(&rec);
+    gw_txrec_stop(r);
+    gw_txrec_free(r);
+}
+
+/* Stopped with an index write under way (or just ended) and records in the
+ * tail: at the next open everything is found again, numbering goes on, and
+ * a write that did not finish is done again from the records. */
+static void txrec_reopen_reads_tail_back(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    gw_txrec *r;
+    static uint64_t no[400];
+    assert_int_equal(gw_txrec_open(f->s, 100, &r, err, sizeof err), 0);
+    rec_write(f, r, 1, 150, no);
+    rec_wait_written(r, 1);
+    /* The second write starts at record 200, and we stop: its first slice
+     * is queued, the second only if the first committed before the stop. */
+    rec_write(f, r, 151, 250, no);
+    gw_txrec_stop(r);
+    gw_store_close(f->s); /* the slices queued finish; none is queued after */
+    gw_txrec_free(r);
+    assert_int_equal(gw_store_open(f->dir, 0, &f->s, err, sizeof err), 0);
+    assert_int_equal(gw_txrec_open(f->s, 100, &r, err, sizeof err), 0);
+    gw_txrec_stats st;
+    gw_txrec_get_stats(r, &st);
+    assert_true((st.upto == 100 && st.tail == 150) || (st.upto == 200 && st.tail == 50));
+    rec_check_found(r, 1, 250, no);
+    rec_write(f, r, 251, 350, no);
+    assert_true(no[251] == 251 && no[350] == 350);
+    rec_wait_written(r, 1);
+    gw_txrec_get_stats(r, &st);
+    assert_true(st.upto >= 251 && st.upto + st.tail == 350);
+    rec_check_found(r, 1, 350, no);
+    gw_txrec_stop(r);
+    gw_txrec_free(r);
+}
+
+/* A store of the first layout (txs by hash, cids) is converted at open:
+ * every record found by hash and by client id, the pending ones listed,
+ * the old tables emptied, and new numbers follow. */
+static void txrec_converts_first_layout(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    jt_buf rec;
+    jt_buf_init(&rec);
+    gw_batch *b = gw_batch_new();
+    for (int i = 1; i <= 3000; i++) {
+        uint8_t h[32], cv[64] = {0};
+        rec_hash(i, h);
+        rec_json(i, i % 3 ? "validated" : "pending", &rec);
+        assert_int_equal(gw_batch_put(b, GW_V1_TXS, h, 32, rec.data, rec.len), 0);
+        char k[128];
+        memcpy(cv, h, 32);
+        assert_int_equal(gw_batch_put(b, GW_V1_CIDS, k, rec_cid(i, k, sizeof k), cv, 64), 0);
+    }
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    gw_txrec *r;
+    assert_int_equal(gw_txrec_open(f->s, 0, &r, err, sizeof err), 0);
+    gw_txrec_stats st;
+    gw_txrec_get_stats(r, &st);
+    assert_true(st.migrated == 3000 && st.upto == 3000 && st.tail == 0);
+    static uint64_t no[3100];
+    for (int i = 1; i <= 3000; i++) {
+        uint8_t h[32];
+        rec_hash(i, h);
+        assert_int_equal(gw_txrec_by_hash(r, h, &no[i], err, sizeof err), 1);
+        rec.len = 0;
+        assert_int_equal(gw_txrec_get(r, no[i], &rec, err, sizeof err), 1);
+        char want[32];
+        int n = snprintf(want, sizeof want, "\"pay-%d\"", i);
+        assert_non_null(memmem(rec.data, rec.len, want, (size_t)n));
+    }
+    rec_check_found(r, 1, 3000, no);
+    int pending = 0;
+    assert_int_equal(gw_txrec_each_pending(r, count_pending, &pending, err, sizeof err), 0);
+    assert_int_equal(pending, 1000);
+    jt_buf k;
+    jt_buf_init(&k);
+    assert_int_equal(gw_store_last(f->s, GW_V1_TXS, &k, err, sizeof err), 0);
+    assert_int_equal(gw_store_last(f->s, GW_V1_CIDS, &k, err, sizeof err), 0);
+    jt_buf_clear(&k);
+    assert_true(gw_txrec_number(r) == 3001);
+    gw_txrec_stop(r);
+    gw_txrec_free(r);
+    jt_buf_clear(&rec);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -530,6 +773,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_tail_record, setup, teardown),
         cmocka_unit_test_setup_teardown(config_defaults_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(txrec_tail_and_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(txrec_reopen_reads_tail_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(txrec_converts_first_layout, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,675 @@
+/*
+ * txrec.c — submission records in arrival order and their batched indexes
+ * (txrec.h).
+ */
+#include "txrec.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jt/json.h>
+
+#include "map.h"
+
+#define UPTO_KEY "index_upto"
+/* Keys per slice of an index write: one slice rides with each store
+ * commit, beside the records and statuses of that commit. */
+#define SLICE_KEYS 256
+/* First-layout records converted per commit. */
+#define MIGRATE_STEP 2048
+#define CID_KEY_MAX 200
+
+typedef struct ikey {
+    const uint8_t *key;
+    size_t kl;
+    uint64_t no;
+} ikey;
+
+/* The keys of a batch of records being written: sorted, read-only until
+ * the write ends. */
+typedef struct frozen {
+    uint8_t *arena;
+    ikey *h, *c;
+    size_t nh, nc;
+    size_t slices;
+    uint64_t hi; /* the newest record among them */
+} frozen;
+
+enum { IDLE, WRITING, DONE, FAILED };
+
+struct gw_txrec {
+    gw_store *st;
+    size_t batch;
+    _Atomic uint64_t next;
+    /* Loop thread. */
+    uint64_t upto;
+    gw_map *th, *tc; /* the tail: hash / client id key -> record number */
+    size_t tail_n;
+    uint64_t tail_hi;
+    frozen fz;
+    bool have_fz;
+    bool failed_seen;
+    uint64_t writes, migrated;
+    /* The writer's while an index write is under way. */
+    size_t slice;
+    _Atomic int state;
+    atomic_bool stopping;
+};
+
+/* ------------------------------------------------------------ keys */
+
+static void be64(uint64_t v, uint8_t out[8])
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static uint64_t from_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | in[i];
+    return v;
+}
+
+/* A record's index keys and whether it is pending. 0, or -1 when it is not
+ * a submission record. */
+static int rec_keys(const void *rec, size_t n, uint8_t hash[32], char *cid_key, size_t *kl,
+                    bool *pending)
+{
+    jt_json_doc *doc;
+    jt_errinfo ei;
+    if (jt_json_parse(rec, n, NULL, &doc, &ei) != JT_OK)
+        return -1;
+    const jt_json *r = jt_json_root(doc);
+    const char *h = jt_json_string(jt_json_get(r, "hash"));
+    const char *a = jt_json_string(jt_json_get(r, "account"));
+    const char *c = jt_json_string(jt_json_get(r, "client_id"));
+    const char *st = jt_json_string(jt_json_get(r, "status"));
+    size_t dl = 0, al = a ? strlen(a) : 0, cl = c ? strlen(c) : 0;
+    int rc = -1;
+    if (h && strlen(h) == 64 && jt_hex_decode(h, 64, hash, 32, &dl) == JT_OK && dl == 32 && al &&
+        cl && al + 1 + cl <= CID_KEY_MAX) {
+        memcpy(cid_key, a, al);
+        cid_key[al] = 0;
+        memcpy(cid_key + al + 1, c, cl);
+        *kl = al + 1 + cl;
+        *pending = st && !strcmp(st, "pending");
+        rc = 0;
+    }
+    jt_json_doc_free(doc);
+    return rc;
+}
+
+/* LMDB's default key order: bytes, then the shorter first. */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int ikey_cmp(const void *x, const void *y)
+{
+    const ikey *a = x, *b = y;
+    return key_cmp(a->key, a->kl, b->key, b->kl);
+}
+
+static bool ikey_find(const ikey *v, size_t n, const void *key, size_t kl, uint64_t *no)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = key_cmp(v[mid].key, v[mid].kl, key, kl);
+        if (!c) {
+            *no = v[mid].no;
+            return true;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------ records */
+
+uint64_t gw_txrec_number(gw_txrec *r)
+{
+    return atomic_fetch_add(&r->next, 1);
+}
+
+int gw_txrec_put_new(gw_batch *b, uint64_t no, const void *rec, size_t n)
+{
+    uint8_t k[8];
+    be64(no, k);
+    return gw_batch_put(b, GW_RECORDS, k, 8, rec, n) || gw_batch_put(b, GW_RECS_PENDING, k, 8, "", 0)
+               ? -1
+               : 0;
+}
+
+int gw_txrec_put_final(gw_batch *b, uint64_t no, const void *rec, size_t n)
+{
+    uint8_t k[8];
+    be64(no, k);
+    return gw_batch_put(b, GW_RECORDS, k, 8, rec, n) || gw_batch_del(b, GW_RECS_PENDING, k, 8) ? -1 : 0;
+}
+
+int gw_txrec_get(gw_txrec *r, uint64_t no, jt_buf *out, char *err, size_t errcap)
+{
+    uint8_t k[8];
+    be64(no, k);
+    return gw_store_get(r->st, GW_RECORDS, k, 8, out, err, errcap);
+}
+
+typedef struct pend_walk {
+    gw_txrec *r;
+    bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n);
+    void *ctx;
+    jt_buf rec;
+    int rc;
+    char *err;
+    size_t errcap;
+} pend_walk;
+
+static bool pend_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    pend_walk *pw = ctx;
+    if (kl != 8)
+        return true;
+    pw->rec.len = 0;
+    int found = gw_store_get(pw->r->st, GW_RECORDS, k, 8, &pw->rec, pw->err, pw->errcap);
+    if (found < 0) {
+        pw->rc = -1;
+        return false;
+    }
+    return found == 0 || pw->fn(pw->ctx, from_be64(k), pw->rec.data, pw->rec.len);
+}
+
+int gw_txrec_each_pending(gw_txrec *r,
+                          bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n),
+                          void *ctx, char *err, size_t errcap)
+{
+    pend_walk pw = {r, fn, ctx, {0}, 0, err, errcap};
+    jt_buf_init(&pw.rec);
+    int rc = gw_store_scan(r->st, GW_RECS_PENDING, NULL, 0, pend_one, &pw, err, errcap);
+    jt_buf_clear(&pw.rec);
+    return rc || pw.rc ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ index writes */
+
+static void frozen_free(frozen *f)
+{
+    free(f->arena);
+    free(f->h);
+    free(f->c);
+    memset(f, 0, sizeof *f);
+}
+
+static void queue_slice(gw_txrec *r);
+
+/* The writer thread: a slice is durable (or not). */
+static void slice_done(void *ctx, int rc, const char *err)
+{
+    gw_txrec *r = ctx;
+    if (rc) {
+        fprintf(stderr, "level=error mod=txrec event=index_write_failed why=\"%s\"\n", err);
+        atomic_store(&r->state, FAILED);
+        return;
+    }
+    if (++r->slice == r->fz.slices) {
+        atomic_store(&r->state, DONE);
+        return;
+    }
+    if (atomic_load(&r->stopping))
+        return; /* resumes from the records at the next open */
+    queue_slice(r);
+}
+
+/* Slice r->slice of the frozen keys (the hashes, then the client ids); the
+ * last one moves index_upto. */
+static void queue_slice(gw_txrec *r)
+{
+    const frozen *f = &r->fz;
+    size_t hs = (f->nh + SLICE_KEYS - 1) / SLICE_KEYS, i = r->slice;
+    const ikey *k = i < hs ? f->h + i * SLICE_KEYS : f->c + (i - hs) * SLICE_KEYS;
+    size_t left = i < hs ? f->nh - i * SLICE_KEYS : f->nc - (i - hs) * SLICE_KEYS;
+    size_t n = left < SLICE_KEYS ? left : SLICE_KEYS;
+    gw_table t = i < hs ? GW_BY_HASH : GW_BY_CID;
+    gw_batch *b = gw_batch_new();
+    int rc = b ? 0 : -1;
+    for (size_t j = 0; j < n && !rc; j++) {
+        uint8_t v[8];
+        be64(k[j].no, v);
+        rc = gw_batch_put(b, t, k[j].key, k[j].kl, v, 8);
+    }
+    if (!rc && i + 1 == f->slices) {
+        char v[24];
+        int vl = snprintf(v, sizeof v, "%" PRIu64, f->hi);
+        rc = gw_batch_put(b, GW_META, UPTO_KEY, strlen(UPTO_KEY), v, (size_t)vl);
+    }
+    if (rc) {
+        gw_batch_free(b);
+        fprintf(stderr, "level=error mod=txrec event=index_write_failed why=\"out of memory\"\n");
+        atomic_store(&r->state, FAILED);
+        return;
+    }
+    gw_store_commit_async(r->st, b, slice_done, r);
+}
+
+typedef struct gather {
+    ikey *v;
+    size_t n;
+    uint8_t *arena;
+    size_t used;
+} gather;
+
+static bool gather_one(void *ctx, const char *k, size_t kl, void *val)
+{
+    gather *g = ctx;
+    memcpy(g->arena + g->used, k, kl);
+    g->v[g->n++] = (ikey){g->arena + g->used, kl, (uint64_t)(uintptr_t)val};
+    g->used += kl;
+    return true;
+}
+
+static bool size_one(void *ctx, const char *k, size_t kl, void *val)
+{
+    (void)k;
+    (void)val;
+    *(size_t *)ctx += kl;
+    return true;
+}
+
+/* The tail becomes the frozen batch, written slice by slice from now on.
+ * Nothing changes when memory is short (tried again at the next note). */
+static void start_write(gw_txrec *r)
+{
+    size_t bytes = 0;
+    gw_map_each(r->th, size_one, &bytes);
+    gw_map_each(r->tc, size_one, &bytes);
+    size_t nh = gw_map_count(r->th), nc = gw_map_count(r->tc);
+    frozen f = {0};
+    gw_map *th = gw_map_new(), *tc = gw_map_new();
+    f.arena = malloc(bytes ? bytes : 1);
+    f.h = malloc((nh ? nh : 1) * sizeof *f.h);
+    f.c = malloc((nc ? nc : 1) * sizeof *f.c);
+    if (!th || !tc || !f.arena || !f.h || !f.c) {
+        gw_map_free(th);
+        gw_map_free(tc);
+        frozen_free(&f);
+        return;
+    }
+    gather g = {f.h, 0, f.arena, 0};
+    gw_map_each(r->th, gather_one, &g);
+    f.nh = g.n;
+    g.v = f.c;
+    g.n = 0;
+    gw_map_each(r->tc, gather_one, &g);
+    f.nc = g.n;
+    qsort(f.h, f.nh, sizeof *f.h, ikey_cmp);
+    qsort(f.c, f.nc, sizeof *f.c, ikey_cmp);
+    f.slices = (f.nh + SLICE_KEYS - 1) / SLICE_KEYS + (f.nc + SLICE_KEYS - 1) / SLICE_KEYS;
+    if (!f.slices)
+        f.slices = 1;
+    f.hi = r->tail_hi;
+    gw_map_free(r->th);
+    gw_map_free(r->tc);
+    r->th = th;
+    r->tc = tc;
+    r->tail_n = 0;
+    r->fz = f;
+    r->have_fz = true;
+    r->slice = 0;
+    r->failed_seen = false;
+    atomic_store(&r->state, WRITING);
+    queue_slice(r);
+}
+
+/* Loop thread: an index write that ended is put away; a full tail starts
+ * the next. */
+static void settle(gw_txrec *r)
+{
+    if (atomic_load(&r->state) == DONE) {
+        r->upto = r->fz.hi;
+        fprintf(stderr,
+                "level=info mod=txrec event=index_written upto=%" PRIu64 " hashes=%zu client_ids=%zu\n",
+                r->upto, r->fz.nh, r->fz.nc);
+        frozen_free(&r->fz);
+        r->have_fz = false;
+        r->writes++;
+        atomic_store(&r->state, IDLE);
+    }
+    if (atomic_load(&r->state) == IDLE && r->tail_n >= r->batch && !atomic_load(&r->stopping))
+        start_write(r);
+}
+
+void gw_txrec_tick(gw_txrec *r)
+{
+    if (!r)
+        return;
+    if (atomic_load(&r->state) == FAILED && !atomic_load(&r->stopping)) {
+        /* One tick after the failure was seen: a full disk gets a moment. */
+        if (r->failed_seen) {
+            r->failed_seen = false;
+            atomic_store(&r->state, WRITING);
+            queue_slice(r);
+        } else {
+            r->failed_seen = true;
+        }
+    }
+    settle(r);
+}
+
+/* ------------------------------------------------------------ the tail */
+
+static void direct_done(void *ctx, int rc, const char *err)
+{
+    (void)ctx;
+    if (rc)
+        fprintf(stderr, "level=error mod=txrec event=index_write_failed why=\"%s\"\n", err);
+}
+
+/* Keys written at once, outside the batches (a record noted out of order,
+ * or no memory for the tail). */
+static void write_direct(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *cid_key,
+                         size_t kl)
+{
+    uint8_t v[8];
+    be64(no, v);
+    gw_batch *b = gw_batch_new();
+    if (!b || gw_batch_put(b, GW_BY_HASH, hash, 32, v, 8) ||
+        gw_batch_put(b, GW_BY_CID, cid_key, kl, v, 8)) {
+        gw_batch_free(b);
+        fprintf(stderr,
+                "level=error mod=txrec event=index_write_failed record=%" PRIu64
+                " why=\"out of memory\"\n",
+                no);
+        return;
+    }
+    gw_store_commit_async(r->st, b, direct_done, NULL);
+}
+
+static int tail_put(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *cid_key,
+                    size_t kl)
+{
+    void *v = (void *)(uintptr_t)no;
+    if (gw_map_put(r->th, (const char *)hash, 32, v))
+        return -1;
+    if (gw_map_put(r->tc, cid_key, kl, v)) {
+        gw_map_del(r->th, (const char *)hash, 32);
+        return -1;
+    }
+    r->tail_n++;
+    if (no > r->tail_hi)
+        r->tail_hi = no;
+    return 0;
+}
+
+int gw_txrec_note(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *cid_key,
+                  size_t kl)
+{
+    settle(r);
+    /* Records are noted in the order they were committed, which is their
+     * numbers' order; one that is not would be missed by the batch it
+     * belongs to and by the reading back at open. */
+    bool behind = no <= r->upto || (r->have_fz && no <= r->fz.hi);
+    int rc = tail_put(r, no, hash, cid_key, kl);
+    if (rc || behind)
+        write_direct(r, no, hash, cid_key, kl);
+    settle(r);
+    return rc;
+}
+
+static int lookup(gw_txrec *r, gw_map *tail, const ikey *fz, size_t nfz, gw_table t,
+                  const void *key, size_t kl, uint64_t *no, char *err, size_t errcap)
+{
+    settle(r);
+    void *v = gw_map_get(tail, key, kl);
+    if (v) {
+        *no = (uint64_t)(uintptr_t)v;
+        return 1;
+    }
+    if (r->have_fz && ikey_find(fz, nfz, key, kl, no))
+        return 1;
+    jt_buf b;
+    jt_buf_init(&b);
+    int found = gw_store_get(r->st, t, key, kl, &b, err, errcap);
+    if (found == 1 && b.len == 8)
+        *no = from_be64(b.data);
+    else if (found == 1)
+        found = 0;
+    jt_buf_clear(&b);
+    return found;
+}
+
+int gw_txrec_by_hash(gw_txrec *r, const uint8_t hash[32], uint64_t *no, char *err, size_t errcap)
+{
+    return lookup(r, r->th, r->fz.h, r->fz.nh, GW_BY_HASH, hash, 32, no, err, errcap);
+}
+
+int gw_txrec_by_cid(gw_txrec *r, const char *cid_key, size_t kl, uint64_t *no, char *err,
+                    size_t errcap)
+{
+    return lookup(r, r->tc, r->fz.c, r->fz.nc, GW_BY_CID, cid_key, kl, no, err, errcap);
+}
+
+void gw_txrec_get_stats(const gw_txrec *r, gw_txrec_stats *st)
+{
+    st->upto = r->upto;
+    st->tail = r->tail_n + (r->have_fz ? r->fz.nh : 0);
+    st->writing = r->have_fz;
+    st->writes = r->writes;
+    st->migrated = r->migrated;
+}
+
+/* ------------------------------------------------------------ open */
+
+typedef struct kv {
+    uint8_t *k, *v;
+    size_t kl, vl;
+} kv;
+
+typedef struct take {
+    kv *items;
+    size_t n, max;
+    bool oom;
+} take;
+
+static bool take_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    take *t = ctx;
+    kv *e = &t->items[t->n];
+    e->k = malloc(kl ? kl : 1);
+    e->v = malloc(vl ? vl : 1);
+    if (!e->k || !e->v) {
+        free(e->k);
+        free(e->v);
+        t->oom = true;
+        return false;
+    }
+    memcpy(e->k, k, kl);
+    memcpy(e->v, v, vl);
+    e->kl = kl;
+    e->vl = vl;
+    return ++t->n < t->max;
+}
+
+static void take_clear(take *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->items[i].k);
+        free(t->items[i].v);
+    }
+    t->n = 0;
+}
+
+static int upto_put(gw_batch *b, uint64_t upto)
+{
+    char v[24];
+    int vl = snprintf(v, sizeof v, "%" PRIu64, upto);
+    return gw_batch_put(b, GW_META, UPTO_KEY, strlen(UPTO_KEY), v, (size_t)vl);
+}
+
+/* The first layout (txs: hash -> record; cids: account '\0' client id ->
+ * hash, digest) into this one, MIGRATE_STEP records per commit, each
+ * deleted from txs in the commit that writes it anew; the client ids are
+ * taken from the records, so cids is only emptied. */
+static int migrate(gw_txrec *r, char *err, size_t errcap)
+{
+    take t = {calloc(MIGRATE_STEP, sizeof(kv)), 0, MIGRATE_STEP, false};
+    if (!t.items) {
+        snprintf(err, errcap, "out of memory converting the submission records");
+        return -1;
+    }
+    int rc = 0;
+    for (int table = GW_V1_TXS; !rc && table <= GW_V1_CIDS; table++) {
+        for (;;) {
+            take_clear(&t);
+            if (gw_store_scan(r->st, (gw_table)table, NULL, 0, take_one, &t, err, errcap)) {
+                rc = -1;
+                break;
+            }
+            if (t.oom) {
+                snprintf(err, errcap, "out of memory converting the submission records");
+                rc = -1;
+                break;
+            }
+            if (!t.n)
+                break;
+            gw_batch *b = gw_batch_new();
+            rc = b ? 0 : -1;
+            uint64_t no = 0;
+            for (size_t i = 0; i < t.n && !rc; i++) {
+                rc = gw_batch_del(b, (gw_table)table, t.items[i].k, t.items[i].kl);
+                uint8_t hash[32];
+                char ck[CID_KEY_MAX];
+                size_t kl;
+                bool pending;
+                if (rc || table != GW_V1_TXS ||
+                    rec_keys(t.items[i].v, t.items[i].vl, hash, ck, &kl, &pending))
+                    continue; /* not a record: nothing to find it by */
+                no = atomic_fetch_add(&r->next, 1);
+                uint8_t nk[8];
+                be64(no, nk);
+                rc = gw_batch_put(b, GW_RECORDS, nk, 8, t.items[i].v, t.items[i].vl) ||
+                     gw_batch_put(b, GW_BY_HASH, hash, 32, nk, 8) ||
+                     gw_batch_put(b, GW_BY_CID, ck, kl, nk, 8) ||
+                     (pending && gw_batch_put(b, GW_RECS_PENDING, nk, 8, "", 0));
+                r->migrated++;
+            }
+            if (!rc && no)
+                rc = upto_put(b, no);
+            if (rc) {
+                gw_batch_free(b);
+                snprintf(err, errcap, "out of memory converting the submission records");
+                break;
+            }
+            if (gw_store_commit(r->st, b, err, errcap)) {
+                rc = -1;
+                break;
+            }
+        }
+    }
+    take_clear(&t);
+    free(t.items);
+    if (!rc && r->migrated)
+        fprintf(stderr, "level=info mod=txrec event=converted records=%" PRIu64 "\n", r->migrated);
+    return rc;
+}
+
+typedef struct reload {
+    gw_txrec *r;
+    int rc;
+    size_t skipped;
+} reload;
+
+static bool reload_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    reload *rl = ctx;
+    uint8_t hash[32];
+    char ck[CID_KEY_MAX];
+    size_t ckl;
+    bool pending;
+    if (kl != 8 || rec_keys(v, vl, hash, ck, &ckl, &pending)) {
+        rl->skipped++;
+        return true;
+    }
+    if (tail_put(rl->r, from_be64(k), hash, ck, ckl)) {
+        rl->rc = -1;
+        return false;
+    }
+    return true;
+}
+
+int gw_txrec_open(gw_store *st, size_t batch, gw_txrec **out, char *err, size_t errcap)
+{
+    *out = NULL;
+    gw_txrec *r = calloc(1, sizeof *r);
+    if (!r || !(r->th = gw_map_new()) || !(r->tc = gw_map_new())) {
+        if (r)
+            gw_map_free(r->th);
+        free(r);
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    r->st = st;
+    r->batch = batch ? batch : GW_TXREC_INDEX_BATCH;
+    atomic_init(&r->state, IDLE);
+    atomic_init(&r->stopping, false);
+    jt_buf k;
+    jt_buf_init(&k);
+    int found = gw_store_last(st, GW_RECORDS, &k, err, errcap);
+    atomic_init(&r->next, found == 1 && k.len == 8 ? from_be64(k.data) + 1 : 1);
+    jt_buf_clear(&k);
+    if (found < 0 || migrate(r, err, errcap)) {
+        gw_txrec_free(r);
+        return -1;
+    }
+    found = gw_store_get(st, GW_META, UPTO_KEY, strlen(UPTO_KEY), &k, err, errcap);
+    if (found == 1) {
+        char v[24];
+        size_t n = k.len < sizeof v - 1 ? k.len : sizeof v - 1;
+        memcpy(v, k.data, n);
+        v[n] = 0;
+        r->upto = strtoull(v, NULL, 10);
+    }
+    jt_buf_clear(&k);
+    uint8_t from[8];
+    be64(r->upto + 1, from);
+    reload rl = {r, 0, 0};
+    if (found < 0 || gw_store_scan(st, GW_RECORDS, from, 8, reload_one, &rl, err, errcap) || rl.rc) {
+        if (rl.rc)
+            snprintf(err, errcap, "out of memory reading the submission records back");
+        gw_txrec_free(r);
+        return -1;
+    }
+    if (rl.skipped)
+        fprintf(stderr, "level=warn mod=txrec event=unreadable_records count=%zu\n", rl.skipped);
+    if (atomic_load(&r->next) <= r->upto)
+        atomic_store(&r->next, r->upto + 1);
+    *out = r;
+    return 0;
+}
+
+void gw_txrec_stop(gw_txrec *r)
+{
+    if (r)
+        atomic_store(&r->stopping, true);
+}
+
+void gw_txrec_free(gw_txrec *r)
+{
+    if (!r)
+        return;
+    gw_map_free(r->th);
+    gw_map_free(r->tc);
+    frozen_free(&r->fz);
+    free(r);
+}
