@@ -25,6 +25,13 @@
 
 #define CID_MAX 128
 #define API_KEY_MAX 24
+/* Signing keys the persister keeps readable at once, and for how long: a
+ * key made readable for a batch stays so while batches follow each other
+ * (HOLD_IDLE_S apart at most), and never longer than HOLD_MAX_S at a
+ * stretch; then every key goes back to PROT_NONE. */
+#define HELD_MAX 64
+#define HOLD_IDLE_S 0.001
+#define HOLD_MAX_S 0.010
 
 typedef struct waiter {
     gw_sub_cb cb;
@@ -102,10 +109,21 @@ struct gw_submit {
     /* persister */
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv; /* CLOCK_MONOTONIC */
     txent *jobs, *jobs_tail;
     size_t n_jobs;
     bool stopping;
+    /* The persister's: keys it keeps readable between batches (sign_batch),
+     * since when, and when it last signed. */
+    jt_secret_key *held[HELD_MAX];
+    size_t n_held;
+    double held_since, held_last;
+    /* Keys the loop dropped, for the persister to release and free
+     * (guarded by mu); once it is gone (persister_gone), the loop frees
+     * them itself. */
+    jt_secret_key **retired;
+    size_t n_retired, cap_retired;
+    bool persister_gone;
     bool stopped; /* loop thread: gw_submit_stop ran */
     /* auditor: signed batches whose audit lines are still to be written
      * (guarded by mu) */
@@ -536,14 +554,40 @@ static void fetch_seq(gw_submit *s, acct *a)
 /* Frees (wipes) the least recently used keys the persister is not signing
  * with until at most `keep` remain. Keys in use stay, so a burst across more
  * accounts than the limit goes over it until its batches are back. */
+/* A key the loop drops goes to the persister, which may still hold it
+ * readable (sign_batch): it releases and frees it. False when there is no
+ * memory to hand it over (the key then stays loaded). */
+static bool retire_key(gw_submit *s, jt_secret_key *key)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->persister_gone) {
+        pthread_mutex_unlock(&s->mu);
+        jt_secret_key_free(key);
+        return true;
+    }
+    if (s->n_retired == s->cap_retired) {
+        size_t cap = s->cap_retired ? s->cap_retired * 2 : 16;
+        jt_secret_key **r = realloc(s->retired, cap * sizeof *r);
+        if (!r) {
+            pthread_mutex_unlock(&s->mu);
+            return false;
+        }
+        s->retired = r;
+        s->cap_retired = cap;
+    }
+    s->retired[s->n_retired++] = key;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return true;
+}
+
 static void keys_trim(gw_submit *s, size_t keep)
 {
     for (gw_dnode *n = s->lru.tail, *prev; n && s->keys_loaded > keep; n = prev) {
         prev = n->prev;
         acct *a = GW_DLIST_ENTRY(n, acct, lru);
-        if (!a->signing) {
+        if (!a->signing && retire_key(s, a->key)) {
             gw_dlist_unlink(&s->lru, n);
-            jt_secret_key_free(a->key);
             a->key = NULL;
             s->keys_loaded--;
             s->stats.keys_dropped++;
@@ -633,26 +677,59 @@ static void sign_and_persist(gw_submit *s, txent *t)
     persist_enqueue(s, t);
 }
 
-/* Persister thread: signs the batch's unsigned transactions, each key made
- * readable once for the batch (a switch is an mprotect, which stops every
- * CPU running the gateway to flush its TLB) and unreadable again before the
- * batch is written. Only t->tx, t->blob_hex, t->info.hash and the sign_*
- * fields are written here; the loop reads none of them (nor copies the
- * whole of t->info) until the batch comes back. */
-static void sign_batch(txent *jobs)
+/* Persister thread: every key it holds readable goes back to PROT_NONE. */
+static void release_held(gw_submit *s)
 {
-    enum { HELD_MAX = 64 };
-    jt_secret_key *held[HELD_MAX];
-    size_t n_held = 0;
+    for (size_t i = 0; i < s->n_held; i++)
+        jt_secret_key_release(s->held[i]);
+    s->n_held = 0;
+}
+
+static void hold_key(gw_submit *s, jt_secret_key *key)
+{
+    for (size_t i = 0; i < s->n_held; i++)
+        if (s->held[i] == key)
+            return;
+    if (s->n_held == HELD_MAX)
+        release_held(s);
+    if (jt_secret_key_hold(key) != JT_OK)
+        return; /* the signature makes it readable for itself */
+    if (!s->n_held)
+        s->held_since = now_s();
+    s->held[s->n_held++] = key;
+}
+
+/* Persister thread: the keys the loop dropped, released and freed. */
+static void free_retired(gw_submit *s, jt_secret_key **keys, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < s->n_held; i++)
+            if (s->held[i] == keys[k]) {
+                jt_secret_key_release(keys[k]);
+                s->held[i] = s->held[--s->n_held];
+                break;
+            }
+        jt_secret_key_free(keys[k]);
+    }
+    free(keys);
+}
+
+/* Persister thread: signs the batch's unsigned transactions. A key is made
+ * readable (an mprotect, and making it unreadable again is another, which
+ * stops every CPU running the gateway to flush its TLB) once, and stays so
+ * while batches follow each other: until none has come for HOLD_IDLE_S, or
+ * for HOLD_MAX_S at most (persister_wait). Under load that is one pair of
+ * switches per key every 10 ms instead of one per batch. Only t->tx,
+ * t->blob_hex, t->info.hash and the sign_* fields are written here; the loop
+ * reads none of them (nor copies the whole of t->info) until the batch
+ * comes back. */
+static void sign_batch(gw_submit *s, txent *jobs)
+{
     for (txent *t = jobs; t; t = t->next_job) {
         if (!t->to_sign)
             continue;
         jt_secret_key *key = t->acct->key;
-        bool have = false;
-        for (size_t i = 0; i < n_held && !have; i++)
-            have = held[i] == key;
-        if (!have && n_held < HELD_MAX && jt_secret_key_hold(key) == JT_OK)
-            held[n_held++] = key;
+        hold_key(s, key);
         jt_errinfo ei;
         ei.msg[0] = '\0';
         jt_buf blob;
@@ -670,8 +747,51 @@ static void sign_batch(txent *jobs)
         }
         jt_buf_clear(&blob);
     }
-    for (size_t i = 0; i < n_held; i++)
-        jt_secret_key_release(held[i]);
+    s->held_last = now_s();
+    if (s->n_held && s->held_last - s->held_since >= HOLD_MAX_S)
+        release_held(s);
+}
+
+/* Persister thread, with s->mu held: waits for jobs or the stop, freeing
+ * the keys the loop drops and putting the held keys back to PROT_NONE once
+ * no batch has come for HOLD_IDLE_S (or they were held HOLD_MAX_S). */
+static void persister_wait(gw_submit *s)
+{
+    for (;;) {
+        if (s->n_retired) {
+            jt_secret_key **keys = s->retired;
+            size_t n = s->n_retired;
+            s->retired = NULL;
+            s->n_retired = s->cap_retired = 0;
+            pthread_mutex_unlock(&s->mu);
+            free_retired(s, keys, n);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        if (s->jobs || s->stopping)
+            return;
+        if (!s->n_held) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        double now = now_s(), until = s->held_last + HOLD_IDLE_S;
+        if (now >= until || now - s->held_since >= HOLD_MAX_S) {
+            pthread_mutex_unlock(&s->mu);
+            release_held(s);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long ns = (long)((until - now) * 1e9) + 1;
+        ts.tv_sec += ns / 1000000000L;
+        ts.tv_nsec += ns % 1000000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
 }
 
 /* ------------------------------------------------------------ persister */
@@ -709,14 +829,19 @@ static void *persister_main(void *arg)
     (void)prctl(PR_SET_NAME, "jt-gw-sign", 0, 0, 0); /* ps -L, top -H */
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->jobs && !s->stopping)
-            pthread_cond_wait(&s->cv, &s->mu);
+        persister_wait(s);
         txent *jobs = s->jobs;
         s->jobs = s->jobs_tail = NULL;
         s->n_jobs = 0;
-        pthread_mutex_unlock(&s->mu);
-        if (!jobs)
+        if (!jobs) {
+            /* Stopping: no key stays readable, and the loop frees the keys
+             * it drops from now on. */
+            s->persister_gone = true;
+            pthread_mutex_unlock(&s->mu);
+            release_held(s);
             return NULL;
+        }
+        pthread_mutex_unlock(&s->mu);
         done_batch *d = calloc(1, sizeof *d);
         if (!d) {
             /* Nothing to report through: keep the jobs for the next round. */
@@ -733,7 +858,7 @@ static void *persister_main(void *arg)
         }
         d->s = s;
         d->jobs = jobs;
-        sign_batch(jobs);
+        sign_batch(s, jobs);
         size_t n = 0, na = 0;
         for (txent *t = jobs; t; t = t->next_job)
             n++;
@@ -1585,6 +1710,7 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
         return -1;
     }
     s->cfg = *cfg;
+    s->persister_gone = true; /* until it starts */
     s->store = store;
     s->audit = audit;
     s->ks = ks;
@@ -1607,7 +1733,11 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
         return -1;
     }
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&s->acv, NULL);
     if (pthread_create(&s->auditor, NULL, auditor_main, s) != 0) {
         s->auditor = 0;
@@ -1615,8 +1745,10 @@ int gw_submit_new(const gw_config *cfg, gw_store *store, gw_audit *audit, jt_key
         gw_submit_free(s);
         return -1;
     }
+    s->persister_gone = false;
     if (pthread_create(&s->thread, NULL, persister_main, s) != 0) {
         s->thread = 0;
+        s->persister_gone = true;
         snprintf(err, errcap, "cannot start the persister thread");
         gw_submit_free(s);
         return -1;
@@ -1691,6 +1823,9 @@ void gw_submit_free(gw_submit *s)
     if (s->accts)
         gw_map_each(s->accts, free_acct, NULL);
     gw_map_free(s->accts);
+    for (size_t i = 0; i < s->n_retired; i++)
+        jt_secret_key_free(s->retired[i]);
+    free(s->retired);
     gw_txrec_free(s->recs);
     free(s);
 }
