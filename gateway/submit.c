@@ -30,8 +30,8 @@
  * (HOLD_IDLE_S apart at most), and never longer than HOLD_MAX_S at a
  * stretch; then every key goes back to PROT_NONE. */
 #define HELD_MAX 64
-#define HOLD_IDLE_S 0.001
-#define HOLD_MAX_S 0.010
+#define HOLD_IDLE_S 0.005
+#define HOLD_MAX_S 0.050
 
 typedef struct waiter {
     gw_sub_cb cb;
@@ -719,7 +719,7 @@ static void free_retired(gw_submit *s, jt_secret_key **keys, size_t n)
  * stops every CPU running the gateway to flush its TLB) once, and stays so
  * while batches follow each other: until none has come for HOLD_IDLE_S, or
  * for HOLD_MAX_S at most (persister_wait). Under load that is one pair of
- * switches per key every 10 ms instead of one per batch. Only t->tx,
+ * switches per key every 50 ms instead of one per batch. Only t->tx,
  * t->blob_hex, t->info.hash and the sign_* fields are written here; the loop
  * reads none of them (nor copies the whole of t->info) until the batch
  * comes back. */

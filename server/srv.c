@@ -1609,13 +1609,17 @@ int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx)
     p->cb = cb;
     p->ctx = ctx;
     pthread_mutex_lock(&n->post_mu);
+    /* A list that was not empty has a wake-up on its way already, and
+     * run_posts takes the whole list: one wake-up (a write to the loop's
+     * pipe) per burst of posts, not one each. */
+    bool wake = !n->post_tail;
     if (n->post_tail)
         n->post_tail->next = p;
     else
         n->post_head = p;
     n->post_tail = p;
     pthread_mutex_unlock(&n->post_mu);
-    if (n->ctx)
+    if (wake && n->ctx)
         lws_cancel_service(n->ctx);
     return 0;
 }
