@@ -181,7 +181,7 @@ gateway_status=skipped
 gw_bin=$BUILD/bench/bench_gateway
 if [ "${GATEWAY:-1}" != 0 ] && [ -x "$gw_bin" ] && [ -x "$BUILD/bin/jt-gateway" ]; then
     echo
-    echo "== bench_gateway: balance reads vs nginx, payments HTTP in -> validated, RSS (about 60 s)"
+    echo "== bench_gateway: balance reads vs nginx, payments HTTP in -> validated, RSS (about 90 s)"
     # shellcheck disable=SC2086 # GATEWAY_ARGS is a list of options
     ("$gw_bin" --bin "$BUILD/bin" ${GATEWAY_ARGS:-} || echo "$?" >"$tmp/gateway_status") |
         tee "$tmp/gateway.txt"
