@@ -868,6 +868,8 @@ static void get_metrics(gw_call *c)
             "# TYPE jt_gateway_persist_queue gauge\njt_gateway_persist_queue %zu\n"
             "# HELP jt_gateway_keys_loaded Signing keys unsealed in guarded memory now.\n"
             "# TYPE jt_gateway_keys_loaded gauge\njt_gateway_keys_loaded %zu\n"
+            "# HELP jt_gateway_keys_readable Of those, readable now (held for a burst of signing).\n"
+            "# TYPE jt_gateway_keys_readable gauge\njt_gateway_keys_readable %zu\n"
             "# TYPE jt_gateway_key_loads_total counter\njt_gateway_key_loads_total %" PRIu64 "\n"
             "# HELP jt_gateway_memo_keys_loaded Memo encryption keys derived and kept now.\n"
             "# TYPE jt_gateway_memo_keys_loaded gauge\njt_gateway_memo_keys_loaded %zu\n"
@@ -884,7 +886,7 @@ static void get_metrics(gw_call *c)
             "\n"
             "# TYPE jt_gateway_http_inflight gauge\njt_gateway_http_inflight %u\n",
             st.signed_count, st.resubmits, st.gap_fills, st.pending, st.persist_queue,
-            st.keys_loaded, st.keys_loads, gw_memos_loaded(g->memos), st.keys_dropped,
+            st.keys_loaded, st.keys_readable, st.keys_loads, gw_memos_loaded(g->memos), st.keys_dropped,
             gw_link_ready(g->link) ? 1 : 0, gw_link_validated(g->link),
             gw_link_reconnects(g->link), g->rate_limited, g->auth_failures,
             srv_net_http_inflight(g->net));

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,7 @@ struct gw_submit {
      * since when, and when it last signed. */
     jt_secret_key *held[HELD_MAX];
     size_t n_held;
+    atomic_size_t readable; /* n_held, for /metrics */
     double held_since, held_last;
     /* Keys the loop dropped, for the persister to release and free
      * (guarded by mu); once it is gone (persister_gone), the loop frees
@@ -683,6 +685,7 @@ static void release_held(gw_submit *s)
     for (size_t i = 0; i < s->n_held; i++)
         jt_secret_key_release(s->held[i]);
     s->n_held = 0;
+    atomic_store(&s->readable, 0);
 }
 
 static void hold_key(gw_submit *s, jt_secret_key *key)
@@ -697,6 +700,7 @@ static void hold_key(gw_submit *s, jt_secret_key *key)
     if (!s->n_held)
         s->held_since = now_s();
     s->held[s->n_held++] = key;
+    atomic_store(&s->readable, s->n_held);
 }
 
 /* Persister thread: the keys the loop dropped, released and freed. */
@@ -707,6 +711,7 @@ static void free_retired(gw_submit *s, jt_secret_key **keys, size_t n)
             if (s->held[i] == keys[k]) {
                 jt_secret_key_release(keys[k]);
                 s->held[i] = s->held[--s->n_held];
+                atomic_store(&s->readable, s->n_held);
                 break;
             }
         jt_secret_key_free(keys[k]);
@@ -1835,6 +1840,7 @@ void gw_submit_get_stats(gw_submit *s, gw_submit_stats *st)
     *st = s->stats;
     st->pending = gw_map_count(s->by_cid);
     st->keys_loaded = s->keys_loaded;
+    st->keys_readable = atomic_load(&s->readable);
     pthread_mutex_lock(&s->mu);
     st->persist_queue = s->n_jobs;
     pthread_mutex_unlock(&s->mu);

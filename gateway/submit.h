@@ -141,6 +141,7 @@ typedef struct gw_submit_stats {
     size_t keys_loaded;     /* signing keys unsealed now (at most [keystore] keys_loaded
                              * while none is in use by the signer) */
     uint64_t keys_loads, keys_dropped; /* unsealed from the keystore; sealed again to make room */
+    size_t keys_readable;   /* of those, readable now (the signer holds them for a burst) */
 } gw_submit_stats;
 void gw_submit_get_stats(gw_submit *s, gw_submit_stats *st);
 
