@@ -741,10 +741,11 @@ static void sign_batch(gw_submit *s, txent *jobs)
         jt_buf_init(&blob);
         uint8_t hash[32];
         if (jt_tx_sign_secret(t->tx, key, &ei) != JT_OK || jt_obj_to_binary(t->tx, 0, &blob) != JT_OK ||
-            jt_tx_id(t->tx, hash) != JT_OK || !(t->blob_hex = malloc(blob.len * 2 + 1))) {
+            !(t->blob_hex = malloc(blob.len * 2 + 1))) {
             t->sign_failed = true;
             copy_str(t->sign_err, sizeof t->sign_err, ei.msg[0] ? ei.msg : "cannot sign");
         } else {
+            jt_tx_blob_id(blob.data, blob.len, hash);
             jt_hex_encode(blob.data, blob.len, t->blob_hex, blob.len * 2 + 1);
             jt_hex_encode(hash, 32, t->info.hash, sizeof t->info.hash);
             jt_obj_free(t->tx);

@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <jt/json.h>
-
-#include "map.h"
 
 #define UPTO_KEY "index_upto"
 /* Keys per slice of an index write: one slice rides with each store
@@ -28,10 +27,26 @@ typedef struct ikey {
     uint64_t no;
 } ikey;
 
-/* The keys of a batch of records being written: sorted, read-only until
- * the write ends. */
-typedef struct frozen {
+/* Keys to record numbers: open addressing with linear probing over slots
+ * that point into one arena of key bytes, so that a key costs no
+ * allocation of its own and a lookup touches a slot and its key. */
+typedef struct tslot {
+    uint64_t h;  /* the key's SipHash */
+    uint64_t no; /* 0: a free slot */
+    uint32_t off, kl;
+} tslot;
+
+typedef struct table {
+    tslot *s;
+    size_t cap, n; /* cap a power of two, n <= cap / 2 */
     uint8_t *arena;
+    size_t used, acap;
+} table;
+
+/* The keys of a batch of records being written: their tables, and the
+ * same keys sorted for the slices; read-only until the write ends. */
+typedef struct frozen {
+    table th, tc;
     ikey *h, *c;
     size_t nh, nc;
     size_t slices;
@@ -46,7 +61,8 @@ struct gw_txrec {
     _Atomic uint64_t next;
     /* Loop thread. */
     uint64_t upto;
-    gw_map *th, *tc; /* the tail: hash / client id key -> record number */
+    table th, tc; /* the tail: hash / client id key -> record number */
+    uint8_t sip[crypto_shorthash_KEYBYTES];
     size_t tail_n;
     uint64_t tail_hi;
     frozen fz;
@@ -119,22 +135,105 @@ static int ikey_cmp(const void *x, const void *y)
     return key_cmp(a->key, a->kl, b->key, b->kl);
 }
 
-static bool ikey_find(const ikey *v, size_t n, const void *key, size_t kl, uint64_t *no)
+/* ------------------------------------------------------------ tables */
+
+static void table_free(table *t)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp(v[mid].key, v[mid].kl, key, kl);
-        if (!c) {
-            *no = v[mid].no;
-            return true;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    free(t->s);
+    free(t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+static uint64_t key_hash(const gw_txrec *r, const void *key, size_t kl)
+{
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, key, kl, r->sip);
+    uint64_t h;
+    memcpy(&h, out, sizeof h);
+    return h;
+}
+
+static tslot *table_slot(const table *t, uint64_t h, const void *key, size_t kl)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        tslot *e = &t->s[i];
+        if (!e->no || (e->h == h && e->kl == kl && !memcmp(t->arena + e->off, key, kl)))
+            return e;
     }
-    return false;
+}
+
+static bool table_get(const table *t, uint64_t h, const void *key, size_t kl, uint64_t *no)
+{
+    if (!t->n)
+        return false;
+    const tslot *e = table_slot(t, h, key, kl);
+    if (!e->no)
+        return false;
+    *no = e->no;
+    return true;
+}
+
+static int table_grow(table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    tslot *s = calloc(cap, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->s[i].no)
+            continue;
+        size_t j = t->s[i].h & (cap - 1);
+        while (s[j].no)
+            j = (j + 1) & (cap - 1);
+        s[j] = t->s[i];
+    }
+    free(t->s);
+    t->s = s;
+    t->cap = cap;
+    return 0;
+}
+
+/* 0, or -1 when out of memory (nothing changed). */
+static int table_put(table *t, uint64_t h, const void *key, size_t kl, uint64_t no)
+{
+    if ((t->n + 1) * 2 > t->cap && table_grow(t))
+        return -1;
+    tslot *e = table_slot(t, h, key, kl);
+    if (e->no) {
+        e->no = no;
+        return 0;
+    }
+    if (t->used + kl > t->acap) {
+        size_t acap = t->acap ? t->acap * 2 : 64 << 10;
+        while (acap < t->used + kl)
+            acap *= 2;
+        uint8_t *a = realloc(t->arena, acap);
+        if (!a)
+            return -1;
+        t->arena = a;
+        t->acap = acap;
+    }
+    memcpy(t->arena + t->used, key, kl);
+    *e = (tslot){h, no, (uint32_t)t->used, (uint32_t)kl};
+    t->used += kl;
+    t->n++;
+    return 0;
+}
+
+/* The keys of t, sorted, pointing into its arena. NULL when out of
+ * memory. */
+static ikey *table_sorted(const table *t)
+{
+    ikey *v = malloc((t->n ? t->n : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->s[i].no)
+            v[k++] = (ikey){t->arena + t->s[i].off, t->s[i].kl, t->s[i].no};
+    qsort(v, k, sizeof *v, ikey_cmp);
+    return v;
 }
 
 /* ------------------------------------------------------------ records */
@@ -206,7 +305,8 @@ int gw_txrec_each_pending(gw_txrec *r,
 
 static void frozen_free(frozen *f)
 {
-    free(f->arena);
+    table_free(&f->th);
+    table_free(&f->tc);
     free(f->h);
     free(f->c);
     memset(f, 0, sizeof *f);
@@ -263,66 +363,28 @@ static void queue_slice(gw_txrec *r)
     gw_store_commit_async(r->st, b, slice_done, r);
 }
 
-typedef struct gather {
-    ikey *v;
-    size_t n;
-    uint8_t *arena;
-    size_t used;
-} gather;
-
-static bool gather_one(void *ctx, const char *k, size_t kl, void *val)
-{
-    gather *g = ctx;
-    memcpy(g->arena + g->used, k, kl);
-    g->v[g->n++] = (ikey){g->arena + g->used, kl, (uint64_t)(uintptr_t)val};
-    g->used += kl;
-    return true;
-}
-
-static bool size_one(void *ctx, const char *k, size_t kl, void *val)
-{
-    (void)k;
-    (void)val;
-    *(size_t *)ctx += kl;
-    return true;
-}
-
 /* The tail becomes the frozen batch, written slice by slice from now on.
  * Nothing changes when memory is short (tried again at the next note). */
 static void start_write(gw_txrec *r)
 {
-    size_t bytes = 0;
-    gw_map_each(r->th, size_one, &bytes);
-    gw_map_each(r->tc, size_one, &bytes);
-    size_t nh = gw_map_count(r->th), nc = gw_map_count(r->tc);
     frozen f = {0};
-    gw_map *th = gw_map_new(), *tc = gw_map_new();
-    f.arena = malloc(bytes ? bytes : 1);
-    f.h = malloc((nh ? nh : 1) * sizeof *f.h);
-    f.c = malloc((nc ? nc : 1) * sizeof *f.c);
-    if (!th || !tc || !f.arena || !f.h || !f.c) {
-        gw_map_free(th);
-        gw_map_free(tc);
-        frozen_free(&f);
+    f.h = table_sorted(&r->th);
+    f.c = table_sorted(&r->tc);
+    if (!f.h || !f.c) {
+        free(f.h);
+        free(f.c);
         return;
     }
-    gather g = {f.h, 0, f.arena, 0};
-    gw_map_each(r->th, gather_one, &g);
-    f.nh = g.n;
-    g.v = f.c;
-    g.n = 0;
-    gw_map_each(r->tc, gather_one, &g);
-    f.nc = g.n;
-    qsort(f.h, f.nh, sizeof *f.h, ikey_cmp);
-    qsort(f.c, f.nc, sizeof *f.c, ikey_cmp);
+    f.th = r->th;
+    f.tc = r->tc;
+    f.nh = r->th.n;
+    f.nc = r->tc.n;
     f.slices = (f.nh + SLICE_KEYS - 1) / SLICE_KEYS + (f.nc + SLICE_KEYS - 1) / SLICE_KEYS;
     if (!f.slices)
         f.slices = 1;
     f.hi = r->tail_hi;
-    gw_map_free(r->th);
-    gw_map_free(r->tc);
-    r->th = th;
-    r->tc = tc;
+    memset(&r->th, 0, sizeof r->th);
+    memset(&r->tc, 0, sizeof r->tc);
     r->tail_n = 0;
     r->fz = f;
     r->have_fz = true;
@@ -399,13 +461,12 @@ static void write_direct(gw_txrec *r, uint64_t no, const uint8_t hash[32], const
 static int tail_put(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *cid_key,
                     size_t kl)
 {
-    void *v = (void *)(uintptr_t)no;
-    if (gw_map_put(r->th, (const char *)hash, 32, v))
-        return -1;
-    if (gw_map_put(r->tc, cid_key, kl, v)) {
-        gw_map_del(r->th, (const char *)hash, 32);
-        return -1;
-    }
+    /* A hash is already uniform: its first bytes are its table hash. */
+    uint64_t hh;
+    memcpy(&hh, hash, sizeof hh);
+    if (table_put(&r->th, hh, hash, 32, no) ||
+        table_put(&r->tc, key_hash(r, cid_key, kl), cid_key, kl, no))
+        return -1; /* a hash put alone is harmless: the same key, the same number */
     r->tail_n++;
     if (no > r->tail_hi)
         r->tail_hi = no;
@@ -427,17 +488,20 @@ int gw_txrec_note(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *
     return rc;
 }
 
-static int lookup(gw_txrec *r, gw_map *tail, const ikey *fz, size_t nfz, gw_table t,
-                  const void *key, size_t kl, uint64_t *no, char *err, size_t errcap)
+static int lookup(gw_txrec *r, bool by_hash, const void *key, size_t kl, uint64_t *no,
+                  char *err, size_t errcap)
 {
     settle(r);
-    void *v = gw_map_get(tail, key, kl);
-    if (v) {
-        *no = (uint64_t)(uintptr_t)v;
+    uint64_t h;
+    if (by_hash)
+        memcpy(&h, key, sizeof h);
+    else
+        h = key_hash(r, key, kl);
+    if (table_get(by_hash ? &r->th : &r->tc, h, key, kl, no))
         return 1;
-    }
-    if (r->have_fz && ikey_find(fz, nfz, key, kl, no))
+    if (r->have_fz && table_get(by_hash ? &r->fz.th : &r->fz.tc, h, key, kl, no))
         return 1;
+    gw_table t = by_hash ? GW_BY_HASH : GW_BY_CID;
     jt_buf b;
     jt_buf_init(&b);
     int found = gw_store_get(r->st, t, key, kl, &b, err, errcap);
@@ -451,13 +515,13 @@ static int lookup(gw_txrec *r, gw_map *tail, const ikey *fz, size_t nfz, gw_tabl
 
 int gw_txrec_by_hash(gw_txrec *r, const uint8_t hash[32], uint64_t *no, char *err, size_t errcap)
 {
-    return lookup(r, r->th, r->fz.h, r->fz.nh, GW_BY_HASH, hash, 32, no, err, errcap);
+    return lookup(r, true, hash, 32, no, err, errcap);
 }
 
 int gw_txrec_by_cid(gw_txrec *r, const char *cid_key, size_t kl, uint64_t *no, char *err,
                     size_t errcap)
 {
-    return lookup(r, r->tc, r->fz.c, r->fz.nc, GW_BY_CID, cid_key, kl, no, err, errcap);
+    return lookup(r, false, cid_key, kl, no, err, errcap);
 }
 
 void gw_txrec_get_stats(const gw_txrec *r, gw_txrec_stats *st)
@@ -529,10 +593,10 @@ static int migrate(gw_txrec *r, char *err, size_t errcap)
         return -1;
     }
     int rc = 0;
-    for (int table = GW_V1_TXS; !rc && table <= GW_V1_CIDS; table++) {
+    for (int old = GW_V1_TXS; !rc && old <= GW_V1_CIDS; old++) {
         for (;;) {
             take_clear(&t);
-            if (gw_store_scan(r->st, (gw_table)table, NULL, 0, take_one, &t, err, errcap)) {
+            if (gw_store_scan(r->st, (gw_table)old, NULL, 0, take_one, &t, err, errcap)) {
                 rc = -1;
                 break;
             }
@@ -547,12 +611,12 @@ static int migrate(gw_txrec *r, char *err, size_t errcap)
             rc = b ? 0 : -1;
             uint64_t no = 0;
             for (size_t i = 0; i < t.n && !rc; i++) {
-                rc = gw_batch_del(b, (gw_table)table, t.items[i].k, t.items[i].kl);
+                rc = gw_batch_del(b, (gw_table)old, t.items[i].k, t.items[i].kl);
                 uint8_t hash[32];
                 char ck[CID_KEY_MAX];
                 size_t kl;
                 bool pending;
-                if (rc || table != GW_V1_TXS ||
+                if (rc || old != GW_V1_TXS ||
                     rec_keys(t.items[i].v, t.items[i].vl, hash, ck, &kl, &pending))
                     continue; /* not a record: nothing to find it by */
                 no = atomic_fetch_add(&r->next, 1);
@@ -612,13 +676,11 @@ int gw_txrec_open(gw_store *st, size_t batch, gw_txrec **out, char *err, size_t 
 {
     *out = NULL;
     gw_txrec *r = calloc(1, sizeof *r);
-    if (!r || !(r->th = gw_map_new()) || !(r->tc = gw_map_new())) {
-        if (r)
-            gw_map_free(r->th);
-        free(r);
+    if (!r) {
         snprintf(err, errcap, "out of memory");
         return -1;
     }
+    crypto_shorthash_keygen(r->sip);
     r->st = st;
     r->batch = batch ? batch : GW_TXREC_INDEX_BATCH;
     atomic_init(&r->state, IDLE);
@@ -668,8 +730,8 @@ void gw_txrec_free(gw_txrec *r)
 {
     if (!r)
         return;
-    gw_map_free(r->th);
-    gw_map_free(r->tc);
+    table_free(&r->th);
+    table_free(&r->tc);
     frozen_free(&r->fz);
     free(r);
 }
