@@ -553,9 +553,6 @@ static void fetch_seq(gw_submit *s, acct *a)
     }
 }
 
-/* Frees (wipes) the least recently used keys the persister is not signing
- * with until at most `keep` remain. Keys in use stay, so a burst across more
- * accounts than the limit goes over it until its batches are back. */
 /* A key the loop drops goes to the persister, which may still hold it
  * readable (sign_batch): it releases and frees it. False when there is no
  * memory to hand it over (the key then stays loaded). */
@@ -583,6 +580,9 @@ static bool retire_key(gw_submit *s, jt_secret_key *key)
     return true;
 }
 
+/* Frees (wipes) the least recently used keys the persister is not signing
+ * with until at most `keep` remain. Keys in use stay, so a burst across more
+ * accounts than the limit goes over it until its batches are back. */
 static void keys_trim(gw_submit *s, size_t keep)
 {
     for (gw_dnode *n = s->lru.tail, *prev; n && s->keys_loaded > keep; n = prev) {

@@ -5,7 +5,11 @@
 #include "txrec.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +77,14 @@ struct gw_txrec {
     size_t slice;
     _Atomic int state;
     atomic_bool stopping;
+    /* The thread that sorts a frozen batch (start_write), joined by
+     * gw_txrec_stop. */
+    pthread_t sorter;
+    bool have_sorter;
+    /* The lowest record whose keys may be in neither the tail nor the
+     * store (their direct write failed): index_upto stays below it, so the
+     * next open reads it back. 0: none. */
+    _Atomic uint64_t hole;
 };
 
 /* ------------------------------------------------------------ keys */
@@ -197,8 +209,8 @@ static int table_grow(table *t)
 /* 0, or -1 when out of memory (nothing changed). */
 static int table_put(table *t, uint64_t h, const void *key, size_t kl, uint64_t no)
 {
-    if ((t->n + 1) * 2 > t->cap && table_grow(t))
-        return -1;
+    if (t->used + kl > UINT32_MAX || ((t->n + 1) * 2 > t->cap && table_grow(t)))
+        return -1; /* offsets are 32 bits */
     tslot *e = table_slot(t, h, key, kl);
     if (e->no) {
         e->no = no;
@@ -363,18 +375,49 @@ static void queue_slice(gw_txrec *r)
     gw_store_commit_async(r->st, b, slice_done, r);
 }
 
-/* The tail becomes the frozen batch, written slice by slice from now on.
- * Nothing changes when memory is short (tried again at the next note). */
+/* Sorts the frozen keys for the slices (FAILED when memory is short: the
+ * retry sorts again), then queues the first slice. */
+static void sort_and_queue(gw_txrec *r)
+{
+    frozen *f = &r->fz;
+    if (!f->h || !f->c) {
+        free(f->h);
+        free(f->c);
+        f->h = table_sorted(&f->th);
+        f->c = table_sorted(&f->tc);
+        if (!f->h || !f->c) {
+            free(f->h);
+            free(f->c);
+            f->h = f->c = NULL;
+            fprintf(stderr, "level=error mod=txrec event=index_write_failed why=\"out of memory\"\n");
+            atomic_store(&r->state, FAILED);
+            return;
+        }
+    }
+    if (!atomic_load(&r->stopping))
+        queue_slice(r);
+}
+
+/* Sorting 2 x 65 536 keys takes tens of milliseconds: not on the loop (a
+ * request would wait for it) nor on the store's writer (a commit would),
+ * but on a thread of its own, at a lower priority. The loop reads only the
+ * frozen tables meanwhile, which do not change. */
+static void *sorter_main(void *arg)
+{
+    gw_txrec *r = arg;
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    sort_and_queue(r);
+    return NULL;
+}
+
+/* The tail becomes the frozen batch, written slice by slice from now on. */
 static void start_write(gw_txrec *r)
 {
-    frozen f = {0};
-    f.h = table_sorted(&r->th);
-    f.c = table_sorted(&r->tc);
-    if (!f.h || !f.c) {
-        free(f.h);
-        free(f.c);
-        return;
+    if (r->have_sorter) {
+        pthread_join(r->sorter, NULL); /* long finished: it ran before the last write */
+        r->have_sorter = false;
     }
+    frozen f = {0};
     f.th = r->th;
     f.tc = r->tc;
     f.nh = r->th.n;
@@ -383,6 +426,9 @@ static void start_write(gw_txrec *r)
     if (!f.slices)
         f.slices = 1;
     f.hi = r->tail_hi;
+    uint64_t hole = atomic_load(&r->hole);
+    if (hole && hole - 1 < f.hi)
+        f.hi = hole - 1;
     memset(&r->th, 0, sizeof r->th);
     memset(&r->tc, 0, sizeof r->tc);
     r->tail_n = 0;
@@ -391,7 +437,10 @@ static void start_write(gw_txrec *r)
     r->slice = 0;
     r->failed_seen = false;
     atomic_store(&r->state, WRITING);
-    queue_slice(r);
+    if (pthread_create(&r->sorter, NULL, sorter_main, r) == 0)
+        r->have_sorter = true;
+    else
+        sort_and_queue(r); /* no thread: here, once */
 }
 
 /* Loop thread: an index write that ended is put away; a full tail starts
@@ -417,11 +466,12 @@ void gw_txrec_tick(gw_txrec *r)
     if (!r)
         return;
     if (atomic_load(&r->state) == FAILED && !atomic_load(&r->stopping)) {
-        /* One tick after the failure was seen: a full disk gets a moment. */
+        /* The tick after the one that saw the failure: a full disk gets a
+         * moment. */
         if (r->failed_seen) {
             r->failed_seen = false;
             atomic_store(&r->state, WRITING);
-            queue_slice(r);
+            sort_and_queue(r);
         } else {
             r->failed_seen = true;
         }
@@ -431,11 +481,29 @@ void gw_txrec_tick(gw_txrec *r)
 
 /* ------------------------------------------------------------ the tail */
 
+static void hole_at(gw_txrec *r, uint64_t no)
+{
+    uint64_t h = atomic_load(&r->hole);
+    while ((!h || no < h) && !atomic_compare_exchange_weak(&r->hole, &h, no))
+        ;
+}
+
+typedef struct direct {
+    gw_txrec *r;
+    uint64_t no;
+} direct;
+
+/* The writer thread. */
 static void direct_done(void *ctx, int rc, const char *err)
 {
-    (void)ctx;
-    if (rc)
-        fprintf(stderr, "level=error mod=txrec event=index_write_failed why=\"%s\"\n", err);
+    direct *d = ctx;
+    if (rc) {
+        fprintf(stderr,
+                "level=error mod=txrec event=index_write_failed record=%" PRIu64 " why=\"%s\"\n",
+                d->no, err);
+        hole_at(d->r, d->no);
+    }
+    free(d);
 }
 
 /* Keys written at once, outside the batches (a record noted out of order,
@@ -446,16 +514,20 @@ static void write_direct(gw_txrec *r, uint64_t no, const uint8_t hash[32], const
     uint8_t v[8];
     be64(no, v);
     gw_batch *b = gw_batch_new();
-    if (!b || gw_batch_put(b, GW_BY_HASH, hash, 32, v, 8) ||
+    direct *d = malloc(sizeof *d);
+    if (!b || !d || gw_batch_put(b, GW_BY_HASH, hash, 32, v, 8) ||
         gw_batch_put(b, GW_BY_CID, cid_key, kl, v, 8)) {
         gw_batch_free(b);
+        free(d);
         fprintf(stderr,
                 "level=error mod=txrec event=index_write_failed record=%" PRIu64
                 " why=\"out of memory\"\n",
                 no);
+        hole_at(r, no);
         return;
     }
-    gw_store_commit_async(r->st, b, direct_done, NULL);
+    *d = (direct){r, no};
+    gw_store_commit_async(r->st, b, direct_done, d);
 }
 
 static int tail_put(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *cid_key,
@@ -482,8 +554,15 @@ int gw_txrec_note(gw_txrec *r, uint64_t no, const uint8_t hash[32], const char *
      * belongs to and by the reading back at open. */
     bool behind = no <= r->upto || (r->have_fz && no <= r->fz.hi);
     int rc = tail_put(r, no, hash, cid_key, kl);
-    if (rc || behind)
+    if (atomic_load(&r->stopping)) {
+        /* The store may be closing: nothing more is queued. The record is
+         * after any index_upto still to be written, so the next open reads
+         * it back. */
+        if (rc || behind)
+            hole_at(r, no);
+    } else if (rc || behind) {
         write_direct(r, no, hash, cid_key, kl);
+    }
     settle(r);
     return rc;
 }
@@ -585,7 +664,7 @@ static int upto_put(gw_batch *b, uint64_t upto)
  * hash, digest) into this one, MIGRATE_STEP records per commit, each
  * deleted from txs in the commit that writes it anew; the client ids are
  * taken from the records, so cids is only emptied. */
-static int migrate(gw_txrec *r, char *err, size_t errcap)
+static int migrate(gw_txrec *r, bool move_upto, char *err, size_t errcap)
 {
     take t = {calloc(MIGRATE_STEP, sizeof(kv)), 0, MIGRATE_STEP, false};
     if (!t.items) {
@@ -612,23 +691,28 @@ static int migrate(gw_txrec *r, char *err, size_t errcap)
             uint64_t no = 0;
             for (size_t i = 0; i < t.n && !rc; i++) {
                 rc = gw_batch_del(b, (gw_table)old, t.items[i].k, t.items[i].kl);
+                if (rc || old != GW_V1_TXS)
+                    continue;
                 uint8_t hash[32];
                 char ck[CID_KEY_MAX];
                 size_t kl;
                 bool pending;
-                if (rc || old != GW_V1_TXS ||
-                    rec_keys(t.items[i].v, t.items[i].vl, hash, ck, &kl, &pending))
-                    continue; /* not a record: nothing to find it by */
+                bool keys = !rec_keys(t.items[i].v, t.items[i].vl, hash, ck, &kl, &pending);
+                /* One that cannot be read is kept too, without keys to
+                 * find it by (mdb_dump shows it). */
                 no = atomic_fetch_add(&r->next, 1);
                 uint8_t nk[8];
                 be64(no, nk);
                 rc = gw_batch_put(b, GW_RECORDS, nk, 8, t.items[i].v, t.items[i].vl) ||
-                     gw_batch_put(b, GW_BY_HASH, hash, 32, nk, 8) ||
-                     gw_batch_put(b, GW_BY_CID, ck, kl, nk, 8) ||
-                     (pending && gw_batch_put(b, GW_RECS_PENDING, nk, 8, "", 0));
+                     (keys && (gw_batch_put(b, GW_BY_HASH, hash, 32, nk, 8) ||
+                               gw_batch_put(b, GW_BY_CID, ck, kl, nk, 8) ||
+                               (pending && gw_batch_put(b, GW_RECS_PENDING, nk, 8, "", 0))));
                 r->migrated++;
             }
-            if (!rc && no)
+            /* Their keys are written with them: index_upto follows, unless
+             * records of this layout wait after it to be read back (a
+             * store that went back to the first layout and forward again). */
+            if (!rc && no && move_upto)
                 rc = upto_put(b, no);
             if (rc) {
                 gw_batch_free(b);
@@ -672,6 +756,21 @@ static bool reload_one(void *ctx, const void *k, size_t kl, const void *v, size_
     return true;
 }
 
+/* r->upto from the store: 0 or 1, -1 with a message. */
+static int read_upto(gw_txrec *r, jt_buf *k, char *err, size_t errcap)
+{
+    k->len = 0;
+    int found = gw_store_get(r->st, GW_META, UPTO_KEY, strlen(UPTO_KEY), k, err, errcap);
+    if (found == 1) {
+        char v[24];
+        size_t n = k->len < sizeof v - 1 ? k->len : sizeof v - 1;
+        memcpy(v, k->data, n);
+        v[n] = 0;
+        r->upto = strtoull(v, NULL, 10);
+    }
+    return found;
+}
+
 int gw_txrec_open(gw_store *st, size_t batch, gw_txrec **out, char *err, size_t errcap)
 {
     *out = NULL;
@@ -688,19 +787,23 @@ int gw_txrec_open(gw_store *st, size_t batch, gw_txrec **out, char *err, size_t 
     jt_buf k;
     jt_buf_init(&k);
     int found = gw_store_last(st, GW_RECORDS, &k, err, errcap);
-    atomic_init(&r->next, found == 1 && k.len == 8 ? from_be64(k.data) + 1 : 1);
+    if (found == 1 && k.len != 8) {
+        snprintf(err, errcap, "the store's submission records are damaged (a key of %zu bytes)",
+                 k.len);
+        found = -1;
+    }
+    atomic_init(&r->next, found == 1 ? from_be64(k.data) + 1 : 1);
+    k.len = 0;
+    if (found >= 0)
+        found = read_upto(r, &k, err, errcap);
     jt_buf_clear(&k);
-    if (found < 0 || migrate(r, err, errcap)) {
+    /* Converted records take index_upto along only when none of this
+     * layout waits after it. */
+    if (found < 0 || migrate(r, r->upto + 1 == atomic_load(&r->next), err, errcap) ||
+        (found = read_upto(r, &k, err, errcap)) < 0) {
+        jt_buf_clear(&k);
         gw_txrec_free(r);
         return -1;
-    }
-    found = gw_store_get(st, GW_META, UPTO_KEY, strlen(UPTO_KEY), &k, err, errcap);
-    if (found == 1) {
-        char v[24];
-        size_t n = k.len < sizeof v - 1 ? k.len : sizeof v - 1;
-        memcpy(v, k.data, n);
-        v[n] = 0;
-        r->upto = strtoull(v, NULL, 10);
     }
     jt_buf_clear(&k);
     uint8_t from[8];
@@ -722,14 +825,20 @@ int gw_txrec_open(gw_store *st, size_t batch, gw_txrec **out, char *err, size_t 
 
 void gw_txrec_stop(gw_txrec *r)
 {
-    if (r)
-        atomic_store(&r->stopping, true);
+    if (!r)
+        return;
+    atomic_store(&r->stopping, true);
+    if (r->have_sorter) {
+        pthread_join(r->sorter, NULL);
+        r->have_sorter = false;
+    }
 }
 
 void gw_txrec_free(gw_txrec *r)
 {
     if (!r)
         return;
+    gw_txrec_stop(r);
     table_free(&r->th);
     table_free(&r->tc);
     frozen_free(&r->fz);

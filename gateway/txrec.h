@@ -81,8 +81,9 @@ int gw_txrec_each_pending(gw_txrec *r,
                           bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n),
                           void *ctx, char *err, size_t errcap);
 
-/* Once a second: ends an index write that finished, retries one that
- * failed. */
+/* From the loop's timer (every 250 ms): ends an index write that
+ * finished, retries one that failed (at the tick after the one that saw
+ * the failure). */
 void gw_txrec_tick(gw_txrec *r);
 
 typedef struct gw_txrec_stats {

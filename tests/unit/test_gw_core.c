@@ -759,6 +759,62 @@ static void txrec_converts_first_layout(void **state)
     jt_buf_clear(&rec);
 }
 
+static bool count_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+    (void)k;
+    (void)kl;
+    (void)v;
+    (void)vl;
+    (*(int *)ctx)++;
+    return true;
+}
+
+/* First-layout records met beside records of this layout still in the tail
+ * (not yet indexed): converted, and index_upto left where it was, so the
+ * tail is read back too and every record is found; a first-layout record
+ * that cannot be read is kept, without keys. */
+static void txrec_converts_beside_a_tail(void **state)
+{
+    fx *f = *state;
+    char err[512];
+    gw_txrec *r;
+    static uint64_t no[1100];
+    assert_int_equal(gw_txrec_open(f->s, 100, &r, err, sizeof err), 0);
+    rec_write(f, r, 1, 50, no);
+    gw_txrec_stop(r);
+    gw_txrec_free(r);
+    jt_buf rec;
+    jt_buf_init(&rec);
+    gw_batch *b = gw_batch_new();
+    for (int i = 1001; i <= 1020; i++) {
+        uint8_t h[32];
+        rec_hash(i, h);
+        rec_json(i, "validated", &rec);
+        assert_int_equal(gw_batch_put(b, GW_V1_TXS, h, 32, rec.data, rec.len), 0);
+    }
+    uint8_t junk_key[32] = {0xff};
+    assert_int_equal(gw_batch_put(b, GW_V1_TXS, junk_key, 32, "not a record", 12), 0);
+    assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
+    jt_buf_clear(&rec);
+    assert_int_equal(gw_txrec_open(f->s, 100, &r, err, sizeof err), 0);
+    gw_txrec_stats st;
+    gw_txrec_get_stats(r, &st);
+    assert_true(st.migrated == 21 && st.upto == 0 && st.tail == 70);
+    rec_check_found(r, 1, 50, no);
+    for (int i = 1001; i <= 1020; i++) {
+        uint8_t h[32];
+        rec_hash(i, h);
+        assert_int_equal(gw_txrec_by_hash(r, h, &no[i], err, sizeof err), 1);
+        assert_true(no[i] > 50);
+    }
+    rec_check_found(r, 1001, 1020, no);
+    int n = 0;
+    assert_int_equal(gw_store_scan(f->s, GW_RECORDS, NULL, 0, count_one, &n, err, sizeof err), 0);
+    assert_int_equal(n, 71);
+    gw_txrec_stop(r);
+    gw_txrec_free(r);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -776,6 +832,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(txrec_tail_and_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(txrec_reopen_reads_tail_back, setup, teardown),
         cmocka_unit_test_setup_teardown(txrec_converts_first_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(txrec_converts_beside_a_tail, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
