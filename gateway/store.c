@@ -167,21 +167,30 @@ int gw_store_get(gw_store *s, gw_table t, const void *key, size_t klen, jt_buf *
     return ret;
 }
 
+/* A read transaction and a cursor on t; -1 with a message. */
+static int read_cursor(gw_store *s, gw_table t, MDB_txn **txn, MDB_cursor **cur, char *err,
+                       size_t errcap)
+{
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    if (!rc && (rc = mdb_cursor_open(*txn, s->dbi[t], cur)) != 0)
+        mdb_txn_abort(*txn);
+    if (rc) {
+        store_error(s, "cannot read the store", rc, err, errcap);
+        return -1;
+    }
+    return 0;
+}
+
 int gw_store_scan(gw_store *s, gw_table t, const void *from, size_t flen,
                   bool (*fn)(void *ctx, const void *k, size_t kl, const void *v, size_t vl),
                   void *ctx, char *err, size_t errcap)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (!rc && (rc = mdb_cursor_open(txn, s->dbi[t], &cur)) != 0)
-        mdb_txn_abort(txn);
-    if (rc) {
-        store_error(s, "cannot read the store", rc, err, errcap);
+    if (read_cursor(s, t, &txn, &cur, err, errcap))
         return -1;
-    }
     MDB_val k = {flen, (void *)from}, v;
-    rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
+    int rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
     while (!rc && fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     mdb_cursor_close(cur);
@@ -197,15 +206,10 @@ int gw_store_last(gw_store *s, gw_table t, jt_buf *key, char *err, size_t errcap
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (!rc && (rc = mdb_cursor_open(txn, s->dbi[t], &cur)) != 0)
-        mdb_txn_abort(txn);
-    if (rc) {
-        store_error(s, "cannot read the store", rc, err, errcap);
+    if (read_cursor(s, t, &txn, &cur, err, errcap))
         return -1;
-    }
     MDB_val k, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
     int ret = 0;
     if (rc && rc != MDB_NOTFOUND) {
         store_error(s, "cannot read the store", rc, err, errcap);
