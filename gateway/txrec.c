@@ -24,6 +24,8 @@
 /* First-layout records converted per commit. */
 #define MIGRATE_STEP 2048
 #define CID_KEY_MAX 200
+/* The longest wait before retrying a failed index write: 30 s of ticks. */
+#define RETRY_MAX_TICKS 120
 
 typedef struct ikey {
     const uint8_t *key;
@@ -71,7 +73,10 @@ struct gw_txrec {
     uint64_t tail_hi;
     frozen fz;
     bool have_fz;
-    bool failed_seen;
+    /* After a failed slice: ticks to wait before the retry, doubling from
+     * 2 (half a second) to RETRY_MAX_TICKS while it keeps failing (a full
+     * disk), so the log gets a line per retry, not two a second. */
+    unsigned retry_in, retry_wait;
     uint64_t writes, migrated;
     /* The writer's while an index write is under way. */
     size_t slice;
@@ -435,7 +440,6 @@ static void start_write(gw_txrec *r)
     r->fz = f;
     r->have_fz = true;
     r->slice = 0;
-    r->failed_seen = false;
     atomic_store(&r->state, WRITING);
     if (pthread_create(&r->sorter, NULL, sorter_main, r) == 0)
         r->have_sorter = true;
@@ -455,6 +459,7 @@ static void settle(gw_txrec *r)
         frozen_free(&r->fz);
         r->have_fz = false;
         r->writes++;
+        r->retry_wait = r->retry_in = 0;
         atomic_store(&r->state, IDLE);
     }
     if (atomic_load(&r->state) == IDLE && r->tail_n >= r->batch && !atomic_load(&r->stopping))
@@ -466,14 +471,14 @@ void gw_txrec_tick(gw_txrec *r)
     if (!r)
         return;
     if (atomic_load(&r->state) == FAILED && !atomic_load(&r->stopping)) {
-        /* The tick after the one that saw the failure: a full disk gets a
-         * moment. */
-        if (r->failed_seen) {
-            r->failed_seen = false;
+        if (!r->retry_in) {
+            r->retry_wait = r->retry_wait ? r->retry_wait * 2 : 2;
+            if (r->retry_wait > RETRY_MAX_TICKS)
+                r->retry_wait = RETRY_MAX_TICKS;
+            r->retry_in = r->retry_wait;
+        } else if (--r->retry_in == 0) {
             atomic_store(&r->state, WRITING);
             sort_and_queue(r);
-        } else {
-            r->failed_seen = true;
         }
     }
     settle(r);

@@ -82,8 +82,8 @@ int gw_txrec_each_pending(gw_txrec *r,
                           void *ctx, char *err, size_t errcap);
 
 /* From the loop's timer (every 250 ms): ends an index write that
- * finished, retries one that failed (at the tick after the one that saw
- * the failure). */
+ * finished, retries one that failed (after half a second, then waits
+ * doubling up to 30 s while it keeps failing). */
 void gw_txrec_tick(gw_txrec *r);
 
 typedef struct gw_txrec_stats {
