@@ -648,6 +648,11 @@ static int post_to_loop(void *pctx, void (*cb)(void *ctx), void *ctx)
     return srv_net_post(pctx, cb, ctx);
 }
 
+static int loop_after(void *actx, unsigned us, void (*cb)(void *ctx), void *ctx)
+{
+    return srv_net_after(actx, us, cb, ctx);
+}
+
 /* A close started by the timer, or finished after the writer's report,
  * failed: nothing of that ledger was announced. */
 static void on_fatal(void *ctx, const char *err)
@@ -823,6 +828,7 @@ static int cmd_run_locked(const opts *po)
         goto out;
     }
     sodium_memzero(nc.node_sk, sizeof nc.node_sk);
+    jn_rpc_set_after(n.rpc, loop_after, n.net, c.close_ms);
     if (jn_rpc_start_verifiers(n.rpc, c.verify_threads, post_to_loop, n.net)) {
         fprintf(stderr, "jt-node: cannot start %u verify threads\n", c.verify_threads);
         goto out;

@@ -95,6 +95,13 @@ void jn_rpc_request(jn_rpc *r, jn_client *c, const char *msg, size_t len, bool o
  * called from the workers. -1 when the threads cannot be started. */
 int jn_rpc_start_verifiers(jn_rpc *r, unsigned threads,
                            int (*post)(void *pctx, void (*cb)(void *ctx), void *ctx), void *post_ctx);
+/* A one-shot timer on the loop (`after(actx, us, cb, ctx)` runs cb(ctx)
+ * on the loop thread `us` microseconds later; 0 or -1), with which a busy
+ * ledger's announcement is spread over part of the close interval
+ * (close_ms; 0 when closes are only asked for). Without it the slices follow
+ * each other at once. */
+void jn_rpc_set_after(jn_rpc *r, int (*after)(void *actx, unsigned us, void (*cb)(void *ctx), void *ctx),
+                      void *after_ctx, unsigned close_ms);
 /* Stops the workers (before the loop's post goes away): finished checks are
  * applied, the rest dropped. jn_rpc_free does it too. */
 void jn_rpc_stop_verifiers(jn_rpc *r);

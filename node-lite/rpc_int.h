@@ -128,6 +128,10 @@ struct jn_rpc {
     size_t pub_n, pub_next, pub_cap;
     jn_header pub_h;
     bool pub_posted; /* the next slice is posted to the loop */
+    int (*after)(void *actx, unsigned us, void (*cb)(void *ctx), void *ctx);
+    void *after_ctx;
+    unsigned close_ms;   /* the close interval (0: closes are asked for) */
+    unsigned pub_gap_us; /* between the current ledger's slices (rpc_stream.c) */
     bool pub_inline; /* the loop has stopped: announce at once */
     uint8_t (*pub_books)[32];
     size_t pub_books_cap;

@@ -633,8 +633,15 @@ static jt_obj *meta_of(const jn_tx *t)
  * turning between slices: a busy ledger's announcement (thousands of
  * messages, each with its metadata) would otherwise hold every reply for
  * tens of milliseconds. Each ledger is finished before the next begins, so
- * a subscriber still sees ledgers, and the transactions in each, in order. */
-#define PUB_SLICE 64
+ * a subscriber still sees ledgers, and the transactions in each, in order.
+ *
+ * With a timer to hand (jn_rpc_set_after), the slices are also spread out
+ * in time: up to PUB_GAP_MAX_US apart, and the whole announcement within a
+ * quarter of the close interval. The subscriber (a gateway following its
+ * accounts) then reads and handles them between its other work instead of
+ * in one burst, and neither side's replies queue behind a whole ledger. */
+#define PUB_SLICE      64
+#define PUB_GAP_MAX_US 2000u
 
 /* One closed transaction to the clients it concerns. */
 static void publish_tx(jn_rpc *r, const jn_tx *t)
@@ -688,6 +695,17 @@ static void publish_tx(jn_rpc *r, const jn_tx *t)
     jt_buf_clear(&b);
 }
 
+/* The wait between two slices of a ledger of n transactions. */
+static unsigned pub_gap(const jn_rpc *r, size_t n)
+{
+    size_t slices = (n + PUB_SLICE - 1) / PUB_SLICE;
+    if (!r->after || slices < 2)
+        return 0;
+    uint64_t spread_us = (uint64_t)(r->close_ms ? r->close_ms : 1000) * 1000 / 4;
+    uint64_t gap = spread_us / (slices - 1);
+    return gap < PUB_GAP_MAX_US ? (unsigned)gap : PUB_GAP_MAX_US;
+}
+
 /* Announces up to `max` of the transactions left; true when some remain. */
 static bool publish_some(jn_rpc *r, size_t max)
 {
@@ -713,6 +731,10 @@ static void publish_more(jn_rpc *r)
     }
     if (!publish_some(r, PUB_SLICE) || r->pub_posted)
         return;
+    if (r->pub_gap_us && r->after(r->after_ctx, r->pub_gap_us, publish_next, r) == 0) {
+        r->pub_posted = true;
+        return;
+    }
     if (r->post(r->post_ctx, publish_next, r) == 0)
         r->pub_posted = true;
     else
@@ -724,6 +746,14 @@ static void publish_next(void *ctx)
     jn_rpc *r = ctx;
     r->pub_posted = false;
     publish_more(r);
+}
+
+void jn_rpc_set_after(jn_rpc *r, int (*after)(void *actx, unsigned us, void (*cb)(void *ctx), void *ctx),
+                      void *after_ctx, unsigned close_ms)
+{
+    r->after = after;
+    r->after_ctx = after_ctx;
+    r->close_ms = close_ms;
 }
 
 void rpc_publish_rest(jn_rpc *r)
@@ -785,5 +815,6 @@ void rpc_publish_closed(void *ctx, const jn_txlist *closed)
     r->pub_n = closed->n;
     r->pub_next = 0;
     r->pub_h = *h;
+    r->pub_gap_us = pub_gap(r, closed->n);
     publish_more(r);
 }

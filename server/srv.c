@@ -1393,6 +1393,8 @@ fail:
     return -1;
 }
 
+static void run_laters(srv_net *n);
+
 static void run_posts(srv_net *n)
 {
     pthread_mutex_lock(&n->post_mu);
@@ -1544,6 +1546,7 @@ void srv_net_free(srv_net *n)
         return;
     /* Posted callbacks own their contexts; run them rather than leak. */
     run_posts(n);
+    run_laters(n);
     lws_sul_cancel(&n->timer);
     lws_sul_cancel(&n->stop_check);
     lws_sul_cancel(&n->idle_sweep);
@@ -1596,6 +1599,59 @@ void srv_net_set_timer(srv_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx
         lws_sul_cancel(&n->timer);
     else
         lws_sul_schedule(n->ctx, 0, &n->timer, timer_fire, (lws_usec_t)ms * 1000);
+}
+
+static void later_unlink(jn_later *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        l->net->laters = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+}
+
+static void later_fire(lws_sorted_usec_list_t *sul)
+{
+    jn_later *l = lws_container_of(sul, jn_later, sul);
+    later_unlink(l);
+    void (*cb)(void *ctx) = l->cb;
+    void *ctx = l->ctx;
+    free(l);
+    cb(ctx);
+}
+
+int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx)
+{
+    if (!n || !cb || !n->ctx)
+        return -1;
+    jn_later *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    l->net = n;
+    l->cb = cb;
+    l->ctx = ctx;
+    l->next = n->laters;
+    if (l->next)
+        l->next->prev = l;
+    n->laters = l;
+    lws_sul_schedule(n->ctx, 0, &l->sul, later_fire, (lws_usec_t)us);
+    return 0;
+}
+
+/* At the net's end: what waits runs now (its context is the caller's to
+ * release, as for posts). */
+static void run_laters(srv_net *n)
+{
+    while (n->laters) {
+        jn_later *l = n->laters;
+        lws_sul_cancel(&l->sul);
+        later_unlink(l);
+        void (*cb)(void *ctx) = l->cb;
+        void *ctx = l->ctx;
+        free(l);
+        cb(ctx);
+    }
 }
 
 int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx)

@@ -227,6 +227,15 @@ typedef struct jn_post {
     void *ctx;
 } jn_post;
 
+/* srv_net_after's callbacks waiting for their time. */
+typedef struct jn_later {
+    lws_sorted_usec_list_t sul;
+    struct srv_net *net;
+    struct jn_later *prev, *next;
+    void (*cb)(void *ctx);
+    void *ctx;
+} jn_later;
+
 struct srv_net {
     struct lws_context *ctx;
     struct lws_vhost *vh_ws, *vh_jtp, *vh_http, *vh_client;
@@ -281,6 +290,7 @@ struct srv_net {
 
     lws_sorted_usec_list_t watchdog;
     lws_sorted_usec_list_t timer;
+    jn_later *laters;
     unsigned timer_ms;
     void (*timer_cb)(void *ctx);
     void *timer_ctx;

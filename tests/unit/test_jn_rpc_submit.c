@@ -13,7 +13,11 @@
  * one ledger reach an account subscriber a slice per turn, in order; the
  * next close first sends what is left of the ledger before, so no
  * transaction of a ledger comes after the next ledger's ledgerClosed; and
- * ledger_accept answers only after its ledger's last message. */
+ * ledger_accept answers only after its ledger's last message.
+ *
+ * With a timer (jn_rpc_set_after), the slices are spread: each next slice
+ * waits PUB_GAP_MAX_US, less when a quarter of the close interval would not
+ * hold them all. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -218,6 +222,7 @@ static int setup(void **state)
     assert_int_equal(jn_rpc_start_verifiers(f->rpc, 2, post_cb, NULL), 0);
     g_nreplies = 0;
     g_npush = 0;
+    g_nposts = 0; /* a failed test's leftovers */
     *state = f;
     return 0;
 }
@@ -384,6 +389,79 @@ static void test_announce_in_slices(void **state)
     jn_rpc_client_free(rpc, c);
 }
 
+/* The waits asked of the timer; the callbacks go to the posts. */
+static unsigned g_after_us[64];
+static int g_nafter;
+
+static int after_cb(void *actx, unsigned us, void (*cb)(void *ctx), void *ctx)
+{
+    (void)actx;
+    assert_true(g_nafter < 64);
+    g_after_us[g_nafter++] = us;
+    return post_cb(NULL, cb, ctx);
+}
+
+/* Closes a ledger of n payments with the rpc's close interval close_ms;
+ * checks that they are all announced in order, a slice per turn, each
+ * next slice after a wait of `gap` microseconds. */
+static void announce_spread(fx *f, jn_client *c, unsigned close_ms, int n, unsigned gap,
+                            uint32_t *next_seq)
+{
+    char err[256];
+    jt_errinfo ei;
+    char DEST[JT_ADDRESS_MAX];
+    dest_address(0x44, DEST);
+    jt_keypair kp;
+    assert_int_equal(jt_keypair_from_secret(GENESIS_SECRET, &kp, &ei), JT_OK);
+    int before = g_nreplies;
+    for (int i = 0; i < n; i++)
+        submit_payment(f->rpc, c, &kp, DEST, *next_seq + (uint32_t)i, 5000 + i);
+    jt_keypair_clear(&kp);
+    wait_replies(before + n);
+    while (run_posts() > 0) /* the submit queue's last turns */
+        ;
+    jn_rpc_set_after(f->rpc, after_cb, NULL, close_ms);
+    g_nafter = 0;
+    int at = g_npush;
+    assert_int_equal(jn_closer_close(f->closer, true, err, sizeof err), 0);
+    int slices = (n + PUB_SLICE - 1) / PUB_SLICE;
+    assert_int_equal(g_npush - at, 1 + PUB_SLICE);
+    for (int k = 1; k < slices; k++) {
+        assert_int_equal(g_nafter, k);
+        assert_int_equal(g_after_us[k - 1], gap);
+        assert_int_equal(run_posts(), 1);
+        int want = (k + 1) * PUB_SLICE < n ? (k + 1) * PUB_SLICE : n;
+        assert_int_equal(g_npush - at, 1 + want);
+    }
+    assert_int_equal(run_posts(), 0);
+    assert_int_equal(g_nafter, slices - 1);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(g_push_kind[at + 1 + i], 'T');
+        assert_int_equal(g_push_seq[at + 1 + i], *next_seq + (uint32_t)i);
+    }
+    *next_seq += (uint32_t)n;
+}
+
+static void test_announce_spread(void **state)
+{
+    fx *f = *state;
+    jn_client *c = jn_rpc_client_new(f->rpc, on_reply, NULL, false, NULL);
+    assert_non_null(c);
+    const char *sub = "{\"id\":1,\"command\":\"subscribe\",\"streams\":[\"ledger\",\"transactions\"]}";
+    jn_rpc_request(f->rpc, c, sub, strlen(sub), false);
+    while (run_posts() > 0)
+        ;
+    assert_int_equal(g_nreplies, 1);
+    uint32_t seq = 1;
+    /* Three slices in a 1 s interval: 2 ms apart (the most). */
+    announce_spread(f, c, 1000, ANNOUNCED, 2000, &seq);
+    /* Five slices in a 2 ms interval: the four waits share 500 us. */
+    announce_spread(f, c, 2, 4 * PUB_SLICE + 1, 125, &seq);
+    /* One slice: no wait at all. */
+    announce_spread(f, c, 1000, PUB_SLICE, 0, &seq);
+    jn_rpc_client_free(f->rpc, c);
+}
+
 static int g_idle_calls, g_close_calls;
 
 static void on_idle(void *ctx, bool idle)
@@ -438,6 +516,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_slices_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_announce_in_slices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announce_spread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_after_empty_closes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1245,6 +1245,71 @@ static void timer_and_post(void **state)
     srv_stop();
 }
 
+/* srv_net_after: each callback once, on the loop, not before its time,
+ * in the order of their times; one still waiting runs when the net is
+ * freed. */
+typedef struct later_rec {
+    int id;
+    double at; /* seconds since `t0` when it ran */
+    bool on_loop;
+} later_rec;
+
+static struct {
+    double t0;
+    later_rec ran[8];
+    atomic_uint n;
+} L8;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void later_cb(void *ctx)
+{
+    unsigned k = atomic_load(&L8.n);
+    if (k < 8) {
+        L8.ran[k] = (later_rec){(int)(intptr_t)ctx, mono_s() - L8.t0,
+                                pthread_equal(pthread_self(), S.loop_tid) != 0};
+        atomic_store(&L8.n, k + 1);
+    }
+}
+
+static void schedule_laters(void *ctx)
+{
+    (void)ctx;
+    L8.t0 = mono_s();
+    assert_int_equal(srv_net_after(S.net, 40000, later_cb, (void *)(intptr_t)3), 0);
+    assert_int_equal(srv_net_after(S.net, 0, later_cb, (void *)(intptr_t)1), 0);
+    assert_int_equal(srv_net_after(S.net, 15000, later_cb, (void *)(intptr_t)2), 0);
+    assert_int_equal(srv_net_after(S.net, 60u * 1000 * 1000, later_cb, (void *)(intptr_t)4), 0);
+}
+
+static void after_runs_once_in_time(void **state)
+{
+    (void)state;
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
+    srv_start(&cfg);
+    atomic_store(&L8.n, 0);
+    assert_int_equal(srv_net_post(S.net, schedule_laters, NULL), 0);
+    assert_true(wait_for(&L8.n, 3, 3000));
+    sleep_ms(50);
+    assert_int_equal(atomic_load(&L8.n), 3); /* the one a minute away waits */
+    static const double due[] = {0, 0.015, 0.040};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(L8.ran[i].id, i + 1);
+        assert_true(L8.ran[i].on_loop);
+        assert_true(L8.ran[i].at >= due[i] - 0.001);
+    }
+    srv_stop(); /* frees the net: the last one runs then, once */
+    assert_int_equal(atomic_load(&L8.n), 4);
+    assert_int_equal(L8.ran[3].id, 4);
+    assert_true(L8.ran[3].at < 30);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -1903,6 +1968,7 @@ int main(void)
         cmocka_unit_test(jtp_oversize_closes),
         cmocka_unit_test(jtp_slow_consumer_dropped),
         cmocka_unit_test(jtp_pipelined),
+        cmocka_unit_test(after_runs_once_in_time),
         cmocka_unit_test(jtp_concurrent_clients),
         cmocka_unit_test(ws_reader_throttled),
         cmocka_unit_test(jtp_reader_throttled),
