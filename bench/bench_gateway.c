@@ -30,9 +30,10 @@
  *     a round, where with 8 000 it was 10-20 % of it). Against the two-core ceiling of
  *     libsecp256k1 sign + verify (a payment costs one of each: the gateway
  *     signs, the node verifies) on two threads, measured between rounds.
- *     Target >= 0.25. Then the same load paced at 80 % of the measured rate:
- *     the HTTP answer's latency (from the request's scheduled time, so a
- *     stall counts), p50/p99, target p99 < 50 ms. --pace N runs that load
+ *     Target >= 0.25. Then the same load paced at 80 % of the measured rate,
+ *     in as many rounds of 2 x --seconds: the HTTP answer's latency (from
+ *     the request's scheduled time, so a stall counts), p50/p99 of each
+ *     round; the figure is the median round's p99, target < 50 ms. --pace N runs that load
  *     at N payments/s instead (information: to compare two builds at one
  *     rate).
  *  c. The gateway's RSS: at rest (after set-up), the peak during each load,
@@ -1086,27 +1087,42 @@ int main(int argc, char **argv)
     double pay_ratio = median(prat, (size_t)o.rounds), pay_rate = median(prs, (size_t)o.rounds);
     double ceil_med = median(pceil, (size_t)o.rounds);
 
-    /* Latency at 80 % of that rate. */
+    /* Latency at 80 % of that rate, in as many rounds as the rate: the
+     * median round's p99 is the figure, as the median round's ratio is
+     * for the rate. */
     double target = o.pace > 0 ? o.pace : pay_rate * 0.8;
     uint64_t nlat = (uint64_t)(target * o.seconds * 2);
     if (nlat < 200)
         nlat = 200;
-    pay_ctx p = {accts, (size_t)o.accounts, signer, 0, nlat, target, 0, 0, 0, 0, ++run};
-    load l = {
-        .next = pay_next, .done = pay_done, .finished = pay_finished, .ctx = &p, .watch = g_gw};
-    p.start = now_s();
-    run_load(&l, gport, o.pay_conns);
-    if (l.rss_peak > rss_peak_pay)
-        rss_peak_pay = l.rss_peak;
-    qsort(l.lat, l.nlat, sizeof *l.lat, cmp_dbl);
-    double p50 = l.nlat ? l.lat[l.nlat / 2] * 1000 : 0,
-           p99 = l.nlat ? l.lat[(size_t)((double)l.nlat * 0.99)] * 1000 : 0,
-           pmax = l.nlat ? l.lat[l.nlat - 1] * 1000 : 0;
-    printf("  paced at %.0f/s (%s): %llu payments, HTTP answer latency p50 %.1f ms p99 %.1f ms "
-           "max %.1f ms (%llu refused)\n",
-           target, o.pace > 0 ? "--pace" : "80 %", (unsigned long long)nlat, p50, p99, pmax,
-           (unsigned long long)p.refused);
-    free(l.lat);
+    double *p99s = calloc((size_t)o.rounds, sizeof *p99s);
+    if (!p99s)
+        die("out of memory");
+    for (int r = 0; r < o.rounds; r++) {
+        if (r) {
+            t_end = now_s() + 60;
+            while (pending_now(gport) != 0 && now_s() < t_end)
+                usleep(50000);
+        }
+        pay_ctx p = {accts, (size_t)o.accounts, signer, 0, nlat, target, 0, 0, 0, 0, ++run};
+        load l = {
+            .next = pay_next, .done = pay_done, .finished = pay_finished, .ctx = &p, .watch = g_gw};
+        p.start = now_s();
+        run_load(&l, gport, o.pay_conns);
+        if (l.rss_peak > rss_peak_pay)
+            rss_peak_pay = l.rss_peak;
+        qsort(l.lat, l.nlat, sizeof *l.lat, cmp_dbl);
+        double p50 = l.nlat ? l.lat[l.nlat / 2] * 1000 : 0,
+               p99 = l.nlat ? l.lat[(size_t)((double)l.nlat * 0.99)] * 1000 : 0,
+               pmax = l.nlat ? l.lat[l.nlat - 1] * 1000 : 0;
+        p99s[r] = p99;
+        printf("  paced round %d at %.0f/s (%s): %llu payments, HTTP answer latency p50 %.1f ms "
+               "p99 %.1f ms max %.1f ms (%llu refused)\n",
+               r + 1, target, o.pace > 0 ? "--pace" : "80 %", (unsigned long long)nlat, p50, p99,
+               pmax, (unsigned long long)p.refused);
+        free(l.lat);
+    }
+    double p99 = median(p99s, (size_t)o.rounds);
+    free(p99s);
     t_end = now_s() + 60;
     while (pending_now(gport) != 0 && now_s() < t_end)
         usleep(50000);
@@ -1126,10 +1142,12 @@ int main(int argc, char **argv)
            "sign+verify ceiling %.0f/s, ratio %.3f (target >= 0.25)  %s\n",
            pay_rate, ceil_med, pay_ratio, pay_ratio >= 0.25 ? "PASS" : "BELOW");
     if (o.pace > 0)
-        printf("SUMMARY gateway latency: p99 %.1f ms at %.0f payments/s (--pace: information)\n",
+        printf("SUMMARY gateway latency: p99 %.1f ms (median round) at %.0f payments/s (--pace: "
+               "information)\n",
                p99, target);
     else
-        printf("SUMMARY gateway latency: p99 %.1f ms at %.0f payments/s (80 %%) (target < 50 ms)  "
+        printf("SUMMARY gateway latency: p99 %.1f ms (median round) at %.0f payments/s (80 %%) "
+               "(target < 50 ms)  "
                "%s\n",
                p99, target, p99 < 50 ? "PASS" : "BELOW");
     printf("SUMMARY gateway RSS: %.1f MB at rest, %.1f MB peak under reads, %.1f MB peak under "

@@ -127,6 +127,7 @@ struct gw_submit {
     size_t n_retired, cap_retired;
     bool persister_gone;
     bool stopped; /* loop thread: gw_submit_stop ran */
+    struct finals *fin; /* final statuses not yet handed to the store */
     /* auditor: signed batches whose audit lines are still to be written
      * (guarded by mu) */
     pthread_t auditor;
@@ -324,17 +325,96 @@ static void final_recorded(void *ctx, int rc, const char *err)
     }
 }
 
+/* Final statuses are written together: those of one turn of the loop (a
+ * slice of a ledger's announcement, up to FINALS_MAX) in one batch, so a
+ * busy ledger costs the store a few batches, one wake-up and one post back
+ * each, instead of one per transaction. The batch goes to the store when
+ * the loop runs its posts, after the messages read with it. */
+#define FINALS_MAX 128
+
+typedef struct finals {
+    gw_submit *s;
+    gw_batch *b;
+    txent *v[FINALS_MAX];
+    size_t n;
+} finals;
+
+static void forget_finals(void *ctx)
+{
+    finals *f = ctx;
+    for (size_t i = 0; i < f->n; i++)
+        forget_final(f->v[i]);
+    free(f);
+}
+
+static void finals_recorded(void *ctx, int rc, const char *err)
+{
+    finals *f = ctx;
+    store_done(NULL, rc, err);
+    if (srv_net_post(f->s->net, forget_finals, f) != 0)
+        free(f); /* no loop any more: gw_submit_free frees the entries */
+}
+
+static void flush_finals(gw_submit *s)
+{
+    finals *f = s->fin;
+    s->fin = NULL;
+    if (f)
+        gw_store_commit_async(s->store, f->b, finals_recorded, f);
+}
+
+static void flush_finals_posted(void *ctx)
+{
+    flush_finals(ctx);
+}
+
+/* Adds t's record to the open batch (opening one, and asking the loop to
+ * send it on); 0, or -1 when there is no room (t is not in it). */
+static int add_final(gw_submit *s, txent *t, const jt_buf *rec)
+{
+    finals *f = s->fin;
+    if (!f) {
+        if (!(f = malloc(sizeof *f)))
+            return -1;
+        f->s = s;
+        f->n = 0;
+        if (!(f->b = gw_batch_new())) {
+            free(f);
+            return -1;
+        }
+        if (srv_net_post(s->net, flush_finals_posted, s) != 0) {
+            gw_batch_free(f->b);
+            free(f);
+            return -1;
+        }
+        s->fin = f;
+    }
+    if (gw_txrec_put_final(f->b, t->no, rec->data, rec->len))
+        return -1; /* the batch keeps what it had; its puts stand alone */
+    f->v[f->n++] = t;
+    if (f->n == FINALS_MAX)
+        flush_finals(s);
+    return 0;
+}
+
 static void persist_status(gw_submit *s, txent *t)
 {
     jt_buf rec;
     jt_buf_init(&rec);
-    gw_batch *b = gw_batch_new();
-    if (!b || record_json(t, &rec) || gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
+    if (record_json(t, &rec)) {
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
-        gw_batch_free(b);
         forget(s, t);
-    } else {
-        gw_store_commit_async(s->store, b, final_recorded, t);
+    } else if (s->stopped || add_final(s, t, &rec)) {
+        /* Stopping (the store closes soon), or no room for a batch: on
+         * its own, as before the batches. */
+        gw_batch *b = gw_batch_new();
+        if (!b || gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
+            fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
+            gw_batch_free(b);
+            forget(s, t);
+        } else {
+            gw_store_commit_async(s->store, b, final_recorded, t);
+        }
     }
     jt_buf_clear(&rec);
 }
@@ -1805,8 +1885,10 @@ static bool drain_one(void *ctx, const char *k, size_t kl, void *v)
 
 void gw_submit_drain(gw_submit *s)
 {
-    if (s)
-        gw_map_each(s->by_cid, drain_one, NULL);
+    if (!s)
+        return;
+    flush_finals(s); /* before the store closes */
+    gw_map_each(s->by_cid, drain_one, NULL);
 }
 
 void gw_submit_free(gw_submit *s)
