@@ -25,6 +25,7 @@ struct gw_link {
     gw_link_hooks hooks;
     jt_session *s;
     jt_session_sub *ledger_sub;
+    uint64_t last_push; /* the session's push serial last handled (on_account_push) */
     jt_session_state state;
     bool ready;
     unsigned fails, reconnects;
@@ -91,6 +92,13 @@ static void on_ledger_sub(void *ctx, const jt_session_reply *r)
 static void on_account_push(void *ctx, const jt_json *msg, const char *text, size_t len)
 {
     gw_link *l = ctx;
+    /* Every account subscription is given a transaction touching its
+     * account: handled once, however many of the gateway's accounts it
+     * touches, so a message costs the same with one account or thousands. */
+    uint64_t serial = jt_session_push_serial(l->s);
+    if (serial == l->last_push)
+        return;
+    l->last_push = serial;
     const char *type = jt_json_string(jt_json_get(msg, "type"));
     const jt_json *v = jt_json_get(msg, "validated");
     if (type && !strcmp(type, "transaction") && v && v->kind == JT_JSON_BOOL && v->u.b &&
@@ -127,6 +135,7 @@ static int open_session(gw_link *l)
     jt_errinfo ei;
     l->ready = false;
     l->ledger_sub = NULL;
+    l->last_push = 0; /* a new session counts from 1 */
     if (jt_session_new(l->lws, l->urls[l->cur], &o, &l->s, &ei) != JT_OK) {
         l->s = NULL;
         snprintf(l->last_error, sizeof l->last_error, "%s", ei.msg);

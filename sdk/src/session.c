@@ -75,6 +75,7 @@ struct jt_session_sub {
 };
 
 struct jt_session {
+    uint64_t push_serial; /* the pushed messages handed out so far */
     struct lws_context *ctx;
     struct lws_vhost *vh;
     jt__nodewire_url u;
@@ -652,6 +653,7 @@ static void dispatch_push(jt_session *s, const jt_json *root, const char *text, 
             targets[k++] = sub;
         }
     }
+    s->push_serial++;
     /* The callbacks may unsubscribe anything (refs keeps it readable) or
      * free the session (then the rest is skipped). */
     for (size_t i = 0; i < k; i++)
@@ -1170,6 +1172,11 @@ jt_err jt_session_request(jt_session *s, const char *request_json, int timeout_m
         *id_out = r->id;
     want_write(s);
     return JT_OK;
+}
+
+uint64_t jt_session_push_serial(const jt_session *s)
+{
+    return s ? s->push_serial : 0;
 }
 
 jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_session_push_cb push,

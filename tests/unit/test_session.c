@@ -280,6 +280,8 @@ typedef struct pushes {
     int ledger_closed;
     int other;
     long last_index;
+    jt_session *s;        /* set: the session's push serial is kept */
+    uint64_t last_serial; /* during the last push */
 } pushes;
 
 static void on_push(void *ctx, const jt_json *msg, const char *text, size_t len)
@@ -288,6 +290,8 @@ static void on_push(void *ctx, const jt_json *msg, const char *text, size_t len)
     const char *type = jt_json_string(jt_json_get(msg, "type"));
     assert_non_null(type);
     assert_int_equal(strlen(text), len);
+    if (p->s)
+        p->last_serial = jt_session_push_serial(p->s);
     if (strcmp(type, "ledgerClosed") == 0) {
         p->ledger_closed++;
         uint64_t idx = 0;
@@ -628,6 +632,31 @@ static void subscriptions(void **state)
     assert_int_equal(pj.last_index, 2);
     assert_int_equal(ptx.ledger_closed, 0);
 
+    /* Two subscriptions to one stream: each message once to each, under
+     * one serial; the next message, the next serial. */
+    pushes pw2 = {.s = w};
+    pw.s = w;
+    jt_session_sub *sw2 = NULL;
+    reply dw2 = {0};
+    assert_int_equal(jt_session_subscribe(w, "{\"streams\":[\"ledger\"]}", on_push, &pw2,
+                                          on_reply, &dw2, &sw2, &ei),
+                     JT_OK);
+    assert_true(run_until(&l, &dw2.done, 10000));
+    call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
+    assert_true(run_until_count(&l, &pw.ledger_closed, 2, 10000));
+    assert_true(run_until_count(&l, &pw2.ledger_closed, 1, 10000));
+    assert_true(pw.last_serial > 0);
+    assert_int_equal(pw2.last_serial, pw.last_serial);
+    uint64_t serial = pw.last_serial;
+    call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
+    assert_true(run_until_count(&l, &pw.ledger_closed, 3, 10000));
+    assert_true(run_until_count(&l, &pw2.ledger_closed, 2, 10000));
+    assert_int_equal(pw.last_serial, serial + 1);
+    assert_int_equal(pw2.last_serial, serial + 1);
+    (void)jt_session_unsubscribe(w, sw2, NULL, NULL); /* sw still wants it: nothing sent */
+    reply_clear(&dw2);
+    pw.s = NULL;
+
     /* A refused subscription goes inactive. */
     reply bad = {0};
     jt_session_sub *sbad = NULL;
@@ -648,10 +677,10 @@ static void subscriptions(void **state)
                      JT_OK);
     run_until(&l, NULL, 200);
     call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
-    assert_true(run_until_count(&l, &pj.ledger_closed, 2, 10000));
+    assert_true(run_until_count(&l, &pj.ledger_closed, 4, 10000));
     assert_int_equal(su.pushes, 1);
     call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
-    assert_true(run_until_count(&l, &pj.ledger_closed, 3, 10000));
+    assert_true(run_until_count(&l, &pj.ledger_closed, 5, 10000));
     run_until(&l, NULL, 100);
     assert_int_equal(su.pushes, 1);
 
@@ -662,11 +691,11 @@ static void subscriptions(void **state)
     assert_int_equal(ur.err, JT_OK);
     reply_clear(&ur);
     call(&l, w, "{\"command\":\"ledger_accept\"}", &r);
-    assert_true(run_until_count(&l, &pw.ledger_closed, 4, 10000));
+    assert_true(run_until_count(&l, &pw.ledger_closed, 6, 10000));
     run_until(&l, NULL, 200);
-    assert_int_equal(pj.ledger_closed, 3);
-    assert_int_equal(pw.last_index, 5);
-    assert_int_equal(pw.ledger_closed, 4);
+    assert_int_equal(pj.ledger_closed, 5);
+    assert_int_equal(pw.last_index, 7);
+    assert_int_equal(pw.ledger_closed, 6);
 
     assert_true(jt_session_unsubscribe(w, sw, NULL, NULL));
     jt_session_free(w); /* stx still registered: freed with the session */

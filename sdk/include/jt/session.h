@@ -258,6 +258,13 @@ JT_API jt_err jt_session_subscribe(jt_session *s, const char *params_json, jt_se
 JT_API bool jt_session_unsubscribe(jt_session *s, jt_session_sub *sub, jt_session_reply_cb done,
                                    void *ctx);
 
+/* The number of the pushed message being handed out (1 for the session's
+ * first): during push callbacks, the same for every subscription given
+ * that message, and one more for the next message. A caller whose
+ * subscriptions overlap (one per account, say) acts on each message once
+ * by remembering the last number it saw. 0 for NULL. */
+JT_API uint64_t jt_session_push_serial(const jt_session *s);
+
 /* false once the node refused the subscription's subscribe request. */
 JT_API bool jt_session_sub_active(const jt_session_sub *sub);
 
