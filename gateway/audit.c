@@ -238,7 +238,14 @@ int gw_audit_append(gw_audit *a, const gw_audit_entry *e, size_t n, char *err, s
         }
         off += (size_t)w;
     }
-    if (!rc && fdatasync(a->fd) != 0) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int synced = rc ? 0 : fdatasync(a->fd);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    if (!rc && ms >= GW_AUDIT_SLOW_MS)
+        fprintf(stderr, "level=warn mod=audit event=slow_sync ms=%.0f lines=%zu\n", ms, n);
+    if (!rc && synced != 0) {
         char why[320];
         srv_datadir_write_error(a->dir, errno, why, sizeof why);
         snprintf(err, errcap, "cannot sync %s: %s", a->path, why);

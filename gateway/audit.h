@@ -24,6 +24,10 @@
 
 typedef struct gw_audit gw_audit;
 
+/* An append whose sync takes this long is logged (slow_sync): the
+ * signed transactions waiting on it waited as long. */
+#define GW_AUDIT_SLOW_MS 50
+
 typedef struct gw_audit_entry {
     const char *api_key;     /* key id, or "cli" for the command line */
     const char *account;

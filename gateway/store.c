@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <lmdb.h>
 
@@ -352,6 +353,13 @@ static gw_batch *take_chain(gw_store *s)
     return chain;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *writer_main(void *arg)
 {
     gw_store *s = arg;
@@ -366,7 +374,18 @@ static void *writer_main(void *arg)
         if (!chain && stop)
             return NULL;
         char err[512] = "";
+        double t0 = mono_s();
         int rc = apply_chain(s, chain, err, sizeof err);
+        double ms = (mono_s() - t0) * 1000;
+        if (ms >= GW_STORE_SLOW_MS) {
+            /* Every answer waiting on this commit waited as long. */
+            size_t ops = 0, batches = 0;
+            for (gw_batch *b = chain; b; b = b->next, batches++)
+                ops += b->n;
+            fprintf(stderr,
+                    "level=warn mod=store event=slow_commit ms=%.0f batches=%zu ops=%zu rc=%d\n", ms,
+                    batches, ops, rc);
+        }
         if (rc && chain->next) {
             /* One bad batch must not fail the others: apply them one by one. */
             for (gw_batch *b = chain; b; b = b->next) {

@@ -103,6 +103,10 @@ void gw_store_commit_async(gw_store *s, gw_batch *b,
  * one). */
 #define GW_STORE_CHAIN_OPS 512
 
+/* A commit (with its sync) that takes this long is logged (slow_commit):
+ * every answer waiting on it waited as long. */
+#define GW_STORE_SLOW_MS 50
+
 /* As gw_store_commit_async, in the first lane: ahead of the ordinary batches
  * queued before it (but those of the commit it joins), in order with the
  * other first-lane batches. For writes a client waits on, whose keys no
