@@ -1310,6 +1310,63 @@ static void after_runs_once_in_time(void **state)
     assert_true(L8.ran[3].at < 30);
 }
 
+/* The log on a regular file: the loop buffers it, writes it once per turn
+ * and hands each megabyte to the kernel's writeback as it goes; 3 MB of
+ * lines written from the loop all arrive, whole and in order. */
+#define LOG_LINES 40000
+
+static atomic_uint log_posts_done;
+
+static void log_some(void *ctx)
+{
+    int from = (int)(intptr_t)ctx;
+    for (int i = from; i < from + 1000; i++)
+        fprintf(stderr, "level=info mod=test event=line n=%d pad=%060d\n", i, i);
+    atomic_fetch_add(&log_posts_done, 1);
+}
+
+static void log_file_whole(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/jt-test-srv-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    srv_net_config cfg;
+    srv_net_config_init(&cfg);
+    srv_start(&cfg);
+    atomic_store(&log_posts_done, 0);
+    for (int k = 0; k < LOG_LINES / 1000; k++) {
+        assert_int_equal(srv_net_post(S.net, log_some, (void *)(intptr_t)(k * 1000)), 0);
+        sleep_ms(2); /* several turns */
+    }
+    bool all = wait_for(&log_posts_done, LOG_LINES / 1000, 10000);
+    srv_stop();
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    assert_true(all);
+    FILE *f = fdopen(fd, "r");
+    assert_non_null(f);
+    rewind(f);
+    char line[256];
+    int next = 0;
+    while (fgets(line, sizeof line, f)) {
+        int n = -1;
+        if (sscanf(line, "level=info mod=test event=line n=%d ", &n) != 1)
+            continue; /* the server's own lines */
+        assert_int_equal(n, next);
+        assert_non_null(strchr(line, '\n'));
+        next++;
+    }
+    assert_int_equal(next, LOG_LINES);
+    fclose(f);
+    unlink(path);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -1969,6 +2026,7 @@ int main(void)
         cmocka_unit_test(jtp_slow_consumer_dropped),
         cmocka_unit_test(jtp_pipelined),
         cmocka_unit_test(after_runs_once_in_time),
+        cmocka_unit_test(log_file_whole),
         cmocka_unit_test(jtp_concurrent_clients),
         cmocka_unit_test(ws_reader_throttled),
         cmocka_unit_test(jtp_reader_throttled),
