@@ -1520,24 +1520,47 @@ static void log_buffer_off(void)
  * seconds. Started early, each piece is small and already on its way. */
 #define LOG_KICK_BYTES ((off_t)1 << 20)
 
-static void log_kick(off_t *kicked)
+typedef struct log_kicker {
+    off_t kicked; /* written back up to here; -1: the log is not a regular file */
+    double checked;
+} log_kicker;
+
+static void log_kick_start(log_kicker *k)
+{
+    k->kicked = -1;
+    k->checked = 0;
+#ifdef __linux__
+    struct stat st;
+    int fd = fileno(stderr);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        off_t at = lseek(fd, 0, SEEK_CUR);
+        k->kicked = at > 0 ? at : 0;
+    }
+#endif
+}
+
+/* After the turn's flush; looks at the log's size at most every 20 ms. */
+static void log_kick(log_kicker *k)
 {
 #ifdef __linux__
+    if (k->kicked < 0)
+        return; /* a pipe, a terminal, journald: not ours to write back */
+    double now = srv__mono_seconds();
+    if (now - k->checked < 0.020)
+        return;
+    k->checked = now;
     int fd = fileno(stderr);
-    struct stat st;
-    if (fd < 0 || *kicked < 0)
+    off_t end = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+    if (end < 0)
         return;
-    off_t end = lseek(fd, 0, SEEK_CUR);
-    if (end < 0 || end - *kicked < LOG_KICK_BYTES)
+    if (end < k->kicked) /* truncated under us (logrotate's copytruncate): from here */
+        k->kicked = end;
+    if (end - k->kicked < LOG_KICK_BYTES)
         return;
-    if (*kicked == 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-        *kicked = -1; /* a pipe, a terminal, journald: not ours to write back */
-        return;
-    }
-    (void)sync_file_range(fd, *kicked, end - *kicked, SYNC_FILE_RANGE_WRITE);
-    *kicked = end;
+    (void)sync_file_range(fd, k->kicked, end - k->kicked, SYNC_FILE_RANGE_WRITE);
+    k->kicked = end;
 #else
-    (void)kicked;
+    (void)k;
 #endif
 }
 
@@ -1545,7 +1568,8 @@ int srv_net_run(srv_net *n)
 {
     int rc = 0;
     bool buffered = log_buffer_on();
-    off_t kicked = 0;
+    log_kicker kick;
+    log_kick_start(&kick);
     while (!atomic_load(&n->stop)) {
         if (lws_service(n->ctx, 0) < 0) {
             rc = -1;
@@ -1557,7 +1581,7 @@ int srv_net_run(srv_net *n)
         reap(n);
         if (buffered) {
             fflush(stderr);
-            log_kick(&kicked);
+            log_kick(&kick);
         }
     }
     if (buffered)
