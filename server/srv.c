@@ -1686,7 +1686,7 @@ static void later_fire(lws_sorted_usec_list_t *sul)
 
 int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx)
 {
-    if (!n || !cb || !n->ctx)
+    if (!n || !cb || !n->ctx || n->laters_closed)
         return -1;
     jn_later *l = calloc(1, sizeof *l);
     if (!l)
@@ -1706,6 +1706,9 @@ int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx)
  * release, as for posts). */
 static void run_laters(srv_net *n)
 {
+    /* A callback that schedules itself again would otherwise keep this
+     * loop going: it is told no (and may post instead). */
+    n->laters_closed = true;
     while (n->laters) {
         jn_later *l = n->laters;
         lws_sul_cancel(&l->sul);

@@ -176,7 +176,8 @@ void srv_net_free(srv_net *n); /* accepts NULL */
 void srv_net_set_timer(srv_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx);
 /* Loop thread: runs cb(ctx) once, on the loop thread, `us` microseconds
  * from now. A callback still waiting when the net is freed runs then, as
- * posted ones do. -1 on ENOMEM (nothing scheduled). */
+ * posted ones do (and may not schedule another). -1 on ENOMEM or once the
+ * net is being freed (nothing scheduled). */
 int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx);
 /* Thread-safe: runs cb(ctx) on the loop thread soon. */
 int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx);

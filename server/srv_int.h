@@ -291,6 +291,7 @@ struct srv_net {
     lws_sorted_usec_list_t watchdog;
     lws_sorted_usec_list_t timer;
     jn_later *laters;
+    bool laters_closed; /* srv_net_free is running them: no new ones */
     unsigned timer_ms;
     void (*timer_cb)(void *ctx);
     void *timer_ctx;
