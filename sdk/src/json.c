@@ -201,11 +201,8 @@ static int cb_start_map(void *ctx)
     return open_container(ctx, JT_JSON_OBJECT);
 }
 
-static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+static int set_key(parser *p, const unsigned char *s, size_t len)
 {
-    parser *p = ctx;
-    if (has_nul(p, s, len))
-        return 0;
     frame *f = &p->stack[p->depth - 1];
     f->pending_key = jt__arena_strndup(&p->doc->arena, (const char *)s, len);
     if (!f->pending_key) {
@@ -213,6 +210,11 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
         return 0;
     }
     return 1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+    return !has_nul(ctx, s, len) && set_key(ctx, s, len);
 }
 
 static int cb_end(void *ctx)
@@ -230,14 +232,15 @@ static const yajl_callbacks callbacks = {
     cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
-/* ---- flat objects without yajl ----
- * Most texts a node or gateway parses are requests: one object whose values
- * are plain strings, integers, booleans or null. Such a text is recognized
- * by a strict scan (printable ASCII strings without escapes, integers
- * without fraction or exponent, whitespace yajl also allows) and then fed
- * to the same callbacks yajl would call, in the same order, so the document
- * is the same. Anything else, and any limit or memory error, goes to yajl,
- * which is then also what reports errors. */
+/* ---- plain documents without yajl ----
+ * Most texts a node or gateway parses are plain: objects and arrays whose
+ * strings are printable ASCII without escapes and whose numbers are
+ * integers (requests, a node's replies and stream messages, the gateway's
+ * request bodies). Such a text is recognized by a strict scan (those
+ * strings, integers without fraction or exponent, whitespace yajl also
+ * allows) and fed, as it goes, to the same callbacks yajl would call, in the
+ * same order, so the document is the same. Anything else, and any limit or
+ * memory error, goes to yajl, which is then also what reports errors. */
 enum { FLAT_STRING, FLAT_NUMBER, FLAT_TRUE, FLAT_FALSE, FLAT_NULL };
 
 static bool flat_ws(char c)
@@ -252,26 +255,38 @@ static size_t flat_skip(const char *s, size_t n, size_t i)
     return i;
 }
 
-/* The end of a value: whitespace, ',' or '}' (or the end, which the caller
- * then refuses). */
+/* The end of a value: whitespace, ',', '}' or ']' (or the end, which the
+ * caller then refuses). */
 static bool flat_delim(const char *s, size_t n, size_t i)
 {
-    return i == n || flat_ws(s[i]) || s[i] == ',' || s[i] == '}';
+    return i == n || flat_ws(s[i]) || s[i] == ',' || s[i] == '}' || s[i] == ']';
 }
 
-/* s[i] is '"': the index after the closing quote, or 0. The end is found
- * with memchr and the bytes before it checked in one branch-free pass. */
+/* s[i] is '"': the index after the closing quote, or 0 when a byte before it
+ * is not printable ASCII or is a backslash. Eight bytes at a time: a word
+ * holding none of '"', '\\', a byte below 0x20 or above 0x7E is passed at
+ * once; the word that holds one is looked at byte by byte. */
 static size_t flat_string(const char *s, size_t n, size_t i)
 {
-    const char *q = memchr(s + i + 1, '"', n - i - 1);
-    if (!q)
-        return 0;
     const unsigned char *u = (const unsigned char *)s;
-    size_t end = (size_t)(q - s);
-    unsigned bad = 0;
-    for (size_t k = i + 1; k < end; k++)
-        bad |= (unsigned)(u[k] < 0x20) | (unsigned)(u[k] > 0x7E) | (unsigned)(u[k] == '\\');
-    return bad ? 0 : end + 1;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t k = i + 1;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x;
+        memcpy(&x, u + k, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t stop = ((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x) |
+                        (x + ones * (0x7F - 0x7E)) | x;
+        if (stop & highs)
+            break;
+    }
+    for (; k < n; k++) {
+        if (u[k] == '"')
+            return k + 1;
+        if (u[k] < 0x20 || u[k] > 0x7E || u[k] == '\\')
+            return 0;
+    }
+    return 0;
 }
 
 static size_t flat_value(const char *s, size_t n, size_t i, int *kind)
@@ -306,51 +321,83 @@ static size_t flat_value(const char *s, size_t n, size_t i, int *kind)
     return 0;
 }
 
-/* Scans `s` and builds the document as it goes. False: not a flat object
- * (the document is then half built and thrown away) or a callback failed. */
-static bool flat_walk(const char *s, size_t n, parser *p)
+/* A scalar at s[i]: handed to its callback (a string straight to the
+ * builder: the scan refused control bytes, so it holds no U+0000). The index
+ * after it, or 0. */
+static size_t flat_scalar(const char *s, size_t n, size_t i, parser *p)
 {
     const unsigned char *u = (const unsigned char *)s;
+    int kind = 0;
+    size_t ve = flat_value(s, n, i, &kind);
+    if (!ve)
+        return 0;
+    int ok = kind == FLAT_STRING   ? scalar_text(p, JT_JSON_STRING, u + i + 1, ve - i - 2)
+             : kind == FLAT_NUMBER ? cb_number(p, s + i, ve - i)
+             : kind == FLAT_NULL   ? cb_null(p)
+                                   : cb_bool(p, kind == FLAT_TRUE);
+    return ok ? ve : 0;
+}
+
+/* A key and its colon at s[i]: the index of the value after them, or 0. */
+static size_t flat_key(const char *s, size_t n, size_t i, parser *p)
+{
+    size_t ke = i < n && s[i] == '"' ? flat_string(s, n, i) : 0;
+    if (!ke || !set_key(p, (const unsigned char *)s + i + 1, ke - i - 2))
+        return 0;
+    i = flat_skip(s, n, ke);
+    if (i >= n || s[i] != ':')
+        return 0;
+    return flat_skip(s, n, i + 1);
+}
+
+/* Scans `s` (an object or an array at the top) and builds the document as it
+ * goes; the open containers are the parser's own stack, so the depth limit
+ * holds as with yajl. False: not a plain document (it is then half built and
+ * thrown away) or a callback failed. */
+static bool flat_walk(const char *s, size_t n, parser *p)
+{
     size_t i = flat_skip(s, n, 0);
-    if (i >= n || s[i] != '{' || !cb_start_map(p))
+    if (i >= n || (s[i] != '{' && s[i] != '['))
         return false;
-    i = flat_skip(s, n, i + 1);
-    if (i < n && s[i] == '}') {
-        i++;
-    } else {
-        for (;;) {
-            size_t ke = i < n && s[i] == '"' ? flat_string(s, n, i) : 0;
-            if (!ke || !cb_map_key(p, u + i + 1, ke - i - 2))
-                return false;
-            i = flat_skip(s, n, ke);
-            if (i >= n || s[i] != ':')
+    for (;;) {
+        /* A value starts at s[i]. */
+        if (i >= n)
+            return false;
+        if (s[i] == '{' || s[i] == '[') {
+            bool obj = s[i] == '{';
+            if (!(obj ? cb_start_map(p) : cb_start_array(p)))
                 return false;
             i = flat_skip(s, n, i + 1);
-            int kind = 0;
-            size_t ve = i < n ? flat_value(s, n, i, &kind) : 0;
-            if (!ve)
-                return false;
-            int ok = kind == FLAT_STRING   ? cb_string(p, u + i + 1, ve - i - 2)
-                     : kind == FLAT_NUMBER ? cb_number(p, s + i, ve - i)
-                     : kind == FLAT_NULL   ? cb_null(p)
-                                           : cb_bool(p, kind == FLAT_TRUE);
-            if (!ok)
-                return false;
-            i = flat_skip(s, n, ve);
-            if (i < n && s[i] == ',') {
-                i = flat_skip(s, n, i + 1);
+            if (i < n && s[i] == (obj ? '}' : ']')) {
+                if (!cb_end(p))
+                    return false;
+                i++;
+            } else {
+                if (obj && !(i = flat_key(s, n, i, p)))
+                    return false;
                 continue;
             }
-            if (i < n && s[i] == '}') {
-                i++;
-                break;
-            }
+        } else if (!(i = flat_scalar(s, n, i, p))) {
             return false;
         }
+        /* After a value: the next member or item, or the ends of the
+         * containers it closes. */
+        for (;;) {
+            if (p->depth == 0)
+                return flat_skip(s, n, i) == n;
+            bool obj = p->stack[p->depth - 1].node->kind == JT_JSON_OBJECT;
+            i = flat_skip(s, n, i);
+            if (i < n && s[i] == ',') {
+                i = flat_skip(s, n, i + 1);
+                if (obj && !(i = flat_key(s, n, i, p)))
+                    return false;
+                break;
+            }
+            if (i >= n || s[i] != (obj ? '}' : ']') || !cb_end(p))
+                return false;
+            i++;
+        }
     }
-    if (flat_skip(s, n, i) != n)
-        return false;
-    return cb_end(p);
 }
 
 /* yajl's own memory (handle, lexer, buffers) comes from the document's
@@ -437,8 +484,8 @@ static jt_err parse_doc(const char *text, size_t len, const jt_json_limits *limi
             *out = p.doc;
             return JT_OK;
         }
-        /* Not a flat object (found out as soon as it is not), or a limit or
-         * no memory: yajl parses it afresh and says which. */
+        /* Not a plain document (found out as soon as it is not), or a limit
+         * or no memory: yajl parses it afresh and says which. */
         jt_json_doc_free(p.doc);
         return parse_doc(text, len, limits, out, ei, false);
     }

@@ -140,7 +140,8 @@ void jt__arena_clear(jt__arena *a)
     a->total = 0;
 }
 
-void *jt__arena_alloc(jt__arena *a, size_t n)
+/* n bytes, not cleared. */
+static void *arena_take(jt__arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
@@ -174,13 +175,20 @@ void *jt__arena_alloc(jt__arena *a, size_t n)
     }
     void *p = c->mem + c->used;
     c->used += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *jt__arena_alloc(jt__arena *a, size_t n)
+{
+    void *p = arena_take(a, n);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 
 void *jt__arena_memdup(jt__arena *a, const void *p, size_t n)
 {
-    void *d = jt__arena_alloc(a, n);
+    void *d = arena_take(a, n);
     if (d && n)
         memcpy(d, p, n);
     return d;
@@ -188,7 +196,7 @@ void *jt__arena_memdup(jt__arena *a, const void *p, size_t n)
 
 char *jt__arena_strndup(jt__arena *a, const char *s, size_t n)
 {
-    char *d = jt__arena_alloc(a, n + 1);
+    char *d = arena_take(a, n + 1);
     if (d) {
         memcpy(d, s, n);
         d[n] = '\0';

@@ -156,6 +156,88 @@ static void json_parse_memory(void **state)
     assert_null(doc);
 }
 
+/* The scan for plain documents and yajl give the same result and the same
+ * document: nested plain texts, near misses at every depth, and strings of
+ * every length up to 40 with one bad byte at every place (the scan reads
+ * eight bytes at a time). */
+static void both_parsers_agree(const char *text, size_t len)
+{
+    jt_json_doc *fast = NULL, *slow = NULL;
+    jt_errinfo ei;
+    jt_err ef = jt_json_parse(text, len, NULL, &fast, &ei);
+    jt_err es = jt__json_parse_general(text, len, NULL, &slow, &ei);
+    assert_int_equal(ef, es);
+    assert_true(!fast == !slow);
+    if (fast) {
+        jt_buf a, b;
+        jt_buf_init(&a);
+        jt_buf_init(&b);
+        jt_jw wa, wb;
+        jt_jw_init(&wa, &a);
+        jt_jw_init(&wb, &b);
+        jt_jw_value(&wa, jt_json_root(fast));
+        jt_jw_value(&wb, jt_json_root(slow));
+        assert_int_equal(jt_jw_finish(&wa), JT_OK);
+        assert_int_equal(jt_jw_finish(&wb), JT_OK);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        jt_buf_clear(&a);
+        jt_buf_clear(&b);
+    }
+    jt_json_doc_free(fast);
+    jt_json_doc_free(slow);
+}
+
+static void json_plain_scan(void **state)
+{
+    (void)state;
+    static const char *texts[] = {
+        "{\"id\":7,\"result\":{\"engine_result\":\"tesSUCCESS\",\"tx_json\":{\"Fee\":\"10\","
+        "\"Flags\":-1,\"Memos\":[{\"Memo\":{\"MemoData\":\"6869\"}}]}},\"ok\":true,\"n\":null}",
+        "[1,[2,[3,[]]],{},{\"a\":[]},\"x\",false]",
+        " \t\r\n{ \"a\" : [ 1 , { \"b\" : \"c\" } ] } \n",
+        "{\"a\":{\"b\":{\"c\":1.5}}}",      /* a fraction deep inside */
+        "{\"a\":[{\"b\":\"\\u00e9\"}]}",  /* an escape deep inside */
+        "{\"a\":[1,2,]}",                       /* trailing comma */
+        "{\"a\":{\"b\":1,}}",
+        "{\"a\":[1}",                           /* mismatched */
+        "{\"a\":{\"b\":1]}",
+        "[{\"a\":1}",                           /* unterminated */
+        "{\"a\":[1] x}",
+        "[1]]",
+        "[01]",
+        "[-]",
+        "[tru]",
+        "[true,nulls]",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{1:2}",
+        "\"top\"",
+        "42",
+        "[1,\f2]",
+        "[\"\x7f\"]",
+        "[\"\xc3\xa9\"]",
+        "{\"k\":[{\"k\":[{\"k\":[{\"k\":[{\"k\":[{\"k\":[{\"k\":[{\"k\":[{\"k\":[]}]}]}]}]}]}]}]}]}",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        both_parsers_agree(texts[i], strlen(texts[i]));
+    static const unsigned char bad[] = {'"', '\\', 0x01, 0x1f, 0x7f, 0x80, 0xff};
+    char text[64];
+    for (size_t len = 0; len <= 40; len++) {
+        text[0] = '[';
+        text[1] = '"';
+        memset(text + 2, 'a', len);
+        memcpy(text + 2 + len, "\"]", 2);
+        both_parsers_agree(text, len + 4);
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof bad; k++) {
+                text[2 + at] = (char)bad[k];
+                both_parsers_agree(text, len + 4);
+                text[2 + at] = 'a';
+            }
+    }
+}
+
 static void json_writer_numbers_hex(void **state)
 {
     (void)state;
@@ -191,6 +273,7 @@ int main(void)
         cmocka_unit_test(arena_limits),
         cmocka_unit_test(arena_sized),
         cmocka_unit_test(json_parse_memory),
+        cmocka_unit_test(json_plain_scan),
         cmocka_unit_test(json_writer_numbers_hex),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
