@@ -45,7 +45,7 @@ void *jt__arena_alloc(jt__arena *a, size_t n);
 void *jt__arena_memdup(jt__arena *a, const void *p, size_t n);
 char *jt__arena_strndup(jt__arena *a, const char *s, size_t n);
 
-/* jt_json_parse without its fast path for flat objects: every text through
+/* jt_json_parse without its fast path for plain documents: every text through
  * yajl (the reference the fuzz target compares the fast path with). */
 jt_err jt__json_parse_general(const char *text, size_t len, const jt_json_limits *limits,
                               jt_json_doc **out, jt_errinfo *ei);

@@ -1,5 +1,5 @@
 /* fuzz_json.c — JSON → binary on hostile text.
- * Properties: the parser's fast path for flat objects and yajl agree (the
+ * Properties: the parser's fast path for plain documents and yajl agree (the
  * same result, the same document); whatever converts encodes, and the
  * encoding decodes and converts back to JSON that converts to the same
  * bytes. */
