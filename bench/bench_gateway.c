@@ -337,7 +337,8 @@ static void run_load(load *l, int port, int nconns)
         die("out of memory");
     for (int i = 0; i < nconns; i++) {
         cs[i].fd = connect_to(port);
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = &cs[i]};
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.ptr = &cs[i]};
         epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
     }
     struct epoll_event evs[256];
@@ -383,8 +384,16 @@ static void run_load(load *l, int port, int nconns)
                     c->out = NULL;
                 }
             }
+            /* Edge-triggered: read until the socket is drained. A read
+             * shorter than the room drained it (data or a close arriving
+             * later makes a new edge), unless the peer's close is already
+             * flagged: then read on to the end. */
+            bool closing = evs[k].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+            if (!closing && !(evs[k].events & EPOLLIN))
+                continue; /* writable only: nothing to read */
             for (;;) {
-                ssize_t r = recv(c->fd, c->in + c->inlen, INBUF - 1 - c->inlen, 0);
+                size_t room = INBUF - 1 - c->inlen;
+                ssize_t r = recv(c->fd, c->in + c->inlen, room, 0);
                 if (r > 0) {
                     c->inlen += (size_t)r;
                     int st;
@@ -399,6 +408,8 @@ static void run_load(load *l, int port, int nconns)
                         memmove(c->in, c->in + used, c->inlen - used);
                         c->inlen -= used;
                     }
+                    if ((size_t)r < room && !closing)
+                        break;
                     continue;
                 }
                 if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -412,7 +423,8 @@ static void run_load(load *l, int port, int nconns)
                     c->busy = false;
                     c->inlen = 0;
                     c->fd = connect_to(port);
-                    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = c};
+                    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                             .data.ptr = c};
                     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
                 }
                 break;
@@ -691,7 +703,8 @@ static double paced_round(int round, int port, const char *key, char (*accts)[40
     if (n < 200)
         n = 200;
     pay_ctx p = {accts, na, key, 0, n, rate, 0, 0, 0, 0, run};
-    load l = {.next = pay_next, .done = pay_done, .finished = pay_finished, .ctx = &p, .watch = g_gw};
+    load l = {
+        .next = pay_next, .done = pay_done, .finished = pay_finished, .ctx = &p, .watch = g_gw};
     p.start = now_s();
     run_load(&l, port, conns);
     if (l.rss_peak > *rss_peak)
@@ -750,12 +763,23 @@ static uint64_t count_validated(int port, const char *key, char (*accounts)[40],
 
 /* ------------------------------------------------------------ CPU by thread */
 
-enum { GT_LOOP, GT_SIGN, GT_AUDIT, GT_STORE, GT_OTHER, NT_LOOP, NT_VERIFY, NT_WRITER, NT_OTHER,
-       T_SELF, T_N };
+enum {
+    GT_LOOP,
+    GT_SIGN,
+    GT_AUDIT,
+    GT_STORE,
+    GT_OTHER,
+    NT_LOOP,
+    NT_VERIFY,
+    NT_WRITER,
+    NT_OTHER,
+    T_SELF,
+    T_N
+};
 
 static int gw_thread_class(bool main, const char *name)
 {
-    return main                          ? GT_LOOP
+    return main                           ? GT_LOOP
            : !strcmp(name, "jt-gw-sign")  ? GT_SIGN
            : !strcmp(name, "jt-gw-audit") ? GT_AUDIT
            : !strcmp(name, "jt-gw-store") ? GT_STORE
@@ -764,7 +788,7 @@ static int gw_thread_class(bool main, const char *name)
 
 static int node_thread_class(bool main, const char *name)
 {
-    return main                        ? NT_LOOP
+    return main                         ? NT_LOOP
            : !strcmp(name, "jt-verify") ? NT_VERIFY
            : !strcmp(name, "jt-writer") ? NT_WRITER
                                         : NT_OTHER;
