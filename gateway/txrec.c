@@ -211,6 +211,22 @@ static int table_grow(table *t)
     return 0;
 }
 
+/* An empty table made room for as many slots and key bytes (powers of
+ * two, as grown by table_put); left empty when that is not available. */
+static void table_presize(table *t, size_t cap, size_t acap)
+{
+    if (!cap || !acap)
+        return;
+    t->s = calloc(cap, sizeof *t->s);
+    t->arena = malloc(acap);
+    if (!t->s || !t->arena) {
+        table_free(t);
+        return;
+    }
+    t->cap = cap;
+    t->acap = acap;
+}
+
 /* 0, or -1 when out of memory (nothing changed). */
 static int table_put(table *t, uint64_t h, const void *key, size_t kl, uint64_t no)
 {
@@ -436,6 +452,11 @@ static void start_write(gw_txrec *r)
         f.hi = hole - 1;
     memset(&r->th, 0, sizeof r->th);
     memset(&r->tc, 0, sizeof r->tc);
+    /* The next tail starts at the size this one reached: it would double
+     * its way there again, rehashing every key each time. Without the
+     * memory it starts small, as the first did. */
+    table_presize(&r->th, f.th.cap, f.th.acap);
+    table_presize(&r->tc, f.tc.cap, f.tc.acap);
     r->tail_n = 0;
     r->fz = f;
     r->have_fz = true;
