@@ -68,6 +68,7 @@ typedef struct txent {
     bool internal;       /* a gap filler */
     bool cid_in_map;
     bool hash_in_map;
+    unsigned recording; /* final records on their way to the store */
     bool to_sign;     /* ST_PERSISTING: the persister signs it first */
     bool sign_failed; /* ... and could not (sign_err says why) */
     char sign_err[200];
@@ -312,6 +313,7 @@ static void maybe_free(txent *t);
 static void forget_final(void *ctx)
 {
     txent *t = ctx;
+    t->recording--;
     forget(t->owner, t);
     maybe_free(t);
 }
@@ -392,6 +394,7 @@ static int add_final(gw_submit *s, txent *t, const jt_buf *rec)
     if (gw_txrec_put_final(f->b, t->no, rec->data, rec->len))
         return -1; /* the batch keeps what it had; its puts stand alone */
     f->v[f->n++] = t;
+    t->recording++;
     if (f->n == FINALS_MAX)
         flush_finals(s);
     return 0;
@@ -413,6 +416,7 @@ static void persist_status(gw_submit *s, txent *t)
             gw_batch_free(b);
             forget(s, t);
         } else {
+            t->recording++;
             gw_store_commit_async(s->store, b, final_recorded, t);
         }
     }
@@ -502,10 +506,13 @@ static void free_ent(txent *t)
     free(t);
 }
 
-/* Drops t once nothing refers to it any more. */
+/* Drops t once nothing refers to it any more: no map (a lookup), no
+ * request, no waiter, and no final record still being written (its batch
+ * comes back to t; an entry that could not be put in a map is in none). */
 static void maybe_free(txent *t)
 {
-    if (t->stage == ST_FINAL && t->busy == 0 && !t->waiters && !t->cid_in_map && !t->hash_in_map)
+    if (t->stage == ST_FINAL && t->busy == 0 && !t->waiters && !t->cid_in_map &&
+        !t->hash_in_map && !t->recording)
         free_ent(t);
 }
 
