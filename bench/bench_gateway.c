@@ -1113,10 +1113,7 @@ int main(int argc, char **argv)
         run_load(&l, gport, o.pay_conns);
         double t_http = now_s() - t0;
         /* Validated: the gateway's pending count back to zero. */
-        t_end = now_s() + 60;
-        long pend;
-        while ((pend = pending_now(gport)) != 0 && now_s() < t_end)
-            usleep(20000);
+        long pend = drain_pending(gport);
         double dt = now_s() - t0;
         cpu_snapshot(cpu1);
         for (int i = 0; i < T_N; i++)
@@ -1165,9 +1162,7 @@ int main(int argc, char **argv)
     double p99 = median(p99s, (size_t)o.rounds), target = median(prate, (size_t)o.rounds);
     free(p99s);
     free(prate);
-    t_end = now_s() + 60;
-    while (pending_now(gport) != 0 && now_s() < t_end)
-        usleep(50000);
+    drain_pending(gport);
     sleep(1);
     double rss_end = rss_mb(g_gw), rss_end_file = rss_kind_mb(g_gw, "RssFile:");
 
