@@ -19,6 +19,7 @@
 #include <jt/util.h>
 
 #include "datadir.h"
+#include "srv.h"
 
 /* A line is a few hundred bytes; anything longer is not ours. */
 #define LINE_MAX_BYTES 4096
@@ -238,11 +239,9 @@ int gw_audit_append(gw_audit *a, const gw_audit_entry *e, size_t n, char *err, s
         }
         off += (size_t)w;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = srv_mono_seconds();
     int synced = rc ? 0 : fdatasync(a->fd);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = (srv_mono_seconds() - t0) * 1000;
     if (!rc && ms >= GW_AUDIT_SLOW_MS)
         fprintf(stderr, "level=warn mod=audit event=slow_sync ms=%.0f lines=%zu\n", ms, n);
     if (!rc && synced != 0) {

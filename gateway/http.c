@@ -21,6 +21,7 @@
 #include "map.h"
 #include "memo.h"
 #include "routes.h"
+#include "srv.h"
 #include "submit.h"
 #include "txbuild.h"
 #include "webhooks.h"
@@ -41,13 +42,6 @@ struct gw_route {
     const char *summary;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ------------------------------------------------------------ replies */
 
 static const double latency_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500};
@@ -57,7 +51,7 @@ static void count(gw_call *c, int status)
     gw *g = c->g;
     g->requests++;
     g->by_class[status / 100 < 6 ? status / 100 : 5]++;
-    double ms = (now_s() - c->started) * 1000.0;
+    double ms = (srv_mono_seconds() - c->started) * 1000.0;
     g->latency_sum += ms / 1000.0;
     size_t i = 0;
     while (i < sizeof latency_ms / sizeof *latency_ms && ms > latency_ms[i])
@@ -817,7 +811,7 @@ static void get_health(gw_call *c)
     jt_jw_key(&w, "pending");
     jt_jw_uint(&w, st.pending);
     jt_jw_key(&w, "uptime_s");
-    jt_jw_uint(&w, (uint64_t)(now_s() - g->started));
+    jt_jw_uint(&w, (uint64_t)(srv_mono_seconds() - g->started));
     jt_jw_object_end(&w);
     if (jt_jw_finish(&w) == JT_OK)
         gw_reply(c, ready ? 200 : 503, (const char *)b.data + 1, b.len - 2);
@@ -1062,7 +1056,7 @@ typedef struct bucket {
 static double take_token(gw *g, const char *key_id)
 {
     bucket *b = gw_map_get(g->buckets, key_id, strlen(key_id));
-    double now = now_s();
+    double now = srv_mono_seconds();
     if (!b) {
         b = calloc(1, sizeof *b);
         if (!b || gw_map_put(g->buckets, key_id, strlen(key_id), b)) {
@@ -1229,7 +1223,7 @@ void gw_http_on_request(void *ctx, srv_http_req *r, bool over_rate)
     }
     c->g = g;
     c->r = r;
-    c->started = now_s();
+    c->started = srv_mono_seconds();
     srv_http_set_user(r, c);
     dispatch(c, over_rate);
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "srv.h"
+
 /* Failed attempts in a row before moving to the next URL. */
 #define FAILOVER_AFTER 2
 
@@ -36,13 +38,6 @@ struct gw_link {
     size_t n_follows, cap_follows;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void link_log(const char *level, const char *event, const gw_link *l, const char *extra)
 {
     fprintf(stderr, "level=%s mod=link event=%s node=%s%s%s\n", level, event,
@@ -59,7 +54,7 @@ static void see_ledger(gw_link *l, const jt_json *msg)
         return; /* an older ledger (another node after a failover, say) */
     bool fresh = (uint32_t)idx > l->validated;
     l->validated = (uint32_t)idx;
-    l->validated_at = now_s();
+    l->validated_at = srv_mono_seconds();
     if (fresh && l->hooks.on_ledger)
         l->hooks.on_ledger(l->hooks.ctx, l->validated);
 }
@@ -298,7 +293,7 @@ uint32_t gw_link_validated(const gw_link *l)
 
 double gw_link_validated_age(const gw_link *l)
 {
-    return l->validated_at < 0 ? -1 : now_s() - l->validated_at;
+    return l->validated_at < 0 ? -1 : srv_mono_seconds() - l->validated_at;
 }
 
 unsigned gw_link_reconnects(const gw_link *l)

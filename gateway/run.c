@@ -87,13 +87,6 @@ static void hook_tx(void *ctx, const jt_json *msg, const char *text, size_t len)
     gw_submit_on_tx(g->submit, msg, text, len);
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int open_keystore(gw *g, const gw_config *c, char *err, size_t errcap)
 {
     char path[4200];
@@ -162,7 +155,7 @@ int gw_run(const char *dir, const char *config_path)
     gw g = {0};
     g.cfg = &c;
     snprintf(g.dir, sizeof g.dir, "%s", dir);
-    g.started = mono();
+    g.started = srv_mono_seconds();
     int rcode = 1;
     srv_net *net = NULL;
     if (open_keystore(&g, &c, err, sizeof err) ||

@@ -16,6 +16,7 @@
 #include <lmdb.h>
 
 #include "datadir.h"
+#include "srv.h"
 
 static const char *const table_names[GW_TABLES] = {
     "apikeys", "records", "pending", "by_hash", "by_cid", "accounts",
@@ -353,13 +354,6 @@ static gw_batch *take_chain(gw_store *s)
     return chain;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *writer_main(void *arg)
 {
     gw_store *s = arg;
@@ -374,9 +368,9 @@ static void *writer_main(void *arg)
         if (!chain && stop)
             return NULL;
         char err[512] = "";
-        double t0 = mono_s();
+        double t0 = srv_mono_seconds();
         int rc = apply_chain(s, chain, err, sizeof err);
-        double ms = (mono_s() - t0) * 1000;
+        double ms = (srv_mono_seconds() - t0) * 1000;
         if (ms >= GW_STORE_SLOW_MS) {
             /* Every answer waiting on this commit waited as long. */
             size_t ops = 0, batches = 0;

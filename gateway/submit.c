@@ -148,13 +148,6 @@ typedef struct done_batch {
     char err[400];
 } done_batch;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 const char *gw_status_text(gw_status s)
 {
     static const char *const names[] = {"pending", "validated", "failed", "expired"};
@@ -472,7 +465,7 @@ static int add_waiter(txent *t, bool wait, double wait_s, gw_sub_cb cb, void *ct
     w->cb = cb;
     w->ctx = ctx;
     w->wait = wait;
-    w->deadline = now_s() + wait_s;
+    w->deadline = srv_mono_seconds() + wait_s;
     w->next = t->waiters;
     t->waiters = w;
     return 0;
@@ -785,7 +778,7 @@ static void hold_key(gw_submit *s, jt_secret_key *key)
     if (jt_secret_key_hold(key) != JT_OK)
         return; /* the signature makes it readable for itself */
     if (!s->n_held)
-        s->held_since = now_s();
+        s->held_since = srv_mono_seconds();
     s->held[s->n_held++] = key;
     atomic_store(&s->readable, s->n_held);
 }
@@ -840,7 +833,7 @@ static void sign_batch(gw_submit *s, txent *jobs)
         }
         jt_buf_clear(&blob);
     }
-    s->held_last = now_s();
+    s->held_last = srv_mono_seconds();
     if (s->n_held && s->held_last - s->held_since >= HOLD_MAX_S)
         release_held(s);
 }
@@ -867,7 +860,7 @@ static void persister_wait(gw_submit *s)
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
-        double now = now_s(), until = s->held_last + HOLD_IDLE_S;
+        double now = srv_mono_seconds(), until = s->held_last + HOLD_IDLE_S;
         if (now >= until || now - s->held_since >= HOLD_MAX_S) {
             pthread_mutex_unlock(&s->mu);
             release_held(s);
@@ -1230,7 +1223,7 @@ static void send_tx(gw_submit *s, txent *t)
     } else {
         if (t->sent_at > 0)
             s->stats.resubmits++;
-        t->sent_at = now_s();
+        t->sent_at = srv_mono_seconds();
     }
     free(req);
 }
@@ -1356,7 +1349,7 @@ static bool collect(void *ctx, const char *k, size_t kl, void *v)
 
 static void sweep_pending(gw_submit *s, bool all)
 {
-    sweep sw = {s, gw_link_validated(s->link), all, now_s(), NULL, 0, 0};
+    sweep sw = {s, gw_link_validated(s->link), all, srv_mono_seconds(), NULL, 0, 0};
     gw_map_each(s->by_hash, collect, &sw);
     for (size_t i = 0; i < sw.n; i++) {
         txent *t = sw.list[i];
@@ -1403,7 +1396,7 @@ void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len
 void gw_submit_tick(gw_submit *s)
 {
     gw_txrec_tick(s->recs);
-    double now = now_s();
+    double now = srv_mono_seconds();
     sweep sw = {s, 0, false, now, NULL, 0, 0};
     gw_map_each(s->by_cid, collect, &sw);
     for (size_t i = 0; i < sw.n; i++) {

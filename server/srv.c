@@ -79,7 +79,7 @@ static void lws_log_emit(int level, const char *line)
 
 /* ------------------------------------------------------------ helpers */
 
-double srv__mono_seconds(void)
+double srv_mono_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -377,7 +377,7 @@ static const char *admit(srv_net *n, const uint8_t key[16])
 static void log_refused(srv_net *n, const char *why, const char *transport, const char *peer)
 {
     n->refused++;
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     if (now - n->refused_logged < 1.0)
         return;
     srv__conn_log("warn", "conn_refused", NULL,
@@ -424,7 +424,7 @@ srv_conn *srv__conn_new(srv_net *n, struct lws *wsi, enum jn_transport t)
         return NULL;
     }
     c->tokens = n->burst;
-    c->last_refill = srv__mono_seconds();
+    c->last_refill = srv_mono_seconds();
     c->last_rx = c->last_refill;
     c->progress_at = c->last_refill;
     if (t == JN_WS || t == JN_HTTP) {
@@ -605,7 +605,7 @@ static bool peer_left(const srv_conn *c)
 static void watchdog(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, watchdog);
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     /* While output runs high, the buffers its queues grew out of go back
      * to the system each second, not when the allocator gets round to it. */
     if (n->out_total > n->max_out_total / 4)
@@ -704,7 +704,7 @@ extern int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, si
 
 static void give_back_memory(srv_net *n)
 {
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     if (now - n->gave_back < 0.25)
         return;
     n->gave_back = now;
@@ -883,7 +883,7 @@ bool srv__over_rate(srv_conn *c)
     srv_net *n = c->net;
     if (n->rate <= 0)
         return false;
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     c->tokens += (now - c->last_refill) * n->rate;
     if (c->tokens > n->burst)
         c->tokens = n->burst;
@@ -981,7 +981,7 @@ static void jtp_deliver(srv_conn *c)
 
 static void jtp_rx(srv_conn *c, const uint8_t *in, size_t len)
 {
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     if (c->killing || c->draining)
         return;
     jt_errinfo ei;
@@ -1422,7 +1422,7 @@ static void run_posts(srv_net *n)
 static void idle_sweep(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, idle_sweep);
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     for (srv_conn *c = n->conns, *next; c; c = next) {
         next = c->next;
         if (c->transport == JN_HTTP && !c->gone && !c->killing) {
@@ -1459,7 +1459,7 @@ static void idle_sweep(lws_sorted_usec_list_t *sul)
 static void stop_check(lws_sorted_usec_list_t *sul)
 {
     srv_net *n = lws_container_of(sul, srv_net, stop_check);
-    if (n->out_total == 0 || srv__mono_seconds() >= n->stop_by)
+    if (n->out_total == 0 || srv_mono_seconds() >= n->stop_by)
         srv_net_stop(n);
     else
         lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 20 * LWS_US_PER_MS);
@@ -1467,7 +1467,7 @@ static void stop_check(lws_sorted_usec_list_t *sul)
 
 void srv_net_stop_flushed(srv_net *n, unsigned max_ms)
 {
-    n->stop_by = srv__mono_seconds() + max_ms / 1000.0;
+    n->stop_by = srv_mono_seconds() + max_ms / 1000.0;
     lws_sul_schedule(n->ctx, 0, &n->stop_check, stop_check, 1);
 }
 
@@ -1545,7 +1545,7 @@ static void log_kick(log_kicker *k)
 #ifdef __linux__
     if (k->kicked < 0)
         return; /* a pipe, a terminal, journald: not ours to write back */
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     if (now - k->checked < 0.020)
         return;
     k->checked = now;
@@ -1797,7 +1797,7 @@ static int conn_queue(srv_conn *c, const char *msg, size_t len, bool push)
         return -1;
     }
     if (!before) /* the stall clock starts when output appears */
-        c->progress_at = srv__mono_seconds();
+        c->progress_at = srv_mono_seconds();
     srv__out_account(c);
     lws_callback_on_writable(c->wsi);
     srv__pace(c);

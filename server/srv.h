@@ -179,6 +179,8 @@ void srv_net_set_timer(srv_net *n, unsigned ms, void (*cb)(void *ctx), void *ctx
  * posted ones do (and may not schedule another). -1 on ENOMEM or once the
  * net is being freed (nothing scheduled). */
 int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx);
+/* Any thread: CLOCK_MONOTONIC in seconds. */
+double srv_mono_seconds(void);
 /* Thread-safe: runs cb(ctx) on the loop thread soon. */
 int srv_net_post(srv_net *n, void (*cb)(void *ctx), void *ctx);
 

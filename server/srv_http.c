@@ -91,7 +91,7 @@ static void http_log_refused(srv_conn *c, int status, const char *why)
 {
     srv_net *n = c->net;
     n->http_refused++;
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     if (now - n->http_refused_logged < 1.0)
         return;
     srv__conn_log("warn", "http_refused", c, "status=%d reason=%s refused=%u", status, why,
@@ -294,7 +294,7 @@ static int http_answer(srv_conn *c, int status, const char *ctype, const srv_htt
     }
     c->out_in += at;
     if (!c->out.bytes || c->out.bytes == at)
-        c->progress_at = srv__mono_seconds();
+        c->progress_at = srv_mono_seconds();
     srv__out_account(c);
     c->hstate = H_WRITING;
     /* The body is answered: its buffer goes (or is kept, when small). */
@@ -375,7 +375,7 @@ static bool all_digits(const char *s)
 static int http_begin(srv_conn *c, struct lws *wsi)
 {
     srv_net *n = c->net;
-    double now = srv__mono_seconds();
+    double now = srv_mono_seconds();
     c->last_rx = now;
     if (c->killing || c->draining || c->hstate != H_IDLE)
         return -1;
@@ -470,7 +470,7 @@ static int http_body(srv_conn *c, const void *in, size_t len)
 {
     if (c->killing)
         return -1;
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     if (c->hstate != H_BODY || !len)
         return 0; /* a refused request's rest, while its answer goes out */
     if (c->rx_len == 0 && is_own_request_line(c, in, len)) {
@@ -538,7 +538,7 @@ static int http_done(srv_conn *c)
          * dropped until the client closes or HTTP_LINGER_S pass. */
         int fd = lws_get_socket_fd(wsi);
         if (fd >= 0 && shutdown(fd, SHUT_WR) == 0) {
-            c->linger_at = srv__mono_seconds();
+            c->linger_at = srv_mono_seconds();
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, HTTP_LINGER_S);
             return 0;
         }
@@ -546,7 +546,7 @@ static int http_done(srv_conn *c)
     if (c->http_close || c->draining)
         return -1;
     c->hstate = H_IDLE;
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     c->body_want = 0;
     http_hold_rx(c, false);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -677,7 +677,7 @@ static int http_writeable(srv_conn *c, struct lws *wsi)
 static int http_upgrade(srv_conn *c, struct lws *wsi, const char *up)
 {
     srv_net *n = c->net;
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     if (c->killing || c->draining)
         return -1;
     int k = lws_hdr_copy(wsi, n->scratch, (int)n->http_max_header + 1, WSI_TOKEN_GET_URI);
@@ -751,7 +751,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         c->transport = JN_WS;
         c->hstate = H_IDLE;
         c->rx_len = 0;
-        c->last_rx = srv__mono_seconds();
+        c->last_rx = srv_mono_seconds();
         return 0;
     case LWS_CALLBACK_RECEIVE:
         if (c && c->transport == JN_WS)

@@ -301,7 +301,6 @@ struct srv_net {
  * handing requests out. */
 __attribute__((format(printf, 4, 5))) void srv__conn_log(const char *level, const char *event,
                                                          const srv_conn *c, const char *fmt, ...);
-double srv__mono_seconds(void);
 void srv__conn_kill(srv_conn *c);
 bool srv__out_room(srv_net *n, srv_conn *c, size_t len);
 bool srv__outq_push(jn_outq *q, const char *msg, size_t len);

@@ -74,7 +74,7 @@ static void ws_piece(srv_conn *c, const uint8_t *in, size_t len, bool first, boo
 /* A WebSocket upgraded on the HTTP listener: lws parsed the frame. */
 void srv__ws_rx(srv_conn *c, struct lws *wsi, const uint8_t *in, size_t len)
 {
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     if (c->killing || c->draining)
         return;
     bool first = lws_is_first_fragment(wsi) != 0;
@@ -263,7 +263,7 @@ static void ws_handshake(srv_conn *c, uint8_t *in, size_t len)
 
 static void wsr_rx(srv_conn *c, uint8_t *in, size_t len)
 {
-    c->last_rx = srv__mono_seconds();
+    c->last_rx = srv_mono_seconds();
     if (c->killing || c->draining)
         return;
     if (!c->ws_open) {
