@@ -128,7 +128,11 @@ struct gw_submit {
     size_t n_retired, cap_retired;
     bool persister_gone;
     bool stopped; /* loop thread: gw_submit_stop ran */
-    struct finals *fin; /* final statuses not yet handed to the store */
+    /* Final statuses gathered for the store (flush_finals): room for
+     * FINALS_MAX, fin_n in use; fin_posted: a flush is posted to the loop. */
+    txent **fin;
+    size_t fin_n;
+    bool fin_posted;
     /* auditor: signed batches whose audit lines are still to be written
      * (guarded by mu) */
     pthread_t auditor;
@@ -320,17 +324,24 @@ static void final_recorded(void *ctx, int rc, const char *err)
     }
 }
 
-/* Final statuses are written together: those of one turn of the loop (a
- * slice of a ledger's announcement, up to FINALS_MAX) in one batch, so a
- * busy ledger costs the store a few batches, one wake-up and one post back
- * each, instead of one per transaction. The batch goes to the store when
- * the loop runs its posts, after the messages read with it. */
-#define FINALS_MAX 128
+/* Final statuses gather on the loop until its next tick (250 ms) or until
+ * FINALS_FLUSH of them have, and go to the store sorted by record number, in
+ * batches of FINALS_BATCH. A ledger lists its transactions by account, not
+ * in the order they arrived, so written as they are announced, each final
+ * status rewrote a page of records that its neighbours' statuses rewrote
+ * again in the next commits; sorted, a page is written once. A status not
+ * yet durable is not lost in a crash: its record is still pending, and
+ * pending records are looked up at the node after a restart. The entry
+ * stays findable in memory until its final record is durable, so a lookup
+ * never reads the older record. */
+#define FINALS_FLUSH 2048
+#define FINALS_MAX 4096 /* past this (a flush not yet run), one at a time */
+#define FINALS_BATCH 128
 
 typedef struct finals {
     gw_submit *s;
     gw_batch *b;
-    txent *v[FINALS_MAX];
+    txent *v[FINALS_BATCH];
     size_t n;
 } finals;
 
@@ -350,68 +361,101 @@ static void finals_recorded(void *ctx, int rc, const char *err)
         free(f); /* no loop any more: gw_submit_free frees the entries */
 }
 
+static int by_record_no(const void *a, const void *b)
+{
+    uint64_t x = (*(txent *const *)a)->no, y = (*(txent *const *)b)->no;
+    return (x > y) - (x < y);
+}
+
+/* t's final record could not be queued (out of memory): it stays pending
+ * in the store, so the next start looks it up at the node again. */
+static void final_unqueued(gw_submit *s, txent *t)
+{
+    fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
+    t->recording--;
+    forget(s, t);
+    maybe_free(t);
+}
+
+/* Hands the gathered final statuses to the store, sorted. */
 static void flush_finals(gw_submit *s)
 {
-    finals *f = s->fin;
-    s->fin = NULL;
-    if (f)
-        gw_store_commit_async(s->store, f->b, finals_recorded, f);
+    size_t n = s->fin_n;
+    s->fin_n = 0;
+    if (!n)
+        return;
+    qsort(s->fin, n, sizeof *s->fin, by_record_no);
+    jt_buf rec;
+    jt_buf_init(&rec);
+    for (size_t i = 0; i < n;) {
+        size_t end = n - i > FINALS_BATCH ? i + FINALS_BATCH : n;
+        finals *f = malloc(sizeof *f);
+        if (f && !(f->b = gw_batch_new())) {
+            free(f);
+            f = NULL;
+        }
+        if (f) {
+            f->s = s;
+            f->n = 0;
+        }
+        for (; i < end; i++) {
+            txent *t = s->fin[i];
+            rec.len = 0;
+            if (!f || record_json(t, &rec) || gw_txrec_put_final(f->b, t->no, rec.data, rec.len))
+                final_unqueued(s, t);
+            else
+                f->v[f->n++] = t;
+        }
+        if (f && f->n) {
+            gw_store_commit_async(s->store, f->b, finals_recorded, f);
+        } else if (f) {
+            gw_batch_free(f->b);
+            free(f);
+        }
+    }
+    jt_buf_clear(&rec);
 }
 
 static void flush_finals_posted(void *ctx)
 {
-    flush_finals(ctx);
+    gw_submit *s = ctx;
+    s->fin_posted = false;
+    flush_finals(s);
 }
 
-/* Adds t's record to the open batch (opening one, and asking the loop to
- * send it on); 0, or -1 when there is no room (t is not in it). */
-static int add_final(gw_submit *s, txent *t, const jt_buf *rec)
+/* Gathers t's final status for the next flush; 0, or -1 when there is no
+ * room (t is not gathered). Never flushes here: a flush can free entries,
+ * and the caller may hold some. */
+static int add_final(gw_submit *s, txent *t)
 {
-    finals *f = s->fin;
-    if (!f) {
-        if (!(f = malloc(sizeof *f)))
-            return -1;
-        f->s = s;
-        f->n = 0;
-        if (!(f->b = gw_batch_new())) {
-            free(f);
-            return -1;
-        }
-        if (srv_net_post(s->net, flush_finals_posted, s) != 0) {
-            gw_batch_free(f->b);
-            free(f);
-            return -1;
-        }
-        s->fin = f;
-    }
-    if (gw_txrec_put_final(f->b, t->no, rec->data, rec->len))
-        return -1; /* the batch keeps what it had; its puts stand alone */
-    f->v[f->n++] = t;
+    if (!s->fin && !(s->fin = malloc(FINALS_MAX * sizeof *s->fin)))
+        return -1;
+    if (s->fin_n == FINALS_MAX)
+        return -1;
+    s->fin[s->fin_n++] = t;
     t->recording++;
-    if (f->n == FINALS_MAX)
-        flush_finals(s);
+    if (s->fin_n >= FINALS_FLUSH && !s->fin_posted && srv_net_post(s->net, flush_finals_posted, s) == 0)
+        s->fin_posted = true;
     return 0;
 }
 
 static void persist_status(gw_submit *s, txent *t)
 {
+    if (!s->stopped && add_final(s, t) == 0)
+        return;
+    /* Stopping (the store closes soon), or no room to gather it: on its
+     * own, as before the batches. */
     jt_buf rec;
     jt_buf_init(&rec);
-    if (record_json(t, &rec)) {
+    gw_batch *b = NULL;
+    if (record_json(t, &rec) || !(b = gw_batch_new()) ||
+        gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
+        gw_batch_free(b);
         forget(s, t);
-    } else if (s->stopped || add_final(s, t, &rec)) {
-        /* Stopping (the store closes soon), or no room for a batch: on
-         * its own, as before the batches. */
-        gw_batch *b = gw_batch_new();
-        if (!b || gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
-            fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
-            gw_batch_free(b);
-            forget(s, t);
-        } else {
-            t->recording++;
-            gw_store_commit_async(s->store, b, final_recorded, t);
-        }
+    } else {
+        t->recording++;
+        gw_store_commit_async(s->store, b, final_recorded, t);
     }
     jt_buf_clear(&rec);
 }
@@ -1395,6 +1439,7 @@ void gw_submit_on_tx(void *ctx, const jt_json *msg, const char *text, size_t len
 
 void gw_submit_tick(gw_submit *s)
 {
+    flush_finals(s);
     gw_txrec_tick(s->recs);
     double now = srv_mono_seconds();
     sweep sw = {s, 0, false, now, NULL, 0, 0};
@@ -1915,6 +1960,7 @@ void gw_submit_free(gw_submit *s)
         jt_secret_key_free(s->retired[i]);
     free(s->retired);
     gw_txrec_free(s->recs);
+    free(s->fin);
     free(s);
 }
 

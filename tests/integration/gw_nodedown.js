@@ -15,7 +15,9 @@
 //   4. the same again, but the node comes back on D: the gateway fails over
 //      the other way and completes the pending work there;
 //   5. on the node: every request applied exactly once (DestinationTag), and
-//      nothing the gateway refused was applied.
+//      nothing the gateway refused was applied;
+//   6. a final status is in the store within a second of its validation:
+//      after SIGKILL the gateway starts with no pending record.
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -173,6 +175,23 @@ h.run(async () => {
   h.ok(accepted.every((x) => got.get(x) === 1) && refusedNs.every((x) => !got.has(x)) && got.size === accepted.length,
     'on the node: every accepted request applied once, nothing refused applied',
     { accepted: accepted.length, onNode: got.size, twice: [...got].filter(([, c]) => c > 1) });
+
+  // ---- 6. a final status reaches the store within a tick or two of the
+  // validation, with nothing else going on: the gateway is killed a second
+  // later and starts again (with the node gone) with no pending record.
+  stopCloser = g.closer(150);
+  r = await pay(true);
+  const fq = reqs[reqs.length - 1];
+  h.ok(r.status === 200 && r.body.status === 'validated', 'a payment validated', r.body);
+  stopCloser();
+  await sleep(1000);
+  await g.stop('SIGKILL');
+  await killNode();
+  const from = g.logs.length;
+  await g.start();
+  const loaded = g.logs.slice(from).map((l) => /mod=submit event=loaded pending=(\d+)/.exec(l)).find(Boolean);
+  h.ok(loaded && loaded[1] === '0',
+    'its final status was durable within a second: after SIGKILL, the store holds no pending record', g.logs.slice(from, from + 8));
   const end = await g.stop();
   h.ok(end && end.code === 0 && !g.logs.some((l) => /Sanitizer|runtime error/.test(l)), 'the gateway stops cleanly (no sanitizer report)', g.logs.filter((l) => /Sanitizer|ERROR/.test(l)).slice(0, 5));
 });
