@@ -217,6 +217,12 @@ static size_t cid_key(char *out, size_t cap, const char *account, const char *ci
     return a + 1 + c;
 }
 
+/* Room a pending record keeps for its final status (status, result up to
+ * 24 characters, ledger_index up to 10 digits): spaces before its closing
+ * brace, so the final record that replaces it is no longer and rewrites it
+ * in place in its page (a longer one would split a full page in two). */
+#define RECORD_SLACK 64
+
 static int record_json(const txent *t, jt_buf *out)
 {
     jt_jw w;
@@ -231,12 +237,18 @@ static int record_json(const txent *t, jt_buf *out)
         jt_jw_key(&w, "internal");
         jt_jw_bool(&w, true);
     }
-    if (t->info.status == GW_PENDING && t->blob_hex) {
-        jt_jw_key(&w, "blob");
-        jt_jw_string(&w, t->blob_hex);
-    }
     jt_jw_object_end(&w);
-    return jt_jw_finish(&w) == JT_OK ? 0 : -1;
+    if (jt_jw_finish(&w) != JT_OK)
+        return -1;
+    if (t->info.status == GW_PENDING) {
+        char pad[RECORD_SLACK + 1];
+        memset(pad, ' ', RECORD_SLACK);
+        pad[RECORD_SLACK] = '}';
+        out->len--; /* the closing brace */
+        if (jt_buf_append(out, pad, sizeof pad) != JT_OK)
+            return -1;
+    }
+    return 0;
 }
 
 /* src cut to fit dst (cap > 0). */
@@ -1010,7 +1022,8 @@ static void *persister_main(void *arg)
                                             t->info.client_id[0] ? t->info.client_id : NULL};
             rec.len = 0;
             t->no = gw_txrec_number(s->recs);
-            if (record_json(t, &rec) || gw_txrec_put_new(b, t->no, rec.data, rec.len)) {
+            if (record_json(t, &rec) || gw_txrec_put_new(b, t->no, rec.data, rec.len, t->blob_hex,
+                                                         strlen(t->blob_hex))) {
                 snprintf(d->err, sizeof d->err, "out of memory");
                 rc = -1;
             }
@@ -1781,12 +1794,23 @@ typedef struct load_ctx {
     int rc;
 } load_ctx;
 
-static bool load_one(void *ctx, uint64_t no, const void *v, size_t vl)
+static bool load_one(void *ctx, uint64_t no, const void *v, size_t vl, const void *blob,
+                     size_t bl)
 {
     load_ctx *lc = ctx;
     gw_submit *s = lc->s;
     txent tmp = {0};
-    if (record_parse(v, vl, &tmp) || tmp.info.status != GW_PENDING || !tmp.blob_hex) {
+    if (record_parse(v, vl, &tmp)) {
+        free(tmp.blob_hex);
+        return true;
+    }
+    /* The signed transaction is in the pending mark (in the record in a
+     * store written before). */
+    if (bl && !tmp.blob_hex && !(tmp.blob_hex = strndup(blob, bl))) {
+        lc->rc = -1;
+        return false;
+    }
+    if (tmp.info.status != GW_PENDING || !tmp.blob_hex) {
         free(tmp.blob_hex);
         return true;
     }

@@ -276,11 +276,13 @@ uint64_t gw_txrec_number(gw_txrec *r)
     return atomic_fetch_add(&r->next, 1);
 }
 
-int gw_txrec_put_new(gw_batch *b, uint64_t no, const void *rec, size_t n)
+int gw_txrec_put_new(gw_batch *b, uint64_t no, const void *rec, size_t n, const void *blob,
+                     size_t bl)
 {
     uint8_t k[8];
     be64(no, k);
-    return gw_batch_put(b, GW_RECORDS, k, 8, rec, n) || gw_batch_put(b, GW_RECS_PENDING, k, 8, "", 0)
+    return gw_batch_put(b, GW_RECORDS, k, 8, rec, n) ||
+                   gw_batch_put(b, GW_RECS_PENDING, k, 8, bl ? blob : "", bl)
                ? -1
                : 0;
 }
@@ -301,7 +303,7 @@ int gw_txrec_get(gw_txrec *r, uint64_t no, jt_buf *out, char *err, size_t errcap
 
 typedef struct pend_walk {
     gw_txrec *r;
-    bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n);
+    bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n, const void *blob, size_t bl);
     void *ctx;
     jt_buf rec;
     int rc;
@@ -320,11 +322,12 @@ static bool pend_one(void *ctx, const void *k, size_t kl, const void *v, size_t 
         pw->rc = -1;
         return false;
     }
-    return found == 0 || pw->fn(pw->ctx, from_be64(k), pw->rec.data, pw->rec.len);
+    return found == 0 || pw->fn(pw->ctx, from_be64(k), pw->rec.data, pw->rec.len, v, vl);
 }
 
 int gw_txrec_each_pending(gw_txrec *r,
-                          bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n),
+                          bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n,
+                                     const void *blob, size_t bl),
                           void *ctx, char *err, size_t errcap)
 {
     pend_walk pw = {r, fn, ctx, {0}, 0, err, errcap};

@@ -4,7 +4,10 @@
  *
  * Tables (store.h):
  *   records   record number (8 bytes, big-endian)   -> submission record (JSON)
- *   pending   record number                         -> "" while its status is pending
+ *   pending   record number                         -> while its status is pending: the
+ *                                                      signed transaction (hex; "" in a
+ *                                                      store written before, whose
+ *                                                      pending records hold it as "blob")
  *   by_hash   transaction hash (32 bytes)           -> record number
  *   by_cid    account '\0' client_id                -> record number
  *   meta      "index_upto"                          -> the last record number whose
@@ -54,8 +57,13 @@ void gw_txrec_free(gw_txrec *r);
 
 /* The next record number (from 1). */
 uint64_t gw_txrec_number(gw_txrec *r);
-/* Adds to b a new record and its pending mark. -1 when out of memory. */
-int gw_txrec_put_new(gw_batch *b, uint64_t no, const void *rec, size_t n);
+/* Adds to b a new record and its pending mark, which holds the signed
+ * transaction (blob, bl bytes). The signed transaction is kept out of the
+ * record so that a final record, which no longer needs it, is no shorter
+ * than the pending one it replaces, and a page of records packed as they
+ * arrived is rewritten in place. -1 when out of memory. */
+int gw_txrec_put_new(gw_batch *b, uint64_t no, const void *rec, size_t n, const void *blob,
+                     size_t bl);
 /* Adds to b record no rewritten with its final status (no longer pending). */
 int gw_txrec_put_final(gw_batch *b, uint64_t no, const void *rec, size_t n);
 
@@ -76,9 +84,12 @@ int gw_txrec_by_cid(gw_txrec *r, const char *cid_key, size_t kl, uint64_t *no, c
 /* Record no appended to out: 1, 0 when absent, -1 on a store error. */
 int gw_txrec_get(gw_txrec *r, uint64_t no, jt_buf *out, char *err, size_t errcap);
 
-/* Calls fn for every pending record, oldest first, until it returns false. */
+/* Calls fn for every pending record and its pending mark's signed
+ * transaction (bl 0 in an older store: the record holds it), oldest first,
+ * until it returns false. */
 int gw_txrec_each_pending(gw_txrec *r,
-                          bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n),
+                          bool (*fn)(void *ctx, uint64_t no, const void *rec, size_t n,
+                                     const void *blob, size_t bl),
                           void *ctx, char *err, size_t errcap);
 
 /* From the loop's timer (every 250 ms): ends an index write that

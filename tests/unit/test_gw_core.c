@@ -559,7 +559,9 @@ static void rec_write(fx *f, gw_txrec *r, int from, int to, uint64_t *no)
         gw_batch *b = gw_batch_new();
         no[i] = gw_txrec_number(r);
         rec_json(i, "pending", &rec);
-        assert_int_equal(gw_txrec_put_new(b, no[i], rec.data, rec.len), 0);
+        char blob[16];
+        int bl = snprintf(blob, sizeof blob, "12%08X", (unsigned)i);
+        assert_int_equal(gw_txrec_put_new(b, no[i], rec.data, rec.len, blob, (size_t)bl), 0);
         assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
         uint8_t h[32];
         char k[128];
@@ -598,11 +600,25 @@ static void rec_check_found(gw_txrec *r, int from, int to, const uint64_t *no)
     }
 }
 
-static bool count_pending(void *ctx, uint64_t no, const void *rec, size_t n)
+/* Counts pending records (ctx: int[2]), and in [1] those that came with
+ * their signed transaction, which must be the one rec_write gave them
+ * (records converted from the first layout hold theirs themselves). */
+static bool count_pending(void *ctx, uint64_t no, const void *rec, size_t n, const void *blob,
+                          size_t bl)
 {
+    int *count = ctx;
     (void)no;
     assert_non_null(memmem(rec, n, "\"pending\"", 9));
-    (*(int *)ctx)++;
+    if (bl) {
+        const char *cid = memmem(rec, n, "\"pay-", 5);
+        assert_non_null(cid);
+        char want[16];
+        int wl = snprintf(want, sizeof want, "12%08X", (unsigned)atoi(cid + 5));
+        assert_int_equal(bl, (size_t)wl);
+        assert_memory_equal(blob, want, bl);
+        count[1]++;
+    }
+    count[0]++;
     return true;
 }
 
@@ -663,9 +679,10 @@ static void txrec_tail_and_batches(void **state)
         assert_int_equal(gw_txrec_put_final(b, no[i], rec.data, rec.len), 0);
     }
     assert_int_equal(gw_store_commit(f->s, b, err, sizeof err), 0);
-    int pending = 0;
-    assert_int_equal(gw_txrec_each_pending(r, count_pending, &pending, err, sizeof err), 0);
-    assert_int_equal(pending, 10);
+    int pending[2] = {0, 0};
+    assert_int_equal(gw_txrec_each_pending(r, count_pending, pending, err, sizeof err), 0);
+    assert_int_equal(pending[0], 10);
+    assert_int_equal(pending[1], 10);
     rec.len = 0;
     assert_int_equal(gw_txrec_get(r, no[5], &rec, err, sizeof err), 1);
     assert_non_null(memmem(rec.data, rec.len, "\"validated\"", 11));
@@ -745,9 +762,10 @@ static void txrec_converts_first_layout(void **state)
         assert_non_null(memmem(rec.data, rec.len, want, (size_t)n));
     }
     rec_check_found(r, 1, 3000, no);
-    int pending = 0;
-    assert_int_equal(gw_txrec_each_pending(r, count_pending, &pending, err, sizeof err), 0);
-    assert_int_equal(pending, 1000);
+    int pending[2] = {0, 0};
+    assert_int_equal(gw_txrec_each_pending(r, count_pending, pending, err, sizeof err), 0);
+    assert_int_equal(pending[0], 1000);
+    assert_int_equal(pending[1], 0);
     jt_buf k;
     jt_buf_init(&k);
     assert_int_equal(gw_store_last(f->s, GW_V1_TXS, &k, err, sizeof err), 0);
