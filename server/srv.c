@@ -43,6 +43,12 @@
 #endif
 #include "srv_int.h"
 
+#ifdef __linux__
+#include <sys/timerfd.h>
+#endif
+
+static void tfd_open(srv_net *n);
+
 #include <sys/stat.h>
 
 static const char *const TRANSPORT_NAME[] = {[JN_WS] = "ws", [JN_JTP] = "jtp", [JN_HTTP] = "http"};
@@ -1254,6 +1260,7 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
     n = calloc(1, sizeof *n);
     if (!n)
         goto oom;
+    n->tfd = -1;
     pthread_mutex_init(&n->post_mu, NULL);
     atomic_init(&n->stop, false);
     atomic_init(&n->nconns, 0);
@@ -1387,6 +1394,7 @@ int srv_net_new(const srv_net_config *cfg, const srv_net_handlers *h, void *ctx,
             goto fail;
         }
     }
+    tfd_open(n);
     lws_sul_schedule(n->ctx, 0, &n->idle_sweep, idle_sweep, LWS_US_PER_SEC);
     lws_sul_schedule(n->ctx, 0, &n->watchdog, watchdog, (lws_usec_t)WATCHDOG_MS * 1000);
     *out = n;
@@ -1619,6 +1627,7 @@ void srv_net_free(srv_net *n)
     if (n->ctx)
         lws_context_destroy(n->ctx); /* closes every connection: on_close for each */
     n->ctx = NULL;
+    n->tfd = -1; /* lws closed it with its connection */
     while (n->conns) /* not expected: lws reports every close */
         srv__conn_gone(n->conns);
     /* Requests the handler never answered: nothing may answer them now. */
@@ -1674,15 +1683,135 @@ static void later_unlink(jn_later *l)
         l->next->prev = l->prev;
 }
 
-static void later_fire(lws_sorted_usec_list_t *sul)
+static void later_run(jn_later *l)
 {
-    jn_later *l = lws_container_of(sul, jn_later, sul);
     later_unlink(l);
     void (*cb)(void *ctx) = l->cb;
     void *ctx = l->ctx;
     free(l);
     cb(ctx);
 }
+
+static void later_fire(lws_sorted_usec_list_t *sul)
+{
+    later_run(lws_container_of(sul, jn_later, sul));
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* libwebsockets waits in poll() for whole milliseconds, rounded down: in
+ * the last millisecond before one of its timers is due it polls without
+ * waiting, again and again. jt-node spreads a busy ledger's announcement
+ * with gaps of up to 2 ms, so its loop spun for a good part of each
+ * announcement (17 000 empty polls a second under bench_gateway's load).
+ * Laters are therefore kept on a timerfd, which poll() waits on to the
+ * microsecond; lws timers remain only where none can be had. */
+#ifdef __linux__
+static void tfd_arm(srv_net *n)
+{
+    uint64_t due = 0;
+    for (jn_later *l = n->laters; l; l = l->next)
+        if (!due || l->due < due)
+            due = l->due;
+    if (due == n->tfd_due)
+        return;
+    struct itimerspec it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)(due / 1000000u);
+    it.it_value.tv_nsec = (long)(due % 1000000u) * 1000;
+    /* 0 disarms; a due time already past fires at once. */
+    if (timerfd_settime(n->tfd, TFD_TIMER_ABSTIME, &it, NULL) == 0)
+        n->tfd_due = due;
+}
+
+static void tfd_fired(srv_net *n)
+{
+    uint64_t ticks;
+    (void)!read(n->tfd, &ticks, sizeof ticks);
+    n->tfd_due = 0;
+    uint64_t now = mono_us();
+    for (;;) {
+        /* A callback may add or cancel laters: look again each time. */
+        jn_later *due = NULL;
+        for (jn_later *l = n->laters; l; l = l->next)
+            if (l->due <= now && (!due || l->due < due->due))
+                due = l;
+        if (!due)
+            break;
+        later_run(due);
+    }
+    tfd_arm(n);
+}
+
+static int timer_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len)
+{
+    srv_net *n = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_RAW_RX_FILE:
+        if (n && wsi == n->tfd_wsi)
+            tfd_fired(n);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        /* lws closes the descriptor; what waits on it moves to lws timers. */
+        if (n && wsi == n->tfd_wsi) {
+            n->tfd_wsi = NULL;
+            n->tfd = -1;
+            n->tfd_due = 0;
+            uint64_t now = mono_us();
+            for (jn_later *l = n->laters; l; l = l->next)
+                lws_sul_schedule(n->ctx, 0, &l->sul, later_fire,
+                                 (lws_usec_t)(l->due > now ? l->due - now : 0));
+        }
+        return 0;
+    default: return 0;
+    }
+}
+
+static const struct lws_protocols timer_protocols[] = {
+    {"srv-timer", timer_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* The laters' timerfd in the loop's poll set; without it (an error), the
+ * laters fall back to lws timers. */
+static void tfd_open(srv_net *n)
+{
+    n->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (n->tfd < 0)
+        return;
+    struct lws_context_creation_info vi;
+    memset(&vi, 0, sizeof vi);
+    vi.vhost_name = "timers";
+    vi.port = CONTEXT_PORT_NO_LISTEN;
+    vi.protocols = timer_protocols;
+    n->vh_timer = lws_create_vhost(n->ctx, &vi);
+    lws_sock_file_fd_type fd;
+    fd.filefd = n->tfd;
+    if (n->vh_timer)
+        n->tfd_wsi = lws_adopt_descriptor_vhost(n->vh_timer, LWS_ADOPT_RAW_FILE_DESC, fd,
+                                                "srv-timer", NULL);
+    if (!n->tfd_wsi) {
+        close(n->tfd);
+        n->tfd = -1;
+    }
+}
+#else
+static void tfd_arm(srv_net *n)
+{
+    (void)n;
+}
+
+static void tfd_open(srv_net *n)
+{
+    n->tfd = -1;
+}
+#endif
 
 int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx)
 {
@@ -1698,7 +1827,13 @@ int srv_net_after(srv_net *n, unsigned us, void (*cb)(void *ctx), void *ctx)
     if (l->next)
         l->next->prev = l;
     n->laters = l;
-    lws_sul_schedule(n->ctx, 0, &l->sul, later_fire, (lws_usec_t)us);
+    if (n->tfd_wsi) {
+        l->due = mono_us() + us;
+        if (!n->tfd_due || l->due < n->tfd_due)
+            tfd_arm(n);
+    } else {
+        lws_sul_schedule(n->ctx, 0, &l->sul, later_fire, (lws_usec_t)us);
+    }
     return 0;
 }
 

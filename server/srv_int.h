@@ -229,7 +229,8 @@ typedef struct jn_post {
 
 /* srv_net_after's callbacks waiting for their time. */
 typedef struct jn_later {
-    lws_sorted_usec_list_t sul;
+    lws_sorted_usec_list_t sul; /* without the timer descriptor */
+    uint64_t due;               /* monotonic microseconds (with it) */
     struct srv_net *net;
     struct jn_later *prev, *next;
     void (*cb)(void *ctx);
@@ -292,6 +293,13 @@ struct srv_net {
     lws_sorted_usec_list_t timer;
     jn_later *laters;
     bool laters_closed; /* srv_net_free is running them: no new ones */
+    /* srv_net_after's timer descriptor (Linux), in the loop's poll set;
+     * tfd_due: what it is armed for (0: disarmed). Without it (-1), the
+     * laters are lws timers, which spin in the last millisecond. */
+    int tfd;
+    struct lws *tfd_wsi;
+    struct lws_vhost *vh_timer;
+    uint64_t tfd_due;
     unsigned timer_ms;
     void (*timer_cb)(void *ctx);
     void *timer_ctx;
