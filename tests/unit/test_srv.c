@@ -1260,11 +1260,16 @@ static struct {
     atomic_uint n;
 } L8;
 
-static double mono_s(void)
+static double clock_s(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono_s(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
 }
 
 static int later_again_rc = 1;
@@ -1328,13 +1333,6 @@ static struct {
     atomic_uint done;
 } CH;
 
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void chain_cb(void *ctx)
 {
     (void)ctx;
@@ -1343,7 +1341,7 @@ static void chain_cb(void *ctx)
         CH.early = true;
     if (CH.left-- == 0) {
         CH.wall = now - CH.wall0;
-        CH.cpu = thread_cpu_s() - CH.cpu0;
+        CH.cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - CH.cpu0;
         atomic_store(&CH.done, 1);
         return;
     }
@@ -1357,7 +1355,7 @@ static void chain_start(void *ctx)
     CH.left = 150;
     CH.due = 0;
     CH.wall0 = mono_s();
-    CH.cpu0 = thread_cpu_s();
+    CH.cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     chain_cb(NULL);
 }
 
