@@ -1022,8 +1022,9 @@ static void *persister_main(void *arg)
                                             t->info.client_id[0] ? t->info.client_id : NULL};
             rec.len = 0;
             t->no = gw_txrec_number(s->recs);
-            if (record_json(t, &rec) || gw_txrec_put_new(b, t->no, rec.data, rec.len, t->blob_hex,
-                                                         strlen(t->blob_hex))) {
+            if (record_json(t, &rec) ||
+                gw_txrec_put_new(b, t->no, rec.data, rec.len, t->blob_hex,
+                                 t->blob_hex ? strlen(t->blob_hex) : 0)) {
                 snprintf(d->err, sizeof d->err, "out of memory");
                 rc = -1;
             }
