@@ -69,6 +69,7 @@ typedef struct txent {
     bool cid_in_map;
     bool hash_in_map;
     unsigned recording; /* final records on their way to the store */
+    bool final_shown;   /* its final status is durable, so it is reported (shown) */
     bool to_sign;     /* ST_PERSISTING: the persister signs it first */
     bool sign_failed; /* ... and could not (sign_err says why) */
     char sign_err[200];
@@ -319,10 +320,14 @@ static void maybe_free(txent *t);
 
 /* A final entry stays findable in memory until its record is durable, so
  * a lookup never reads the older record. */
+static void notify(txent *t);
+
 static void forget_final(void *ctx)
 {
     txent *t = ctx;
     t->recording--;
+    t->final_shown = true;
+    notify(t); /* those waiting for validation */
     forget(t->owner, t);
     maybe_free(t);
 }
@@ -385,6 +390,8 @@ static void final_unqueued(gw_submit *s, txent *t)
 {
     fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
     t->recording--;
+    t->final_shown = true; /* what is known, though a restart reports it pending again */
+    notify(t);
     forget(s, t);
     maybe_free(t);
 }
@@ -464,6 +471,7 @@ static void persist_status(gw_submit *s, txent *t)
         gw_txrec_put_final(b, t->no, rec.data, rec.len)) {
         fprintf(stderr, "level=error mod=submit event=record_failed why=\"out of memory\"\n");
         gw_batch_free(b);
+        t->final_shown = true; /* what is known, though a restart reports it pending again */
         forget(s, t);
     } else {
         t->recording++;
@@ -474,9 +482,24 @@ static void persist_status(gw_submit *s, txent *t)
 
 /* ------------------------------------------------------------ answers */
 
+/* What t reports: its final status only once the record holding it is
+ * durable, so that a status once reported never goes back to pending after
+ * a crash; until then it is pending (with the final result as the
+ * preliminary one). */
+static const gw_txinfo *shown(const txent *t, gw_txinfo *tmp)
+{
+    if (t->info.status == GW_PENDING || t->final_shown)
+        return &t->info;
+    *tmp = t->info;
+    tmp->status = GW_PENDING;
+    tmp->ledger_index = 0;
+    return tmp;
+}
+
 static void answer(txent *t, waiter *w, int http, const char *error, const char *msg)
 {
-    gw_sub_result r = {.http = http, .error = error, .tx = t->info.hash[0] ? &t->info : NULL};
+    gw_txinfo tmp;
+    gw_sub_result r = {.http = http, .error = error, .tx = t->info.hash[0] ? shown(t, &tmp) : NULL};
     copy_str(r.message, sizeof r.message, msg);
     w->cb(w->ctx, &r);
 }
@@ -497,13 +520,15 @@ static int status_http(const gw_txinfo *t)
  * those not waiting for validation otherwise. */
 static void notify(txent *t)
 {
-    bool final = t->info.status != GW_PENDING;
+    gw_txinfo tmp;
+    const gw_txinfo *info = shown(t, &tmp);
+    bool final = info->status != GW_PENDING;
     waiter **p = &t->waiters;
     while (*p) {
         waiter *w = *p;
         if (final || !w->wait) {
             *p = w->next;
-            int http = status_http(&t->info);
+            int http = status_http(info);
             answer(t, w, http, http == 422 ? t->info.result : NULL,
                    http == 422 ? "the node rejected the transaction; it will never apply" : "");
             free(w);
@@ -1210,6 +1235,11 @@ static void finalize(gw_submit *s, txent *t, gw_status st, const char *result, u
     log_tx("info", "final", t, extra);
     t->stage = ST_FINAL;
     persist_status(s, t);
+    /* Someone waits for it: its record goes on the loop's next turn, not
+     * at the next tick. */
+    if (t->waiters && s->fin_n && !s->fin_posted &&
+        srv_net_post(s->net, flush_finals_posted, s) == 0)
+        s->fin_posted = true;
     notify(t);
     if (st == GW_FAILED || st == GW_EXPIRED)
         gap_check(s, t);
@@ -1504,10 +1534,12 @@ static int existing(gw_submit *s, const char *account, const char *cid, const ui
             cb(ctx, &r);
             return 1;
         }
-        if (t->info.status != GW_PENDING) {
-            r.http = status_http(&t->info);
+        gw_txinfo tmp;
+        const gw_txinfo *info = shown(t, &tmp);
+        if (info->status != GW_PENDING) {
+            r.http = status_http(info);
             r.error = r.http == 422 ? t->info.result : NULL;
-            r.tx = &t->info;
+            r.tx = info;
             cb(ctx, &r);
             return 1;
         }
@@ -1517,7 +1549,7 @@ static int existing(gw_submit *s, const char *account, const char *cid, const ui
             cb(ctx, &r);
             return 1;
         }
-        if (t->stage == ST_LIVE && !wait)
+        if ((t->stage == ST_LIVE || t->stage == ST_FINAL) && !wait)
             notify(t);
         return 1;
     }
@@ -1745,7 +1777,8 @@ int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo 
         up[64] = 0;
         txent *t = gw_map_get(s->by_hash, up, 64);
         if (t && (!account || !strcmp(t->info.account, account))) {
-            *out = t->info;
+            gw_txinfo tmp;
+            *out = *shown(t, &tmp);
             return 1;
         }
         hash_bin(up, h);
@@ -1763,7 +1796,8 @@ int gw_submit_find(gw_submit *s, const char *account, const char *id, gw_txinfo 
         /* While the persister has it, its hash is the persister's: the
          * store answers (the record, once it is written). */
         if (t && t->stage != ST_RESERVED && t->stage != ST_PERSISTING && t->info.hash[0]) {
-            *out = t->info;
+            gw_txinfo tmp;
+            *out = *shown(t, &tmp);
             return 1;
         }
         found = gw_txrec_by_cid(s->recs, k, kl, &no, err, errcap);

@@ -16,8 +16,8 @@
 //      the other way and completes the pending work there;
 //   5. on the node: every request applied exactly once (DestinationTag), and
 //      nothing the gateway refused was applied;
-//   6. a final status is in the store within a second of its validation:
-//      after SIGKILL the gateway starts with no pending record.
+//   6. a final status is reported (an answer, a GET) only once its record
+//      is durable: killed right after, the gateway has no pending record.
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -176,22 +176,36 @@ h.run(async () => {
     'on the node: every accepted request applied once, nothing refused applied',
     { accepted: accepted.length, onNode: got.size, twice: [...got].filter(([, c]) => c > 1) });
 
-  // ---- 6. a final status reaches the store within a tick or two of the
-  // validation, with nothing else going on: the gateway is killed a second
-  // later and starts again (with the node gone) with no pending record.
+  // ---- 6. a final status is reported only once it is in the store: killed
+  // (SIGKILL) right after a `validated` answer, or right after a GET that
+  // said `validated`, the gateway starts again (the node gone, so nothing
+  // to look up) with no pending record.
+  const restartLoaded = async () => {
+    await g.stop('SIGKILL');
+    const from = g.logs.length;
+    await g.start();
+    const m = g.logs.slice(from).map((l) => /mod=submit event=loaded pending=(\d+)/.exec(l)).find(Boolean);
+    return { pending: m ? +m[1] : -1, logs: g.logs.slice(from, from + 6) };
+  };
   stopCloser = g.closer(150);
   r = await pay(true);
+  h.ok(r.status === 200 && r.body.status === 'validated', 'a payment answered validated (?wait=validated)', r.body);
+  let after = await restartLoaded();
+  h.eq(after.pending, 0, 'killed right after that answer, the gateway starts with no pending record');
+  h.ok(await g.waitHealthy(20000), 'restarted');
+  r = await pay(false);
   const fq = reqs[reqs.length - 1];
-  h.ok(r.status === 200 && r.body.status === 'validated', 'a payment validated', r.body);
+  let seen;
+  for (let k = 0; k < 100; k++) {
+    seen = await get(fq);
+    if (seen.body.status === 'validated') break;
+    await sleep(20);
+  }
+  h.ok(seen.status === 200 && seen.body.status === 'validated' && seen.body.ledger_index > 0, 'a GET reports another payment validated', seen.body);
   stopCloser();
-  await sleep(1000);
-  await g.stop('SIGKILL');
   await killNode();
-  const from = g.logs.length;
-  await g.start();
-  const loaded = g.logs.slice(from).map((l) => /mod=submit event=loaded pending=(\d+)/.exec(l)).find(Boolean);
-  h.ok(loaded && loaded[1] === '0',
-    'its final status was durable within a second: after SIGKILL, the store holds no pending record', g.logs.slice(from, from + 8));
+  after = await restartLoaded();
+  h.eq(after.pending, 0, 'killed right after that GET (the node gone too), the gateway starts with no pending record');
   const end = await g.stop();
   h.ok(end && end.code === 0 && !g.logs.some((l) => /Sanitizer|runtime error/.test(l)), 'the gateway stops cleanly (no sanitizer report)', g.logs.filter((l) => /Sanitizer|ERROR/.test(l)).slice(0, 5));
 });
