@@ -1235,9 +1235,10 @@ static void finalize(gw_submit *s, txent *t, gw_status st, const char *result, u
     log_tx("info", "final", t, extra);
     t->stage = ST_FINAL;
     persist_status(s, t);
-    /* Someone waits for it: its record goes on the loop's next turn, not
-     * at the next tick. */
-    if (t->waiters && s->fin_n && !s->fin_posted &&
+    /* Someone waits for it, or nothing else is under way (no other final
+     * status is coming to share the pages): its record goes on the loop's
+     * next turn, not at the next tick. */
+    if ((t->waiters || gw_map_count(s->by_cid) <= s->fin_n) && s->fin_n && !s->fin_posted &&
         srv_net_post(s->net, flush_finals_posted, s) == 0)
         s->fin_posted = true;
     notify(t);

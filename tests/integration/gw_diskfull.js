@@ -65,7 +65,7 @@ h.run(async () => {
   h.ok(filled > 0, `the disk is full (${filled} bytes of filler)`);
   // What still fits in the last pages of the files (slack, free pages
   // inside the store) may go through; everything else is refused whole.
-  const N = 8;
+  const N = 40;
   const first = [];
   for (let i = 1; i <= N; i++) first.push(await pay(`p-${i}`, 100 + i, i === N));
   const took = first.filter((x) => x.status === 200 || x.status === 202);
