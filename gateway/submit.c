@@ -442,6 +442,13 @@ static void flush_finals_posted(void *ctx)
     flush_finals(s);
 }
 
+/* The gathered final statuses go to the store on the loop's next turn. */
+static void flush_soon(gw_submit *s)
+{
+    if (s->fin_n && !s->fin_posted && srv_net_post(s->net, flush_finals_posted, s) == 0)
+        s->fin_posted = true;
+}
+
 /* Gathers t's final status for the next flush; 0, or -1 when there is no
  * room (t is not gathered). Never flushes here: a flush can free entries,
  * and the caller may hold some. */
@@ -517,11 +524,17 @@ static int status_http(const gw_txinfo *t)
 }
 
 /* Answers the waiters that want what t now is: all of them when final,
- * those not waiting for validation otherwise. */
+ * those not waiting for validation otherwise. A final status whose record
+ * is not yet durable answers nobody: they all wait for the record, which
+ * then goes to the store on the loop's next turn. */
 static void notify(txent *t)
 {
-    gw_txinfo tmp;
-    const gw_txinfo *info = shown(t, &tmp);
+    if (t->info.status != GW_PENDING && !t->final_shown) {
+        if (t->waiters)
+            flush_soon(t->owner);
+        return;
+    }
+    const gw_txinfo *info = &t->info;
     bool final = info->status != GW_PENDING;
     waiter **p = &t->waiters;
     while (*p) {
@@ -1235,12 +1248,11 @@ static void finalize(gw_submit *s, txent *t, gw_status st, const char *result, u
     log_tx("info", "final", t, extra);
     t->stage = ST_FINAL;
     persist_status(s, t);
-    /* Someone waits for it, or nothing else is under way (no other final
-     * status is coming to share the pages): its record goes on the loop's
-     * next turn, not at the next tick. */
-    if ((t->waiters || gw_map_count(s->by_cid) <= s->fin_n) && s->fin_n && !s->fin_posted &&
-        srv_net_post(s->net, flush_finals_posted, s) == 0)
-        s->fin_posted = true;
+    /* Nothing else is under way (no other final status is coming to share
+     * the pages): its record goes on the loop's next turn, not at the next
+     * tick (as it does when someone waits for it: notify). */
+    if (gw_map_count(s->by_cid) <= s->fin_n)
+        flush_soon(s);
     notify(t);
     if (st == GW_FAILED || st == GW_EXPIRED)
         gap_check(s, t);
